@@ -1,0 +1,73 @@
+import { resolve } from 'node:path'
+import { z } from 'zod'
+import { ConfigError, issuePath } from './errors.ts'
+
+/** Empty strings mean "unset", so `FOO=` in a compose file behaves like leaving FOO out. */
+const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
+
+/** A real boolean parser: "false", "0", "no" and "off" are false; anything unknown is an error. */
+const booleanFlag = (fallback: boolean) =>
+  z.preprocess((v) => {
+    if (v === undefined || v === '') return fallback
+    if (typeof v === 'boolean') return v
+    const text = String(v).trim().toLowerCase()
+    if (['1', 'true', 'yes', 'on'].includes(text)) return true
+    if (['0', 'false', 'no', 'off'].includes(text)) return false
+    return text
+  }, z.boolean({ error: 'must be true or false' }))
+
+const positiveInt = (fallback: number) =>
+  z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int().positive())
+
+const url = (fallback?: string) =>
+  z.preprocess((v) => (v === '' || v === undefined ? fallback : v), fallback ? z.url() : z.url().optional())
+
+const envSchema = z.object({
+  DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? './data' : v), z.string()),
+  REDIS_URL: url('redis://127.0.0.1:6379'),
+  CLICKHOUSE_URL: url(),
+  CLICKHOUSE_DATABASE: optionalString,
+  SMTP_URL: url(),
+  ALERT_FROM: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi <alerts@social-kpi.local>' : v), z.string()),
+  GRAFANA_URL: url(),
+  FACEBOOK_GRAPH_URL: url('https://graph.facebook.com'),
+  FACEBOOK_GRAPH_VERSION: z.preprocess((v) => (v === '' || v === undefined ? 'v25.0' : v), z.string().regex(/^v\d+\.\d+$/, 'must look like v25.0')),
+  QUEUE_PREFIX: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi' : v), z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore')),
+  LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  LOG_PRETTY: booleanFlag(false),
+  HTTP_TIMEOUT_MS: positiveInt(15_000),
+  HTTP_MAX_RETRIES: positiveInt(4),
+  WORKER_CONCURRENCY: positiveInt(4),
+  SHUTDOWN_TIMEOUT_MS: positiveInt(20_000),
+  WRITER_BATCH_ROWS: positiveInt(5_000),
+  WRITER_FLUSH_MS: positiveInt(1_000),
+  ADMIN_PORT: z.preprocess((v) => (v === '' || v === undefined ? 9464 : Number(v)), z.number().int().min(0).max(65535)),
+  START_PRIVATE_REDIS: booleanFlag(true),
+})
+
+export type Env = z.infer<typeof envSchema>
+
+export interface Config extends Env {
+  /** Absolute data directory. */
+  dataDir: string
+  /** Looks up a secret named in the plan (`tokenEnv`) from the environment captured at start. */
+  secret(name: string): string | undefined
+}
+
+/** Parses the environment once, at the edge. Nothing else reads `process.env`. */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(source)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issuePath(issue.path)}: ${issue.message}`)
+    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`)
+  }
+  const snapshot = { ...source }
+  return {
+    ...parsed.data,
+    dataDir: resolve(parsed.data.DATA_DIR),
+    secret: (name: string) => {
+      const value = snapshot[name]
+      return value === '' ? undefined : value
+    },
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Our errors: a stable `code` for programs, a plain message for people, and the original `cause`.
+ * Foreign errors are classified by type and code where they enter (see ingest/http.ts), never by
+ * message text.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'PLAN_INVALID'
+  | 'PLAN_UNREADABLE'
+  | 'JOB_PAYLOAD_INVALID'
+  | 'API_TOKEN_INVALID'
+  | 'API_TOKEN_MISSING'
+  | 'API_RATE_LIMITED'
+  | 'API_REQUEST_FAILED'
+  | 'API_RESPONSE_INVALID'
+  | 'CLICKHOUSE_WRITE_FAILED'
+  | 'REDIS_UNAVAILABLE'
+  | 'MIGRATION_FAILED'
+  | 'EMAIL_DELIVERY_FAILED'
+
+export class SocialKpiError extends Error {
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+export class ConfigError extends SocialKpiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFIG_INVALID', message, options)
+  }
+}
+
+/** One problem in an input file, located by its path inside the document (`kpis[2].target`). */
+export interface InputIssue {
+  path: string
+  message: string
+}
+
+export class PlanError extends SocialKpiError {
+  readonly file: string
+  readonly issues: InputIssue[]
+
+  constructor(file: string, issues: InputIssue[], options?: { cause?: unknown; code?: 'PLAN_INVALID' | 'PLAN_UNREADABLE' }) {
+    const lines = issues.map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`)
+    super(options?.code ?? 'PLAN_INVALID', `${file}: the plan is not valid:\n${lines.join('\n')}`, options)
+    this.file = file
+    this.issues = issues
+  }
+}
+
+export class JobPayloadError extends SocialKpiError {
+  constructor(queue: string, issues: InputIssue[]) {
+    super('JOB_PAYLOAD_INVALID', `invalid ${queue} job payload: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)
+  }
+}
+
+/** The API refused the credentials: the account needs a new token, retrying will not help. */
+export class TokenError extends SocialKpiError {
+  readonly network: string
+  readonly apiCode: string
+
+  constructor(network: string, apiCode: string, message: string) {
+    super('API_TOKEN_INVALID', message)
+    this.network = network
+    this.apiCode = apiCode
+  }
+}
+
+/** The API asked us to slow down; `retryAfterMs` is its own estimate of when to come back. */
+export class RateLimitError extends SocialKpiError {
+  readonly retryAfterMs: number
+
+  constructor(message: string, retryAfterMs: number) {
+    super('API_RATE_LIMITED', message)
+    this.retryAfterMs = retryAfterMs
+  }
+}
+
+/** A request that failed for another reason; `retryable` says whether trying again may help. */
+export class ApiError extends SocialKpiError {
+  readonly status: number | undefined
+  readonly apiCode: string | undefined
+  readonly retryable: boolean
+
+  constructor(message: string, details: { status?: number; apiCode?: string; retryable: boolean }) {
+    super('API_REQUEST_FAILED', message)
+    this.status = details.status
+    this.apiCode = details.apiCode
+    this.retryable = details.retryable
+  }
+}
+
+/** Turns zod issues into located, plain-worded problems. */
+export function issuePath(path: ReadonlyArray<PropertyKey>): string {
+  let out = ''
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`
+    else out += out ? `.${String(part)}` : String(part)
+  }
+  return out
+}

@@ -1,0 +1,45 @@
+/**
+ * The metric dictionary: our canonical metrics and, per network, how each is observed.
+ * A collector writes only metrics listed here for its network; the plan may only name these.
+ *
+ * shape:
+ *  - gauge:   a level at a moment (followers). A KPI reads the latest value.
+ *  - counter: a cumulative count of one object (a post's likes so far). A period's amount is
+ *             the rise of the counters during the period, including objects published earlier.
+ *  - daily:   a count for one day, as the API reports it (insights). A period's amount is the sum.
+ */
+export const NETWORKS = ['facebook'] as const
+export type Network = (typeof NETWORKS)[number]
+
+export type MetricShape = 'gauge' | 'counter' | 'daily'
+
+export interface MetricDefinition {
+  shape: MetricShape
+  /** Where the value comes from in the network's API. */
+  source: string
+  description: string
+}
+
+export const METRICS: Record<Network, Record<string, MetricDefinition>> = {
+  facebook: {
+    followers: { shape: 'gauge', source: 'Page `followers_count`; insights `page_follows` (day)', description: 'People following the Page.' },
+    fans: { shape: 'gauge', source: 'Page `fan_count`', description: 'People who like the Page (equals followers on New Page Experience Pages).' },
+    likes: { shape: 'counter', source: 'post `reactions.summary(total_count)`', description: 'Reactions on the Page\'s posts (all types; "like" includes "care").' },
+    comments: { shape: 'counter', source: 'post `comments.summary(total_count)`', description: 'Comments on the Page\'s posts.' },
+    shares: { shape: 'counter', source: 'post `shares.count`', description: 'Shares of the Page\'s posts.' },
+    clicks: { shape: 'counter', source: 'post insights `post_clicks` (lifetime)', description: 'Clicks anywhere on the Page\'s posts.' },
+    engagements: { shape: 'daily', source: 'insights `page_post_engagements` (day)', description: 'Times people engaged with posts: reactions, comments, shares, clicks.' },
+    page_actions: { shape: 'daily', source: 'insights `page_total_actions` (day)', description: 'Clicks on the Page\'s contact info and call-to-action button.' },
+    views: { shape: 'daily', source: 'insights `page_media_view` (day)', description: 'Times the Page\'s content was viewed (replaces impressions).' },
+    reactions_anger: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `anger`', description: 'Angry reactions on posts.' },
+    reactions_sorry: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `sorry`', description: 'Sad reactions on posts.' },
+  },
+}
+
+export function isNetwork(value: string): value is Network {
+  return (NETWORKS as readonly string[]).includes(value)
+}
+
+export function metricDefinition(network: Network, metric: string): MetricDefinition | undefined {
+  return METRICS[network][metric]
+}

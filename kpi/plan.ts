@@ -1,0 +1,233 @@
+import { readFile } from 'node:fs/promises'
+import { extname } from 'node:path'
+import { IANAZone } from 'luxon'
+import cron from 'node-cron'
+import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { z } from 'zod'
+import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
+import { METRICS, NETWORKS, isNetwork } from '../core/metrics.ts'
+
+const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`)
+const id = z
+  .string({ error: 'must be an id (letters, digits, dash, underscore)' })
+  .regex(/^[A-Za-z0-9][\w-]*$/, 'must be an id (letters, digits, dash, underscore)')
+const textList = z.array(text('text'), { error: 'must be a list of texts' })
+
+const DURATION = /^(\d+)\s*(m|h|d)$/
+const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+const duration = z
+  .string({ error: 'must be a duration such as 30m, 4h or 1d' })
+  .regex(DURATION, 'must be a duration such as 30m, 4h or 1d')
+  .transform((value) => {
+    const [, amount, unit] = DURATION.exec(value)!
+    return Number(amount) * DURATION_MS[unit as keyof typeof DURATION_MS]
+  })
+
+const cronExpression = z
+  .string({ error: 'must be a cron expression such as "*/15 * * * *"' })
+  .refine((value) => cron.validate(value), 'must be a cron expression such as "*/15 * * * *"')
+
+const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' })
+
+const accountSchema = z.object({
+  id,
+  name: text('a name'),
+  apiId: z.union([z.string(), z.number()], { error: "must be the network's id of the account (page id, ...)" }).transform(String).pipe(z.string().min(1, 'must not be empty')),
+  tokenEnv: z
+    .string({ error: 'must name the environment variable that holds the token' })
+    .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable, such as FB_PAGE_TOKEN (the token itself never goes in the plan)'),
+})
+
+const networkPresenceSchema = z.object({
+  network: z.enum(NETWORKS, { error: `must be one of: ${NETWORKS.join(', ')}` }),
+  postingFrequency: text('a posting frequency, such as "2 per day"').optional(),
+  language: text('a language').optional(),
+  contentFocus: text('text').optional(),
+  accounts: z.array(accountSchema, { error: 'must be a list of accounts' }).min(1, 'must list at least one account'),
+})
+
+export const PERIODS = ['day', 'week', 'month', 'quarter', 'year'] as const
+export const KPI_KINDS = ['level', 'growth', 'total', 'rate'] as const
+
+const periodSchema = z.union(
+  [
+    z.enum(PERIODS),
+    z
+      .object({ from: isoDate, to: isoDate })
+      .refine((p) => p.from < p.to, { message: 'from must be before to', path: ['to'] }),
+  ],
+  { error: `must be one of ${PERIODS.join(', ')}, or { from: YYYY-MM-DD, to: YYYY-MM-DD }` },
+)
+
+const kpiSchema = z.object({
+  id,
+  name: text('a name'),
+  objective: id,
+  network: z.enum(NETWORKS, { error: `must be one of: ${NETWORKS.join(', ')}` }),
+  accounts: z.array(id).min(1, 'must list at least one account, or be left out for all accounts of the network').optional(),
+  metric: text('a metric name'),
+  kind: z.enum(KPI_KINDS, { error: `must be one of: ${KPI_KINDS.join(', ')}` }),
+  denominator: text('a metric name').optional(),
+  target: z.number({ error: 'must be a positive number' }).positive('must be a positive number'),
+  comparator: z.enum(['at_least', 'at_most'], { error: 'must be at_least or at_most' }).default('at_least'),
+  period: periodSchema,
+  tolerance: z.number({ error: 'must be a fraction between 0 and 1' }).min(0, 'must be a fraction between 0 and 1').max(1, 'must be a fraction between 0 and 1').default(0.1),
+  actions: textList.optional(),
+})
+
+const contactSchema = z.object({
+  name: text('a name'),
+  role: text('a role').optional(),
+  email: z.email({ error: 'must be an email address' }),
+  phone: text('a phone number').optional(),
+})
+
+export const planSchema = z
+  .object({
+    version: z.literal(1, { error: 'must be 1' }).default(1),
+    company: z.object({
+      name: text('the company name'),
+      description: text('text').optional(),
+      offering: text('text').optional(),
+      timezone: z
+        .string({ error: 'must be an IANA time zone such as Asia/Jakarta' })
+        .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Jakarta')
+        .default('UTC'),
+      weekStart: z.enum(['monday', 'sunday'], { error: 'must be monday or sunday' }).default('monday'),
+    }),
+    situation: z
+      .object({
+        summary: text('text').optional(),
+        onlineReputation: text('text').optional(),
+        competitors: text('text').optional(),
+        swot: z
+          .object({ strengths: textList.default([]), weaknesses: textList.default([]), opportunities: textList.default([]), threats: textList.default([]) })
+          .optional(),
+      })
+      .optional(),
+    audiences: z
+      .array(z.object({ id, name: text('a name'), description: text('text').optional() }), { error: 'must be a list of audiences' })
+      .default([]),
+    objectives: z
+      .array(z.object({ id, name: text('a name'), description: text('text').optional(), actions: textList.default([]) }), { error: 'must be a list of objectives' })
+      .min(1, 'must list at least one objective'),
+    strategy: z.object({
+      networks: z.array(networkPresenceSchema, { error: 'must be a list of networks' }).min(1, 'must list at least one network'),
+    }),
+    technology: z.array(text('a tool'), { error: 'must be a list of tools' }).default([]),
+    collection: z
+      .object({
+        schedule: cronExpression.default('*/15 * * * *'),
+        evaluateSchedule: cronExpression.default('5 * * * *'),
+        lookbackDays: z.number({ error: 'must be a whole number of days from 1 to 90' }).int('must be a whole number of days from 1 to 90').min(1, 'must be a whole number of days from 1 to 90').max(90, 'must be a whole number of days from 1 to 90').default(28),
+      })
+      .prefault({}),
+    kpis: z.array(kpiSchema, { error: 'must be a list of KPIs' }).min(1, 'must list at least one KPI'),
+    alerting: z.object({
+      recipients: z.array(z.email({ error: 'must be an email address' }), { error: 'must be a list of email addresses' }).min(1, 'must list at least one recipient'),
+      repeatInterval: duration.prefault('24h'),
+      notifyResolved: z.boolean({ error: 'must be true or false' }).default(true),
+    }),
+    crisis: z
+      .object({
+        contacts: z.array(contactSchema, { error: 'must be a list of contacts' }).min(1, 'must list at least one contact'),
+        steps: textList.min(1, 'must list at least one step'),
+      })
+      .optional(),
+  })
+  .superRefine((plan, ctx) => {
+    const unique = (values: string[], path: (string | number)[], what: string) => {
+      const seen = new Set<string>()
+      values.forEach((value, index) => {
+        if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `${what} id "${value}" is used twice` })
+        seen.add(value)
+      })
+    }
+    unique(plan.objectives.map((o) => o.id), ['objectives'], 'objective')
+    unique(plan.kpis.map((k) => k.id), ['kpis'], 'KPI')
+    const accounts = plan.strategy.networks.flatMap((n, ni) => n.accounts.map((a, ai) => ({ ...a, network: n.network, ni, ai })))
+    const seen = new Set<string>()
+    for (const account of accounts) {
+      if (seen.has(account.id)) {
+        ctx.addIssue({ code: 'custom', path: ['strategy', 'networks', account.ni, 'accounts', account.ai, 'id'], message: `account id "${account.id}" is used twice` })
+      }
+      seen.add(account.id)
+    }
+    const objectives = new Set(plan.objectives.map((o) => o.id))
+    plan.kpis.forEach((kpi, index) => {
+      if (!objectives.has(kpi.objective)) {
+        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'objective'], message: `names objective "${kpi.objective}", which the plan does not define` })
+      }
+      const networkAccounts = accounts.filter((a) => a.network === kpi.network)
+      if (networkAccounts.length === 0) {
+        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'network'], message: `the strategy lists no ${kpi.network} account` })
+      }
+      kpi.accounts?.forEach((accountId, ai) => {
+        if (!networkAccounts.some((a) => a.id === accountId)) {
+          ctx.addIssue({ code: 'custom', path: ['kpis', index, 'accounts', ai], message: `"${accountId}" is not a ${kpi.network} account of the strategy` })
+        }
+      })
+      if (isNetwork(kpi.network)) {
+        const available = Object.keys(METRICS[kpi.network])
+        for (const field of ['metric', 'denominator'] as const) {
+          const metric = kpi[field]
+          if (metric !== undefined && !available.includes(metric)) {
+            ctx.addIssue({ code: 'custom', path: ['kpis', index, field], message: `${kpi.network} has no metric "${metric}"; available: ${available.join(', ')}` })
+          }
+        }
+      }
+      if (kpi.kind === 'rate' && !kpi.denominator) {
+        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'a rate KPI needs a denominator metric (rate = metric ÷ denominator)' })
+      }
+      if (kpi.kind !== 'rate' && kpi.denominator) {
+        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'only a rate KPI has a denominator' })
+      }
+    })
+  })
+
+export type Plan = z.infer<typeof planSchema>
+export type Kpi = Plan['kpis'][number]
+export type PlanAccount = z.infer<typeof accountSchema> & { network: Plan['strategy']['networks'][number]['network'] }
+export type KpiKind = (typeof KPI_KINDS)[number]
+export type PeriodSpec = Kpi['period']
+
+/** Validates an already-parsed document; `file` only names the source in errors. */
+export function parsePlan(document: unknown, file: string): Plan {
+  const result = planSchema.safeParse(document)
+  if (result.success) return result.data
+  const issues: InputIssue[] = result.error.issues.map((issue) => ({
+    path: issuePath(issue.path),
+    message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+  }))
+  throw new PlanError(file, issues)
+}
+
+/** Reads a plan from YAML (or JSON, by extension), validates it, and names every problem. */
+export async function loadPlan(file: string): Promise<Plan> {
+  let raw: string
+  try {
+    raw = await readFile(file, 'utf8')
+  } catch (cause) {
+    throw new PlanError(file, [{ path: '', message: `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})` }], { cause, code: 'PLAN_UNREADABLE' })
+  }
+  let document: unknown
+  try {
+    document = extname(file).toLowerCase() === '.json' ? JSON.parse(raw) : parseYaml(raw, { prettyErrors: true })
+  } catch (cause) {
+    const where = cause instanceof YAMLParseError && cause.linePos ? `line ${cause.linePos[0].line}, column ${cause.linePos[0].col}` : ''
+    const message = cause instanceof Error ? cause.message.split('\n')[0]! : String(cause)
+    throw new PlanError(file, [{ path: where, message: `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${message}` }], { cause, code: 'PLAN_UNREADABLE' })
+  }
+  return parsePlan(document, file)
+}
+
+/** All accounts of the plan, each with its network. */
+export function planAccounts(plan: Plan): PlanAccount[] {
+  return plan.strategy.networks.flatMap((presence) => presence.accounts.map((account) => ({ ...account, network: presence.network })))
+}
+
+/** The accounts a KPI covers: those it names, or every account of its network. */
+export function kpiAccounts(plan: Plan, kpi: Kpi): PlanAccount[] {
+  const all = planAccounts(plan).filter((account) => account.network === kpi.network)
+  return kpi.accounts ? all.filter((account) => kpi.accounts!.includes(account.id)) : all
+}

@@ -1,0 +1,17 @@
+import { defineConfig } from 'vitest/config'
+
+// Integration tests share one Redis and each open their own embedded ClickHouse (one chdb data
+// directory per process), so every test file runs in its own forked process.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    fileParallelism: true,
+    maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+    ],
+  },
+})
