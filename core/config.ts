@@ -19,17 +19,17 @@ const booleanFlag = (fallback: boolean) =>
 const positiveInt = (fallback: number) =>
   z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int().positive())
 
-const url = (fallback?: string) =>
-  z.preprocess((v) => (v === '' || v === undefined ? fallback : v), fallback ? z.url() : z.url().optional())
+const url = (fallback: string) => z.preprocess((v) => (v === '' || v === undefined ? fallback : v), z.url({ error: 'must be a URL' }))
+const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ error: 'must be a URL' }).optional())
 
 const envSchema = z.object({
   DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? './data' : v), z.string()),
   REDIS_URL: url('redis://127.0.0.1:6379'),
-  CLICKHOUSE_URL: url(),
+  CLICKHOUSE_URL: optionalUrl,
   CLICKHOUSE_DATABASE: optionalString,
-  SMTP_URL: url(),
+  SMTP_URL: optionalUrl,
   ALERT_FROM: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi <alerts@social-kpi.local>' : v), z.string()),
-  GRAFANA_URL: url(),
+  GRAFANA_URL: optionalUrl,
   FACEBOOK_GRAPH_URL: url('https://graph.facebook.com'),
   FACEBOOK_GRAPH_VERSION: z.preprocess((v) => (v === '' || v === undefined ? 'v25.0' : v), z.string().regex(/^v\d+\.\d+$/, 'must look like v25.0')),
   QUEUE_PREFIX: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi' : v), z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore')),

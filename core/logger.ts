@@ -4,7 +4,7 @@ export type { Logger }
 
 /** Anything that looks like a credential inside free text: URL user-info and token query params. */
 const SECRET_IN_TEXT = [
-  /(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]+):([^/@\s]+)@/gi,
+  /(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:"']*):([^/@\s"']+)@/gi,
   /([?&](?:access_token|token|key|password|client_secret|appsecret_proof)=)[^&\s"']+/gi,
   /(\bBearer\s+)[A-Za-z0-9._~+/=-]+/gi,
 ]
@@ -65,6 +65,8 @@ export function createLogger(options: { level: string; pretty?: boolean; destina
       serializers: { err: serializeError, error: serializeError },
       formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // The last line of defence: whatever field a credential hides in, it is scrubbed from the output.
+      hooks: { streamWrite: scrubSecrets },
     },
     options.destination ?? pino.destination(2),
   )

@@ -135,55 +135,78 @@ export const planSchema = z
       })
       .optional(),
   })
-  .superRefine((plan, ctx) => {
-    const unique = (values: string[], path: (string | number)[], what: string) => {
-      const seen = new Set<string>()
-      values.forEach((value, index) => {
-        if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `${what} id "${value}" is used twice` })
-        seen.add(value)
-      })
-    }
-    unique(plan.objectives.map((o) => o.id), ['objectives'], 'objective')
-    unique(plan.kpis.map((k) => k.id), ['kpis'], 'KPI')
-    const accounts = plan.strategy.networks.flatMap((n, ni) => n.accounts.map((a, ai) => ({ ...a, network: n.network, ni, ai })))
+  // Cross-references are checked even when some fields are malformed, so one run names every
+  // problem; hence the defensive reads below.
+  .superRefine((plan, ctx) => checkReferences(plan as unknown as LoosePlan, ctx), { when: (payload) => typeof payload.value === 'object' && payload.value !== null })
+
+type Loose<T> = { [K in keyof T]?: unknown }
+interface LoosePlan {
+  objectives?: unknown
+  kpis?: unknown
+  strategy?: { networks?: unknown }
+}
+const list = (value: unknown): Array<Record<string, unknown>> =>
+  Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : []
+const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
+
+function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
+  const objectivesList = list(plan.objectives)
+  const kpis = Array.isArray(plan.kpis) ? (plan.kpis as unknown[]) : []
+  const unique = (values: Array<string | undefined>, path: (string | number)[], what: string) => {
     const seen = new Set<string>()
-    for (const account of accounts) {
-      if (seen.has(account.id)) {
-        ctx.addIssue({ code: 'custom', path: ['strategy', 'networks', account.ni, 'accounts', account.ai, 'id'], message: `account id "${account.id}" is used twice` })
-      }
-      seen.add(account.id)
+    values.forEach((value, index) => {
+      if (value === undefined) return
+      if (seen.has(value)) ctx.addIssue({ code: 'custom', path: [...path, index, 'id'], message: `${what} id "${value}" is used twice` })
+      seen.add(value)
+    })
+  }
+  unique(objectivesList.map((o) => str(o.id)), ['objectives'], 'objective')
+  unique(kpis.map((k) => (typeof k === 'object' && k ? str((k as Loose<Kpi>).id) : undefined)), ['kpis'], 'KPI')
+  const accounts = list(plan.strategy?.networks).flatMap((n, ni) => list(n.accounts).map((a, ai) => ({ id: str(a.id), network: str(n.network), ni, ai })))
+  const seen = new Set<string>()
+  for (const account of accounts) {
+    if (account.id === undefined) continue
+    if (seen.has(account.id)) {
+      ctx.addIssue({ code: 'custom', path: ['strategy', 'networks', account.ni, 'accounts', account.ai, 'id'], message: `account id "${account.id}" is used twice` })
     }
-    const objectives = new Set(plan.objectives.map((o) => o.id))
-    plan.kpis.forEach((kpi, index) => {
-      if (!objectives.has(kpi.objective)) {
-        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'objective'], message: `names objective "${kpi.objective}", which the plan does not define` })
-      }
-      const networkAccounts = accounts.filter((a) => a.network === kpi.network)
-      if (networkAccounts.length === 0) {
-        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'network'], message: `the strategy lists no ${kpi.network} account` })
-      }
-      kpi.accounts?.forEach((accountId, ai) => {
-        if (!networkAccounts.some((a) => a.id === accountId)) {
-          ctx.addIssue({ code: 'custom', path: ['kpis', index, 'accounts', ai], message: `"${accountId}" is not a ${kpi.network} account of the strategy` })
+    seen.add(account.id)
+  }
+  const objectives = new Set(objectivesList.map((o) => str(o.id)))
+  kpis.forEach((raw, index) => {
+    if (typeof raw !== 'object' || raw === null) return
+    const kpi = raw as Loose<Kpi>
+    const objective = str(kpi.objective)
+    const network = str(kpi.network)
+    if (objective !== undefined && objectivesList.length > 0 && !objectives.has(objective)) {
+      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'objective'], message: `names objective "${objective}", which the plan does not define` })
+    }
+    if (network === undefined || !isNetwork(network)) return
+    const networkAccounts = accounts.filter((a) => a.network === network)
+    if (networkAccounts.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'network'], message: `the strategy lists no ${network} account` })
+    }
+    if (Array.isArray(kpi.accounts)) {
+      kpi.accounts.forEach((accountId: unknown, ai: number) => {
+        if (typeof accountId === 'string' && !networkAccounts.some((a) => a.id === accountId)) {
+          ctx.addIssue({ code: 'custom', path: ['kpis', index, 'accounts', ai], message: `"${accountId}" is not a ${network} account of the strategy` })
         }
       })
-      if (isNetwork(kpi.network)) {
-        const available = Object.keys(METRICS[kpi.network])
-        for (const field of ['metric', 'denominator'] as const) {
-          const metric = kpi[field]
-          if (metric !== undefined && !available.includes(metric)) {
-            ctx.addIssue({ code: 'custom', path: ['kpis', index, field], message: `${kpi.network} has no metric "${metric}"; available: ${available.join(', ')}` })
-          }
-        }
+    }
+    const available = Object.keys(METRICS[network])
+    for (const field of ['metric', 'denominator'] as const) {
+      const metric = str(kpi[field])
+      if (metric !== undefined && !available.includes(metric)) {
+        ctx.addIssue({ code: 'custom', path: ['kpis', index, field], message: `${network} has no metric "${metric}"; available: ${available.join(', ')}` })
       }
-      if (kpi.kind === 'rate' && !kpi.denominator) {
-        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'a rate KPI needs a denominator metric (rate = metric ÷ denominator)' })
-      }
-      if (kpi.kind !== 'rate' && kpi.denominator) {
-        ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'only a rate KPI has a denominator' })
-      }
-    })
+    }
+    if (kpi.kind === 'rate' && kpi.denominator === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'a rate KPI needs a denominator metric (rate = metric ÷ denominator)' })
+    }
+    if (kpi.kind !== undefined && kpi.kind !== 'rate' && kpi.denominator !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'only a rate KPI has a denominator' })
+    }
   })
+}
 
 export type Plan = z.infer<typeof planSchema>
 export type Kpi = Plan['kpis'][number]

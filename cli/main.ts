@@ -1,0 +1,302 @@
+import { readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command, Option } from 'commander'
+import { SingleBar, Presets } from 'cli-progress'
+import { openClickHouse } from '../core/clickhouse.ts'
+import { loadConfig, type Config } from '../core/config.ts'
+import { PlanError, SocialKpiError } from '../core/errors.ts'
+import { createLogger, scrubSecrets, type Logger } from '../core/logger.ts'
+import { migrate } from '../core/migrations.ts'
+import { ensureRedis, type PrivateRedis } from '../core/redis.ts'
+import { enqueueRound, roundTimeFor } from '../ingest/scheduler.ts'
+import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
+import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
+import { startSimulator, type RunningSimulator } from '../simulator/index.ts'
+import { findAdminServer, queryAdminServer, startAdminServer } from './admin-server.ts'
+import { formatKpiTable } from './kpi-table.ts'
+import { startRuntime, type Runtime } from './runtime.ts'
+import { waitForIdle, waitForJob } from './wait.ts'
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
+const DEMO_PLAN = join(ROOT, 'examples', 'plan.yaml')
+const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+
+interface Setup {
+  config: Config
+  logger: Logger
+  plan: Plan
+  planFile: string
+  demo?: RunningSimulator
+  close(): Promise<void>
+}
+
+const out = (line = '') => process.stdout.write(`${line}\n`)
+const color = process.stdout.isTTY === true
+
+/**
+ * Reads the environment and the plan. Without --plan this is the demo: the example plan, served
+ * by the built-in API simulator on loopback, with demo tokens.
+ */
+async function setup(planFile: string | undefined, options: { needsSimulator: boolean }): Promise<Setup> {
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  let demo: RunningSimulator | undefined
+  const file = planFile ?? DEMO_PLAN
+  if (!planFile) {
+    env.LOG_LEVEL ||= 'warn'
+    env.DATA_DIR ||= './data/demo'
+  }
+  const plan = await loadPlan(file)
+  if (!planFile && options.needsSimulator) {
+    demo = await startSimulator({})
+    env.FACEBOOK_GRAPH_URL = demo.url
+    for (const account of planAccounts(plan)) env[account.tokenEnv] ||= `demo-token-${account.id}`
+    out(`DEMO — no --plan given: using ${file} and the API simulator at ${demo.url}`)
+    out('       (see README: "Point it at real accounts" to use your own plan)')
+  }
+  const config = loadConfig(env)
+  const logger = createLogger({ level: config.LOG_LEVEL })
+  return {
+    config,
+    logger,
+    plan,
+    planFile: file,
+    demo,
+    async close() {
+      await demo?.close()
+    },
+  }
+}
+
+/** Resolves on SIGINT/SIGTERM; a second signal ends the process at once. */
+function untilSignal(logger: Logger): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string) => {
+      process.once(signal, () => {
+        logger.warn('second signal: exiting now')
+        process.exit(130)
+      })
+      resolve(signal)
+    }
+    process.once('SIGINT', () => onSignal('SIGINT'))
+    process.once('SIGTERM', () => onSignal('SIGTERM'))
+  })
+}
+
+/** Runs one collection round through the queue and waits for its evaluation, with a progress bar. */
+async function runRound(runtime: Runtime, plan: Plan, config: Config): Promise<void> {
+  const roundAt = roundTimeFor(plan.collection.schedule, new Date(), plan.company.timezone)
+  const round = await enqueueRound(runtime.queues, plan, roundAt)
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'collecting {bar} {value}/{total} accounts', hideCursor: true }, Presets.shades_classic) : undefined
+  bar?.start(round.collectJobIds.length, 0)
+  const result = await waitForJob(runtime.queues.evaluate, round.evaluateJobId, {
+    timeoutMs: 10 * 60_000,
+    onPoll: async () => {
+      if (!bar) return
+      const states = await Promise.all(round.collectJobIds.map(async (id) => (await runtime.queues.collect.getJob(id))?.getState()))
+      bar.update(states.filter((s) => s === 'completed' || s === 'failed').length)
+    },
+  })
+  bar?.update(round.collectJobIds.length)
+  bar?.stop()
+  await waitForIdle(runtime.queues.notify, 60_000)
+  if (result.state === 'failed') throw new SocialKpiError('API_REQUEST_FAILED', `the round's evaluation failed: ${result.reason}`)
+  const ch = runtime.ch!
+  const [points] = await ch.rows<{ n: string }>(
+    'SELECT count() AS n FROM observations FINAL WHERE collected_at >= {since:DateTime64(3)}',
+    { since: roundAt.toISOString().replace('T', ' ').replace('Z', '') },
+  )
+  const health = await ch.rows<{ network: string; account_id: string; status: string; last_error_code: string }>('SELECT network, account_id, status, last_error_code FROM source_health FINAL ORDER BY network, account_id')
+  out(`\nRound ${roundAt.toISOString()}: ${points?.n ?? 0} observations stored (table observations, view metrics_daily).`)
+  for (const h of health) out(`  ${h.network}/${h.account_id}: ${h.status}${h.last_error_code ? ` (${h.last_error_code})` : ''}`)
+  const evaluations = await evaluateAndAlert({ ...runtime.evaluateDeps!, logger: createLogger({ level: 'silent' }) }, roundAt)
+  out(`\nKPIs as of ${roundAt.toISOString()} (table kpi_evaluations):\n`)
+  out(formatKpiTable(evaluations, { color }))
+  await waitForIdle(runtime.queues.notify, 60_000)
+  const sent = await ch.rows<{ subject: string; delivered_to: string; delivery: string }>(
+    'SELECT subject, delivered_to, delivery FROM alert_notifications FINAL ORDER BY decided_at DESC, notification_id LIMIT 20',
+  )
+  out(`\nAlert emails (${config.SMTP_URL ? `SMTP ${new URL(config.SMTP_URL).host}` : `no SMTP_URL: written as .eml files`}):`)
+  if (sent.length === 0) out('  none so far')
+  for (const s of sent) out(`  ${s.delivery === 'sent' ? '✉' : '✗'} ${s.subject}\n      → ${s.delivered_to}`)
+}
+
+async function runService(planFile: string | undefined, roles: { scheduler: boolean; workers: boolean; firstRound: boolean }) {
+  const ctx = await setup(planFile, { needsSimulator: roles.workers })
+  let privateRedis: PrivateRedis | undefined
+  let runtime: Runtime | undefined
+  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined
+  const stopped = untilSignal(ctx.logger)
+  try {
+    privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
+    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: roles.scheduler, workers: roles.workers })
+    if (runtime.ch?.mode === 'embedded') admin = await startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger })
+    out(`social-kpi ${version}: plan "${ctx.plan.company.name}" (${ctx.planFile}), ${planAccounts(ctx.plan).length} accounts, ${ctx.plan.kpis.length} KPIs`)
+    out(`  Redis ${new URL(ctx.config.REDIS_URL).host}${privateRedis ? ' (private, started for this run)' : ''}; ClickHouse ${runtime.ch ? (runtime.ch.mode === 'embedded' ? `embedded, ${ctx.config.dataDir}/clickhouse` : 'server') : 'not used by the scheduler'}`)
+    if (roles.firstRound) await Promise.race([runRound(runtime, ctx.plan, ctx.config), stopped])
+    if (roles.scheduler) out(`\nRunning: collection "${ctx.plan.collection.schedule}", evaluation "${ctx.plan.collection.evaluateSchedule}" (${ctx.plan.company.timezone}). Ctrl-C to stop.`)
+    else out('\nWorking on the queues. Ctrl-C to stop.')
+    if (admin) out(`Analysts: npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"${planFile ? '' : ' (with DATA_DIR=./data/demo)'}`)
+    const signal = await stopped
+    out(`\n${signal}: stopping (finishing active jobs, flushing writes)…`)
+  } finally {
+    await admin?.close()
+    await runtime?.shutdown()
+    await privateRedis?.stop()
+    await ctx.close()
+  }
+  out('Stopped cleanly.')
+}
+
+async function runOnce(planFile: string | undefined, work: (runtime: Runtime, ctx: Setup) => Promise<void>) {
+  const ctx = await setup(planFile, { needsSimulator: true })
+  let privateRedis: PrivateRedis | undefined
+  let runtime: Runtime | undefined
+  try {
+    privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
+    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: false, workers: true })
+    await work(runtime, ctx)
+  } finally {
+    await runtime?.shutdown()
+    await privateRedis?.stop()
+    await ctx.close()
+  }
+}
+
+export function buildProgram(): Command {
+  const program = new Command('social-kpi')
+    .description('Turns a social media plan into KPIs that watch themselves: collect, store in ClickHouse, evaluate, alert.')
+    .version(version)
+    .showHelpAfterError()
+    .addHelpText('after', '\nWithout --plan, start/collect/evaluate run the demo: the example plan against the built-in API simulator.\nEnvironment: REDIS_URL, CLICKHOUSE_URL, DATA_DIR, SMTP_URL, FACEBOOK_GRAPH_URL, LOG_LEVEL (see README).')
+  const planOption = () => new Option('-p, --plan <file>', 'the social media plan (YAML or JSON); default: the demo')
+
+  program
+    .command('start')
+    .description('all-in-one: scheduler, workers and evaluator in one process; collects one round right away')
+    .addOption(planOption())
+    .action(async (opts: { plan?: string }) => runService(opts.plan, { scheduler: true, workers: true, firstRound: true }))
+
+  program
+    .command('scheduler')
+    .description('run the plan\'s schedules only: enqueue collection rounds and evaluations (needs workers elsewhere)')
+    .addOption(planOption())
+    .action(async (opts: { plan?: string }) => runService(opts.plan, { scheduler: true, workers: false, firstRound: false }))
+
+  program
+    .command('worker')
+    .description('run the collect, evaluate and notify workers (start several against the same Redis to scale out)')
+    .addOption(planOption())
+    .action(async (opts: { plan?: string }) => runService(opts.plan, { scheduler: false, workers: true, firstRound: false }))
+
+  program
+    .command('migrate')
+    .description('apply the ClickHouse migrations (safe to run twice)')
+    .action(async () => {
+      const config = loadConfig(process.env)
+      const logger = createLogger({ level: config.LOG_LEVEL })
+      const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
+      try {
+        const result = await migrate(ch, logger)
+        out(`database ${ch.database}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`)
+        for (const name of result.applied) out(`  applied ${name}`)
+      } finally {
+        await ch.close()
+      }
+    })
+
+  program
+    .command('collect')
+    .description('collect one round for every account of the plan, wait until it is written and evaluated')
+    .requiredOption('--once', 'run one round and exit (the only mode; schedules run under start/scheduler)')
+    .addOption(planOption())
+    .action(async (opts: { plan?: string }) => runOnce(opts.plan, (runtime, ctx) => runRound(runtime, ctx.plan, ctx.config)))
+
+  program
+    .command('evaluate')
+    .description('evaluate every KPI as of now (or --at), store the results, send due alerts, print the table')
+    .requiredOption('--once', 'evaluate once and exit')
+    .option('--at <iso-time>', 'evaluate as of this time, e.g. 2026-11-20T12:00:00+07:00')
+    .addOption(planOption())
+    .action(async (opts: { plan?: string; at?: string }) => {
+      const at = opts.at ? new Date(opts.at) : new Date()
+      if (Number.isNaN(at.getTime())) throw new SocialKpiError('CONFIG_INVALID', `--at: "${opts.at}" is not an ISO time such as 2026-11-20T12:00:00+07:00`)
+      await runOnce(opts.plan, async (runtime) => {
+        const evaluations = await evaluateAndAlert(runtime.evaluateDeps!, at)
+        await waitForIdle(runtime.queues.notify, 60_000)
+        out(`KPIs as of ${at.toISOString()}:\n`)
+        out(formatKpiTable(evaluations, { color }))
+      })
+    })
+
+  const plan = program.command('plan').description('work with plan files')
+  plan
+    .command('validate')
+    .description('check a plan file; prints a summary, or every problem with its path, and exits 1 when invalid')
+    .argument('<file>', 'the plan (YAML or JSON)')
+    .action(async (file: string) => {
+      const parsed = await loadPlan(file)
+      const accounts = planAccounts(parsed)
+      out(`${file}: valid plan for "${parsed.company.name}" (${parsed.company.timezone})`)
+      out(`  ${parsed.audiences.length} audiences, ${parsed.objectives.length} objectives, ${accounts.length} accounts on ${new Set(accounts.map((a) => a.network)).size} networks, ${parsed.kpis.length} KPIs`)
+      for (const kpi of parsed.kpis) out(`  - ${kpi.id}: ${kpi.kind} of ${kpi.metric}${kpi.denominator ? `/${kpi.denominator}` : ''} ${kpi.comparator === 'at_least' ? '≥' : '≤'} ${kpi.target} per ${typeof kpi.period === 'string' ? kpi.period : `${kpi.period.from}..${kpi.period.to}`}`)
+      out(`  alerts to ${parsed.alerting.recipients.join(', ')}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts` : 'none'}`)
+    })
+
+  program
+    .command('sql')
+    .description('run a query for analysts (works while start runs: in embedded mode it goes through the running process)')
+    .argument('<query>', 'SQL, e.g. "SELECT network, metric, count() FROM metrics_daily GROUP BY ALL"')
+    .option('-f, --format <format>', 'a ClickHouse output format: PrettyCompactMonoBlock, CSVWithNames, JSONEachRow, TSV, ...', 'PrettyCompactMonoBlock')
+    .action(async (query: string, opts: { format: string }) => {
+      const config = loadConfig(process.env)
+      if (!config.CLICKHOUSE_URL) {
+        const port = await findAdminServer(config.dataDir)
+        if (port !== undefined) {
+          const answer = await queryAdminServer(port, query, opts.format)
+          if (!answer.ok) throw new SocialKpiError('CONFIG_INVALID', answer.text.trim())
+          process.stdout.write(answer.text)
+          return
+        }
+      }
+      const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
+      try {
+        const result = await ch.client.query({ query, format: opts.format as 'JSONEachRow' })
+        process.stdout.write(await result.text())
+      } finally {
+        await ch.close()
+      }
+    })
+
+  program
+    .command('simulator')
+    .description('serve the simulated social network APIs on loopback, for trying collectors without real accounts')
+    .option('--port <port>', 'port on 127.0.0.1', '4010')
+    .option('--seed <seed>', 'scenario seed (same seed, same data)', '42')
+    .action(async (opts: { port: string; seed: string }) => {
+      const sim = await startSimulator({ port: Number(opts.port), seed: Number(opts.seed) })
+      out(`API simulator listening at ${sim.url} (Graph API: ${sim.url}/v25.0/...). Ctrl-C to stop.`)
+      out('Any token works except those starting with "expired" or "invalid".')
+      await untilSignal(createLogger({ level: 'warn' }))
+      await sim.close()
+    })
+
+  return program
+}
+
+async function main() {
+  try {
+    await buildProgram().parseAsync(process.argv)
+  } catch (error) {
+    if (error instanceof PlanError) {
+      process.stderr.write(`${error.message}\n`)
+    } else if (error instanceof SocialKpiError) {
+      process.stderr.write(`error: ${error.message}\n`)
+    } else {
+      process.stderr.write(scrubSecrets(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`))
+    }
+    process.exitCode = 1
+  }
+}
+
+await main()

@@ -1,0 +1,87 @@
+import { Queue, FlowProducer, UnrecoverableError, type ConnectionOptions, type JobsOptions } from 'bullmq'
+import { z } from 'zod'
+import { issuePath } from './errors.ts'
+import { NETWORKS } from './metrics.ts'
+
+const isoTime = z.iso.datetime({ offset: true })
+
+/** Every queue, its payload schema and its job defaults, in one registry. */
+export const QUEUES = {
+  collect: {
+    name: 'collect',
+    payload: z.object({ roundAt: isoTime, network: z.enum(NETWORKS), accountId: z.string().min(1) }),
+  },
+  evaluate: {
+    name: 'evaluate',
+    payload: z.object({ at: isoTime, reason: z.enum(['round', 'schedule', 'manual']) }),
+  },
+  notify: {
+    name: 'notify',
+    payload: z.object({
+      notificationId: z.string().min(1),
+      alertKey: z.string().min(1),
+      event: z.enum(['firing', 'repeat', 'resolved']),
+      decidedAt: isoTime,
+      to: z.array(z.string()).min(1),
+      subject: z.string(),
+      text: z.string(),
+      html: z.string(),
+    }),
+  },
+} as const
+
+export type QueueKey = keyof typeof QUEUES
+export type Payload<K extends QueueKey> = z.infer<(typeof QUEUES)[K]['payload']>
+
+/**
+ * Completed jobs are kept for a week so that their deterministic ids keep deduplicating a
+ * repeated tick or a second scheduler; failures are kept longer for inspection.
+ */
+export const DEFAULT_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 5_000 },
+  removeOnComplete: { age: 7 * 24 * 3600, count: 50_000 },
+  removeOnFail: { age: 30 * 24 * 3600 },
+}
+
+/** Validates a job's data; an invalid payload is never retried. */
+export function parsePayload<K extends QueueKey>(key: K, data: unknown): Payload<K> {
+  const result = QUEUES[key].payload.safeParse(data)
+  if (result.success) return result.data as Payload<K>
+  const detail = result.error.issues.map((issue) => `${issuePath(issue.path) || '(payload)'}: ${issue.message}`).join('; ')
+  throw new UnrecoverableError(`invalid ${key} job payload: ${detail}`)
+}
+
+/** Job ids may not contain ':'; times are written compactly (20261126T0715). */
+export function timeStamp(date: Date): string {
+  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+}
+
+export const jobIds = {
+  collect: (network: string, accountId: string, roundAt: Date) => `collect-${network}-${accountId}-${timeStamp(roundAt)}`,
+  evaluate: (reason: string, at: Date) => `evaluate-${reason}-${timeStamp(at)}`,
+}
+
+export interface Queues {
+  collect: Queue
+  evaluate: Queue
+  notify: Queue
+  flows: FlowProducer
+  close(): Promise<void>
+}
+
+export function createQueues(connection: ConnectionOptions, prefix: string): Queues {
+  const options = { connection, prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS }
+  const queues = {
+    collect: new Queue(QUEUES.collect.name, options),
+    evaluate: new Queue(QUEUES.evaluate.name, options),
+    notify: new Queue(QUEUES.notify.name, options),
+    flows: new FlowProducer({ connection, prefix }),
+  }
+  return {
+    ...queues,
+    async close() {
+      await Promise.all([queues.collect.close(), queues.evaluate.close(), queues.notify.close(), queues.flows.close()])
+    },
+  }
+}

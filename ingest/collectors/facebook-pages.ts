@@ -1,0 +1,179 @@
+import { DateTime } from 'luxon'
+import { ApiError } from '../../core/errors.ts'
+import { graphDialect, graphTokenAdvice } from '../graph-api.ts'
+import { createApiCaller, createHttp, type RetryPolicy } from '../http.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectSummary, type ObservationRow } from './types.ts'
+
+/**
+ * Facebook Pages through the Graph API (social-apis.md §1): the Page's follower and fan counts,
+ * its recent posts with reaction, comment and share totals and lifetime clicks, and daily Page
+ * insights re-read over the look-back window (Meta revises recent days).
+ */
+export interface FacebookPagesOptions {
+  baseUrl: string
+  version: string
+  timeoutMs: number
+  retry: RetryPolicy
+  /** Posts published within this many days are re-read each round. */
+  postWindowDays?: number
+  sleep?: (ms: number) => Promise<void>
+}
+
+interface PageNode {
+  id: string
+  followers_count?: number
+  fan_count?: number
+}
+
+interface Post {
+  id: string
+  created_time: string
+  shares?: { count?: number }
+  reactions?: { summary?: { total_count?: number } }
+  comments?: { summary?: { total_count?: number } }
+}
+
+interface Paged<T> {
+  data: T[]
+  paging?: { cursors?: { after?: string }; next?: string }
+}
+
+interface InsightValue {
+  value: number | Record<string, number>
+  end_time?: string
+}
+
+interface InsightsResult {
+  data: Array<{ name: string; period: string; values: InsightValue[] }>
+}
+
+/** Daily Page insights and the metric each feeds. Reaction objects are split by type. */
+const PAGE_INSIGHTS: Array<{ apiMetric: string; metric?: string; shape: 'gauge' | 'daily'; reactionKeys?: Record<string, string> }> = [
+  { apiMetric: 'page_follows', metric: 'followers', shape: 'gauge' },
+  { apiMetric: 'page_post_engagements', metric: 'engagements', shape: 'daily' },
+  { apiMetric: 'page_total_actions', metric: 'page_actions', shape: 'daily' },
+  { apiMetric: 'page_media_view', metric: 'views', shape: 'daily' },
+  { apiMetric: 'page_actions_post_reactions_total', shape: 'daily', reactionKeys: { anger: 'reactions_anger', sorry: 'reactions_sorry' } },
+]
+
+const POST_FIELDS = 'id,created_time,shares,reactions.limit(0).summary(total_count),comments.limit(0).summary(total_count)'
+/** Graph's insights day ends at midnight Pacific time. */
+const INSIGHTS_ZONE = 'America/Los_Angeles'
+
+/** Parses Graph times such as `2024-06-28T07:00:00+0000`. */
+export function parseGraphTime(value: string): Date {
+  return new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
+}
+
+export function createFacebookPagesCollector(options: FacebookPagesOptions): Collector {
+  const postWindowDays = options.postWindowDays ?? 90
+  return {
+    network: 'facebook',
+    apiVersion: options.version,
+    tokenAdvice: graphTokenAdvice,
+    async collect(context: CollectContext): Promise<CollectSummary> {
+      const pageId = context.account.apiId
+      const api = createApiCaller({
+        http: createHttp({ baseURL: `${options.baseUrl.replace(/\/$/, '')}/${options.version}`, timeoutMs: options.timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
+        dialect: graphDialect,
+        retry: options.retry,
+        sleep: options.sleep,
+      })
+      const observe = observationFactory('facebook', context.account.id, options.version, context.now())
+      const summary: CollectSummary = { observations: 0, skipped: [] }
+      const emit = async (rows: ObservationRow[]) => {
+        if (rows.length === 0) return
+        await context.emit(rows)
+        summary.observations += rows.length
+      }
+
+      // 1. The Page node: levels at this round's time.
+      const page = await api.get<PageNode>(`/${encodeURIComponent(pageId)}`, { params: { fields: 'id,followers_count,fan_count' } })
+      const pageRows: ObservationRow[] = []
+      for (const [field, metric] of [['followers_count', 'followers'], ['fan_count', 'fans']] as const) {
+        const value = page[field]
+        if (typeof value === 'number') pageRows.push(observe({ objectType: 'account', objectId: pageId, metric, observedAt: context.roundAt, value, sourceField: field }))
+      }
+      await emit(pageRows)
+
+      // 2. Recent posts, newest first. Stop only when `next` is absent: a page may be empty and still have one.
+      const since = Math.floor(context.now().getTime() / 1000) - postWindowDays * 86_400
+      const clickWindowStart = context.now().getTime() - context.lookbackDays * 86_400_000
+      const recentPostIds: string[] = []
+      let after: string | undefined
+      for (;;) {
+        const batch: Paged<Post> = await api.get(`/${encodeURIComponent(pageId)}/posts`, { params: { fields: POST_FIELDS, limit: 100, since, after } })
+        const rows: ObservationRow[] = []
+        for (const post of batch.data ?? []) {
+          const created = parseGraphTime(post.created_time)
+          const base = { objectType: 'post' as const, objectId: post.id, observedAt: context.roundAt, objectCreatedAt: created }
+          const reactions = post.reactions?.summary?.total_count
+          const comments = post.comments?.summary?.total_count
+          if (typeof reactions === 'number') rows.push(observe({ ...base, metric: 'likes', value: reactions, sourceField: 'reactions.summary.total_count' }))
+          if (typeof comments === 'number') rows.push(observe({ ...base, metric: 'comments', value: comments, sourceField: 'comments.summary.total_count' }))
+          // Graph leaves `shares` out when a post has none.
+          rows.push(observe({ ...base, metric: 'shares', value: post.shares?.count ?? 0, sourceField: 'shares.count' }))
+          if (created.getTime() >= clickWindowStart) recentPostIds.push(post.id)
+        }
+        await emit(rows)
+        const cursor = batch.paging?.cursors?.after
+        if (!batch.paging?.next || !cursor) break
+        after = cursor
+      }
+
+      // 3. Lifetime clicks of the posts still young enough to change.
+      for (const postId of recentPostIds) {
+        const insights = await tolerateRetired(summary, `post_clicks of ${postId}`, () =>
+          api.get<InsightsResult>(`/${encodeURIComponent(postId)}/insights`, { params: { metric: 'post_clicks', period: 'lifetime' } }),
+        )
+        const value = insights?.data.find((entry) => entry.name === 'post_clicks')?.values[0]?.value
+        if (typeof value === 'number') {
+          await emit([observe({ objectType: 'post', objectId: postId, metric: 'clicks', observedAt: context.roundAt, value, sourceField: 'insights.post_clicks' })])
+        }
+      }
+
+      // 4. Daily Page insights over the look-back window, one metric per request so that one
+      //    retired metric does not hide the others.
+      const untilDay = DateTime.fromJSDate(context.now(), { zone: INSIGHTS_ZONE }).startOf('day')
+      const sinceDay = untilDay.minus({ days: context.lookbackDays })
+      for (const insight of PAGE_INSIGHTS) {
+        const result = await tolerateRetired(summary, insight.apiMetric, () =>
+          api.get<InsightsResult>(`/${encodeURIComponent(pageId)}/insights`, {
+            params: { metric: insight.apiMetric, period: 'day', since: sinceDay.toISODate(), until: untilDay.toISODate() },
+          }),
+        )
+        const series = result?.data.find((entry) => entry.name === insight.apiMetric)
+        const rows: ObservationRow[] = []
+        for (const point of series?.values ?? []) {
+          if (!point.end_time) continue
+          const end = parseGraphTime(point.end_time)
+          const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
+          const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}` }
+          if (insight.reactionKeys) {
+            const byType = typeof point.value === 'object' ? point.value : {}
+            for (const [key, metric] of Object.entries(insight.reactionKeys)) {
+              rows.push(observe({ ...common, metric, observedAt: dayStart, value: byType[key] ?? 0 }))
+            }
+          } else if (typeof point.value === 'number' && insight.metric) {
+            rows.push(observe({ ...common, metric: insight.metric, observedAt: insight.shape === 'gauge' ? end : dayStart, value: point.value }))
+          }
+        }
+        await emit(rows)
+      }
+      return summary
+    },
+  }
+}
+
+/** A permanent refusal of one metric (retired, unsupported) is noted and skipped; other errors propagate. */
+async function tolerateRetired<T>(summary: CollectSummary, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof ApiError && !error.retryable) {
+      summary.skipped.push(`${what}: ${error.message}`)
+      return undefined
+    }
+    throw error
+  }
+}

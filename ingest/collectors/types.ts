@@ -1,0 +1,82 @@
+import type { Logger } from '../../core/logger.ts'
+import { METRICS, type MetricShape, type Network } from '../../core/metrics.ts'
+import { toClickHouseTime } from '../../core/clickhouse.ts'
+import type { PlanAccount } from '../../kpi/plan.ts'
+
+/** One row of the `observations` table, as written. */
+export interface ObservationRow {
+  network: Network
+  account_id: string
+  object_type: 'account' | 'post'
+  object_id: string
+  metric: string
+  shape: MetricShape
+  observed_at: string
+  value: number
+  object_created_at: string | null
+  source_field: string
+  api_version: string
+  collected_at: string
+}
+
+export interface CollectContext {
+  account: PlanAccount
+  /** The account's token, resolved from its `tokenEnv`. Never put it in logs, rows or errors. */
+  token: string
+  /** The scheduled time of this round: the observed time of snapshot values, so a re-run replaces them. */
+  roundAt: Date
+  now: () => Date
+  /** Days of insights to re-read each round, since the API revises recent days. */
+  lookbackDays: number
+  logger: Logger
+  /** Writes rows durably before resolving, so what was collected survives a later failure. */
+  emit(rows: ObservationRow[]): Promise<void>
+}
+
+export interface CollectSummary {
+  observations: number
+  /** Parts of the API that answered with a permanent error while the rest worked (retired metrics). */
+  skipped: string[]
+}
+
+/** A collector knows one API and turns its answers into observations. Everything else is shared. */
+export interface Collector {
+  network: Network
+  apiVersion: string
+  collect(context: CollectContext): Promise<CollectSummary>
+  /** What the account owner must do after the API refused the token with `apiCode`. */
+  tokenAdvice(apiCode: string, tokenEnv: string): string
+}
+
+export interface ObservationInput {
+  objectType: ObservationRow['object_type']
+  objectId: string
+  metric: string
+  observedAt: Date
+  value: number
+  objectCreatedAt?: Date
+  sourceField: string
+}
+
+/** Builds rows for one account and round, taking each metric's shape from the metric dictionary. */
+export function observationFactory(network: Network, accountId: string, apiVersion: string, collectedAt: Date) {
+  const collected = toClickHouseTime(collectedAt)
+  return (input: ObservationInput): ObservationRow => {
+    const definition = METRICS[network][input.metric]
+    if (!definition) throw new Error(`metric ${input.metric} is not in the ${network} dictionary`)
+    return {
+      network,
+      account_id: accountId,
+      object_type: input.objectType,
+      object_id: input.objectId,
+      metric: input.metric,
+      shape: definition.shape,
+      observed_at: toClickHouseTime(input.observedAt),
+      value: input.value,
+      object_created_at: input.objectCreatedAt ? toClickHouseTime(input.objectCreatedAt) : null,
+      source_field: input.sourceField,
+      api_version: apiVersion,
+      collected_at: collected,
+    }
+  }
+}

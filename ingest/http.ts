@@ -1,0 +1,138 @@
+import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios'
+import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
+import { scrubSecrets } from '../core/logger.ts'
+
+/** What an API's failure means, decided by the API's own dialect (error codes, headers). */
+export type Failure =
+  | { kind: 'token'; apiCode: string; message: string }
+  | { kind: 'throttled'; waitMs: number; message: string }
+  | { kind: 'transient'; message: string; apiCode?: string }
+  | { kind: 'permanent'; message: string; apiCode?: string }
+
+/** How one API speaks: how it reports failures and how its successful answers say "slow down". */
+export interface ApiDialect {
+  network: string
+  /** What went wrong, or null for a success. Some APIs answer 200 with an error inside. */
+  classify(response: AxiosResponse): Failure | null
+  /** After a success: how long to pause before the next call, from usage headers (0 = none). */
+  pauseAfter(response: AxiosResponse): number
+}
+
+export interface RetryPolicy {
+  /** Attempts after the first, for transient failures and short throttles. */
+  maxRetries: number
+  /** First backoff step; doubles per attempt, with full jitter. */
+  baseDelayMs: number
+  /** Longest wait spent inside a job; a longer throttle becomes a RateLimitError for the queue. */
+  maxInlineWaitMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, maxInlineWaitMs: 30_000 }
+
+export interface ApiCaller {
+  get<T>(url: string, config?: AxiosRequestConfig): Promise<T>
+}
+
+export interface ApiCallerOptions {
+  http: AxiosInstance
+  dialect: ApiDialect
+  retry?: RetryPolicy
+  sleep?: (ms: number) => Promise<void>
+  random?: () => number
+}
+
+/** An axios instance with a timeout; axios has none by default. */
+export function createHttp(options: { baseURL: string; timeoutMs: number; headers?: Record<string, string> }): AxiosInstance {
+  return axios.create({
+    baseURL: options.baseURL,
+    timeout: options.timeoutMs,
+    headers: { 'User-Agent': 'social-kpi', ...options.headers },
+    // Every status comes back as a response; the dialect decides what it means.
+    validateStatus: () => true,
+    maxRedirects: 0,
+  })
+}
+
+const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+/**
+ * Calls one API with bounded retries: transient failures back off exponentially with jitter,
+ * throttles wait as long as the API asks (Retry-After, usage headers) when that is short, and a
+ * refused token stops at once. Errors carry no request config, so no token can leak through them.
+ */
+export function createApiCaller(options: ApiCallerOptions): ApiCaller {
+  const retry = options.retry ?? DEFAULT_RETRY
+  const sleep = options.sleep ?? realSleep
+  const random = options.random ?? Math.random
+  let pauseUntil = 0
+  const now = () => Date.now()
+
+  async function honourPause(): Promise<void> {
+    const wait = pauseUntil - now()
+    if (wait <= 0) return
+    if (wait > retry.maxInlineWaitMs) throw new RateLimitError(`${options.dialect.network} asked us to pause for ${Math.ceil(wait / 1000)} s`, wait)
+    await sleep(wait)
+  }
+
+  return {
+    async get<T>(url: string, config?: AxiosRequestConfig): Promise<T> {
+      let lastFailure: Failure | undefined
+      for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
+        await honourPause()
+        let response: AxiosResponse
+        try {
+          response = await options.http.get(url, config)
+        } catch (error) {
+          if (!axios.isAxiosError(error)) throw error
+          // No response at all: timeout, reset, refused. Worth another try.
+          lastFailure = { kind: 'transient', message: `${options.dialect.network}: no answer (${error.code ?? 'network error'})` }
+          await sleep(backoff(attempt))
+          continue
+        }
+        const failure = options.dialect.classify(response)
+        if (!failure) {
+          const pause = options.dialect.pauseAfter(response)
+          if (pause > 0) pauseUntil = Math.max(pauseUntil, now() + pause)
+          return response.data as T
+        }
+        lastFailure = failure
+        switch (lastFailure.kind) {
+          case 'token':
+            throw new TokenError(options.dialect.network, lastFailure.apiCode, scrubSecrets(lastFailure.message))
+          case 'permanent':
+            throw new ApiError(scrubSecrets(lastFailure.message), { status: response.status, apiCode: lastFailure.apiCode, retryable: false })
+          case 'throttled':
+            if (lastFailure.waitMs > retry.maxInlineWaitMs || attempt === retry.maxRetries) {
+              throw new RateLimitError(scrubSecrets(lastFailure.message), lastFailure.waitMs)
+            }
+            await sleep(lastFailure.waitMs)
+            break
+          case 'transient':
+            await sleep(backoff(attempt))
+            break
+        }
+      }
+      const failure = lastFailure!
+      if (failure.kind === 'throttled') throw new RateLimitError(scrubSecrets(failure.message), failure.waitMs)
+      throw new ApiError(`${scrubSecrets(failure.message)} (gave up after ${retry.maxRetries + 1} attempts)`, {
+        apiCode: 'apiCode' in failure ? failure.apiCode : undefined,
+        retryable: true,
+      })
+    },
+  }
+
+  function backoff(attempt: number): number {
+    const cap = retry.baseDelayMs * 2 ** attempt
+    return Math.round(cap / 2 + random() * (cap / 2))
+  }
+}
+
+/** Reads a Retry-After header (seconds or an HTTP date) in milliseconds. */
+export function retryAfterMs(response: AxiosResponse, now: number = Date.now()): number | undefined {
+  const header = response.headers['retry-after']
+  if (header === undefined) return undefined
+  const seconds = Number(header)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(String(header))
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined
+}

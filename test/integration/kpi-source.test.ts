@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toClickHouseTime } from '../../core/clickhouse.ts'
+import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
+import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+
+let db: TestClickHouse
+const t = (iso: string) => toClickHouseTime(new Date(iso))
+
+function row(metric: string, shape: 'gauge' | 'counter' | 'daily', objectId: string, observedAt: string, value: number, extra: { account?: string; created?: string; collected?: string } = {}) {
+  return {
+    network: 'facebook',
+    account_id: extra.account ?? 'main',
+    object_type: shape === 'counter' ? 'post' : 'account',
+    object_id: objectId,
+    metric,
+    shape,
+    observed_at: t(observedAt),
+    value,
+    object_created_at: extra.created ? t(extra.created) : null,
+    source_field: 'test',
+    api_version: 'v25.0',
+    collected_at: t(extra.collected ?? observedAt),
+  }
+}
+
+beforeAll(async () => {
+  db = await openTestClickHouse('kpi_source')
+  await db.ch.client.insert({
+    table: 'observations',
+    format: 'JSONEachRow',
+    values: [
+      // followers of two accounts
+      row('followers', 'gauge', 'p1', '2026-10-31T12:00:00Z', 1000),
+      row('followers', 'gauge', 'p1', '2026-11-10T12:00:00Z', 1100),
+      row('followers', 'gauge', 'p1', '2026-11-20T12:00:00Z', 1150),
+      row('followers', 'gauge', 'p2', '2026-11-05T12:00:00Z', 500, { account: 'second' }),
+      // an old post seen before the period: 40 likes before, 70 at the end -> +30
+      row('likes', 'counter', 'old', '2026-10-30T00:00:00Z', 40, { created: '2026-09-01T00:00:00Z' }),
+      row('likes', 'counter', 'old', '2026-11-15T00:00:00Z', 70, { created: '2026-09-01T00:00:00Z' }),
+      // a new post created inside the period: counts from zero -> +25
+      row('likes', 'counter', 'new', '2026-11-10T01:00:00Z', 10, { created: '2026-11-10T00:00:00Z' }),
+      row('likes', 'counter', 'new', '2026-11-12T00:00:00Z', 25, { created: '2026-11-10T00:00:00Z' }),
+      // an old post first seen inside the period: its history is unknown -> only its rise, +5
+      row('likes', 'counter', 'unseen', '2026-11-11T00:00:00Z', 300, { created: '2026-06-01T00:00:00Z' }),
+      row('likes', 'counter', 'unseen', '2026-11-13T00:00:00Z', 305, { created: '2026-06-01T00:00:00Z' }),
+      // a re-read of the same observation with a newer value replaces it (late correction): 26 not 25
+      row('likes', 'counter', 'new', '2026-11-12T00:00:00Z', 26, { created: '2026-11-10T00:00:00Z', collected: '2026-11-12T01:00:00Z' }),
+      // daily counts: two days inside, one before
+      row('views', 'daily', 'p1', '2026-10-31T00:00:00Z', 999),
+      row('views', 'daily', 'p1', '2026-11-01T00:00:00Z', 100),
+      row('views', 'daily', 'p1', '2026-11-02T00:00:00Z', 120),
+    ],
+  })
+})
+afterAll(async () => db?.cleanup())
+
+const nov = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-12-01T00:00:00Z') }
+
+describe('KPI numbers from raw observations', () => {
+  it('reads a level as the latest value per account, summed', async () => {
+    const source = clickHouseKpiSource(db.ch)
+    const both = { network: 'facebook', accountIds: ['main', 'second'], metric: 'followers' }
+    expect(await source.level(both, new Date('2026-11-15T00:00:00Z'))).toBe(1100 + 500)
+    expect(await source.level({ ...both, accountIds: ['main'] }, nov.from)).toBe(1000)
+    expect(await source.level(both, new Date('2026-10-01T00:00:00Z'))).toBeNull()
+  })
+
+  it('sums the rise of every post counter, including posts published earlier', async () => {
+    const source = clickHouseKpiSource(db.ch)
+    const likes = { network: 'facebook', accountIds: ['main'], metric: 'likes' }
+    expect(await source.amount(likes, nov.from, nov.to)).toBe(30 + 26 + 5)
+    // up to Nov 12 00:00 (exclusive): old +0 (no value inside yet), new 10, unseen 0
+    expect(await source.amount(likes, nov.from, new Date('2026-11-12T00:00:00Z'))).toBe(10)
+  })
+
+  it('sums daily counts whose day starts inside the period, and says null when there is no data', async () => {
+    const source = clickHouseKpiSource(db.ch)
+    const views = { network: 'facebook', accountIds: ['main'], metric: 'views' }
+    expect(await source.amount(views, nov.from, nov.to)).toBe(220)
+    expect(await source.amount({ ...views, metric: 'engagements' }, nov.from, nov.to)).toBeNull()
+  })
+
+  it('gives analysts one value per day in metrics_daily', async () => {
+    const rows = await db.ch.rows<{ day: string; value: number }>(
+      "SELECT toString(day) AS day, value FROM metrics_daily WHERE account_id = 'main' AND metric = {m:String} ORDER BY day",
+      { m: 'likes' },
+    )
+    // Oct 30: old post first seen, created long before -> 0; Nov 10: new post from 0 -> 10;
+    // Nov 11: unseen first seen -> 0; Nov 12: new +16; Nov 13: unseen +5; Nov 15: old +30
+    expect(rows.map((r) => [r.day, Number(r.value)])).toEqual([
+      ['2026-10-30', 0],
+      ['2026-11-10', 10],
+      ['2026-11-11', 0],
+      ['2026-11-12', 16],
+      ['2026-11-13', 5],
+      ['2026-11-15', 30],
+    ])
+  })
+})

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest'
+import { PlanError } from '../../core/errors.ts'
+import { loadPlan, parsePlan, planAccounts } from '../../kpi/plan.ts'
+
+async function problems(file: string): Promise<string[]> {
+  try {
+    await loadPlan(file)
+  } catch (error) {
+    if (error instanceof PlanError) return error.issues.map((issue) => `${issue.path}: ${issue.message}`)
+    throw error
+  }
+  throw new Error('the plan was accepted')
+}
+
+describe('plan files', () => {
+  it.each(['examples/plan.yaml', 'examples/rencana-media-sosial.yaml'])('%s is valid', async (file) => {
+    const plan = await loadPlan(file)
+    expect(plan.kpis.length).toBeGreaterThan(3)
+    expect(planAccounts(plan).every((account) => /^[A-Z_]+$/.test(account.tokenEnv))).toBe(true)
+  })
+
+  it('names every problem of a broken plan by its path, in plain words', async () => {
+    const found = await problems('test/fixtures/broken-plan.yaml')
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'company.timezone: must be an IANA time zone such as Asia/Jakarta',
+        'strategy.networks[0].accounts[0].tokenEnv: must name an environment variable, such as FB_PAGE_TOKEN (the token itself never goes in the plan)',
+        'kpis[1].period: must be one of day, week, month, quarter, year, or { from: YYYY-MM-DD, to: YYYY-MM-DD }',
+        'kpis[2].target: must be a positive number',
+        'alerting.recipients[0]: must be an email address',
+        'kpis[1].objective: names objective "reach", which the plan does not define',
+        'kpis[3].denominator: a rate KPI needs a denominator metric (rate = metric ÷ denominator)',
+      ]),
+    )
+    expect(found).toHaveLength(7)
+  })
+
+  it('checks references between sections once the shapes are right', () => {
+    const base = {
+      company: { name: 'C' },
+      objectives: [{ id: 'o', name: 'O' }],
+      strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: 1, tokenEnv: 'T' }] }] },
+      alerting: { recipients: ['x@example.com'] },
+    }
+    const kpi = { id: 'k', name: 'K', objective: 'o', network: 'facebook', metric: 'likes', kind: 'total', target: 1, period: 'month' }
+    expect(() => parsePlan({ ...base, kpis: [kpi] }, 'p.yaml')).not.toThrow()
+    const bad = [
+      { ...kpi, objective: 'nope' },
+      { ...kpi, id: 'k2', accounts: ['zzz'] },
+      { ...kpi, id: 'k3', metric: 'conversions' },
+      { ...kpi, id: 'k4', kind: 'rate' },
+    ]
+    try {
+      parsePlan({ ...base, kpis: bad }, 'p.yaml')
+      expect.unreachable()
+    } catch (error) {
+      const found = (error as PlanError).issues.map((i) => `${i.path}: ${i.message}`)
+      expect(found).toEqual([
+        'kpis[0].objective: names objective "nope", which the plan does not define',
+        'kpis[1].accounts[0]: "zzz" is not a facebook account of the strategy',
+        expect.stringMatching(/^kpis\[2\]\.metric: facebook has no metric "conversions"; available: followers, /),
+        'kpis[3].denominator: a rate KPI needs a denominator metric (rate = metric ÷ denominator)',
+      ])
+      expect((error as PlanError).message).toContain('p.yaml')
+    }
+  })
+
+  it('reports unreadable files and YAML syntax errors with their location', async () => {
+    expect(await problems('test/fixtures/does-not-exist.yaml')).toEqual([': cannot read the file (ENOENT)'])
+  })
+
+  it('applies defaults a newcomer would expect', () => {
+    const plan = parsePlan(
+      {
+        company: { name: 'C' },
+        objectives: [{ id: 'o', name: 'O' }],
+        strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: '1', tokenEnv: 'T' }] }] },
+        kpis: [{ id: 'k', name: 'K', objective: 'o', network: 'facebook', metric: 'likes', kind: 'total', target: 10, period: 'week' }],
+        alerting: { recipients: ['x@example.com'] },
+      },
+      'p.yaml',
+    )
+    expect(plan.company.timezone).toBe('UTC')
+    expect(plan.collection).toEqual({ schedule: '*/15 * * * *', evaluateSchedule: '5 * * * *', lookbackDays: 28 })
+    expect(plan.alerting.repeatInterval).toBe(24 * 3_600_000)
+    expect(plan.kpis[0]!.comparator).toBe('at_least')
+    expect(plan.kpis[0]!.tolerance).toBe(0.1)
+  })
+})

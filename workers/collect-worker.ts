@@ -1,0 +1,77 @@
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
+import type { ClickHouse } from '../core/clickhouse.ts'
+import { RateLimitError, TokenError } from '../core/errors.ts'
+import type { Logger } from '../core/logger.ts'
+import type { Network } from '../core/metrics.ts'
+import { parsePayload } from '../core/queues.ts'
+import type { Collector, CollectSummary } from '../ingest/collectors/types.ts'
+import { planAccounts, type Plan } from '../kpi/plan.ts'
+import { recordSourceHealth } from './source-health.ts'
+import type { Writers } from './writers.ts'
+
+export interface CollectDeps {
+  plan: Plan
+  ch: ClickHouse
+  writers: Writers
+  collectors: Record<Network, Collector>
+  /** Resolves a token by the environment variable the plan names. */
+  secret(name: string): string | undefined
+  lookbackDays: number
+  now: () => Date
+  logger: Logger
+}
+
+export type CollectResult = { status: 'collected'; summary: CollectSummary } | { status: 'unhealthy'; errorCode: string }
+
+/**
+ * Collects one account for one round. A refused token marks only that account unhealthy (the job
+ * succeeds, so the round goes on); a throttle puts the job back for as long as the API asked; any
+ * other failure is recorded and thrown, for BullMQ's bounded retries.
+ */
+export function createCollectProcessor(deps: CollectDeps) {
+  return async (job: Job, lockToken?: string): Promise<CollectResult> => {
+    const payload = parsePayload('collect', job.data)
+    const account = planAccounts(deps.plan).find((a) => a.id === payload.accountId && a.network === payload.network)
+    if (!account) throw new UnrecoverableError(`account ${payload.network}/${payload.accountId} is not in the plan`)
+    const log = deps.logger.child({ network: account.network, account: account.id, round: payload.roundAt })
+    const health = (status: 'healthy' | 'unhealthy' | 'failing' | 'throttled', errorCode?: string, error?: string) =>
+      recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error })
+
+    const token = deps.secret(account.tokenEnv)
+    if (!token) {
+      log.error({ tokenEnv: account.tokenEnv }, 'no token: the environment variable is not set')
+      await health('unhealthy', 'token_missing', `the environment variable ${account.tokenEnv} is not set`)
+      return { status: 'unhealthy', errorCode: 'token_missing' }
+    }
+    try {
+      const summary = await deps.collectors[account.network].collect({
+        account,
+        token,
+        roundAt: new Date(payload.roundAt),
+        now: deps.now,
+        lookbackDays: deps.lookbackDays,
+        logger: log,
+        emit: (rows) => deps.writers.observations.write(rows),
+      })
+      for (const skipped of summary.skipped) log.warn({ skipped }, 'part of the API refused a metric; the rest was collected')
+      await health('healthy')
+      log.info({ observations: summary.observations }, 'collected')
+      return { status: 'collected', summary }
+    } catch (error) {
+      if (error instanceof TokenError) {
+        log.error({ err: error }, 'token refused: account marked unhealthy')
+        await health('unhealthy', error.apiCode, error.message)
+        return { status: 'unhealthy', errorCode: error.apiCode }
+      }
+      if (error instanceof RateLimitError && lockToken) {
+        log.warn({ retryAfterMs: error.retryAfterMs }, 'throttled: the job waits as long as the API asked')
+        await health('throttled', error.code, error.message)
+        await job.moveToDelayed(Date.now() + error.retryAfterMs, lockToken)
+        throw new DelayedError()
+      }
+      const code = (error as { code?: string }).code ?? 'error'
+      await health('failing', String(code), error instanceof Error ? error.message : String(error)).catch(() => undefined)
+      throw error
+    }
+  }
+}

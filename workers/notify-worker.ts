@@ -1,0 +1,50 @@
+import { UnrecoverableError, type Job } from 'bullmq'
+import { toClickHouseTime } from '../core/clickhouse.ts'
+import type { Logger } from '../core/logger.ts'
+import { parsePayload } from '../core/queues.ts'
+import { PermanentEmailError, type Mailer } from '../alerts/mailer.ts'
+import type { Writers } from './writers.ts'
+
+export interface NotifyDeps {
+  mailer: Mailer
+  from: string
+  writers: Writers
+  now: () => Date
+  logger: Logger
+}
+
+/** Sends one alert email and records how it went. 4xx and connection errors retry; 5xx is final. */
+export function createNotifyProcessor(deps: NotifyDeps) {
+  return async (job: Job) => {
+    const payload = parsePayload('notify', job.data)
+    const record = (delivery: 'sent' | 'failed', deliveredTo: string) =>
+      deps.writers.notifications.write(
+        [
+          {
+            notification_id: payload.notificationId,
+            alert_key: payload.alertKey,
+            event: payload.event,
+            decided_at: toClickHouseTime(new Date(payload.decidedAt)),
+            recipients: payload.to,
+            subject: payload.subject,
+            delivery,
+            delivered_to: deliveredTo,
+            written_at: toClickHouseTime(deps.now()),
+          },
+        ],
+        { flushNow: true },
+      )
+    try {
+      const deliveredTo = await deps.mailer.send({ id: payload.notificationId, from: deps.from, to: payload.to, subject: payload.subject, text: payload.text, html: payload.html })
+      await record('sent', deliveredTo)
+      deps.logger.info({ subject: payload.subject, deliveredTo }, 'alert email delivered')
+      return { deliveredTo }
+    } catch (error) {
+      if (error instanceof PermanentEmailError) {
+        await record('failed', error.message)
+        throw new UnrecoverableError(error.message)
+      }
+      throw error
+    }
+  }
+}

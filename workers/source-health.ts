@@ -1,0 +1,57 @@
+import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
+import type { SourceHealthRow, Writers } from './writers.ts'
+
+export interface SourceHealth {
+  network: string
+  accountId: string
+  status: SourceHealthRow['status']
+  lastSuccessAt: Date | null
+  lastErrorAt: Date | null
+  lastErrorCode: string
+  lastError: string
+  updatedAt: Date
+}
+
+/** The current health of every account that has been collected at least once. */
+export async function readSourceHealth(ch: ClickHouse): Promise<SourceHealth[]> {
+  const rows = await ch.rows<SourceHealthRow>('SELECT * FROM source_health FINAL ORDER BY network, account_id')
+  return rows.map((row) => ({
+    network: row.network,
+    accountId: row.account_id,
+    status: row.status,
+    lastSuccessAt: row.last_success_at ? fromClickHouseTime(row.last_success_at) : null,
+    lastErrorAt: row.last_error_at ? fromClickHouseTime(row.last_error_at) : null,
+    lastErrorCode: row.last_error_code,
+    lastError: row.last_error,
+    updatedAt: fromClickHouseTime(row.updated_at),
+  }))
+}
+
+/** Records one collection outcome, keeping the last success when this one failed. */
+export async function recordSourceHealth(
+  ch: ClickHouse,
+  writers: Writers,
+  outcome: { network: string; accountId: string; at: Date; status: SourceHealthRow['status']; errorCode?: string; error?: string },
+): Promise<void> {
+  const [previous] = await ch.rows<Pick<SourceHealthRow, 'last_success_at'>>(
+    'SELECT last_success_at FROM source_health FINAL WHERE network = {network:String} AND account_id = {account:String}',
+    { network: outcome.network, account: outcome.accountId },
+  )
+  const at = toClickHouseTime(outcome.at)
+  const healthy = outcome.status === 'healthy'
+  await writers.health.write(
+    [
+      {
+        network: outcome.network,
+        account_id: outcome.accountId,
+        status: outcome.status,
+        last_success_at: healthy ? at : (previous?.last_success_at ?? null),
+        last_error_at: healthy ? null : at,
+        last_error_code: outcome.errorCode ?? '',
+        last_error: outcome.error ?? '',
+        updated_at: at,
+      },
+    ],
+    { flushNow: true },
+  )
+}

@@ -1,0 +1,90 @@
+import type { ClickHouse } from '../core/clickhouse.ts'
+import type { Logger } from '../core/logger.ts'
+import type { ObservationRow } from '../ingest/collectors/types.ts'
+import { BatchingWriter } from './clickhouse-writer.ts'
+
+export interface KpiEvaluationRow {
+  evaluated_at: string
+  kpi_id: string
+  kpi_name: string
+  objective_id: string
+  network: string
+  metric: string
+  kind: string
+  comparator: string
+  period_start: string
+  period_end: string
+  actual: number | null
+  expected_to_date: number | null
+  target: number
+  attainment: number | null
+  status: string
+  written_at: string
+}
+
+export interface SourceHealthRow {
+  network: string
+  account_id: string
+  status: 'healthy' | 'unhealthy' | 'failing' | 'throttled'
+  last_success_at: string | null
+  last_error_at: string | null
+  last_error_code: string
+  last_error: string
+  updated_at: string
+}
+
+export interface AlertStateRow {
+  alert_key: string
+  subject_kind: string
+  subject_id: string
+  status: string
+  since: string
+  last_notified_at: string | null
+  last_status_label: string
+  version: number
+}
+
+export interface AlertNotificationRow {
+  notification_id: string
+  alert_key: string
+  event: string
+  decided_at: string
+  recipients: string[]
+  subject: string
+  delivery: 'sent' | 'failed'
+  delivered_to: string
+  written_at: string
+}
+
+export interface Writers {
+  observations: BatchingWriter<ObservationRow>
+  evaluations: BatchingWriter<KpiEvaluationRow>
+  health: BatchingWriter<SourceHealthRow>
+  alertState: BatchingWriter<AlertStateRow>
+  notifications: BatchingWriter<AlertNotificationRow>
+  flush(): Promise<void>
+  close(): Promise<void>
+}
+
+/** One batching writer per table, all built the same way. */
+export function createWriters(ch: ClickHouse, options: { maxRows: number; flushIntervalMs: number; logger: Logger }): Writers {
+  const make = <Row extends object>(table: string) =>
+    new BatchingWriter<Row>({ ch, table, maxRows: options.maxRows, flushIntervalMs: options.flushIntervalMs, logger: options.logger.child({ module: 'writer', table }) })
+  const writers = {
+    observations: make<ObservationRow>('observations'),
+    evaluations: make<KpiEvaluationRow>('kpi_evaluations'),
+    health: make<SourceHealthRow>('source_health'),
+    alertState: make<AlertStateRow>('alert_state'),
+    notifications: make<AlertNotificationRow>('alert_notifications'),
+  }
+  const all = Object.values(writers)
+  return {
+    ...writers,
+    async flush() {
+      await Promise.all(all.map((writer) => writer.flush()))
+    },
+    async close() {
+      await Promise.all(all.map((writer) => writer.close()))
+    },
+  }
+}
