@@ -1,4 +1,6 @@
-import { resolve } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError, issuePath } from './errors.ts'
 
@@ -32,7 +34,7 @@ const envSchema = z.object({
   GRAFANA_URL: optionalUrl,
   FACEBOOK_GRAPH_URL: url('https://graph.facebook.com'),
   FACEBOOK_GRAPH_VERSION: z.preprocess((v) => (v === '' || v === undefined ? 'v25.0' : v), z.string().regex(/^v\d+\.\d+$/, 'must look like v25.0')),
-  QUEUE_PREFIX: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi' : v), z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore')),
+  QUEUE_PREFIX: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').optional()),
   LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   LOG_PRETTY: booleanFlag(false),
   HTTP_TIMEOUT_MS: positiveInt(15_000),
@@ -47,9 +49,15 @@ const envSchema = z.object({
 
 export type Env = z.infer<typeof envSchema>
 
-export interface Config extends Env {
+export interface Config extends Omit<Env, 'QUEUE_PREFIX'> {
   /** Absolute data directory. */
   dataDir: string
+  /**
+   * Redis key prefix of our queues. Job ids deduplicate rounds, so queues must not outlive the
+   * data they describe: with the embedded engine the default is tied to the data directory (a
+   * new DATA_DIR starts fresh queues); with a ClickHouse server it is `social-kpi`.
+   */
+  QUEUE_PREFIX: string
   /** Looks up a secret named in the plan (`tokenEnv`) from the environment captured at start. */
   secret(name: string): string | undefined
 }
@@ -62,12 +70,27 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`invalid environment:\n${lines.join('\n')}`)
   }
   const snapshot = { ...source }
+  const dataDir = resolve(parsed.data.DATA_DIR)
   return {
     ...parsed.data,
-    dataDir: resolve(parsed.data.DATA_DIR),
+    dataDir,
+    QUEUE_PREFIX: parsed.data.QUEUE_PREFIX ?? (parsed.data.CLICKHOUSE_URL ? 'social-kpi' : `social-kpi-${instanceId(dataDir)}`),
     secret: (name: string) => {
       const value = snapshot[name]
       return value === '' ? undefined : value
     },
+  }
+}
+
+/** A random id kept in DATA_DIR, naming this installation's embedded data (and so its queues). */
+function instanceId(dataDir: string): string {
+  const file = join(dataDir, 'instance-id')
+  try {
+    return readFileSync(file, 'utf8').trim()
+  } catch {
+    const id = randomBytes(4).toString('hex')
+    mkdirSync(dataDir, { recursive: true })
+    writeFileSync(file, `${id}\n`, { flag: 'wx' })
+    return readFileSync(file, 'utf8').trim()
   }
 }

@@ -17,9 +17,10 @@ FROM
 )`
 
 // Daily counts whose day starts in [from, to), plus every object's counter rise in [from, to).
-// A counter's starting point is its last value before `from`; an object first seen inside the
-// period starts from zero when it was created at most a day before it was first seen (a new
-// post), otherwise from its first value (its earlier history is unknown).
+// A counter's starting point is its last value before `from`. An object first seen inside the
+// period counts from zero when it was created inside the period; one created earlier counts
+// from its first value, since what it gained before we first saw it belongs to its creation time
+// (the same attribution metrics_daily uses).
 const AMOUNT_SQL = `
 SELECT sum(points) AS points, sum(amount) AS value
 FROM
@@ -30,14 +31,13 @@ FROM
       AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
     UNION ALL
     SELECT count() AS points,
-           sum(last_value - if(seen_before > 0, value_before, if(ifNull(created, toDateTime64(0, 3, 'UTC')) >= first_seen - INTERVAL 1 DAY, 0, first_value))) AS amount
+           sum(last_value - if(seen_before > 0, value_before, if(ifNull(created, toDateTime64(0, 3, 'UTC')) >= {from:DateTime64(3, 'UTC')}, 0, first_value))) AS amount
     FROM
     (
         SELECT account_id, object_id,
                countIf(observed_at < {from:DateTime64(3, 'UTC')}) AS seen_before,
                argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}) AS value_before,
                argMax(value, observed_at) AS last_value,
-               min(observed_at) AS first_seen,
                argMin(value, observed_at) AS first_value,
                any(object_created_at) AS created,
                countIf(observed_at >= {from:DateTime64(3, 'UTC')}) AS seen_inside

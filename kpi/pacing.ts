@@ -21,7 +21,7 @@ export interface PacingInput {
 export interface Judgement {
   expectedToDate: number | null
   status: KpiStatus
-  /** actual ÷ target for at_least, target ÷ actual for at_most; null without data. */
+  /** actual ÷ target for at_least; for at_most 1 while within the limit, else target ÷ actual; null without data. */
   attainment: number | null
 }
 
@@ -41,7 +41,7 @@ export function judge(input: PacingInput): Judgement {
   const expectedToDate = kind === 'rate' ? target : base === null ? null : base + (target - base) * fraction
   if (actual === null || Number.isNaN(actual)) return { expectedToDate, status: 'unknown', attainment: null }
 
-  const attainment = comparator === 'at_least' ? (target === 0 ? null : actual / target) : actual === 0 ? 1 : target / actual
+  const attainment = comparator === 'at_least' ? actual / target : actual <= target ? 1 : target / actual
   const met = comparator === 'at_least' ? actual >= target : actual <= target
   if (periodEnded) return { expectedToDate, status: met ? 'achieved' : 'missed', attainment }
 

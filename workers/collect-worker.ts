@@ -43,16 +43,26 @@ export function createCollectProcessor(deps: CollectDeps) {
       await health('unhealthy', 'token_missing', `the environment variable ${account.tokenEnv} is not set`)
       return { status: 'unhealthy', errorCode: 'token_missing' }
     }
+    // Rows go to the writer as they arrive and are batched with other jobs' rows; the job ends
+    // only once all of them are stored, also when the collector fails half-way.
+    const writes: Promise<void>[] = []
+    const stored = async () => {
+      const results = await Promise.allSettled(writes)
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+      if (failed) throw failed.reason
+    }
     try {
-      const summary = await deps.collectors[account.network].collect({
-        account,
-        token,
-        roundAt: new Date(payload.roundAt),
-        now: deps.now,
-        lookbackDays: deps.lookbackDays,
-        logger: log,
-        emit: (rows) => deps.writers.observations.write(rows),
-      })
+      const summary = await deps.collectors[account.network]
+        .collect({
+          account,
+          token,
+          roundAt: new Date(payload.roundAt),
+          now: deps.now,
+          lookbackDays: deps.lookbackDays,
+          logger: log,
+          emit: async (rows) => void writes.push(deps.writers.observations.write(rows)),
+        })
+        .finally(stored)
       for (const skipped of summary.skipped) log.warn({ skipped }, 'part of the API refused a metric; the rest was collected')
       await health('healthy')
       log.info({ observations: summary.observations }, 'collected')

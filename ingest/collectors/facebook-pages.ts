@@ -57,6 +57,8 @@ const PAGE_INSIGHTS: Array<{ apiMetric: string; metric?: string; shape: 'gauge' 
 ]
 
 const POST_FIELDS = 'id,created_time,shares,reactions.limit(0).summary(total_count),comments.limit(0).summary(total_count)'
+/** Graph answers at most 90 days of insights per request. */
+const MAX_INSIGHTS_DAYS = 89
 /** Graph's insights day ends at midnight Pacific time. */
 const INSIGHTS_ZONE = 'America/Los_Angeles'
 
@@ -99,7 +101,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       // 2. Recent posts, newest first. Stop only when `next` is absent: a page may be empty and still have one.
       const since = Math.floor(context.now().getTime() / 1000) - postWindowDays * 86_400
       const clickWindowStart = context.now().getTime() - context.lookbackDays * 86_400_000
-      const recentPostIds: string[] = []
+      const recentPosts = new Map<string, Date>()
       let after: string | undefined
       for (;;) {
         const batch: Paged<Post> = await api.get(`/${encodeURIComponent(pageId)}/posts`, { params: { fields: POST_FIELDS, limit: 100, since, after } })
@@ -113,7 +115,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
           if (typeof comments === 'number') rows.push(observe({ ...base, metric: 'comments', value: comments, sourceField: 'comments.summary.total_count' }))
           // Graph leaves `shares` out when a post has none.
           rows.push(observe({ ...base, metric: 'shares', value: post.shares?.count ?? 0, sourceField: 'shares.count' }))
-          if (created.getTime() >= clickWindowStart) recentPostIds.push(post.id)
+          if (created.getTime() >= clickWindowStart) recentPosts.set(post.id, created)
         }
         await emit(rows)
         const cursor = batch.paging?.cursors?.after
@@ -122,21 +124,24 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       }
 
       // 3. Lifetime clicks of the posts still young enough to change.
-      for (const postId of recentPostIds) {
+      const clickRows: ObservationRow[] = []
+      for (const [postId, created] of recentPosts) {
         const insights = await tolerateRetired(summary, `post_clicks of ${postId}`, () =>
           api.get<InsightsResult>(`/${encodeURIComponent(postId)}/insights`, { params: { metric: 'post_clicks', period: 'lifetime' } }),
         )
         const value = insights?.data.find((entry) => entry.name === 'post_clicks')?.values[0]?.value
         if (typeof value === 'number') {
-          await emit([observe({ objectType: 'post', objectId: postId, metric: 'clicks', observedAt: context.roundAt, value, sourceField: 'insights.post_clicks' })])
+          clickRows.push(observe({ objectType: 'post', objectId: postId, metric: 'clicks', observedAt: context.roundAt, value, objectCreatedAt: created, sourceField: 'insights.post_clicks' }))
         }
       }
+      await emit(clickRows)
 
       // 4. Daily Page insights over the look-back window, one metric per request so that one
-      //    retired metric does not hide the others.
+      //    retired metric does not hide the others. Follower levels are read as far back as one
+      //    request allows, so a level KPI has its period-start baseline from the first round.
       const untilDay = DateTime.fromJSDate(context.now(), { zone: INSIGHTS_ZONE }).startOf('day')
-      const sinceDay = untilDay.minus({ days: context.lookbackDays })
       for (const insight of PAGE_INSIGHTS) {
+        const sinceDay = untilDay.minus({ days: insight.shape === 'gauge' ? MAX_INSIGHTS_DAYS : context.lookbackDays })
         const result = await tolerateRetired(summary, insight.apiMetric, () =>
           api.get<InsightsResult>(`/${encodeURIComponent(pageId)}/insights`, {
             params: { metric: insight.apiMetric, period: 'day', since: sinceDay.toISODate(), until: untilDay.toISODate() },

@@ -29,7 +29,7 @@ export interface CollectContext {
   /** Days of insights to re-read each round, since the API revises recent days. */
   lookbackDays: number
   logger: Logger
-  /** Writes rows durably before resolving, so what was collected survives a later failure. */
+  /** Hands rows to the writer; the job completes only after they are stored, even if collection fails later. */
   emit(rows: ObservationRow[]): Promise<void>
 }
 

@@ -43,6 +43,8 @@ beforeAll(async () => {
       // an old post first seen inside the period: its history is unknown -> only its rise, +5
       row('likes', 'counter', 'unseen', '2026-11-11T00:00:00Z', 300, { created: '2026-06-01T00:00:00Z' }),
       row('likes', 'counter', 'unseen', '2026-11-13T00:00:00Z', 305, { created: '2026-06-01T00:00:00Z' }),
+      // a post created inside the period but first seen later: all of it belongs to the period, +50
+      row('likes', 'counter', 'late', '2026-11-20T00:00:00Z', 50, { created: '2026-11-03T00:00:00Z' }),
       // a re-read of the same observation with a newer value replaces it (late correction): 26 not 25
       row('likes', 'counter', 'new', '2026-11-12T00:00:00Z', 26, { created: '2026-11-10T00:00:00Z', collected: '2026-11-12T01:00:00Z' }),
       // daily counts: two days inside, one before
@@ -68,7 +70,7 @@ describe('KPI numbers from raw observations', () => {
   it('sums the rise of every post counter, including posts published earlier', async () => {
     const source = clickHouseKpiSource(db.ch)
     const likes = { network: 'facebook', accountIds: ['main'], metric: 'likes' }
-    expect(await source.amount(likes, nov.from, nov.to)).toBe(30 + 26 + 5)
+    expect(await source.amount(likes, nov.from, nov.to)).toBe(30 + 26 + 5 + 50)
     // up to Nov 12 00:00 (exclusive): old +0 (no value inside yet), new 10, unseen 0
     expect(await source.amount(likes, nov.from, new Date('2026-11-12T00:00:00Z'))).toBe(10)
   })
@@ -85,15 +87,20 @@ describe('KPI numbers from raw observations', () => {
       "SELECT toString(day) AS day, value FROM metrics_daily WHERE account_id = 'main' AND metric = {m:String} ORDER BY day",
       { m: 'likes' },
     )
-    // Oct 30: old post first seen, created long before -> 0; Nov 10: new post from 0 -> 10;
-    // Nov 11: unseen first seen -> 0; Nov 12: new +16; Nov 13: unseen +5; Nov 15: old +30
+    // What a post had when first seen goes to its creation day: old (Sep 1) 40, unseen (Jun 1)
+    // 300, late (Nov 3) 50. Then: Oct 30: 0; Nov 10: new post from 0 -> 10; Nov 11: 0;
+    // Nov 12: new +16; Nov 13: unseen +5; Nov 15: old +30; Nov 20: 0
     expect(rows.map((r) => [r.day, Number(r.value)])).toEqual([
+      ['2026-06-01', 300],
+      ['2026-09-01', 40],
       ['2026-10-30', 0],
       ['2026-11-10', 10],
       ['2026-11-11', 0],
       ['2026-11-12', 16],
       ['2026-11-13', 5],
+      ['2026-11-03', 50],
       ['2026-11-15', 30],
-    ])
+      ['2026-11-20', 0],
+    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))))
   })
 })

@@ -41,6 +41,7 @@ describe('judge', () => {
     expect(judge({ ...cap, actual: 54 }).status).toBe('on_track')
     expect(judge({ ...cap, actual: 56 }).status).toBe('at_risk')
     expect(judge({ ...cap, actual: 101 }).status).toBe('missed')
-    expect(judge({ ...cap, actual: 50 }).attainment).toBe(2)
+    expect(judge({ ...cap, actual: 50 }).attainment).toBe(1)
+    expect(judge({ ...cap, actual: 125 }).attainment).toBe(0.8)
   })
 })

@@ -1,0 +1,174 @@
+/**
+ * A local, deterministic stand-in for the social networks' APIs, for tests and the demo. Today it
+ * serves the Facebook Graph API (Pages); each further network is one sibling module mounted on
+ * its own path prefix. It listens on 127.0.0.1 only and uses nothing but node:http.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { createGraphApi } from './graph-routes.ts'
+import type { SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import { opaqueId } from './random.ts'
+import { createScenario } from './scenario.ts'
+import { utcMidnight } from './time.ts'
+
+export { DEMO_PAGES } from './scenario.ts'
+
+export interface SimulatorOptions {
+  /** Default 0: a free port chosen by the system. The host is always 127.0.0.1. */
+  port?: number
+  /** Default 42. */
+  seed?: number
+  /** The simulator's clock; default `() => new Date()`. The world is anchored to its UTC day at start. */
+  now?: () => Date
+  /** Per-token call budget in a sliding hour; default 4800. */
+  callsPerHour?: number
+}
+
+/** An injected failure, for tests. */
+export interface GraphFault {
+  /** Matched against the URL pathname (e.g. /\/insights$/); absent = any. */
+  path?: RegExp
+  /** How many matching requests fail; then the fault is used up. */
+  times: number
+  /** HTTP status, default 400. */
+  status?: number
+  /** A Graph error body (fbtrace_id is added; type defaults to OAuthException). */
+  error?: { message: string; type?: string; code: number; error_subcode?: number }
+  /** A raw body instead of a Graph error (e.g. an HTML 502 page), sent as text/html unless headers say otherwise. */
+  body?: string
+  /** e.g. { 'Retry-After': '1' } or an X-Business-Use-Case-Usage with estimated_time_to_regain_access. */
+  headers?: Record<string, string>
+}
+
+export interface RunningSimulator {
+  /** e.g. http://127.0.0.1:43123 (collectors append /v25.0/...). */
+  url: string
+  injectFault(fault: GraphFault): void
+  /** The requests received (the latest 10,000), tokens included: a test-only object, never to be logged. */
+  requests(): Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }>
+  close(): Promise<void>
+}
+
+interface LoggedRequest {
+  method: string
+  path: string
+  query: Record<string, string>
+  token: string | undefined
+}
+
+/** The request log keeps the most recent requests only, so a long demo run stays small. */
+const MAX_LOGGED_REQUESTS = 10_000
+
+/** What a fault without `error` or `body` answers: Graph's generic failure. */
+const UNKNOWN_ERROR = { message: 'An unknown error has occurred.', type: 'OAuthException', code: 1 }
+/** What an unexpected simulator failure answers: Graph's transient service error. */
+const SERVICE_ERROR = { message: 'An unexpected error has occurred. Please retry your request later.', type: 'OAuthException', code: 2 }
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+  const seed = options.seed ?? 42
+  const now = options.now ?? (() => new Date())
+  const callsPerHour = options.callsPerHour ?? 4800
+  if (!Number.isFinite(seed)) throw new TypeError('seed must be a finite number')
+  if (!Number.isInteger(callsPerHour) || callsPerHour < 1) throw new TypeError('callsPerHour must be a positive integer')
+
+  const scenario = createScenario({ seed, today: utcMidnight(now().getTime()) })
+  const networks: SimulatedNetwork[] = [createGraphApi({ scenario, callsPerHour })].sort((a, b) => b.prefix.length - a.prefix.length)
+  const faults: Array<{ fault: GraphFault; remaining: number }> = []
+  const log: LoggedRequest[] = []
+  const sameRequestCount = new Map<string, number>()
+  let countsAt = Number.NaN
+  let baseUrl = ''
+
+  function networkFor(pathname: string): SimulatedNetwork | undefined {
+    return networks.find((n) => pathname.startsWith(n.prefix))
+  }
+
+  function takeFault(pathname: string): GraphFault | undefined {
+    const entry = faults.find((f) => f.remaining > 0 && (!f.fault.path || f.fault.path.test(pathname)))
+    if (!entry) return undefined
+    entry.remaining--
+    return entry.fault
+  }
+
+  function answer(req: IncomingMessage): SimResponse {
+    const method = req.method ?? 'GET'
+    const url = new URL(req.url ?? '/', baseUrl)
+    const at = now()
+    // fbtrace_id: random-looking, but the same for the same request at the same instant.
+    if (at.getTime() !== countsAt) {
+      sameRequestCount.clear()
+      countsAt = at.getTime()
+    }
+    const key = `${at.getTime()} ${method} ${req.url}`
+    const occurrence = (sameRequestCount.get(key) ?? 0) + 1
+    sameRequestCount.set(key, occurrence)
+    const request: SimRequest = {
+      method,
+      pathname: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      baseUrl,
+      now: at,
+      traceId: opaqueId(23, seed, 'trace', key, occurrence),
+    }
+    const network = networkFor(url.pathname)
+    log.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), token: network?.tokenOf(request) })
+    if (log.length > MAX_LOGGED_REQUESTS) log.splice(0, log.length - MAX_LOGGED_REQUESTS)
+    if (!network) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Not Found' }
+
+    const fault = takeFault(url.pathname)
+    if (fault) {
+      const raw = fault.body !== undefined
+      const body = raw ? fault.body! : network.errorBody(fault.error ?? UNKNOWN_ERROR, request.traceId)
+      const headers: Record<string, string> = { ...fault.headers }
+      if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {
+        headers['Content-Type'] = raw ? 'text/html; charset=utf-8' : 'application/json; charset=UTF-8'
+      }
+      return { status: fault.status ?? 400, headers, body }
+    }
+    try {
+      return network.handle(request)
+    } catch {
+      return { status: 500, headers: { 'Content-Type': 'application/json; charset=UTF-8' }, body: network.errorBody(SERVICE_ERROR, request.traceId) }
+    }
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    req.resume()
+    let response: SimResponse
+    try {
+      response = answer(req)
+    } catch {
+      // Only a request line Node accepted but URL cannot parse gets here.
+      response = { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Bad Request' }
+    }
+    res.writeHead(response.status, response.headers)
+    res.end(response.body)
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+
+  let closing: Promise<void> | undefined
+  return {
+    url: baseUrl,
+    injectFault(fault) {
+      if (!Number.isInteger(fault.times) || fault.times < 1) throw new TypeError('fault.times must be a positive integer')
+      faults.push({ fault, remaining: fault.times })
+    },
+    requests: () => log.map((entry) => ({ ...entry, query: { ...entry.query } })),
+    close() {
+      closing ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()))
+        server.closeAllConnections()
+      })
+      return closing
+    },
+  }
+}

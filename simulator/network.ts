@@ -1,0 +1,42 @@
+import type { IncomingHttpHeaders } from 'node:http'
+
+/**
+ * What the server hands a simulated network and what it gets back. Each network (Graph today;
+ * Instagram, X, LinkedIn later) is one module that answers the paths under its prefix.
+ */
+export interface SimRequest {
+  method: string
+  pathname: string
+  /** The query string, in the order the client sent it. */
+  query: URLSearchParams
+  headers: IncomingHttpHeaders
+  /** `http://127.0.0.1:<port>`, for absolute paging links. */
+  baseUrl: string
+  now: Date
+  /** A random-looking, deterministic id for this request (Graph's fbtrace_id). */
+  traceId: string
+}
+
+export interface SimResponse {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+/** An error a test asks the simulator to return, in the network's own error format. */
+export interface InjectedError {
+  message: string
+  type?: string
+  code: number
+  error_subcode?: number
+}
+
+export interface SimulatedNetwork {
+  /** The path prefix this network answers under; the longest matching prefix wins. */
+  prefix: string
+  /** The credential the request carries, for the request log. */
+  tokenOf(request: SimRequest): string | undefined
+  handle(request: SimRequest): SimResponse
+  /** The network's error body for an injected or unexpected failure. */
+  errorBody(error: InjectedError, traceId: string): string
+}

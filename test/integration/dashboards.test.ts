@@ -1,0 +1,533 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { parse as parseYaml } from 'yaml'
+import { toClickHouseTime } from '../../core/clickhouse.ts'
+import { splitStatements } from '../../core/migrations.ts'
+import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+import { MacroExpansionError, expandPanelSql, type ExpandOptions, type VariableSelection } from '../helpers/grafana-macros.ts'
+
+// Dashboards are code: every JSON in dashboards/ is linted, and every query of every panel runs
+// against the real ClickHouse engine after the expansion Grafana and the plugin would do.
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const PLUGIN = 'grafana-clickhouse-datasource'
+const DATASOURCE_REF = { type: PLUGIN, uid: '${datasource}' }
+const PROVISIONED_DATASOURCE = join(ROOT, 'infra/grafana/provisioning/datasources/clickhouse.yaml')
+const DASHBOARD_PROVIDER = join(ROOT, 'infra/grafana/provisioning/dashboards/social-kpi.yaml')
+
+interface DatasourceRef {
+  type?: string
+  uid?: string
+}
+interface Target {
+  refId?: string
+  datasource?: DatasourceRef
+  editorType?: string
+  format?: number
+  rawSql?: string
+}
+interface GridPos {
+  x: number
+  y: number
+  w: number
+  h: number
+}
+interface Panel {
+  id?: number
+  type?: string
+  title?: string
+  description?: string
+  datasource?: DatasourceRef
+  gridPos?: GridPos
+  targets?: Target[]
+  panels?: Panel[]
+}
+interface Variable {
+  type?: string
+  name?: string
+  query?: unknown
+  datasource?: DatasourceRef
+  multi?: boolean
+  includeAll?: boolean
+  current?: { value?: unknown }
+}
+interface Dashboard {
+  id?: unknown
+  uid?: unknown
+  title?: unknown
+  editable?: unknown
+  __inputs?: unknown
+  __requires?: unknown
+  templating?: { list?: Variable[] }
+  panels?: Panel[]
+}
+
+const dashboardFiles = readdirSync(join(ROOT, 'dashboards')).filter((name) => name.endsWith('.json')).sort()
+const dashboards = dashboardFiles.map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(ROOT, 'dashboards', file), 'utf8')) as Dashboard }))
+
+/** Tables that keep several versions of a row until merged: readers must use FINAL. */
+const REPLACING_TABLES = new Set(
+  readdirSync(join(ROOT, 'infra/clickhouse/migrations'))
+    .filter((name) => name.endsWith('.sql'))
+    .flatMap((name) => splitStatements(readFileSync(join(ROOT, 'infra/clickhouse/migrations', name), 'utf8')))
+    .map((statement) => /^CREATE TABLE (?:IF NOT EXISTS )?(\w+)[\s\S]*ENGINE\s*=\s*Replacing/i.exec(statement)?.[1])
+    .filter((name): name is string => name !== undefined),
+)
+
+/** Panels with the panels of collapsed rows. */
+function allPanels(dashboard: Dashboard): Panel[] {
+  return (dashboard.panels ?? []).flatMap((panel) => [panel, ...(panel.panels ?? [])])
+}
+
+function queryVariables(dashboard: Dashboard): Variable[] {
+  return (dashboard.templating?.list ?? []).filter((variable) => variable.type === 'query')
+}
+
+function variableSql(variable: Variable): string {
+  const query = variable.query
+  if (typeof query === 'string') return query
+  if (query && typeof query === 'object' && typeof (query as { rawSql?: unknown }).rawSql === 'string') return (query as { rawSql: string }).rawSql
+  return ''
+}
+
+const sameRef = (ref: DatasourceRef | undefined) => ref?.type === DATASOURCE_REF.type && ref?.uid === DATASOURCE_REF.uid
+
+/** Every SQL text of a dashboard, named for error messages. */
+function allSql(dashboard: Dashboard): { where: string; sql: string }[] {
+  return [
+    ...queryVariables(dashboard).map((variable) => ({ where: `variable ${variable.name}`, sql: variableSql(variable) })),
+    ...allPanels(dashboard).flatMap((panel) =>
+      (panel.targets ?? []).map((target) => ({ where: `panel "${panel.title}" target ${target.refId}`, sql: target.rawSql ?? '' })),
+    ),
+  ]
+}
+
+/** The problems of one dashboard, in plain words; empty when it passes. */
+function lintDashboard(dashboard: Dashboard, file: string): string[] {
+  const problems: string[] = []
+  const problem = (text: string) => problems.push(`${file}: ${text}`)
+
+  if (typeof dashboard.uid !== 'string' || !/^social-kpi-[a-z0-9-]{1,29}$/.test(dashboard.uid)) {
+    problem(`uid must be a fixed, readable id such as "social-kpi-overview" (got ${JSON.stringify(dashboard.uid)})`)
+  }
+  if (typeof dashboard.title !== 'string' || dashboard.title.trim() === '') problem('has no title')
+  if (dashboard.__inputs !== undefined || dashboard.__requires !== undefined) problem('has __inputs/__requires: it was exported for sharing, not kept as code')
+  if (JSON.stringify(dashboard).includes('${DS_')) problem('refers to an exported ${DS_...} data source input')
+  if (dashboard.id !== undefined && dashboard.id !== null) problem('carries a database id')
+  if (dashboard.editable !== false) problem('must set editable: false')
+
+  const variables = dashboard.templating?.list ?? []
+  const datasourceVariable = variables.find((variable) => variable.name === 'datasource')
+  if (datasourceVariable?.type !== 'datasource' || datasourceVariable.query !== PLUGIN) {
+    problem(`needs a variable "datasource" of type datasource over ${PLUGIN}`)
+  }
+  for (const variable of queryVariables(dashboard)) {
+    if (!sameRef(variable.datasource)) problem(`variable ${variable.name} does not use \${datasource}`)
+    if (variableSql(variable).trim() === '') problem(`variable ${variable.name} has no query`)
+  }
+
+  const panels = allPanels(dashboard)
+  if (panels.length === 0) problem('has no panels')
+  const ids = new Set<number>()
+  for (const panel of panels) {
+    const name = `panel ${panel.id} "${panel.title ?? ''}"`
+    if (typeof panel.id !== 'number') problem(`${name} has no numeric id`)
+    else if (ids.has(panel.id)) problem(`${name}: id ${panel.id} is used twice`)
+    else ids.add(panel.id)
+    if (typeof panel.title !== 'string' || panel.title.trim() === '') problem(`${name} has no title`)
+    const grid = panel.gridPos
+    if (!grid || ![grid.x, grid.y, grid.w, grid.h].every((n) => Number.isInteger(n) && n >= 0) || grid.w < 1 || grid.h < 1 || grid.x + grid.w > 24) {
+      problem(`${name} needs a gridPos within the 24-column grid`)
+    }
+    if (panel.type === 'row') continue
+    if (typeof panel.description !== 'string' || panel.description.trim() === '') problem(`${name} has no description`)
+    if (!sameRef(panel.datasource)) problem(`${name} does not use \${datasource}`)
+    const targets = panel.targets ?? []
+    if (targets.length === 0) problem(`${name} has no query`)
+    const refIds = new Set<string>()
+    for (const target of targets) {
+      if (!target.refId || refIds.has(target.refId)) problem(`${name} has a missing or repeated refId`)
+      refIds.add(target.refId ?? '')
+      if (!sameRef(target.datasource)) problem(`${name} target ${target.refId} does not use \${datasource}`)
+      if (target.editorType !== 'sql') problem(`${name} target ${target.refId} must use the SQL editor (editorType "sql")`)
+      if (target.format !== 0 && target.format !== 1) problem(`${name} target ${target.refId} needs format 0 (time series) or 1 (table)`)
+      if (typeof target.rawSql !== 'string' || target.rawSql.trim() === '') problem(`${name} target ${target.refId} has no rawSql`)
+    }
+  }
+  const boxes = panels.filter((panel) => panel.gridPos)
+  boxes.forEach((a, i) =>
+    boxes.slice(i + 1).forEach((b) => {
+      const [p, q] = [a.gridPos!, b.gridPos!]
+      if (p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h) problem(`panels ${a.id} and ${b.id} overlap`)
+    }),
+  )
+
+  for (const { where, sql } of allSql(dashboard)) {
+    for (const match of sql.matchAll(/\b(?:FROM|JOIN)\s+(\w+)(\s+FINAL\b)?/gi)) {
+      if (REPLACING_TABLES.has(match[1]!) && !match[2]) problem(`${where} reads ${match[1]} without FINAL`)
+    }
+  }
+  return problems
+}
+
+describe('dashboards are code', () => {
+  it('there is at least one dashboard and the schema has ReplacingMergeTree tables to guard', () => {
+    expect(dashboardFiles.length).toBeGreaterThan(0)
+    expect([...REPLACING_TABLES]).toEqual(expect.arrayContaining(['observations', 'kpi_evaluations', 'source_health']))
+  })
+
+  it.each(dashboards)('$file passes the lint', ({ file, dashboard }) => {
+    expect(lintDashboard(dashboard, file)).toEqual([])
+  })
+
+  it('uids are unique across dashboards', () => {
+    const uids = dashboards.map(({ dashboard }) => dashboard.uid)
+    expect(new Set(uids).size).toBe(uids.length)
+  })
+
+  it('the lint catches what it is meant to catch', () => {
+    const broken = structuredClone(dashboards[0]!.dashboard)
+    broken.editable = true
+    broken.__inputs = [{ name: 'DS_CLICKHOUSE' }]
+    const [first, second] = allPanels(broken) as [Panel, Panel]
+    delete first.description
+    first.targets![0]!.datasource = { type: PLUGIN, uid: 'P1234567890' }
+    first.targets![0]!.rawSql = first.targets![0]!.rawSql!.replace(/\bFINAL\b/g, '')
+    second.id = first.id!
+    const problems = lintDashboard(broken, 'broken.json').join('\n')
+    expect(problems).toContain('editable: false')
+    expect(problems).toContain('__inputs')
+    expect(problems).toContain('has no description')
+    expect(problems).toContain('does not use ${datasource}')
+    expect(problems).toContain('without FINAL')
+    expect(problems).toContain('is used twice')
+  })
+})
+
+describe('Grafana provisioning', () => {
+  const datasources = (parseYaml(readFileSync(PROVISIONED_DATASOURCE, 'utf8')) as { apiVersion: number; datasources: Record<string, any>[] })
+  const provider = (parseYaml(readFileSync(DASHBOARD_PROVIDER, 'utf8')) as { apiVersion: number; providers: Record<string, any>[] })
+
+  it('provisions the ClickHouse data source the dashboards default to, read-only and without a literal password', () => {
+    expect(datasources.apiVersion).toBe(1)
+    expect(datasources.datasources).toHaveLength(1)
+    const source = datasources.datasources[0]!
+    expect(source).toMatchObject({ uid: 'social-kpi-clickhouse', type: PLUGIN, name: 'ClickHouse (social-kpi)', editable: false })
+    expect(source.jsonData).toMatchObject({ host: 'clickhouse', port: 8123, protocol: 'http', defaultDatabase: 'social_kpi' })
+    expect(typeof source.jsonData.username).toBe('string')
+    // Grafana expands $NAME / ${NAME} in provisioning values: the password must be exactly that.
+    expect(source.secureJsonData.password).toMatch(/^\$(?:\{[A-Z_][A-Z0-9_]*\}|[A-Z_][A-Z0-9_]*)$/)
+    for (const { file, dashboard } of dashboards) {
+      const variable = dashboard.templating?.list?.find((v) => v.type === 'datasource')
+      expect(variable?.current?.value, `${file}: default of the datasource variable`).toBe(source.uid)
+    }
+  })
+
+  it('loads dashboards from the mounted folder and refuses UI edits', () => {
+    expect(provider.apiVersion).toBe(1)
+    expect(provider.providers).toHaveLength(1)
+    expect(provider.providers[0]).toMatchObject({
+      type: 'file',
+      folder: 'social-kpi',
+      allowUiUpdates: false,
+      options: { path: '/var/lib/grafana/dashboards' },
+    })
+  })
+})
+
+describe('macro expansion follows the plugin', () => {
+  // The plugin's own examples (README "Macros" table and pkg/macros tests).
+  const options: ExpandOptions = {
+    from: new Date('2014-11-12T11:45:26.371Z'),
+    to: new Date('2015-11-12T11:45:26.371Z'),
+    intervalMs: 20_000,
+    variables: { service: { values: ['api', "o'brien"], multi: true }, env: { values: ['prod'] }, all: { values: ['a', 'b'], all: true, multi: true } },
+  }
+
+  it('expands the time macros as the Go back end does', () => {
+    expect(expandPanelSql('$__timeFilter(time)', options)).toBe('time >= toDateTime(1415792726) AND time <= toDateTime(1447328726)')
+    expect(expandPanelSql('$__timeFilter_ms(time)', options)).toBe(
+      'time >= fromUnixTimestamp64Milli(1415792726371) AND time <= fromUnixTimestamp64Milli(1447328726371)',
+    )
+    expect(expandPanelSql('$__fromTime, $__toTime_ms', options)).toBe('toDateTime(1415792726), fromUnixTimestamp64Milli(1447328726371)')
+    expect(expandPanelSql('$__dateFilter(day)', options)).toBe("day >= toDate('2014-11-12') AND day <= toDate('2015-11-12')")
+    expect(expandPanelSql('$__timeInterval(col)', options)).toBe('toStartOfInterval(toDateTime(col), INTERVAL 20 second)')
+    expect(expandPanelSql('INTERVAL $__interval_s second', options)).toBe('INTERVAL 20 second')
+  })
+
+  it('expands conditionalAll and variables as Grafana and the plugin front end do', () => {
+    expect(expandPanelSql('$__conditionalAll(x IN (${service:singlequote}), $service)', options)).toBe("x IN ('api','o\\'brien')")
+    expect(expandPanelSql('$__conditionalAll(x IN (${all:singlequote}), $all)', options)).toBe('1=1')
+    expect(expandPanelSql('x IN (${service:sqlstring})', options)).toBe("x IN ('api','o''brien')")
+    expect(expandPanelSql('x IN ($service) AND e = $env', options)).toBe("x IN ('api','o'brien') AND e = prod")
+  })
+
+  it('refuses what Grafana would leave unexpanded', () => {
+    expect(() => expandPanelSql('x IN (${services:singlequote})', options)).toThrow(MacroExpansionError)
+    expect(() => expandPanelSql('$__timeFilterr(t)', options)).toThrow(MacroExpansionError)
+    expect(() => expandPanelSql('x IN (${service:glob})', options)).toThrow(MacroExpansionError)
+    expect(() => expandPanelSql('$__timeFilter()', options)).toThrow(MacroExpansionError)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Every query against ClickHouse, on realistic rows.
+
+const FROM = new Date('2025-03-01T00:00:00.000Z')
+const TO = new Date('2025-03-10T12:00:00.000Z')
+const at = (iso: string) => toClickHouseTime(new Date(iso))
+
+const FOLLOWERS_Q1 = 'fb-followers-q1'
+const LIKES_MARCH = 'fb-likes-march'
+
+function observation(account: string, objectType: string, objectId: string, metric: string, shape: string, observedAt: string, value: number, extra: Record<string, unknown> = {}) {
+  return {
+    network: 'facebook',
+    account_id: account,
+    object_type: objectType,
+    object_id: objectId,
+    metric,
+    shape,
+    observed_at: at(observedAt),
+    value,
+    object_created_at: null,
+    source_field: metric === 'followers' ? 'followers_count' : 'reactions.summary.total_count',
+    api_version: 'v25.0',
+    collected_at: at(observedAt),
+    ...extra,
+  }
+}
+
+const OBSERVATIONS = [
+  // Followers of two Pages; the last reading of a day is its level. One reading before the range.
+  observation('acme_id', 'page', '1001', 'followers', 'gauge', '2025-02-20T09:00:00Z', 900),
+  observation('acme_id', 'page', '1001', 'followers', 'gauge', '2025-03-03T08:00:00Z', 1000),
+  observation('acme_id', 'page', '1001', 'followers', 'gauge', '2025-03-03T20:00:00Z', 1010),
+  observation('acme_id', 'page', '1001', 'followers', 'gauge', '2025-03-04T09:00:00Z', 1025),
+  observation('acme_id', 'page', '1001', 'followers', 'gauge', '2025-03-05T09:00:00Z', 1040),
+  // The same reading delivered again by a retried job, corrected: the newest collected_at wins.
+  observation('acme_id', 'page', '1001', 'followers', 'gauge', '2025-03-05T09:00:00Z', 1041, { collected_at: at('2025-03-05T09:20:00Z') }),
+  observation('acme_en', 'page', '1002', 'followers', 'gauge', '2025-03-03T10:00:00Z', 500),
+  observation('acme_en', 'page', '1002', 'followers', 'gauge', '2025-03-04T10:00:00Z', 505),
+  observation('acme_en', 'page', '1002', 'followers', 'gauge', '2025-03-05T10:00:00Z', 512),
+  // A post's reactions and clicks so far.
+  ...[
+    ['2025-03-03T09:00:00Z', 10, 1],
+    ['2025-03-03T21:00:00Z', 25, 4],
+    ['2025-03-04T21:00:00Z', 40, 9],
+  ].flatMap(([time, likes, clicks]) => [
+    observation('acme_id', 'post', '1001_77', 'likes', 'counter', time as string, likes as number, { object_created_at: at('2025-03-03T07:00:00Z') }),
+    observation('acme_id', 'post', '1001_77', 'clicks', 'counter', time as string, clicks as number, {
+      object_created_at: at('2025-03-03T07:00:00Z'),
+      source_field: 'post_clicks',
+    }),
+  ]),
+]
+
+function evaluation(
+  kpiId: string,
+  evaluatedAt: string,
+  values: { actual: number | null; expected: number | null; attainment: number | null; status: string; name?: string },
+  writtenAt = evaluatedAt,
+) {
+  const followers = kpiId === FOLLOWERS_Q1
+  return {
+    evaluated_at: at(evaluatedAt),
+    kpi_id: kpiId,
+    kpi_name: values.name ?? (followers ? 'Facebook followers, Q1' : 'Facebook likes, March'),
+    objective_id: followers ? 'awareness' : 'engagement',
+    network: 'facebook',
+    metric: followers ? 'followers' : 'likes',
+    kind: followers ? 'level' : 'total',
+    comparator: 'at_least',
+    period_start: at(followers ? '2025-01-01T00:00:00Z' : '2025-03-01T00:00:00Z'),
+    period_end: at('2025-04-01T00:00:00Z'),
+    actual: values.actual,
+    expected_to_date: values.expected,
+    target: followers ? 1600 : 600,
+    attainment: values.attainment,
+    status: values.status,
+    written_at: at(writtenAt),
+  }
+}
+
+const EVALUATIONS = [
+  // Renamed in the plan since: the dashboard shows the latest name, once.
+  evaluation(FOLLOWERS_Q1, '2025-03-03T12:00:00Z', { actual: 1510, expected: 1450, attainment: 1.041, status: 'on_track', name: 'Facebook followers (draft)' }),
+  evaluation(FOLLOWERS_Q1, '2025-03-04T12:00:00Z', { actual: 1530, expected: 1460, attainment: 1.048, status: 'on_track' }),
+  // Written once without data, then re-evaluated for the same time: the later write wins.
+  evaluation(FOLLOWERS_Q1, '2025-03-05T12:00:00Z', { actual: null, expected: 1470, attainment: null, status: 'unknown' }),
+  evaluation(FOLLOWERS_Q1, '2025-03-05T12:00:00Z', { actual: 1553, expected: 1470, attainment: 1.056, status: 'on_track' }, '2025-03-05T12:05:00Z'),
+  // After the dashboard's time range: the status table must not show it.
+  evaluation(FOLLOWERS_Q1, '2025-03-11T12:00:00Z', { actual: 1500, expected: 1480, attainment: 1.01, status: 'missed' }),
+  evaluation(LIKES_MARCH, '2025-03-03T12:00:00Z', { actual: 10, expected: 58, attainment: 0.172, status: 'at_risk' }),
+  evaluation(LIKES_MARCH, '2025-03-04T12:00:00Z', { actual: 40, expected: 77, attainment: 0.519, status: 'at_risk' }),
+]
+
+function health(account: string, updatedAt: string, status: string, lastSuccess: string | null, lastError: string | null, code: string, message: string) {
+  return {
+    network: 'facebook',
+    account_id: account,
+    status,
+    last_success_at: lastSuccess && at(lastSuccess),
+    last_error_at: lastError && at(lastError),
+    last_error_code: code,
+    last_error: message,
+    updated_at: at(updatedAt),
+  }
+}
+
+const SOURCE_HEALTH = [
+  // A refused token, fixed an hour later: the later row wins.
+  health('acme_id', '2025-03-05T10:00:00Z', 'unhealthy', '2025-03-04T10:00:00Z', '2025-03-05T10:00:00Z', '190', 'Error validating access token: Session has expired'),
+  health('acme_id', '2025-03-05T11:00:00Z', 'healthy', '2025-03-05T11:00:00Z', null, '', ''),
+  health('acme_en', '2025-03-05T10:30:00Z', 'throttled', '2025-03-05T09:30:00Z', '2025-03-05T10:30:00Z', 'API_RATE_LIMITED', 'Application request limit reached'),
+]
+
+type Row = Record<string, unknown>
+type Scenario = 'all selected' | 'one selected' | 'two selected'
+const SCENARIOS: Scenario[] = ['all selected', 'one selected', 'two selected']
+
+const targetCases = dashboards.flatMap(({ file, dashboard }) =>
+  allPanels(dashboard)
+    .filter((panel) => panel.type !== 'row')
+    .flatMap((panel) => (panel.targets ?? []).map((target) => ({ file, dashboard, panel, target }))),
+)
+
+describe('every panel query runs on ClickHouse', () => {
+  let test: TestClickHouse
+
+  beforeAll(async () => {
+    test = await openTestClickHouse('dashboards')
+    const { client } = test.ch
+    await client.insert({ table: 'observations', values: OBSERVATIONS, format: 'JSONEachRow' })
+    // Two inserts, so the rewritten evaluation and source health row sit in separate parts, as in production.
+    await client.insert({ table: 'kpi_evaluations', values: EVALUATIONS.slice(0, 3), format: 'JSONEachRow' })
+    await client.insert({ table: 'kpi_evaluations', values: EVALUATIONS.slice(3), format: 'JSONEachRow' })
+    await client.insert({ table: 'source_health', values: SOURCE_HEALTH.slice(0, 1), format: 'JSONEachRow' })
+    await client.insert({ table: 'source_health', values: SOURCE_HEALTH.slice(1), format: 'JSONEachRow' })
+  })
+
+  afterAll(async () => {
+    await test?.cleanup()
+  })
+
+  const run = (sql: string, variables: Record<string, VariableSelection>) =>
+    test.ch.rows<Row>(expandPanelSql(sql, { from: FROM, to: TO, intervalMs: 3_600_000, variables }))
+
+  /**
+   * The dashboard's variables as Grafana would resolve them for a scenario: each query variable's
+   * options come from running its own query (it may depend on the variables before it).
+   */
+  async function resolveVariables(dashboard: Dashboard, scenario: Scenario): Promise<Record<string, VariableSelection>> {
+    const variables: Record<string, VariableSelection> = {}
+    for (const variable of dashboard.templating?.list ?? []) {
+      if (variable.type === 'datasource') variables[variable.name!] = { values: [String(variable.current?.value ?? '')] }
+      if (variable.type !== 'query') continue
+      const options = (await run(variableSql(variable), variables)).map((row) => String(Object.values(row)[0]))
+      const multi = Boolean(variable.multi)
+      if (scenario === 'all selected' && variable.includeAll) variables[variable.name!] = { values: options, all: true, multi }
+      else variables[variable.name!] = { values: options.slice(0, scenario === 'two selected' && multi ? 2 : 1), multi }
+    }
+    return variables
+  }
+
+  it('the variable queries offer the seeded networks and KPIs', async () => {
+    const dashboard = dashboards.find(({ dashboard }) => dashboard.uid === 'social-kpi-overview')!.dashboard
+    const find = (name: string) => queryVariables(dashboard).find((variable) => variable.name === name)!
+    expect(await run(variableSql(find('network')), {})).toEqual([{ network: 'facebook' }])
+    const kpis = await run(variableSql(find('kpi')), { network: { values: ['facebook'], all: true, multi: true } })
+    expect(kpis).toEqual([
+      { kpi_id: FOLLOWERS_Q1, kpi_name: 'Facebook followers, Q1' },
+      { kpi_id: LIKES_MARCH, kpi_name: 'Facebook likes, March' },
+    ])
+  })
+
+  describe.each(SCENARIOS)('with %s', (scenario) => {
+    it.each(targetCases)('$file: $panel.title ($target.refId)', async ({ dashboard, target }) => {
+      const rows = await run(target.rawSql!, await resolveVariables(dashboard, scenario))
+      // The seeded rows cover every panel: an empty answer means a filter excludes everything.
+      expect(rows.length).toBeGreaterThan(0)
+    })
+  })
+
+  describe('the overview shows the seeded data', () => {
+    const overview = dashboards.find(({ dashboard }) => dashboard.uid === 'social-kpi-overview')!.dashboard
+    const panel = (title: string) => {
+      const found = allPanels(overview).find((candidate) => candidate.title === title)
+      if (!found) throw new Error(`no panel "${title}" in the overview`)
+      return found.targets![0]!.rawSql!
+    }
+    const all = { values: ['facebook'], all: true, multi: true }
+
+    it('KPI status: the latest evaluation of each KPI up to the end of the range', async () => {
+      const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH], all: true, multi: true } })
+      expect(rows).toEqual([
+        {
+          KPI: 'Facebook followers, Q1',
+          Network: 'facebook',
+          Metric: 'followers',
+          Kind: 'level',
+          Status: 'on_track',
+          Actual: 1553,
+          Target: 1600,
+          'Expected to date': 1470,
+          Attainment: 1.056,
+          Period: '2025-01-01 → 2025-04-01',
+          'Evaluated at': '2025-03-05 12:00:00.000',
+        },
+        {
+          KPI: 'Facebook likes, March',
+          Network: 'facebook',
+          Metric: 'likes',
+          Kind: 'total',
+          Status: 'at_risk',
+          Actual: 40,
+          Target: 600,
+          'Expected to date': 77,
+          Attainment: 0.519,
+          Period: '2025-03-01 → 2025-04-01',
+          'Evaluated at': '2025-03-04 12:00:00.000',
+        },
+      ])
+    })
+
+    it('KPI status: selecting one KPI shows only that KPI', async () => {
+      const rows = await run(panel('KPI status'), { network: all, kpi: { values: [LIKES_MARCH], multi: true } })
+      expect(rows.map((row) => row.KPI)).toEqual(['Facebook likes, March'])
+    })
+
+    it('Followers per account: the end-of-day level of each account, days in the range only', async () => {
+      const rows = await run(panel('Followers per account'), { network: all })
+      expect(rows).toEqual([
+        { time: '2025-03-03 00:00:00', account: 'facebook · acme_en', followers: 500 },
+        { time: '2025-03-03 00:00:00', account: 'facebook · acme_id', followers: 1010 },
+        { time: '2025-03-04 00:00:00', account: 'facebook · acme_en', followers: 505 },
+        { time: '2025-03-04 00:00:00', account: 'facebook · acme_id', followers: 1025 },
+        { time: '2025-03-05 00:00:00', account: 'facebook · acme_en', followers: 512 },
+        { time: '2025-03-05 00:00:00', account: 'facebook · acme_id', followers: 1041 },
+      ])
+    })
+
+    it('Actual vs target: one series per KPI, under its latest name', async () => {
+      const rows = await run(panel('Actual vs target vs expected to date'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH], all: true, multi: true } })
+      expect(rows.map((row) => [row.time, row.kpi, row.Actual])).toEqual([
+        ['2025-03-03 12:00:00.000', 'Facebook followers, Q1', 1510],
+        ['2025-03-03 12:00:00.000', 'Facebook likes, March', 10],
+        ['2025-03-04 12:00:00.000', 'Facebook followers, Q1', 1530],
+        ['2025-03-04 12:00:00.000', 'Facebook likes, March', 40],
+        ['2025-03-05 12:00:00.000', 'Facebook followers, Q1', 1553],
+      ])
+    })
+
+    it('Source health: the latest row per account, problems first', async () => {
+      const rows = await run(panel('Source health'), { network: all })
+      expect(rows.map((row) => [row.Account, row.Status])).toEqual([
+        ['acme_en', 'throttled'],
+        ['acme_id', 'healthy'],
+      ])
+    })
+  })
+})
