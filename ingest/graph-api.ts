@@ -81,7 +81,7 @@ export const graphDialect: ApiDialect = {
     if (TOKEN_CODES.has(code) || isPermissionCode(code)) return { kind: 'token', apiCode, message }
     if (THROTTLE_CODES.has(code)) {
       const usage = graphUsage(response.headers)
-      const waitMs = usage.regainAccessMs || retryAfterMs(response) || DEFAULT_THROTTLE_WAIT_MS
+      const waitMs = usage.regainAccessMs > 0 ? usage.regainAccessMs : (retryAfterMs(response) ?? DEFAULT_THROTTLE_WAIT_MS)
       return { kind: 'throttled', waitMs, message }
     }
     if (TRANSIENT_CODES.has(code) || error.is_transient === true || response.status >= 500) return { kind: 'transient', message, apiCode }

@@ -57,13 +57,12 @@ export interface Scheduler {
 export function startScheduler(deps: { plan: Plan; queues: Queues; logger: Logger }): Scheduler {
   const { plan, queues, logger } = deps
   const timezone = plan.company.timezone
-  const minute = (date: Date) => new Date(Math.floor(date.getTime() / 60_000) * 60_000)
   const tasks: ScheduledTask[] = [
     cron.schedule(
       plan.collection.schedule,
       async (context) => {
         try {
-          const round = await enqueueRound(queues, plan, minute(context.date))
+          const round = await enqueueRound(queues, plan, roundTimeFor(plan.collection.schedule, context.date, timezone))
           logger.info({ round: round.roundAt.toISOString(), accounts: round.collectJobIds.length }, 'collection round enqueued')
         } catch (err) {
           logger.error({ err }, 'could not enqueue a collection round')
@@ -75,7 +74,7 @@ export function startScheduler(deps: { plan: Plan; queues: Queues; logger: Logge
       plan.collection.evaluateSchedule,
       async (context) => {
         try {
-          await enqueueEvaluation(queues, minute(context.date), 'schedule')
+          await enqueueEvaluation(queues, roundTimeFor(plan.collection.evaluateSchedule, context.date, timezone), 'schedule')
         } catch (err) {
           logger.error({ err }, 'could not enqueue an evaluation')
         }

@@ -1,0 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLogger } from '../../core/logger.ts'
+import { loadConfig, type Config } from '../../core/config.ts'
+
+export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL || 'silent' })
+
+/** A config for one test file: its own data dir, database and queue prefix, on the real Redis. */
+export function testConfig(name: string, overrides: Record<string, string> = {}): { config: Config; cleanup(): void } {
+  const dataDir = mkdtempSync(join(tmpdir(), `social-kpi-${name}-`))
+  const unique = `${name}_${process.pid}_${Date.now()}`
+  const config = loadConfig({
+    ...process.env,
+    DATA_DIR: dataDir,
+    CLICKHOUSE_DATABASE: `test_${unique}`,
+    QUEUE_PREFIX: `test-${unique}`,
+    WRITER_FLUSH_MS: '50',
+    SHUTDOWN_TIMEOUT_MS: '15000',
+    ...overrides,
+  })
+  return { config, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) }
+}

@@ -1,0 +1,109 @@
+import { Queue, Worker } from 'bullmq'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
+import { createMailer } from '../../alerts/mailer.ts'
+import { openClickHouse } from '../../core/clickhouse.ts'
+import { createRedis, type Redis } from '../../core/redis.ts'
+import type { KpiEvaluation } from '../../kpi/evaluate.ts'
+import { loadPlan, type Plan } from '../../kpi/plan.ts'
+import type { SourceHealth } from '../../workers/source-health.ts'
+import { createNotifyProcessor } from '../../workers/notify-worker.ts'
+import { createWriters, type Writers } from '../../workers/writers.ts'
+import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+import { silentLogger } from '../helpers/runtime.ts'
+import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+
+let db: TestClickHouse
+let writers: Writers
+let plan: Plan
+let redis: Redis
+let queue: Queue
+let smtp: TestSmtp
+const prefix = `test-alerts-${process.pid}-${Date.now()}`
+
+beforeAll(async () => {
+  db = await openTestClickHouse('alerts')
+  writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
+  plan = await loadPlan('examples/plan.yaml')
+  redis = createRedis('redis://127.0.0.1:6379', 'worker')
+  queue = new Queue('notify', { connection: redis, prefix })
+  smtp = await startTestSmtp()
+})
+afterAll(async () => {
+  await writers?.close()
+  await queue?.obliterate({ force: true })
+  await queue?.close()
+  redis?.disconnect()
+  await smtp?.close()
+  await db?.cleanup()
+})
+
+const hours = (h: number) => new Date(Date.UTC(2026, 10, 20) + h * 3_600_000)
+
+function evaluation(status: KpiEvaluation['status'], at: Date): KpiEvaluation {
+  const kpi = plan.kpis.find((k) => k.id === 'fb-likes-month')!
+  return { kpi, evaluatedAt: at, period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' }, actual: 4000, expectedToDate: 6000, attainment: 0.44, status }
+}
+
+const deps = (): AlertEngineDeps => ({ plan, ch: db.ch, writers, notifyQueue: queue, tokenAdvice: () => 'renew it', logger: silentLogger })
+const jobs = async () => (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed'])).map((j) => j.data.event as string)
+
+describe('alert engine with state in ClickHouse', () => {
+  it('fires once, reminds after the repeat interval, resolves once, across engine restarts', async () => {
+    const noHealth: SourceHealth[] = []
+    expect(await processAlerts(deps(), [evaluation('at_risk', hours(0))], noHealth, hours(0))).toBe(1)
+    expect(await processAlerts(deps(), [evaluation('at_risk', hours(1))], noHealth, hours(1))).toBe(0)
+    // the same evaluation retried: same decision, same job id, no second job
+    expect(await processAlerts(deps(), [evaluation('unknown', hours(2))], noHealth, hours(2))).toBe(0)
+    expect(await processAlerts(deps(), [evaluation('at_risk', hours(25))], noHealth, hours(25))).toBe(1)
+    expect(await processAlerts(deps(), [evaluation('on_track', hours(26))], noHealth, hours(26))).toBe(1)
+    expect(await processAlerts(deps(), [evaluation('on_track', hours(27))], noHealth, hours(27))).toBe(0)
+    expect((await jobs()).sort()).toEqual(['firing', 'repeat', 'resolved'])
+  })
+
+  it('keeps alert state when the process restarts (state lives in ClickHouse)', async () => {
+    await writers.flush()
+    const database = db.ch.database
+    await db.ch.close()
+    db.ch = await openClickHouse({ dataDir: db.dataDir, database, url: db.ch.mode === 'server' ? process.env.CLICKHOUSE_URL : undefined })
+    writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
+    // still fine after the restart: no new "resolved"
+    expect(await processAlerts(deps(), [evaluation('on_track', hours(28))], [], hours(28))).toBe(0)
+    expect(await processAlerts(deps(), [evaluation('missed', hours(29))], [], hours(29))).toBe(1)
+  })
+
+  it('delivers an email once when the SMTP server answers 451 twice, and records it', async () => {
+    await queue.obliterate({ force: true })
+    smtp.refuseNext(2, 451)
+    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger }), { connection: redis, prefix })
+    try {
+      await queue.add('notify', { notificationId: 'n-451', alertKey: 'kpi.x', event: 'firing', decidedAt: new Date().toISOString(), to: ['team@example.com'], subject: 'Retry me', text: 't', html: '<p>t</p>' }, { jobId: 'n-451', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
+      const deadline = Date.now() + 20_000
+      while (Date.now() < deadline && !smtp.messages.some((m) => m.subject === 'Retry me')) await new Promise((r) => setTimeout(r, 100))
+      await new Promise((r) => setTimeout(r, 300))
+      expect(smtp.messages.filter((m) => m.subject === 'Retry me')).toHaveLength(1)
+      const job = await queue.getJob('n-451')
+      expect(job?.attemptsMade).toBe(3)
+      const [row] = await db.ch.rows<{ delivery: string }>("SELECT delivery FROM alert_notifications FINAL WHERE notification_id = 'n-451'")
+      expect(row?.delivery).toBe('sent')
+    } finally {
+      await worker.close()
+    }
+  })
+
+  it('gives up at once on a permanent 550 refusal and records the failure', async () => {
+    smtp.refuseNext(1, 550)
+    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger }), { connection: redis, prefix })
+    try {
+      await queue.add('notify', { notificationId: 'n-550', alertKey: 'kpi.y', event: 'firing', decidedAt: new Date().toISOString(), to: ['team@example.com'], subject: 'Refused', text: 't', html: '<p>t</p>' }, { jobId: 'n-550', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
+      const deadline = Date.now() + 10_000
+      while (Date.now() < deadline && (await (await queue.getJob('n-550'))?.getState()) !== 'failed') await new Promise((r) => setTimeout(r, 100))
+      const job = await queue.getJob('n-550')
+      expect(job?.attemptsMade).toBe(1)
+      const [row] = await db.ch.rows<{ delivery: string }>("SELECT delivery FROM alert_notifications FINAL WHERE notification_id = 'n-550'")
+      expect(row?.delivery).toBe('failed')
+    } finally {
+      await worker.close()
+    }
+  })
+})

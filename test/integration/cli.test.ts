@@ -1,0 +1,95 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+
+const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-cli-'))
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+
+const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0' }
+
+function cli(args: string[], extraEnv: Record<string, string> = {}) {
+  const result = spawnSync(process.execPath, ['bin/social-kpi.js', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+
+describe('social-kpi CLI', () => {
+  it('has --help on every command', () => {
+    const commands = [[], ['start'], ['scheduler'], ['worker'], ['migrate'], ['collect'], ['evaluate'], ['plan'], ['plan', 'validate'], ['sql'], ['simulator']]
+    for (const command of commands) {
+      const result = cli([...command, '--help'])
+      expect(result.code, command.join(' ')).toBe(0)
+      expect(result.stdout).toMatch(/Usage: social-kpi/)
+    }
+    expect(cli(['--help']).stdout).toContain('plan validate'.split(' ')[0])
+  })
+
+  it('plan validate prints a summary of a valid plan', () => {
+    const result = cli(['plan', 'validate', 'examples/rencana-media-sosial.yaml'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/valid plan for "Kopi Nusantara"/)
+    expect(result.stdout).toMatch(/7 KPIs/)
+  })
+
+  it('plan validate names every bad path of a broken plan and exits 1', () => {
+    const result = cli(['plan', 'validate', 'test/fixtures/broken-plan.yaml'])
+    expect(result.code).toBe(1)
+    for (const path of ['company.timezone', 'strategy.networks[0].accounts[0].tokenEnv', 'kpis[1].period', 'kpis[1].objective', 'kpis[2].target: must be a positive number', 'kpis[3].denominator', 'alerting.recipients[0]']) {
+      expect(result.stderr).toContain(path)
+    }
+    expect(result.stderr).toContain('test/fixtures/broken-plan.yaml')
+    expect(result.stderr).not.toMatch(/\n\s+at /) // no stack trace for a user's mistake
+  })
+
+  it('starts nothing on an invalid plan', () => {
+    const result = cli(['start', '--plan', 'test/fixtures/broken-plan.yaml'])
+    expect(result.code).toBe(1)
+    expect(result.stdout).not.toContain('Running')
+    expect(result.stderr).toContain('kpis[2].target')
+  })
+
+  it('collect --once runs the demo round, and sql shows metrics_daily per network and metric', () => {
+    const collect = cli(['collect', '--once'])
+    expect(collect.stderr).toBe('')
+    expect(collect.code).toBe(0)
+    expect(collect.stdout).toContain('DEMO')
+    expect(collect.stdout).toMatch(/\d+ observations stored/)
+    expect(collect.stdout).toMatch(/fb-likes-month\s+at_risk/)
+    expect(readdirSync(join(dataDir, 'outbox')).some((f) => f.endsWith('.eml'))).toBe(true)
+    const sql = cli(['sql', 'SELECT network, metric, count() > 0 AS has_days FROM metrics_daily GROUP BY ALL ORDER BY metric', '--format', 'CSV'])
+    expect(sql.code).toBe(0)
+    expect(sql.stdout).toContain('"facebook","followers",1')
+    expect(sql.stdout).toContain('"facebook","likes",1')
+    expect(sql.stdout).toContain('"facebook","clicks",1')
+  })
+
+  it('evaluate --once --at evaluates as of that time', () => {
+    const result = cli(['evaluate', '--once', '--at', '2026-11-20T12:00:00+07:00'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('KPIs as of 2026-11-20T05:00:00.000Z')
+    expect(result.stdout).toMatch(/fb-followers-quarter/)
+    const bad = cli(['evaluate', '--once', '--at', 'yesterday'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('--at')
+  })
+
+  it('start runs until Ctrl-C, answers sql meanwhile, and stops cleanly', async () => {
+    const child = spawn(process.execPath, ['bin/social-kpi.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    const deadline = Date.now() + 90_000
+    while (!stdout.includes('Running:') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
+    expect(stdout).toContain('Running:')
+    const sql = cli(['sql', "SELECT count() > 0 FROM observations", '--format', 'TSV'])
+    expect(sql.stderr).toBe('')
+    expect(sql.stdout.trim()).toBe("1")
+    child.kill('SIGINT')
+    expect(await exited).toBe(0)
+    expect(stdout).toContain('Stopped cleanly.')
+    expect(stderr).toBe('')
+  })
+})

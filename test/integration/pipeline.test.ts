@@ -1,0 +1,117 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startRuntime, type Runtime } from '../../cli/runtime.ts'
+import { enqueueRound } from '../../ingest/scheduler.ts'
+import { loadPlan, type Plan } from '../../kpi/plan.ts'
+import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
+import { silentLogger, testConfig } from '../helpers/runtime.ts'
+import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+
+/**
+ * End to end, real at every step: the Graph API simulator, node-cron ticks, BullMQ on the real
+ * Redis, the embedded ClickHouse, KPI evaluation, and alert emails received over SMTP.
+ */
+let sim: RunningSimulator
+let smtp: TestSmtp
+let runtime: Runtime
+let plan: Plan
+let cleanup: () => void
+
+const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 45_000) => {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+beforeAll(async () => {
+  sim = await startSimulator({})
+  smtp = await startTestSmtp()
+  const example = await loadPlan('examples/plan.yaml')
+  // Rounds every 3 seconds so that several happen during the test.
+  plan = { ...example, collection: { ...example.collection, schedule: '*/3 * * * * *', evaluateSchedule: '0 0 1 1 *' } }
+  const test = testConfig('pipeline', {
+    FACEBOOK_GRAPH_URL: sim.url,
+    SMTP_URL: smtp.url,
+    FB_PAGE_TOKEN: 'good-token-main',
+    // The regional Page's token has expired: only that account must suffer.
+    FB_BANDUNG_PAGE_TOKEN: 'expired-token-bandung',
+  })
+  cleanup = test.cleanup
+  runtime = await startRuntime({ config: test.config, plan, logger: silentLogger, scheduler: true, workers: true })
+})
+
+afterAll(async () => {
+  await runtime?.shutdown()
+  await smtp?.close()
+  await sim?.close()
+  cleanup?.()
+})
+
+describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () => {
+  it('collects on schedule and emails the at-risk KPI with actual, target and expected-to-date', async () => {
+    await until('the likes alert email', () => smtp.messages.some((m) => m.subject?.includes('Likes (reactions)')))
+    const ch = runtime.ch!
+    const email = smtp.messages.find((m) => m.subject?.includes('Likes (reactions)'))!
+    const [evaluation] = await ch.rows<{ actual: number; expected_to_date: number; status: string; evaluated_at: string }>(
+      "SELECT actual, expected_to_date, status, toString(evaluated_at) AS evaluated_at FROM kpi_evaluations FINAL WHERE kpi_id = 'fb-likes-month' ORDER BY evaluated_at LIMIT 1",
+    )
+    expect(evaluation!.status).toBe('at_risk')
+    const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+    expect(email.subject).toBe(`[social-kpi] AT RISK: Likes (reactions) on Facebook posts this month — ${fmt(evaluation!.actual)} of 9,000 (expected ${fmt(evaluation!.expected_to_date)} by now)`)
+    expect(email.text).toContain(`Actual: ${fmt(evaluation!.actual)}`)
+    expect(email.text).toContain('Target: at least 9,000')
+    expect(email.text).toContain(`Expected by now: ${fmt(evaluation!.expected_to_date)}`)
+    expect(email.text).toMatch(/Period: \d{4}-\d{2}: /)
+    expect(email.text).toContain('Ask a question in every post caption') // the objective's actions from the plan
+    expect(email.html).toContain('What the plan says to do')
+    expect(email.to && !Array.isArray(email.to) ? email.to.text : '').toContain('social-team@kopinusantara.example')
+    // only the main Page was collected: its likes come from its own posts
+    expect(evaluation!.actual).toBeGreaterThan(1000)
+  })
+
+  it('marks only the account with the expired token unhealthy and alerts once, while the other collects', async () => {
+    const ch = runtime.ch!
+    await until('three rounds', async () => Number((await ch.rows<{ n: string }>("SELECT uniqExact(evaluated_at) AS n FROM kpi_evaluations FINAL"))[0]!.n) >= 3)
+    const unhealthy = smtp.messages.filter((m) => m.subject?.includes('Kopi Nusantara Bandung'))
+    expect(unhealthy).toHaveLength(1)
+    expect(unhealthy[0]!.subject).toBe('[social-kpi] ACTION NEEDED: facebook account "Kopi Nusantara Bandung" cannot be collected (190/463)')
+    expect(unhealthy[0]!.text).toContain('FB_BANDUNG_PAGE_TOKEN')
+    expect(unhealthy[0]!.text).not.toContain('expired-token-bandung')
+    const health = await ch.rows<{ account_id: string; status: string }>('SELECT account_id, status FROM source_health FINAL ORDER BY account_id')
+    expect(health).toEqual([
+      { account_id: 'kopi-nusantara', status: 'healthy' },
+      { account_id: 'kopi-nusantara-bandung', status: 'unhealthy' },
+    ])
+    const rounds = await ch.rows<{ n: string }>("SELECT uniqExact(observed_at) AS n FROM observations FINAL WHERE account_id = 'kopi-nusantara' AND metric = 'fans'")
+    expect(Number(rounds[0]!.n)).toBeGreaterThanOrEqual(3)
+  })
+
+  it('sends one email per transition, not one per evaluation', async () => {
+    const perSubject = new Map<string, number>()
+    for (const m of smtp.messages) {
+      const key = m.subject!.replace(/ — .*$/, '')
+      perSubject.set(key, (perSubject.get(key) ?? 0) + 1)
+    }
+    expect([...perSubject.values()].every((n) => n === 1)).toBe(true)
+    const [notifications] = await runtime.ch!.rows<{ n: string }>("SELECT count() AS n FROM alert_notifications FINAL WHERE delivery = 'sent'")
+    expect(Number(notifications!.n)).toBe(smtp.messages.length)
+  })
+
+  it('adds no rows when the same round is enqueued again (a second scheduler, a retried tick)', async () => {
+    const ch = runtime.ch!
+    const [last] = await ch.rows<{ at: string }>("SELECT toString(max(observed_at)) AS at FROM observations WHERE metric = 'fans'")
+    const roundAt = new Date(`${last!.at.replace(' ', 'T')}Z`)
+    const rowsOfRound = async () =>
+      (await ch.rows<{ n: string }>('SELECT count() AS n FROM observations WHERE observed_at = {at:DateTime64(3)}', { at: last!.at }))[0]!.n
+    const before = await rowsOfRound()
+    expect(Number(before)).toBeGreaterThan(100)
+    const round = await enqueueRound(runtime.queues, plan, roundAt)
+    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    await runtime.writers!.flush()
+    expect(await rowsOfRound()).toBe(before)
+    const job = await runtime.queues.collect.getJob(round.collectJobIds[0]!)
+    expect(job?.attemptsMade).toBe(1)
+  })
+})
