@@ -121,8 +121,23 @@ async function runRound(runtime: Runtime, plan: Plan, config: Config): Promise<v
   for (const s of sent) out(`  ${s.delivery === 'sent' ? '✉' : '✗'} ${s.subject}\n      → ${s.delivered_to}`)
 }
 
+/** The embedded engine's data directory belongs to one process: say so plainly instead of failing deep in chdb. */
+async function assertDataDirFree(config: Config, workers: boolean): Promise<void> {
+  if (config.CLICKHOUSE_URL || !workers) return
+  if ((await findAdminServer(config.dataDir)) !== undefined) {
+    throw new SocialKpiError(
+      'CONFIG_INVALID',
+      `another social-kpi process is running on ${config.dataDir} and holds its embedded ClickHouse; stop it first, use another DATA_DIR, or query it with "social-kpi sql"`,
+    )
+  }
+}
+
 async function runService(planFile: string | undefined, roles: { scheduler: boolean; workers: boolean; firstRound: boolean }) {
   const ctx = await setup(planFile, { needsSimulator: roles.workers })
+  await assertDataDirFree(ctx.config, roles.workers).catch(async (error) => {
+    await ctx.close()
+    throw error
+  })
   let privateRedis: PrivateRedis | undefined
   let runtime: Runtime | undefined
   let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined
@@ -150,6 +165,10 @@ async function runService(planFile: string | undefined, roles: { scheduler: bool
 
 async function runOnce(planFile: string | undefined, work: (runtime: Runtime, ctx: Setup) => Promise<void>) {
   const ctx = await setup(planFile, { needsSimulator: true })
+  await assertDataDirFree(ctx.config, true).catch(async (error) => {
+    await ctx.close()
+    throw error
+  })
   let privateRedis: PrivateRedis | undefined
   let runtime: Runtime | undefined
   try {

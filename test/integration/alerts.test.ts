@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
 import { createMailer } from '../../alerts/mailer.ts'
 import { openClickHouse } from '../../core/clickhouse.ts'
+import { loadConfig } from '../../core/config.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { loadPlan, type Plan } from '../../kpi/plan.ts'
@@ -65,7 +66,7 @@ describe('alert engine with state in ClickHouse', () => {
     await writers.flush()
     const database = db.ch.database
     await db.ch.close()
-    db.ch = await openClickHouse({ dataDir: db.dataDir, database, url: db.ch.mode === 'server' ? process.env.CLICKHOUSE_URL : undefined })
+    db.ch = await openClickHouse({ dataDir: db.dataDir, database, url: loadConfig().CLICKHOUSE_URL })
     writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
     // still fine after the restart: no new "resolved"
     expect(await processAlerts(deps(), [evaluation('on_track', hours(28))], [], hours(28))).toBe(0)
