@@ -29,9 +29,17 @@ export interface KpiEvaluation {
   status: KpiStatus
 }
 
-/** Evaluates one KPI as of `at`: its period in the plan's time zone, its actual value, and the pace. */
-export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDataSource): Promise<KpiEvaluation> {
-  const period = periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart)
+/**
+ * Evaluates one KPI as of `at`: its period in the plan's time zone (or the one given), its actual
+ * value, and the pace.
+ */
+export async function evaluateKpi(
+  plan: Plan,
+  kpi: Kpi,
+  at: Date,
+  source: KpiDataSource,
+  period: Period = periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart),
+): Promise<KpiEvaluation> {
   // Observations made at `at` itself count; the period itself is [start, end).
   const upTo = at < period.end ? new Date(at.getTime() + 1) : period.end
   const selection = (metric: string): MetricSelection => ({
@@ -78,5 +86,26 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
 export async function evaluatePlan(plan: Plan, at: Date, source: KpiDataSource): Promise<KpiEvaluation[]> {
   const results: KpiEvaluation[] = []
   for (const kpi of plan.kpis) results.push(await evaluateKpi(plan, kpi, at, source))
+  return results
+}
+
+/** How long after a period's end its final verdict is re-judged, as late data (insights) arrives. */
+export const FINAL_VERDICT_GRACE_MS = 3 * 86_400_000
+
+/**
+ * Final verdicts (`achieved` or `missed`) for the calendar periods that ended less than `graceMs`
+ * before `at`, judged as of their end. A day-to-year period's evaluation at its very end already
+ * belongs to the next period, so without this a period would never be called missed. Custom
+ * periods need none: evaluated after their end, they are judged as ended.
+ */
+export async function evaluateClosedPeriods(plan: Plan, at: Date, source: KpiDataSource, graceMs = FINAL_VERDICT_GRACE_MS): Promise<KpiEvaluation[]> {
+  const results: KpiEvaluation[] = []
+  for (const kpi of plan.kpis) {
+    if (typeof kpi.period !== 'string') continue
+    const current = periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart)
+    const previous = periodAt(kpi.period, new Date(current.start.getTime() - 1), plan.company.timezone, plan.company.weekStart)
+    if (at.getTime() - previous.end.getTime() > graceMs) continue
+    results.push(await evaluateKpi(plan, kpi, previous.end, source, previous))
+  }
   return results
 }

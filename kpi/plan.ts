@@ -5,7 +5,7 @@ import cron from 'node-cron'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
-import { METRICS, NETWORKS, isNetwork } from '../core/metrics.ts'
+import { METRICS, NETWORKS, isNetwork, type MetricShape } from '../core/metrics.ts'
 
 const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`)
 const id = z
@@ -29,7 +29,7 @@ const cronExpression = z
 
 const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' })
 
-const accountSchema = z.object({
+const accountSchema = z.strictObject({
   id,
   name: text('a name'),
   apiId: z.union([z.string(), z.number()], { error: "must be the network's id of the account (page id, ...)" }).transform(String).pipe(z.string().min(1, 'must not be empty')),
@@ -38,7 +38,7 @@ const accountSchema = z.object({
     .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable, such as FB_PAGE_TOKEN (the token itself never goes in the plan)'),
 })
 
-const networkPresenceSchema = z.object({
+const networkPresenceSchema = z.strictObject({
   network: z.enum(NETWORKS, { error: `must be one of: ${NETWORKS.join(', ')}` }),
   postingFrequency: text('a posting frequency, such as "2 per day"').optional(),
   language: text('a language').optional(),
@@ -48,6 +48,14 @@ const networkPresenceSchema = z.object({
 
 export const PERIODS = ['day', 'week', 'month', 'quarter', 'year'] as const
 export const KPI_KINDS = ['level', 'growth', 'total', 'rate'] as const
+
+/** Which metric shapes each KPI kind reads: levels from gauges, amounts from counters and daily counts. */
+const KIND_SHAPES: Record<(typeof KPI_KINDS)[number], MetricShape[]> = {
+  level: ['gauge'],
+  growth: ['gauge'],
+  total: ['counter', 'daily'],
+  rate: ['counter', 'daily'],
+}
 
 const periodSchema = z.union(
   [
@@ -59,7 +67,7 @@ const periodSchema = z.union(
   { error: `must be one of ${PERIODS.join(', ')}, or { from: YYYY-MM-DD, to: YYYY-MM-DD }` },
 )
 
-const kpiSchema = z.object({
+const kpiSchema = z.strictObject({
   id,
   name: text('a name'),
   objective: id,
@@ -75,7 +83,7 @@ const kpiSchema = z.object({
   actions: textList.optional(),
 })
 
-const contactSchema = z.object({
+const contactSchema = z.strictObject({
   name: text('a name'),
   role: text('a role').optional(),
   email: z.email({ error: 'must be an email address' }),
@@ -85,7 +93,7 @@ const contactSchema = z.object({
 export const planSchema = z
   .object({
     version: z.literal(1, { error: 'must be 1' }).default(1),
-    company: z.object({
+    company: z.strictObject({
       name: text('the company name'),
       description: text('text').optional(),
       offering: text('text').optional(),
@@ -106,12 +114,12 @@ export const planSchema = z
       })
       .optional(),
     audiences: z
-      .array(z.object({ id, name: text('a name'), description: text('text').optional() }), { error: 'must be a list of audiences' })
+      .array(z.strictObject({ id, name: text('a name'), description: text('text').optional() }), { error: 'must be a list of audiences' })
       .default([]),
     objectives: z
-      .array(z.object({ id, name: text('a name'), description: text('text').optional(), actions: textList.default([]) }), { error: 'must be a list of objectives' })
+      .array(z.strictObject({ id, name: text('a name'), description: text('text').optional(), actions: textList.default([]) }), { error: 'must be a list of objectives' })
       .min(1, 'must list at least one objective'),
-    strategy: z.object({
+    strategy: z.strictObject({
       networks: z.array(networkPresenceSchema, { error: 'must be a list of networks' }).min(1, 'must list at least one network'),
     }),
     technology: z.array(text('a tool'), { error: 'must be a list of tools' }).default([]),
@@ -123,7 +131,7 @@ export const planSchema = z
       })
       .prefault({}),
     kpis: z.array(kpiSchema, { error: 'must be a list of KPIs' }).min(1, 'must list at least one KPI'),
-    alerting: z.object({
+    alerting: z.strictObject({
       recipients: z.array(z.email({ error: 'must be an email address' }), { error: 'must be a list of email addresses' }).min(1, 'must list at least one recipient'),
       repeatInterval: duration.prefault('24h'),
       notifyResolved: z.boolean({ error: 'must be true or false' }).default(true),
@@ -197,6 +205,17 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
       const metric = str(kpi[field])
       if (metric !== undefined && !available.includes(metric)) {
         ctx.addIssue({ code: 'custom', path: ['kpis', index, field], message: `${network} has no metric "${metric}"; available: ${available.join(', ')}` })
+        continue
+      }
+      const kind = str(kpi.kind)
+      const shape = metric === undefined ? undefined : METRICS[network][metric]!.shape
+      if (shape && kind && !KIND_SHAPES[kind as KpiKind]?.includes(shape)) {
+        const fitting = available.filter((m) => KIND_SHAPES[kind as KpiKind]?.includes(METRICS[network][m]!.shape))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kpis', index, field],
+          message: `a ${kind} KPI needs ${kind === 'level' || kind === 'growth' ? 'a level such as followers' : 'a count such as likes or clicks'}; "${metric}" is ${shape === 'gauge' ? 'a level' : 'a count'}. Fitting ${network} metrics: ${fitting.join(', ')}`,
+        })
       }
     }
     if (kpi.kind === 'rate' && kpi.denominator === undefined) {
@@ -216,6 +235,9 @@ export type PeriodSpec = Kpi['period']
 
 /** Validates an already-parsed document; `file` only names the source in errors. */
 export function parsePlan(document: unknown, file: string): Plan {
+  if (document === null || document === undefined || (typeof document === 'string' && document.trim() === '')) {
+    throw new PlanError(file, [{ path: '', message: 'the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)' }])
+  }
   const result = planSchema.safeParse(document)
   if (result.success) return result.data
   const issues: InputIssue[] = result.error.issues.map((issue) => ({

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
 import { processAlerts, type AlertEngineDeps } from '../alerts/engine.ts'
 import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
-import { evaluatePlan, type KpiEvaluation } from '../kpi/evaluate.ts'
+import { evaluateClosedPeriods, evaluatePlan, type KpiEvaluation } from '../kpi/evaluate.ts'
 import type { Plan } from '../kpi/plan.ts'
 import { readSourceHealth } from './source-health.ts'
 import type { KpiEvaluationRow, Writers } from './writers.ts'
@@ -40,10 +40,15 @@ export function toEvaluationRow(evaluation: KpiEvaluation, writtenAt: Date): Kpi
   }
 }
 
-/** Evaluates every KPI of the plan as of `at`, stores the results, then decides alerts. */
+/**
+ * Evaluates every KPI of the plan as of `at` (plus the final verdict of periods that just ended),
+ * stores the results, then decides alerts on the current periods.
+ */
 export async function evaluateAndAlert(deps: EvaluateDeps, at: Date): Promise<KpiEvaluation[]> {
-  const evaluations = await evaluatePlan(deps.plan, at, clickHouseKpiSource(deps.ch))
-  await deps.writers.evaluations.write(evaluations.map((e) => toEvaluationRow(e, deps.now())), { flushNow: true })
+  const source = clickHouseKpiSource(deps.ch)
+  const evaluations = await evaluatePlan(deps.plan, at, source)
+  const finals = await evaluateClosedPeriods(deps.plan, at, source)
+  await deps.writers.evaluations.write([...evaluations, ...finals].map((e) => toEvaluationRow(e, deps.now())), { flushNow: true })
   const health = await readSourceHealth(deps.ch)
   const notifications = await processAlerts(deps.alerts, evaluations, health, at)
   deps.logger.info({ at: at.toISOString(), kpis: evaluations.length, notifications }, 'evaluated')

@@ -87,3 +87,36 @@ describe('plan files', () => {
     expect(plan.kpis[0]!.tolerance).toBe(0.1)
   })
 })
+
+describe('plan checks that catch silent mistakes', () => {
+  const base = {
+    company: { name: 'C' },
+    objectives: [{ id: 'o', name: 'O' }],
+    strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: '1', tokenEnv: 'T' }] }] },
+    alerting: { recipients: ['x@example.com'] },
+  }
+  const kpi = { id: 'k', name: 'K', objective: 'o', network: 'facebook', metric: 'likes', kind: 'total', target: 10, period: 'week' }
+  const issues = (document: unknown) => {
+    try {
+      parsePlan(document, 'p.yaml')
+    } catch (error) {
+      return (error as PlanError).issues.map((i) => `${i.path}: ${i.message}`)
+    }
+    return []
+  }
+
+  it('rejects a misspelt key instead of silently using the default', () => {
+    expect(issues({ ...base, kpis: [{ ...kpi, tolerence: 0.5 }] })).toEqual(['kpis[0]: Unrecognized key: "tolerence"'])
+  })
+
+  it('rejects a KPI kind that cannot read its metric', () => {
+    expect(issues({ ...base, kpis: [{ ...kpi, kind: 'level' }] })).toEqual([
+      'kpis[0].metric: a level KPI needs a level such as followers; "likes" is a count. Fitting facebook metrics: followers, fans',
+    ])
+    expect(issues({ ...base, kpis: [{ ...kpi, metric: 'followers' }] })[0]).toMatch(/^kpis\[0\]\.metric: a total KPI needs a count such as likes or clicks; "followers" is a level/)
+  })
+
+  it('explains an empty file', () => {
+    expect(issues(null)).toEqual([': the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)'])
+  })
+})
