@@ -12,7 +12,7 @@ import { ensureRedis, type PrivateRedis } from '../core/redis.ts'
 import { enqueueRound, roundTimeFor } from '../ingest/scheduler.ts'
 import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
 import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
-import { startSimulator, type RunningSimulator } from '../simulator/index.ts'
+import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../simulator/index.ts'
 import { findAdminServer, queryAdminServer, startAdminServer } from './admin-server.ts'
 import { formatKpiTable } from './kpi-table.ts'
 import { startRuntime, type Runtime } from './runtime.ts'
@@ -49,7 +49,7 @@ async function setup(planFile: string | undefined, options: { needsSimulator: bo
   const plan = await loadPlan(file)
   if (!planFile && options.needsSimulator) {
     demo = await startSimulator({})
-    env.FACEBOOK_GRAPH_URL = demo.url
+    Object.assign(env, simulatorEnvironment(demo.url))
     for (const account of planAccounts(plan)) env[account.tokenEnv] ||= `demo-token-${account.id}`
     out(`DEMO — no --plan given: using ${file} and the API simulator at ${demo.url}`)
     out('       (see README: "Point it at real accounts" to use your own plan)')

@@ -1,6 +1,7 @@
 /**
- * The metric dictionary: our canonical metrics and, per network, how each is observed.
- * A collector writes only metrics listed here for its network; the plan may only name these.
+ * The metric dictionary: our canonical metrics and, per network, how each is observed
+ * (core/networks/<network>.ts). A collector writes only metrics listed for its network; the plan
+ * may only name these.
  *
  * shape:
  *  - gauge:   a level at a moment (followers). A KPI reads the latest value.
@@ -8,33 +9,26 @@
  *             the rise of the counters during the period, including objects published earlier.
  *  - daily:   a count for one day, as the API reports it (insights). A period's amount is the sum.
  */
-export const NETWORKS = ['facebook'] as const
+import { facebook } from './networks/facebook.ts'
+import { ga4 } from './networks/ga4.ts'
+import { instagram } from './networks/instagram.ts'
+import { linkedin } from './networks/linkedin.ts'
+import { meta_ads } from './networks/meta_ads.ts'
+import { tiktok } from './networks/tiktok.ts'
+import type { MetricDefinition, NetworkDescriptor } from './networks/types.ts'
+import { x } from './networks/x.ts'
+import { youtube } from './networks/youtube.ts'
+
+export type { MetricDefinition, MetricShape, NetworkDescriptor } from './networks/types.ts'
+
+export const NETWORKS = ['facebook', 'instagram', 'x', 'linkedin', 'youtube', 'tiktok', 'meta_ads', 'ga4'] as const
 export type Network = (typeof NETWORKS)[number]
 
-export type MetricShape = 'gauge' | 'counter' | 'daily'
+export const NETWORK_DESCRIPTORS: Record<Network, NetworkDescriptor> = { facebook, instagram, x, linkedin, youtube, tiktok, meta_ads, ga4 }
 
-export interface MetricDefinition {
-  shape: MetricShape
-  /** Where the value comes from in the network's API. */
-  source: string
-  description: string
-}
-
-export const METRICS: Record<Network, Record<string, MetricDefinition>> = {
-  facebook: {
-    followers: { shape: 'gauge', source: 'Page `followers_count`; insights `page_follows` (day)', description: 'People following the Page.' },
-    fans: { shape: 'gauge', source: 'Page `fan_count`', description: 'People who like the Page (equals followers on New Page Experience Pages).' },
-    likes: { shape: 'counter', source: 'post `reactions.summary(total_count)`', description: 'Reactions on the Page\'s posts (all types; "like" includes "care").' },
-    comments: { shape: 'counter', source: 'post `comments.summary(total_count)`', description: 'Comments on the Page\'s posts.' },
-    shares: { shape: 'counter', source: 'post `shares.count`', description: 'Shares of the Page\'s posts.' },
-    clicks: { shape: 'counter', source: 'post insights `post_clicks` (lifetime)', description: 'Clicks anywhere on the Page\'s posts.' },
-    engagements: { shape: 'daily', source: 'insights `page_post_engagements` (day)', description: 'Times people engaged with posts: reactions, comments, shares, clicks.' },
-    page_actions: { shape: 'daily', source: 'insights `page_total_actions` (day)', description: 'Clicks on the Page\'s contact info and call-to-action button.' },
-    views: { shape: 'daily', source: 'insights `page_media_view` (day)', description: 'Times the Page\'s content was viewed (replaces impressions).' },
-    reactions_anger: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `anger`', description: 'Angry reactions on posts.' },
-    reactions_sorry: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `sorry`', description: 'Sad reactions on posts.' },
-  },
-}
+export const METRICS: Record<Network, Record<string, MetricDefinition>> = Object.fromEntries(
+  NETWORKS.map((network) => [network, NETWORK_DESCRIPTORS[network].metrics]),
+) as Record<Network, Record<string, MetricDefinition>>
 
 export function isNetwork(value: string): value is Network {
   return (NETWORKS as readonly string[]).includes(value)

@@ -31,6 +31,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, max
 
 export interface ApiCaller {
   get<T>(url: string, config?: AxiosRequestConfig): Promise<T>
+  /** For APIs that read with POST (GA4 runReport). Retried like a GET: such reads are idempotent. */
+  post<T>(url: string, body: unknown, config?: AxiosRequestConfig): Promise<T>
 }
 
 export interface ApiCallerOptions {
@@ -74,51 +76,54 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     await sleep(wait)
   }
 
-  return {
-    async get<T>(url: string, config?: AxiosRequestConfig): Promise<T> {
-      let lastFailure: Failure | undefined
-      for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
-        await honourPause()
-        let response: AxiosResponse
-        try {
-          response = await options.http.get(url, config)
-        } catch (error) {
-          if (!axios.isAxiosError(error)) throw error
-          // No response at all: timeout, reset, refused. Worth another try.
-          lastFailure = { kind: 'transient', message: `${options.dialect.network}: no answer (${error.code ?? 'network error'})` }
-          await sleep(backoff(attempt))
-          continue
-        }
-        const failure = options.dialect.classify(response)
-        if (!failure) {
-          const pause = options.dialect.pauseAfter(response)
-          if (pause > 0) pauseUntil = Math.max(pauseUntil, now() + pause)
-          return response.data as T
-        }
-        lastFailure = failure
-        switch (lastFailure.kind) {
-          case 'token':
-            throw new TokenError(options.dialect.network, lastFailure.apiCode, scrubSecrets(lastFailure.message))
-          case 'permanent':
-            throw new ApiError(scrubSecrets(lastFailure.message), { status: response.status, apiCode: lastFailure.apiCode, retryable: false })
-          case 'throttled':
-            if (lastFailure.waitMs > retry.maxInlineWaitMs || attempt === retry.maxRetries) {
-              throw new RateLimitError(scrubSecrets(lastFailure.message), lastFailure.waitMs)
-            }
-            await sleep(lastFailure.waitMs)
-            break
-          case 'transient':
-            await sleep(backoff(attempt))
-            break
-        }
+  async function request<T>(config: AxiosRequestConfig): Promise<T> {
+    let lastFailure: Failure | undefined
+    for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
+      await honourPause()
+      let response: AxiosResponse
+      try {
+        response = await options.http.request(config)
+      } catch (error) {
+        if (!axios.isAxiosError(error)) throw error
+        // No response at all: timeout, reset, refused. Worth another try.
+        lastFailure = { kind: 'transient', message: `${options.dialect.network}: no answer (${error.code ?? 'network error'})` }
+        await sleep(backoff(attempt))
+        continue
       }
-      const failure = lastFailure!
-      if (failure.kind === 'throttled') throw new RateLimitError(scrubSecrets(failure.message), failure.waitMs)
-      throw new ApiError(`${scrubSecrets(failure.message)} (gave up after ${retry.maxRetries + 1} attempts)`, {
-        apiCode: 'apiCode' in failure ? failure.apiCode : undefined,
-        retryable: true,
-      })
-    },
+      const failure = options.dialect.classify(response)
+      if (!failure) {
+        const pause = options.dialect.pauseAfter(response)
+        if (pause > 0) pauseUntil = Math.max(pauseUntil, now() + pause)
+        return response.data as T
+      }
+      lastFailure = failure
+      switch (lastFailure.kind) {
+        case 'token':
+          throw new TokenError(options.dialect.network, lastFailure.apiCode, scrubSecrets(lastFailure.message))
+        case 'permanent':
+          throw new ApiError(scrubSecrets(lastFailure.message), { status: response.status, apiCode: lastFailure.apiCode, retryable: false })
+        case 'throttled':
+          if (lastFailure.waitMs > retry.maxInlineWaitMs || attempt === retry.maxRetries) {
+            throw new RateLimitError(scrubSecrets(lastFailure.message), lastFailure.waitMs)
+          }
+          await sleep(lastFailure.waitMs)
+          break
+        case 'transient':
+          await sleep(backoff(attempt))
+          break
+      }
+    }
+    const failure = lastFailure!
+    if (failure.kind === 'throttled') throw new RateLimitError(scrubSecrets(failure.message), failure.waitMs)
+    throw new ApiError(`${scrubSecrets(failure.message)} (gave up after ${retry.maxRetries + 1} attempts)`, {
+      apiCode: 'apiCode' in failure ? failure.apiCode : undefined,
+      retryable: true,
+    })
+  }
+
+  return {
+    get: <T>(url: string, config?: AxiosRequestConfig) => request<T>({ ...config, method: 'GET', url }),
+    post: <T>(url: string, body: unknown, config?: AxiosRequestConfig) => request<T>({ ...config, method: 'POST', url, data: body }),
   }
 
   function backoff(attempt: number): number {

@@ -5,7 +5,7 @@ import cron from 'node-cron'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
-import { METRICS, NETWORKS, isNetwork, type MetricShape } from '../core/metrics.ts'
+import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type MetricShape } from '../core/metrics.ts'
 
 const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`)
 const id = z
@@ -36,6 +36,8 @@ const accountSchema = z.strictObject({
   tokenEnv: z
     .string({ error: 'must name the environment variable that holds the token' })
     .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable, such as FB_PAGE_TOKEN (the token itself never goes in the plan)'),
+  /** Network-specific settings (a conversion type, a channel filter, ...), checked by the network's own schema. */
+  settings: z.record(z.string(), z.unknown(), { error: 'must be a map of settings' }).optional(),
 })
 
 const networkPresenceSchema = z.strictObject({
@@ -170,9 +172,18 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
   }
   unique(objectivesList.map((o) => str(o.id)), ['objectives'], 'objective')
   unique(kpis.map((k) => (typeof k === 'object' && k ? str((k as Loose<Kpi>).id) : undefined)), ['kpis'], 'KPI')
-  const accounts = list(plan.strategy?.networks).flatMap((n, ni) => list(n.accounts).map((a, ai) => ({ id: str(a.id), network: str(n.network), ni, ai })))
+  const accounts = list(plan.strategy?.networks).flatMap((n, ni) => list(n.accounts).map((a, ai) => ({ id: str(a.id), network: str(n.network), settings: a.settings, ni, ai })))
   const seen = new Set<string>()
   for (const account of accounts) {
+    const descriptor = account.network && isNetwork(account.network) ? NETWORK_DESCRIPTORS[account.network] : undefined
+    if (descriptor?.settings) {
+      const parsed = descriptor.settings.safeParse(account.settings ?? {})
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) {
+          ctx.addIssue({ code: 'custom', path: ['strategy', 'networks', account.ni, 'accounts', account.ai, 'settings', ...(issue.path as (string | number)[])], message: issue.message })
+        }
+      }
+    }
     if (account.id === undefined) continue
     if (seen.has(account.id)) {
       ctx.addIssue({ code: 'custom', path: ['strategy', 'networks', account.ni, 'accounts', account.ai, 'id'], message: `account id "${account.id}" is used twice` })

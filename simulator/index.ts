@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createGraphApi } from './graph-routes.ts'
+import { createOtherNetworks } from './networks.ts'
 import type { SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
 import { opaqueId } from './random.ts'
 import { createScenario } from './scenario.ts'
@@ -72,7 +73,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   if (!Number.isInteger(callsPerHour) || callsPerHour < 1) throw new TypeError('callsPerHour must be a positive integer')
 
   const scenario = createScenario({ seed, today: utcMidnight(now().getTime()) })
-  const networks: SimulatedNetwork[] = [createGraphApi({ scenario, callsPerHour })].sort((a, b) => b.prefix.length - a.prefix.length)
+  const networks: SimulatedNetwork[] = [createGraphApi({ scenario, callsPerHour }), ...createOtherNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour })].sort(
+    (a, b) => b.prefix.length - a.prefix.length,
+  )
   const faults: Array<{ fault: GraphFault; remaining: number }> = []
   const log: LoggedRequest[] = []
   const sameRequestCount = new Map<string, number>()
@@ -90,7 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     return entry.fault
   }
 
-  function answer(req: IncomingMessage): SimResponse {
+  function answer(req: IncomingMessage, body: string): SimResponse {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', baseUrl)
     const at = now()
@@ -110,6 +113,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       baseUrl,
       now: at,
       traceId: opaqueId(23, seed, 'trace', key, occurrence),
+      body,
     }
     const network = networkFor(url.pathname)
     log.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), token: network?.tokenOf(request) })
@@ -133,11 +137,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
     }
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    req.resume()
+  const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
+    // Bodies matter for POST APIs (GA4 runReport); read the whole body before answering.
+    let body = ''
+    req.setEncoding('utf8')
+    for await (const chunk of req) body += chunk
     let response: SimResponse
     try {
-      response = answer(req)
+      response = answer(req, body)
     } catch {
       // Only a request line Node accepted but URL cannot parse gets here.
       response = { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Bad Request' }
@@ -170,5 +177,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
       })
       return closing
     },
+  }
+}
+
+/** The base-URL environment that points every collector at a running simulator. */
+export function simulatorEnvironment(url: string): Record<string, string> {
+  return {
+    FACEBOOK_GRAPH_URL: url,
+    X_API_URL: `${url}/x`,
+    LINKEDIN_API_URL: `${url}/linkedin`,
+    YOUTUBE_DATA_URL: `${url}/youtube/v3`,
+    YOUTUBE_ANALYTICS_URL: `${url}/youtube-analytics/v2`,
+    TIKTOK_API_URL: `${url}/tiktok`,
+    TIKTOK_BUSINESS_API_URL: `${url}/tiktok-business`,
+    GA4_API_URL: `${url}/ga4`,
   }
 }

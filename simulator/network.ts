@@ -15,6 +15,8 @@ export interface SimRequest {
   now: Date
   /** A random-looking, deterministic id for this request (Graph's fbtrace_id). */
   traceId: string
+  /** The request body as text ('' for GET). */
+  body: string
 }
 
 export interface SimResponse {
@@ -39,4 +41,22 @@ export interface SimulatedNetwork {
   handle(request: SimRequest): SimResponse
   /** The network's error body for an injected or unexpected failure. */
   errorBody(error: InjectedError, traceId: string): string
+}
+
+/** What every simulated network gets: the seed, the world's anchor day, and the call budget. */
+export interface NetworkContext {
+  seed: number
+  /** UTC midnight (ms) of the day the simulator started: the world's "today". */
+  today: number
+  callsPerHour: number
+}
+
+/** A network whose simulation is not written yet: every request answers 501. */
+export function notYetSimulated(prefix: string, name: string): SimulatedNetwork {
+  return {
+    prefix,
+    tokenOf: (request) => request.headers.authorization?.replace(/^Bearer\s+/i, ''),
+    handle: () => ({ status: 501, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: `${name} is not simulated yet` }) }),
+    errorBody: (error) => JSON.stringify({ message: error.message, code: error.code }),
+  }
 }

@@ -1,4 +1,6 @@
+import type { Config } from '../../core/config.ts'
 import type { Logger } from '../../core/logger.ts'
+import type { RetryPolicy } from '../http.ts'
 import { METRICS, type MetricShape, type Network } from '../../core/metrics.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -79,4 +81,11 @@ export function observationFactory(network: Network, accountId: string, apiVersi
       collected_at: collected,
     }
   }
+}
+
+/** What every collector factory gets from the composition root. */
+export interface CollectorDeps {
+  config: Config
+  retry: RetryPolicy
+  sleep?: (ms: number) => Promise<void>
 }

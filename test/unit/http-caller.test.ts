@@ -9,7 +9,7 @@ import { createApiCaller } from '../../ingest/http.ts'
 function scripted(answers: Array<Partial<AxiosResponse> | Error>) {
   const calls: string[] = []
   const http = {
-    async get(url: string) {
+    async request({ url }: { url: string }) {
       calls.push(url)
       const next = answers.shift()
       if (!next) throw new Error('no more answers')

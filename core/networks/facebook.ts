@@ -1,0 +1,20 @@
+import type { NetworkDescriptor } from './types.ts'
+
+/** Facebook Pages through the Graph API (social-apis.md §1). */
+export const facebook: NetworkDescriptor = {
+  label: 'Facebook Pages',
+  apiId: 'the Page id',
+  metrics: {
+    followers: { shape: 'gauge', source: 'Page `followers_count`; insights `page_follows` (day)', description: 'People following the Page.' },
+    fans: { shape: 'gauge', source: 'Page `fan_count`', description: 'People who like the Page (equals followers on New Page Experience Pages).' },
+    likes: { shape: 'counter', source: 'post `reactions.summary(total_count)`', description: 'Reactions on the Page\'s posts (all types; "like" includes "care").' },
+    comments: { shape: 'counter', source: 'post `comments.summary(total_count)`', description: 'Comments on the Page\'s posts.' },
+    shares: { shape: 'counter', source: 'post `shares.count`', description: 'Shares of the Page\'s posts.' },
+    clicks: { shape: 'counter', source: 'post insights `post_clicks` (lifetime)', description: 'Clicks anywhere on the Page\'s posts.' },
+    engagements: { shape: 'daily', source: 'insights `page_post_engagements` (day)', description: 'Times people engaged with posts: reactions, comments, shares, clicks.' },
+    page_actions: { shape: 'daily', source: 'insights `page_total_actions` (day)', description: 'Clicks on the Page\'s contact info and call-to-action button.' },
+    views: { shape: 'daily', source: 'insights `page_media_view` (day)', description: 'Times the Page\'s content was viewed (replaces impressions).' },
+    reactions_anger: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `anger`', description: 'Angry reactions on posts.' },
+    reactions_sorry: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `sorry`', description: 'Sad reactions on posts.' },
+  },
+}

@@ -1,0 +1,14 @@
+import { ApiError } from '../../core/errors.ts'
+import type { Collector, CollectorDeps } from './types.ts'
+
+/** Not written yet: every round fails plainly for this network's accounts. */
+export function createGa4Collector(_deps: CollectorDeps): Collector {
+  return {
+    network: 'ga4',
+    apiVersion: 'none',
+    tokenAdvice: (_apiCode, tokenEnv) => `Renew the token in ${tokenEnv}.`,
+    async collect() {
+      throw new ApiError('the ga4 collector is not written yet', { retryable: false })
+    },
+  }
+}

@@ -1,0 +1,14 @@
+import { ApiError } from '../../core/errors.ts'
+import type { Collector, CollectorDeps } from './types.ts'
+
+/** Not written yet: every round fails plainly for this network's accounts. */
+export function createLinkedInCollector(_deps: CollectorDeps): Collector {
+  return {
+    network: 'linkedin',
+    apiVersion: 'none',
+    tokenAdvice: (_apiCode, tokenEnv) => `Renew the token in ${tokenEnv}.`,
+    async collect() {
+      throw new ApiError('the linkedin collector is not written yet', { retryable: false })
+    },
+  }
+}
