@@ -9,6 +9,8 @@ import { PlanError, SocialKpiError } from '../core/errors.ts'
 import { createLogger, scrubSecrets, type Logger } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
 import { ensureRedis, type PrivateRedis } from '../core/redis.ts'
+import { enqueueBackfill, planBackfill } from '../ingest/backfill.ts'
+import { createCollectors } from '../ingest/collectors/index.ts'
 import { enqueueRound, roundTimeFor } from '../ingest/scheduler.ts'
 import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
 import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
@@ -247,6 +249,67 @@ export function buildProgram(): Command {
         out(formatKpiTable(evaluations, { color }))
       })
     })
+
+  program
+    .command('backfill')
+    .description("pull history within each API's limits, in chunks through the collect queue; resumable and idempotent")
+    .requiredOption('--from <date>', 'first day, YYYY-MM-DD')
+    .option('--to <date>', 'day after the last, YYYY-MM-DD (default: today)')
+    .option('--network <network>', 'only this network')
+    .option('--account <id>', "only this account (the plan's account id)")
+    .addOption(planOption())
+    .action(async (opts: { plan?: string; from: string; to?: string; network?: string; account?: string }) =>
+      runOnce(opts.plan, async (runtime, ctx) => {
+        const backfill = planBackfill(ctx.plan, createCollectors(ctx.config), { from: opts.from, to: opts.to, network: opts.network, accountId: opts.account }, new Date())
+        const queued = await enqueueBackfill(runtime.queues, backfill.chunks)
+        out(`Backfill ${opts.from} → ${opts.to ?? 'today'}: ${backfill.chunks.length} chunks (${queued.alreadyDone} already done, ${queued.retried} retried, ${queued.added} new)`)
+        const bar = process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} chunks', hideCursor: true }, Presets.shades_classic) : undefined
+        bar?.start(backfill.chunks.length, queued.alreadyDone)
+        const results = new Map<string, { state: string; observations: number; reason?: string }>()
+        let lastReported = -1
+        for (;;) {
+          for (const chunk of backfill.chunks) {
+            if (results.has(chunk.jobId)) continue
+            const job = await runtime.queues.collect.getJob(chunk.jobId)
+            const state = job ? await job.getState() : 'missing'
+            if (state === 'completed') {
+              const value = job!.returnvalue as { summary?: { observations?: number } } | undefined
+              results.set(chunk.jobId, { state, observations: value?.summary?.observations ?? 0 })
+            } else if (state === 'failed' || state === 'missing') {
+              results.set(chunk.jobId, { state: 'failed', observations: 0, reason: job?.failedReason ?? 'the job disappeared' })
+            }
+          }
+          bar?.update(results.size)
+          if (!bar && results.size !== lastReported) {
+            out(`  ${results.size}/${backfill.chunks.length} chunks finished`)
+            lastReported = results.size
+          }
+          if (results.size === backfill.chunks.length) break
+          await new Promise((resolve) => setTimeout(resolve, 250))
+        }
+        bar?.stop()
+        out('\nSummary:')
+        const byAccount = new Map<string, { chunks: number; failed: number; observations: number; reasons: string[] }>()
+        for (const chunk of backfill.chunks) {
+          const key = `${chunk.network}/${chunk.accountId}`
+          const entry = byAccount.get(key) ?? { chunks: 0, failed: 0, observations: 0, reasons: [] }
+          const result = results.get(chunk.jobId)!
+          entry.chunks++
+          entry.observations += result.observations
+          if (result.state === 'failed') {
+            entry.failed++
+            entry.reasons.push(`${chunk.window.from}..${chunk.window.to}: ${result.reason}`)
+          }
+          byAccount.set(key, entry)
+        }
+        for (const [key, entry] of byAccount) {
+          out(`  ${key}: ${entry.chunks - entry.failed}/${entry.chunks} chunks, ${entry.observations} observations written${entry.failed ? `, ${entry.failed} failed (run the same command again to retry)` : ''}`)
+          for (const reason of entry.reasons) out(`      failed ${reason}`)
+        }
+        for (const item of backfill.unavailable) out(`  ${item.network}/${item.accountId}: not available — ${item.reason}`)
+        if ([...byAccount.values()].some((e) => e.failed > 0)) process.exitCode = 1
+      }),
+    )
 
   const plan = program.command('plan').description('work with plan files')
   plan

@@ -9,7 +9,13 @@ const isoTime = z.iso.datetime({ offset: true })
 export const QUEUES = {
   collect: {
     name: 'collect',
-    payload: z.object({ roundAt: isoTime, network: z.enum(NETWORKS), accountId: z.string().min(1) }),
+    payload: z.object({
+      roundAt: isoTime,
+      network: z.enum(NETWORKS),
+      accountId: z.string().min(1),
+      /** Present for a backfill chunk: the days to read from the API's history. */
+      window: z.object({ from: z.iso.date(), to: z.iso.date() }).optional(),
+    }),
   },
   evaluate: {
     name: 'evaluate',
@@ -60,6 +66,7 @@ export function timeStamp(date: Date): string {
 export const jobIds = {
   collect: (network: string, accountId: string, roundAt: Date) => `collect-${network}-${accountId}-${timeStamp(roundAt)}`,
   evaluate: (reason: string, at: Date) => `evaluate-${reason}-${timeStamp(at)}`,
+  backfill: (network: string, accountId: string, from: string, to: string) => `backfill-${network}-${accountId}-${from}-${to}`,
 }
 
 export interface Queues {

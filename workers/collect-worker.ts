@@ -4,7 +4,7 @@ import { RateLimitError, TokenError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
 import { parsePayload } from '../core/queues.ts'
-import type { Collector, CollectSummary } from '../ingest/collectors/types.ts'
+import type { Collector, CollectSummary, ObservationRow } from '../ingest/collectors/types.ts'
 import { planAccounts, type Plan } from '../kpi/plan.ts'
 import { recordSourceHealth } from './source-health.ts'
 import type { Writers } from './writers.ts'
@@ -51,18 +51,19 @@ export function createCollectProcessor(deps: CollectDeps) {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason
     }
+    const collector = deps.collectors[account.network]
+    const context = {
+      account,
+      token,
+      roundAt: new Date(payload.roundAt),
+      now: deps.now,
+      lookbackDays: deps.lookbackDays,
+      logger: log,
+      emit: async (rows: ObservationRow[]) => void writes.push(deps.writers.observations.write(rows)),
+    }
     try {
-      const summary = await deps.collectors[account.network]
-        .collect({
-          account,
-          token,
-          roundAt: new Date(payload.roundAt),
-          now: deps.now,
-          lookbackDays: deps.lookbackDays,
-          logger: log,
-          emit: async (rows) => void writes.push(deps.writers.observations.write(rows)),
-        })
-        .finally(stored)
+      if (payload.window && !collector.history) throw new UnrecoverableError(`${account.network} keeps no history to backfill`)
+      const summary = await (payload.window ? collector.history!.backfill(context, payload.window) : collector.collect(context)).finally(stored)
       for (const skipped of summary.skipped) log.warn({ skipped }, 'part of the API refused a metric; the rest was collected')
       await health('healthy')
       log.info({ observations: summary.observations }, 'collected')

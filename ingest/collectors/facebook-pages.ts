@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import { ApiError } from '../../core/errors.ts'
 import { graphDialect, graphTokenAdvice } from '../graph-api.ts'
 import { createApiCaller, createHttp, type RetryPolicy } from '../http.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectSummary, type ObservationRow } from './types.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Facebook Pages through the Graph API (social-apis.md §1): the Page's follower and fan counts,
@@ -69,25 +69,77 @@ export function parseGraphTime(value: string): Date {
 
 export function createFacebookPagesCollector(options: FacebookPagesOptions): Collector {
   const postWindowDays = options.postWindowDays ?? 90
+
+  /** What one job needs: an API caller with the account's token, a row builder, a running summary. */
+  function session(context: CollectContext) {
+    const api = createApiCaller({
+      http: createHttp({ baseURL: `${options.baseUrl.replace(/\/$/, '')}/${options.version}`, timeoutMs: options.timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
+      dialect: graphDialect,
+      retry: options.retry,
+      sleep: options.sleep,
+    })
+    const observe = observationFactory('facebook', context.account.id, options.version, context.now())
+    const summary: CollectSummary = { observations: 0, skipped: [] }
+    const emit = async (rows: ObservationRow[]) => {
+      if (rows.length === 0) return
+      await context.emit(rows)
+      summary.observations += rows.length
+    }
+    return { api, observe, summary, emit, pageId: context.account.apiId }
+  }
+
+  /**
+   * Daily Page insights for [sinceDay, untilDay), one metric per request so that one retired
+   * metric does not hide the others.
+   */
+  async function readInsights(s: ReturnType<typeof session>, metrics: typeof PAGE_INSIGHTS, window: (insight: (typeof PAGE_INSIGHTS)[number]) => { since: DateTime; until: DateTime }) {
+    const { api, observe, summary, emit, pageId } = s
+    for (const insight of metrics) {
+      const { since, until } = window(insight)
+      const result = await tolerateRetired(summary, insight.apiMetric, () =>
+        api.get<InsightsResult>(`/${encodeURIComponent(pageId)}/insights`, {
+          params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
+        }),
+      )
+      const series = result?.data.find((entry) => entry.name === insight.apiMetric)
+      const rows: ObservationRow[] = []
+      for (const point of series?.values ?? []) {
+        if (!point.end_time) continue
+        const end = parseGraphTime(point.end_time)
+        const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
+        const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}` }
+        if (insight.reactionKeys) {
+          const byType = typeof point.value === 'object' ? point.value : {}
+          for (const [key, metric] of Object.entries(insight.reactionKeys)) {
+            rows.push(observe({ ...common, metric, observedAt: dayStart, value: byType[key] ?? 0 }))
+          }
+        } else if (typeof point.value === 'number' && insight.metric) {
+          rows.push(observe({ ...common, metric: insight.metric, observedAt: insight.shape === 'gauge' ? end : dayStart, value: point.value }))
+        }
+      }
+      await emit(rows)
+    }
+  }
+
   return {
     network: 'facebook',
     apiVersion: options.version,
     tokenAdvice: graphTokenAdvice,
+    history: {
+      maxWindowDays: MAX_INSIGHTS_DAYS,
+      maxAgeDays: 2 * 365,
+      notes: ['post reactions, comments, shares and clicks are current totals only (no history); daily Page insights and follower levels are backfilled'],
+      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+        const s = session(context)
+        const since = DateTime.fromISO(window.from, { zone: INSIGHTS_ZONE })
+        const until = DateTime.fromISO(window.to, { zone: INSIGHTS_ZONE })
+        await readInsights(s, PAGE_INSIGHTS, () => ({ since, until }))
+        return s.summary
+      },
+    },
     async collect(context: CollectContext): Promise<CollectSummary> {
-      const pageId = context.account.apiId
-      const api = createApiCaller({
-        http: createHttp({ baseURL: `${options.baseUrl.replace(/\/$/, '')}/${options.version}`, timeoutMs: options.timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
-        dialect: graphDialect,
-        retry: options.retry,
-        sleep: options.sleep,
-      })
-      const observe = observationFactory('facebook', context.account.id, options.version, context.now())
-      const summary: CollectSummary = { observations: 0, skipped: [] }
-      const emit = async (rows: ObservationRow[]) => {
-        if (rows.length === 0) return
-        await context.emit(rows)
-        summary.observations += rows.length
-      }
+      const s = session(context)
+      const { api, observe, summary, emit, pageId } = s
 
       // 1. The Page node: levels at this round's time.
       const page = await api.get<PageNode>(`/${encodeURIComponent(pageId)}`, { params: { fields: 'id,followers_count,fan_count' } })
@@ -136,35 +188,14 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       }
       await emit(clickRows)
 
-      // 4. Daily Page insights over the look-back window, one metric per request so that one
-      //    retired metric does not hide the others. Follower levels are read as far back as one
-      //    request allows, so a level KPI has its period-start baseline from the first round.
+      // 4. Daily Page insights over the look-back window (Meta revises recent days). Follower
+      //    levels are read as far back as one request allows, so a level KPI has its
+      //    period-start baseline from the first round.
       const untilDay = DateTime.fromJSDate(context.now(), { zone: INSIGHTS_ZONE }).startOf('day')
-      for (const insight of PAGE_INSIGHTS) {
-        const sinceDay = untilDay.minus({ days: insight.shape === 'gauge' ? MAX_INSIGHTS_DAYS : context.lookbackDays })
-        const result = await tolerateRetired(summary, insight.apiMetric, () =>
-          api.get<InsightsResult>(`/${encodeURIComponent(pageId)}/insights`, {
-            params: { metric: insight.apiMetric, period: 'day', since: sinceDay.toISODate(), until: untilDay.toISODate() },
-          }),
-        )
-        const series = result?.data.find((entry) => entry.name === insight.apiMetric)
-        const rows: ObservationRow[] = []
-        for (const point of series?.values ?? []) {
-          if (!point.end_time) continue
-          const end = parseGraphTime(point.end_time)
-          const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
-          const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}` }
-          if (insight.reactionKeys) {
-            const byType = typeof point.value === 'object' ? point.value : {}
-            for (const [key, metric] of Object.entries(insight.reactionKeys)) {
-              rows.push(observe({ ...common, metric, observedAt: dayStart, value: byType[key] ?? 0 }))
-            }
-          } else if (typeof point.value === 'number' && insight.metric) {
-            rows.push(observe({ ...common, metric: insight.metric, observedAt: insight.shape === 'gauge' ? end : dayStart, value: point.value }))
-          }
-        }
-        await emit(rows)
-      }
+      await readInsights(s, PAGE_INSIGHTS, (insight) => ({
+        since: untilDay.minus({ days: insight.shape === 'gauge' ? MAX_INSIGHTS_DAYS : context.lookbackDays }),
+        until: untilDay,
+      }))
       return summary
     },
   }

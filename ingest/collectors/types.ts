@@ -48,6 +48,24 @@ export interface Collector {
   collect(context: CollectContext): Promise<CollectSummary>
   /** What the account owner must do after the API refused the token with `apiCode`. */
   tokenAdvice(apiCode: string, tokenEnv: string): string
+  /**
+   * History, for `social-kpi backfill`: the daily values the API still has for one window (at most
+   * `history.maxWindowDays` long, reaching back at most `history.maxAgeDays`). Absent when the API
+   * keeps no history (only current counts).
+   */
+  history?: {
+    maxWindowDays: number
+    maxAgeDays: number
+    /** What the API cannot give for the past (e.g. follower levels before the retention limit). */
+    notes: string[]
+    backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary>
+  }
+}
+
+/** A backfill chunk: whole days in the API's own day buckets, `from` inclusive, `to` exclusive. */
+export interface HistoryWindow {
+  from: string
+  to: string
 }
 
 export interface ObservationInput {
