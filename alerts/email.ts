@@ -85,3 +85,25 @@ export function renderSourceEmail(
   }
   return render(subject, lines, undefined, [])
 }
+
+/** The email for an account whose newest data is older than its schedule allows. */
+export function renderFreshnessEmail(
+  source: { network: string; accountId: string; accountName: string; lastSuccessAt: Date | null; staleAfterMs: number; lastError: string; quotaResetsAt: Date | null; since: Date },
+  event: AlertEvent,
+): RenderedEmail {
+  const subject =
+    event === 'resolved'
+      ? `[social-kpi] RESOLVED: ${source.network} account "${source.accountName}" has fresh data again`
+      : `[social-kpi] STALE DATA: ${source.network} account "${source.accountName}" has not been collected since ${source.lastSuccessAt ? source.lastSuccessAt.toISOString() : 'it was added'}`
+  const lines: Array<[string, string]> = [
+    ['Account', `${source.accountName} (${source.accountId}) on ${source.network}`],
+    ['Last successful collection', source.lastSuccessAt ? source.lastSuccessAt.toISOString() : 'never'],
+  ]
+  if (event !== 'resolved') {
+    lines.push(['Expected', `at least every ${Math.round(source.staleAfterMs / 60_000)} minutes`])
+    if (source.lastError) lines.push(['Last error', source.lastError])
+    if (source.quotaResetsAt) lines.push(['API quota', `exhausted; the API allows calls again from ${source.quotaResetsAt.toISOString()}`])
+    lines.push(['Meanwhile', "this account's KPIs are judged on the data stored so far"])
+  }
+  return render(subject, lines, undefined, [])
+}

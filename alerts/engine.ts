@@ -6,7 +6,7 @@ import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import { planAccounts, type Plan } from '../kpi/plan.ts'
 import type { SourceHealth } from '../workers/source-health.ts'
 import type { Writers } from '../workers/writers.ts'
-import { renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
+import { renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
 import { decideAlert, type AlertSignal, type AlertState } from './rules.ts'
 import { readAlertStates, writeAlertStates } from './state-store.ts'
 
@@ -18,6 +18,8 @@ export interface AlertEngineDeps {
   /** What an account owner must do after a refused token, per network. */
   tokenAdvice(network: string, apiCode: string, tokenEnv: string): string
   grafanaUrl?: string
+  /** An account whose last successful collection is older than this is stale (about two rounds missed). */
+  staleAfterMs: number
   logger: Logger
 }
 
@@ -76,6 +78,33 @@ export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvalu
             errorCode: state.lastErrorCode,
             error: state.lastError,
             advice: state.lastErrorCode === 'token_missing' ? `Set the environment variable ${account.tokenEnv} to the account's access token and restart.` : deps.tokenAdvice(account.network, state.lastErrorCode, account.tokenEnv),
+            since: alert.since,
+          },
+          event,
+        ),
+      false,
+    )
+  }
+
+  // Data older than the schedule allows: one alert, then a resolved notice once fresh again. An
+  // account with a refused token already has its own alert, so it is not also called stale.
+  for (const account of planAccounts(plan)) {
+    const state = byAccount.get(`${account.network}.${account.id}`)
+    if (!state) continue
+    const age = state.lastSuccessAt ? at.getTime() - state.lastSuccessAt.getTime() : Number.POSITIVE_INFINITY
+    const failing = state.status === 'unhealthy' ? null : age > deps.staleAfterMs
+    handle(
+      { key: `freshness.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: failing ? 'stale' : 'fresh' },
+      (event, alert) =>
+        renderFreshnessEmail(
+          {
+            network: account.network,
+            accountId: account.id,
+            accountName: account.name,
+            lastSuccessAt: state.lastSuccessAt,
+            staleAfterMs: deps.staleAfterMs,
+            lastError: state.lastError ? `${state.lastErrorCode}: ${state.lastError}` : '',
+            quotaResetsAt: state.quotaResetsAt,
             since: alert.since,
           },
           event,

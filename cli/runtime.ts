@@ -7,7 +7,7 @@ import { migrate } from '../core/migrations.ts'
 import { createQueues, QUEUES, type QueueKey, type Queues } from '../core/queues.ts'
 import { createRedis, type Redis } from '../core/redis.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
-import { startScheduler, type Scheduler } from '../ingest/scheduler.ts'
+import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
 import type { Plan } from '../kpi/plan.ts'
 import { createCollectProcessor } from '../workers/collect-worker.ts'
 import { createEvaluateProcessor, type EvaluateDeps } from '../workers/evaluate-worker.ts'
@@ -73,6 +73,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         notifyQueue: queues.notify,
         tokenAdvice: (network, apiCode, tokenEnv) => collectors[network as keyof typeof collectors]?.tokenAdvice(apiCode, tokenEnv) ?? `Renew the token in ${tokenEnv}.`,
         grafanaUrl: config.GRAFANA_URL,
+        // Two missed rounds plus a little slack; retries and throttling may delay one round.
+        staleAfterMs: 2 * scheduleIntervalMs(plan.collection.schedule, now(), plan.company.timezone) + 5 * 60_000,
         logger: logger.child({ module: 'alerts' }),
       },
     }

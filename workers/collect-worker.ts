@@ -34,8 +34,8 @@ export function createCollectProcessor(deps: CollectDeps) {
     const account = planAccounts(deps.plan).find((a) => a.id === payload.accountId && a.network === payload.network)
     if (!account) throw new UnrecoverableError(`account ${payload.network}/${payload.accountId} is not in the plan`)
     const log = deps.logger.child({ network: account.network, account: account.id, round: payload.roundAt })
-    const health = (status: 'healthy' | 'unhealthy' | 'failing' | 'throttled', errorCode?: string, error?: string) =>
-      recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error })
+    const health = (status: 'healthy' | 'unhealthy' | 'failing' | 'throttled', errorCode?: string, error?: string, quotaResetsAt?: Date) =>
+      recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error, quotaResetsAt })
 
     const token = deps.secret(account.tokenEnv)
     if (!token) {
@@ -76,7 +76,7 @@ export function createCollectProcessor(deps: CollectDeps) {
       }
       if (error instanceof RateLimitError && lockToken) {
         log.warn({ retryAfterMs: error.retryAfterMs }, 'throttled: the job waits as long as the API asked')
-        await health('throttled', error.code, error.message)
+        await health('throttled', error.code, error.message, new Date(deps.now().getTime() + error.retryAfterMs))
         await job.moveToDelayed(Date.now() + error.retryAfterMs, lockToken)
         throw new DelayedError()
       }

@@ -9,6 +9,7 @@ export interface SourceHealth {
   lastErrorAt: Date | null
   lastErrorCode: string
   lastError: string
+  quotaResetsAt: Date | null
   updatedAt: Date
 }
 
@@ -23,6 +24,7 @@ export async function readSourceHealth(ch: ClickHouse): Promise<SourceHealth[]> 
     lastErrorAt: row.last_error_at ? fromClickHouseTime(row.last_error_at) : null,
     lastErrorCode: row.last_error_code,
     lastError: row.last_error,
+    quotaResetsAt: row.quota_resets_at ? fromClickHouseTime(row.quota_resets_at) : null,
     updatedAt: fromClickHouseTime(row.updated_at),
   }))
 }
@@ -31,7 +33,7 @@ export async function readSourceHealth(ch: ClickHouse): Promise<SourceHealth[]> 
 export async function recordSourceHealth(
   ch: ClickHouse,
   writers: Writers,
-  outcome: { network: string; accountId: string; at: Date; status: SourceHealthRow['status']; errorCode?: string; error?: string },
+  outcome: { network: string; accountId: string; at: Date; status: SourceHealthRow['status']; errorCode?: string; error?: string; quotaResetsAt?: Date },
 ): Promise<void> {
   const [previous] = await ch.rows<Pick<SourceHealthRow, 'last_success_at'>>(
     'SELECT last_success_at FROM source_health FINAL WHERE network = {network:String} AND account_id = {account:String}',
@@ -49,6 +51,7 @@ export async function recordSourceHealth(
         last_error_at: healthy ? null : at,
         last_error_code: outcome.errorCode ?? '',
         last_error: outcome.error ?? '',
+        quota_resets_at: outcome.quotaResetsAt ? toClickHouseTime(outcome.quotaResetsAt) : null,
         updated_at: at,
       },
     ],

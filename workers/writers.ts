@@ -30,6 +30,7 @@ export interface SourceHealthRow {
   last_error_at: string | null
   last_error_code: string
   last_error: string
+  quota_resets_at: string | null
   updated_at: string
 }
 

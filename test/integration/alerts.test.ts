@@ -46,7 +46,7 @@ function evaluation(status: KpiEvaluation['status'], at: Date): KpiEvaluation {
   return { kpi, evaluatedAt: at, period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' }, actual: 4000, expectedToDate: 6000, attainment: 0.44, status }
 }
 
-const deps = (): AlertEngineDeps => ({ plan, ch: db.ch, writers, notifyQueue: queue, tokenAdvice: () => 'renew it', logger: silentLogger })
+const deps = (): AlertEngineDeps => ({ plan, ch: db.ch, writers, notifyQueue: queue, tokenAdvice: () => 'renew it', staleAfterMs: 3_600_000, logger: silentLogger })
 const jobs = async () => (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed'])).map((j) => j.data.event as string)
 
 describe('alert engine with state in ClickHouse', () => {
@@ -71,6 +71,23 @@ describe('alert engine with state in ClickHouse', () => {
     // still fine after the restart: no new "resolved"
     expect(await processAlerts(deps(), [evaluation('on_track', hours(28))], [], hours(28))).toBe(0)
     expect(await processAlerts(deps(), [evaluation('missed', hours(29))], [], hours(29))).toBe(1)
+  })
+
+  it("raises a freshness alert once when an account's data is older than its schedule allows, then resolves", async () => {
+    const health = (lastSuccessAt: Date, status: SourceHealth['status'] = 'failing'): SourceHealth[] => [
+      { network: 'facebook', accountId: 'kopi-nusantara', status, lastSuccessAt, lastErrorAt: null, lastErrorCode: 'API_REQUEST_FAILED', lastError: 'no answer', quotaResetsAt: null, updatedAt: lastSuccessAt },
+    ]
+    await queue.obliterate({ force: true })
+    const at = hours(40)
+    expect(await processAlerts(deps(), [], health(hours(39)), at)).toBe(0) // 1 h old: fresh enough
+    expect(await processAlerts(deps(), [], health(hours(38)), hours(40.5))).toBe(1) // 2.5 h old: stale
+    expect(await processAlerts(deps(), [], health(hours(38)), hours(41))).toBe(0) // still stale: no repeat
+    expect(await processAlerts(deps(), [], health(hours(41), 'healthy'), hours(41.2))).toBe(1) // fresh again
+    const subjects = (await queue.getJobs(['waiting'])).map((j) => j.data.subject as string).sort()
+    expect(subjects).toEqual([
+      '[social-kpi] RESOLVED: facebook account "Kopi Nusantara" has fresh data again',
+      `[social-kpi] STALE DATA: facebook account "Kopi Nusantara" has not been collected since ${hours(38).toISOString()}`,
+    ])
   })
 
   it('delivers an email once when the SMTP server answers 451 twice, and records it', async () => {
