@@ -29,8 +29,8 @@ export async function startAdminServer(options: { ch: ClickHouse; port: number; 
     let body = ''
     for await (const chunk of req) body += chunk
     try {
-      const { query, format } = JSON.parse(body) as { query: string; format?: string }
-      const result = await options.ch.client.query({ query, format: (format ?? 'PrettyCompactMonoBlock') as 'JSONEachRow' })
+      const { query, format, params } = JSON.parse(body) as { query: string; format?: string; params?: Record<string, unknown> }
+      const result = await options.ch.client.query({ query, format: (format ?? 'PrettyCompactMonoBlock') as 'JSONEachRow', query_params: params })
       res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(await result.text())
     } catch (error) {
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`${error instanceof Error ? error.message : String(error)}\n`)
@@ -65,7 +65,7 @@ export async function findAdminServer(dataDir: string): Promise<number | undefin
   }
 }
 
-export function queryAdminServer(port: number, query: string, format: string): Promise<{ ok: boolean; text: string }> {
+export function queryAdminServer(port: number, query: string, format: string, params?: Record<string, unknown>): Promise<{ ok: boolean; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: '/sql', method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 120_000 }, (res) => {
       let text = ''
@@ -75,6 +75,6 @@ export function queryAdminServer(port: number, query: string, format: string): P
     })
     req.on('timeout', () => req.destroy(new Error('the running social-kpi did not answer in time')))
     req.on('error', reject)
-    req.end(JSON.stringify({ query, format }))
+    req.end(JSON.stringify({ query, format, params }))
   })
 }

@@ -15,7 +15,9 @@ import { enqueueRound, roundTimeFor } from '../ingest/scheduler.ts'
 import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
 import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../simulator/index.ts'
-import { findAdminServer, queryAdminServer, startAdminServer } from './admin-server.ts'
+import { findAdminServer, startAdminServer } from './admin-server.ts'
+import { openReader } from './reader.ts'
+import { formatStatus } from './status.ts'
 import { formatKpiTable } from './kpi-table.ts'
 import { startRuntime, type Runtime } from './runtime.ts'
 import { waitForIdle, waitForJob } from './wait.ts'
@@ -331,22 +333,24 @@ export function buildProgram(): Command {
     .argument('<query>', 'SQL, e.g. "SELECT network, metric, count() FROM metrics_daily GROUP BY ALL"')
     .option('-f, --format <format>', 'a ClickHouse output format: PrettyCompactMonoBlock, CSVWithNames, JSONEachRow, TSV, ...', 'PrettyCompactMonoBlock')
     .action(async (query: string, opts: { format: string }) => {
-      const config = loadConfig(process.env)
-      if (!config.CLICKHOUSE_URL) {
-        const port = await findAdminServer(config.dataDir)
-        if (port !== undefined) {
-          const answer = await queryAdminServer(port, query, opts.format)
-          if (!answer.ok) throw new SocialKpiError('CONFIG_INVALID', answer.text.trim())
-          process.stdout.write(answer.text)
-          return
-        }
-      }
-      const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
+      const reader = await openReader(loadConfig(process.env))
       try {
-        const result = await ch.client.query({ query, format: opts.format as 'JSONEachRow' })
-        process.stdout.write(await result.text())
+        process.stdout.write(await reader.text(query, opts.format))
       } finally {
-        await ch.close()
+        await reader.close()
+      }
+    })
+
+  program
+    .command('status')
+    .description('the KPI table (status, attainment, pace needed), open alerts and source health')
+    .action(async () => {
+      const config = loadConfig(process.env)
+      const reader = await openReader(config)
+      try {
+        out(await formatStatus(reader, { color, now: new Date() }))
+      } finally {
+        await reader.close()
       }
     })
 

@@ -68,6 +68,12 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` })
     await client.command({ query: `USE ${database}` })
     await client.command({ query: `SET date_time_input_format = 'best_effort'` })
+    // chdb applies per-query settings as SETs on its one session, where they stay. An insert
+    // without a deduplication token would then reuse the previous batch's token and be dropped
+    // silently, so every insert states its token, empty when it has none.
+    const insert = client.insert.bind(client)
+    client.insert = ((params: Parameters<typeof insert>[0]) =>
+      insert({ ...params, clickhouse_settings: { insert_deduplication_token: '', ...params.clickhouse_settings } })) as typeof client.insert
   }
 
   return {

@@ -39,6 +39,8 @@ export class BatchingWriter<Row extends object> {
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
   #closed = false
+  /** A `flushNow` write arrived while a flush was running. */
+  #urgent = false
   #rowsWritten = 0
 
   constructor(options: BatchingWriterOptions) {
@@ -59,7 +61,9 @@ export class BatchingWriter<Row extends object> {
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ rows, resolve, reject })
       this.#queuedRows += rows.length
-      if (options.flushNow || this.#queuedRows >= this.#options.maxRows) void this.flush()
+      // While a flush runs, rows wait for it to finish: it sends what gathered meanwhile at once.
+      if (options.flushNow && this.#flushing) this.#urgent = true
+      if ((options.flushNow || this.#queuedRows >= this.#options.maxRows) && !this.#flushing) void this.flush()
       else this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushIntervalMs)
     })
   }
@@ -73,12 +77,13 @@ export class BatchingWriter<Row extends object> {
     const batch = this.#queue
     this.#queue = []
     this.#queuedRows = 0
+    this.#urgent = false
     this.#flushing = this.#insertBatch(batch).finally(() => {
       this.#flushing = undefined
     })
     await this.#flushing
-    // Rows that arrived during the flush go out now, without waiting for the timer.
-    if (this.#queuedRows >= this.#options.maxRows) await this.flush()
+    // Rows that arrived during the flush go out now when they fill a batch (or were urgent).
+    if (this.#queuedRows >= this.#options.maxRows || this.#urgent) await this.flush()
   }
 
   /** Flushes and refuses further writes. Safe to call twice. */

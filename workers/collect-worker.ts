@@ -47,6 +47,8 @@ export function createCollectProcessor(deps: CollectDeps) {
     // only once all of them are stored, also when the collector fails half-way.
     const writes: Promise<void>[] = []
     const stored = async () => {
+      // Send this job's rows now rather than at the writer's timer, so the job frees its slot.
+      await deps.writers.observations.flush()
       const results = await Promise.allSettled(writes)
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')
       if (failed) throw failed.reason

@@ -16,7 +16,7 @@ function cli(args: string[], extraEnv: Record<string, string> = {}) {
 
 describe('social-kpi CLI', () => {
   it('has --help on every command', () => {
-    const commands = [[], ['start'], ['scheduler'], ['worker'], ['migrate'], ['collect'], ['evaluate'], ['plan'], ['plan', 'validate'], ['sql'], ['simulator']]
+    const commands = [[], ['start'], ['scheduler'], ['worker'], ['migrate'], ['collect'], ['evaluate'], ['plan'], ['plan', 'validate'], ['sql'], ['simulator'], ['status'], ['backfill']]
     for (const command of commands) {
       const result = cli([...command, '--help'])
       expect(result.code, command.join(' ')).toBe(0)
@@ -62,6 +62,15 @@ describe('social-kpi CLI', () => {
     expect(sql.stdout).toContain('"facebook","followers",1')
     expect(sql.stdout).toContain('"facebook","likes",1')
     expect(sql.stdout).toContain('"facebook","clicks",1')
+  })
+
+  it('status shows the KPI table, open alerts and source health', () => {
+    const result = cli(['status'])
+    expect(result.code).toBe(0)
+    expect(result.stdout).toMatch(/fb-likes-month\s+at_risk\s+[█░]{10}\s+\d+%/)
+    expect(result.stdout).toMatch(/needs \+[\d,]+\/day, so far \+[\d,]+\/day/)
+    expect(result.stdout).toContain('kpi.fb-likes-month (at_risk)')
+    expect(result.stdout).toMatch(/facebook\/kopi-nusantara\s+healthy/)
   })
 
   it('evaluate --once --at evaluates as of that time', () => {

@@ -1,0 +1,122 @@
+import type { Reader } from './reader.ts'
+
+interface LatestKpi {
+  kpi_id: string
+  kpi_name: string
+  kind: string
+  comparator: string
+  status: string
+  actual: number | null
+  target: number
+  expected_to_date: number | null
+  attainment: number | null
+  period_start: string
+  period_end: string
+  latest_at: string
+}
+
+const COLORS: Record<string, string> = { on_track: '\x1b[32m', achieved: '\x1b[36m', at_risk: '\x1b[33m', missed: '\x1b[31m', unknown: '\x1b[90m', healthy: '\x1b[32m', unhealthy: '\x1b[31m', failing: '\x1b[33m', throttled: '\x1b[33m', firing: '\x1b[31m' }
+const RESET = '\x1b[0m'
+const DAY_MS = 86_400_000
+const time = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
+const fmt = (value: number | null, kind: string) => (value === null ? '—' : kind === 'rate' ? value.toFixed(4) : Math.round(value).toLocaleString('en-US'))
+
+/** A 10-cell bar for attainment (capped at 100 %). */
+export function attainmentBar(attainment: number | null): string {
+  if (attainment === null) return '··········'
+  const filled = Math.max(0, Math.min(10, Math.floor(attainment * 10)))
+  return '█'.repeat(filled) + '░'.repeat(10 - filled)
+}
+
+/**
+ * What it takes to reach an at-least amount or level by the period's end, against the pace so
+ * far: "needs +53/day, so far +31/day". Only for kinds that accumulate.
+ */
+export function paceNeeded(kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual' | 'target' | 'period_start' | 'period_end' | 'latest_at' | 'status'>, baseline = 0): string {
+  if (kpi.actual === null || kpi.comparator !== 'at_least' || kpi.kind === 'rate' || kpi.kind === 'level') return ''
+  if (kpi.status === 'achieved') return 'target reached'
+  const start = time(kpi.period_start).getTime()
+  const end = time(kpi.period_end).getTime()
+  const at = time(kpi.latest_at).getTime()
+  const left = (end - at) / DAY_MS
+  const done = (at - start) / DAY_MS
+  if (left <= 0) return ''
+  const needed = (kpi.target - kpi.actual) / left
+  const sofar = done > 0 ? (kpi.actual - baseline) / done : 0
+  const sign = (n: number) => `${n >= 0 ? '+' : ''}${Math.round(n).toLocaleString('en-US')}`
+  return `needs ${sign(needed)}/day, so far ${sign(sofar)}/day`
+}
+
+function table(header: string[], rows: string[][], options: { color: boolean; statusColumn?: number }): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => {
+        const padded = cell.padEnd(widths[i]!)
+        return options.color && i === options.statusColumn && COLORS[cell] ? `${COLORS[cell]}${padded}${RESET}` : padded
+      })
+      .join('  ')
+      .trimEnd()
+  return [line(header), ...rows.map(line)].join('\n')
+}
+
+/** The terminal view of where the plan stands. */
+export async function formatStatus(reader: Reader, options: { color: boolean; now: Date }): Promise<string> {
+  const kpis = await reader.rows<LatestKpi>(`
+    SELECT kpi_id,
+           argMax(kpi_name, evaluated_at) AS kpi_name, argMax(kind, evaluated_at) AS kind,
+           argMax(comparator, evaluated_at) AS comparator, argMax(status, evaluated_at) AS status,
+           argMax(actual, evaluated_at) AS actual, argMax(target, evaluated_at) AS target,
+           argMax(expected_to_date, evaluated_at) AS expected_to_date, argMax(attainment, evaluated_at) AS attainment,
+           toString(argMax(period_start, evaluated_at)) AS period_start, toString(argMax(period_end, evaluated_at)) AS period_end,
+           toString(max(evaluated_at)) AS latest_at
+    FROM kpi_evaluations FINAL
+    GROUP BY kpi_id
+    ORDER BY kpi_id`)
+  const alerts = await reader.rows<{ alert_key: string; last_status_label: string; since: string }>(
+    "SELECT alert_key, last_status_label, toString(since) AS since FROM alert_state FINAL WHERE status = 'firing' ORDER BY since",
+  )
+  const sources = await reader.rows<{ network: string; account_id: string; status: string; last_success_at: string | null; last_error_code: string; quota_resets_at: string | null }>(
+    'SELECT network, account_id, status, toString(last_success_at) AS last_success_at, last_error_code, toString(quota_resets_at) AS quota_resets_at FROM source_health FINAL ORDER BY network, account_id',
+  )
+  const parts: string[] = []
+  if (kpis.length === 0) {
+    parts.push('No KPI has been evaluated yet: run `social-kpi collect --once` or `social-kpi start`.')
+  } else {
+    parts.push(`KPIs (latest evaluation: ${kpis.map((k) => k.latest_at).sort().at(-1)} UTC)\n`)
+    parts.push(
+      table(
+        ['KPI', 'STATUS', 'ATTAINMENT', 'ACTUAL', 'TARGET', 'EXPECTED', 'PACE'],
+        kpis.map((k) => [
+          k.kpi_id,
+          k.status,
+          `${attainmentBar(k.attainment)} ${k.attainment === null ? '  —' : `${Math.round(k.attainment * 100)}%`.padStart(4)}`,
+          fmt(k.actual, k.kind),
+          `${k.comparator === 'at_most' ? '≤' : '≥'} ${fmt(k.target, k.kind)}`,
+          fmt(k.expected_to_date, k.kind),
+          paceNeeded(k),
+        ]),
+        { color: options.color, statusColumn: 1 },
+      ),
+    )
+  }
+  parts.push(`\nOpen alerts: ${alerts.length === 0 ? 'none' : ''}`)
+  for (const alert of alerts) parts.push(`  ${alert.alert_key} (${alert.last_status_label}) since ${alert.since} UTC`)
+  parts.push('\nSources:')
+  if (sources.length === 0) parts.push('  none collected yet')
+  else {
+    parts.push(
+      table(
+        ['  ACCOUNT', 'HEALTH', 'LAST SUCCESS (UTC)', 'NOTE'],
+        sources.map((s) => [
+          `  ${s.network}/${s.account_id}`,
+          s.status,
+          s.last_success_at ?? 'never',
+          [s.last_error_code, s.quota_resets_at ? `quota back at ${s.quota_resets_at}` : ''].filter(Boolean).join('; '),
+        ]),
+        { color: options.color, statusColumn: 1 },
+      ),
+    )
+  }
+  return parts.join('\n')
+}
