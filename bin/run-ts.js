@@ -10,5 +10,5 @@ if (!file) {
   console.error('usage: run-ts.js FILE.ts [args...]')
   process.exit(2)
 }
-process.argv.splice(1, 1)
+process.argv.splice(1, 2, resolve(file))
 await import(pathToFileURL(resolve(file)).href)

@@ -371,6 +371,11 @@ export function buildProgram(): Command {
 }
 
 async function main() {
+  // `social-kpi sql ... | head` closes the pipe early; that is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0)
+    throw error
+  })
   try {
     await buildProgram().parseAsync(process.argv)
   } catch (error) {

@@ -36,7 +36,7 @@ const envSchema = z.object({
   FACEBOOK_GRAPH_VERSION: z.preprocess((v) => (v === '' || v === undefined ? 'v25.0' : v), z.string().regex(/^v\d+\.\d+$/, 'must look like v25.0')),
   X_API_URL: url('https://api.x.com'),
   LINKEDIN_API_URL: url('https://api.linkedin.com'),
-  LINKEDIN_VERSION: z.preprocess((v) => (v === '' || v === undefined ? '202510' : v), z.string().regex(/^\d{6}$/, 'must be a LinkedIn-Version such as 202510 (YYYYMM)')),
+  LINKEDIN_VERSION: z.preprocess((v) => (v === '' || v === undefined ? '202606' : v), z.string().regex(/^\d{6}$/, 'must be a LinkedIn-Version such as 202510 (YYYYMM)')),
   YOUTUBE_DATA_URL: url('https://www.googleapis.com/youtube/v3'),
   YOUTUBE_ANALYTICS_URL: url('https://youtubeanalytics.googleapis.com/v2'),
   TIKTOK_API_URL: url('https://open.tiktokapis.com'),

@@ -48,7 +48,7 @@ export function planBackfill(plan: Plan, collectors: Record<Network, Collector>,
   const result: BackfillPlan = { chunks: [], unavailable: [] }
   for (const account of accounts) {
     const history = collectors[account.network].history
-    if (!history) {
+    if (!history || history.hasHistory?.(account) === false) {
       result.unavailable.push({ network: account.network, accountId: account.id, reason: 'this API keeps no history: only current counts, collected from now on' })
       continue
     }

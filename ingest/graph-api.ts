@@ -2,15 +2,18 @@ import type { AxiosResponse } from 'axios'
 import { retryAfterMs, type ApiDialect, type Failure } from './http.ts'
 
 /**
- * The Meta Graph API dialect, shared by Facebook Pages (and later Instagram and the Marketing
- * API): errors are `{"error":{message,type,code,error_subcode,fbtrace_id}}` whatever the HTTP
- * status, so we key on `error.code`, never on the status or the message text.
+ * The Meta Graph API dialect, shared by Facebook Pages, Instagram and the Marketing API: errors
+ * are `{"error":{message,type,code,error_subcode,fbtrace_id}}` whatever the HTTP status, so we key
+ * on `error.code`, never on the status or the message text.
  */
-interface GraphErrorBody {
+export interface GraphErrorBody {
   error?: { message?: string; type?: string; code?: number; error_subcode?: number; is_transient?: boolean; fbtrace_id?: string }
 }
 
-/** Throttling codes: app (4), user (17), Pages with user token (32), custom (613), BUC 80000–80014. */
+/**
+ * Throttling codes: app (4), user (17), Pages with user token (32), custom (613), and the Business
+ * Use Case limits 80000–80014 (80000 ads insights, 80001 Pages, 80002 Instagram, 80004 ads management).
+ */
 const THROTTLE_CODES = new Set([4, 17, 32, 341, 613, 80000, 80001, 80002, 80003, 80004, 80005, 80006, 80008, 80009, 80014])
 /** The token is expired or invalid (190), missing (104), or the session is gone (102). */
 const TOKEN_CODES = new Set([102, 104, 190])
@@ -30,17 +33,25 @@ interface Usage {
   regainAccessMs: number
 }
 
-/** Reads `X-App-Usage`, `X-Ad-Account-Usage` and `X-Business-Use-Case-Usage` (JSON strings). */
+/**
+ * Reads the usage headers (JSON strings): `X-App-Usage`, `X-Business-Use-Case-Usage` (any `type`:
+ * pages, instagram, ads_insights, ...), and the Marketing API's `X-Ad-Account-Usage` and
+ * `X-FB-Ads-Insights-Throttle` (`app_id_util_pct`, `acc_id_util_pct`). Percentages are 0–100.
+ */
 export function graphUsage(headers: AxiosResponse['headers']): Usage {
   const usage: Usage = { maxPercent: 0, regainAccessMs: 0 }
-  const read = (name: string): unknown => {
+  const read = (name: string): Record<string, unknown> | undefined => {
     const raw = headers[name]
     if (typeof raw !== 'string') return undefined
     try {
-      return JSON.parse(raw)
+      const parsed: unknown = JSON.parse(raw)
+      return parsed && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined
     } catch {
       return undefined
     }
+  }
+  const percent = (value: unknown) => {
+    if (typeof value === 'number' && Number.isFinite(value)) usage.maxPercent = Math.max(usage.maxPercent, value)
   }
   const note = (entry: unknown) => {
     if (!entry || typeof entry !== 'object') return
@@ -48,59 +59,108 @@ export function graphUsage(headers: AxiosResponse['headers']): Usage {
       if (typeof value !== 'number') continue
       if (key === 'estimated_time_to_regain_access') usage.regainAccessMs = Math.max(usage.regainAccessMs, value * 60_000)
       else if (key === 'reset_time_duration') continue
-      else usage.maxPercent = Math.max(usage.maxPercent, value)
+      else percent(value)
     }
   }
   note(read('x-app-usage'))
-  const adAccount = read('x-ad-account-usage') as Record<string, unknown> | undefined
-  if (adAccount && typeof adAccount.acc_id_util_pct === 'number') usage.maxPercent = Math.max(usage.maxPercent, adAccount.acc_id_util_pct)
+  const adAccount = read('x-ad-account-usage')
+  if (adAccount) {
+    percent(adAccount.acc_id_util_pct)
+    // `reset_time_duration` (seconds) says when a full ad-account budget comes back.
+    if (typeof adAccount.acc_id_util_pct === 'number' && adAccount.acc_id_util_pct >= 100 && typeof adAccount.reset_time_duration === 'number') {
+      usage.regainAccessMs = Math.max(usage.regainAccessMs, adAccount.reset_time_duration * 1000)
+    }
+  }
+  const insightsThrottle = read('x-fb-ads-insights-throttle')
+  if (insightsThrottle) {
+    percent(insightsThrottle.app_id_util_pct)
+    percent(insightsThrottle.acc_id_util_pct)
+  }
   const buc = read('x-business-use-case-usage')
-  if (buc && typeof buc === 'object') {
-    for (const entries of Object.values(buc as Record<string, unknown>)) {
+  if (buc) {
+    for (const entries of Object.values(buc)) {
       if (Array.isArray(entries)) entries.forEach(note)
     }
   }
   return usage
 }
 
-export const graphDialect: ApiDialect = {
-  network: 'facebook',
-  classify(response): Failure | null {
-    const body = response.data as GraphErrorBody | undefined
-    const error = body && typeof body === 'object' ? body.error : undefined
-    const ok = response.status >= 200 && response.status < 300
-    if (ok && !error) return null
-    if (!error || typeof error.code !== 'number') {
-      if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response) ?? DEFAULT_THROTTLE_WAIT_MS, message: `Graph API answered HTTP 429` }
-      if (response.status >= 500) return { kind: 'transient', message: `Graph API answered HTTP ${response.status}` }
-      return { kind: 'permanent', message: `Graph API answered HTTP ${response.status} without an error body`, apiCode: `http_${response.status}` }
-    }
-    const code = error.code
-    const apiCode = error.error_subcode ? `${code}/${error.error_subcode}` : String(code)
-    const message = `Graph API error ${apiCode} (${error.type ?? 'error'}): ${error.message ?? 'no message'}${error.fbtrace_id ? ` [fbtrace_id ${error.fbtrace_id}]` : ''}`
-    if (TOKEN_CODES.has(code) || isPermissionCode(code)) return { kind: 'token', apiCode, message }
-    if (THROTTLE_CODES.has(code)) {
-      const usage = graphUsage(response.headers)
-      const waitMs = usage.regainAccessMs > 0 ? usage.regainAccessMs : (retryAfterMs(response) ?? DEFAULT_THROTTLE_WAIT_MS)
-      return { kind: 'throttled', waitMs, message }
-    }
-    if (TRANSIENT_CODES.has(code) || error.is_transient === true || response.status >= 500) return { kind: 'transient', message, apiCode }
-    return { kind: 'permanent', message, apiCode }
-  },
-  pauseAfter(response) {
-    const usage = graphUsage(response.headers)
-    if (usage.regainAccessMs > 0) return usage.regainAccessMs
-    return usage.maxPercent >= USAGE_PAUSE_PERCENT ? USAGE_PAUSE_MS : 0
-  },
+/** The Graph dialect, named after the network whose collector uses it (for errors and logs). */
+export function createGraphDialect(network: string): ApiDialect {
+  return { network, classify: classifyGraph, pauseAfter: graphPauseAfter }
 }
 
-/** What the account owner must do when Graph refuses the token, in words for the alert email. */
-export function graphTokenAdvice(apiCode: string, tokenEnv: string): string {
-  const [code, subcode] = apiCode.split('/')
-  if (code === '104') return `No token was sent: set the environment variable ${tokenEnv} to a Page access token.`
-  if (code === '10' || Number(code) >= 200) {
-    return `The token lacks a permission or the user lacks a role on the Page. Re-authorise with the permissions pages_read_engagement and read_insights (by a person who can perform the ANALYZE task on the Page), then update ${tokenEnv}.`
+/** Facebook Pages' dialect. */
+export const graphDialect: ApiDialect = createGraphDialect('facebook')
+
+/** The error in a Graph answer, if there is one. */
+export function graphError(response: AxiosResponse): GraphErrorBody['error'] | undefined {
+  const body = response.data as GraphErrorBody | undefined
+  return body && typeof body === 'object' ? body.error : undefined
+}
+
+function classifyGraph(response: AxiosResponse): Failure | null {
+  const error = graphError(response)
+  const ok = response.status >= 200 && response.status < 300
+  if (ok && !error) return null
+  if (!error || typeof error.code !== 'number') {
+    if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response) ?? DEFAULT_THROTTLE_WAIT_MS, message: `Graph API answered HTTP 429` }
+    if (response.status >= 500) return { kind: 'transient', message: `Graph API answered HTTP ${response.status}` }
+    return { kind: 'permanent', message: `Graph API answered HTTP ${response.status} without an error body`, apiCode: `http_${response.status}` }
   }
-  const why = subcode === '463' ? 'has expired' : subcode === '460' ? 'was invalidated by a password change' : subcode === '467' ? 'is invalid' : 'was refused'
-  return `The Page access token ${why}. Generate a new Page access token (permissions pages_read_engagement and read_insights) and set it in ${tokenEnv}; the next round picks it up.`
+  const code = error.code
+  const apiCode = error.error_subcode ? `${code}/${error.error_subcode}` : String(code)
+  const message = `Graph API error ${apiCode} (${error.type ?? 'error'}): ${error.message ?? 'no message'}${error.fbtrace_id ? ` [fbtrace_id ${error.fbtrace_id}]` : ''}`
+  if (TOKEN_CODES.has(code) || isPermissionCode(code)) return { kind: 'token', apiCode, message }
+  if (THROTTLE_CODES.has(code)) {
+    const usage = graphUsage(response.headers)
+    const waitMs = usage.regainAccessMs > 0 ? usage.regainAccessMs : (retryAfterMs(response) ?? DEFAULT_THROTTLE_WAIT_MS)
+    return { kind: 'throttled', waitMs, message }
+  }
+  if (TRANSIENT_CODES.has(code) || error.is_transient === true || response.status >= 500) return { kind: 'transient', message, apiCode }
+  return { kind: 'permanent', message, apiCode }
+}
+
+function graphPauseAfter(response: AxiosResponse): number {
+  const usage = graphUsage(response.headers)
+  if (usage.regainAccessMs > 0) return usage.regainAccessMs
+  return usage.maxPercent >= USAGE_PAUSE_PERCENT ? USAGE_PAUSE_MS : 0
+}
+
+/** What a Graph product's token is and which permissions it needs, for plain-worded advice. */
+export interface GraphTokenKind {
+  /** e.g. "Page access token". */
+  token: string
+  /** e.g. "pages_read_engagement and read_insights". */
+  permissions: string
+  /** What else a person needs besides the permissions, e.g. "a role on the Page". */
+  role: string
+  /** Who must grant them, e.g. " (by a person who can perform the ANALYZE task on the Page)". */
+  grantedBy?: string
+}
+
+/** Builds `tokenAdvice` for one Graph product: what the owner must do after Graph refused its token. */
+export function graphTokenAdviceFor(kind: GraphTokenKind): (apiCode: string, tokenEnv: string) => string {
+  return (apiCode, tokenEnv) => {
+    const [code, subcode] = apiCode.split('/')
+    if (code === '104') return `No token was sent: set the environment variable ${tokenEnv} to a ${kind.token}.`
+    if (code === '10' || Number(code) >= 200) {
+      return `The token lacks a permission or the user lacks ${kind.role}. Re-authorise with the permissions ${kind.permissions}${kind.grantedBy ?? ''}, then update ${tokenEnv}.`
+    }
+    const why = subcode === '463' ? 'has expired' : subcode === '460' ? 'was invalidated by a password change' : subcode === '467' ? 'is invalid' : 'was refused'
+    return `The ${kind.token} ${why}. Generate a new ${kind.token} (permissions ${kind.permissions}) and set it in ${tokenEnv}; the next round picks it up.`
+  }
+}
+
+/** What the account owner must do when Graph refuses a Page token, in words for the alert email. */
+export const graphTokenAdvice = graphTokenAdviceFor({
+  token: 'Page access token',
+  permissions: 'pages_read_engagement and read_insights',
+  role: 'a role on the Page',
+  grantedBy: ' (by a person who can perform the ANALYZE task on the Page)',
+})
+
+/** Parses Graph times such as `2024-06-28T07:00:00+0000` (offset without a colon). */
+export function parseGraphTime(value: string): Date {
+  return new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
 }

@@ -2,6 +2,7 @@
  * Pieces of the Graph contract shared by the node, edge and insights handlers: the error
  * envelope, the `fields` syntax, time parameters and paging links.
  */
+import type { SimRequest } from './network.ts'
 import { pacificMidnightOf } from './time.ts'
 
 export interface GraphErrorFields {
@@ -135,3 +136,22 @@ export function linkWith(baseUrl: string, pathname: string, query: URLSearchPara
   }
   return `${baseUrl}${pathname}?${next.toString()}`
 }
+
+/**
+ * A family of Graph nodes served by its own module (Instagram users and media, ad accounts),
+ * each with its own Business Use Case budget and usage headers. The dispatcher checks the token,
+ * then asks each family whether it owns the path's object id; Pages answer every other id.
+ */
+export interface GraphFamily {
+  owns(objectId: string): boolean
+  /**
+   * Takes one call from the token's budget: the usage headers of a success, or throws the
+   * family's throttle error. `segments` are the decoded path after the version (object id first).
+   */
+  admit(token: string, segments: string[], nowMs: number): Record<string, string>
+  /** The body of a GET on a versioned path; throws GraphError. `segments` are the decoded path after the version. */
+  route(request: GraphFamilyRequest, segments: string[], token: string, nowMs: number): unknown
+}
+
+/** What a family's handlers read from a request. */
+export type GraphFamilyRequest = Pick<SimRequest, 'method' | 'query' | 'pathname' | 'baseUrl'>

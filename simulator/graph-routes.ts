@@ -1,7 +1,9 @@
 /**
  * The Graph API contract for Facebook Pages (social-apis.md §1): auth, versioned paths, usage
  * headers and the per-token call budget, the Page and Post nodes, the /posts edge and insights.
- * Every answer is computed from the scenario at the simulator clock's current time.
+ * Every answer is computed from the scenario at the simulator clock's current time. Instagram
+ * accounts and media (graph-instagram.ts) and ad accounts (graph-ads.ts) are node families of
+ * their own, recognised by their ids; every other numeric id is a Page.
  */
 import { createCallWindow } from './call-window.ts'
 import {
@@ -14,9 +16,13 @@ import {
   unsupportedRequest,
   invalidParameter,
   type FieldRequest,
+  type GraphFamily,
 } from './graph-common.ts'
+import { createAdsGraph } from './graph-ads.ts'
+import { createInstagramGraph } from './graph-instagram.ts'
 import { pageInsights, postInsights, type InsightsCall } from './graph-insights.ts'
 import type { SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import { unit } from './random.ts'
 import type { Post, PostCounts, Scenario, Story } from './scenario.ts'
 import { graphTime, HOUR_MS, pacificLongTime } from './time.ts'
 
@@ -53,6 +59,13 @@ export interface GraphApiOptions {
   scenario: Scenario
   /** Calls per token in any sliding hour. */
   callsPerHour: number
+  /** The seed of the Instagram and ad account worlds; when absent, one derived from the scenario's. */
+  seed?: number
+}
+
+/** A number that depends only on the scenario's seed: the profile it derives for a probe id. */
+function seedOf(scenario: Scenario): number {
+  return Math.floor(unit(0, 'graph-seed', JSON.stringify(scenario.page('0'))) * 2 ** 31)
 }
 
 /** Graph takes the token from `Authorization: Bearer …` or the `access_token` parameter. */
@@ -92,6 +105,11 @@ function checkToken(token: string | undefined, nowMs: number): string {
 export function createGraphApi(options: GraphApiOptions): SimulatedNetwork {
   const { scenario, callsPerHour } = options
   const calls = createCallWindow(callsPerHour, HOUR_MS)
+  const worldSeed = options.seed ?? seedOf(scenario)
+  const families: GraphFamily[] = [
+    createInstagramGraph({ seed: worldSeed, today: scenario.today, callsPerHour }),
+    createAdsGraph({ seed: worldSeed, today: scenario.today, callsPerHour }),
+  ]
 
   function usageHeaders(percent: number, pageId: string | undefined, regainMinutes: number): Record<string, string> {
     const headers: Record<string, string> = {
@@ -113,10 +131,16 @@ export function createGraphApi(options: GraphApiOptions): SimulatedNetwork {
     const baseHeaders: Record<string, string> = { 'Content-Type': JSON_TYPE, 'x-fb-trace-id': request.traceId }
     if (version) baseHeaders['facebook-api-version'] = version
     const objectId = segments[0] ?? ''
+    const family = version ? families.find((f) => f.owns(objectId)) : undefined
     const pageId = PAGE_ID.test(objectId) ? objectId : POST_ID.exec(objectId)?.[1]
     let headers = baseHeaders
     try {
       const token = checkToken(tokenOf(request), nowMs)
+      if (family) {
+        headers = { ...baseHeaders, ...family.admit(token, segments, nowMs) }
+        if (request.method !== 'GET') throw unsupportedRequest(request.method, objectId)
+        return { status: 200, headers, body: JSON.stringify(family.route(request, segments, token, nowMs)) }
+      }
       const decision = calls.take(token, nowMs)
       if (!decision.allowed) {
         const regainMinutes = Math.max(1, Math.ceil(decision.regainMs / 60_000))

@@ -13,6 +13,13 @@ import { createScenario } from './scenario.ts'
 import { utcMidnight } from './time.ts'
 
 export { DEMO_PAGES } from './scenario.ts'
+export { DEMO_INSTAGRAM_ACCOUNTS } from './graph-instagram.ts'
+export { DEMO_AD_ACCOUNTS } from './graph-ads.ts'
+export { DEMO_X_USERS } from './x-scenario.ts'
+export { DEMO_LINKEDIN_ORGANIZATIONS } from './linkedin-scenario.ts'
+export { DEMO_CHANNELS } from './youtube-scenario.ts'
+export { DEMO_PROPERTIES } from './ga4-scenario.ts'
+export { TIKTOK_DEMO_ACCOUNTS } from './tiktok-scenario.ts'
 
 export interface SimulatorOptions {
   /** Default 0: a free port chosen by the system. The host is always 127.0.0.1. */
@@ -73,7 +80,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Ru
   if (!Number.isInteger(callsPerHour) || callsPerHour < 1) throw new TypeError('callsPerHour must be a positive integer')
 
   const scenario = createScenario({ seed, today: utcMidnight(now().getTime()) })
-  const networks: SimulatedNetwork[] = [createGraphApi({ scenario, callsPerHour }), ...createOtherNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour })].sort(
+  const networks: SimulatedNetwork[] = [createGraphApi({ scenario, callsPerHour, seed }), ...createOtherNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour })].sort(
     (a, b) => b.prefix.length - a.prefix.length,
   )
   const faults: Array<{ fault: GraphFault; remaining: number }> = []

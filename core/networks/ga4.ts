@@ -1,8 +1,82 @@
+import { z } from 'zod'
 import type { NetworkDescriptor } from './types.ts'
 
-/** Google Analytics 4: not collected yet; its metrics arrive with its collector. */
+/** GA4's default channel groups (dimension `sessionDefaultChannelGroup`). */
+export const GA4_CHANNEL_GROUPS = [
+  'Affiliates',
+  'Audio',
+  'Cross-network',
+  'Direct',
+  'Display',
+  'Email',
+  'Mobile Push Notifications',
+  'Organic Search',
+  'Organic Shopping',
+  'Organic Social',
+  'Organic Video',
+  'Paid Other',
+  'Paid Search',
+  'Paid Shopping',
+  'Paid Social',
+  'Paid Video',
+  'Referral',
+  'SMS',
+  'Unassigned',
+] as const
+
+const SOCIAL_GROUPS = ['Organic Social', 'Paid Social']
+
+const channelGroup = z
+  .string({ error: 'must be a GA4 channel group such as Organic Social' })
+  .transform((value, ctx) => {
+    const known = GA4_CHANNEL_GROUPS.find((group) => group.toLowerCase() === value.trim().toLowerCase())
+    if (!known) ctx.addIssue({ code: 'custom', message: `"${value}" is not a GA4 default channel group (one of: ${GA4_CHANNEL_GROUPS.join(', ')})` })
+    return known ?? value
+  })
+const source = z.string({ error: 'must be a traffic source such as facebook.com' }).trim().min(1, 'must not be empty')
+
+/**
+ * Which sessions of the property count for this account, and which key events are its
+ * conversions. `channelGroups` (default: Organic Social and Paid Social) or `source` (one source
+ * or a list, e.g. facebook.com and m.facebook.com), not both.
+ */
+export const ga4Settings = z
+  .strictObject({
+    channelGroups: z.array(channelGroup, { error: 'must be a list of channel groups' }).min(1, 'must list at least one channel group').optional(),
+    source: z.union([source, z.array(source).min(1, 'must list at least one source')], { error: 'must be a source or a list of sources' }).optional(),
+    conversionMetric: z
+      .enum(['keyEvents', 'conversions'], { error: 'must be keyEvents, or conversions for a property that still reports the old name' })
+      .default('keyEvents'),
+    keyEvent: z
+      .string({ error: 'must be an event name such as purchase' })
+      .regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, 'must be an event name such as purchase (a letter, then letters, digits or _)')
+      .optional(),
+  })
+  .refine((s) => !(s.channelGroups && s.source), { message: 'give either channelGroups or source, not both', path: ['source'] })
+  .transform((s) => ({
+    dimension: s.source ? ('sessionSource' as const) : ('sessionDefaultChannelGroup' as const),
+    values: s.source ? [s.source].flat() : [...new Set(s.channelGroups ?? SOCIAL_GROUPS)],
+    /** `keyEvents`, or `keyEvents:purchase` to count one key event. */
+    conversionMetric: s.keyEvent ? `${s.conversionMetric}:${s.keyEvent}` : s.conversionMetric,
+  }))
+
+export type Ga4Settings = z.output<typeof ga4Settings>
+
+/** Google Analytics 4 through the Data API v1beta `runReport` (social-apis.md §7.2). */
 export const ga4: NetworkDescriptor = {
   label: 'Google Analytics 4',
-  apiId: 'the GA4 property id',
-  metrics: {},
+  apiId: 'the GA4 property id (digits, e.g. 412345678)',
+  metrics: {
+    sessions: {
+      shape: 'daily',
+      source: 'runReport metric `sessions` by `date`, filtered to the account\'s channel groups or sources',
+      description: 'Website sessions that came from social media, per day of the property\'s time zone. GA4 completes a day within about 2 days.',
+    },
+    conversions: {
+      shape: 'daily',
+      source: 'runReport metric `keyEvents` (or `keyEvents:<event>`, or `conversions` on request) by `date`, same filter',
+      description: 'Key events (formerly conversions) in those sessions, per day of the property\'s time zone.',
+    },
+  },
+  settings: ga4Settings,
 }

@@ -1,8 +1,20 @@
 import type { NetworkDescriptor } from './types.ts'
 
-/** LinkedIn (organization): not collected yet; its metrics arrive with its collector. */
+/** LinkedIn organization (company) Pages through the Community Management API (social-apis.md §4). */
 export const linkedin: NetworkDescriptor = {
   label: 'LinkedIn (organization)',
   apiId: 'the organization id (the number in urn:li:organization:N)',
-  metrics: {},
+  metrics: {
+    followers: { shape: 'gauge', source: '`networkSizes` `firstDegreeSize` (edgeType COMPANY_FOLLOWED_BY_MEMBER)', description: 'Members following the Page.' },
+    followers_gained: {
+      shape: 'daily',
+      source: 'organizationalEntityFollowerStatistics (DAY) `followerGains.organicFollowerGain + paidFollowerGain`',
+      description: 'Followers gained per UTC day, organic plus paid, as LinkedIn reports them. Known about 2 days late; LinkedIn may report a day net of unfollows (then it can be negative).',
+    },
+    likes: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.likeCount`', description: "Reactions on the Page's posts per UTC day (organic only)." },
+    comments: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.commentCount`', description: "Comments on the Page's posts per UTC day (organic only)." },
+    shares: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.shareCount`', description: "Reposts of the Page's posts per UTC day (organic only)." },
+    clicks: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.clickCount`', description: "Clicks on the Page's posts, its name or logo per UTC day (organic only)." },
+    impressions: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.impressionCount`', description: "Times the Page's posts were shown per UTC day (organic only). A good `rate` denominator." },
+  },
 }

@@ -1,8 +1,57 @@
+import { z } from 'zod'
 import type { NetworkDescriptor } from './types.ts'
 
-/** Meta ads: not collected yet; its metrics arrive with its collector. */
+/**
+ * The purchase action types Meta reports. They count the same purchases from different angles
+ * (pixel, on-site, app, offline, all of them), so summing two of them double counts: an account
+ * names exactly one.
+ */
+export const PURCHASE_ACTION_TYPES = [
+  'offsite_conversion.fb_pixel_purchase',
+  'omni_purchase',
+  'purchase',
+  'onsite_web_purchase',
+  'onsite_web_app_purchase',
+  'onsite_conversion.purchase',
+  'web_in_store_purchase',
+  'app_custom_event.fb_mobile_purchase',
+  'offline_conversion.purchase',
+] as const
+
+/** A custom conversion is reported as `offsite_conversion.custom.<id>`. */
+const CUSTOM_CONVERSION = /^offsite_conversion\.custom\.\d+$/
+
+const settings = z.strictObject(
+  {
+    purchaseActionType: z
+      .string({ error: `must name one action type, such as offsite_conversion.fb_pixel_purchase` })
+      .refine((value) => (PURCHASE_ACTION_TYPES as readonly string[]).includes(value) || CUSTOM_CONVERSION.test(value), {
+        message: `must be one of ${PURCHASE_ACTION_TYPES.join(', ')}, or a custom conversion offsite_conversion.custom.<id> (never several: they count the same purchases)`,
+      }),
+  },
+  { error: 'must be a map with purchaseActionType' },
+)
+
+export type MetaAdsSettings = z.infer<typeof settings>
+
+/** Meta ads (Facebook and Instagram ads) through the Marketing API's Ads Insights (social-apis.md §7.1). */
 export const meta_ads: NetworkDescriptor = {
   label: 'Meta ads',
   apiId: 'the ad account id (act_N or N)',
-  metrics: {},
+  metrics: {
+    conversions: {
+      shape: 'daily',
+      source: 'insights `actions`, the one action type named by settings.purchaseActionType (level=account, time_increment=1)',
+      description: "Purchases attributed to the ads that day, by the account's attribution setting, in the ad account's time zone.",
+    },
+    conversion_value: {
+      shape: 'daily',
+      source: 'insights `action_values`, the same action type',
+      description: 'Value of those purchases, in the ad account currency.',
+    },
+    clicks: { shape: 'daily', source: 'insights `inline_link_clicks`', description: 'Clicks on links in the ads that lead to destinations on or off Meta.' },
+    impressions: { shape: 'daily', source: 'insights `impressions`', description: 'Times the ads were on screen.' },
+    spend: { shape: 'daily', source: 'insights `spend`', description: 'Amount spent, in the ad account currency.' },
+  },
+  settings,
 }

@@ -1,8 +1,23 @@
 import type { NetworkDescriptor } from './types.ts'
 
-/** X: not collected yet; its metrics arrive with its collector. */
+/** X (Twitter) through the X API v2 (social-apis.md §3). */
 export const x: NetworkDescriptor = {
   label: 'X',
-  apiId: 'the user id',
-  metrics: {},
+  apiId: 'the numeric user id (not the @username)',
+  metrics: {
+    followers: { shape: 'gauge', source: 'user `public_metrics.followers_count`', description: 'Accounts following the user.' },
+    likes: { shape: 'counter', source: 'post `public_metrics.like_count`', description: "Likes on the account's own posts (reposts of others are left out)." },
+    comments: { shape: 'counter', source: 'post `public_metrics.reply_count`', description: "Replies to the account's posts." },
+    shares: { shape: 'counter', source: 'post `public_metrics.retweet_count`', description: "Reposts of the account's posts (quotes not included)." },
+    clicks: {
+      shape: 'counter',
+      source: 'post `non_public_metrics.url_link_clicks`',
+      description: "Clicks on links in the account's posts. Needs a user-context token of the account; X gives it only for posts up to 30 days old.",
+    },
+    impressions: {
+      shape: 'counter',
+      source: 'post `public_metrics.impression_count`, else `non_public_metrics.impression_count`',
+      description: "Times the account's posts were seen. Where X leaves it out of the public metrics, it needs the same as clicks: a user-context token, posts up to 30 days old.",
+    },
+  },
 }

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import { ApiError } from '../../core/errors.ts'
-import { graphDialect, graphTokenAdvice } from '../graph-api.ts'
+import { graphDialect, graphTokenAdvice, parseGraphTime } from '../graph-api.ts'
 import { createApiCaller, createHttp, type RetryPolicy } from '../http.ts'
 import { observationFactory, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
@@ -61,11 +61,6 @@ const POST_FIELDS = 'id,created_time,shares,reactions.limit(0).summary(total_cou
 const MAX_INSIGHTS_DAYS = 89
 /** Graph's insights day ends at midnight Pacific time. */
 const INSIGHTS_ZONE = 'America/Los_Angeles'
-
-/** Parses Graph times such as `2024-06-28T07:00:00+0000`. */
-export function parseGraphTime(value: string): Date {
-  return new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
-}
 
 export function createFacebookPagesCollector(options: FacebookPagesOptions): Collector {
   const postWindowDays = options.postWindowDays ?? 90

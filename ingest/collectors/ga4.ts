@@ -1,14 +1,217 @@
-import { ApiError } from '../../core/errors.ts'
-import type { Collector, CollectorDeps } from './types.ts'
+import type { AxiosResponse } from 'axios'
+import { DateTime, IANAZone } from 'luxon'
+import { ApiError, RateLimitError } from '../../core/errors.ts'
+import { ga4Settings, type Ga4Settings } from '../../core/networks/ga4.ts'
+import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
+import { createApiCaller, createHttp } from '../http.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow } from './types.ts'
 
-/** Not written yet: every round fails plainly for this network's accounts. */
-export function createGa4Collector(_deps: CollectorDeps): Collector {
+/**
+ * Google Analytics 4 through the Data API v1beta `runReport` (social-apis.md §7.2): daily
+ * sessions and key events of the sessions the account's settings select (channel groups or
+ * sources), re-read over the look-back window since GA4 completes a day within about 2 days.
+ *
+ * Quota: GA4 meters tokens per property (per day, per hour, per project per hour) and reports
+ * what is left in `propertyQuota`, which we ask for. When a bucket is spent we wait until it
+ * refills (the next hour; the next midnight of the property's time zone for the daily bucket)
+ * and remember that per property, so later rounds do not call in vain. A 429 that says nothing
+ * we can read waits until the next hour, when the hourly buckets (the usual culprits) refill.
+ */
+export interface Ga4CollectorOptions {
+  /** Rows per runReport page (`limit`); GA4's default is 10,000. */
+  pageSize?: number
+}
+
+interface QuotaStatus {
+  consumed?: number
+  remaining?: number
+}
+type PropertyQuota = Partial<Record<string, QuotaStatus>>
+
+interface RunReportResponse {
+  dimensionHeaders?: Array<{ name: string }>
+  metricHeaders?: Array<{ name: string; type?: string }>
+  rows?: Array<{ dimensionValues?: Array<{ value?: string }>; metricValues?: Array<{ value?: string }> }>
+  rowCount?: number
+  metadata?: { timeZone?: string }
+  propertyQuota?: PropertyQuota
+}
+
+const API_VERSION = 'v1beta'
+const DEFAULT_PAGE_SIZE = 10_000
+/** Bounds one round: a 90-day window of a few dimensions never needs this many pages. */
+const MAX_PAGES = 100
+const HOURLY_BUCKETS = ['tokensPerHour', 'tokensPerProjectPerHour', 'potentiallyThresholdedRequestsPerHour', 'serverErrorsPerProjectPerHour']
+const CONCURRENCY_WAIT_MS = 30_000
+
+export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOptions = {}): Collector {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
+  /** Per property: until when its quota is known to be spent. Survives rounds. */
+  const blockedUntil = new Map<string, number>()
+
+  /** Daily sessions and conversions of one date range (GA4's own date words allowed), all pages. */
+  async function readDays(context: CollectContext, dateRange: { startDate: string; endDate: string }): Promise<CollectSummary> {
+    const propertyId = context.account.apiId
+    const parsed = ga4Settings.safeParse(context.account.settings ?? {})
+    if (!parsed.success) {
+      throw new ApiError(`the settings of account ${context.account.id} are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`, { retryable: false })
+    }
+    const settings = parsed.data
+    const blocked = (blockedUntil.get(propertyId) ?? 0) - context.now().getTime()
+    if (blocked > 0) throw new RateLimitError(`GA4 property ${propertyId}: its token quota is spent; it refills in ${Math.ceil(blocked / 60_000)} min`, blocked)
+
+    let timeZone = 'UTC'
+    let lastQuota: PropertyQuota | undefined
+    const api = createApiCaller({
+      http: createHttp({ baseURL: deps.config.GA4_API_URL, timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
+      dialect: googleDialect({
+        network: 'ga4',
+        api: 'GA4 Data API',
+        dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), timeZone),
+        exhaustedWaitMs: () => (lastQuota && quotaWaitMs(lastQuota, context.now(), timeZone)) || msUntilNextHour(context.now()),
+        pauseAfter(response: AxiosResponse) {
+          const body = response.data as RunReportResponse | undefined
+          if (typeof body?.metadata?.timeZone === 'string' && IANAZone.isValidZone(body.metadata.timeZone)) timeZone = body.metadata.timeZone
+          if (!body?.propertyQuota) return 0
+          lastQuota = body.propertyQuota
+          const wait = quotaWaitMs(lastQuota, context.now(), timeZone)
+          if (wait > 0) blockedUntil.set(propertyId, context.now().getTime() + wait)
+          return wait
+        },
+      }),
+      retry: deps.retry,
+      sleep: deps.sleep,
+    })
+
+    const request = reportRequest(settings, dateRange)
+    const perDay = new Map<string, { sessions?: number; conversions?: number }>()
+    const summary: CollectSummary = { observations: 0, skipped: [] }
+    try {
+      let offset = 0
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const report = await api.post<RunReportResponse>(`/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`, { ...request, offset, limit: pageSize })
+        const rows = report.rows ?? []
+        addRows(report, settings, perDay, summary)
+        offset += rows.length
+        // No `rows` means no data; otherwise page on with `offset` until `rowCount` is reached.
+        if (rows.length === 0 || offset >= (report.rowCount ?? 0)) break
+      }
+    } catch (error) {
+      if (error instanceof RateLimitError) blockedUntil.set(propertyId, context.now().getTime() + error.retryAfterMs)
+      throw error
+    }
+
+    const observe = observationFactory('ga4', context.account.id, API_VERSION, context.now())
+    const scope = `${settings.dimension}=${settings.values.join('|')}`
+    const rows = [...perDay].flatMap(([date, values]) => {
+      const start = DateTime.fromFormat(date, 'yyyyMMdd', { zone: timeZone })
+      if (!start.isValid) {
+        summary.skipped.push(`GA4 row dated ${JSON.stringify(date)}: not a date`)
+        return []
+      }
+      const common = { objectType: 'account' as const, objectId: propertyId, observedAt: start.toJSDate() }
+      return [
+        ...(values.sessions !== undefined ? [observe({ ...common, metric: 'sessions', value: values.sessions, sourceField: `runReport.sessions[${scope}]` })] : []),
+        ...(values.conversions !== undefined ? [observe({ ...common, metric: 'conversions', value: values.conversions, sourceField: `runReport.${settings.conversionMetric}[${scope}]` })] : []),
+      ]
+    })
+    if (rows.length > 0) {
+      await context.emit(rows)
+      summary.observations += rows.length
+    }
+    return summary
+  }
+
   return {
     network: 'ga4',
-    apiVersion: 'none',
-    tokenAdvice: (_apiCode, tokenEnv) => `Renew the token in ${tokenEnv}.`,
-    async collect() {
-      throw new ApiError('the ga4 collector is not written yet', { retryable: false })
+    apiVersion: API_VERSION,
+    tokenAdvice: ga4TokenAdvice,
+    history: {
+      maxWindowDays: 180,
+      maxAgeDays: 3 * 365,
+      notes: [],
+      backfill: (context: CollectContext, window: HistoryWindow) =>
+        readDays(context, { startDate: window.from, endDate: DateTime.fromISO(window.to, { zone: 'UTC' }).minus({ days: 1 }).toISODate()! }),
     },
+    // GA4 completes a day within about 2 days: the look-back window is re-read every round.
+    collect: (context: CollectContext) => readDays(context, { startDate: `${context.lookbackDays}daysAgo`, endDate: 'today' }),
+  }
+}
+
+/** One runReport body: a date range in the property's days, by date and the filter's dimension. */
+function reportRequest(settings: Ga4Settings, dateRange: { startDate: string; endDate: string }) {
+  return {
+    dateRanges: [dateRange],
+    dimensions: [{ name: 'date' }, { name: settings.dimension }],
+    metrics: [{ name: 'sessions' }, { name: settings.conversionMetric }],
+    dimensionFilter: { filter: { fieldName: settings.dimension, inListFilter: { values: settings.values, caseSensitive: false } } },
+    // A stable order keeps offset paging consistent while today's numbers still grow.
+    orderBys: [{ dimension: { dimensionName: 'date' } }, { dimension: { dimensionName: settings.dimension } }],
+    keepEmptyRows: false,
+    returnPropertyQuota: true,
+  }
+}
+
+/** Adds one page's rows to the per-day sums; values are strings typed by `metricHeaders`. */
+function addRows(report: RunReportResponse, settings: Ga4Settings, perDay: Map<string, { sessions?: number; conversions?: number }>, summary: CollectSummary): void {
+  const dateIndex = (report.dimensionHeaders ?? []).findIndex((h) => h.name === 'date')
+  const metrics = report.metricHeaders ?? []
+  const columns = [
+    ['sessions', metrics.findIndex((h) => h.name === 'sessions')],
+    ['conversions', metrics.findIndex((h) => h.name === settings.conversionMetric)],
+  ] as const
+  if (dateIndex < 0) return
+  for (const row of report.rows ?? []) {
+    const date = row.dimensionValues?.[dateIndex]?.value
+    if (!date) continue
+    const day = perDay.get(date) ?? {}
+    for (const [key, index] of columns) {
+      if (index < 0) continue
+      const value = parseMetricValue(row.metricValues?.[index]?.value, metrics[index]?.type)
+      if (value === undefined) {
+        summary.skipped.push(`GA4 ${metrics[index]?.name} on ${date}: ${JSON.stringify(row.metricValues?.[index]?.value)} is not a number`)
+        continue
+      }
+      day[key] = (day[key] ?? 0) + value
+    }
+    perDay.set(date, day)
+  }
+}
+
+/** A metric value (a string) parsed by its declared type: whole numbers for TYPE_INTEGER. */
+export function parseMetricValue(value: unknown, type: string | undefined): number | undefined {
+  if (type === undefined || type === 'TYPE_INTEGER') return parseCount(value)
+  if (typeof value !== 'string' || value.trim() === '') return undefined
+  const parsed = Number(value)
+  return Number.isFinite(parsed) ? parsed : undefined
+}
+
+/**
+ * How long until the spent bucket of `quota` refills (0 when none is spent). A bucket is spent when
+ * what is left would not pay for another request like this one (`remaining` < `consumed`).
+ * UNCONFIRMED: GA4 says tokens "return in under an hour" / "in under 24 hours"; we wait for the
+ * next whole hour and the property's next midnight.
+ */
+export function quotaWaitMs(quota: PropertyQuota, now: Date, timeZone: string): number {
+  const spent = (status: QuotaStatus | undefined) => typeof status?.remaining === 'number' && status.remaining < Math.max(1, status.consumed ?? 0)
+  if (spent(quota.tokensPerDay)) return msUntilNextMidnight(now, timeZone)
+  if (HOURLY_BUCKETS.some((name) => spent(quota[name]))) return msUntilNextHour(now)
+  if (spent(quota.concurrentRequests)) return CONCURRENCY_WAIT_MS
+  return 0
+}
+
+const SCOPE = 'https://www.googleapis.com/auth/analytics.readonly'
+
+/** What the property's owner must do when Google refuses the token, in words for the alert email. */
+export function ga4TokenAdvice(apiCode: string, tokenEnv: string): string {
+  switch (googleRefusal(apiCode)) {
+    case 'scope':
+      return `The token was granted without the scope ${SCOPE}. Re-authorise with that scope and put the new token in ${tokenEnv}.`
+    case 'access':
+      return `The token's Google account (or service account) has no access to this GA4 property. In Google Analytics, Admin → Property access management, give it the Viewer role, or check the property id in the plan; the token in ${tokenEnv} can stay.`
+    case 'api_disabled':
+      return `The Google Analytics Data API is not enabled in the Google Cloud project of the OAuth client or service account. Enable it in the Cloud console; the token in ${tokenEnv} can stay.`
+    case 'credentials':
+      return `Google refused the access token in ${tokenEnv} (expired or revoked; Google access tokens last about an hour). Re-authorise with the scope ${SCOPE} and put the new token in ${tokenEnv}.`
   }
 }

@@ -1,14 +1,237 @@
 import { ApiError } from '../../core/errors.ts'
-import type { Collector, CollectorDeps } from './types.ts'
+import { createGraphDialect, graphTokenAdviceFor, parseGraphTime } from '../graph-api.ts'
+import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
-/** Not written yet: every round fails plainly for this network's accounts. */
-export function createInstagramCollector(_deps: CollectorDeps): Collector {
+/**
+ * Instagram professional accounts through the Instagram Graph API with Facebook Login
+ * (social-apis.md §2): the follower level from the IG user node, each recent post's like and
+ * comment counts, new followers per day (`follower_count`), and the daily `total_value` insights
+ * (website clicks, contact taps, views, reach, interactions), re-read over the look-back window
+ * because Instagram revises recent days (data may lag 48 hours).
+ */
+
+interface IgUser {
+  id: string
+  followers_count?: number
+}
+
+interface IgMedia {
+  id: string
+  timestamp: string
+  like_count?: number
+  comments_count?: number
+}
+
+interface Paged<T> {
+  data?: T[]
+  paging?: { cursors?: { after?: string }; next?: string }
+}
+
+interface InsightsAnswer {
+  data?: Array<{ name: string; period?: string; values?: Array<{ value: number; end_time?: string }>; total_value?: { value?: number } }>
+}
+
+/** Daily `total_value` insights and the metric each feeds. */
+const TOTAL_VALUE_METRICS: ReadonlyArray<{ apiMetric: string; metric: string }> = [
+  { apiMetric: 'website_clicks', metric: 'clicks' },
+  { apiMetric: 'profile_links_taps', metric: 'contact_taps' },
+  { apiMetric: 'views', metric: 'views' },
+  { apiMetric: 'reach', metric: 'reach' },
+  { apiMetric: 'total_interactions', metric: 'engagements' },
+]
+
+const MEDIA_FIELDS = 'id,timestamp,like_count,comments_count'
+const DAY_MS = 86_400_000
+/** Instagram's insights days run from 07:00 UTC to 07:00 UTC ("periods ending on UTC−07:00"). */
+const IG_DAY_OFFSET_MS = 7 * 3_600_000
+/** `follower_count` answers only the 30 days before the current one; no range may exceed 30 days. */
+const FOLLOWER_COUNT_DAYS = 30
+/** Instagram keeps insights for two years. */
+const INSIGHTS_RETENTION_DAYS = 2 * 365
+
+/** The start (07:00 UTC) of the Instagram insights day containing `ms`. */
+function igDayStart(ms: number): number {
+  return Math.floor((ms - IG_DAY_OFFSET_MS) / DAY_MS) * DAY_MS + IG_DAY_OFFSET_MS
+}
+
+/** The Instagram day that starts on a `YYYY-MM-DD` date (at 07:00 UTC). */
+function igDayOfDate(date: string): number {
+  return Date.parse(`${date}T00:00:00Z`) + IG_DAY_OFFSET_MS
+}
+
+export const instagramTokenAdvice = graphTokenAdviceFor({
+  token: 'Facebook User access token for the Instagram account',
+  permissions: 'instagram_basic, instagram_manage_insights, pages_read_engagement and pages_show_list',
+  role: 'a role on the Facebook Page linked to the Instagram account',
+  grantedBy: ' (Facebook Login for Business, by a person with a role on the linked Page)',
+})
+
+export interface InstagramOptions {
+  /** Posts published within this many days are re-read each round. */
+  postWindowDays?: number
+}
+
+export function createInstagramCollector(deps: CollectorDeps, options: InstagramOptions = {}): Collector {
+  const version = deps.config.FACEBOOK_GRAPH_VERSION
+  const postWindowDays = options.postWindowDays ?? 90
+  const dialect = createGraphDialect('instagram')
+
+  function session(context: CollectContext) {
+    const api = createApiCaller({
+      http: createHttp({
+        baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${version}`,
+        timeoutMs: deps.config.HTTP_TIMEOUT_MS,
+        headers: { Authorization: `Bearer ${context.token}` },
+      }),
+      dialect,
+      retry: deps.retry,
+      sleep: deps.sleep,
+    })
+    const observe = observationFactory('instagram', context.account.id, version, context.now())
+    const summary: CollectSummary = { observations: 0, skipped: [] }
+    const emit = async (rows: ObservationRow[]) => {
+      if (rows.length === 0) return
+      await context.emit(rows)
+      summary.observations += rows.length
+    }
+    return { api, observe, summary, emit, userId: context.account.apiId, path: `/${encodeURIComponent(context.account.apiId)}` }
+  }
+  type Session = ReturnType<typeof session>
+
+  /** New followers per day over [fromDay, toDay) (IG day starts), as far as the 30-day limit allows. */
+  async function readNewFollowers(s: Session, fromDay: number, toDay: number, nowMs: number): Promise<void> {
+    const oldest = igDayStart(nowMs) - FOLLOWER_COUNT_DAYS * DAY_MS
+    const since = Math.max(fromDay, oldest)
+    const until = Math.min(toDay, igDayStart(nowMs))
+    if (since >= until) return
+    const answer = await tolerateRefusal(s.summary, 'follower_count', () =>
+      s.api.get<InsightsAnswer>(`${s.path}/insights`, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
+    )
+    const series = answer?.data?.find((entry) => entry.name === 'follower_count')
+    const rows: ObservationRow[] = []
+    for (const point of series?.values ?? []) {
+      if (!point.end_time || typeof point.value !== 'number') continue
+      const dayStart = new Date(parseGraphTime(point.end_time).getTime() - DAY_MS)
+      rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, value: point.value, sourceField: 'insights.follower_count' }))
+    }
+    await s.emit(rows)
+  }
+
+  /**
+   * The `total_value` metrics, one request per day (a total over a range has no daily split).
+   * All metrics go in one request; when Instagram refuses it permanently (a retired metric), the
+   * day is asked metric by metric and the refused ones are skipped for the rest of the round.
+   */
+  async function readDailyTotals(s: Session, fromDay: number, toDay: number): Promise<void> {
+    const refused = new Set<string>()
+    const ask = (metrics: string[], since: number) =>
+      s.api.get<InsightsAnswer>(`${s.path}/insights`, {
+        params: { metric: metrics.join(','), metric_type: 'total_value', period: 'day', since: since / 1000, until: (since + DAY_MS) / 1000 },
+      })
+    for (let day = fromDay; day < toDay; day += DAY_MS) {
+      const metrics = TOTAL_VALUE_METRICS.map((m) => m.apiMetric).filter((m) => !refused.has(m))
+      if (metrics.length === 0) return
+      let answers: InsightsAnswer[]
+      try {
+        answers = [await ask(metrics, day)]
+      } catch (error) {
+        if (!isPermanent(error)) throw error
+        answers = []
+        for (const metric of metrics) {
+          const one = await tolerateRefusal(s.summary, metric, () => ask([metric], day))
+          if (one) answers.push(one)
+          else refused.add(metric)
+        }
+      }
+      const rows: ObservationRow[] = []
+      for (const entry of answers.flatMap((a) => a.data ?? [])) {
+        const target = TOTAL_VALUE_METRICS.find((m) => m.apiMetric === entry.name)
+        const value = entry.total_value?.value
+        if (!target || typeof value !== 'number') continue
+        rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: target.metric, observedAt: new Date(day), value, sourceField: `insights.${entry.name}` }))
+      }
+      await s.emit(rows)
+    }
+  }
+
   return {
     network: 'instagram',
-    apiVersion: 'none',
-    tokenAdvice: (_apiCode, tokenEnv) => `Renew the token in ${tokenEnv}.`,
-    async collect() {
-      throw new ApiError('the instagram collector is not written yet', { retryable: false })
+    apiVersion: version,
+    tokenAdvice: instagramTokenAdvice,
+    history: {
+      maxWindowDays: FOLLOWER_COUNT_DAYS,
+      maxAgeDays: INSIGHTS_RETENTION_DAYS,
+      notes: [
+        'new followers per day (follower_count) exist only for the last 30 days; follower levels and post likes and comments are current values only (no history)',
+      ],
+      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+        const s = session(context)
+        const from = igDayOfDate(window.from)
+        const to = Math.min(igDayOfDate(window.to), igDayStart(context.now().getTime()))
+        await readNewFollowers(s, from, to, context.now().getTime())
+        await readDailyTotals(s, from, to)
+        return s.summary
+      },
     },
+    async collect(context: CollectContext): Promise<CollectSummary> {
+      const s = session(context)
+      const nowMs = context.now().getTime()
+
+      // 1. The account node: the follower level at this round's time.
+      const user = await s.api.get<IgUser>(s.path, { params: { fields: 'id,followers_count' } })
+      if (typeof user.followers_count === 'number') {
+        await s.emit([s.observe({ objectType: 'account', objectId: s.userId, metric: 'followers', observedAt: context.roundAt, value: user.followers_count, sourceField: 'followers_count' })])
+      }
+
+      // 2. Recent posts, newest first, until `next` is absent (a page may be empty and still have
+      //    one) or a page reaches past the window.
+      await readMedia(s.api, s.path, nowMs - postWindowDays * DAY_MS, async (batch) => {
+        const rows: ObservationRow[] = []
+        for (const media of batch) {
+          const base = { objectType: 'post' as const, objectId: media.id, observedAt: context.roundAt, objectCreatedAt: parseGraphTime(media.timestamp) }
+          // `like_count` is left out when the owner hid like counts: no row then, not a zero.
+          if (typeof media.like_count === 'number') rows.push(s.observe({ ...base, metric: 'likes', value: media.like_count, sourceField: 'like_count' }))
+          if (typeof media.comments_count === 'number') rows.push(s.observe({ ...base, metric: 'comments', value: media.comments_count, sourceField: 'comments_count' }))
+        }
+        await s.emit(rows)
+      })
+
+      // 3. Daily insights over the look-back window: the days that have ended.
+      const today = igDayStart(nowMs)
+      const from = today - context.lookbackDays * DAY_MS
+      await readNewFollowers(s, from, today, nowMs)
+      await readDailyTotals(s, from, today)
+      return s.summary
+    },
+  }
+}
+
+/** Walks /media newest first; calls `take` with each page's posts created at or after `oldest`. */
+async function readMedia(api: ApiCaller, path: string, oldest: number, take: (batch: IgMedia[]) => Promise<void>): Promise<void> {
+  let after: string | undefined
+  for (;;) {
+    const page: Paged<IgMedia> = await api.get(`${path}/media`, { params: { fields: MEDIA_FIELDS, limit: 100, after } })
+    const media = page.data ?? []
+    const recent = media.filter((m) => parseGraphTime(m.timestamp).getTime() >= oldest)
+    await take(recent)
+    const cursor = page.paging?.cursors?.after
+    if (!page.paging?.next || !cursor || recent.length < media.length) return
+    after = cursor
+  }
+}
+
+function isPermanent(error: unknown): boolean {
+  return error instanceof ApiError && !error.retryable
+}
+
+/** A permanent refusal of one metric (retired, not offered) is noted and skipped; other errors propagate. */
+async function tolerateRefusal<T>(summary: CollectSummary, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call()
+  } catch (error) {
+    if (!isPermanent(error)) throw error
+    summary.skipped.push(`${what}: ${(error as Error).message}`)
+    return undefined
   }
 }

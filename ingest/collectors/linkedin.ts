@@ -1,14 +1,175 @@
 import { ApiError } from '../../core/errors.ts'
-import type { Collector, CollectorDeps } from './types.ts'
+import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
+import { linkedInDialect, linkedInHeaders, linkedInTokenAdvice, organizationUrn, timeIntervalsParam } from '../linkedin-api.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
-/** Not written yet: every round fails plainly for this network's accounts. */
-export function createLinkedInCollector(_deps: CollectorDeps): Collector {
+/**
+ * LinkedIn organization Pages through the Community Management API (social-apis.md §4): the
+ * follower total (networkSizes) at the round's time, and daily follower gains and organic share
+ * statistics (likes, clicks, comments, shares, impressions) per UTC day. LinkedIn reports a day
+ * once it is over and revises it for about two days, so every round re-reads the last
+ * max(lookbackDays, 3) complete days; re-read days replace the earlier reading. The daily values
+ * reach back 12 months, so they can be backfilled; the follower total cannot.
+ */
+export interface LinkedInCollectorTuning {
+  /** `count` per statistics page (default 100). */
+  pageSize?: number
+}
+
+const DAY_MS = 86_400_000
+/** LinkedIn revises a day for about two days after it ends; re-read at least this many days. */
+const LATE_DATA_DAYS = 3
+/** Statistics cover the rolling past 12 months only. */
+const MAX_DAYS = 365
+/** A statistics walk that has not ended after this many pages is a paging fault, not data. */
+const MAX_PAGES = 100
+
+interface Paged<T> {
+  paging?: { start?: number; count?: number; total?: number }
+  elements?: T[]
+}
+
+interface TimeRange {
+  start: number
+  end: number
+}
+
+interface FollowerElement {
+  timeRange?: TimeRange
+  followerGains?: { organicFollowerGain?: number; paidFollowerGain?: number }
+}
+
+interface ShareElement {
+  timeRange?: TimeRange
+  totalShareStatistics?: Record<string, number | undefined>
+}
+
+/** Daily share statistics and the metric each feeds. */
+const SHARE_FIELDS: Array<{ field: string; metric: string }> = [
+  { field: 'likeCount', metric: 'likes' },
+  { field: 'clickCount', metric: 'clicks' },
+  { field: 'commentCount', metric: 'comments' },
+  { field: 'shareCount', metric: 'shares' },
+  { field: 'impressionCount', metric: 'impressions' },
+]
+
+export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCollectorTuning = {}): Collector {
+  const version = deps.config.LINKEDIN_VERSION
+  const pageSize = tuning.pageSize ?? 100
+  const dialect = linkedInDialect(version)
+
+  function session(context: CollectContext) {
+    const api = createApiCaller({
+      http: createHttp({ baseURL: deps.config.LINKEDIN_API_URL.replace(/\/$/, ''), timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: linkedInHeaders(context.token, version) }),
+      dialect,
+      retry: deps.retry,
+      sleep: deps.sleep,
+    })
+    const observe = observationFactory('linkedin', context.account.id, version, context.now())
+    const summary: CollectSummary = { observations: 0, skipped: [] }
+    const emit = async (rows: ObservationRow[]) => {
+      if (rows.length === 0) return
+      await context.emit(rows)
+      summary.observations += rows.length
+    }
+    return { api, observe, summary, emit, organization: encodeURIComponent(organizationUrn(context.account.apiId)), objectId: context.account.apiId }
+  }
+
+  /** Daily follower gains and share statistics of the UTC days in [start, end). */
+  async function readDays(s: ReturnType<typeof session>, start: number, end: number): Promise<void> {
+    const finder = (resource: string) => `/rest/${resource}?q=organizationalEntity&organizationalEntity=${s.organization}&${timeIntervalsParam(start, end)}`
+    const daily = (timeRange: TimeRange | undefined, metric: string, value: unknown, sourceField: string): ObservationRow | undefined =>
+      timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), value, sourceField }) : undefined
+
+    await tolerateRefusal(s.summary, 'follower statistics', () =>
+      walkElements<FollowerElement>(s.api, finder('organizationalEntityFollowerStatistics'), pageSize, async (elements) => {
+        const rows: ObservationRow[] = []
+        for (const element of elements) {
+          const gains = element.followerGains
+          if (!gains || (typeof gains.organicFollowerGain !== 'number' && typeof gains.paidFollowerGain !== 'number')) continue
+          const row = daily(element.timeRange, 'followers_gained', (gains.organicFollowerGain ?? 0) + (gains.paidFollowerGain ?? 0), 'followerGains.organicFollowerGain+paidFollowerGain')
+          if (row) rows.push(row)
+        }
+        await s.emit(rows)
+      }),
+    )
+    await tolerateRefusal(s.summary, 'share statistics', () =>
+      walkElements<ShareElement>(s.api, finder('organizationalEntityShareStatistics'), pageSize, async (elements) => {
+        const rows: ObservationRow[] = []
+        for (const element of elements) {
+          for (const { field, metric } of SHARE_FIELDS) {
+            const row = daily(element.timeRange, metric, element.totalShareStatistics?.[field], `totalShareStatistics.${field}`)
+            if (row) rows.push(row)
+          }
+        }
+        await s.emit(rows)
+      }),
+    )
+  }
+
   return {
     network: 'linkedin',
-    apiVersion: 'none',
-    tokenAdvice: (_apiCode, tokenEnv) => `Renew the token in ${tokenEnv}.`,
-    async collect() {
-      throw new ApiError('the linkedin collector is not written yet', { retryable: false })
+    apiVersion: version,
+    tokenAdvice: linkedInTokenAdvice,
+    history: {
+      maxWindowDays: 90,
+      maxAgeDays: MAX_DAYS - 1,
+      notes: ['the follower total (networkSizes) has no history; daily follower gains, likes, clicks, comments, shares and impressions are backfilled'],
+      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+        const s = session(context)
+        const today = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
+        // LinkedIn wants a range that starts at least two days back; reading a little more is harmless.
+        const start = Math.min(Date.parse(`${window.from}T00:00:00Z`), today - LATE_DATA_DAYS * DAY_MS)
+        const end = Math.min(Date.parse(`${window.to}T00:00:00Z`), today)
+        if (end > start) await readDays(s, start, end)
+        return s.summary
+      },
     },
+    async collect(context: CollectContext): Promise<CollectSummary> {
+      const s = session(context)
+
+      // 1. The follower total, at this round's time.
+      const size = await s.api.get<{ firstDegreeSize?: number }>(`/rest/networkSizes/${s.organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`)
+      if (typeof size.firstDegreeSize === 'number') {
+        await s.emit([s.observe({ objectType: 'account', objectId: s.objectId, metric: 'followers', observedAt: context.roundAt, value: size.firstDegreeSize, sourceField: 'networkSizes.firstDegreeSize' })])
+      }
+
+      // 2. Complete UTC days of the look-back window, re-read every round.
+      const end = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
+      await readDays(s, end - Math.min(MAX_DAYS - 1, Math.max(context.lookbackDays, LATE_DATA_DAYS)) * DAY_MS, end)
+      return s.summary
+    },
+  }
+}
+
+/**
+ * Pages through a Rest.li finder with `start`/`count` until a page holds fewer than `count`
+ * elements (possibly none). A page that brings no new time range ends the walk too, so an API
+ * that ignored `start` could not loop us forever.
+ */
+async function walkElements<T extends { timeRange?: TimeRange }>(api: ApiCaller, path: string, count: number, onPage: (elements: T[]) => Promise<void>): Promise<void> {
+  const seen = new Set<number>()
+  for (let page = 0, start = 0; page < MAX_PAGES; page++) {
+    const answer = await api.get<Paged<T>>(`${path}&start=${start}&count=${count}`)
+    const elements = answer.elements ?? []
+    const fresh = elements.filter((e) => e.timeRange === undefined || !seen.has(e.timeRange.start))
+    for (const e of fresh) if (e.timeRange) seen.add(e.timeRange.start)
+    await onPage(fresh)
+    if (elements.length < count || fresh.length === 0) return
+    start += elements.length
+  }
+  throw new ApiError(`LinkedIn statistics did not end after ${MAX_PAGES} pages of ${count}`, { retryable: true })
+}
+
+/** A permanent refusal of one statistics finder is noted and skipped; other errors propagate. */
+async function tolerateRefusal(summary: CollectSummary, what: string, call: () => Promise<void>): Promise<void> {
+  try {
+    await call()
+  } catch (error) {
+    if (error instanceof ApiError && !error.retryable && error.apiCode !== 'NONEXISTENT_VERSION') {
+      summary.skipped.push(`${what}: ${error.message}`)
+      return
+    }
+    throw error
   }
 }

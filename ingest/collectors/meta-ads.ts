@@ -1,14 +1,218 @@
-import { ApiError } from '../../core/errors.ts'
-import type { Collector, CollectorDeps } from './types.ts'
+import type { AxiosResponse } from 'axios'
+import { DateTime, IANAZone } from 'luxon'
+import { ApiError, ConfigError } from '../../core/errors.ts'
+import { meta_ads } from '../../core/networks/meta_ads.ts'
+import type { MetaAdsSettings } from '../../core/networks/meta_ads.ts'
+import { createGraphDialect, graphError, graphTokenAdviceFor } from '../graph-api.ts'
+import { createApiCaller, createHttp, type ApiDialect } from '../http.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
-/** Not written yet: every round fails plainly for this network's accounts. */
-export function createMetaAdsCollector(_deps: CollectorDeps): Collector {
+/**
+ * Meta ads through the Marketing API's Ads Insights (social-apis.md §7.1): one row per day for
+ * the ad account (`level=account`, `time_increment=1`), in the ad account's own time zone. The
+ * conversions are the `actions` of the ONE purchase action type the plan names for the account
+ * (`settings.purchaseActionType`): Meta reports the same purchases under several types, so adding
+ * them up would double count. Insights change for 28 days, so that many days are re-read.
+ */
+
+interface AdAccountNode {
+  id: string
+  timezone_name?: string
+}
+
+interface ActionStat {
+  action_type: string
+  value: string
+}
+
+interface InsightsRow {
+  date_start: string
+  date_stop?: string
+  impressions?: string
+  inline_link_clicks?: string
+  spend?: string
+  actions?: ActionStat[]
+  action_values?: ActionStat[]
+}
+
+interface InsightsPage {
+  data?: InsightsRow[]
+  paging?: { cursors?: { after?: string }; next?: string }
+}
+
+const INSIGHTS_FIELDS = 'date_start,date_stop,impressions,inline_link_clicks,spend,actions,action_values'
+/** Meta revises insights (late conversions, attribution) for up to 28 days. */
+export const ADS_LATE_DAYS = 28
+const DEFAULT_PAGE_SIZE = 100
+/** Halving the page size stops here; then the time range is halved instead. */
+const MIN_PAGE_SIZE = 10
+/** Insights reach back 37 months (error 3018 beyond); 1,120 days stays inside that. */
+const RETENTION_DAYS = 1_120
+
+export const metaAdsTokenAdvice = graphTokenAdviceFor({
+  token: 'Marketing API access token',
+  permissions: 'ads_read',
+  role: 'access to the ad account (in Business Settings, assign the ad account to the person or system user)',
+  grantedBy: ' (a system-user token does not expire)',
+})
+
+/**
+ * The Graph dialect, plus one rule of Ads Insights: HTTP 500 with code 1 on an insights request
+ * means "Please reduce the amount of data you're asking for" (social-apis.md §7.1). Asking the
+ * same again would fail the same way, so it is not retried as it is: the collector asks for less.
+ */
+const adsDialect: ApiDialect = (() => {
+  const graph = createGraphDialect('meta_ads')
+  return {
+    ...graph,
+    classify(response: AxiosResponse) {
+      const error = graphError(response)
+      if (response.status === 500 && error?.code === 1 && /\/insights$/.test(response.config?.url ?? '')) {
+        return { kind: 'permanent', apiCode: '1', message: `Graph API error 1: the insights request asked for too much data (${error.message ?? 'no message'})` }
+      }
+      return graph.classify(response)
+    },
+  }
+})()
+
+function isTooMuchData(error: unknown): boolean {
+  return error instanceof ApiError && !error.retryable && error.status === 500 && error.apiCode === '1'
+}
+
+export interface MetaAdsOptions {
+  /** Rows asked per insights page; halved when Meta answers that it is too much. */
+  pageSize?: number
+}
+
+export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOptions = {}): Collector {
+  const version = deps.config.FACEBOOK_GRAPH_VERSION
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
+
+  function session(context: CollectContext) {
+    const parsed = meta_ads.settings!.safeParse(context.account.settings ?? {})
+    if (!parsed.success) throw new ConfigError(`account ${context.account.id}: settings.purchaseActionType must name the one purchase action type to count`)
+    const settings = parsed.data as MetaAdsSettings
+    const apiId = context.account.apiId.startsWith('act_') ? context.account.apiId : `act_${context.account.apiId}`
+    const api = createApiCaller({
+      http: createHttp({
+        baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${version}`,
+        timeoutMs: deps.config.HTTP_TIMEOUT_MS,
+        headers: { Authorization: `Bearer ${context.token}` },
+      }),
+      dialect: adsDialect,
+      retry: deps.retry,
+      sleep: deps.sleep,
+    })
+    const observe = observationFactory('meta_ads', context.account.id, version, context.now())
+    const summary: CollectSummary = { observations: 0, skipped: [] }
+    const emit = async (rows: ObservationRow[]) => {
+      if (rows.length === 0) return
+      await context.emit(rows)
+      summary.observations += rows.length
+    }
+    return { api, observe, summary, emit, settings, apiId, path: `/${encodeURIComponent(apiId)}` }
+  }
+  type Session = ReturnType<typeof session>
+
+  /** The ad account's time zone: insights days are its local days. */
+  async function timeZone(s: Session): Promise<string> {
+    const node = await s.api.get<AdAccountNode>(s.path, { params: { fields: 'id,timezone_name' } })
+    const zone = node.timezone_name
+    if (!zone || !IANAZone.isValidZone(zone)) throw new ApiError(`the ad account ${s.apiId} has no usable timezone_name (${String(zone)})`, { retryable: false })
+    return zone
+  }
+
+  /**
+   * Daily account rows for the local days [since, until] (inclusive, as `time_range` is), paged
+   * by cursor until `next` is absent. When Meta says the request is too much, the page size is
+   * halved, and below MIN_PAGE_SIZE the time range is split in two (rows already stored are
+   * simply stored again with the same key).
+   */
+  async function readDays(s: Session, zone: string, since: DateTime, until: DateTime): Promise<void> {
+    let limit = pageSize
+    let after: string | undefined
+    for (;;) {
+      let page: InsightsPage
+      try {
+        page = await s.api.get<InsightsPage>(`${s.path}/insights`, {
+          params: {
+            level: 'account',
+            time_increment: 1,
+            time_range: JSON.stringify({ since: since.toISODate(), until: until.toISODate() }),
+            fields: INSIGHTS_FIELDS,
+            limit,
+            after,
+          },
+        })
+      } catch (error) {
+        if (!isTooMuchData(error)) throw error
+        if (limit > MIN_PAGE_SIZE) {
+          limit = Math.max(MIN_PAGE_SIZE, Math.floor(limit / 2))
+          continue
+        }
+        const days = Math.round(until.diff(since, 'days').days) + 1
+        if (days < 2) throw new ApiError(`Meta refused even one day of insights at ${limit} rows a page; trying again later`, { status: 500, apiCode: '1', retryable: true })
+        const middle = since.plus({ days: Math.floor(days / 2) - 1 })
+        await readDays(s, zone, since, middle)
+        await readDays(s, zone, middle.plus({ days: 1 }), until)
+        return
+      }
+      await s.emit((page.data ?? []).flatMap((row) => rowsOf(s, zone, row)))
+      const cursor = page.paging?.cursors?.after
+      if (!page.paging?.next || !cursor) return
+      after = cursor
+    }
+  }
+
+  /** Observations of one daily row. A row exists only for a day with delivery; a type missing from `actions` is then zero. */
+  function rowsOf(s: Session, zone: string, row: InsightsRow): ObservationRow[] {
+    if (!row.date_start || (row.date_stop && row.date_stop !== row.date_start)) return []
+    const day = DateTime.fromISO(row.date_start, { zone })
+    if (!day.isValid) return []
+    const observedAt = day.toJSDate()
+    const out: ObservationRow[] = []
+    const add = (metric: string, text: string | undefined, sourceField: string) => {
+      if (text === undefined) return
+      const value = Number(text)
+      if (text.trim() === '' || !Number.isFinite(value)) {
+        s.summary.skipped.push(`${sourceField} of ${row.date_start}: not a number (${JSON.stringify(text)})`)
+        return
+      }
+      out.push(s.observe({ objectType: 'account', objectId: s.apiId, metric, observedAt, value, sourceField }))
+    }
+    const type = s.settings.purchaseActionType
+    add('conversions', (row.actions ?? []).find((a) => a.action_type === type)?.value ?? '0', `actions.${type}`)
+    add('conversion_value', (row.action_values ?? []).find((a) => a.action_type === type)?.value ?? '0', `action_values.${type}`)
+    add('clicks', row.inline_link_clicks, 'inline_link_clicks')
+    add('impressions', row.impressions, 'impressions')
+    add('spend', row.spend, 'spend')
+    return out
+  }
+
   return {
     network: 'meta_ads',
-    apiVersion: 'none',
-    tokenAdvice: (_apiCode, tokenEnv) => `Renew the token in ${tokenEnv}.`,
-    async collect() {
-      throw new ApiError('the meta_ads collector is not written yet', { retryable: false })
+    apiVersion: version,
+    tokenAdvice: metaAdsTokenAdvice,
+    history: {
+      maxWindowDays: 90,
+      maxAgeDays: RETENTION_DAYS,
+      notes: [],
+      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+        const s = session(context)
+        const zone = await timeZone(s)
+        const since = DateTime.fromISO(window.from, { zone })
+        const until = DateTime.fromISO(window.to, { zone }).minus({ days: 1 })
+        if (until >= since) await readDays(s, zone, since, until)
+        return s.summary
+      },
+    },
+    async collect(context: CollectContext): Promise<CollectSummary> {
+      const s = session(context)
+      const zone = await timeZone(s)
+      // Today so far, and the days before it that Meta may still revise.
+      const today = DateTime.fromJSDate(context.now(), { zone }).startOf('day')
+      await readDays(s, zone, today.minus({ days: Math.max(ADS_LATE_DAYS, context.lookbackDays) }), today)
+      return s.summary
     },
   }
 }

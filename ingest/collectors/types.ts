@@ -58,6 +58,8 @@ export interface Collector {
     maxAgeDays: number
     /** What the API cannot give for the past (e.g. follower levels before the retention limit). */
     notes: string[]
+    /** Whether this account has history at all (e.g. only business accounts); default yes. */
+    hasHistory?(account: PlanAccount): boolean
     backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary>
   }
 }

@@ -1,14 +1,273 @@
+import { DateTime } from 'luxon'
 import { ApiError } from '../../core/errors.ts'
-import type { Collector, CollectorDeps } from './types.ts'
+import { googleDialect, googleRefusal, msUntilNextMidnight, PACIFIC_ZONE, parseCount } from '../google-api.ts'
+import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
-/** Not written yet: every round fails plainly for this network's accounts. */
-export function createYouTubeCollector(_deps: CollectorDeps): Collector {
+/**
+ * YouTube (social-apis.md §5): the channel's subscriber, view and video counts and the
+ * statistics of its recent videos from the Data API v3, and channel-wide daily numbers from the
+ * Analytics API v2, re-read over the look-back window since Analytics is 2–3 days late.
+ *
+ * Quota: the Data API allows 10,000 units a day per Google Cloud project; a round costs
+ * 1 (channel) + 1 per playlist page of 50 (the window's uploads, plus the page that shows the
+ * window has ended) + 1 per 50 videos (statistics): 8 units for 120 videos in the window, ≈ 770 a
+ * day at the default 15-minute schedule. A spent quota (403 quotaExceeded) waits until midnight
+ * Pacific time, when Google resets it.
+ */
+export interface YouTubeCollectorOptions {
+  /** Videos published within this many days are re-read each round (default 90). */
+  videoWindowDays?: number
+}
+
+interface ChannelList {
+  items?: Array<{
+    id: string
+    contentDetails?: { relatedPlaylists?: { uploads?: string } }
+    statistics?: { viewCount?: string; subscriberCount?: string; hiddenSubscriberCount?: boolean; videoCount?: string }
+  }>
+}
+
+interface PlaylistItems {
+  items?: Array<{ contentDetails?: { videoId?: string; videoPublishedAt?: string } }>
+  nextPageToken?: string
+}
+
+interface VideoList {
+  items?: Array<{ id: string; snippet?: { publishedAt?: string }; statistics?: { viewCount?: string; likeCount?: string; commentCount?: string } }>
+}
+
+interface ResultTable {
+  columnHeaders?: Array<{ name: string; columnType?: string }>
+  rows?: unknown[][]
+}
+
+const DATA_VERSION = 'v3'
+const ANALYTICS_VERSION = 'analytics-v2'
+const MAX_PAGE = 50
+/** Bounds one round's quota: at most this many playlist pages (2,500 videos). */
+const MAX_PLAYLIST_PAGES = 50
+
+/** Analytics metrics and the metric each feeds. */
+const ANALYTICS_METRICS: Record<string, string> = {
+  views: 'channel_views',
+  likes: 'channel_likes',
+  comments: 'channel_comments',
+  shares: 'shares',
+  subscribersGained: 'followers_gained',
+  subscribersLost: 'followers_lost',
+}
+
+/** Channel statistics and the level each feeds. */
+const CHANNEL_STATISTICS = [
+  ['subscriberCount', 'followers'],
+  ['viewCount', 'lifetime_views'],
+  ['videoCount', 'videos'],
+] as const
+
+/** Video statistics and the counter each feeds; an absent field (ratings or comments off) is not stored. */
+const VIDEO_STATISTICS = [
+  ['viewCount', 'views'],
+  ['likeCount', 'likes'],
+  ['commentCount', 'comments'],
+] as const
+
+export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeCollectorOptions = {}): Collector {
+  const videoWindowDays = options.videoWindowDays ?? 90
+
+  function session(context: CollectContext) {
+    const caller = (baseURL: string, api: string) =>
+      createApiCaller({
+        http: createHttp({ baseURL, timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
+        dialect: googleDialect({ network: 'youtube', api, dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), PACIFIC_ZONE) }),
+        retry: deps.retry,
+        sleep: deps.sleep,
+      })
+    const summary: CollectSummary = { observations: 0, skipped: [] }
+    return {
+      channelId: context.account.apiId,
+      data: caller(deps.config.YOUTUBE_DATA_URL, 'YouTube Data API'),
+      analytics: caller(deps.config.YOUTUBE_ANALYTICS_URL, 'YouTube Analytics API'),
+      observe: observationFactory('youtube', context.account.id, DATA_VERSION, context.now()),
+      observeDaily: observationFactory('youtube', context.account.id, ANALYTICS_VERSION, context.now()),
+      summary,
+      async emit(rows: ObservationRow[]) {
+        if (rows.length === 0) return
+        await context.emit(rows)
+        summary.observations += rows.length
+      },
+    }
+  }
+
+  /**
+   * Channel-wide daily numbers for the Pacific days [first, last]. Days YouTube has not finished
+   * yet are absent, and no `rows` at all means no data: nothing is stored.
+   */
+  async function readAnalytics(s: ReturnType<typeof session>, first: string, last: string): Promise<void> {
+    const table = await tolerateRefusal(s.summary, 'YouTube Analytics report', () =>
+      s.analytics.get<ResultTable>('/reports', {
+        params: { ids: `channel==${s.channelId}`, startDate: first, endDate: last, metrics: Object.keys(ANALYTICS_METRICS).join(','), dimensions: 'day', sort: 'day' },
+      }),
+    )
+    await s.emit(table ? dailyRows(table, s.channelId, s.observeDaily, s.summary) : [])
+  }
+
   return {
     network: 'youtube',
-    apiVersion: 'none',
-    tokenAdvice: (_apiCode, tokenEnv) => `Renew the token in ${tokenEnv}.`,
-    async collect() {
-      throw new ApiError('the youtube collector is not written yet', { retryable: false })
+    apiVersion: DATA_VERSION,
+    tokenAdvice: youtubeTokenAdvice,
+    history: {
+      maxWindowDays: 365,
+      maxAgeDays: 5 * 365,
+      notes: ['subscriber, view and video levels and per-video counters are current totals only (no history); daily channel numbers from YouTube Analytics are backfilled'],
+      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+        const s = session(context)
+        const last = DateTime.fromISO(window.to, { zone: PACIFIC_ZONE }).minus({ days: 1 })
+        await readAnalytics(s, window.from, last.toISODate()!)
+        return s.summary
+      },
     },
+    async collect(context: CollectContext): Promise<CollectSummary> {
+      const s = session(context)
+      const { channelId, data, observe, emit } = s
+
+      // 1. The channel: levels at this round's time. Counts are strings.
+      const channels = await data.get<ChannelList>('/channels', { params: { part: 'statistics,contentDetails', id: channelId } })
+      const channel = channels.items?.find((item) => item.id === channelId)
+      if (!channel) {
+        throw new ApiError(`YouTube has no channel with id ${channelId}: check the account's apiId in the plan (a channel id starts with UC)`, { retryable: false, apiCode: 'channelNotFound' })
+      }
+      const stats = channel.statistics ?? {}
+      const channelRows: ObservationRow[] = []
+      for (const [field, metric] of CHANNEL_STATISTICS) {
+        // A hidden subscriber count is not a count: store nothing rather than a zero.
+        if (field === 'subscriberCount' && stats.hiddenSubscriberCount === true) continue
+        const value = parseCount(stats[field])
+        if (value !== undefined) channelRows.push(observe({ objectType: 'account', objectId: channelId, metric, observedAt: context.roundAt, value, sourceField: `statistics.${field}` }))
+      }
+      await emit(channelRows)
+
+      // 2. Recent uploads, newest first, then their statistics in batches of 50 ids.
+      const uploads = channel.contentDetails?.relatedPlaylists?.uploads ?? `UU${channelId.slice(2)}`
+      const windowStart = context.now().getTime() - videoWindowDays * 86_400_000
+      const videoIds = await recentUploads(data, uploads, windowStart)
+      for (let i = 0; i < videoIds.length; i += MAX_PAGE) {
+        const batch = videoIds.slice(i, i + MAX_PAGE)
+        const videos = await data.get<VideoList>('/videos', { params: { part: 'statistics,snippet', id: batch.join(',') } })
+        const rows: ObservationRow[] = []
+        // A video the playlist lists but videos.list does not return (deleted, private) is skipped.
+        for (const video of videos.items ?? []) {
+          const published = video.snippet?.publishedAt ? new Date(video.snippet.publishedAt) : undefined
+          const createdAt = published && Number.isFinite(published.getTime()) ? published : undefined
+          for (const [field, metric] of VIDEO_STATISTICS) {
+            const value = parseCount(video.statistics?.[field])
+            if (value === undefined) continue
+            rows.push(observe({ objectType: 'post', objectId: video.id, metric, observedAt: context.roundAt, value, objectCreatedAt: createdAt, sourceField: `statistics.${field}` }))
+          }
+        }
+        await emit(rows)
+      }
+
+      // 3. Channel-wide daily numbers, re-read over the look-back window (Analytics is 2–3 days late).
+      const today = DateTime.fromJSDate(context.now(), { zone: PACIFIC_ZONE }).startOf('day')
+      await readAnalytics(s, today.minus({ days: Math.max(3, context.lookbackDays) }).toISODate()!, today.toISODate()!)
+      return s.summary
+    },
+  }
+}
+
+/** Video ids of the uploads playlist published since `windowStart`; the playlist is newest first. */
+async function recentUploads(data: ApiCaller, playlistId: string, windowStart: number): Promise<string[]> {
+  const ids: string[] = []
+  const seen = new Set<string>()
+  let pageToken: string | undefined
+  for (let page = 0; page < MAX_PLAYLIST_PAGES; page++) {
+    let result: PlaylistItems
+    try {
+      result = await data.get<PlaylistItems>('/playlistItems', { params: { part: 'contentDetails', playlistId, maxResults: MAX_PAGE, pageToken } })
+    } catch (error) {
+      // A channel that never uploaded has no uploads playlist yet: no videos, not a failure.
+      if (error instanceof ApiError && error.apiCode === 'playlistNotFound' && page === 0) return []
+      throw error
+    }
+    let older = 0
+    let dated = 0
+    for (const item of result.items ?? []) {
+      const id = item.contentDetails?.videoId
+      if (!id || seen.has(id)) continue
+      const published = item.contentDetails?.videoPublishedAt ? Date.parse(item.contentDetails.videoPublishedAt) : Number.NaN
+      if (Number.isFinite(published)) {
+        dated++
+        if (published < windowStart) {
+          older++
+          continue
+        }
+      }
+      // Undated items (deleted or private videos) are asked for; videos.list leaves out what it cannot show.
+      seen.add(id)
+      ids.push(id)
+    }
+    // Stop at the end, or once a whole page is older than the window. An empty page with a token goes on.
+    if (!result.nextPageToken || (dated > 0 && older === dated)) break
+    pageToken = result.nextPageToken
+  }
+  return ids
+}
+
+/** Positional Analytics rows → daily observations, by the column headers' names. */
+function dailyRows(
+  table: ResultTable,
+  channelId: string,
+  observe: ReturnType<typeof observationFactory>,
+  summary: CollectSummary,
+): ObservationRow[] {
+  const headers = (table.columnHeaders ?? []).map((header) => header.name)
+  const dayIndex = headers.indexOf('day')
+  if (dayIndex < 0 || !table.rows) return []
+  const rows: ObservationRow[] = []
+  for (const row of table.rows) {
+    const day = row[dayIndex]
+    const start = typeof day === 'string' ? DateTime.fromISO(day, { zone: PACIFIC_ZONE }) : undefined
+    if (!start?.isValid) {
+      summary.skipped.push(`YouTube Analytics row with day ${JSON.stringify(day)}: not a date`)
+      continue
+    }
+    headers.forEach((name, index) => {
+      const metric = ANALYTICS_METRICS[name]
+      const value = metric ? parseCount(row[index]) : undefined
+      if (metric && value !== undefined) {
+        rows.push(observe({ objectType: 'account', objectId: channelId, metric, observedAt: start.toJSDate(), value, sourceField: `analytics.${name}` }))
+      }
+    })
+  }
+  return rows
+}
+
+/** A permanent refusal of one report (a retired metric) is noted and skipped; other errors propagate. */
+async function tolerateRefusal<T>(summary: CollectSummary, what: string, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof ApiError && !error.retryable) {
+      summary.skipped.push(`${what}: ${error.message}`)
+      return undefined
+    }
+    throw error
+  }
+}
+
+const SCOPES = 'https://www.googleapis.com/auth/youtube.readonly and https://www.googleapis.com/auth/yt-analytics.readonly'
+
+/** What the channel owner must do when Google refuses the token, in words for the alert email. */
+export function youtubeTokenAdvice(apiCode: string, tokenEnv: string): string {
+  switch (googleRefusal(apiCode)) {
+    case 'scope':
+      return `The token was granted without a scope we need. Re-authorise the Google account that owns the channel with both scopes ${SCOPES}, then put the new token in ${tokenEnv}.`
+    case 'access':
+      return `The token's Google account may not read this channel's data. Authorise with the Google account that owns or manages the channel (scopes ${SCOPES}), or check the channel id in the plan; then put the new token in ${tokenEnv}.`
+    case 'api_disabled':
+      return `The YouTube Data API v3 or the YouTube Analytics API is not enabled in the Google Cloud project of the OAuth client. Enable both in the Cloud console; the token in ${tokenEnv} can stay.`
+    case 'credentials':
+      return `Google refused the access token in ${tokenEnv} (expired or revoked; Google access tokens last about an hour). Re-authorise the Google account that owns the channel with the scopes ${SCOPES} and put the new token in ${tokenEnv}.`
   }
 }

@@ -70,11 +70,17 @@ async function history(): Promise<string[]> {
 
 describe('backfill', () => {
   it('splits the range into chunks the API accepts and says what is not available', () => {
-    const backfill = planBackfill(plan, createCollectors(config), { from: '2023-01-01', to: '2026-11-20' }, NOW)
+    const backfill = planBackfill(plan, createCollectors(config), { from: '2023-01-01', to: '2026-11-20', network: 'facebook' }, NOW)
     expect(backfill.chunks.every((c) => (Date.parse(c.window.to) - Date.parse(c.window.from)) / 86_400_000 <= 89)).toBe(true)
     expect(backfill.chunks[0]!.window.from).toBe('2024-11-26')
     expect(backfill.unavailable.map((u) => u.reason)).toContain('days before 2024-11-26 are beyond what the API keeps (730 days)')
     expect(() => planBackfill(plan, createCollectors(config), { from: '2026-13-01' }, NOW)).toThrow(/--from: "2026-13-01" is not a date/)
+    // X keeps no history, and a personal TikTok account neither: said plainly, no chunks
+    const all = planBackfill(plan, createCollectors(config), { from: '2026-10-01', to: '2026-11-20' }, NOW)
+    expect(all.chunks.some((c) => c.network === 'x' || c.accountId === 'kopi-nusantara-tiktok')).toBe(false)
+    expect(all.unavailable).toContainEqual({ network: 'x', accountId: 'kopi-nusantara-x', reason: 'this API keeps no history: only current counts, collected from now on' })
+    expect(all.unavailable).toContainEqual({ network: 'tiktok', accountId: 'kopi-nusantara-tiktok', reason: 'this API keeps no history: only current counts, collected from now on' })
+    expect(all.chunks.some((c) => c.accountId === 'kopi-nusantara-bandung-tiktok')).toBe(true)
     expect(() => planBackfill(plan, createCollectors(config), { from: '2026-01-01', accountId: 'nope' }, NOW)).toThrow(/no account of the plan matches --account nope/)
   })
 

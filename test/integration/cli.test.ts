@@ -29,7 +29,7 @@ describe('social-kpi CLI', () => {
     const result = cli(['plan', 'validate', 'examples/rencana-media-sosial.yaml'])
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/valid plan for "Kopi Nusantara"/)
-    expect(result.stdout).toMatch(/7 KPIs/)
+    expect(result.stdout).toMatch(/10 accounts on 8 networks, 14 KPIs/)
   })
 
   it('plan validate names every bad path of a broken plan and exits 1', () => {

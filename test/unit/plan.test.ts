@@ -16,7 +16,7 @@ describe('plan files', () => {
   it.each(['examples/plan.yaml', 'examples/rencana-media-sosial.yaml'])('%s is valid', async (file) => {
     const plan = await loadPlan(file)
     expect(plan.kpis.length).toBeGreaterThan(3)
-    expect(planAccounts(plan).every((account) => /^[A-Z_]+$/.test(account.tokenEnv))).toBe(true)
+    expect(planAccounts(plan).every((account) => /^[A-Z][A-Z0-9_]*$/.test(account.tokenEnv))).toBe(true)
   })
 
   it('names every problem of a broken plan by its path, in plain words', async () => {

@@ -1,0 +1,89 @@
+import type { AxiosResponse } from 'axios'
+import type { ApiDialect, Failure } from './http.ts'
+
+/**
+ * The LinkedIn Marketing API dialect (social-apis.md §4): versioned `/rest/` paths with the
+ * `LinkedIn-Version: YYYYMM` and `X-Restli-Protocol-Version: 2.0.0` headers; errors are
+ * `{message, serviceErrorCode, status[, code]}`. Token errors are 401 (EXPIRED_ACCESS_TOKEN
+ * 65602, REVOKED_ACCESS_TOKEN 65601, invalid 65600, empty token), permission errors 403
+ * ACCESS_DENIED; a sunset version is 426. Limits are daily per application and member, reset at
+ * midnight UTC, and a 429 carries no header saying so: we wait until the next UTC midnight.
+ */
+export interface LinkedInErrorBody {
+  message?: string
+  serviceErrorCode?: number
+  status?: number
+  code?: string
+}
+
+const DAY_MS = 86_400_000
+
+export function linkedInHeaders(token: string, version: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}`, 'LinkedIn-Version': version, 'X-Restli-Protocol-Version': '2.0.0' }
+}
+
+/** Milliseconds from the server's `Date` (or ours) to the next 00:00 UTC, when LinkedIn's daily limits reset. */
+export function untilUtcMidnight(response: AxiosResponse): number {
+  const date = Date.parse(String(response.headers['date'] ?? ''))
+  const now = Number.isFinite(date) ? date : Date.now()
+  return (Math.floor(now / DAY_MS) + 1) * DAY_MS - now
+}
+
+export function linkedInDialect(version: string): ApiDialect {
+  return {
+    network: 'linkedin',
+    classify(response): Failure | null {
+      const status = response.status
+      if (status >= 200 && status < 300) return null
+      const body = (response.data && typeof response.data === 'object' ? response.data : {}) as LinkedInErrorBody
+      const service = typeof body.serviceErrorCode === 'number' ? body.serviceErrorCode : undefined
+      const apiCode = body.code ?? (service !== undefined ? String(service) : `http_${status}`)
+      const message = `LinkedIn API ${status}${body.code ? ` ${body.code}` : ''}${service !== undefined ? ` (serviceErrorCode ${service})` : ''}: ${body.message ?? 'no message'}`
+      if (status === 429) return { kind: 'throttled', waitMs: untilUtcMidnight(response), message: `${message}; LinkedIn's daily limits reset at 00:00 UTC` }
+      if (status === 401 || status === 403) return { kind: 'token', apiCode, message }
+      if (status === 426) {
+        return { kind: 'permanent', apiCode, message: `${message}. LinkedIn no longer serves API version ${version}: set LINKEDIN_VERSION to a version LinkedIn currently supports (YYYYMM).` }
+      }
+      if (status >= 500) return { kind: 'transient', apiCode, message }
+      return { kind: 'permanent', apiCode, message }
+    },
+    // No usage headers: LinkedIn publishes its limits only in the developer portal.
+    pauseAfter: () => 0,
+  }
+}
+
+/** What the Page admin must do when LinkedIn refuses the token, in words for the alert email. */
+export function linkedInTokenAdvice(apiCode: string, tokenEnv: string): string {
+  const reauthorise = `Have an ADMINISTRATOR of the LinkedIn Page authorise the app again with the permission rw_organization_admin, then set the new access token in ${tokenEnv}.`
+  switch (apiCode) {
+    case 'EXPIRED_ACCESS_TOKEN':
+    case '65602':
+      return `The LinkedIn access token has expired (they last 60 days unless refreshed). ${reauthorise}`
+    case 'REVOKED_ACCESS_TOKEN':
+    case '65601':
+      return `The LinkedIn access token was revoked (the member removed the app, or changed their password). ${reauthorise}`
+    case '65600':
+      return `LinkedIn does not recognise the access token in ${tokenEnv}; it may be cut short or belong to another app. ${reauthorise}`
+    case '401':
+      return `No LinkedIn access token was sent: set the environment variable ${tokenEnv} to the Page admin's access token.`
+    case 'ACCESS_DENIED':
+    case '100':
+      return `The token works but may not read this Page's statistics: it lacks the permission rw_organization_admin, or its member is not an ADMINISTRATOR of the Page. ${reauthorise}`
+    default:
+      return `LinkedIn refused the access token (${apiCode}). ${reauthorise}`
+  }
+}
+
+/** `urn:li:organization:123` for a plan's apiId given as `123` or as the URN itself. */
+export function organizationUrn(apiId: string): string {
+  return apiId.startsWith('urn:li:') ? apiId : `urn:li:organization:${apiId}`
+}
+
+/**
+ * A Rest.li 2.0 time-bound `timeIntervals` parameter. Its structure (`(`, `)`, `:`, `,`) must
+ * reach LinkedIn unencoded, so it is appended to the query string by hand rather than through
+ * a URL encoder.
+ */
+export function timeIntervalsParam(startMs: number, endMs: number, granularity: 'DAY' | 'MONTH' = 'DAY'): string {
+  return `timeIntervals=(timeRange:(start:${startMs},end:${endMs}),timeGranularityType:${granularity})`
+}

@@ -1,0 +1,151 @@
+import type { AxiosResponse } from 'axios'
+import { retryAfterMs, type ApiDialect, type Failure } from './http.ts'
+
+/**
+ * The two TikTok dialects (social-apis.md §6).
+ *
+ * Display API v2 (open.tiktokapis.com): every answer, success included, is
+ * `{"data":{…},"error":{"code":"ok","message":"","log_id":"…"}}`; failures carry a readable
+ * `error.code` and an HTTP status (developers.tiktok.com/doc/tiktok-api-v2-error-handling):
+ * access_token_invalid 401, scope_not_authorized 401, scope_permission_missed 400, invalid_params
+ * 400, rate_limit_exceeded 429, internal_error 500.
+ *
+ * TikTok API for Business (business-api.tiktok.com/open_api/v1.3): HTTP 200 with
+ * `{"code":<int>,"message":…,"request_id":…,"data":{…}}`; any code other than 0 is an error.
+ */
+
+interface DisplayBody {
+  data?: unknown
+  error?: { code?: string; message?: string; log_id?: string }
+}
+
+interface BusinessBody {
+  code?: number
+  message?: string
+  request_id?: string
+}
+
+/**
+ * Display API limits are 600 requests per endpoint in a one-minute sliding window, answered with
+ * HTTP 429 `rate_limit_exceeded` and no documented Retry-After (tiktok-api-v2-rate-limit). Within
+ * a minute the oldest call has left the window, so we come back after one.
+ */
+export const DISPLAY_THROTTLE_WAIT_MS = 60_000
+
+const DISPLAY_TOKEN_CODES = new Set(['access_token_invalid', 'scope_not_authorized', 'scope_permission_missed'])
+
+function displayMessage(response: AxiosResponse, body: DisplayBody | undefined): string {
+  const error = body?.error
+  if (!error?.code) return `TikTok Display API answered HTTP ${response.status}`
+  return `TikTok Display API error ${error.code} (HTTP ${response.status}): ${error.message || 'no message'}${error.log_id ? ` [log_id ${error.log_id}]` : ''}`
+}
+
+export const displayDialect: ApiDialect = {
+  network: 'tiktok',
+  classify(response): Failure | null {
+    const body = isObject(response.data) ? (response.data as DisplayBody) : undefined
+    const code = typeof body?.error?.code === 'string' ? body.error.code : undefined
+    const ok = response.status >= 200 && response.status < 300
+    if (ok && code === 'ok') return null
+    const message = displayMessage(response, body)
+    if (code === undefined) {
+      // A success without the envelope is not a TikTok answer (a proxy page, a truncated body).
+      if (ok) return { kind: 'transient', message: `${message} without the data/error envelope` }
+      if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response) ?? DISPLAY_THROTTLE_WAIT_MS, message }
+      if (response.status === 401) return { kind: 'token', apiCode: 'http_401', message }
+      if (response.status >= 500) return { kind: 'transient', message }
+      return { kind: 'permanent', message, apiCode: `http_${response.status}` }
+    }
+    if (DISPLAY_TOKEN_CODES.has(code)) return { kind: 'token', apiCode: code, message }
+    if (code === 'rate_limit_exceeded' || response.status === 429) {
+      return { kind: 'throttled', waitMs: retryAfterMs(response) ?? DISPLAY_THROTTLE_WAIT_MS, message }
+    }
+    if (code === 'internal_error' || response.status >= 500) return { kind: 'transient', message, apiCode: code }
+    return { kind: 'permanent', message, apiCode: code }
+  },
+  pauseAfter: () => 0,
+}
+
+/** `40100`: too many requests. TikTok limits calls per second, minute and day per app. */
+export const BUSINESS_RATE_LIMIT_CODE = 40100
+/**
+ * Token codes: 40102 the access token has expired, 40104 none was sent, 40105 it is incorrect or
+ * revoked; 40001 no permission to operate this account (a scope or the account's own setting).
+ */
+const BUSINESS_TOKEN_CODES = new Set([40001, 40102, 40104, 40105])
+/** Server-side failures worth another try (Airbyte retries 50002 too). */
+const BUSINESS_TRANSIENT_CODES = new Set([50000, 50002])
+/** A 40100 says nothing about which limit was hit: the first retries wait for a per-second limit. */
+export const BUSINESS_SHORT_WAIT_MS = 1_000
+const BUSINESS_SHORT_WAITS = 2
+/** After that, a per-minute limit: longer than a job should sleep, so the queue waits instead. */
+export const BUSINESS_LONG_WAIT_MS = 60_000
+
+/**
+ * The Business API dialect for one collection. It keeps one piece of state: how many 40100s came
+ * in a row, so that repeated throttling backs off from the per-second to the per-minute window.
+ */
+export function createBusinessDialect(): ApiDialect {
+  let throttledInARow = 0
+  return {
+    network: 'tiktok',
+    classify(response): Failure | null {
+      const body = isObject(response.data) ? (response.data as BusinessBody) : undefined
+      const code = typeof body?.code === 'number' ? body.code : undefined
+      if (code === BUSINESS_RATE_LIMIT_CODE || response.status === 429) {
+        throttledInARow++
+        const told = retryAfterMs(response)
+        const waitMs = told ?? (throttledInARow <= BUSINESS_SHORT_WAITS ? BUSINESS_SHORT_WAIT_MS : BUSINESS_LONG_WAIT_MS)
+        return { kind: 'throttled', waitMs, message: businessMessage(response, body) }
+      }
+      throttledInARow = 0
+      const ok = response.status >= 200 && response.status < 300
+      if (ok && code === 0) return null
+      const message = businessMessage(response, body)
+      if (code === undefined) {
+        if (response.status >= 500 || ok) return { kind: 'transient', message: ok ? `${message} without a code` : message }
+        return { kind: 'permanent', message, apiCode: `http_${response.status}` }
+      }
+      if (BUSINESS_TOKEN_CODES.has(code)) return { kind: 'token', apiCode: String(code), message }
+      if (BUSINESS_TRANSIENT_CODES.has(code) || response.status >= 500) return { kind: 'transient', message, apiCode: String(code) }
+      return { kind: 'permanent', message, apiCode: String(code) }
+    },
+    pauseAfter: () => 0,
+  }
+}
+
+function businessMessage(response: AxiosResponse, body: BusinessBody | undefined): string {
+  if (body?.code === undefined) return `TikTok API for Business answered HTTP ${response.status}`
+  return `TikTok API for Business error ${body.code}: ${body.message || 'no message'}${body.request_id ? ` [request_id ${body.request_id}]` : ''}`
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+const DISPLAY_SCOPES = 'user.info.basic, user.info.stats and video.list'
+const BUSINESS_SCOPES = 'user.info.basic, user.info.stats, user.insights and video.list'
+
+/** What the account owner must do after TikTok refused the token, in words for the alert email. */
+export function tiktokTokenAdvice(apiCode: string, tokenEnv: string): string {
+  switch (apiCode) {
+    case 'access_token_invalid':
+    case 'http_401':
+      return `TikTok refused the user access token (expired after 24 hours, revoked, or not a Display API token). Refresh it with the refresh token, or have the account owner log in again with TikTok Login Kit (scopes ${DISPLAY_SCOPES}), then set the new access token in ${tokenEnv}.`
+    case 'scope_not_authorized':
+    case 'scope_permission_missed':
+      return `The token lacks a scope this collector needs. Have the account owner authorise the app again with the scopes ${DISPLAY_SCOPES} (follower and like counts need user.info.stats), then set the new access token in ${tokenEnv}.`
+    case 'open_id_mismatch':
+      return `The token in ${tokenEnv} belongs to another TikTok account than the plan's apiId. Log in with the account the plan names (or correct its apiId), then set its access token in ${tokenEnv}.`
+    case '40104':
+      return `No token was sent: set the environment variable ${tokenEnv} to the business account's TikTok API for Business access token.`
+    case '40102':
+      return `The TikTok API for Business access token has expired (it lasts 24 hours). Refresh it with the refresh token (tt_user/oauth2/refresh_token/) or authorise the business account again, then set the new token in ${tokenEnv}.`
+    case '40105':
+      return `The TikTok API for Business access token is incorrect or was revoked. Authorise the business account again (scopes ${BUSINESS_SCOPES}) and set the new token in ${tokenEnv}; send it as it is, without "Bearer".`
+    case '40001':
+      return `The token may not read this TikTok account: authorise the app again with the account the plan names and the scopes ${BUSINESS_SCOPES}, check that the plan's apiId is that account's business_id, then set the new token in ${tokenEnv}.`
+    default:
+      return `TikTok refused the token (${apiCode}). Authorise the account again and set the new access token in ${tokenEnv}.`
+  }
+}

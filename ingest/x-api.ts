@@ -1,0 +1,118 @@
+import type { AxiosResponse } from 'axios'
+import type { ApiDialect, Failure } from './http.ts'
+
+/**
+ * The X API v2 dialect (social-apis.md §3). Errors come in two shapes: RFC 7807 problems
+ * (`{"title","detail","type","status"}`, type URLs under api.x.com or api.twitter.com) and the
+ * legacy `{"errors":[{"code","message"}]}`. A 200 may carry per-item `errors[]` beside `data`;
+ * that is a partial success the collector handles, and only an answer with `errors` and nothing
+ * else is a failure. Every answer carries `x-rate-limit-limit/remaining/reset` (reset in epoch
+ * seconds), so throttling waits until the reset, measured against the server's own `Date`.
+ */
+interface ProblemItem {
+  type?: string
+  title?: string
+  detail?: string
+  code?: number
+  message?: string
+  resource_type?: string
+  field?: string
+  value?: string
+  resource_id?: string
+  parameter?: string
+}
+
+export interface XErrorBody {
+  title?: string
+  detail?: string
+  type?: string
+  status?: number
+  reason?: string
+  errors?: ProblemItem[]
+}
+
+/** A 429 without a reset header waits one 15-minute window, X's usual rate-limit window. */
+export const DEFAULT_X_THROTTLE_WAIT_MS = 15 * 60_000
+/** A monthly usage cap has no published reset time; try again a day later. */
+export const USAGE_CAP_WAIT_MS = 24 * 3_600_000
+/** Legacy error codes: 88 rate limit; 32 could not authenticate; 89 invalid or expired token; 453 access level. */
+const LEGACY_THROTTLE = new Set([88])
+const LEGACY_TOKEN = new Set([32, 89, 215, 453])
+
+/** `https://api.x.com/2/problems/usage-capped` → `usage-capped` (both hosts), `about:blank` → undefined. */
+export function problemKind(type: string | undefined): string | undefined {
+  if (!type) return undefined
+  const match = /\/2\/problems\/([\w-]+)$/.exec(type)
+  return match?.[1]
+}
+
+function serverNow(response: AxiosResponse): number {
+  const date = Date.parse(String(response.headers['date'] ?? ''))
+  return Number.isFinite(date) ? date : Date.now()
+}
+
+/** Milliseconds until `x-rate-limit-reset`, as the server's clock sees it; undefined without the header. */
+export function untilReset(response: AxiosResponse): number | undefined {
+  const reset = Number(response.headers['x-rate-limit-reset'])
+  if (!Number.isFinite(reset) || reset <= 0) return undefined
+  return Math.max(0, reset * 1000 - serverNow(response))
+}
+
+function describe(body: XErrorBody | undefined, status: number): string {
+  if (!body || typeof body !== 'object') return `X API answered HTTP ${status}`
+  const legacy = body.errors?.find((e) => typeof e.code === 'number')
+  if (!body.title && legacy) return `X API error ${legacy.code}: ${legacy.message ?? 'no message'} (HTTP ${status})`
+  const detail = body.detail && body.detail !== body.title ? `: ${body.detail}` : ''
+  return `X API ${body.title ?? `HTTP ${status}`}${detail}${body.reason ? ` (${body.reason})` : ''} (HTTP ${status})`
+}
+
+export const xDialect: ApiDialect = {
+  network: 'x',
+  classify(response): Failure | null {
+    const status = response.status
+    const body = (response.data && typeof response.data === 'object' ? response.data : undefined) as (XErrorBody & { data?: unknown; meta?: unknown }) | undefined
+    if (status >= 200 && status < 300) {
+      if (!body || body.data !== undefined || body.meta !== undefined || !Array.isArray(body.errors)) return null
+      // Only errors: the object itself was refused or not found.
+      const first = body.errors[0]
+      const kind = problemKind(first?.type) ?? 'error'
+      return { kind: 'permanent', apiCode: kind, message: `X API ${first?.title ?? 'error'}: ${first?.detail ?? first?.message ?? 'no detail'}` }
+    }
+    const kind = problemKind(body?.type)
+    const legacy = body?.errors?.find((e) => typeof e.code === 'number')?.code
+    const message = describe(body, status)
+    if (status === 429 || (legacy !== undefined && LEGACY_THROTTLE.has(legacy))) {
+      if (kind === 'usage-capped' || body?.title === 'UsageCapExceeded') return { kind: 'throttled', waitMs: USAGE_CAP_WAIT_MS, message }
+      return { kind: 'throttled', waitMs: untilReset(response) ?? DEFAULT_X_THROTTLE_WAIT_MS, message }
+    }
+    if (status === 401 || (legacy !== undefined && LEGACY_TOKEN.has(legacy))) {
+      return { kind: 'token', apiCode: legacy !== undefined ? String(legacy) : (kind ?? 'unauthorized'), message }
+    }
+    // For reads, every 403 needs a person: an app outside a Project, an app-only token where a
+    // user is needed, an account the token may not see.
+    if (status === 403) return { kind: 'token', apiCode: kind ?? 'forbidden', message }
+    if (status >= 500) return { kind: 'transient', message, apiCode: kind }
+    return { kind: 'permanent', message, apiCode: kind ?? `http_${status}` }
+  },
+  pauseAfter(response) {
+    const remaining = Number(response.headers['x-rate-limit-remaining'])
+    if (!Number.isFinite(remaining) || remaining > 0) return 0
+    return untilReset(response) ?? 0
+  },
+}
+
+/** What the account owner must do when X refuses the token, in words for the alert email. */
+export function xTokenAdvice(apiCode: string, tokenEnv: string): string {
+  switch (apiCode) {
+    case 'client-forbidden':
+      return `X refused the developer app behind this token: it is not attached to a Project, or the developer account is not enrolled. In the X developer portal, add the app to a Project with API access, create a new token and set it in ${tokenEnv}.`
+    case 'unsupported-authentication':
+      return `This X endpoint needs a user-context token. Authorise the app as the account (OAuth 2.0 with PKCE, scopes tweet.read and users.read) and set the access token in ${tokenEnv}.`
+    case '453':
+      return `The access level of the X developer account does not include the endpoints we read (user lookup and user posts). Upgrade the account's X API access, then set a new token in ${tokenEnv}.`
+    case 'not-authorized-for-resource':
+      return `X does not let this token see the account (a protected or suspended account). Use a token of the account itself (OAuth 2.0 user context) and set it in ${tokenEnv}.`
+    default:
+      return `X refused the token in ${tokenEnv}: it has expired, was revoked or is not valid. OAuth 2.0 user tokens last two hours unless refreshed; an app-only Bearer Token does not expire but gives no link clicks or impressions. Create a new token (a user-context token of the account, scopes tweet.read and users.read, for clicks) and set it in ${tokenEnv}.`
+  }
+}
