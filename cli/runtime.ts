@@ -8,7 +8,9 @@ import { createQueues, QUEUES, type QueueKey, type Queues } from '../core/queues
 import { createRedis, type Redis } from '../core/redis.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
 import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
-import type { Plan } from '../kpi/plan.ts'
+import { planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import { NETWORK_DESCRIPTORS } from '../core/metrics.ts'
+import { createRequestGate } from '../ingest/quota.ts'
 import { createCollectProcessor } from '../workers/collect-worker.ts'
 import { createEvaluateProcessor, type EvaluateDeps } from '../workers/evaluate-worker.ts'
 import { createNotifyProcessor } from '../workers/notify-worker.ts'
@@ -86,7 +88,21 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       worker.on('error', (err) => logger.error({ queue: key, err }, 'worker error'))
       workers.push(worker)
     }
-    start('collect', createCollectProcessor({ plan, ch, writers, collectors, secret: config.secret, lookbackDays: plan.collection.lookbackDays, now, logger: logger.child({ module: 'collect' }) }), config.WORKER_CONCURRENCY)
+    const accounts = planAccounts(plan)
+    const gateFor = (account: PlanAccount) =>
+      createRequestGate({
+        redis: producer,
+        prefix: config.QUEUE_PREFIX,
+        network: account.network,
+        accountId: account.id,
+        policy: NETWORK_DESCRIPTORS[account.network].quota,
+        accountsSharing: accounts.filter((a) => a.network === account.network).length,
+      })
+    start(
+      'collect',
+      createCollectProcessor({ plan, ch, writers, collectors, secret: config.secret, lookbackDays: plan.collection.lookbackDays, now, gateFor, logger: logger.child({ module: 'collect' }) }),
+      config.WORKER_CONCURRENCY,
+    )
     // Evaluations run one at a time across all workers, so two never decide the same alert at once.
     await queues.evaluate.setGlobalConcurrency(1)
     start('evaluate', createEvaluateProcessor(evaluateDeps), 1)

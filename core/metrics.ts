@@ -19,7 +19,7 @@ import type { MetricDefinition, NetworkDescriptor } from './networks/types.ts'
 import { x } from './networks/x.ts'
 import { youtube } from './networks/youtube.ts'
 
-export type { MetricDefinition, MetricShape, NetworkDescriptor } from './networks/types.ts'
+export type { MetricDefinition, MetricShape, NetworkDescriptor, QuotaPolicy } from './networks/types.ts'
 
 export const NETWORKS = ['facebook', 'instagram', 'x', 'linkedin', 'youtube', 'tiktok', 'meta_ads', 'ga4'] as const
 export type Network = (typeof NETWORKS)[number]

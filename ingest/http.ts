@@ -1,6 +1,7 @@
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios'
 import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets } from '../core/logger.ts'
+import type { RequestGate } from './quota.ts'
 
 /** What an API's failure means, decided by the API's own dialect (error codes, headers). */
 export type Failure =
@@ -38,6 +39,8 @@ export interface ApiCaller {
 export interface ApiCallerOptions {
   http: AxiosInstance
   dialect: ApiDialect
+  /** The shared call budget (ingest/quota.ts); asked before every request. */
+  gate?: RequestGate
   retry?: RetryPolicy
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -71,9 +74,19 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
 
   async function honourPause(): Promise<void> {
     const wait = pauseUntil - now()
-    if (wait <= 0) return
-    if (wait > retry.maxInlineWaitMs) throw new RateLimitError(`${options.dialect.network} asked us to pause for ${Math.ceil(wait / 1000)} s`, wait)
-    await sleep(wait)
+    if (wait > 0) {
+      if (wait > retry.maxInlineWaitMs) throw new RateLimitError(`${options.dialect.network} asked us to pause for ${Math.ceil(wait / 1000)} s`, wait)
+      await sleep(wait)
+    }
+    // Our own budget: wait for a slot when one frees soon, else hand the job back to the queue.
+    for (;;) {
+      const budgetWait = (await options.gate?.take()) ?? 0
+      if (budgetWait <= 0) return
+      if (budgetWait > retry.maxInlineWaitMs) {
+        throw new RateLimitError(`${options.dialect.network}: this account's share of the documented call limit is spent for now`, budgetWait)
+      }
+      await sleep(budgetWait)
+    }
   }
 
   async function request<T>(config: AxiosRequestConfig): Promise<T> {

@@ -26,7 +26,18 @@ export function metricDictionaryTable(): string {
       lines.push(`| \`${network}\` | \`${metric}\` | ${definition.shape} | ${cell(definition.source)} | ${cell(definition.description)} |`)
     }
   }
+  lines.push('', 'Call limits the collectors stay within (checked in Redis before every request; `app` limits are split evenly between the plan\'s accounts on that network):', '', '| network | limit | per | scope | source |', '|---|---|---|---|---|')
+  for (const network of NETWORKS) {
+    const quota = NETWORK_DESCRIPTORS[network].quota
+    if (quota) lines.push(`| \`${network}\` | ${quota.limit.toLocaleString('en-US')} calls | ${formatWindow(quota.windowMs)} | ${quota.scope} | ${cell(quota.source)} |`)
+  }
   return lines.join('\n')
+}
+
+function formatWindow(ms: number): string {
+  if (ms % 86_400_000 === 0) return ms === 86_400_000 ? '24 hours' : `${ms / 86_400_000} days`
+  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`
+  return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`
 }
 
 export function withDictionary(doc: string): string {

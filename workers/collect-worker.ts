@@ -5,7 +5,8 @@ import type { Logger } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
 import { parsePayload } from '../core/queues.ts'
 import type { Collector, CollectSummary, ObservationRow } from '../ingest/collectors/types.ts'
-import { planAccounts, type Plan } from '../kpi/plan.ts'
+import { planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import type { RequestGate } from '../ingest/quota.ts'
 import { recordSourceHealth } from './source-health.ts'
 import type { Writers } from './writers.ts'
 
@@ -19,6 +20,8 @@ export interface CollectDeps {
   lookbackDays: number
   now: () => Date
   logger: Logger
+  /** The account's share of its network's call limit; open when absent. */
+  gateFor?: (account: PlanAccount) => RequestGate
 }
 
 export type CollectResult = { status: 'collected'; summary: CollectSummary } | { status: 'unhealthy'; errorCode: string }
@@ -61,6 +64,7 @@ export function createCollectProcessor(deps: CollectDeps) {
       now: deps.now,
       lookbackDays: deps.lookbackDays,
       logger: log,
+      gate: deps.gateFor?.(account),
       emit: async (rows: ObservationRow[]) => void writes.push(deps.writers.observations.write(rows)),
     }
     try {

@@ -4,6 +4,7 @@ import type { NetworkDescriptor } from './types.ts'
 export const facebook: NetworkDescriptor = {
   label: 'Facebook Pages',
   apiId: 'the Page id',
+  quota: { limit: 4800, windowMs: 3_600_000, scope: 'account', source: 'Graph API Business Use Case limit for Pages: 4800 × engaged users per hour per Page (at least 4800)' },
   metrics: {
     followers: { shape: 'gauge', source: 'Page `followers_count`; insights `page_follows` (day)', description: 'People following the Page.' },
     fans: { shape: 'gauge', source: 'Page `fan_count`', description: 'People who like the Page (equals followers on New Page Experience Pages).' },

@@ -66,6 +66,7 @@ export type Ga4Settings = z.output<typeof ga4Settings>
 export const ga4: NetworkDescriptor = {
   label: 'Google Analytics 4',
   apiId: 'the GA4 property id (digits, e.g. 412345678)',
+  quota: { limit: 2000, windowMs: 3_600_000, scope: 'account', source: 'GA4 Data API: 40,000 core tokens per property per hour, about 10 or more per report; 2,000 reports per hour per property (propertyQuota is read too)' },
   metrics: {
     sessions: {
       shape: 'daily',

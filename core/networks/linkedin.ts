@@ -4,6 +4,7 @@ import type { NetworkDescriptor } from './types.ts'
 export const linkedin: NetworkDescriptor = {
   label: 'LinkedIn (organization)',
   apiId: 'the organization id (the number in urn:li:organization:N)',
+  quota: { limit: 4800, windowMs: 86_400_000, scope: 'account', source: 'LinkedIn does not publish its daily limits (they show in the developer portal); a conservative daily budget per member token' },
   metrics: {
     followers: { shape: 'gauge', source: '`networkSizes` `firstDegreeSize` (edgeType COMPANY_FOLLOWED_BY_MEMBER)', description: 'Members following the Page.' },
     followers_gained: {

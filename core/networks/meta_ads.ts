@@ -38,6 +38,7 @@ export type MetaAdsSettings = z.infer<typeof settings>
 export const meta_ads: NetworkDescriptor = {
   label: 'Meta ads',
   apiId: 'the ad account id (act_N or N)',
+  quota: { limit: 600, windowMs: 3_600_000, scope: 'account', source: 'ads insights limits depend on the access tier and are reported in X-FB-Ads-Insights-Throttle (honoured too); 600 per hour per ad account is a conservative floor' },
   metrics: {
     conversions: {
       shape: 'daily',

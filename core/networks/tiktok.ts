@@ -27,6 +27,7 @@ export type TikTokSettings = z.infer<typeof tiktokSettings>
 export const tiktok: NetworkDescriptor = {
   label: 'TikTok',
   apiId: 'the TikTok user open_id (personal), or the business_id (business)',
+  quota: { limit: 600, windowMs: 60_000, scope: 'account', source: 'TikTok Display API: 600 requests per minute per endpoint and token' },
   metrics: {
     followers: {
       shape: 'gauge',

@@ -9,6 +9,18 @@ export interface MetricDefinition {
   description: string
 }
 
+/**
+ * A documented call limit. `account`: the API counts it per account or token (each account has
+ * its own); `app`: per app or project, shared by every account of the plan (split evenly).
+ */
+export interface QuotaPolicy {
+  limit: number
+  windowMs: number
+  scope: 'account' | 'app'
+  /** Where the number comes from. */
+  source: string
+}
+
 /** What the rest of the system knows about one source: its metrics and its account settings. */
 export interface NetworkDescriptor {
   label: string
@@ -17,4 +29,6 @@ export interface NetworkDescriptor {
   metrics: Record<string, MetricDefinition>
   /** Extra per-account settings the plan must give (`settings:`), validated when the plan loads. */
   settings?: z.ZodType
+  /** The call limit collectors stay within (checked before every request). */
+  quota?: QuotaPolicy
 }

@@ -4,6 +4,7 @@ import type { NetworkDescriptor } from './types.ts'
 export const x: NetworkDescriptor = {
   label: 'X',
   apiId: 'the numeric user id (not the @username)',
+  quota: { limit: 900, windowMs: 900_000, scope: 'account', source: 'X API v2: 900 requests per 15 minutes per user token for user lookup and user posts' },
   metrics: {
     followers: { shape: 'gauge', source: 'user `public_metrics.followers_count`', description: 'Accounts following the user.' },
     likes: { shape: 'counter', source: 'post `public_metrics.like_count`', description: "Likes on the account's own posts (reposts of others are left out)." },

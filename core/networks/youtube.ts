@@ -7,6 +7,7 @@ import type { NetworkDescriptor } from './types.ts'
 export const youtube: NetworkDescriptor = {
   label: 'YouTube',
   apiId: 'the channel id (UC…, 24 characters)',
+  quota: { limit: 10_000, windowMs: 86_400_000, scope: 'app', source: 'YouTube Data API: 10,000 units per day per project, shared by all channels; list calls cost 1 unit' },
   metrics: {
     followers: {
       shape: 'gauge',

@@ -68,6 +68,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
   /** What one job needs: an API caller with the account's token, a row builder, a running summary. */
   function session(context: CollectContext) {
     const api = createApiCaller({
+      gate: context.gate,
       http: createHttp({ baseURL: `${options.baseUrl.replace(/\/$/, '')}/${options.version}`, timeoutMs: options.timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
       dialect: graphDialect,
       retry: options.retry,

@@ -94,6 +94,7 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
     const settings = parsed.data as MetaAdsSettings
     const apiId = context.account.apiId.startsWith('act_') ? context.account.apiId : `act_${context.account.apiId}`
     const api = createApiCaller({
+      gate: context.gate,
       http: createHttp({
         baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${version}`,
         timeoutMs: deps.config.HTTP_TIMEOUT_MS,

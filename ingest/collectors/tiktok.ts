@@ -110,6 +110,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
 
   function displayApi(context: CollectContext): ApiCaller {
     return createApiCaller({
+      gate: context.gate,
       http: createHttp({ baseURL: config.TIKTOK_API_URL.replace(/\/$/, ''), timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
       dialect: displayDialect,
       retry,
@@ -119,6 +120,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
 
   function businessApi(context: CollectContext): ApiCaller {
     return createApiCaller({
+      gate: context.gate,
       http: createHttp({ baseURL: `${config.TIKTOK_BUSINESS_API_URL.replace(/\/$/, '')}/${BUSINESS_VERSION}`, timeoutMs, headers: { 'Access-Token': context.token } }),
       dialect: createBusinessDialect(),
       retry,

@@ -1,6 +1,7 @@
 import type { Config } from '../../core/config.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { RetryPolicy } from '../http.ts'
+import type { RequestGate } from '../quota.ts'
 import { METRICS, type MetricShape, type Network } from '../../core/metrics.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -31,6 +32,8 @@ export interface CollectContext {
   /** Days of insights to re-read each round, since the API revises recent days. */
   lookbackDays: number
   logger: Logger
+  /** The account's share of the network's call limit; pass it to createApiCaller. */
+  gate?: RequestGate
   /** Hands rows to the writer; the job completes only after they are stored, even if collection fails later. */
   emit(rows: ObservationRow[]): Promise<void>
 }

@@ -78,6 +78,7 @@ export function createXCollector(deps: CollectorDeps, tuning: XCollectorTuning =
     async collect(context: CollectContext): Promise<CollectSummary> {
       const userId = context.account.apiId
       const api = createApiCaller({
+        gate: context.gate,
         http: createHttp({ baseURL: deps.config.X_API_URL.replace(/\/$/, ''), timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
         dialect: xDialect,
         retry: deps.retry,

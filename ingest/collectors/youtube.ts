@@ -78,6 +78,7 @@ export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeColl
   function session(context: CollectContext) {
     const caller = (baseURL: string, api: string) =>
       createApiCaller({
+        gate: context.gate,
         http: createHttp({ baseURL, timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
         dialect: googleDialect({ network: 'youtube', api, dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), PACIFIC_ZONE) }),
         retry: deps.retry,
