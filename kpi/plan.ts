@@ -5,6 +5,7 @@ import cron from 'node-cron'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
+import { crisisTriggerSchema } from './crisis-schema.ts'
 import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type MetricShape } from '../core/metrics.ts'
 
 const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`)
@@ -63,7 +64,7 @@ const periodSchema = z.union(
   [
     z.enum(PERIODS),
     z
-      .object({ from: isoDate, to: isoDate })
+      .strictObject({ from: isoDate, to: isoDate })
       .refine((p) => p.from < p.to, { message: 'from must be before to', path: ['to'] }),
   ],
   { error: `must be one of ${PERIODS.join(', ')}, or { from: YYYY-MM-DD, to: YYYY-MM-DD }` },
@@ -83,6 +84,25 @@ const kpiSchema = z.strictObject({
   period: periodSchema,
   tolerance: z.number({ error: 'must be a fraction between 0 and 1' }).min(0, 'must be a fraction between 0 and 1').max(1, 'must be a fraction between 0 and 1').default(0.1),
   actions: textList.optional(),
+  /**
+   * How the target is expected to accrue over the period: linear, or a curve of cumulative
+   * fractions at equal steps of the period (a launch that front-loads: [0.4, 0.7, 0.9, 1]).
+   */
+  pace: z
+    .union(
+      [
+        z.literal('linear'),
+        z.strictObject({
+          curve: z
+            .array(z.number().min(0).max(1), { error: 'must be a list of fractions from 0 to 1' })
+            .min(2, 'must have at least two steps')
+            .refine((c) => c.every((v, i) => i === 0 || v >= c[i - 1]!), 'must never decrease')
+            .refine((c) => c[c.length - 1] === 1, 'must end at 1 (the whole target by the end of the period)'),
+        }),
+      ],
+      { error: 'must be linear, or { curve: [fractions ending at 1] }' },
+    )
+    .default('linear'),
 })
 
 const contactSchema = z.strictObject({
@@ -93,7 +113,7 @@ const contactSchema = z.strictObject({
 })
 
 export const planSchema = z
-  .object({
+  .strictObject({
     version: z.literal(1, { error: 'must be 1' }).default(1),
     company: z.strictObject({
       name: text('the company name'),
@@ -106,12 +126,12 @@ export const planSchema = z
       weekStart: z.enum(['monday', 'sunday'], { error: 'must be monday or sunday' }).default('monday'),
     }),
     situation: z
-      .object({
+      .strictObject({
         summary: text('text').optional(),
         onlineReputation: text('text').optional(),
         competitors: text('text').optional(),
         swot: z
-          .object({ strengths: textList.default([]), weaknesses: textList.default([]), opportunities: textList.default([]), threats: textList.default([]) })
+          .strictObject({ strengths: textList.default([]), weaknesses: textList.default([]), opportunities: textList.default([]), threats: textList.default([]) })
           .optional(),
       })
       .optional(),
@@ -126,7 +146,7 @@ export const planSchema = z
     }),
     technology: z.array(text('a tool'), { error: 'must be a list of tools' }).default([]),
     collection: z
-      .object({
+      .strictObject({
         schedule: cronExpression.default('*/15 * * * *'),
         evaluateSchedule: cronExpression.default('5 * * * *'),
         lookbackDays: z.number({ error: 'must be a whole number of days from 1 to 90' }).int('must be a whole number of days from 1 to 90').min(1, 'must be a whole number of days from 1 to 90').max(90, 'must be a whole number of days from 1 to 90').default(28),
@@ -139,9 +159,11 @@ export const planSchema = z
       notifyResolved: z.boolean({ error: 'must be true or false' }).default(true),
     }),
     crisis: z
-      .object({
+      .strictObject({
         contacts: z.array(contactSchema, { error: 'must be a list of contacts' }).min(1, 'must list at least one contact'),
         steps: textList.min(1, 'must list at least one step'),
+        /** What counts as a crisis; none means the guide is only there to be read. */
+        triggers: z.array(crisisTriggerSchema, { error: 'must be a list of triggers' }).default([]),
       })
       .optional(),
   })

@@ -107,6 +107,7 @@ describe('plan checks that catch silent mistakes', () => {
 
   it('rejects a misspelt key instead of silently using the default', () => {
     expect(issues({ ...base, kpis: [{ ...kpi, tolerence: 0.5 }] })).toEqual(['kpis[0]: Unrecognized key: "tolerence"'])
+    expect(issues({ ...base, kpis: [kpi], alertng: {} })).toEqual([': Unrecognized key: "alertng"'])
   })
 
   it('rejects a KPI kind that cannot read its metric', () => {
