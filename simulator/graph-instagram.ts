@@ -50,7 +50,7 @@ import {
   type GraphFamily,
   type GraphFamilyRequest,
 } from './graph-common.ts'
-import { intBetween, opaqueId, unit } from './random.ts'
+import { dailyWobble, intBetween, opaqueId, unit } from './random.ts'
 import { HISTORY_DAYS, SATURATION_MS } from './scenario.ts'
 import { DAY_MS, graphTime, HOUR_MS } from './time.ts'
 
@@ -190,19 +190,13 @@ export function createInstagramGraph(options: InstagramGraphOptions): GraphFamil
     return p
   }
 
-  function wobble(userId: string, days: number): number {
-    const k = Math.floor(days)
-    const a = 2 * unit(seed, userId, 'wobble', k) - 1
-    const b = 2 * unit(seed, userId, 'wobble', k + 1) - 1
-    return a + (b - a) * (days - k)
-  }
 
   /** Followers on the hour: steady growth g/day with a wobble of amplitude g/4. */
   function followers(userId: string, atMs: number): number {
     const p = profile(userId)
     const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
     const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(p.followersYearAgo + p.followersPerDay * (days + 0.25 * wobble(userId, days))))
+    return Math.max(0, Math.floor(p.followersYearAgo + p.followersPerDay * (days + 0.25 * dailyWobble(seed, userId, days))))
   }
 
   function makeMedia(p: IgProfile, index: number, createdMs: number): IgMedia {

@@ -16,7 +16,7 @@
  * linearly to 100 % two days after its end (followerGains too). A re-read of recent days
  * therefore returns other (larger) numbers for the same days.
  */
-import { intBetween, unit } from './random.ts'
+import { dailyWobble, intBetween, unit } from './random.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
 /** Days are complete two days after they end. */
@@ -103,19 +103,13 @@ export function createLinkedInScenario(options: { seed: number; today: number })
     return profile
   }
 
-  function wobble(id: string, days: number): number {
-    const k = Math.floor(days)
-    const a = 2 * unit(seed, id, 'wobble', k) - 1
-    const b = 2 * unit(seed, id, 'wobble', k + 1) - 1
-    return a + (b - a) * (days - k)
-  }
 
   /** Growth g/day plus a wobble of amplitude g/4, on the hour. */
   function followers(id: string, atMs: number): number {
     const profile = organization(id)
     const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
     const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * wobble(id, days))))
+    return Math.max(0, Math.floor(profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * dailyWobble(seed, id, days))))
   }
 
   function finalDay(id: string, dayStart: number): DayStatistics {

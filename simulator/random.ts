@@ -43,3 +43,14 @@ export function opaqueId(length: number, seed: number, ...parts: ReadonlyArray<s
   }
   return out
 }
+
+/**
+ * A smooth daily wobble in [-1, 1] for one id, linear between seeded values at whole days. Every
+ * simulated network's follower curve is steady growth plus this, so growth never looks machine-made.
+ */
+export function dailyWobble(seed: number, id: string, days: number, label = 'wobble'): number {
+  const k = Math.floor(days)
+  const a = 2 * unit(seed, id, label, k) - 1
+  const b = 2 * unit(seed, id, label, k + 1) - 1
+  return a + (b - a) * (days - k)
+}

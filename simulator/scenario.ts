@@ -38,7 +38,7 @@
  *  - A post's counters rise as final × (1 − e^(−age/12 h)), floored, and are final from 3 days on,
  *    so they never decrease.
  */
-import { unit, intBetween } from './random.ts'
+import { dailyWobble, intBetween, unit } from './random.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
 export const HISTORY_DAYS = 400
@@ -228,13 +228,6 @@ export function createScenario(options: { seed: number; today: number }): Scenar
 
   // --- followers -----------------------------------------------------------------------------
 
-  /** A smooth daily wobble in [-1, 1], linear between seeded values at UTC midnights. */
-  function wobble(pageId: string, daysSinceYearAgo: number): number {
-    const k = Math.floor(daysSinceYearAgo)
-    const a = 2 * unit(seed, pageId, 'wobble', k) - 1
-    const b = 2 * unit(seed, pageId, 'wobble', k + 1) - 1
-    return a + (b - a) * (daysSinceYearAgo - k)
-  }
 
   /**
    * Followers without the drop, on the hour. Growth g/day plus a wobble of amplitude g/4: the
@@ -243,7 +236,7 @@ export function createScenario(options: { seed: number; today: number }): Scenar
   function baseFollowers(profile: PageProfile, atMs: number): number {
     const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
     const days = (hour - yearAgo) / DAY_MS
-    const value = profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * wobble(profile.id, days))
+    const value = profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * dailyWobble(seed, profile.id, days))
     return Math.max(0, Math.floor(value))
   }
 

@@ -30,7 +30,7 @@
  *  - Business daily values (UTC days) appear once the day is over, at 85 % of their final value,
  *    and reach it 48 hours later (late data); days older than 60 days are no longer served.
  */
-import { intBetween, unit } from './random.ts'
+import { dailyWobble, intBetween, unit } from './random.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
 export const TIKTOK_HISTORY_DAYS = 400
@@ -195,20 +195,13 @@ export function createTikTokScenario(options: { seed: number; today: number }): 
 
   // --- followers -----------------------------------------------------------------------------
 
-  /** A smooth daily wobble in [-1, 1], linear between seeded values at UTC midnights. */
-  function wobble(accountId: string, days: number): number {
-    const k = Math.floor(days)
-    const a = 2 * unit(seed, accountId, 'tt-wobble', k) - 1
-    const b = 2 * unit(seed, accountId, 'tt-wobble', k + 1) - 1
-    return a + (b - a) * (days - k)
-  }
 
   /** Growth g/day plus a wobble of amplitude g/4, on the hour: steady, never decreasing. */
   function followers(accountId: string, atMs: number): number {
     const p = profile(accountId)
     const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
     const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(p.followersYearAgo + p.followersPerDay * (days + 0.25 * wobble(accountId, days))))
+    return Math.max(0, Math.floor(p.followersYearAgo + p.followersPerDay * (days + 0.25 * dailyWobble(seed, accountId, days, 'tt-wobble'))))
   }
 
   // --- videos --------------------------------------------------------------------------------

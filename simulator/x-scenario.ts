@@ -19,7 +19,7 @@
  * Counters rise as final × (1 − e^(−age/6 h)), floored, and are final from 2 days on, so they
  * never decrease.
  */
-import { intBetween, unit } from './random.ts'
+import { dailyWobble, intBetween, unit } from './random.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
 export const X_HISTORY_DAYS = 400
@@ -178,19 +178,13 @@ export function createXScenario(options: { seed: number; today: number }): XScen
 
   // --- followers -----------------------------------------------------------------------------
 
-  function wobble(userId: string, days: number): number {
-    const k = Math.floor(days)
-    const a = 2 * unit(seed, userId, 'wobble', k) - 1
-    const b = 2 * unit(seed, userId, 'wobble', k + 1) - 1
-    return a + (b - a) * (days - k)
-  }
 
   /** Growth g/day plus a wobble of amplitude g/4, on the hour: a day's growth stays within [g/2, 3g/2]. */
   function followers(userId: string, atMs: number): number {
     const profile = user(userId)
     const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
     const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * wobble(userId, days))))
+    return Math.max(0, Math.floor(profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * dailyWobble(seed, userId, days))))
   }
 
   // --- the timeline --------------------------------------------------------------------------

@@ -27,7 +27,7 @@
  * ≈ 45 lost; the public count, ≈ 14,400 today, moves in steps of 100); Bandung ≈ 4 uploads,
  * ≈ 5,000 views, ≈ 220 likes, +120 subscribers (hidden).
  */
-import { intBetween, opaqueId, unit } from './random.ts'
+import { dailyWobble, intBetween, opaqueId, unit } from './random.ts'
 import { addPacificDays, DAY_MS, HOUR_MS } from './time.ts'
 
 export const YOUTUBE_HISTORY_DAYS = 400
@@ -212,13 +212,6 @@ export function createYouTubeScenario(options: { seed: number; today: number }):
 
   // --- subscribers ---------------------------------------------------------------------------
 
-  /** A smooth daily wobble in [-1, 1], linear between seeded values at UTC midnights. */
-  function wobble(id: string, days: number): number {
-    const k = Math.floor(days)
-    const a = 2 * unit(seed, id, 'wobble', k) - 1
-    const b = 2 * unit(seed, id, 'wobble', k + 1) - 1
-    return a + (b - a) * (days - k)
-  }
 
   /** Exact subscribers on the hour: growth g/day with a wobble of amplitude g/4 (never shrinking). */
   function subscribers(id: string, atMs: number): number {
@@ -231,7 +224,7 @@ export function createYouTubeScenario(options: { seed: number; today: number }):
       return Math.max(0, Math.floor(g * days))
     }
     const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(profile.subscribersYearAgo + g * (days + 0.25 * wobble(id, days))))
+    return Math.max(0, Math.floor(profile.subscribersYearAgo + g * (days + 0.25 * dailyWobble(seed, id, days))))
   }
 
   // --- uploads -------------------------------------------------------------------------------
