@@ -1,5 +1,7 @@
 import { DateTime } from 'luxon'
+import type { KpiChart } from '../core/queues.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
+import { CHART_CID } from './chart.ts'
 import type { Plan } from '../kpi/plan.ts'
 import type { AlertEvent } from './rules.ts'
 
@@ -7,6 +9,8 @@ export interface RenderedEmail {
   subject: string
   text: string
   html: string
+  /** The numbers of the KPI chart; the notify worker renders and attaches it (cid CHART_CID). */
+  chart?: KpiChart
 }
 
 const STATUS_WORDS: Record<string, string> = {
@@ -22,48 +26,170 @@ const number = (value: number | null, digits = 0) =>
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
-function render(subject: string, lines: Array<[string, string]>, list: { title: string; items: string[] } | undefined, footer: string[]): RenderedEmail {
+function render(
+  subject: string,
+  lines: Array<[string, string]>,
+  list: { title: string; items: string[] } | undefined,
+  footer: string[],
+  extra: { lead?: string[]; chart?: boolean; link?: string } = {},
+): RenderedEmail {
+  const lead = extra.lead ?? []
   const text = [
+    ...(lead.length ? [...lead, ''] : []),
     ...lines.map(([label, value]) => `${label}: ${value}`),
     ...(list && list.items.length ? ['', `${list.title}:`, ...list.items.map((item, i) => `  ${i + 1}. ${item}`)] : []),
     ...(footer.length ? ['', ...footer] : []),
   ].join('\n')
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h2 style="margin:0 0 12px">${escapeHtml(subject)}</h2>
+${lead.map((line, i) => `<p style="${i === 0 ? 'font-size:16px;margin:0 0 12px' : 'color:#333;margin:0 0 12px'}">${escapeHtml(line)}</p>`).join('')}
+${extra.chart ? `<p>${extra.link ? `<a href="${escapeHtml(extra.link)}">` : ''}<img src="cid:${CHART_CID}" width="640" height="280" alt="Chart: actual vs target, the pace line and the forecast" style="max-width:100%;height:auto;border:0">${extra.link ? '</a>' : ''}</p>` : ''}
 <table cellpadding="4" style="border-collapse:collapse">${lines.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
 ${list && list.items.length ? `<h3>${escapeHtml(list.title)}</h3><ol>${list.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ol>` : ''}
-${footer.map((line) => `<p style="color:#555">${escapeHtml(line)}</p>`).join('')}
+${extra.link ? `<p><a href="${escapeHtml(extra.link)}">Open the KPI on the dashboard</a></p>` : footer.map((line) => `<p style="color:#555">${escapeHtml(line)}</p>`).join('')}
 </body></html>`
   return { subject, text, html }
 }
 
-/** The email for a KPI alert: which KPI, actual vs target vs expected-to-date, the period, and what the plan says to do. */
+/** The Grafana panel a KPI email links to: "Actual vs target vs expected to date" (dashboards/kpi-overview.json). */
+export const KPI_PANEL = { dashboardUid: 'social-kpi-overview', panelId: 3 }
+
+const signed = (value: number, digits: number) => `${value >= 0 ? '+' : '−'}${number(Math.abs(value), digits)}`
+const percent = (fraction: number) => `${Math.round(Math.abs(fraction) * 100)}%`
+
+/** "November", "Q4", "2026", "the week", "the day", "the period" (custom), in the plan's zone. */
+function periodName(kpi: KpiEvaluation['kpi'], period: KpiEvaluation['period'], zone: string): string {
+  const start = DateTime.fromJSDate(period.start, { zone })
+  switch (kpi.period) {
+    case 'month':
+      return start.toFormat('LLLL')
+    case 'quarter':
+      return `Q${start.quarter}`
+    case 'year':
+      return String(start.year)
+    case 'week':
+      return 'the week'
+    case 'day':
+      return 'the day'
+    default:
+      return 'the period'
+  }
+}
+
+/** What the KPI counts, in words: "followers", "followers gained", "likes", "reactions anger". */
+const unitOf = (kpi: KpiEvaluation['kpi']) => `${kpi.metric.replace(/_/g, ' ')}${kpi.kind === 'growth' ? ' gained' : ''}`
+
+/**
+ * The forecast in a marketer's words: "On course to end March at 8,400 followers, 16% short of the
+ * 10,000 target; needs +53/day from now, recent pace +31/day." Null without a forecast.
+ */
+export function forecastSentence(evaluation: KpiEvaluation, zone: string): string | null {
+  const { kpi, forecast } = evaluation
+  if (!forecast) return null
+  const perDay = Math.max(Math.abs(forecast.neededPerDay), Math.abs(forecast.recentPerDay)) < 10 ? 1 : 0
+  const head = `On course to end ${periodName(kpi, evaluation.period, zone)} at ${number(forecast.end)} ${unitOf(kpi)}`
+  const recent = `recent pace ${signed(forecast.recentPerDay, perDay)}/day`
+  if (kpi.comparator === 'at_least') {
+    if (forecast.end < kpi.target) return `${head}, ${percent(forecast.gap)} short of the ${number(kpi.target)} target; needs ${signed(forecast.neededPerDay, perDay)}/day from now, ${recent}.`
+    return `${head}, ${percent(forecast.gap)} above the ${number(kpi.target)} target; ${signed(Math.max(0, forecast.neededPerDay), perDay)}/day from now would do, ${recent}.`
+  }
+  const allowance = forecast.neededPerDay <= 0 ? 'no more may be added' : `stays within it at no more than ${signed(forecast.neededPerDay, perDay)}/day from now`
+  if (forecast.end > kpi.target) return `${head}, ${percent(forecast.gap)} over the ${number(kpi.target)} limit; ${allowance}, ${recent}.`
+  return `${head}, ${percent(forecast.gap)} under the ${number(kpi.target)} limit; ${allowance}, ${recent}.`
+}
+
+/** The chart numbers for a KPI email (rendered to PNG at send time): actual, pace, target, forecast. */
+export function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | undefined {
+  const { kpi, period, forecast } = evaluation
+  const history = evaluation.history ?? []
+  if (kpi.kind === 'rate' || history.length < 2) return undefined
+  const start = period.start.getTime()
+  const length = period.end.getTime() - start
+  const base = kpi.kind === 'level' ? (evaluation.baseline ?? history[0]!.value) : 0
+  const pace = kpi.pace
+  const shares: Array<[number, number]> = pace === 'linear' ? [[0, 0], [1, 1]] : [[0, 0], ...pace.curve.map((c, i): [number, number] => [(i + 1) / pace.curve.length, c])]
+  const last = history[history.length - 1]!
+  const numbers = [kpi.target, ...history.map((p) => p.value), ...(forecast ? [forecast.end, forecast.low, forecast.high] : []), evaluation.baseline ?? 0]
+  // The payload schema takes finite numbers only; a chart is not worth failing the alert.
+  if (!numbers.every(Number.isFinite)) return undefined
+  return {
+    title: `${kpi.name} · ${period.label}`,
+    timezone: zone,
+    start,
+    end: period.end.getTime(),
+    at: evaluation.evaluatedAt.getTime(),
+    target: kpi.target,
+    comparator: kpi.comparator,
+    pace: shares.map(([f, share]) => [start + f * length, base + (kpi.target - base) * share]),
+    actual: history.map((point) => [point.at.getTime(), point.value]),
+    forecast: forecast ? { from: last.at.getTime(), current: last.value, end: forecast.end, low: forecast.low, high: forecast.high } : null,
+  }
+}
+
+/** A link to the KPI's panel on the Grafana dashboard, over the KPI's period. */
+export function grafanaPanelUrl(grafanaUrl: string, evaluation: KpiEvaluation): string {
+  const query = new URLSearchParams({
+    viewPanel: String(KPI_PANEL.panelId),
+    'var-kpi': evaluation.kpi.id,
+    from: String(evaluation.period.start.getTime()),
+    to: String(evaluation.period.end.getTime()),
+  })
+  return `${grafanaUrl.replace(/\/$/, '')}/d/${KPI_PANEL.dashboardUid}?${query.toString()}`
+}
+
+/**
+ * The email for a KPI alert: the forecast in words, actual vs target vs expected-to-date, the
+ * period, a chart (attached inline at send time), what the plan says to do, and a dashboard link.
+ */
 export function renderKpiEmail(plan: Plan, evaluation: KpiEvaluation, event: AlertEvent, options: { grafanaUrl?: string } = {}): RenderedEmail {
-  const { kpi, period } = evaluation
+  const { kpi, period, forecast } = evaluation
   const objective = plan.objectives.find((o) => o.id === kpi.objective)
   const zone = plan.company.timezone
   const when = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
   const status = STATUS_WORDS[evaluation.status] ?? evaluation.status
   const digits = kpi.kind === 'rate' ? 4 : 0
   const prefix = event === 'resolved' ? 'RESOLVED' : event === 'repeat' ? `STILL ${status.toUpperCase()}` : status.toUpperCase()
-  const subject = `[social-kpi] ${prefix}: ${kpi.name} — ${number(evaluation.actual, digits)} of ${number(kpi.target, digits)}${
-    evaluation.expectedToDate !== null && kpi.kind !== 'rate' && event !== 'resolved' ? ` (expected ${number(evaluation.expectedToDate, digits)} by now)` : ''
-  }`
+  const gap =
+    event === 'resolved'
+      ? ''
+      : forecast && kpi.kind !== 'rate'
+        ? `, on course for ${number(forecast.end)} (${percent(forecast.gap)} ${kpi.comparator === 'at_least' ? (forecast.gap < 0 ? 'short' : 'above') : forecast.gap > 0 ? 'over' : 'under'})`
+        : evaluation.expectedToDate !== null && kpi.kind !== 'rate'
+          ? ` (expected ${number(evaluation.expectedToDate, digits)} by now)`
+          : ''
+  const subject = `[social-kpi] ${prefix}: ${kpi.name} — ${number(evaluation.actual, digits)} of ${number(kpi.target, digits)}${gap}`
   const elapsed = Math.round(((Math.min(evaluation.evaluatedAt.getTime(), period.end.getTime()) - period.start.getTime()) / (period.end.getTime() - period.start.getTime())) * 100)
+  const perDay = forecast && Math.max(Math.abs(forecast.neededPerDay), Math.abs(forecast.recentPerDay)) < 10 ? 1 : 0
   const lines: Array<[string, string]> = [
     ['KPI', `${kpi.name} (${kpi.id})`],
     ['Objective', objective ? objective.name : kpi.objective],
-    ['Status', status],
+    ['Status', evaluation.basis === 'forecast' && evaluation.status === 'at_risk' ? `${status}: on pace so far, but the recent trend ends clearly short` : status],
     ['Network', `${kpi.network}, metric ${kpi.metric}${kpi.denominator ? ` ÷ ${kpi.denominator}` : ''} (${kpi.kind})`],
     ['Period', `${period.label}: ${when(period.start)} – ${when(period.end)} ${zone} (${elapsed}% elapsed)`],
     ['Actual', number(evaluation.actual, digits)],
     ['Target', `${kpi.comparator === 'at_least' ? 'at least' : 'at most'} ${number(kpi.target, digits)}`],
     ['Expected by now', number(evaluation.expectedToDate, digits)],
-    ['Evaluated at', `${when(evaluation.evaluatedAt)} ${zone}`],
   ]
+  if (forecast) {
+    lines.push(
+      ['Forecast for the period end', `${number(forecast.end)} (80% range ${number(forecast.low)} – ${number(forecast.high)}, from the last ${forecast.steps} days)`],
+      [kpi.comparator === 'at_least' ? 'Needed from now' : 'Allowed from now', `${signed(forecast.neededPerDay, perDay)}/day`],
+      ['Recent pace', `${signed(forecast.recentPerDay, perDay)}/day`],
+    )
+  }
+  lines.push(['Evaluated at', `${when(evaluation.evaluatedAt)} ${zone}`])
   const actions = kpi.actions ?? objective?.actions ?? []
-  const footer = options.grafanaUrl ? [`Dashboard: ${options.grafanaUrl.replace(/\/$/, '')}/d/social-kpi-overview?var-kpi=${encodeURIComponent(kpi.id)}`] : []
-  return render(subject, lines, event === 'resolved' ? undefined : { title: 'What the plan says to do', items: actions }, footer)
+  const chart = event === 'resolved' ? undefined : kpiChart(evaluation, zone)
+  const link = options.grafanaUrl ? grafanaPanelUrl(options.grafanaUrl, evaluation) : undefined
+  const sentence = event === 'resolved' ? null : forecastSentence(evaluation, zone)
+  return {
+    ...render(subject, lines, event === 'resolved' ? undefined : { title: 'What the plan says to do', items: actions }, link ? [`Dashboard: ${link}`] : [], {
+      lead: [sentence, objective?.description ? `Objective: ${objective.name} — ${objective.description}` : null].filter((l): l is string => l !== null),
+      chart: chart !== undefined,
+      link,
+    }),
+    ...(chart ? { chart } : {}),
+  }
 }
 
 /** The email for an account that stopped collecting because its token or permissions were refused. */

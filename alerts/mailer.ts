@@ -10,6 +10,8 @@ export interface OutgoingEmail {
   subject: string
   text: string
   html: string
+  /** Inline images, shown by the HTML part as `cid:<cid>`. */
+  inline?: Array<{ cid: string; filename: string; contentType: string; content: Buffer }>
 }
 
 export interface Mailer {
@@ -76,6 +78,7 @@ function toMessage(email: OutgoingEmail) {
     subject: email.subject,
     text: email.text,
     html: email.html,
+    attachments: (email.inline ?? []).map((image) => ({ cid: image.cid, filename: image.filename, contentType: image.contentType, content: image.content, contentDisposition: 'inline' as const })),
     // A stable Message-ID lets mail clients and servers drop a re-sent duplicate.
     messageId: `<${email.id.replace(/[^\w.-]/g, '_')}@social-kpi>`,
   }

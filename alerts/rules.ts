@@ -3,7 +3,7 @@
  * time. One notification per transition (ok → firing, a change of failing status, firing → ok),
  * and a reminder after `repeatIntervalMs` while it stays failing.
  */
-export type AlertSubject = 'kpi' | 'source'
+export type AlertSubject = 'kpi' | 'source' | 'crisis'
 export type AlertEvent = 'firing' | 'repeat' | 'resolved'
 
 export interface AlertState {

@@ -324,7 +324,7 @@ export function buildProgram(): Command {
       out(`${file}: valid plan for "${parsed.company.name}" (${parsed.company.timezone})`)
       out(`  ${parsed.audiences.length} audiences, ${parsed.objectives.length} objectives, ${accounts.length} accounts on ${new Set(accounts.map((a) => a.network)).size} networks, ${parsed.kpis.length} KPIs`)
       for (const kpi of parsed.kpis) out(`  - ${kpi.id}: ${kpi.kind} of ${kpi.metric}${kpi.denominator ? `/${kpi.denominator}` : ''} ${kpi.comparator === 'at_least' ? '≥' : '≤'} ${kpi.target} per ${typeof kpi.period === 'string' ? kpi.period : `${kpi.period.from}..${kpi.period.to}`}`)
-      out(`  alerts to ${parsed.alerting.recipients.join(', ')}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts` : 'none'}`)
+      out(`  alerts to ${parsed.alerting.recipients.join(', ')}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts, ${parsed.crisis.triggers.length} triggers` : 'none'}`)
     })
 
   program

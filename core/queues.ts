@@ -5,6 +5,27 @@ import { NETWORKS } from './metrics.ts'
 
 const isoTime = z.iso.datetime({ offset: true })
 
+const chartPoint = z.tuple([z.number(), z.number()])
+/**
+ * The numbers behind a KPI email's chart (times in epoch ms), rendered to PNG when the email is
+ * sent (alerts/chart.ts), so the payload stays small and free of binary data.
+ */
+export const kpiChartSchema = z.object({
+  title: z.string(),
+  timezone: z.string(),
+  start: z.number(),
+  end: z.number(),
+  at: z.number(),
+  target: z.number(),
+  comparator: z.enum(['at_least', 'at_most']),
+  /** The pace line: expected value over the period. */
+  pace: z.array(chartPoint).max(400),
+  /** The KPI's actual value at daily steps. */
+  actual: z.array(chartPoint).max(400),
+  forecast: z.object({ from: z.number(), current: z.number(), end: z.number(), low: z.number(), high: z.number() }).nullable(),
+})
+export type KpiChart = z.infer<typeof kpiChartSchema>
+
 /** Every queue, its payload schema and its job defaults, in one registry. */
 export const QUEUES = {
   collect: {
@@ -32,6 +53,8 @@ export const QUEUES = {
       subject: z.string(),
       text: z.string(),
       html: z.string(),
+      /** For a KPI email: the chart, referenced from the HTML as `cid:` + CHART_CID. */
+      chart: kpiChartSchema.optional(),
     }),
   },
 } as const

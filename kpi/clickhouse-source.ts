@@ -49,6 +49,51 @@ FROM
     )
 )`
 
+// Series: observations are put in steps of `stepMs` from `from`. A level at boundary k
+// (from + k·step) is the latest value at or before it, so a gauge value belongs to the first
+// boundary at or after it (everything at or before `from` to boundary 0); the sums over accounts
+// and the carrying forward of each account's last value are done by the caller.
+const LEVEL_SERIES_SQL = `
+SELECT account_id,
+       if(toUnixTimestamp64Milli(observed_at) <= {fromMs:Int64}, 0, intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64} - 1, {stepMs:Int64}) + 1) AS step,
+       argMax(value, observed_at) AS last
+FROM observations FINAL
+WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
+  AND shape = 'gauge' AND observed_at <= {to:DateTime64(3, 'UTC')}
+GROUP BY account_id, step
+ORDER BY account_id, step`
+
+// Daily counts per step [from + k·step, from + (k+1)·step), by the start of their day.
+const DAILY_SERIES_SQL = `
+SELECT intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64}, {stepMs:Int64}) AS step, count() AS points, sum(value) AS value
+FROM observations FINAL
+WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
+  AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
+GROUP BY step`
+
+// Each counter's starting point for the window (the same rule as AMOUNT_SQL) ...
+const COUNTER_START_SQL = `
+SELECT account_id, object_id,
+       if(countIf(observed_at < {from:DateTime64(3, 'UTC')}) > 0,
+          argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}),
+          if(ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC')) >= {from:DateTime64(3, 'UTC')}, 0, argMin(value, observed_at))) AS start
+FROM observations FINAL
+WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
+  AND shape = 'counter' AND observed_at < {to:DateTime64(3, 'UTC')}
+GROUP BY account_id, object_id
+HAVING countIf(observed_at >= {from:DateTime64(3, 'UTC')}) > 0`
+
+// ... and its last value in each step; a step's amount is the sum of the counters' rises in it.
+const COUNTER_STEPS_SQL = `
+SELECT account_id, object_id, intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64}, {stepMs:Int64}) AS step, argMax(value, observed_at) AS last
+FROM observations FINAL
+WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
+  AND shape = 'counter' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
+GROUP BY account_id, object_id, step
+ORDER BY account_id, object_id, step`
+
+const stepCount = (from: Date, to: Date, stepMs: number) => Math.max(0, Math.ceil((to.getTime() - from.getTime()) / stepMs))
+
 export function clickHouseKpiSource(ch: ClickHouse): KpiDataSource {
   const params = (selection: MetricSelection) => ({ network: selection.network, accounts: selection.accountIds, metric: selection.metric })
   return {
@@ -59,6 +104,59 @@ export function clickHouseKpiSource(ch: ClickHouse): KpiDataSource {
     async amount(selection, from, to) {
       const [row] = await ch.rows<{ points: string | number; value: number }>(AMOUNT_SQL, { ...params(selection), from: toClickHouseTime(from), to: toClickHouseTime(to) })
       return row && Number(row.points) > 0 ? Number(row.value) : null
+    },
+    async levelSeries(selection, from, to, stepMs) {
+      const count = stepCount(from, to, stepMs)
+      const rows = await ch.rows<{ account_id: string; step: string | number; last: number }>(LEVEL_SERIES_SQL, {
+        ...params(selection),
+        fromMs: from.getTime(),
+        stepMs,
+        to: toClickHouseTime(to),
+      })
+      const levels: Array<number | null> = new Array(count + 1).fill(null)
+      const byAccount = new Map<string, Array<{ step: number; last: number }>>()
+      for (const row of rows) {
+        const list = byAccount.get(row.account_id) ?? []
+        list.push({ step: Number(row.step), last: Number(row.last) })
+        byAccount.set(row.account_id, list)
+      }
+      for (const list of byAccount.values()) {
+        // rows come sorted by step; carry each account's last value forward to later boundaries
+        let index = 0
+        let current: number | null = null
+        for (let k = 0; k <= count; k++) {
+          while (index < list.length && list[index]!.step <= k) current = list[index++]!.last
+          if (current !== null) levels[k] = (levels[k] ?? 0) + current
+        }
+      }
+      return levels
+    },
+    async amountSeries(selection, from, to, stepMs) {
+      const count = stepCount(from, to, stepMs)
+      const bound = { ...params(selection), fromMs: from.getTime(), stepMs, from: toClickHouseTime(from), to: toClickHouseTime(to) }
+      const [daily, starts, steps] = await Promise.all([
+        ch.rows<{ step: string | number; points: string | number; value: number }>(DAILY_SERIES_SQL, bound),
+        ch.rows<{ account_id: string; object_id: string; start: number }>(COUNTER_START_SQL, bound),
+        ch.rows<{ account_id: string; object_id: string; step: string | number; last: number }>(COUNTER_STEPS_SQL, bound),
+      ])
+      const amounts: Array<number | null> = new Array(count).fill(null)
+      const add = (step: number, value: number) => {
+        if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value
+      }
+      for (const row of daily) if (Number(row.points) > 0) add(Number(row.step), Number(row.value))
+      const startOf = new Map(starts.map((row) => [`${row.account_id}\u0000${row.object_id}`, Number(row.start)]))
+      let previousKey = ''
+      let previous = 0
+      for (const row of steps) {
+        const key = `${row.account_id}\u0000${row.object_id}`
+        if (key !== previousKey) {
+          previousKey = key
+          previous = startOf.get(key) ?? Number(row.last)
+        }
+        add(Number(row.step), Number(row.last) - previous)
+        previous = Number(row.last)
+      }
+      return amounts
     },
   }
 }

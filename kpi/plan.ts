@@ -5,7 +5,7 @@ import cron from 'node-cron'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
-import { crisisTriggerSchema } from './crisis-schema.ts'
+import { checkCrisisTrigger, crisisTriggerSchema } from './crisis-schema.ts'
 import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type MetricShape } from '../core/metrics.ts'
 
 const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`)
@@ -176,6 +176,7 @@ interface LoosePlan {
   objectives?: unknown
   kpis?: unknown
   strategy?: { networks?: unknown }
+  crisis?: { triggers?: unknown }
 }
 const list = (value: unknown): Array<Record<string, unknown>> =>
   Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : []
@@ -212,6 +213,13 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
     }
     seen.add(account.id)
   }
+  const triggers = list(plan.crisis?.triggers)
+  unique(triggers.map((t) => str(t.id)), ['crisis', 'triggers'], 'crisis trigger')
+  triggers.forEach((trigger, index) => {
+    for (const issue of checkCrisisTrigger(trigger, accounts)) {
+      ctx.addIssue({ code: 'custom', path: ['crisis', 'triggers', index, ...issue.path], message: issue.message })
+    }
+  })
   const objectives = new Set(objectivesList.map((o) => str(o.id)))
   kpis.forEach((raw, index) => {
     if (typeof raw !== 'object' || raw === null) return

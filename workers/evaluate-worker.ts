@@ -1,13 +1,16 @@
 import type { Job } from 'bullmq'
-import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
+import type { ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
 import { processAlerts, type AlertEngineDeps } from '../alerts/engine.ts'
 import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
+import { evaluateCrisis, type CrisisEvaluation } from '../kpi/crisis.ts'
+import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
 import { evaluateClosedPeriods, evaluatePlan, type KpiEvaluation } from '../kpi/evaluate.ts'
 import type { Plan } from '../kpi/plan.ts'
 import { readSourceHealth } from './source-health.ts'
-import type { KpiEvaluationRow, Writers } from './writers.ts'
+import { toEvaluationRow } from './evaluation-row.ts'
+import type { Writers } from './writers.ts'
 
 export interface EvaluateDeps {
   plan: Plan
@@ -18,41 +21,27 @@ export interface EvaluateDeps {
   logger: Logger
 }
 
-export function toEvaluationRow(evaluation: KpiEvaluation, writtenAt: Date): KpiEvaluationRow {
-  const { kpi } = evaluation
-  return {
-    evaluated_at: toClickHouseTime(evaluation.evaluatedAt),
-    kpi_id: kpi.id,
-    kpi_name: kpi.name,
-    objective_id: kpi.objective,
-    network: kpi.network,
-    metric: kpi.denominator ? `${kpi.metric}/${kpi.denominator}` : kpi.metric,
-    kind: kpi.kind,
-    comparator: kpi.comparator,
-    period_start: toClickHouseTime(evaluation.period.start),
-    period_end: toClickHouseTime(evaluation.period.end),
-    actual: evaluation.actual,
-    expected_to_date: evaluation.expectedToDate,
-    target: kpi.target,
-    attainment: evaluation.attainment,
-    status: evaluation.status,
-    written_at: toClickHouseTime(writtenAt),
-  }
-}
-
 /**
- * Evaluates every KPI of the plan as of `at` (plus the final verdict of periods that just ended),
- * stores the results, then decides alerts on the current periods.
+ * Evaluates every KPI of the plan as of `at` (plus the final verdict of periods that just ended)
+ * and every crisis trigger of its crisis guide, stores the KPI results, then decides alerts on the
+ * current periods (crises first: an open crisis holds the KPI alerts of its accounts).
  */
 export async function evaluateAndAlert(deps: EvaluateDeps, at: Date): Promise<KpiEvaluation[]> {
+  return (await evaluateAll(deps, at)).evaluations
+}
+
+/** As evaluateAndAlert, also returning the crisis triggers' results. */
+export async function evaluateAll(deps: EvaluateDeps, at: Date): Promise<{ evaluations: KpiEvaluation[]; crises: CrisisEvaluation[] }> {
   const source = clickHouseKpiSource(deps.ch)
   const evaluations = await evaluatePlan(deps.plan, at, source)
   const finals = await evaluateClosedPeriods(deps.plan, at, source)
   await deps.writers.evaluations.write([...evaluations, ...finals].map((e) => toEvaluationRow(e, deps.now())), { flushNow: true })
+  const crises = await evaluateCrisis(deps.plan, at, clickHouseCrisisSource(deps.ch))
   const health = await readSourceHealth(deps.ch)
-  const notifications = await processAlerts(deps.alerts, evaluations, health, at)
-  deps.logger.info({ at: at.toISOString(), kpis: evaluations.length, notifications }, 'evaluated')
-  return evaluations
+  const notifications = await processAlerts(deps.alerts, evaluations, health, at, crises)
+  const firing = crises.filter((c) => c.firing).map((c) => ({ trigger: c.trigger.id, accounts: c.accounts.map((a) => a.id), reason: c.reason }))
+  deps.logger.info({ at: at.toISOString(), kpis: evaluations.length, crises: firing, notifications }, 'evaluated')
+  return { evaluations, crises }
 }
 
 export function createEvaluateProcessor(deps: EvaluateDeps) {

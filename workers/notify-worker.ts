@@ -2,7 +2,8 @@ import { UnrecoverableError, type Job } from 'bullmq'
 import { toClickHouseTime } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
-import { PermanentEmailError, type Mailer } from '../alerts/mailer.ts'
+import { CHART_CID, renderKpiChartPng } from '../alerts/chart.ts'
+import { PermanentEmailError, type Mailer, type OutgoingEmail } from '../alerts/mailer.ts'
 import type { Writers } from './writers.ts'
 
 export interface NotifyDeps {
@@ -34,8 +35,17 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         ],
         { flushNow: true },
       )
+    // The chart is drawn now, from the numbers in the payload; an alert is never held up by it.
+    const inline: OutgoingEmail['inline'] = []
+    if (payload.chart) {
+      try {
+        inline.push({ cid: CHART_CID, filename: 'kpi-chart.png', contentType: 'image/png', content: renderKpiChartPng(payload.chart) })
+      } catch (err) {
+        deps.logger.warn({ err, alertKey: payload.alertKey }, 'the KPI chart could not be drawn; sending the email without it')
+      }
+    }
     try {
-      const deliveredTo = await deps.mailer.send({ id: payload.notificationId, from: deps.from, to: payload.to, subject: payload.subject, text: payload.text, html: payload.html })
+      const deliveredTo = await deps.mailer.send({ id: payload.notificationId, from: deps.from, to: payload.to, subject: payload.subject, text: payload.text, html: payload.html, inline })
       await record('sent', deliveredTo)
       deps.logger.info({ subject: payload.subject, deliveredTo }, 'alert email delivered')
       return { deliveredTo }

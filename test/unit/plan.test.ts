@@ -121,3 +121,31 @@ describe('plan checks that catch silent mistakes', () => {
     expect(issues(null)).toEqual([': the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)'])
   })
 })
+
+describe('crisis triggers in the plan', () => {
+  it('checks trigger accounts against the strategy and ids for uniqueness', () => {
+    const document = {
+      company: { name: 'C' },
+      objectives: [{ id: 'o', name: 'O' }],
+      strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: '1', tokenEnv: 'T' }] }] },
+      kpis: [{ id: 'k', name: 'K', objective: 'o', network: 'facebook', metric: 'likes', kind: 'total', target: 10, period: 'week' }],
+      alerting: { recipients: ['x@example.com'] },
+      crisis: {
+        contacts: [{ name: 'N', email: 'n@example.com' }],
+        steps: ['Breathe'],
+        triggers: [
+          { id: 'drop', kind: 'follower_drop', network: 'facebook', accounts: ['nope'], dropPercent: 2 },
+          { id: 'drop', kind: 'follower_drop', dropPercent: 5 },
+        ],
+      },
+    }
+    try {
+      parsePlan(document, 'p.yaml')
+      expect.unreachable()
+    } catch (error) {
+      const found = (error as PlanError).issues.map((i) => `${i.path}: ${i.message}`)
+      expect(found).toContain('crisis.triggers[1].id: crisis trigger id "drop" is used twice')
+      expect(found.some((f) => f.startsWith('crisis.triggers[0].accounts[0]: '))).toBe(true)
+    }
+  })
+})

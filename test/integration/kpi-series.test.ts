@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { toClickHouseTime } from '../../core/clickhouse.ts'
+import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
+import { evaluateKpi } from '../../kpi/evaluate.ts'
+import { parsePlan } from '../../kpi/plan.ts'
+import { toEvaluationRow } from '../../workers/evaluation-row.ts'
+import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+
+let db: TestClickHouse
+const t = (iso: string) => toClickHouseTime(new Date(iso))
+const DAY = 86_400_000
+
+function row(metric: string, shape: 'gauge' | 'counter' | 'daily', objectId: string, observedAt: string, value: number, extra: { account?: string; created?: string } = {}) {
+  return {
+    network: 'facebook',
+    account_id: extra.account ?? 'main',
+    object_type: shape === 'counter' ? 'post' : 'account',
+    object_id: objectId,
+    metric,
+    shape,
+    observed_at: t(observedAt),
+    value,
+    object_created_at: extra.created ? t(extra.created) : null,
+    source_field: 'test',
+    api_version: 'v25.0',
+    collected_at: t(observedAt),
+  }
+}
+
+beforeAll(async () => {
+  db = await openTestClickHouse('kpi_series')
+  await db.ch.client.insert({
+    table: 'observations',
+    format: 'JSONEachRow',
+    values: [
+      row('followers', 'gauge', 'p1', '2026-10-31T12:00:00Z', 1000),
+      row('followers', 'gauge', 'p1', '2026-11-02T06:00:00Z', 1010),
+      row('followers', 'gauge', 'p1', '2026-11-02T18:00:00Z', 1020),
+      row('followers', 'gauge', 'p1', '2026-11-05T00:00:00Z', 1050), // exactly on a boundary: counts at it
+      row('followers', 'gauge', 'p2', '2026-11-03T12:00:00Z', 500, { account: 'second' }),
+      row('likes', 'counter', 'old', '2026-10-30T00:00:00Z', 40, { created: '2026-09-01T00:00:00Z' }),
+      row('likes', 'counter', 'old', '2026-11-02T00:00:00Z', 55, { created: '2026-09-01T00:00:00Z' }),
+      row('likes', 'counter', 'old', '2026-11-04T09:00:00Z', 70, { created: '2026-09-01T00:00:00Z' }),
+      row('likes', 'counter', 'new', '2026-11-03T01:00:00Z', 10, { created: '2026-11-02T20:00:00Z' }),
+      row('likes', 'counter', 'new', '2026-11-03T20:00:00Z', 26, { created: '2026-11-02T20:00:00Z' }),
+      row('likes', 'counter', 'unseen', '2026-11-02T10:00:00Z', 300, { created: '2026-06-01T00:00:00Z' }),
+      row('likes', 'counter', 'unseen', '2026-11-04T10:00:00Z', 305, { created: '2026-06-01T00:00:00Z' }),
+      row('views', 'daily', 'p1', '2026-10-31T07:00:00Z', 999),
+      row('views', 'daily', 'p1', '2026-11-01T07:00:00Z', 100),
+      row('views', 'daily', 'p1', '2026-11-03T08:00:00Z', 120),
+    ],
+  })
+})
+afterAll(async () => db?.cleanup())
+
+const selection = (metric: string) => ({ network: 'facebook', accountIds: ['main', 'second'], metric })
+const from = new Date('2026-11-01T00:00:00Z')
+const to = new Date('2026-11-06T00:00:00Z')
+
+describe('KPI series from ClickHouse', () => {
+  it('gives the same level at every step boundary as asking for each one', async () => {
+    const source = clickHouseKpiSource(db.ch)
+    const series = await source.levelSeries!(selection('followers'), from, to, DAY)
+    expect(series).toEqual([1000, 1000, 1020, 1520, 1550, 1550]) // Nov 1 … Nov 6; 1,050 stamped at Nov 5 00:00 counts at that boundary
+    for (const [k, value] of series.entries()) expect(await source.level(selection('followers'), new Date(from.getTime() + k * DAY))).toBe(value)
+    expect(await source.levelSeries!(selection('followers'), new Date('2026-10-01T00:00:00Z'), new Date('2026-10-03T00:00:00Z'), DAY)).toEqual([null, null, null])
+  })
+
+  it('gives amounts per step that add up to the amount over the window, counters and daily counts alike', async () => {
+    const source = clickHouseKpiSource(db.ch)
+    for (const metric of ['likes', 'views']) {
+      const steps = await source.amountSeries!(selection(metric), from, to, DAY)
+      expect(steps).toHaveLength(5)
+      let sum = 0
+      for (const [k, value] of steps.entries()) {
+        sum += value ?? 0
+        const cumulative = await source.amount(selection(metric), from, new Date(from.getTime() + (k + 1) * DAY))
+        if (cumulative !== null) expect(sum).toBe(cumulative)
+      }
+    }
+    // likes: Nov 2 old +15 (from 40); Nov 3 new 26 (created inside: from 0); Nov 4 old +15, unseen +5 (first value 300)
+    expect(await source.amountSeries!(selection('likes'), from, to, DAY)).toEqual([null, 15, 26, 20, null])
+    // views: the day starting Nov 1 07:00 and the one starting Nov 3 08:00; none on the other days
+    expect(await source.amountSeries!(selection('views'), from, to, DAY)).toEqual([100, null, 120, null, null])
+  })
+
+  it('stores the forecast with the evaluation (migration 0007)', async () => {
+    const plan = parsePlan(
+      {
+        company: { name: 'C', timezone: 'UTC' },
+        objectives: [{ id: 'o', name: 'O' }],
+        strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'main', name: 'M', apiId: '1', tokenEnv: 'T' }, { id: 'second', name: 'S', apiId: '2', tokenEnv: 'T' }] }] },
+        kpis: [{ id: 'followers', name: 'F', objective: 'o', network: 'facebook', metric: 'followers', kind: 'level', target: 2000, period: 'month' }],
+        alerting: { recipients: ['x@example.com'] },
+      },
+      'p.yaml',
+    )
+    const evaluation = await evaluateKpi(plan, plan.kpis[0]!, new Date('2026-11-06T00:00:00Z'), clickHouseKpiSource(db.ch))
+    expect(evaluation.forecast).not.toBeNull()
+    await db.ch.client.insert({ table: 'kpi_evaluations', format: 'JSONEachRow', values: [toEvaluationRow(evaluation, new Date())] })
+    const [stored] = await db.ch.rows<{ forecast_end: number; recent_per_day: number; needed_per_day: number; status_basis: string }>(
+      "SELECT forecast_end, recent_per_day, needed_per_day, status_basis FROM kpi_evaluations FINAL WHERE kpi_id = 'followers'",
+    )
+    expect(stored!.forecast_end).toBeCloseTo(evaluation.forecast!.end, 6)
+    expect(stored!.recent_per_day).toBeCloseTo(evaluation.forecast!.recentPerDay, 6)
+    expect(stored!.needed_per_day).toBeCloseTo((2000 - 1550) / 25, 6)
+    expect(stored!.status_basis).toBe(evaluation.basis)
+  })
+})
