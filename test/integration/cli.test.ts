@@ -62,6 +62,11 @@ describe('social-kpi CLI', () => {
     expect(sql.stdout).toContain('"facebook","followers",1')
     expect(sql.stdout).toContain('"facebook","likes",1')
     expect(sql.stdout).toContain('"facebook","clicks",1')
+    // every source of the example plan lands in the same view
+    const networks = cli(['sql', 'SELECT DISTINCT network FROM metrics_daily ORDER BY network', '--format', 'TSV'])
+    expect(networks.stdout.trim().split('\n')).toEqual(['facebook', 'ga4', 'instagram', 'linkedin', 'meta_ads', 'tiktok', 'x', 'youtube'])
+    const conversions = cli(['sql', "SELECT DISTINCT network FROM metrics_daily WHERE metric = 'conversions' ORDER BY network", '--format', 'TSV'])
+    expect(conversions.stdout.trim().split('\n')).toEqual(['ga4', 'meta_ads'])
   })
 
   it('status shows the KPI table, open alerts and source health', () => {
