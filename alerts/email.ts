@@ -24,7 +24,7 @@ const STATUS_WORDS: Record<string, string> = {
 const number = (value: number | null, digits = 0) =>
   value === null ? 'no data' : value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) < 1 ? 4 : digits })
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 function render(
   subject: string,
@@ -137,11 +137,19 @@ export function grafanaPanelUrl(grafanaUrl: string, evaluation: KpiEvaluation): 
   return `${grafanaUrl.replace(/\/$/, '')}/d/${KPI_PANEL.dashboardUid}?${query.toString()}`
 }
 
-/**
- * The email for a KPI alert: the forecast in words, actual vs target vs expected-to-date, the
- * period, a chart (attached inline at send time), what the plan says to do, and a dashboard link.
- */
-export function renderKpiEmail(plan: Plan, evaluation: KpiEvaluation, event: AlertEvent, options: { grafanaUrl?: string } = {}): RenderedEmail {
+/** The pieces of a KPI alert email, shared by the single email and the grouped one (alerts/group-email.ts). */
+export interface KpiEmailParts {
+  subject: string
+  /** The forecast in words and the objective, as opening paragraphs. */
+  lead: string[]
+  lines: Array<[string, string]>
+  /** What the plan says to do; empty on a resolved notice. */
+  actions: string[]
+  link?: string
+  chart?: KpiChart
+}
+
+export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: AlertEvent, options: { grafanaUrl?: string } = {}): KpiEmailParts {
   const { kpi, period, forecast } = evaluation
   const objective = plan.objectives.find((o) => o.id === kpi.objective)
   const zone = plan.company.timezone
@@ -178,17 +186,27 @@ export function renderKpiEmail(plan: Plan, evaluation: KpiEvaluation, event: Ale
     )
   }
   lines.push(['Evaluated at', `${when(evaluation.evaluatedAt)} ${zone}`])
-  const actions = kpi.actions ?? objective?.actions ?? []
+  const actions = event === 'resolved' ? [] : (kpi.actions ?? objective?.actions ?? [])
   const chart = event === 'resolved' ? undefined : kpiChart(evaluation, zone)
   const link = options.grafanaUrl ? grafanaPanelUrl(options.grafanaUrl, evaluation) : undefined
   const sentence = event === 'resolved' ? null : forecastSentence(evaluation, zone)
+  const lead = [sentence, objective?.description ? `Objective: ${objective.name} — ${objective.description}` : null].filter((l): l is string => l !== null)
+  return { subject, lead, lines, actions, ...(link ? { link } : {}), ...(chart ? { chart } : {}) }
+}
+
+/**
+ * The email for a KPI alert: the forecast in words, actual vs target vs expected-to-date, the
+ * period, a chart (attached inline at send time), what the plan says to do, and a dashboard link.
+ */
+export function renderKpiEmail(plan: Plan, evaluation: KpiEvaluation, event: AlertEvent, options: { grafanaUrl?: string } = {}): RenderedEmail {
+  const parts = kpiEmailParts(plan, evaluation, event, options)
   return {
-    ...render(subject, lines, event === 'resolved' ? undefined : { title: 'What the plan says to do', items: actions }, link ? [`Dashboard: ${link}`] : [], {
-      lead: [sentence, objective?.description ? `Objective: ${objective.name} — ${objective.description}` : null].filter((l): l is string => l !== null),
-      chart: chart !== undefined,
-      link,
+    ...render(parts.subject, parts.lines, event === 'resolved' ? undefined : { title: 'What the plan says to do', items: parts.actions }, parts.link ? [`Dashboard: ${parts.link}`] : [], {
+      lead: parts.lead,
+      chart: parts.chart !== undefined,
+      link: parts.link,
     }),
-    ...(chart ? { chart } : {}),
+    ...(parts.chart ? { chart: parts.chart } : {}),
   }
 }
 

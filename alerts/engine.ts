@@ -1,15 +1,19 @@
+import { createHash } from 'node:crypto'
 import type { Queue } from 'bullmq'
-import type { ClickHouse } from '../core/clickhouse.ts'
+import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import { timeStamp, type Payload } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import { kpiAccounts, planAccounts, type Plan } from '../kpi/plan.ts'
+import { kpiAccounts, planAccounts, type Kpi, type Plan } from '../kpi/plan.ts'
+import type { Redis } from '../core/redis.ts'
 import type { SourceHealth } from '../workers/source-health.ts'
-import type { Writers } from '../workers/writers.ts'
+import type { AlertHistoryRow, Writers } from '../workers/writers.ts'
 import { renderCrisisEmail } from './crisis-email.ts'
+import { renderGroupEmail } from './group-email.ts'
+import { withRedisLock } from './lock.ts'
 import { renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
-import { decideAlert, type AlertSignal, type AlertState, type AlertSubject } from './rules.ts'
+import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState, type AlertSubject } from './rules.ts'
 import { readAlertStates, writeAlertStates } from './state-store.ts'
 
 export interface AlertEngineDeps {
@@ -23,6 +27,18 @@ export interface AlertEngineDeps {
   /** An account whose last successful collection is older than this is stale (about two rounds missed). */
   staleAfterMs: number
   logger: Logger
+  /**
+   * A silence (planned pause) covering this alert: the transition is decided and recorded as
+   * usual, but no notification is sent.
+   */
+  silenced?: (alertKey: string, subject: { kpiId?: string; objectiveId?: string }) => boolean
+  /**
+   * With Redis, "read state → enqueue → write state" runs under a short lock keyed by the plan,
+   * so evaluators in several processes (`evaluate --once` beside the workers) never decide the
+   * same transition twice. `lockPrefix` keeps deployments (and tests) sharing a Redis apart.
+   */
+  redis?: Redis
+  lockPrefix?: string
 }
 
 const FAILING = new Set(['at_risk', 'missed'])
@@ -43,27 +59,76 @@ const accountsOf = (state: AlertState | undefined) => (state?.status === 'firing
  * (inhibited) for every KPI whose accounts are all in an open crisis: they are not decided at all,
  * so nothing is sent or recorded, and they are decided afresh once the crisis resolves. A KPI that
  * also covers an account outside the crisis keeps alerting: the other accounts may need attention.
+ *
+ * KPI alerts follow the plan's `alerting.for` (pending first) and `keepFiringFor`, are routed per
+ * KPI, objective or severity, and grouped per objective or plan into one email (`groupBy`).
+ * Crisis alerts go to the crisis contacts, source alerts to `alerting.recipients`. A silenced
+ * alert is decided and recorded but not sent. Every transition is a row of the `alerts` table.
+ * With `deps.redis`, the whole decision runs under a lock keyed by the plan (see AlertEngineDeps).
  */
 export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvaluation[], health: SourceHealth[], at: Date, crises: CrisisEvaluation[] = []): Promise<number> {
+  if (!deps.redis) return decideAndSend(deps, evaluations, health, at, crises)
+  const plan = createHash('sha256').update(deps.plan.company.name).digest('hex').slice(0, 16)
+  return withRedisLock(deps.redis, `${deps.lockPrefix ?? 'social-kpi'}:alert-lock:${plan}`, () => decideAndSend(deps, evaluations, health, at, crises))
+}
+
+/** One decided transition, before it is grouped, routed and sent. */
+interface Transition {
+  signal: AlertSignal
+  before: AlertState | undefined
+  decision: AlertDecision
+  objectiveId: string
+  /** Present for a KPI alert: it may be routed and grouped. */
+  kpi?: { evaluation: KpiEvaluation; kpi: Kpi }
+  to: string[]
+  render?: (event: AlertEvent, state: AlertState) => RenderedEmail
+}
+
+/** The recipients of a KPI alert: the first route that matches, else the plan's recipients. */
+export function routeRecipients(plan: Plan, kpi: Kpi, label: string): string[] {
+  const severity = severityOf(label)
+  const route = plan.alerting.routes.find(
+    (r) => (!r.kpis || r.kpis.includes(kpi.id)) && (!r.objectives || r.objectives.includes(kpi.objective)) && (!r.severity || (severity !== null && r.severity.includes(severity))),
+  )
+  return route ? route.recipients : plan.alerting.recipients
+}
+
+/** The group a KPI alert goes out in, or null to send it alone. */
+function groupKeyOf(plan: Plan, kpi: Kpi): string | null {
+  switch (plan.alerting.groupBy) {
+    case 'objective':
+      return `objective.${kpi.objective}`
+    case 'plan':
+      return 'plan'
+    default:
+      return null
+  }
+}
+
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12)
+
+async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[], health: SourceHealth[], at: Date, crises: CrisisEvaluation[]): Promise<number> {
   const { plan } = deps
   const previous = await readAlertStates(deps.ch)
-  const policy = { repeatIntervalMs: plan.alerting.repeatInterval, notifyResolved: plan.alerting.notifyResolved }
+  const policy: AlertPolicy = { repeatIntervalMs: plan.alerting.repeatInterval, notifyResolved: plan.alerting.notifyResolved }
+  // `for` and `keep_firing_for` apply to KPI alerts; crises, tokens and freshness have their own windows.
+  const kpiPolicy: AlertPolicy = { ...policy, forMs: plan.alerting.for, keepFiringForMs: plan.alerting.keepFiringFor }
   const changed: AlertState[] = []
-  const notifications: Payload<'notify'>[] = []
+  const transitions: Transition[] = []
 
-  const handle = (signal: AlertSignal, render: (event: 'firing' | 'repeat' | 'resolved', state: AlertState) => RenderedEmail, repeat = true, to: string[] = plan.alerting.recipients) => {
-    const decision = decideAlert(previous.get(signal.key), signal, at, repeat ? policy : { ...policy, repeatIntervalMs: null })
+  const handle = (
+    signal: AlertSignal,
+    render: (event: AlertEvent, state: AlertState) => RenderedEmail,
+    repeat = true,
+    to: string[] = plan.alerting.recipients,
+    extra: { objectiveId?: string; kpi?: Transition['kpi']; policy?: AlertPolicy } = {},
+  ) => {
+    const before = previous.get(signal.key)
+    const base = extra.policy ?? policy
+    const decision = decideAlert(before, signal, at, repeat ? base : { ...base, repeatIntervalMs: null })
     if (decision.changed) changed.push(decision.next)
-    if (decision.event) {
-      const email = render(decision.event, decision.next)
-      notifications.push({
-        notificationId: `notify-${signal.key}-${decision.event}-${timeStamp(at)}`,
-        alertKey: signal.key,
-        event: decision.event,
-        decidedAt: at.toISOString(),
-        to,
-        ...email,
-      })
+    if (decision.event || decision.next.status !== (before?.status ?? 'ok')) {
+      transitions.push({ signal, before, decision, objectiveId: extra.objectiveId ?? '', ...(extra.kpi ? { kpi: extra.kpi } : {}), to, render })
     }
     return decision.next
   }
@@ -98,9 +163,13 @@ export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvalu
       continue
     }
     const status = evaluation.status
+    const { kpi } = evaluation
     handle(
-      { key: `kpi.${evaluation.kpi.id}`, subjectKind: 'kpi', subjectId: evaluation.kpi.id, failing: FAILING.has(status) ? true : FINE.has(status) ? false : null, label: status },
+      { key: `kpi.${kpi.id}`, subjectKind: 'kpi', subjectId: kpi.id, failing: FAILING.has(status) ? true : FINE.has(status) ? false : null, label: status },
       (event) => renderKpiEmail(plan, evaluation, event, { grafanaUrl: deps.grafanaUrl }),
+      true,
+      plan.alerting.recipients,
+      { objectiveId: kpi.objective, kpi: { evaluation, kpi }, policy: kpiPolicy },
     )
   }
 
@@ -156,11 +225,99 @@ export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvalu
     )
   }
 
+  const { notifications, history } = planNotifications(deps, transitions, at)
   for (const notification of notifications) {
     await deps.notifyQueue.add('notify', notification, { jobId: notification.notificationId, attempts: 8, backoff: { type: 'exponential', delay: 10_000 } })
   }
   if (changed.length) await writeAlertStates(deps.writers, changed)
+  if (history.length) await deps.writers.alertHistory.write(history, { flushNow: true })
   if (held.length) deps.logger.info({ kpis: held, accounts: [...inhibited] }, 'KPI alerts held during an open crisis')
+  const silenced = history.filter((h) => h.silenced && h.event).map((h) => h.alert_key)
+  if (silenced.length) deps.logger.info({ alerts: silenced }, 'alerts silenced')
   if (notifications.length) deps.logger.info({ notifications: notifications.map((n) => n.subject) }, 'alerts decided')
   return notifications.length
+}
+
+/**
+ * Turns the transitions of one evaluation into notify jobs and history rows. KPI alerts are routed
+ * (first matching route, else the plan's recipients) and, with `groupBy`, gathered per objective
+ * or per plan: the alerts of one group with the same recipients go out as one email. Silenced
+ * alerts are recorded with their would-be recipients and no notification. Every id is derived
+ * from the alert keys, events and evaluation time, so a retried evaluation makes the same jobs.
+ */
+function planNotifications(deps: AlertEngineDeps, transitions: Transition[], at: Date): { notifications: Payload<'notify'>[]; history: AlertHistoryRow[] } {
+  const { plan } = deps
+  const stamp = timeStamp(at)
+  const notifications: Payload<'notify'>[] = []
+  const notificationOf = new Map<Transition, { id: string; groupKey: string }>()
+  const silencedSet = new Set<Transition>()
+  const buckets = new Map<string, { groupKey: string; to: string[]; members: Transition[] }>()
+
+  for (const t of transitions) {
+    const event = t.decision.event
+    if (!event) continue
+    if (t.kpi) {
+      // A resolved notice goes where the firing went: route on the status that fired.
+      t.to = routeRecipients(plan, t.kpi.kpi, event === 'resolved' ? (t.before?.label ?? '') : t.signal.label)
+    }
+    const subject = t.kpi ? { kpiId: t.kpi.kpi.id, objectiveId: t.objectiveId } : {}
+    if (deps.silenced?.(t.signal.key, subject)) {
+      silencedSet.add(t)
+      continue
+    }
+    const groupKey = t.kpi ? groupKeyOf(plan, t.kpi.kpi) : null
+    if (groupKey === null) {
+      const id = `notify-${t.signal.key}-${event}-${stamp}`
+      notifications.push({ notificationId: id, alertKey: t.signal.key, event, decidedAt: at.toISOString(), to: t.to, ...t.render!(event, t.decision.next) })
+      notificationOf.set(t, { id, groupKey: '' })
+      continue
+    }
+    const to = [...new Set(t.to)]
+    const bucketKey = `${groupKey}|${[...to].sort().join(',')}`
+    const bucket = buckets.get(bucketKey) ?? { groupKey, to, members: [] }
+    bucket.members.push(t)
+    buckets.set(bucketKey, bucket)
+  }
+
+  for (const { groupKey, to, members } of buckets.values()) {
+    if (members.length === 1) {
+      const [t] = members as [Transition]
+      const event = t.decision.event!
+      const id = `notify-${t.signal.key}-${event}-${stamp}`
+      notifications.push({ notificationId: id, alertKey: t.signal.key, event, decidedAt: at.toISOString(), to: t.to, ...t.render!(event, t.decision.next) })
+      notificationOf.set(t, { id, groupKey })
+      continue
+    }
+    const events = members.map((t) => t.decision.event!)
+    const event: AlertEvent = events.includes('firing') ? 'firing' : events.includes('repeat') ? 'repeat' : 'resolved'
+    const id = `notify-group-${groupKey}-${shortHash([[...to].sort().join(','), ...members.map((t) => `${t.signal.key}:${t.decision.event}`).sort()].join('|'))}-${stamp}`
+    const objective = groupKey.startsWith('objective.') ? plan.objectives.find((o) => `objective.${o.id}` === groupKey) : undefined
+    const title = objective ? objective.name : plan.company.name
+    const email = renderGroupEmail(plan, title, members.map((t) => ({ evaluation: t.kpi!.evaluation, event: t.decision.event! })), { grafanaUrl: deps.grafanaUrl })
+    notifications.push({ notificationId: id, alertKey: `group.${groupKey}`, event, decidedAt: at.toISOString(), to, ...email })
+    for (const t of members) notificationOf.set(t, { id, groupKey })
+  }
+
+  const written = toClickHouseTime(at)
+  const history: AlertHistoryRow[] = transitions.map((t) => {
+    const sent = notificationOf.get(t)
+    const silenced = silencedSet.has(t)
+    return {
+      at: written,
+      alert_key: t.signal.key,
+      subject_kind: t.signal.subjectKind,
+      subject_id: t.signal.subjectId,
+      objective_id: t.objectiveId,
+      from_status: t.before?.status ?? 'ok',
+      to_status: t.decision.next.status,
+      label: t.decision.next.label,
+      event: t.decision.event ?? '',
+      group_key: sent?.groupKey ?? '',
+      recipients: sent || silenced ? t.to : [],
+      notification_id: sent?.id ?? '',
+      silenced,
+      written_at: written,
+    }
+  })
+  return { notifications, history }
 }

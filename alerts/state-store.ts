@@ -17,6 +17,7 @@ export async function readAlertStates(ch: ClickHouse): Promise<Map<string, Alert
         lastNotifiedAt: row.last_notified_at ? fromClickHouseTime(row.last_notified_at) : null,
         label: row.last_status_label,
         version: Number(row.version),
+        clearSince: row.clear_since ? fromClickHouseTime(row.clear_since) : null,
       },
     ]),
   )
@@ -33,6 +34,7 @@ export async function writeAlertStates(writers: Writers, states: AlertState[]): 
       last_notified_at: state.lastNotifiedAt ? toClickHouseTime(state.lastNotifiedAt) : null,
       last_status_label: state.label,
       version: state.version,
+      clear_since: state.clearSince ? toClickHouseTime(state.clearSince) : null,
     })),
     { flushNow: true },
   )

@@ -6,7 +6,7 @@ import type { Logger } from '../core/logger.ts'
 
 /**
  * In embedded mode the running process owns the chdb data directory, so `social-kpi sql` sends
- * its query here instead of opening the database. Loopback only; the address is written to
+ * its query here instead of opening the database (and `silence add|expire` its rows, to /insert). Loopback only; the address is written to
  * DATA_DIR/admin.json for the CLI to find.
  */
 export interface AdminServer {
@@ -15,6 +15,7 @@ export interface AdminServer {
 }
 
 const ADMIN_FILE = 'admin.json'
+const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 export async function startAdminServer(options: { ch: ClickHouse; port: number; dataDir: string; logger: Logger }): Promise<AdminServer> {
   const server: Server = createServer(async (req, res) => {
@@ -22,12 +23,24 @@ export async function startAdminServer(options: { ch: ClickHouse; port: number; 
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
       return
     }
-    if (req.method !== 'POST' || req.url !== '/sql') {
+    if (req.method !== 'POST' || (req.url !== '/sql' && req.url !== '/insert')) {
       res.writeHead(404).end()
       return
     }
     let body = ''
     for await (const chunk of req) body += chunk
+    if (req.url === '/insert') {
+      // Rows for one table (e.g. `social-kpi silence add`), written as JSONEachRow by this process.
+      try {
+        const { table, values } = JSON.parse(body) as { table: unknown; values: unknown }
+        if (typeof table !== 'string' || !TABLE_NAME.test(table) || !Array.isArray(values)) throw new Error('an insert needs a table name and a list of rows')
+        await options.ch.client.insert({ table, values: values as Array<Record<string, unknown>>, format: 'JSONEachRow' })
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${values.length}\n`)
+      } catch (error) {
+        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`${error instanceof Error ? error.message : String(error)}\n`)
+      }
+      return
+    }
     try {
       const { query, format, params } = JSON.parse(body) as { query: string; format?: string; params?: Record<string, unknown> }
       const result = await options.ch.client.query({ query, format: (format ?? 'PrettyCompactMonoBlock') as 'JSONEachRow', query_params: params })
@@ -66,8 +79,17 @@ export async function findAdminServer(dataDir: string): Promise<number | undefin
 }
 
 export function queryAdminServer(port: number, query: string, format: string, params?: Record<string, unknown>): Promise<{ ok: boolean; text: string }> {
+  return postAdminServer(port, '/sql', { query, format, params })
+}
+
+/** Inserts rows into a table through the running process. */
+export function insertAdminServer(port: number, table: string, values: Array<Record<string, unknown>>): Promise<{ ok: boolean; text: string }> {
+  return postAdminServer(port, '/insert', { table, values })
+}
+
+function postAdminServer(port: number, path: string, body: unknown): Promise<{ ok: boolean; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path: '/sql', method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 120_000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 120_000 }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => (text += chunk))
@@ -75,6 +97,6 @@ export function queryAdminServer(port: number, query: string, format: string, pa
     })
     req.on('timeout', () => req.destroy(new Error('the running social-kpi did not answer in time')))
     req.on('error', reject)
-    req.end(JSON.stringify({ query, format, params }))
+    req.end(JSON.stringify(body))
   })
 }

@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { userInfo } from 'node:os'
 import { Command, Option } from 'commander'
+import { DateTime } from 'luxon'
 import { SingleBar, Presets } from 'cli-progress'
-import { openClickHouse } from '../core/clickhouse.ts'
+import { formatReplay, parseStep, replay } from '../alerts/replay.ts'
+import { addSilence, currentSilences, describeMatchers, expireSilence, listSilences, parseTimeArgument, validateSilence, type SilenceStore } from '../alerts/silences.ts'
+import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
 import { loadConfig, type Config } from '../core/config.ts'
 import { PlanError, SocialKpiError } from '../core/errors.ts'
 import { createLogger, scrubSecrets, type Logger } from '../core/logger.ts'
@@ -12,12 +16,14 @@ import { ensureRedis, type PrivateRedis } from '../core/redis.ts'
 import { enqueueBackfill, planBackfill } from '../ingest/backfill.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
 import { enqueueRound, roundTimeFor } from '../ingest/scheduler.ts'
+import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
+import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
 import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
 import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../simulator/index.ts'
 import { findAdminServer, startAdminServer } from './admin-server.ts'
 import { openReader } from './reader.ts'
-import { formatStatus } from './status.ts'
+import { formatSilence, formatStatus } from './status.ts'
 import { formatKpiTable } from './kpi-table.ts'
 import { startRuntime, type Runtime } from './runtime.ts'
 import { waitForIdle, waitForJob } from './wait.ts'
@@ -186,6 +192,48 @@ async function runOnce(planFile: string | undefined, work: (runtime: Runtime, ct
   }
 }
 
+/** Silences are read and written through the running process in embedded mode, like `sql`. */
+async function withStore(work: (store: SilenceStore) => Promise<void>): Promise<void> {
+  const reader = await openReader(loadConfig(process.env), { migrate: true })
+  try {
+    await work(reader)
+  } finally {
+    await reader.close()
+  }
+}
+
+/** `evaluate --from/--to`: replays evaluation over stored history; reads only, sends nothing. */
+async function runReplay(planFile: string | undefined, opts: { from?: string; to?: string; step: string }): Promise<void> {
+  const ctx = await setup(planFile, { needsSimulator: false })
+  const zone = ctx.plan.company.timezone
+  const parse = (option: string, value: string) => {
+    const local = DateTime.fromISO(value, { zone })
+    if (!local.isValid) throw new SocialKpiError('CONFIG_INVALID', `${option}: "${value}" is not a date such as 2026-01-01 or a time such as 2026-01-01T09:00`)
+    return local.toJSDate()
+  }
+  if (!opts.from) throw new SocialKpiError('CONFIG_INVALID', 'evaluate: a replay needs --from DATE')
+  const from = parse('--from', opts.from)
+  const to = opts.to ? parse('--to', opts.to) : new Date()
+  const stepMs = parseStep(opts.step)
+  if (stepMs === undefined) throw new SocialKpiError('CONFIG_INVALID', `--step: "${opts.step}" is not a step such as 1h or 1d`)
+  if (to <= from) throw new SocialKpiError('CONFIG_INVALID', `--to (${to.toISOString()}) must be after --from (${from.toISOString()})`)
+  if ((to.getTime() - from.getTime()) / stepMs > 20_000) throw new SocialKpiError('CONFIG_INVALID', `--step ${opts.step} gives over 20,000 steps for this range; use a longer step`)
+  const reader = await openReader(ctx.config)
+  const bar = process.stderr.isTTY ? new SingleBar({ format: 'replaying {bar} {value}/{total} steps', hideCursor: true }, Presets.shades_classic) : undefined
+  try {
+    // The sources only read (ch.rows), so they run on the reader: directly, or through the running process.
+    const ch: Pick<ClickHouse, 'rows'> = { rows: reader.rows }
+    bar?.start(Math.ceil((to.getTime() - from.getTime()) / stepMs), 0)
+    const result = await replay({ plan: ctx.plan, from, to, stepMs, sources: { kpi: clickHouseKpiSource(ch), crisis: clickHouseCrisisSource(ch) }, onStep: (done) => bar?.update(done) })
+    bar?.stop()
+    out(formatReplay(result, ctx.plan, { color }))
+  } finally {
+    bar?.stop()
+    await reader.close()
+    await ctx.close()
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command('social-kpi')
     .description('Turns a social media plan into KPIs that watch themselves: collect, store in ClickHouse, evaluate, alert.')
@@ -237,11 +285,21 @@ export function buildProgram(): Command {
 
   program
     .command('evaluate')
-    .description('evaluate every KPI as of now (or --at), store the results, send due alerts, print the table')
-    .requiredOption('--once', 'evaluate once and exit')
-    .option('--at <iso-time>', 'evaluate as of this time, e.g. 2026-11-20T12:00:00+07:00')
+    .description('evaluate every KPI now (--once) and send due alerts, or replay stored history (--from/--to) to preview when alerts would fire')
+    .option('--once', 'evaluate once as of now (or --at), store the results, send due alerts, print the table')
+    .option('--at <iso-time>', 'with --once: evaluate as of this time, e.g. 2026-11-20T12:00:00+07:00')
+    .option('--from <date>', 'replay from this date or time (in the plan\'s time zone), e.g. 2026-01-01; nothing is sent or written')
+    .option('--to <date>', 'replay up to this date or time (exclusive; default: now)')
+    .option('--step <step>', 'replay step: 30m, 1h, 6h, 1d, …', '1d')
     .addOption(planOption())
-    .action(async (opts: { plan?: string; at?: string }) => {
+    .addHelpText('after', '\nRule preview: social-kpi evaluate --from 2026-01-01 --to 2026-04-01 --step 1d --plan plan.yaml\n  prints when each KPI and crisis trigger would have fired and resolved under the plan\'s alerting rules.')
+    .action(async (opts: { plan?: string; at?: string; once?: boolean; from?: string; to?: string; step: string }) => {
+      if (opts.from !== undefined || opts.to !== undefined) {
+        if (opts.once || opts.at) throw new SocialKpiError('CONFIG_INVALID', 'evaluate: use either --once [--at] (evaluate now, send alerts) or --from/--to (replay, nothing sent), not both')
+        await runReplay(opts.plan, opts)
+        return
+      }
+      if (!opts.once) throw new SocialKpiError('CONFIG_INVALID', 'evaluate needs --once (evaluate now and send due alerts) or --from DATE [--to DATE] (replay history; nothing sent)')
       const at = opts.at ? new Date(opts.at) : new Date()
       if (Number.isNaN(at.getTime())) throw new SocialKpiError('CONFIG_INVALID', `--at: "${opts.at}" is not an ISO time such as 2026-11-20T12:00:00+07:00`)
       await runOnce(opts.plan, async (runtime) => {
@@ -343,7 +401,7 @@ export function buildProgram(): Command {
 
   program
     .command('status')
-    .description('the KPI table (status, attainment, pace needed), open alerts and source health')
+    .description('the KPI table (status, attainment, pace needed), open alerts, silences and source health')
     .action(async () => {
       const config = loadConfig(process.env)
       const reader = await openReader(config)
@@ -352,6 +410,58 @@ export function buildProgram(): Command {
       } finally {
         await reader.close()
       }
+    })
+
+  const silence = program.command('silence').description('planned pauses of alerts: add, list, expire (work while start runs)')
+  silence
+    .command('add')
+    .description('silence the alerts of one KPI, one objective or one account until a time')
+    .option('--kpi <id>', "the KPI's id in the plan")
+    .option('--objective <id>', 'every KPI of this objective')
+    .option('--account <id>', "an account's alerts (KPIs covering only silenced accounts, its source and freshness alerts, crises on it)")
+    .requiredOption('--until <time>', 'end: an ISO time (2026-03-01T09:00:00+07:00) or a duration from now (4h, 3d, 1w)')
+    .option('--from <time>', 'start, same forms (default: now)')
+    .requiredOption('--reason <text>', 'why; shown in list and status')
+    .option('--by <name>', 'who asks (default: your user name)')
+    .option('-p, --plan <file>', 'check the id against this plan')
+    .action(async (opts: { kpi?: string; objective?: string; account?: string; until: string; from?: string; reason: string; by?: string; plan?: string }) => {
+      const now = new Date()
+      const plan = opts.plan ? await loadPlan(opts.plan) : undefined
+      const input = {
+        matchers: { kpiId: opts.kpi, objectiveId: opts.objective, accountId: opts.account },
+        startsAt: opts.from ? parseTimeArgument('--from', opts.from, now) : now,
+        endsAt: parseTimeArgument('--until', opts.until, now),
+        reason: opts.reason,
+        createdBy: opts.by ?? userInfo().username,
+      }
+      validateSilence(input, now, plan)
+      await withStore(async (store) => {
+        const added = await addSilence(store, input, now, plan)
+        out(`silenced ${describeMatchers(added.matchers)} from ${added.startsAt.toISOString()} until ${added.endsAt.toISOString()}: ${added.id}`)
+        out(`  end it early with: social-kpi silence expire ${added.id}`)
+      })
+    })
+  silence
+    .command('list')
+    .description('active and upcoming silences (--all: also ended and expired ones)')
+    .option('--all', 'include ended and expired silences')
+    .action(async (opts: { all?: boolean }) => {
+      const now = new Date()
+      await withStore(async (store) => {
+        const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
+        if (silences.length === 0) out(opts.all ? 'no silences' : 'no active or upcoming silences (--all shows ended ones)')
+        for (const s of silences) out(formatSilence(s, now).trimStart())
+      })
+    })
+  silence
+    .command('expire')
+    .description('end a silence now')
+    .argument('<id>', 'the silence id, as shown by silence list')
+    .action(async (id: string) => {
+      await withStore(async (store) => {
+        const { silence: s, changed } = await expireSilence(store, id, new Date())
+        out(changed ? `expired ${s.id} (${describeMatchers(s.matchers)})` : `${s.id} had already ended; nothing changed`)
+      })
     })
 
   program

@@ -78,6 +78,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         // Two missed rounds plus a little slack; retries and throttling may delay one round.
         staleAfterMs: 2 * scheduleIntervalMs(plan.collection.schedule, now(), plan.company.timezone) + 5 * 60_000,
         logger: logger.child({ module: 'alerts' }),
+        // Decisions run under a Redis lock, so `evaluate --once` beside the workers never doubles one.
+        redis: producer,
+        lockPrefix: config.QUEUE_PREFIX,
       },
     }
     workerConnection = createRedis(config.REDIS_URL, 'worker')

@@ -1,3 +1,4 @@
+import { currentSilences, describeMatchers, silenceState, type Silence } from '../alerts/silences.ts'
 import type { Reader } from './reader.ts'
 
 interface LatestKpi {
@@ -79,6 +80,9 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   const sources = await reader.rows<{ network: string; account_id: string; status: string; last_success_at: string | null; last_error_code: string; quota_resets_at: string | null }>(
     'SELECT network, account_id, status, toString(last_success_at) AS last_success_at, last_error_code, toString(quota_resets_at) AS quota_resets_at FROM source_health FINAL ORDER BY network, account_id',
   )
+  // A data directory last run before migration 0009 has no silences table yet.
+  const [hasSilences] = await reader.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'silences'")
+  const silences = Number(hasSilences?.n ?? 0) > 0 ? await currentSilences(reader, options.now) : []
   const parts: string[] = []
   if (kpis.length === 0) {
     parts.push('No KPI has been evaluated yet: run `social-kpi collect --once` or `social-kpi start`.')
@@ -102,6 +106,8 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   }
   parts.push(`\nOpen alerts: ${alerts.length === 0 ? 'none' : ''}`)
   for (const alert of alerts) parts.push(`  ${alert.alert_key} (${alert.last_status_label}) since ${alert.since} UTC`)
+  parts.push(`\nSilences: ${silences.length === 0 ? 'none' : ''}`)
+  for (const silence of silences) parts.push(formatSilence(silence, options.now))
   parts.push('\nSources:')
   if (sources.length === 0) parts.push('  none collected yet')
   else {
@@ -119,4 +125,13 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
     )
   }
   return parts.join('\n')
+}
+
+const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+
+/** One line per silence: `sil-1a2b3c4d  active   kpi fb-likes-month until 2026-03-01 00:00 UTC — relaunch week (by dewi)`. */
+export function formatSilence(silence: Silence, now: Date): string {
+  const state = silenceState(silence, now)
+  const when = state === 'pending' ? `from ${utc(silence.startsAt)} until ${utc(silence.endsAt)}` : `until ${utc(silence.expiredAt && silence.expiredAt < silence.endsAt ? silence.expiredAt : silence.endsAt)}`
+  return `  ${silence.id}  ${state.padEnd(7)}  ${describeMatchers(silence.matchers)} ${when} — ${silence.reason}${silence.createdBy ? ` (by ${silence.createdBy})` : ''}`
 }

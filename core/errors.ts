@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'REDIS_UNAVAILABLE'
   | 'MIGRATION_FAILED'
   | 'EMAIL_DELIVERY_FAILED'
+  | 'ALERT_LOCK_TIMEOUT'
 
 export class SocialKpiError extends Error {
   readonly code: ErrorCode

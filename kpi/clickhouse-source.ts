@@ -94,7 +94,7 @@ ORDER BY account_id, object_id, step`
 
 const stepCount = (from: Date, to: Date, stepMs: number) => Math.max(0, Math.ceil((to.getTime() - from.getTime()) / stepMs))
 
-export function clickHouseKpiSource(ch: ClickHouse): KpiDataSource {
+export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource {
   const params = (selection: MetricSelection) => ({ network: selection.network, accounts: selection.accountIds, metric: selection.metric })
   return {
     async level(selection, at) {

@@ -60,7 +60,7 @@ function byAccount(rows: Row[]): Map<string, Point[]> {
   return series
 }
 
-export function clickHouseCrisisSource(ch: ClickHouse): CrisisDataSource {
+export function clickHouseCrisisSource(ch: Pick<ClickHouse, 'rows'>): CrisisDataSource {
   const params = (selection: MetricSelection, from: Date, to: Date) => ({
     network: selection.network,
     accounts: selection.accountIds,

@@ -105,6 +105,25 @@ const kpiSchema = z.strictObject({
     .default('linear'),
 })
 
+export const ALERT_GROUPINGS = ['objective', 'plan', 'none'] as const
+export const ALERT_SEVERITIES = ['warning', 'critical'] as const
+
+const emailList = z.array(z.email({ error: 'must be an email address' }), { error: 'must be a list of email addresses' })
+
+/**
+ * A route sends the KPI alerts it matches to its own recipients. Every matcher given must match;
+ * within one matcher any listed value does. `severity`: at_risk is a warning, missed is critical.
+ */
+const routeSchema = z.strictObject({
+  kpis: z.array(id, { error: 'must be a list of KPI ids' }).min(1, 'must list at least one KPI, or be left out').optional(),
+  objectives: z.array(id, { error: 'must be a list of objective ids' }).min(1, 'must list at least one objective, or be left out').optional(),
+  severity: z
+    .array(z.enum(ALERT_SEVERITIES, { error: `must be one of: ${ALERT_SEVERITIES.join(', ')}` }), { error: `must be a list of: ${ALERT_SEVERITIES.join(', ')}` })
+    .min(1, 'must list at least one severity, or be left out')
+    .optional(),
+  recipients: emailList.min(1, 'must list at least one recipient'),
+})
+
 const contactSchema = z.strictObject({
   name: text('a name'),
   role: text('a role').optional(),
@@ -154,9 +173,17 @@ export const planSchema = z
       .prefault({}),
     kpis: z.array(kpiSchema, { error: 'must be a list of KPIs' }).min(1, 'must list at least one KPI'),
     alerting: z.strictObject({
-      recipients: z.array(z.email({ error: 'must be an email address' }), { error: 'must be a list of email addresses' }).min(1, 'must list at least one recipient'),
+      recipients: emailList.min(1, 'must list at least one recipient'),
       repeatInterval: duration.prefault('24h'),
       notifyResolved: z.boolean({ error: 'must be true or false' }).default(true),
+      /** How long a KPI must stay failing before its alert fires (Alertmanager's `for`); 0m: at once. */
+      for: duration.prefault('0m'),
+      /** How long a firing alert stays firing after it looks fine again, against flapping; 0m: resolves at once. */
+      keepFiringFor: duration.prefault('0m'),
+      /** KPI alerts decided in one evaluation go out as one email per objective, per plan, or each alone. */
+      groupBy: z.enum(ALERT_GROUPINGS, { error: `must be one of: ${ALERT_GROUPINGS.join(', ')}` }).default('none'),
+      /** Who gets a KPI alert: the first route that matches, else `recipients`. */
+      routes: z.array(routeSchema, { error: 'must be a list of routes' }).default([]),
     }),
     crisis: z
       .strictObject({
@@ -175,6 +202,7 @@ type Loose<T> = { [K in keyof T]?: unknown }
 interface LoosePlan {
   objectives?: unknown
   kpis?: unknown
+  alerting?: { routes?: unknown }
   strategy?: { networks?: unknown }
   crisis?: { triggers?: unknown }
 }
@@ -221,6 +249,16 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
     }
   })
   const objectives = new Set(objectivesList.map((o) => str(o.id)))
+  const kpiIds = new Set(kpis.map((k) => (typeof k === 'object' && k ? str((k as Loose<Kpi>).id) : undefined)))
+  list(plan.alerting?.routes).forEach((route, index) => {
+    for (const [field, known, what] of [['kpis', kpiIds, 'KPI'], ['objectives', objectives, 'objective']] as const) {
+      const values = route[field]
+      if (!Array.isArray(values)) continue
+      values.forEach((value: unknown, vi: number) => {
+        if (typeof value === 'string' && !known.has(value)) ctx.addIssue({ code: 'custom', path: ['alerting', 'routes', index, field, vi], message: `names ${what} "${value}", which the plan does not define` })
+      })
+    }
+  })
   kpis.forEach((raw, index) => {
     if (typeof raw !== 'object' || raw === null) return
     const kpi = raw as Loose<Kpi>
@@ -273,6 +311,7 @@ export type Kpi = Plan['kpis'][number]
 export type PlanAccount = z.infer<typeof accountSchema> & { network: Plan['strategy']['networks'][number]['network'] }
 export type KpiKind = (typeof KPI_KINDS)[number]
 export type PeriodSpec = Kpi['period']
+export type AlertRoute = Plan['alerting']['routes'][number]
 
 /** Validates an already-parsed document; `file` only names the source in errors. */
 export function parsePlan(document: unknown, file: string): Plan {

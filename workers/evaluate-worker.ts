@@ -2,6 +2,7 @@ import type { Job } from 'bullmq'
 import type { ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
+import { readSilencePredicate } from '../alerts/silences.ts'
 import { processAlerts, type AlertEngineDeps } from '../alerts/engine.ts'
 import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
 import { evaluateCrisis, type CrisisEvaluation } from '../kpi/crisis.ts'
@@ -38,7 +39,8 @@ export async function evaluateAll(deps: EvaluateDeps, at: Date): Promise<{ evalu
   await deps.writers.evaluations.write([...evaluations, ...finals].map((e) => toEvaluationRow(e, deps.now())), { flushNow: true })
   const crises = await evaluateCrisis(deps.plan, at, clickHouseCrisisSource(deps.ch))
   const health = await readSourceHealth(deps.ch)
-  const notifications = await processAlerts(deps.alerts, evaluations, health, at, crises)
+  // Silences are read at each evaluation, so one added while running applies from the next.
+  const notifications = await processAlerts({ ...deps.alerts, silenced: await readSilencePredicate(deps.ch, deps.plan, at) }, evaluations, health, at, crises)
   const firing = crises.filter((c) => c.firing).map((c) => ({ trigger: c.trigger.id, accounts: c.accounts.map((a) => a.id), reason: c.reason }))
   deps.logger.info({ at: at.toISOString(), kpis: evaluations.length, crises: firing, notifications }, 'evaluated')
   return { evaluations, crises }

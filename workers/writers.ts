@@ -43,6 +43,27 @@ export interface AlertStateRow {
   last_notified_at: string | null
   last_status_label: string
   version: number
+  /** Absent in rows written before migration 0008. */
+  clear_since?: string | null
+}
+
+/** One transition of an alert (table `alerts`, migration 0008). */
+export interface AlertHistoryRow {
+  at: string
+  alert_key: string
+  subject_kind: string
+  subject_id: string
+  objective_id: string
+  from_status: string
+  to_status: string
+  label: string
+  /** firing, repeat, resolved, or '' for a quiet transition (→ pending, pending → ok, …). */
+  event: string
+  group_key: string
+  recipients: string[]
+  notification_id: string
+  silenced: boolean
+  written_at: string
 }
 
 export interface AlertNotificationRow {
@@ -63,6 +84,7 @@ export interface Writers {
   health: BatchingWriter<SourceHealthRow>
   alertState: BatchingWriter<AlertStateRow>
   notifications: BatchingWriter<AlertNotificationRow>
+  alertHistory: BatchingWriter<AlertHistoryRow>
   flush(): Promise<void>
   close(): Promise<void>
 }
@@ -77,6 +99,7 @@ export function createWriters(ch: ClickHouse, options: { maxRows: number; flushI
     health: make<SourceHealthRow>('source_health'),
     alertState: make<AlertStateRow>('alert_state'),
     notifications: make<AlertNotificationRow>('alert_notifications'),
+    alertHistory: make<AlertHistoryRow>('alerts'),
   }
   const all = Object.values(writers)
   return {

@@ -16,7 +16,7 @@ function cli(args: string[], extraEnv: Record<string, string> = {}) {
 
 describe('social-kpi CLI', () => {
   it('has --help on every command', () => {
-    const commands = [[], ['start'], ['scheduler'], ['worker'], ['migrate'], ['collect'], ['evaluate'], ['plan'], ['plan', 'validate'], ['sql'], ['simulator'], ['status'], ['backfill']]
+    const commands = [[], ['start'], ['scheduler'], ['worker'], ['migrate'], ['collect'], ['evaluate'], ['plan'], ['plan', 'validate'], ['sql'], ['simulator'], ['status'], ['backfill'], ['silence'], ['silence', 'add']]
     for (const command of commands) {
       const result = cli([...command, '--help'])
       expect(result.code, command.join(' ')).toBe(0)

@@ -1,0 +1,43 @@
+import { randomUUID } from 'node:crypto'
+import { SocialKpiError } from '../core/errors.ts'
+import type { Redis } from '../core/redis.ts'
+
+/** Deletes the lock only if it still holds our token, so a late release never frees someone else's lock. */
+const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+
+/** The lock was held by another evaluator for longer than we were willing to wait. */
+export class AlertLockTimeoutError extends SocialKpiError {
+  constructor(message: string) {
+    super('ALERT_LOCK_TIMEOUT', message)
+  }
+}
+
+export interface LockOptions {
+  /** How long the lock lives if its holder dies without releasing it. */
+  ttlMs?: number
+  /** How long to wait for another holder before giving up. */
+  waitMs?: number
+}
+
+/**
+ * Runs `work` while holding a short Redis lock (`SET key token NX PX ttl`), released with a fenced
+ * delete. Waiting is polling with a little jitter: evaluations are minutes apart and take well
+ * under a second to decide, so contention is rare and brief.
+ */
+export async function withRedisLock<T>(redis: Redis, key: string, work: () => Promise<T>, options: LockOptions = {}): Promise<T> {
+  const ttlMs = options.ttlMs ?? 60_000
+  const waitMs = options.waitMs ?? 30_000
+  const token = randomUUID()
+  const deadline = Date.now() + waitMs
+  // A producer connection (no offline queue) refuses commands until it is ready; give it the wait.
+  while (redis.status !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  while ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
+    if (Date.now() >= deadline) throw new AlertLockTimeoutError(`another evaluator has held ${key} for more than ${Math.round(waitMs / 1000)} s; try again later`)
+    await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50))
+  }
+  try {
+    return await work()
+  } finally {
+    await redis.eval(RELEASE, 1, key, token)
+  }
+}

@@ -1,0 +1,99 @@
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+
+/** `social-kpi silence add|list|expire` and `status`, against a DATA_DIR of their own, alone and while `start` runs. */
+const dirs: string[] = []
+afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+
+function environment() {
+  const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-silences-'))
+  dirs.push(dataDir)
+  return { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0' }
+}
+
+const cli = (env: NodeJS.ProcessEnv, args: string[]) => {
+  const result = spawnSync(process.execPath, ['bin/social-kpi.js', ...args], { env, encoding: 'utf8', timeout: 120_000 })
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr }
+}
+const idOf = (stdout: string) => /: (sil-[0-9a-f]{8})\n/.exec(stdout)?.[1]
+
+describe('social-kpi silence', () => {
+  it('adds, lists, shows in status, and expires a silence; refuses bad input', () => {
+    const env = environment()
+    for (const command of [['silence'], ['silence', 'add'], ['silence', 'list'], ['silence', 'expire']]) {
+      const help = cli(env, [...command, '--help'])
+      expect(help.code, command.join(' ')).toBe(0)
+      expect(help.stdout).toMatch(/Usage: social-kpi silence/)
+    }
+    const add = cli(env, ['silence', 'add', '--kpi', 'fb-likes-month', '--until', '2d', '--reason', 'relaunch week', '--by', 'dewi', '--plan', 'examples/plan.yaml'])
+    expect(add.stderr).toBe('')
+    expect(add.code).toBe(0)
+    const id = idOf(add.stdout)
+    expect(id).toBeDefined()
+    const later = cli(env, ['silence', 'add', '--account', 'kopi-nusantara', '--from', '1d', '--until', '1w', '--reason', 'page migration'])
+    expect(later.code).toBe(0)
+
+    const list = cli(env, ['silence', 'list'])
+    expect(list.code).toBe(0)
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+active\\s+kpi fb-likes-month until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC — relaunch week \\(by dewi\\)`))
+    expect(list.stdout).toMatch(/sil-[0-9a-f]{8}\s+pending\s+account kopi-nusantara from .* UTC until .* UTC — page migration/)
+
+    const status = cli(env, ['status'])
+    expect(status.code).toBe(0)
+    expect(status.stdout).toMatch(new RegExp(`Silences: \\n  ${id}\\s+active\\s+kpi fb-likes-month`))
+
+    const expire = cli(env, ['silence', 'expire', id!])
+    expect(expire.code).toBe(0)
+    expect(expire.stdout).toContain(`expired ${id} (kpi fb-likes-month)`)
+    expect(cli(env, ['silence', 'expire', id!]).stdout).toContain('had already ended; nothing changed')
+    const after = cli(env, ['silence', 'list'])
+    expect(after.stdout).not.toContain(id)
+    expect(cli(env, ['silence', 'list', '--all']).stdout).toMatch(new RegExp(`${id}\\s+expired`))
+    expect(cli(env, ['status']).stdout).not.toContain(id)
+
+    const unknown = cli(env, ['silence', 'expire', 'sil-00000000'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toContain('no silence "sil-00000000"')
+    const noPlanId = cli(env, ['silence', 'add', '--kpi', 'no-such-kpi', '--until', '2d', '--reason', 'x', '--plan', 'examples/plan.yaml'])
+    expect(noPlanId.code).toBe(1)
+    expect(noPlanId.stderr).toContain('the plan has no KPI "no-such-kpi"')
+    const two = cli(env, ['silence', 'add', '--kpi', 'a', '--objective', 'b', '--until', '2d', '--reason', 'x'])
+    expect(two.code).toBe(1)
+    expect(two.stderr).toContain('exactly one of --kpi, --objective or --account')
+    const past = cli(env, ['silence', 'add', '--kpi', 'a', '--until', '2020-01-01T00:00:00Z', '--reason', 'x'])
+    expect(past.code).toBe(1)
+    expect(past.stderr).toContain('is in the past')
+  }, 120_000)
+
+  it('works while start runs, through the running process', async () => {
+    const env = environment()
+    const child = spawn(process.execPath, ['bin/social-kpi.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk) => (stdout += chunk))
+    child.stderr.on('data', (chunk) => (stderr += chunk))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      const deadline = Date.now() + 120_000
+      while (!stdout.includes('Running:') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
+      expect(stdout).toContain('Running:')
+      const add = cli(env, ['silence', 'add', '--objective', 'brand-awareness', '--until', '3h', '--reason', 'campaign pause'])
+      expect(add.stderr).toBe('')
+      expect(add.code).toBe(0)
+      const id = idOf(add.stdout)!
+      expect(cli(env, ['silence', 'list']).stdout).toMatch(new RegExp(`${id}\\s+active\\s+objective brand-awareness`))
+      expect(cli(env, ['status']).stdout).toMatch(new RegExp(`Silences: \\n  ${id}`))
+      const sql = cli(env, ['sql', `SELECT reason FROM silences FINAL WHERE id = '${id}'`, '--format', 'TSV'])
+      expect(sql.stdout.trim()).toBe('campaign pause')
+      expect(cli(env, ['silence', 'expire', id]).code).toBe(0)
+      expect(cli(env, ['silence', 'list']).stdout).not.toContain(id)
+    } finally {
+      child.kill('SIGINT')
+    }
+    expect(await exited).toBe(0)
+    expect(stderr).toBe('')
+  }, 240_000)
+})
