@@ -109,7 +109,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     // Evaluations run one at a time across all workers, so two never decide the same alert at once.
     await queues.evaluate.setGlobalConcurrency(1)
     start('evaluate', createEvaluateProcessor(evaluateDeps), 1)
-    start('notify', createNotifyProcessor({ mailer, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
+    start('notify', createNotifyProcessor({ mailer, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
   }
   if (options.scheduler) scheduler = startScheduler({ plan, queues, logger: logger.child({ module: 'scheduler' }) })
 

@@ -71,9 +71,13 @@ WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND 
   AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
 GROUP BY step`
 
-// Each counter's starting point for the window (the same rule as AMOUNT_SQL) ...
+// Each counter's starting point for the window (the same rule as AMOUNT_SQL), and for an object
+// created inside the window but first seen later, its creation time and first value ...
 const COUNTER_START_SQL = `
 SELECT account_id, object_id,
+       countIf(observed_at < {from:DateTime64(3, 'UTC')}) > 0 AS seen_before,
+       argMin(value, observed_at) AS first_value,
+       toUnixTimestamp64Milli(ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC'))) AS created_ms,
        if(countIf(observed_at < {from:DateTime64(3, 'UTC')}) > 0,
           argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}),
           if(ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC')) >= {from:DateTime64(3, 'UTC')}, 0, argMin(value, observed_at))) AS start
@@ -136,7 +140,7 @@ export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource
       const bound = { ...params(selection), fromMs: from.getTime(), stepMs, from: toClickHouseTime(from), to: toClickHouseTime(to) }
       const [daily, starts, steps] = await Promise.all([
         ch.rows<{ step: string | number; points: string | number; value: number }>(DAILY_SERIES_SQL, bound),
-        ch.rows<{ account_id: string; object_id: string; start: number }>(COUNTER_START_SQL, bound),
+        ch.rows<{ account_id: string; object_id: string; start: number; seen_before: boolean | number; first_value: number; created_ms: string | number }>(COUNTER_START_SQL, bound),
         ch.rows<{ account_id: string; object_id: string; step: string | number; last: number }>(COUNTER_STEPS_SQL, bound),
       ])
       const amounts: Array<number | null> = new Array(count).fill(null)
@@ -144,14 +148,23 @@ export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource
         if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value
       }
       for (const row of daily) if (Number(row.points) > 0) add(Number(row.step), Number(row.value))
-      const startOf = new Map(starts.map((row) => [`${row.account_id}\u0000${row.object_id}`, Number(row.start)]))
+      const startOf = new Map(starts.map((row) => [`${row.account_id}\u0000${row.object_id}`, row]))
       let previousKey = ''
       let previous = 0
       for (const row of steps) {
         const key = `${row.account_id}\u0000${row.object_id}`
         if (key !== previousKey) {
           previousKey = key
-          previous = startOf.get(key) ?? Number(row.last)
+          const start = startOf.get(key)
+          const createdMs = Number(start?.created_ms ?? 0)
+          if (start && !Number(start.seen_before) && createdMs >= from.getTime()) {
+            // What it had when first seen belongs to its creation time (as in metrics_daily), so
+            // a first collection already shows how the period went, day by day.
+            add(Math.floor((createdMs - from.getTime()) / stepMs), Number(start.first_value))
+            previous = Number(start.first_value)
+          } else {
+            previous = start ? Number(start.start) : Number(row.last)
+          }
         }
         add(Number(row.step), Number(row.last) - previous)
         previous = Number(row.last)

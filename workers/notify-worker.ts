@@ -1,5 +1,5 @@
 import { UnrecoverableError, type Job } from 'bullmq'
-import { toClickHouseTime } from '../core/clickhouse.ts'
+import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
 import { CHART_CID, renderKpiChartPng } from '../alerts/chart.ts'
@@ -8,6 +8,8 @@ import type { Writers } from './writers.ts'
 
 export interface NotifyDeps {
   mailer: Mailer
+  /** Where deliveries are recorded; a job retried after its email went out is not sent again. */
+  ch?: Pick<ClickHouse, 'rows'>
   from: string
   writers: Writers
   now: () => Date
@@ -35,6 +37,18 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         ],
         { flushNow: true },
       )
+    // A worker that died after sending but before completing the job hands it to another worker:
+    // the recorded delivery keeps that from becoming a second email.
+    if (deps.ch) {
+      const [sent] = await deps.ch.rows<{ delivered_to: string }>(
+        "SELECT delivered_to FROM alert_notifications FINAL WHERE notification_id = {id:String} AND delivery = 'sent' LIMIT 1",
+        { id: payload.notificationId },
+      )
+      if (sent) {
+        deps.logger.info({ notificationId: payload.notificationId }, 'already delivered; not sending again')
+        return { deliveredTo: sent.delivered_to, alreadySent: true }
+      }
+    }
     // The chart is drawn now, from the numbers in the payload; an alert is never held up by it.
     const inline: OutgoingEmail['inline'] = []
     if (payload.chart) {

@@ -104,6 +104,10 @@ describe('alert engine with state in ClickHouse', () => {
       expect(job?.attemptsMade).toBe(3)
       const [row] = await db.ch.rows<{ delivery: string }>("SELECT delivery FROM alert_notifications FINAL WHERE notification_id = 'n-451'")
       expect(row?.delivery).toBe('sent')
+      // The same notification handed out again (a worker died after sending): recorded, so not sent twice.
+      const again = createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), ch: db.ch, from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger })
+      expect(await again((await queue.getJob('n-451'))!)).toMatchObject({ alreadySent: true })
+      expect(smtp.messages.filter((m) => m.subject === 'Retry me')).toHaveLength(1)
     } finally {
       await worker.close()
     }

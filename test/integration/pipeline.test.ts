@@ -56,12 +56,16 @@ describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () =
     await until('the likes alert email', () => smtp.messages.some((m) => m.subject?.includes('Likes (reactions)')))
     const ch = runtime.ch!
     const email = smtp.messages.find((m) => m.subject?.includes('Likes (reactions)'))!
-    const [evaluation] = await ch.rows<{ actual: number; expected_to_date: number; status: string; evaluated_at: string }>(
-      "SELECT actual, expected_to_date, status, toString(evaluated_at) AS evaluated_at FROM kpi_evaluations FINAL WHERE kpi_id = 'fb-likes-month' ORDER BY evaluated_at LIMIT 1",
+    const [evaluation] = await ch.rows<{ actual: number; expected_to_date: number; status: string; evaluated_at: string; forecast_end: number }>(
+      "SELECT actual, expected_to_date, status, toString(evaluated_at) AS evaluated_at, forecast_end FROM kpi_evaluations FINAL WHERE kpi_id = 'fb-likes-month' ORDER BY evaluated_at LIMIT 1",
     )
     expect(evaluation!.status).toBe('at_risk')
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-    expect(email.subject).toBe(`[social-kpi] AT RISK: Likes (reactions) on Facebook posts this month — ${fmt(evaluation!.actual)} of 9,000 (expected ${fmt(evaluation!.expected_to_date)} by now)`)
+    // reported at risk well before the month ends, with a forecast from the first round on
+    expect(evaluation!.forecast_end).toBeLessThan(9000)
+    const short = Math.round((1 - evaluation!.forecast_end / 9000) * 100)
+    expect(email.subject).toBe(`[social-kpi] AT RISK: Likes (reactions) on Facebook posts this month — ${fmt(evaluation!.actual)} of 9,000, on course for ${fmt(evaluation!.forecast_end)} (${short}% short)`)
+    expect(email.text).toMatch(new RegExp(`^On course to end .* at ${fmt(evaluation!.forecast_end)} likes?, ${short}% short of the 9,000 target; needs \\+[\\d,]+/day from now, recent pace \\+[\\d,]+/day\\.`))
     expect(email.text).toContain(`Actual: ${fmt(evaluation!.actual)}`)
     expect(email.text).toContain('Target: at least 9,000')
     expect(email.text).toContain(`Expected by now: ${fmt(evaluation!.expected_to_date)}`)
