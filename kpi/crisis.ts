@@ -155,6 +155,25 @@ export function judgeFollowerDrop(trigger: Extract<CrisisTrigger, { kind: 'follo
   }
 }
 
+/**
+ * The bucket being judged and its seasonal baseline (the same weekday, and hour for hourly
+ * buckets, in earlier weeks), or null when there is too little to judge.
+ */
+function seasonalWindow(series: Point[], at: Date, size: BucketSize, zone: string, weeks: number) {
+  const bucket = currentBucket(series, at, size)
+  if (!bucket) return null
+  const baseline = seasonalBaseline(series, bucket.at, weeks, zone, size)
+  if (baseline.length < 2) return null
+  return {
+    bucket,
+    baseline,
+    center: median(baseline),
+    end: new Date(bucket.at.getTime() + (size === 'day' ? 24 : 1) * HOUR_MS),
+    when: formatter(zone),
+    weekday: DateTime.fromJSDate(bucket.at, { zone }).toFormat('cccc'),
+  }
+}
+
 /** A count above its seasonal median by more than `deviations` robust deviations. */
 export function judgeNegativeReactions(
   trigger: Extract<CrisisTrigger, { kind: 'negative_reactions' }>,
@@ -164,19 +183,14 @@ export function judgeNegativeReactions(
   size: BucketSize,
   zone: string,
 ): Judged {
-  const bucket = currentBucket(series, at, size)
-  if (!bucket) return { judged: false }
-  const baseline = seasonalBaseline(series, bucket.at, trigger.baselineWeeks, zone, size)
-  if (baseline.length < 2) return { judged: false }
-  const center = median(baseline)
+  const seasonal = seasonalWindow(series, at, size, zone, trigger.baselineWeeks)
+  if (!seasonal) return { judged: false }
+  const { bucket, baseline, center, end, when, weekday } = seasonal
   // For small counts the MAD is often 0 (four Mondays with 2 angry reactions each); a count's
   // natural spread is about its square root, so the deviation is never less than √median, nor 1.
   const deviation = Math.max(MAD_SCALE * mad(baseline), Math.sqrt(Math.max(center, 1)))
   const threshold = center + trigger.deviations * deviation
   if (bucket.value <= threshold) return { judged: true, finding: null }
-  const end = new Date(bucket.at.getTime() + (size === 'day' ? 24 : 1) * HOUR_MS)
-  const when = formatter(zone)
-  const weekday = DateTime.fromJSDate(bucket.at, { zone }).toFormat('cccc')
   return {
     judged: true,
     finding: {
@@ -199,17 +213,11 @@ export function judgeEngagementCollapse(
   size: BucketSize,
   zone: string,
 ): Judged {
-  const bucket = currentBucket(series, at, size)
-  if (!bucket) return { judged: false }
-  const baseline = seasonalBaseline(series, bucket.at, trigger.baselineWeeks, zone, size)
-  if (baseline.length < 2) return { judged: false }
-  const center = median(baseline)
-  if (center <= 0) return { judged: false }
+  const seasonal = seasonalWindow(series, at, size, zone, trigger.baselineWeeks)
+  if (!seasonal || seasonal.center <= 0) return { judged: false }
+  const { bucket, baseline, center, end, when, weekday } = seasonal
   const floor = center * (1 - trigger.dropPercent / 100)
   if (bucket.value >= floor) return { judged: true, finding: null }
-  const end = new Date(bucket.at.getTime() + (size === 'day' ? 24 : 1) * HOUR_MS)
-  const when = formatter(zone)
-  const weekday = DateTime.fromJSDate(bucket.at, { zone }).toFormat('cccc')
   return {
     judged: true,
     finding: {

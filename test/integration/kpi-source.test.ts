@@ -1,27 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+import { observation } from '../helpers/observations.ts'
 
 let db: TestClickHouse
-const t = (iso: string) => toClickHouseTime(new Date(iso))
 
-function row(metric: string, shape: 'gauge' | 'counter' | 'daily', objectId: string, observedAt: string, value: number, extra: { account?: string; created?: string; collected?: string } = {}) {
-  return {
-    network: 'facebook',
-    account_id: extra.account ?? 'main',
-    object_type: shape === 'counter' ? 'post' : 'account',
-    object_id: objectId,
-    metric,
-    shape,
-    observed_at: t(observedAt),
-    value,
-    object_created_at: extra.created ? t(extra.created) : null,
-    source_field: 'test',
-    api_version: 'v25.0',
-    collected_at: t(extra.collected ?? observedAt),
-  }
-}
+const row = observation
 
 beforeAll(async () => {
   db = await openTestClickHouse('kpi_source')
