@@ -1,56 +1,30 @@
 import axios from 'axios'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { RateLimitError, TokenError } from '../../core/errors.ts'
 import { createFacebookPagesCollector } from '../../ingest/collectors/facebook-pages.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
-import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const ROUND = new Date('2026-11-26T09:00:00Z')
 const MAIN: PlanAccount = { id: 'kopi-nusantara', name: 'Kopi Nusantara', apiId: '104729384756102', tokenEnv: 'FB_PAGE_TOKEN', network: 'facebook' }
 const SECRET = 'page-token-4f9a1c'
 
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
+const harness = useSimulatorHarness('fb_collector', () => NOW)
 
-beforeAll(async () => {
-  sim = await startSimulator({ now: () => NOW, seed: 42 })
-  db = await openTestClickHouse('fb_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
-})
-afterAll(async () => {
-  await writers?.close()
-  await sim?.close()
-  await db?.cleanup()
-})
 
 function context(account: PlanAccount, token: string, sink: ObservationRow[] = []): CollectContext {
-  return {
-    account,
-    token,
-    roundAt: ROUND,
-    now: () => NOW,
-    lookbackDays: 28,
-    logger: silentLogger,
-    emit: async (rows) => {
-      sink.push(...rows)
-      await writers.observations.write(rows)
-    },
-  }
+  return harness.context({ account, token, at: ROUND, sink })
 }
 
 async function collect(account: PlanAccount, token = SECRET, sink: ObservationRow[] = []) {
-  const c = createFacebookPagesCollector({ baseUrl: sim.url, version: 'v25.0', timeoutMs: 5_000, retry: { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 } })
+  const c = createFacebookPagesCollector({ baseUrl: harness.sim.url, version: 'v25.0', timeoutMs: 5_000, retry: { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 } })
   return c.collect(context(account, token, sink))
 }
 
 const graph = async <T>(path: string, params: Record<string, unknown> = {}) =>
-  (await axios.get<T>(`${sim.url}/v25.0/${path}`, { params, headers: { Authorization: 'Bearer check' } })).data
+  (await axios.get<T>(`${harness.sim.url}/v25.0/${path}`, { params, headers: { Authorization: 'Bearer check' } })).data
 
 describe('Facebook Pages collector against the Graph API simulator', () => {
   it('stores follower and fan counts as read from the Page node', async () => {
@@ -73,7 +47,7 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
     const since = Math.floor(NOW.getTime() / 1000) - 90 * 86_400
     const expected: string[] = []
     let emptyPagesWithNext = 0
-    let url: string | undefined = `${sim.url}/v25.0/${MAIN.apiId}/posts?fields=id&limit=100&since=${since}`
+    let url: string | undefined = `${harness.sim.url}/v25.0/${MAIN.apiId}/posts?fields=id&limit=100&since=${since}`
     while (url) {
       const page: { data: Array<{ id: string }>; paging?: { next?: string } } = (await axios.get(url, { headers: { Authorization: 'Bearer check' } })).data
       if (page.data.length === 0 && page.paging?.next) emptyPagesWithNext++
@@ -88,7 +62,7 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
   it('sends the token only in the Authorization header, never in a URL or a row', async () => {
     const rows: ObservationRow[] = []
     await collect(MAIN, SECRET, rows)
-    const requests = sim.requests().filter((r) => r.token === SECRET)
+    const requests = harness.sim.requests().filter((r) => r.token === SECRET)
     expect(requests.length).toBeGreaterThan(10)
     expect(requests.every((r) => !('access_token' in r.query))).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(SECRET)
@@ -107,25 +81,25 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
 
   it('re-running the same round adds no rows', async () => {
     await collect(MAIN)
-    await writers.flush()
+    await harness.writers.flush()
     const snapshot = async () =>
-      (await db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-nusantara'"))[0]
-    const raw = async () => (await db.ch.rows<{ n: string }>("SELECT count() AS n FROM observations WHERE account_id = 'kopi-nusantara'"))[0]!.n
+      (await harness.db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-nusantara'"))[0]
+    const raw = async () => (await harness.db.ch.rows<{ n: string }>("SELECT count() AS n FROM observations WHERE account_id = 'kopi-nusantara'"))[0]!.n
     const before = await snapshot()
     const rawBefore = await raw()
     await collect(MAIN)
-    await writers.flush()
+    await harness.writers.flush()
     expect(await snapshot()).toEqual(before)
     expect(await raw()).toBe(rawBefore)
   })
 
   it('waits and retries on throttle codes and honours Retry-After', async () => {
     for (const code of [4, 17, 32, 613, 80001]) {
-      sim.injectFault({ path: /\/posts$/, times: 1, error: { message: `(#${code}) throttled`, type: 'OAuthException', code }, headers: { 'Retry-After': '0' } })
-      const before = sim.requests().length
+      harness.sim.injectFault({ path: /\/posts$/, times: 1, error: { message: `(#${code}) throttled`, type: 'OAuthException', code }, headers: { 'Retry-After': '0' } })
+      const before = harness.sim.requests().length
       const summary = await collect(MAIN)
       expect(summary.observations).toBeGreaterThan(100)
-      const posts = sim.requests().slice(before).filter((r) => r.path.endsWith('/posts'))
+      const posts = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/posts'))
       expect(posts.length).toBeGreaterThan(1)
       expect(posts[0]!.query.after).toBeUndefined()
       expect(posts[1]!.query.after).toBeUndefined() // the throttled first page was asked again
@@ -133,7 +107,7 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
   })
 
   it('hands a long throttle back as a RateLimitError with the wait the API asked for', async () => {
-    sim.injectFault({
+    harness.sim.injectFault({
       times: 1,
       error: { message: '(#80001) There have been too many calls to this Page account.', type: 'OAuthException', code: 80001 },
       headers: { 'X-Business-Use-Case-Usage': JSON.stringify({ [MAIN.apiId]: [{ type: 'pages', call_count: 100, total_cputime: 10, total_time: 10, estimated_time_to_regain_access: 5 }] }) },
@@ -144,13 +118,13 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
   })
 
   it('retries server errors, then collects everything', async () => {
-    sim.injectFault({ times: 2, status: 500, body: '<html>Internal error</html>' })
+    harness.sim.injectFault({ times: 2, status: 500, body: '<html>Internal error</html>' })
     const summary = await collect(MAIN)
     expect(summary.observations).toBeGreaterThan(100)
   })
 
   it('skips a retired metric and keeps the rest', async () => {
-    sim.injectFault({ path: /\/insights$/, times: 1, error: { message: '(#100) The value must be a valid insights metric', type: 'OAuthException', code: 100 } })
+    harness.sim.injectFault({ path: /\/insights$/, times: 1, error: { message: '(#100) The value must be a valid insights metric', type: 'OAuthException', code: 100 } })
     const rows: ObservationRow[] = []
     const summary = await collect(MAIN, SECRET, rows)
     expect(summary.skipped).toHaveLength(1)

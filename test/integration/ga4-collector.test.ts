@@ -1,5 +1,5 @@
 import axios from 'axios'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { RateLimitError, TokenError } from '../../core/errors.ts'
 import { ga4 } from '../../core/networks/ga4.ts'
@@ -7,9 +7,8 @@ import { createGa4Collector, type Ga4CollectorOptions } from '../../ingest/colle
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { silentLogger } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 // 09:20 UTC on 26 Nov 2026 is 16:20 in Jakarta, the demo property's time zone.
 const START = new Date('2026-11-26T09:20:00Z')
@@ -21,28 +20,16 @@ const SECRET = 'ya29.ga4-token-31c7'
 const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
 
 let now = START
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
+const harness = useSimulatorHarness('ga4_collector', () => now)
 let slept: number[] = []
 
-beforeAll(async () => {
-  sim = await startSimulator({ now: () => now, seed: 42 })
-  db = await openTestClickHouse('ga4_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
-})
-afterAll(async () => {
-  await writers?.close()
-  await sim?.close()
-  await db?.cleanup()
-})
 beforeEach(() => {
   now = START
   slept = []
 })
 
 function collector(options: Ga4CollectorOptions = {}) {
-  const config = loadConfig({ ...simulatorEnvironment(sim.url), QUEUE_PREFIX: 'test-ga4', HTTP_TIMEOUT_MS: '5000' })
+  const config = loadConfig({ ...simulatorEnvironment(harness.sim.url), QUEUE_PREFIX: 'test-ga4', HTTP_TIMEOUT_MS: '5000' })
   return createGa4Collector({ config, retry: RETRY, sleep: async (ms) => void slept.push(ms) }, options)
 }
 
@@ -56,7 +43,7 @@ function context(target: PlanAccount, token: string, sink: ObservationRow[]): Co
     logger: silentLogger,
     emit: async (rows) => {
       sink.push(...rows)
-      await writers.observations.write(rows)
+      await harness.writers.observations.write(rows)
     },
   }
 }
@@ -74,7 +61,7 @@ interface Report {
 
 /** The simulator's raw runReport answer. */
 async function runReport(body: Record<string, unknown>, token = 'direct-check'): Promise<Report> {
-  return (await axios.post<Report>(`${sim.url}/ga4/v1beta/properties/${PROPERTY}:runReport`, body, { headers: { Authorization: `Bearer ${token}` } })).data
+  return (await axios.post<Report>(`${harness.sim.url}/ga4/v1beta/properties/${PROPERTY}:runReport`, body, { headers: { Authorization: `Bearer ${token}` } })).data
 }
 
 /** GA4's own per-day totals for a filter: one dimension (date), so GA4 sums, not us. */
@@ -98,9 +85,9 @@ let marks = 0
 /** The requests made after this call (a marked request says where "after" begins). */
 async function requestsFromNow(): Promise<() => ReturnType<RunningSimulator['requests']>> {
   const label = `mark-${++marks}`
-  await axios.get(`${sim.url}/ga4/mark`, { params: { label }, validateStatus: () => true })
+  await axios.get(`${harness.sim.url}/ga4/mark`, { params: { label }, validateStatus: () => true })
   return () => {
-    const log = sim.requests()
+    const log = harness.sim.requests()
     return log.slice(log.findLastIndex((r) => r.query.label === label) + 1)
   }
 }
@@ -189,7 +176,7 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
       metadata: { timeZone: 'Asia/Jakarta' },
       kind: 'analyticsData#runReport',
     }
-    sim.injectFault({ path: /:runReport$/, times: 1, status: 200, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json; charset=UTF-8' } })
+    harness.sim.injectFault({ path: /:runReport$/, times: 1, status: 200, body: JSON.stringify(body), headers: { 'Content-Type': 'application/json; charset=UTF-8' } })
     const rows: ObservationRow[] = []
     const summary = await collect(account('kopi-ga4-typed', SOCIAL), SECRET, rows)
     const at = (metric: string, date: string) => rows.find((r) => r.metric === metric && r.observed_at === jakartaStart(date))?.value
@@ -203,21 +190,21 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
 
   it('re-reads recent days: a growing day is replaced by its later value, never added', async () => {
     const read = async (date: string) =>
-      (await db.ch.rows<{ n: string; value: number }>(
+      (await harness.db.ch.rows<{ n: string; value: number }>(
         `SELECT count() AS n, sum(value) AS value FROM observations FINAL WHERE account_id = 'kopi-ga4' AND metric = 'sessions' AND observed_at = '${jakartaStart(date)}'`,
       ))[0]!
     await collect(MAIN)
-    await writers.flush()
+    await harness.writers.flush()
     const first = await read('20261126')
     now = new Date(START.getTime() + 86_400_000)
     await collect(MAIN)
-    await writers.flush()
+    await harness.writers.flush()
     const second = await read('20261126')
     const expected = await perDay('sessionDefaultChannelGroup', SOCIAL.channelGroups)
     expect(Number(second.n)).toBe(1)
     expect(second.value).toBe(expected.get('20261126')![0])
     expect(second.value).toBeGreaterThan(first.value)
-    const all = (await db.ch.rows<{ n: string; total: number }>(
+    const all = (await harness.db.ch.rows<{ n: string; total: number }>(
       `SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-ga4' AND metric = 'sessions' AND observed_at >= '${jakartaStart('20261030')}'`,
     ))[0]!
     expect(Number(all.n)).toBe(expected.size)
@@ -245,7 +232,7 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
     const big = { dateRanges: [{ startDate: '400daysAgo', endDate: 'today' }], dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }], metrics: [{ name: 'sessions' }], returnPropertyQuota: true, limit: 1 }
     let remaining = Infinity
     while (remaining > 0) remaining = (await runReport(big, token)).propertyQuota!.tokensPerProjectPerHour!.remaining
-    const refused = await axios.post(`${sim.url}/ga4/v1beta/properties/${PROPERTY}:runReport`, big, { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })
+    const refused = await axios.post(`${harness.sim.url}/ga4/v1beta/properties/${PROPERTY}:runReport`, big, { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })
     expect(refused.status).toBe(429)
     expect(refused.data.error.status).toBe('RESOURCE_EXHAUSTED')
 
@@ -290,12 +277,12 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
     const retryInfo = {
       error: { code: 429, message: 'Exhausted concurrent requests quota.', status: 'RESOURCE_EXHAUSTED', details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '1.5s' }] },
     }
-    sim.injectFault({ path: /:runReport$/, times: 1, status: 429, body: JSON.stringify(retryInfo), headers: { 'Content-Type': 'application/json; charset=UTF-8' } })
+    harness.sim.injectFault({ path: /:runReport$/, times: 1, status: 429, body: JSON.stringify(retryInfo), headers: { 'Content-Type': 'application/json; charset=UTF-8' } })
     const summary = await collect(MAIN)
     expect(summary.observations).toBeGreaterThan(50)
     expect(slept).toEqual([1_500])
 
-    sim.injectFault({ path: /:runReport$/, times: 1, status: 429, error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).' } })
+    harness.sim.injectFault({ path: /:runReport$/, times: 1, status: 429, error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).' } })
     const error = await collect(MAIN).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RateLimitError)
     expect((error as RateLimitError).retryAfterMs).toBe(40 * 60_000)
@@ -322,12 +309,12 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
     const token = 'ya29.ga4-header-only'
     const rows: ObservationRow[] = []
     await collect(MAIN, token, rows)
-    const mine = sim.requests().filter((r) => r.token === token)
+    const mine = harness.sim.requests().filter((r) => r.token === token)
     expect(mine.length).toBeGreaterThan(0)
     expect(mine.every((r) => r.method === 'POST' && Object.keys(r.query).length === 0)).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(token)
 
-    const url = `${sim.url}/ga4/v1beta/properties/${PROPERTY}:runReport`
+    const url = `${harness.sim.url}/ga4/v1beta/properties/${PROPERTY}:runReport`
     const body = { dateRanges: [{ startDate: 'today', endDate: 'today' }], metrics: [{ name: 'sessions' }] }
     const bare = await axios.post(url, body, { validateStatus: () => true })
     expect(bare.status).toBe(401)
@@ -355,7 +342,7 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
       const body = { dateRanges: [{ startDate: '10daysAgo', endDate: 'today' }], dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }], metrics: [{ name: 'sessions' }, { name: 'keyEvents' }] }
       const post = async (base: string) =>
         (await axios.post(`${base}/ga4/v1beta/properties/${PROPERTY}:runReport`, body, { headers: { Authorization: 'Bearer same' }, responseType: 'text' })).data as string
-      expect(await post(other.url)).toBe(await post(sim.url))
+      expect(await post(other.url)).toBe(await post(harness.sim.url))
     } finally {
       await other.close()
     }

@@ -1,15 +1,14 @@
 import axios, { type AxiosResponse } from 'axios'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { RateLimitError, TokenError } from '../../core/errors.ts'
 import { createInstagramCollector } from '../../ingest/collectors/instagram.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { DEMO_INSTAGRAM_ACCOUNTS } from '../../simulator/graph-instagram.ts'
-import { simulatorEnvironment, startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+import { simulatorEnvironment, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 /**
  * The Instagram collector against the Graph simulator (social-apis.md §2). Expected values are
@@ -28,29 +27,9 @@ const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
 type Json = any
 
 let clock = NOW
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
-const started: RunningSimulator[] = []
+const harness = useSimulatorHarness('ig_collector', () => clock)
 
-async function start(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  const s = await startSimulator({ now: () => clock, seed: 42, ...options })
-  started.push(s)
-  return s
-}
-
-beforeAll(async () => {
-  sim = await start()
-  db = await openTestClickHouse('ig_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
-})
-afterAll(async () => {
-  await writers?.close()
-  await Promise.all(started.map((s) => s.close()))
-  await db?.cleanup()
-})
-
-function collector(url = sim.url) {
+function collector(url = harness.sim.url) {
   const config = loadConfig({ ...simulatorEnvironment(url), QUEUE_PREFIX: 'ig-test' })
   return createInstagramCollector({ config, retry: RETRY, sleep: async () => undefined })
 }
@@ -65,7 +44,7 @@ function context(token: string, sink: ObservationRow[], at: Date, lookbackDays: 
     logger: silentLogger,
     emit: async (rows) => {
       sink.push(...rows)
-      await writers.observations.write(rows)
+      await harness.writers.observations.write(rows)
     },
   }
 }
@@ -78,7 +57,7 @@ const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (er
 
 async function graph(path: string, params: Record<string, unknown> = {}, options: { token?: string | null; target?: RunningSimulator } = {}): Promise<AxiosResponse<Json>> {
   const token = options.token === undefined ? 'check' : options.token
-  const url = path.startsWith('http') ? path : `${(options.target ?? sim).url}/v25.0/${path}`
+  const url = path.startsWith('http') ? path : `${(options.target ?? harness.sim).url}/v25.0/${path}`
   return axios.get(url, { params, headers: token ? { Authorization: `Bearer ${token}` } : {}, validateStatus: () => true })
 }
 
@@ -89,7 +68,7 @@ const unix = (ms: number) => ms / 1000
 async function walkMedia(limit = 100): Promise<{ media: Json[]; emptyPagesWithNext: number }> {
   const media: Json[] = []
   let emptyPagesWithNext = 0
-  let url: string | undefined = `${sim.url}/v25.0/${KOPI.apiId}/media?fields=id,timestamp,like_count,comments_count&limit=${limit}`
+  let url: string | undefined = `${harness.sim.url}/v25.0/${KOPI.apiId}/media?fields=id,timestamp,like_count,comments_count&limit=${limit}`
   while (url) {
     const page: Json = (await graph(url)).data
     if (page.data.length === 0 && page.paging?.next) emptyPagesWithNext++
@@ -177,7 +156,7 @@ describe('Instagram collector against the Graph simulator', () => {
     const token = 'ig-only-in-header-91c3'
     const rows: ObservationRow[] = []
     await collect({ token, sink: rows })
-    const requests = sim.requests().filter((r) => r.token === token)
+    const requests = harness.sim.requests().filter((r) => r.token === token)
     expect(requests.length).toBeGreaterThan(30)
     expect(requests.every((r) => !('access_token' in r.query) && !JSON.stringify(r.query).includes(token))).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(token)
@@ -185,14 +164,14 @@ describe('Instagram collector against the Graph simulator', () => {
 
   it('re-reads revised days without double counting: the same round adds nothing, a later round replaces', async () => {
     const snapshot = async () =>
-      (await db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-ig' AND metric = 'views'"))[0]
-    const raw = async () => (await db.ch.rows<{ n: string }>("SELECT count() AS n FROM observations WHERE account_id = 'kopi-ig'"))[0]!.n
+      (await harness.db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-ig' AND metric = 'views'"))[0]
+    const raw = async () => (await harness.db.ch.rows<{ n: string }>("SELECT count() AS n FROM observations WHERE account_id = 'kopi-ig'"))[0]!.n
     await collect()
-    await writers.flush()
+    await harness.writers.flush()
     const before = await snapshot()
     const rawBefore = await raw()
     await collect()
-    await writers.flush()
+    await harness.writers.flush()
     expect(await snapshot()).toEqual(before)
     expect(await raw()).toBe(rawBefore)
 
@@ -202,12 +181,12 @@ describe('Instagram collector against the Graph simulator', () => {
     try {
       const rows: ObservationRow[] = []
       await collect({ sink: rows, at: later })
-      await writers.flush()
+      await harness.writers.flush()
     } finally {
       clock = NOW
     }
     const yesterday = chTime(CURRENT_DAY - DAY)
-    const stored = await db.ch.rows<{ value: number }>(
+    const stored = await harness.db.ch.rows<{ value: number }>(
       `SELECT value FROM observations FINAL WHERE account_id = 'kopi-ig' AND metric = 'views' AND observed_at = '${yesterday}'`,
     )
     expect(stored).toHaveLength(1)
@@ -218,11 +197,11 @@ describe('Instagram collector against the Graph simulator', () => {
 
   it('waits and retries on throttle codes 4, 17 and 80002', async () => {
     for (const code of [4, 17, 80002]) {
-      sim.injectFault({ path: /\/media$/, times: 1, error: { message: `(#${code}) throttled`, type: 'OAuthException', code }, headers: { 'Retry-After': '0' } })
-      const before = sim.requests().length
+      harness.sim.injectFault({ path: /\/media$/, times: 1, error: { message: `(#${code}) throttled`, type: 'OAuthException', code }, headers: { 'Retry-After': '0' } })
+      const before = harness.sim.requests().length
       const summary = await collect()
       expect(summary.observations).toBeGreaterThan(300)
-      const media = sim.requests().slice(before).filter((r) => r.path.endsWith('/media'))
+      const media = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/media'))
       expect(media[0]!.query.after).toBeUndefined()
       expect(media[1]!.query.after).toBeUndefined() // the throttled first page was asked again
     }
@@ -230,7 +209,7 @@ describe('Instagram collector against the Graph simulator', () => {
 
   it('pauses when the Instagram usage header passes 95 %, and hands the 24-hour budget back as a RateLimitError', async () => {
     // 1 call an hour = 24 calls in any 24 hours for Instagram's Business Use Case.
-    const small = await start({ callsPerHour: 1 })
+    const small = await harness.start({ callsPerHour: 1 })
     const first = await failure(collect({ url: small.url }))
     expect(first).toBeInstanceOf(RateLimitError)
     // Paused by the usage header (a minute, less the moment since), before being refused.
@@ -251,7 +230,7 @@ describe('Instagram collector against the Graph simulator', () => {
 
   it('skips a refused metric and keeps the rest', async () => {
     // The first insights request (follower_count) is refused; then every total_value metric works.
-    sim.injectFault({ path: /\/insights$/, times: 1, error: { message: '(#100) metric[0] must be one of the following values: reach', type: 'OAuthException', code: 100 } })
+    harness.sim.injectFault({ path: /\/insights$/, times: 1, error: { message: '(#100) metric[0] must be one of the following values: reach', type: 'OAuthException', code: 100 } })
     const rows: ObservationRow[] = []
     const summary = await collect({ sink: rows })
     expect(summary.skipped).toHaveLength(1)
@@ -332,9 +311,9 @@ describe('the Instagram part of the Graph simulator', () => {
       `${KOPI.apiId}/insights?metric=views,website_clicks&metric_type=total_value&period=day&since=${unix(CURRENT_DAY - 7 * DAY)}&until=${unix(CURRENT_DAY)}`,
     ]
     const bodies = async (target: RunningSimulator) => Promise.all(paths.map(async (p) => JSON.stringify((await graph(p, {}, { target })).data).replaceAll(target.url, 'SIM')))
-    const a = await bodies(await start({ seed: 7 }))
-    const b = await bodies(await start({ seed: 7 }))
-    const c = await bodies(await start({ seed: 8 }))
+    const a = await bodies(await harness.start({ seed: 7 }))
+    const b = await bodies(await harness.start({ seed: 7 }))
+    const c = await bodies(await harness.start({ seed: 8 }))
     expect(b).toEqual(a)
     expect(c[1]).not.toBe(a[1])
     expect(c[2]).not.toBe(a[2])

@@ -7,9 +7,8 @@ import type { CollectContext, CollectSummary, ObservationRow } from '../../inges
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { DEMO_LINKEDIN_ORGANIZATIONS } from '../../simulator/linkedin-api.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { silentLogger, testConfig } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const DAY = 86_400_000
@@ -23,26 +22,16 @@ const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
 const SHARE_METRICS = ['likes', 'clicks', 'comments', 'shares', 'impressions']
 
 let clock = NOW
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
+const harness = useSimulatorHarness('linkedin_collector', () => clock)
 let config: Config
 let cleanupConfig: () => void
 
-beforeAll(async () => {
-  sim = await startSimulator({ now: () => clock, seed: 42 })
-  const test = testConfig('linkedin_collector', { ...simulatorEnvironment(sim.url), LINKEDIN_VERSION: VERSION })
+beforeAll(() => {
+  const test = testConfig('linkedin_collector', { ...simulatorEnvironment(harness.sim.url), LINKEDIN_VERSION: VERSION })
   config = test.config
   cleanupConfig = test.cleanup
-  db = await openTestClickHouse('linkedin_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
 })
-afterAll(async () => {
-  await writers?.close()
-  await sim?.close()
-  await db?.cleanup()
-  cleanupConfig?.()
-})
+afterAll(() => cleanupConfig?.())
 
 interface Options {
   token?: string
@@ -64,7 +53,7 @@ async function collect(options: Options = {}): Promise<CollectSummary> {
     logger: silentLogger,
     emit: async (rows) => {
       options.sink?.push(...rows)
-      await writers.observations.write(rows)
+      await harness.writers.observations.write(rows)
     },
   }
   return collector.collect(context)
@@ -73,7 +62,7 @@ async function collect(options: Options = {}): Promise<CollectSummary> {
 const linkedin = axios.create({ validateStatus: () => true })
 const headers = { Authorization: 'Bearer check', 'LinkedIn-Version': VERSION, 'X-Restli-Protocol-Version': '2.0.0' }
 const statsPath = (resource: string, start: number, end: number, extra = '') =>
-  `${sim.url}/linkedin/rest/${resource}?q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3A${ORG}&timeIntervals=(timeRange:(start:${start},end:${end}),timeGranularityType:DAY)&count=100${extra}`
+  `${harness.sim.url}/linkedin/rest/${resource}?q=organizationalEntity&organizationalEntity=urn%3Ali%3Aorganization%3A${ORG}&timeIntervals=(timeRange:(start:${start},end:${end}),timeGranularityType:DAY)&count=100${extra}`
 
 interface ShareElement {
   timeRange: { start: number; end: number }
@@ -84,7 +73,7 @@ describe('LinkedIn collector against the Community Management API simulator', ()
   it('stores the follower total from networkSizes at the round time', async () => {
     const rows: ObservationRow[] = []
     await collect({ sink: rows })
-    const size = await linkedin.get(`${sim.url}/linkedin/rest/networkSizes/urn%3Ali%3Aorganization%3A${ORG}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, { headers })
+    const size = await linkedin.get(`${harness.sim.url}/linkedin/rest/networkSizes/urn%3Ali%3Aorganization%3A${ORG}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, { headers })
     const followers = rows.filter((r) => r.metric === 'followers')
     expect(followers).toHaveLength(1)
     expect(followers[0]!.value).toBe(size.data.firstDegreeSize)
@@ -119,9 +108,9 @@ describe('LinkedIn collector against the Community Management API simulator', ()
   it('pages with start/count to the end, through a last page with no elements', async () => {
     const small: ObservationRow[] = []
     const large: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     await collect({ sink: small, tuning: { pageSize: 7 } })
-    const pages = sim.requests().slice(before).filter((r) => r.path.endsWith('organizationalEntityShareStatistics'))
+    const pages = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('organizationalEntityShareStatistics'))
     expect(pages.map((r) => r.query.start)).toEqual(['0', '7', '14', '21', '28'])
     const last = await linkedin.get(statsPath('organizationalEntityShareStatistics', TODAY - 28 * DAY, TODAY, '&start=28&count=7').replace('&count=100', ''), { headers })
     expect(last.data.elements).toEqual([])
@@ -131,14 +120,14 @@ describe('LinkedIn collector against the Community Management API simulator', ()
   })
 
   it('writes no rows for an empty page or missing statistics (no data is not zero)', async () => {
-    sim.injectFault({
+    harness.sim.injectFault({
       path: /organizationalEntityShareStatistics$/,
       times: 1,
       status: 200,
       body: JSON.stringify({ paging: { start: 0, count: 100, links: [] }, elements: [] }),
       headers: { 'Content-Type': 'application/json' },
     })
-    sim.injectFault({
+    harness.sim.injectFault({
       path: /organizationalEntityFollowerStatistics$/,
       times: 1,
       status: 200,
@@ -149,7 +138,7 @@ describe('LinkedIn collector against the Community Management API simulator', ()
     await collect({ sink: rows })
     expect(rows.map((r) => r.metric)).toEqual(['followers'])
     // A day whose statistics lack a field gets no row for that metric, not a zero.
-    sim.injectFault({
+    harness.sim.injectFault({
       path: /organizationalEntityShareStatistics$/,
       times: 1,
       status: 200,
@@ -182,17 +171,17 @@ describe('LinkedIn collector against the Community Management API simulator', ()
   it('re-reads recent days that LinkedIn revises without counting them twice', async () => {
     const account = "account_id = 'kopi-linkedin' AND metric = 'likes'"
     await collect()
-    await writers.flush()
+    await harness.writers.flush()
     const day = '2026-11-25 00:00:00.000'
-    const first = (await db.ch.rows<{ value: number }>(`SELECT value FROM observations FINAL WHERE ${account} AND observed_at = '${day}'`))[0]!.value
+    const first = (await harness.db.ch.rows<{ value: number }>(`SELECT value FROM observations FINAL WHERE ${account} AND observed_at = '${day}'`))[0]!.value
     // A day later LinkedIn reports 2026-11-25 in full.
     const later = new Date(NOW.getTime() + DAY)
     clock = later
     try {
       await collect({ at: later })
-      await writers.flush()
+      await harness.writers.flush()
       const fresh = await linkedin.get<{ elements: ShareElement[] }>(statsPath('organizationalEntityShareStatistics', TODAY - 27 * DAY, TODAY + DAY), { headers })
-      const rows = await db.ch.rows<{ observed_at: string; n: string; value: number }>(
+      const rows = await harness.db.ch.rows<{ observed_at: string; n: string; value: number }>(
         `SELECT toString(observed_at) AS observed_at, count() AS n, any(value) AS value FROM observations FINAL WHERE ${account} GROUP BY observed_at ORDER BY observed_at`,
       )
       expect(rows.every((r) => Number(r.n) === 1)).toBe(true)
@@ -208,23 +197,23 @@ describe('LinkedIn collector against the Community Management API simulator', ()
 
   it('re-running the same round adds no rows', async () => {
     await collect()
-    await writers.flush()
-    const snapshot = async () => (await db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-linkedin'"))[0]
+    await harness.writers.flush()
+    const snapshot = async () => (await harness.db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-linkedin'"))[0]
     const before = await snapshot()
     await collect()
-    await writers.flush()
+    await harness.writers.flush()
     expect(await snapshot()).toEqual(before)
   })
 
   it('sends the required headers: the simulator refuses requests without them, as LinkedIn does', async () => {
-    const path = `${sim.url}/linkedin/rest/networkSizes/urn%3Ali%3Aorganization%3A${ORG}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`
+    const path = `${harness.sim.url}/linkedin/rest/networkSizes/urn%3Ali%3Aorganization%3A${ORG}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`
     const missing = await linkedin.get(path, { headers: { Authorization: 'Bearer check' } })
     expect(missing.status).toBe(400)
     expect(missing.data).toEqual({ status: 400, code: 'VERSION_MISSING', message: 'A version must be present. Please specify a version by adding the LinkedIn-Version header.' })
     const restli1 = await linkedin.get(statsPath('organizationalEntityShareStatistics', TODAY - 28 * DAY, TODAY), { headers: { Authorization: 'Bearer check', 'LinkedIn-Version': VERSION } })
     expect(restli1.status).toBe(400)
     // Rest.li 2.0 wants the URN key encoded; 1.0 takes it raw.
-    const rawKey = `${sim.url}/linkedin/rest/networkSizes/urn:li:organization:${ORG}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`
+    const rawKey = `${harness.sim.url}/linkedin/rest/networkSizes/urn:li:organization:${ORG}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`
     expect((await linkedin.get(rawKey, { headers })).status).toBe(400)
     expect((await linkedin.get(rawKey, { headers: { Authorization: 'Bearer check', 'LinkedIn-Version': VERSION } })).status).toBe(200)
     // The collector's own requests all passed both checks.
@@ -261,7 +250,7 @@ describe('LinkedIn collector against the Community Management API simulator', ()
   })
 
   it('retries server errors, then collects everything', async () => {
-    sim.injectFault({ times: 2, status: 504, body: '<html>Gateway Timeout</html>' })
+    harness.sim.injectFault({ times: 2, status: 504, body: '<html>Gateway Timeout</html>' })
     expect((await collect()).observations).toBe(1 + 28 + 28 * SHARE_METRICS.length)
   })
 
@@ -286,9 +275,9 @@ describe('LinkedIn collector against the Community Management API simulator', ()
 
   it('sends the token only in the Authorization header, never in a URL or a row', async () => {
     const rows: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     await collect({ sink: rows })
-    const requests = sim.requests().slice(before)
+    const requests = harness.sim.requests().slice(before)
     expect(requests.length).toBe(3)
     expect(requests.every((r) => r.token === SECRET && !JSON.stringify(r.query).includes(SECRET) && !r.path.includes(SECRET))).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(SECRET)
@@ -297,8 +286,8 @@ describe('LinkedIn collector against the Community Management API simulator', ()
   it('answers the same bodies for the same seed and clock', async () => {
     const other = await startSimulator({ now: () => NOW, seed: 42 })
     try {
-      const read = async (s: RunningSimulator) => JSON.stringify((await linkedin.get(statsPath('organizationalEntityShareStatistics', TODAY - 28 * DAY, TODAY).replace(sim.url, s.url), { headers })).data)
-      expect(await read(other)).toBe(await read(sim))
+      const read = async (s: RunningSimulator) => JSON.stringify((await linkedin.get(statsPath('organizationalEntityShareStatistics', TODAY - 28 * DAY, TODAY).replace(harness.sim.url, s.url), { headers })).data)
+      expect(await read(other)).toBe(await read(harness.sim))
     } finally {
       await other.close()
     }

@@ -1,5 +1,5 @@
 import axios, { type AxiosResponse } from 'axios'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { ConfigError, RateLimitError, TokenError } from '../../core/errors.ts'
 import { meta_ads } from '../../core/networks/meta_ads.ts'
@@ -8,10 +8,9 @@ import type { CollectContext, ObservationRow } from '../../ingest/collectors/typ
 import { graphUsage } from '../../ingest/graph-api.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { DEMO_AD_ACCOUNTS } from '../../simulator/graph-ads.ts'
-import { simulatorEnvironment, startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+import { simulatorEnvironment, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 /**
  * The Meta ads collector against the Marketing API part of the Graph simulator (social-apis.md
@@ -39,30 +38,10 @@ const PAUSED = ['2026-11-14', '2026-11-15', '2026-11-16']
 type Json = any
 
 let clock = NOW
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
-const started: RunningSimulator[] = []
-
-async function start(options: SimulatorOptions = {}): Promise<RunningSimulator> {
-  const s = await startSimulator({ now: () => clock, seed: 42, ...options })
-  started.push(s)
-  return s
-}
-
-beforeAll(async () => {
-  sim = await start()
-  db = await openTestClickHouse('ads_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
-})
-afterAll(async () => {
-  await writers?.close()
-  await Promise.all(started.map((s) => s.close()))
-  await db?.cleanup()
-})
+const harness = useSimulatorHarness('ads_collector', () => clock)
 
 function collector(options: { url?: string; pageSize?: number } = {}) {
-  const config = loadConfig({ ...simulatorEnvironment(options.url ?? sim.url), QUEUE_PREFIX: 'ads-test' })
+  const config = loadConfig({ ...simulatorEnvironment(options.url ?? harness.sim.url), QUEUE_PREFIX: 'ads-test' })
   return createMetaAdsCollector({ config, retry: RETRY, sleep: async () => undefined }, { pageSize: options.pageSize })
 }
 
@@ -78,7 +57,7 @@ function context(options: { account?: PlanAccount; token?: string; sink?: Observ
     logger: silentLogger,
     emit: async (rows) => {
       sink.push(...rows)
-      await writers.observations.write(rows)
+      await harness.writers.observations.write(rows)
     },
   }
 }
@@ -86,14 +65,14 @@ function context(options: { account?: PlanAccount; token?: string; sink?: Observ
 const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error)
 
 async function graph(path: string, params: Record<string, unknown> = {}, options: { token?: string; target?: RunningSimulator } = {}): Promise<AxiosResponse<Json>> {
-  const url = path.startsWith('http') ? path : `${(options.target ?? sim).url}/v25.0/${path}`
+  const url = path.startsWith('http') ? path : `${(options.target ?? harness.sim).url}/v25.0/${path}`
   return axios.get(url, { params, headers: { Authorization: `Bearer ${options.token ?? 'check'}` }, validateStatus: () => true })
 }
 
 /** All daily account rows of [since, until], read straight from the simulator. */
 async function insightRows(since: string, until: string): Promise<Json[]> {
   const rows: Json[] = []
-  let url: string | undefined = `${sim.url}/v25.0/${ADS.apiId}/insights`
+  let url: string | undefined = `${harness.sim.url}/v25.0/${ADS.apiId}/insights`
   let params: Record<string, unknown> = { level: 'account', time_increment: 1, time_range: JSON.stringify({ since, until }), fields: 'actions,action_values,inline_link_clicks,spend', limit: 50 }
   while (url) {
     const page: Json = (await graph(url, params)).data
@@ -155,9 +134,9 @@ describe('Meta ads collector against the Marketing API simulator', () => {
 
   it('pages by cursor until `next` is absent, every day exactly once', async () => {
     const rows: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     await collector({ pageSize: 7 }).collect(context({ sink: rows }))
-    const requests = sim.requests().slice(before).filter((r) => r.path.endsWith('/insights'))
+    const requests = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights'))
     expect(requests).toHaveLength(Math.ceil(26 / 7))
     expect(requests[0]!.query.after).toBeUndefined()
     expect(requests.slice(1).every((r) => r.query.after)).toBe(true)
@@ -168,29 +147,29 @@ describe('Meta ads collector against the Marketing API simulator', () => {
   })
 
   it('halves the page size when Meta says the request is too much data (HTTP 500, code 1)', async () => {
-    sim.injectFault({ path: /\/insights$/, times: 1, status: 500, error: { message: "Please reduce the amount of data you're asking for, then retry your request", code: 1 } })
-    const before = sim.requests().length
+    harness.sim.injectFault({ path: /\/insights$/, times: 1, status: 500, error: { message: "Please reduce the amount of data you're asking for, then retry your request", code: 1 } })
+    const before = harness.sim.requests().length
     const rows: ObservationRow[] = []
     await collector().collect(context({ sink: rows }))
-    const limits = sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).map((r) => r.query.limit)
+    const limits = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).map((r) => r.query.limit)
     expect(limits).toEqual(['100', '50'])
     expect(rows.filter((r) => r.metric === 'conversions')).toHaveLength(26)
 
     // The simulator refuses pages of more than 60 rows by itself: 90 days back need 88 rows.
-    const longBefore = sim.requests().length
+    const longBefore = harness.sim.requests().length
     const long: ObservationRow[] = []
     await collector().collect(context({ sink: long, lookbackDays: 90 }))
-    const longLimits = sim.requests().slice(longBefore).filter((r) => r.path.endsWith('/insights')).map((r) => r.query.limit)
+    const longLimits = harness.sim.requests().slice(longBefore).filter((r) => r.path.endsWith('/insights')).map((r) => r.query.limit)
     expect(longLimits).toEqual(['100', '50', '50'])
     expect(long.filter((r) => r.metric === 'conversions')).toHaveLength(91 - PAUSED.length)
   })
 
   it('splits the time range once the page size is down to its minimum', async () => {
-    sim.injectFault({ path: /\/insights$/, times: 4, status: 500, error: { message: "Please reduce the amount of data you're asking for, then retry your request", code: 1 } })
-    const before = sim.requests().length
+    harness.sim.injectFault({ path: /\/insights$/, times: 4, status: 500, error: { message: "Please reduce the amount of data you're asking for, then retry your request", code: 1 } })
+    const before = harness.sim.requests().length
     const rows: ObservationRow[] = []
     await collector({ pageSize: 20 }).collect(context({ sink: rows }))
-    const asked = sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).map((r) => `${r.query.limit} ${r.query.time_range}`)
+    const asked = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).map((r) => `${r.query.limit} ${r.query.time_range}`)
     expect(asked.slice(0, 4)).toEqual([
       '20 {"since":"2026-10-29","until":"2026-11-26"}',
       '10 {"since":"2026-10-29","until":"2026-11-26"}',
@@ -203,14 +182,14 @@ describe('Meta ads collector against the Marketing API simulator', () => {
 
   it('re-reads the late-data window without double counting: the same round adds nothing, later rounds replace', async () => {
     const snapshot = async () =>
-      (await db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-ads' AND metric = 'conversions'"))[0]
-    const raw = async () => (await db.ch.rows<{ n: string }>("SELECT count() AS n FROM observations WHERE account_id = 'kopi-ads'"))[0]!.n
+      (await harness.db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-ads' AND metric = 'conversions'"))[0]
+    const raw = async () => (await harness.db.ch.rows<{ n: string }>("SELECT count() AS n FROM observations WHERE account_id = 'kopi-ads'"))[0]!.n
     await collector().collect(context())
-    await writers.flush()
+    await harness.writers.flush()
     const before = await snapshot()
     const rawBefore = await raw()
     await collector().collect(context())
-    await writers.flush()
+    await harness.writers.flush()
     expect(await snapshot()).toEqual(before)
     expect(await raw()).toBe(rawBefore)
 
@@ -218,12 +197,12 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     const later = new Date(NOW.getTime() + 3 * DAY)
     const day = jakartaMidnight('2026-11-24')
     const valueOf = async () =>
-      (await db.ch.rows<{ value: number }>(`SELECT value FROM observations FINAL WHERE account_id = 'kopi-ads' AND metric = 'conversions' AND observed_at = '${day}'`)).map((r) => r.value)
+      (await harness.db.ch.rows<{ value: number }>(`SELECT value FROM observations FINAL WHERE account_id = 'kopi-ads' AND metric = 'conversions' AND observed_at = '${day}'`)).map((r) => r.value)
     const [early] = await valueOf()
     clock = later
     try {
       await collector().collect(context({ at: later }))
-      await writers.flush()
+      await harness.writers.flush()
     } finally {
       clock = NOW
     }
@@ -246,7 +225,7 @@ describe('Meta ads collector against the Marketing API simulator', () => {
 
   it('waits and retries on the ads insights throttle (80000/2446079) and other throttle codes', async () => {
     for (const [code, subcode] of [[80000, 2446079], [17, 2446079], [4, undefined]] as const) {
-      sim.injectFault({ path: /\/insights$/, times: 1, error: { message: `(#${code}) throttled`, type: 'OAuthException', code, error_subcode: subcode }, headers: { 'Retry-After': '0' } })
+      harness.sim.injectFault({ path: /\/insights$/, times: 1, error: { message: `(#${code}) throttled`, type: 'OAuthException', code, error_subcode: subcode }, headers: { 'Retry-After': '0' } })
       const rows: ObservationRow[] = []
       await collector().collect(context({ sink: rows }))
       expect(rows.filter((r) => r.metric === 'conversions')).toHaveLength(26)
@@ -257,7 +236,7 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     expect(graphUsage({ 'x-fb-ads-insights-throttle': '{"app_id_util_pct":96.5,"acc_id_util_pct":10,"ads_api_access_tier":"standard_access"}' }).maxPercent).toBe(96.5)
     expect(graphUsage({ 'x-ad-account-usage': '{"acc_id_util_pct":100,"reset_time_duration":420,"ads_api_access_tier":"standard_access"}' })).toEqual({ maxPercent: 100, regainAccessMs: 420_000 })
 
-    const small = await start({ callsPerHour: 2 })
+    const small = await harness.start({ callsPerHour: 2 })
     const page = await graph(`${ADS.apiId}/insights`, { fields: 'spend' }, { target: small, token: 'other-token' })
     expect(JSON.parse(page.headers['x-fb-ads-insights-throttle'])).toEqual({ app_id_util_pct: 50, acc_id_util_pct: 50, ads_api_access_tier: 'standard_access' })
     expect(JSON.parse(page.headers['x-business-use-case-usage'])['1000000000000001'][0]).toMatchObject({ type: 'ads_insights', call_count: 50 })
@@ -272,7 +251,7 @@ describe('Meta ads collector against the Marketing API simulator', () => {
   })
 
   it('stops calling once X-FB-Ads-Insights-Throttle reaches 95 %, before Meta refuses', async () => {
-    const budget = await start({ callsPerHour: 20 })
+    const budget = await harness.start({ callsPerHour: 20 })
     const error = await failure(collector({ url: budget.url, pageSize: 1 }).collect(context()))
     expect(error).toBeInstanceOf(RateLimitError)
     expect((error as RateLimitError).retryAfterMs).toBeGreaterThan(55_000)
@@ -324,8 +303,8 @@ describe('the Marketing API part of the Graph simulator', () => {
   it('is deterministic: the same seed and clock give the same bodies; another seed does not', async () => {
     const path = `${ADS.apiId}/insights?level=campaign&time_increment=1&time_range=${encodeURIComponent('{"since":"2026-11-01","until":"2026-11-20"}')}&fields=campaign_id,impressions,actions&limit=60`
     const body = async (target: RunningSimulator) => JSON.stringify((await graph(path, {}, { target })).data).replaceAll(target.url, 'SIM')
-    const a = await body(await start({ seed: 7 }))
-    expect(await body(await start({ seed: 7 }))).toBe(a)
-    expect(await body(await start({ seed: 8 }))).not.toBe(a)
+    const a = await body(await harness.start({ seed: 7 }))
+    expect(await body(await harness.start({ seed: 7 }))).toBe(a)
+    expect(await body(await harness.start({ seed: 8 }))).not.toBe(a)
   })
 })

@@ -1,16 +1,14 @@
 import axios from 'axios'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { RateLimitError, TokenError } from '../../core/errors.ts'
 import { tiktok } from '../../core/networks/tiktok.ts'
 import { createTikTokCollector } from '../../ingest/collectors/tiktok.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
-import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
+import { simulatorEnvironment, startSimulator } from '../../simulator/index.ts'
 import { displayTokenFor, TIKTOK_DEMO_ACCOUNTS } from '../../simulator/tiktok-api.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const DAY = 86_400_000
@@ -28,39 +26,16 @@ const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
 
 /** The simulator's clock; one test moves it to see late data arrive. */
 let clock = NOW
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
+const harness = useSimulatorHarness('tiktok_collector', () => clock)
 
-beforeAll(async () => {
-  sim = await startSimulator({ now: () => clock, seed: 42 })
-  db = await openTestClickHouse('tiktok_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
-})
-afterAll(async () => {
-  await writers?.close()
-  await sim?.close()
-  await db?.cleanup()
-})
 
-function collector(url = sim.url, waits: number[] = []) {
+function collector(url = harness.sim.url, waits: number[] = []) {
   const config = loadConfig({ ...simulatorEnvironment(url), QUEUE_PREFIX: 'tiktok-test' })
   return createTikTokCollector({ config, retry: RETRY, sleep: async (ms) => void waits.push(ms) })
 }
 
 function context(account: PlanAccount, token: string, sink: ObservationRow[] = [], at = NOW, lookbackDays = 28): CollectContext {
-  return {
-    account,
-    token,
-    roundAt: at,
-    now: () => at,
-    lookbackDays,
-    logger: silentLogger,
-    emit: async (rows) => {
-      sink.push(...rows)
-      await writers.observations.write(rows)
-    },
-  }
+  return harness.context({ account, token, at, sink, lookbackDays })
 }
 
 async function collect(account: PlanAccount, token = SECRET, sink: ObservationRow[] = [], options: { url?: string; waits?: number[]; at?: Date } = {}) {
@@ -82,7 +57,7 @@ interface DisplayVideo {
 
 const displayUser = async (token = 'check') =>
   (
-    await axios.get<{ data: { user: Record<string, number | string> } }>(`${sim.url}/tiktok/v2/user/info/`, {
+    await axios.get<{ data: { user: Record<string, number | string> } }>(`${harness.sim.url}/tiktok/v2/user/info/`, {
       params: { fields: 'open_id,follower_count,likes_count,video_count' },
       headers: { Authorization: `Bearer ${token}` },
     })
@@ -91,14 +66,14 @@ const displayUser = async (token = 'check') =>
 const displayPage = async (cursor?: number, token = 'check') =>
   (
     await axios.post<{ data: { videos: DisplayVideo[]; cursor: number; has_more: boolean } }>(
-      `${sim.url}/tiktok/v2/video/list/`,
+      `${harness.sim.url}/tiktok/v2/video/list/`,
       cursor === undefined ? { max_count: 20 } : { max_count: 20, cursor },
       { params: { fields: 'id,create_time,like_count,comment_count,share_count,view_count' }, headers: { Authorization: `Bearer ${token}` } },
     )
   ).data.data
 
 const business = async <T>(path: string, params: Record<string, unknown>, token = 'check') =>
-  (await axios.get<{ code: number; message: string; data: T }>(`${sim.url}/tiktok-business/v1.3/${path}`, { params, headers: { 'Access-Token': token } })).data
+  (await axios.get<{ code: number; message: string; data: T }>(`${harness.sim.url}/tiktok-business/v1.3/${path}`, { params, headers: { 'Access-Token': token } })).data
 
 const at = (date: Date) => date.toISOString().replace('T', ' ').replace('Z', '')
 const values = (rows: ObservationRow[], metric: string) => rows.filter((r) => r.metric === metric)
@@ -152,7 +127,7 @@ describe('TikTok Display API (personal accounts)', () => {
   })
 
   it('an empty video list writes no counters (no data is not zero)', async () => {
-    sim.injectFault({
+    harness.sim.injectFault({
       path: /\/tiktok\/v2\/video\/list\/$/,
       times: 1,
       status: 200,
@@ -168,18 +143,18 @@ describe('TikTok Display API (personal accounts)', () => {
 
   it('sends the token only as a Bearer header; the simulator refuses a request without one', async () => {
     const rows: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     await collect(PERSONAL, SECRET, rows)
-    const mine = sim.requests().slice(before)
+    const mine = harness.sim.requests().slice(before)
     expect(mine.length).toBeGreaterThan(5)
     expect(mine.every((r) => r.token === SECRET && !JSON.stringify(r.query).includes(SECRET))).toBe(true)
     expect(mine.filter((r) => r.path === '/tiktok/v2/video/list/').every((r) => r.method === 'POST')).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(SECRET)
 
-    const bare = await axios.get(`${sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, validateStatus: () => true })
+    const bare = await axios.get(`${harness.sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, validateStatus: () => true })
     expect(bare.status).toBe(401)
     expect(bare.data.error.code).toBe('access_token_invalid')
-    const notJson = await axios.post(`${sim.url}/tiktok/v2/video/list/`, 'max_count=20', {
+    const notJson = await axios.post(`${harness.sim.url}/tiktok/v2/video/list/`, 'max_count=20', {
       params: { fields: 'id' },
       headers: { Authorization: 'Bearer check', 'Content-Type': 'text/plain' },
       validateStatus: () => true,
@@ -210,12 +185,12 @@ describe('TikTok Display API (personal accounts)', () => {
 
   it('hands a 429 rate_limit_exceeded back as a one-minute RateLimitError; a Retry-After is honoured inline', async () => {
     const throttle = { message: 'The API rate limit was exceeded. Please try again later.', type: 'rate_limit_exceeded', code: 429 }
-    sim.injectFault({ path: /\/user\/info\/$/, times: 1, status: 429, error: throttle })
+    harness.sim.injectFault({ path: /\/user\/info\/$/, times: 1, status: 429, error: throttle })
     const error = await failure(collect(PERSONAL))
     expect(error).toBeInstanceOf(RateLimitError)
     expect((error as RateLimitError).retryAfterMs).toBe(60_000)
 
-    sim.injectFault({ path: /\/video\/list\/$/, times: 1, status: 429, error: throttle, headers: { 'Retry-After': '1' } })
+    harness.sim.injectFault({ path: /\/video\/list\/$/, times: 1, status: 429, error: throttle, headers: { 'Retry-After': '1' } })
     const waits: number[] = []
     const rows: ObservationRow[] = []
     await collect(PERSONAL, SECRET, rows, { waits })
@@ -228,12 +203,12 @@ describe('TikTok Display API (personal accounts)', () => {
     const statuses: number[] = []
     for (let batch = 0; batch < 12; batch++) {
       const answers = await Promise.all(
-        Array.from({ length: 50 }, () => axios.get(`${sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })),
+        Array.from({ length: 50 }, () => axios.get(`${harness.sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })),
       )
       statuses.push(...answers.map((a) => a.status))
     }
     expect(statuses.every((s) => s === 200)).toBe(true)
-    const over = await axios.get(`${sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })
+    const over = await axios.get(`${harness.sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })
     expect(over.status).toBe(429)
     expect(over.data.error.code).toBe('rate_limit_exceeded')
     // another endpoint keeps its own budget
@@ -245,7 +220,7 @@ describe('TikTok Display API (personal accounts)', () => {
   })
 
   it('retries server errors, then collects everything', async () => {
-    sim.injectFault({ path: /^\/tiktok\/v2\//, times: 2, status: 502, body: '<html>Bad gateway</html>' })
+    harness.sim.injectFault({ path: /^\/tiktok\/v2\//, times: 2, status: 502, body: '<html>Bad gateway</html>' })
     const rows: ObservationRow[] = []
     await collect(PERSONAL, SECRET, rows)
     expect(values(rows, 'followers')).toHaveLength(1)
@@ -305,9 +280,9 @@ describe('TikTok API for Business (business accounts)', () => {
 
   it("reads bio link clicks and profile views per UTC day, and the follower level at each day's end", async () => {
     const rows: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     await collect(BUSINESS, SECRET, rows)
-    const daily = sim.requests().slice(before).filter((r) => r.query.start_date)
+    const daily = harness.sim.requests().slice(before).filter((r) => r.query.start_date)
     // 60 days in two requests of at most 30, ending yesterday (UTC)
     expect(daily.map((r) => [r.query.start_date, r.query.end_date])).toEqual([
       ['2026-09-27', '2026-10-26'],
@@ -336,15 +311,15 @@ describe('TikTok API for Business (business accounts)', () => {
 
   it('sends the token only in Access-Token; the simulator answers 40104 without it', async () => {
     const rows: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     await collect(BUSINESS, SECRET, rows)
-    const mine = sim.requests().slice(before)
+    const mine = harness.sim.requests().slice(before)
     expect(mine.length).toBeGreaterThan(5)
     expect(mine.every((r) => r.token === SECRET && !JSON.stringify(r.query).includes(SECRET))).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(SECRET)
 
     for (const headers of [{}, { Authorization: `Bearer ${SECRET}` }]) {
-      const answer = await axios.get(`${sim.url}/tiktok-business/v1.3/business/get/`, { params: { business_id: BUSINESS.apiId }, headers })
+      const answer = await axios.get(`${harness.sim.url}/tiktok-business/v1.3/business/get/`, { params: { business_id: BUSINESS.apiId }, headers })
       expect(answer.status).toBe(200)
       expect(answer.data.code).toBe(40104)
     }
@@ -368,14 +343,14 @@ describe('TikTok API for Business (business accounts)', () => {
 
   it('waits a second on 40100 and retries; repeated throttling hands back a one-minute RateLimitError', async () => {
     const throttled = { message: 'Too many requests. Please retry in some time.', code: 40100 }
-    sim.injectFault({ path: /\/business\/video\/list\/$/, times: 1, status: 200, error: throttled })
+    harness.sim.injectFault({ path: /\/business\/video\/list\/$/, times: 1, status: 200, error: throttled })
     const waits: number[] = []
     const rows: ObservationRow[] = []
     await collect(BUSINESS, SECRET, rows, { waits })
     expect(waits).toEqual([1_000])
     expect(values(rows, 'likes').length).toBeGreaterThan(80)
 
-    sim.injectFault({ path: /\/business\/get\/$/, times: 3, status: 200, error: throttled })
+    harness.sim.injectFault({ path: /\/business\/get\/$/, times: 3, status: 200, error: throttled })
     const longer: number[] = []
     const error = await failure(collect(BUSINESS, SECRET, [], { waits: longer }))
     expect(error).toBeInstanceOf(RateLimitError)
@@ -397,8 +372,8 @@ describe('TikTok API for Business (business accounts)', () => {
   })
 
   it('retries code 50002 and HTTP 5xx', async () => {
-    sim.injectFault({ path: /\/business\/get\/$/, times: 1, status: 200, error: { message: 'Internal service error', code: 50002 } })
-    sim.injectFault({ path: /^\/tiktok-business\//, times: 1, status: 504, body: '<html>Gateway Timeout</html>' })
+    harness.sim.injectFault({ path: /\/business\/get\/$/, times: 1, status: 200, error: { message: 'Internal service error', code: 50002 } })
+    harness.sim.injectFault({ path: /^\/tiktok-business\//, times: 1, status: 504, body: '<html>Gateway Timeout</html>' })
     const rows: ObservationRow[] = []
     const summary = await collect(BUSINESS, SECRET, rows)
     expect(summary.skipped).toEqual([])
@@ -408,7 +383,7 @@ describe('TikTok API for Business (business accounts)', () => {
   it('re-reads late days: a revised day replaces its value; re-running a round adds nothing', async () => {
     const snapshot = async () =>
       (
-        await db.ch.rows<{ n: string; total: number }>(
+        await harness.db.ch.rows<{ n: string; total: number }>(
           "SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = {account:String} AND metric IN ('clicks', 'profile_views', 'likes', 'followers')",
           { account: BUSINESS.id },
         )
@@ -416,10 +391,10 @@ describe('TikTok API for Business (business accounts)', () => {
 
     const first: ObservationRow[] = []
     await collect(BUSINESS, SECRET, first)
-    await writers.flush()
+    await harness.writers.flush()
     const before = await snapshot()
     await collect(BUSINESS)
-    await writers.flush()
+    await harness.writers.flush()
     expect(await snapshot()).toEqual(before)
 
     // a day later: the last days were first reported at 85 % and have grown since
@@ -428,7 +403,7 @@ describe('TikTok API for Business (business accounts)', () => {
     try {
       const rows: ObservationRow[] = []
       await collect(BUSINESS, SECRET, rows, { at: later })
-      await writers.flush()
+      await harness.writers.flush()
       const recent = rows.filter((r) => r.metric === 'profile_views' && r.observed_at >= '2026-11-20')
       expect(recent.map((r) => r.observed_at.slice(0, 10))).toEqual(['2026-11-20', '2026-11-21', '2026-11-22', '2026-11-23', '2026-11-24', '2026-11-25', '2026-11-26'])
       const revisedDays = recent.filter((r) => {
@@ -437,7 +412,7 @@ describe('TikTok API for Business (business accounts)', () => {
       })
       expect(revisedDays.length).toBeGreaterThan(0)
 
-      const stored = await db.ch.rows<{ day: string; n: string; value: number }>(
+      const stored = await harness.db.ch.rows<{ day: string; n: string; value: number }>(
         "SELECT toString(observed_at) AS day, count() AS n, any(value) AS value FROM observations FINAL WHERE account_id = {account:String} AND metric = 'profile_views' AND observed_at >= {from:DateTime64(3)} GROUP BY observed_at ORDER BY observed_at",
         { account: BUSINESS.id, from: '2026-11-20 00:00:00.000' },
       )
@@ -451,7 +426,7 @@ describe('TikTok API for Business (business accounts)', () => {
       expect(recent.find((r) => r.observed_at.startsWith('2026-11-25'))?.value).toBe(direct.data.metrics[0]!.profile_views)
 
       // a period's sum counts each day once, with its latest value
-      const sum = await db.ch.rows<{ total: number }>(
+      const sum = await harness.db.ch.rows<{ total: number }>(
         "SELECT sum(value) AS total FROM observations FINAL WHERE account_id = {account:String} AND metric = 'clicks' AND observed_at >= {from:DateTime64(3)}",
         { account: BUSINESS.id, from: '2026-10-28 00:00:00.000' },
       )
@@ -475,13 +450,13 @@ describe('TikTok API for Business (business accounts)', () => {
     expect((await history.backfill(context(BUSINESS, SECRET, old), { from: '2026-01-01', to: '2026-01-31' })).observations).toBe(0)
     expect(old).toEqual([])
 
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     expect((await history.backfill(context(PERSONAL, SECRET), { from: '2026-10-01', to: '2026-10-31' })).observations).toBe(0)
-    expect(sim.requests().length).toBe(before)
+    expect(harness.sim.requests().length).toBe(before)
   })
 
   it('skips a window of daily values refused permanently and keeps the rest', async () => {
-    sim.injectFault({ path: /\/business\/get\/$/, times: 1, status: 200, error: { message: 'start_date: Not a valid date.', code: 40002 } })
+    harness.sim.injectFault({ path: /\/business\/get\/$/, times: 1, status: 200, error: { message: 'start_date: Not a valid date.', code: 40002 } })
     const rows: ObservationRow[] = []
     const summary = await collector().history!.backfill(context(BUSINESS, SECRET, rows), { from: '2026-09-28', to: '2026-11-26' })
     expect(summary.skipped).toHaveLength(1)
@@ -516,7 +491,7 @@ describe('TikTok settings and simulator', () => {
       ]
       const first = await bodies(a.url)
       expect(await bodies(b.url)).toEqual(first)
-      expect(JSON.stringify(first)).not.toEqual(JSON.stringify(await bodies(sim.url)))
+      expect(JSON.stringify(first)).not.toEqual(JSON.stringify(await bodies(harness.sim.url)))
     } finally {
       await a.close()
       await b.close()

@@ -7,9 +7,8 @@ import type { CollectContext, CollectSummary, ObservationRow } from '../../inges
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { DEMO_X_USERS } from '../../simulator/x-api.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger, testConfig } from '../helpers/runtime.ts'
+import { testConfig } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const DAY = 86_400_000
@@ -17,41 +16,20 @@ const MAIN: PlanAccount = { id: 'kopi-x', name: 'Kopi Nusantara on X', apiId: DE
 const SECRET = 'user-token-7d2e1b'
 const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
 
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
+const harness = useSimulatorHarness('x_collector', () => NOW)
 let config: Config
 let cleanupConfig: () => void
 const slept: number[] = []
 
-beforeAll(async () => {
-  sim = await startSimulator({ now: () => NOW, seed: 42 })
-  const test = testConfig('x_collector', simulatorEnvironment(sim.url))
+beforeAll(() => {
+  const test = testConfig('x_collector', simulatorEnvironment(harness.sim.url))
   config = test.config
   cleanupConfig = test.cleanup
-  db = await openTestClickHouse('x_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
 })
-afterAll(async () => {
-  await writers?.close()
-  await sim?.close()
-  await db?.cleanup()
-  cleanupConfig?.()
-})
+afterAll(() => cleanupConfig?.())
 
 function context(account: PlanAccount, token: string, sink: ObservationRow[]): CollectContext {
-  return {
-    account,
-    token,
-    roundAt: NOW,
-    now: () => NOW,
-    lookbackDays: 28,
-    logger: silentLogger,
-    emit: async (rows) => {
-      sink.push(...rows)
-      await writers.observations.write(rows)
-    },
-  }
+  return harness.context({ account, token, at: NOW, sink })
 }
 
 async function collect(options: { token?: string; sink?: ObservationRow[]; tuning?: XCollectorTuning; against?: RunningSimulator } = {}): Promise<CollectSummary> {
@@ -61,7 +39,7 @@ async function collect(options: { token?: string; sink?: ObservationRow[]; tunin
 }
 
 const x = async <T>(path: string, params: Record<string, unknown> = {}, token = 'check-token') =>
-  (await axios.get<T>(`${sim.url}/x${path}`, { params, headers: { Authorization: `Bearer ${token}` } })).data
+  (await axios.get<T>(`${harness.sim.url}/x${path}`, { params, headers: { Authorization: `Bearer ${token}` } })).data
 
 interface Page {
   data?: Array<{ id: string; text: string; created_at: string; public_metrics: { like_count: number }; non_public_metrics?: { url_link_clicks: number } }>
@@ -119,7 +97,7 @@ describe('X collector against the X API v2 simulator', () => {
 
   it('reads link clicks only for posts up to 30 days old and never asks X for older ones', async () => {
     const rows: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     const summary = await collect({ sink: rows })
     expect(summary.skipped).toEqual([])
     const clicks = rows.filter((r) => r.metric === 'clicks')
@@ -127,7 +105,7 @@ describe('X collector against the X API v2 simulator', () => {
     expect(clicks.map((r) => r.object_id).sort()).toEqual(recent.map((p) => p.id).sort())
     expect(clicks.reduce((sum, r) => sum + r.value, 0)).toBe(recent.reduce((sum, p) => sum + p.non_public_metrics!.url_link_clicks, 0))
     expect(clicks.reduce((sum, r) => sum + r.value, 0)).toBeGreaterThan(0)
-    const asked = sim.requests().slice(before).filter((r) => r.path.endsWith('/tweets') && r.query['tweet.fields']?.includes('non_public_metrics'))
+    const asked = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/tweets') && r.query['tweet.fields']?.includes('non_public_metrics'))
     expect(asked.length).toBeGreaterThan(0)
     for (const request of asked) expect(Date.parse(request.query.start_time!)).toBeGreaterThan(NOW.getTime() - 30 * DAY)
   })
@@ -136,17 +114,17 @@ describe('X collector against the X API v2 simulator', () => {
     const userRows: ObservationRow[] = []
     const appRows: ObservationRow[] = []
     await collect({ sink: userRows })
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     const summary = await collect({ token: 'app-only-bearer', sink: appRows })
     const ids = (rows: ObservationRow[]) => rows.filter((r) => r.metric === 'likes').map((r) => `${r.object_id}=${r.value}`).sort()
     expect(ids(appRows)).toEqual(ids(userRows))
     expect(appRows.some((r) => r.metric === 'clicks')).toBe(false)
     expect(summary.skipped).toHaveLength(1)
     expect(summary.skipped[0]).toMatch(/non_public_metrics/)
-    const lookups = sim.requests().slice(before).filter((r) => r.path === '/x/2/tweets')
+    const lookups = harness.sim.requests().slice(before).filter((r) => r.path === '/x/2/tweets')
     expect(lookups.length).toBeGreaterThan(0)
     // After the first refusal the collector stops asking for what X refuses.
-    const timeline = sim.requests().slice(before).filter((r) => r.path.endsWith('/tweets') && r.path !== '/x/2/tweets')
+    const timeline = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/tweets') && r.path !== '/x/2/tweets')
     expect(timeline.filter((r) => r.query['tweet.fields']!.includes('non_public_metrics'))).toHaveLength(1)
   })
 
@@ -160,9 +138,9 @@ describe('X collector against the X API v2 simulator', () => {
 
   it('sends the token only in the Authorization header, never in a URL or a row', async () => {
     const rows: ObservationRow[] = []
-    const before = sim.requests().length
+    const before = harness.sim.requests().length
     await collect({ sink: rows })
-    const requests = sim.requests().slice(before)
+    const requests = harness.sim.requests().slice(before)
     expect(requests.length).toBeGreaterThan(2)
     expect(requests.every((r) => r.token === SECRET)).toBe(true)
     expect(requests.every((r) => !JSON.stringify(r.query).includes(SECRET) && !r.path.includes(SECRET))).toBe(true)
@@ -171,29 +149,29 @@ describe('X collector against the X API v2 simulator', () => {
 
   it('re-running the same round adds no rows and changes no value', async () => {
     await collect()
-    await writers.flush()
-    const snapshot = async () => (await db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-x'"))[0]
+    await harness.writers.flush()
+    const snapshot = async () => (await harness.db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-x'"))[0]
     const before = await snapshot()
     await collect()
-    await writers.flush()
+    await harness.writers.flush()
     expect(await snapshot()).toEqual(before)
     expect(Number(before!.n)).toBeGreaterThan(500)
   })
 
   it('waits out a short 429 until x-rate-limit-reset, in both body forms', async () => {
     const resetIn = (seconds: number) => ({ 'x-rate-limit-limit': '900', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(NOW.getTime() / 1000 + seconds), Date: NOW.toUTCString() })
-    sim.injectFault({ path: /\/tweets$/, times: 1, status: 429, error: { message: 'Too Many Requests', type: 'about:blank', code: 429 }, headers: resetIn(1) })
+    harness.sim.injectFault({ path: /\/tweets$/, times: 1, status: 429, error: { message: 'Too Many Requests', type: 'about:blank', code: 429 }, headers: resetIn(1) })
     slept.length = 0
     expect((await collect()).observations).toBeGreaterThan(500)
     expect(slept).toContain(1_000)
-    sim.injectFault({ path: /\/tweets$/, times: 1, status: 429, error: { message: 'Rate limit exceeded', code: 88 }, headers: resetIn(2) })
+    harness.sim.injectFault({ path: /\/tweets$/, times: 1, status: 429, error: { message: 'Rate limit exceeded', code: 88 }, headers: resetIn(2) })
     slept.length = 0
     expect((await collect()).observations).toBeGreaterThan(500)
     expect(slept).toContain(2_000)
   })
 
   it('hands a long wait back as a RateLimitError with the time until x-rate-limit-reset', async () => {
-    sim.injectFault({
+    harness.sim.injectFault({
       path: /\/tweets$/,
       times: 1,
       status: 429,
@@ -206,7 +184,7 @@ describe('X collector against the X API v2 simulator', () => {
   })
 
   it('treats a monthly usage cap as a long throttle', async () => {
-    sim.injectFault({
+    harness.sim.injectFault({
       times: 1,
       status: 429,
       body: JSON.stringify({ title: 'UsageCapExceeded', detail: 'Usage cap exceeded: Monthly product cap', type: 'https://api.twitter.com/2/problems/usage-capped', period: 'Monthly', scope: 'Product' }),
@@ -239,7 +217,7 @@ describe('X collector against the X API v2 simulator', () => {
   })
 
   it('retries server errors, then collects everything', async () => {
-    sim.injectFault({ times: 2, status: 503, body: JSON.stringify({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }), headers: { 'Content-Type': 'application/json' } })
+    harness.sim.injectFault({ times: 2, status: 503, body: JSON.stringify({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }), headers: { 'Content-Type': 'application/json' } })
     expect((await collect()).observations).toBeGreaterThan(500)
   })
 
@@ -254,7 +232,7 @@ describe('X collector against the X API v2 simulator', () => {
       expect((error as TokenError).apiCode).toBe(code)
       expect((error as Error).message).not.toContain(token)
     }
-    sim.injectFault({ times: 1, status: 401, error: { message: 'Invalid or expired token.', code: 89 } })
+    harness.sim.injectFault({ times: 1, status: 401, error: { message: 'Invalid or expired token.', code: 89 } })
     const legacy = await collect().catch((e: unknown) => e)
     expect((legacy as TokenError).apiCode).toBe('89')
     const advice = createXCollector({ config, retry: RETRY }).tokenAdvice('client-forbidden', 'X_TOKEN')
@@ -263,7 +241,7 @@ describe('X collector against the X API v2 simulator', () => {
   })
 
   it('fails plainly when X answers only errors (an unknown user id)', async () => {
-    sim.injectFault({
+    harness.sim.injectFault({
       path: /\/2\/users\/\d+$/,
       times: 1,
       status: 200,
@@ -281,7 +259,7 @@ describe('X collector against the X API v2 simulator', () => {
     try {
       const path = `/x/2/users/${MAIN.apiId}/tweets?max_results=100&tweet.fields=created_at,public_metrics`
       const read = async (s: RunningSimulator) => JSON.stringify((await axios.get(`${s.url}${path}`, { headers: { Authorization: 'Bearer a' } })).data)
-      expect(await read(other)).toBe(await read(sim))
+      expect(await read(other)).toBe(await read(harness.sim))
     } finally {
       await other.close()
     }

@@ -1,6 +1,6 @@
 import { Agent } from 'node:http'
 import axios from 'axios'
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { ApiError, RateLimitError, TokenError } from '../../core/errors.ts'
 import { createYouTubeCollector } from '../../ingest/collectors/youtube.ts'
@@ -8,9 +8,8 @@ import type { CollectContext, ObservationRow } from '../../ingest/collectors/typ
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { YOUTUBE_DAILY_UNITS } from '../../simulator/youtube-api.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { silentLogger } from '../helpers/runtime.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 // 09:00 UTC on 26 Nov 2026 is 01:00 on 26 Nov in Los Angeles (PST, UTC−8).
 const START = new Date('2026-11-26T09:00:00Z')
@@ -23,26 +22,14 @@ const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
 const DAY = 86_400_000
 
 let now = START
-let sim: RunningSimulator
-let db: TestClickHouse
-let writers: Writers
+const harness = useSimulatorHarness('yt_collector', () => now)
 
-beforeAll(async () => {
-  sim = await startSimulator({ now: () => now, seed: 42 })
-  db = await openTestClickHouse('yt_collector')
-  writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
-})
-afterAll(async () => {
-  await writers?.close()
-  await sim?.close()
-  await db?.cleanup()
-})
 beforeEach(() => {
   now = START
 })
 
 function collector() {
-  const config = loadConfig({ ...simulatorEnvironment(sim.url), QUEUE_PREFIX: 'test-youtube', HTTP_TIMEOUT_MS: '5000' })
+  const config = loadConfig({ ...simulatorEnvironment(harness.sim.url), QUEUE_PREFIX: 'test-youtube', HTTP_TIMEOUT_MS: '5000' })
   return createYouTubeCollector({ config, retry: RETRY })
 }
 
@@ -57,7 +44,7 @@ function context(target: PlanAccount, token: string, sink: ObservationRow[]): Co
     logger: silentLogger,
     emit: async (rows) => {
       sink.push(...rows)
-      await writers.observations.write(rows)
+      await harness.writers.observations.write(rows)
     },
   }
 }
@@ -69,7 +56,7 @@ async function collect(target: PlanAccount, token = SECRET, sink: ObservationRow
 const agent = new Agent({ keepAlive: true, maxSockets: 32 })
 /** The simulator's raw answer, read the way a person with curl would. */
 async function youtube<T>(path: string, params: Record<string, unknown>, token = 'direct-check'): Promise<T> {
-  const base = path === 'reports' ? `${sim.url}/youtube-analytics/v2` : `${sim.url}/youtube/v3`
+  const base = path === 'reports' ? `${harness.sim.url}/youtube-analytics/v2` : `${harness.sim.url}/youtube/v3`
   return (await axios.get<T>(`${base}/${path}`, { params, headers: { Authorization: `Bearer ${token}` }, httpAgent: agent })).data
 }
 
@@ -92,9 +79,9 @@ let marks = 0
  */
 async function requestsFromNow(): Promise<() => ReturnType<RunningSimulator['requests']>> {
   const label = `mark-${++marks}`
-  await axios.get(`${sim.url}/youtube/v3/mark`, { params: { hl: label }, validateStatus: () => true })
+  await axios.get(`${harness.sim.url}/youtube/v3/mark`, { params: { hl: label }, validateStatus: () => true })
   return () => {
-    const log = sim.requests()
+    const log = harness.sim.requests()
     return log.slice(log.findLastIndex((r) => r.query.hl === label) + 1)
   }
 }
@@ -219,22 +206,22 @@ describe('YouTube collector against the YouTube simulator', () => {
   it('re-reads late Analytics days: a provisional day is replaced by its final value, never added', async () => {
     const day = '2026-11-23 08:00:00.000'
     const read = async () =>
-      db.ch.rows<{ n: string; value: number }>(
+      harness.db.ch.rows<{ n: string; value: number }>(
         `SELECT count() AS n, sum(value) AS value FROM observations FINAL WHERE account_id = 'kopi-yt' AND metric = 'channel_views' AND observed_at = '${day}'`,
       )
     await collect(MAIN)
-    await writers.flush()
+    await harness.writers.flush()
     const [first] = await read()
     now = new Date(START.getTime() + DAY)
     await collect(MAIN)
-    await writers.flush()
+    await harness.writers.flush()
     const [second] = await read()
     const final = await youtube<Report>('reports', analyticsRequest(MAIN.apiId, '2026-11-23', '2026-11-23'))
     expect(Number(second!.n)).toBe(1)
     expect(second!.value).toBe(final.rows![0]![1])
     expect(second!.value).toBeGreaterThan(first!.value)
     // Over the whole window, stored days equal the API's days, each once.
-    const all = await db.ch.rows<{ n: string; total: number }>(
+    const all = await harness.db.ch.rows<{ n: string; total: number }>(
       "SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-yt' AND metric = 'channel_views' AND observed_at >= '2026-10-30 07:00:00.000'",
     )
     const api = await youtube<Report>('reports', { ...analyticsRequest(MAIN.apiId, '2026-10-30', '2026-11-27'), metrics: 'views' })
@@ -266,7 +253,7 @@ describe('YouTube collector against the YouTube simulator', () => {
       }
     }
     await burn(YOUTUBE_DAILY_UNITS)
-    const refused = await axios.get(`${sim.url}/youtube/v3/channels`, { params: { part: 'id', id: MAIN.apiId }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })
+    const refused = await axios.get(`${harness.sim.url}/youtube/v3/channels`, { params: { part: 'id', id: MAIN.apiId }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })
     expect(refused.status).toBe(403)
     expect(refused.data.error.errors[0].reason).toBe('quotaExceeded')
 
@@ -283,21 +270,21 @@ describe('YouTube collector against the YouTube simulator', () => {
   }, 120_000)
 
   it('retries a short rate limit after the wait it names, and hands a longer one back', async () => {
-    sim.injectFault({ path: /\/videos$/, times: 1, status: 403, error: { code: 403, type: 'rateLimitExceeded', message: 'The request cannot be completed because you have exceeded the rate limit.' }, headers: { 'Retry-After': '0' } })
+    harness.sim.injectFault({ path: /\/videos$/, times: 1, status: 403, error: { code: 403, type: 'rateLimitExceeded', message: 'The request cannot be completed because you have exceeded the rate limit.' }, headers: { 'Retry-After': '0' } })
     const since = await requestsFromNow()
     const summary = await collect(MAIN)
     expect(summary.observations).toBeGreaterThan(100)
     const videoCalls = since().filter((r) => r.path.endsWith('/videos'))
     expect(videoCalls[0]!.query.id).toBe(videoCalls[1]!.query.id)
 
-    sim.injectFault({ path: /\/videos$/, times: 1, status: 403, error: { code: 403, type: 'userRateLimitExceeded', message: 'User rate limit exceeded.' } })
+    harness.sim.injectFault({ path: /\/videos$/, times: 1, status: 403, error: { code: 403, type: 'userRateLimitExceeded', message: 'User rate limit exceeded.' } })
     const error = await collect(MAIN).catch((e: unknown) => e)
     expect(error).toBeInstanceOf(RateLimitError)
     expect((error as RateLimitError).retryAfterMs).toBe(10_000)
   })
 
   it('retries server errors, then collects everything', async () => {
-    sim.injectFault({ path: /\/playlistItems$/, times: 2, status: 503, error: { code: 503, type: 'backendError', message: 'Backend Error' } })
+    harness.sim.injectFault({ path: /\/playlistItems$/, times: 2, status: 503, error: { code: 503, type: 'backendError', message: 'Backend Error' } })
     const summary = await collect(MAIN)
     expect(summary.observations).toBeGreaterThan(100)
   })
@@ -328,15 +315,15 @@ describe('YouTube collector against the YouTube simulator', () => {
     const rows: ObservationRow[] = []
     const token = 'ya29.header-only-77'
     await collect(MAIN, token, rows)
-    const mine = sim.requests().filter((r) => r.token === token)
+    const mine = harness.sim.requests().filter((r) => r.token === token)
     expect(mine.length).toBeGreaterThanOrEqual(6)
     expect(mine.every((r) => !('key' in r.query) && !('access_token' in r.query))).toBe(true)
     expect(JSON.stringify(rows)).not.toContain(token)
 
-    const bare = await axios.get(`${sim.url}/youtube/v3/channels`, { params: { part: 'statistics', id: MAIN.apiId }, validateStatus: () => true })
+    const bare = await axios.get(`${harness.sim.url}/youtube/v3/channels`, { params: { part: 'statistics', id: MAIN.apiId }, validateStatus: () => true })
     expect(bare.status).toBe(403)
     expect(bare.data.error.errors[0].reason).toBe('forbidden')
-    const analytics = await axios.get(`${sim.url}/youtube-analytics/v2/reports`, { params: analyticsRequest(MAIN.apiId, '2026-11-01', '2026-11-02'), validateStatus: () => true })
+    const analytics = await axios.get(`${harness.sim.url}/youtube-analytics/v2/reports`, { params: analyticsRequest(MAIN.apiId, '2026-11-01', '2026-11-02'), validateStatus: () => true })
     expect(analytics.status).toBe(401)
     expect(analytics.data.error.status).toBe('UNAUTHENTICATED')
   })
@@ -357,7 +344,7 @@ describe('YouTube collector against the YouTube simulator', () => {
         ['/youtube-analytics/v2/reports', analyticsRequest(MAIN.apiId, '2026-11-01', '2026-11-26')],
       ] as const) {
         const get = async (url: string) => (await axios.get(`${url}${path}`, { params, headers: { Authorization: 'Bearer same' }, responseType: 'text' })).data as string
-        expect(await get(other.url)).toBe(await get(sim.url))
+        expect(await get(other.url)).toBe(await get(harness.sim.url))
       }
     } finally {
       await other.close()
