@@ -1,8 +1,7 @@
 import { DateTime } from 'luxon'
-import { ApiError } from '../../core/errors.ts'
 import { graphDialect, graphTokenAdvice, parseGraphTime } from '../graph-api.ts'
 import { createApiCaller, createHttp, type RetryPolicy } from '../http.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Facebook Pages through the Graph API (social-apis.md §1): the Page's follower and fan counts,
@@ -92,7 +91,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
     const { api, observe, summary, emit, pageId } = s
     for (const insight of metrics) {
       const { since, until } = window(insight)
-      const result = await tolerateRetired(summary, insight.apiMetric, () =>
+      const result = await skipRefused(summary, insight.apiMetric, () =>
         api.get<InsightsResult>(`/${encodeURIComponent(pageId)}/insights`, {
           params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
         }),
@@ -174,7 +173,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       // 3. Lifetime clicks of the posts still young enough to change.
       const clickRows: ObservationRow[] = []
       for (const [postId, created] of recentPosts) {
-        const insights = await tolerateRetired(summary, `post_clicks of ${postId}`, () =>
+        const insights = await skipRefused(summary, `post_clicks of ${postId}`, () =>
           api.get<InsightsResult>(`/${encodeURIComponent(postId)}/insights`, { params: { metric: 'post_clicks', period: 'lifetime' } }),
         )
         const value = insights?.data.find((entry) => entry.name === 'post_clicks')?.values[0]?.value
@@ -197,15 +196,3 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
   }
 }
 
-/** A permanent refusal of one metric (retired, unsupported) is noted and skipped; other errors propagate. */
-async function tolerateRetired<T>(summary: CollectSummary, what: string, call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call()
-  } catch (error) {
-    if (error instanceof ApiError && !error.retryable) {
-      summary.skipped.push(`${what}: ${error.message}`)
-      return undefined
-    }
-    throw error
-  }
-}

@@ -1,7 +1,7 @@
 import { ApiError } from '../../core/errors.ts'
 import { createGraphDialect, graphTokenAdviceFor, parseGraphTime } from '../graph-api.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Instagram professional accounts through the Instagram Graph API with Facebook Login
@@ -106,7 +106,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
     const since = Math.max(fromDay, oldest)
     const until = Math.min(toDay, igDayStart(nowMs))
     if (since >= until) return
-    const answer = await tolerateRefusal(s.summary, 'follower_count', () =>
+    const answer = await skipRefused(s.summary, 'follower_count', () =>
       s.api.get<InsightsAnswer>(`${s.path}/insights`, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
     )
     const series = answer?.data?.find((entry) => entry.name === 'follower_count')
@@ -140,7 +140,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
         if (!isPermanent(error)) throw error
         answers = []
         for (const metric of metrics) {
-          const one = await tolerateRefusal(s.summary, metric, () => ask([metric], day))
+          const one = await skipRefused(s.summary, metric, () => ask([metric], day))
           if (one) answers.push(one)
           else refused.add(metric)
         }
@@ -226,13 +226,3 @@ function isPermanent(error: unknown): boolean {
   return error instanceof ApiError && !error.retryable
 }
 
-/** A permanent refusal of one metric (retired, not offered) is noted and skipped; other errors propagate. */
-async function tolerateRefusal<T>(summary: CollectSummary, what: string, call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call()
-  } catch (error) {
-    if (!isPermanent(error)) throw error
-    summary.skipped.push(`${what}: ${(error as Error).message}`)
-    return undefined
-  }
-}

@@ -1,7 +1,7 @@
 import { ApiError } from '../../core/errors.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { linkedInDialect, linkedInHeaders, linkedInTokenAdvice, organizationUrn, timeIntervalsParam } from '../linkedin-api.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * LinkedIn organization Pages through the Community Management API (social-apis.md §4): the
@@ -77,12 +77,15 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
   }
 
   /** Daily follower gains and share statistics of the UTC days in [start, end). */
+  // A sunset LinkedIn-Version must stop the round with its own error, not be skipped as one refused report.
+  const versionGone = (error: ApiError) => error.apiCode === 'NONEXISTENT_VERSION'
+
   async function readDays(s: ReturnType<typeof session>, start: number, end: number): Promise<void> {
     const finder = (resource: string) => `/rest/${resource}?q=organizationalEntity&organizationalEntity=${s.organization}&${timeIntervalsParam(start, end)}`
     const daily = (timeRange: TimeRange | undefined, metric: string, value: unknown, sourceField: string): ObservationRow | undefined =>
       timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), value, sourceField }) : undefined
 
-    await tolerateRefusal(s.summary, 'follower statistics', () =>
+    await skipRefused(s.summary, 'follower statistics', () =>
       walkElements<FollowerElement>(s.api, finder('organizationalEntityFollowerStatistics'), pageSize, async (elements) => {
         const rows: ObservationRow[] = []
         for (const element of elements) {
@@ -93,8 +96,9 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
         }
         await s.emit(rows)
       }),
+      versionGone,
     )
-    await tolerateRefusal(s.summary, 'share statistics', () =>
+    await skipRefused(s.summary, 'share statistics', () =>
       walkElements<ShareElement>(s.api, finder('organizationalEntityShareStatistics'), pageSize, async (elements) => {
         const rows: ObservationRow[] = []
         for (const element of elements) {
@@ -105,6 +109,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
         }
         await s.emit(rows)
       }),
+      versionGone,
     )
   }
 
@@ -162,15 +167,3 @@ async function walkElements<T extends { timeRange?: TimeRange }>(api: ApiCaller,
   throw new ApiError(`LinkedIn statistics did not end after ${MAX_PAGES} pages of ${count}`, { retryable: true })
 }
 
-/** A permanent refusal of one statistics finder is noted and skipped; other errors propagate. */
-async function tolerateRefusal(summary: CollectSummary, what: string, call: () => Promise<void>): Promise<void> {
-  try {
-    await call()
-  } catch (error) {
-    if (error instanceof ApiError && !error.retryable && error.apiCode !== 'NONEXISTENT_VERSION') {
-      summary.skipped.push(`${what}: ${error.message}`)
-      return
-    }
-    throw error
-  }
-}

@@ -1,4 +1,5 @@
 import type { Config } from '../../core/config.ts'
+import { ApiError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { RetryPolicy } from '../http.ts'
 import type { RequestGate } from '../quota.ts'
@@ -111,4 +112,21 @@ export interface CollectorDeps {
   config: Config
   retry: RetryPolicy
   sleep?: (ms: number) => Promise<void>
+}
+
+/**
+ * Runs one part of a collection; when the API refuses it for good (a retired metric, a report
+ * not offered), notes it in the summary and goes on with the rest. Other errors propagate, and so
+ * does a refusal `keep` says must stop the collection (e.g. an API version that no longer exists).
+ */
+export async function skipRefused<T>(summary: CollectSummary, what: string, call: () => Promise<T>, keep?: (error: ApiError) => boolean): Promise<T | undefined> {
+  try {
+    return await call()
+  } catch (error) {
+    if (error instanceof ApiError && !error.retryable && !keep?.(error)) {
+      summary.skipped.push(`${what}: ${error.message}`)
+      return undefined
+    }
+    throw error
+  }
 }

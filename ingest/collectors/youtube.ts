@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import { ApiError } from '../../core/errors.ts'
 import { googleDialect, googleRefusal, msUntilNextMidnight, PACIFIC_ZONE, parseCount } from '../google-api.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * YouTube (social-apis.md §5): the channel's subscriber, view and video counts and the
@@ -105,7 +105,7 @@ export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeColl
    * yet are absent, and no `rows` at all means no data: nothing is stored.
    */
   async function readAnalytics(s: ReturnType<typeof session>, first: string, last: string): Promise<void> {
-    const table = await tolerateRefusal(s.summary, 'YouTube Analytics report', () =>
+    const table = await skipRefused(s.summary, 'YouTube Analytics report', () =>
       s.analytics.get<ResultTable>('/reports', {
         params: { ids: `channel==${s.channelId}`, startDate: first, endDate: last, metrics: Object.keys(ANALYTICS_METRICS).join(','), dimensions: 'day', sort: 'day' },
       }),
@@ -244,18 +244,6 @@ function dailyRows(
   return rows
 }
 
-/** A permanent refusal of one report (a retired metric) is noted and skipped; other errors propagate. */
-async function tolerateRefusal<T>(summary: CollectSummary, what: string, call: () => Promise<T>): Promise<T | undefined> {
-  try {
-    return await call()
-  } catch (error) {
-    if (error instanceof ApiError && !error.retryable) {
-      summary.skipped.push(`${what}: ${error.message}`)
-      return undefined
-    }
-    throw error
-  }
-}
 
 const SCOPES = 'https://www.googleapis.com/auth/youtube.readonly and https://www.googleapis.com/auth/yt-analytics.readonly'
 
