@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon'
 import { graphDialect, graphTokenAdvice, parseGraphTime } from '../graph-api.ts'
 import { createApiCaller, createHttp, type RetryPolicy } from '../http.ts'
-import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Facebook Pages through the Graph API (social-apis.md §1): the Page's follower and fan counts,
@@ -73,13 +73,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       retry: options.retry,
       sleep: options.sleep,
     })
-    const observe = observationFactory('facebook', context.account.id, options.version, context.now())
-    const summary: CollectSummary = { observations: 0, skipped: [] }
-    const emit = async (rows: ObservationRow[]) => {
-      if (rows.length === 0) return
-      await context.emit(rows)
-      summary.observations += rows.length
-    }
+    const { observe, summary, emit } = collectionRecorder('facebook', context, options.version)
     return { api, observe, summary, emit, pageId: context.account.apiId }
   }
 

@@ -1,7 +1,7 @@
 import { ApiError } from '../../core/errors.ts'
 import { createGraphDialect, graphTokenAdviceFor, parseGraphTime } from '../graph-api.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
-import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Instagram professional accounts through the Instagram Graph API with Facebook Login
@@ -89,13 +89,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
       retry: deps.retry,
       sleep: deps.sleep,
     })
-    const observe = observationFactory('instagram', context.account.id, version, context.now())
-    const summary: CollectSummary = { observations: 0, skipped: [] }
-    const emit = async (rows: ObservationRow[]) => {
-      if (rows.length === 0) return
-      await context.emit(rows)
-      summary.observations += rows.length
-    }
+    const { observe, summary, emit } = collectionRecorder('instagram', context, version)
     return { api, observe, summary, emit, userId: context.account.apiId, path: `/${encodeURIComponent(context.account.apiId)}` }
   }
   type Session = ReturnType<typeof session>

@@ -1,7 +1,7 @@
 import { ApiError } from '../../core/errors.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { linkedInDialect, linkedInHeaders, linkedInTokenAdvice, organizationUrn, timeIntervalsParam } from '../linkedin-api.ts'
-import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * LinkedIn organization Pages through the Community Management API (social-apis.md §4): the
@@ -66,13 +66,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
       retry: deps.retry,
       sleep: deps.sleep,
     })
-    const observe = observationFactory('linkedin', context.account.id, version, context.now())
-    const summary: CollectSummary = { observations: 0, skipped: [] }
-    const emit = async (rows: ObservationRow[]) => {
-      if (rows.length === 0) return
-      await context.emit(rows)
-      summary.observations += rows.length
-    }
+    const { observe, summary, emit } = collectionRecorder('linkedin', context, version)
     return { api, observe, summary, emit, organization: encodeURIComponent(organizationUrn(context.account.apiId)), objectId: context.account.apiId }
   }
 

@@ -5,7 +5,7 @@ import { meta_ads } from '../../core/networks/meta_ads.ts'
 import type { MetaAdsSettings } from '../../core/networks/meta_ads.ts'
 import { createGraphDialect, graphError, graphTokenAdviceFor } from '../graph-api.ts'
 import { createApiCaller, createHttp, type ApiDialect } from '../http.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { collectionRecorder, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Meta ads through the Marketing API's Ads Insights (social-apis.md §7.1): one row per day for
@@ -104,13 +104,7 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
       retry: deps.retry,
       sleep: deps.sleep,
     })
-    const observe = observationFactory('meta_ads', context.account.id, version, context.now())
-    const summary: CollectSummary = { observations: 0, skipped: [] }
-    const emit = async (rows: ObservationRow[]) => {
-      if (rows.length === 0) return
-      await context.emit(rows)
-      summary.observations += rows.length
-    }
+    const { observe, summary, emit } = collectionRecorder('meta_ads', context, version)
     return { api, observe, summary, emit, settings, apiId, path: `/${encodeURIComponent(apiId)}` }
   }
   type Session = ReturnType<typeof session>

@@ -3,7 +3,7 @@ import { ApiError, TokenError } from '../../core/errors.ts'
 import { tiktokSettings, type TikTokAccountType } from '../../core/networks/tiktok.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { createBusinessDialect, displayDialect, tiktokTokenAdvice } from '../tiktok-api.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { collectionRecorder, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * TikTok (social-apis.md §6), one of two APIs per account (`settings.accountType`):
@@ -97,13 +97,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
 
   /** What one job needs: a row builder for the API's version and a running summary. */
   function session(context: CollectContext, version: string) {
-    const observe = observationFactory('tiktok', context.account.id, version, context.now())
-    const summary: CollectSummary = { observations: 0, skipped: [] }
-    const emit = async (rows: ObservationRow[]) => {
-      if (rows.length === 0) return
-      await context.emit(rows)
-      summary.observations += rows.length
-    }
+    const { observe, summary, emit } = collectionRecorder('tiktok', context, version)
     return { observe, summary, emit, accountId: context.account.apiId }
   }
   type Session = ReturnType<typeof session>

@@ -130,3 +130,18 @@ export async function skipRefused<T>(summary: CollectSummary, what: string, call
     throw error
   }
 }
+
+/**
+ * What every collection job keeps: a row builder for its account, a running summary, and an
+ * `emit` that hands non-empty batches to the writer and counts them.
+ */
+export function collectionRecorder(network: Network, context: CollectContext, apiVersion: string) {
+  const observe = observationFactory(network, context.account.id, apiVersion, context.now())
+  const summary: CollectSummary = { observations: 0, skipped: [] }
+  const emit = async (rows: ObservationRow[]) => {
+    if (rows.length === 0) return
+    await context.emit(rows)
+    summary.observations += rows.length
+  }
+  return { observe, summary, emit }
+}

@@ -1,7 +1,7 @@
 import { ApiError } from '../../core/errors.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { problemKind, xDialect, xTokenAdvice } from '../x-api.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type ObservationRow } from './types.ts'
+import { collectionRecorder, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type ObservationRow } from './types.ts'
 
 /**
  * X through the X API v2 (social-apis.md §3): the user's follower count, and the account's own
@@ -84,13 +84,7 @@ export function createXCollector(deps: CollectorDeps, tuning: XCollectorTuning =
         retry: deps.retry,
         sleep: deps.sleep,
       })
-      const observe = observationFactory('x', context.account.id, API_VERSION, context.now())
-      const summary: CollectSummary = { observations: 0, skipped: [] }
-      const emit = async (rows: ObservationRow[]) => {
-        if (rows.length === 0) return
-        await context.emit(rows)
-        summary.observations += rows.length
-      }
+      const { observe, summary, emit } = collectionRecorder('x', context, API_VERSION)
 
       // 1. The user: the follower level at this round's time.
       const user = await api.get<UserAnswer>(`/2/users/${encodeURIComponent(userId)}`, { params: { 'user.fields': 'public_metrics' } })
