@@ -28,11 +28,12 @@ export async function withRedisLock<T>(redis: Redis, key: string, work: () => Pr
   const ttlMs = options.ttlMs ?? 60_000
   const waitMs = options.waitMs ?? 30_000
   const token = randomUUID()
-  const deadline = Date.now() + waitMs
+  // A duration, not a time of day: measured on the monotonic clock.
+  const deadline = performance.now() + waitMs
   // A producer connection (no offline queue) refuses commands until it is ready; give it the wait.
-  while (redis.status !== 'ready' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+  while (redis.status !== 'ready' && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
   while ((await redis.set(key, token, 'PX', ttlMs, 'NX')) !== 'OK') {
-    if (Date.now() >= deadline) throw new AlertLockTimeoutError(`another evaluator has held ${key} for more than ${Math.round(waitMs / 1000)} s; try again later`)
+    if (performance.now() >= deadline) throw new AlertLockTimeoutError(`another evaluator has held ${key} for more than ${Math.round(waitMs / 1000)} s; try again later`)
     await new Promise((resolve) => setTimeout(resolve, 25 + Math.random() * 50))
   }
   try {

@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { openClickHouse, type ClickHouse, type ClickHouseClient } from '../core/clickhouse.ts'
+import { processClock } from '../core/clock.ts'
 import { loadConfig, type Config } from '../core/config.ts'
 import { createLogger, type Logger } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
@@ -261,8 +262,8 @@ function collectGarbage(): void {
 
 /** Lets the engine's background merges of earlier runs finish, so they do not slow the next one. */
 async function settle(ch: ClickHouse, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs
-  while (Date.now() < until) {
+  const until = performance.now() + timeoutMs
+  while (performance.now() < until) {
     const [merges] = await ch.rows<{ n: string }>('SELECT count() AS n FROM system.merges WHERE database = currentDatabase()')
     if (Number(merges!.n) === 0) return
     await new Promise((r) => setTimeout(r, 100))
@@ -351,6 +352,7 @@ async function main(): Promise<number> {
 
   const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-bench-'))
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, QUEUE_PREFIX: 'bench' })
+  const clock = processClock(config)
   const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL })
   const database = config.CLICKHOUSE_URL ? `bench_${process.pid}_${Date.now()}` : undefined
   const failures: string[] = []
@@ -379,7 +381,7 @@ async function main(): Promise<number> {
         : undefined
     if (timerBound) write(`${timerBound}\n`)
 
-    const roundAt = new Date()
+    const roundAt = clock()
     const prepare = (tag: string, rowCount: number, accountCount: number) => {
       const perAccount = observations(tag, rowCount, accountCount, roundAt)
       const next = random(accounts)
@@ -418,7 +420,7 @@ async function main(): Promise<number> {
 
     let worker: WorkerLoadResult | undefined
     if (!values['skip-worker']) {
-      const sim = await startSimulator()
+      const sim = await startSimulator({ now: clock })
       try {
         worker = await workerLoad(sim.url, workerAccounts, workerConcurrency)
       } finally {

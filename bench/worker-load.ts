@@ -19,6 +19,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util'
 import type { Job } from 'bullmq'
 import { z } from 'zod'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
+import { processClock } from '../core/clock.ts'
 import { loadConfig } from '../core/config.ts'
 import { createLogger } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
@@ -113,11 +114,12 @@ async function main(): Promise<number> {
     const accounts = positive('accounts', values.accounts)
     const lookbackDays = positive('lookback-days', values['lookback-days'])
     if (lookbackDays > 90) throw new UsageError('--lookback-days must be 90 or less')
-    sim = values['graph-url'] ? undefined : await startSimulator()
-    const graphUrl = values['graph-url'] ?? sim!.url
     // The bench's own engine and temporary data; the rest of the environment (batch size, flush
     // interval, concurrency, timeouts) is the worker's usual configuration.
-    const config = loadConfig({ ...process.env, DATA_DIR: dataDir, FACEBOOK_GRAPH_URL: graphUrl, CLICKHOUSE_URL: '', QUEUE_PREFIX: 'bench' })
+    const loaded = loadConfig({ ...process.env, DATA_DIR: dataDir, CLICKHOUSE_URL: '', QUEUE_PREFIX: 'bench' })
+    const clock = processClock(loaded)
+    sim = values['graph-url'] ? undefined : await startSimulator({ now: clock })
+    const config = { ...loaded, FACEBOOK_GRAPH_URL: values['graph-url'] ?? sim!.url }
     const concurrency = values.concurrency === undefined ? config.WORKER_CONCURRENCY : positive('concurrency', values.concurrency)
     const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL })
 
@@ -152,14 +154,14 @@ async function main(): Promise<number> {
       collectors: createCollectors(config),
       secret: (name) => `bench-token-${name.toLowerCase()}`,
       lookbackDays: plan.collection.lookbackDays,
-      now: () => new Date(),
+      now: clock,
       logger: logger.child({ module: 'collect' }),
     })
 
     // One millisecond past a whole second: the round time never equals an insights day boundary
     // (a PT midnight), so no two collected rows share a key and count() FINAL must equal the rows
     // collected.
-    const roundAt = new Date(Math.floor(Date.now() / 1000) * 1000 + 1)
+    const roundAt = new Date(Math.floor(clock().getTime() / 1000) * 1000 + 1)
     const jobs = planAccounts(plan).map((account) => ({ data: { roundAt: roundAt.toISOString(), network: account.network, accountId: account.id } }) as unknown as Job)
     const results: CollectResult[] = []
     const started = performance.now()

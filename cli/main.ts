@@ -8,6 +8,7 @@ import { SingleBar, Presets } from 'cli-progress'
 import { formatReplay, parseStep, replay } from '../alerts/replay.ts'
 import { addSilence, currentSilences, describeMatchers, expireSilence, listSilences, parseTimeArgument, validateSilence, type SilenceStore } from '../alerts/silences.ts'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
+import { processClock, type Clock } from '../core/clock.ts'
 import { loadConfig, type Config } from '../core/config.ts'
 import { PlanError, SocialKpiError } from '../core/errors.ts'
 import { createLogger, scrubSecrets, type Logger } from '../core/logger.ts'
@@ -34,6 +35,8 @@ const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 
 interface Setup {
   config: Config
+  /** The process clock (CLOCK_START, or the system clock), passed to everything that asks the time. */
+  clock: Clock
   logger: Logger
   plan: Plan
   planFile: string
@@ -57,17 +60,21 @@ async function setup(planFile: string | undefined, options: { needsSimulator: bo
     env.DATA_DIR ||= './data/demo'
   }
   const plan = await loadPlan(file)
+  let config = loadConfig(env)
+  const clock = processClock(config)
   if (!planFile && options.needsSimulator) {
-    demo = await startSimulator({})
+    // The simulated world runs on the same clock as the collectors and the evaluation.
+    demo = await startSimulator({ now: clock })
     Object.assign(env, simulatorEnvironment(demo.url))
     for (const account of planAccounts(plan)) env[account.tokenEnv] ||= `demo-token-${account.id}`
     out(`DEMO — no --plan given: using ${file} and the API simulator at ${demo.url}`)
     out('       (see README: "Point it at real accounts" to use your own plan)')
+    config = loadConfig(env)
   }
-  const config = loadConfig(env)
   const logger = createLogger({ level: config.LOG_LEVEL })
   return {
     config,
+    clock,
     logger,
     plan,
     planFile: file,
@@ -94,8 +101,8 @@ function untilSignal(logger: Logger): Promise<string> {
 }
 
 /** Runs one collection round through the queue and waits for its evaluation, with a progress bar. */
-async function runRound(runtime: Runtime, plan: Plan, config: Config): Promise<void> {
-  const roundAt = roundTimeFor(plan.collection.schedule, new Date(), plan.company.timezone)
+async function runRound(runtime: Runtime, plan: Plan, config: Config, clock: Clock): Promise<void> {
+  const roundAt = roundTimeFor(plan.collection.schedule, clock(), plan.company.timezone)
   const round = await enqueueRound(runtime.queues, plan, roundAt)
   const bar = process.stderr.isTTY ? new SingleBar({ format: 'collecting {bar} {value}/{total} accounts', hideCursor: true }, Presets.shades_classic) : undefined
   bar?.start(round.collectJobIds.length, 0)
@@ -154,11 +161,11 @@ async function runService(planFile: string | undefined, roles: { scheduler: bool
   const stopped = untilSignal(ctx.logger)
   try {
     privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
-    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: roles.scheduler, workers: roles.workers })
+    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: roles.scheduler, workers: roles.workers, now: ctx.clock })
     if (runtime.ch?.mode === 'embedded') admin = await startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger })
     out(`social-kpi ${version}: plan "${ctx.plan.company.name}" (${ctx.planFile}), ${planAccounts(ctx.plan).length} accounts, ${ctx.plan.kpis.length} KPIs`)
     out(`  Redis ${new URL(ctx.config.REDIS_URL).host}${privateRedis ? ' (private, started for this run)' : ''}; ClickHouse ${runtime.ch ? (runtime.ch.mode === 'embedded' ? `embedded, ${ctx.config.dataDir}/clickhouse` : 'server') : 'not used by the scheduler'}`)
-    if (roles.firstRound) await Promise.race([runRound(runtime, ctx.plan, ctx.config), stopped])
+    if (roles.firstRound) await Promise.race([runRound(runtime, ctx.plan, ctx.config, ctx.clock), stopped])
     if (roles.scheduler) out(`\nRunning: collection "${ctx.plan.collection.schedule}", evaluation "${ctx.plan.collection.evaluateSchedule}" (${ctx.plan.company.timezone}). Ctrl-C to stop.`)
     else out('\nWorking on the queues. Ctrl-C to stop.')
     if (admin) out(`Analysts: npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"${planFile ? '' : ' (with DATA_DIR=./data/demo)'}`)
@@ -183,7 +190,7 @@ async function runOnce(planFile: string | undefined, work: (runtime: Runtime, ct
   let runtime: Runtime | undefined
   try {
     privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
-    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: false, workers: true })
+    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: false, workers: true, now: ctx.clock })
     await work(runtime, ctx)
   } finally {
     await runtime?.shutdown()
@@ -193,8 +200,8 @@ async function runOnce(planFile: string | undefined, work: (runtime: Runtime, ct
 }
 
 /** Silences are read and written through the running process in embedded mode, like `sql`. */
-async function withStore(work: (store: SilenceStore) => Promise<void>): Promise<void> {
-  const reader = await openReader(loadConfig(process.env), { migrate: true })
+async function withStore(config: Config, work: (store: SilenceStore) => Promise<void>): Promise<void> {
+  const reader = await openReader(config, { migrate: true })
   try {
     await work(reader)
   } finally {
@@ -213,7 +220,7 @@ async function runReplay(planFile: string | undefined, opts: { from?: string; to
   }
   if (!opts.from) throw new SocialKpiError('CONFIG_INVALID', 'evaluate: a replay needs --from DATE')
   const from = parse('--from', opts.from)
-  const to = opts.to ? parse('--to', opts.to) : new Date()
+  const to = opts.to ? parse('--to', opts.to) : ctx.clock()
   const stepMs = parseStep(opts.step)
   if (stepMs === undefined) throw new SocialKpiError('CONFIG_INVALID', `--step: "${opts.step}" is not a step such as 1h or 1d`)
   if (to <= from) throw new SocialKpiError('CONFIG_INVALID', `--to (${to.toISOString()}) must be after --from (${from.toISOString()})`)
@@ -281,7 +288,7 @@ export function buildProgram(): Command {
     .description('collect one round for every account of the plan, wait until it is written and evaluated')
     .requiredOption('--once', 'run one round and exit (the only mode; schedules run under start/scheduler)')
     .addOption(planOption())
-    .action(async (opts: { plan?: string }) => runOnce(opts.plan, (runtime, ctx) => runRound(runtime, ctx.plan, ctx.config)))
+    .action(async (opts: { plan?: string }) => runOnce(opts.plan, (runtime, ctx) => runRound(runtime, ctx.plan, ctx.config, ctx.clock)))
 
   program
     .command('evaluate')
@@ -300,9 +307,10 @@ export function buildProgram(): Command {
         return
       }
       if (!opts.once) throw new SocialKpiError('CONFIG_INVALID', 'evaluate needs --once (evaluate now and send due alerts) or --from DATE [--to DATE] (replay history; nothing sent)')
-      const at = opts.at ? new Date(opts.at) : new Date()
-      if (Number.isNaN(at.getTime())) throw new SocialKpiError('CONFIG_INVALID', `--at: "${opts.at}" is not an ISO time such as 2026-11-20T12:00:00+07:00`)
-      await runOnce(opts.plan, async (runtime) => {
+      const given = opts.at ? new Date(opts.at) : undefined
+      if (given && Number.isNaN(given.getTime())) throw new SocialKpiError('CONFIG_INVALID', `--at: "${opts.at}" is not an ISO time such as 2026-11-20T12:00:00+07:00`)
+      await runOnce(opts.plan, async (runtime, ctx) => {
+        const at = given ?? ctx.clock()
         const evaluations = await evaluateAndAlert(runtime.evaluateDeps!, at)
         await waitForIdle(runtime.queues.notify, 60_000)
         out(`KPIs as of ${at.toISOString()}:\n`)
@@ -320,7 +328,7 @@ export function buildProgram(): Command {
     .addOption(planOption())
     .action(async (opts: { plan?: string; from: string; to?: string; network?: string; account?: string }) =>
       runOnce(opts.plan, async (runtime, ctx) => {
-        const backfill = planBackfill(ctx.plan, createCollectors(ctx.config), { from: opts.from, to: opts.to, network: opts.network, accountId: opts.account }, new Date())
+        const backfill = planBackfill(ctx.plan, createCollectors(ctx.config), { from: opts.from, to: opts.to, network: opts.network, accountId: opts.account }, ctx.clock())
         const queued = await enqueueBackfill(runtime.queues, backfill.chunks)
         out(`Backfill ${opts.from} → ${opts.to ?? 'today'}: ${backfill.chunks.length} chunks (${queued.alreadyDone} already done, ${queued.retried} retried, ${queued.added} new)`)
         const bar = process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} chunks', hideCursor: true }, Presets.shades_classic) : undefined
@@ -404,9 +412,10 @@ export function buildProgram(): Command {
     .description('the KPI table (status, attainment, pace needed), open alerts, silences and source health')
     .action(async () => {
       const config = loadConfig(process.env)
+      const now = processClock(config)()
       const reader = await openReader(config)
       try {
-        out(await formatStatus(reader, { color, now: new Date() }))
+        out(await formatStatus(reader, { color, now }))
       } finally {
         await reader.close()
       }
@@ -425,7 +434,8 @@ export function buildProgram(): Command {
     .option('--by <name>', 'who asks (default: your user name)')
     .option('-p, --plan <file>', 'check the id against this plan')
     .action(async (opts: { kpi?: string; objective?: string; account?: string; until: string; from?: string; reason: string; by?: string; plan?: string }) => {
-      const now = new Date()
+      const config = loadConfig(process.env)
+      const now = processClock(config)()
       const plan = opts.plan ? await loadPlan(opts.plan) : undefined
       const input = {
         matchers: { kpiId: opts.kpi, objectiveId: opts.objective, accountId: opts.account },
@@ -435,7 +445,7 @@ export function buildProgram(): Command {
         createdBy: opts.by ?? userInfo().username,
       }
       validateSilence(input, now, plan)
-      await withStore(async (store) => {
+      await withStore(config, async (store) => {
         const added = await addSilence(store, input, now, plan)
         out(`silenced ${describeMatchers(added.matchers)} from ${added.startsAt.toISOString()} until ${added.endsAt.toISOString()}: ${added.id}`)
         out(`  end it early with: social-kpi silence expire ${added.id}`)
@@ -446,8 +456,9 @@ export function buildProgram(): Command {
     .description('active and upcoming silences (--all: also ended and expired ones)')
     .option('--all', 'include ended and expired silences')
     .action(async (opts: { all?: boolean }) => {
-      const now = new Date()
-      await withStore(async (store) => {
+      const config = loadConfig(process.env)
+      const now = processClock(config)()
+      await withStore(config, async (store) => {
         const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
         if (silences.length === 0) out(opts.all ? 'no silences' : 'no active or upcoming silences (--all shows ended ones)')
         for (const s of silences) out(formatSilence(s, now).trimStart())
@@ -458,8 +469,10 @@ export function buildProgram(): Command {
     .description('end a silence now')
     .argument('<id>', 'the silence id, as shown by silence list')
     .action(async (id: string) => {
-      await withStore(async (store) => {
-        const { silence: s, changed } = await expireSilence(store, id, new Date())
+      const config = loadConfig(process.env)
+      const clock = processClock(config)
+      await withStore(config, async (store) => {
+        const { silence: s, changed } = await expireSilence(store, id, clock())
         out(changed ? `expired ${s.id} (${describeMatchers(s.matchers)})` : `${s.id} had already ended; nothing changed`)
       })
     })
@@ -470,7 +483,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port on 127.0.0.1', '4010')
     .option('--seed <seed>', 'scenario seed (same seed, same data)', '42')
     .action(async (opts: { port: string; seed: string }) => {
-      const sim = await startSimulator({ port: Number(opts.port), seed: Number(opts.seed) })
+      const sim = await startSimulator({ port: Number(opts.port), seed: Number(opts.seed), now: processClock(loadConfig(process.env)) })
       out(`API simulator listening at ${sim.url} (Graph API: ${sim.url}/v25.0/...). Ctrl-C to stop.`)
       out('Any token works except those starting with "expired" or "invalid".')
       await untilSignal(createLogger({ level: 'warn' }))

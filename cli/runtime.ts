@@ -1,6 +1,7 @@
 import { Worker, type Processor } from 'bullmq'
 import { createMailer, type Mailer } from '../alerts/mailer.ts'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
+import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
@@ -25,7 +26,8 @@ export interface RuntimeOptions {
   scheduler: boolean
   /** Run the collect, evaluate and notify workers in this process. */
   workers: boolean
-  now?: () => Date
+  /** The one clock: round times, evaluations, retry waits and records all ask it. */
+  now: Clock
 }
 
 export interface Runtime {
@@ -43,8 +45,7 @@ export interface Runtime {
  * reverse: schedules stop, workers finish their active jobs, writers flush, connections close.
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
-  const { config, plan, logger } = options
-  const now = options.now ?? (() => new Date())
+  const { config, plan, logger, now } = options
   const producer: Redis = createRedis(config.REDIS_URL, 'producer')
   producer.on('error', (err) => logger.warn({ err }, 'redis (producer) error'))
   const queues = createQueues(producer, config.QUEUE_PREFIX)
@@ -111,7 +112,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     start('evaluate', createEvaluateProcessor(evaluateDeps), 1)
     start('notify', createNotifyProcessor({ mailer, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
   }
-  if (options.scheduler) scheduler = startScheduler({ plan, queues, logger: logger.child({ module: 'scheduler' }) })
+  if (options.scheduler) scheduler = startScheduler({ plan, queues, now, logger: logger.child({ module: 'scheduler' }) })
 
   let stopping: Promise<void> | undefined
   return {

@@ -23,6 +23,17 @@ const positiveInt = (fallback: number) =>
 
 const url = (fallback: string) => z.preprocess((v) => (v === '' || v === undefined ? fallback : v), z.url({ error: 'must be a URL' }))
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ error: 'must be a URL' }).optional())
+/** An instant with its offset, e.g. `2027-03-01T00:05+07:00` or `2027-02-28T17:05:00Z`. */
+const optionalInstant = z.preprocess(
+  (v) => (v === '' ? undefined : v),
+  z
+    .string()
+    .refine((text) => /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/.test(text) && Number.isFinite(Date.parse(text)), {
+      error: 'must be an ISO time with an offset, such as 2027-03-01T00:05:00+07:00',
+    })
+    .transform((text) => new Date(text))
+    .optional(),
+)
 
 const envSchema = z.object({
   DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? './data' : v), z.string()),
@@ -53,6 +64,8 @@ const envSchema = z.object({
   WRITER_FLUSH_MS: positiveInt(1_000),
   ADMIN_PORT: z.preprocess((v) => (v === '' || v === undefined ? 9464 : Number(v)), z.number().int().min(0).max(65535)),
   START_PRIVATE_REDIS: booleanFlag(true),
+  /** For demos, replays and tests: the process clock starts at this instant and runs at real speed. */
+  CLOCK_START: optionalInstant,
 })
 
 export type Env = z.infer<typeof envSchema>

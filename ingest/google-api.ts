@@ -107,13 +107,13 @@ export interface GoogleDialectOptions {
 export function googleDialect(options: GoogleDialectOptions): ApiDialect {
   return {
     network: options.network,
-    classify(response): Failure | null {
+    classify(response, now): Failure | null {
       const ok = response.status >= 200 && response.status < 300
       const error = readGoogleError(response)
       if (ok && !error) return null
       if (!error) {
         const message = `${options.api} answered HTTP ${response.status}`
-        if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response) ?? exhaustedWait(), message }
+        if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response, now) ?? exhaustedWait(), message }
         if (response.status === 401) return { kind: 'token', apiCode: 'http_401', message }
         if (response.status >= 500) return { kind: 'transient', message }
         return { kind: 'permanent', message: `${message} without an error body`, apiCode: `http_${response.status}` }
@@ -124,10 +124,10 @@ export function googleDialect(options: GoogleDialectOptions): ApiDialect {
         return { kind: 'throttled', waitMs: options.dailyQuotaWaitMs(), message }
       }
       if (error.reasons.some((r) => RATE_REASONS.has(r))) {
-        return { kind: 'throttled', waitMs: error.retryDelayMs ?? retryAfterMs(response) ?? DEFAULT_RATE_WAIT_MS, message }
+        return { kind: 'throttled', waitMs: error.retryDelayMs ?? retryAfterMs(response, now) ?? DEFAULT_RATE_WAIT_MS, message }
       }
       if (error.httpStatus === 429 || error.status === 'RESOURCE_EXHAUSTED') {
-        return { kind: 'throttled', waitMs: error.retryDelayMs ?? retryAfterMs(response) ?? exhaustedWait(), message }
+        return { kind: 'throttled', waitMs: error.retryDelayMs ?? retryAfterMs(response, now) ?? exhaustedWait(), message }
       }
       if (
         error.httpStatus === 401 ||

@@ -99,12 +99,12 @@ export function graphError(response: AxiosResponse): GraphErrorBody['error'] | u
   return body && typeof body === 'object' ? body.error : undefined
 }
 
-function classifyGraph(response: AxiosResponse): Failure | null {
+function classifyGraph(response: AxiosResponse, now: Date): Failure | null {
   const error = graphError(response)
   const ok = response.status >= 200 && response.status < 300
   if (ok && !error) return null
   if (!error || typeof error.code !== 'number') {
-    if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response) ?? DEFAULT_THROTTLE_WAIT_MS, message: `Graph API answered HTTP 429` }
+    if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response, now) ?? DEFAULT_THROTTLE_WAIT_MS, message: `Graph API answered HTTP 429` }
     if (response.status >= 500) return { kind: 'transient', message: `Graph API answered HTTP ${response.status}` }
     return { kind: 'permanent', message: `Graph API answered HTTP ${response.status} without an error body`, apiCode: `http_${response.status}` }
   }
@@ -114,7 +114,7 @@ function classifyGraph(response: AxiosResponse): Failure | null {
   if (TOKEN_CODES.has(code) || isPermissionCode(code)) return { kind: 'token', apiCode, message }
   if (THROTTLE_CODES.has(code)) {
     const usage = graphUsage(response.headers)
-    const waitMs = usage.regainAccessMs > 0 ? usage.regainAccessMs : (retryAfterMs(response) ?? DEFAULT_THROTTLE_WAIT_MS)
+    const waitMs = usage.regainAccessMs > 0 ? usage.regainAccessMs : (retryAfterMs(response, now) ?? DEFAULT_THROTTLE_WAIT_MS)
     return { kind: 'throttled', waitMs, message }
   }
   if (TRANSIENT_CODES.has(code) || error.is_transient === true || response.status >= 500) return { kind: 'transient', message, apiCode }

@@ -1,4 +1,5 @@
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios'
+import type { Clock } from '../core/clock.ts'
 import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets } from '../core/logger.ts'
 import type { RequestGate } from './quota.ts'
@@ -13,10 +14,13 @@ export type Failure =
 /** How one API speaks: how it reports failures and how its successful answers say "slow down". */
 export interface ApiDialect {
   network: string
-  /** What went wrong, or null for a success. Some APIs answer 200 with an error inside. */
-  classify(response: AxiosResponse): Failure | null
+  /**
+   * What went wrong, or null for a success. Some APIs answer 200 with an error inside. `now` is
+   * the caller's clock when the answer arrived, for waits given as a time (Retry-After dates, resets).
+   */
+  classify(response: AxiosResponse, now: Date): Failure | null
   /** After a success: how long to pause before the next call, from usage headers (0 = none). */
-  pauseAfter(response: AxiosResponse): number
+  pauseAfter(response: AxiosResponse, now: Date): number
 }
 
 export interface RetryPolicy {
@@ -41,6 +45,8 @@ export interface ApiCallerOptions {
   dialect: ApiDialect
   /** The shared call budget (ingest/quota.ts); asked before every request. */
   gate?: RequestGate
+  /** The process clock (the collect context's `now`): pauses and resets are measured on it. */
+  now: Clock
   retry?: RetryPolicy
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -70,13 +76,16 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
   const sleep = options.sleep ?? realSleep
   const random = options.random ?? Math.random
   let pauseUntil = 0
-  const now = () => Date.now()
+  const now = () => options.now().getTime()
 
   async function honourPause(): Promise<void> {
-    const wait = pauseUntil - now()
+    const until = pauseUntil
+    const wait = until - now()
     if (wait > 0) {
       if (wait > retry.maxInlineWaitMs) throw new RateLimitError(`${options.dialect.network} asked us to pause for ${Math.ceil(wait / 1000)} s`, wait)
       await sleep(wait)
+      // Waited out: a clock that stands still (a test's) must not make every later call wait again.
+      if (pauseUntil === until) pauseUntil = 0
     }
     // Our own budget: wait for a slot when one frees soon, else hand the job back to the queue.
     for (;;) {
@@ -103,10 +112,11 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
         await sleep(backoff(attempt))
         continue
       }
-      const failure = options.dialect.classify(response)
+      const answeredAt = options.now()
+      const failure = options.dialect.classify(response, answeredAt)
       if (!failure) {
-        const pause = options.dialect.pauseAfter(response)
-        if (pause > 0) pauseUntil = Math.max(pauseUntil, now() + pause)
+        const pause = options.dialect.pauseAfter(response, answeredAt)
+        if (pause > 0) pauseUntil = Math.max(pauseUntil, answeredAt.getTime() + pause)
         return response.data as T
       }
       lastFailure = failure
@@ -145,12 +155,12 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
   }
 }
 
-/** Reads a Retry-After header (seconds or an HTTP date) in milliseconds. */
-export function retryAfterMs(response: AxiosResponse, now: number = Date.now()): number | undefined {
+/** Reads a Retry-After header (seconds or an HTTP date, measured from `now`) in milliseconds. */
+export function retryAfterMs(response: AxiosResponse, now: Date): number | undefined {
   const header = response.headers['retry-after']
   if (header === undefined) return undefined
   const seconds = Number(header)
   if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
   const date = Date.parse(String(header))
-  return Number.isFinite(date) ? Math.max(0, date - now) : undefined
+  return Number.isFinite(date) ? Math.max(0, date - now.getTime()) : undefined
 }

@@ -22,24 +22,24 @@ export function linkedInHeaders(token: string, version: string): Record<string, 
   return { Authorization: `Bearer ${token}`, 'LinkedIn-Version': version, 'X-Restli-Protocol-Version': '2.0.0' }
 }
 
-/** Milliseconds from the server's `Date` (or ours) to the next 00:00 UTC, when LinkedIn's daily limits reset. */
-export function untilUtcMidnight(response: AxiosResponse): number {
+/** Milliseconds from the server's `Date` (or ours, `now`) to the next 00:00 UTC, when LinkedIn's daily limits reset. */
+export function untilUtcMidnight(response: AxiosResponse, now: Date): number {
   const date = Date.parse(String(response.headers['date'] ?? ''))
-  const now = Number.isFinite(date) ? date : Date.now()
-  return (Math.floor(now / DAY_MS) + 1) * DAY_MS - now
+  const at = Number.isFinite(date) ? date : now.getTime()
+  return (Math.floor(at / DAY_MS) + 1) * DAY_MS - at
 }
 
 export function linkedInDialect(version: string): ApiDialect {
   return {
     network: 'linkedin',
-    classify(response): Failure | null {
+    classify(response, now): Failure | null {
       const status = response.status
       if (status >= 200 && status < 300) return null
       const body = (response.data && typeof response.data === 'object' ? response.data : {}) as LinkedInErrorBody
       const service = typeof body.serviceErrorCode === 'number' ? body.serviceErrorCode : undefined
       const apiCode = body.code ?? (service !== undefined ? String(service) : `http_${status}`)
       const message = `LinkedIn API ${status}${body.code ? ` ${body.code}` : ''}${service !== undefined ? ` (serviceErrorCode ${service})` : ''}: ${body.message ?? 'no message'}`
-      if (status === 429) return { kind: 'throttled', waitMs: untilUtcMidnight(response), message: `${message}; LinkedIn's daily limits reset at 00:00 UTC` }
+      if (status === 429) return { kind: 'throttled', waitMs: untilUtcMidnight(response, now), message: `${message}; LinkedIn's daily limits reset at 00:00 UTC` }
       if (status === 401 || status === 403) return { kind: 'token', apiCode, message }
       if (status === 426) {
         return { kind: 'permanent', apiCode, message: `${message}. LinkedIn no longer serves API version ${version}: set LINKEDIN_VERSION to a version LinkedIn currently supports (YYYYMM).` }

@@ -1,5 +1,6 @@
 import { CronExpressionParser } from 'cron-parser'
 import cron, { type ScheduledTask } from 'node-cron'
+import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import { DEFAULT_JOB_OPTIONS, jobIds, QUEUES, type Payload, type Queues } from '../core/queues.ts'
 import { planAccounts, type Plan } from '../kpi/plan.ts'
@@ -60,16 +61,20 @@ export interface Scheduler {
   stop(): Promise<void>
 }
 
-/** Starts the plan's schedules. Ticks only enqueue; the work happens in the workers. */
-export function startScheduler(deps: { plan: Plan; queues: Queues; logger: Logger }): Scheduler {
-  const { plan, queues, logger } = deps
+/**
+ * Starts the plan's schedules. Ticks only enqueue; the work happens in the workers. node-cron
+ * decides when a tick fires; the clock names its round, so an offset clock (CLOCK_START) rounds
+ * in its own time, as everything else that asks it does.
+ */
+export function startScheduler(deps: { plan: Plan; queues: Queues; now: Clock; logger: Logger }): Scheduler {
+  const { plan, queues, now, logger } = deps
   const timezone = plan.company.timezone
   const tasks: ScheduledTask[] = [
     cron.schedule(
       plan.collection.schedule,
-      async (context) => {
+      async () => {
         try {
-          const round = await enqueueRound(queues, plan, roundTimeFor(plan.collection.schedule, context.date, timezone))
+          const round = await enqueueRound(queues, plan, roundTimeFor(plan.collection.schedule, now(), timezone))
           logger.info({ round: round.roundAt.toISOString(), accounts: round.collectJobIds.length }, 'collection round enqueued')
         } catch (err) {
           logger.error({ err }, 'could not enqueue a collection round')
@@ -79,9 +84,9 @@ export function startScheduler(deps: { plan: Plan; queues: Queues; logger: Logge
     ),
     cron.schedule(
       plan.collection.evaluateSchedule,
-      async (context) => {
+      async () => {
         try {
-          await enqueueEvaluation(queues, roundTimeFor(plan.collection.evaluateSchedule, context.date, timezone), 'schedule')
+          await enqueueEvaluation(queues, roundTimeFor(plan.collection.evaluateSchedule, now(), timezone), 'schedule')
         } catch (err) {
           logger.error({ err }, 'could not enqueue an evaluation')
         }

@@ -42,7 +42,7 @@ function displayMessage(response: AxiosResponse, body: DisplayBody | undefined):
 
 export const displayDialect: ApiDialect = {
   network: 'tiktok',
-  classify(response): Failure | null {
+  classify(response, now): Failure | null {
     const body = isObject(response.data) ? (response.data as DisplayBody) : undefined
     const code = typeof body?.error?.code === 'string' ? body.error.code : undefined
     const ok = response.status >= 200 && response.status < 300
@@ -51,14 +51,14 @@ export const displayDialect: ApiDialect = {
     if (code === undefined) {
       // A success without the envelope is not a TikTok answer (a proxy page, a truncated body).
       if (ok) return { kind: 'transient', message: `${message} without the data/error envelope` }
-      if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response) ?? DISPLAY_THROTTLE_WAIT_MS, message }
+      if (response.status === 429) return { kind: 'throttled', waitMs: retryAfterMs(response, now) ?? DISPLAY_THROTTLE_WAIT_MS, message }
       if (response.status === 401) return { kind: 'token', apiCode: 'http_401', message }
       if (response.status >= 500) return { kind: 'transient', message }
       return { kind: 'permanent', message, apiCode: `http_${response.status}` }
     }
     if (DISPLAY_TOKEN_CODES.has(code)) return { kind: 'token', apiCode: code, message }
     if (code === 'rate_limit_exceeded' || response.status === 429) {
-      return { kind: 'throttled', waitMs: retryAfterMs(response) ?? DISPLAY_THROTTLE_WAIT_MS, message }
+      return { kind: 'throttled', waitMs: retryAfterMs(response, now) ?? DISPLAY_THROTTLE_WAIT_MS, message }
     }
     if (code === 'internal_error' || response.status >= 500) return { kind: 'transient', message, apiCode: code }
     return { kind: 'permanent', message, apiCode: code }
@@ -89,12 +89,12 @@ export function createBusinessDialect(): ApiDialect {
   let throttledInARow = 0
   return {
     network: 'tiktok',
-    classify(response): Failure | null {
+    classify(response, now): Failure | null {
       const body = isObject(response.data) ? (response.data as BusinessBody) : undefined
       const code = typeof body?.code === 'number' ? body.code : undefined
       if (code === BUSINESS_RATE_LIMIT_CODE || response.status === 429) {
         throttledInARow++
-        const told = retryAfterMs(response)
+        const told = retryAfterMs(response, now)
         const waitMs = told ?? (throttledInARow <= BUSINESS_SHORT_WAITS ? BUSINESS_SHORT_WAIT_MS : BUSINESS_LONG_WAIT_MS)
         return { kind: 'throttled', waitMs, message: businessMessage(response, body) }
       }

@@ -46,16 +46,17 @@ export function problemKind(type: string | undefined): string | undefined {
   return match?.[1]
 }
 
-function serverNow(response: AxiosResponse): number {
+/** The server's clock from its `Date` header; ours (`now`) when it sends none. */
+function serverNow(response: AxiosResponse, now: Date): number {
   const date = Date.parse(String(response.headers['date'] ?? ''))
-  return Number.isFinite(date) ? date : Date.now()
+  return Number.isFinite(date) ? date : now.getTime()
 }
 
 /** Milliseconds until `x-rate-limit-reset`, as the server's clock sees it; undefined without the header. */
-export function untilReset(response: AxiosResponse): number | undefined {
+export function untilReset(response: AxiosResponse, now: Date): number | undefined {
   const reset = Number(response.headers['x-rate-limit-reset'])
   if (!Number.isFinite(reset) || reset <= 0) return undefined
-  return Math.max(0, reset * 1000 - serverNow(response))
+  return Math.max(0, reset * 1000 - serverNow(response, now))
 }
 
 function describe(body: XErrorBody | undefined, status: number): string {
@@ -68,7 +69,7 @@ function describe(body: XErrorBody | undefined, status: number): string {
 
 export const xDialect: ApiDialect = {
   network: 'x',
-  classify(response): Failure | null {
+  classify(response, now): Failure | null {
     const status = response.status
     const body = (response.data && typeof response.data === 'object' ? response.data : undefined) as (XErrorBody & { data?: unknown; meta?: unknown }) | undefined
     if (status >= 200 && status < 300) {
@@ -83,7 +84,7 @@ export const xDialect: ApiDialect = {
     const message = describe(body, status)
     if (status === 429 || (legacy !== undefined && LEGACY_THROTTLE.has(legacy))) {
       if (kind === 'usage-capped' || body?.title === 'UsageCapExceeded') return { kind: 'throttled', waitMs: USAGE_CAP_WAIT_MS, message }
-      return { kind: 'throttled', waitMs: untilReset(response) ?? DEFAULT_X_THROTTLE_WAIT_MS, message }
+      return { kind: 'throttled', waitMs: untilReset(response, now) ?? DEFAULT_X_THROTTLE_WAIT_MS, message }
     }
     if (status === 401 || (legacy !== undefined && LEGACY_TOKEN.has(legacy))) {
       return { kind: 'token', apiCode: legacy !== undefined ? String(legacy) : (kind ?? 'unauthorized'), message }
@@ -94,10 +95,10 @@ export const xDialect: ApiDialect = {
     if (status >= 500) return { kind: 'transient', message, apiCode: kind }
     return { kind: 'permanent', message, apiCode: kind ?? `http_${status}` }
   },
-  pauseAfter(response) {
+  pauseAfter(response, now) {
     const remaining = Number(response.headers['x-rate-limit-remaining'])
     if (!Number.isFinite(remaining) || remaining > 0) return 0
-    return untilReset(response) ?? 0
+    return untilReset(response, now) ?? 0
   },
 }
 

@@ -26,8 +26,8 @@ export interface SimulatorOptions {
   port?: number
   /** Default 42. */
   seed?: number
-  /** The simulator's clock; default `() => new Date()`. The world is anchored to its UTC day at start. */
-  now?: () => Date
+  /** The simulator's clock: the one the caller's collectors use. The world is anchored to its UTC day at start. */
+  now: () => Date
   /** Per-token call budget in a sliding hour; default 4800. */
   callsPerHour?: number
 }
@@ -72,9 +72,9 @@ const UNKNOWN_ERROR = { message: 'An unknown error has occurred.', type: 'OAuthE
 /** What an unexpected simulator failure answers: Graph's transient service error. */
 const SERVICE_ERROR = { message: 'An unexpected error has occurred. Please retry your request later.', type: 'OAuthException', code: 2 }
 
-export async function startSimulator(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const seed = options.seed ?? 42
-  const now = options.now ?? (() => new Date())
+  const now = options.now
   const callsPerHour = options.callsPerHour ?? 4800
   if (!Number.isFinite(seed)) throw new TypeError('seed must be a finite number')
   if (!Number.isInteger(callsPerHour) || callsPerHour < 1) throw new TypeError('callsPerHour must be a positive integer')

@@ -83,6 +83,7 @@ export function createCollectProcessor(deps: CollectDeps) {
       if (error instanceof RateLimitError && lockToken) {
         log.warn({ retryAfterMs: error.retryAfterMs }, 'throttled: the job waits as long as the API asked')
         await health('throttled', error.code, error.message, new Date(deps.now().getTime() + error.retryAfterMs))
+        // BullMQ's own time base: its Redis scripts compare delays with the system's Date.now, not our clock.
         await job.moveToDelayed(Date.now() + error.retryAfterMs, lockToken)
         throw new DelayedError()
       }

@@ -68,6 +68,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
   function session(context: CollectContext) {
     const api = createApiCaller({
       gate: context.gate,
+      now: context.now,
       http: createHttp({ baseURL: `${options.baseUrl.replace(/\/$/, '')}/${options.version}`, timeoutMs: options.timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
       dialect: graphDialect,
       retry: options.retry,

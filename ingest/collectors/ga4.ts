@@ -64,6 +64,7 @@ export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOpt
     let lastQuota: PropertyQuota | undefined
     const api = createApiCaller({
       gate: context.gate,
+      now: context.now,
       http: createHttp({ baseURL: deps.config.GA4_API_URL, timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
       dialect: googleDialect({
         network: 'ga4',

@@ -80,6 +80,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
   function session(context: CollectContext) {
     const api = createApiCaller({
       gate: context.gate,
+      now: context.now,
       http: createHttp({
         baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${version}`,
         timeoutMs: deps.config.HTTP_TIMEOUT_MS,

@@ -61,6 +61,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
   function session(context: CollectContext) {
     const api = createApiCaller({
       gate: context.gate,
+      now: context.now,
       http: createHttp({ baseURL: deps.config.LINKEDIN_API_URL.replace(/\/$/, ''), timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: linkedInHeaders(context.token, version) }),
       dialect,
       retry: deps.retry,

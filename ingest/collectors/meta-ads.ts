@@ -65,12 +65,12 @@ const adsDialect: ApiDialect = (() => {
   const graph = createGraphDialect('meta_ads')
   return {
     ...graph,
-    classify(response: AxiosResponse) {
+    classify(response: AxiosResponse, now: Date) {
       const error = graphError(response)
       if (response.status === 500 && error?.code === 1 && /\/insights$/.test(response.config?.url ?? '')) {
         return { kind: 'permanent', apiCode: '1', message: `Graph API error 1: the insights request asked for too much data (${error.message ?? 'no message'})` }
       }
-      return graph.classify(response)
+      return graph.classify(response, now)
     },
   }
 })()
@@ -95,6 +95,7 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
     const apiId = context.account.apiId.startsWith('act_') ? context.account.apiId : `act_${context.account.apiId}`
     const api = createApiCaller({
       gate: context.gate,
+      now: context.now,
       http: createHttp({
         baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${version}`,
         timeoutMs: deps.config.HTTP_TIMEOUT_MS,

@@ -105,6 +105,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
   function displayApi(context: CollectContext): ApiCaller {
     return createApiCaller({
       gate: context.gate,
+      now: context.now,
       http: createHttp({ baseURL: config.TIKTOK_API_URL.replace(/\/$/, ''), timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
       dialect: displayDialect,
       retry,
@@ -115,6 +116,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
   function businessApi(context: CollectContext): ApiCaller {
     return createApiCaller({
       gate: context.gate,
+      now: context.now,
       http: createHttp({ baseURL: `${config.TIKTOK_BUSINESS_API_URL.replace(/\/$/, '')}/${BUSINESS_VERSION}`, timeoutMs, headers: { 'Access-Token': context.token } }),
       dialect: createBusinessDialect(),
       retry,

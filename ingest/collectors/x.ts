@@ -79,6 +79,7 @@ export function createXCollector(deps: CollectorDeps, tuning: XCollectorTuning =
       const userId = context.account.apiId
       const api = createApiCaller({
         gate: context.gate,
+        now: context.now,
         http: createHttp({ baseURL: deps.config.X_API_URL.replace(/\/$/, ''), timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
         dialect: xDialect,
         retry: deps.retry,

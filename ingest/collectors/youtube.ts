@@ -79,6 +79,7 @@ export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeColl
     const caller = (baseURL: string, api: string) =>
       createApiCaller({
         gate: context.gate,
+        now: context.now,
         http: createHttp({ baseURL, timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
         dialect: googleDialect({ network: 'youtube', api, dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), PACIFIC_ZONE) }),
         retry: deps.retry,

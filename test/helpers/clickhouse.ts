@@ -5,6 +5,7 @@ import { openClickHouse, type ClickHouse } from '../../core/clickhouse.ts'
 import { migrate } from '../../core/migrations.ts'
 import { createLogger } from '../../core/logger.ts'
 import { loadConfig } from '../../core/config.ts'
+import { uniqueSuffix } from './runtime.ts'
 
 export interface TestClickHouse {
   ch: ClickHouse
@@ -19,7 +20,7 @@ export interface TestClickHouse {
  */
 export async function openTestClickHouse(name: string): Promise<TestClickHouse> {
   const dataDir = mkdtempSync(join(tmpdir(), `social-kpi-${name}-`))
-  const database = `test_${name.replace(/\W/g, '_')}_${process.pid}_${Date.now()}`
+  const database = `test_${name.replace(/\W/g, '_')}_${uniqueSuffix()}`
   const ch = await openClickHouse({ url: loadConfig().CLICKHOUSE_URL, database, dataDir })
   await migrate(ch, createLogger({ level: 'silent' }))
   return {

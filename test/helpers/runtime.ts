@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -6,10 +7,16 @@ import { loadConfig, type Config } from '../../core/config.ts'
 
 export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL || 'silent' })
 
+/**
+ * A suffix no other test process shares (databases, queue prefixes). Not the time: under
+ * libfaketime every process's clock starts at the same instant.
+ */
+export const uniqueSuffix = (): string => `${process.pid}_${randomBytes(4).toString('hex')}`
+
 /** A config for one test file: its own data dir, database and queue prefix, on the real Redis. */
 export function testConfig(name: string, overrides: Record<string, string> = {}): { config: Config; cleanup(): void } {
   const dataDir = mkdtempSync(join(tmpdir(), `social-kpi-${name}-`))
-  const unique = `${name}_${process.pid}_${Date.now()}`
+  const unique = `${name}_${uniqueSuffix()}`
   const config = loadConfig({
     ...process.env,
     DATA_DIR: dataDir,

@@ -12,7 +12,7 @@ export interface SimulatorHarness {
   readonly db: TestClickHouse
   readonly writers: Writers
   /** Another simulator on the same clock, closed with the file. */
-  start(options?: SimulatorOptions): Promise<RunningSimulator>
+  start(options?: Partial<SimulatorOptions>): Promise<RunningSimulator>
   /** A collect context that stores rows through the writers and also keeps them in `sink`. */
   context(options: { account: PlanAccount; token: string; at: Date; lookbackDays?: number; sink?: ObservationRow[]; gate?: CollectContext['gate'] }): CollectContext
 }
@@ -26,7 +26,7 @@ export function useSimulatorHarness(name: string, clock: () => Date): SimulatorH
   let sim: RunningSimulator | undefined
   let db: TestClickHouse | undefined
   let writers: Writers | undefined
-  const start = async (options: SimulatorOptions = {}) => {
+  const start = async (options: Partial<SimulatorOptions> = {}) => {
     const s = await startSimulator({ now: clock, seed: 42, ...options })
     started.push(s)
     return s

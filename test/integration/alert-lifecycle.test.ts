@@ -11,7 +11,7 @@ import { parsePlan, type Plan } from '../../kpi/plan.ts'
 import { createNotifyProcessor } from '../../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger } from '../helpers/runtime.ts'
+import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 
 /**
@@ -24,7 +24,7 @@ let writers: Writers
 let redis: Redis
 let queue: Queue
 let smtp: TestSmtp
-const prefix = `test-lifecycle-${process.pid}-${Date.now()}`
+const prefix = `test-lifecycle-${uniqueSuffix()}`
 const example = parseYaml(readFileSync('examples/plan.yaml', 'utf8')) as Record<string, unknown> & { alerting: Record<string, unknown> }
 
 /** The example plan with its alerting section changed. */
@@ -74,12 +74,12 @@ interface HistoryRow {
 const history = () =>
   db.ch.rows<HistoryRow>('SELECT alert_key, from_status, to_status, event, group_key, recipients, notification_id, silenced FROM alerts FINAL ORDER BY at, alert_key')
 
-/** Sends every waiting notify job through a real notify worker to the SMTP receiver. */
+/** Sends every waiting notify job through a real notify worker to the SMTP receiver, at a named instant after every decision here. */
 async function deliver(expected: number): Promise<void> {
-  const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger }), { connection: redis, prefix })
+  const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => hours(72), logger: silentLogger }), { connection: redis, prefix })
   try {
-    const deadline = Date.now() + 20_000
-    while (Date.now() < deadline && smtp.messages.length < expected) await new Promise((r) => setTimeout(r, 100))
+    const deadline = performance.now() + 20_000
+    while (performance.now() < deadline && smtp.messages.length < expected) await new Promise((r) => setTimeout(r, 100))
     await new Promise((r) => setTimeout(r, 300))
   } finally {
     await worker.close()

@@ -11,7 +11,7 @@ import type { SourceHealth } from '../../workers/source-health.ts'
 import { createNotifyProcessor } from '../../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger } from '../helpers/runtime.ts'
+import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 
 let db: TestClickHouse
@@ -20,7 +20,7 @@ let plan: Plan
 let redis: Redis
 let queue: Queue
 let smtp: TestSmtp
-const prefix = `test-alerts-${process.pid}-${Date.now()}`
+const prefix = `test-alerts-${uniqueSuffix()}`
 
 beforeAll(async () => {
   db = await openTestClickHouse('alerts')
@@ -40,6 +40,9 @@ afterAll(async () => {
 })
 
 const hours = (h: number) => new Date(Date.UTC(2026, 10, 20) + h * 3_600_000)
+/** When the notify worker sends, and when the notifications it sends were decided. */
+const SENT_AT = hours(48)
+const DECIDED_AT = hours(47.9).toISOString()
 
 function evaluation(status: KpiEvaluation['status'], at: Date): KpiEvaluation {
   const kpi = plan.kpis.find((k) => k.id === 'fb-likes-month')!
@@ -93,11 +96,11 @@ describe('alert engine with state in ClickHouse', () => {
   it('delivers an email once when the SMTP server answers 451 twice, and records it', async () => {
     await queue.obliterate({ force: true })
     smtp.refuseNext(2, 451)
-    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger }), { connection: redis, prefix })
+    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }), { connection: redis, prefix })
     try {
-      await queue.add('notify', { notificationId: 'n-451', alertKey: 'kpi.x', event: 'firing', decidedAt: new Date().toISOString(), to: ['team@example.com'], subject: 'Retry me', text: 't', html: '<p>t</p>' }, { jobId: 'n-451', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
-      const deadline = Date.now() + 20_000
-      while (Date.now() < deadline && !smtp.messages.some((m) => m.subject === 'Retry me')) await new Promise((r) => setTimeout(r, 100))
+      await queue.add('notify', { notificationId: 'n-451', alertKey: 'kpi.x', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Retry me', text: 't', html: '<p>t</p>' }, { jobId: 'n-451', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
+      const deadline = performance.now() + 20_000
+      while (performance.now() < deadline && !smtp.messages.some((m) => m.subject === 'Retry me')) await new Promise((r) => setTimeout(r, 100))
       await new Promise((r) => setTimeout(r, 300))
       expect(smtp.messages.filter((m) => m.subject === 'Retry me')).toHaveLength(1)
       const job = await queue.getJob('n-451')
@@ -105,7 +108,7 @@ describe('alert engine with state in ClickHouse', () => {
       const [row] = await db.ch.rows<{ delivery: string }>("SELECT delivery FROM alert_notifications FINAL WHERE notification_id = 'n-451'")
       expect(row?.delivery).toBe('sent')
       // The same notification handed out again (a worker died after sending): recorded, so not sent twice.
-      const again = createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), ch: db.ch, from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger })
+      const again = createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), ch: db.ch, from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger })
       expect(await again((await queue.getJob('n-451'))!)).toMatchObject({ alreadySent: true })
       expect(smtp.messages.filter((m) => m.subject === 'Retry me')).toHaveLength(1)
     } finally {
@@ -115,11 +118,11 @@ describe('alert engine with state in ClickHouse', () => {
 
   it('gives up at once on a permanent 550 refusal and records the failure', async () => {
     smtp.refuseNext(1, 550)
-    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger }), { connection: redis, prefix })
+    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }), { connection: redis, prefix })
     try {
-      await queue.add('notify', { notificationId: 'n-550', alertKey: 'kpi.y', event: 'firing', decidedAt: new Date().toISOString(), to: ['team@example.com'], subject: 'Refused', text: 't', html: '<p>t</p>' }, { jobId: 'n-550', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
-      const deadline = Date.now() + 10_000
-      while (Date.now() < deadline && (await (await queue.getJob('n-550'))?.getState()) !== 'failed') await new Promise((r) => setTimeout(r, 100))
+      await queue.add('notify', { notificationId: 'n-550', alertKey: 'kpi.y', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Refused', text: 't', html: '<p>t</p>' }, { jobId: 'n-550', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
+      const deadline = performance.now() + 10_000
+      while (performance.now() < deadline && (await (await queue.getJob('n-550'))?.getState()) !== 'failed') await new Promise((r) => setTimeout(r, 100))
       const job = await queue.getJob('n-550')
       expect(job?.attemptsMade).toBe(1)
       const [row] = await db.ch.rows<{ delivery: string }>("SELECT delivery FROM alert_notifications FINAL WHERE notification_id = 'n-550'")

@@ -7,7 +7,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-cli-'))
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
 
-const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0' }
+// Every command runs at a named instant, whatever the machine's date: a Wednesday in the middle
+// of a month in the demo plan's zone (Asia/Jakarta), on the process clock CLOCK_START sets.
+const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0', CLOCK_START: '2026-11-18T10:00:00+07:00' }
 
 function cli(args: string[], extraEnv: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, ['bin/social-kpi.js', ...args], { env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000 })
@@ -54,7 +56,7 @@ describe('social-kpi CLI', () => {
     expect(collect.stderr).toBe('')
     expect(collect.code).toBe(0)
     expect(collect.stdout).toContain('DEMO')
-    expect(collect.stdout).toMatch(/\d+ observations stored/)
+    expect(collect.stdout).toMatch(/Round 2026-11-18T03:00:00\.000Z: \d+ observations stored/)
     expect(collect.stdout).toMatch(/fb-likes-month\s+at_risk/)
     expect(readdirSync(join(dataDir, 'outbox')).some((f) => f.endsWith('.eml'))).toBe(true)
     const sql = cli(['sql', 'SELECT network, metric, count() > 0 AS has_days FROM metrics_daily GROUP BY ALL ORDER BY metric', '--format', 'CSV'])
@@ -95,8 +97,8 @@ describe('social-kpi CLI', () => {
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-    const deadline = Date.now() + 90_000
-    while (!stdout.includes('Running:') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
+    const deadline = performance.now() + 90_000
+    while (!stdout.includes('Running:') && performance.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
     expect(stdout).toContain('Running:')
     const sql = cli(['sql', "SELECT count() > 0 FROM observations", '--format', 'TSV'])
     expect(sql.stderr).toBe('')

@@ -1,50 +1,35 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startRuntime, type Runtime } from '../../cli/runtime.ts'
-import { waitForIdle, waitForJob } from '../../cli/wait.ts'
-import { enqueueRound } from '../../ingest/scheduler.ts'
-import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
-import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
+import type { Runtime } from '../../cli/runtime.ts'
+import { waitForIdle } from '../../cli/wait.ts'
+import type { Plan } from '../../kpi/plan.ts'
 import { evaluateAll } from '../../workers/evaluate-worker.ts'
-import { silentLogger, testConfig } from '../helpers/runtime.ts'
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import { runDemoRound, type DemoRound } from '../helpers/demo-round.ts'
+import type { TestSmtp } from '../helpers/smtp.ts'
 
 /**
  * The demo scenario's crisis, end to end: the simulator's main Page loses 7 % of its followers at
  * today − 1 day 10:00 UTC; one collection round through BullMQ into the embedded ClickHouse, then
- * evaluations that open, hold and resolve the crisis, with emails received over SMTP.
+ * evaluations that open, hold and resolve the crisis, with emails received over SMTP. The round
+ * is at a named instant, mid-month in the plan's zone, 17 h after the drop; the simulator and the
+ * runtime share the clock.
  */
-let sim: RunningSimulator
+const START = new Date('2026-11-18T10:00:00+07:00')
 let smtp: TestSmtp
 let runtime: Runtime
 let plan: Plan
-let cleanup: () => void
-let roundAt: Date
+let demo: DemoRound
+const roundAt = START
 
 const recipients = (m: TestSmtp['messages'][number]) => (m.to && !Array.isArray(m.to) ? m.to.text : '')
 const crisisEmails = () => smtp.messages.filter((m) => m.subject?.includes('CRISIS'))
 const growthEmails = () => smtp.messages.filter((m) => m.subject?.includes('New Facebook followers on the main Page'))
 
 beforeAll(async () => {
-  sim = await startSimulator({})
-  smtp = await startTestSmtp()
-  plan = await loadPlan('examples/plan.yaml')
-  const tokens = Object.fromEntries(planAccounts(plan).map((account) => [account.tokenEnv, `good-token-${account.id}`]))
-  const test = testConfig('crisis', { ...simulatorEnvironment(sim.url), ...tokens, SMTP_URL: smtp.url })
-  cleanup = test.cleanup
-  runtime = await startRuntime({ config: test.config, plan, logger: silentLogger, scheduler: false, workers: true })
-  roundAt = new Date(Math.floor(Date.now() / 900_000) * 900_000)
-  const round = await enqueueRound(runtime.queues, plan, roundAt)
-  const result = await waitForJob(runtime.queues.evaluate, round.evaluateJobId, { timeoutMs: 240_000 })
-  expect(result.state).toBe('completed')
-  await waitForIdle(runtime.queues.notify, 30_000)
+  demo = await runDemoRound('crisis', START)
+  ;({ smtp, runtime, plan } = demo)
 }, 300_000)
 
-afterAll(async () => {
-  await runtime?.shutdown()
-  await smtp?.close()
-  await sim?.close()
-  cleanup?.()
-})
+afterAll(async () => demo?.close())
 
 describe('crisis detection on the demo scenario', () => {
   it('fires one crisis email to the crisis contacts, with the window, the account and the guide’s steps in order', async () => {
@@ -96,8 +81,8 @@ describe('crisis detection on the demo scenario', () => {
     const { crises } = await evaluateAll(runtime.evaluateDeps!, later)
     expect(crises.find((c) => c.trigger.id === 'facebook-follower-drop')!.firing).toBe(false)
     await waitForIdle(runtime.queues.notify, 30_000)
-    const deadline = Date.now() + 10_000
-    while (crisisEmails().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    const deadline = performance.now() + 10_000
+    while (crisisEmails().length < 2 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
     const resolved = crisisEmails().filter((m) => m.subject?.startsWith('[social-kpi] RESOLVED CRISIS'))
     expect(resolved.map((m) => m.subject)).toEqual(['[social-kpi] RESOLVED CRISIS: Kopi Nusantara — followers fall more than 2 % within 24 h no longer holds'])
     expect(recipients(resolved[0]!)).toBe('dewi@kopinusantara.example, budi@kopinusantara.example')

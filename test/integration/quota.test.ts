@@ -6,11 +6,11 @@ import type { CollectContext } from '../../ingest/collectors/types.ts'
 import { createRequestGate } from '../../ingest/quota.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
-import { silentLogger, testConfig } from '../helpers/runtime.ts'
+import { silentLogger, testConfig, uniqueSuffix } from '../helpers/runtime.ts'
 
 let redis: Redis
 let sim: RunningSimulator
-const prefix = `test-quota-${process.pid}-${Date.now()}`
+const prefix = `test-quota-${uniqueSuffix()}`
 const NOW = new Date('2026-11-26T09:00:00Z')
 
 beforeAll(async () => {
@@ -56,7 +56,7 @@ describe('request gate (shared call budget in Redis)', () => {
     try {
       const collector = createCollectors(config, { retry: { maxInlineWaitMs: 1_000 } }).facebook
       const account: PlanAccount = { id: 'main', name: 'Main', apiId: '104729384756102', tokenEnv: 'T', network: 'facebook' }
-      const token = `quota-token-${Date.now()}`
+      const token = `quota-token-${uniqueSuffix()}`
       const context: CollectContext = {
         account,
         token,

@@ -19,6 +19,8 @@ const cli = (env: NodeJS.ProcessEnv, args: string[]) => {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr }
 }
 const idOf = (stdout: string) => /: (sil-[0-9a-f]{8})\n/.exec(stdout)?.[1]
+/** Each command runs at an instant the test names (18 Nov 2026, Asia/Jakarta), on the process clock CLOCK_START sets. */
+const at = (env: NodeJS.ProcessEnv, time: string): NodeJS.ProcessEnv => ({ ...env, CLOCK_START: `2026-11-18T${time}+07:00` })
 
 describe('social-kpi silence', () => {
   it('adds, lists, shows in status, and expires a silence; refuses bad input', () => {
@@ -28,31 +30,31 @@ describe('social-kpi silence', () => {
       expect(help.code, command.join(' ')).toBe(0)
       expect(help.stdout).toMatch(/Usage: social-kpi silence/)
     }
-    const add = cli(env, ['silence', 'add', '--kpi', 'fb-likes-month', '--until', '2d', '--reason', 'relaunch week', '--by', 'dewi', '--plan', 'examples/plan.yaml'])
+    const add = cli(at(env, '10:00:00'), ['silence', 'add', '--kpi', 'fb-likes-month', '--until', '2d', '--reason', 'relaunch week', '--by', 'dewi', '--plan', 'examples/plan.yaml'])
     expect(add.stderr).toBe('')
     expect(add.code).toBe(0)
     const id = idOf(add.stdout)
     expect(id).toBeDefined()
-    const later = cli(env, ['silence', 'add', '--account', 'kopi-nusantara', '--from', '1d', '--until', '1w', '--reason', 'page migration'])
+    const later = cli(at(env, '10:00:00'), ['silence', 'add', '--account', 'kopi-nusantara', '--from', '1d', '--until', '1w', '--reason', 'page migration'])
     expect(later.code).toBe(0)
 
-    const list = cli(env, ['silence', 'list'])
+    const list = cli(at(env, '10:01:00'), ['silence', 'list'])
     expect(list.code).toBe(0)
-    expect(list.stdout).toMatch(new RegExp(`${id}\\s+active\\s+kpi fb-likes-month until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC — relaunch week \\(by dewi\\)`))
-    expect(list.stdout).toMatch(/sil-[0-9a-f]{8}\s+pending\s+account kopi-nusantara from .* UTC until .* UTC — page migration/)
+    expect(list.stdout).toMatch(new RegExp(`${id}\\s+active\\s+kpi fb-likes-month until 2026-11-20 03:00 UTC — relaunch week \\(by dewi\\)`))
+    expect(list.stdout).toMatch(/sil-[0-9a-f]{8}\s+pending\s+account kopi-nusantara from 2026-11-19 03:00 UTC until 2026-11-25 03:00 UTC — page migration/)
 
-    const status = cli(env, ['status'])
+    const status = cli(at(env, '10:01:00'), ['status'])
     expect(status.code).toBe(0)
     expect(status.stdout).toMatch(new RegExp(`Silences: \\n  ${id}\\s+active\\s+kpi fb-likes-month`))
 
-    const expire = cli(env, ['silence', 'expire', id!])
+    const expire = cli(at(env, '10:02:00'), ['silence', 'expire', id!])
     expect(expire.code).toBe(0)
     expect(expire.stdout).toContain(`expired ${id} (kpi fb-likes-month)`)
-    expect(cli(env, ['silence', 'expire', id!]).stdout).toContain('had already ended; nothing changed')
-    const after = cli(env, ['silence', 'list'])
+    expect(cli(at(env, '10:03:00'), ['silence', 'expire', id!]).stdout).toContain('had already ended; nothing changed')
+    const after = cli(at(env, '10:03:00'), ['silence', 'list'])
     expect(after.stdout).not.toContain(id)
-    expect(cli(env, ['silence', 'list', '--all']).stdout).toMatch(new RegExp(`${id}\\s+expired`))
-    expect(cli(env, ['status']).stdout).not.toContain(id)
+    expect(cli(at(env, '10:03:00'), ['silence', 'list', '--all']).stdout).toMatch(new RegExp(`${id}\\s+expired`))
+    expect(cli(at(env, '10:03:00'), ['status']).stdout).not.toContain(id)
 
     const unknown = cli(env, ['silence', 'expire', 'sil-00000000'])
     expect(unknown.code).toBe(1)
@@ -63,33 +65,33 @@ describe('social-kpi silence', () => {
     const two = cli(env, ['silence', 'add', '--kpi', 'a', '--objective', 'b', '--until', '2d', '--reason', 'x'])
     expect(two.code).toBe(1)
     expect(two.stderr).toContain('exactly one of --kpi, --objective or --account')
-    const past = cli(env, ['silence', 'add', '--kpi', 'a', '--until', '2020-01-01T00:00:00Z', '--reason', 'x'])
+    const past = cli(at(env, '10:04:00'), ['silence', 'add', '--kpi', 'a', '--until', '2026-11-18T10:03:00+07:00', '--reason', 'x'])
     expect(past.code).toBe(1)
     expect(past.stderr).toContain('is in the past')
   }, 120_000)
 
   it('works while start runs, through the running process', async () => {
     const env = environment()
-    const child = spawn(process.execPath, ['bin/social-kpi.js', 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['bin/social-kpi.js', 'start'], { env: at(env, '10:00:00'), stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
     try {
-      const deadline = Date.now() + 120_000
-      while (!stdout.includes('Running:') && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
+      const deadline = performance.now() + 120_000
+      while (!stdout.includes('Running:') && performance.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
       expect(stdout).toContain('Running:')
-      const add = cli(env, ['silence', 'add', '--objective', 'brand-awareness', '--until', '3h', '--reason', 'campaign pause'])
+      const add = cli(at(env, '10:05:00'), ['silence', 'add', '--objective', 'brand-awareness', '--until', '3h', '--reason', 'campaign pause'])
       expect(add.stderr).toBe('')
       expect(add.code).toBe(0)
       const id = idOf(add.stdout)!
-      expect(cli(env, ['silence', 'list']).stdout).toMatch(new RegExp(`${id}\\s+active\\s+objective brand-awareness`))
-      expect(cli(env, ['status']).stdout).toMatch(new RegExp(`Silences: \\n  ${id}`))
+      expect(cli(at(env, '10:06:00'), ['silence', 'list']).stdout).toMatch(new RegExp(`${id}\\s+active\\s+objective brand-awareness until 2026-11-18 06:05 UTC`))
+      expect(cli(at(env, '10:06:00'), ['status']).stdout).toMatch(new RegExp(`Silences: \\n  ${id}`))
       const sql = cli(env, ['sql', `SELECT reason FROM silences FINAL WHERE id = '${id}'`, '--format', 'TSV'])
       expect(sql.stdout.trim()).toBe('campaign pause')
-      expect(cli(env, ['silence', 'expire', id]).code).toBe(0)
-      expect(cli(env, ['silence', 'list']).stdout).not.toContain(id)
+      expect(cli(at(env, '10:07:00'), ['silence', 'expire', id]).code).toBe(0)
+      expect(cli(at(env, '10:08:00'), ['silence', 'list']).stdout).not.toContain(id)
     } finally {
       child.kill('SIGINT')
     }

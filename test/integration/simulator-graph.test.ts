@@ -20,7 +20,7 @@ type Json = any
 
 const started: RunningSimulator[] = []
 
-async function start(options: SimulatorOptions = {}): Promise<RunningSimulator> {
+async function start(options: Partial<SimulatorOptions> = {}): Promise<RunningSimulator> {
   const sim = await startSimulator({ now: () => NOW, ...options })
   started.push(sim)
   return sim

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { clockFrom, processClock, systemClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ConfigError } from '../../core/errors.ts'
 import { jobIds } from '../../core/queues.ts'
@@ -31,6 +32,36 @@ describe('environment config', () => {
     expect(config.secret('FB_PAGE_TOKEN')).toBe('abc')
     expect(config.secret('EMPTY_TOKEN')).toBeUndefined()
     expect(JSON.stringify(config)).not.toContain('abc')
+  })
+})
+
+describe('the clock', () => {
+  it('reads CLOCK_START as an instant with its offset; empty is unset', () => {
+    expect(loadConfig({ ...base, CLOCK_START: '2027-03-01T00:05+07:00' }).CLOCK_START?.toISOString()).toBe('2027-02-28T17:05:00.000Z')
+    expect(loadConfig({ ...base, CLOCK_START: '2027-02-28T17:05:00.250Z' }).CLOCK_START?.toISOString()).toBe('2027-02-28T17:05:00.250Z')
+    expect(loadConfig({ ...base, CLOCK_START: '' }).CLOCK_START).toBeUndefined()
+    expect(processClock(loadConfig({ ...base, CLOCK_START: '' }))).toBe(systemClock)
+    // A time without an offset would mean a different instant on every machine.
+    for (const bad of ['2027-03-01T00:05', '2027-03-01', 'tomorrow']) {
+      expect(() => loadConfig({ ...base, CLOCK_START: bad }), bad).toThrow(/CLOCK_START: must be an ISO time with an offset/)
+    }
+  })
+
+  it('starts an offset clock at the given instant and runs it at the speed of elapsed time', () => {
+    let elapsed = 5_000
+    const clock = clockFrom(new Date('2027-02-28T23:59:59.500+07:00'), { elapsedMs: () => elapsed })
+    expect(clock().toISOString()).toBe('2027-02-28T16:59:59.500Z')
+    elapsed += 750
+    expect(clock().toISOString()).toBe('2027-02-28T17:00:00.250Z') // 00:00:00.250 on 1 March in Jakarta
+    expect(() => clockFrom(new Date('nope'))).toThrow(TypeError)
+  })
+
+  it('gives the process an offset clock when CLOCK_START is set, the system clock otherwise', () => {
+    const clock = processClock(loadConfig({ ...base, CLOCK_START: '2026-11-18T10:00:00+07:00' }))
+    const read = clock().getTime()
+    expect(read).toBeGreaterThanOrEqual(Date.parse('2026-11-18T03:00:00Z'))
+    expect(read).toBeLessThan(Date.parse('2026-11-18T03:00:05Z'))
+    expect(processClock(loadConfig(base))).toBe(systemClock)
   })
 })
 

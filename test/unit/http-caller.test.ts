@@ -25,10 +25,13 @@ const graphError = (code: number, subcode?: number, status = 400): Partial<Axios
   data: { error: { message: `(#${code}) test`, type: 'OAuthException', code, error_subcode: subcode, fbtrace_id: 'abc' } },
 })
 
+/** The caller's clock: it stands still, so every wait below is exact. */
+const NOW = new Date('2026-12-31T16:59:30Z')
+
 function caller(answers: Array<Partial<AxiosResponse> | Error>) {
   const { http, calls } = scripted(answers)
   const slept: number[] = []
-  const api = createApiCaller({ http, dialect: graphDialect, retry: { maxRetries: 3, baseDelayMs: 100, maxInlineWaitMs: 30_000 }, sleep: async (ms) => void slept.push(ms), random: () => 0.5 })
+  const api = createApiCaller({ http, dialect: graphDialect, now: () => NOW, retry: { maxRetries: 3, baseDelayMs: 100, maxInlineWaitMs: 30_000 }, sleep: async (ms) => void slept.push(ms), random: () => 0.5 })
   return { api, calls, slept }
 }
 
@@ -40,6 +43,13 @@ describe('API caller with the Graph dialect', () => {
       expect(await api.get('/x')).toEqual({ ok: code })
       expect(slept).toEqual([2000])
     }
+  })
+
+  it('measures a Retry-After given as an HTTP date on its own clock', async () => {
+    // 30 s before midnight in Jakarta on New Year's Eve; the server says: come back at midnight.
+    const { api, slept } = caller([{ status: 429, headers: { 'retry-after': 'Thu, 31 Dec 2026 17:00:00 GMT' } }, { data: 'ok' }])
+    expect(await api.get('/x')).toBe('ok')
+    expect(slept).toEqual([30_000])
   })
 
   it('hands a long throttle to the queue instead of blocking the worker', async () => {
