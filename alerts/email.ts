@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import type { KpiChart } from '../core/queues.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
+import { basisNote } from '../kpi/pacing.ts'
 import { CHART_CID } from './chart.ts'
 import type { Plan } from '../kpi/plan.ts'
 import type { AlertEvent } from './rules.ts'
@@ -155,6 +156,8 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const zone = plan.company.timezone
   const when = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
   const status = STATUS_WORDS[evaluation.status] ?? evaluation.status
+  // Why, when the status alone would mislead: the forecast overruled the pace, or it is too early.
+  const note = basisNote(evaluation.status, evaluation.basis, kpi.comparator)
   const digits = kpi.kind === 'rate' ? 4 : 0
   const prefix = event === 'resolved' ? 'RESOLVED' : event === 'repeat' ? `STILL ${status.toUpperCase()}` : status.toUpperCase()
   const gap =
@@ -171,7 +174,7 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const lines: Array<[string, string]> = [
     ['KPI', `${kpi.name} (${kpi.id})`],
     ['Objective', objective ? objective.name : kpi.objective],
-    ['Status', evaluation.basis === 'forecast' && evaluation.status === 'at_risk' ? `${status}: on pace so far, but the recent trend ends clearly short` : status],
+    ['Status', note ? `${status}: ${note}` : status],
     ['Network', `${kpi.network}, metric ${kpi.metric}${kpi.denominator ? ` ÷ ${kpi.denominator}` : ''} (${kpi.kind})`],
     ['Period', `${period.label}: ${when(period.start)} – ${when(period.end)} ${zone} (${elapsed}% elapsed)`],
     ['Actual', number(evaluation.actual, digits)],

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
 import { evaluatePlan, type KpiDataSource } from '../kpi/evaluate.ts'
+import { basisNote } from '../kpi/pacing.ts'
 import { kpiAccounts, type Plan } from '../kpi/plan.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
 
@@ -153,9 +154,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         { key, subjectKind: 'kpi', subjectId: kpi.id, failing: FAILING.has(status) ? true : FINE.has(status) ? false : null, label: status },
         at,
         policies.kpi,
-        () =>
-          `${status}: actual ${number(evaluation.actual, rate)}, expected ${number(evaluation.expectedToDate, rate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target, rate)}` +
-          (evaluation.basis === 'forecast' && evaluation.forecast ? `, forecast ${number(evaluation.forecast.low, rate)}–${number(evaluation.forecast.high, rate)}` : ''),
+        () => {
+          const note = basisNote(status, evaluation.basis, kpi.comparator, 'short')
+          const { forecast } = evaluation
+          return (
+            `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual, rate)}, expected ${number(evaluation.expectedToDate, rate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target, rate)}` +
+            (forecast && (status === 'at_risk' || evaluation.basis === 'forecast') ? `, forecast ${number(forecast.end, rate)} (${number(forecast.low, rate)}–${number(forecast.high, rate)})` : '')
+          )
+        },
       )
     }
     options.onStep?.(index + 1, times.length)

@@ -1,4 +1,5 @@
 import { currentSilences, describeMatchers, silenceState, type Silence } from '../alerts/silences.ts'
+import { basisNote, type KpiStatus, type StatusBasis } from '../kpi/pacing.ts'
 import type { Reader } from './reader.ts'
 
 interface LatestKpi {
@@ -7,6 +8,7 @@ interface LatestKpi {
   kind: string
   comparator: string
   status: string
+  status_basis: string
   actual: number | null
   target: number
   expected_to_date: number | null
@@ -48,13 +50,21 @@ export function paceNeeded(kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual'
   return `needs ${sign(needed)}/day, so far ${sign(sofar)}/day`
 }
 
+/** The status with its reason when the status alone would mislead: `on_track (too early to tell)`. */
+function statusCell(k: Pick<LatestKpi, 'status' | 'status_basis' | 'comparator'>): string {
+  const note = basisNote(k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', 'short')
+  return note ? `${k.status} (${note})` : k.status
+}
+
 function table(header: string[], rows: string[][], options: { color: boolean; statusColumn?: number }): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
   const line = (cells: string[]) =>
     cells
       .map((cell, i) => {
         const padded = cell.padEnd(widths[i]!)
-        return options.color && i === options.statusColumn && COLORS[cell] ? `${COLORS[cell]}${padded}${RESET}` : padded
+        // The colour follows the status word, not its reason in brackets.
+        const color = COLORS[cell.split(' ')[0]!]
+        return options.color && i === options.statusColumn && color ? `${color}${padded}${RESET}` : padded
       })
       .join('  ')
       .trimEnd()
@@ -63,10 +73,16 @@ function table(header: string[], rows: string[][], options: { color: boolean; st
 
 /** The terminal view of where the plan stands. */
 export async function formatStatus(reader: Reader, options: { color: boolean; now: Date }): Promise<string> {
+  // A data directory last run before migration 0007 has no status_basis yet: every status was the pace's.
+  const [hasBasis] = await reader.rows<{ n: string | number }>(
+    "SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = 'kpi_evaluations' AND name = 'status_basis'",
+  )
+  const basis = Number(hasBasis?.n ?? 0) > 0 ? 'argMax(status_basis, evaluated_at)' : "'pace'"
   const kpis = await reader.rows<LatestKpi>(`
     SELECT kpi_id,
            argMax(kpi_name, evaluated_at) AS kpi_name, argMax(kind, evaluated_at) AS kind,
            argMax(comparator, evaluated_at) AS comparator, argMax(status, evaluated_at) AS status,
+           ${basis} AS status_basis,
            argMax(actual, evaluated_at) AS actual, argMax(target, evaluated_at) AS target,
            argMax(expected_to_date, evaluated_at) AS expected_to_date, argMax(attainment, evaluated_at) AS attainment,
            toString(argMax(period_start, evaluated_at)) AS period_start, toString(argMax(period_end, evaluated_at)) AS period_end,
@@ -93,7 +109,7 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
         ['KPI', 'STATUS', 'ATTAINMENT', 'ACTUAL', 'TARGET', 'EXPECTED', 'PACE'],
         kpis.map((k) => [
           k.kpi_id,
-          k.status,
+          statusCell(k),
           `${attainmentBar(k.attainment)} ${k.attainment === null ? '  —' : `${Math.round(k.attainment * 100)}%`.padStart(4)}`,
           fmt(k.actual, k.kind),
           `${k.comparator === 'at_most' ? '≤' : '≥'} ${fmt(k.target, k.kind)}`,

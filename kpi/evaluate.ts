@@ -1,8 +1,8 @@
 import { elapsedFraction, periodAt, type Period } from './periods.ts'
 import { FORECAST_WINDOW_DAYS, forecastEnd, type Forecast } from './forecast.ts'
-import { judge, type KpiStatus } from './pacing.ts'
+import { judge, type KpiStatus, type StatusBasis } from './pacing.ts'
 import { METRICS } from '../core/metrics.ts'
-import { kpiAccounts, type Kpi, type Plan } from './plan.ts'
+import { kpiAccounts, kpiEvidence, type Kpi, type Plan } from './plan.ts'
 
 /** Which observations a KPI reads: one metric of some accounts of one network. */
 export interface MetricSelection {
@@ -44,8 +44,8 @@ export interface KpiEvaluation {
   status: KpiStatus
   /** For a level: the level at the period start (the pace line's origin). */
   baseline?: number | null
-  /** `forecast` when the KPI is on pace but its forecast ends clearly short (kpi/pacing.ts). */
-  basis?: 'pace' | 'forecast'
+  /** Why the status is what it is: `pace`, `forecast` (it overruled the pace) or `early` (too early to call it at risk); see kpi/pacing.ts. */
+  basis?: StatusBasis
   /** The end-of-period forecast; null for rates, ended periods, and with under 3 days of data. */
   forecast?: Forecast | null
   /** The KPI's value at daily steps back from `evaluatedAt` (within the period, at most 92 days), oldest first. */
@@ -179,6 +179,7 @@ export async function evaluateKpi(
     periodEnded,
     pace: kpi.pace,
     forecast,
+    evidence: kpiEvidence(plan, kpi),
   })
   return { kpi, evaluatedAt: at, period, actual, ...judgement, baseline, forecast, history }
 }

@@ -6,10 +6,42 @@ export type KpiStatus = (typeof KPI_STATUSES)[number]
 /** How the target is expected to accrue over the period (the plan's `pace`). */
 export type Pace = Kpi['pace']
 
-/** The forecast's band for the period end, as far as `judge` needs it. */
+/** The forecast for the period end, as far as `judge` needs it (see kpi/forecast.ts). */
 export interface ForecastBand {
+  /** The central forecast. */
+  end: number
+  /** Central 80 % band. */
   low: number
   high: number
+}
+
+/** When a KPI may be called at risk, as the plan gives it (kpis[].evidence, alerting.evidence); left out: the defaults. */
+export interface EvidenceOverrides {
+  minElapsed?: number
+  minExpected?: number | 'none'
+}
+
+/** The evidence rule in effect: `minExpected` null means the time rule alone. */
+export interface EvidenceRule {
+  /** The share of the period (0..1, real time) after which there is evidence. */
+  minElapsed: number
+  /** The progress expected by now, in KPI units, from which there is evidence earlier. */
+  minExpected: number | null
+}
+
+/** 0.1 of the period: 3 days of a month, 16.8 hours of a week, 9 days of a quarter, 36.5 days of a year. */
+export const DEFAULT_MIN_ELAPSED = 0.1
+
+/**
+ * The evidence rule for a tolerance, with the plan's overrides. The default `minExpected` is the
+ * expected count at which a shortfall the size of the tolerance is two standard deviations of
+ * Poisson chance: tolerance × λ = 2√λ, so λ = 4 ÷ tolerance² (400 at 0.1, 100 at 0.2, 1,600 at
+ * 0.05); none at tolerance 0, where any shortfall counts and only time can be the evidence.
+ */
+export function evidenceRule(tolerance: number, overrides: EvidenceOverrides = {}): EvidenceRule {
+  const poisson = tolerance > 0 ? Math.ceil(4 / tolerance ** 2) : null
+  const minExpected = overrides.minExpected === undefined ? poisson : overrides.minExpected === 'none' ? null : overrides.minExpected
+  return { minElapsed: overrides.minElapsed ?? DEFAULT_MIN_ELAPSED, minExpected }
 }
 
 export interface PacingInput {
@@ -27,17 +59,27 @@ export interface PacingInput {
   periodEnded: boolean
   /** Linear when left out. */
   pace?: Pace
-  /** The end-of-period forecast band (see kpi/forecast.ts); none when there is too little history. */
+  /** The end-of-period forecast (see kpi/forecast.ts); none when there is too little history. */
   forecast?: ForecastBand | null
+  /** When the KPI may be called at risk; the defaults of `evidenceRule` when left out. */
+  evidence?: EvidenceOverrides
 }
+
+/**
+ * Why the status is what it is:
+ * - `pace`: the pace so far (and, for at_risk, a forecast that agrees, when there is one);
+ * - `forecast`: the forecast overrules the pace: on pace but the trend ends clearly short
+ *   (at_risk), or behind pace but the trend reaches the target within the tolerance (on_track);
+ * - `early`: it would be at risk, but there is not yet enough evidence (on_track).
+ */
+export type StatusBasis = 'pace' | 'forecast' | 'early'
 
 export interface Judgement {
   expectedToDate: number | null
   status: KpiStatus
   /** actual ÷ target for at_least; for at_most 1 while within the limit, else target ÷ actual; null without data. */
   attainment: number | null
-  /** Why the status is what it is: the pace so far, or the forecast (on pace, but the trend ends clearly short). */
-  basis: 'pace' | 'forecast'
+  basis: StatusBasis
 }
 
 /**
@@ -65,47 +107,87 @@ export function expectedShare(pace: Pace | undefined, fraction: number): number 
  *
  * Status: `achieved` once an at_least amount or level reaches the target (or, when the period has
  * ended, whenever the target is met); `missed` when the period ended short, or an at_most amount
- * has already passed its ceiling; otherwise `on_track` when within `tolerance` of the pace, else
- * `at_risk`. Tolerance is measured on the progress expected so far, not on the whole level.
+ * has already passed its ceiling; otherwise `on_track` when within `tolerance` of the pace.
+ * Tolerance is measured on the progress expected so far, not on the whole level.
  *
- * A forecast can only make things stricter: a KPI on pace whose forecast band ends clearly on the
- * wrong side of the target (even its favourable end misses by more than the tolerance) is
- * `at_risk` with basis `forecast`. A forecast never turns `at_risk` into `on_track`.
+ * Behind the pace is `at_risk` only when the forecast (when there is one) agrees, its end
+ * missing the target by more than the tolerance; when it does not, `on_track` with basis
+ * `forecast`. On pace, but with even the favourable end of the forecast band missing by more
+ * than the tolerance, is `at_risk` with basis `forecast`. Either `at_risk` needs evidence (see
+ * `hasEvidence`); without it the KPI is `on_track` with basis `early`. `missed` and `achieved`
+ * need none: they are facts, not predictions.
  */
 export function judge(input: PacingInput): Judgement {
   const { kind, comparator, target, tolerance, actual, baseline, fraction, periodEnded } = input
   const base = kind === 'level' ? baseline : 0
   const share = expectedShare(input.pace, fraction)
   const expectedToDate = kind === 'rate' ? target : base === null ? null : base + (target - base) * share
-  const result = (status: KpiStatus, basis: Judgement['basis'] = 'pace'): Judgement => ({ expectedToDate, status, attainment, basis })
+  const result = (status: KpiStatus, basis: StatusBasis = 'pace'): Judgement => ({ expectedToDate, status, attainment, basis })
   if (actual === null || Number.isNaN(actual)) return { expectedToDate, status: 'unknown', attainment: null, basis: 'pace' }
 
   const attainment = comparator === 'at_least' ? actual / target : actual <= target ? 1 : target / actual
   const met = comparator === 'at_least' ? actual >= target : actual <= target
   if (periodEnded) return result(met ? 'achieved' : 'missed')
 
-  const forecastShort = (): boolean => {
-    const band = input.forecast
-    if (!band || kind === 'rate') return false
-    if (comparator === 'at_least') {
-      const start = base ?? 0
-      return band.high - start < (target - start) * (1 - tolerance)
-    }
-    return band.low > target * (1 + tolerance)
+  // Pace and forecast say "at risk"; this says whether it may be said yet.
+  const atRisk = (basis: StatusBasis): Judgement => {
+    const rule = evidenceRule(tolerance, input.evidence)
+    // The counted progress expected by now; rates and at_most levels are not paced.
+    const progress = kind === 'rate' || (kind === 'level' && comparator === 'at_most') || expectedToDate === null ? null : Math.abs(expectedToDate - (base ?? 0))
+    return hasEvidence(rule, fraction, progress) ? result('at_risk', basis) : result('on_track', 'early')
   }
-  const paced = (onPace: boolean): Judgement => (!onPace ? result('at_risk') : forecastShort() ? result('at_risk', 'forecast') : result('on_track'))
+  const paced = (onPace: boolean): Judgement => {
+    const band = input.forecast
+    if (!band) return onPace ? result('on_track') : atRisk('pace')
+    const start = base ?? 0
+    const short = (end: number) => (comparator === 'at_least' ? end - start < (target - start) * (1 - tolerance) : end > target * (1 + tolerance))
+    if (onPace) return short(comparator === 'at_least' ? band.high : band.low) ? atRisk('forecast') : result('on_track')
+    return short(band.end) ? atRisk('pace') : result('on_track', 'forecast')
+  }
 
   if (comparator === 'at_least') {
     if (met && kind !== 'rate') return result('achieved')
-    if (kind === 'rate') return result(actual >= target * (1 - tolerance) ? 'on_track' : 'at_risk')
+    if (kind === 'rate') return actual >= target * (1 - tolerance) ? result('on_track') : atRisk('pace')
     if (expectedToDate === null || base === null) return result('unknown')
     return paced(actual - base >= (expectedToDate - base) * (1 - tolerance))
   }
 
   // at_most
   if (kind === 'total' && !met) return result('missed')
-  if (kind === 'rate') return result(actual <= target * (1 + tolerance) ? 'on_track' : 'at_risk')
+  if (kind === 'rate') return actual <= target * (1 + tolerance) ? result('on_track') : atRisk('pace')
   if (kind === 'level') return paced(actual <= target)
   if (expectedToDate === null) return result('unknown')
   return paced(actual <= expectedToDate * (1 + tolerance) || actual <= 0)
+}
+
+/**
+ * Whether there is evidence enough to call a KPI at risk: `minElapsed` of the period has passed,
+ * or, earlier, the progress expected by now (`expectedProgress`, in KPI units; null when not
+ * counted) has reached `minExpected`.
+ */
+function hasEvidence(rule: EvidenceRule, fraction: number, expectedProgress: number | null): boolean {
+  if (fraction >= rule.minElapsed) return true
+  return rule.minExpected !== null && expectedProgress !== null && expectedProgress >= rule.minExpected
+}
+
+/**
+ * The reason for a status, in a marketer's words, when the status alone would mislead: the
+ * forecast overruled the pace, or it is too early to tell. Null when the status says it all.
+ * `short` is for tables. The emails, the terminal tables and the replay all use it, so they
+ * never disagree.
+ */
+export function basisNote(status: KpiStatus, basis: StatusBasis | undefined, comparator: 'at_least' | 'at_most', form: 'long' | 'short' = 'long'): string | null {
+  const atLeast = comparator === 'at_least'
+  if (status === 'on_track' && basis === 'early') {
+    return form === 'short' ? 'too early to tell' : 'too early to tell — it looks short so far, but too little of the period has passed to call it at risk'
+  }
+  if (status === 'on_track' && basis === 'forecast') {
+    if (form === 'short') return atLeast ? 'behind pace, forecast within reach' : 'over pace, forecast near the limit'
+    return atLeast ? 'behind the expected pace so far, but the recent trend ends at or near the target' : 'over the expected pace so far, but the recent trend ends at or near the limit'
+  }
+  if (status === 'at_risk' && basis === 'forecast') {
+    if (form === 'short') return atLeast ? 'on pace, forecast short' : 'within pace, forecast over'
+    return atLeast ? 'on pace so far, but the recent trend ends clearly short' : 'within the expected pace so far, but the recent trend ends clearly over the limit'
+  }
+  return null
 }

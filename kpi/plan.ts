@@ -70,6 +70,22 @@ const periodSchema = z.union(
   { error: `must be one of ${PERIODS.join(', ')}, or { from: YYYY-MM-DD, to: YYYY-MM-DD }` },
 )
 
+/**
+ * When a KPI may be called at risk (kpi/pacing.ts `evidenceRule`): once `minElapsed` of the period
+ * has passed, or earlier once the progress expected by now reaches `minExpected` (in the KPI's
+ * unit; `none`: the time rule alone). Left out: 0.1, and 4 ÷ tolerance².
+ */
+const SHARE_OF_PERIOD = 'must be a share of the period from 0 to 1, such as 0.1 (a tenth: 3 days of a month)'
+const EXPECTED_COUNT = "must be a number of 0 or more (what is expected by now, in the KPI's unit), or none"
+const evidenceSchema = z.strictObject(
+  {
+    minElapsed: z.number({ error: SHARE_OF_PERIOD }).min(0, SHARE_OF_PERIOD).max(1, SHARE_OF_PERIOD).optional(),
+    minExpected: z.union([z.number().min(0, EXPECTED_COUNT), z.literal('none')], { error: EXPECTED_COUNT }).optional(),
+  },
+  // Only for a value that is not a map: a misspelt key keeps zod's own "Unrecognized key" message.
+  { error: (issue) => (issue.code === 'invalid_type' ? 'must be a map with minElapsed and/or minExpected' : undefined) },
+)
+
 const kpiSchema = z.strictObject({
   id,
   name: text('a name'),
@@ -84,6 +100,8 @@ const kpiSchema = z.strictObject({
   period: periodSchema,
   tolerance: z.number({ error: 'must be a fraction between 0 and 1' }).min(0, 'must be a fraction between 0 and 1').max(1, 'must be a fraction between 0 and 1').default(0.1),
   actions: textList.optional(),
+  /** When this KPI may be called at risk; each field left out falls back to `alerting.evidence`, then to the default. */
+  evidence: evidenceSchema.optional(),
   /**
    * How the target is expected to accrue over the period: linear, or a curve of cumulative
    * fractions at equal steps of the period (a launch that front-loads: [0.4, 0.7, 0.9, 1]).
@@ -184,6 +202,8 @@ export const planSchema = z
       groupBy: z.enum(ALERT_GROUPINGS, { error: `must be one of: ${ALERT_GROUPINGS.join(', ')}` }).default('none'),
       /** Who gets a KPI alert: the first route that matches, else `recipients`. */
       routes: z.array(routeSchema, { error: 'must be a list of routes' }).default([]),
+      /** The plan-wide evidence rule; a KPI's own `evidence` wins, field by field. */
+      evidence: evidenceSchema.optional(),
     }),
     crisis: z
       .strictObject({
@@ -318,7 +338,8 @@ export function parsePlan(document: unknown, file: string): Plan {
   if (document === null || document === undefined || (typeof document === 'string' && document.trim() === '')) {
     throw new PlanError(file, [{ path: '', message: 'the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)' }])
   }
-  const result = planSchema.safeParse(document)
+  // With the input in each issue, a value of the wrong type is told apart from a missing one.
+  const result = planSchema.safeParse(document, { reportInput: true })
   if (result.success) return result.data
   const issues: InputIssue[] = result.error.issues.map((issue) => ({
     path: issuePath(issue.path),
@@ -349,6 +370,17 @@ export async function loadPlan(file: string): Promise<Plan> {
 /** All accounts of the plan, each with its network. */
 export function planAccounts(plan: Plan): PlanAccount[] {
   return plan.strategy.networks.flatMap((presence) => presence.accounts.map((account) => ({ ...account, network: presence.network })))
+}
+
+export type EvidenceOverrides = z.infer<typeof evidenceSchema>
+
+/**
+ * The evidence rule's overrides for a KPI: its own `evidence`, field by field over the plan's
+ * `alerting.evidence`. Fields neither gives are left out (kpi/pacing.ts fills in the defaults).
+ */
+export function kpiEvidence(plan: Plan, kpi: Kpi): EvidenceOverrides {
+  const given = (overrides: EvidenceOverrides | undefined) => Object.fromEntries(Object.entries(overrides ?? {}).filter(([, value]) => value !== undefined))
+  return { ...given(plan.alerting.evidence), ...given(kpi.evidence) }
 }
 
 /** The accounts a KPI covers: those it names, or every account of its network. */

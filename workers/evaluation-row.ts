@@ -9,7 +9,7 @@ export interface KpiEvaluationForecastRow extends KpiEvaluationRow {
   forecast_high: number | null
   recent_per_day: number | null
   needed_per_day: number | null
-  status_basis: 'pace' | 'forecast'
+  status_basis: NonNullable<KpiEvaluation['basis']>
 }
 
 /** One evaluation as a `kpi_evaluations` row. */

@@ -529,5 +529,37 @@ describe('every panel query runs on ClickHouse', () => {
         ['acme_id', 'healthy'],
       ])
     })
+
+    // Last in this file: it adds a KPI the tests above do not expect.
+    describe('a status resting on the forecast or on too little evidence', () => {
+      const mappings = () => {
+        const table = allPanels(overview).find((candidate) => candidate.title === 'KPI status') as unknown as {
+          fieldConfig: { overrides: Array<{ matcher: { options: string }; properties: Array<{ id: string; value: Array<{ options: Record<string, { text: string }> }> }> }> }
+        }
+        const status = table.fieldConfig.overrides.find((o) => o.matcher.options === 'Status')!
+        return status.properties.find((p) => p.id === 'mappings')!.value[0]!.options
+      }
+
+      beforeAll(async () => {
+        const early = { ...evaluation(LIKES_MARCH, '2025-03-01T18:00:00Z', { actual: 10, expected: 14.5, attainment: 0.017, status: 'on_track' }), kpi_id: 'ads-march', kpi_name: 'Ad purchases, March', status_basis: 'early' }
+        const rescued = { ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: 60, expected: 87, attainment: 0.1, status: 'on_track' }), kpi_id: 'shop-march', kpi_name: 'Shop purchases, March', status_basis: 'forecast' }
+        await test.ch.client.insert({ table: 'kpi_evaluations', values: [early, rescued], format: 'JSONEachRow' })
+      })
+
+      it('KPI status: shows the reason with the status, and the panel words every such value', async () => {
+        const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH, 'ads-march', 'shop-march'], all: true, multi: true } })
+        expect(rows.map((row) => [row.KPI, row.Status])).toEqual([
+          ['Ad purchases, March', 'on_track (early)'],
+          ['Facebook followers, Q1', 'on_track'],
+          ['Facebook likes, March', 'at_risk'],
+          ['Shop purchases, March', 'on_track (forecast)'],
+        ])
+        const words = mappings()
+        expect(words['on_track (early)']!.text).toBe('on track (too early to tell)')
+        expect(words['on_track (forecast)']!.text).toBe('on track (by the forecast)')
+        expect(words['at_risk (forecast)']!.text).toBe('at risk (by the forecast)')
+        for (const status of ['on_track', 'at_risk', 'achieved', 'missed', 'unknown']) expect(words[status], status).toBeDefined()
+      })
+    })
   })
 })

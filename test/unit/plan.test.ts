@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { PlanError } from '../../core/errors.ts'
-import { loadPlan, parsePlan, planAccounts } from '../../kpi/plan.ts'
+import { kpiEvidence, loadPlan, parsePlan, planAccounts } from '../../kpi/plan.ts'
 
 async function problems(file: string): Promise<string[]> {
   try {
@@ -119,6 +119,61 @@ describe('plan checks that catch silent mistakes', () => {
 
   it('explains an empty file', () => {
     expect(issues(null)).toEqual([': the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)'])
+  })
+
+  it('tells a value of the wrong type from a missing one', () => {
+    expect(issues({ ...base, kpis: [{ ...kpi, target: 'ten' }] })).toEqual(['kpis[0].target: must be a positive number'])
+    const { target: _, ...untargeted } = kpi
+    expect(issues({ ...base, kpis: [untargeted] })).toEqual(['kpis[0].target: is required'])
+  })
+})
+
+describe('evidence before alarm in the plan', () => {
+  const base = {
+    company: { name: 'C' },
+    objectives: [{ id: 'o', name: 'O' }],
+    strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: '1', tokenEnv: 'T' }] }] },
+  }
+  const kpi = { id: 'k', name: 'K', objective: 'o', network: 'facebook', metric: 'likes', kind: 'total', target: 10, period: 'week' }
+  const plan = (kpis: object[], alerting: object = {}) => parsePlan({ ...base, kpis, alerting: { recipients: ['x@example.com'], ...alerting } }, 'p.yaml')
+  const issues = (kpis: object[], alerting: object = {}) => {
+    try {
+      plan(kpis, alerting)
+    } catch (error) {
+      return (error as PlanError).issues.map((i) => `${i.path}: ${i.message}`)
+    }
+    return []
+  }
+
+  it("takes the KPI's own evidence over the plan-wide one, field by field", () => {
+    const parsed = plan(
+      [
+        { ...kpi, evidence: { minElapsed: 0.05, minExpected: 50 } },
+        { ...kpi, id: 'k2', evidence: { minExpected: 'none' } },
+        { ...kpi, id: 'k3' },
+      ],
+      { evidence: { minElapsed: 0.2, minExpected: 7 } },
+    )
+    expect(parsed.kpis.map((k) => kpiEvidence(parsed, k))).toEqual([
+      { minElapsed: 0.05, minExpected: 50 },
+      { minElapsed: 0.2, minExpected: 'none' },
+      { minElapsed: 0.2, minExpected: 7 },
+    ])
+    // neither given: nothing, so kpi/pacing.ts applies its defaults
+    const plain = plan([kpi])
+    expect(kpiEvidence(plain, plain.kpis[0]!)).toEqual({})
+  })
+
+  it('names a bad evidence setting by its path, in plain words', () => {
+    expect(issues([{ ...kpi, evidence: { minElapsed: 1.5, minExpected: -1 } }])).toEqual([
+      'kpis[0].evidence.minElapsed: must be a share of the period from 0 to 1, such as 0.1 (a tenth: 3 days of a month)',
+      "kpis[0].evidence.minExpected: must be a number of 0 or more (what is expected by now, in the KPI's unit), or none",
+    ])
+    expect(issues([{ ...kpi, evidence: { minExpected: 'all' } }], { evidence: 5 })).toEqual([
+      "kpis[0].evidence.minExpected: must be a number of 0 or more (what is expected by now, in the KPI's unit), or none",
+      'alerting.evidence: must be a map with minElapsed and/or minExpected',
+    ])
+    expect(issues([kpi], { evidence: { minElapsd: 0.1 } })).toEqual(['alerting.evidence: Unrecognized key: "minElapsd"'])
   })
 })
 

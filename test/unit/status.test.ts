@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { attainmentBar, paceNeeded } from '../../cli/status.ts'
+import { formatKpiTable } from '../../cli/kpi-table.ts'
+import type { Reader } from '../../cli/reader.ts'
+import { attainmentBar, formatStatus, paceNeeded } from '../../cli/status.ts'
+import type { KpiEvaluation } from '../../kpi/evaluate.ts'
+import { parsePlan } from '../../kpi/plan.ts'
 
 describe('status view helpers', () => {
   it('draws attainment as a 10-cell bar, full only at 100 %', () => {
@@ -16,5 +20,49 @@ describe('status view helpers', () => {
     expect(paceNeeded({ ...kpi, status: 'achieved' })).toBe('target reached')
     expect(paceNeeded({ ...kpi, kind: 'rate' })).toBe('')
     expect(paceNeeded({ ...kpi, comparator: 'at_most' })).toBe('')
+  })
+})
+
+describe('the KPI tables say why a KPI behind its pace is on track', () => {
+  const plan = parsePlan(
+    {
+      company: { name: 'C', timezone: 'Asia/Jakarta' },
+      objectives: [{ id: 'o', name: 'O' }],
+      strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'page', name: 'Page', apiId: '1', tokenEnv: 'T' }] }] },
+      kpis: [{ id: 'purchases', name: 'P', objective: 'o', network: 'facebook', metric: 'clicks', kind: 'total', target: 600, period: 'month' }],
+      alerting: { recipients: ['x@example.com'] },
+    },
+    'p.yaml',
+  )
+  // December 1, 18:00 in Jakarta: 10 of the 14.5 expected
+  const evaluation: KpiEvaluation = {
+    kpi: plan.kpis[0]!,
+    evaluatedAt: new Date('2026-12-01T11:00:00Z'),
+    period: { start: new Date('2026-11-30T17:00:00Z'), end: new Date('2026-12-31T17:00:00Z'), label: '2026-12' },
+    actual: 10,
+    expectedToDate: 14.5,
+    attainment: 10 / 600,
+    status: 'on_track',
+    basis: 'early',
+  }
+
+  it('formatKpiTable (collect, evaluate)', () => {
+    const lines = (e: KpiEvaluation) => formatKpiTable([e], { color: false }).split('\n')[1]!
+    expect(lines(evaluation)).toMatch(/^purchases {2}on_track \(too early to tell\) {2}\s*10 {2}/)
+    expect(lines({ ...evaluation, basis: 'forecast' })).toMatch(/^purchases {2}on_track \(behind pace, forecast within reach\) /)
+    expect(lines({ ...evaluation, basis: 'pace', actual: 14 })).toMatch(/^purchases {2}on_track {2}/)
+    // the colour is the status's own
+    expect(formatKpiTable([evaluation], { color: true })).toContain('\x1b[32mon_track (too early to tell)')
+  })
+
+  it('formatStatus (status), from the stored status_basis', async () => {
+    const row = { kpi_id: 'purchases', kpi_name: 'P', kind: 'total', comparator: 'at_least', status: 'on_track', status_basis: 'early', actual: 10, target: 600, expected_to_date: 14.5, attainment: 0.0167, period_start: '2026-11-30 17:00:00.000', period_end: '2026-12-31 17:00:00.000', latest_at: '2026-12-01 11:00:00.000' }
+    // a database with status_basis (migration 0007) and without silences (0009)
+    const reader = (rows: object[]) =>
+      ({ rows: async (query: string) => (query.includes('system.columns') ? [{ n: 1 }] : query.includes('system.tables') ? [{ n: 0 }] : query.includes('kpi_evaluations') ? rows : []) }) as unknown as Reader
+    const now = new Date('2026-12-01T11:05:00Z')
+    expect(await formatStatus(reader([row]), { color: false, now })).toMatch(/\npurchases {2}on_track \(too early to tell\) {2}/)
+    expect(await formatStatus(reader([{ ...row, status: 'at_risk', status_basis: 'forecast' }]), { color: false, now })).toMatch(/\npurchases {2}at_risk \(on pace, forecast short\) {2}/)
+    expect(await formatStatus(reader([{ ...row, status_basis: 'pace' }]), { color: true, now })).toMatch(/\npurchases {2}\x1b\[32mon_track\x1b\[0m {2}/)
   })
 })
