@@ -187,6 +187,8 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
       [kpi.comparator === 'at_least' ? 'Needed from now' : 'Allowed from now', `${signed(forecast.neededPerDay, perDay)}/day`],
       ['Recent pace', `${signed(forecast.recentPerDay, perDay)}/day`],
     )
+  } else if (evaluation.forecastNote) {
+    lines.push(['Forecast', evaluation.forecastNote])
   }
   lines.push(['Evaluated at', `${when(evaluation.evaluatedAt)} ${zone}`])
   const actions = event === 'resolved' ? [] : (kpi.actions ?? objective?.actions ?? [])

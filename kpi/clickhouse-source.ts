@@ -16,11 +16,31 @@ FROM
     GROUP BY account_id
 )`
 
+// Each account's level at `start`, or, for an account first read after `start`, its first reading
+// (and when that was), for a level KPI whose period began before its first reading.
+const STARTING_LEVEL_SQL = `
+SELECT count() AS accounts, sum(if(read_by_start > 0, at_start, first_inside)) AS value,
+       max(if(read_by_start > 0, toUnixTimestamp64Milli({start:DateTime64(3, 'UTC')}), toUnixTimestamp64Milli(first_at))) AS at_ms
+FROM
+(
+    SELECT account_id,
+           countIf(observed_at <= {start:DateTime64(3, 'UTC')}) AS read_by_start,
+           argMaxIf(value, observed_at, observed_at <= {start:DateTime64(3, 'UTC')}) AS at_start,
+           argMinIf(value, observed_at, observed_at > {start:DateTime64(3, 'UTC')}) AS first_inside,
+           minIf(observed_at, observed_at > {start:DateTime64(3, 'UTC')}) AS first_at
+    FROM observations FINAL
+    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
+      AND shape = 'gauge' AND observed_at <= {before:DateTime64(3, 'UTC')}
+    GROUP BY account_id
+)`
+
 // Daily counts whose day starts in [from, to), plus every object's counter rise in [from, to).
 // A counter's starting point is its last value before `from`. An object first seen inside the
 // period counts from zero when it was created inside the period; one created earlier counts
 // from its first value, since what it gained before we first saw it belongs to its creation time
-// (the same attribution metrics_daily uses).
+// (the same attribution metrics_daily uses). By the same rule, an object created inside the
+// period but first seen after it ended (by `known`, the time of judging) brings its first value
+// to the period: a final verdict judged on the 1st counts the posts first read on the 1st.
 const AMOUNT_SQL = `
 SELECT sum(points) AS points, sum(amount) AS value
 FROM
@@ -31,31 +51,47 @@ FROM
       AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
     UNION ALL
     SELECT count() AS points,
-           sum(last_value - if(seen_before > 0, value_before, if(ifNull(created, toDateTime64(0, 3, 'UTC')) >= {from:DateTime64(3, 'UTC')}, 0, first_value))) AS amount
+           sum(if(seen_inside > 0,
+                  last_inside - if(seen_before > 0, value_before, if(created >= {from:DateTime64(3, 'UTC')}, 0, first_inside)),
+                  first_value)) AS amount
     FROM
     (
         SELECT account_id, object_id,
                countIf(observed_at < {from:DateTime64(3, 'UTC')}) AS seen_before,
                argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}) AS value_before,
-               argMax(value, observed_at) AS last_value,
+               countIf(observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS seen_inside,
+               argMaxIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS last_inside,
+               argMinIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS first_inside,
                argMin(value, observed_at) AS first_value,
-               any(object_created_at) AS created,
-               countIf(observed_at >= {from:DateTime64(3, 'UTC')}) AS seen_inside
+               ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC')) AS created
         FROM observations FINAL
         WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-          AND shape = 'counter' AND observed_at < {to:DateTime64(3, 'UTC')}
+          AND shape = 'counter' AND observed_at <= {known:DateTime64(3, 'UTC')}
         GROUP BY account_id, object_id
         HAVING seen_inside > 0
+            OR (seen_before = 0 AND created >= {from:DateTime64(3, 'UTC')} AND created < {to:DateTime64(3, 'UTC')})
     )
 )`
 
-// Series: observations are put in steps of `stepMs` from `from`. A level at boundary k
-// (from + k·step) is the latest value at or before it, so a gauge value belongs to the first
-// boundary at or after it (everything at or before `from` to boundary 0); the sums over accounts
-// and the carrying forward of each account's last value are done by the caller.
+// When each account's newest observation of the metric was made, at or before `at`; the caller
+// takes the oldest of them (a KPI's data is as recent as its stalest account).
+const DATA_UNTIL_SQL = `
+SELECT account_id, toUnixTimestamp64Milli(max(observed_at)) AS last_ms
+FROM observations
+WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
+  AND observed_at <= {at:DateTime64(3, 'UTC')}
+GROUP BY account_id
+ORDER BY last_ms, account_id`
+
+// Series: observations are put in steps of `stepMs` from `from`. The level at boundary k
+// (from + k·step) is the latest value in the step that ends there, (from + (k-1)·step, from + k·step],
+// so a gauge value belongs to the first boundary at or after it. Older readings (step -1) are
+// only there to tell which accounts the selection has; the caller sums over accounts.
 const LEVEL_SERIES_SQL = `
 SELECT account_id,
-       if(toUnixTimestamp64Milli(observed_at) <= {fromMs:Int64}, 0, intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64} - 1, {stepMs:Int64}) + 1) AS step,
+       multiIf(toUnixTimestamp64Milli(observed_at) <= {fromMs:Int64} - {stepMs:Int64}, -1,
+               toUnixTimestamp64Milli(observed_at) <= {fromMs:Int64}, 0,
+               intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64} - 1, {stepMs:Int64}) + 1) AS step,
        argMax(value, observed_at) AS last
 FROM observations FINAL
 WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
@@ -105,9 +141,28 @@ export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource
       const [row] = await ch.rows<{ accounts: string | number; value: number }>(LEVEL_SQL, { ...params(selection), at: toClickHouseTime(at) })
       return row && Number(row.accounts) > 0 ? Number(row.value) : null
     },
-    async amount(selection, from, to) {
-      const [row] = await ch.rows<{ points: string | number; value: number }>(AMOUNT_SQL, { ...params(selection), from: toClickHouseTime(from), to: toClickHouseTime(to) })
+    async startingLevel(selection, start, before) {
+      const [row] = await ch.rows<{ accounts: string | number; value: number; at_ms: string | number }>(STARTING_LEVEL_SQL, {
+        ...params(selection),
+        start: toClickHouseTime(start),
+        before: toClickHouseTime(before),
+      })
+      return row && Number(row.accounts) > 0 ? { value: Number(row.value), at: new Date(Number(row.at_ms)) } : null
+    },
+    async amount(selection, from, to, knownAt = to) {
+      const known = new Date(Math.max(to.getTime(), knownAt.getTime()))
+      const [row] = await ch.rows<{ points: string | number; value: number }>(AMOUNT_SQL, {
+        ...params(selection),
+        from: toClickHouseTime(from),
+        to: toClickHouseTime(to),
+        known: toClickHouseTime(known),
+      })
       return row && Number(row.points) > 0 ? Number(row.value) : null
+    },
+    async dataUntil(selection, at) {
+      const rows = await ch.rows<{ account_id: string; last_ms: string | number }>(DATA_UNTIL_SQL, { ...params(selection), at: toClickHouseTime(at) })
+      const [oldest] = rows
+      return oldest ? { at: new Date(Number(oldest.last_ms)), accountId: oldest.account_id } : null
     },
     async levelSeries(selection, from, to, stepMs) {
       const count = stepCount(from, to, stepMs)
@@ -117,23 +172,25 @@ export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource
         stepMs,
         to: toClickHouseTime(to),
       })
-      const levels: Array<number | null> = new Array(count + 1).fill(null)
-      const byAccount = new Map<string, Array<{ step: number; last: number }>>()
+      // A boundary has a level only when every account was read in the step that ends there: a day
+      // without a reading is a gap, not "no change" (carrying the last value forward would make it
+      // look like a flat day and drag the trend down).
+      const byAccount = new Map<string, Map<number, number>>()
       for (const row of rows) {
-        const list = byAccount.get(row.account_id) ?? []
-        list.push({ step: Number(row.step), last: Number(row.last) })
-        byAccount.set(row.account_id, list)
+        const steps = byAccount.get(row.account_id) ?? new Map<number, number>()
+        steps.set(Number(row.step), Number(row.last))
+        byAccount.set(row.account_id, steps)
       }
-      for (const list of byAccount.values()) {
-        // rows come sorted by step; carry each account's last value forward to later boundaries
-        let index = 0
-        let current: number | null = null
-        for (let k = 0; k <= count; k++) {
-          while (index < list.length && list[index]!.step <= k) current = list[index++]!.last
-          if (current !== null) levels[k] = (levels[k] ?? 0) + current
+      return Array.from({ length: count + 1 }, (_, k) => {
+        if (byAccount.size === 0) return null
+        let sum = 0
+        for (const steps of byAccount.values()) {
+          const value = steps.get(k)
+          if (value === undefined) return null
+          sum += value
         }
-      }
-      return levels
+        return sum
+      })
     },
     async amountSeries(selection, from, to, stepMs) {
       const count = stepCount(from, to, stepMs)

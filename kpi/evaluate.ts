@@ -18,7 +18,19 @@ export interface MetricSelection {
  */
 export interface KpiDataSource {
   level(selection: MetricSelection, at: Date): Promise<number | null>
-  amount(selection: MetricSelection, from: Date, to: Date): Promise<number | null>
+  /**
+   * Where a level's period starts from: each account's level at `start`, or, for an account first
+   * read later (at or before `before`), its first reading. `at` is `start` when every account was
+   * read by then, else the time of the latest of those first readings. Null without a reading.
+   */
+  startingLevel(selection: MetricSelection, start: Date, before: Date): Promise<{ value: number; at: Date } | null>
+  /**
+   * What accrued in [from, to). `knownAt` (default `to`) is when it is judged: an object created
+   * inside [from, to) but first seen after `to`, by `knownAt`, brings what it had when first seen.
+   */
+  amount(selection: MetricSelection, from: Date, to: Date, knownAt?: Date): Promise<number | null>
+  /** The newest observation of the selection at or before `at`, of its stalest account; null without data. */
+  dataUntil(selection: MetricSelection, at: Date): Promise<{ at: Date; accountId: string } | null>
   /**
    * Optional, for speed: the level at each of `from`, `from + stepMs`, …, `to` (one query instead
    * of one per step). Without it the evaluator asks `level` step by step.
@@ -46,13 +58,22 @@ export interface KpiEvaluation {
   baseline?: number | null
   /** Why the status is what it is: `pace`, `forecast` (it overruled the pace) or `early` (too early to call it at risk); see kpi/pacing.ts. */
   basis?: StatusBasis
+  /** For a level first read inside the period: when that first reading was (the pace line starts there). */
+  baselineAt?: Date
   /** The end-of-period forecast; null for rates, ended periods, and with under 3 days of data. */
   forecast?: Forecast | null
+  /** Why there is no forecast although the KPI could have one (its collection stopped). */
+  forecastNote?: string
   /** The KPI's value at daily steps back from `evaluatedAt` (within the period, at most 92 days), oldest first. */
   history?: KpiPoint[]
 }
 
 const DAY_MS = 86_400_000
+/**
+ * A gauge or counter whose newest reading is older than this has stopped being collected (rounds
+ * run at least daily); a daily count may also arrive up to the grace window late.
+ */
+export const COLLECTION_STOPPED_AFTER_MS = 2 * DAY_MS
 /** At most this many daily steps are read for the history (a quarter); a year shows its last 92 days. */
 const MAX_HISTORY_DAYS = 92
 
@@ -76,7 +97,6 @@ async function amountsOf(source: KpiDataSource, selection: MetricSelection, from
 
 interface Trend {
   steps: Array<number | null>
-  dataUntil: Date
   history: KpiPoint[]
 }
 
@@ -84,17 +104,16 @@ interface Trend {
  * The recent daily steps of a level, growth or total KPI, and its history within the period.
  * Steps are whole days counted back from `upTo` (the evaluation time), so the newest data is in.
  */
-async function readTrend(kpi: Kpi, select: MetricSelection, source: KpiDataSource, period: Period, at: Date, upTo: Date, actual: number, baseline: number | null): Promise<Trend> {
+async function readTrend(kpi: Kpi, select: MetricSelection, source: KpiDataSource, period: Period, upTo: Date, actual: number, baseline: { value: number; at: Date } | null): Promise<Trend> {
   const sincePeriod = Math.ceil((upTo.getTime() - period.start.getTime()) / DAY_MS)
   const steps = Math.min(MAX_HISTORY_DAYS, Math.max(FORECAST_WINDOW_DAYS, sincePeriod))
   const from = new Date(upTo.getTime() - steps * DAY_MS)
   const boundary = (k: number) => new Date(from.getTime() + k * DAY_MS)
   const inPeriod = (k: number) => boundary(k) >= period.start
-  const start: KpiPoint[] = sincePeriod <= steps && (kpi.kind !== 'level' || baseline !== null) ? [{ at: period.start, value: kpi.kind === 'level' ? baseline! : 0 }] : []
+  const origin = kpi.kind === 'level' && baseline ? baseline.at : period.start
+  const start: KpiPoint[] = sincePeriod <= steps && (kpi.kind !== 'level' || baseline !== null) ? [{ at: origin, value: kpi.kind === 'level' ? baseline!.value : 0 }] : []
   if (kpi.kind === 'total') {
     const amounts = await amountsOf(source, select, from, steps)
-    let lastWithData = -1
-    amounts.forEach((a, i) => (a !== null ? (lastWithData = i) : undefined))
     // The value at boundary k is what accrued in the period up to it: actual minus what came after.
     const history: KpiPoint[] = []
     let after = 0
@@ -102,33 +121,32 @@ async function readTrend(kpi: Kpi, select: MetricSelection, source: KpiDataSourc
       if (inPeriod(k) && boundary(k) > period.start) history.unshift({ at: boundary(k), value: actual - after })
       after += amounts[k - 1] ?? 0
     }
-    // Data reaches the end of the last step with data; a daily count, stamped at its day's start,
-    // covers one more day.
-    const daily = METRICS[kpi.network][kpi.metric]?.shape === 'daily' ? DAY_MS : 0
-    const until = lastWithData >= 0 ? Math.min(at.getTime(), boundary(lastWithData + 1).getTime() - (upTo.getTime() - at.getTime()) + daily) : at.getTime()
-    return { steps: amounts.slice(-FORECAST_WINDOW_DAYS), dataUntil: new Date(until), history: [...start, ...history] }
+    return { steps: amounts.slice(-FORECAST_WINDOW_DAYS), history: [...start, ...history] }
   }
   const levels = await levelsAt(source, select, from, steps)
   const changes = levels.slice(1).map((level, i) => (level === null || levels[i] === null ? null : level - levels[i]!))
   const history: KpiPoint[] = []
   levels.forEach((level, k) => {
-    if (level === null || !inPeriod(k) || boundary(k) <= period.start) return
-    history.push({ at: boundary(k), value: kpi.kind === 'level' ? level : level - (baseline ?? 0) })
+    if (level === null || !inPeriod(k) || boundary(k) <= origin) return
+    history.push({ at: boundary(k), value: kpi.kind === 'level' ? level : level - (baseline?.value ?? 0) })
   })
-  return { steps: changes.slice(-FORECAST_WINDOW_DAYS), dataUntil: at, history: [...start, ...history] }
+  return { steps: changes.slice(-FORECAST_WINDOW_DAYS), history: [...start, ...history] }
+}
+
+export interface EvaluateOptions {
+  /** The period to judge; by default the one containing `at`. */
+  period?: Period
+  /** When it is judged (default `at`): a final verdict is judged as of its period's end with what is known now. */
+  knownAt?: Date
 }
 
 /**
  * Evaluates one KPI as of `at`: its period in the plan's time zone (or the one given), its actual
  * value, and the pace.
  */
-export async function evaluateKpi(
-  plan: Plan,
-  kpi: Kpi,
-  at: Date,
-  source: KpiDataSource,
-  period: Period = periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart),
-): Promise<KpiEvaluation> {
+export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDataSource, options: EvaluateOptions = {}): Promise<KpiEvaluation> {
+  const period = options.period ?? periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart)
+  const knownAt = options.knownAt ?? at
   // Observations made at `at` itself count; the period itself is [start, end).
   const upTo = at < period.end ? new Date(at.getTime() + 1) : period.end
   const selection = (metric: string): MetricSelection => ({
@@ -137,36 +155,42 @@ export async function evaluateKpi(
     metric,
   })
   let actual: number | null = null
-  let baseline: number | null = null
-  let levelAtStart: number | null = null
+  // A level starts from its reading at the period start, or from its first reading in the period.
+  let start: { value: number; at: Date } | null = null
   switch (kpi.kind) {
     case 'level':
       actual = await source.level(selection(kpi.metric), upTo)
-      baseline = await source.level(selection(kpi.metric), period.start)
+      start = await source.startingLevel(selection(kpi.metric), period.start, upTo)
       break
     case 'growth': {
       const end = await source.level(selection(kpi.metric), upTo)
-      levelAtStart = await source.level(selection(kpi.metric), period.start)
-      actual = end === null || levelAtStart === null ? null : end - levelAtStart
+      const atStart = await source.level(selection(kpi.metric), period.start)
+      start = atStart === null ? null : { value: atStart, at: period.start }
+      actual = end === null || atStart === null ? null : end - atStart
       break
     }
     case 'total':
-      actual = await source.amount(selection(kpi.metric), period.start, upTo)
+      actual = await source.amount(selection(kpi.metric), period.start, upTo, knownAt)
       break
     case 'rate': {
-      const numerator = await source.amount(selection(kpi.metric), period.start, upTo)
-      const denominator = await source.amount(selection(kpi.denominator!), period.start, upTo)
+      const numerator = await source.amount(selection(kpi.metric), period.start, upTo, knownAt)
+      const denominator = await source.amount(selection(kpi.denominator!), period.start, upTo, knownAt)
       actual = numerator === null || denominator === null || denominator === 0 ? null : numerator / denominator
       break
     }
   }
+  const baseline = kpi.kind === 'level' ? (start?.value ?? null) : null
+  const baselineAt = kpi.kind === 'level' && start && start.at > period.start ? start.at : undefined
   const periodEnded = at >= period.end
   let forecast: Forecast | null = null
+  let forecastNote: string | undefined
   let history: KpiPoint[] = []
   if (!periodEnded && actual !== null && kpi.kind !== 'rate' && at >= period.start) {
-    const trend = await readTrend(kpi, selection(kpi.metric), source, period, at, upTo, actual, kpi.kind === 'level' ? baseline : levelAtStart)
+    const trend = await readTrend(kpi, selection(kpi.metric), source, period, upTo, actual, start)
     history = trend.history
-    forecast = forecastEnd({ current: actual, steps: trend.steps, dataUntil: trend.dataUntil, at, periodEnd: period.end, target: kpi.target, comparator: kpi.comparator })
+    const projection = await projectionStart(kpi, selection(kpi.metric), source, at, upTo)
+    if ('note' in projection) forecastNote = projection.note
+    else forecast = forecastEnd({ current: actual, steps: trend.steps, dataUntil: projection.dataUntil, at, periodEnd: period.end, target: kpi.target, comparator: kpi.comparator })
   }
   const judgement = judge({
     kind: kpi.kind,
@@ -175,13 +199,33 @@ export async function evaluateKpi(
     tolerance: kpi.tolerance,
     actual,
     baseline,
-    fraction: elapsedFraction(period, at),
+    // A level first read inside the period is paced from that first reading.
+    fraction: elapsedFraction(baselineAt ? { ...period, start: baselineAt } : period, at),
     periodEnded,
     pace: kpi.pace,
     forecast,
     evidence: kpiEvidence(plan, kpi),
   })
-  return { kpi, evaluatedAt: at, period, actual, ...judgement, baseline, forecast, history }
+  return { kpi, evaluatedAt: at, period, actual, ...judgement, baseline, ...(baselineAt ? { baselineAt } : {}), forecast, ...(forecastNote ? { forecastNote } : {}), history }
+}
+
+/**
+ * Where the forecast projects from: the end of the data behind the actual value. A daily count
+ * covers the day it is stamped with, so the API days still to come are the ones after its last
+ * reported day; a gauge or counter reaches its newest reading. A KPI one of whose accounts has
+ * stopped being collected gets no forecast, with the reason, rather than a projection of counting
+ * that is not happening.
+ */
+async function projectionStart(kpi: Kpi, select: MetricSelection, source: KpiDataSource, at: Date, upTo: Date): Promise<{ dataUntil: Date } | { note: string }> {
+  const newest = await source.dataUntil(select, upTo)
+  if (!newest) return { dataUntil: at }
+  const daily = METRICS[kpi.network][kpi.metric]?.shape === 'daily'
+  const stoppedAfter = COLLECTION_STOPPED_AFTER_MS + (daily ? FINAL_VERDICT_GRACE_MS : 0)
+  if (at.getTime() - newest.at.getTime() > stoppedAfter) {
+    const day = newest.at.toISOString().slice(0, 10)
+    return { note: `no forecast: no ${kpi.metric} data from ${newest.accountId} since ${day}, so its collection has stopped` }
+  }
+  return { dataUntil: new Date(Math.min(at.getTime(), newest.at.getTime() + (daily ? DAY_MS : 0))) }
 }
 
 export async function evaluatePlan(plan: Plan, at: Date, source: KpiDataSource): Promise<KpiEvaluation[]> {
@@ -194,19 +238,21 @@ export async function evaluatePlan(plan: Plan, at: Date, source: KpiDataSource):
 export const FINAL_VERDICT_GRACE_MS = 3 * 86_400_000
 
 /**
- * Final verdicts (`achieved` or `missed`) for the calendar periods that ended less than `graceMs`
- * before `at`, judged as of their end. A day-to-year period's evaluation at its very end already
- * belongs to the next period, so without this a period would never be called missed. Custom
- * periods need none: evaluated after their end, they are judged as ended.
+ * Final verdicts (`achieved` or `missed`) for the periods that ended less than `graceMs` before
+ * `at`: judged as of their end with everything known at `at`, so late daily buckets and posts
+ * first read after the end still count, and re-judged at every evaluation in the grace window.
+ * A calendar period's end is the next one's start, so its verdict is never the running
+ * evaluation at that instant: the two are stored apart (kpi_verdicts, kpi_evaluations).
  */
 export async function evaluateClosedPeriods(plan: Plan, at: Date, source: KpiDataSource, graceMs = FINAL_VERDICT_GRACE_MS): Promise<KpiEvaluation[]> {
+  const { timezone, weekStart } = plan.company
   const results: KpiEvaluation[] = []
   for (const kpi of plan.kpis) {
-    if (typeof kpi.period !== 'string') continue
-    const current = periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart)
-    const previous = periodAt(kpi.period, new Date(current.start.getTime() - 1), plan.company.timezone, plan.company.weekStart)
-    if (at.getTime() - previous.end.getTime() > graceMs) continue
-    results.push(await evaluateKpi(plan, kpi, previous.end, source, previous))
+    const current = periodAt(kpi.period, at, timezone, weekStart)
+    // A custom period is one fixed span; a calendar period's predecessor ended where it starts.
+    const ended = typeof kpi.period === 'string' ? periodAt(kpi.period, new Date(current.start.getTime() - 1), timezone, weekStart) : current
+    if (ended.end > at || at.getTime() - ended.end.getTime() > graceMs) continue
+    results.push(await evaluateKpi(plan, kpi, ended.end, source, { period: ended, knownAt: at }))
   }
   return results
 }

@@ -10,7 +10,7 @@ import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
 import { evaluateClosedPeriods, evaluatePlan, type KpiEvaluation } from '../kpi/evaluate.ts'
 import type { Plan } from '../kpi/plan.ts'
 import { readSourceHealth } from './source-health.ts'
-import { toEvaluationRow } from './evaluation-row.ts'
+import { toEvaluationRow, toVerdictRow } from './evaluation-row.ts'
 import type { Writers } from './writers.ts'
 
 export interface EvaluateDeps {
@@ -36,7 +36,13 @@ export async function evaluateAll(deps: EvaluateDeps, at: Date): Promise<{ evalu
   const source = clickHouseKpiSource(deps.ch)
   const evaluations = await evaluatePlan(deps.plan, at, source)
   const finals = await evaluateClosedPeriods(deps.plan, at, source)
-  await deps.writers.evaluations.write([...evaluations, ...finals].map((e) => toEvaluationRow(e, deps.now())), { flushNow: true })
+  const writtenAt = deps.now()
+  // Running evaluations and final verdicts live in separate tables, so the verdict of a period
+  // that ended at `at` and the next period's first evaluation at `at` never replace each other.
+  await Promise.all([
+    deps.writers.evaluations.write(evaluations.map((e) => toEvaluationRow(e, writtenAt)), { flushNow: true }),
+    deps.writers.verdicts.write(finals.map((e) => toVerdictRow(e, at, writtenAt)), { flushNow: true }),
+  ])
   const crises = await evaluateCrisis(deps.plan, at, clickHouseCrisisSource(deps.ch))
   const health = await readSourceHealth(deps.ch)
   // Silences are read at each evaluation, so one added while running applies from the next.

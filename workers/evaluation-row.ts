@@ -1,6 +1,21 @@
 import { toClickHouseTime } from '../core/clickhouse.ts'
-import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import type { KpiEvaluationRow } from './writers.ts'
+import { FINAL_VERDICT_GRACE_MS, type KpiEvaluation } from '../kpi/evaluate.ts'
+import type { Kpi } from '../kpi/plan.ts'
+import type { KpiColumns, KpiEvaluationRow, KpiVerdictRow } from './writers.ts'
+
+/** The plan's description of a KPI, as both tables store it. */
+function kpiColumns(kpi: Kpi): KpiColumns {
+  return {
+    kpi_id: kpi.id,
+    kpi_name: kpi.name,
+    objective_id: kpi.objective,
+    network: kpi.network,
+    metric: kpi.denominator ? `${kpi.metric}/${kpi.denominator}` : kpi.metric,
+    kind: kpi.kind,
+    comparator: kpi.comparator,
+    target: kpi.target,
+  }
+}
 
 /** A `kpi_evaluations` row with the forecast columns of migration 0007. */
 export interface KpiEvaluationForecastRow extends KpiEvaluationRow {
@@ -17,18 +32,11 @@ export function toEvaluationRow(evaluation: KpiEvaluation, writtenAt: Date): Kpi
   const { kpi, forecast } = evaluation
   return {
     evaluated_at: toClickHouseTime(evaluation.evaluatedAt),
-    kpi_id: kpi.id,
-    kpi_name: kpi.name,
-    objective_id: kpi.objective,
-    network: kpi.network,
-    metric: kpi.denominator ? `${kpi.metric}/${kpi.denominator}` : kpi.metric,
-    kind: kpi.kind,
-    comparator: kpi.comparator,
+    ...kpiColumns(kpi),
     period_start: toClickHouseTime(evaluation.period.start),
     period_end: toClickHouseTime(evaluation.period.end),
     actual: evaluation.actual,
     expected_to_date: evaluation.expectedToDate,
-    target: kpi.target,
     attainment: evaluation.attainment,
     status: evaluation.status,
     forecast_end: forecast?.end ?? null,
@@ -37,6 +45,26 @@ export function toEvaluationRow(evaluation: KpiEvaluation, writtenAt: Date): Kpi
     recent_per_day: forecast?.recentPerDay ?? null,
     needed_per_day: forecast?.neededPerDay ?? null,
     status_basis: evaluation.basis ?? 'pace',
+    written_at: toClickHouseTime(writtenAt),
+  }
+}
+
+/**
+ * A period's final verdict as a `kpi_verdicts` row. `evaluation` is judged as of the period's end
+ * with what is known at `judgedAt` (the evaluation time).
+ */
+export function toVerdictRow(evaluation: KpiEvaluation, judgedAt: Date, writtenAt: Date): KpiVerdictRow {
+  const { kpi, period } = evaluation
+  return {
+    ...kpiColumns(kpi),
+    period_start: toClickHouseTime(period.start),
+    period_end: toClickHouseTime(period.end),
+    period_label: period.label,
+    actual: evaluation.actual,
+    attainment: evaluation.attainment,
+    status: evaluation.status,
+    judged_at: toClickHouseTime(judgedAt),
+    settles_at: toClickHouseTime(new Date(period.end.getTime() + FINAL_VERDICT_GRACE_MS)),
     written_at: toClickHouseTime(writtenAt),
   }
 }

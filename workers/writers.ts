@@ -3,8 +3,8 @@ import type { Logger } from '../core/logger.ts'
 import type { ObservationRow } from '../ingest/collectors/types.ts'
 import { BatchingWriter } from './clickhouse-writer.ts'
 
-export interface KpiEvaluationRow {
-  evaluated_at: string
+/** What kpi_evaluations and kpi_verdicts store of the plan's KPI. */
+export interface KpiColumns {
   kpi_id: string
   kpi_name: string
   objective_id: string
@@ -12,13 +12,32 @@ export interface KpiEvaluationRow {
   metric: string
   kind: string
   comparator: string
+  target: number
+}
+
+export interface KpiEvaluationRow extends KpiColumns {
+  evaluated_at: string
   period_start: string
   period_end: string
   actual: number | null
   expected_to_date: number | null
-  target: number
   attainment: number | null
   status: string
+  written_at: string
+}
+
+/** A period's final verdict (table `kpi_verdicts`, migration 0010): one row per KPI and period. */
+export interface KpiVerdictRow extends KpiColumns {
+  period_start: string
+  period_end: string
+  period_label: string
+  actual: number | null
+  attainment: number | null
+  status: string
+  /** When the verdict was judged: the version, so the best-informed judgement wins. */
+  judged_at: string
+  /** When the grace window for late data ends; until then the verdict may still change. */
+  settles_at: string
   written_at: string
 }
 
@@ -81,6 +100,7 @@ export interface AlertNotificationRow {
 export interface Writers {
   observations: BatchingWriter<ObservationRow>
   evaluations: BatchingWriter<KpiEvaluationRow>
+  verdicts: BatchingWriter<KpiVerdictRow>
   health: BatchingWriter<SourceHealthRow>
   alertState: BatchingWriter<AlertStateRow>
   notifications: BatchingWriter<AlertNotificationRow>
@@ -96,6 +116,7 @@ export function createWriters(ch: ClickHouse, options: { maxRows: number; flushI
   const writers = {
     observations: make<ObservationRow>('observations'),
     evaluations: make<KpiEvaluationRow>('kpi_evaluations'),
+    verdicts: make<KpiVerdictRow>('kpi_verdicts'),
     health: make<SourceHealthRow>('source_health'),
     alertState: make<AlertStateRow>('alert_state'),
     notifications: make<AlertNotificationRow>('alert_notifications'),

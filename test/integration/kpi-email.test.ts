@@ -55,7 +55,7 @@ describe('the KPI alert email', () => {
     expect(JSON.stringify(payload).length).toBeLessThan(8_000)
     const written: unknown[] = []
     const writers = { notifications: { write: async (rows: unknown[]) => void written.push(...rows) } } as unknown as Writers
-    const process = createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent' }), from: 'alerts@example.com', writers, now: () => new Date(), logger: silentLogger })
+    const process = createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent' }), from: 'alerts@example.com', writers, now: () => new Date(payload.decidedAt), logger: silentLogger })
     // a JSON round trip, as through Redis
     await process({ data: JSON.parse(JSON.stringify(payload)) } as Job)
 
@@ -105,5 +105,32 @@ describe('the KPI alert email', () => {
     expect(resolved.chart).toBeUndefined()
     expect(resolved.html).not.toContain('cid:')
     expect(resolved.subject).toBe('[social-kpi] RESOLVED: Facebook followers — 7,496 of 10,000')
+  })
+
+  it('gives the reason in the status line when the forecast overruled the pace or it is too early to tell', () => {
+    const evaluation = marchEvaluation()
+    const status = (email: { text: string }) => email.text.split('\n').find((line) => line.startsWith('Status: '))
+    // behind pace, and the forecast agrees: the plain status, and the subject says short
+    const behind = renderKpiEmail(plan, evaluation, 'firing')
+    expect(status(behind)).toBe('Status: at risk')
+    expect(behind.subject).toMatch(/^\[social-kpi\] AT RISK: .*\(16% short\)$/)
+    // on pace, but the forecast band ends clearly short
+    const trend = renderKpiEmail(plan, { ...evaluation, actual: 8_500, basis: 'forecast' }, 'firing')
+    expect(status(trend)).toBe('Status: at risk: on pace so far, but the recent trend ends clearly short')
+    // back on track because the forecast reaches the target, or because it is too early to tell
+    const rescued = renderKpiEmail(plan, { ...evaluation, status: 'on_track', basis: 'forecast', forecast: { ...evaluation.forecast!, end: 10_100, gap: 0.01 } }, 'resolved')
+    expect(rescued.subject).toBe('[social-kpi] RESOLVED: Facebook followers — 7,496 of 10,000')
+    expect(status(rescued)).toBe('Status: on track: behind the expected pace so far, but the recent trend ends at or near the target')
+    const early = renderKpiEmail(plan, { ...evaluation, status: 'on_track', basis: 'early' }, 'resolved')
+    expect(status(early)).toBe('Status: on track: too early to tell — it looks short so far, but too little of the period has passed to call it at risk')
+    expect(early.html).toContain('on track: too early to tell')
+  })
+
+  it('says why there is no forecast when the collection has stopped', () => {
+    const note = 'no forecast: no followers data from main since 2026-03-10, so its collection has stopped'
+    const email = renderKpiEmail(plan, { ...marchEvaluation(), forecast: null, forecastNote: note }, 'firing')
+    expect(email.text.split('\n')).toContain(`Forecast: ${note}`)
+    expect(email.text).not.toContain('Forecast for the period end')
+    expect(email.subject).not.toContain('on course for')
   })
 })

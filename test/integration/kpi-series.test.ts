@@ -32,6 +32,12 @@ beforeAll(async () => {
       row('views', 'daily', 'p1', '2026-10-31T07:00:00Z', 999),
       row('views', 'daily', 'p1', '2026-11-01T07:00:00Z', 100),
       row('views', 'daily', 'p1', '2026-11-03T08:00:00Z', 120),
+      // fans, read every day at 12:00Z from 25 Oct to 5 Nov: main 1,000 + 10 a day from 1 Nov,
+      // second 500 + 5 a day, but second was not read on 3 Nov
+      ...Array.from({ length: 12 }, (_, i) => i - 7).flatMap((d) => [
+        row('fans', 'gauge', 'p1', new Date(Date.UTC(2026, 10, 1 + d, 12)).toISOString(), 1000 + 10 * d),
+        ...(d === 2 ? [] : [row('fans', 'gauge', 'p2', new Date(Date.UTC(2026, 10, 1 + d, 12)).toISOString(), 500 + 5 * d, { account: 'second' })]),
+      ]),
     ],
   })
 })
@@ -42,11 +48,18 @@ const from = new Date('2026-11-01T00:00:00Z')
 const to = new Date('2026-11-06T00:00:00Z')
 
 describe('KPI series from ClickHouse', () => {
-  it('gives the same level at every step boundary as asking for each one', async () => {
+  it('gives the level at every step boundary where every account was read in the step that ends there, and a gap elsewhere', async () => {
     const source = clickHouseKpiSource(db.ch)
-    const series = await source.levelSeries!(selection('followers'), from, to, DAY)
-    expect(series).toEqual([1000, 1000, 1020, 1520, 1550, 1550]) // Nov 1 … Nov 6; 1,050 stamped at Nov 5 00:00 counts at that boundary
-    for (const [k, value] of series.entries()) expect(await source.level(selection('followers'), new Date(from.getTime() + k * DAY))).toBe(value)
+    // boundary k (Nov 1+k 00:00) holds the readings of the day before: 1,500 + 15 × (k − 1);
+    // second was not read on Nov 3, so the boundary Nov 4 00:00 is a gap
+    const series = await source.levelSeries!(selection('fans'), from, to, DAY)
+    expect(series).toEqual([1485, 1500, 1515, null, 1545, 1560])
+    for (const [k, value] of series.entries()) if (value !== null) expect(await source.level(selection('fans'), new Date(from.getTime() + k * DAY))).toBe(value)
+    // sparse readings (followers: main read on Oct 31, Nov 2 and Nov 5; second once, Nov 3):
+    // no boundary has both accounts fresh, so no step is carried forward as "no change"
+    expect(await source.levelSeries!(selection('followers'), from, to, DAY)).toEqual([null, null, null, null, null, null])
+    // a reading exactly on a boundary belongs to the step that ends there
+    expect(await source.levelSeries!({ ...selection('followers'), accountIds: ['main'] }, new Date('2026-11-04T00:00:00Z'), new Date('2026-11-05T00:00:00Z'), DAY)).toEqual([null, 1050])
     expect(await source.levelSeries!(selection('followers'), new Date('2026-10-01T00:00:00Z'), new Date('2026-10-03T00:00:00Z'), DAY)).toEqual([null, null, null])
   })
 
@@ -72,20 +85,21 @@ describe('KPI series from ClickHouse', () => {
         company: { name: 'C', timezone: 'UTC' },
         objectives: [{ id: 'o', name: 'O' }],
         strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'main', name: 'M', apiId: '1', tokenEnv: 'T' }, { id: 'second', name: 'S', apiId: '2', tokenEnv: 'T' }] }] },
-        kpis: [{ id: 'followers', name: 'F', objective: 'o', network: 'facebook', metric: 'followers', kind: 'level', target: 2000, period: 'month' }],
+        kpis: [{ id: 'followers', name: 'F', objective: 'o', network: 'facebook', metric: 'fans', kind: 'level', target: 2000, period: 'month' }],
         alerting: { recipients: ['x@example.com'] },
       },
       'p.yaml',
     )
-    const evaluation = await evaluateKpi(plan, plan.kpis[0]!, new Date('2026-11-06T00:00:00Z'), clickHouseKpiSource(db.ch))
+    const at = new Date('2026-11-06T00:00:00Z')
+    const evaluation = await evaluateKpi(plan, plan.kpis[0]!, at, clickHouseKpiSource(db.ch))
     expect(evaluation.forecast).not.toBeNull()
-    await db.ch.client.insert({ table: 'kpi_evaluations', format: 'JSONEachRow', values: [toEvaluationRow(evaluation, new Date())] })
+    await db.ch.client.insert({ table: 'kpi_evaluations', format: 'JSONEachRow', values: [toEvaluationRow(evaluation, at)] })
     const [stored] = await db.ch.rows<{ forecast_end: number; recent_per_day: number; needed_per_day: number; status_basis: string }>(
       "SELECT forecast_end, recent_per_day, needed_per_day, status_basis FROM kpi_evaluations FINAL WHERE kpi_id = 'followers'",
     )
     expect(stored!.forecast_end).toBeCloseTo(evaluation.forecast!.end, 6)
     expect(stored!.recent_per_day).toBeCloseTo(evaluation.forecast!.recentPerDay, 6)
-    expect(stored!.needed_per_day).toBeCloseTo((2000 - 1550) / 25, 6)
+    expect(stored!.needed_per_day).toBeCloseTo((2000 - 1560) / 25, 6)
     expect(stored!.status_basis).toBe(evaluation.basis)
   })
 })

@@ -12,10 +12,20 @@ function fakeSource(levels: Array<[string, number]>, daily: Record<string, Array
       const known = levels.filter(([t]) => new Date(t) <= at)
       return known.length ? known[known.length - 1]![1] : null
     },
+    async startingLevel(selection: MetricSelection, start: Date, before: Date) {
+      const known = levels.filter(([t]) => new Date(t) <= start)
+      if (known.length) return { value: known[known.length - 1]![1], at: start }
+      const first = levels.find(([t]) => new Date(t) > start && new Date(t) <= before)
+      return first ? { value: first[1], at: new Date(first[0]) } : null
+    },
     async amount(selection: MetricSelection, from: Date, to: Date) {
       calls.push(`amount ${selection.metric} ${from.toISOString()} ${to.toISOString()}`)
       const inside = (daily[selection.metric] ?? []).filter(([t]) => new Date(t) >= from && new Date(t) < to)
       return inside.length ? inside.reduce((sum, [, v]) => sum + v, 0) : null
+    },
+    async dataUntil(selection: MetricSelection, at: Date) {
+      const times = [...(selection.metric === 'followers' ? levels : (daily[selection.metric] ?? []))].map(([t]) => new Date(t)).filter((t) => t <= at)
+      return times.length ? { at: new Date(Math.max(...times.map((t) => t.getTime()))), accountId: 'a' } : null
     },
   }
 }
@@ -125,8 +135,60 @@ describe('evaluateClosedPeriods', () => {
     ])
   })
 
+  it('gives a custom period its verdict once it has ended, during the grace window only', async () => {
+    const custom = parsePlan(
+      {
+        company: { name: 'C', timezone: 'UTC' },
+        objectives: [{ id: 'o', name: 'O' }],
+        strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: '1', tokenEnv: 'T' }] }] },
+        kpis: [{ id: 'launch', name: 'L', objective: 'o', network: 'facebook', metric: 'views', kind: 'total', target: 100, period: { from: '2026-11-01', to: '2026-11-20' } }],
+        alerting: { recipients: ['x@example.com'] },
+      },
+      'p.yaml',
+    )
+    // 120 views on 5 Nov; the campaign is [1 Nov, 21 Nov 00:00)
+    const source = fakeSource([], { views: [['2026-11-05T00:00:00Z', 120]] })
+    expect(await evaluateClosedPeriods(custom, new Date('2026-11-20T23:00:00Z'), source)).toEqual([])
+    const finals = await evaluateClosedPeriods(custom, new Date('2026-11-22T00:00:00Z'), source)
+    expect(finals.map((f) => [f.kpi.id, f.status, f.actual, f.evaluatedAt.toISOString()])).toEqual([['launch', 'achieved', 120, '2026-11-21T00:00:00.000Z']])
+    expect(await evaluateClosedPeriods(custom, new Date('2026-11-24T00:00:01Z'), source)).toEqual([])
+  })
+
   it('stops re-judging once the grace period is over', async () => {
     const source = fakeSource([], {})
     expect(await evaluateClosedPeriods(plan, new Date('2026-12-05T00:00:00Z'), source)).toEqual([])
+  })
+})
+
+describe('evaluateKpi and the evidence rule', () => {
+  // 36 hours into November (30 days): f = 1.5 / 30 = 0.05. Followers 1,000 at the start, 1,005 now:
+  // a growth of 5 against 300 × 0.05 = 15 expected (bar 13.5), behind, with too little data for a forecast.
+  const at = new Date('2026-11-02T12:00:00Z')
+  const source = fakeSource([['2026-10-31T00:00:00Z', 1000], ['2026-11-02T06:00:00Z', 1005]], {})
+  const growthPlan = (evidence: { kpi?: object; plan?: object }) =>
+    parsePlan(
+      {
+        company: { name: 'C', timezone: 'UTC' },
+        objectives: [{ id: 'o', name: 'O' }],
+        strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: '1', tokenEnv: 'T' }] }] },
+        kpis: [{ id: 'growth', name: 'G', objective: 'o', network: 'facebook', metric: 'followers', kind: 'growth', target: 300, period: 'month', ...(evidence.kpi ? { evidence: evidence.kpi } : {}) }],
+        alerting: { recipients: ['x@example.com'], ...(evidence.plan ? { evidence: evidence.plan } : {}) },
+      },
+      'p.yaml',
+    )
+  const judged = async (evidence: { kpi?: object; plan?: object }) => {
+    const p = growthPlan(evidence)
+    const result = await evaluateKpi(p, p.kpis[0]!, at, source)
+    return { actual: result.actual, expectedToDate: result.expectedToDate, status: result.status, basis: result.basis, forecast: result.forecast }
+  }
+
+  it('waits by default: 15 expected is under 400 and 0.05 under a tenth', async () => {
+    expect(await judged({})).toEqual({ actual: 5, expectedToDate: 15, status: 'on_track', basis: 'early', forecast: null })
+  })
+
+  it("applies the plan's alerting.evidence, and the KPI's own over it", async () => {
+    expect(await judged({ plan: { minExpected: 10 } })).toMatchObject({ status: 'at_risk', basis: 'pace' }) // 15 ≥ 10
+    expect(await judged({ plan: { minExpected: 10 }, kpi: { minExpected: 20 } })).toMatchObject({ status: 'on_track', basis: 'early' }) // 15 < 20
+    expect(await judged({ plan: { minExpected: 20 }, kpi: { minElapsed: 0.05 } })).toMatchObject({ status: 'at_risk', basis: 'pace' }) // f 0.05 ≥ 0.05
   })
 })

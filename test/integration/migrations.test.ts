@@ -1,0 +1,76 @@
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { openClickHouse, type ClickHouse } from '../../core/clickhouse.ts'
+import { loadConfig } from '../../core/config.ts'
+import { createLogger } from '../../core/logger.ts'
+import { migrate } from '../../core/migrations.ts'
+
+/** Migrations on the real engine: an upgrade from a database that predates a migration. */
+const MIGRATIONS = join(import.meta.dirname, '..', '..', 'infra', 'clickhouse', 'migrations')
+const logger = createLogger({ level: 'silent' })
+let ch: ClickHouse
+let dataDir: string
+let oldDir: string
+const database = `test_migrations_${process.pid}_${Date.now()}`
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-migrations-'))
+  oldDir = mkdtempSync(join(tmpdir(), 'social-kpi-migrations-0009-'))
+  for (const name of readdirSync(MIGRATIONS).filter((n) => n < '0010')) copyFileSync(join(MIGRATIONS, name), join(oldDir, name))
+  ch = await openClickHouse({ url: loadConfig().CLICKHOUSE_URL, database, dataDir })
+})
+
+afterAll(async () => {
+  await ch?.command(`DROP DATABASE IF EXISTS ${database}`).catch(() => undefined)
+  await ch?.close()
+  rmSync(dataDir, { recursive: true, force: true })
+  rmSync(oldDir, { recursive: true, force: true })
+})
+
+const evaluation = (evaluatedAt: string, periodStart: string, periodEnd: string, status: string, actual: number) => ({
+  evaluated_at: evaluatedAt,
+  kpi_id: 'likes',
+  kpi_name: 'Likes',
+  objective_id: 'o',
+  network: 'facebook',
+  metric: 'likes',
+  kind: 'total',
+  comparator: 'at_least',
+  period_start: periodStart,
+  period_end: periodEnd,
+  actual,
+  expected_to_date: null,
+  target: 100,
+  attainment: actual / 100,
+  status,
+  written_at: evaluatedAt,
+})
+
+describe('migration 0010 (final verdicts in their own table)', () => {
+  it('moves the verdicts an older version kept in kpi_evaluations, keeps running evaluations, and is safe to run twice', async () => {
+    await migrate(ch, logger, oldDir)
+    await ch.client.insert({
+      table: 'kpi_evaluations',
+      format: 'JSONEachRow',
+      values: [
+        // a running evaluation of November, and November's verdict at its end (as 0.1 wrote it)
+        evaluation('2026-11-20 00:00:00', '2026-11-01 00:00:00', '2026-12-01 00:00:00', 'at_risk', 50),
+        evaluation('2026-12-01 00:00:00', '2026-11-01 00:00:00', '2026-12-01 00:00:00', 'missed', 80),
+        evaluation('2026-12-01 06:00:00', '2026-12-01 00:00:00', '2027-01-01 00:00:00', 'on_track', 4),
+      ],
+    })
+    const first = await migrate(ch, logger)
+    expect(first.applied).toContain('0010_kpi_verdicts.sql')
+    expect(await ch.rows('SELECT toString(evaluated_at) AS at, status FROM kpi_evaluations FINAL ORDER BY evaluated_at')).toEqual([
+      { at: '2026-11-20 00:00:00.000', status: 'at_risk' },
+      { at: '2026-12-01 06:00:00.000', status: 'on_track' },
+    ])
+    const verdicts = () => ch.rows('SELECT kpi_id, toString(period_start) AS period_start, status, actual, toString(settles_at) AS settles_at FROM kpi_verdicts FINAL')
+    expect(await verdicts()).toEqual([{ kpi_id: 'likes', period_start: '2026-11-01 00:00:00.000', status: 'missed', actual: 80, settles_at: '2026-12-04 00:00:00.000' }])
+    const second = await migrate(ch, logger)
+    expect(second.applied).toEqual([])
+    expect(await verdicts()).toHaveLength(1)
+  })
+})
