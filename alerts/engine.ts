@@ -14,7 +14,7 @@ import { renderGroupEmail } from './group-email.ts'
 import { withRedisLock } from './lock.ts'
 import { renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
 import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState, type AlertSubject } from './rules.ts'
-import { readAlertStates, writeAlertStates } from './state-store.ts'
+import { readAlertStates, readNewestDecision, writeAlertStates, writeNewestDecision } from './state-store.ts'
 
 export interface AlertEngineDeps {
   plan: Plan
@@ -67,9 +67,22 @@ const accountsOf = (state: AlertState | undefined) => (state?.status === 'firing
  * With `deps.redis`, the whole decision runs under a lock keyed by the plan (see AlertEngineDeps).
  */
 export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvaluation[], health: SourceHealth[], at: Date, crises: CrisisEvaluation[] = []): Promise<number> {
-  if (!deps.redis) return decideAndSend(deps, evaluations, health, at, crises)
   const plan = createHash('sha256').update(deps.plan.company.name).digest('hex').slice(0, 16)
-  return withRedisLock(deps.redis, `${deps.lockPrefix ?? 'social-kpi'}:alert-lock:${plan}`, () => decideAndSend(deps, evaluations, health, at, crises))
+  const decide = async () => {
+    // Alerts move forward in time only: an evaluation older than one already decided on (a
+    // backlog of retried jobs) would judge on older data and resolve what is still failing.
+    // The same instant again (a retried job) is decided again: its notifications keep their ids.
+    const newest = await readNewestDecision(deps.ch, plan)
+    if (newest && at < newest) {
+      deps.logger.info({ at: at.toISOString(), newest: newest.toISOString() }, 'evaluation older than the newest decided one: no alert decided')
+      return 0
+    }
+    const sent = await decideAndSend(deps, evaluations, health, at, crises)
+    await writeNewestDecision(deps.writers, plan, at, at)
+    return sent
+  }
+  if (!deps.redis) return decide()
+  return withRedisLock(deps.redis, `${deps.lockPrefix ?? 'social-kpi'}:alert-lock:${plan}`, decide)
 }
 
 /** One decided transition, before it is grouped, routed and sent. */

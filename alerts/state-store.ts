@@ -39,3 +39,13 @@ export async function writeAlertStates(writers: Writers, states: AlertState[]): 
     { flushNow: true },
   )
 }
+
+/** The newest evaluation time the engine has decided alerts on for a plan, or null before the first. */
+export async function readNewestDecision(ch: ClickHouse, planKey: string): Promise<Date | null> {
+  const [row] = await ch.rows<{ n: string | number; at: string }>('SELECT count() AS n, toString(max(decided_at)) AS at FROM alert_decisions WHERE plan_key = {plan:String}', { plan: planKey })
+  return row && Number(row.n) > 0 ? fromClickHouseTime(row.at) : null
+}
+
+export async function writeNewestDecision(writers: Writers, planKey: string, at: Date, writtenAt: Date): Promise<void> {
+  await writers.alertDecisions.write([{ plan_key: planKey, decided_at: toClickHouseTime(at), written_at: toClickHouseTime(writtenAt) }], { flushNow: true })
+}

@@ -41,6 +41,13 @@ export interface KpiVerdictRow extends KpiColumns {
   written_at: string
 }
 
+/** The newest evaluation the alert engine decided on, per plan (table `alert_decisions`, migration 0011). */
+export interface AlertDecisionRow {
+  plan_key: string
+  decided_at: string
+  written_at: string
+}
+
 export interface SourceHealthRow {
   network: string
   account_id: string
@@ -105,6 +112,7 @@ export interface Writers {
   alertState: BatchingWriter<AlertStateRow>
   notifications: BatchingWriter<AlertNotificationRow>
   alertHistory: BatchingWriter<AlertHistoryRow>
+  alertDecisions: BatchingWriter<AlertDecisionRow>
   flush(): Promise<void>
   close(): Promise<void>
 }
@@ -121,6 +129,7 @@ export function createWriters(ch: ClickHouse, options: { maxRows: number; flushI
     alertState: make<AlertStateRow>('alert_state'),
     notifications: make<AlertNotificationRow>('alert_notifications'),
     alertHistory: make<AlertHistoryRow>('alerts'),
+    alertDecisions: make<AlertDecisionRow>('alert_decisions'),
   }
   const all = Object.values(writers)
   return {

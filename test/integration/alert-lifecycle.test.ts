@@ -47,7 +47,7 @@ afterAll(async () => {
 })
 beforeEach(async () => {
   await queue.obliterate({ force: true })
-  for (const table of ['alert_state', 'alerts', 'alert_notifications']) await db.ch.command(`TRUNCATE TABLE ${table}`)
+  for (const table of ['alert_state', 'alerts', 'alert_notifications', 'alert_decisions']) await db.ch.command(`TRUNCATE TABLE ${table}`)
   smtp.messages.length = 0
 })
 
