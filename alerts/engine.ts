@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import type { Queue } from 'bullmq'
+import type { JobsOptions, Queue } from 'bullmq'
 import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
-import { timeStamp, type Payload } from '../core/queues.ts'
+import type { Clock } from '../core/clock.ts'
+import { NOTIFY_JOB_OPTIONS, timeStamp, type Payload } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import { kpiAccounts, planAccounts, type Kpi, type Plan } from '../kpi/plan.ts'
@@ -14,6 +15,7 @@ import { renderGroupEmail } from './group-email.ts'
 import { withRedisLock } from './lock.ts'
 import { renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
 import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState, type AlertSubject } from './rules.ts'
+import { redeliverUndelivered } from './redelivery.ts'
 import { readAlertStates, readNewestDecision, writeAlertStates, writeNewestDecision } from './state-store.ts'
 
 export interface AlertEngineDeps {
@@ -39,6 +41,10 @@ export interface AlertEngineDeps {
    */
   redis?: Redis
   lockPrefix?: string
+  /** Retries of one notify job; default NOTIFY_JOB_OPTIONS (tests shorten the backoff). */
+  notifyJobOptions?: JobsOptions
+  /** When records are written; default the evaluation time. */
+  now?: Clock
 }
 
 const FAILING = new Set(['at_risk', 'missed'])
@@ -64,6 +70,7 @@ const accountsOf = (state: AlertState | undefined) => (state?.status === 'firing
  * KPI, objective or severity, and grouped per objective or plan into one email (`groupBy`).
  * Crisis alerts go to the crisis contacts, source alerts to `alerting.recipients`. A silenced
  * alert is decided and recorded but not sent. Every transition is a row of the `alerts` table.
+ * Notifications whose tries ran out at an earlier evaluation are sent again first (alerts/redelivery.ts).
  * With `deps.redis`, the whole decision runs under a lock keyed by the plan (see AlertEngineDeps).
  */
 export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvaluation[], health: SourceHealth[], at: Date, crises: CrisisEvaluation[] = []): Promise<number> {
@@ -77,6 +84,8 @@ export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvalu
       deps.logger.info({ at: at.toISOString(), newest: newest.toISOString() }, 'evaluation older than the newest decided one: no alert decided')
       return 0
     }
+    // Emails whose tries ran out go again first, so they are not overtaken by what follows them.
+    await redeliverUndelivered(deps, at, deps.now?.() ?? at)
     const sent = await decideAndSend(deps, evaluations, health, at, crises)
     await writeNewestDecision(deps.writers, plan, at, at)
     return sent
@@ -240,7 +249,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
 
   const { notifications, history } = planNotifications(deps, transitions, at)
   for (const notification of notifications) {
-    await deps.notifyQueue.add('notify', notification, { jobId: notification.notificationId, attempts: 8, backoff: { type: 'exponential', delay: 10_000 } })
+    await deps.notifyQueue.add('notify', notification, { ...(deps.notifyJobOptions ?? NOTIFY_JOB_OPTIONS), jobId: notification.notificationId })
   }
   if (changed.length) await writeAlertStates(deps.writers, changed)
   if (history.length) await deps.writers.alertHistory.write(history, { flushNow: true })

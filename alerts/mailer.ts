@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
 import { SocialKpiError } from '../core/errors.ts'
+import { scrubSecrets, type Scrubber } from '../core/logger.ts'
 
 export interface OutgoingEmail {
   id: string
@@ -36,9 +37,11 @@ export class PermanentEmailError extends SocialKpiError {
 
 /**
  * nodemailer over `SMTP_URL`; without one, each message is written as an `.eml` file under
- * `outboxDir` (nodemailer's stream transport), so alerts are never silently dropped.
+ * `outboxDir` (nodemailer's stream transport), so alerts are never silently dropped. `scrub` (the
+ * process's scrubber; the patterns only when absent) cleans every subject and body.
  */
-export function createMailer(options: { smtpUrl?: string; outboxDir: string; timeoutMs?: number }): Mailer {
+export function createMailer(options: { smtpUrl?: string; outboxDir: string; timeoutMs?: number; scrub?: Scrubber }): Mailer {
+  const toMessage = (email: OutgoingEmail) => message(email, options.scrub ?? scrubSecrets)
   if (options.smtpUrl) {
     const timeout = options.timeoutMs ?? 15_000
     const transport = nodemailer.createTransport(options.smtpUrl, { connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as object)
@@ -71,13 +74,13 @@ export function createMailer(options: { smtpUrl?: string; outboxDir: string; tim
   }
 }
 
-function toMessage(email: OutgoingEmail) {
+function message(email: OutgoingEmail, scrub: Scrubber) {
   return {
     from: email.from,
     to: email.to,
-    subject: email.subject,
-    text: email.text,
-    html: email.html,
+    subject: scrub(email.subject),
+    text: scrub(email.text),
+    html: scrub(email.html),
     attachments: (email.inline ?? []).map((image) => ({ cid: image.cid, filename: image.filename, contentType: image.contentType, content: image.content, contentDisposition: 'inline' as const })),
     // A stable Message-ID lets mail clients and servers drop a re-sent duplicate.
     messageId: `<${email.id.replace(/[^\w.-]/g, '_')}@social-kpi>`,

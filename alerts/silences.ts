@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { z } from 'zod'
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import { SocialKpiError } from '../core/errors.ts'
 import { triggerAccounts } from '../kpi/crisis.ts'
@@ -107,34 +108,44 @@ export function silencePredicate(plan: Plan, silences: readonly Silence[], at: D
 // ---------------------------------------------------------------------------------------------
 // Storage
 
-/** Where silences live: ClickHouse directly, or the running process's admin endpoint (cli/reader.ts). */
+/**
+ * Where silences live: ClickHouse directly, or the running process's admin endpoint (cli/reader.ts).
+ * Reads are queries; the one write is rows of the silences table, checked by silenceRowSchema.
+ */
 export interface SilenceStore {
   rows<T>(query: string, params?: Record<string, unknown>): Promise<T[]>
-  insert(table: string, values: Array<Record<string, unknown>>): Promise<void>
+  writeSilences(rows: SilenceRow[]): Promise<void>
 }
 
 export function clickHouseSilenceStore(ch: ClickHouse): SilenceStore {
   return {
     rows: (query, params) => ch.rows(query, params),
-    async insert(table, values) {
-      await ch.client.insert({ table, values, format: 'JSONEachRow' })
+    async writeSilences(rows) {
+      await ch.client.insert({ table: 'silences', values: silenceRowSchema.array().parse(rows), format: 'JSONEachRow' })
     },
   }
 }
 
-type SilenceRow = {
-  id: string
-  kpi_id: string
-  objective_id: string
-  account_id: string
-  starts_at: string
-  ends_at: string
-  reason: string
-  created_by: string
-  created_at: string
-  expired_at: string | null
-  version: string | number
-}
+const clickHouseTime = z.string().regex(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,3})?$/, 'must be a time as YYYY-MM-DD hh:mm:ss.sss')
+
+/** A row of the silences table (migration 0009): what the admin endpoint accepts from `silence add|expire`. */
+export const silenceRowSchema = z
+  .strictObject({
+    id: z.string().min(1).max(64),
+    kpi_id: z.string(),
+    objective_id: z.string(),
+    account_id: z.string(),
+    starts_at: clickHouseTime,
+    ends_at: clickHouseTime,
+    reason: z.string().max(2_000),
+    created_by: z.string().max(200),
+    created_at: clickHouseTime,
+    expired_at: clickHouseTime.nullable(),
+    version: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/)]),
+  })
+  .refine((row) => [row.kpi_id, row.objective_id, row.account_id].filter(Boolean).length === 1, { error: 'a silence matches exactly one of kpi_id, objective_id or account_id' })
+
+export type SilenceRow = z.infer<typeof silenceRowSchema>
 
 const toRow = (s: Silence, version: number): SilenceRow => ({
   id: s.id,
@@ -210,7 +221,7 @@ export function validateSilence(input: NewSilence, now: Date, plan?: Plan): void
 export async function addSilence(store: SilenceStore, input: NewSilence, now: Date, plan?: Plan): Promise<Silence> {
   validateSilence(input, now, plan)
   const silence: Silence = { id: `sil-${randomUUID().slice(0, 8)}`, ...input, createdAt: now, expiredAt: null }
-  await store.insert('silences', [toRow(silence, now.getTime())])
+  await store.writeSilences([toRow(silence, now.getTime())])
   return silence
 }
 
@@ -223,7 +234,7 @@ export async function expireSilence(store: SilenceStore, id: string, now: Date):
   if (state === 'expired' || state === 'ended') return { silence, changed: false }
   const expired = { ...silence, expiredAt: now }
   // The row is written again with a higher version; under FINAL the newest wins.
-  await store.insert('silences', [toRow(expired, Math.max(now.getTime(), Number(row.version) + 1))])
+  await store.writeSilences([toRow(expired, Math.max(now.getTime(), Number(row.version) + 1))])
   return { silence: expired, changed: true }
 }
 

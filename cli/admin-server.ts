@@ -1,101 +1,194 @@
-import { createServer, request, type Server } from 'node:http'
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { z } from 'zod'
+import { clickHouseSilenceStore, silenceRowSchema, type SilenceRow } from '../alerts/silences.ts'
 import type { ClickHouse } from '../core/clickhouse.ts'
+import { SocialKpiError, type ErrorCode } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
 
 /**
  * In embedded mode the running process owns the chdb data directory, so `social-kpi sql` sends
- * its query here instead of opening the database (and `silence add|expire` its rows, to /insert). Loopback only; the address is written to
- * DATA_DIR/admin.json for the CLI to find.
+ * its query here instead of opening the database, and `silence add|expire` their rows.
+ *
+ * Only its owner may use it. It listens on loopback; DATA_DIR/admin.json (mode 0600, written by
+ * the running process) holds its port and a random secret, which every request must carry
+ * (`Authorization: Bearer …`, compared in constant time). A web page in a browser cannot reach
+ * it: requests with an Origin (or Sec-Fetch-Site) header are refused, so are Host headers other
+ * than 127.0.0.1:PORT or localhost:PORT (DNS rebinding), bodies that are not application/json (a
+ * form or text/plain needs no CORS preflight) and bodies over 1 MB.
+ *
+ * Routes: POST /sql runs one read-only statement (ClickHouse.readOnlyText); POST /silences writes
+ * rows of the silences table, and nothing else; GET /healthz.
  */
 export interface AdminServer {
   port: number
   close(): Promise<void>
 }
 
+/** Where the running process answers, from DATA_DIR/admin.json. */
+export interface AdminEndpoint {
+  port: number
+  secret: string
+}
+
 const ADMIN_FILE = 'admin.json'
-const TABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+export const ADMIN_BODY_LIMIT = 1024 * 1024
+
+const sqlRequest = z.strictObject({
+  query: z.string().min(1),
+  format: z.string().regex(/^\w+$/, 'must be a ClickHouse format name').optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+})
+const silencesRequest = z.strictObject({ rows: z.array(silenceRowSchema).min(1).max(100) })
+
+class Refused extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message)
+  }
+}
 
 export async function startAdminServer(options: { ch: ClickHouse; port: number; dataDir: string; logger: Logger }): Promise<AdminServer> {
-  const server: Server = createServer(async (req, res) => {
-    if (req.method === 'GET' && req.url === '/healthz') {
+  const secret = randomBytes(32).toString('base64url')
+  const expected = digest(secret)
+  let port = options.port
+  const silences = clickHouseSilenceStore(options.ch)
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const host = req.headers.host
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw new Refused(403, `Host ${JSON.stringify(host ?? '')} is not this loopback endpoint`)
+    if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) throw new Refused(403, 'requests from a browser are refused')
+    const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
+    if (!given || !timingSafeEqual(digest(given), expected)) throw new Refused(401, `the secret from ${ADMIN_FILE} is required`)
+    const route = `${req.method} ${req.url}`
+    if (route === 'GET /healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
       return
     }
-    if (req.method !== 'POST' || (req.url !== '/sql' && req.url !== '/insert')) {
-      res.writeHead(404).end()
-      return
-    }
-    let body = ''
-    for await (const chunk of req) body += chunk
-    if (req.url === '/insert') {
-      // Rows for one table (e.g. `social-kpi silence add`), written as JSONEachRow by this process.
-      try {
-        const { table, values } = JSON.parse(body) as { table: unknown; values: unknown }
-        if (typeof table !== 'string' || !TABLE_NAME.test(table) || !Array.isArray(values)) throw new Error('an insert needs a table name and a list of rows')
-        await options.ch.client.insert({ table, values: values as Array<Record<string, unknown>>, format: 'JSONEachRow' })
-        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${values.length}\n`)
-      } catch (error) {
-        res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`${error instanceof Error ? error.message : String(error)}\n`)
-      }
-      return
-    }
+    if (route !== 'POST /sql' && route !== 'POST /silences') throw new Refused(404, `no route ${route}`)
+    const mediaType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    if (mediaType !== 'application/json') throw new Refused(415, 'the body must be application/json')
+    const body = await readBody(req)
+    let json: unknown
     try {
-      const { query, format, params } = JSON.parse(body) as { query: string; format?: string; params?: Record<string, unknown> }
-      const result = await options.ch.client.query({ query, format: (format ?? 'PrettyCompactMonoBlock') as 'JSONEachRow', query_params: params })
-      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(await result.text())
-    } catch (error) {
-      res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end(`${error instanceof Error ? error.message : String(error)}\n`)
+      json = JSON.parse(body)
+    } catch {
+      throw new Refused(400, 'the body is not JSON')
     }
+    if (route === 'POST /sql') {
+      const parsed = sqlRequest.safeParse(json)
+      if (!parsed.success) throw new Refused(400, `invalid request: ${z.prettifyError(parsed.error).replace(/\s+/g, ' ')}`)
+      const { query, format, params } = parsed.data
+      const text = await options.ch.readOnlyText(query, { format: format ?? 'PrettyCompactMonoBlock', params })
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(text)
+      return
+    }
+    const parsed = silencesRequest.safeParse(json)
+    if (!parsed.success) throw new Refused(400, `invalid silence rows: ${z.prettifyError(parsed.error).replace(/\s+/g, ' ')}`)
+    await silences.writeSilences(parsed.data.rows)
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(`${parsed.data.rows.length}\n`)
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      const status = error instanceof Refused ? error.status : error instanceof SocialKpiError ? 400 : 500
+      const code = error instanceof SocialKpiError ? error.code : undefined
+      if (error instanceof Refused) options.logger.warn({ status, url: req.url }, `admin endpoint refused a request: ${error.message}`)
+      else if (status === 500) options.logger.error({ err: error, url: req.url }, 'admin endpoint request failed')
+      // `connection: close`: a refused body is not read to its end.
+      if (!res.headersSent) res.writeHead(status, { 'content-type': 'application/json', connection: 'close' })
+      res.end(JSON.stringify({ error: { code, message: error instanceof Error ? error.message : String(error) } }))
+    })
   })
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
+    server.once('error', (cause: NodeJS.ErrnoException) =>
+      reject(new SocialKpiError('CONFIG_INVALID', `ADMIN_PORT (${options.port}): the admin endpoint cannot listen on 127.0.0.1:${options.port} (${cause.code ?? cause.message}); set ADMIN_PORT to a free port, or 0 for any`, { cause })),
+    )
     server.listen(options.port, '127.0.0.1', resolve)
   })
   const address = server.address()
-  const port = typeof address === 'object' && address ? address.port : options.port
+  port = typeof address === 'object' && address ? address.port : options.port
   const file = join(options.dataDir, ADMIN_FILE)
-  await writeFile(file, JSON.stringify({ port, pid: process.pid }))
+  // Written whole and private from the start: a temporary file created 0600, then renamed over.
+  const temporary = `${file}.${process.pid}.tmp`
+  try {
+    await rm(temporary, { force: true })
+    await writeFile(temporary, JSON.stringify({ port, pid: process.pid, secret } satisfies AdminEndpoint & { pid: number }), { mode: 0o600, flag: 'wx' })
+    await rename(temporary, file)
+  } catch (cause) {
+    await new Promise<void>((resolve) => server.close(() => resolve()))
+    throw new SocialKpiError('CONFIG_INVALID', `DATA_DIR (${options.dataDir}): cannot write ${ADMIN_FILE} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause })
+  }
   options.logger.debug({ port }, 'admin endpoint listening on loopback')
   return {
     port,
     async close() {
       await rm(file, { force: true })
+      server.closeAllConnections()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
   }
 }
 
+const digest = (text: string) => createHash('sha256').update(text).digest()
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  if (Number(req.headers['content-length'] ?? 0) > ADMIN_BODY_LIMIT) throw new Refused(413, `the body is over ${ADMIN_BODY_LIMIT} bytes`)
+  const chunks: Buffer[] = []
+  let size = 0
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length
+    if (size > ADMIN_BODY_LIMIT) throw new Refused(413, `the body is over ${ADMIN_BODY_LIMIT} bytes`)
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks).toString('utf8')
+}
+
 /** The running process's admin endpoint, if one is alive for this data directory. */
-export async function findAdminServer(dataDir: string): Promise<number | undefined> {
+export async function findAdminServer(dataDir: string): Promise<AdminEndpoint | undefined> {
   try {
-    const { port, pid } = JSON.parse(await readFile(join(dataDir, ADMIN_FILE), 'utf8')) as { port: number; pid: number }
+    const { port, pid, secret } = JSON.parse(await readFile(join(dataDir, ADMIN_FILE), 'utf8')) as { port: unknown; pid: number; secret: unknown }
+    if (typeof port !== 'number' || typeof secret !== 'string') return undefined
     process.kill(pid, 0)
-    return port
+    return { port, secret }
   } catch {
     return undefined
   }
 }
 
-export function queryAdminServer(port: number, query: string, format: string, params?: Record<string, unknown>): Promise<{ ok: boolean; text: string }> {
-  return postAdminServer(port, '/sql', { query, format, params })
+/** Runs one read-only statement through the running process; its output, or its error as a SocialKpiError. */
+export async function queryAdminServer(endpoint: AdminEndpoint, query: string, format: string, params?: Record<string, unknown>): Promise<string> {
+  return postAdminServer(endpoint, '/sql', { query, format, params })
 }
 
-/** Inserts rows into a table through the running process. */
-export function insertAdminServer(port: number, table: string, values: Array<Record<string, unknown>>): Promise<{ ok: boolean; text: string }> {
-  return postAdminServer(port, '/insert', { table, values })
+/** Writes silence rows through the running process. */
+export async function writeSilencesAdminServer(endpoint: AdminEndpoint, rows: SilenceRow[]): Promise<void> {
+  await postAdminServer(endpoint, '/silences', { rows })
 }
 
-function postAdminServer(port: number, path: string, body: unknown): Promise<{ ok: boolean; text: string }> {
+function postAdminServer(endpoint: AdminEndpoint, path: string, body: unknown): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-type': 'application/json' }, timeout: 120_000 }, (res) => {
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${endpoint.secret}` }
+    const req = request({ host: '127.0.0.1', port: endpoint.port, path, method: 'POST', headers, timeout: 120_000 }, (res) => {
       let text = ''
       res.setEncoding('utf8')
       res.on('data', (chunk) => (text += chunk))
-      res.on('end', () => resolve({ ok: res.statusCode === 200, text }))
+      res.on('end', () => {
+        if (res.statusCode === 200) return resolve(text)
+        let answer: { error?: { code?: ErrorCode; message?: string } } = {}
+        try {
+          answer = JSON.parse(text) as typeof answer
+        } catch {
+          // not one of our answers
+        }
+        reject(new SocialKpiError(answer.error?.code ?? 'CONFIG_INVALID', answer.error?.message ?? `the running social-kpi answered ${res.statusCode}: ${text.trim()}`))
+      })
     })
-    req.on('timeout', () => req.destroy(new Error('the running social-kpi did not answer in time')))
+    req.on('timeout', () => req.destroy(new SocialKpiError('CONFIG_INVALID', 'the running social-kpi did not answer in time')))
     req.on('error', reject)
     req.end(JSON.stringify(body))
   })

@@ -11,7 +11,7 @@ import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
 import { processClock, type Clock } from '../core/clock.ts'
 import { loadConfig, type Config } from '../core/config.ts'
 import { PlanError, SocialKpiError } from '../core/errors.ts'
-import { createLogger, scrubSecrets, type Logger } from '../core/logger.ts'
+import { createLogger, createScrubber, scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
 import { ensureRedis, type PrivateRedis } from '../core/redis.ts'
 import { enqueueBackfill, planBackfill } from '../ingest/backfill.ts'
@@ -22,11 +22,11 @@ import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
 import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
 import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../simulator/index.ts'
-import { findAdminServer, startAdminServer } from './admin-server.ts'
+import { findAdminServer, startAdminServer, type AdminServer } from './admin-server.ts'
 import { openReader } from './reader.ts'
 import { formatSilence, formatStatus } from './status.ts'
 import { formatKpiTable } from './kpi-table.ts'
-import { startRuntime, type Runtime } from './runtime.ts'
+import { processScrubber, startRuntime, type Runtime } from './runtime.ts'
 import { waitForIdle, waitForJob } from './wait.ts'
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
@@ -38,6 +38,8 @@ interface Setup {
   /** The process clock (CLOCK_START, or the system clock), passed to everything that asks the time. */
   clock: Clock
   logger: Logger
+  /** Knows every secret of the process; the logger's, the runtime's and the mailer's. */
+  scrub: Scrubber
   plan: Plan
   planFile: string
   demo?: RunningSimulator
@@ -69,13 +71,20 @@ async function setup(planFile: string | undefined, options: { needsSimulator: bo
     for (const account of planAccounts(plan)) env[account.tokenEnv] ||= `demo-token-${account.id}`
     out(`DEMO — no --plan given: using ${file} and the API simulator at ${demo.url}`)
     out('       (see README: "Point it at real accounts" to use your own plan)')
-    config = loadConfig(env)
+    try {
+      config = loadConfig(env)
+    } catch (error) {
+      await demo.close()
+      throw error
+    }
   }
-  const logger = createLogger({ level: config.LOG_LEVEL })
+  const scrub = processScrubber(config, plan)
+  const logger = createLogger({ level: config.LOG_LEVEL, scrub })
   return {
     config,
     clock,
     logger,
+    scrub,
     plan,
     planFile: file,
     demo,
@@ -85,19 +94,43 @@ async function setup(planFile: string | undefined, options: { needsSimulator: bo
   }
 }
 
-/** Resolves on SIGINT/SIGTERM; a second signal ends the process at once. */
-function untilSignal(logger: Logger): Promise<string> {
-  return new Promise((resolve) => {
-    const onSignal = (signal: string) => {
-      process.once(signal, () => {
-        logger.warn('second signal: exiting now')
-        process.exit(130)
-      })
-      resolve(signal)
+/**
+ * SIGINT/SIGTERM, from the first moment a command runs: the first one asks to stop (`stopped`
+ * resolves, `abort` aborts start-up), a second one ends the process at once, and so does a stop
+ * that takes longer than `graceMs` (every step is bounded; this bounds what is not).
+ */
+interface StopRequest {
+  signal?: string
+  stopped: Promise<string>
+  abort: AbortSignal
+  graceMs: number
+}
+
+function watchSignals(): StopRequest {
+  const controller = new AbortController()
+  let resolveStopped!: (signal: string) => void
+  const request: StopRequest = { stopped: new Promise((resolve) => (resolveStopped = resolve)), abort: controller.signal, graceMs: 30_000 }
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (request.signal) {
+      process.stderr.write(`${signal} again: exiting now\n`)
+      process.exit(130)
     }
-    process.once('SIGINT', () => onSignal('SIGINT'))
-    process.once('SIGTERM', () => onSignal('SIGTERM'))
-  })
+    request.signal = signal
+    setTimeout(() => {
+      process.stderr.write(`error: could not stop within ${request.graceMs} ms of ${signal}; exiting\n`)
+      process.exit(1)
+    }, request.graceMs).unref()
+    controller.abort(new SocialKpiError('CONFIG_INVALID', `stopped by ${signal}`))
+    resolveStopped(signal)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return request
+}
+
+/** Resolves on SIGINT/SIGTERM; a second signal ends the process at once. */
+function untilSignal(): Promise<string> {
+  return watchSignals().stopped
 }
 
 /** Runs one collection round through the queue and waits for its evaluation, with a progress bar. */
@@ -149,54 +182,73 @@ async function assertDataDirFree(config: Config, workers: boolean): Promise<void
   }
 }
 
-async function runService(planFile: string | undefined, roles: { scheduler: boolean; workers: boolean; firstRound: boolean }) {
+interface Running {
+  ctx: Setup
+  runtime: Runtime
+  privateRedis?: PrivateRedis
+  admin?: AdminServer
+  stop: StopRequest
+}
+
+/**
+ * The life of a process that runs workers or schedules: start-up step by step, `work`, then what
+ * was opened closed in reverse. A failed step closes what is open and rethrows (one line from
+ * main); a signal during start-up lets no further step start and aborts the one under way.
+ */
+async function withRuntime(planFile: string | undefined, roles: { scheduler: boolean; workers: boolean; admin: boolean }, work: (running: Running) => Promise<void>): Promise<{ stoppedBy?: string }> {
+  const stop = watchSignals()
   const ctx = await setup(planFile, { needsSimulator: roles.workers })
-  await assertDataDirFree(ctx.config, roles.workers).catch(async (error) => {
-    await ctx.close()
-    throw error
-  })
+  stop.graceMs = ctx.config.SHUTDOWN_TIMEOUT_MS + 10_000
   let privateRedis: PrivateRedis | undefined
   let runtime: Runtime | undefined
-  let admin: Awaited<ReturnType<typeof startAdminServer>> | undefined
-  const stopped = untilSignal(ctx.logger)
+  let admin: AdminServer | undefined
   try {
-    privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
-    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: roles.scheduler, workers: roles.workers, now: ctx.clock })
-    if (runtime.ch?.mode === 'embedded') admin = await startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger })
-    out(`social-kpi ${version}: plan "${ctx.plan.company.name}" (${ctx.planFile}), ${planAccounts(ctx.plan).length} accounts, ${ctx.plan.kpis.length} KPIs`)
-    out(`  Redis ${new URL(ctx.config.REDIS_URL).host}${privateRedis ? ' (private, started for this run)' : ''}; ClickHouse ${runtime.ch ? (runtime.ch.mode === 'embedded' ? `embedded, ${ctx.config.dataDir}/clickhouse` : 'server') : 'not used by the scheduler'}`)
-    if (roles.firstRound) await Promise.race([runRound(runtime, ctx.plan, ctx.config, ctx.clock), stopped])
-    if (roles.scheduler) out(`\nRunning: collection "${ctx.plan.collection.schedule}", evaluation "${ctx.plan.collection.evaluateSchedule}" (${ctx.plan.company.timezone}). Ctrl-C to stop.`)
-    else out('\nWorking on the queues. Ctrl-C to stop.')
-    if (admin) out(`Analysts: npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"${planFile ? '' : ' (with DATA_DIR=./data/demo)'}`)
-    const signal = await stopped
-    out(`\n${signal}: stopping (finishing active jobs, flushing writes)…`)
+    await assertDataDirFree(ctx.config, roles.workers)
+    if (!stop.signal) privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
+    if (!stop.signal) {
+      runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scrub: ctx.scrub, scheduler: roles.scheduler, workers: roles.workers, now: ctx.clock, signal: stop.abort })
+    }
+    if (!stop.signal && roles.admin && runtime?.ch?.mode === 'embedded') admin = await startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger })
+    if (!stop.signal && runtime) await work({ ctx, runtime, privateRedis, admin, stop })
+  } catch (error) {
+    // Aborted by the signal: that is the stop asked for, not a failure.
+    if (!stop.signal) throw error
   } finally {
+    if (stop.signal) out(`\n${stop.signal}: stopping (finishing active jobs, flushing writes)…`)
     await admin?.close()
     await runtime?.shutdown()
     await privateRedis?.stop()
     await ctx.close()
   }
+  return { stoppedBy: stop.signal }
+}
+
+async function runService(planFile: string | undefined, roles: { scheduler: boolean; workers: boolean; firstRound: boolean }) {
+  await withRuntime(planFile, { ...roles, admin: true }, async ({ ctx, runtime, privateRedis, admin, stop }) => {
+    out(`social-kpi ${version}: plan "${ctx.plan.company.name}" (${ctx.planFile}), ${planAccounts(ctx.plan).length} accounts, ${ctx.plan.kpis.length} KPIs`)
+    out(`  Redis ${new URL(ctx.config.REDIS_URL).host}${privateRedis ? ' (private, started for this run)' : ''}; ClickHouse ${runtime.ch ? (runtime.ch.mode === 'embedded' ? `embedded, ${ctx.config.dataDir}/clickhouse` : 'server') : 'not used by the scheduler'}`)
+    if (roles.firstRound) {
+      const round = runRound(runtime, ctx.plan, ctx.config, ctx.clock)
+      // Left behind by a signal, the round fails once the runtime is shut down: nobody waits for it then.
+      round.catch(() => undefined)
+      await Promise.race([round, stop.stopped])
+    }
+    if (stop.signal) return
+    if (roles.scheduler) out(`\nRunning: collection "${ctx.plan.collection.schedule}", evaluation "${ctx.plan.collection.evaluateSchedule}" (${ctx.plan.company.timezone}). Ctrl-C to stop.`)
+    else out('\nWorking on the queues. Ctrl-C to stop.')
+    if (admin) out(`Analysts: npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"${planFile ? '' : ' (with DATA_DIR=./data/demo)'}`)
+    await stop.stopped
+  })
   out('Stopped cleanly.')
 }
 
 async function runOnce(planFile: string | undefined, work: (runtime: Runtime, ctx: Setup) => Promise<void>) {
-  const ctx = await setup(planFile, { needsSimulator: true })
-  await assertDataDirFree(ctx.config, true).catch(async (error) => {
-    await ctx.close()
-    throw error
+  const { stoppedBy } = await withRuntime(planFile, { scheduler: false, workers: true, admin: false }, async ({ ctx, runtime, stop }) => {
+    const done = work(runtime, ctx)
+    done.catch(() => undefined)
+    await Promise.race([done, stop.stopped])
   })
-  let privateRedis: PrivateRedis | undefined
-  let runtime: Runtime | undefined
-  try {
-    privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
-    runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scheduler: false, workers: true, now: ctx.clock })
-    await work(runtime, ctx)
-  } finally {
-    await runtime?.shutdown()
-    await privateRedis?.stop()
-    await ctx.close()
-  }
+  if (stoppedBy) throw new SocialKpiError('CONFIG_INVALID', `stopped by ${stoppedBy} before the command finished`)
 }
 
 /** Silences are read and written through the running process in embedded mode, like `sql`. */
@@ -272,12 +324,13 @@ export function buildProgram(): Command {
     .description('apply the ClickHouse migrations (safe to run twice)')
     .action(async () => {
       const config = loadConfig(process.env)
-      const logger = createLogger({ level: config.LOG_LEVEL })
+      const logger = createLogger({ level: config.LOG_LEVEL, scrub: createScrubber(config.secretValues([])) })
       const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
       try {
         const result = await migrate(ch, logger)
         out(`database ${ch.database}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`)
         for (const name of result.applied) out(`  applied ${name}`)
+        for (const name of result.recreated) out(`  created ${name} again: it was missing (it starts empty)`)
       } finally {
         await ch.close()
       }
@@ -486,7 +539,7 @@ export function buildProgram(): Command {
       const sim = await startSimulator({ port: Number(opts.port), seed: Number(opts.seed), now: processClock(loadConfig(process.env)) })
       out(`API simulator listening at ${sim.url} (Graph API: ${sim.url}/v25.0/...). Ctrl-C to stop.`)
       out('Any token works except those starting with "expired" or "invalid".')
-      await untilSignal(createLogger({ level: 'warn' }))
+      await untilSignal()
       await sim.close()
     })
 
@@ -502,15 +555,36 @@ async function main() {
   try {
     await buildProgram().parseAsync(process.argv)
   } catch (error) {
+    // One plain line (a plan's problems are listed, one per line); the stack and causes only on request.
     if (error instanceof PlanError) {
       process.stderr.write(`${error.message}\n`)
     } else if (error instanceof SocialKpiError) {
-      process.stderr.write(`error: ${error.message}\n`)
+      process.stderr.write(scrubSecrets(`error: ${error.message}\n`))
     } else {
-      process.stderr.write(scrubSecrets(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`))
+      const message = error instanceof Error ? error.message : String(error)
+      process.stderr.write(scrubSecrets(`error: ${message.split('\n').find((line) => line.trim())?.trim() ?? 'unknown error'}\n`))
     }
+    if (['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) process.stderr.write(scrubSecrets(errorDetails(error)))
     process.exitCode = 1
   }
+  // Everything the command opened is closed by now. Should something still hold the process, that
+  // is a bug: say what it is, and exit rather than hang.
+  setTimeout(() => {
+    const open = process.getActiveResourcesInfo().filter((resource) => resource !== 'Timeout')
+    process.stderr.write(`note: still open ${EXIT_GRACE_MS / 1000} s after the command ended (${open.join(', ') || 'unknown'}); exiting\n`)
+    process.exit()
+  }, EXIT_GRACE_MS).unref()
+}
+
+const EXIT_GRACE_MS = 3_000
+
+/** With LOG_LEVEL=debug: the stack of an error and of each of its causes. */
+function errorDetails(error: unknown): string {
+  let text = ''
+  for (let current: unknown = error, depth = 0; current !== undefined && depth < 5; current = (current as { cause?: unknown }).cause, depth++) {
+    text += `${depth === 0 ? '' : 'caused by: '}${current instanceof Error ? (current.stack ?? current.message) : String(current)}\n`
+  }
+  return text
 }
 
 await main()

@@ -1,18 +1,17 @@
+import { clickHouseSilenceStore, type SilenceStore } from '../alerts/silences.ts'
 import { openClickHouse } from '../core/clickhouse.ts'
 import type { Config } from '../core/config.ts'
-import { SocialKpiError } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
-import { findAdminServer, insertAdminServer, queryAdminServer } from './admin-server.ts'
+import { findAdminServer, queryAdminServer, writeSilencesAdminServer } from './admin-server.ts'
 
 /**
  * ClickHouse access for the CLI: the server, the running process (embedded mode), or the data
- * directory itself. Mostly reads; `insert` is for the few rows people write by hand (silences).
+ * directory itself. `text` runs an analyst's statement read-only (ClickHouse.readOnlyText) on
+ * every path; the one write is silences, through the admin endpoint's own route.
  */
-export interface Reader {
+export interface Reader extends SilenceStore {
   text(query: string, format: string, params?: Record<string, unknown>): Promise<string>
-  rows<T>(query: string, params?: Record<string, unknown>): Promise<T[]>
-  insert(table: string, values: Array<Record<string, unknown>>): Promise<void>
   close(): Promise<void>
 }
 
@@ -22,38 +21,32 @@ export interface Reader {
  */
 export async function openReader(config: Config, options: { migrate?: boolean } = {}): Promise<Reader> {
   if (!config.CLICKHOUSE_URL) {
-    const port = await findAdminServer(config.dataDir)
-    if (port !== undefined) {
-      const text = async (query: string, format: string, params?: Record<string, unknown>) => {
-        const answer = await queryAdminServer(port, query, format, params)
-        if (!answer.ok) throw new SocialKpiError('CONFIG_INVALID', answer.text.trim())
-        return answer.text
-      }
+    const endpoint = await findAdminServer(config.dataDir)
+    if (endpoint !== undefined) {
+      const text = (query: string, format: string, params?: Record<string, unknown>) => queryAdminServer(endpoint, query, format, params)
       return {
         text,
         async rows<T>(query: string, params?: Record<string, unknown>) {
           const body = await text(query, 'JSONEachRow', params)
           return body.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as T)
         },
-        async insert(table, values) {
-          const answer = await insertAdminServer(port, table, values)
-          if (!answer.ok) throw new SocialKpiError('CLICKHOUSE_WRITE_FAILED', answer.text.trim())
-        },
+        writeSilences: (rows) => writeSilencesAdminServer(endpoint, rows),
         async close() {},
       }
     }
   }
   const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
-  if (options.migrate) await migrate(ch, createLogger({ level: 'silent' }))
+  try {
+    if (options.migrate) await migrate(ch, createLogger({ level: 'silent' }))
+  } catch (error) {
+    await ch.close()
+    throw error
+  }
+  const silences = clickHouseSilenceStore(ch)
   return {
-    async text(query, format, params) {
-      const result = await ch.client.query({ query, format: format as 'JSONEachRow', query_params: params })
-      return result.text()
-    },
+    text: (query, format, params) => ch.readOnlyText(query, { format, params }),
     rows: (query, params) => ch.rows(query, params),
-    async insert(table, values) {
-      await ch.client.insert({ table, values, format: 'JSONEachRow' })
-    },
+    writeSilences: (rows) => silences.writeSilences(rows),
     close: () => ch.close(),
   }
 }

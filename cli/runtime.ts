@@ -3,7 +3,7 @@ import { createMailer, type Mailer } from '../alerts/mailer.ts'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
-import type { Logger } from '../core/logger.ts'
+import { createScrubber, type Logger, type Scrubber } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
 import { createQueues, QUEUES, type QueueKey, type Queues } from '../core/queues.ts'
 import { createRedis, type Redis } from '../core/redis.ts'
@@ -28,6 +28,15 @@ export interface RuntimeOptions {
   workers: boolean
   /** The one clock: round times, evaluations, retry waits and records all ask it. */
   now: Clock
+  /** The one scrubber, the logger's too (see processScrubber); built here when absent. */
+  scrub?: Scrubber
+  /** Aborts start-up (a signal came): what was opened is closed and the AbortError thrown. */
+  signal?: AbortSignal
+}
+
+/** The scrubber that knows every secret of this process: the plan's tokens and the config's passwords and secrets. */
+export function processScrubber(config: Config, plan: Plan): Scrubber {
+  return createScrubber(config.secretValues(planAccounts(plan).map((account) => account.tokenEnv)))
 }
 
 export interface Runtime {
@@ -46,9 +55,15 @@ export interface Runtime {
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, plan, logger, now } = options
+  const scrub = options.scrub ?? processScrubber(config, plan)
   const producer: Redis = createRedis(config.REDIS_URL, 'producer')
   producer.on('error', (err) => logger.warn({ err }, 'redis (producer) error'))
   const queues = createQueues(producer, config.QUEUE_PREFIX)
+  // The producer's own listener logs its connection errors once; without one, BullMQ prints each
+  // queue's copy of them raw on stderr.
+  const quiet = (err: Error) => logger.debug({ err }, 'queue error')
+  for (const queue of [queues.collect, queues.evaluate, queues.notify]) queue.on('error', quiet)
+  queues.flows.on('error', quiet)
   const workers: Worker[] = []
   let workerConnection: Redis | undefined
   let scheduler: Scheduler | undefined
@@ -57,62 +72,86 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let mailer: Mailer | undefined
   let evaluateDeps: EvaluateDeps | undefined
 
-  if (options.workers) {
-    ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
-    await migrate(ch, logger.child({ module: 'migrate' }))
-    writers = createWriters(ch, { maxRows: config.WRITER_BATCH_ROWS, flushIntervalMs: config.WRITER_FLUSH_MS, logger })
-    mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.dataDir, 'outbox'), timeoutMs: config.HTTP_TIMEOUT_MS })
-    const collectors = createCollectors(config)
-    evaluateDeps = {
-      plan,
-      ch,
-      writers,
-      now,
-      logger: logger.child({ module: 'evaluate' }),
-      alerts: {
+  try {
+    if (options.workers) {
+      ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir, signal: options.signal })
+      options.signal?.throwIfAborted()
+      await migrate(ch, logger.child({ module: 'migrate' }))
+      options.signal?.throwIfAborted()
+      writers = createWriters(ch, { maxRows: config.WRITER_BATCH_ROWS, flushIntervalMs: config.WRITER_FLUSH_MS, logger })
+      mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.dataDir, 'outbox'), timeoutMs: config.HTTP_TIMEOUT_MS, scrub })
+      const collectors = createCollectors(config)
+      evaluateDeps = {
         plan,
         ch,
         writers,
-        notifyQueue: queues.notify,
-        tokenAdvice: (network, apiCode, tokenEnv) => collectors[network as keyof typeof collectors]?.tokenAdvice(apiCode, tokenEnv) ?? `Renew the token in ${tokenEnv}.`,
-        grafanaUrl: config.GRAFANA_URL,
-        // Two missed rounds plus a little slack; retries and throttling may delay one round.
-        staleAfterMs: 2 * scheduleIntervalMs(plan.collection.schedule, now(), plan.company.timezone) + 5 * 60_000,
-        logger: logger.child({ module: 'alerts' }),
-        // Decisions run under a Redis lock, so `evaluate --once` beside the workers never doubles one.
-        redis: producer,
-        lockPrefix: config.QUEUE_PREFIX,
-      },
-    }
-    workerConnection = createRedis(config.REDIS_URL, 'worker')
-    workerConnection.on('error', (err) => logger.warn({ err }, 'redis (worker) error'))
-    const start = (key: QueueKey, processor: Processor, concurrency: number) => {
-      const worker = new Worker(QUEUES[key].name, processor, { connection: workerConnection!, prefix: config.QUEUE_PREFIX, concurrency })
-      worker.on('failed', (job, err) => logger.warn({ queue: key, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'))
-      worker.on('error', (err) => logger.error({ queue: key, err }, 'worker error'))
-      workers.push(worker)
-    }
-    const accounts = planAccounts(plan)
-    const gateFor = (account: PlanAccount) =>
-      createRequestGate({
-        redis: producer,
-        prefix: config.QUEUE_PREFIX,
-        network: account.network,
-        accountId: account.id,
-        policy: NETWORK_DESCRIPTORS[account.network].quota,
-        accountsSharing: accounts.filter((a) => a.network === account.network).length,
+        now,
+        logger: logger.child({ module: 'evaluate' }),
+        alerts: {
+          plan,
+          ch,
+          writers,
+          notifyQueue: queues.notify,
+          tokenAdvice: (network, apiCode, tokenEnv) => collectors[network as keyof typeof collectors]?.tokenAdvice(apiCode, tokenEnv) ?? `Renew the token in ${tokenEnv}.`,
+          grafanaUrl: config.GRAFANA_URL,
+          // Two missed rounds plus a little slack; retries and throttling may delay one round.
+          staleAfterMs: 2 * scheduleIntervalMs(plan.collection.schedule, now(), plan.company.timezone) + 5 * 60_000,
+          logger: logger.child({ module: 'alerts' }),
+          // Decisions run under a Redis lock, so `evaluate --once` beside the workers never doubles one.
+          redis: producer,
+          lockPrefix: config.QUEUE_PREFIX,
+          now,
+        },
+      }
+      workerConnection = createRedis(config.REDIS_URL, 'worker')
+      workerConnection.on('error', (err) => logger.warn({ err }, 'redis (worker) error'))
+      const start = (key: QueueKey, processor: Processor, concurrency: number) => {
+        const worker = new Worker(QUEUES[key].name, processor, { connection: workerConnection!, prefix: config.QUEUE_PREFIX, concurrency })
+        worker.on('failed', (job, err) => logger.warn({ queue: key, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'))
+        worker.on('error', (err) => logger.error({ queue: key, err }, 'worker error'))
+        workers.push(worker)
+      }
+      const accounts = planAccounts(plan)
+      const gateFor = (account: PlanAccount) =>
+        createRequestGate({
+          redis: producer,
+          prefix: config.QUEUE_PREFIX,
+          network: account.network,
+          accountId: account.id,
+          policy: NETWORK_DESCRIPTORS[account.network].quota,
+          accountsSharing: accounts.filter((a) => a.network === account.network).length,
+        })
+      start(
+        'collect',
+        createCollectProcessor({ plan, ch, writers, collectors, secret: config.secret, lookbackDays: plan.collection.lookbackDays, now, gateFor, scrub, logger: logger.child({ module: 'collect' }) }),
+        config.WORKER_CONCURRENCY,
+      )
+      // Evaluations run one at a time across all workers, so two never decide the same alert at once.
+      // The setting lives in Redis, so it is applied again whenever the connection is back: a Redis
+      // restarted empty would otherwise run evaluations side by side.
+      const applyQueueSettings = () => queues.evaluate.setGlobalConcurrency(1)
+      await applyQueueSettings()
+      producer.on('ready', () => {
+        applyQueueSettings().then(
+          () => logger.info({ queue: 'evaluate', globalConcurrency: 1 }, 'Redis is back: queue settings applied again'),
+          (err: unknown) => logger.error({ err }, 'Redis is back but the evaluate queue settings could not be applied; they are applied at the next reconnect'),
+        )
       })
-    start(
-      'collect',
-      createCollectProcessor({ plan, ch, writers, collectors, secret: config.secret, lookbackDays: plan.collection.lookbackDays, now, gateFor, logger: logger.child({ module: 'collect' }) }),
-      config.WORKER_CONCURRENCY,
-    )
-    // Evaluations run one at a time across all workers, so two never decide the same alert at once.
-    await queues.evaluate.setGlobalConcurrency(1)
-    start('evaluate', createEvaluateProcessor(evaluateDeps), 1)
-    start('notify', createNotifyProcessor({ mailer, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
+      start('evaluate', createEvaluateProcessor(evaluateDeps), 1)
+      start('notify', createNotifyProcessor({ mailer, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
+    }
+    if (options.scheduler) scheduler = startScheduler({ plan, queues, now, redis: producer, logger: logger.child({ module: 'scheduler' }) })
+  } catch (error) {
+    // Start-up failed half-way (or was aborted): close what is open, so the process can exit.
+    await Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined)))
+    await writers?.close().catch(() => undefined)
+    mailer?.close()
+    await queues.close().catch(() => undefined)
+    await ch?.close().catch(() => undefined)
+    // Closed while still connecting, a connection reports that it cannot send: not news now.
+    for (const connection of [workerConnection, producer]) connection?.removeAllListeners('error').on('error', () => undefined).disconnect()
+    throw error
   }
-  if (options.scheduler) scheduler = startScheduler({ plan, queues, now, logger: logger.child({ module: 'scheduler' }) })
 
   let stopping: Promise<void> | undefined
   return {
@@ -138,7 +177,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         clearTimeout(timer)
         if (outcome === 'timeout') {
           logger.warn({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; closing connections anyway')
-          await Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined)))
+          // A forced close may wait on the regular one still running (BullMQ returns the same
+          // promise), which can hang for good after Redis restarted empty under active jobs.
+          await Promise.race([Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined))), new Promise((resolve) => setTimeout(resolve, 1_000).unref())])
           await writers?.flush().catch(() => undefined)
         }
         await ch?.close().catch(() => undefined)

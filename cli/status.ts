@@ -1,4 +1,6 @@
+import { REDELIVER_WITHIN_MS } from '../alerts/redelivery.ts'
 import { currentSilences, describeMatchers, silenceState, type Silence } from '../alerts/silences.ts'
+import { toClickHouseTime } from '../core/clickhouse.ts'
 import { basisNote, type KpiStatus, type StatusBasis } from '../kpi/pacing.ts'
 import type { Reader } from './reader.ts'
 
@@ -96,6 +98,12 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   const sources = await reader.rows<{ network: string; account_id: string; status: string; last_success_at: string | null; last_error_code: string; quota_resets_at: string | null }>(
     'SELECT network, account_id, status, toString(last_success_at) AS last_success_at, last_error_code, toString(quota_resets_at) AS quota_resets_at FROM source_health FINAL ORDER BY network, account_id',
   )
+  // Emails that did not go out (refused, or tries ran out) from the last week, until they do.
+  const undelivered = await reader.rows<{ decided_at: string; subject: string; delivery: string; delivered_to: string }>(
+    `SELECT toString(decided_at) AS decided_at, subject, delivery, delivered_to FROM alert_notifications FINAL
+     WHERE delivery != 'sent' AND written_at >= {since:DateTime64(3, 'UTC')} ORDER BY decided_at, subject`,
+    { since: toClickHouseTime(new Date(options.now.getTime() - REDELIVER_WITHIN_MS)) },
+  )
   // A data directory last run before migration 0009 has no silences table yet.
   const [hasSilences] = await reader.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'silences'")
   const silences = Number(hasSilences?.n ?? 0) > 0 ? await currentSilences(reader, options.now) : []
@@ -122,6 +130,8 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   }
   parts.push(`\nOpen alerts: ${alerts.length === 0 ? 'none' : ''}`)
   for (const alert of alerts) parts.push(`  ${alert.alert_key} (${alert.last_status_label}) since ${alert.since} UTC`)
+  parts.push(`\nUndelivered alert emails: ${undelivered.length === 0 ? 'none' : ''}`)
+  for (const n of undelivered) parts.push(`  ${n.decided_at.slice(0, 16)} UTC  ${n.subject} — ${UNDELIVERED_NOTE[n.delivery] ?? n.delivery}${n.delivered_to ? ` (${n.delivered_to})` : ''}`)
   parts.push(`\nSilences: ${silences.length === 0 ? 'none' : ''}`)
   for (const silence of silences) parts.push(formatSilence(silence, options.now))
   parts.push('\nSources:')
@@ -141,6 +151,13 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
     )
   }
   return parts.join('\n')
+}
+
+/** What happens next to an email that did not go out. */
+const UNDELIVERED_NOTE: Record<string, string> = {
+  failed: 'refused for good, not sent again: check the recipients',
+  undelivered: 'tries ran out: sent again at the next evaluation',
+  retrying: 'being sent again',
 }
 
 const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`

@@ -40,7 +40,10 @@ const envSchema = z.object({
   REDIS_URL: url('redis://127.0.0.1:6379'),
   CLICKHOUSE_URL: optionalUrl,
   CLICKHOUSE_DATABASE: optionalString,
-  SMTP_URL: optionalUrl,
+  SMTP_URL: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL, such as smtps://mail.example.com:465' }).optional(),
+  ),
   ALERT_FROM: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi <alerts@social-kpi.local>' : v), z.string()),
   GRAFANA_URL: optionalUrl,
   FACEBOOK_GRAPH_URL: url('https://graph.facebook.com'),
@@ -81,14 +84,41 @@ export interface Config extends Omit<Env, 'QUEUE_PREFIX'> {
   QUEUE_PREFIX: string
   /** Looks up a secret named in the plan (`tokenEnv`) from the environment captured at start. */
   secret(name: string): string | undefined
+  /**
+   * Every secret value the environment holds, for the scrubber: the variables `names` (the plan's
+   * tokenEnv), those named like secrets (…_TOKEN, …_SECRET such as an OAuth client secret,
+   * …_PASSWORD, …_API_KEY) and the passwords in REDIS_URL, CLICKHOUSE_URL and SMTP_URL.
+   */
+  secretValues(names: Iterable<string>): string[]
+}
+
+/** Variables whose names say they hold a secret. */
+const SECRET_NAME = /(?:^|_)(?:TOKEN|SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY)$/
+const GUESSED_SECRET_MIN_LENGTH = 8
+
+/** The password of a URL, as written and decoded. */
+function urlPasswords(url: string | undefined): string[] {
+  if (!url) return []
+  try {
+    const password = new URL(url).password
+    if (!password) return []
+    try {
+      return [password, decodeURIComponent(password)]
+    } catch {
+      return [password]
+    }
+  } catch {
+    return []
+  }
 }
 
 /** Parses the environment once, at the edge. Nothing else reads `process.env`. */
 export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(source)
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `  ${issuePath(issue.path)}: ${issue.message}`)
-    throw new ConfigError(`invalid environment:\n${lines.join('\n')}`)
+    // One line, naming each variable: it is what a failed start prints.
+    const problems = parsed.error.issues.map((issue) => `${issuePath(issue.path)}: ${issue.message}`)
+    throw new ConfigError(`invalid environment: ${problems.join('; ')}`)
   }
   const snapshot = { ...source }
   const dataDir = resolve(parsed.data.DATA_DIR)
@@ -100,6 +130,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       const value = snapshot[name]
       return value === '' ? undefined : value
     },
+    secretValues(names: Iterable<string>) {
+      const given = [...names].map((name) => snapshot[name])
+      // A variable only named like a secret counts when its value looks like one (not "true" or "none").
+      const guessed = Object.keys(snapshot)
+        .filter((name) => SECRET_NAME.test(name))
+        .map((name) => snapshot[name])
+        .filter((value) => value !== undefined && value.length >= GUESSED_SECRET_MIN_LENGTH)
+      const passwords = [parsed.data.REDIS_URL, parsed.data.CLICKHOUSE_URL, parsed.data.SMTP_URL].flatMap(urlPasswords)
+      return [...new Set([...given, ...guessed, ...passwords].filter((value): value is string => !!value))]
+    },
   }
 }
 
@@ -110,8 +150,13 @@ function instanceId(dataDir: string): string {
     return readFileSync(file, 'utf8').trim()
   } catch {
     const id = randomBytes(4).toString('hex')
-    mkdirSync(dataDir, { recursive: true })
-    writeFileSync(file, `${id}\n`, { flag: 'wx' })
-    return readFileSync(file, 'utf8').trim()
+    try {
+      mkdirSync(dataDir, { recursive: true })
+      writeFileSync(file, `${id}\n`, { flag: 'wx' })
+      return readFileSync(file, 'utf8').trim()
+    } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim()
+      throw new ConfigError(`DATA_DIR (${dataDir}): cannot write ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause })
+    }
   }
 }

@@ -18,6 +18,10 @@ export type ErrorCode =
   | 'MIGRATION_FAILED'
   | 'EMAIL_DELIVERY_FAILED'
   | 'ALERT_LOCK_TIMEOUT'
+  | 'CLICKHOUSE_UNAVAILABLE'
+  | 'DATA_DIR_IN_USE'
+  | 'SQL_REFUSED'
+  | 'SQL_FAILED'
 
 export class SocialKpiError extends Error {
   readonly code: ErrorCode
@@ -81,14 +85,17 @@ export class RateLimitError extends SocialKpiError {
   }
 }
 
-/** A request that failed for another reason; `retryable` says whether trying again may help. */
+/**
+ * A request that failed for another reason; `retryable` says whether trying again may help. Its
+ * code is API_RESPONSE_INVALID when the API answered, but not with JSON of the documented shape.
+ */
 export class ApiError extends SocialKpiError {
   readonly status: number | undefined
   readonly apiCode: string | undefined
   readonly retryable: boolean
 
-  constructor(message: string, details: { status?: number; apiCode?: string; retryable: boolean }) {
-    super('API_REQUEST_FAILED', message)
+  constructor(message: string, details: { status?: number; apiCode?: string; retryable: boolean; code?: 'API_RESPONSE_INVALID' }) {
+    super(details.code ?? 'API_REQUEST_FAILED', message)
     this.status = details.status
     this.apiCode = details.apiCode
     this.retryable = details.retryable

@@ -17,6 +17,38 @@ export function scrubSecrets(text: string): string {
     .replace(SECRET_IN_TEXT[2]!, '$1***')
 }
 
+/** Takes credentials out of text before it leaves the process (logs, stored errors, job data, emails). */
+export type Scrubber = (text: string) => string
+
+/** What a known secret is replaced with. */
+export const REDACTED = '[redacted]'
+/** Shorter values would redact ordinary words wherever they appear; such a value is scrubbed only by pattern. */
+const MIN_SECRET_LENGTH = 4
+
+/**
+ * The one scrubber: every secret value the process knows (account tokens, passwords, OAuth
+ * secrets), as it is and as it reads JSON- or URL-encoded, becomes [redacted], wherever it
+ * appears, since an API may echo a token in its error text; then the patterns of scrubSecrets
+ * catch credentials we were never told about. Built once in the composition root and passed in.
+ */
+export function createScrubber(secrets: Iterable<string | undefined> = []): Scrubber {
+  const forms = new Set<string>()
+  for (const secret of secrets) {
+    if (!secret || secret.length < MIN_SECRET_LENGTH) continue
+    for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) forms.add(form)
+  }
+  if (forms.size === 0) return scrubSecrets
+  // Longest first, so a secret that contains another is replaced whole.
+  const known = new RegExp(
+    [...forms]
+      .sort((a, b) => b.length - a.length)
+      .map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('|'),
+    'g',
+  )
+  return (text) => scrubSecrets(text.replace(known, REDACTED))
+}
+
 const REDACT_PATHS = [
   'password',
   '*.password',
@@ -38,25 +70,31 @@ const REDACT_PATHS = [
   '*.response',
 ]
 
-function serializeError(err: unknown): Record<string, unknown> {
-  if (!(err instanceof Error)) return { message: scrubSecrets(String(err)) }
-  const out: Record<string, unknown> = {
-    type: err.name,
-    message: scrubSecrets(err.message),
-    stack: err.stack ? scrubSecrets(err.stack) : undefined,
+function errorSerializer(scrub: Scrubber) {
+  const serializeError = (err: unknown): Record<string, unknown> => {
+    if (!(err instanceof Error)) return { message: scrub(String(err)) }
+    const out: Record<string, unknown> = {
+      type: err.name,
+      message: scrub(err.message),
+      stack: err.stack ? scrub(err.stack) : undefined,
+    }
+    const code = (err as { code?: unknown }).code
+    if (code !== undefined) out.code = code
+    if (err.cause !== undefined) out.cause = serializeError(err.cause)
+    return out
   }
-  const code = (err as { code?: unknown }).code
-  if (code !== undefined) out.code = code
-  if (err.cause !== undefined) out.cause = serializeError(err.cause)
-  return out
+  return serializeError
 }
 
 /**
  * The one pino logger. Modules take `logger.child({ module })`. Secrets are redacted by path and
  * errors are serialised by hand so that foreign error objects (axios keeps the request config,
- * headers included) never reach the output.
+ * headers included) never reach the output; `scrub` (the process's scrubber, which knows its
+ * secret values; by default the patterns only) then cleans every line written.
  */
-export function createLogger(options: { level: string; pretty?: boolean; destination?: DestinationStream }): Logger {
+export function createLogger(options: { level: string; pretty?: boolean; destination?: DestinationStream; scrub?: Scrubber }): Logger {
+  const scrub = options.scrub ?? scrubSecrets
+  const serializeError = errorSerializer(scrub)
   return pino(
     {
       level: options.level,
@@ -66,7 +104,7 @@ export function createLogger(options: { level: string; pretty?: boolean; destina
       formatters: { level: (label) => ({ level: label }) },
       timestamp: pino.stdTimeFunctions.isoTime,
       // The last line of defence: whatever field a credential hides in, it is scrubbed from the output.
-      hooks: { streamWrite: scrubSecrets },
+      hooks: { streamWrite: scrub },
     },
     options.destination ?? pino.destination(2),
   )

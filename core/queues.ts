@@ -73,6 +73,12 @@ export const DEFAULT_JOB_OPTIONS: JobsOptions = {
   removeOnFail: { age: 30 * 24 * 3600 },
 }
 
+/**
+ * A notification email: retried over about 20 minutes (10 s doubling, 8 tries); one whose tries
+ * run out is recorded as undelivered and sent again at the next evaluation (alerts/redelivery.ts).
+ */
+export const NOTIFY_JOB_OPTIONS: JobsOptions = { attempts: 8, backoff: { type: 'exponential', delay: 10_000 } }
+
 /** Validates a job's data; an invalid payload is never retried. */
 export function parsePayload<K extends QueueKey>(key: K, data: unknown): Payload<K> {
   const result = QUEUES[key].payload.safeParse(data)

@@ -1,4 +1,5 @@
 import type { AxiosResponse } from 'axios'
+import { z } from 'zod'
 import { retryAfterMs, type ApiDialect, type Failure } from './http.ts'
 
 /**
@@ -164,3 +165,6 @@ export const graphTokenAdvice = graphTokenAdviceFor({
 export function parseGraphTime(value: string): Date {
   return new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
 }
+
+/** A Graph edge's cursor paging, as every list answer (posts, media, ad insights) carries it. */
+export const graphPaging = z.object({ cursors: z.object({ after: z.string().optional() }).optional(), next: z.string().optional() }).optional()

@@ -1,8 +1,10 @@
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios'
+import type { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
 import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets } from '../core/logger.ts'
 import type { RequestGate } from './quota.ts'
+import { readBody } from './response.ts'
 
 /** What an API's failure means, decided by the API's own dialect (error codes, headers). */
 export type Failure =
@@ -34,10 +36,15 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, maxInlineWaitMs: 30_000 }
 
+/**
+ * Each call names the shape of its answer: a zod schema of the fields the collector reads. A
+ * success that is not JSON or not that shape is a transient failure, retried like a 5xx, whose
+ * message names the network and endpoint (`youtube GET /youtube/v3/channels: the response lacks "items"`).
+ */
 export interface ApiCaller {
-  get<T>(url: string, config?: AxiosRequestConfig): Promise<T>
+  get<S extends z.ZodType>(url: string, schema: S, config?: AxiosRequestConfig): Promise<z.output<S>>
   /** For APIs that read with POST (GA4 runReport). Retried like a GET: such reads are idempotent. */
-  post<T>(url: string, body: unknown, config?: AxiosRequestConfig): Promise<T>
+  post<S extends z.ZodType>(url: string, body: unknown, schema: S, config?: AxiosRequestConfig): Promise<z.output<S>>
 }
 
 export interface ApiCallerOptions {
@@ -69,7 +76,9 @@ const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(reso
 /**
  * Calls one API with bounded retries: transient failures back off exponentially with jitter,
  * throttles wait as long as the API asks (Retry-After, usage headers) when that is short, and a
- * refused token stops at once. Errors carry no request config, so no token can leak through them.
+ * refused token stops at once. A success is returned only as the shape its call declares
+ * (ingest/response.ts); anything else is transient. Errors carry no request config, so no token
+ * can leak through them.
  */
 export function createApiCaller(options: ApiCallerOptions): ApiCaller {
   const retry = options.retry ?? DEFAULT_RETRY
@@ -98,8 +107,10 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     }
   }
 
-  async function request<T>(config: AxiosRequestConfig): Promise<T> {
+  async function request<S extends z.ZodType>(config: AxiosRequestConfig, schema: S): Promise<z.output<S>> {
     let lastFailure: Failure | undefined
+    /** Whether the last failure was an answer that is not the documented shape. */
+    let invalidAnswer = false
     for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
       await honourPause()
       let response: AxiosResponse
@@ -109,15 +120,27 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
         if (!axios.isAxiosError(error)) throw error
         // No response at all: timeout, reset, refused. Worth another try.
         lastFailure = { kind: 'transient', message: `${options.dialect.network}: no answer (${error.code ?? 'network error'})` }
+        invalidAnswer = false
         await sleep(backoff(attempt))
         continue
       }
       const answeredAt = options.now()
-      const failure = options.dialect.classify(response, answeredAt)
-      if (!failure) {
+      const ok = response.status >= 200 && response.status < 300
+      const body = ok ? readBody(response, schema) : undefined
+      // A success that is not JSON (a proxy's HTML page, a body cut short) is not shown to the
+      // dialect, which would only find text where it looks for its error envelope.
+      const notJson = body !== undefined && !body.ok && !body.json
+      let failure = notJson ? null : options.dialect.classify(response, answeredAt)
+      if (!failure && !notJson) {
         const pause = options.dialect.pauseAfter(response, answeredAt)
         if (pause > 0) pauseUntil = Math.max(pauseUntil, answeredAt.getTime() + pause)
-        return response.data as T
+        if (body?.ok) return body.value
+      }
+      // The API answered, but not with the documented shape: retried like a server error.
+      invalidAnswer = !failure
+      failure ??= {
+        kind: 'transient',
+        message: `${options.dialect.network} ${(config.method ?? 'GET').toUpperCase()} ${endpoint(config)}: ${body && !body.ok ? body.problem : `the API answered HTTP ${response.status}`}`,
       }
       lastFailure = failure
       switch (lastFailure.kind) {
@@ -141,12 +164,25 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     throw new ApiError(`${scrubSecrets(failure.message)} (gave up after ${retry.maxRetries + 1} attempts)`, {
       apiCode: 'apiCode' in failure ? failure.apiCode : undefined,
       retryable: true,
+      code: invalidAnswer ? 'API_RESPONSE_INVALID' : undefined,
     })
   }
 
+  /** The request's path on the server (base URL's path included, query left out): `/youtube/v3/channels`. */
+  function endpoint(config: AxiosRequestConfig): string {
+    const base = options.http.defaults?.baseURL ?? ''
+    const url = config.url ?? ''
+    const full = /^[a-z][a-z0-9+.-]*:\/\//i.test(url) || !base ? url : `${base.replace(/\/+$/, '')}/${url.replace(/^\/+/, '')}`
+    try {
+      return new URL(full, 'http://api.invalid').pathname
+    } catch {
+      return full.split('?')[0]!
+    }
+  }
+
   return {
-    get: <T>(url: string, config?: AxiosRequestConfig) => request<T>({ ...config, method: 'GET', url }),
-    post: <T>(url: string, body: unknown, config?: AxiosRequestConfig) => request<T>({ ...config, method: 'POST', url, data: body }),
+    get: <S extends z.ZodType>(url: string, schema: S, config?: AxiosRequestConfig) => request({ ...config, method: 'GET', url }, schema),
+    post: <S extends z.ZodType>(url: string, body: unknown, schema: S, config?: AxiosRequestConfig) => request({ ...config, method: 'POST', url, data: body }, schema),
   }
 
   function backoff(attempt: number): number {

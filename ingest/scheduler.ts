@@ -2,6 +2,7 @@ import { CronExpressionParser } from 'cron-parser'
 import cron, { type ScheduledTask } from 'node-cron'
 import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
+import type { Redis } from '../core/redis.ts'
 import { DEFAULT_JOB_OPTIONS, jobIds, QUEUES, type Payload, type Queues } from '../core/queues.ts'
 import { planAccounts, type Plan } from '../kpi/plan.ts'
 
@@ -61,43 +62,155 @@ export interface Scheduler {
   stop(): Promise<void>
 }
 
+/** At most this many missed rounds of one schedule are enqueued when Redis is back (a day of hourly rounds). */
+export const MAX_CATCH_UP_ROUNDS = 24
+
+/**
+ * The slots of a schedule from `from` to `until` (both included), oldest first, at most the newest
+ * `max`; `more` says whether older ones were left out.
+ */
+export function slotsBetween(schedule: string, timezone: string, from: Date, until: Date, max: number): { slots: Date[]; more: boolean } {
+  const ticks = CronExpressionParser.parse(schedule, { currentDate: new Date(until.getTime() + 1000), tz: timezone })
+  const slots: Date[] = []
+  while (slots.length <= max) {
+    const slot = ticks.prev().toDate()
+    if (slot < from) break
+    slots.unshift(slot)
+  }
+  const more = slots.length > max
+  return { slots: more ? slots.slice(1) : slots, more }
+}
+
+/** One schedule's enqueuing, with what it owes after Redis failed it. */
+interface Track {
+  what: 'collection round' | 'evaluation'
+  schedule: string
+  maxCatchUp: number
+  /** Enqueues the slot's jobs; returns the id of the job that says the slot is done. */
+  enqueue(slot: Date): Promise<string>
+  /** The earliest slot not enqueued because Redis failed; null when nothing is owed. */
+  owedFrom: Date | null
+  /** Slots enqueued and not yet seen finished, oldest first: what Redis restarted empty would lose. */
+  unfinished: Array<{ slot: Date; jobId: string }>
+}
+
 /**
  * Starts the plan's schedules. Ticks only enqueue; the work happens in the workers. node-cron
  * decides when a tick fires; the clock names its round, so an offset clock (CLOCK_START) rounds
  * in its own time, as everything else that asks it does.
+ *
+ * A tick that finds Redis away is owed, not dropped: when the connection is `ready` again (or the
+ * next tick succeeds) the rounds missed since the last enqueued one are enqueued, at most
+ * MAX_CATCH_UP_ROUNDS of them (the newest), and so are the unfinished rounds (enqueued, not yet
+ * seen completed or failed; the newest MAX_CATCH_UP_ROUNDS) that Redis no longer holds because it
+ * restarted empty. For the evaluate schedule only the newest slot is owed: an older evaluation
+ * would decide no alert. Deterministic job ids keep all of this idempotent. What is owed is kept
+ * in memory: a scheduler restarted during the outage starts afresh.
  */
-export function startScheduler(deps: { plan: Plan; queues: Queues; now: Clock; logger: Logger }): Scheduler {
+export function startScheduler(deps: { plan: Plan; queues: Queues; now: Clock; logger: Logger; redis?: Redis; maxCatchUpRounds?: number }): Scheduler {
   const { plan, queues, now, logger } = deps
   const timezone = plan.company.timezone
+  const collect: Track = {
+    what: 'collection round',
+    schedule: plan.collection.schedule,
+    maxCatchUp: deps.maxCatchUpRounds ?? MAX_CATCH_UP_ROUNDS,
+    enqueue: async (slot) => (await enqueueRound(queues, plan, slot)).evaluateJobId,
+    owedFrom: null,
+    unfinished: [],
+  }
+  const evaluate: Track = {
+    what: 'evaluation',
+    schedule: plan.collection.evaluateSchedule,
+    maxCatchUp: 1,
+    enqueue: (slot) => enqueueEvaluation(queues, slot, 'schedule'),
+    owedFrom: null,
+    unfinished: [],
+  }
+  const slotNow = (track: Track) => roundTimeFor(track.schedule, now(), timezone)
+  const remember = (track: Track, slot: Date, jobId: string) => {
+    if (!track.unfinished.some((u) => u.jobId === jobId)) track.unfinished.push({ slot, jobId })
+    track.unfinished.sort((a, b) => a.slot.getTime() - b.slot.getTime())
+    track.unfinished.splice(0, Math.max(0, track.unfinished.length - track.maxCatchUp))
+  }
+  /** Forgets the slots whose jobs have finished: those are not enqueued again after a restart. */
+  const prune = async (track: Track) => {
+    const states = await Promise.all(track.unfinished.map((u) => queues.evaluate.getJobState(u.jobId)))
+    track.unfinished = track.unfinished.filter((_, i) => states[i] !== 'completed' && states[i] !== 'failed')
+  }
+  /** Enqueues what the track owes; returns how many missed and how many lost slots it enqueued. */
+  const catchUp = async (track: Track) => {
+    // The debt is taken now, so a tick that fails meanwhile (Redis away again) owes its own slot.
+    const from = track.owedFrom
+    track.owedFrom = null
+    try {
+      const missed = from ? slotsBetween(track.schedule, timezone, from, slotNow(track), track.maxCatchUp) : { slots: [], more: false }
+      const lost: Date[] = []
+      for (const { slot, jobId } of track.unfinished) {
+        if (!missed.slots.some((m) => m.getTime() === slot.getTime()) && !(await queues.evaluate.getJob(jobId))) lost.push(slot)
+      }
+      for (const slot of [...lost, ...missed.slots]) remember(track, slot, await track.enqueue(slot))
+      if (missed.more) logger.warn({ schedule: track.schedule, from: from?.toISOString(), enqueued: missed.slots.length }, `older missed ${track.what}s were not enqueued (at most ${track.maxCatchUp})`)
+      return { missed: missed.slots, lost }
+    } catch (err) {
+      // Still owed, from the earlier of the two if a tick failed meanwhile.
+      const since = track.owedFrom as Date | null
+      if (from && !(since && since < from)) track.owedFrom = from
+      throw err
+    }
+  }
+  let catchingUp: Promise<void> | undefined
+  /** Catches up both schedules, once at a time; tells the user when Redis was away. */
+  const catchUpAll = (back: boolean) =>
+    (catchingUp ??= (async () => {
+      try {
+        const rounds = await catchUp(collect)
+        const evaluations = await catchUp(evaluate)
+        const missed = rounds.missed.length
+        const lost = rounds.lost.length
+        if (back || missed || lost) {
+          logger.info(
+            { missed: rounds.missed.map((d) => d.toISOString()), lost: rounds.lost.map((d) => d.toISOString()), evaluations: [...evaluations.lost, ...evaluations.missed].map((d) => d.toISOString()) },
+            `Redis is back: ${missed} missed rounds enqueued${lost ? `, ${lost} unfinished rounds it had lost enqueued again` : ''}`,
+          )
+        }
+      } catch (err) {
+        logger.error({ err }, 'could not enqueue the missed rounds yet; trying again when Redis answers')
+      } finally {
+        catchingUp = undefined
+      }
+    })())
+  const tick = (track: Track) => async () => {
+    const slot = slotNow(track)
+    try {
+      remember(track, slot, await track.enqueue(slot))
+    } catch (err) {
+      track.owedFrom ??= slot
+      logger.error({ err, slot: slot.toISOString() }, `could not enqueue a ${track.what}; it is enqueued when Redis answers again`)
+      return
+    }
+    if (track === collect) logger.info({ round: slot.toISOString(), accounts: planAccounts(plan).length }, 'collection round enqueued')
+    // Redis answered again without a reconnect (a command had failed): pay what is owed, without
+    // holding up the next tick (node-cron skips a tick while the last one runs).
+    if (collect.owedFrom || evaluate.owedFrom) void catchUpAll(false)
+    else await prune(track).catch((err: unknown) => logger.debug({ err }, 'could not check which rounds have finished'))
+  }
   const tasks: ScheduledTask[] = [
-    cron.schedule(
-      plan.collection.schedule,
-      async () => {
-        try {
-          const round = await enqueueRound(queues, plan, roundTimeFor(plan.collection.schedule, now(), timezone))
-          logger.info({ round: round.roundAt.toISOString(), accounts: round.collectJobIds.length }, 'collection round enqueued')
-        } catch (err) {
-          logger.error({ err }, 'could not enqueue a collection round')
-        }
-      },
-      { timezone, name: 'collect', noOverlap: true },
-    ),
-    cron.schedule(
-      plan.collection.evaluateSchedule,
-      async () => {
-        try {
-          await enqueueEvaluation(queues, roundTimeFor(plan.collection.evaluateSchedule, now(), timezone), 'schedule')
-        } catch (err) {
-          logger.error({ err }, 'could not enqueue an evaluation')
-        }
-      },
-      { timezone, name: 'evaluate', noOverlap: true },
-    ),
+    cron.schedule(plan.collection.schedule, tick(collect), { timezone, name: 'collect', noOverlap: true }),
+    cron.schedule(plan.collection.evaluateSchedule, tick(evaluate), { timezone, name: 'evaluate', noOverlap: true }),
   ]
+  let readyBefore = deps.redis?.status === 'ready'
+  const onReady = () => {
+    const back = readyBefore
+    readyBefore = true
+    void catchUpAll(back)
+  }
+  deps.redis?.on('ready', onReady)
   logger.info({ collect: plan.collection.schedule, evaluate: plan.collection.evaluateSchedule, timezone }, 'scheduler started')
   return {
     async stop() {
+      deps.redis?.off('ready', onReady)
       for (const task of tasks) await task.destroy()
+      await catchingUp
     },
   }
 }

@@ -1,7 +1,7 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import type { ClickHouse } from '../core/clickhouse.ts'
 import { RateLimitError, TokenError } from '../core/errors.ts'
-import type { Logger } from '../core/logger.ts'
+import { scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
 import { parsePayload } from '../core/queues.ts'
 import type { Collector, CollectSummary, ObservationRow } from '../ingest/collectors/types.ts'
@@ -22,23 +22,33 @@ export interface CollectDeps {
   logger: Logger
   /** The account's share of its network's call limit; open when absent. */
   gateFor?: (account: PlanAccount) => RequestGate
+  /**
+   * The process's scrubber (it knows every token): what leaves a job (stored errors, BullMQ's
+   * failedReason and stacktrace, the summary it returns) goes through it. Patterns only when absent.
+   */
+  scrub?: Scrubber
 }
+
+/** What a round that stored nothing for its account records: it is not a success, so the data is not fresh. */
+export const NO_OBSERVATIONS = { code: 'no_observations', message: 'the round stored no observations' } as const
 
 export type CollectResult = { status: 'collected'; summary: CollectSummary } | { status: 'unhealthy'; errorCode: string }
 
 /**
  * Collects one account for one round. A refused token marks only that account unhealthy (the job
  * succeeds, so the round goes on); a throttle puts the job back for as long as the API asked; any
- * other failure is recorded and thrown, for BullMQ's bounded retries.
+ * other failure is recorded and thrown, for BullMQ's bounded retries. A round that stored no
+ * observation is recorded as failing, so its account's last success (and freshness) stays where it was.
  */
 export function createCollectProcessor(deps: CollectDeps) {
+  const scrub = deps.scrub ?? scrubSecrets
   return async (job: Job, lockToken?: string): Promise<CollectResult> => {
     const payload = parsePayload('collect', job.data)
     const account = planAccounts(deps.plan).find((a) => a.id === payload.accountId && a.network === payload.network)
     if (!account) throw new UnrecoverableError(`account ${payload.network}/${payload.accountId} is not in the plan`)
     const log = deps.logger.child({ network: account.network, account: account.id, round: payload.roundAt })
     const health = (status: 'healthy' | 'unhealthy' | 'failing' | 'throttled', errorCode?: string, error?: string, quotaResetsAt?: Date) =>
-      recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error, quotaResetsAt })
+      recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error: error && scrub(error), quotaResetsAt })
 
     const token = deps.secret(account.tokenEnv)
     if (!token) {
@@ -69,12 +79,22 @@ export function createCollectProcessor(deps: CollectDeps) {
     }
     try {
       if (payload.window && !collector.history) throw new UnrecoverableError(`${account.network} keeps no history to backfill`)
-      const summary = await (payload.window ? collector.history!.backfill(context, payload.window) : collector.collect(context)).finally(stored)
+      const collected = await (payload.window ? collector.history!.backfill(context, payload.window) : collector.collect(context)).finally(stored)
+      const summary = { ...collected, skipped: collected.skipped.map(scrub) }
       for (const skipped of summary.skipped) log.warn({ skipped }, 'part of the API refused a metric; the rest was collected')
+      // A backfill chunk may hold no data (days before the account existed); a round may not.
+      if (!payload.window && summary.observations === 0) {
+        const why = summary.skipped.length > 0 ? `${NO_OBSERVATIONS.message} (refused: ${summary.skipped.join('; ')})` : NO_OBSERVATIONS.message
+        log.warn({ skipped: summary.skipped.length }, `${NO_OBSERVATIONS.message}: not counted as a successful collection`)
+        await health('failing', NO_OBSERVATIONS.code, why)
+        return { status: 'collected', summary }
+      }
       await health('healthy')
       log.info({ observations: summary.observations }, 'collected')
       return { status: 'collected', summary }
-    } catch (error) {
+    } catch (thrown) {
+      // BullMQ keeps a failed job's message and stack in Redis: both leave here without secrets.
+      const error = scrubError(thrown, scrub)
       if (error instanceof TokenError) {
         log.error({ err: error }, 'token refused: account marked unhealthy')
         await health('unhealthy', error.apiCode, error.message)
@@ -92,4 +112,12 @@ export function createCollectProcessor(deps: CollectDeps) {
       throw error
     }
   }
+}
+
+/** The error with its message and stack scrubbed (in place, so its class and fields stay). */
+function scrubError(error: unknown, scrub: Scrubber): unknown {
+  if (!(error instanceof Error)) return new Error(scrub(String(error)))
+  error.message = scrub(error.message)
+  if (error.stack) error.stack = scrub(error.stack)
+  return error
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
 import { CHART_CID, renderKpiChartPng } from '../alerts/chart.ts'
 import { PermanentEmailError, type Mailer, type OutgoingEmail } from '../alerts/mailer.ts'
-import type { Writers } from './writers.ts'
+import type { NotificationDelivery, Writers } from './writers.ts'
 
 export interface NotifyDeps {
   mailer: Mailer
@@ -16,11 +16,17 @@ export interface NotifyDeps {
   logger: Logger
 }
 
-/** Sends one alert email and records how it went. 4xx and connection errors retry; 5xx is final. */
+/**
+ * Sends one alert email and records how the job ended: `sent`; `failed` when the server refused it
+ * for good (5xx: not retried); `undelivered` when its last try failed (4xx, a dropped connection):
+ * the next evaluation sends it again (alerts/redelivery.ts). A notification not sent is also a
+ * loud error line; `social-kpi status` lists it until it goes out.
+ */
 export function createNotifyProcessor(deps: NotifyDeps) {
   return async (job: Job) => {
     const payload = parsePayload('notify', job.data)
-    const record = (delivery: 'sent' | 'failed', deliveredTo: string) =>
+    const attempts = job.attemptsMade + 1
+    const record = (delivery: NotificationDelivery, deliveredTo: string) =>
       deps.writers.notifications.write(
         [
           {
@@ -32,6 +38,10 @@ export function createNotifyProcessor(deps: NotifyDeps) {
             subject: payload.subject,
             delivery,
             delivered_to: deliveredTo,
+            attempt_id: job.id ?? payload.notificationId,
+            attempts,
+            // Kept until it is sent, so the next evaluation can send it again even if Redis lost the job.
+            payload: delivery === 'undelivered' ? JSON.stringify(payload) : '',
             written_at: toClickHouseTime(deps.now()),
           },
         ],
@@ -64,9 +74,17 @@ export function createNotifyProcessor(deps: NotifyDeps) {
       deps.logger.info({ subject: payload.subject, deliveredTo }, 'alert email delivered')
       return { deliveredTo }
     } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      const about = { notificationId: payload.notificationId, alertKey: payload.alertKey, subject: payload.subject, to: payload.to, attempts, err: error }
+      // Said before it is recorded: the line reaches the operator even if ClickHouse is down too.
       if (error instanceof PermanentEmailError) {
-        await record('failed', error.message)
-        throw new UnrecoverableError(error.message)
+        deps.logger.error(about, 'ALERT NOT DELIVERED: the mail server refused it for good; it is not retried (listed by `social-kpi status`)')
+        await record('failed', reason)
+        throw new UnrecoverableError(reason)
+      }
+      if (attempts >= (job.opts.attempts ?? 1)) {
+        deps.logger.error(about, `ALERT NOT DELIVERED after ${attempts} tries; it is sent again at the next evaluation (listed by \`social-kpi status\`)`)
+        await record('undelivered', reason)
       }
       throw error
     }

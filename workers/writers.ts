@@ -99,10 +99,24 @@ export interface AlertNotificationRow {
   decided_at: string
   recipients: string[]
   subject: string
-  delivery: 'sent' | 'failed'
+  delivery: NotificationDelivery
+  /** Where it went; for a notification not sent, why not. */
   delivered_to: string
+  /** The notify job this row closes (migration 0012): the notification id, or a later attempt's id. */
+  attempt_id: string
+  /** How many tries that job made. */
+  attempts: number
+  /** The notify job's data (JSON) while it is not sent, so it can be sent again without Redis; else ''. */
+  payload: string
   written_at: string
 }
+
+/**
+ * How a notification's delivery ended: `sent`; `failed`, refused for good (SMTP 5xx), not retried;
+ * `undelivered`, its tries ran out, sent again at the next evaluation; `retrying`, sent again and
+ * on its way.
+ */
+export type NotificationDelivery = 'sent' | 'failed' | 'undelivered' | 'retrying'
 
 export interface Writers {
   observations: BatchingWriter<ObservationRow>

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
-import { graphDialect, graphTokenAdvice, parseGraphTime } from '../graph-api.ts'
+import { z } from 'zod'
+import { graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
 import { createApiCaller, createHttp, type RetryPolicy } from '../http.ts'
 import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
@@ -18,33 +19,32 @@ export interface FacebookPagesOptions {
   sleep?: (ms: number) => Promise<void>
 }
 
-interface PageNode {
-  id: string
-  followers_count?: number
-  fan_count?: number
-}
+/** The answers' shapes: the fields read here. Graph edges always carry `data`. */
+const pageNode = z.object({ id: z.string(), followers_count: z.number().optional(), fan_count: z.number().optional() })
 
-interface Post {
-  id: string
-  created_time: string
-  shares?: { count?: number }
-  reactions?: { summary?: { total_count?: number } }
-  comments?: { summary?: { total_count?: number } }
-}
+const postsPage = z.object({
+  data: z.array(
+    z.object({
+      id: z.string(),
+      created_time: z.string(),
+      shares: z.object({ count: z.number().optional() }).optional(),
+      reactions: z.object({ summary: z.object({ total_count: z.number().optional() }).optional() }).optional(),
+      comments: z.object({ summary: z.object({ total_count: z.number().optional() }).optional() }).optional(),
+    }),
+  ),
+  paging: graphPaging,
+})
 
-interface Paged<T> {
-  data: T[]
-  paging?: { cursors?: { after?: string }; next?: string }
-}
-
-interface InsightValue {
-  value: number | Record<string, number>
-  end_time?: string
-}
-
-interface InsightsResult {
-  data: Array<{ name: string; period: string; values: InsightValue[] }>
-}
+/** A value is a number, or an object of numbers by type (reactions). */
+const insightsAnswer = z.object({
+  data: z.array(
+    z.object({
+      name: z.string(),
+      period: z.string().optional(),
+      values: z.array(z.object({ value: z.union([z.number(), z.record(z.string(), z.number())]), end_time: z.string().optional() })),
+    }),
+  ),
+})
 
 /** Daily Page insights and the metric each feeds. Reaction objects are split by type. */
 const PAGE_INSIGHTS: Array<{ apiMetric: string; metric?: string; shape: 'gauge' | 'daily'; reactionKeys?: Record<string, string> }> = [
@@ -87,7 +87,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
     for (const insight of metrics) {
       const { since, until } = window(insight)
       const result = await skipRefused(summary, insight.apiMetric, () =>
-        api.get<InsightsResult>(`/${encodeURIComponent(pageId)}/insights`, {
+        api.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
           params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
         }),
       )
@@ -132,7 +132,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       const { api, observe, summary, emit, pageId } = s
 
       // 1. The Page node: levels at this round's time.
-      const page = await api.get<PageNode>(`/${encodeURIComponent(pageId)}`, { params: { fields: 'id,followers_count,fan_count' } })
+      const page = await api.get(`/${encodeURIComponent(pageId)}`, pageNode, { params: { fields: 'id,followers_count,fan_count' } })
       const pageRows: ObservationRow[] = []
       for (const [field, metric] of [['followers_count', 'followers'], ['fan_count', 'fans']] as const) {
         const value = page[field]
@@ -146,9 +146,9 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       const recentPosts = new Map<string, Date>()
       let after: string | undefined
       for (;;) {
-        const batch: Paged<Post> = await api.get(`/${encodeURIComponent(pageId)}/posts`, { params: { fields: POST_FIELDS, limit: 100, since, after } })
+        const batch = await api.get(`/${encodeURIComponent(pageId)}/posts`, postsPage, { params: { fields: POST_FIELDS, limit: 100, since, after } })
         const rows: ObservationRow[] = []
-        for (const post of batch.data ?? []) {
+        for (const post of batch.data) {
           const created = parseGraphTime(post.created_time)
           const base = { objectType: 'post' as const, objectId: post.id, observedAt: context.roundAt, objectCreatedAt: created }
           const reactions = post.reactions?.summary?.total_count
@@ -169,7 +169,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
       const clickRows: ObservationRow[] = []
       for (const [postId, created] of recentPosts) {
         const insights = await skipRefused(summary, `post_clicks of ${postId}`, () =>
-          api.get<InsightsResult>(`/${encodeURIComponent(postId)}/insights`, { params: { metric: 'post_clicks', period: 'lifetime' } }),
+          api.get(`/${encodeURIComponent(postId)}/insights`, insightsAnswer, { params: { metric: 'post_clicks', period: 'lifetime' } }),
         )
         const value = insights?.data.find((entry) => entry.name === 'post_clicks')?.values[0]?.value
         if (typeof value === 'number') {

@@ -1,5 +1,6 @@
 import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
+import { z } from 'zod'
 import { ApiError, RateLimitError } from '../../core/errors.ts'
 import { ga4Settings, type Ga4Settings } from '../../core/networks/ga4.ts'
 import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
@@ -22,20 +23,22 @@ export interface Ga4CollectorOptions {
   pageSize?: number
 }
 
-interface QuotaStatus {
-  consumed?: number
-  remaining?: number
-}
+/** The answer's shape: the fields read here. Headers come even with no rows; values are strings. */
+const quotaStatus = z.object({ consumed: z.number().optional(), remaining: z.number().optional() })
+type QuotaStatus = z.output<typeof quotaStatus>
 type PropertyQuota = Partial<Record<string, QuotaStatus>>
 
-interface RunReportResponse {
-  dimensionHeaders?: Array<{ name: string }>
-  metricHeaders?: Array<{ name: string; type?: string }>
-  rows?: Array<{ dimensionValues?: Array<{ value?: string }>; metricValues?: Array<{ value?: string }> }>
-  rowCount?: number
-  metadata?: { timeZone?: string }
-  propertyQuota?: PropertyQuota
-}
+const runReportResponse = z.object({
+  dimensionHeaders: z.array(z.object({ name: z.string() })),
+  metricHeaders: z.array(z.object({ name: z.string(), type: z.string().optional() })),
+  rows: z
+    .array(z.object({ dimensionValues: z.array(z.object({ value: z.string().optional() })).optional(), metricValues: z.array(z.object({ value: z.string().optional() })).optional() }))
+    .optional(),
+  rowCount: z.number().optional(),
+  metadata: z.object({ timeZone: z.string().optional() }).optional(),
+  propertyQuota: z.record(z.string(), quotaStatus).optional(),
+})
+type RunReportResponse = z.output<typeof runReportResponse>
 
 const API_VERSION = 'v1beta'
 const DEFAULT_PAGE_SIZE = 10_000
@@ -91,7 +94,7 @@ export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOpt
     try {
       let offset = 0
       for (let page = 0; page < MAX_PAGES; page++) {
-        const report = await api.post<RunReportResponse>(`/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`, { ...request, offset, limit: pageSize })
+        const report = await api.post(`/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`, { ...request, offset, limit: pageSize }, runReportResponse)
         const rows = report.rows ?? []
         addRows(report, settings, perDay, summary)
         offset += rows.length
@@ -156,8 +159,8 @@ function reportRequest(settings: Ga4Settings, dateRange: { startDate: string; en
 
 /** Adds one page's rows to the per-day sums; values are strings typed by `metricHeaders`. */
 function addRows(report: RunReportResponse, settings: Ga4Settings, perDay: Map<string, { sessions?: number; conversions?: number }>, summary: CollectSummary): void {
-  const dateIndex = (report.dimensionHeaders ?? []).findIndex((h) => h.name === 'date')
-  const metrics = report.metricHeaders ?? []
+  const dateIndex = report.dimensionHeaders.findIndex((h) => h.name === 'date')
+  const metrics = report.metricHeaders
   const columns = [
     ['sessions', metrics.findIndex((h) => h.name === 'sessions')],
     ['conversions', metrics.findIndex((h) => h.name === settings.conversionMetric)],

@@ -1,5 +1,6 @@
+import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
-import { createGraphDialect, graphTokenAdviceFor, parseGraphTime } from '../graph-api.ts'
+import { createGraphDialect, graphTokenAdviceFor, parseGraphTime, graphPaging } from '../graph-api.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
@@ -11,26 +12,29 @@ import { collectionRecorder, skipRefused, type Collector, type CollectContext, t
  * because Instagram revises recent days (data may lag 48 hours).
  */
 
-interface IgUser {
-  id: string
-  followers_count?: number
-}
+/** The answers' shapes: the fields read here. Graph edges always carry `data`. */
+const igUser = z.object({ id: z.string(), followers_count: z.number().optional() })
 
-interface IgMedia {
-  id: string
-  timestamp: string
-  like_count?: number
-  comments_count?: number
-}
+const mediaSchema = z.object({ id: z.string(), timestamp: z.string(), like_count: z.number().optional(), comments_count: z.number().optional() })
+type IgMedia = z.output<typeof mediaSchema>
 
-interface Paged<T> {
-  data?: T[]
-  paging?: { cursors?: { after?: string }; next?: string }
-}
+const mediaPage = z.object({
+  data: z.array(mediaSchema),
+  paging: graphPaging,
+})
 
-interface InsightsAnswer {
-  data?: Array<{ name: string; period?: string; values?: Array<{ value: number; end_time?: string }>; total_value?: { value?: number } }>
-}
+/** Time series (`values`, for follower_count) or one `total_value` per metric. */
+const insightsAnswer = z.object({
+  data: z.array(
+    z.object({
+      name: z.string(),
+      period: z.string().optional(),
+      values: z.array(z.object({ value: z.number(), end_time: z.string().optional() })).optional(),
+      total_value: z.object({ value: z.number().optional() }).optional(),
+    }),
+  ),
+})
+type InsightsAnswer = z.output<typeof insightsAnswer>
 
 /** Daily `total_value` insights and the metric each feeds. */
 const TOTAL_VALUE_METRICS: ReadonlyArray<{ apiMetric: string; metric: string }> = [
@@ -102,12 +106,12 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
     const until = Math.min(toDay, igDayStart(nowMs))
     if (since >= until) return
     const answer = await skipRefused(s.summary, 'follower_count', () =>
-      s.api.get<InsightsAnswer>(`${s.path}/insights`, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
+      s.api.get(`${s.path}/insights`, insightsAnswer, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
     )
-    const series = answer?.data?.find((entry) => entry.name === 'follower_count')
+    const series = answer?.data.find((entry) => entry.name === 'follower_count')
     const rows: ObservationRow[] = []
     for (const point of series?.values ?? []) {
-      if (!point.end_time || typeof point.value !== 'number') continue
+      if (!point.end_time) continue
       const dayStart = new Date(parseGraphTime(point.end_time).getTime() - DAY_MS)
       rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, value: point.value, sourceField: 'insights.follower_count' }))
     }
@@ -122,7 +126,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
   async function readDailyTotals(s: Session, fromDay: number, toDay: number): Promise<void> {
     const refused = new Set<string>()
     const ask = (metrics: string[], since: number) =>
-      s.api.get<InsightsAnswer>(`${s.path}/insights`, {
+      s.api.get(`${s.path}/insights`, insightsAnswer, {
         params: { metric: metrics.join(','), metric_type: 'total_value', period: 'day', since: since / 1000, until: (since + DAY_MS) / 1000 },
       })
     for (let day = fromDay; day < toDay; day += DAY_MS) {
@@ -141,7 +145,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
         }
       }
       const rows: ObservationRow[] = []
-      for (const entry of answers.flatMap((a) => a.data ?? [])) {
+      for (const entry of answers.flatMap((a) => a.data)) {
         const target = TOTAL_VALUE_METRICS.find((m) => m.apiMetric === entry.name)
         const value = entry.total_value?.value
         if (!target || typeof value !== 'number') continue
@@ -175,7 +179,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
       const nowMs = context.now().getTime()
 
       // 1. The account node: the follower level at this round's time.
-      const user = await s.api.get<IgUser>(s.path, { params: { fields: 'id,followers_count' } })
+      const user = await s.api.get(s.path, igUser, { params: { fields: 'id,followers_count' } })
       if (typeof user.followers_count === 'number') {
         await s.emit([s.observe({ objectType: 'account', objectId: s.userId, metric: 'followers', observedAt: context.roundAt, value: user.followers_count, sourceField: 'followers_count' })])
       }
@@ -207,8 +211,8 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
 async function readMedia(api: ApiCaller, path: string, oldest: number, take: (batch: IgMedia[]) => Promise<void>): Promise<void> {
   let after: string | undefined
   for (;;) {
-    const page: Paged<IgMedia> = await api.get(`${path}/media`, { params: { fields: MEDIA_FIELDS, limit: 100, after } })
-    const media = page.data ?? []
+    const page = await api.get(`${path}/media`, mediaPage, { params: { fields: MEDIA_FIELDS, limit: 100, after } })
+    const media = page.data
     const recent = media.filter((m) => parseGraphTime(m.timestamp).getTime() >= oldest)
     await take(recent)
     const cursor = page.paging?.cursors?.after

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { linkedInDialect, linkedInHeaders, linkedInTokenAdvice, organizationUrn, timeIntervalsParam } from '../linkedin-api.ts'
@@ -24,25 +25,21 @@ const MAX_DAYS = 365
 /** A statistics walk that has not ended after this many pages is a paging fault, not data. */
 const MAX_PAGES = 100
 
-interface Paged<T> {
-  paging?: { start?: number; count?: number; total?: number }
-  elements?: T[]
-}
+/** The answers' shapes: the fields read here. Rest.li collections always carry `elements`. */
+const timeRange = z.object({ start: z.number(), end: z.number() })
+type TimeRange = z.output<typeof timeRange>
 
-interface TimeRange {
-  start: number
-  end: number
-}
+const followerElement = z.object({
+  timeRange: timeRange.optional(),
+  followerGains: z.object({ organicFollowerGain: z.number().optional(), paidFollowerGain: z.number().optional() }).optional(),
+})
 
-interface FollowerElement {
-  timeRange?: TimeRange
-  followerGains?: { organicFollowerGain?: number; paidFollowerGain?: number }
-}
+const shareElement = z.object({
+  timeRange: timeRange.optional(),
+  totalShareStatistics: z.record(z.string(), z.number().optional()).optional(),
+})
 
-interface ShareElement {
-  timeRange?: TimeRange
-  totalShareStatistics?: Record<string, number | undefined>
-}
+const networkSize = z.object({ firstDegreeSize: z.number() })
 
 /** Daily share statistics and the metric each feeds. */
 const SHARE_FIELDS: Array<{ field: string; metric: string }> = [
@@ -81,11 +78,11 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
       timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), value, sourceField }) : undefined
 
     await skipRefused(s.summary, 'follower statistics', () =>
-      walkElements<FollowerElement>(s.api, finder('organizationalEntityFollowerStatistics'), pageSize, async (elements) => {
+      walkElements(s.api, finder('organizationalEntityFollowerStatistics'), followerElement, pageSize, async (elements) => {
         const rows: ObservationRow[] = []
         for (const element of elements) {
           const gains = element.followerGains
-          if (!gains || (typeof gains.organicFollowerGain !== 'number' && typeof gains.paidFollowerGain !== 'number')) continue
+          if (!gains || (gains.organicFollowerGain === undefined && gains.paidFollowerGain === undefined)) continue
           const row = daily(element.timeRange, 'followers_gained', (gains.organicFollowerGain ?? 0) + (gains.paidFollowerGain ?? 0), 'followerGains.organicFollowerGain+paidFollowerGain')
           if (row) rows.push(row)
         }
@@ -94,7 +91,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
       versionGone,
     )
     await skipRefused(s.summary, 'share statistics', () =>
-      walkElements<ShareElement>(s.api, finder('organizationalEntityShareStatistics'), pageSize, async (elements) => {
+      walkElements(s.api, finder('organizationalEntityShareStatistics'), shareElement, pageSize, async (elements) => {
         const rows: ObservationRow[] = []
         for (const element of elements) {
           for (const { field, metric } of SHARE_FIELDS) {
@@ -130,10 +127,8 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
       const s = session(context)
 
       // 1. The follower total, at this round's time.
-      const size = await s.api.get<{ firstDegreeSize?: number }>(`/rest/networkSizes/${s.organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`)
-      if (typeof size.firstDegreeSize === 'number') {
-        await s.emit([s.observe({ objectType: 'account', objectId: s.objectId, metric: 'followers', observedAt: context.roundAt, value: size.firstDegreeSize, sourceField: 'networkSizes.firstDegreeSize' })])
-      }
+      const size = await s.api.get(`/rest/networkSizes/${s.organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, networkSize)
+      await s.emit([s.observe({ objectType: 'account', objectId: s.objectId, metric: 'followers', observedAt: context.roundAt, value: size.firstDegreeSize, sourceField: 'networkSizes.firstDegreeSize' })])
 
       // 2. Complete UTC days of the look-back window, re-read every round.
       const end = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
@@ -148,11 +143,18 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
  * elements (possibly none). A page that brings no new time range ends the walk too, so an API
  * that ignored `start` could not loop us forever.
  */
-async function walkElements<T extends { timeRange?: TimeRange }>(api: ApiCaller, path: string, count: number, onPage: (elements: T[]) => Promise<void>): Promise<void> {
+async function walkElements<E extends z.ZodType<{ timeRange?: TimeRange }>>(
+  api: ApiCaller,
+  path: string,
+  element: E,
+  count: number,
+  onPage: (elements: Array<z.output<E>>) => Promise<void>,
+): Promise<void> {
+  const pageSchema = z.object({ elements: z.array(element) })
   const seen = new Set<number>()
   for (let page = 0, start = 0; page < MAX_PAGES; page++) {
-    const answer = await api.get<Paged<T>>(`${path}&start=${start}&count=${count}`)
-    const elements = answer.elements ?? []
+    const answer = await api.get(`${path}&start=${start}&count=${count}`, pageSchema)
+    const elements = answer.elements
     const fresh = elements.filter((e) => e.timeRange === undefined || !seen.has(e.timeRange.start))
     for (const e of fresh) if (e.timeRange) seen.add(e.timeRange.start)
     await onPage(fresh)

@@ -1,9 +1,10 @@
 import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
+import { z } from 'zod'
 import { ApiError, ConfigError } from '../../core/errors.ts'
 import { meta_ads } from '../../core/networks/meta_ads.ts'
 import type { MetaAdsSettings } from '../../core/networks/meta_ads.ts'
-import { createGraphDialect, graphError, graphTokenAdviceFor } from '../graph-api.ts'
+import { createGraphDialect, graphError, graphTokenAdviceFor, graphPaging } from '../graph-api.ts'
 import { createApiCaller, createHttp, type ApiDialect } from '../http.ts'
 import { collectionRecorder, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
@@ -15,30 +16,26 @@ import { collectionRecorder, type Collector, type CollectContext, type Collector
  * them up would double count. Insights change for 28 days, so that many days are re-read.
  */
 
-interface AdAccountNode {
-  id: string
-  timezone_name?: string
-}
+/** The answers' shapes: the fields read here. Insights numbers come as strings; Graph edges always carry `data`. */
+const adAccountNode = z.object({ id: z.string(), timezone_name: z.string().optional() })
 
-interface ActionStat {
-  action_type: string
-  value: string
-}
+const actionStats = z.array(z.object({ action_type: z.string(), value: z.string() })).optional()
 
-interface InsightsRow {
-  date_start: string
-  date_stop?: string
-  impressions?: string
-  inline_link_clicks?: string
-  spend?: string
-  actions?: ActionStat[]
-  action_values?: ActionStat[]
-}
+const insightsRow = z.object({
+  date_start: z.string(),
+  date_stop: z.string().optional(),
+  impressions: z.string().optional(),
+  inline_link_clicks: z.string().optional(),
+  spend: z.string().optional(),
+  actions: actionStats,
+  action_values: actionStats,
+})
+type InsightsRow = z.output<typeof insightsRow>
 
-interface InsightsPage {
-  data?: InsightsRow[]
-  paging?: { cursors?: { after?: string }; next?: string }
-}
+const insightsPage = z.object({
+  data: z.array(insightsRow),
+  paging: graphPaging,
+})
 
 const INSIGHTS_FIELDS = 'date_start,date_stop,impressions,inline_link_clicks,spend,actions,action_values'
 /** Meta revises insights (late conversions, attribution) for up to 28 days. */
@@ -112,7 +109,7 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
 
   /** The ad account's time zone: insights days are its local days. */
   async function timeZone(s: Session): Promise<string> {
-    const node = await s.api.get<AdAccountNode>(s.path, { params: { fields: 'id,timezone_name' } })
+    const node = await s.api.get(s.path, adAccountNode, { params: { fields: 'id,timezone_name' } })
     const zone = node.timezone_name
     if (!zone || !IANAZone.isValidZone(zone)) throw new ApiError(`the ad account ${s.apiId} has no usable timezone_name (${String(zone)})`, { retryable: false })
     return zone
@@ -128,9 +125,9 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
     let limit = pageSize
     let after: string | undefined
     for (;;) {
-      let page: InsightsPage
+      let page: z.output<typeof insightsPage>
       try {
-        page = await s.api.get<InsightsPage>(`${s.path}/insights`, {
+        page = await s.api.get(`${s.path}/insights`, insightsPage, {
           params: {
             level: 'account',
             time_increment: 1,
@@ -153,7 +150,7 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
         await readDays(s, zone, middle.plus({ days: 1 }), until)
         return
       }
-      await s.emit((page.data ?? []).flatMap((row) => rowsOf(s, zone, row)))
+      await s.emit(page.data.flatMap((row) => rowsOf(s, zone, row)))
       const cursor = page.paging?.cursors?.after
       if (!page.paging?.next || !cursor) return
       after = cursor

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { z } from 'zod'
 import { ApiError, TokenError } from '../../core/errors.ts'
 import { tiktokSettings, type TikTokAccountType } from '../../core/networks/tiktok.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
@@ -34,19 +35,20 @@ const BUSINESS_ACCOUNT_FIELDS = ['followers_count', 'total_likes', 'videos_count
 const BUSINESS_DAILY_FIELDS = ['profile_views', 'bio_link_clicks', 'daily_total_followers']
 const BUSINESS_VIDEO_FIELDS = ['item_id', 'create_time', 'likes', 'comments', 'shares', 'video_views']
 
-interface DisplayEnvelope<T> {
-  data?: T
-}
+/**
+ * The answers' shapes, inside the envelope the dialect has checked (`error.code` "ok", `code` 0).
+ * Counts may come as numbers or as numbers written as strings, so they stay `unknown` and are
+ * read by `count`; the structure around them is declared.
+ */
+const fields = z.record(z.string(), z.unknown())
+const videoPage = z.object({ videos: z.array(fields).optional(), cursor: z.unknown(), has_more: z.unknown() })
+type VideoPage = z.output<typeof videoPage>
 
-interface BusinessEnvelope<T> {
-  data?: T
-}
-
-interface VideoPage {
-  videos?: Array<Record<string, unknown>>
-  cursor?: unknown
-  has_more?: unknown
-}
+const displayUser = z.object({ data: z.object({ user: fields.optional() }) })
+const displayVideos = z.object({ data: videoPage })
+const businessAccount = z.object({ data: fields })
+const businessDays = z.object({ data: z.object({ metrics: z.array(fields).optional() }) })
+const businessVideos = z.object({ data: videoPage })
 
 /** Gauges of the account, by our metric: [API field, metric]. */
 const DISPLAY_GAUGES = [
@@ -175,8 +177,8 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
     const api = displayApi(context)
 
     // 1. The profile's totals. The token names the user, so check it is the plan's account.
-    const info = await api.get<DisplayEnvelope<{ user?: Record<string, unknown> }>>('/v2/user/info/', { params: { fields: DISPLAY_USER_FIELDS } })
-    const user = info.data?.user ?? {}
+    const info = await api.get('/v2/user/info/', displayUser, { params: { fields: DISPLAY_USER_FIELDS } })
+    const user = info.data.user ?? {}
     if (typeof user.open_id === 'string' && user.open_id !== s.accountId) {
       throw new TokenError('tiktok', 'open_id_mismatch', `the token in ${context.account.tokenEnv} is for TikTok user ${user.open_id}, not for the plan's apiId ${s.accountId}`)
     }
@@ -188,7 +190,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
       context,
       'display',
       async (cursor) =>
-        (await api.post<DisplayEnvelope<VideoPage>>('/v2/video/list/', cursor === undefined ? { max_count: PAGE_SIZE } : { max_count: PAGE_SIZE, cursor }, { params: { fields: DISPLAY_VIDEO_FIELDS } })).data,
+        (await api.post('/v2/video/list/', cursor === undefined ? { max_count: PAGE_SIZE } : { max_count: PAGE_SIZE, cursor }, displayVideos, { params: { fields: DISPLAY_VIDEO_FIELDS } })).data,
     )
     return s.summary
   }
@@ -201,16 +203,16 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
     for (let start = from; start < to; start = start.plus({ days: BUSINESS_DAYS_PER_REQUEST })) {
       const endInclusive = DateTime.min(start.plus({ days: BUSINESS_DAYS_PER_REQUEST }), to).minus({ days: 1 })
       const params = { business_id: s.accountId, fields: JSON.stringify(BUSINESS_DAILY_FIELDS), start_date: start.toISODate(), end_date: endInclusive.toISODate() }
-      let answer: BusinessEnvelope<{ metrics?: Array<Record<string, unknown>> }> | undefined
+      let answer: z.output<typeof businessDays>
       try {
-        answer = await api.get('/business/get/', { params })
+        answer = await api.get('/business/get/', businessDays, { params })
       } catch (error) {
         if (!(error instanceof ApiError) || error.retryable) throw error
         s.summary.skipped.push(`daily metrics ${params.start_date}…${params.end_date}: ${error.message}`)
         continue
       }
       const rows: ObservationRow[] = []
-      for (const day of answer?.data?.metrics ?? []) {
+      for (const day of answer.data.metrics ?? []) {
         const date = typeof day.date === 'string' ? DateTime.fromISO(day.date, { zone: 'UTC' }) : undefined
         if (!date?.isValid) continue
         const dayStart = date.toJSDate()
@@ -232,8 +234,8 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
     const api = businessApi(context)
 
     // 1. The account's totals now.
-    const account = await api.get<BusinessEnvelope<Record<string, unknown>>>('/business/get/', { params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_ACCOUNT_FIELDS) } })
-    await emitGauges(s, context, account.data ?? {}, BUSINESS_GAUGES)
+    const account = await api.get('/business/get/', businessAccount, { params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_ACCOUNT_FIELDS) } })
+    await emitGauges(s, context, account.data, BUSINESS_GAUGES)
 
     // 2. Recent videos with their counters (the cursor is opaque here).
     await walkVideos(
@@ -242,7 +244,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
       'business',
       async (cursor) =>
         (
-          await api.get<BusinessEnvelope<VideoPage>>('/business/video/list/', {
+          await api.get('/business/video/list/', businessVideos, {
             params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_VIDEO_FIELDS), max_count: PAGE_SIZE, cursor },
           })
         ).data,

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { problemKind, xDialect, xTokenAdvice } from '../x-api.ts'
@@ -28,38 +29,42 @@ const PUBLIC_FIELDS = 'created_at,public_metrics'
 const PRIVATE_FIELDS = 'created_at,public_metrics,non_public_metrics'
 const MAX_LOOKUP_IDS = 100
 
-interface PublicMetrics {
-  like_count?: number
-  reply_count?: number
-  retweet_count?: number
-  quote_count?: number
-  impression_count?: number
-}
+/** The answers' shapes: the fields read here. */
+const publicMetrics = z.object({
+  like_count: z.number().optional(),
+  reply_count: z.number().optional(),
+  retweet_count: z.number().optional(),
+  quote_count: z.number().optional(),
+  impression_count: z.number().optional(),
+})
+type PublicMetrics = z.output<typeof publicMetrics>
 
-interface Post {
-  id: string
-  created_at?: string
-  public_metrics?: PublicMetrics
-  non_public_metrics?: { impression_count?: number; url_link_clicks?: number; user_profile_clicks?: number }
-}
+const post = z.object({
+  id: z.string(),
+  created_at: z.string().optional(),
+  public_metrics: publicMetrics.optional(),
+  non_public_metrics: z.object({ impression_count: z.number().optional(), url_link_clicks: z.number().optional(), user_profile_clicks: z.number().optional() }).optional(),
+})
+type Post = z.output<typeof post>
 
-interface ItemError {
-  type?: string
-  resource_type?: string
-  resource_id?: string
-  value?: string
-  field?: string
-}
+/** Per-item problems beside `data` in a 200 (a post whose non-public metrics were refused). */
+const itemErrors = z
+  .array(z.object({ type: z.string().optional(), resource_type: z.string().optional(), resource_id: z.string().optional(), value: z.string().optional(), field: z.string().optional() }))
+  .optional()
+type ItemError = NonNullable<z.output<typeof itemErrors>>[number]
 
-interface TimelinePage {
-  data?: Post[]
-  errors?: ItemError[]
-  meta?: { result_count?: number; next_token?: string }
-}
+/** A timeline page: no `data` when no post is in range, but always `meta`. */
+const timelinePage = z.object({
+  data: z.array(post).optional(),
+  errors: itemErrors,
+  meta: z.object({ result_count: z.number().optional(), next_token: z.string().optional() }),
+})
+type TimelinePage = z.output<typeof timelinePage>
 
-interface UserAnswer {
-  data?: { id: string; public_metrics?: { followers_count?: number } }
-}
+/** A lookup by ids: `data` with the posts found (an answer of errors only is the dialect's failure). */
+const postLookup = z.object({ data: z.array(post), errors: itemErrors })
+
+const userAnswer = z.object({ data: z.object({ id: z.string(), public_metrics: z.object({ followers_count: z.number().optional() }).optional() }) })
 
 /** Counters read from a post, and where each comes from. */
 const PUBLIC_COUNTERS: Array<{ metric: string; field: keyof PublicMetrics }> = [
@@ -88,8 +93,8 @@ export function createXCollector(deps: CollectorDeps, tuning: XCollectorTuning =
       const { observe, summary, emit } = collectionRecorder('x', context, API_VERSION)
 
       // 1. The user: the follower level at this round's time.
-      const user = await api.get<UserAnswer>(`/2/users/${encodeURIComponent(userId)}`, { params: { 'user.fields': 'public_metrics' } })
-      const followers = user.data?.public_metrics?.followers_count
+      const user = await api.get(`/2/users/${encodeURIComponent(userId)}`, userAnswer, { params: { 'user.fields': 'public_metrics' } })
+      const followers = user.data.public_metrics?.followers_count
       if (typeof followers === 'number') {
         await emit([observe({ objectType: 'account', objectId: userId, metric: 'followers', observedAt: context.roundAt, value: followers, sourceField: 'public_metrics.followers_count' })])
       }
@@ -136,11 +141,11 @@ export function createXCollector(deps: CollectorDeps, tuning: XCollectorTuning =
         for (let i = 0; i < ids.length; i += MAX_LOOKUP_IDS) {
           const batch = ids.slice(i, i + MAX_LOOKUP_IDS)
           // Posts deleted meanwhile come back as per-item errors; if all are gone, X answers only errors.
-          const answer = await api.get<TimelinePage>('/2/tweets', { params: { ids: batch.join(','), 'tweet.fields': PUBLIC_FIELDS } }).catch((error: unknown) => {
-            if (error instanceof ApiError && error.apiCode === 'resource-not-found') return {} as TimelinePage
+          const found = await api.get('/2/tweets', postLookup, { params: { ids: batch.join(','), 'tweet.fields': PUBLIC_FIELDS } }).catch((error: unknown) => {
+            if (error instanceof ApiError && error.apiCode === 'resource-not-found') return { data: [] }
             throw error
           })
-          await emit((answer.data ?? []).flatMap(postRows))
+          await emit(found.data.flatMap(postRows))
         }
         summary.skipped.push(
           `clicks of ${refused.size} post(s): X refused non_public_metrics (it gives them only to a user-context token of the account, for posts up to ${NON_PUBLIC_DAYS} days old)`,
@@ -177,7 +182,7 @@ async function walkTimeline(
   const seen = new Set<string>()
   let token: string | undefined
   for (;;) {
-    const page = await api.get<TimelinePage>(`/2/users/${encodeURIComponent(userId)}/tweets`, {
+    const page = await api.get(`/2/users/${encodeURIComponent(userId)}/tweets`, timelinePage, {
       params: {
         max_results: pageSize,
         exclude: 'retweets',
@@ -188,7 +193,7 @@ async function walkTimeline(
       },
     })
     await onPage(page)
-    const next = page.meta?.next_token
+    const next = page.meta.next_token
     if (!next) return
     if (seen.has(next)) throw new ApiError(`X returned the paging token ${next} twice for user ${userId}`, { retryable: true })
     seen.add(next)

@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon'
+import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import { googleDialect, googleRefusal, msUntilNextMidnight, PACIFIC_ZONE, parseCount } from '../google-api.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
@@ -20,27 +21,44 @@ export interface YouTubeCollectorOptions {
   videoWindowDays?: number
 }
 
-interface ChannelList {
-  items?: Array<{
-    id: string
-    contentDetails?: { relatedPlaylists?: { uploads?: string } }
-    statistics?: { viewCount?: string; subscriberCount?: string; hiddenSubscriberCount?: boolean; videoCount?: string }
-  }>
-}
+/** The answers' shapes: the fields read here (counts are strings, as the Data API sends them). */
+const channelList = z.object({
+  // An unknown channel id gives no `items` at all: the kind tells that answer from an empty document.
+  kind: z.literal('youtube#channelListResponse'),
+  items: z
+    .array(
+      z.object({
+        id: z.string(),
+        contentDetails: z.object({ relatedPlaylists: z.object({ uploads: z.string().optional() }).optional() }).optional(),
+        statistics: z
+          .object({ viewCount: z.string().optional(), subscriberCount: z.string().optional(), hiddenSubscriberCount: z.boolean().optional(), videoCount: z.string().optional() })
+          .optional(),
+      }),
+    )
+    .optional(),
+})
 
-interface PlaylistItems {
-  items?: Array<{ contentDetails?: { videoId?: string; videoPublishedAt?: string } }>
-  nextPageToken?: string
-}
+const playlistItems = z.object({
+  items: z.array(z.object({ contentDetails: z.object({ videoId: z.string().optional(), videoPublishedAt: z.string().optional() }).optional() })),
+  nextPageToken: z.string().optional(),
+})
 
-interface VideoList {
-  items?: Array<{ id: string; snippet?: { publishedAt?: string }; statistics?: { viewCount?: string; likeCount?: string; commentCount?: string } }>
-}
+const videoList = z.object({
+  items: z.array(
+    z.object({
+      id: z.string(),
+      snippet: z.object({ publishedAt: z.string().optional() }).optional(),
+      statistics: z.object({ viewCount: z.string().optional(), likeCount: z.string().optional(), commentCount: z.string().optional() }).optional(),
+    }),
+  ),
+})
 
-interface ResultTable {
-  columnHeaders?: Array<{ name: string; columnType?: string }>
-  rows?: unknown[][]
-}
+/** Analytics: named columns, positional rows; no `rows` means no data. */
+const resultTable = z.object({
+  columnHeaders: z.array(z.object({ name: z.string(), columnType: z.string().optional() })),
+  rows: z.array(z.array(z.unknown())).optional(),
+})
+type ResultTable = z.output<typeof resultTable>
 
 const DATA_VERSION = 'v3'
 const ANALYTICS_VERSION = 'analytics-v2'
@@ -107,7 +125,7 @@ export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeColl
    */
   async function readAnalytics(s: ReturnType<typeof session>, first: string, last: string): Promise<void> {
     const table = await skipRefused(s.summary, 'YouTube Analytics report', () =>
-      s.analytics.get<ResultTable>('/reports', {
+      s.analytics.get('/reports', resultTable, {
         params: { ids: `channel==${s.channelId}`, startDate: first, endDate: last, metrics: Object.keys(ANALYTICS_METRICS).join(','), dimensions: 'day', sort: 'day' },
       }),
     )
@@ -134,7 +152,7 @@ export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeColl
       const { channelId, data, observe, emit } = s
 
       // 1. The channel: levels at this round's time. Counts are strings.
-      const channels = await data.get<ChannelList>('/channels', { params: { part: 'statistics,contentDetails', id: channelId } })
+      const channels = await data.get('/channels', channelList, { params: { part: 'statistics,contentDetails', id: channelId } })
       const channel = channels.items?.find((item) => item.id === channelId)
       if (!channel) {
         throw new ApiError(`YouTube has no channel with id ${channelId}: check the account's apiId in the plan (a channel id starts with UC)`, { retryable: false, apiCode: 'channelNotFound' })
@@ -155,10 +173,10 @@ export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeColl
       const videoIds = await recentUploads(data, uploads, windowStart)
       for (let i = 0; i < videoIds.length; i += MAX_PAGE) {
         const batch = videoIds.slice(i, i + MAX_PAGE)
-        const videos = await data.get<VideoList>('/videos', { params: { part: 'statistics,snippet', id: batch.join(',') } })
+        const videos = await data.get('/videos', videoList, { params: { part: 'statistics,snippet', id: batch.join(',') } })
         const rows: ObservationRow[] = []
         // A video the playlist lists but videos.list does not return (deleted, private) is skipped.
-        for (const video of videos.items ?? []) {
+        for (const video of videos.items) {
           const published = video.snippet?.publishedAt ? new Date(video.snippet.publishedAt) : undefined
           const createdAt = published && Number.isFinite(published.getTime()) ? published : undefined
           for (const [field, metric] of VIDEO_STATISTICS) {
@@ -184,9 +202,9 @@ async function recentUploads(data: ApiCaller, playlistId: string, windowStart: n
   const seen = new Set<string>()
   let pageToken: string | undefined
   for (let page = 0; page < MAX_PLAYLIST_PAGES; page++) {
-    let result: PlaylistItems
+    let result: z.output<typeof playlistItems>
     try {
-      result = await data.get<PlaylistItems>('/playlistItems', { params: { part: 'contentDetails', playlistId, maxResults: MAX_PAGE, pageToken } })
+      result = await data.get('/playlistItems', playlistItems, { params: { part: 'contentDetails', playlistId, maxResults: MAX_PAGE, pageToken } })
     } catch (error) {
       // A channel that never uploaded has no uploads playlist yet: no videos, not a failure.
       if (error instanceof ApiError && error.apiCode === 'playlistNotFound' && page === 0) return []
@@ -194,7 +212,7 @@ async function recentUploads(data: ApiCaller, playlistId: string, windowStart: n
     }
     let older = 0
     let dated = 0
-    for (const item of result.items ?? []) {
+    for (const item of result.items) {
       const id = item.contentDetails?.videoId
       if (!id || seen.has(id)) continue
       const published = item.contentDetails?.videoPublishedAt ? Date.parse(item.contentDetails.videoPublishedAt) : Number.NaN
@@ -223,7 +241,7 @@ function dailyRows(
   observe: ReturnType<typeof observationFactory>,
   summary: CollectSummary,
 ): ObservationRow[] {
-  const headers = (table.columnHeaders ?? []).map((header) => header.name)
+  const headers = table.columnHeaders.map((header) => header.name)
   const dayIndex = headers.indexOf('day')
   if (dayIndex < 0 || !table.rows) return []
   const rows: ObservationRow[] = []

@@ -268,12 +268,30 @@ describe('exactly once across evaluators', () => {
   it('without the lock the same race doubles them (the test above can fail)', async () => {
     const p = planWith({})
     const other = await secondEngine(p, false)
+    // The race made certain: each engine reads the alert state, then waits until the other has
+    // read it too, before it decides (so both decide on the same "ok" state). The same instant
+    // for both, so the forward-only rule (alert_decisions) cannot skip one.
+    let arrived = 0
+    let release!: () => void
+    const bothRead = new Promise<void>((resolve) => (release = resolve))
+    const racing = (d: AlertEngineDeps): AlertEngineDeps => ({
+      ...d,
+      ch: {
+        ...d.ch,
+        rows: async (query: string, params?: Record<string, unknown>) => {
+          const rows = await d.ch.rows(query, params)
+          if (query.includes('FROM alert_state')) {
+            if (++arrived === 2) release()
+            await bothRead
+          }
+          return rows
+        },
+      } as AlertEngineDeps['ch'],
+    })
     try {
-      // The same instant for both: a second apart, the engine's forward-only rule (alert_decisions)
-      // would sometimes skip the older one and hide the race this control is about.
       const [a, b] = await Promise.all([
-        processAlerts(deps(p), evaluations(p, hours(0)), [], hours(0)),
-        processAlerts(other.deps, evaluations(p, hours(0)), [], hours(0)),
+        processAlerts(racing(deps(p)), evaluations(p, hours(0)), [], hours(0)),
+        processAlerts(racing(other.deps), evaluations(p, hours(0)), [], hours(0)),
       ])
       expect(a + b).toBe(6)
     } finally {

@@ -6,6 +6,7 @@ import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger, testConfig } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import { until as waitUntil } from '../helpers/until.ts'
 
 /**
  * End to end, real at every step: the Graph API simulator, node-cron ticks, BullMQ on the real
@@ -22,14 +23,7 @@ let runtime: Runtime
 let plan: Plan
 let cleanup: () => void
 
-const until = async (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 45_000) => {
-  const deadline = performance.now() + timeoutMs
-  while (performance.now() < deadline) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 200))
-  }
-  throw new Error(`timed out waiting for ${what}`)
-}
+const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 45_000) => waitUntil(what, check, timeoutMs, 200)
 
 beforeAll(async () => {
   const clock = clockFrom(START)

@@ -3,7 +3,7 @@ import { clockFrom, processClock, systemClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ConfigError } from '../../core/errors.ts'
 import { jobIds } from '../../core/queues.ts'
-import { roundTimeFor } from '../../ingest/scheduler.ts'
+import { roundTimeFor, slotsBetween } from '../../ingest/scheduler.ts'
 
 const base = { DATA_DIR: '/tmp/social-kpi-config-test', QUEUE_PREFIX: 'x' }
 
@@ -79,5 +79,28 @@ describe('rounds', () => {
     expect(jobIds.collect('facebook', 'kopi', roundAt)).toBe('collect-facebook-kopi-20261126T071500Z')
     expect(jobIds.collect('facebook', 'kopi', new Date(roundAt))).toBe(jobIds.collect('facebook', 'kopi', roundAt))
     expect(jobIds.evaluate('round', roundAt)).not.toContain(':')
+  })
+
+  it('owes the rounds missed during an outage, the newest at most, across a day change in the plan zone', () => {
+    const iso = (r: { slots: Date[]; more: boolean }) => ({ slots: r.slots.map((d) => d.toISOString()), more: r.more })
+    // Redis away from 23:40 to 00:20 Jakarta time (16:40 to 17:20 UTC): 23:45, 00:00, 00:15 were missed.
+    expect(iso(slotsBetween('*/15 * * * *', 'Asia/Jakarta', new Date('2026-11-30T16:45:00Z'), new Date('2026-11-30T17:20:00Z'), 24))).toEqual({
+      slots: ['2026-11-30T16:45:00.000Z', '2026-11-30T17:00:00.000Z', '2026-11-30T17:15:00.000Z'],
+      more: false,
+    })
+    // A long outage: only the newest 2, and it says older ones were left out.
+    expect(iso(slotsBetween('*/15 * * * *', 'Asia/Jakarta', new Date('2026-11-30T10:00:00Z'), new Date('2026-11-30T17:20:00Z'), 2))).toEqual({
+      slots: ['2026-11-30T17:00:00.000Z', '2026-11-30T17:15:00.000Z'],
+      more: true,
+    })
+    // A daily 06:00 schedule in Jakarta: three missed with two allowed, then exactly two.
+    expect(iso(slotsBetween('0 6 * * *', 'Asia/Jakarta', new Date('2026-11-28T23:00:00Z'), new Date('2026-11-30T23:30:00Z'), 2))).toEqual({
+      slots: ['2026-11-29T23:00:00.000Z', '2026-11-30T23:00:00.000Z'],
+      more: true,
+    })
+    expect(iso(slotsBetween('0 6 * * *', 'Asia/Jakarta', new Date('2026-11-29T23:00:00Z'), new Date('2026-11-30T23:30:00Z'), 2))).toEqual({
+      slots: ['2026-11-29T23:00:00.000Z', '2026-11-30T23:00:00.000Z'],
+      more: false,
+    })
   })
 })

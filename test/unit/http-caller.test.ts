@@ -1,14 +1,18 @@
 import type { AxiosInstance, AxiosResponse } from 'axios'
 import { AxiosError } from 'axios'
 import { describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import { ApiError, RateLimitError, TokenError } from '../../core/errors.ts'
 import { graphDialect, graphUsage } from '../../ingest/graph-api.ts'
-import { createApiCaller } from '../../ingest/http.ts'
+import { googleDialect } from '../../ingest/google-api.ts'
+import { createApiCaller, type ApiDialect } from '../../ingest/http.ts'
+import { displayDialect } from '../../ingest/tiktok-api.ts'
 
 /** A fake HTTP client answering from a script, recording every call. */
-function scripted(answers: Array<Partial<AxiosResponse> | Error>) {
+function scripted(answers: Array<Partial<AxiosResponse> | Error>, baseURL?: string) {
   const calls: string[] = []
   const http = {
+    defaults: { baseURL },
     async request({ url }: { url: string }) {
       calls.push(url)
       const next = answers.shift()
@@ -25,6 +29,9 @@ const graphError = (code: number, subcode?: number, status = 400): Partial<Axios
   data: { error: { message: `(#${code}) test`, type: 'OAuthException', code, error_subcode: subcode, fbtrace_id: 'abc' } },
 })
 
+/** For calls whose answer's shape is not the point of the test. */
+const anyBody = z.any()
+
 /** The caller's clock: it stands still, so every wait below is exact. */
 const NOW = new Date('2026-12-31T16:59:30Z')
 
@@ -40,39 +47,39 @@ describe('API caller with the Graph dialect', () => {
     for (const code of [4, 17, 32, 613, 80001]) {
       const regain = { 'x-business-use-case-usage': JSON.stringify({ '1': [{ type: 'pages', call_count: 100, total_cputime: 5, total_time: 5, estimated_time_to_regain_access: 0 }] }), 'retry-after': '2' }
       const { api, slept } = caller([{ ...graphError(code), headers: regain }, { data: { ok: code } }])
-      expect(await api.get('/x')).toEqual({ ok: code })
+      expect(await api.get('/x', anyBody)).toEqual({ ok: code })
       expect(slept).toEqual([2000])
     }
   })
 
   it('measures a Retry-After given as an HTTP date on its own clock', async () => {
     // 30 s before midnight in Jakarta on New Year's Eve; the server says: come back at midnight.
-    const { api, slept } = caller([{ status: 429, headers: { 'retry-after': 'Thu, 31 Dec 2026 17:00:00 GMT' } }, { data: 'ok' }])
-    expect(await api.get('/x')).toBe('ok')
+    const { api, slept } = caller([{ status: 429, headers: { 'retry-after': 'Thu, 31 Dec 2026 17:00:00 GMT' } }, { data: { ok: true } }])
+    expect(await api.get('/x', anyBody)).toEqual({ ok: true })
     expect(slept).toEqual([30_000])
   })
 
   it('hands a long throttle to the queue instead of blocking the worker', async () => {
     const headers = { 'x-business-use-case-usage': JSON.stringify({ '1': [{ type: 'pages', call_count: 100, estimated_time_to_regain_access: 7 }] }) }
     const { api, calls } = caller([{ ...graphError(80001), headers }])
-    const error = await api.get<any>('/x').catch((e: any) => e)
+    const error = await api.get('/x', anyBody).catch((e: any) => e)
     expect(error).toBeInstanceOf(RateLimitError)
     expect(error.retryAfterMs).toBe(7 * 60_000)
     expect(calls).toHaveLength(1)
   })
 
   it('stops at once on an expired token (190/463) and on a missing permission', async () => {
-    const expired = await caller([graphError(190, 463)]).api.get<any>('/x').catch((e: any) => e)
+    const expired = await caller([graphError(190, 463)]).api.get('/x', anyBody).catch((e: any) => e)
     expect(expired).toBeInstanceOf(TokenError)
     expect(expired.apiCode).toBe('190/463')
-    const permission = await caller([graphError(200)]).api.get<any>('/x').catch((e: any) => e)
+    const permission = await caller([graphError(200)]).api.get('/x', anyBody).catch((e: any) => e)
     expect(permission).toBeInstanceOf(TokenError)
   })
 
   it('backs off with jitter on transient failures, then gives up after the bounded retries', async () => {
     const reset = new AxiosError('socket hang up', 'ECONNRESET')
     const { api, slept, calls } = caller([reset, graphError(2, undefined, 500), { status: 502, data: '<html>bad gateway</html>' }, reset])
-    const error = await api.get<any>('/x').catch((e: any) => e)
+    const error = await api.get('/x', anyBody).catch((e: any) => e)
     expect(error).toBeInstanceOf(ApiError)
     expect(error.retryable).toBe(true)
     expect(calls).toHaveLength(4)
@@ -81,7 +88,7 @@ describe('API caller with the Graph dialect', () => {
 
   it('does not retry a permanent error such as an invalid metric', async () => {
     const { api, calls } = caller([graphError(100)])
-    const error = await api.get<any>('/x').catch((e: any) => e)
+    const error = await api.get('/x', anyBody).catch((e: any) => e)
     expect(error).toBeInstanceOf(ApiError)
     expect(error.retryable).toBe(false)
     expect(calls).toHaveLength(1)
@@ -90,8 +97,8 @@ describe('API caller with the Graph dialect', () => {
   it('pauses the next call when usage headers pass 95 %', async () => {
     const busy = { 'x-app-usage': JSON.stringify({ call_count: 96, total_time: 10, total_cputime: 10 }) }
     const { api, slept } = caller([{ data: 1, headers: busy }, { data: 2 }])
-    expect(await api.get('/a')).toBe(1)
-    const error = await api.get<any>('/b').catch((e: any) => e)
+    expect(await api.get('/a', anyBody)).toBe(1)
+    const error = await api.get('/b', anyBody).catch((e: any) => e)
     expect(error).toBeInstanceOf(RateLimitError)
     expect(slept).toEqual([])
   })
@@ -103,5 +110,69 @@ describe('API caller with the Graph dialect', () => {
       'x-business-use-case-usage': '{"123":[{"type":"pages","call_count":97,"total_cputime":23,"total_time":23,"estimated_time_to_regain_access":2}]}',
     })
     expect(usage).toEqual({ maxPercent: 97, regainAccessMs: 120_000 })
+  })
+})
+
+describe('API caller: a 200 that is not the documented shape', () => {
+  const youtube = googleDialect({ network: 'youtube', api: 'YouTube Data API', dailyQuotaWaitMs: () => 3_600_000 })
+  const channels = z.object({ kind: z.literal('youtube#channelListResponse'), items: z.array(z.object({ id: z.string() })).optional() })
+  const videos = z.object({ items: z.array(z.object({ id: z.string(), statistics: z.object({ viewCount: z.string().optional() }).optional() })) })
+  const html: Partial<AxiosResponse> = { status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, data: '<html><body>Sign in to the Wi-Fi</body></html>' }
+  const truncated: Partial<AxiosResponse> = { status: 200, headers: { 'content-type': 'application/json; charset=UTF-8' }, data: '{"kind":"youtube#channelListResponse","items":[{"id":"UCkopi' }
+
+  function on(dialect: ApiDialect, baseURL: string, answers: Array<Partial<AxiosResponse> | Error>) {
+    const { http, calls } = scripted(answers, baseURL)
+    const slept: number[] = []
+    const api = createApiCaller({ http, dialect, now: () => NOW, retry: { maxRetries: 2, baseDelayMs: 100, maxInlineWaitMs: 30_000 }, sleep: async (ms) => void slept.push(ms), random: () => 0.5 })
+    return { api, calls, slept }
+  }
+  const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('the call should fail'), (error: unknown) => error as ApiError)
+
+  it('an HTML page is a transient failure naming the network and endpoint, retried within bounds', async () => {
+    const { api, calls, slept } = on(youtube, 'https://www.googleapis.com/youtube/v3', [html, html, html])
+    const error = await failure(api.get('/channels', channels, { params: { id: 'UCkopi' } }))
+    expect(error).toBeInstanceOf(ApiError)
+    expect(error.message).toBe('youtube GET /youtube/v3/channels: the response is not JSON (text/html) (gave up after 3 attempts)')
+    expect(error.code).toBe('API_RESPONSE_INVALID')
+    expect(error.retryable).toBe(true)
+    expect(calls).toHaveLength(3)
+    expect(slept).toEqual([75, 150, 300])
+  })
+
+  it('truncated JSON says so, and is not taken for an unknown channel', async () => {
+    const { api } = on(youtube, 'https://www.googleapis.com/youtube/v3', [truncated, truncated, truncated])
+    const error = await failure(api.get('/channels', channels))
+    expect(error.message).toMatch(/^youtube GET \/youtube\/v3\/channels: the response is not valid JSON \(\d+ bytes of application\/json, cut short or malformed\)/)
+    expect(error.apiCode).toBeUndefined()
+  })
+
+  it('JSON without the documented fields names what is missing or wrong, in plain words', async () => {
+    const lacks = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [{ data: {} }, { data: {} }, { data: {} }]).api.get('/videos', videos))
+    expect(lacks.message).toBe('youtube GET /youtube/v3/videos: the response lacks "items" (gave up after 3 attempts)')
+    const wrong = { data: { items: [{ id: 7, statistics: { viewCount: 12 } }] } }
+    const typed = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [wrong, wrong, wrong]).api.get('/videos', videos))
+    expect(typed.message).toBe('youtube GET /youtube/v3/videos: "items[0].id" in the response is a number, not text; "items[0].statistics.viewCount" in the response is a number, not text (gave up after 3 attempts)')
+    const kind = { data: { kind: 'youtube#videoListResponse' } }
+    const other = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [kind, kind, kind]).api.get('/channels', channels))
+    expect(other.message).toContain(': "kind" in the response is not "youtube#channelListResponse"')
+  })
+
+  it('uses the answer once a retry brings the documented shape, and returns only the declared fields', async () => {
+    const { api, calls } = on(youtube, 'https://www.googleapis.com/youtube/v3', [html, { data: { items: [{ id: 'v1', etag: 'x', statistics: { viewCount: '3' } }] } }])
+    expect(await api.get('/videos', videos)).toEqual({ items: [{ id: 'v1', statistics: { viewCount: '3' } }] })
+    expect(calls).toHaveLength(2)
+  })
+
+  it('judges a non-JSON 200 before the dialect looks for its envelope (TikTok)', async () => {
+    const { api } = on(displayDialect, 'https://open.tiktokapis.com', [html, html, html])
+    const error = await failure(api.get('/v2/user/info/', z.object({ data: z.object({}) }), { params: { fields: 'open_id' } }))
+    expect(error.message).toBe('tiktok GET /v2/user/info/: the response is not JSON (text/html) (gave up after 3 attempts)')
+  })
+
+  it('leaves error statuses to the dialect: an HTML 502 is a server error, not a shape problem', async () => {
+    const bad = { status: 502, headers: { 'content-type': 'text/html' }, data: '<html>bad gateway</html>' }
+    const error = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [bad, bad, bad]).api.get('/channels', channels))
+    expect(error.message).toBe('YouTube Data API answered HTTP 502 (gave up after 3 attempts)')
+    expect(error.code).toBe('API_REQUEST_FAILED')
   })
 })

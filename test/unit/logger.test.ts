@@ -1,12 +1,13 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { AxiosError } from 'axios'
-import { createLogger, scrubSecrets } from '../../core/logger.ts'
+import { createLogger, createScrubber, scrubSecrets, type Scrubber } from '../../core/logger.ts'
+import { loadConfig } from '../../core/config.ts'
 import { TokenError } from '../../core/errors.ts'
 
 const SECRET = 'EAAGm0PX4ZCpsBAKZCsecretTOKEN123'
 
-function capture() {
+function capture(scrub?: Scrubber) {
   const lines: string[] = []
   const destination = new Writable({
     write(chunk, _encoding, callback) {
@@ -14,7 +15,7 @@ function capture() {
       callback()
     },
   })
-  return { logger: createLogger({ level: 'debug', destination }), text: () => lines.join('') }
+  return { logger: createLogger({ level: 'debug', destination, scrub }), text: () => lines.join('') }
 }
 
 describe('secrets never reach the logs', () => {
@@ -44,5 +45,51 @@ describe('secrets never reach the logs', () => {
     expect(scrubSecrets(`redis://:${SECRET}@host:6379 https://x?a=1&access_token=${SECRET}&b=2 Bearer ${SECRET}`)).toBe(
       'redis://:***@host:6379 https://x?a=1&access_token=***&b=2 Bearer ***',
     )
+  })
+})
+
+describe('secrets scrubbed by value', () => {
+  // What an API may echo: no pattern says this text is a token.
+  const TOKEN = 'IGQVJ-token.with/odd+chars"and\\slashes'
+
+  it('replaces every known value in text, also JSON- and URL-encoded, the longest first', () => {
+    const scrub = createScrubber([TOKEN, 'hunter22', 'hunter22-and-more', undefined, ''])
+    expect(scrub(`Invalid OAuth access token - Cannot parse access token: ${TOKEN}`)).toBe('Invalid OAuth access token - Cannot parse access token: [redacted]')
+    expect(scrub(JSON.stringify({ message: `bad ${TOKEN}` }))).toBe('{"message":"bad [redacted]"}')
+    expect(scrub(`https://api.example/x?t=${encodeURIComponent(TOKEN)}`)).toBe('https://api.example/x?t=[redacted]')
+    expect(scrub('pw hunter22-and-more, then hunter22')).toBe('pw [redacted], then [redacted]')
+    // The patterns still apply to credentials nobody named.
+    expect(scrub('smtp://alerts:other-secret@mail.example:587 Bearer abc.def')).toBe('smtp://alerts:***@mail.example:587 Bearer ***')
+  })
+
+  it('ignores values too short to be a secret, which would redact ordinary words', () => {
+    expect(createScrubber(['abc'])('abc is not redacted')).toBe('abc is not redacted')
+  })
+
+  it('the logger writes no known value, whatever field or message holds it', () => {
+    const { logger, text } = capture(createScrubber([TOKEN]))
+    logger.error({ err: new Error(`Graph API error 190: Malformed access token ${TOKEN}`), detail: { echoed: TOKEN } }, `the API said: ${TOKEN}`)
+    expect(text()).not.toContain('IGQVJ')
+    expect(text().match(/\[redacted\]/g)).toHaveLength(4) // message, stack, detail, msg
+  })
+
+  it("knows the config's secrets: the tokens named, variables named like secrets, and passwords in URLs", () => {
+    const config = loadConfig({
+      DATA_DIR: '/tmp/social-kpi-config-test',
+      QUEUE_PREFIX: 'x',
+      CUSTOM_CREDS: 'plan-named-token-1',
+      YOUTUBE_CLIENT_SECRET: 'GOCSPX-oauth-client-secret',
+      GA4_REFRESH_TOKEN: '1//refresh-token-value',
+      FEATURE_TOKEN: 'true',
+      SMTP_URL: 'smtp://alerts:smtp%2Fpass%40word@mail.example:587',
+      CLICKHOUSE_URL: 'http://default:clickhouse-pass@ch.example:8123',
+      REDIS_URL: 'redis://:redis-pass-1@127.0.0.1:6379',
+    })
+    const values = config.secretValues(['CUSTOM_CREDS', 'UNSET_TOKEN'])
+    expect(values).toEqual(expect.arrayContaining(['plan-named-token-1', 'GOCSPX-oauth-client-secret', '1//refresh-token-value', 'smtp/pass@word', 'clickhouse-pass', 'redis-pass-1']))
+    // A short flag named like a secret is not one.
+    expect(values).not.toContain('true')
+    const scrub = createScrubber(values)
+    expect(scrub('auth failed for smtp/pass@word; clickhouse said clickhouse-pass; GOCSPX-oauth-client-secret')).toBe('auth failed for [redacted]; clickhouse said [redacted]; [redacted]')
   })
 })
