@@ -38,8 +38,12 @@ const freePort = () =>
 const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => waitUntil(what, check, timeoutMs, 50)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+// The server is infrastructure, not code under test: when the suite runs under libfaketime (CI's
+// second run), it starts without the preloaded library, which hangs redis-server's daemonizing.
+const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'LD_PRELOAD' && !name.startsWith('FAKETIME')))
+
 async function startRedis() {
-  execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--daemonize', 'yes'])
+  execFileSync('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir, '--pidfile', join(dir, 'redis.pid'), '--daemonize', 'yes'], { env: serverEnv, timeout: 10_000 })
   await until('redis-server to answer', () => redisAnswers(url, 300))
 }
 async function stopRedis() {
