@@ -10,9 +10,10 @@ import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { parsePlan, type Plan } from '../../kpi/plan.ts'
 import { createNotifyProcessor } from '../../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
+import type { TestClickHouse } from '../helpers/clickhouse.ts'
+import { silentLogger } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 /**
  * The alert lifecycle against the real ClickHouse, Redis and an SMTP receiver: pending, grouping
@@ -24,26 +25,21 @@ let writers: Writers
 let redis: Redis
 let queue: Queue
 let smtp: TestSmtp
-const prefix = `test-lifecycle-${uniqueSuffix()}`
+let prefix: string
+let bed: AlertBed
 const example = parseYaml(readFileSync('examples/plan.yaml', 'utf8')) as Record<string, unknown> & { alerting: Record<string, unknown> }
 
 /** The example plan with its alerting section changed. */
 const planWith = (alerting: Record<string, unknown>): Plan => parsePlan({ ...example, alerting: { ...example.alerting, ...alerting } }, 'test-plan.yaml')
 
 beforeAll(async () => {
-  db = await openTestClickHouse('lifecycle')
-  writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
-  redis = createRedis('redis://127.0.0.1:6379', 'worker')
-  queue = new Queue('notify', { connection: redis, prefix })
+  bed = await openAlertBed('lifecycle')
+  ;({ db, writers, redis, queue, prefix } = bed)
   smtp = await startTestSmtp()
 })
 afterAll(async () => {
-  await writers?.close()
-  await queue?.obliterate({ force: true })
-  await queue?.close()
-  redis?.disconnect()
   await smtp?.close()
-  await db?.cleanup()
+  await bed?.close()
 })
 beforeEach(async () => {
   await queue.obliterate({ force: true })
@@ -53,10 +49,7 @@ beforeEach(async () => {
 
 const hours = (h: number) => new Date(Date.UTC(2026, 10, 20, 3) + h * 3_600_000)
 
-function evaluation(plan: Plan, kpiId: string, status: KpiEvaluation['status'], at: Date): KpiEvaluation {
-  const kpi = plan.kpis.find((k) => k.id === kpiId)!
-  return { kpi, evaluatedAt: at, period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' }, actual: 400, expectedToDate: 600, attainment: 0.44, status }
-}
+const evaluation = novemberEvaluation
 
 const deps = (plan: Plan, extra: Partial<AlertEngineDeps> = {}): AlertEngineDeps => ({ plan, ch: db.ch, writers, notifyQueue: queue, tokenAdvice: () => 'renew it', staleAfterMs: 3_600_000, logger: silentLogger, ...extra })
 const jobs = async () => (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed', 'active'])).map((j) => j.data as { alertKey: string; event: string; to: string[]; subject: string; notificationId: string })

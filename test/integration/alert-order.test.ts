@@ -1,15 +1,16 @@
-import { Queue } from 'bullmq'
+import type { Queue } from 'bullmq'
 import { readFileSync } from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
-import { createRedis, type Redis } from '../../core/redis.ts'
+import type { Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { parsePlan, type Plan } from '../../kpi/plan.ts'
 import type { SourceHealth } from '../../workers/source-health.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
+import type { Writers } from '../../workers/writers.ts'
+import type { TestClickHouse } from '../helpers/clickhouse.ts'
+import { silentLogger } from '../helpers/runtime.ts'
+import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 /**
  * Evaluations that reach the alert engine out of order (a backlog of retried jobs after an outage)
@@ -20,23 +21,16 @@ let db: TestClickHouse
 let writers: Writers
 let redis: Redis
 let queue: Queue
-const prefix = `test-alert-order-${uniqueSuffix()}`
+let prefix: string
+let bed: AlertBed
 const example = parseYaml(readFileSync('examples/plan.yaml', 'utf8')) as Record<string, unknown>
 const plan: Plan = parsePlan(example, 'examples/plan.yaml')
 
 beforeAll(async () => {
-  db = await openTestClickHouse('alert_order')
-  writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
-  redis = createRedis('redis://127.0.0.1:6379', 'worker')
-  queue = new Queue('notify', { connection: redis, prefix })
+  bed = await openAlertBed('alert_order')
+  ;({ db, writers, redis, queue, prefix } = bed)
 })
-afterAll(async () => {
-  await writers?.close()
-  await queue?.obliterate({ force: true })
-  await queue?.close()
-  redis?.disconnect()
-  await db?.cleanup()
-})
+afterAll(async () => bed?.close())
 
 const minutes = (m: number) => new Date(Date.UTC(2026, 10, 20, 3) + m * 60_000)
 const deps: () => AlertEngineDeps = () => ({
@@ -51,10 +45,7 @@ const deps: () => AlertEngineDeps = () => ({
   lockPrefix: prefix,
 })
 
-function likes(status: KpiEvaluation['status'], at: Date): KpiEvaluation {
-  const kpi = plan.kpis.find((k) => k.id === 'fb-likes-month')!
-  return { kpi, evaluatedAt: at, period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' }, actual: 400, expectedToDate: 600, attainment: 0.44, status }
-}
+const likes = (status: KpiEvaluation['status'], at: Date): KpiEvaluation => novemberEvaluation(plan, 'fb-likes-month', status, at)
 
 /** The main Page: failing since its last success at minute 0, so stale once an hour has passed. */
 const health: SourceHealth[] = [

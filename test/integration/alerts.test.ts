@@ -1,18 +1,19 @@
-import { Queue, Worker } from 'bullmq'
+import { type Queue, Worker } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
 import { createMailer } from '../../alerts/mailer.ts'
 import { openClickHouse } from '../../core/clickhouse.ts'
 import { loadConfig } from '../../core/config.ts'
-import { createRedis, type Redis } from '../../core/redis.ts'
+import type { Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { loadPlan, type Plan } from '../../kpi/plan.ts'
 import type { SourceHealth } from '../../workers/source-health.ts'
 import { createNotifyProcessor } from '../../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
+import type { TestClickHouse } from '../helpers/clickhouse.ts'
+import { silentLogger } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 let db: TestClickHouse
 let writers: Writers
@@ -20,23 +21,18 @@ let plan: Plan
 let redis: Redis
 let queue: Queue
 let smtp: TestSmtp
-const prefix = `test-alerts-${uniqueSuffix()}`
+let prefix: string
+let bed: AlertBed
 
 beforeAll(async () => {
-  db = await openTestClickHouse('alerts')
-  writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
+  bed = await openAlertBed('alerts')
+  ;({ db, writers, redis, queue, prefix } = bed)
   plan = await loadPlan('examples/plan.yaml')
-  redis = createRedis('redis://127.0.0.1:6379', 'worker')
-  queue = new Queue('notify', { connection: redis, prefix })
   smtp = await startTestSmtp()
 })
 afterAll(async () => {
-  await writers?.close()
-  await queue?.obliterate({ force: true })
-  await queue?.close()
-  redis?.disconnect()
   await smtp?.close()
-  await db?.cleanup()
+  await bed?.close()
 })
 
 const hours = (h: number) => new Date(Date.UTC(2026, 10, 20) + h * 3_600_000)
@@ -44,10 +40,7 @@ const hours = (h: number) => new Date(Date.UTC(2026, 10, 20) + h * 3_600_000)
 const SENT_AT = hours(48)
 const DECIDED_AT = hours(47.9).toISOString()
 
-function evaluation(status: KpiEvaluation['status'], at: Date): KpiEvaluation {
-  const kpi = plan.kpis.find((k) => k.id === 'fb-likes-month')!
-  return { kpi, evaluatedAt: at, period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' }, actual: 4000, expectedToDate: 6000, attainment: 0.44, status }
-}
+const evaluation = (status: KpiEvaluation['status'], at: Date): KpiEvaluation => novemberEvaluation(plan, 'fb-likes-month', status, at, { actual: 4000, expectedToDate: 6000 })
 
 const deps = (): AlertEngineDeps => ({ plan, ch: db.ch, writers, notifyQueue: queue, tokenAdvice: () => 'renew it', staleAfterMs: 3_600_000, logger: silentLogger })
 const jobs = async () => (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed'])).map((j) => j.data.event as string)

@@ -1,19 +1,20 @@
-import { Queue, Worker } from 'bullmq'
+import { type Queue, Worker } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
 import { createMailer } from '../../alerts/mailer.ts'
 import type { Reader } from '../../cli/reader.ts'
 import { formatStatus } from '../../cli/status.ts'
 import { createLogger } from '../../core/logger.ts'
-import { createRedis, type Redis } from '../../core/redis.ts'
+import type { Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { loadPlan, type Plan } from '../../kpi/plan.ts'
 import { createNotifyProcessor } from '../../workers/notify-worker.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
-import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
+import type { Writers } from '../../workers/writers.ts'
+import type { TestClickHouse } from '../helpers/clickhouse.ts'
+import { silentLogger } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { until as waitUntil } from '../helpers/until.ts'
+import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 /**
  * No alert is lost when the mail server misbehaves: every notify job that ends leaves a row, one
@@ -27,7 +28,8 @@ let redis: Redis
 let queue: Queue
 let smtp: TestSmtp
 let worker: Worker
-const prefix = `test-notify-delivery-${uniqueSuffix()}`
+let prefix: string
+let bed: AlertBed
 const logLines: Array<{ level: string; msg: string; subject?: string }> = []
 const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logLines.push(JSON.parse(line)) } })
 
@@ -36,11 +38,9 @@ let clock = hours(0)
 const now = () => clock
 
 beforeAll(async () => {
-  db = await openTestClickHouse('notify_delivery')
-  writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
+  bed = await openAlertBed('notify_delivery')
+  ;({ db, writers, redis, queue, prefix } = bed)
   plan = await loadPlan('examples/plan.yaml')
-  redis = createRedis('redis://127.0.0.1:6379', 'worker')
-  queue = new Queue('notify', { connection: redis, prefix })
   smtp = await startTestSmtp()
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir, timeoutMs: 5_000 })
   // One email at a time, so a failing one would hold up the others if anything did.
@@ -48,24 +48,12 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await worker?.close()
-  await writers?.close()
-  await queue?.obliterate({ force: true })
-  await queue?.close()
-  redis?.disconnect()
   await smtp?.close()
-  await db?.cleanup()
+  await bed?.close()
 })
 
 const kpi = (id: string) => plan.kpis.find((k) => k.id === id)!
-const evaluation = (id: string, at: Date): KpiEvaluation => ({
-  kpi: kpi(id),
-  evaluatedAt: at,
-  period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' },
-  actual: 4000,
-  expectedToDate: 6000,
-  attainment: 0.44,
-  status: 'at_risk',
-})
+const evaluation = (id: string, at: Date): KpiEvaluation => novemberEvaluation(plan, id, 'at_risk', at, { actual: 4000, expectedToDate: 6000 })
 const deps = (): AlertEngineDeps => ({
   plan,
   ch: db.ch,
