@@ -235,6 +235,28 @@ export function renderSourceEmail(
   return render(subject, lines, undefined, [])
 }
 
+/** The warning ahead of a credential's known end, and the notice once it was renewed. */
+export function renderCredentialExpiryEmail(
+  expiry: { account: { network: string; id: string; name: string }; what: string; endsAt: Date },
+  event: AlertEvent,
+  at: Date,
+  advice: string,
+): RenderedEmail {
+  const { account } = expiry
+  const days = Math.max(0, Math.floor((expiry.endsAt.getTime() - at.getTime()) / 86_400_000))
+  const subject =
+    event === 'resolved'
+      ? `[social-kpi] RESOLVED: the ${expiry.what} of ${account.network} account "${account.name}" was renewed`
+      : `[social-kpi] ACTION NEEDED: the ${expiry.what} of ${account.network} account "${account.name}" ${expiry.endsAt > at ? `expires in ${days} day${days === 1 ? '' : 's'}` : 'has expired'}`
+  const lines: Array<[string, string]> = [['Account', `${account.name} (${account.id}) on ${account.network}`]]
+  if (event !== 'resolved') {
+    lines.push(['Ends', expiry.endsAt.toISOString()], ['What to do', advice], ['Until then', 'the account is collected as usual'])
+  } else {
+    lines.push(['Status', 'no end within the warning window'])
+  }
+  return render(subject, lines, undefined, [])
+}
+
 /** The email for an account whose newest data is older than its schedule allows. */
 export function renderFreshnessEmail(
   source: { network: string; accountId: string; accountName: string; lastSuccessAt: Date | null; staleAfterMs: number; lastError: string; quotaResetsAt: Date | null; since: Date },

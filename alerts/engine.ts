@@ -6,14 +6,15 @@ import type { Clock } from '../core/clock.ts'
 import { NOTIFY_JOB_OPTIONS, timeStamp, type Payload } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import { kpiAccounts, planAccounts, type Kpi, type Plan } from '../kpi/plan.ts'
+import { kpiAccounts, planAccounts, type Kpi, type Plan, type PlanAccount } from '../kpi/plan.ts'
 import type { Redis } from '../core/redis.ts'
 import type { SourceHealth } from '../workers/source-health.ts'
+import type { KnownExpiry } from '../ingest/auth/expiry.ts'
 import type { AlertHistoryRow, Writers } from '../workers/writers.ts'
 import { renderCrisisEmail } from './crisis-email.ts'
 import { renderGroupEmail } from './group-email.ts'
-import { withRedisLock } from './lock.ts'
-import { renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
+import { withRedisLock } from '../core/lock.ts'
+import { renderCredentialExpiryEmail, renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
 import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState, type AlertSubject } from './rules.ts'
 import { redeliverUndelivered } from './redelivery.ts'
 import { readAlertStates, readNewestDecision, writeAlertStates, writeNewestDecision } from './state-store.ts'
@@ -23,8 +24,8 @@ export interface AlertEngineDeps {
   ch: ClickHouse
   writers: Writers
   notifyQueue: Queue
-  /** What an account owner must do after a refused token, per network. */
-  tokenAdvice(network: string, apiCode: string, tokenEnv: string): string
+  /** What an account owner must do after its credentials were refused or are missing (`apiCode`). */
+  tokenAdvice(account: PlanAccount, apiCode: string): string
   grafanaUrl?: string
   /** An account whose last successful collection is older than this is stale (about two rounds missed). */
   staleAfterMs: number
@@ -45,6 +46,8 @@ export interface AlertEngineDeps {
   notifyJobOptions?: JobsOptions
   /** When records are written; default the evaluation time. */
   now?: Clock
+  /** Credentials with a known end (ingest/auth/expiry.ts): each warns once, credentialWarningDays ahead. */
+  credentialExpiries?: () => Promise<KnownExpiry[]>
 }
 
 const FAILING = new Set(['at_risk', 'missed'])
@@ -211,7 +214,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
             accountName: account.name,
             errorCode: state.lastErrorCode,
             error: state.lastError,
-            advice: state.lastErrorCode === 'token_missing' ? `Set the environment variable ${account.tokenEnv} to the account's access token and restart.` : deps.tokenAdvice(account.network, state.lastErrorCode, account.tokenEnv),
+            advice: deps.tokenAdvice(account, state.lastErrorCode),
             since: alert.since,
           },
           event,
@@ -245,6 +248,29 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
         ),
       false,
     )
+  }
+
+  // A credential with a known end: one warning once it is within the plan's warning days, and a
+  // resolved notice once it was renewed (or its end is no longer known).
+  const warnMs = plan.alerting.credentialWarningDays * 86_400_000
+  const expiring = new Set<string>()
+  for (const expiry of (await deps.credentialExpiries?.()) ?? []) {
+    const key = `credential.${expiry.account.network}.${expiry.account.id}.${expiry.what.replace(/ /g, '_')}`
+    const failing = expiry.endsAt.getTime() - at.getTime() < warnMs
+    if (failing) expiring.add(key)
+    handle(
+      { key, subjectKind: 'source', subjectId: `${expiry.account.network}/${expiry.account.id}`, failing, label: failing ? 'expiring' : 'valid' },
+      (event) => renderCredentialExpiryEmail(expiry, event, at, deps.tokenAdvice(expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
+      false,
+    )
+  }
+  for (const [key, state] of previous) {
+    if (!key.startsWith('credential.') || expiring.has(key) || state.status !== 'firing') continue
+    const [, network, accountId, what] = key.split('.')
+    const account = planAccounts(plan).find((a) => a.network === network && a.id === accountId)
+    if (!account) continue
+    const expiry: KnownExpiry = { account, what: what!.replace(/_/g, ' ') as KnownExpiry['what'], endsAt: at }
+    handle({ key, subjectKind: 'source', subjectId: `${network}/${accountId}`, failing: false, label: 'valid' }, (event) => renderCredentialExpiryEmail(expiry, event, at, ''), false)
   }
 
   const { notifications, history } = planNotifications(deps, transitions, at)

@@ -111,7 +111,7 @@ function observations(tag: string, total: number, accounts: number, roundAt: Dat
     for (let j = 0; j < seriesRows; j++) {
       const series = ACCOUNT_SERIES[j % ACCOUNT_SERIES.length]!
       const day = Math.floor(j / ACCOUNT_SERIES.length) + 1
-      out.push(observe({ objectType: 'account', objectId: pageId, metric: series.metric, observedAt: new Date(today - day * dayMs), value: Math.floor(next() * 5_000), sourceField: series.sourceField }))
+      out.push(observe({ objectType: 'account', objectId: pageId, metric: series.metric, observedAt: new Date(today - day * dayMs), dayZone: 'UTC', value: Math.floor(next() * 5_000), sourceField: series.sourceField }))
     }
     for (let j = 0; j < rows - seriesRows; j++) {
       const post = Math.floor(j / POST_METRICS.length)

@@ -21,6 +21,7 @@ import { z } from 'zod'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
 import { processClock } from '../core/clock.ts'
 import { loadConfig } from '../core/config.ts'
+import { openCredentials } from '../ingest/auth/index.ts'
 import { createLogger } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
@@ -152,7 +153,7 @@ async function main(): Promise<number> {
       ch,
       writers,
       collectors: createCollectors(config),
-      secret: (name) => `bench-token-${name.toLowerCase()}`,
+      credentials: openCredentials({ config: { ...config, secret: (name: string) => `bench-token-${name.toLowerCase()}` }, plan, now: clock, logger }),
       lookbackDays: plan.collection.lookbackDays,
       now: clock,
       logger: logger.child({ module: 'collect' }),

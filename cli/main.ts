@@ -22,6 +22,7 @@ import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
 import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
 import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../simulator/index.ts'
+import { registerCredentialCommands } from './commands/credentials.ts'
 import { findAdminServer, startAdminServer, type AdminServer } from './admin-server.ts'
 import { openReader } from './reader.ts'
 import { formatSilence, formatStatus } from './status.ts'
@@ -68,7 +69,7 @@ async function setup(planFile: string | undefined, options: { needsSimulator: bo
     // The simulated world runs on the same clock as the collectors and the evaluation.
     demo = await startSimulator({ now: clock })
     Object.assign(env, simulatorEnvironment(demo.url))
-    for (const account of planAccounts(plan)) env[account.tokenEnv] ||= `demo-token-${account.id}`
+    for (const account of planAccounts(plan)) if (account.tokenEnv) env[account.tokenEnv] ||= `demo-token-${account.id}`
     out(`DEMO — no --plan given: using ${file} and the API simulator at ${demo.url}`)
     out('       (see README: "Point it at real accounts" to use your own plan)')
     try {
@@ -529,6 +530,8 @@ export function buildProgram(): Command {
         out(changed ? `expired ${s.id} (${describeMatchers(s.matchers)})` : `${s.id} had already ended; nothing changed`)
       })
     })
+
+  registerCredentialCommands(program)
 
   program
     .command('simulator')

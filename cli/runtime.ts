@@ -9,7 +9,9 @@ import { createQueues, QUEUES, type QueueKey, type Queues } from '../core/queues
 import { createRedis, type Redis } from '../core/redis.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
 import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
-import { planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import { accountAuth, accountSecretNames, planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import { credentialAdvice, openCredentials } from '../ingest/auth/index.ts'
+import { createExpiryWatch } from '../ingest/auth/expiry.ts'
 import { NETWORK_DESCRIPTORS } from '../core/metrics.ts'
 import { createRequestGate } from '../ingest/quota.ts'
 import { createCollectProcessor } from '../workers/collect-worker.ts'
@@ -36,7 +38,7 @@ export interface RuntimeOptions {
 
 /** The scrubber that knows every secret of this process: the plan's tokens and the config's passwords and secrets. */
 export function processScrubber(config: Config, plan: Plan): Scrubber {
-  return createScrubber(config.secretValues(planAccounts(plan).map((account) => account.tokenEnv)))
+  return createScrubber(config.secretValues(planAccounts(plan).flatMap(accountSecretNames)))
 }
 
 export interface Runtime {
@@ -92,7 +94,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           ch,
           writers,
           notifyQueue: queues.notify,
-          tokenAdvice: (network, apiCode, tokenEnv) => collectors[network as keyof typeof collectors]?.tokenAdvice(apiCode, tokenEnv) ?? `Renew the token in ${tokenEnv}.`,
+          tokenAdvice: (account, apiCode) => {
+            const auth = accountAuth(account)
+            if (auth.kind !== 'token' || apiCode.startsWith('expiring_')) return credentialAdvice(account, apiCode)
+            if (apiCode === 'token_missing') return `Set the environment variable ${auth.tokenEnv} to the account's access token and restart.`
+            return collectors[account.network].tokenAdvice(apiCode, auth.tokenEnv)
+          },
           grafanaUrl: config.GRAFANA_URL,
           // Two missed rounds plus a little slack; retries and throttling may delay one round.
           staleAfterMs: 2 * scheduleIntervalMs(plan.collection.schedule, now(), plan.company.timezone) + 5 * 60_000,
@@ -112,6 +119,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         workers.push(worker)
       }
       const accounts = planAccounts(plan)
+      const credentials = openCredentials({ config, plan, redis: producer, now, logger: logger.child({ module: 'credentials' }), scrub })
+      const expiryWatch = createExpiryWatch({ config, redis: producer, prefix: config.QUEUE_PREFIX, now, logger: logger.child({ module: 'credentials' }), credentials })
+      evaluateDeps.alerts.credentialExpiries = () => expiryWatch.known(plan)
       const gateFor = (account: PlanAccount) =>
         createRequestGate({
           redis: producer,
@@ -123,7 +133,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         })
       start(
         'collect',
-        createCollectProcessor({ plan, ch, writers, collectors, secret: config.secret, lookbackDays: plan.collection.lookbackDays, now, gateFor, scrub, logger: logger.child({ module: 'collect' }) }),
+        createCollectProcessor({ plan, ch, writers, collectors, credentials, expiryWatch, lookbackDays: plan.collection.lookbackDays, now, gateFor, scrub, logger: logger.child({ module: 'collect' }) }),
         config.WORKER_CONCURRENCY,
       )
       // Evaluations run one at a time across all workers, so two never decide the same alert at once.

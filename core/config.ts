@@ -56,6 +56,20 @@ const envSchema = z.object({
   TIKTOK_API_URL: url('https://open.tiktokapis.com'),
   TIKTOK_BUSINESS_API_URL: url('https://business-api.tiktok.com/open_api'),
   GA4_API_URL: url('https://analyticsdata.googleapis.com'),
+  // Authorization servers (docs/accounts.md): the token and consent endpoints of OAuth accounts.
+  GOOGLE_OAUTH_URL: url('https://oauth2.googleapis.com'),
+  GOOGLE_ACCOUNTS_URL: url('https://accounts.google.com'),
+  X_AUTHORIZE_URL: url('https://x.com'),
+  TIKTOK_AUTHORIZE_URL: url('https://www.tiktok.com'),
+  LINKEDIN_OAUTH_URL: url('https://www.linkedin.com'),
+  /** Encrypts the token store (renewed and rotated OAuth tokens): 32 bytes, base64 or hex. */
+  TOKEN_STORE_KEY: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .refine((text) => tokenStoreKeyBytes(text) !== undefined, { error: 'must be 32 random bytes in base64 or hex; make one with: openssl rand -base64 32' })
+      .optional(),
+  ),
   QUEUE_PREFIX: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').optional()),
   LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   LOG_PRETTY: booleanFlag(false),
@@ -138,9 +152,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
         .map((name) => snapshot[name])
         .filter((value) => value !== undefined && value.length >= GUESSED_SECRET_MIN_LENGTH)
       const passwords = [parsed.data.REDIS_URL, parsed.data.CLICKHOUSE_URL, parsed.data.SMTP_URL].flatMap(urlPasswords)
-      return [...new Set([...given, ...guessed, ...passwords].filter((value): value is string => !!value))]
+      return [...new Set([...given, ...guessed, ...passwords, parsed.data.TOKEN_STORE_KEY].filter((value): value is string => !!value))]
     },
   }
+}
+
+/** The token store's key as bytes: 32 bytes given as base64 or hex; undefined for anything else. */
+export function tokenStoreKeyBytes(text: string): Buffer | undefined {
+  const trimmed = text.trim()
+  const bytes = /^[0-9a-f]{64}$/i.test(trimmed) ? Buffer.from(trimmed, 'hex') : /^[A-Za-z0-9+/_-]{43}=?$/.test(trimmed) ? Buffer.from(trimmed, 'base64') : undefined
+  return bytes?.length === 32 ? bytes : undefined
 }
 
 /** A random id kept in DATA_DIR, naming this installation's embedded data (and so its queues). */

@@ -17,8 +17,14 @@ export function scrubSecrets(text: string): string {
     .replace(SECRET_IN_TEXT[2]!, '$1***')
 }
 
-/** Takes credentials out of text before it leaves the process (logs, stored errors, job data, emails). */
-export type Scrubber = (text: string) => string
+/**
+ * Takes credentials out of text before it leaves the process (logs, stored errors, job data,
+ * emails). `learn` adds a secret met at run time (a renewed access token, a rotated refresh token).
+ */
+export interface Scrubber {
+  (text: string): string
+  learn?(secret: string | undefined): void
+}
 
 /** What a known secret is replaced with. */
 export const REDACTED = '[redacted]'
@@ -27,26 +33,34 @@ const MIN_SECRET_LENGTH = 4
 
 /**
  * The one scrubber: every secret value the process knows (account tokens, passwords, OAuth
- * secrets), as it is and as it reads JSON- or URL-encoded, becomes [redacted], wherever it
- * appears, since an API may echo a token in its error text; then the patterns of scrubSecrets
- * catch credentials we were never told about. Built once in the composition root and passed in.
+ * secrets, and tokens renewed since start), as it is and as it reads JSON- or URL-encoded,
+ * becomes [redacted], wherever it appears, since an API may echo a token in its error text; then
+ * the patterns of scrubSecrets catch credentials we were never told about. Built once in the
+ * composition root and passed in.
  */
 export function createScrubber(secrets: Iterable<string | undefined> = []): Scrubber {
   const forms = new Set<string>()
-  for (const secret of secrets) {
-    if (!secret || secret.length < MIN_SECRET_LENGTH) continue
+  let known: RegExp | undefined
+  const learn = (secret: string | undefined) => {
+    if (!secret || secret.length < MIN_SECRET_LENGTH || forms.has(secret)) return
     for (const form of [secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]) forms.add(form)
+    known = undefined
   }
-  if (forms.size === 0) return scrubSecrets
-  // Longest first, so a secret that contains another is replaced whole.
-  const known = new RegExp(
-    [...forms]
-      .sort((a, b) => b.length - a.length)
-      .map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-      .join('|'),
-    'g',
-  )
-  return (text) => scrubSecrets(text.replace(known, REDACTED))
+  for (const secret of secrets) learn(secret)
+  const scrub: Scrubber = (text) => {
+    if (forms.size === 0) return scrubSecrets(text)
+    // Longest first, so a secret that contains another is replaced whole.
+    known ??= new RegExp(
+      [...forms]
+        .sort((a, b) => b.length - a.length)
+        .map((form) => form.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('|'),
+      'g',
+    )
+    return scrubSecrets(text.replace(known, REDACTED))
+  }
+  scrub.learn = learn
+  return scrub
 }
 
 const REDACT_PATHS = [

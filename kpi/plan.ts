@@ -30,16 +30,58 @@ const cronExpression = z
 
 const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' })
 
-const accountSchema = z.strictObject({
-  id,
-  name: text('a name'),
-  apiId: z.union([z.string(), z.number()], { error: "must be the network's id of the account (page id, ...)" }).transform(String).pipe(z.string().min(1, 'must not be empty')),
-  tokenEnv: z
-    .string({ error: 'must name the environment variable that holds the token' })
-    .regex(/^[A-Z_][A-Z0-9_]*$/, 'must name an environment variable, such as FB_PAGE_TOKEN (the token itself never goes in the plan)'),
-  /** Network-specific settings (a conversion type, a channel filter, ...), checked by the network's own schema. */
-  settings: z.record(z.string(), z.unknown(), { error: 'must be a map of settings' }).optional(),
-})
+const envName = (example: string, what: string, secret = 'the secret') =>
+  z
+    .string({ error: `must name the environment variable that holds ${what}` })
+    .regex(/^[A-Z_][A-Z0-9_]*$/, `must name an environment variable, such as ${example} (${secret} itself never goes in the plan)`)
+
+export const AUTH_KINDS = ['token', 'oauth', 'service_account'] as const
+
+/**
+ * How an account authenticates (docs/accounts.md). `token`: a static token in `tokenEnv`.
+ * `oauth`: the network's refresh grant, with the app's client id and secret named by variable;
+ * the first refresh token comes from `social-kpi connect` (or `refreshTokenEnv`), and renewed and
+ * rotated tokens live in the encrypted token store. `service_account`: a Google service account
+ * key file (GA4).
+ */
+const authSchema = z.discriminatedUnion(
+  'kind',
+  [
+    z.strictObject({ kind: z.literal('token'), tokenEnv: envName('FB_PAGE_TOKEN', 'the token', 'the token') }),
+    z.strictObject({
+      kind: z.literal('oauth'),
+      clientIdEnv: envName('X_CLIENT_ID', 'the OAuth client id'),
+      /** Left out for a public client (X allows PKCE without a secret). */
+      clientSecretEnv: envName('X_CLIENT_SECRET', 'the OAuth client secret').optional(),
+      /** A refresh token obtained elsewhere, used only while the token store holds none for the account. */
+      refreshTokenEnv: envName('X_REFRESH_TOKEN', 'a first refresh token').optional(),
+    }),
+    z.strictObject({ kind: z.literal('service_account'), keyFileEnv: envName('GA4_SERVICE_ACCOUNT_KEY', 'the path of the service account key file') }),
+  ],
+  { error: `must be a map with kind: ${AUTH_KINDS.join(', ')}` },
+)
+
+export type AccountAuth = z.infer<typeof authSchema>
+
+const accountSchema = z
+  .strictObject({
+    id,
+    name: text('a name'),
+    apiId: z.union([z.string(), z.number()], { error: "must be the network's id of the account (page id, ...)" }).transform(String).pipe(z.string().min(1, 'must not be empty')),
+    /** A static token (the same as `auth: { kind: token, tokenEnv }`). */
+    tokenEnv: envName('FB_PAGE_TOKEN', 'the token', 'the token').optional(),
+    auth: authSchema.optional(),
+    /** Network-specific settings (a conversion type, a channel filter, ...), checked by the network's own schema. */
+    settings: z.record(z.string(), z.unknown(), { error: 'must be a map of settings' }).optional(),
+  })
+  .superRefine((account, ctx) => {
+    if (account.tokenEnv === undefined && account.auth === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['tokenEnv'], message: 'is required: name the environment variable that holds the token, or give auth: (oauth or service_account)' })
+    }
+    if (account.tokenEnv !== undefined && account.auth !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['auth'], message: 'give either tokenEnv or auth, not both' })
+    }
+  })
 
 const networkPresenceSchema = z.strictObject({
   network: z.enum(NETWORKS, { error: `must be one of: ${NETWORKS.join(', ')}` }),
@@ -204,6 +246,8 @@ export const planSchema = z
       routes: z.array(routeSchema, { error: 'must be a list of routes' }).default([]),
       /** The plan-wide evidence rule; a KPI's own `evidence` wins, field by field. */
       evidence: evidenceSchema.optional(),
+      /** Warn this many days before a token with a known end expires (Meta tokens, LinkedIn refresh tokens). */
+      credentialWarningDays: z.number({ error: 'must be a number of days' }).int('must be a whole number of days').min(1, 'must be at least 1 day').default(7),
     }),
     crisis: z
       .strictObject({
@@ -243,7 +287,9 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
   }
   unique(objectivesList.map((o) => str(o.id)), ['objectives'], 'objective')
   unique(kpis.map((k) => (typeof k === 'object' && k ? str((k as Loose<Kpi>).id) : undefined)), ['kpis'], 'KPI')
-  const accounts = list(plan.strategy?.networks).flatMap((n, ni) => list(n.accounts).map((a, ai) => ({ id: str(a.id), network: str(n.network), settings: a.settings, ni, ai })))
+  const accounts = list(plan.strategy?.networks).flatMap((n, ni) =>
+    list(n.accounts).map((a, ai) => ({ id: str(a.id), network: str(n.network), settings: a.settings, authKind: str((a.auth as { kind?: unknown } | undefined)?.kind), ni, ai })),
+  )
   const seen = new Set<string>()
   for (const account of accounts) {
     const descriptor = account.network && isNetwork(account.network) ? NETWORK_DESCRIPTORS[account.network] : undefined
@@ -254,6 +300,14 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
           ctx.addIssue({ code: 'custom', path: ['strategy', 'networks', account.ni, 'accounts', account.ai, 'settings', ...(issue.path as (string | number)[])], message: issue.message })
         }
       }
+    }
+    const offered = descriptor?.auth
+    const authPath = ['strategy', 'networks', account.ni, 'accounts', account.ai, 'auth', 'kind']
+    if (descriptor && account.authKind === 'oauth' && (!offered?.oauth || (account.network === 'tiktok' && (account.settings as { accountType?: unknown } | undefined)?.accountType === 'business'))) {
+      ctx.addIssue({ code: 'custom', path: authPath, message: `${descriptor.label}${account.network === 'tiktok' ? ' business accounts' : ''} cannot use oauth here; use a static token (tokenEnv)` })
+    }
+    if (descriptor && account.authKind === 'service_account' && !offered?.serviceAccount) {
+      ctx.addIssue({ code: 'custom', path: authPath, message: `${descriptor.label} does not accept service accounts${offered?.oauth ? '; use oauth' : ''}` })
     }
     if (account.id === undefined) continue
     if (seen.has(account.id)) {
@@ -368,6 +422,19 @@ export async function loadPlan(file: string): Promise<Plan> {
 }
 
 /** All accounts of the plan, each with its network. */
+/** How the account authenticates: its `auth`, or a static token in `tokenEnv`. */
+export function accountAuth(account: Pick<PlanAccount, 'auth' | 'tokenEnv'>): AccountAuth {
+  return account.auth ?? { kind: 'token', tokenEnv: account.tokenEnv! }
+}
+
+/** Every environment variable an account's credentials name (its tokens, client secrets, key file path). */
+export function accountSecretNames(account: Pick<PlanAccount, 'auth' | 'tokenEnv'>): string[] {
+  const auth = accountAuth(account)
+  if (auth.kind === 'token') return [auth.tokenEnv]
+  if (auth.kind === 'oauth') return [auth.clientSecretEnv, auth.refreshTokenEnv].filter((name): name is string => !!name)
+  return []
+}
+
 export function planAccounts(plan: Plan): PlanAccount[] {
   return plan.strategy.networks.flatMap((presence) => presence.accounts.map((account) => ({ ...account, network: presence.network })))
 }

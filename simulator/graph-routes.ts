@@ -61,6 +61,8 @@ export interface GraphApiOptions {
   callsPerHour: number
   /** The seed of the Instagram and ad account worlds; when absent, one derived from the scenario's. */
   seed?: number
+  /** GET /{version}/debug_token: the answer for `input_token` (simulator/oauth.ts). */
+  debugToken?: (inputToken: string, nowMs: number) => unknown
 }
 
 /** A number that depends only on the scenario's seed: the profile it derives for a probe id. */
@@ -179,6 +181,11 @@ export function createGraphApi(options: GraphApiOptions): SimulatedNetwork {
       nowMs,
     })
     if (rest.length > 0 || (extra !== undefined && edge !== 'insights')) throw unsupportedRequest(request.method, id)
+    if (id === 'debug_token' && edge === undefined && options.debugToken) {
+      const inputToken = request.query.get('input_token')
+      if (!inputToken) throw invalidParameter('(#100) The parameter input_token is required')
+      return options.debugToken(inputToken, nowMs)
+    }
     if (PAGE_ID.test(id)) {
       if (edge === undefined) return pageNode(id, request.query, nowMs)
       if (edge === 'posts') return postsEdge(request, id, nowMs)

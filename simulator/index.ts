@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { createGraphApi } from './graph-routes.ts'
 import { createOtherNetworks } from './networks.ts'
 import type { SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import { createOAuth, type OAuthHooks } from './oauth.ts'
 import { opaqueId } from './random.ts'
 import { createScenario } from './scenario.ts'
 import { utcMidnight } from './time.ts'
@@ -20,6 +21,7 @@ export { DEMO_LINKEDIN_ORGANIZATIONS } from './linkedin-scenario.ts'
 export { DEMO_CHANNELS } from './youtube-scenario.ts'
 export { DEMO_PROPERTIES } from './ga4-scenario.ts'
 export { TIKTOK_DEMO_ACCOUNTS } from './tiktok-scenario.ts'
+export type { OAuthHooks, OAuthNetwork, OAuthStats } from './oauth.ts'
 
 export interface SimulatorOptions {
   /** Default 0: a free port chosen by the system. The host is always 127.0.0.1. */
@@ -54,6 +56,8 @@ export interface RunningSimulator {
   injectFault(fault: GraphFault): void
   /** The requests received (the latest 10,000), tokens included: a test-only object, never to be logged. */
   requests(): Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }>
+  /** The simulated authorization servers' test hooks (simulator/oauth.ts). */
+  oauth: OAuthHooks
   close(): Promise<void>
 }
 
@@ -80,9 +84,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   if (!Number.isInteger(callsPerHour) || callsPerHour < 1) throw new TypeError('callsPerHour must be a positive integer')
 
   const scenario = createScenario({ seed, today: utcMidnight(now().getTime()) })
-  const networks: SimulatedNetwork[] = [createGraphApi({ scenario, callsPerHour, seed }), ...createOtherNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour })].sort(
-    (a, b) => b.prefix.length - a.prefix.length,
-  )
+  const oauth = createOAuth({ seed, now })
+  const networks: SimulatedNetwork[] = [
+    createGraphApi({ scenario, callsPerHour, seed, debugToken: oauth.debugToken }),
+    ...createOtherNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour }),
+    ...oauth.networks,
+  ].sort((a, b) => b.prefix.length - a.prefix.length)
   const faults: Array<{ fault: GraphFault; remaining: number }> = []
   const log: LoggedRequest[] = []
   const sameRequestCount = new Map<string, number>()
@@ -123,7 +130,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       body,
     }
     const network = networkFor(url.pathname)
-    log.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), token: network?.tokenOf(request) })
+    const token = network?.tokenOf(request)
+    log.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), token })
     if (log.length > MAX_LOGGED_REQUESTS) log.splice(0, log.length - MAX_LOGGED_REQUESTS)
     if (!network) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Not Found' }
 
@@ -137,8 +145,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       }
       return { status: fault.status ?? 400, headers, body }
     }
+    // An access token the simulator issued that has expired or been revoked reaches the API as
+    // one of its own `expired…`/`revoked…`/`invalid…` test tokens, refused in the API's words.
+    const refusal = token === undefined ? undefined : oauth.refusal(token, at.getTime())
     try {
-      return network.handle(request)
+      return network.handle(refusal ? withToken(request, token!, `${refusal}-${token}`) : request)
     } catch {
       return { status: 500, headers: { 'Content-Type': 'application/json; charset=UTF-8' }, body: network.errorBody(SERVICE_ERROR, request.traceId) }
     }
@@ -177,6 +188,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       faults.push({ fault, remaining: fault.times })
     },
     requests: () => log.map((entry) => ({ ...entry, query: { ...entry.query } })),
+    oauth: oauth.hooks,
     close() {
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()))
@@ -198,5 +210,18 @@ export function simulatorEnvironment(url: string): Record<string, string> {
     TIKTOK_API_URL: `${url}/tiktok`,
     TIKTOK_BUSINESS_API_URL: `${url}/tiktok-business`,
     GA4_API_URL: `${url}/ga4`,
+    // Authorization servers (token URLs of X and TikTok live under X_API_URL and TIKTOK_API_URL).
+    GOOGLE_OAUTH_URL: `${url}/google-oauth2`,
+    GOOGLE_ACCOUNTS_URL: `${url}/google-accounts`,
+    X_AUTHORIZE_URL: `${url}/x-web`,
+    TIKTOK_AUTHORIZE_URL: `${url}/tiktok-web`,
+    LINKEDIN_OAUTH_URL: `${url}/linkedin-www`,
   }
+}
+
+/** The request with `from` replaced by `to` wherever it carries the token (headers, query). */
+function withToken(request: SimRequest, from: string, to: string): SimRequest {
+  const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, typeof value === 'string' ? value.replace(from, to) : value]))
+  const query = new URLSearchParams([...request.query].map(([name, value]): [string, string] => [name, value === from ? to : value]))
+  return { ...request, headers, query }
 }

@@ -1,12 +1,14 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import type { ClickHouse } from '../core/clickhouse.ts'
-import { RateLimitError, TokenError } from '../core/errors.ts'
+import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
 import { parsePayload } from '../core/queues.ts'
 import type { Collector, CollectSummary, ObservationRow } from '../ingest/collectors/types.ts'
 import { planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
 import type { RequestGate } from '../ingest/quota.ts'
+import type { Credentials } from '../ingest/auth/credentials.ts'
+import type { ExpiryWatch } from '../ingest/auth/expiry.ts'
 import { recordSourceHealth } from './source-health.ts'
 import type { Writers } from './writers.ts'
 
@@ -15,8 +17,10 @@ export interface CollectDeps {
   ch: ClickHouse
   writers: Writers
   collectors: Record<Network, Collector>
-  /** Resolves a token by the environment variable the plan names. */
-  secret(name: string): string | undefined
+  /** Each account's token: static from the environment, or renewed from the token store (ingest/auth). */
+  credentials: Credentials
+  /** Asks the API when static tokens end (Meta), after a collection that worked; none when absent. */
+  expiryWatch?: ExpiryWatch
   lookbackDays: number
   now: () => Date
   logger: Logger
@@ -37,7 +41,8 @@ export type CollectResult = { status: 'collected'; summary: CollectSummary } | {
 /**
  * Collects one account for one round. A refused token marks only that account unhealthy (the job
  * succeeds, so the round goes on); a throttle puts the job back for as long as the API asked; any
- * other failure is recorded and thrown, for BullMQ's bounded retries. A round that stored no
+ * other failure is recorded and thrown, for BullMQ's bounded retries, unless the API's dialect
+ * called it permanent, which is not retried. A round that stored no
  * observation is recorded as failing, so its account's last success (and freshness) stays where it was.
  */
 export function createCollectProcessor(deps: CollectDeps) {
@@ -50,12 +55,6 @@ export function createCollectProcessor(deps: CollectDeps) {
     const health = (status: 'healthy' | 'unhealthy' | 'failing' | 'throttled', errorCode?: string, error?: string, quotaResetsAt?: Date) =>
       recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error: error && scrub(error), quotaResetsAt })
 
-    const token = deps.secret(account.tokenEnv)
-    if (!token) {
-      log.error({ tokenEnv: account.tokenEnv }, 'no token: the environment variable is not set')
-      await health('unhealthy', 'token_missing', `the environment variable ${account.tokenEnv} is not set`)
-      return { status: 'unhealthy', errorCode: 'token_missing' }
-    }
     // Rows go to the writer as they arrive and are batched with other jobs' rows; the job ends
     // only once all of them are stored, also when the collector fails half-way.
     const writes: Promise<void>[] = []
@@ -67,19 +66,35 @@ export function createCollectProcessor(deps: CollectDeps) {
       if (failed) throw failed.reason
     }
     const collector = deps.collectors[account.network]
-    const context = {
-      account,
-      token,
-      roundAt: new Date(payload.roundAt),
-      now: deps.now,
-      lookbackDays: deps.lookbackDays,
-      logger: log,
-      gate: deps.gateFor?.(account),
-      emit: async (rows: ObservationRow[]) => void writes.push(deps.writers.observations.write(rows)),
-    }
     try {
       if (payload.window && !collector.history) throw new UnrecoverableError(`${account.network} keeps no history to backfill`)
-      const collected = await (payload.window ? collector.history!.backfill(context, payload.window) : collector.collect(context)).finally(stored)
+      const collectWith = (token: string) => {
+        const context = {
+          account,
+          token,
+          roundAt: new Date(payload.roundAt),
+          now: deps.now,
+          lookbackDays: deps.lookbackDays,
+          logger: log,
+          gate: deps.gateFor?.(account),
+          emit: async (rows: ObservationRow[]) => void writes.push(deps.writers.observations.write(rows)),
+        }
+        return payload.window ? collector.history!.backfill(context, payload.window) : collector.collect(context)
+      }
+      let used = ''
+      const collected = await (async () => {
+        const token = (used = await deps.credentials.accessToken(account))
+        try {
+          return await collectWith(token)
+        } catch (error) {
+          // Refused although not yet expired by our clock (revoked, clock skew): renew once and go
+          // again; rows already stored are stored again unchanged (writes are idempotent).
+          const renewed = error instanceof TokenError ? await deps.credentials.renewAfterRefusal(account, token) : undefined
+          if (!renewed) throw error
+          log.info({ apiCode: (error as TokenError).apiCode }, 'the API refused the access token: renewed it, collecting again')
+          return await collectWith((used = renewed))
+        }
+      })().finally(stored)
       const summary = { ...collected, skipped: collected.skipped.map(scrub) }
       for (const skipped of summary.skipped) log.warn({ skipped }, 'part of the API refused a metric; the rest was collected')
       // A backfill chunk may hold no data (days before the account existed); a round may not.
@@ -90,6 +105,7 @@ export function createCollectProcessor(deps: CollectDeps) {
         return { status: 'collected', summary }
       }
       await health('healthy')
+      if (!payload.window) await deps.expiryWatch?.check(account, used)
       log.info({ observations: summary.observations }, 'collected')
       return { status: 'collected', summary }
     } catch (thrown) {
@@ -109,6 +125,12 @@ export function createCollectProcessor(deps: CollectDeps) {
       }
       const code = (error as { code?: string }).code ?? 'error'
       await health('failing', String(code), error instanceof Error ? error.message : String(error)).catch(() => undefined)
+      // What the API's dialect calls permanent (an invalid parameter, a missing permission, an
+      // unknown object) fails the same way on every try: BullMQ does not retry it.
+      if (error instanceof ApiError && !error.retryable) {
+        log.error({ err: error }, 'the API refused the collection for good: not retried')
+        throw new UnrecoverableError(error.message)
+      }
       throw error
     }
   }

@@ -4,6 +4,8 @@ import type { NetworkDescriptor } from './types.ts'
 export const facebook: NetworkDescriptor = {
   label: 'Facebook Pages',
   apiId: 'the Page id',
+  // Long-lived tokens: debug_token tells when they expire, so the owner is warned ahead.
+  auth: { expiryCheck: 'meta_debug_token' },
   quota: { limit: 4800, windowMs: 3_600_000, scope: 'account', source: 'Graph API Business Use Case limit for Pages: 4800 × engaged users per hour per Page (at least 4800)' },
   metrics: {
     followers: { shape: 'gauge', source: 'Page `followers_count`; insights `page_follows` (day)', description: 'People following the Page.' },

@@ -1,3 +1,4 @@
+import { googleOAuth } from './google-oauth.ts'
 import { z } from 'zod'
 import type { NetworkDescriptor } from './types.ts'
 
@@ -40,6 +41,8 @@ const source = z.string({ error: 'must be a traffic source such as facebook.com'
  * conversions. `channelGroups` (default: Organic Social and Paid Social) or `source` (one source
  * or a list, e.g. facebook.com and m.facebook.com), not both.
  */
+const GA4_SCOPE = 'https://www.googleapis.com/auth/analytics.readonly'
+
 export const ga4Settings = z
   .strictObject({
     channelGroups: z.array(channelGroup, { error: 'must be a list of channel groups' }).min(1, 'must list at least one channel group').optional(),
@@ -66,6 +69,11 @@ export type Ga4Settings = z.output<typeof ga4Settings>
 export const ga4: NetworkDescriptor = {
   label: 'Google Analytics 4',
   apiId: 'the GA4 property id (digits, e.g. 412345678)',
+  auth: {
+    oauth: googleOAuth([GA4_SCOPE]),
+    // The Data API accepts a service account added to the property as a Viewer.
+    serviceAccount: { scopes: [GA4_SCOPE] },
+  },
   quota: { limit: 2000, windowMs: 3_600_000, scope: 'account', source: 'GA4 Data API: 40,000 core tokens per property per hour, about 10 or more per report; 2,000 reports per hour per property (propertyQuota is read too)' },
   metrics: {
     sessions: {

@@ -7,6 +7,8 @@ import type { NetworkDescriptor } from './types.ts'
 export const instagram: NetworkDescriptor = {
   label: 'Instagram (business account)',
   apiId: 'the Instagram business account id (17 digits, e.g. 17841400000000001)',
+  // Long-lived tokens: debug_token tells when they expire, so the owner is warned ahead.
+  auth: { expiryCheck: 'meta_debug_token' },
   quota: { limit: 4800, windowMs: 86_400_000, scope: 'account', source: 'Instagram Business Use Case limit: 4800 × impressions per 24 hours per account (at least 4800)' },
   metrics: {
     followers: { shape: 'gauge', source: 'IG user `followers_count`', description: 'People following the account.' },

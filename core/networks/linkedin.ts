@@ -4,6 +4,23 @@ import type { NetworkDescriptor } from './types.ts'
 export const linkedin: NetworkDescriptor = {
   label: 'LinkedIn (organization)',
   apiId: 'the organization id (the number in urn:li:organization:N)',
+  auth: {
+    oauth: {
+      provider: 'linkedin',
+      authorize: { baseUrlKey: 'LINKEDIN_OAUTH_URL', path: '/oauth/v2/authorization' },
+      token: { baseUrlKey: 'LINKEDIN_OAUTH_URL', path: '/oauth/v2/accessToken' },
+      clientAuth: 'post',
+      scopes: ['r_organization_social', 'rw_organization_admin'],
+      rotatesRefreshTokens: false,
+      // LinkedIn answers a dead refresh token with invalid_request ("... invalid, expired or revoked").
+      deadRefreshErrors: ['invalid_grant', 'invalid_request'],
+      unconfirmed: ['whether r_organization_social is needed besides rw_organization_admin', 'refresh_token_expires_in: the docs example (525600) reads like minutes, the field is documented in seconds'],
+      lifetimes: {
+        access: '60 days (expires_in 5184000)',
+        refresh: '365 days from the first grant; a refresh does not extend it (refresh tokens only for apps LinkedIn enabled them for)',
+      },
+    },
+  },
   quota: { limit: 4800, windowMs: 86_400_000, scope: 'account', source: 'LinkedIn does not publish its daily limits (they show in the developer portal); a conservative daily budget per member token' },
   metrics: {
     followers: { shape: 'gauge', source: '`networkSizes` `firstDegreeSize` (edgeType COMPANY_FOLLOWED_BY_MEMBER)', description: 'Members following the Page.' },

@@ -27,6 +27,23 @@ export type TikTokSettings = z.infer<typeof tiktokSettings>
 export const tiktok: NetworkDescriptor = {
   label: 'TikTok',
   apiId: 'the TikTok user open_id (personal), or the business_id (business)',
+  auth: {
+    // Display API (personal accounts, Login Kit). Business accounts keep a static token.
+    oauth: {
+      provider: 'tiktok',
+      authorize: { baseUrlKey: 'TIKTOK_AUTHORIZE_URL', path: '/v2/auth/authorize/' },
+      token: { baseUrlKey: 'TIKTOK_API_URL', path: '/v2/oauth/token/' },
+      clientAuth: 'post',
+      clientIdParam: 'client_key',
+      scopeSeparator: ',',
+      scopes: ['user.info.basic', 'user.info.stats', 'video.list'],
+      rotatesRefreshTokens: true,
+      // TikTok's Login Kit guide for desktop apps: the challenge is the hex SHA-256 of the verifier.
+      pkceChallenge: 'hex',
+      lifetimes: { access: '2 hours (expires_in; older docs said 24 hours)', refresh: '180 days (refresh_expires_in; older docs said 365 days); each refresh returns a new one' },
+      unconfirmed: ['the hex PKCE challenge on the official page itself', 'whether a rotated refresh token restarts its 180 days', 'the HTTP status of token endpoint errors'],
+    },
+  },
   quota: { limit: 600, windowMs: 60_000, scope: 'account', source: 'TikTok Display API: 600 requests per minute per endpoint and token' },
   metrics: {
     followers: {

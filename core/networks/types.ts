@@ -31,4 +31,50 @@ export interface NetworkDescriptor {
   settings?: z.ZodType
   /** The call limit collectors stay within (checked before every request). */
   quota?: QuotaPolicy
+  /** Ways to authenticate besides a static token in `tokenEnv`; absent: static tokens only. */
+  auth?: AuthOptions
+}
+
+/**
+ * How a network's accounts authenticate beyond a static token (docs/accounts.md has the sources).
+ * Endpoints are named by config key, so a test or a proxy can point them elsewhere.
+ */
+export interface OAuthContract {
+  /** The authorization server: accounts of networks that share one (Google) share its client settings. */
+  provider: 'google' | 'x' | 'tiktok' | 'linkedin'
+  /** Base URL variable and path of the authorization endpoint (the page the user opens). */
+  authorize: { baseUrlKey: OAuthUrlKey; path: string; params?: Record<string, string> }
+  /** Base URL variable and path of the token endpoint. */
+  token: { baseUrlKey: OAuthUrlKey; path: string }
+  /** How the client proves itself at the token endpoint. */
+  clientAuth: 'basic' | 'post'
+  /** What the client id is called in requests (TikTok: client_key). */
+  clientIdParam?: string
+  /** How scopes are joined in the authorize URL (TikTok: a comma). */
+  scopeSeparator?: ' ' | ','
+  /** Scopes every account of the network needs; `metricScopes` adds those of single metrics. */
+  scopes: string[]
+  metricScopes?: Record<string, string[]>
+  /** Each refresh returns a new refresh token and kills the old one. */
+  rotatesRefreshTokens: boolean
+  /** The token endpoint's error codes that mean "this refresh token is dead" (default invalid_grant). */
+  deadRefreshErrors?: string[]
+  /** The PKCE code_challenge encoding: RFC 7636's base64url (default), or TikTok's hex. */
+  pkceChallenge?: 'base64url' | 'hex'
+  /** Documented lifetimes, for docs and `accounts`; the token answers' expires_in decide. */
+  lifetimes: { access: string; refresh: string }
+  /** Facts the docs did not confirm (see docs/accounts.md). */
+  unconfirmed?: string[]
+}
+
+/** Config keys holding the base URL of an authorization or token endpoint. */
+export type OAuthUrlKey = 'GOOGLE_OAUTH_URL' | 'GOOGLE_ACCOUNTS_URL' | 'X_API_URL' | 'X_AUTHORIZE_URL' | 'TIKTOK_API_URL' | 'TIKTOK_AUTHORIZE_URL' | 'LINKEDIN_OAUTH_URL'
+
+export interface AuthOptions {
+  /** The refresh grant and `social-kpi connect`. */
+  oauth?: OAuthContract
+  /** A Google service account (JWT bearer grant) with these scopes: for APIs that allow one (GA4). */
+  serviceAccount?: { scopes: string[] }
+  /** Long-lived static tokens whose expiry the API tells (Meta's debug_token). */
+  expiryCheck?: 'meta_debug_token'
 }

@@ -4,6 +4,22 @@ import type { NetworkDescriptor } from './types.ts'
 export const x: NetworkDescriptor = {
   label: 'X',
   apiId: 'the numeric user id (not the @username)',
+  auth: {
+    oauth: {
+      provider: 'x',
+      authorize: { baseUrlKey: 'X_AUTHORIZE_URL', path: '/i/oauth2/authorize' },
+      token: { baseUrlKey: 'X_API_URL', path: '/2/oauth2/token' },
+      // Confidential clients (with a client secret) authenticate with HTTP Basic.
+      clientAuth: 'basic',
+      // offline.access is what makes X return a refresh token.
+      scopes: ['tweet.read', 'users.read', 'offline.access'],
+      rotatesRefreshTokens: true,
+      // X answers a spent or revoked refresh token with invalid_request ("Value passed for the token was invalid").
+      deadRefreshErrors: ['invalid_grant', 'invalid_request'],
+      lifetimes: { access: '2 hours (expires_in 7200)', refresh: 'single use: each refresh returns a new one (lifetime not documented)' },
+      unconfirmed: ['the refresh token lifetime'],
+    },
+  },
   quota: { limit: 900, windowMs: 900_000, scope: 'account', source: 'X API v2: 900 requests per 15 minutes per user token for user lookup and user posts' },
   metrics: {
     followers: { shape: 'gauge', source: 'user `public_metrics.followers_count`', description: 'Accounts following the user.' },

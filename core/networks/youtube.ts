@@ -1,12 +1,18 @@
+import { googleOAuth } from './google-oauth.ts'
 import type { NetworkDescriptor } from './types.ts'
 
 /**
  * YouTube through the Data API v3 (channel and video statistics, read at once) and the Analytics
  * API v2 (channel-wide daily numbers, 2–3 days late) (social-apis.md §5).
  */
+const YT_ANALYTICS = 'https://www.googleapis.com/auth/yt-analytics.readonly'
+
 export const youtube: NetworkDescriptor = {
   label: 'YouTube',
   apiId: 'the channel id (UC…, 24 characters)',
+  auth: { oauth: googleOAuth(['https://www.googleapis.com/auth/youtube.readonly'], {
+    channel_views: [YT_ANALYTICS], channel_likes: [YT_ANALYTICS], channel_comments: [YT_ANALYTICS], shares: [YT_ANALYTICS], followers_gained: [YT_ANALYTICS], followers_lost: [YT_ANALYTICS],
+  }) },
   quota: { limit: 10_000, windowMs: 86_400_000, scope: 'app', source: 'YouTube Data API: 10,000 units per day per project, shared by all channels; list calls cost 1 unit' },
   metrics: {
     followers: {

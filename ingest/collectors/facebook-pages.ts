@@ -97,7 +97,7 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
         if (!point.end_time) continue
         const end = parseGraphTime(point.end_time)
         const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
-        const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}` }
+        const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}`, dayZone: INSIGHTS_ZONE }
         if (insight.reactionKeys) {
           const byType = typeof point.value === 'object' ? point.value : {}
           for (const [key, metric] of Object.entries(insight.reactionKeys)) {

@@ -114,7 +114,7 @@ export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOpt
         summary.skipped.push(`GA4 row dated ${JSON.stringify(date)}: not a date`)
         return []
       }
-      const common = { objectType: 'account' as const, objectId: propertyId, observedAt: start.toJSDate() }
+      const common = { objectType: 'account' as const, objectId: propertyId, observedAt: start.toJSDate(), dayZone: timeZone }
       return [
         ...(values.sessions !== undefined ? [observe({ ...common, metric: 'sessions', value: values.sessions, sourceField: `runReport.sessions[${scope}]` })] : []),
         ...(values.conversions !== undefined ? [observe({ ...common, metric: 'conversions', value: values.conversions, sourceField: `runReport.${settings.conversionMetric}[${scope}]` })] : []),

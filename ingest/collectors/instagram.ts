@@ -49,6 +49,8 @@ const MEDIA_FIELDS = 'id,timestamp,like_count,comments_count'
 const DAY_MS = 86_400_000
 /** Instagram's insights days run from 07:00 UTC to 07:00 UTC ("periods ending on UTC−07:00"). */
 const IG_DAY_OFFSET_MS = 7 * 3_600_000
+/** The same days as a zone (POSIX names count west as +). */
+const IG_DAY_ZONE = 'Etc/GMT+7'
 /** `follower_count` answers only the 30 days before the current one; no range may exceed 30 days. */
 const FOLLOWER_COUNT_DAYS = 30
 /** Instagram keeps insights for two years. */
@@ -113,7 +115,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
     for (const point of series?.values ?? []) {
       if (!point.end_time) continue
       const dayStart = new Date(parseGraphTime(point.end_time).getTime() - DAY_MS)
-      rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, value: point.value, sourceField: 'insights.follower_count' }))
+      rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, dayZone: IG_DAY_ZONE, value: point.value, sourceField: 'insights.follower_count' }))
     }
     await s.emit(rows)
   }
@@ -149,7 +151,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
         const target = TOTAL_VALUE_METRICS.find((m) => m.apiMetric === entry.name)
         const value = entry.total_value?.value
         if (!target || typeof value !== 'number') continue
-        rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: target.metric, observedAt: new Date(day), value, sourceField: `insights.${entry.name}` }))
+        rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: target.metric, observedAt: new Date(day), dayZone: IG_DAY_ZONE, value, sourceField: `insights.${entry.name}` }))
       }
       await s.emit(rows)
     }

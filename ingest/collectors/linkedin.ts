@@ -75,7 +75,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
   async function readDays(s: ReturnType<typeof session>, start: number, end: number): Promise<void> {
     const finder = (resource: string) => `/rest/${resource}?q=organizationalEntity&organizationalEntity=${s.organization}&${timeIntervalsParam(start, end)}`
     const daily = (timeRange: TimeRange | undefined, metric: string, value: unknown, sourceField: string): ObservationRow | undefined =>
-      timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), value, sourceField }) : undefined
+      timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), dayZone: 'UTC', value, sourceField }) : undefined
 
     await skipRefused(s.summary, 'follower statistics', () =>
       walkElements(s.api, finder('organizationalEntityFollowerStatistics'), followerElement, pageSize, async (elements) => {

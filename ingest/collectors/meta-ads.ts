@@ -171,7 +171,7 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
         s.summary.skipped.push(`${sourceField} of ${row.date_start}: not a number (${JSON.stringify(text)})`)
         return
       }
-      out.push(s.observe({ objectType: 'account', objectId: s.apiId, metric, observedAt, value, sourceField }))
+      out.push(s.observe({ objectType: 'account', objectId: s.apiId, metric, observedAt, dayZone: zone, value, sourceField }))
     }
     const type = s.settings.purchaseActionType
     add('conversions', (row.actions ?? []).find((a) => a.action_type === type)?.value ?? '0', `actions.${type}`)

@@ -216,7 +216,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
         const date = typeof day.date === 'string' ? DateTime.fromISO(day.date, { zone: 'UTC' }) : undefined
         if (!date?.isValid) continue
         const dayStart = date.toJSDate()
-        const common = { objectType: 'account' as const, objectId: s.accountId }
+        const common = { objectType: 'account' as const, objectId: s.accountId, dayZone: 'UTC' }
         const clicks = count(day.bio_link_clicks)
         const views = count(day.profile_views)
         const followers = count(day.daily_total_followers)

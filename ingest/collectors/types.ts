@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon'
 import type { Config } from '../../core/config.ts'
 import { ApiError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
@@ -16,6 +17,9 @@ export interface ObservationRow {
   metric: string
   shape: MetricShape
   observed_at: string
+  /** For a daily bucket: the day as the API labels it, in the API's own zone (`api_day_zone`). */
+  api_day?: string | null
+  api_day_zone?: string
   value: number
   object_created_at: string | null
   source_field: string
@@ -79,6 +83,12 @@ export interface ObservationInput {
   objectId: string
   metric: string
   observedAt: Date
+  /**
+   * For a daily bucket (shape `daily`): the zone whose day it is (GA4: the property's; Meta ads:
+   * the ad account's; Graph insights and YouTube Analytics: Pacific). `observedAt` is that day's
+   * local midnight, and the row keeps the day as the API labels it.
+   */
+  dayZone?: string
   value: number
   objectCreatedAt?: Date
   sourceField: string
@@ -90,6 +100,13 @@ export function observationFactory(network: Network, accountId: string, apiVersi
   return (input: ObservationInput): ObservationRow => {
     const definition = METRICS[network][input.metric]
     if (!definition) throw new Error(`metric ${input.metric} is not in the ${network} dictionary`)
+    let apiDay: string | null = null
+    if (definition.shape === 'daily') {
+      if (!input.dayZone) throw new Error(`${network} ${input.metric} is a daily count: say whose day it is (dayZone)`)
+      const local = DateTime.fromJSDate(input.observedAt, { zone: input.dayZone })
+      if (!local.isValid || +local.startOf('day') !== +local) throw new Error(`${network} ${input.metric}: ${input.observedAt.toISOString()} is not a midnight in ${input.dayZone}`)
+      apiDay = local.toISODate()
+    }
     return {
       network,
       account_id: accountId,
@@ -98,6 +115,8 @@ export function observationFactory(network: Network, accountId: string, apiVersi
       metric: input.metric,
       shape: definition.shape,
       observed_at: toClickHouseTime(input.observedAt),
+      api_day: apiDay,
+      api_day_zone: apiDay ? input.dayZone! : '',
       value: input.value,
       object_created_at: input.objectCreatedAt ? toClickHouseTime(input.objectCreatedAt) : null,
       source_field: input.sourceField,

@@ -256,7 +256,7 @@ function dailyRows(
       const metric = ANALYTICS_METRICS[name]
       const value = metric ? parseCount(row[index]) : undefined
       if (metric && value !== undefined) {
-        rows.push(observe({ objectType: 'account', objectId: channelId, metric, observedAt: start.toJSDate(), value, sourceField: `analytics.${name}` }))
+        rows.push(observe({ objectType: 'account', objectId: channelId, metric, observedAt: start.toJSDate(), dayZone: PACIFIC_ZONE, value, sourceField: `analytics.${name}` }))
       }
     })
   }

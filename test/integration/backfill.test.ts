@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createQueues, type Queues } from '../../core/queues.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
 import { enqueueBackfill, planBackfill } from '../../ingest/backfill.ts'
+import { openCredentials } from '../../ingest/auth/index.ts'
 import { createCollectors } from '../../ingest/collectors/index.ts'
 import { loadPlan, type Plan } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
@@ -46,7 +47,7 @@ afterAll(async () => {
 const request = { from: '2026-04-01', to: '2026-11-20', network: 'facebook' }
 
 function startWorker(prefix: string) {
-  const processor = createCollectProcessor({ plan, ch: db.ch, writers, collectors: createCollectors(config), secret: config.secret, lookbackDays: 28, now: () => NOW, logger: silentLogger })
+  const processor = createCollectProcessor({ plan, ch: db.ch, writers, collectors: createCollectors(config), credentials: openCredentials({ config, plan, now: () => NOW, logger: silentLogger }), lookbackDays: 28, now: () => NOW, logger: silentLogger })
   return new Worker('collect', processor, { connection: redis, prefix, concurrency: 1 })
 }
 

@@ -4,6 +4,7 @@ import { processAlerts } from '../../alerts/engine.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { ApiError } from '../../core/errors.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
+import { openCredentials } from '../../ingest/auth/index.ts'
 import { createCollectors } from '../../ingest/collectors/index.ts'
 import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import { simulatorEnvironment, type RunningSimulator } from '../../simulator/index.ts'
@@ -54,7 +55,7 @@ function processorFor(sim: RunningSimulator) {
     ch: harness.db.ch,
     writers: harness.writers,
     collectors: createCollectors(test.config, { retry: { baseDelayMs: 5 } }),
-    secret: test.config.secret,
+    credentials: openCredentials({ config: test.config, plan, now: () => now, logger: silentLogger }),
     lookbackDays: 28,
     now: () => now,
     logger: silentLogger,

@@ -16,7 +16,7 @@ describe('plan files', () => {
   it.each(['examples/plan.yaml', 'examples/rencana-media-sosial.yaml'])('%s is valid', async (file) => {
     const plan = await loadPlan(file)
     expect(plan.kpis.length).toBeGreaterThan(3)
-    expect(planAccounts(plan).every((account) => /^[A-Z][A-Z0-9_]*$/.test(account.tokenEnv))).toBe(true)
+    expect(planAccounts(plan).every((account) => /^[A-Z][A-Z0-9_]*$/.test(account.tokenEnv ?? ''))).toBe(true)
   })
 
   it('names every problem of a broken plan by its path, in plain words', async () => {
@@ -202,5 +202,46 @@ describe('crisis triggers in the plan', () => {
       expect(found).toContain('crisis.triggers[1].id: crisis trigger id "drop" is used twice')
       expect(found.some((f) => f.startsWith('crisis.triggers[0].accounts[0]: '))).toBe(true)
     }
+  })
+})
+
+describe('account auth', () => {
+  const planWith = (network: string, account: Record<string, unknown>) => ({
+    company: { name: 'Auth' },
+    objectives: [{ id: 'reach', name: 'Reach' }],
+    strategy: { networks: [{ network, accounts: [{ id: 'a1', name: 'A', apiId: '1', ...account }] }] },
+    kpis: [network === 'ga4' ? { id: 'k', name: 'K', objective: 'reach', network, metric: 'sessions', kind: 'total', target: 1, period: 'month' } : { id: 'k', name: 'K', objective: 'reach', network, metric: 'followers', kind: 'level', target: 1, period: 'month' }],
+    alerting: { recipients: ['a@example.com'] },
+  })
+  const issues = (document: unknown) => {
+    try {
+      parsePlan(document, 'plan.yaml')
+      return []
+    } catch (error) {
+      return (error as PlanError).issues.map((i) => `${i.path}: ${i.message}`)
+    }
+  }
+  const oauth = { kind: 'oauth', clientIdEnv: 'CLIENT_ID', clientSecretEnv: 'CLIENT_SECRET' }
+
+  it('accepts a static token, OAuth where the network has it, and a GA4 service account', async () => {
+    expect(issues(planWith('facebook', { tokenEnv: 'FB_TOKEN' }))).toEqual([])
+    for (const network of ['youtube', 'ga4', 'x', 'tiktok', 'linkedin']) expect(issues(planWith(network, { auth: oauth })), network).toEqual([])
+    expect(issues(planWith('ga4', { auth: { kind: 'service_account', keyFileEnv: 'GA4_KEY' } }))).toEqual([])
+    const plan = parsePlan(planWith('x', { auth: oauth }), 'plan.yaml')
+    expect(planAccounts(plan)[0]).toMatchObject({ auth: oauth })
+    expect(planAccounts(plan)[0]!.tokenEnv).toBeUndefined()
+  })
+
+  it('names what is wrong, by path', () => {
+    const at = 'strategy.networks[0].accounts[0]'
+    expect(issues(planWith('facebook', { auth: oauth }))).toEqual([`${at}.auth.kind: Facebook Pages cannot use oauth here; use a static token (tokenEnv)`])
+    expect(issues(planWith('youtube', { auth: { kind: 'service_account', keyFileEnv: 'K' } }))).toEqual([`${at}.auth.kind: YouTube does not accept service accounts; use oauth`])
+    expect(issues(planWith('tiktok', { auth: oauth, settings: { accountType: 'business' } }))).toEqual([`${at}.auth.kind: TikTok business accounts cannot use oauth here; use a static token (tokenEnv)`])
+    expect(issues(planWith('x', { tokenEnv: 'X_TOKEN', auth: oauth }))).toEqual([`${at}.auth: give either tokenEnv or auth, not both`])
+    expect(issues(planWith('x', {}))).toEqual([`${at}.tokenEnv: is required: name the environment variable that holds the token, or give auth: (oauth or service_account)`])
+    expect(issues(planWith('x', { auth: { kind: 'oauth', clientIdEnv: 'x-client-id' } }))).toEqual([
+      `${at}.auth.clientIdEnv: must name an environment variable, such as X_CLIENT_ID (the secret itself never goes in the plan)`,
+    ])
+    expect(issues(planWith('x', { auth: { kind: 'password' } }))[0]).toMatch(/auth(\.kind)?: /)
   })
 })

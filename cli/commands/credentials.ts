@@ -1,0 +1,239 @@
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Command } from 'commander'
+import { processClock, type Clock } from '../../core/clock.ts'
+import { loadConfig, type Config } from '../../core/config.ts'
+import { ConfigError, SocialKpiError } from '../../core/errors.ts'
+import { createLogger, type Logger, type Scrubber } from '../../core/logger.ts'
+import { createRedis, ensureRedis, type Redis } from '../../core/redis.ts'
+import { oauthContract, openCredentials, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
+import { finishAuthorization, startAuthorization, GrantRefusedError } from '../../ingest/auth/oauth.ts'
+import { accountAuth, kpiAccounts, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
+import { processScrubber } from '../runtime.ts'
+
+/** The redirect URI to register with each network's app (docs/accounts.md): a fixed loopback port. */
+export const DEFAULT_CALLBACK_PORT = 8765
+const CALLBACK_PATH = '/callback'
+
+const out = (line = '') => process.stdout.write(`${line}\n`)
+
+interface Session {
+  config: Config
+  plan: Plan
+  clock: Clock
+  logger: Logger
+  scrub: Scrubber
+  redis: Redis
+  credentials: Credentials
+  close(): Promise<void>
+}
+
+/** Config, plan, Redis (a private one when `start` would run one) and the credentials, without the database. */
+async function openSession(planFile: string): Promise<Session> {
+  const config = loadConfig(process.env)
+  const plan = await loadPlan(planFile)
+  const clock = processClock(config)
+  const scrub = processScrubber(config, plan)
+  const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, scrub })
+  const privateRedis = await ensureRedis(config.REDIS_URL, { dataDir: config.dataDir, allowPrivate: config.START_PRIVATE_REDIS, logger })
+  const redis = createRedis(config.REDIS_URL, 'worker')
+  redis.on('error', () => undefined)
+  try {
+    const credentials = openCredentials({ config, plan, redis, now: clock, logger, scrub })
+    return {
+      config,
+      plan,
+      clock,
+      logger,
+      scrub,
+      redis,
+      credentials,
+      async close() {
+        redis.disconnect()
+        await privateRedis?.stop()
+      },
+    }
+  } catch (error) {
+    redis.disconnect()
+    await privateRedis?.stop()
+    throw error
+  }
+}
+
+/** The metrics the plan reads from an account (its KPIs' metrics and denominators). */
+function metricsRead(plan: Plan, account: PlanAccount): string[] {
+  const metrics = plan.kpis.filter((kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network)).flatMap((kpi) => [kpi.metric, kpi.denominator])
+  return [...new Set(metrics.filter((m): m is string => !!m))]
+}
+
+/** Scopes needed but not granted, each with the metrics that need it. */
+function missingScopes(plan: Plan, account: PlanAccount, granted: string[]): Array<{ scope: string; metrics: string[] }> {
+  const metrics = metricsRead(plan, account)
+  const contract = oauthContract(account.network)
+  return scopesNeeded(account.network, metrics)
+    .filter((scope) => !granted.includes(scope))
+    .map((scope) => ({ scope, metrics: contract?.metricScopes ? metrics.filter((m) => contract.metricScopes?.[m]?.includes(scope)) : [] }))
+}
+
+function findAccount(plan: Plan, id: string): PlanAccount {
+  const matches = planAccounts(plan).filter((account) => account.id === id)
+  if (matches.length === 0) throw new ConfigError(`no account "${id}" in the plan; accounts: ${planAccounts(plan).map((a) => a.id).join(', ')}`)
+  return matches[0]!
+}
+
+/** Waits for the browser to come back to the loopback redirect; answers it with a page that says what happened. */
+function awaitCallback(port: number, timeoutMs: number): Promise<{ server: Server; redirectUri: string; callback: Promise<URL> }> {
+  return new Promise((resolve, reject) => {
+    let deliver!: (url: URL) => void
+    let fail!: (error: Error) => void
+    const callback = new Promise<URL>((res, rej) => {
+      deliver = res
+      fail = rej
+    })
+    const server = createServer((req, res) => {
+      const url = new URL(req.url ?? '/', `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
+      if (url.pathname !== CALLBACK_PATH) {
+        res.writeHead(404).end()
+        return
+      }
+      const ok = url.searchParams.has('code')
+      res.writeHead(ok ? 200 : 400, { 'Content-Type': 'text/html; charset=utf-8' })
+      res.end(`<!doctype html><title>social-kpi</title><p>${ok ? 'Connected. You can close this tab and go back to the terminal.' : 'The network did not grant access. See the terminal.'}</p>`)
+      deliver(url)
+    })
+    const timer = setTimeout(() => fail(new SocialKpiError('CONFIG_INVALID', `no answer from the browser within ${Math.round(timeoutMs / 60_000)} minutes; run connect again`)), timeoutMs)
+    timer.unref()
+    callback.finally(() => clearTimeout(timer)).catch(() => undefined)
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(new ConfigError(error.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use; pass --port with the port of the redirect URI you registered` : `cannot listen on 127.0.0.1:${port} (${error.code})`)),
+    )
+    server.listen(port, '127.0.0.1', () => {
+      const actual = (server.address() as AddressInfo).port
+      resolve({ server, redirectUri: `http://127.0.0.1:${actual}${CALLBACK_PATH}`, callback })
+    })
+  })
+}
+
+async function connect(accountId: string, opts: { plan: string; port: string; timeout: string }): Promise<void> {
+  const session = await openSession(opts.plan)
+  try {
+    const account = findAccount(session.plan, accountId)
+    const auth = accountAuth(account)
+    const contract = oauthContract(account.network)
+    if (auth.kind !== 'oauth' || !contract) {
+      throw new ConfigError(
+        auth.kind === 'token'
+          ? `${account.id} uses a static token (${auth.tokenEnv}); to connect it with OAuth, give it auth: { kind: oauth, clientIdEnv: ..., clientSecretEnv: ... } in the plan (docs/accounts.md)`
+          : auth.kind === 'service_account'
+            ? `${account.id} uses a service account: nothing to connect; its key file is named by ${auth.keyFileEnv}`
+            : `${account.network} has no OAuth flow here; use a static token (docs/accounts.md)`,
+      )
+    }
+    const clientId = session.config.secret(auth.clientIdEnv)
+    if (!clientId) throw new ConfigError(`${auth.clientIdEnv} is not set: it holds the client id of your ${account.network} app (docs/accounts.md)`)
+    const clientSecret = auth.clientSecretEnv ? session.config.secret(auth.clientSecretEnv) : undefined
+    if (auth.clientSecretEnv && !clientSecret) throw new ConfigError(`${auth.clientSecretEnv} is not set: it holds the client secret of your ${account.network} app`)
+    const app = { clientId, clientSecret }
+    const scopes = scopesNeeded(account.network, metricsRead(session.plan, account))
+    const port = Number(opts.port)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: "${opts.port}" is not a port number`)
+    const minutes = Number(opts.timeout)
+    if (!Number.isFinite(minutes) || minutes <= 0) throw new ConfigError(`--timeout: "${opts.timeout}" is not a number of minutes`)
+
+    const { server, redirectUri, callback } = await awaitCallback(port, minutes * 60_000)
+    try {
+      const pending = await startAuthorization(contract, app, { config: session.config, redirectUri, scopes })
+      out(`Connecting ${account.network} account "${account.name}" (${account.id}).`)
+      out(`Open this link in a browser signed in as the account, and allow access:`)
+      out()
+      out(`  ${pending.url.toString()}`)
+      out()
+      out(`Waiting for the browser to come back to ${redirectUri} ...`)
+      const returned = await callback
+      let grant
+      try {
+        grant = await finishAuthorization(contract, app, pending, returned, { config: session.config, timeoutMs: session.config.HTTP_TIMEOUT_MS })
+      } catch (error) {
+        if (error instanceof GrantRefusedError) throw new SocialKpiError('CONNECTION_ENDED', `${account.network} did not connect the account: ${error.message}`)
+        throw error
+      }
+      if (!grant.refreshToken) {
+        out(`note: ${account.network} sent no refresh token, so the connection lasts until the access token expires; check the app settings in docs/accounts.md`)
+      }
+      const saved = await session.credentials.saveGrant(account, grant, scopes)
+      out(`Connected: tokens stored (encrypted) for ${account.id}; the access token ${saved.expiresAt ? `lasts until ${new Date(saved.expiresAt).toISOString()} and is renewed by the workers` : 'does not expire'}.`)
+      const missing = missingScopes(session.plan, account, saved.scopes)
+      for (const gap of missing) {
+        out(`WARNING: not granted: ${gap.scope}${gap.metrics.length ? ` (needed for ${gap.metrics.join(', ')})` : ''}. Run connect again and allow it, or those metrics stay uncollected.`)
+      }
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  } finally {
+    await session.close()
+  }
+}
+
+const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-')
+
+async function listAccounts(opts: { plan: string }): Promise<void> {
+  const session = await openSession(opts.plan)
+  try {
+    const now = session.clock().getTime()
+    for (const account of planAccounts(session.plan)) {
+      const auth = accountAuth(account)
+      out(`${account.network}/${account.id} "${account.name}": ${auth.kind === 'token' ? `static token in ${auth.tokenEnv}` : auth.kind === 'oauth' ? 'OAuth (renewed automatically)' : `service account (key file in ${auth.keyFileEnv})`}`)
+      if (auth.kind === 'token') {
+        out(session.config.secret(auth.tokenEnv) ? '  token: set' : `  token: MISSING — set ${auth.tokenEnv}`)
+        continue
+      }
+      let stored
+      try {
+        stored = await session.credentials.stored(account)
+      } catch (error) {
+        out(`  ${(error as Error).message}`)
+        continue
+      }
+      if (!stored) {
+        out(auth.kind === 'oauth' ? `  not connected — run: social-kpi connect ${account.id} --plan ${opts.plan}` : '  no token yet: the first collection gets one')
+        continue
+      }
+      if (stored.ended) {
+        out(`  connection ENDED ${when(stored.ended.at)}: ${stored.ended.reason}`)
+        out(`  to do: social-kpi connect ${account.id} --plan ${opts.plan}`)
+        continue
+      }
+      const expires = stored.expiresAt === null ? 'does not expire' : stored.expiresAt > now ? `expires ${when(stored.expiresAt)}` : `expired ${when(stored.expiresAt)} (renewed at the next collection)`
+      out(`  access token ${expires}; last renewed ${when(stored.renewedAt)}; connected ${when(stored.connectedAt)}`)
+      if (auth.kind === 'oauth') out(`  refresh token ${stored.refreshToken ? (stored.refreshExpiresAt ? `valid until ${when(stored.refreshExpiresAt)}` : 'has no known end') : 'none (the connection ends with the access token)'}`)
+      const missing = missingScopes(session.plan, account, stored.scopes)
+      out(`  scopes granted: ${stored.scopes.join(' ') || '-'}`)
+      if (missing.length) out(`  MISSING scopes: ${missing.map((m) => `${m.scope}${m.metrics.length ? ` (for ${m.metrics.join(', ')})` : ''}`).join('; ')} — run connect again and allow them`)
+    }
+  } finally {
+    await session.close()
+  }
+}
+
+/** `connect` and `accounts`: getting tokens for real accounts, and what each account's credentials look like. */
+export function registerCredentialCommands(program: Command): void {
+  program
+    .command('connect')
+    .description('connect an OAuth account: prints a link to open in a browser, then stores the tokens (encrypted) for the workers')
+    .argument('<account>', "the account's id in the plan")
+    .requiredOption('-p, --plan <file>', 'the social media plan that lists the account with auth: { kind: oauth, ... }')
+    .option('--port <port>', `loopback port of the redirect URI registered with the app (http://127.0.0.1:PORT${CALLBACK_PATH})`, String(DEFAULT_CALLBACK_PORT))
+    .option('--timeout <minutes>', 'how long to wait for the browser', '10')
+    .addHelpText(
+      'after',
+      `\nRegister http://127.0.0.1:${DEFAULT_CALLBACK_PORT}${CALLBACK_PATH} as the redirect URI of your app on the network first (docs/accounts.md).\nNeeds REDIS_URL (the token store) and TOKEN_STORE_KEY (make one with: openssl rand -base64 32).`,
+    )
+    .action(connect)
+
+  program
+    .command('accounts')
+    .description("each account's auth kind, token expiry, last renewal, scopes granted against needed, and what to do")
+    .requiredOption('-p, --plan <file>', 'the social media plan')
+    .action(listAccounts)
+}

@@ -1,0 +1,262 @@
+import type { Clock } from '../../core/clock.ts'
+import type { Config } from '../../core/config.ts'
+import { TokenError } from '../../core/errors.ts'
+import { withRedisLock } from '../../core/lock.ts'
+import type { Logger, Scrubber } from '../../core/logger.ts'
+import { NETWORK_DESCRIPTORS, type Network } from '../../core/metrics.ts'
+import type { OAuthContract } from '../../core/networks/types.ts'
+import type { Redis } from '../../core/redis.ts'
+import { accountAuth, type AccountAuth, type PlanAccount } from '../../kpi/plan.ts'
+import { GrantRefusedError, refreshGrant, type OAuthApp, type TokenGrant } from './oauth.ts'
+import { readServiceAccountKey, serviceAccountGrant } from './service-account.ts'
+import type { StoredCredential, TokenStore } from './token-store.ts'
+
+/**
+ * Why an account has no usable credentials; the apiCode of its TokenError, so the collect worker
+ * marks it unhealthy and the alert engine sends one ACTION NEEDED email (credentialAdvice says what to do).
+ */
+export const CREDENTIAL_CODES = {
+  tokenMissing: 'token_missing',
+  notConnected: 'not_connected',
+  connectionEnded: 'reconnect_required',
+  clientRefused: 'oauth_client_refused',
+  appMissing: 'oauth_client_missing',
+  keyFile: 'service_account_key',
+} as const
+
+/** Renew when less than this share of the token's life is left (at most RENEW_AHEAD_MAX_MS before it ends). */
+const RENEW_AHEAD_SHARE = 0.25
+const RENEW_AHEAD_MAX_MS = 5 * 60_000
+const LOCK_TTL_MS = 30_000
+const LOCK_WAIT_MS = 20_000
+
+export interface Credentials {
+  /** A token to call the account's API with now: its static token, or one renewed ahead of expiry. */
+  accessToken(account: PlanAccount): Promise<string>
+  /**
+   * The API refused `refused` as expired or invalid: renew once (unless another worker already
+   * did) and return the new token; undefined when the account's auth cannot renew (a static token).
+   */
+  renewAfterRefusal(account: PlanAccount, refused: string): Promise<string | undefined>
+  /** Stores what `connect` obtained, as a fresh connection (under the same lock as renewals). */
+  saveGrant(account: PlanAccount, grant: TokenGrant, scopesAsked: string[]): Promise<StoredCredential>
+  /** What the store holds for the account (for `accounts` and expiry warnings); undefined for static tokens. */
+  stored(account: PlanAccount): Promise<StoredCredential | undefined>
+}
+
+export interface CredentialsDeps {
+  config: Config
+  redis: Redis
+  store: TokenStore
+  /** Key prefix of the renewal locks (the queue prefix). */
+  prefix: string
+  now: Clock
+  logger: Logger
+  /** Learns every token obtained, so no log line or stored error can carry it. */
+  scrub?: Scrubber
+}
+
+/** The OAuth contract of the account's network, or undefined when it has none. */
+export function oauthContract(network: Network): OAuthContract | undefined {
+  return NETWORK_DESCRIPTORS[network].auth?.oauth
+}
+
+/** The scopes an account needs: its network's, plus those of the metrics the plan reads from it. */
+export function scopesNeeded(network: Network, metrics: Iterable<string> = []): string[] {
+  const contract = oauthContract(network)
+  if (!contract) return []
+  const extra = [...metrics].flatMap((metric) => contract.metricScopes?.[metric] ?? [])
+  return [...new Set([...contract.scopes, ...extra])]
+}
+
+/**
+ * Credentials for every account. Static tokens come from the environment; OAuth and service
+ * account tokens from the token store, renewed ahead of expiry. A renewal is single-flight across
+ * processes (a Redis lock per account); whoever gets the lock second finds the renewed token in
+ * the store and uses it. A refresh refused with invalid_grant is checked against the store once
+ * more (another process or `connect` may have rotated the token meanwhile) before the connection
+ * is declared ended; an ended connection is not retried until `social-kpi connect` renews it.
+ */
+export function createCredentials(deps: CredentialsDeps): Credentials {
+  const lockKey = (account: PlanAccount) => `${deps.prefix}:credentials-lock:${account.network}:${account.id}`
+  const nowMs = () => deps.now().getTime()
+  const learn = (credential: StoredCredential | undefined) => {
+    deps.scrub?.learn?.(credential?.accessToken)
+    deps.scrub?.learn?.(credential?.refreshToken)
+    return credential
+  }
+  const read = async (account: PlanAccount) => learn(await deps.store.read(account.network, account.id))
+  const fresh = (credential: StoredCredential | undefined, avoid?: string): credential is StoredCredential => {
+    if (!credential || credential.ended || credential.accessToken === avoid) return false
+    if (credential.expiresAt === null) return true
+    const lifetime = Math.max(0, credential.expiresAt - credential.issuedAt)
+    const ahead = Math.min(RENEW_AHEAD_MAX_MS, lifetime * RENEW_AHEAD_SHARE)
+    return credential.expiresAt - nowMs() > ahead
+  }
+
+  function refused(account: PlanAccount, code: string, message: string): TokenError {
+    return new TokenError(account.network, code, message)
+  }
+
+  function oauthApp(account: PlanAccount, auth: Extract<AccountAuth, { kind: 'oauth' }>): OAuthApp {
+    const clientId = deps.config.secret(auth.clientIdEnv)
+    if (!clientId) throw refused(account, CREDENTIAL_CODES.appMissing, `the environment variable ${auth.clientIdEnv} (the OAuth client id) is not set`)
+    const clientSecret = auth.clientSecretEnv ? deps.config.secret(auth.clientSecretEnv) : undefined
+    if (auth.clientSecretEnv && !clientSecret) throw refused(account, CREDENTIAL_CODES.appMissing, `the environment variable ${auth.clientSecretEnv} (the OAuth client secret) is not set`)
+    return { clientId, clientSecret }
+  }
+
+  /** The stored form of a grant; a refresh that returned no refresh token keeps the old one. */
+  function toStored(kind: StoredCredential['kind'], grant: TokenGrant, previous: StoredCredential | undefined, scopesAsked: string[]): StoredCredential {
+    const at = nowMs()
+    const refreshToken = grant.refreshToken ?? previous?.refreshToken
+    return learn({
+      kind,
+      accessToken: grant.accessToken,
+      expiresAt: grant.expiresIn !== undefined ? at + grant.expiresIn * 1000 : null,
+      issuedAt: at,
+      refreshToken,
+      refreshExpiresAt: grant.refreshExpiresIn !== undefined ? at + grant.refreshExpiresIn * 1000 : grant.refreshToken ? null : (previous?.refreshExpiresAt ?? null),
+      scopes: grant.scopes ?? previous?.scopes ?? scopesAsked,
+      connectedAt: previous && !previous.ended ? previous.connectedAt : at,
+      renewedAt: at,
+    })!
+  }
+
+  async function renewOAuth(account: PlanAccount, auth: Extract<AccountAuth, { kind: 'oauth' }>, current: StoredCredential | undefined): Promise<StoredCredential> {
+    const contract = oauthContract(account.network)!
+    const app = oauthApp(account, auth)
+    const seed = auth.refreshTokenEnv ? deps.config.secret(auth.refreshTokenEnv) : undefined
+    if (current?.ended) throw refused(account, CREDENTIAL_CODES.connectionEnded, `the connection ended on ${new Date(current.ended.at).toISOString()} (${current.ended.reason})`)
+    const refreshToken = current?.refreshToken ?? seed
+    if (!refreshToken) throw refused(account, CREDENTIAL_CODES.notConnected, `the account is not connected yet: no refresh token in the token store${auth.refreshTokenEnv ? ` or in ${auth.refreshTokenEnv}` : ''}`)
+    const options = { config: deps.config, timeoutMs: deps.config.HTTP_TIMEOUT_MS }
+    try {
+      const grant = await refreshGrant(contract, app, refreshToken, options)
+      const renewed = toStored('oauth', grant, current, contract.scopes)
+      await deps.store.write(account.network, account.id, renewed)
+      deps.logger.info({ network: account.network, account: account.id, expiresAt: renewed.expiresAt && new Date(renewed.expiresAt), rotated: !!grant.refreshToken && grant.refreshToken !== refreshToken }, 'access token renewed')
+      return renewed
+    } catch (error) {
+      if (!(error instanceof GrantRefusedError)) throw error
+      if ((contract.deadRefreshErrors ?? ['invalid_grant']).includes(error.error)) {
+        // Lost a race with a process that did not hold our lock (`connect`): its token wins.
+        const latest = await read(account)
+        if (latest && !latest.ended && latest.refreshToken !== refreshToken) {
+          if (fresh(latest)) return latest
+          return renewOAuth(account, auth, latest)
+        }
+        const ended: StoredCredential = { ...(current ?? toStored('oauth', { accessToken: '' }, undefined, contract.scopes)), ended: { at: nowMs(), reason: error.message } }
+        await deps.store.write(account.network, account.id, ended)
+        deps.logger.error({ network: account.network, account: account.id, oauthError: error.error }, 'the refresh token was refused: the connection has ended')
+        throw refused(account, CREDENTIAL_CODES.connectionEnded, `${contract.provider} refused the refresh token (${error.message})`)
+      }
+      if (error.error === 'invalid_client' || error.error === 'unauthorized_client') throw refused(account, CREDENTIAL_CODES.clientRefused, `${contract.provider} refused the OAuth app (${error.message})`)
+      throw refused(account, error.error, `${contract.provider}: ${error.message}`)
+    }
+  }
+
+  async function renewServiceAccount(account: PlanAccount, auth: Extract<AccountAuth, { kind: 'service_account' }>, current: StoredCredential | undefined): Promise<StoredCredential> {
+    const path = deps.config.secret(auth.keyFileEnv)
+    if (!path) throw refused(account, CREDENTIAL_CODES.keyFile, `the environment variable ${auth.keyFileEnv} (the path of the service account key file) is not set`)
+    let key
+    try {
+      key = await readServiceAccountKey(path, auth.keyFileEnv)
+    } catch (error) {
+      throw refused(account, CREDENTIAL_CODES.keyFile, (error as Error).message)
+    }
+    const scopes = NETWORK_DESCRIPTORS[account.network].auth?.serviceAccount?.scopes ?? []
+    const tokenUrl = `${deps.config.GOOGLE_OAUTH_URL.replace(/\/+$/, '')}/token`
+    try {
+      const grant = await serviceAccountGrant(key, { tokenUrl, scopes, now: deps.now(), timeoutMs: deps.config.HTTP_TIMEOUT_MS })
+      const renewed = toStored('service_account', grant, current, scopes)
+      await deps.store.write(account.network, account.id, renewed)
+      deps.logger.info({ network: account.network, account: account.id }, 'service account token renewed')
+      return renewed
+    } catch (error) {
+      if (error instanceof GrantRefusedError) throw refused(account, CREDENTIAL_CODES.keyFile, `Google refused the service account ${key.client_email} (${error.message})`)
+      throw error
+    }
+  }
+
+  /** Renews under the account's lock, unless the store already holds a token other than `avoid` that is fresh. */
+  async function renew(account: PlanAccount, auth: Exclude<AccountAuth, { kind: 'token' }>, avoid?: string): Promise<StoredCredential> {
+    return withRedisLock(
+      deps.redis,
+      lockKey(account),
+      async () => {
+        const current = await read(account)
+        if (fresh(current, avoid)) return current
+        return auth.kind === 'oauth' ? renewOAuth(account, auth, current) : renewServiceAccount(account, auth, current)
+      },
+      { ttlMs: LOCK_TTL_MS, waitMs: LOCK_WAIT_MS, holder: `another worker renewing the token of ${account.network}/${account.id}` },
+    )
+  }
+
+  return {
+    async accessToken(account) {
+      const auth = accountAuth(account)
+      if (auth.kind === 'token') {
+        const token = deps.config.secret(auth.tokenEnv)
+        if (!token) throw refused(account, CREDENTIAL_CODES.tokenMissing, `the environment variable ${auth.tokenEnv} is not set`)
+        return token
+      }
+      const current = await read(account)
+      if (fresh(current)) return current.accessToken
+      return (await renew(account, auth)).accessToken
+    },
+    async renewAfterRefusal(account, refusedToken) {
+      const auth = accountAuth(account)
+      if (auth.kind === 'token') return undefined
+      return (await renew(account, auth, refusedToken)).accessToken
+    },
+    async saveGrant(account, grant, scopesAsked) {
+      const auth = accountAuth(account)
+      if (auth.kind !== 'oauth') throw new TypeError(`${account.id} does not use OAuth`)
+      return withRedisLock(
+        deps.redis,
+        lockKey(account),
+        async () => {
+          // A new connection: nothing of the old one (an ended state, an old refresh token) carries over.
+          const saved = toStored('oauth', grant, undefined, scopesAsked)
+          await deps.store.write(account.network, account.id, saved)
+          return saved
+        },
+        { ttlMs: LOCK_TTL_MS, waitMs: LOCK_WAIT_MS, holder: `a worker renewing the token of ${account.network}/${account.id}` },
+      )
+    },
+    async stored(account) {
+      return accountAuth(account).kind === 'token' ? undefined : read(account)
+    },
+  }
+}
+
+/** What the account owner must do about a credential problem of an OAuth or service account. */
+export function credentialAdvice(account: PlanAccount, apiCode: string): string {
+  const auth = accountAuth(account)
+  const connect = `run: social-kpi connect ${account.id}`
+  switch (apiCode) {
+    case CREDENTIAL_CODES.notConnected:
+      return `Connect the account once: ${connect} (it prints a link to open in a browser, signed in as the account).`
+    case CREDENTIAL_CODES.connectionEnded:
+      return `The network no longer accepts the stored refresh token (revoked, expired, or consent withdrawn). Connect the account again: ${connect}. The other accounts keep collecting meanwhile.`
+    case CREDENTIAL_CODES.clientRefused:
+    case CREDENTIAL_CODES.appMissing:
+      return auth.kind === 'oauth'
+        ? `Check the OAuth app: the client id in ${auth.clientIdEnv}${auth.clientSecretEnv ? ` and the secret in ${auth.clientSecretEnv}` : ''} must be those of the app registered with the network (see docs/accounts.md), then restart.`
+        : 'Check the OAuth app settings (docs/accounts.md).'
+    case CREDENTIAL_CODES.keyFile:
+      return auth.kind === 'service_account'
+        ? `Check the service account: ${auth.keyFileEnv} must be the path of its JSON key file, the key must not be deleted in the Cloud console, and the account must be a Viewer of the GA4 property (docs/accounts.md).`
+        : 'Check the service account key (docs/accounts.md).'
+    case 'expiring_access_token':
+      return `Make a new long-lived token before then (docs/accounts.md: a Page token from a long-lived user token does not expire) and set it in ${auth.kind === 'token' ? auth.tokenEnv : 'the account\'s token variable'}; restart.`
+    case 'expiring_data_access':
+      return `Meta stops giving data 90 days after the person whose token this is last used the app: have them log in to the app again, then set the new token in ${auth.kind === 'token' ? auth.tokenEnv : 'the account\'s token variable'}.`
+    case 'expiring_refresh_token':
+      return `Connect the account again before then: ${connect}. Refreshes do not extend this refresh token (LinkedIn's last 365 days from the first grant).`
+    default:
+      return `The network refused the renewed token (${apiCode}). If it persists, ${connect}; docs/accounts.md lists the scopes each metric needs.`
+  }
+}
+
