@@ -10,7 +10,7 @@ const HEIGHT = 280
 const M = { left: 70, right: 20, top: 40, bottom: 34 }
 const COLORS = { actual: '#1f6feb', pace: '#8b949e', target: '#cf222e', forecast: '#d97706', band: '#fcd9a8', grid: '#e5e7eb', text: '#374151' }
 
-const escapeXml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
+export const escapeXml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
 
 /** Short axis labels: 8.4k, 1.2M, 0.035. */
 function compact(value: number): string {
@@ -78,6 +78,11 @@ export function kpiChartSvg(chart: KpiChart): string {
 
 /** Renders the chart to PNG (twice the SVG size, for sharp text on high-density screens). */
 export function renderKpiChartPng(chart: KpiChart): Buffer {
-  const resvg = new Resvg(kpiChartSvg(chart), { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'width', value: WIDTH * 2 } })
+  return svgToPng(kpiChartSvg(chart), WIDTH)
+}
+
+/** An email chart's SVG as PNG, at twice its width (`width`), with the system fonts. */
+export function svgToPng(svg: string, width: number): Buffer {
+  const resvg = new Resvg(svg, { font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' }, fitTo: { mode: 'width', value: width * 2 } })
   return resvg.render().asPng()
 }

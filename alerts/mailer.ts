@@ -13,6 +13,8 @@ export interface OutgoingEmail {
   html: string
   /** Inline images, shown by the HTML part as `cid:<cid>`. */
   inline?: Array<{ cid: string; filename: string; contentType: string; content: Buffer }>
+  /** Files attached (a period review's CSV). */
+  attachments?: Array<{ filename: string; contentType: string; content: Buffer | string }>
 }
 
 export interface Mailer {
@@ -81,7 +83,10 @@ function message(email: OutgoingEmail, scrub: Scrubber) {
     subject: scrub(email.subject),
     text: scrub(email.text),
     html: scrub(email.html),
-    attachments: (email.inline ?? []).map((image) => ({ cid: image.cid, filename: image.filename, contentType: image.contentType, content: image.content, contentDisposition: 'inline' as const })),
+    attachments: [
+      ...(email.inline ?? []).map((image) => ({ cid: image.cid, filename: image.filename, contentType: image.contentType, content: image.content, contentDisposition: 'inline' as const })),
+      ...(email.attachments ?? []).map((file) => ({ filename: file.filename, contentType: file.contentType, content: file.content, contentDisposition: 'attachment' as const })),
+    ],
     // A stable Message-ID lets mail clients and servers drop a re-sent duplicate.
     messageId: `<${email.id.replace(/[^\w.-]/g, '_')}@social-kpi>`,
   }

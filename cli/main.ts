@@ -23,6 +23,7 @@ import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
 import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../simulator/index.ts'
 import { registerCredentialCommands } from './commands/credentials.ts'
+import { registerReportCommand } from './commands/report.ts'
 import { findAdminServer, startAdminServer, type AdminServer } from './admin-server.ts'
 import { openReader } from './reader.ts'
 import { formatSilence, formatStatus } from './status.ts'
@@ -532,6 +533,7 @@ export function buildProgram(): Command {
     })
 
   registerCredentialCommands(program)
+  registerReportCommand(program)
 
   program
     .command('simulator')

@@ -26,6 +26,24 @@ export const kpiChartSchema = z.object({
 })
 export type KpiChart = z.infer<typeof kpiChartSchema>
 
+/**
+ * The numbers behind one objective's chart in a period review (alerts/review-chart.ts): each KPI's
+ * progress towards its target (1 = the target) at daily steps, against the pace line; the words
+ * are the review's language.
+ */
+export const reviewChartSchema = z.object({
+  title: z.string(),
+  timezone: z.string(),
+  locale: z.string(),
+  start: z.number(),
+  end: z.number(),
+  /** The pace line: the share of the target expected over the period. */
+  pace: z.array(chartPoint).max(400),
+  series: z.array(z.object({ name: z.string(), points: z.array(chartPoint).max(400) })).max(12),
+  legend: z.object({ pace: z.string(), target: z.string() }),
+})
+export type ReviewChart = z.infer<typeof reviewChartSchema>
+
 /** Every queue, its payload schema and its job defaults, in one registry. */
 export const QUEUES = {
   collect: {
@@ -47,7 +65,8 @@ export const QUEUES = {
     payload: z.object({
       notificationId: z.string().min(1),
       alertKey: z.string().min(1),
-      event: z.enum(['firing', 'repeat', 'resolved']),
+      /** An alert's transition, or `review`: a period review (alerts/reviews.ts). */
+      event: z.enum(['firing', 'repeat', 'resolved', 'review']),
       decidedAt: isoTime,
       to: z.array(z.string()).min(1),
       subject: z.string(),
@@ -55,6 +74,10 @@ export const QUEUES = {
       html: z.string(),
       /** For a KPI email: the chart, referenced from the HTML as `cid:` + CHART_CID. */
       chart: kpiChartSchema.optional(),
+      /** For a period review: one chart per objective, each referenced from the HTML as `cid:` + its cid. */
+      charts: z.array(z.object({ cid: z.string().min(1), chart: reviewChartSchema })).max(20).optional(),
+      /** Text attachments (a review's CSV), kept small: the payload is stored until the email is sent. */
+      attachments: z.array(z.object({ filename: z.string().min(1), contentType: z.string().min(1), content: z.string().max(500_000) })).max(5).optional(),
     }),
   },
 } as const

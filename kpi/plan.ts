@@ -184,6 +184,29 @@ const routeSchema = z.strictObject({
   recipients: emailList.min(1, 'must list at least one recipient'),
 })
 
+export const REVIEW_PERIODS = ['week', 'month', 'quarter', 'year'] as const
+export const REVIEW_LANGUAGES = ['en', 'id'] as const
+
+/**
+ * The period review (docs/period-review.md): when a week, month, quarter or year has ended and its
+ * final verdicts have settled, one email reviews that period's KPIs against the plan. Without this
+ * section no review is sent (`social-kpi report` still renders any past period).
+ */
+const reviewSchema = z.strictObject({
+  /** Which kinds of period end with a review; each covers the KPIs measured over that kind of period. */
+  periods: z
+    .array(z.enum(REVIEW_PERIODS, { error: `must be one of: ${REVIEW_PERIODS.join(', ')}` }), { error: `must be a list of: ${REVIEW_PERIODS.join(', ')}` })
+    .min(1, 'must list at least one kind of period, or leave the review section out')
+    .refine((kinds) => new Set(kinds).size === kinds.length, 'lists a kind of period twice')
+    .default(['month']),
+  /** The language of the review's fixed words: en (English) or id (Bahasa Indonesia). */
+  language: z.enum(REVIEW_LANGUAGES, { error: `must be one of: ${REVIEW_LANGUAGES.join(', ')} (English, Bahasa Indonesia)` }).default('en'),
+  /** Who receives the review; left out: alerting.recipients. */
+  recipients: emailList.min(1, 'must list at least one recipient, or be left out').optional(),
+  /** How many posts that carried the period, and how many that fell flat, per network and metric. */
+  posts: z.number({ error: 'must be a whole number from 0 to 20' }).int('must be a whole number from 0 to 20').min(0, 'must be a whole number from 0 to 20').max(20, 'must be a whole number from 0 to 20').default(3),
+})
+
 const contactSchema = z.strictObject({
   name: text('a name'),
   role: text('a role').optional(),
@@ -257,6 +280,7 @@ export const planSchema = z
         triggers: z.array(crisisTriggerSchema, { error: 'must be a list of triggers' }).default([]),
       })
       .optional(),
+    review: reviewSchema.optional(),
   })
   // Cross-references are checked even when some fields are malformed, so one run names every
   // problem; hence the defensive reads below.
@@ -269,6 +293,7 @@ interface LoosePlan {
   alerting?: { routes?: unknown }
   strategy?: { networks?: unknown }
   crisis?: { triggers?: unknown }
+  review?: { periods?: unknown }
 }
 const list = (value: unknown): Array<Record<string, unknown>> =>
   Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : []
@@ -333,6 +358,14 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
       })
     }
   })
+  const reviewed = plan.review?.periods
+  if (Array.isArray(reviewed)) {
+    reviewed.forEach((kind: unknown, index: number) => {
+      if (typeof kind === 'string' && kpis.length > 0 && !kpis.some((k) => typeof k === 'object' && k !== null && (k as Loose<Kpi>).period === kind)) {
+        ctx.addIssue({ code: 'custom', path: ['review', 'periods', index], message: `no KPI of the plan is measured per ${kind}, so its review would be empty` })
+      }
+    })
+  }
   kpis.forEach((raw, index) => {
     if (typeof raw !== 'object' || raw === null) return
     const kpi = raw as Loose<Kpi>
@@ -386,6 +419,9 @@ export type PlanAccount = z.infer<typeof accountSchema> & { network: Plan['strat
 export type KpiKind = (typeof KPI_KINDS)[number]
 export type PeriodSpec = Kpi['period']
 export type AlertRoute = Plan['alerting']['routes'][number]
+export type ReviewSettings = NonNullable<Plan['review']>
+export type ReviewKind = (typeof REVIEW_PERIODS)[number]
+export type ReviewLanguage = (typeof REVIEW_LANGUAGES)[number]
 
 /** Validates an already-parsed document; `file` only names the source in errors. */
 export function parsePlan(document: unknown, file: string): Plan {

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
 import { readSilencePredicate } from '../alerts/silences.ts'
 import { processAlerts, type AlertEngineDeps } from '../alerts/engine.ts'
+import { sendDueReviews } from '../alerts/reviews.ts'
 import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
 import { evaluateCrisis, type CrisisEvaluation } from '../kpi/crisis.ts'
 import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
@@ -47,8 +48,14 @@ export async function evaluateAll(deps: EvaluateDeps, at: Date): Promise<{ evalu
   const health = await readSourceHealth(deps.ch)
   // Silences are read at each evaluation, so one added while running applies from the next.
   const notifications = await processAlerts({ ...deps.alerts, silenced: await readSilencePredicate(deps.ch, deps.plan, at) }, evaluations, health, at, crises)
+  // A period whose verdicts have settled gets its review, once (alerts/reviews.ts). A review that
+  // cannot be built does not fail the evaluation: nothing is stored, so the next one tries again.
+  const reviews = await sendDueReviews({ ...deps.alerts, now: deps.now }, at).catch((err: unknown) => {
+    deps.logger.error({ err, at: at.toISOString() }, 'the period review could not be built; it is tried again at the next evaluation')
+    return []
+  })
   const firing = crises.filter((c) => c.firing).map((c) => ({ trigger: c.trigger.id, accounts: c.accounts.map((a) => a.id), reason: c.reason }))
-  deps.logger.info({ at: at.toISOString(), kpis: evaluations.length, crises: firing, notifications }, 'evaluated')
+  deps.logger.info({ at: at.toISOString(), kpis: evaluations.length, crises: firing, notifications, ...(reviews.length ? { reviews } : {}) }, 'evaluated')
   return { evaluations, crises }
 }
 

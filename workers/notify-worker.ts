@@ -3,6 +3,7 @@ import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import { parsePayload } from '../core/queues.ts'
 import { CHART_CID, renderKpiChartPng } from '../alerts/chart.ts'
+import { renderReviewChartPng } from '../alerts/review-chart.ts'
 import { PermanentEmailError, type Mailer, type OutgoingEmail } from '../alerts/mailer.ts'
 import type { NotificationDelivery, Writers } from './writers.ts'
 
@@ -68,8 +69,17 @@ export function createNotifyProcessor(deps: NotifyDeps) {
         deps.logger.warn({ err, alertKey: payload.alertKey }, 'the KPI chart could not be drawn; sending the email without it')
       }
     }
+    // A period review's charts, one per objective; likewise never holding the email up.
+    for (const { cid, chart } of payload.charts ?? []) {
+      try {
+        inline.push({ cid, filename: `${cid.split('@')[0]}.png`, contentType: 'image/png', content: renderReviewChartPng(chart) })
+      } catch (err) {
+        deps.logger.warn({ err, alertKey: payload.alertKey, cid }, 'a review chart could not be drawn; sending the email without it')
+      }
+    }
+    const attachments = (payload.attachments ?? []).map((file) => ({ filename: file.filename, contentType: file.contentType, content: file.content }))
     try {
-      const deliveredTo = await deps.mailer.send({ id: payload.notificationId, from: deps.from, to: payload.to, subject: payload.subject, text: payload.text, html: payload.html, inline })
+      const deliveredTo = await deps.mailer.send({ id: payload.notificationId, from: deps.from, to: payload.to, subject: payload.subject, text: payload.text, html: payload.html, inline, attachments })
       await record('sent', deliveredTo)
       deps.logger.info({ subject: payload.subject, deliveredTo }, 'alert email delivered')
       return { deliveredTo }

@@ -41,6 +41,28 @@ export interface KpiVerdictRow extends KpiColumns {
   written_at: string
 }
 
+/** A period review as built and sent (table `period_reviews`, migration 0013): one row per plan, kind and period. */
+export interface PeriodReviewRow {
+  plan_key: string
+  period_kind: string
+  period_start: string
+  period_end: string
+  period_label: string
+  kpis: number
+  achieved: number
+  missed: number
+  unknown: number
+  objectives: number
+  objectives_met: number
+  /** The review as JSON (kpi/review.ts periodReviewSchema). */
+  review: string
+  notification_id: string
+  recipients: string[]
+  known_at: string
+  built_at: string
+  written_at: string
+}
+
 /** The newest evaluation the alert engine decided on, per plan (table `alert_decisions`, migration 0011). */
 export interface AlertDecisionRow {
   plan_key: string
@@ -127,6 +149,7 @@ export interface Writers {
   notifications: BatchingWriter<AlertNotificationRow>
   alertHistory: BatchingWriter<AlertHistoryRow>
   alertDecisions: BatchingWriter<AlertDecisionRow>
+  reviews: BatchingWriter<PeriodReviewRow>
   flush(): Promise<void>
   close(): Promise<void>
 }
@@ -144,6 +167,7 @@ export function createWriters(ch: ClickHouse, options: { maxRows: number; flushI
     notifications: make<AlertNotificationRow>('alert_notifications'),
     alertHistory: make<AlertHistoryRow>('alerts'),
     alertDecisions: make<AlertDecisionRow>('alert_decisions'),
+    reviews: make<PeriodReviewRow>('period_reviews'),
   }
   const all = Object.values(writers)
   return {

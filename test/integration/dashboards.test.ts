@@ -386,6 +386,81 @@ const SOURCE_HEALTH = [
   health('acme_en', '2025-03-05T10:30:00Z', 'throttled', '2025-03-05T09:30:00Z', '2025-03-05T10:30:00Z', 'API_RATE_LIMITED', 'Application request limit reached'),
 ]
 
+/** A final verdict (kpi_verdicts): a UTC plan, so February 2025 is [02-01, 03-01). */
+function verdict(kpiId: string, objective: string, period: [string, string, string], values: { actual: number | null; target: number; status: string }, judgedAt: string) {
+  const [label, start, end] = period
+  return {
+    kpi_id: kpiId,
+    period_start: at(start),
+    period_end: at(end),
+    period_label: label,
+    kpi_name: `KPI ${kpiId}`,
+    objective_id: objective,
+    network: 'facebook',
+    metric: kpiId.split('-')[1]!,
+    kind: 'total',
+    comparator: 'at_least',
+    actual: values.actual,
+    target: values.target,
+    attainment: values.actual === null ? null : values.actual / values.target,
+    status: values.status,
+    judged_at: at(judgedAt),
+    settles_at: at(new Date(new Date(end).getTime() + 3 * 86_400_000).toISOString()),
+    written_at: at(judgedAt),
+  }
+}
+
+const FEBRUARY: [string, string, string] = ['2025-02', '2025-02-01T00:00:00Z', '2025-03-01T00:00:00Z']
+const VERDICTS = [
+  // Judged on 1 Mar without the late insights, then again on 3 Mar: missed after all.
+  verdict('fb-likes-month', 'engagement', FEBRUARY, { actual: 610, target: 600, status: 'achieved' }, '2025-03-01T00:00:00Z'),
+  verdict('fb-likes-month', 'engagement', FEBRUARY, { actual: 450, target: 600, status: 'missed' }, '2025-03-03T00:00:00Z'),
+  verdict('fb-clicks-month', 'engagement', FEBRUARY, { actual: 120, target: 100, status: 'achieved' }, '2025-03-03T00:00:00Z'),
+  verdict('fb-followers-month', 'awareness', FEBRUARY, { actual: 1010, target: 1000, status: 'achieved' }, '2025-03-03T00:00:00Z'),
+  verdict('fb-comments-week', 'engagement', ['2025-W09', '2025-02-24T00:00:00Z', '2025-03-03T00:00:00Z'], { actual: 130, target: 120, status: 'achieved' }, '2025-03-05T00:00:00Z'),
+  // January ended before the time range: not shown.
+  verdict('fb-likes-month', 'engagement', ['2025-01', '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'], { actual: 300, target: 600, status: 'missed' }, '2025-02-03T00:00:00Z'),
+]
+
+const PERIOD_REVIEWS = [
+  {
+    plan_key: 'p',
+    period_kind: 'month',
+    period_start: at('2025-02-01T00:00:00Z'),
+    period_end: at('2025-03-01T00:00:00Z'),
+    period_label: '2025-02',
+    kpis: 3,
+    achieved: 2,
+    missed: 1,
+    unknown: 0,
+    objectives: 2,
+    objectives_met: 1,
+    review: '{}',
+    notification_id: 'review-p-month-20250201T000000Z',
+    recipients: ['team@example.com'],
+    known_at: at('2025-03-04T00:00:00Z'),
+    built_at: at('2025-03-04T00:05:00Z'),
+    written_at: at('2025-03-04T00:05:00Z'),
+  },
+]
+
+const REVIEW_NOTIFICATIONS = [
+  {
+    notification_id: 'review-p-month-20250201T000000Z',
+    alert_key: 'review.month',
+    event: 'review',
+    decided_at: at('2025-03-04T00:05:00Z'),
+    recipients: ['team@example.com'],
+    subject: '[social-kpi] Review of February 2025',
+    delivery: 'sent',
+    delivered_to: 'smtp://mail.example.com',
+    attempt_id: 'review-p-month-20250201T000000Z',
+    attempts: 1,
+    payload: '',
+    written_at: at('2025-03-04T00:05:02Z'),
+  },
+]
+
 type Row = Record<string, unknown>
 type Scenario = 'all selected' | 'one selected' | 'two selected'
 const SCENARIOS: Scenario[] = ['all selected', 'one selected', 'two selected']
@@ -408,6 +483,11 @@ describe('every panel query runs on ClickHouse', () => {
     await client.insert({ table: 'kpi_evaluations', values: EVALUATIONS.slice(3), format: 'JSONEachRow' })
     await client.insert({ table: 'source_health', values: SOURCE_HEALTH.slice(0, 1), format: 'JSONEachRow' })
     await client.insert({ table: 'source_health', values: SOURCE_HEALTH.slice(1), format: 'JSONEachRow' })
+    // The period reviews dashboard: a verdict judged again later (the later one wins), then the rest.
+    await client.insert({ table: 'kpi_verdicts', values: VERDICTS.slice(0, 1), format: 'JSONEachRow' })
+    await client.insert({ table: 'kpi_verdicts', values: VERDICTS.slice(1), format: 'JSONEachRow' })
+    await client.insert({ table: 'period_reviews', values: PERIOD_REVIEWS, format: 'JSONEachRow' })
+    await client.insert({ table: 'alert_notifications', values: REVIEW_NOTIFICATIONS, format: 'JSONEachRow' })
   })
 
   afterAll(async () => {
@@ -450,6 +530,46 @@ describe('every panel query runs on ClickHouse', () => {
       const rows = await run(target.rawSql!, await resolveVariables(dashboard, scenario))
       // The seeded rows cover every panel: an empty answer means a filter excludes everything.
       expect(rows.length).toBeGreaterThan(0)
+    })
+  })
+
+  describe('the period reviews dashboard shows the seeded verdicts and reviews', () => {
+    const reviewsBoard = dashboards.find(({ dashboard }) => dashboard.uid === 'social-kpi-period-reviews')!.dashboard
+    const panel = (title: string) => allPanels(reviewsBoard).find((candidate) => candidate.title === title)!.targets![0]!.rawSql!
+    const all = async () => resolveVariables(reviewsBoard, 'all selected')
+
+    it('offers the objectives and kinds of period with a verdict in the time range', async () => {
+      const variables = await all()
+      expect(variables.objective!.values).toEqual(['awareness', 'engagement'])
+      expect(variables.kind!.values).toEqual(['month', 'week'])
+    })
+
+    it('Verdicts per period and objective: counts, the objective’s verdict, newest period first', async () => {
+      const rows = await run(panel('Verdicts per period and objective'), await all())
+      expect(rows.map((r) => [r.Period, r.Kind, r['Objective id'], Number(r.KPIs), Number(r.Achieved), Number(r.Missed), r.Verdict, r['Median attainment']])).toEqual([
+        ['2025-W09', 'week', 'engagement', 1, 1, 0, 'met', 1.083],
+        ['2025-02', 'month', 'awareness', 1, 1, 0, 'met', 1.01],
+        // likes re-judged as missed (450 of 600: 0.75), clicks 1.2: median 0.975
+        ['2025-02', 'month', 'engagement', 2, 1, 1, 'not met', 0.975],
+      ])
+      const months = await run(panel('Verdicts per period and objective'), { ...(await all()), kind: { values: ['month'], multi: true } })
+      expect(months.map((r) => r.Period)).toEqual(['2025-02', '2025-02'])
+    })
+
+    it('Review emails: the review of February and how its email went', async () => {
+      const rows = await run(panel('Review emails'), await all())
+      expect(rows.map((r) => [r.Period, r.Kind, r['Objectives met'], r['Sent to'], r.Delivery])).toEqual([['2025-02', 'month', '1 of 2', 'team@example.com', 'sent']])
+    })
+
+    it('KPI verdicts: one row per KPI and period, final or not yet', async () => {
+      const rows = await run(panel('KPI verdicts'), await all())
+      expect(rows.map((r) => [r.Period, r.KPI, r.Verdict, r.Actual, r.Settled])).toEqual([
+        // the week settles on 6 Mar, after the end of the time range (10 Mar 12:00): final; February too
+        ['2025-W09', 'KPI fb-comments-week', 'achieved', 130, 'final'],
+        ['2025-02', 'KPI fb-followers-month', 'achieved', 1010, 'final'],
+        ['2025-02', 'KPI fb-clicks-month', 'achieved', 120, 'final'],
+        ['2025-02', 'KPI fb-likes-month', 'missed', 450, 'final'],
+      ])
     })
   })
 

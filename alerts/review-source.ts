@@ -1,0 +1,170 @@
+import { createHash } from 'node:crypto'
+import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
+import type { Plan, ReviewKind } from '../kpi/plan.ts'
+import { periodReviewSchema, type PeriodReview, type ReviewDataSource } from '../kpi/review.ts'
+import type { Period } from '../kpi/periods.ts'
+import type { PeriodReviewRow } from '../workers/writers.ts'
+import { describeMatchers, listSilences } from './silences.ts'
+
+/**
+ * A review's numbers from ClickHouse (kpi/review.ts ReviewDataSource): stored verdicts, each
+ * post's gain, the alert history, silences and the days with readings. Reads only, with bound
+ * parameters, so it also runs through `social-kpi report` on the running process's read-only path.
+ */
+
+const VERDICTS_SQL = `
+SELECT kpi_id, toUnixTimestamp64Milli(period_start) AS start_ms, period_label, actual, target, attainment, status
+FROM kpi_verdicts FINAL
+WHERE kpi_id IN {kpis:Array(String)} AND toUnixTimestamp64Milli(period_start) IN {starts:Array(Int64)}`
+
+// Each post's gain in [from, to): the same starting points as the KPI amount (kpi/clickhouse-source.ts
+// AMOUNT_SQL), per post, so the posts' gains add up to the counter part of a total.
+const POST_GAINS_SQL = `
+SELECT account_id, object_id, created_ms, seen_inside > 0 AS read_inside,
+       if(seen_inside > 0,
+          last_inside - if(seen_before > 0, value_before, if(created >= {from:DateTime64(3, 'UTC')}, 0, first_inside)),
+          first_value) AS gained
+FROM
+(
+    SELECT account_id, object_id,
+           countIf(observed_at < {from:DateTime64(3, 'UTC')}) AS seen_before,
+           argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}) AS value_before,
+           countIf(observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS seen_inside,
+           argMaxIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS last_inside,
+           argMinIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS first_inside,
+           argMin(value, observed_at) AS first_value,
+           ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC')) AS created,
+           toUnixTimestamp64Milli(any(object_created_at)) AS created_ms
+    FROM observations FINAL
+    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
+      AND shape = 'counter' AND object_type = 'post' AND observed_at <= {known:DateTime64(3, 'UTC')}
+    GROUP BY account_id, object_id
+    HAVING seen_inside > 0
+        OR (seen_before = 0 AND created >= {from:DateTime64(3, 'UTC')} AND created < {to:DateTime64(3, 'UTC')})
+)
+ORDER BY gained DESC, account_id, object_id`
+
+const ALERT_HISTORY_SQL = `
+SELECT toString(at) AS at_text, alert_key, from_status, to_status, label, silenced
+FROM alerts FINAL
+WHERE at <= {until:DateTime64(3, 'UTC')} AND at >= {since:DateTime64(3, 'UTC')}
+ORDER BY at, alert_key`
+
+const OBSERVED_DAYS_SQL = `
+SELECT DISTINCT network, account_id, metric, formatDateTime(observed_at, '%F', {tz:String}) AS day
+FROM observations
+WHERE network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND metric IN {metrics:Array(String)}
+  AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}`
+
+/** How far back the alert history is read for spells still open at a period's start. */
+const HISTORY_DAYS = 400
+
+const unique = (values: string[]) => [...new Set(values)].sort()
+
+export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewDataSource {
+  return {
+    async verdicts(kpiIds, periodStarts) {
+      if (kpiIds.length === 0) return []
+      const rows = await ch.rows<{ kpi_id: string; start_ms: string | number; period_label: string; actual: number | null; target: number; attainment: number | null; status: string }>(VERDICTS_SQL, {
+        kpis: kpiIds,
+        starts: periodStarts.map((d) => d.getTime()),
+      })
+      return rows.map((r) => ({ kpiId: r.kpi_id, periodStart: new Date(Number(r.start_ms)), periodLabel: r.period_label, actual: r.actual, target: Number(r.target), attainment: r.attainment, status: r.status }))
+    },
+    async postGains(selection, from, to, knownAt) {
+      const rows = await ch.rows<{ account_id: string; object_id: string; created_ms: string | number | null; read_inside: boolean | number; gained: number }>(POST_GAINS_SQL, {
+        network: selection.network,
+        accounts: selection.accountIds,
+        metric: selection.metric,
+        from: toClickHouseTime(from),
+        to: toClickHouseTime(to),
+        known: toClickHouseTime(new Date(Math.max(to.getTime(), knownAt.getTime()))),
+      })
+      return rows.map((r) => ({ accountId: r.account_id, objectId: r.object_id, createdAt: r.created_ms === null ? null : new Date(Number(r.created_ms)), gained: Number(r.gained), readInPeriod: Boolean(Number(r.read_inside)) }))
+    },
+    async alertHistory(until) {
+      const rows = await ch.rows<{ at_text: string; alert_key: string; from_status: string; to_status: string; label: string; silenced: boolean | number }>(ALERT_HISTORY_SQL, {
+        until: toClickHouseTime(until),
+        since: toClickHouseTime(new Date(until.getTime() - HISTORY_DAYS * 86_400_000)),
+      })
+      return rows.map((r) => ({ at: fromClickHouseTime(r.at_text), alertKey: r.alert_key, fromStatus: r.from_status, toStatus: r.to_status, label: r.label, silenced: Boolean(Number(r.silenced)) }))
+    },
+    async silences(from, to) {
+      const all = await listSilences({ rows: (query, params) => ch.rows(query, params), writeSilences: async () => undefined })
+      return all
+        .map((s) => ({ s, ended: s.expiredAt && s.expiredAt < s.endsAt ? s.expiredAt : s.endsAt }))
+        .filter(({ s, ended }) => s.startsAt < to && ended > from && s.createdAt < to)
+        .sort((a, b) => a.s.startsAt.getTime() - b.s.startsAt.getTime() || a.s.id.localeCompare(b.s.id))
+        .map(({ s, ended }) => ({ id: s.id, what: describeMatchers(s.matchers), startsAt: s.startsAt, endsAt: ended, reason: s.reason, createdBy: s.createdBy }))
+    },
+    async observedDays(selections, from, to, timezone) {
+      if (selections.length === 0) return []
+      const rows = await ch.rows<{ network: string; account_id: string; metric: string; day: string }>(OBSERVED_DAYS_SQL, {
+        networks: unique(selections.map((s) => s.network)),
+        accounts: unique(selections.flatMap((s) => s.accountIds)),
+        metrics: unique(selections.map((s) => s.metric)),
+        from: toClickHouseTime(from),
+        to: toClickHouseTime(to),
+        tz: timezone,
+      })
+      return rows.map((r) => ({ network: r.network, accountId: r.account_id, metric: r.metric, day: r.day }))
+    },
+  }
+}
+
+/** The plan's key in stored rows: the same as the alert engine's (alert_decisions). */
+export const planKey = (plan: Plan): string => createHash('sha256').update(plan.company.name).digest('hex').slice(0, 16)
+
+export interface StoredReview {
+  /** Null when the stored document cannot be read back (written by another version): it was sent all the same. */
+  review: PeriodReview | null
+  notificationId: string
+  builtAt: Date
+}
+
+const STORED_SQL = `
+SELECT review, notification_id, toString(built_at) AS built_at
+FROM period_reviews FINAL
+WHERE plan_key = {plan:String} AND period_kind = {kind:String} AND period_start = {start:DateTime64(3, 'UTC')}`
+
+/**
+ * The review stored for a period (the one that was sent), or null. A database from before
+ * migration 0013 has no table: nothing is stored there either.
+ */
+export async function readStoredReview(ch: Pick<ClickHouse, 'rows'>, plan: Plan, kind: ReviewKind, period: Period): Promise<StoredReview | null> {
+  const [table] = await ch.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'period_reviews'")
+  if (Number(table?.n ?? 0) === 0) return null
+  const [row] = await ch.rows<{ review: string; notification_id: string; built_at: string }>(STORED_SQL, { plan: planKey(plan), kind, start: toClickHouseTime(period.start) })
+  if (!row) return null
+  let review: PeriodReview | null = null
+  try {
+    const parsed = periodReviewSchema.safeParse(JSON.parse(row.review))
+    if (parsed.success) review = parsed.data
+  } catch {
+    // not JSON: left null, as a document of another shape
+  }
+  return { review, notificationId: row.notification_id, builtAt: fromClickHouseTime(row.built_at) }
+}
+
+/** A review as a period_reviews row. */
+export function toReviewRow(plan: Plan, review: PeriodReview, extra: { notificationId: string; recipients: string[]; builtAt: Date; writtenAt: Date }): PeriodReviewRow {
+  return {
+    plan_key: planKey(plan),
+    period_kind: review.kind,
+    period_start: toClickHouseTime(new Date(review.period.start)),
+    period_end: toClickHouseTime(new Date(review.period.end)),
+    period_label: review.period.label,
+    kpis: review.summary.kpis,
+    achieved: review.summary.achieved,
+    missed: review.summary.missed,
+    unknown: review.summary.unknown,
+    objectives: review.summary.objectives,
+    objectives_met: review.summary.objectivesMet,
+    review: JSON.stringify(review),
+    notification_id: extra.notificationId,
+    recipients: extra.recipients,
+    known_at: toClickHouseTime(new Date(review.knownAt)),
+    built_at: toClickHouseTime(extra.builtAt),
+    written_at: toClickHouseTime(extra.writtenAt),
+  }
+}

@@ -1,0 +1,125 @@
+import { writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import type { Command } from 'commander'
+import { DateTime } from 'luxon'
+import { renderReviewChartPng } from '../../alerts/review-chart.ts'
+import { CSV_BOM, reviewCsv, reviewHtml, reviewText } from '../../alerts/review-email.ts'
+import { clickHouseReviewSource, readStoredReview } from '../../alerts/review-source.ts'
+import type { ClickHouse } from '../../core/clickhouse.ts'
+import { processClock } from '../../core/clock.ts'
+import { loadConfig } from '../../core/config.ts'
+import { ConfigError } from '../../core/errors.ts'
+import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
+import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../kpi/plan.ts'
+import { buildPeriodReview, namedPeriod, previousPeriod, reviewKpis, settlesAt } from '../../kpi/review.ts'
+import { openReader } from '../reader.ts'
+
+const DEMO_PLAN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'plan.yaml')
+const FORMATS = ['text', 'html', 'csv'] as const
+
+interface ReportOptions {
+  period?: string
+  week?: string
+  quarter?: string
+  year?: string
+  format: string
+  output?: string
+  language?: string
+  plan?: string
+}
+
+/** `--period` takes any label and reads the kind from its shape; the others name theirs. */
+function chosenPeriod(opts: ReportOptions): { kind: ReviewKind; label: string; option: string } {
+  const given = (['period', 'week', 'quarter', 'year'] as const).filter((name) => opts[name] !== undefined)
+  if (given.length !== 1) throw new ConfigError('report needs one of --period 2026-11, --week 2026-W48, --quarter 2026-Q4 or --year 2026')
+  const name = given[0]!
+  const label = opts[name]!.trim()
+  if (name !== 'period') return { kind: name, label, option: `--${name}` }
+  const kind: ReviewKind = /-W\d/.test(label) ? 'week' : /-Q\d/.test(label) ? 'quarter' : /^\d{4}$/.test(label) ? 'year' : 'month'
+  return { kind, label, option: '--period' }
+}
+
+/**
+ * `social-kpi report`: the review of an ended period. The review stored when it was sent, or,
+ * for a period without one, built now from the stored verdicts and observations (as known now,
+ * or at the end of its grace window). Reads only: in embedded mode through the running process.
+ */
+async function report(opts: ReportOptions): Promise<void> {
+  const { kind, label, option } = chosenPeriod(opts)
+  const format = opts.format.toLowerCase()
+  if (!(FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)
+  if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language)) throw new ConfigError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
+  const env: NodeJS.ProcessEnv = { ...process.env }
+  // Without --plan, the demo's plan and data, as for start and collect.
+  if (!opts.plan) env.DATA_DIR ||= './data/demo'
+  const plan = await loadPlan(opts.plan ?? DEMO_PLAN)
+  const config = loadConfig(env)
+  const now = processClock(config)()
+  const period = namedPeriod(kind, label, plan, option)
+  const zone = plan.company.timezone
+  const local = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
+  if (period.end > now) throw new ConfigError(`${option} ${label}: ${period.label} has not ended yet (it ends ${local(period.end)} ${zone}); a review is of an ended period`)
+  if (reviewKpis(plan, kind).length === 0) throw new ConfigError(`${option}: the plan measures no KPI per ${kind}, so there is nothing to review (KPI periods: ${[...new Set(plan.kpis.map((k) => (typeof k.period === 'string' ? k.period : 'custom')))].join(', ')})`)
+  const language = (opts.language ?? plan.review?.language ?? 'en') as ReviewLanguage
+
+  const reader = await openReader(config)
+  try {
+    const ch: Pick<ClickHouse, 'rows'> = { rows: (query, params) => reader.rows(query, params) }
+    const [tables] = await ch.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name IN ('kpi_verdicts', 'observations', 'alerts', 'silences')")
+    if (Number(tables?.n ?? 0) < 4) throw new ConfigError(`no social-kpi data in ${config.CLICKHOUSE_URL ? 'CLICKHOUSE_URL' : `DATA_DIR (${config.dataDir})`}: run social-kpi start (or collect --once) first${opts.plan ? '' : ', or set DATA_DIR'}`)
+    const stored = await readStoredReview(ch, plan, kind, period)
+    const settled = settlesAt(period)
+    const knownAt = now < settled ? now : settled
+    const shown = stored?.review ? stored : null
+    const review = shown?.review ?? (await buildPeriodReview(plan, kind, period, knownAt, { kpi: clickHouseKpiSource(ch), review: clickHouseReviewSource(ch) }))
+    const body =
+      format === 'csv'
+        ? reviewCsv(review)
+        : format === 'html'
+          ? reviewHtml(review, language, (_cid, chart) => `data:image/png;base64,${renderReviewChartPng(chart).toString('base64')}`)
+          : `${reviewText(review, language)}\n`
+    if (opts.output) {
+      await writeFile(opts.output, format === 'csv' ? CSV_BOM + body : body)
+      process.stderr.write(`wrote ${opts.output}\n`)
+    } else {
+      process.stdout.write(body)
+    }
+    // Where it came from, on stderr so that the HTML or CSV on stdout stays clean.
+    const built = `built now from the stored data${now < settled ? `, provisional until ${local(settled)} ${zone}` : ''}`
+    process.stderr.write(
+      shown
+        ? `the review of ${period.label} as sent on ${local(shown.builtAt)} ${zone}\n`
+        : stored
+          ? `the review of ${period.label} sent on ${local(stored.builtAt)} ${zone} was stored by another version and cannot be read back: ${built}\n`
+          : `no review of ${period.label} was stored (none is sent without a review: section, or for periods the evaluator did not judge): ${built}\n`,
+    )
+    if (!shown && review.gaps.length > 0) {
+      // From two periods earlier: the change and the trend need them too.
+      const from = DateTime.fromJSDate(previousPeriod(kind, previousPeriod(kind, period, plan), plan).start, { zone: 'UTC' }).toISODate()
+      const to = DateTime.fromJSDate(period.end, { zone: 'UTC' }).plus({ days: 1 }).toISODate()
+      process.stderr.write(`some days of ${period.label} have no data (see "${format === 'csv' ? 'the text report' : 'How certain the numbers are'}"); social-kpi backfill --from ${from} --to ${to}${opts.plan ? ` --plan ${opts.plan}` : ''} fetches what the APIs still hold${now < settled ? '; the next evaluation (or collect --once) judges the period again with it' : ''}\n`)
+    }
+  } finally {
+    await reader.close()
+  }
+}
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description("the review of an ended week, month, quarter or year against the plan: verdicts, change, top posts, alerts, what the next period needs")
+    .option('--period <label>', 'a month (2026-11), or any period label: 2026-W48, 2026-Q4, 2026')
+    .option('--week <week>', 'an ISO week, 2026-W48, or a day of it, 2026-11-23')
+    .option('--quarter <quarter>', 'a quarter, 2026-Q4')
+    .option('--year <year>', 'a year, 2026')
+    .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (csv: one row per KPI)`, 'text')
+    .option('-o, --output <file>', 'write to this file instead of the terminal (a CSV file starts with a byte-order mark for spreadsheets)')
+    .option('--language <language>', `the fixed words: ${REVIEW_LANGUAGES.join(', ')} (default: the plan's review.language, else en)`)
+    .option('-p, --plan <file>', 'the social media plan (YAML or JSON); default: the demo')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  social-kpi report --period 2026-11 --plan plan.yaml\n  social-kpi report --week 2026-W48 --format html -o week-48.html --plan plan.yaml\n  social-kpi report --quarter 2026-Q4 --format csv --plan plan.yaml > q4.csv\nThe review sent when the period settled is shown as sent; a period without one is built from the stored data (docs/period-review.md).',
+    )
+    .action(report)
+}
