@@ -12,6 +12,8 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       { extends: true, test: { name: 'integration', include: ['test/integration/**/*.test.ts'] } },
+      // Faults injected into the running system (test/chaos/bed.ts); a table of figures at the end.
+      { extends: true, test: { name: 'chaos', include: ['test/chaos/**/*.test.ts'], globalSetup: ['test/chaos/summary.ts'], testTimeout: 240_000, hookTimeout: 120_000 } },
     ],
   },
 })

@@ -235,6 +235,26 @@ export function renderSourceEmail(
   return render(subject, lines, undefined, [])
 }
 
+/** The email for an account that collects, but whose API refused metrics a KPI needs. */
+export function renderDegradedEmail(
+  source: { network: string; accountId: string; accountName: string; metrics: string[]; kpis: string[]; detail: string; since: Date },
+  event: AlertEvent,
+): RenderedEmail {
+  const subject =
+    event === 'resolved'
+      ? `[social-kpi] RESOLVED: ${source.network} account "${source.accountName}" gives every metric again`
+      : `[social-kpi] DEGRADED: ${source.network} account "${source.accountName}" gives no ${source.metrics.join(', ')}`
+  const lines: Array<[string, string]> = [
+    ['Account', `${source.accountName} (${source.accountId}) on ${source.network}`],
+    ['Status', event === 'resolved' ? 'collecting every metric' : 'degraded: collected, except the metrics below'],
+    ['Since', source.since.toISOString()],
+  ]
+  if (event !== 'resolved') {
+    lines.push(['Metrics refused', source.metrics.join(', ')], ['KPIs without data', source.kpis.join('; ') || 'none'], ['What the API said, and what to do', source.detail], ['Other metrics', 'collected as usual'])
+  }
+  return render(subject, lines, undefined, [])
+}
+
 /** The warning ahead of a credential's known end, and the notice once it was renewed. */
 export function renderCredentialExpiryEmail(
   expiry: { account: { network: string; id: string; name: string }; what: string; endsAt: Date },

@@ -14,7 +14,7 @@ import type { AlertHistoryRow, Writers } from '../workers/writers.ts'
 import { renderCrisisEmail } from './crisis-email.ts'
 import { renderGroupEmail } from './group-email.ts'
 import { withRedisLock } from '../core/lock.ts'
-import { renderCredentialExpiryEmail, renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
+import { renderCredentialExpiryEmail, renderDegradedEmail, renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
 import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState, type AlertSubject } from './rules.ts'
 import { redeliverUndelivered } from './redelivery.ts'
 import { readAlertStates, readNewestDecision, writeAlertStates, writeNewestDecision } from './state-store.ts'
@@ -219,6 +219,23 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           },
           event,
         ),
+      false,
+    )
+  }
+
+  // Collected, but the API refused metrics a KPI needs: one alert naming them, the KPIs they
+  // starve and the fix, and a resolved notice once they are collected again.
+  for (const account of planAccounts(plan)) {
+    const state = byAccount.get(`${account.network}.${account.id}`)
+    if (!state) continue
+    const failing = state.status === 'degraded' ? true : state.status === 'healthy' ? false : null
+    handle(
+      { key: `degraded.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: failing ? (state.refusedMetrics ?? []).join(',') : state.status },
+      (event, alert) => {
+        const metrics = state.refusedMetrics ?? []
+        const starved = plan.kpis.filter((kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id) && (metrics.includes(kpi.metric) || (kpi.denominator !== undefined && metrics.includes(kpi.denominator))))
+        return renderDegradedEmail({ network: account.network, accountId: account.id, accountName: account.name, metrics, kpis: starved.map((kpi) => `${kpi.name} (${kpi.id})`), detail: state.lastError, since: alert.since }, event)
+      },
       false,
     )
   }

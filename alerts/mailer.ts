@@ -1,7 +1,8 @@
 import { mkdir, writeFile } from 'node:fs/promises'
+import { Socket } from 'node:net'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
-import { SocialKpiError } from '../core/errors.ts'
+import { SocialKpiError, connectionProblem } from '../core/errors.ts'
 import { scrubSecrets, type Scrubber } from '../core/logger.ts'
 
 export interface OutgoingEmail {
@@ -45,8 +46,7 @@ export class PermanentEmailError extends SocialKpiError {
 export function createMailer(options: { smtpUrl?: string; outboxDir: string; timeoutMs?: number; scrub?: Scrubber }): Mailer {
   const toMessage = (email: OutgoingEmail) => message(email, options.scrub ?? scrubSecrets)
   if (options.smtpUrl) {
-    const timeout = options.timeoutMs ?? 15_000
-    const transport = nodemailer.createTransport(options.smtpUrl, { connectionTimeout: timeout, greetingTimeout: timeout, socketTimeout: timeout } as object)
+    const transport = smtpTransport(options.smtpUrl, options.timeoutMs)
     const target = new URL(options.smtpUrl).host
     return {
       async send(email) {
@@ -74,6 +74,77 @@ export function createMailer(options: { smtpUrl?: string; outboxDir: string; tim
     },
     close: () => transport.close(),
   }
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000
+
+/**
+ * The URL's transport with our timeouts. They go in the options object: given as the second
+ * argument of createTransport they would be message defaults, and nodemailer's own timeouts
+ * (2 minutes to connect, 10 minutes of silence) would hold.
+ */
+function smtpTransport(smtpUrl: string, timeoutMs = DEFAULT_TIMEOUT_MS, socket?: Socket) {
+  return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, ...(socket ? { socket } : {}) })
+}
+
+/**
+ * Checks that the mail server at `smtpUrl` answers and accepts the login, before a process that
+ * sends alerts starts its work (nodemailer's verify(): connect, greeting, EHLO, STARTTLS when
+ * offered, AUTH when the URL has a user; no message is sent). A failure is one plain
+ * SocialKpiError naming SMTP_URL, classified by nodemailer's error code, the socket's code and
+ * the SMTP reply code. `signal` gives up waiting (a signal came during start-up).
+ */
+export async function verifySmtp(smtpUrl: string, options: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  // Our socket (nodemailer's `socket` option: it connects it, and upgrades it for smtps://), so
+  // that giving up closes the connection verify() would otherwise keep until its timeout.
+  const socket = new Socket()
+  const transport = smtpTransport(smtpUrl, timeoutMs, socket)
+  const { signal } = options
+  let onAbort: (() => void) | undefined
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      socket.destroy()
+      reject(signal!.reason)
+    }
+    if (signal?.aborted) onAbort()
+    else signal?.addEventListener('abort', onAbort, { once: true })
+  })
+  try {
+    await Promise.race([transport.verify(), aborted])
+  } catch (cause) {
+    signal?.throwIfAborted()
+    throw new SocialKpiError('SMTP_UNAVAILABLE', `SMTP_URL (${new URL(smtpUrl).host}): ${smtpProblem(cause, timeoutMs)}`, { cause })
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort)
+    transport.close()
+  }
+}
+
+/** Why the mail server could not be used, in plain words. */
+function smtpProblem(cause: unknown, timeoutMs: number): string {
+  const error = cause as { code?: string; originalCode?: string; responseCode?: number }
+  switch (error.code) {
+    case 'EAUTH':
+      return `the mail server refused the login${error.responseCode ? ` (SMTP ${error.responseCode})` : ''}; check the user and password in SMTP_URL`
+    case 'ETIMEDOUT':
+      return `no answer within ${timeoutMs / 1000} s`
+    case 'EPROTOCOL':
+      // A reply code means an SMTP server that turned us away (421 at the greeting); none, something else.
+      if (error.responseCode !== undefined) return `the mail server refused the connection (SMTP ${error.responseCode})`
+      return 'something answers there that does not speak SMTP (is it the right port?)'
+    case 'ETLS':
+      return `STARTTLS failed${error.originalCode ? ` (${error.originalCode})` : ''}`
+    case 'EDNS':
+    case 'ESOCKET':
+    case 'ECONNECTION': {
+      const problem = connectionProblem(error.originalCode)
+      if (problem) return problem
+      break
+    }
+  }
+  if (error.responseCode !== undefined) return `the mail server refused the connection (SMTP ${error.responseCode})`
+  return `the mail server could not be used (${error.code ?? 'error'})`
 }
 
 function message(email: OutgoingEmail, scrub: Scrubber) {

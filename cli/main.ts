@@ -4,32 +4,27 @@ import { fileURLToPath } from 'node:url'
 import { userInfo } from 'node:os'
 import { Command, Option } from 'commander'
 import { DateTime } from 'luxon'
-import { SingleBar, Presets } from 'cli-progress'
-import { formatReplay, parseStep, replay } from '../alerts/replay.ts'
-import { addSilence, currentSilences, describeMatchers, expireSilence, listSilences, parseTimeArgument, validateSilence, type SilenceStore } from '../alerts/silences.ts'
-import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
+import type { SingleBar } from 'cli-progress'
+import type { SilenceStore } from '../alerts/silences.ts'
+import type { ClickHouse } from '../core/clickhouse.ts'
 import { processClock, type Clock } from '../core/clock.ts'
-import { loadConfig, type Config } from '../core/config.ts'
+import { loadConfig, makeDataDir, type Config } from '../core/config.ts'
 import { PlanError, SocialKpiError } from '../core/errors.ts'
 import { createLogger, createScrubber, scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
-import { migrate } from '../core/migrations.ts'
-import { ensureRedis, type PrivateRedis } from '../core/redis.ts'
-import { enqueueBackfill, planBackfill } from '../ingest/backfill.ts'
-import { createCollectors } from '../ingest/collectors/index.ts'
-import { enqueueRound, roundTimeFor } from '../ingest/scheduler.ts'
-import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
-import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
+import type { PrivateRedis } from '../core/redis.ts'
 import { loadPlan, planAccounts, type Plan } from '../kpi/plan.ts'
-import { evaluateAndAlert } from '../workers/evaluate-worker.ts'
-import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../simulator/index.ts'
+import type { RunningSimulator } from '../simulator/index.ts'
 import { registerCredentialCommands } from './commands/credentials.ts'
 import { registerReportCommand } from './commands/report.ts'
-import { findAdminServer, startAdminServer, type AdminServer } from './admin-server.ts'
-import { openReader } from './reader.ts'
-import { formatSilence, formatStatus } from './status.ts'
-import { formatKpiTable } from './kpi-table.ts'
-import { processScrubber, startRuntime, type Runtime } from './runtime.ts'
-import { waitForIdle, waitForJob } from './wait.ts'
+import type { AdminServer } from './admin-server.ts'
+import type { Runtime } from './runtime.ts'
+import { processScrubber } from './scrubber.ts'
+
+// Only what every command needs is imported above: the plan, the environment, errors and logs.
+// The rest (the embedded engine, queues and workers, collectors, the simulator) is imported by
+// the commands that use it, so `plan validate`, `--help`, `connect` and `accounts` start in a
+// fraction of the time and memory (test/integration/edge-errors.test.ts checks that the engine
+// stays out of `plan validate`).
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 const DEMO_PLAN = join(ROOT, 'examples', 'plan.yaml')
@@ -67,6 +62,7 @@ async function setup(planFile: string | undefined, options: { needsSimulator: bo
   let config = loadConfig(env)
   const clock = processClock(config)
   if (!planFile && options.needsSimulator) {
+    const { simulatorEnvironment, startSimulator } = await import('../simulator/index.ts')
     // The simulated world runs on the same clock as the collectors and the evaluation.
     demo = await startSimulator({ now: clock })
     Object.assign(env, simulatorEnvironment(demo.url))
@@ -135,11 +131,22 @@ function untilSignal(): Promise<string> {
   return watchSignals().stopped
 }
 
+/** A progress bar on stderr when it is a terminal; none otherwise (logs and pipes stay clean). */
+async function progressBar(format: string): Promise<SingleBar | undefined> {
+  if (!process.stderr.isTTY) return undefined
+  const { SingleBar, Presets } = await import('cli-progress')
+  return new SingleBar({ format, hideCursor: true }, Presets.shades_classic)
+}
+
 /** Runs one collection round through the queue and waits for its evaluation, with a progress bar. */
 async function runRound(runtime: Runtime, plan: Plan, config: Config, clock: Clock): Promise<void> {
+  const { enqueueRound, roundTimeFor } = await import('../ingest/scheduler.ts')
+  const { waitForIdle, waitForJob } = await import('./wait.ts')
+  const { evaluateAndAlert } = await import('../workers/evaluate-worker.ts')
+  const { formatKpiTable } = await import('./kpi-table.ts')
   const roundAt = roundTimeFor(plan.collection.schedule, clock(), plan.company.timezone)
   const round = await enqueueRound(runtime.queues, plan, roundAt)
-  const bar = process.stderr.isTTY ? new SingleBar({ format: 'collecting {bar} {value}/{total} accounts', hideCursor: true }, Presets.shades_classic) : undefined
+  const bar = await progressBar('collecting {bar} {value}/{total} accounts')
   bar?.start(round.collectJobIds.length, 0)
   const result = await waitForJob(runtime.queues.evaluate, round.evaluateJobId, {
     timeoutMs: 10 * 60_000,
@@ -176,12 +183,27 @@ async function runRound(runtime: Runtime, plan: Plan, config: Config, clock: Clo
 /** The embedded engine's data directory belongs to one process: say so plainly instead of failing deep in chdb. */
 async function assertDataDirFree(config: Config, workers: boolean): Promise<void> {
   if (config.CLICKHOUSE_URL || !workers) return
+  const { findAdminServer } = await import('./admin-server.ts')
   if ((await findAdminServer(config.dataDir)) !== undefined) {
-    throw new SocialKpiError(
-      'CONFIG_INVALID',
-      `another social-kpi process is running on ${config.dataDir} and holds its embedded ClickHouse; stop it first, use another DATA_DIR, or query it with "social-kpi sql"`,
-    )
+    const { dataDirInUse } = await import('../core/clickhouse.ts')
+    throw dataDirInUse(config.dataDir)
   }
+}
+
+/**
+ * Where alert emails go, checked before the work starts: the mail server at SMTP_URL must answer
+ * and take the login (nothing is sent), or DATA_DIR/outbox must be a directory we can write. A
+ * process that could not deliver an alert says so now, in one line, and does not start; a mail
+ * server that fails later is the notify queue's business (retries, then "not delivered" in status).
+ */
+async function checkAlertDelivery(config: Config, signal: AbortSignal): Promise<void> {
+  if (!config.SMTP_URL) {
+    makeDataDir(config.dataDir)
+    makeDataDir(config.dataDir, 'outbox')
+    return
+  }
+  const { verifySmtp } = await import('../alerts/mailer.ts')
+  await verifySmtp(config.SMTP_URL, { timeoutMs: config.HTTP_TIMEOUT_MS, signal })
 }
 
 interface Running {
@@ -206,11 +228,14 @@ async function withRuntime(planFile: string | undefined, roles: { scheduler: boo
   let admin: AdminServer | undefined
   try {
     await assertDataDirFree(ctx.config, roles.workers)
+    const { ensureRedis } = await import('../core/redis.ts')
     if (!stop.signal) privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
+    if (!stop.signal && roles.workers) await checkAlertDelivery(ctx.config, stop.abort)
     if (!stop.signal) {
+      const { startRuntime } = await import('./runtime.ts')
       runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scrub: ctx.scrub, scheduler: roles.scheduler, workers: roles.workers, now: ctx.clock, signal: stop.abort })
     }
-    if (!stop.signal && roles.admin && runtime?.ch?.mode === 'embedded') admin = await startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger })
+    if (!stop.signal && roles.admin && runtime?.ch?.mode === 'embedded') admin = await (await import('./admin-server.ts')).startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger })
     if (!stop.signal && runtime) await work({ ctx, runtime, privateRedis, admin, stop })
   } catch (error) {
     // Aborted by the signal: that is the stop asked for, not a failure.
@@ -255,6 +280,7 @@ async function runOnce(planFile: string | undefined, work: (runtime: Runtime, ct
 
 /** Silences are read and written through the running process in embedded mode, like `sql`. */
 async function withStore(config: Config, work: (store: SilenceStore) => Promise<void>): Promise<void> {
+  const { openReader } = await import('./reader.ts')
   const reader = await openReader(config, { migrate: true })
   try {
     await work(reader)
@@ -265,6 +291,10 @@ async function withStore(config: Config, work: (store: SilenceStore) => Promise<
 
 /** `evaluate --from/--to`: replays evaluation over stored history; reads only, sends nothing. */
 async function runReplay(planFile: string | undefined, opts: { from?: string; to?: string; step: string }): Promise<void> {
+  const { formatReplay, parseStep, replay } = await import('../alerts/replay.ts')
+  const { clickHouseKpiSource } = await import('../kpi/clickhouse-source.ts')
+  const { clickHouseCrisisSource } = await import('../kpi/crisis-source.ts')
+  const { openReader } = await import('./reader.ts')
   const ctx = await setup(planFile, { needsSimulator: false })
   const zone = ctx.plan.company.timezone
   const parse = (option: string, value: string) => {
@@ -280,7 +310,7 @@ async function runReplay(planFile: string | undefined, opts: { from?: string; to
   if (to <= from) throw new SocialKpiError('CONFIG_INVALID', `--to (${to.toISOString()}) must be after --from (${from.toISOString()})`)
   if ((to.getTime() - from.getTime()) / stepMs > 20_000) throw new SocialKpiError('CONFIG_INVALID', `--step ${opts.step} gives over 20,000 steps for this range; use a longer step`)
   const reader = await openReader(ctx.config)
-  const bar = process.stderr.isTTY ? new SingleBar({ format: 'replaying {bar} {value}/{total} steps', hideCursor: true }, Presets.shades_classic) : undefined
+  const bar = await progressBar('replaying {bar} {value}/{total} steps')
   try {
     // The sources only read (ch.rows), so they run on the reader: directly, or through the running process.
     const ch: Pick<ClickHouse, 'rows'> = { rows: reader.rows }
@@ -327,6 +357,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig(process.env)
       const logger = createLogger({ level: config.LOG_LEVEL, scrub: createScrubber(config.secretValues([])) })
+      const { openClickHouse } = await import('../core/clickhouse.ts')
+      const { migrate } = await import('../core/migrations.ts')
       const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
       try {
         const result = await migrate(ch, logger)
@@ -364,6 +396,9 @@ export function buildProgram(): Command {
       if (!opts.once) throw new SocialKpiError('CONFIG_INVALID', 'evaluate needs --once (evaluate now and send due alerts) or --from DATE [--to DATE] (replay history; nothing sent)')
       const given = opts.at ? new Date(opts.at) : undefined
       if (given && Number.isNaN(given.getTime())) throw new SocialKpiError('CONFIG_INVALID', `--at: "${opts.at}" is not an ISO time such as 2026-11-20T12:00:00+07:00`)
+      const { evaluateAndAlert } = await import('../workers/evaluate-worker.ts')
+      const { waitForIdle } = await import('./wait.ts')
+      const { formatKpiTable } = await import('./kpi-table.ts')
       await runOnce(opts.plan, async (runtime, ctx) => {
         const at = given ?? ctx.clock()
         const evaluations = await evaluateAndAlert(runtime.evaluateDeps!, at)
@@ -383,10 +418,12 @@ export function buildProgram(): Command {
     .addOption(planOption())
     .action(async (opts: { plan?: string; from: string; to?: string; network?: string; account?: string }) =>
       runOnce(opts.plan, async (runtime, ctx) => {
+        const { enqueueBackfill, planBackfill } = await import('../ingest/backfill.ts')
+        const { createCollectors } = await import('../ingest/collectors/index.ts')
         const backfill = planBackfill(ctx.plan, createCollectors(ctx.config), { from: opts.from, to: opts.to, network: opts.network, accountId: opts.account }, ctx.clock())
         const queued = await enqueueBackfill(runtime.queues, backfill.chunks)
         out(`Backfill ${opts.from} → ${opts.to ?? 'today'}: ${backfill.chunks.length} chunks (${queued.alreadyDone} already done, ${queued.retried} retried, ${queued.added} new)`)
-        const bar = process.stderr.isTTY ? new SingleBar({ format: 'backfill {bar} {value}/{total} chunks', hideCursor: true }, Presets.shades_classic) : undefined
+        const bar = await progressBar('backfill {bar} {value}/{total} chunks')
         bar?.start(backfill.chunks.length, queued.alreadyDone)
         const results = new Map<string, { state: string; observations: number; reason?: string }>()
         let lastReported = -1
@@ -454,7 +491,9 @@ export function buildProgram(): Command {
     .argument('<query>', 'SQL, e.g. "SELECT network, metric, count() FROM metrics_daily GROUP BY ALL"')
     .option('-f, --format <format>', 'a ClickHouse output format: PrettyCompactMonoBlock, CSVWithNames, JSONEachRow, TSV, ...', 'PrettyCompactMonoBlock')
     .action(async (query: string, opts: { format: string }) => {
-      const reader = await openReader(loadConfig(process.env))
+      const config = loadConfig(process.env)
+      const { openReader } = await import('./reader.ts')
+      const reader = await openReader(config)
       try {
         process.stdout.write(await reader.text(query, opts.format))
       } finally {
@@ -468,6 +507,8 @@ export function buildProgram(): Command {
     .action(async () => {
       const config = loadConfig(process.env)
       const now = processClock(config)()
+      const { openReader } = await import('./reader.ts')
+      const { formatStatus } = await import('./status.ts')
       const reader = await openReader(config)
       try {
         out(await formatStatus(reader, { color, now }))
@@ -492,6 +533,7 @@ export function buildProgram(): Command {
       const config = loadConfig(process.env)
       const now = processClock(config)()
       const plan = opts.plan ? await loadPlan(opts.plan) : undefined
+      const { addSilence, describeMatchers, parseTimeArgument, validateSilence } = await import('../alerts/silences.ts')
       const input = {
         matchers: { kpiId: opts.kpi, objectiveId: opts.objective, accountId: opts.account },
         startsAt: opts.from ? parseTimeArgument('--from', opts.from, now) : now,
@@ -513,6 +555,8 @@ export function buildProgram(): Command {
     .action(async (opts: { all?: boolean }) => {
       const config = loadConfig(process.env)
       const now = processClock(config)()
+      const { currentSilences, listSilences } = await import('../alerts/silences.ts')
+      const { formatSilence } = await import('./status.ts')
       await withStore(config, async (store) => {
         const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
         if (silences.length === 0) out(opts.all ? 'no silences' : 'no active or upcoming silences (--all shows ended ones)')
@@ -526,6 +570,7 @@ export function buildProgram(): Command {
     .action(async (id: string) => {
       const config = loadConfig(process.env)
       const clock = processClock(config)
+      const { describeMatchers, expireSilence } = await import('../alerts/silences.ts')
       await withStore(config, async (store) => {
         const { silence: s, changed } = await expireSilence(store, id, clock())
         out(changed ? `expired ${s.id} (${describeMatchers(s.matchers)})` : `${s.id} had already ended; nothing changed`)
@@ -541,6 +586,7 @@ export function buildProgram(): Command {
     .option('--port <port>', 'port on 127.0.0.1', '4010')
     .option('--seed <seed>', 'scenario seed (same seed, same data)', '42')
     .action(async (opts: { port: string; seed: string }) => {
+      const { startSimulator } = await import('../simulator/index.ts')
       const sim = await startSimulator({ port: Number(opts.port), seed: Number(opts.seed), now: processClock(loadConfig(process.env)) })
       out(`API simulator listening at ${sim.url} (Graph API: ${sim.url}/v25.0/...). Ctrl-C to stop.`)
       out('Any token works except those starting with "expired" or "invalid".')

@@ -3,13 +3,14 @@ import { createMailer, type Mailer } from '../alerts/mailer.ts'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
-import { createScrubber, type Logger, type Scrubber } from '../core/logger.ts'
+import type { Logger, Scrubber } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
 import { createQueues, QUEUES, type QueueKey, type Queues } from '../core/queues.ts'
 import { createRedis, type Redis } from '../core/redis.ts'
+import { createOutageReporter } from '../core/redis-outage.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
 import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
-import { accountAuth, accountSecretNames, planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import { accountAuth, planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
 import { credentialAdvice, openCredentials } from '../ingest/auth/index.ts'
 import { createExpiryWatch } from '../ingest/auth/expiry.ts'
 import { NETWORK_DESCRIPTORS } from '../core/metrics.ts'
@@ -18,6 +19,7 @@ import { createCollectProcessor } from '../workers/collect-worker.ts'
 import { createEvaluateProcessor, type EvaluateDeps } from '../workers/evaluate-worker.ts'
 import { createNotifyProcessor } from '../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../workers/writers.ts'
+import { processScrubber } from './scrubber.ts'
 import { join } from 'node:path'
 
 export interface RuntimeOptions {
@@ -36,10 +38,7 @@ export interface RuntimeOptions {
   signal?: AbortSignal
 }
 
-/** The scrubber that knows every secret of this process: the plan's tokens and the config's passwords and secrets. */
-export function processScrubber(config: Config, plan: Plan): Scrubber {
-  return createScrubber(config.secretValues(planAccounts(plan).flatMap(accountSecretNames)))
-}
+export { processScrubber }
 
 export interface Runtime {
   queues: Queues
@@ -59,7 +58,10 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, plan, logger, now } = options
   const scrub = options.scrub ?? processScrubber(config, plan)
   const producer: Redis = createRedis(config.REDIS_URL, 'producer')
-  producer.on('error', (err) => logger.warn({ err }, 'redis (producer) error'))
+  // Every connection and queue sees the same outage on each reconnect attempt: said once.
+  const outage = createOutageReporter(logger, new URL(config.REDIS_URL).host)
+  producer.on('error', (err) => outage.error('redis (producer)', err))
+  producer.on('ready', () => outage.ready())
   const queues = createQueues(producer, config.QUEUE_PREFIX)
   // The producer's own listener logs its connection errors once; without one, BullMQ prints each
   // queue's copy of them raw on stderr.
@@ -111,11 +113,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         },
       }
       workerConnection = createRedis(config.REDIS_URL, 'worker')
-      workerConnection.on('error', (err) => logger.warn({ err }, 'redis (worker) error'))
+      workerConnection.on('error', (err) => outage.error('redis (worker)', err))
+      workerConnection.on('ready', () => outage.ready())
       const start = (key: QueueKey, processor: Processor, concurrency: number) => {
         const worker = new Worker(QUEUES[key].name, processor, { connection: workerConnection!, prefix: config.QUEUE_PREFIX, concurrency })
         worker.on('failed', (job, err) => logger.warn({ queue: key, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'))
-        worker.on('error', (err) => logger.error({ queue: key, err }, 'worker error'))
+        worker.on('error', (err) => outage.error('worker', err))
         workers.push(worker)
       }
       const accounts = planAccounts(plan)
@@ -149,6 +152,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       })
       start('evaluate', createEvaluateProcessor(evaluateDeps), 1)
       start('notify', createNotifyProcessor({ mailer, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
+      // Jobs already active at start belong to another worker, or to a process that died holding
+      // them: BullMQ hands those over only after its stalled-job check (up to about a minute).
+      const active = (await Promise.all([queues.collect, queues.evaluate, queues.notify].map((queue) => queue.getActiveCount()))).reduce((a, b) => a + b, 0)
+      if (active > 0) {
+        logger.info({ active }, `${active} jobs are active elsewhere; if they belonged to a process that stopped without finishing, they run here within about a minute`)
+      }
     }
     if (options.scheduler) scheduler = startScheduler({ plan, queues, now, redis: producer, logger: logger.child({ module: 'scheduler' }) })
   } catch (error) {

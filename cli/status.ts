@@ -20,7 +20,7 @@ interface LatestKpi {
   latest_at: string
 }
 
-const COLORS: Record<string, string> = { on_track: '\x1b[32m', achieved: '\x1b[36m', at_risk: '\x1b[33m', missed: '\x1b[31m', unknown: '\x1b[90m', healthy: '\x1b[32m', unhealthy: '\x1b[31m', failing: '\x1b[33m', throttled: '\x1b[33m', firing: '\x1b[31m' }
+const COLORS: Record<string, string> = { on_track: '\x1b[32m', achieved: '\x1b[36m', at_risk: '\x1b[33m', missed: '\x1b[31m', unknown: '\x1b[90m', healthy: '\x1b[32m', degraded: '\x1b[33m', unhealthy: '\x1b[31m', failing: '\x1b[33m', throttled: '\x1b[33m', firing: '\x1b[31m' }
 const RESET = '\x1b[0m'
 const DAY_MS = 86_400_000
 const time = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)

@@ -1,8 +1,8 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs'
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ClickHouseError, ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client'
-import { createChdbConnection } from 'chdb/connection'
-import { SocialKpiError } from './errors.ts'
+import { dataDirError, makeDataDir } from './config.ts'
+import { SocialKpiError, connectionProblem, errnoCode } from './errors.ts'
 
 export type { ClickHouseClient }
 
@@ -37,12 +37,15 @@ export interface ClickHouseOptions {
 
 const DEFAULT_DATABASE = 'social_kpi'
 const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
+/** How long opening a ClickHouse server may take before the start says that nothing answers. */
+const SERVER_OPEN_TIMEOUT_MS = 15_000
 
 /**
  * Opens ClickHouse through @clickhouse/client: chdb in-process when no URL is given, the server
  * otherwise. The same SQL runs on both; the database is created when missing. A failure to open
  * is one plain SocialKpiError naming CLICKHOUSE_URL or DATA_DIR; the client's own logging is off
- * (our errors carry what it would print).
+ * (our errors carry what it would print). The engine (chdb, some 150 MB of native code) is loaded
+ * here, on first use, so that importing this module for its helpers costs nothing.
  */
 export async function openClickHouse(options: ClickHouseOptions): Promise<ClickHouse> {
   const serverUrl = options.url ? new URL(options.url) : undefined
@@ -63,11 +66,13 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
       log: { level: ClickHouseLogLevel.OFF },
     }
     const bootstrap = createClient(connection)
+    const timeout = AbortSignal.timeout(SERVER_OPEN_TIMEOUT_MS)
     try {
-      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}`, abort_signal: options.signal })
+      await bootstrap.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}`, abort_signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout })
     } catch (cause) {
       options.signal?.throwIfAborted()
-      throw new SocialKpiError('CLICKHOUSE_UNAVAILABLE', `CLICKHOUSE_URL (${serverUrl.host}): ${unavailable(cause)}`, { cause })
+      const why = timeout.aborted ? `no answer within ${SERVER_OPEN_TIMEOUT_MS / 1000} s` : unavailable(cause)
+      throw new SocialKpiError('CLICKHOUSE_UNAVAILABLE', `CLICKHOUSE_URL (${serverUrl.host}): ${why}`, { cause })
     } finally {
       await bootstrap.close()
     }
@@ -77,9 +82,18 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
   } else {
     const path = join(options.dataDir, 'clickhouse')
     release = lockDataDir(options.dataDir)
+    let chdb: typeof import('chdb/connection')
     try {
-      mkdirSync(path, { recursive: true })
-      client = createClient({ connection: createChdbConnection({ path }), log: { level: ClickHouseLogLevel.OFF } } as Parameters<typeof createClient>[0])
+      makeDataDir(options.dataDir, 'clickhouse')
+      chdb = await import('chdb/connection')
+    } catch (cause) {
+      release()
+      if (cause instanceof SocialKpiError) throw cause
+      // ERR_DLOPEN_FAILED, MODULE_NOT_FOUND: no engine for this platform, or a broken install.
+      throw new SocialKpiError('CLICKHOUSE_UNAVAILABLE', `the embedded ClickHouse (chdb) could not be loaded (${errnoCode(cause) ?? firstLine(cause)}); reinstall (npm ci), or set CLICKHOUSE_URL to use a ClickHouse server`, { cause })
+    }
+    try {
+      client = createClient({ connection: chdb.createChdbConnection({ path }), log: { level: ClickHouseLogLevel.OFF } } as Parameters<typeof createClient>[0])
       // chdb ignores the client's `database` option; the session keeps the USE.
       await client.command({ query: `CREATE DATABASE IF NOT EXISTS ${database}` })
       await client.command({ query: `USE ${database}` })
@@ -100,7 +114,7 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
     let opening: Promise<ClickHouseClient> | undefined
     readOnlySession = async () => {
       opening ??= (async () => {
-        const session = createClient({ connection: createChdbConnection({ path }), log: { level: ClickHouseLogLevel.OFF } } as Parameters<typeof createClient>[0])
+        const session = createClient({ connection: chdb.createChdbConnection({ path }), log: { level: ClickHouseLogLevel.OFF } } as Parameters<typeof createClient>[0])
         await session.command({ query: `USE ${database}` })
         await session.command({ query: 'SET readonly = 1' })
         return session
@@ -213,12 +227,18 @@ const jsonLines = <T>(text: string): T[] => text.split('\n').filter((line) => li
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim()
 const firstLine = (error: unknown) => oneLine((error instanceof Error ? error.message : String(error)).split('\n').find((line) => line.trim()) ?? 'unknown error')
 
-/** Why a server did not answer, in plain words: the socket's error code, or ClickHouse's own message. */
+/**
+ * Why a server could not be opened, in plain words: ClickHouse's own refusal (by its error type),
+ * the socket's error code, or, with neither, an HTTP answer that is not ClickHouse's.
+ */
 function unavailable(cause: unknown): string {
-  if (clickHouseErrorType(cause) !== undefined) return `ClickHouse refused: ${firstLine(cause)}`
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code
-  return code ? `nothing answers (${code})` : `ClickHouse did not answer: ${firstLine(cause)}`
+  const type = clickHouseErrorType(cause)
+  if (type !== undefined && LOGIN_REFUSED.has(type)) return `ClickHouse refused the user or password (${type}); check the user and password in CLICKHOUSE_URL`
+  if (type !== undefined) return `ClickHouse refused (${type || 'error'}): ${firstLine(cause)}`
+  return connectionProblem(errnoCode(cause)) ?? 'something answers there that is not ClickHouse (is it the HTTP port, 8123 or 8443?)'
 }
+
+const LOGIN_REFUSED = new Set(['AUTHENTICATION_FAILED', 'REQUIRED_PASSWORD', 'WRONG_PASSWORD', 'UNKNOWN_USER'])
 
 // ---------------------------------------------------------------------------------------------
 // The embedded engine's data directory belongs to one process. chdb refuses a second one itself,
@@ -231,28 +251,28 @@ const held = new Map<string, number>()
 function lockDataDir(dataDir: string): () => void {
   const file = join(dataDir, LOCK_FILE)
   if (!held.has(file)) {
-    try {
-      mkdirSync(dataDir, { recursive: true })
-    } catch (cause) {
-      throw new SocialKpiError('CONFIG_INVALID', `DATA_DIR (${dataDir}): cannot create it (${(cause as NodeJS.ErrnoException).code ?? firstLine(cause)})`, { cause })
-    }
+    makeDataDir(dataDir)
     for (let attempt = 0; ; attempt++) {
       try {
         writeFileSync(file, `${process.pid}\n`, { flag: 'wx' })
         break
       } catch (cause) {
-        if ((cause as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
-          throw new SocialKpiError('CONFIG_INVALID', `DATA_DIR (${dataDir}): cannot write ${LOCK_FILE} (${(cause as NodeJS.ErrnoException).code ?? firstLine(cause)})`, { cause })
-        }
-        const owner = Number(readFileSync(file, 'utf8').trim())
-        if (owner !== process.pid && processAlive(owner)) {
-          throw new SocialKpiError(
-            'DATA_DIR_IN_USE',
-            `DATA_DIR (${dataDir}): another social-kpi process (pid ${owner}) is running on it and holds its embedded ClickHouse; stop it first or use another DATA_DIR (while start runs, sql, status and silence go through it)`,
-          )
-        }
-        // Left behind by a process that ended without closing (or by this one, before a restart with the same pid).
-        unlinkSync(file)
+        if (errnoCode(cause) !== 'EEXIST') throw dataDirError(dataDir, LOCK_FILE, cause)
+      }
+      let owner: number | undefined
+      try {
+        owner = Number(readFileSync(file, 'utf8').trim())
+      } catch (cause) {
+        if (errnoCode(cause) !== 'ENOENT') throw dataDirError(dataDir, LOCK_FILE, cause)
+      }
+      if (owner !== undefined && owner !== process.pid && processAlive(owner)) throw dataDirInUse(dataDir, `pid ${owner}`)
+      // Taken again each time it was freed: another process is starting on it right now.
+      if (attempt >= 2) throw dataDirInUse(dataDir)
+      // Left behind by a process that ended without closing (or by this one, before a restart with the same pid).
+      try {
+        if (owner !== undefined) unlinkSync(file)
+      } catch (cause) {
+        if (errnoCode(cause) !== 'ENOENT') throw dataDirError(dataDir, LOCK_FILE, cause)
       }
     }
   }
@@ -270,6 +290,17 @@ function lockDataDir(dataDir: string): () => void {
       // already gone
     }
   }
+}
+
+/**
+ * The one line for a DATA_DIR another process holds (`holder` names it when known): said the same
+ * way whether the lock or the running process's admin endpoint found it.
+ */
+export function dataDirInUse(dataDir: string, holder?: string): SocialKpiError {
+  return new SocialKpiError(
+    'DATA_DIR_IN_USE',
+    `DATA_DIR (${dataDir}): another social-kpi process${holder ? ` (${holder})` : ''} is running on it and holds its embedded ClickHouse; stop it first or use another DATA_DIR (while start runs, sql, status and silence go through it)`,
+  )
 }
 
 function processAlive(pid: number): boolean {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
-import { ConfigError, issuePath } from './errors.ts'
+import { ConfigError, errnoCode, fileProblem, issuePath } from './errors.ts'
 
 /** Empty strings mean "unset", so `FOO=` in a compose file behaves like leaving FOO out. */
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
@@ -170,14 +170,38 @@ function instanceId(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim()
   } catch {
-    const id = randomBytes(4).toString('hex')
+    // Missing, or DATA_DIR is no directory we can use: makeDataDir names which.
+    makeDataDir(dataDir)
     try {
-      mkdirSync(dataDir, { recursive: true })
-      writeFileSync(file, `${id}\n`, { flag: 'wx' })
+      writeFileSync(file, `${randomBytes(4).toString('hex')}\n`, { flag: 'wx' })
+    } catch (cause) {
+      if (errnoCode(cause) !== 'EEXIST') throw dataDirError(dataDir, 'instance-id', cause)
+    }
+    try {
       return readFileSync(file, 'utf8').trim()
     } catch (cause) {
-      if ((cause as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim()
-      throw new ConfigError(`DATA_DIR (${dataDir}): cannot write ${file} (${(cause as NodeJS.ErrnoException).code ?? String(cause)})`, { cause })
+      throw dataDirError(dataDir, 'instance-id', cause)
     }
   }
+}
+
+/**
+ * Creates DATA_DIR, or `sub` inside it, when missing and checks that this process may write
+ * there. Anything else is one plain ConfigError naming DATA_DIR and what is wrong
+ * (`DATA_DIR (/srv/data): clickhouse: it is a file, not a directory (EEXIST)`).
+ */
+export function makeDataDir(dataDir: string, sub?: string): string {
+  const dir = sub ? join(dataDir, sub) : dataDir
+  try {
+    mkdirSync(dir, { recursive: true })
+    accessSync(dir, constants.W_OK)
+  } catch (cause) {
+    throw dataDirError(dataDir, sub, cause)
+  }
+  return dir
+}
+
+/** A file system error under DATA_DIR, in one line: `DATA_DIR (path): [entry: ]what is wrong`. */
+export function dataDirError(dataDir: string, entry: string | undefined, cause: unknown): ConfigError {
+  return new ConfigError(`DATA_DIR (${dataDir}): ${entry ? `${entry}: ` : ''}${fileProblem(errnoCode(cause))}`, { cause })
 }

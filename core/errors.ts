@@ -24,6 +24,8 @@ export type ErrorCode =
   | 'DATA_DIR_IN_USE'
   | 'SQL_REFUSED'
   | 'SQL_FAILED'
+  | 'PLAN_TOO_LARGE'
+  | 'SMTP_UNAVAILABLE'
 
 export class SocialKpiError extends Error {
   readonly code: ErrorCode
@@ -51,7 +53,7 @@ export class PlanError extends SocialKpiError {
   readonly file: string
   readonly issues: InputIssue[]
 
-  constructor(file: string, issues: InputIssue[], options?: { cause?: unknown; code?: 'PLAN_INVALID' | 'PLAN_UNREADABLE' }) {
+  constructor(file: string, issues: InputIssue[], options?: { cause?: unknown; code?: 'PLAN_INVALID' | 'PLAN_UNREADABLE' | 'PLAN_TOO_LARGE' }) {
     const lines = issues.map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`)
     super(options?.code ?? 'PLAN_INVALID', `${file}: the plan is not valid:\n${lines.join('\n')}`, options)
     this.file = file
@@ -112,4 +114,38 @@ export function issuePath(path: ReadonlyArray<PropertyKey>): string {
     else out += out ? `.${String(part)}` : String(part)
   }
   return out
+}
+
+/** The `code` of a Node.js system error (`ECONNREFUSED`, `EACCES`, `ERR_SSL_…`), if `error` carries one. */
+export function errnoCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null | undefined)?.code
+  return typeof code === 'string' && code !== '' ? code : undefined
+}
+
+const TLS_CODE = /^(EPROTO|ERR_SSL_|ERR_TLS_|CERT_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_)/
+
+/**
+ * Why a connection failed, in plain words, from the socket's error code: what Redis, ClickHouse
+ * and SMTP failures say after the variable that names the server. Undefined without a code.
+ */
+export function connectionProblem(code: string | undefined): string | undefined {
+  if (code === undefined) return undefined
+  if (code === 'ECONNREFUSED') return `nothing answers (${code})`
+  if (['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_FAIL'].includes(code)) return `the host name does not resolve (${code})`
+  if (['ETIMEDOUT', 'ESOCKETTIMEDOUT'].includes(code)) return `no answer in time (${code})`
+  if (['ECONNRESET', 'EPIPE', 'ECONNABORTED'].includes(code)) return `the connection was cut (${code})`
+  if (['EHOSTUNREACH', 'ENETUNREACH', 'EHOSTDOWN', 'ENETDOWN', 'EADDRNOTAVAIL'].includes(code)) return `the host cannot be reached (${code})`
+  if (TLS_CODE.test(code)) return `the TLS handshake failed (${code}): is the scheme right for this port (with TLS or without)?`
+  return `the connection failed (${code})`
+}
+
+/** Why a file or directory cannot be used, in plain words, from the system error's code. */
+export function fileProblem(code: string | undefined): string {
+  if (code === 'EACCES' || code === 'EPERM') return `permission denied (${code})`
+  if (code === 'EROFS') return `the file system is read-only (${code})`
+  if (code === 'ENOTDIR') return `a part of the path is a file, not a directory (${code})`
+  if (code === 'EEXIST') return `it is a file, not a directory (${code})`
+  if (code === 'ENOSPC' || code === 'EDQUOT') return `no space left (${code})`
+  if (code === 'ENOENT') return `it does not exist (${code})`
+  return code ? `error ${code}` : 'unknown error'
 }

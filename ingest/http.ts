@@ -111,6 +111,8 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     let lastFailure: Failure | undefined
     /** Whether the last failure was an answer that is not the documented shape. */
     let invalidAnswer = false
+    /** What a transient failure's message starts with, so it says which call failed: `youtube GET /youtube/v3/videos`. */
+    const call = `${options.dialect.network} ${(config.method ?? 'GET').toUpperCase()} ${endpoint(config)}`
     for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
       await honourPause()
       let response: AxiosResponse
@@ -118,8 +120,11 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
         response = await options.http.request(config)
       } catch (error) {
         if (!axios.isAxiosError(error)) throw error
-        // No response at all: timeout, reset, refused. Worth another try.
-        lastFailure = { kind: 'transient', message: `${options.dialect.network}: no answer (${error.code ?? 'network error'})` }
+        // No response at all: timeout, reset, refused. Worth another try. Axios says ECONNABORTED
+        // (ETIMEDOUT with clarifyTimeoutError) when its timeout ended the request.
+        const timeoutMs = config.timeout ?? options.http.defaults?.timeout
+        const timedOut = (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') && !!timeoutMs
+        lastFailure = { kind: 'transient', message: `${call}: ${timedOut ? `no answer within ${timeoutMs} ms (HTTP_TIMEOUT_MS)` : `no answer (${error.code ?? 'network error'})`}` }
         invalidAnswer = false
         await sleep(backoff(attempt))
         continue
@@ -138,10 +143,9 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
       }
       // The API answered, but not with the documented shape: retried like a server error.
       invalidAnswer = !failure
-      failure ??= {
-        kind: 'transient',
-        message: `${options.dialect.network} ${(config.method ?? 'GET').toUpperCase()} ${endpoint(config)}: ${body && !body.ok ? body.problem : `the API answered HTTP ${response.status}`}`,
-      }
+      failure ??= { kind: 'transient', message: `${call}: ${body && !body.ok ? body.problem : `the API answered HTTP ${response.status}`}` }
+      // The dialect's words for a server error ("Graph API answered HTTP 502") say what, not where.
+      if (failure.kind === 'transient' && !failure.message.startsWith(`${call}:`)) failure = { ...failure, message: `${call}: ${failure.message}` }
       lastFailure = failure
       switch (lastFailure.kind) {
         case 'token':

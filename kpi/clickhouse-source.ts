@@ -41,6 +41,9 @@ FROM
 // (the same attribution metrics_daily uses). By the same rule, an object created inside the
 // period but first seen after it ended (by `known`, the time of judging) brings its first value
 // to the period: a final verdict judged on the 1st counts the posts first read on the 1st.
+// Daily counts may also be stored per segment (object_type 'segment': one value of an API
+// dimension, such as a GA4 channel group), beside the account's own total: a selection without
+// segments reads the totals, one with segments reads only those.
 const AMOUNT_SQL = `
 SELECT sum(points) AS points, sum(amount) AS value
 FROM
@@ -49,6 +52,7 @@ FROM
     FROM observations FINAL
     WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
       AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
+      AND if(length({segments:Array(String)}) = 0, object_type != 'segment', object_type = 'segment' AND object_id IN {segments:Array(String)})
     UNION ALL
     SELECT count() AS points,
            sum(if(seen_inside > 0,
@@ -79,7 +83,7 @@ const DATA_UNTIL_SQL = `
 SELECT account_id, toUnixTimestamp64Milli(max(observed_at)) AS last_ms
 FROM observations
 WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND observed_at <= {at:DateTime64(3, 'UTC')}
+  AND observed_at <= {at:DateTime64(3, 'UTC')} AND (length({segments:Array(String)}) = 0 OR object_id IN {segments:Array(String)})
 GROUP BY account_id
 ORDER BY last_ms, account_id`
 
@@ -105,6 +109,7 @@ SELECT intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64}, {stepMs:Int6
 FROM observations FINAL
 WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
   AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
+  AND if(length({segments:Array(String)}) = 0, object_type != 'segment', object_type = 'segment' AND object_id IN {segments:Array(String)})
 GROUP BY step`
 
 // Each counter's starting point for the window (the same rule as AMOUNT_SQL), and for an object
@@ -135,7 +140,7 @@ ORDER BY account_id, object_id, step`
 const stepCount = (from: Date, to: Date, stepMs: number) => Math.max(0, Math.ceil((to.getTime() - from.getTime()) / stepMs))
 
 export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource {
-  const params = (selection: MetricSelection) => ({ network: selection.network, accounts: selection.accountIds, metric: selection.metric })
+  const params = (selection: MetricSelection) => ({ network: selection.network, accounts: selection.accountIds, metric: selection.metric, segments: selection.segments ?? [] })
   return {
     async level(selection, at) {
       const [row] = await ch.rows<{ accounts: string | number; value: number }>(LEVEL_SQL, { ...params(selection), at: toClickHouseTime(at) })

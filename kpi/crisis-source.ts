@@ -27,7 +27,7 @@ const DAILY_SQL = `
 SELECT account_id, toString(observed_at) AS at, sum(value) AS value
 FROM observations FINAL
 WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
+  AND shape = 'daily' AND object_type != 'segment' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
 GROUP BY account_id, observed_at
 ORDER BY account_id, observed_at`
 

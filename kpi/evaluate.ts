@@ -2,13 +2,15 @@ import { elapsedFraction, periodAt, type Period } from './periods.ts'
 import { FORECAST_WINDOW_DAYS, forecastEnd, type Forecast } from './forecast.ts'
 import { judge, type KpiStatus, type StatusBasis } from './pacing.ts'
 import { METRICS } from '../core/metrics.ts'
-import { kpiAccounts, kpiEvidence, type Kpi, type Plan } from './plan.ts'
+import { kpiAccounts, kpiEvidence, kpiSegments, type Kpi, type Plan } from './plan.ts'
 
 /** Which observations a KPI reads: one metric of some accounts of one network. */
 export interface MetricSelection {
   network: string
   accountIds: string[]
   metric: string
+  /** Only these segments of the accounts' daily counts (a KPI's `filter`); absent: the accounts' own totals. */
+  segments?: string[]
 }
 
 /**
@@ -149,10 +151,12 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
   const knownAt = options.knownAt ?? at
   // Observations made at `at` itself count; the period itself is [start, end).
   const upTo = at < period.end ? new Date(at.getTime() + 1) : period.end
+  const segments = kpiSegments(plan, kpi)
   const selection = (metric: string): MetricSelection => ({
     network: kpi.network,
     accountIds: kpiAccounts(plan, kpi).map((account) => account.id),
     metric,
+    ...(segments ? { segments } : {}),
   })
   let actual: number | null = null
   // A level starts from its reading at the period start, or from its first reading in the period.

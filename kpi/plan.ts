@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { IANAZone } from 'luxon'
 import cron from 'node-cron'
@@ -6,7 +6,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
 import { checkCrisisTrigger, crisisTriggerSchema } from './crisis-schema.ts'
-import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type MetricShape } from '../core/metrics.ts'
+import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type MetricShape, type Network } from '../core/metrics.ts'
 
 const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`)
 const id = z
@@ -148,6 +148,11 @@ const kpiSchema = z.strictObject({
    * How the target is expected to accrue over the period: linear, or a curve of cumulative
    * fractions at equal steps of the period (a launch that front-loads: [0.4, 0.7, 0.9, 1]).
    */
+  /**
+   * Narrows the accounts' data where the API has dimensions (GA4: some channel groups or sources),
+   * checked by the network's own schema; the account's collection serves it with the same call.
+   */
+  filter: z.record(z.string(), z.unknown(), { error: 'must be a map, such as { channelGroups: [Organic Social] }' }).optional(),
   pace: z
     .union(
       [
@@ -299,6 +304,48 @@ const list = (value: unknown): Array<Record<string, unknown>> =>
   Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : []
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 
+/** What is wrong with a KPI's filter, for its network and each account it covers. */
+function filterProblems(network: Network, filter: unknown, covered: Array<{ id?: string; settings?: unknown }>): Array<{ path: (string | number)[]; message: string }> {
+  const descriptor = NETWORK_DESCRIPTORS[network]
+  if (!descriptor.kpiFilter) return [{ path: [], message: `${descriptor.label} KPIs cannot be filtered; leave filter out` }]
+  const parsed = descriptor.kpiFilter.schema.safeParse(filter)
+  if (!parsed.success) return parsed.error.issues.map((issue) => ({ path: issue.path as (string | number)[], message: issue.message }))
+  const problems: Array<{ path: (string | number)[]; message: string }> = []
+  for (const account of covered) {
+    const settings = descriptor.settings?.safeParse(account.settings ?? {})
+    if (settings && !settings.success) continue
+    const result = descriptor.kpiFilter.segments(parsed.data, settings?.data)
+    if ('problem' in result) problems.push({ path: [], message: `account ${account.id}: ${result.problem}` })
+  }
+  return problems
+}
+
+/** The segments the plan's KPIs narrow an account to: what its collection stores beside its total. */
+export function accountSegments(plan: Plan, account: PlanAccount): string[] {
+  const descriptor = NETWORK_DESCRIPTORS[account.network]
+  if (!descriptor.kpiFilter) return []
+  const segments = new Set<string>()
+  for (const kpi of plan.kpis) {
+    if (kpi.filter === undefined || !kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network)) continue
+    const result = descriptor.kpiFilter.segments(descriptor.kpiFilter.schema.parse(kpi.filter), descriptor.settings?.parse(account.settings ?? {}))
+    if ('segments' in result) for (const segment of result.segments) segments.add(segment)
+  }
+  return [...segments]
+}
+
+/** The segments a KPI's filter selects (see NetworkDescriptor.kpiFilter); undefined without a filter. */
+export function kpiSegments(plan: Plan, kpi: Kpi): string[] | undefined {
+  if (kpi.filter === undefined) return undefined
+  const descriptor = NETWORK_DESCRIPTORS[kpi.network]
+  const filter = descriptor.kpiFilter!.schema.parse(kpi.filter)
+  const segments = new Set<string>()
+  for (const account of kpiAccounts(plan, kpi)) {
+    const result = descriptor.kpiFilter!.segments(filter, descriptor.settings?.parse(account.settings ?? {}))
+    if ('segments' in result) for (const segment of result.segments) segments.add(segment)
+  }
+  return [...segments]
+}
+
 function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
   const objectivesList = list(plan.objectives)
   const kpis = Array.isArray(plan.kpis) ? (plan.kpis as unknown[]) : []
@@ -379,6 +426,10 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
     if (networkAccounts.length === 0) {
       ctx.addIssue({ code: 'custom', path: ['kpis', index, 'network'], message: `the strategy lists no ${network} account` })
     }
+    if (kpi.filter !== undefined) {
+      const covered = Array.isArray(kpi.accounts) ? networkAccounts.filter((a) => (kpi.accounts as unknown[]).includes(a.id)) : networkAccounts
+      for (const problem of filterProblems(network, kpi.filter, covered)) ctx.addIssue({ code: 'custom', path: ['kpis', index, 'filter', ...problem.path], message: problem.message })
+    }
     if (Array.isArray(kpi.accounts)) {
       kpi.accounts.forEach((accountId: unknown, ai: number) => {
         if (typeof accountId === 'string' && !networkAccounts.some((a) => a.id === accountId)) {
@@ -423,10 +474,25 @@ export type ReviewSettings = NonNullable<Plan['review']>
 export type ReviewKind = (typeof REVIEW_PERIODS)[number]
 export type ReviewLanguage = (typeof REVIEW_LANGUAGES)[number]
 
+const TOP_LEVEL = 'company, objectives, strategy, kpis and alerting (see examples/plan.yaml)'
+
+/** What a document is, in the words of YAML: a list, a number, a text, ... */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return 'a list'
+  if (typeof value === 'string') return 'a single text'
+  if (typeof value === 'number') return 'a single number'
+  if (typeof value === 'boolean') return `a single ${value}`
+  return `a ${typeof value}`
+}
+
 /** Validates an already-parsed document; `file` only names the source in errors. */
 export function parsePlan(document: unknown, file: string): Plan {
   if (document === null || document === undefined || (typeof document === 'string' && document.trim() === '')) {
-    throw new PlanError(file, [{ path: '', message: 'the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)' }])
+    throw new PlanError(file, [{ path: '', message: `the file is empty; a plan needs at least ${TOP_LEVEL}` }])
+  }
+  // The one place a problem has no path: say what the top level must be, not what zod expected.
+  if (typeof document !== 'object' || Array.isArray(document)) {
+    throw new PlanError(file, [{ path: '', message: `the top level must be a mapping with ${TOP_LEVEL}; this file holds ${describeValue(document)}` }])
   }
   // With the input in each issue, a value of the wrong type is told apart from a missing one.
   const result = planSchema.safeParse(document, { reportInput: true })
@@ -438,14 +504,65 @@ export function parsePlan(document: unknown, file: string): Plan {
   throw new PlanError(file, issues)
 }
 
+/**
+ * The largest plan file read. A plan is text a person writes (the example is 16 kB); far larger
+ * is a wrong file, and parsing it would take the time and memory of its size many times over.
+ */
+export const PLAN_MAX_BYTES = 1024 * 1024
+
+/**
+ * The file's text: at most PLAN_MAX_BYTES, which is checked before anything is parsed (from the
+ * size on disk, and while reading for what has none, such as a pipe); UTF-8 (a BOM is dropped).
+ */
+async function readPlanText(file: string): Promise<string> {
+  const unreadable = (cause: unknown) => new PlanError(file, [{ path: '', message: `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})` }], { cause, code: 'PLAN_UNREADABLE' })
+  const megabytes = (bytes: number) => (bytes >= 1.1 * PLAN_MAX_BYTES ? `${(bytes / PLAN_MAX_BYTES).toFixed(1)} MB` : `${bytes.toLocaleString('en-US')} bytes`)
+  const tooLarge = (size?: number) =>
+    new PlanError(file, [{ path: '', message: `the file is ${size === undefined ? 'over 1 MB' : megabytes(size)}; a plan is at most 1 MB (${PLAN_MAX_BYTES.toLocaleString('en-US')} bytes) of YAML or JSON text: is it the right file?` }], { code: 'PLAN_TOO_LARGE' })
+  let handle: Awaited<ReturnType<typeof open>>
+  try {
+    handle = await open(file, 'r')
+  } catch (cause) {
+    throw unreadable(cause)
+  }
+  let bytes: Buffer
+  try {
+    const stat = await handle.stat()
+    if (stat.isFile() && stat.size > PLAN_MAX_BYTES) throw tooLarge(stat.size)
+    const buffer = Buffer.alloc(PLAN_MAX_BYTES + 1)
+    let length = 0
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null)
+      if (bytesRead === 0) break
+      length += bytesRead
+      if (length > PLAN_MAX_BYTES) throw tooLarge()
+    }
+    bytes = buffer.subarray(0, length)
+  } catch (cause) {
+    if (cause instanceof PlanError) throw cause
+    throw unreadable(cause)
+  } finally {
+    await handle.close()
+  }
+  // Text has no NUL bytes, and a plan is UTF-8: anything else is not a plan file at all.
+  const binary = bytes.indexOf(0)
+  let text: string | undefined
+  if (binary === -1) {
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(bytes)
+    } catch {
+      // not UTF-8: said below
+    }
+  }
+  if (text === undefined) {
+    throw new PlanError(file, [{ path: '', message: `this is not a text file (${binary === -1 ? 'it is not UTF-8' : `byte ${binary} is NUL`}); a plan is YAML or JSON text` }], { code: 'PLAN_UNREADABLE' })
+  }
+  return text
+}
+
 /** Reads a plan from YAML (or JSON, by extension), validates it, and names every problem. */
 export async function loadPlan(file: string): Promise<Plan> {
-  let raw: string
-  try {
-    raw = await readFile(file, 'utf8')
-  } catch (cause) {
-    throw new PlanError(file, [{ path: '', message: `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})` }], { cause, code: 'PLAN_UNREADABLE' })
-  }
+  const raw = await readPlanText(file)
   let document: unknown
   try {
     document = extname(file).toLowerCase() === '.json' ? JSON.parse(raw) : parseYaml(raw, { prettyErrors: true })
@@ -490,4 +607,10 @@ export function kpiEvidence(plan: Plan, kpi: Kpi): EvidenceOverrides {
 export function kpiAccounts(plan: Plan, kpi: Kpi): PlanAccount[] {
   const all = planAccounts(plan).filter((account) => account.network === kpi.network)
   return kpi.accounts ? all.filter((account) => kpi.accounts!.includes(account.id)) : all
+}
+
+/** The metrics the plan's KPIs read from an account (their metrics and denominators). */
+export function accountMetrics(plan: Plan, account: Pick<PlanAccount, 'id' | 'network'>): string[] {
+  const kpis = plan.kpis.filter((kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network))
+  return [...new Set(kpis.flatMap((kpi) => [kpi.metric, ...(kpi.denominator ? [kpi.denominator] : [])]))]
 }

@@ -48,6 +48,11 @@ export interface GraphFault {
   body?: string
   /** e.g. { 'Retry-After': '1' } or an X-Business-Use-Case-Usage with estimated_time_to_regain_access. */
   headers?: Record<string, string>
+  /**
+   * Answers this many milliseconds late (an API slower than the caller's timeout). Alone, without
+   * status, error or body, the usual answer comes late; with them, the injected failure does.
+   */
+  delayMs?: number
 }
 
 export interface RunningSimulator {
@@ -107,7 +112,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     return entry.fault
   }
 
-  function answer(req: IncomingMessage, body: string): SimResponse {
+  function answer(req: IncomingMessage, body: string): SimResponse & { delayMs?: number } {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', baseUrl)
     const at = now()
@@ -136,22 +141,23 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     if (!network) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Not Found' }
 
     const fault = takeFault(url.pathname)
-    if (fault) {
+    const late = <R extends SimResponse>(response: R): R & { delayMs?: number } => (fault?.delayMs ? { ...response, delayMs: fault.delayMs } : response)
+    if (fault && (fault.delayMs === undefined || fault.status !== undefined || fault.error !== undefined || fault.body !== undefined)) {
       const raw = fault.body !== undefined
       const body = raw ? fault.body! : network.errorBody(fault.error ?? UNKNOWN_ERROR, request.traceId)
       const headers: Record<string, string> = { ...fault.headers }
       if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) {
         headers['Content-Type'] = raw ? 'text/html; charset=utf-8' : 'application/json; charset=UTF-8'
       }
-      return { status: fault.status ?? 400, headers, body }
+      return late({ status: fault.status ?? 400, headers, body })
     }
     // An access token the simulator issued that has expired or been revoked reaches the API as
     // one of its own `expired…`/`revoked…`/`invalid…` test tokens, refused in the API's words.
     const refusal = token === undefined ? undefined : oauth.refusal(token, at.getTime())
     try {
-      return network.handle(refusal ? withToken(request, token!, `${refusal}-${token}`) : request)
+      return late(network.handle(refusal ? withToken(request, token!, `${refusal}-${token}`) : request))
     } catch {
-      return { status: 500, headers: { 'Content-Type': 'application/json; charset=UTF-8' }, body: network.errorBody(SERVICE_ERROR, request.traceId) }
+      return late({ status: 500, headers: { 'Content-Type': 'application/json; charset=UTF-8' }, body: network.errorBody(SERVICE_ERROR, request.traceId) })
     }
   }
 
@@ -160,13 +166,16 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     let body = ''
     req.setEncoding('utf8')
     for await (const chunk of req) body += chunk
-    let response: SimResponse
+    let response: SimResponse & { delayMs?: number }
     try {
       response = answer(req, body)
     } catch {
       // Only a request line Node accepted but URL cannot parse gets here.
       response = { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Bad Request' }
     }
+    // A slow answer: the timer does not keep the process alive, and a caller that gave up is not answered.
+    if (response.delayMs) await new Promise((resolve) => setTimeout(resolve, response.delayMs).unref())
+    if (res.destroyed) return
     res.writeHead(response.status, response.headers)
     res.end(response.body)
   })
@@ -185,6 +194,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     url: baseUrl,
     injectFault(fault) {
       if (!Number.isInteger(fault.times) || fault.times < 1) throw new TypeError('fault.times must be a positive integer')
+      if (fault.delayMs !== undefined && !(Number.isFinite(fault.delayMs) && fault.delayMs >= 0)) throw new TypeError('fault.delayMs must be a duration in milliseconds')
       faults.push({ fault, remaining: fault.times })
     },
     requests: () => log.map((entry) => ({ ...entry, query: { ...entry.query } })),

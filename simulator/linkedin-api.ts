@@ -226,6 +226,10 @@ export function createLinkedInApi(context: NetworkContext): SimulatedNetwork[] {
       if (request.query.get('q') !== 'organizationalEntity') throw badRequest(`Query parameter q must be organizationalEntity for ${resource}`, 'INVALID_VALUE_FOR_FIELD')
       const id = organizationId(request.query.get('organizationalEntity'), 'organizationalEntity')
       const intervals = timeIntervals(request.query, restli2)
+      // Follower statistics: the range must also end at least 2 days before today (social-apis.md §4.2).
+      if (resource === 'organizationalEntityFollowerStatistics' && intervals && intervals.end > Math.floor(nowMs / DAY_MS) * DAY_MS - 2 * DAY_MS) {
+        throw badRequest('Invalid timeIntervals parameter: the range must end at least 2 days before today (UTC)', 'INVALID_VALUE_FOR_FIELD')
+      }
       const elements = resource === 'organizationalEntityFollowerStatistics' ? followerStatistics(id, intervals, nowMs) : shareStatistics(id, intervals, nowMs)
       return paged(request, `/rest/${resource}`, elements)
     }

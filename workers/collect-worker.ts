@@ -5,12 +5,12 @@ import { scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
 import { parsePayload } from '../core/queues.ts'
 import type { Collector, CollectSummary, ObservationRow } from '../ingest/collectors/types.ts'
-import { planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import { accountMetrics, accountSegments, planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
 import type { RequestGate } from '../ingest/quota.ts'
 import type { Credentials } from '../ingest/auth/credentials.ts'
 import type { ExpiryWatch } from '../ingest/auth/expiry.ts'
 import { recordSourceHealth } from './source-health.ts'
-import type { Writers } from './writers.ts'
+import type { SourceHealthRow, Writers } from './writers.ts'
 
 export interface CollectDeps {
   plan: Plan
@@ -52,8 +52,8 @@ export function createCollectProcessor(deps: CollectDeps) {
     const account = planAccounts(deps.plan).find((a) => a.id === payload.accountId && a.network === payload.network)
     if (!account) throw new UnrecoverableError(`account ${payload.network}/${payload.accountId} is not in the plan`)
     const log = deps.logger.child({ network: account.network, account: account.id, round: payload.roundAt })
-    const health = (status: 'healthy' | 'unhealthy' | 'failing' | 'throttled', errorCode?: string, error?: string, quotaResetsAt?: Date) =>
-      recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error: error && scrub(error), quotaResetsAt })
+    const health = (status: SourceHealthRow['status'], errorCode?: string, error?: string, quotaResetsAt?: Date, refusedMetrics?: string[]) =>
+      recordSourceHealth(deps.ch, deps.writers, { network: account.network, accountId: account.id, at: deps.now(), status, errorCode, error: error && scrub(error), quotaResetsAt, refusedMetrics })
 
     // Rows go to the writer as they arrive and are batched with other jobs' rows; the job ends
     // only once all of them are stored, also when the collector fails half-way.
@@ -66,6 +66,8 @@ export function createCollectProcessor(deps: CollectDeps) {
       if (failed) throw failed.reason
     }
     const collector = deps.collectors[account.network]
+    const needed = new Set(accountMetrics(deps.plan, account))
+    const segments = accountSegments(deps.plan, account)
     try {
       if (payload.window && !collector.history) throw new UnrecoverableError(`${account.network} keeps no history to backfill`)
       const collectWith = (token: string) => {
@@ -75,6 +77,7 @@ export function createCollectProcessor(deps: CollectDeps) {
           roundAt: new Date(payload.roundAt),
           now: deps.now,
           lookbackDays: deps.lookbackDays,
+          segments,
           logger: log,
           gate: deps.gateFor?.(account),
           emit: async (rows: ObservationRow[]) => void writes.push(deps.writers.observations.write(rows)),
@@ -102,6 +105,15 @@ export function createCollectProcessor(deps: CollectDeps) {
         const why = summary.skipped.length > 0 ? `${NO_OBSERVATIONS.message} (refused: ${summary.skipped.join('; ')})` : NO_OBSERVATIONS.message
         log.warn({ skipped: summary.skipped.length }, `${NO_OBSERVATIONS.message}: not counted as a successful collection`)
         await health('failing', NO_OBSERVATIONS.code, why)
+        return { status: 'collected', summary }
+      }
+      // Collected, but a part the plan's KPIs need was refused: degraded, with why and what to do.
+      const starving = (summary.refused ?? []).filter((part) => part.metrics.some((metric) => needed.has(metric)))
+      if (!payload.window && starving.length > 0) {
+        const metrics = [...new Set(starving.flatMap((part) => part.metrics.filter((metric) => needed.has(metric))))]
+        const why = starving.map((part) => `${part.part} (${part.metrics.filter((m) => needed.has(m)).join(', ')}): ${part.reason}${part.advice ? ` — ${part.advice}` : ''}`).join('; ')
+        log.warn({ metrics }, 'collected, but the API refused metrics a KPI needs: account degraded')
+        await health('degraded', METRIC_REFUSED, why, undefined, metrics)
         return { status: 'collected', summary }
       }
       await health('healthy')
@@ -135,6 +147,9 @@ export function createCollectProcessor(deps: CollectDeps) {
     }
   }
 }
+
+/** A source_health error code: the round collected, but the API refused metrics a KPI needs. */
+export const METRIC_REFUSED = 'metric_refused'
 
 /** The error with its message and stack scrubbed (in place, so its class and fields stay). */
 function scrubError(error: unknown, scrub: Scrubber): unknown {

@@ -9,6 +9,8 @@ export interface SourceHealth {
   lastErrorAt: Date | null
   lastErrorCode: string
   lastError: string
+  /** For a degraded account: the metrics the API refused that a KPI needs. */
+  refusedMetrics?: string[]
   quotaResetsAt: Date | null
   updatedAt: Date
 }
@@ -24,6 +26,7 @@ export async function readSourceHealth(ch: ClickHouse): Promise<SourceHealth[]> 
     lastErrorAt: row.last_error_at ? fromClickHouseTime(row.last_error_at) : null,
     lastErrorCode: row.last_error_code,
     lastError: row.last_error,
+    refusedMetrics: row.refused_metrics ?? [],
     quotaResetsAt: row.quota_resets_at ? fromClickHouseTime(row.quota_resets_at) : null,
     updatedAt: fromClickHouseTime(row.updated_at),
   }))
@@ -33,7 +36,7 @@ export async function readSourceHealth(ch: ClickHouse): Promise<SourceHealth[]> 
 export async function recordSourceHealth(
   ch: ClickHouse,
   writers: Writers,
-  outcome: { network: string; accountId: string; at: Date; status: SourceHealthRow['status']; errorCode?: string; error?: string; quotaResetsAt?: Date },
+  outcome: { network: string; accountId: string; at: Date; status: SourceHealthRow['status']; errorCode?: string; error?: string; refusedMetrics?: string[]; quotaResetsAt?: Date },
 ): Promise<void> {
   const [previous] = await ch.rows<Pick<SourceHealthRow, 'last_success_at'>>(
     'SELECT last_success_at FROM source_health FINAL WHERE network = {network:String} AND account_id = {account:String}',
@@ -41,16 +44,19 @@ export async function recordSourceHealth(
   )
   const at = toClickHouseTime(outcome.at)
   const healthy = outcome.status === 'healthy'
+  // A degraded round collected: it is a success for freshness, with its refusal kept as the error.
+  const collected = healthy || outcome.status === 'degraded'
   await writers.health.write(
     [
       {
         network: outcome.network,
         account_id: outcome.accountId,
         status: outcome.status,
-        last_success_at: healthy ? at : (previous?.last_success_at ?? null),
+        last_success_at: collected ? at : (previous?.last_success_at ?? null),
         last_error_at: healthy ? null : at,
         last_error_code: outcome.errorCode ?? '',
         last_error: outcome.error ?? '',
+        refused_metrics: outcome.refusedMetrics ?? [],
         quota_resets_at: outcome.quotaResetsAt ? toClickHouseTime(outcome.quotaResetsAt) : null,
         updated_at: at,
       },

@@ -73,11 +73,13 @@ export interface AlertDecisionRow {
 export interface SourceHealthRow {
   network: string
   account_id: string
-  status: 'healthy' | 'unhealthy' | 'failing' | 'throttled'
+  /** degraded: collected, but the API refused metrics a KPI needs (`refused_metrics`). */
+  status: 'healthy' | 'degraded' | 'unhealthy' | 'failing' | 'throttled'
   last_success_at: string | null
   last_error_at: string | null
   last_error_code: string
   last_error: string
+  refused_metrics?: string[]
   quota_resets_at: string | null
   updated_at: string
 }

@@ -8,8 +8,8 @@ import { createLogger, type Logger, type Scrubber } from '../../core/logger.ts'
 import { createRedis, ensureRedis, type Redis } from '../../core/redis.ts'
 import { oauthContract, openCredentials, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
 import { finishAuthorization, startAuthorization, GrantRefusedError } from '../../ingest/auth/oauth.ts'
-import { accountAuth, kpiAccounts, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
-import { processScrubber } from '../runtime.ts'
+import { accountAuth, accountMetrics, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
+import { processScrubber } from '../scrubber.ts'
 
 /** The redirect URI to register with each network's app (docs/accounts.md): a fixed loopback port. */
 export const DEFAULT_CALLBACK_PORT = 8765
@@ -60,15 +60,9 @@ async function openSession(planFile: string): Promise<Session> {
   }
 }
 
-/** The metrics the plan reads from an account (its KPIs' metrics and denominators). */
-function metricsRead(plan: Plan, account: PlanAccount): string[] {
-  const metrics = plan.kpis.filter((kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network)).flatMap((kpi) => [kpi.metric, kpi.denominator])
-  return [...new Set(metrics.filter((m): m is string => !!m))]
-}
-
 /** Scopes needed but not granted, each with the metrics that need it. */
 function missingScopes(plan: Plan, account: PlanAccount, granted: string[]): Array<{ scope: string; metrics: string[] }> {
-  const metrics = metricsRead(plan, account)
+  const metrics = accountMetrics(plan, account)
   const contract = oauthContract(account.network)
   return scopesNeeded(account.network, metrics)
     .filter((scope) => !granted.includes(scope))
@@ -134,7 +128,7 @@ async function connect(accountId: string, opts: { plan: string; port: string; ti
     const clientSecret = auth.clientSecretEnv ? session.config.secret(auth.clientSecretEnv) : undefined
     if (auth.clientSecretEnv && !clientSecret) throw new ConfigError(`${auth.clientSecretEnv} is not set: it holds the client secret of your ${account.network} app`)
     const app = { clientId, clientSecret }
-    const scopes = scopesNeeded(account.network, metricsRead(session.plan, account))
+    const scopes = scopesNeeded(account.network, accountMetrics(session.plan, account))
     const port = Number(opts.port)
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: "${opts.port}" is not a port number`)
     const minutes = Number(opts.timeout)

@@ -3,17 +3,11 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { DateTime } from 'luxon'
-import { renderReviewChartPng } from '../../alerts/review-chart.ts'
-import { CSV_BOM, reviewCsv, reviewHtml, reviewText } from '../../alerts/review-email.ts'
-import { clickHouseReviewSource, readStoredReview } from '../../alerts/review-source.ts'
 import type { ClickHouse } from '../../core/clickhouse.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ConfigError } from '../../core/errors.ts'
-import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
 import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../kpi/plan.ts'
-import { buildPeriodReview, namedPeriod, previousPeriod, reviewKpis, settlesAt } from '../../kpi/review.ts'
-import { openReader } from '../reader.ts'
 
 const DEMO_PLAN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'plan.yaml')
 const FORMATS = ['text', 'html', 'csv'] as const
@@ -46,6 +40,14 @@ function chosenPeriod(opts: ReportOptions): { kind: ReviewKind; label: string; o
  * or at the end of its grace window). Reads only: in embedded mode through the running process.
  */
 async function report(opts: ReportOptions): Promise<void> {
+  // Loaded here, not with the command's definition: the chart renderer and the database are
+  // not what `--help` or `plan validate` should pay for (see cli/main.ts).
+  const { renderReviewChartPng } = await import('../../alerts/review-chart.ts')
+  const { CSV_BOM, reviewCsv, reviewHtml, reviewText } = await import('../../alerts/review-email.ts')
+  const { clickHouseReviewSource, readStoredReview } = await import('../../alerts/review-source.ts')
+  const { clickHouseKpiSource } = await import('../../kpi/clickhouse-source.ts')
+  const { buildPeriodReview, namedPeriod, previousPeriod, reviewKpis, settlesAt } = await import('../../kpi/review.ts')
+  const { openReader } = await import('../reader.ts')
   const { kind, label, option } = chosenPeriod(opts)
   const format = opts.format.toLowerCase()
   if (!(FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)

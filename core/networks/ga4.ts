@@ -65,6 +65,19 @@ export const ga4Settings = z
 
 export type Ga4Settings = z.output<typeof ga4Settings>
 
+/** A KPI's narrowing of its property's sessions: some of the account's channel groups or sources. */
+const ga4KpiFilter = z
+  .strictObject({
+    channelGroups: z.array(channelGroup, { error: 'must be a list of channel groups' }).min(1, 'must list at least one channel group').optional(),
+    source: z.union([source, z.array(source).min(1, 'must list at least one source')], { error: 'must be a source or a list of sources' }).optional(),
+  })
+  .refine((f) => !!f.channelGroups !== !!f.source, { message: 'give either channelGroups or source' })
+
+/** A segment of a property's daily counts: one value of the report's dimension. */
+export function ga4Segment(dimension: Ga4Settings['dimension'], value: string): string {
+  return `${dimension}=${value.trim().toLowerCase()}`
+}
+
 /** Google Analytics 4 through the Data API v1beta `runReport` (social-apis.md §7.2). */
 export const ga4: NetworkDescriptor = {
   label: 'Google Analytics 4',
@@ -88,4 +101,17 @@ export const ga4: NetworkDescriptor = {
     },
   },
   settings: ga4Settings,
+  kpiFilter: {
+    schema: ga4KpiFilter,
+    segments(filter, settings) {
+      const f = filter as z.output<typeof ga4KpiFilter>
+      const account = settings as Ga4Settings
+      const dimension = f.source ? 'sessionSource' : 'sessionDefaultChannelGroup'
+      if (dimension !== account.dimension) {
+        return { problem: `its account counts sessions by ${account.dimension === 'sessionSource' ? 'source' : 'channel group'}, so a KPI narrows it by ${account.dimension === 'sessionSource' ? 'source' : 'channelGroups'} too` }
+      }
+      const values = f.source ? [f.source].flat() : f.channelGroups!
+      return { segments: values.map((value) => ga4Segment(dimension, value)) }
+    },
+  },
 }

@@ -33,6 +33,15 @@ export interface NetworkDescriptor {
   quota?: QuotaPolicy
   /** Ways to authenticate besides a static token in `tokenEnv`; absent: static tokens only. */
   auth?: AuthOptions
+  /**
+   * How a KPI may narrow its accounts' data (`kpis[].filter`) where the API has dimensions: the
+   * filter's schema, and the segments it selects (stored as object_type `segment`, so one API
+   * call serves the account and every KPI narrowing it). `settings` is the account's, parsed.
+   */
+  kpiFilter?: {
+    schema: z.ZodType
+    segments(filter: unknown, settings: unknown): { segments: string[] } | { problem: string }
+  }
 }
 
 /**

@@ -86,7 +86,8 @@ export function createFacebookPagesCollector(options: FacebookPagesOptions): Col
     const { api, observe, summary, emit, pageId } = s
     for (const insight of metrics) {
       const { since, until } = window(insight)
-      const result = await skipRefused(summary, insight.apiMetric, () =>
+      const gives = insight.shape === 'daily' ? (insight.reactionKeys ? Object.values(insight.reactionKeys) : [insight.metric!]) : []
+      const result = await skipRefused(summary, gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric, () =>
         api.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
           params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
         }),

@@ -2,7 +2,7 @@ import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
 import { z } from 'zod'
 import { ApiError, RateLimitError } from '../../core/errors.ts'
-import { ga4Settings, type Ga4Settings } from '../../core/networks/ga4.ts'
+import { ga4Segment, ga4Settings, type Ga4Settings } from '../../core/networks/ga4.ts'
 import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
 import { createApiCaller, createHttp } from '../http.ts'
 import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow } from './types.ts'
@@ -88,15 +88,25 @@ export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOpt
       sleep: deps.sleep,
     })
 
-    const request = reportRequest(settings, dateRange)
-    const perDay = new Map<string, { sessions?: number; conversions?: number }>()
+    // The KPIs that narrow this account (kpis[].filter) are served by the same report: it asks for
+    // their values too, and their days are stored per segment beside the account's total.
+    const prefix = `${settings.dimension}=`
+    const segments = new Set((context.segments ?? []).filter((segment) => segment.startsWith(prefix)))
+    const asked = [...new Set([...settings.values, ...[...segments].map((segment) => segment.slice(prefix.length))].map((v) => v.toLowerCase()))]
+    const request = reportRequest({ ...settings, values: asked }, dateRange)
+    const own = new Set(settings.values.map((value) => value.toLowerCase()))
+    const perDay = new Map<string, Day>()
+    const perSegment = new Map<string, Map<string, Day>>()
     const summary: CollectSummary = { observations: 0, skipped: [] }
     try {
       let offset = 0
       for (let page = 0; page < MAX_PAGES; page++) {
         const report = await api.post(`/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`, { ...request, offset, limit: pageSize }, runReportResponse)
         const rows = report.rows ?? []
-        addRows(report, settings, perDay, summary)
+        addRows(report, settings, summary, (dimensionValue) => [
+          ...(own.has(dimensionValue.toLowerCase()) ? [perDay] : []),
+          ...(segments.has(ga4Segment(settings.dimension, dimensionValue)) ? [mapOf(perSegment, ga4Segment(settings.dimension, dimensionValue))] : []),
+        ])
         offset += rows.length
         // No `rows` means no data; otherwise page on with `offset` until `rowCount` is reached.
         if (rows.length === 0 || offset >= (report.rowCount ?? 0)) break
@@ -107,19 +117,23 @@ export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOpt
     }
 
     const observe = observationFactory('ga4', context.account.id, API_VERSION, context.now())
-    const scope = `${settings.dimension}=${settings.values.join('|')}`
-    const rows = [...perDay].flatMap(([date, values]) => {
-      const start = DateTime.fromFormat(date, 'yyyyMMdd', { zone: timeZone })
-      if (!start.isValid) {
-        summary.skipped.push(`GA4 row dated ${JSON.stringify(date)}: not a date`)
-        return []
-      }
-      const common = { objectType: 'account' as const, objectId: propertyId, observedAt: start.toJSDate(), dayZone: timeZone }
-      return [
-        ...(values.sessions !== undefined ? [observe({ ...common, metric: 'sessions', value: values.sessions, sourceField: `runReport.sessions[${scope}]` })] : []),
-        ...(values.conversions !== undefined ? [observe({ ...common, metric: 'conversions', value: values.conversions, sourceField: `runReport.${settings.conversionMetric}[${scope}]` })] : []),
-      ]
-    })
+    const daysOf = (days: Map<string, Day>, objectType: 'account' | 'segment', objectId: string, scope: string) =>
+      [...days].flatMap(([date, values]) => {
+        const start = DateTime.fromFormat(date, 'yyyyMMdd', { zone: timeZone })
+        if (!start.isValid) {
+          if (objectType === 'account') summary.skipped.push(`GA4 row dated ${JSON.stringify(date)}: not a date`)
+          return []
+        }
+        const common = { objectType, objectId, observedAt: start.toJSDate(), dayZone: timeZone }
+        return [
+          ...(values.sessions !== undefined ? [observe({ ...common, metric: 'sessions', value: values.sessions, sourceField: `runReport.sessions[${scope}]` })] : []),
+          ...(values.conversions !== undefined ? [observe({ ...common, metric: 'conversions', value: values.conversions, sourceField: `runReport.${settings.conversionMetric}[${scope}]` })] : []),
+        ]
+      })
+    const rows = [
+      ...daysOf(perDay, 'account', propertyId, `${settings.dimension}=${settings.values.join('|')}`),
+      ...[...perSegment].flatMap(([segment, days]) => daysOf(days, 'segment', segment, segment)),
+    ]
     if (rows.length > 0) {
       await context.emit(rows)
       summary.observations += rows.length
@@ -157,9 +171,21 @@ function reportRequest(settings: Ga4Settings, dateRange: { startDate: string; en
   }
 }
 
-/** Adds one page's rows to the per-day sums; values are strings typed by `metricHeaders`. */
-function addRows(report: RunReportResponse, settings: Ga4Settings, perDay: Map<string, { sessions?: number; conversions?: number }>, summary: CollectSummary): void {
+type Day = { sessions?: number; conversions?: number }
+
+const mapOf = <K, V>(map: Map<K, Map<string, V>>, key: K): Map<string, V> => {
+  let inner = map.get(key)
+  if (!inner) map.set(key, (inner = new Map()))
+  return inner
+}
+
+/**
+ * Adds one page's rows to the per-day sums that `sums` picks for the row's dimension value (the
+ * account's total, a segment, both or none); values are strings typed by `metricHeaders`.
+ */
+function addRows(report: RunReportResponse, settings: Ga4Settings, summary: CollectSummary, sums: (dimensionValue: string) => Array<Map<string, Day>>): void {
   const dateIndex = report.dimensionHeaders.findIndex((h) => h.name === 'date')
+  const valueIndex = report.dimensionHeaders.findIndex((h) => h.name === settings.dimension)
   const metrics = report.metricHeaders
   const columns = [
     ['sessions', metrics.findIndex((h) => h.name === 'sessions')],
@@ -169,7 +195,8 @@ function addRows(report: RunReportResponse, settings: Ga4Settings, perDay: Map<s
   for (const row of report.rows ?? []) {
     const date = row.dimensionValues?.[dateIndex]?.value
     if (!date) continue
-    const day = perDay.get(date) ?? {}
+    // A row without the dimension is the filtered whole (the filter asked only for these values).
+    const targets = sums(valueIndex < 0 ? settings.values[0]! : (row.dimensionValues?.[valueIndex]?.value ?? ''))
     for (const [key, index] of columns) {
       if (index < 0) continue
       const value = parseMetricValue(row.metricValues?.[index]?.value, metrics[index]?.type)
@@ -177,9 +204,12 @@ function addRows(report: RunReportResponse, settings: Ga4Settings, perDay: Map<s
         summary.skipped.push(`GA4 ${metrics[index]?.name} on ${date}: ${JSON.stringify(row.metricValues?.[index]?.value)} is not a number`)
         continue
       }
-      day[key] = (day[key] ?? 0) + value
+      for (const days of targets) {
+        const day = days.get(date) ?? {}
+        day[key] = (day[key] ?? 0) + value
+        days.set(date, day)
+      }
     }
-    perDay.set(date, day)
   }
 }
 

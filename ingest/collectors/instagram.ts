@@ -107,7 +107,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
     const since = Math.max(fromDay, oldest)
     const until = Math.min(toDay, igDayStart(nowMs))
     if (since >= until) return
-    const answer = await skipRefused(s.summary, 'follower_count', () =>
+    const answer = await skipRefused(s.summary, { part: 'follower_count', metrics: ['new_followers'] }, () =>
       s.api.get(`${s.path}/insights`, insightsAnswer, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
     )
     const series = answer?.data.find((entry) => entry.name === 'follower_count')
@@ -141,7 +141,7 @@ export function createInstagramCollector(deps: CollectorDeps, options: Instagram
         if (!isPermanent(error)) throw error
         answers = []
         for (const metric of metrics) {
-          const one = await skipRefused(s.summary, metric, () => ask([metric], day))
+          const one = await skipRefused(s.summary, { part: metric, metrics: TOTAL_VALUE_METRICS.filter((m) => m.apiMetric === metric).map((m) => m.metric) }, () => ask([metric], day))
           if (one) answers.push(one)
           else refused.add(metric)
         }

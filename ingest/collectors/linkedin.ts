@@ -18,6 +18,12 @@ export interface LinkedInCollectorTuning {
 }
 
 const DAY_MS = 86_400_000
+/**
+ * Follower statistics answer only ranges that end at least two days before today (UTC), else
+ * 400 "Invalid timeIntervals parameter" (Airbyte's LinkedIn Pages connector, and third-party
+ * reports; LinkedIn's own page does not say: UNCONFIRMED there). Those days come late anyway.
+ */
+const FOLLOWER_END_LAG_DAYS = 2
 /** LinkedIn revises a day for about two days after it ends; re-read at least this many days. */
 const LATE_DATA_DAYS = 3
 /** Statistics cover the rolling past 12 months only. */
@@ -42,6 +48,12 @@ const shareElement = z.object({
 const networkSize = z.object({ firstDegreeSize: z.number() })
 
 /** Daily share statistics and the metric each feeds. */
+/** What to do when LinkedIn refuses a statistics report for the organization. */
+const FOLLOWER_STATISTICS_ADVICE =
+  'LinkedIn gives follower statistics to a token of a member with the ADMINISTRATOR role on the Page, with rw_organization_admin; check the role in the Page admin tools, then connect again (docs/accounts.md).'
+const SHARE_STATISTICS_ADVICE =
+  'LinkedIn gives share statistics to a token of a member with an ADMINISTRATOR (or ANALYST) role on the Page, with rw_organization_admin; check the role, then connect again (docs/accounts.md).'
+
 const SHARE_FIELDS: Array<{ field: string; metric: string }> = [
   { field: 'likeCount', metric: 'likes' },
   { field: 'clickCount', metric: 'clicks' },
@@ -72,13 +84,15 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
   // A sunset LinkedIn-Version must stop the round with its own error, not be skipped as one refused report.
   const versionGone = (error: ApiError) => error.apiCode === 'NONEXISTENT_VERSION'
 
-  async function readDays(s: ReturnType<typeof session>, start: number, end: number): Promise<void> {
-    const finder = (resource: string) => `/rest/${resource}?q=organizationalEntity&organizationalEntity=${s.organization}&${timeIntervalsParam(start, end)}`
+  async function readDays(s: ReturnType<typeof session>, start: number, end: number, nowMs: number): Promise<void> {
+    const finder = (resource: string, until = end) => `/rest/${resource}?q=organizationalEntity&organizationalEntity=${s.organization}&${timeIntervalsParam(start, until)}`
+    // Follower statistics refuse a range that ends less than two days before today (UTC).
+    const followerEnd = Math.min(end, Math.floor(nowMs / DAY_MS) * DAY_MS - FOLLOWER_END_LAG_DAYS * DAY_MS)
     const daily = (timeRange: TimeRange | undefined, metric: string, value: unknown, sourceField: string): ObservationRow | undefined =>
       timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), dayZone: 'UTC', value, sourceField }) : undefined
 
-    await skipRefused(s.summary, 'follower statistics', () =>
-      walkElements(s.api, finder('organizationalEntityFollowerStatistics'), followerElement, pageSize, async (elements) => {
+    if (followerEnd > start) await skipRefused(s.summary, { part: 'follower statistics', metrics: ['followers_gained'], advice: FOLLOWER_STATISTICS_ADVICE }, () =>
+      walkElements(s.api, finder('organizationalEntityFollowerStatistics', followerEnd), followerElement, pageSize, async (elements) => {
         const rows: ObservationRow[] = []
         for (const element of elements) {
           const gains = element.followerGains
@@ -90,7 +104,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
       }),
       versionGone,
     )
-    await skipRefused(s.summary, 'share statistics', () =>
+    await skipRefused(s.summary, { part: 'share statistics', metrics: SHARE_FIELDS.map((f) => f.metric), advice: SHARE_STATISTICS_ADVICE }, () =>
       walkElements(s.api, finder('organizationalEntityShareStatistics'), shareElement, pageSize, async (elements) => {
         const rows: ObservationRow[] = []
         for (const element of elements) {
@@ -119,7 +133,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
         // LinkedIn wants a range that starts at least two days back; reading a little more is harmless.
         const start = Math.min(Date.parse(`${window.from}T00:00:00Z`), today - LATE_DATA_DAYS * DAY_MS)
         const end = Math.min(Date.parse(`${window.to}T00:00:00Z`), today)
-        if (end > start) await readDays(s, start, end)
+        if (end > start) await readDays(s, start, end, context.now().getTime())
         return s.summary
       },
     },
@@ -132,7 +146,7 @@ export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCol
 
       // 2. Complete UTC days of the look-back window, re-read every round.
       const end = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
-      await readDays(s, end - Math.min(MAX_DAYS - 1, Math.max(context.lookbackDays, LATE_DATA_DAYS)) * DAY_MS, end)
+      await readDays(s, end - Math.min(MAX_DAYS - 1, Math.max(context.lookbackDays, LATE_DATA_DAYS)) * DAY_MS, end, context.now().getTime())
       return s.summary
     },
   }

@@ -4,7 +4,7 @@ import { ApiError, TokenError } from '../../core/errors.ts'
 import { tiktokSettings, type TikTokAccountType } from '../../core/networks/tiktok.ts'
 import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
 import { createBusinessDialect, displayDialect, tiktokTokenAdvice } from '../tiktok-api.ts'
-import { collectionRecorder, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { collectionRecorder, noteRefused, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * TikTok (social-apis.md §6), one of two APIs per account (`settings.accountType`):
@@ -208,7 +208,7 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
         answer = await api.get('/business/get/', businessDays, { params })
       } catch (error) {
         if (!(error instanceof ApiError) || error.retryable) throw error
-        s.summary.skipped.push(`daily metrics ${params.start_date}…${params.end_date}: ${error.message}`)
+        noteRefused(s.summary, { part: `daily metrics ${params.start_date}…${params.end_date}`, metrics: ['clicks', 'profile_views'] }, error)
         continue
       }
       const rows: ObservationRow[] = []
@@ -237,17 +237,20 @@ export function createTikTokCollector(deps: CollectorDeps): Collector {
     const account = await api.get('/business/get/', businessAccount, { params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_ACCOUNT_FIELDS) } })
     await emitGauges(s, context, account.data, BUSINESS_GAUGES)
 
-    // 2. Recent videos with their counters (the cursor is opaque here).
-    await walkVideos(
-      s,
-      context,
-      'business',
-      async (cursor) =>
-        (
-          await api.get('/business/video/list/', businessVideos, {
-            params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_VIDEO_FIELDS), max_count: PAGE_SIZE, cursor },
-          })
-        ).data,
+    // 2. Recent videos with their counters (the cursor is opaque here). A refused video list
+    //    starves the video counters only: the daily values below are still read.
+    await skipRefused(s.summary, { part: 'video list', metrics: VIDEO_COUNTERS.map((c) => c.metric) }, () =>
+      walkVideos(
+        s,
+        context,
+        'business',
+        async (cursor) =>
+          (
+            await api.get('/business/video/list/', businessVideos, {
+              params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_VIDEO_FIELDS), max_count: PAGE_SIZE, cursor },
+            })
+          ).data,
+      ),
     )
 
     // 3. Daily values of the finished UTC days, re-read over the look-back window (TikTok

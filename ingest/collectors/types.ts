@@ -12,7 +12,8 @@ import type { PlanAccount } from '../../kpi/plan.ts'
 export interface ObservationRow {
   network: Network
   account_id: string
-  object_type: 'account' | 'post'
+  /** `segment`: one value of an API dimension of the account's daily counts (kpis[].filter), stored beside its total. */
+  object_type: 'account' | 'post' | 'segment'
   object_id: string
   metric: string
   shape: MetricShape
@@ -36,6 +37,8 @@ export interface CollectContext {
   now: () => Date
   /** Days of insights to re-read each round, since the API revises recent days. */
   lookbackDays: number
+  /** Segments the plan's KPIs narrow this account to (kpis[].filter): stored beside its totals. */
+  segments?: string[]
   logger: Logger
   /** The account's share of the network's call limit; pass it to createApiCaller. */
   gate?: RequestGate
@@ -47,7 +50,24 @@ export interface CollectSummary {
   observations: number
   /** Parts of the API that answered with a permanent error while the rest worked (retired metrics). */
   skipped: string[]
+  /** Of those, the parts that starve whole metrics of the account: the account is then degraded if a KPI needs one. */
+  refused?: RefusedPart[]
 }
+
+/** A part of an API refused for good while the rest of the account was collected. */
+export interface RefusedPart {
+  /** What was asked, in words (`follower statistics`). */
+  part: string
+  /** The metrics it would have given. */
+  metrics: string[]
+  /** The API's reason, as its error said. */
+  reason: string
+  /** What to do about it, when the collector knows. */
+  advice?: string
+}
+
+/** A part of a collection named for refusals: its words, and the metrics it gives (then a refusal degrades the account). */
+export type CollectionPart = string | { part: string; metrics: string[]; advice?: string }
 
 /** A collector knows one API and turns its answers into observations. Everything else is shared. */
 export interface Collector {
@@ -138,16 +158,24 @@ export interface CollectorDeps {
  * not offered), notes it in the summary and goes on with the rest. Other errors propagate, and so
  * does a refusal `keep` says must stop the collection (e.g. an API version that no longer exists).
  */
-export async function skipRefused<T>(summary: CollectSummary, what: string, call: () => Promise<T>, keep?: (error: ApiError) => boolean): Promise<T | undefined> {
+export async function skipRefused<T>(summary: CollectSummary, what: CollectionPart, call: () => Promise<T>, keep?: (error: ApiError) => boolean): Promise<T | undefined> {
   try {
     return await call()
   } catch (error) {
     if (error instanceof ApiError && !error.retryable && !keep?.(error)) {
-      summary.skipped.push(`${what}: ${error.message}`)
+      noteRefused(summary, what, error)
       return undefined
     }
     throw error
   }
+}
+
+/** Notes a permanent refusal of one part in the summary (and, for a part that gives metrics, which ones starve). */
+export function noteRefused(summary: CollectSummary, what: CollectionPart, error: ApiError): void {
+  const part = typeof what === 'string' ? what : what.part
+  summary.skipped.push(`${part}: ${error.message}`)
+  if (typeof what === 'string') return
+  ;(summary.refused ??= []).push({ part, metrics: what.metrics, reason: error.message, ...(what.advice ? { advice: what.advice } : {}) })
 }
 
 /**

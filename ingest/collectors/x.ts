@@ -147,9 +147,14 @@ export function createXCollector(deps: CollectorDeps, tuning: XCollectorTuning =
           })
           await emit(found.data.flatMap(postRows))
         }
-        summary.skipped.push(
-          `clicks of ${refused.size} post(s): X refused non_public_metrics (it gives them only to a user-context token of the account, for posts up to ${NON_PUBLIC_DAYS} days old)`,
-        )
+        const reason = `X refused non_public_metrics of ${refused.size} post(s) (it gives them only to a user-context token of the account, for posts up to ${NON_PUBLIC_DAYS} days old)`
+        summary.skipped.push(`clicks of ${refused.size} post(s): ${reason}`)
+        ;(summary.refused ??= []).push({
+          part: 'non-public post metrics',
+          metrics: ['clicks'],
+          reason,
+          advice: 'Use a user-context token of the account (OAuth 2.0 with PKCE: auth kind oauth, then social-kpi connect), not an app-only Bearer Token.',
+        })
       }
       return summary
     },

@@ -67,6 +67,10 @@ const MAX_PAGE = 50
 const MAX_PLAYLIST_PAGES = 50
 
 /** Analytics metrics and the metric each feeds. */
+/** What to do when YouTube Analytics refuses the channel report. */
+const ANALYTICS_ADVICE =
+  "YouTube Analytics needs the scopes yt-analytics.readonly and youtube.readonly, granted by the channel's owner or a manager; connect the account again and allow both (docs/accounts.md)."
+
 const ANALYTICS_METRICS: Record<string, string> = {
   views: 'channel_views',
   likes: 'channel_likes',
@@ -124,7 +128,7 @@ export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeColl
    * yet are absent, and no `rows` at all means no data: nothing is stored.
    */
   async function readAnalytics(s: ReturnType<typeof session>, first: string, last: string): Promise<void> {
-    const table = await skipRefused(s.summary, 'YouTube Analytics report', () =>
+    const table = await skipRefused(s.summary, { part: 'YouTube Analytics report', metrics: Object.values(ANALYTICS_METRICS), advice: ANALYTICS_ADVICE }, () =>
       s.analytics.get('/reports', resultTable, {
         params: { ids: `channel==${s.channelId}`, startDate: first, endDate: last, metrics: Object.keys(ANALYTICS_METRICS).join(','), dimensions: 'day', sort: 'day' },
       }),

@@ -1,10 +1,15 @@
 import { afterAll, beforeAll } from 'vitest'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
-import type { PlanAccount } from '../../kpi/plan.ts'
+import type { Job } from 'bullmq'
+import { openCredentials } from '../../ingest/auth/index.ts'
+import { createCollectors } from '../../ingest/collectors/index.ts'
+import { planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
+import { simulatorEnvironment } from '../../simulator/index.ts'
+import { createCollectProcessor, type CollectResult } from '../../workers/collect-worker.ts'
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from '../../simulator/index.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
 import { openTestClickHouse, type TestClickHouse } from './clickhouse.ts'
-import { silentLogger } from './runtime.ts'
+import { silentLogger, testConfig } from './runtime.ts'
 
 export interface SimulatorHarness {
   /** The file's simulator (seed 42, on the given clock). */
@@ -15,6 +20,12 @@ export interface SimulatorHarness {
   start(options?: Partial<SimulatorOptions>): Promise<RunningSimulator>
   /** A collect context that stores rows through the writers and also keeps them in `sink`. */
   context(options: { account: PlanAccount; token: string; at: Date; lookbackDays?: number; sink?: ObservationRow[]; gate?: CollectContext['gate'] }): CollectContext
+  /**
+   * The collect job's processor, as the worker runs it, against `sim` (default: the file's), with
+   * every static token of the plan set (`good-token-<account id>`), short backoff, and `env` on
+   * top; its rounds are at `roundAt()` (default: the clock). Closed with the file.
+   */
+  collectJobs(options: { plan: Plan; sim?: RunningSimulator; env?: Record<string, string>; roundAt?: () => Date }): (account: PlanAccount) => Promise<CollectResult>
 }
 
 /**
@@ -36,7 +47,9 @@ export function useSimulatorHarness(name: string, clock: () => Date): SimulatorH
     db = await openTestClickHouse(name)
     writers = createWriters(db.ch, { maxRows: 5000, flushIntervalMs: 20, logger: silentLogger })
   })
+  const cleanups: Array<() => void> = []
   afterAll(async () => {
+    for (const cleanup of cleanups) cleanup()
     await writers?.close()
     await Promise.all(started.map((s) => s.close()))
     await db?.cleanup()
@@ -56,6 +69,22 @@ export function useSimulatorHarness(name: string, clock: () => Date): SimulatorH
       return ready(writers, 'the writers')
     },
     start,
+    collectJobs({ plan, sim: target, env = {}, roundAt = clock }) {
+      const tokens = Object.fromEntries(planAccounts(plan).flatMap((a) => (a.tokenEnv ? [[a.tokenEnv, `good-token-${a.id}`]] : [])))
+      const test = testConfig(name, { ...simulatorEnvironment((target ?? ready(sim, 'the simulator')).url), ...tokens, ...env })
+      cleanups.push(test.cleanup)
+      const processor = createCollectProcessor({
+        plan,
+        ch: ready(db, 'ClickHouse').ch,
+        writers: ready(writers, 'the writers'),
+        collectors: createCollectors(test.config, { retry: { baseDelayMs: 5 } }),
+        credentials: openCredentials({ config: test.config, plan, now: clock, logger: silentLogger }),
+        lookbackDays: 28,
+        now: clock,
+        logger: silentLogger,
+      })
+      return (account) => processor({ data: { roundAt: roundAt().toISOString(), network: account.network, accountId: account.id } } as Job)
+    },
     context({ account, token, at, lookbackDays = 28, sink = [], gate }) {
       return {
         account,

@@ -4,6 +4,8 @@ import { simpleParser, type ParsedMail } from 'mailparser'
 export interface TestSmtp {
   url: string
   messages: ParsedMail[]
+  /** Every message transmitted, in order, and what the server did with it: accepted, an SMTP code, or dropped. */
+  attempts: Array<{ subject: string; outcome: 'accepted' | 'dropped' | number }>
   /**
    * Answers the next `count` messages with this SMTP error code instead of accepting them; with
    * `subject`, only messages whose subject contains it.
@@ -27,6 +29,7 @@ interface Fault {
 /** A real SMTP server on loopback that parses what it receives (smtp-server + mailparser). */
 export async function startTestSmtp(): Promise<TestSmtp> {
   const messages: ParsedMail[] = []
+  const attempts: TestSmtp['attempts'] = []
   const faults: Fault[] = []
   const takeFault = (subject: string) => {
     const fault = faults.find((f) => f.count > 0 && (f.subject === undefined || subject.includes(f.subject)))
@@ -43,6 +46,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       stream.on('end', async () => {
         const mail = await simpleParser(Buffer.concat(chunks))
         const fault = takeFault(mail.subject ?? '')
+        attempts.push({ subject: mail.subject ?? '', outcome: fault === 'drop' ? 'dropped' : (fault ?? 'accepted') })
         if (fault === 'drop') {
           const connections = (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections
           for (const connection of connections) if (connection.id === session.id) connection._socket.destroy()
@@ -62,6 +66,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
   return {
     url: `smtp://127.0.0.1:${port}`,
     messages,
+    attempts,
     refuseNext(count, code, subject) {
       faults.push({ count, kind: code, ...(subject === undefined ? {} : { subject }) })
     },

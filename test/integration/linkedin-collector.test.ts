@@ -97,9 +97,13 @@ describe('LinkedIn collector against the Community Management API simulator', ()
       expect(rows.filter((r) => r.metric === metric).every((r) => r.shape === 'daily')).toBe(true)
     }
     const gains = await linkedin.get<{ elements: Array<{ followerGains: { organicFollowerGain: number; paidFollowerGain: number } }> }>(
-      statsPath('organizationalEntityFollowerStatistics', TODAY - 28 * DAY, TODAY),
+      statsPath('organizationalEntityFollowerStatistics', TODAY - 28 * DAY, TODAY - 2 * DAY),
       { headers },
     )
+    // Follower statistics refuse a range that ends less than two days before today.
+    const tooRecent = await linkedin.get(statsPath('organizationalEntityFollowerStatistics', TODAY - 28 * DAY, TODAY), { headers })
+    expect(tooRecent.status).toBe(400)
+    expect(rows.filter((r) => r.metric === 'followers_gained')).toHaveLength(26)
     const expectedGains = gains.data.elements.reduce((sum, e) => sum + e.followerGains.organicFollowerGain + e.followerGains.paidFollowerGain, 0)
     expect(expectedGains).toBeGreaterThan(0)
     expect(rows.filter((r) => r.metric === 'followers_gained').reduce((sum, r) => sum + r.value, 0)).toBe(expectedGains)
@@ -220,7 +224,7 @@ describe('LinkedIn collector against the Community Management API simulator', ()
     const rows: ObservationRow[] = []
     const summary = await collect({ sink: rows })
     expect(summary.skipped).toEqual([])
-    expect(rows.length).toBe(1 + 28 + 28 * SHARE_METRICS.length)
+    expect(rows.length).toBe(1 + 26 + 28 * SHARE_METRICS.length)
   })
 
   it('stops plainly on a sunset LinkedIn-Version (426)', async () => {
@@ -251,7 +255,7 @@ describe('LinkedIn collector against the Community Management API simulator', ()
 
   it('retries server errors, then collects everything', async () => {
     harness.sim.injectFault({ times: 2, status: 504, body: '<html>Gateway Timeout</html>' })
-    expect((await collect()).observations).toBe(1 + 28 + 28 * SHARE_METRICS.length)
+    expect((await collect()).observations).toBe(1 + 26 + 28 * SHARE_METRICS.length)
   })
 
   it('stops with a TokenError whose code tells the admin what to do', async () => {

@@ -1,16 +1,13 @@
-import { Queue, type Job } from 'bullmq'
+import { Queue } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processAlerts } from '../../alerts/engine.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { ApiError } from '../../core/errors.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
-import { openCredentials } from '../../ingest/auth/index.ts'
-import { createCollectors } from '../../ingest/collectors/index.ts'
 import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
-import { simulatorEnvironment, type RunningSimulator } from '../../simulator/index.ts'
-import { createCollectProcessor } from '../../workers/collect-worker.ts'
+import type { RunningSimulator } from '../../simulator/index.ts'
 import { readSourceHealth } from '../../workers/source-health.ts'
-import { silentLogger, testConfig, uniqueSuffix } from '../helpers/runtime.ts'
+import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 /**
@@ -26,7 +23,6 @@ const harness = useSimulatorHarness('malformed', () => now)
 const plan: Plan = await loadPlan('examples/plan.yaml')
 let redis: Redis
 let notify: Queue
-const cleanups: Array<() => void> = []
 
 beforeAll(async () => {
   redis = createRedis('redis://127.0.0.1:6379', 'worker')
@@ -36,7 +32,6 @@ afterAll(async () => {
   await notify?.obliterate({ force: true })
   await notify?.close()
   redis?.disconnect()
-  for (const cleanup of cleanups) cleanup()
 })
 
 const account = (id: string) => planAccounts(plan).find((a) => a.id === id)!
@@ -46,22 +41,7 @@ const YOUTUBE = account('kopi-nusantara-youtube')
 const LINKEDIN = account('kopi-nusantara-linkedin')
 
 /** The collect job's processor against `sim`, as the worker runs it: one retry, short backoff. */
-function processorFor(sim: RunningSimulator) {
-  const tokens = Object.fromEntries(planAccounts(plan).map((a) => [a.tokenEnv, `good-token-${a.id}`]))
-  const test = testConfig('malformed', { ...simulatorEnvironment(sim.url), ...tokens, HTTP_MAX_RETRIES: '1', HTTP_TIMEOUT_MS: '5000' })
-  cleanups.push(test.cleanup)
-  const processor = createCollectProcessor({
-    plan,
-    ch: harness.db.ch,
-    writers: harness.writers,
-    collectors: createCollectors(test.config, { retry: { baseDelayMs: 5 } }),
-    credentials: openCredentials({ config: test.config, plan, now: () => now, logger: silentLogger }),
-    lookbackDays: 28,
-    now: () => now,
-    logger: silentLogger,
-  })
-  return (target: typeof MAIN) => processor({ data: { roundAt: now.toISOString(), network: target.network, accountId: target.id } } as Job)
-}
+const processorFor = (sim: RunningSimulator) => harness.collectJobs({ plan, sim, env: { HTTP_MAX_RETRIES: '1', HTTP_TIMEOUT_MS: '5000' }, roundAt: () => now })
 
 const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('the round should fail'), (error: unknown) => error as ApiError)
 const stored = async (accountId: string) =>

@@ -1,37 +1,27 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { uniqueSuffix } from '../helpers/runtime.ts'
+import { cliSandbox, runCli } from '../helpers/cli.ts'
 
 /**
  * Start-up failures as an operator meets them: each prints one plain line naming the variable or
  * the path, and the process exits 1 within a bounded time after closing what it opened (no
  * hang). SIGTERM stops `start` during start-up and while running.
  */
-const dirs: string[] = []
+const sandbox = cliSandbox('startup')
 const servers: Server[] = []
 const sockets: Socket[] = []
 afterAll(async () => {
   for (const socket of sockets) socket.destroy()
   for (const server of servers) await new Promise((resolve) => server.close(resolve))
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  sandbox.cleanup()
 })
 
-function environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-startup-'))
-  dirs.push(dataDir)
-  return { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0', QUEUE_PREFIX: `test-startup-${uniqueSuffix()}`, CLOCK_START: '2026-11-18T10:00:00+07:00', ...extra }
-}
-
-/** Runs the CLI to its end (killed after `limitMs`); how long it took, its exit code and stderr lines. */
-function cli(args: string[], env: NodeJS.ProcessEnv, limitMs = 30_000) {
-  const started = performance.now()
-  const result = spawnSync(process.execPath, ['bin/social-kpi.js', ...args], { env, encoding: 'utf8', timeout: limitMs, killSignal: 'SIGKILL' })
-  return { code: result.status, signal: result.signal, ms: performance.now() - started, stdout: result.stdout, stderrLines: result.stderr.split('\n').filter((line) => line.trim()) }
-}
+const environment = sandbox.environment
+/** Runs the CLI to its end (killed after 30 s); how long it took, its exit code and stderr lines. */
+const cli = (args: string[], env: NodeJS.ProcessEnv) => runCli(args, env)
 
 /** A started CLI whose output the test watches. */
 function spawned(args: string[], env: NodeJS.ProcessEnv) {

@@ -86,6 +86,18 @@ describe('API caller with the Graph dialect', () => {
     expect(slept).toEqual([75, 150, 300, 600])
   })
 
+  it('names the call that failed: a timeout says how long it waited, a 5xx which endpoint answered it', async () => {
+    const timeout = new AxiosError('timeout of 1000ms exceeded', 'ECONNABORTED')
+    const timedOut = scripted([timeout, timeout], 'https://graph.facebook.com/v25.0')
+    timedOut.http.defaults.timeout = 1_000
+    const slow = createApiCaller({ http: timedOut.http, dialect: graphDialect, now: () => NOW, retry: { maxRetries: 1, baseDelayMs: 1, maxInlineWaitMs: 30_000 }, sleep: async () => {} })
+    expect((await slow.get('/1234/posts', anyBody).catch((e: Error) => e)).message).toBe('facebook GET /v25.0/1234/posts: no answer within 1000 ms (HTTP_TIMEOUT_MS) (gave up after 2 attempts)')
+    const bad = { status: 502, headers: { 'content-type': 'text/html' }, data: '<html>bad gateway</html>' }
+    const gateway = scripted([bad, bad], 'https://graph.facebook.com/v25.0')
+    const down = createApiCaller({ http: gateway.http, dialect: graphDialect, now: () => NOW, retry: { maxRetries: 1, baseDelayMs: 1, maxInlineWaitMs: 30_000 }, sleep: async () => {} })
+    expect((await down.get('/1234/posts', anyBody).catch((e: Error) => e)).message).toBe('facebook GET /v25.0/1234/posts: Graph API answered HTTP 502 (gave up after 2 attempts)')
+  })
+
   it('does not retry a permanent error such as an invalid metric', async () => {
     const { api, calls } = caller([graphError(100)])
     const error = await api.get('/x', anyBody).catch((e: any) => e)
@@ -172,7 +184,7 @@ describe('API caller: a 200 that is not the documented shape', () => {
   it('leaves error statuses to the dialect: an HTML 502 is a server error, not a shape problem', async () => {
     const bad = { status: 502, headers: { 'content-type': 'text/html' }, data: '<html>bad gateway</html>' }
     const error = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [bad, bad, bad]).api.get('/channels', channels))
-    expect(error.message).toBe('YouTube Data API answered HTTP 502 (gave up after 3 attempts)')
+    expect(error.message).toBe('youtube GET /youtube/v3/channels: YouTube Data API answered HTTP 502 (gave up after 3 attempts)')
     expect(error.code).toBe('API_REQUEST_FAILED')
   })
 })

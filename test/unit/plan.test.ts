@@ -121,6 +121,14 @@ describe('plan checks that catch silent mistakes', () => {
     expect(issues(null)).toEqual([': the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)'])
   })
 
+  it('says what the top level must be when it is a list or a single value', () => {
+    const expected = (holds: string) => [`: the top level must be a mapping with company, objectives, strategy, kpis and alerting (see examples/plan.yaml); this file holds ${holds}`]
+    expect(issues([{ ...base, kpis: [kpi] }])).toEqual(expected('a list'))
+    expect(issues('company: C')).toEqual(expected('a single text'))
+    expect(issues(42)).toEqual(expected('a single number'))
+    expect(issues(false)).toEqual(expected('a single false'))
+  })
+
   it('tells a value of the wrong type from a missing one', () => {
     expect(issues({ ...base, kpis: [{ ...kpi, target: 'ten' }] })).toEqual(['kpis[0].target: must be a positive number'])
     const { target: _, ...untargeted } = kpi
