@@ -305,7 +305,7 @@ const list = (value: unknown): Array<Record<string, unknown>> =>
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 
 /** What is wrong with a KPI's filter, for its network and each account it covers. */
-function filterProblems(network: Network, filter: unknown, covered: Array<{ id?: string; settings?: unknown }>): Array<{ path: (string | number)[]; message: string }> {
+function filterProblems(network: Network, filter: unknown, covered: Array<{ id?: string; settings?: unknown }>, metrics: string[]): Array<{ path: (string | number)[]; message: string }> {
   const descriptor = NETWORK_DESCRIPTORS[network]
   if (!descriptor.kpiFilter) return [{ path: [], message: `${descriptor.label} KPIs cannot be filtered; leave filter out` }]
   const parsed = descriptor.kpiFilter.schema.safeParse(filter)
@@ -314,10 +314,12 @@ function filterProblems(network: Network, filter: unknown, covered: Array<{ id?:
   for (const account of covered) {
     const settings = descriptor.settings?.safeParse(account.settings ?? {})
     if (settings && !settings.success) continue
-    const result = descriptor.kpiFilter.segments(parsed.data, settings?.data)
-    if ('problem' in result) problems.push({ path: [], message: `account ${account.id}: ${result.problem}` })
+    for (const metric of metrics) {
+      const result = descriptor.kpiFilter.segments(parsed.data, settings?.data, metric)
+      if ('problem' in result) problems.push({ path: [], message: `account ${account.id}: ${result.problem}` })
+    }
   }
-  return problems
+  return [...new Map(problems.map((p) => [p.message, p])).values()]
 }
 
 /** The segments the plan's KPIs narrow an account to: what its collection stores beside its total. */
@@ -327,7 +329,7 @@ export function accountSegments(plan: Plan, account: PlanAccount): string[] {
   const segments = new Set<string>()
   for (const kpi of plan.kpis) {
     if (kpi.filter === undefined || !kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network)) continue
-    const result = descriptor.kpiFilter.segments(descriptor.kpiFilter.schema.parse(kpi.filter), descriptor.settings?.parse(account.settings ?? {}))
+    const result = descriptor.kpiFilter.segments(descriptor.kpiFilter.schema.parse(kpi.filter), descriptor.settings?.parse(account.settings ?? {}), kpi.metric)
     if ('segments' in result) for (const segment of result.segments) segments.add(segment)
   }
   return [...segments]
@@ -340,7 +342,7 @@ export function kpiSegments(plan: Plan, kpi: Kpi): string[] | undefined {
   const filter = descriptor.kpiFilter!.schema.parse(kpi.filter)
   const segments = new Set<string>()
   for (const account of kpiAccounts(plan, kpi)) {
-    const result = descriptor.kpiFilter!.segments(filter, descriptor.settings?.parse(account.settings ?? {}))
+    const result = descriptor.kpiFilter!.segments(filter, descriptor.settings?.parse(account.settings ?? {}), kpi.metric)
     if ('segments' in result) for (const segment of result.segments) segments.add(segment)
   }
   return [...segments]
@@ -428,7 +430,8 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
     }
     if (kpi.filter !== undefined) {
       const covered = Array.isArray(kpi.accounts) ? networkAccounts.filter((a) => (kpi.accounts as unknown[]).includes(a.id)) : networkAccounts
-      for (const problem of filterProblems(network, kpi.filter, covered)) ctx.addIssue({ code: 'custom', path: ['kpis', index, 'filter', ...problem.path], message: problem.message })
+      const metrics = [str(kpi.metric), str(kpi.denominator)].filter((m): m is string => !!m)
+      for (const problem of filterProblems(network, kpi.filter, covered, metrics)) ctx.addIssue({ code: 'custom', path: ['kpis', index, 'filter', ...problem.path], message: problem.message })
     }
     if (Array.isArray(kpi.accounts)) {
       kpi.accounts.forEach((accountId: unknown, ai: number) => {

@@ -104,6 +104,7 @@ export const ga4: NetworkDescriptor = {
   kpiFilter: {
     schema: ga4KpiFilter,
     segments(filter, settings) {
+      // Both metrics come from the same report, so any filter fits either.
       const f = filter as z.output<typeof ga4KpiFilter>
       const account = settings as Ga4Settings
       const dimension = f.source ? 'sessionSource' : 'sessionDefaultChannelGroup'

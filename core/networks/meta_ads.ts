@@ -34,6 +34,17 @@ const settings = z.strictObject(
 
 export type MetaAdsSettings = z.infer<typeof settings>
 
+const actionType = settings.shape.purchaseActionType
+
+/** A KPI's narrowing of its ad account's conversions: another action type than the account's own. */
+const metaAdsKpiFilter = z.strictObject({ actionType }, { error: 'must be a map with actionType' })
+
+/** The metrics an action type narrows: those read from `actions` and `action_values`. */
+export const ACTION_METRICS = ['conversions', 'conversion_value']
+
+/** A segment of an ad account's daily conversions: one action type. */
+export const metaAdsSegment = (type: string) => `action_type=${type}`
+
 /** Meta ads (Facebook and Instagram ads) through the Marketing API's Ads Insights (social-apis.md §7.1). */
 export const meta_ads: NetworkDescriptor = {
   label: 'Meta ads',
@@ -57,4 +68,11 @@ export const meta_ads: NetworkDescriptor = {
     spend: { shape: 'daily', source: 'insights `spend`', description: 'Amount spent, in the ad account currency.' },
   },
   settings,
+  kpiFilter: {
+    schema: metaAdsKpiFilter,
+    segments(filter, _settings, metric) {
+      if (!ACTION_METRICS.includes(metric)) return { problem: `only ${ACTION_METRICS.join(' and ')} can be narrowed by action type` }
+      return { segments: [metaAdsSegment((filter as z.output<typeof metaAdsKpiFilter>).actionType)] }
+    },
+  },
 }

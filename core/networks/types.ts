@@ -40,7 +40,7 @@ export interface NetworkDescriptor {
    */
   kpiFilter?: {
     schema: z.ZodType
-    segments(filter: unknown, settings: unknown): { segments: string[] } | { problem: string }
+    segments(filter: unknown, settings: unknown, metric: string): { segments: string[] } | { problem: string }
   }
 }
 

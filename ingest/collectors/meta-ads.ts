@@ -2,7 +2,7 @@ import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
 import { z } from 'zod'
 import { ApiError, ConfigError } from '../../core/errors.ts'
-import { meta_ads } from '../../core/networks/meta_ads.ts'
+import { meta_ads, metaAdsSegment } from '../../core/networks/meta_ads.ts'
 import type { MetaAdsSettings } from '../../core/networks/meta_ads.ts'
 import { createGraphDialect, graphError, graphTokenAdviceFor, graphPaging } from '../graph-api.ts'
 import { createApiCaller, createHttp, type ApiDialect } from '../http.ts'
@@ -103,7 +103,9 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
       sleep: deps.sleep,
     })
     const { observe, summary, emit } = collectionRecorder('meta_ads', context, version)
-    return { api, observe, summary, emit, settings, apiId, path: `/${encodeURIComponent(apiId)}` }
+    const prefix = metaAdsSegment('')
+    const actionTypes = [...new Set((context.segments ?? []).filter((segment) => segment.startsWith(prefix)).map((segment) => segment.slice(prefix.length)))]
+    return { api, observe, summary, emit, settings, apiId, actionTypes, path: `/${encodeURIComponent(apiId)}` }
   }
   type Session = ReturnType<typeof session>
 
@@ -164,18 +166,23 @@ export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOpti
     if (!day.isValid) return []
     const observedAt = day.toJSDate()
     const out: ObservationRow[] = []
-    const add = (metric: string, text: string | undefined, sourceField: string) => {
+    const add = (metric: string, text: string | undefined, sourceField: string, segment?: string) => {
       if (text === undefined) return
       const value = Number(text)
       if (text.trim() === '' || !Number.isFinite(value)) {
         s.summary.skipped.push(`${sourceField} of ${row.date_start}: not a number (${JSON.stringify(text)})`)
         return
       }
-      out.push(s.observe({ objectType: 'account', objectId: s.apiId, metric, observedAt, dayZone: zone, value, sourceField }))
+      out.push(s.observe({ objectType: segment ? 'segment' : 'account', objectId: segment ?? s.apiId, metric, observedAt, dayZone: zone, value, sourceField }))
     }
     const type = s.settings.purchaseActionType
     add('conversions', (row.actions ?? []).find((a) => a.action_type === type)?.value ?? '0', `actions.${type}`)
     add('conversion_value', (row.action_values ?? []).find((a) => a.action_type === type)?.value ?? '0', `action_values.${type}`)
+    // The action types KPIs narrow this account to (kpis[].filter): from the same row, per segment.
+    for (const other of s.actionTypes) {
+      add('conversions', (row.actions ?? []).find((a) => a.action_type === other)?.value ?? '0', `actions.${other}`, metaAdsSegment(other))
+      add('conversion_value', (row.action_values ?? []).find((a) => a.action_type === other)?.value ?? '0', `action_values.${other}`, metaAdsSegment(other))
+    }
     add('clicks', row.inline_link_clicks, 'inline_link_clicks')
     add('impressions', row.impressions, 'impressions')
     add('spend', row.spend, 'spend')

@@ -23,8 +23,10 @@ const harness = useSimulatorHarness('kpi_filters', () => NOW)
 const document = parseYaml(readFileSync('examples/plan.yaml', 'utf8')) as { kpis: Array<Record<string, unknown>> }
 const FILTERED = { id: 'shop-organic-sessions-month', name: 'Shop sessions from organic social', objective: 'qualified-visitors', network: 'ga4', metric: 'sessions', kind: 'total', target: 1000, period: 'month', filter: { channelGroups: ['organic social'] } }
 const TOTAL = { id: 'shop-sessions-month', name: 'Shop sessions from social', objective: 'qualified-visitors', network: 'ga4', metric: 'sessions', kind: 'total', target: 2000, period: 'month' }
-const plan = parsePlan({ ...document, kpis: [...document.kpis, FILTERED, TOTAL] }, 'plan.yaml')
+const WEB_PURCHASES = { id: 'ads-web-purchases-month', name: 'Web purchases from Meta ads', objective: 'qualified-visitors', network: 'meta_ads', metric: 'conversions', kind: 'total', target: 100, period: 'month', filter: { actionType: 'onsite_web_purchase' } }
+const plan = parsePlan({ ...document, kpis: [...document.kpis, FILTERED, TOTAL, WEB_PURCHASES] }, 'plan.yaml')
 const GA4 = planAccounts(plan).find((a) => a.network === 'ga4')!
+const ADS = planAccounts(plan).find((a) => a.network === 'meta_ads')!
 
 /** What runReport says about the property's sessions in [start, end] for the given channel groups: the truth. */
 async function apiSessions(groups: string[], startDate: string, endDate: string): Promise<number> {
@@ -80,6 +82,27 @@ describe('a KPI narrowed by a filter', () => {
     expect(Number(daily!.value)).toBe(social)
   })
 
+  it('a Meta ads KPI on another action type reads that type from the same insights rows', async () => {
+    const collect = harness.collectJobs({ plan })
+    const before = harness.sim.requests().length
+    expect(await collect(ADS)).toMatchObject({ status: 'collected' })
+    await harness.writers.flush()
+    expect(harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).length).toBe(1)
+    const range = JSON.stringify({ since: '2026-11-01', until: '2026-11-26' })
+    const answer = (await (
+      await fetch(`${harness.sim.url}/v25.0/${ADS.apiId}/insights?level=account&time_increment=1&fields=actions,date_start&time_range=${encodeURIComponent(range)}&limit=100`, {
+        headers: { Authorization: 'Bearer good-token' },
+      })
+    ).json()) as { data: Array<{ actions?: Array<{ action_type: string; value: string }> }> }
+    const count = (type: string) => answer.data.reduce((sum, row) => sum + Number(row.actions?.find((a) => a.action_type === type)?.value ?? 0), 0)
+    expect(count('onsite_web_purchase')).toBeGreaterThan(0)
+    const source = clickHouseKpiSource(harness.db.ch)
+    const web = await evaluateKpi(plan, plan.kpis.find((k) => k.id === WEB_PURCHASES.id)!, NOW, source)
+    const own = await evaluateKpi(plan, plan.kpis.find((k) => k.id === 'ads-conversions-month')!, NOW, source)
+    expect(web.actual).toBe(count('onsite_web_purchase'))
+    expect(own.actual).toBe(count('offsite_conversion.fb_pixel_purchase'))
+  })
+
   it('is refused where the network has no dimension, or with another dimension than its account', () => {
     const issues = (kpi: Record<string, unknown>) => {
       try {
@@ -92,6 +115,7 @@ describe('a KPI narrowed by a filter', () => {
     const at = `kpis[${document.kpis.length}].filter`
     expect(issues({ ...TOTAL, id: 'fb', network: 'facebook', metric: 'engagements', filter: { channelGroups: ['Organic Social'] } })).toEqual([`${at}: Facebook Pages KPIs cannot be filtered; leave filter out`])
     expect(issues({ ...FILTERED, filter: { source: 'facebook.com' } })).toEqual([`${at}: account kopi-nusantara-shop: its account counts sessions by channel group, so a KPI narrows it by channelGroups too`])
+    expect(issues({ ...WEB_PURCHASES, metric: 'spend' })).toEqual([`${at}: account kopi-nusantara-ads: only conversions and conversion_value can be narrowed by action type`])
     expect(issues({ ...FILTERED, filter: { channelGroups: ['Social'] } })[0]).toMatch(/^kpis\[\d+\]\.filter\.channelGroups\[0\]: "Social" is not a GA4 default channel group/)
   })
 })
