@@ -263,7 +263,7 @@ async function runService(planFile: string | undefined, roles: { scheduler: bool
     if (stop.signal) return
     if (roles.scheduler) out(`\nRunning: collection "${ctx.plan.collection.schedule}", evaluation "${ctx.plan.collection.evaluateSchedule}" (${ctx.plan.company.timezone}). Ctrl-C to stop.`)
     else out('\nWorking on the queues. Ctrl-C to stop.')
-    if (admin) out(`Analysts: npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"${planFile ? '' : ' (with DATA_DIR=./data/demo)'}`)
+    if (admin) out(`Analysts: npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"${ctx.config.DATA_DIR === './data' ? '' : ` (with DATA_DIR=${ctx.config.DATA_DIR})`}`)
     await stop.stopped
   })
   out('Stopped cleanly.')
