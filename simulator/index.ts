@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net'
 import { createGraphApi } from './graph-routes.ts'
 import { createOtherNetworks } from './networks.ts'
 import type { SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
-import { createOAuth, type OAuthHooks } from './oauth.ts'
+import { createOAuth, type OAuthHooks, type OAuthNetwork } from './oauth.ts'
 import { opaqueId } from './random.ts'
 import { createScenario } from './scenario.ts'
 import { utcMidnight } from './time.ts'
@@ -208,6 +208,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     },
   }
 }
+
+/** OAuth apps the standalone simulator (`social-kpi simulator`) registers, for trying `social-kpi connect`. */
+export const SIMULATOR_OAUTH_APPS: ReadonlyArray<{ network: OAuthNetwork; clientId: string; clientSecret: string }> = [
+  { network: 'youtube', clientId: 'demo-google-client', clientSecret: 'demo-google-secret' },
+  { network: 'x', clientId: 'demo-x-client', clientSecret: 'demo-x-secret' },
+  { network: 'tiktok', clientId: 'demo-tiktok-client', clientSecret: 'demo-tiktok-secret' },
+  { network: 'linkedin', clientId: 'demo-linkedin-client', clientSecret: 'demo-linkedin-secret' },
+]
 
 /** The base-URL environment that points every collector at a running simulator. */
 export function simulatorEnvironment(url: string): Record<string, string> {
