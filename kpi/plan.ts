@@ -322,30 +322,24 @@ function filterProblems(network: Network, filter: unknown, covered: Array<{ id?:
   return [...new Map(problems.map((p) => [p.message, p])).values()]
 }
 
-/** The segments the plan's KPIs narrow an account to: what its collection stores beside its total. */
-export function accountSegments(plan: Plan, account: PlanAccount): string[] {
-  const descriptor = NETWORK_DESCRIPTORS[account.network]
-  if (!descriptor.kpiFilter) return []
-  const segments = new Set<string>()
-  for (const kpi of plan.kpis) {
-    if (kpi.filter === undefined || !kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network)) continue
-    const result = descriptor.kpiFilter.segments(descriptor.kpiFilter.schema.parse(kpi.filter), descriptor.settings?.parse(account.settings ?? {}), kpi.metric)
-    if ('segments' in result) for (const segment of result.segments) segments.add(segment)
-  }
-  return [...segments]
+/** The segments one KPI's filter selects of one of its accounts (see NetworkDescriptor.kpiFilter). */
+function filterSegments(kpi: Kpi, account: PlanAccount): string[] {
+  const descriptor = NETWORK_DESCRIPTORS[kpi.network]
+  if (kpi.filter === undefined || !descriptor.kpiFilter) return []
+  const result = descriptor.kpiFilter.segments(descriptor.kpiFilter.schema.parse(kpi.filter), descriptor.settings?.parse(account.settings ?? {}), kpi.metric)
+  return 'segments' in result ? result.segments : []
 }
 
-/** The segments a KPI's filter selects (see NetworkDescriptor.kpiFilter); undefined without a filter. */
+/** The segments the plan's KPIs narrow an account to: what its collection stores beside its total. */
+export function accountSegments(plan: Plan, account: PlanAccount): string[] {
+  const narrowing = plan.kpis.filter((kpi) => kpi.filter !== undefined && kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network))
+  return [...new Set(narrowing.flatMap((kpi) => filterSegments(kpi, account)))]
+}
+
+/** The segments a KPI's filter selects, over its accounts; undefined without a filter. */
 export function kpiSegments(plan: Plan, kpi: Kpi): string[] | undefined {
   if (kpi.filter === undefined) return undefined
-  const descriptor = NETWORK_DESCRIPTORS[kpi.network]
-  const filter = descriptor.kpiFilter!.schema.parse(kpi.filter)
-  const segments = new Set<string>()
-  for (const account of kpiAccounts(plan, kpi)) {
-    const result = descriptor.kpiFilter!.segments(filter, descriptor.settings?.parse(account.settings ?? {}), kpi.metric)
-    if ('segments' in result) for (const segment of result.segments) segments.add(segment)
-  }
-  return [...segments]
+  return [...new Set(kpiAccounts(plan, kpi).flatMap((account) => filterSegments(kpi, account)))]
 }
 
 function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
