@@ -22,7 +22,8 @@ const STATUS_WORDS: Record<string, string> = {
   unknown: 'unknown (no data)',
 }
 
-const number = (value: number | null, digits = 0) =>
+/** A KPI number in words: `no data`, `4,000`, `0.0312`; shared by every channel's rendering. */
+export const number = (value: number | null, digits = 0) =>
   value === null ? 'no data' : value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) < 1 ? 4 : digits })
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)

@@ -3,10 +3,10 @@ import type { JobsOptions, Queue } from 'bullmq'
 import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Clock } from '../core/clock.ts'
-import { NOTIFY_JOB_OPTIONS, timeStamp, type Payload } from '../core/queues.ts'
+import { NOTIFY_JOB_OPTIONS, timeStamp, type AlertFacts, type Payload } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import { kpiAccounts, planAccounts, type Kpi, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import { kpiAccounts, planAccounts, type AlertRoute, type Kpi, type Plan, type PlanAccount } from '../kpi/plan.ts'
 import type { Redis } from '../core/redis.ts'
 import type { SourceHealth } from '../workers/source-health.ts'
 import type { KnownExpiry } from '../ingest/auth/expiry.ts'
@@ -15,7 +15,9 @@ import { renderCrisisEmail } from './crisis-email.ts'
 import { renderGroupEmail } from './group-email.ts'
 import { withRedisLock } from '../core/lock.ts'
 import { renderCredentialExpiryEmail, renderDegradedEmail, renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
-import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState, type AlertSubject } from './rules.ts'
+import { crisisFacts, kpiFacts } from './facts.ts'
+import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
+import { alertPolicies, crisisAccounts, crisisSignal, heldByCrisis, kpiSignal } from './signals.ts'
 import { redeliverUndelivered } from './redelivery.ts'
 import { readAlertStates, readNewestDecision, writeAlertStates, writeNewestDecision } from './state-store.ts'
 
@@ -50,14 +52,6 @@ export interface AlertEngineDeps {
   credentialExpiries?: () => Promise<KnownExpiry[]>
 }
 
-const FAILING = new Set(['at_risk', 'missed'])
-const FINE = new Set(['on_track', 'achieved'])
-// The alert_state column is a free string; AlertSubject (alerts/rules.ts) does not name crises yet.
-const CRISIS_SUBJECT: AlertSubject = 'crisis'
-
-/** A crisis alert's label is the sorted ids of the accounts involved, so it also says what to inhibit. */
-const accountsOf = (state: AlertState | undefined) => (state?.status === 'firing' && state.label ? state.label.split(',') : [])
-
 /**
  * Turns evaluations, crisis triggers and source health into alert transitions. Each notification
  * is a job with a deterministic id (alert, event, evaluation time), enqueued before the new state
@@ -71,8 +65,11 @@ const accountsOf = (state: AlertState | undefined) => (state?.status === 'firing
  *
  * KPI alerts follow the plan's `alerting.for` (pending first) and `keepFiringFor`, are routed per
  * KPI, objective or severity, and grouped per objective or plan into one email (`groupBy`).
- * Crisis alerts go to the crisis contacts, source alerts to `alerting.recipients`. A silenced
- * alert is decided and recorded but not sent. Every transition is a row of the `alerts` table.
+ * Crisis alerts go to the crisis guide's contacts (or a `crisis: true` route's recipients), source
+ * alerts to `alerting.recipients`. A route's `channels` add one Slack or webhook notification per
+ * transition and channel, carrying the alert facts (alerts/facts.ts). A silenced alert is decided
+ * and recorded but not sent. Every transition is a row of the `alerts` table. The signals are
+ * shared with the rule preview (alerts/signals.ts).
  * Notifications whose tries ran out at an earlier evaluation are sent again first (alerts/redelivery.ts).
  * With `deps.redis`, the whole decision runs under a lock keyed by the plan (see AlertEngineDeps).
  */
@@ -106,16 +103,20 @@ interface Transition {
   /** Present for a KPI alert: it may be routed and grouped. */
   kpi?: { evaluation: KpiEvaluation; kpi: Kpi }
   to: string[]
+  /** The channels besides email (the route's `channels`). */
+  channels: string[]
   render?: (event: AlertEvent, state: AlertState) => RenderedEmail
+  /** The alert facts, for those channels; KPI and crisis alerts only. */
+  facts?: (event: AlertEvent, state: AlertState) => AlertFacts
 }
 
-/** The recipients of a KPI alert: the first route that matches, else the plan's recipients. */
-export function routeRecipients(plan: Plan, kpi: Kpi, label: string): string[] {
+/** The route of a KPI alert: the first non-crisis route that matches; its recipients, when given, replace the plan's. */
+export function kpiRoute(plan: Plan, kpi: Kpi, label: string): AlertRoute | undefined {
   const severity = severityOf(label)
-  const route = plan.alerting.routes.find(
-    (r) => (!r.kpis || r.kpis.includes(kpi.id)) && (!r.objectives || r.objectives.includes(kpi.objective)) && (!r.severity || (severity !== null && r.severity.includes(severity))),
+  return plan.alerting.routes.find(
+    (r) =>
+      !r.crisis && (!r.kpis || r.kpis.includes(kpi.id)) && (!r.objectives || r.objectives.includes(kpi.objective)) && (!r.severity || (severity !== null && r.severity.includes(severity))),
   )
-  return route ? route.recipients : plan.alerting.recipients
 }
 
 /** The group a KPI alert goes out in, or null to send it alone. */
@@ -135,25 +136,33 @@ const shortHash = (text: string) => createHash('sha256').update(text).digest('he
 async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[], health: SourceHealth[], at: Date, crises: CrisisEvaluation[]): Promise<number> {
   const { plan } = deps
   const previous = await readAlertStates(deps.ch)
-  const policy: AlertPolicy = { repeatIntervalMs: plan.alerting.repeatInterval, notifyResolved: plan.alerting.notifyResolved }
   // `for` and `keep_firing_for` apply to KPI alerts; crises, tokens and freshness have their own windows.
-  const kpiPolicy: AlertPolicy = { ...policy, forMs: plan.alerting.for, keepFiringForMs: plan.alerting.keepFiringFor }
+  const { kpi: kpiPolicy, once } = alertPolicies(plan)
   const changed: AlertState[] = []
   const transitions: Transition[] = []
 
+  // KPI alerts pass their policy; the others fire at once and never remind (`once`).
   const handle = (
     signal: AlertSignal,
     render: (event: AlertEvent, state: AlertState) => RenderedEmail,
-    repeat = true,
     to: string[] = plan.alerting.recipients,
-    extra: { objectiveId?: string; kpi?: Transition['kpi']; policy?: AlertPolicy } = {},
+    extra: { objectiveId?: string; kpi?: Transition['kpi']; policy?: AlertPolicy; channels?: string[]; facts?: Transition['facts'] } = {},
   ) => {
     const before = previous.get(signal.key)
-    const base = extra.policy ?? policy
-    const decision = decideAlert(before, signal, at, repeat ? base : { ...base, repeatIntervalMs: null })
+    const decision = decideAlert(before, signal, at, extra.policy ?? once)
     if (decision.changed) changed.push(decision.next)
     if (decision.event || decision.next.status !== (before?.status ?? 'ok')) {
-      transitions.push({ signal, before, decision, objectiveId: extra.objectiveId ?? '', ...(extra.kpi ? { kpi: extra.kpi } : {}), to, render })
+      transitions.push({
+        signal,
+        before,
+        decision,
+        objectiveId: extra.objectiveId ?? '',
+        ...(extra.kpi ? { kpi: extra.kpi } : {}),
+        to,
+        channels: extra.channels ?? [],
+        render,
+        ...(extra.facts ? { facts: extra.facts } : {}),
+      })
     }
     return decision.next
   }
@@ -161,41 +170,35 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
   const accountsById = new Map(planAccounts(plan).map((account) => [account.id, account]))
   const inhibited = new Set<string>()
   const contacts = plan.crisis?.contacts.map((c) => c.email) ?? []
+  const crisisRoute = plan.alerting.routes.find((r) => r.crisis)
   for (const crisis of crises) {
-    const key = `crisis.${crisis.trigger.id}`
-    const before = previous.get(key)
-    // While open, the accounts involved only grow, so a flapping account does not re-notify.
-    const involved = [...new Set([...accountsOf(before), ...crisis.accounts.map((a) => a.id)])].sort()
-    const next = handle(
-      { key, subjectKind: CRISIS_SUBJECT, subjectId: crisis.trigger.id, failing: crisis.firing, label: crisis.firing ? involved.join(',') : 'ok' },
-      (event, state) =>
-        renderCrisisEmail(plan, crisis, event, {
-          accounts: (event === 'resolved' ? accountsOf(before) : involved).flatMap((id) => accountsById.get(id) ?? []),
-          since: event === 'resolved' ? (before?.since ?? state.since) : state.since,
-          grafanaUrl: deps.grafanaUrl,
-        }),
-      false,
-      contacts.length ? contacts : plan.alerting.recipients,
-    )
-    for (const id of accountsOf(next)) inhibited.add(id)
+    const before = previous.get(`crisis.${crisis.trigger.id}`)
+    const signal = crisisSignal(crisis, before)
+    const involved = crisis.firing ? signal.label.split(',') : []
+    const accounts = (event: AlertEvent) => (event === 'resolved' ? crisisAccounts(before) : involved).flatMap((id) => accountsById.get(id) ?? [])
+    const email = (event: AlertEvent, state: AlertState) =>
+      renderCrisisEmail(plan, crisis, event, { accounts: accounts(event), since: event === 'resolved' ? (before?.since ?? state.since) : state.since, grafanaUrl: deps.grafanaUrl })
+    const next = handle(signal, email, crisisRoute?.recipients ?? (contacts.length ? contacts : plan.alerting.recipients), {
+      channels: crisisRoute?.channels,
+      facts: (event, state) => crisisFacts(plan, crisis, { key: signal.key, event, before, next: state, at }, { subject: email(event, state).subject, accounts: accounts(event), grafanaUrl: deps.grafanaUrl }),
+    })
+    for (const id of crisisAccounts(next)) inhibited.add(id)
   }
 
   const held: string[] = []
   for (const evaluation of evaluations) {
-    const covered = kpiAccounts(plan, evaluation.kpi)
-    if (covered.length > 0 && covered.every((account) => inhibited.has(account.id))) {
-      held.push(evaluation.kpi.id)
+    const { kpi } = evaluation
+    if (heldByCrisis(plan, kpi, inhibited)) {
+      held.push(kpi.id)
       continue
     }
-    const status = evaluation.status
-    const { kpi } = evaluation
-    handle(
-      { key: `kpi.${kpi.id}`, subjectKind: 'kpi', subjectId: kpi.id, failing: FAILING.has(status) ? true : FINE.has(status) ? false : null, label: status },
-      (event) => renderKpiEmail(plan, evaluation, event, { grafanaUrl: deps.grafanaUrl }),
-      true,
-      plan.alerting.recipients,
-      { objectiveId: kpi.objective, kpi: { evaluation, kpi }, policy: kpiPolicy },
-    )
+    const signal = kpiSignal(evaluation)
+    handle(signal, (event) => renderKpiEmail(plan, evaluation, event, { grafanaUrl: deps.grafanaUrl }), plan.alerting.recipients, {
+      objectiveId: kpi.objective,
+      kpi: { evaluation, kpi },
+      policy: kpiPolicy,
+      facts: (event, state) => kpiFacts(plan, evaluation, { key: signal.key, event, before: previous.get(signal.key), next: state, at }, { grafanaUrl: deps.grafanaUrl }),
+    })
   }
 
   // An account whose token was refused alerts once (no reminders), and again when it recovers.
@@ -219,7 +222,6 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           },
           event,
         ),
-      false,
     )
   }
 
@@ -236,7 +238,6 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
         const starved = plan.kpis.filter((kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id) && (metrics.includes(kpi.metric) || (kpi.denominator !== undefined && metrics.includes(kpi.denominator))))
         return renderDegradedEmail({ network: account.network, accountId: account.id, accountName: account.name, metrics, kpis: starved.map((kpi) => `${kpi.name} (${kpi.id})`), detail: state.lastError, since: alert.since }, event)
       },
-      false,
     )
   }
 
@@ -263,7 +264,6 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           },
           event,
         ),
-      false,
     )
   }
 
@@ -278,7 +278,6 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     handle(
       { key, subjectKind: 'source', subjectId: `${expiry.account.network}/${expiry.account.id}`, failing, label: failing ? 'expiring' : 'valid' },
       (event) => renderCredentialExpiryEmail(expiry, event, at, deps.tokenAdvice(expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
-      false,
     )
   }
   for (const [key, state] of previous) {
@@ -287,7 +286,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const account = planAccounts(plan).find((a) => a.network === network && a.id === accountId)
     if (!account) continue
     const expiry: KnownExpiry = { account, what: what!.replace(/_/g, ' ') as KnownExpiry['what'], endsAt: at }
-    handle({ key, subjectKind: 'source', subjectId: `${network}/${accountId}`, failing: false, label: 'valid' }, (event) => renderCredentialExpiryEmail(expiry, event, at, ''), false)
+    handle({ key, subjectKind: 'source', subjectId: `${network}/${accountId}`, failing: false, label: 'valid' }, (event) => renderCredentialExpiryEmail(expiry, event, at, ''))
   }
 
   const { notifications, history } = planNotifications(deps, transitions, at)
@@ -323,12 +322,21 @@ function planNotifications(deps: AlertEngineDeps, transitions: Transition[], at:
     if (!event) continue
     if (t.kpi) {
       // A resolved notice goes where the firing went: route on the status that fired.
-      t.to = routeRecipients(plan, t.kpi.kpi, event === 'resolved' ? (t.before?.label ?? '') : t.signal.label)
+      const route = kpiRoute(plan, t.kpi.kpi, event === 'resolved' ? (t.before?.label ?? '') : t.signal.label)
+      t.to = route?.recipients ?? plan.alerting.recipients
+      t.channels = route?.channels ?? []
     }
     const subject = t.kpi ? { kpiId: t.kpi.kpi.id, objectiveId: t.objectiveId } : {}
     if (deps.silenced?.(t.signal.key, subject)) {
       silencedSet.add(t)
       continue
+    }
+    // One notification per transition and channel, never grouped: a channel message is short.
+    if (t.facts && t.channels.length) {
+      const facts = t.facts(event, t.decision.next)
+      for (const channel of t.channels) {
+        notifications.push({ notificationId: `notify-${t.signal.key}-${event}-${stamp}-${channel}`, alertKey: t.signal.key, event, decidedAt: at.toISOString(), channel, to: [], subject: facts.title, text: '', html: '', facts })
+      }
     }
     const groupKey = t.kpi ? groupKeyOf(plan, t.kpi.kpi) : null
     if (groupKey === null) {
@@ -379,6 +387,7 @@ function planNotifications(deps: AlertEngineDeps, transitions: Transition[], at:
       event: t.decision.event ?? '',
       group_key: sent?.groupKey ?? '',
       recipients: sent || silenced ? t.to : [],
+      channels: sent || silenced ? t.channels : [],
       notification_id: sent?.id ?? '',
       silenced,
       written_at: written,

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import nodemailer from 'nodemailer'
 import { SocialKpiError, connectionProblem } from '../core/errors.ts'
 import { scrubSecrets, type Scrubber } from '../core/logger.ts'
+import { DeliveryError } from './channels/channel.ts'
 
 export interface OutgoingEmail {
   id: string
@@ -25,16 +26,16 @@ export interface Mailer {
 }
 
 /** Delivery failed but may work later (SMTP 4xx, connection trouble). */
-export class TransientEmailError extends SocialKpiError {
+export class TransientEmailError extends DeliveryError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EMAIL_DELIVERY_FAILED', message, options)
+    super(false, message, { ...options, code: 'EMAIL_DELIVERY_FAILED' })
   }
 }
 
 /** The server refused the message for good (SMTP 5xx). */
-export class PermanentEmailError extends SocialKpiError {
+export class PermanentEmailError extends DeliveryError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EMAIL_DELIVERY_FAILED', message, options)
+    super(true, message, { ...options, code: 'EMAIL_DELIVERY_FAILED' })
   }
 }
 

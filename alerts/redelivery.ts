@@ -31,7 +31,7 @@ export const retryJobId = (notificationId: string, at: Date) => `${notificationI
  */
 export async function redeliverUndelivered(deps: RedeliveryDeps, at: Date, now: Date): Promise<number> {
   const rows = await deps.ch.rows<OpenRow>(
-    `SELECT notification_id, alert_key, event, decided_at, recipients, subject, delivery, delivered_to, attempt_id, payload, written_at
+    `SELECT notification_id, alert_key, event, channel, decided_at, recipients, subject, delivery, delivered_to, attempt_id, payload, written_at
      FROM alert_notifications FINAL
      WHERE delivery IN ('undelivered', 'retrying') AND payload != '' AND decided_at >= {since:DateTime64(3, 'UTC')} AND decided_at <= {at:DateTime64(3, 'UTC')}
      ORDER BY decided_at, notification_id`,
@@ -54,6 +54,6 @@ export async function redeliverUndelivered(deps: RedeliveryDeps, at: Date, now: 
     await deps.notifyQueue.add('notify', payload, { ...(deps.notifyJobOptions ?? NOTIFY_JOB_OPTIONS), jobId: attemptId })
     again.push(row.subject)
   }
-  if (again.length) deps.logger.warn({ notifications: again }, `${again.length} alert email(s) not delivered before: sending them again`)
+  if (again.length) deps.logger.warn({ notifications: again }, `${again.length} alert notification(s) not delivered before: sending them again`)
   return again.length
 }

@@ -2,8 +2,9 @@ import { DateTime } from 'luxon'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
 import { evaluatePlan, type KpiDataSource } from '../kpi/evaluate.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { kpiAccounts, type Plan } from '../kpi/plan.ts'
+import type { Plan } from '../kpi/plan.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
+import { alertPolicies, crisisSignal, heldByCrisis, kpiSignal } from './signals.ts'
 
 /**
  * Rule preview (`social-kpi evaluate --from --to`): evaluation replayed over stored history, step
@@ -12,9 +13,9 @@ import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type 
  * sees when each KPI and crisis trigger would have fired and resolved, and tunes tolerances,
  * thresholds, `for` and `keepFiringFor` before going live.
  *
- * As in the engine (alerts/engine.ts): crises are decided first, and while a crisis is open the
- * KPIs whose accounts are all in it are held (not decided). Silences are not applied: a replay
- * shows what the rules would do.
+ * The signals are the engine's own (alerts/signals.ts): crises are decided first, and while a
+ * crisis is open the KPIs whose accounts are all in it are held (not decided). Silences are not
+ * applied: a replay shows what the rules would do.
  */
 
 export interface ReplaySources {
@@ -80,17 +81,10 @@ export function replaySteps(from: Date, to: Date, stepMs: number): Date[] {
 
 /** The plan's policy as the engine applies it: KPIs get the whole lifecycle, crises fire at once and never remind. */
 export function replayPolicies(plan: Plan): { kpi: AlertPolicy; crisis: AlertPolicy } {
-  const kpi: AlertPolicy = {
-    repeatIntervalMs: plan.alerting.repeatInterval,
-    notifyResolved: plan.alerting.notifyResolved,
-    forMs: plan.alerting.for,
-    keepFiringForMs: plan.alerting.keepFiringFor,
-  }
-  return { kpi, crisis: { repeatIntervalMs: null, notifyResolved: plan.alerting.notifyResolved } }
+  const { kpi, once } = alertPolicies(plan)
+  return { kpi, crisis: once }
 }
 
-const FAILING = new Set(['at_risk', 'missed'])
-const FINE = new Set(['on_track', 'achieved'])
 const number = (value: number | null, rate: boolean) => (value === null ? '—' : rate ? value.toFixed(4) : Math.round(value).toLocaleString('en-US'))
 
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
@@ -109,7 +103,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   for (const trigger of plan.crisis?.triggers ?? []) entry(`crisis.${trigger.id}`, 'crisis', trigger.id, trigger.id)
   for (const kpi of plan.kpis) entry(`kpi.${kpi.id}`, 'kpi', kpi.id, kpi.name)
 
-  const decide = (signal: AlertSignal & { subjectKind: 'kpi' | 'crisis' }, at: Date, policy: AlertPolicy, detail: () => string) => {
+  const decide = (signal: AlertSignal, at: Date, policy: AlertPolicy, detail: () => string) => {
     const previous = states.get(signal.key)
     const decision = decideAlert(previous, signal, at, policy)
     states.set(signal.key, decision.next)
@@ -126,7 +120,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     else {
       if (decision.event === 'firing') s.fired++
       else s.resolved++
-      events.push({ at, key: signal.key, subjectKind: signal.subjectKind, subjectId: signal.subjectId, event: decision.event, label: decision.next.label, detail: detail() })
+      events.push({ at, key: signal.key, subjectKind: signal.subjectKind as ReplayEvent['subjectKind'], subjectId: signal.subjectId, event: decision.event, label: decision.next.label, detail: detail() })
     }
     return decision.next
   }
@@ -134,24 +128,18 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   for (const [index, at] of times.entries()) {
     const inhibited = new Set<string>()
     for (const crisis of await evaluateCrisis(plan, at, sources.crisis)) {
-      const key = `crisis.${crisis.trigger.id}`
-      const before = states.get(key)
-      const open = before?.status === 'firing' && before.label ? before.label.split(',') : []
-      const involved = [...new Set([...open, ...crisis.accounts.map((a) => a.id)])].sort()
-      const next = decide({ key, subjectKind: 'crisis', subjectId: crisis.trigger.id, failing: crisis.firing, label: crisis.firing ? involved.join(',') : 'ok' }, at, policies.crisis, () => crisis.reason)
+      const next = decide(crisisSignal(crisis, states.get(`crisis.${crisis.trigger.id}`)), at, policies.crisis, () => crisis.reason)
       if (next.status === 'firing') for (const id of next.label.split(',')) inhibited.add(id)
     }
     for (const evaluation of await evaluatePlan(plan, at, sources.kpi)) {
       const { kpi, status } = evaluation
-      const key = `kpi.${kpi.id}`
-      const covered = kpiAccounts(plan, kpi)
-      if (covered.length > 0 && covered.every((a) => inhibited.has(a.id))) {
-        summary.get(key)!.held++
+      if (heldByCrisis(plan, kpi, inhibited)) {
+        summary.get(`kpi.${kpi.id}`)!.held++
         continue
       }
       const rate = kpi.kind === 'rate'
       decide(
-        { key, subjectKind: 'kpi', subjectId: kpi.id, failing: FAILING.has(status) ? true : FINE.has(status) ? false : null, label: status },
+        kpiSignal(evaluation),
         at,
         policies.kpi,
         () => {

@@ -1,12 +1,12 @@
 import type { Config } from '../core/config.ts'
 import { createScrubber, type Scrubber } from '../core/logger.ts'
-import { accountSecretNames, planAccounts, type Plan } from '../kpi/plan.ts'
+import { accountSecretNames, channelSecretNames, planAccounts, type Plan } from '../kpi/plan.ts'
 
 /**
- * The scrubber that knows every secret of this process: the plan's tokens and the config's
+ * The scrubber that knows every secret of this process: the plan's tokens and channel URLs and the config's
  * passwords and secrets. Apart from the runtime, so that commands without workers (connect,
  * accounts) build it without loading them.
  */
 export function processScrubber(config: Config, plan: Plan): Scrubber {
-  return createScrubber(config.secretValues(planAccounts(plan).flatMap(accountSecretNames)))
+  return createScrubber(config.secretValues([...planAccounts(plan).flatMap(accountSecretNames), ...channelSecretNames(plan)]))
 }

@@ -3,6 +3,7 @@ import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'n
 import { join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError, errnoCode, fileProblem, issuePath } from './errors.ts'
+import { apiUrlVariables, type ApiUrlVariable } from './metrics.ts'
 
 /** Empty strings mean "unset", so `FOO=` in a compose file behaves like leaving FOO out. */
 const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string().optional())
@@ -35,27 +36,29 @@ const optionalInstant = z.preprocess(
     .optional(),
 )
 
+function networkApiUrls() {
+  return Object.fromEntries(Object.entries(apiUrlVariables()).map(([name, { defaultUrl }]) => [name, url(defaultUrl)])) as Record<ApiUrlVariable, ReturnType<typeof url>>
+}
+
 const envSchema = z.object({
   DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? './data' : v), z.string()),
   REDIS_URL: url('redis://127.0.0.1:6379'),
   CLICKHOUSE_URL: optionalUrl,
   CLICKHOUSE_DATABASE: optionalString,
+  /** A ClickHouse cluster (remote_servers) to render the migrations for: ON CLUSTER, Replicated engines, Distributed tables (docs/scaling.md). */
+  CLICKHOUSE_CLUSTER: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z_]\w*$/, 'must be a cluster name from remote_servers (letters, digits and _)').optional()),
+  /** Raw observations older than this many days are dropped by ClickHouse (TTL); the rollups keep what KPIs read. */
+  OBSERVATIONS_RETENTION_DAYS: z.preprocess((v) => (v === '' || v === undefined ? undefined : Number(v)), z.number().int().positive().optional()),
   SMTP_URL: z.preprocess(
     (v) => (v === '' ? undefined : v),
     z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL, such as smtps://mail.example.com:465' }).optional(),
   ),
   ALERT_FROM: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi <alerts@social-kpi.local>' : v), z.string()),
   GRAFANA_URL: optionalUrl,
-  FACEBOOK_GRAPH_URL: url('https://graph.facebook.com'),
+  // The networks' API base URLs (FACEBOOK_GRAPH_URL, X_API_URL, …): named with their defaults by the descriptors.
+  ...networkApiUrls(),
   FACEBOOK_GRAPH_VERSION: z.preprocess((v) => (v === '' || v === undefined ? 'v25.0' : v), z.string().regex(/^v\d+\.\d+$/, 'must look like v25.0')),
-  X_API_URL: url('https://api.x.com'),
-  LINKEDIN_API_URL: url('https://api.linkedin.com'),
   LINKEDIN_VERSION: z.preprocess((v) => (v === '' || v === undefined ? '202606' : v), z.string().regex(/^\d{6}$/, 'must be a LinkedIn-Version such as 202510 (YYYYMM)')),
-  YOUTUBE_DATA_URL: url('https://www.googleapis.com/youtube/v3'),
-  YOUTUBE_ANALYTICS_URL: url('https://youtubeanalytics.googleapis.com/v2'),
-  TIKTOK_API_URL: url('https://open.tiktokapis.com'),
-  TIKTOK_BUSINESS_API_URL: url('https://business-api.tiktok.com/open_api'),
-  GA4_API_URL: url('https://analyticsdata.googleapis.com'),
   // Authorization servers (docs/accounts.md): the token and consent endpoints of OAuth accounts.
   GOOGLE_OAUTH_URL: url('https://oauth2.googleapis.com'),
   GOOGLE_ACCOUNTS_URL: url('https://accounts.google.com'),
@@ -80,6 +83,11 @@ const envSchema = z.object({
   WRITER_BATCH_ROWS: positiveInt(5_000),
   WRITER_FLUSH_MS: positiveInt(1_000),
   ADMIN_PORT: z.preprocess((v) => (v === '' || v === undefined ? 9464 : Number(v)), z.number().int().min(0).max(65535)),
+  /** The ops listener (/metrics, /healthz, /readyz; cli/ops-server.ts): off unless a port is given. */
+  METRICS_PORT: z.preprocess((v) => (v === '' || v === undefined ? undefined : Number(v)), z.number().int().min(0).max(65535).optional()),
+  METRICS_HOST: z.preprocess((v) => (v === '' || v === undefined ? '127.0.0.1' : v), z.string().regex(/^[\w.:-]+$/, 'must be an address to listen on, such as 127.0.0.1 or 0.0.0.0')),
+  /** When set, /metrics asks for `Authorization: Bearer <METRICS_TOKEN>` (Prometheus: `authorization.credentials`). */
+  METRICS_TOKEN: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'must be at least 16 characters (openssl rand -hex 24)').optional()),
   START_PRIVATE_REDIS: booleanFlag(true),
   /** For demos, replays and tests: the process clock starts at this instant and runs at real speed. */
   CLOCK_START: optionalInstant,

@@ -44,6 +44,55 @@ export const reviewChartSchema = z.object({
 })
 export type ReviewChart = z.infer<typeof reviewChartSchema>
 
+/**
+ * The facts of one alert transition, version 1: what Slack and webhook channels render from at
+ * send time, and the body of a webhook (docs/alerting.md, "The webhook's JSON"). Plain data only:
+ * no secret, no rendering. Times are ISO strings.
+ */
+export const alertFactsSchema = z.object({
+  version: z.literal(1),
+  kind: z.enum(['kpi', 'crisis']),
+  key: z.string().min(1),
+  event: z.enum(['firing', 'repeat', 'resolved']),
+  /** The alert's state before and after the transition (ok, pending, firing). */
+  transition: z.object({ from: z.string(), to: z.string() }),
+  /** A KPI's status (at_risk, missed, on_track, achieved) or a crisis's accounts; for a resolved alert, what fired. */
+  label: z.string(),
+  severity: z.enum(['warning', 'critical']).nullable(),
+  /** One line, as an email subject would say it, without the `[social-kpi]` tag. */
+  title: z.string(),
+  /** A few plain sentences: the forecast in words, or the crisis finding. */
+  summary: z.string(),
+  company: z.string(),
+  timezone: z.string(),
+  kpi: z
+    .object({
+      id: z.string(),
+      name: z.string(),
+      network: z.string(),
+      metric: z.string(),
+      kind: z.string(),
+      comparator: z.enum(['at_least', 'at_most']),
+      status: z.string(),
+      actual: z.number().nullable(),
+      target: z.number(),
+      expectedToDate: z.number().nullable(),
+      attainment: z.number().nullable(),
+      forecast: z.object({ end: z.number(), low: z.number(), high: z.number() }).nullable(),
+    })
+    .optional(),
+  objective: z.object({ id: z.string(), name: z.string() }).optional(),
+  period: z.object({ label: z.string(), start: isoTime, end: isoTime }).optional(),
+  crisis: z.object({ trigger: z.string(), reason: z.string(), accounts: z.array(z.object({ id: z.string(), name: z.string(), network: z.string() })) }).optional(),
+  /** What the plan says to do (empty on a resolved notice). */
+  actions: z.array(z.string()),
+  /** When the condition first held, and when this transition was decided. */
+  since: isoTime,
+  decidedAt: isoTime,
+  link: z.string().optional(),
+})
+export type AlertFacts = z.infer<typeof alertFactsSchema>
+
 /** Every queue, its payload schema and its job defaults, in one registry. */
 export const QUEUES = {
   collect: {
@@ -62,23 +111,34 @@ export const QUEUES = {
   },
   notify: {
     name: 'notify',
-    payload: z.object({
-      notificationId: z.string().min(1),
-      alertKey: z.string().min(1),
-      /** An alert's transition, or `review`: a period review (alerts/reviews.ts). */
-      event: z.enum(['firing', 'repeat', 'resolved', 'review']),
-      decidedAt: isoTime,
-      to: z.array(z.string()).min(1),
-      subject: z.string(),
-      text: z.string(),
-      html: z.string(),
-      /** For a KPI email: the chart, referenced from the HTML as `cid:` + CHART_CID. */
-      chart: kpiChartSchema.optional(),
-      /** For a period review: one chart per objective, each referenced from the HTML as `cid:` + its cid. */
-      charts: z.array(z.object({ cid: z.string().min(1), chart: reviewChartSchema })).max(20).optional(),
-      /** Text attachments (a review's CSV), kept small: the payload is stored until the email is sent. */
-      attachments: z.array(z.object({ filename: z.string().min(1), contentType: z.string().min(1), content: z.string().max(500_000) })).max(5).optional(),
-    }),
+    payload: z
+      .object({
+        notificationId: z.string().min(1),
+        alertKey: z.string().min(1),
+        /** An alert's transition, or `review`: a period review (alerts/reviews.ts). */
+        event: z.enum(['firing', 'repeat', 'resolved', 'review']),
+        decidedAt: isoTime,
+        /** The channel target: a name from the plan's `alerting.channels`; absent: email to `to`. */
+        channel: z.string().min(1).optional(),
+        /** Email recipients; empty for another channel. */
+        to: z.array(z.string()),
+        /** For email the subject; for another channel the facts' title (what records and `status` show). */
+        subject: z.string(),
+        /** What a Slack or webhook channel renders from; email carries its rendered text and HTML. */
+        facts: alertFactsSchema.optional(),
+        text: z.string(),
+        html: z.string(),
+        /** For a KPI email: the chart, referenced from the HTML as `cid:` + CHART_CID. */
+        chart: kpiChartSchema.optional(),
+        /** For a period review: one chart per objective, each referenced from the HTML as `cid:` + its cid. */
+        charts: z.array(z.object({ cid: z.string().min(1), chart: reviewChartSchema })).max(20).optional(),
+        /** Text attachments (a review's CSV), kept small: the payload is stored until the email is sent. */
+        attachments: z.array(z.object({ filename: z.string().min(1), contentType: z.string().min(1), content: z.string().max(500_000) })).max(5).optional(),
+      })
+      .superRefine((payload, ctx) => {
+        if (payload.channel === undefined && payload.to.length === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'an email needs at least one recipient' })
+        if (payload.channel !== undefined && !payload.facts) ctx.addIssue({ code: 'custom', path: ['facts'], message: `channel "${payload.channel}" needs the alert facts` })
+      }),
   },
 } as const
 

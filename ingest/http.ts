@@ -3,6 +3,7 @@ import type { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
 import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets } from '../core/logger.ts'
+import type { ApiObserver, ApiOutcome } from '../core/telemetry.ts'
 import type { RequestGate } from './quota.ts'
 import { readBody } from './response.ts'
 
@@ -54,6 +55,8 @@ export interface ApiCallerOptions {
   gate?: RequestGate
   /** The process clock (the collect context's `now`): pauses and resets are measured on it. */
   now: Clock
+  /** Counts every request by how it ended (the collect context's `apiObserver`); none when absent. */
+  observer?: ApiObserver
   retry?: RetryPolicy
   sleep?: (ms: number) => Promise<void>
   random?: () => number
@@ -70,6 +73,8 @@ export function createHttp(options: { baseURL: string; timeoutMs: number; header
     maxRedirects: 0,
   })
 }
+
+const FAILURE_OUTCOME: Record<Failure['kind'], ApiOutcome> = { token: 'token_refused', throttled: 'throttled', transient: 'error', permanent: 'permanent_error' }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
@@ -116,10 +121,13 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
       await honourPause()
       let response: AxiosResponse
+      const sent = performance.now()
+      const observe = (outcome: ApiOutcome) => options.observer?.request(options.dialect.network, outcome, (performance.now() - sent) / 1000)
       try {
         response = await options.http.request(config)
       } catch (error) {
         if (!axios.isAxiosError(error)) throw error
+        observe('no_answer')
         // No response at all: timeout, reset, refused. Worth another try. Axios says ECONNABORTED
         // (ETIMEDOUT with clarifyTimeoutError) when its timeout ended the request.
         const timeoutMs = config.timeout ?? options.http.defaults?.timeout
@@ -139,10 +147,14 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
       if (!failure && !notJson) {
         const pause = options.dialect.pauseAfter(response, answeredAt)
         if (pause > 0) pauseUntil = Math.max(pauseUntil, answeredAt.getTime() + pause)
-        if (body?.ok) return body.value
+        if (body?.ok) {
+          observe('ok')
+          return body.value
+        }
       }
       // The API answered, but not with the documented shape: retried like a server error.
       invalidAnswer = !failure
+      observe(invalidAnswer ? 'invalid_answer' : FAILURE_OUTCOME[failure!.kind])
       failure ??= { kind: 'transient', message: `${call}: ${body && !body.ok ? body.problem : `the API answered HTTP ${response.status}`}` }
       // The dialect's words for a server error ("Graph API answered HTTP 502") say what, not where.
       if (failure.kind === 'transient' && !failure.message.startsWith(`${call}:`)) failure = { ...failure, message: `${call}: ${failure.message}` }

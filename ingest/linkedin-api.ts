@@ -18,8 +18,9 @@ export interface LinkedInErrorBody {
 
 const DAY_MS = 86_400_000
 
-export function linkedInHeaders(token: string, version: string): Record<string, string> {
-  return { Authorization: `Bearer ${token}`, 'LinkedIn-Version': version, 'X-Restli-Protocol-Version': '2.0.0' }
+/** The headers every Community Management API request carries besides its Bearer token. */
+export function linkedInHeaders(version: string): Record<string, string> {
+  return { 'LinkedIn-Version': version, 'X-Restli-Protocol-Version': '2.0.0' }
 }
 
 /** Milliseconds from the server's `Date` (or ours, `now`) to the next 00:00 UTC, when LinkedIn's daily limits reset. */

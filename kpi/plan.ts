@@ -71,7 +71,7 @@ const accountSchema = z
     /** A static token (the same as `auth: { kind: token, tokenEnv }`). */
     tokenEnv: envName('FB_PAGE_TOKEN', 'the token', 'the token').optional(),
     auth: authSchema.optional(),
-    /** Network-specific settings (a conversion type, a channel filter, ...), checked by the network's own schema. */
+    /** Network-specific settings (a conversion type, a channel filter, ...), checked by the network's own schema; parsed by it once the plan is valid. */
     settings: z.record(z.string(), z.unknown(), { error: 'must be a map of settings' }).optional(),
   })
   .superRefine((account, ctx) => {
@@ -175,19 +175,51 @@ export const ALERT_SEVERITIES = ['warning', 'critical'] as const
 
 const emailList = z.array(z.email({ error: 'must be an email address' }), { error: 'must be a list of email addresses' })
 
+export const CHANNEL_TYPES = ['slack', 'webhook'] as const
+
 /**
- * A route sends the KPI alerts it matches to its own recipients. Every matcher given must match;
- * within one matcher any listed value does. `severity`: at_risk is a warning, missed is critical.
+ * A named alert channel besides email (docs/alerting.md, "Channels"). Its URL and signing secret
+ * are named by environment variable, as accounts name their tokens: they never go in the plan.
  */
-const routeSchema = z.strictObject({
-  kpis: z.array(id, { error: 'must be a list of KPI ids' }).min(1, 'must list at least one KPI, or be left out').optional(),
-  objectives: z.array(id, { error: 'must be a list of objective ids' }).min(1, 'must list at least one objective, or be left out').optional(),
-  severity: z
-    .array(z.enum(ALERT_SEVERITIES, { error: `must be one of: ${ALERT_SEVERITIES.join(', ')}` }), { error: `must be a list of: ${ALERT_SEVERITIES.join(', ')}` })
-    .min(1, 'must list at least one severity, or be left out')
-    .optional(),
-  recipients: emailList.min(1, 'must list at least one recipient'),
-})
+const channelSchema = z.discriminatedUnion(
+  'type',
+  [
+    /** A Slack incoming webhook; its URL is the secret. */
+    z.strictObject({ type: z.literal('slack'), urlEnv: envName('SLACK_WEBHOOK_URL', 'the Slack incoming-webhook URL', 'the URL') }),
+    /** Any HTTPS endpoint: a JSON body signed with HMAC-SHA256 under the secret in `secretEnv`. */
+    z.strictObject({
+      type: z.literal('webhook'),
+      urlEnv: envName('ALERT_WEBHOOK_URL', 'the webhook URL', 'the URL'),
+      secretEnv: envName('ALERT_WEBHOOK_SECRET', 'the signing secret'),
+    }),
+  ],
+  { error: `must have a type: ${CHANNEL_TYPES.join(', ')}` },
+)
+
+/**
+ * A route sends the alerts it matches to its own recipients and channels. Every matcher given must
+ * match; within one matcher any listed value does. `severity`: at_risk is a warning, missed is
+ * critical. `crisis: true` matches crisis alerts (and only them). `recipients`, when given,
+ * replace the default email recipients; `channels` add Slack or webhook channels.
+ */
+const routeSchema = z
+  .strictObject({
+    kpis: z.array(id, { error: 'must be a list of KPI ids' }).min(1, 'must list at least one KPI, or be left out').optional(),
+    objectives: z.array(id, { error: 'must be a list of objective ids' }).min(1, 'must list at least one objective, or be left out').optional(),
+    severity: z
+      .array(z.enum(ALERT_SEVERITIES, { error: `must be one of: ${ALERT_SEVERITIES.join(', ')}` }), { error: `must be a list of: ${ALERT_SEVERITIES.join(', ')}` })
+      .min(1, 'must list at least one severity, or be left out')
+      .optional(),
+    crisis: z.literal(true, { error: 'must be true, or be left out' }).optional(),
+    recipients: emailList.min(1, 'must list at least one recipient, or be left out').optional(),
+    channels: z.array(id, { error: 'must be a list of channel names' }).min(1, 'must list at least one channel, or be left out').optional(),
+  })
+  .superRefine((route, ctx) => {
+    if (!route.recipients && !route.channels) ctx.addIssue({ code: 'custom', path: ['recipients'], message: 'is required: give recipients, channels or both' })
+    if (route.crisis && (route.kpis || route.objectives || route.severity)) {
+      ctx.addIssue({ code: 'custom', path: ['crisis'], message: 'a crisis route matches crisis alerts only; give kpis, objectives and severity in another route' })
+    }
+  })
 
 export const REVIEW_PERIODS = ['week', 'month', 'quarter', 'year'] as const
 export const REVIEW_LANGUAGES = ['en', 'id'] as const
@@ -270,7 +302,14 @@ export const planSchema = z
       keepFiringFor: duration.prefault('0m'),
       /** KPI alerts decided in one evaluation go out as one email per objective, per plan, or each alone. */
       groupBy: z.enum(ALERT_GROUPINGS, { error: `must be one of: ${ALERT_GROUPINGS.join(', ')}` }).default('none'),
-      /** Who gets a KPI alert: the first route that matches, else `recipients`. */
+      /** Named Slack and webhook channels that routes send to (`email` is built in). */
+      channels: z
+        .record(id, channelSchema, { error: 'must map channel names to channels' })
+        .superRefine((channels, ctx) => {
+          if ('email' in channels) ctx.addIssue({ code: 'custom', path: ['email'], message: '"email" is the built-in channel; pick another name' })
+        })
+        .default({}),
+      /** Who gets a KPI or crisis alert: the first route that matches, else `recipients` (crisis: the crisis contacts). */
       routes: z.array(routeSchema, { error: 'must be a list of routes' }).default([]),
       /** The plan-wide evidence rule; a KPI's own `evidence` wins, field by field. */
       evidence: evidenceSchema.optional(),
@@ -290,12 +329,21 @@ export const planSchema = z
   // Cross-references are checked even when some fields are malformed, so one run names every
   // problem; hence the defensive reads below.
   .superRefine((plan, ctx) => checkReferences(plan as unknown as LoosePlan, ctx), { when: (payload) => typeof payload.value === 'object' && payload.value !== null })
+  // Each account's settings leave the plan parsed by its network's schema (defaults filled in),
+  // so a collector reads them typed and never parses them again.
+  .transform((plan) => {
+    for (const presence of plan.strategy.networks) {
+      const schema = NETWORK_DESCRIPTORS[presence.network].settings
+      if (schema) for (const account of presence.accounts) account.settings = schema.parse(account.settings ?? {}) as Record<string, unknown>
+    }
+    return plan
+  })
 
 type Loose<T> = { [K in keyof T]?: unknown }
 interface LoosePlan {
   objectives?: unknown
   kpis?: unknown
-  alerting?: { routes?: unknown }
+  alerting?: { routes?: unknown; channels?: unknown }
   strategy?: { networks?: unknown }
   crisis?: { triggers?: unknown }
   review?: { periods?: unknown }
@@ -326,7 +374,7 @@ function filterProblems(network: Network, filter: unknown, covered: Array<{ id?:
 function filterSegments(kpi: Kpi, account: PlanAccount): string[] {
   const descriptor = NETWORK_DESCRIPTORS[kpi.network]
   if (kpi.filter === undefined || !descriptor.kpiFilter) return []
-  const result = descriptor.kpiFilter.segments(descriptor.kpiFilter.schema.parse(kpi.filter), descriptor.settings?.parse(account.settings ?? {}), kpi.metric)
+  const result = descriptor.kpiFilter.segments(descriptor.kpiFilter.schema.parse(kpi.filter), account.settings, kpi.metric)
   return 'segments' in result ? result.segments : []
 }
 
@@ -400,6 +448,13 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
         if (typeof value === 'string' && !known.has(value)) ctx.addIssue({ code: 'custom', path: ['alerting', 'routes', index, field, vi], message: `names ${what} "${value}", which the plan does not define` })
       })
     }
+    const channels = plan.alerting?.channels
+    const defined = typeof channels === 'object' && channels !== null ? new Set(Object.keys(channels)) : new Set<string>()
+    if (Array.isArray(route.channels)) {
+      route.channels.forEach((name: unknown, ci: number) => {
+        if (typeof name === 'string' && !defined.has(name)) ctx.addIssue({ code: 'custom', path: ['alerting', 'routes', index, 'channels', ci], message: `names channel "${name}", which alerting.channels does not define` })
+      })
+    }
   })
   const reviewed = plan.review?.periods
   if (Array.isArray(reviewed)) {
@@ -467,6 +522,12 @@ export type PlanAccount = z.infer<typeof accountSchema> & { network: Plan['strat
 export type KpiKind = (typeof KPI_KINDS)[number]
 export type PeriodSpec = Kpi['period']
 export type AlertRoute = Plan['alerting']['routes'][number]
+export type ChannelDefinition = Plan['alerting']['channels'][string]
+
+/** The environment variables the plan's alert channels name (webhook URLs, signing secrets), for the scrubber. */
+export function channelSecretNames(plan: Plan): string[] {
+  return Object.values(plan.alerting.channels).flatMap((channel) => (channel.type === 'webhook' ? [channel.urlEnv, channel.secretEnv] : [channel.urlEnv]))
+}
 export type ReviewSettings = NonNullable<Plan['review']>
 export type ReviewKind = (typeof REVIEW_PERIODS)[number]
 export type ReviewLanguage = (typeof REVIEW_LANGUAGES)[number]

@@ -22,7 +22,7 @@
 import { DateTime } from 'luxon'
 import { bearerToken, errorResponse, GoogleApiError, injectedGoogleError, jsonResponse, missingCredential, tokenProblem } from './google-common.ts'
 import { createGa4Scenario, KEY_EVENTS, type Ga4Cell, type Ga4Scenario, type KeyEventName, type PropertyProfile } from './ga4-scenario.ts'
-import type { NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import type { NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
 
 export { DEMO_PROPERTIES } from './ga4-scenario.ts'
 
@@ -316,4 +316,11 @@ function comparator(orderBys: RunReportRequest['orderBys'], dimensions: string[]
 /** Code-point order: the same on every machine, unlike localeCompare. */
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** The GA4 Data API, for the registry (simulator/networks.ts). */
+export const ga4Simulator: SimulatorModule<'ga4'> = {
+  network: 'ga4',
+  mounts: { data: '/ga4' },
+  serve: (context) => ({ routes: createGa4Api(context) }),
 }

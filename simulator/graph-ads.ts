@@ -37,6 +37,7 @@ import { GraphError, invalidParameter, linkWith, nonexistingField, parseFields, 
 import { intBetween, unit } from './random.ts'
 import { HISTORY_DAYS } from './scenario.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
+import type { SimulatorModule } from './network.ts'
 
 export const DEMO_AD_ACCOUNTS: ReadonlyArray<{ id: string; name: string; currency: string; timezone: string }> = [
   { id: 'act_1000000000000001', name: 'Kopi Nusantara — Iklan', currency: 'IDR', timezone: 'Asia/Jakarta' },
@@ -452,4 +453,11 @@ function decodeCursor(cursor: string): number {
   const match = /^row:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
   if (!match) throw invalidParameter('(#100) The After Cursor specified is invalid')
   return Number(match[1])
+}
+
+/** Ad accounts: a Graph node family at the simulator's root, for the registry (simulator/networks.ts). */
+export const metaAdsSimulator: SimulatorModule<'meta_ads'> = {
+  network: 'meta_ads',
+  mounts: { graph: '' },
+  serve: (context) => ({ graphFamily: createAdsGraph(context) }),
 }

@@ -140,10 +140,13 @@ export function linkWith(baseUrl: string, pathname: string, query: URLSearchPara
 /**
  * A family of Graph nodes served by its own module (Instagram users and media, ad accounts),
  * each with its own Business Use Case budget and usage headers. The dispatcher checks the token,
- * then asks each family whether it owns the path's object id; Pages answer every other id.
+ * then asks each family whether it owns the path's object id; the fallback family (Pages) answers
+ * every other id.
  */
 export interface GraphFamily {
   owns(objectId: string): boolean
+  /** Owns every id the other families do not (Pages); also charged for unversioned paths. */
+  fallback?: boolean
   /**
    * Takes one call from the token's budget: the usage headers of a success, or throws the
    * family's throttle error. `segments` are the decoded path after the version (object id first).

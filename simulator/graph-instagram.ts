@@ -53,6 +53,7 @@ import {
 import { dailyWobble, intBetween, opaqueId, unit } from './random.ts'
 import { HISTORY_DAYS, SATURATION_MS } from './scenario.ts'
 import { DAY_MS, graphTime, HOUR_MS } from './time.ts'
+import type { SimulatorModule } from './network.ts'
 
 export const DEMO_INSTAGRAM_ACCOUNTS: ReadonlyArray<{ id: string; username: string; name: string }> = [
   { id: '17841400000000001', username: 'kopinusantara', name: 'Kopi Nusantara' },
@@ -590,4 +591,11 @@ function decodeCursor(cursor: string): number {
   // UNCONFIRMED: Graph's wording for a cursor it cannot read.
   if (!match) throw invalidParameter('(#100) The After Cursor specified is invalid')
   return Number(match[1])
+}
+
+/** Instagram accounts: a Graph node family at the simulator's root, for the registry (simulator/networks.ts). */
+export const instagramSimulator: SimulatorModule<'instagram'> = {
+  network: 'instagram',
+  mounts: { graph: '' },
+  serve: (context) => ({ graphFamily: createInstagramGraph(context) }),
 }

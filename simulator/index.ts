@@ -1,16 +1,15 @@
 /**
- * A local, deterministic stand-in for the social networks' APIs, for tests and the demo. Today it
- * serves the Facebook Graph API (Pages); each further network is one sibling module mounted on
- * its own path prefix. It listens on 127.0.0.1 only and uses nothing but node:http.
+ * A local, deterministic stand-in for the social networks' APIs and their authorization servers,
+ * for tests and the demo. Each network is one simulator module in the registry
+ * (simulator/networks.ts), served under the paths its environment names. It listens on
+ * 127.0.0.1 only and uses nothing but node:http.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createGraphApi } from './graph-routes.ts'
-import { createOtherNetworks } from './networks.ts'
-import type { SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import { createNetworks } from './networks.ts'
+import type { InjectedError, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
 import { createOAuth, type OAuthHooks, type OAuthNetwork } from './oauth.ts'
 import { opaqueId } from './random.ts'
-import { createScenario } from './scenario.ts'
 import { utcMidnight } from './time.ts'
 
 export { DEMO_PAGES } from './scenario.ts'
@@ -22,6 +21,7 @@ export { DEMO_CHANNELS } from './youtube-scenario.ts'
 export { DEMO_PROPERTIES } from './ga4-scenario.ts'
 export { TIKTOK_DEMO_ACCOUNTS } from './tiktok-scenario.ts'
 export type { OAuthHooks, OAuthNetwork, OAuthStats } from './oauth.ts'
+export { simulatorEnvironment } from './networks.ts'
 
 export interface SimulatorOptions {
   /** Default 0: a free port chosen by the system. The host is always 127.0.0.1. */
@@ -34,17 +34,17 @@ export interface SimulatorOptions {
   callsPerHour?: number
 }
 
-/** An injected failure, for tests. */
-export interface GraphFault {
+/** An injected failure, for tests, answered in the format of the network that owns the path. */
+export interface SimulatedFault {
   /** Matched against the URL pathname (e.g. /\/insights$/); absent = any. */
   path?: RegExp
   /** How many matching requests fail; then the fault is used up. */
   times: number
   /** HTTP status, default 400. */
   status?: number
-  /** A Graph error body (fbtrace_id is added; type defaults to OAuthException). */
-  error?: { message: string; type?: string; code: number; error_subcode?: number }
-  /** A raw body instead of a Graph error (e.g. an HTML 502 page), sent as text/html unless headers say otherwise. */
+  /** An error in the network's own error body (Graph: fbtrace_id is added, type defaults to OAuthException). */
+  error?: InjectedError
+  /** A raw body instead of an error (e.g. an HTML 502 page), sent as text/html unless headers say otherwise. */
   body?: string
   /** e.g. { 'Retry-After': '1' } or an X-Business-Use-Case-Usage with estimated_time_to_regain_access. */
   headers?: Record<string, string>
@@ -58,7 +58,7 @@ export interface GraphFault {
 export interface RunningSimulator {
   /** e.g. http://127.0.0.1:43123 (collectors append /v25.0/...). */
   url: string
-  injectFault(fault: GraphFault): void
+  injectFault(fault: SimulatedFault): void
   /** The requests received (the latest 10,000), tokens included: a test-only object, never to be logged. */
   requests(): Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }>
   /** The simulated authorization servers' test hooks (simulator/oauth.ts). */
@@ -88,14 +88,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   if (!Number.isFinite(seed)) throw new TypeError('seed must be a finite number')
   if (!Number.isInteger(callsPerHour) || callsPerHour < 1) throw new TypeError('callsPerHour must be a positive integer')
 
-  const scenario = createScenario({ seed, today: utcMidnight(now().getTime()) })
   const oauth = createOAuth({ seed, now })
   const networks: SimulatedNetwork[] = [
-    createGraphApi({ scenario, callsPerHour, seed, debugToken: oauth.debugToken }),
-    ...createOtherNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour }),
+    ...createNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour }, { debugToken: oauth.debugToken }),
     ...oauth.networks,
   ].sort((a, b) => b.prefix.length - a.prefix.length)
-  const faults: Array<{ fault: GraphFault; remaining: number }> = []
+  const faults: Array<{ fault: SimulatedFault; remaining: number }> = []
   const log: LoggedRequest[] = []
   const sameRequestCount = new Map<string, number>()
   let countsAt = Number.NaN
@@ -105,7 +103,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     return networks.find((n) => pathname.startsWith(n.prefix))
   }
 
-  function takeFault(pathname: string): GraphFault | undefined {
+  function takeFault(pathname: string): SimulatedFault | undefined {
     const entry = faults.find((f) => f.remaining > 0 && (!f.fault.path || f.fault.path.test(pathname)))
     if (!entry) return undefined
     entry.remaining--
@@ -216,26 +214,6 @@ export const SIMULATOR_OAUTH_APPS: ReadonlyArray<{ network: OAuthNetwork; client
   { network: 'tiktok', clientId: 'demo-tiktok-client', clientSecret: 'demo-tiktok-secret' },
   { network: 'linkedin', clientId: 'demo-linkedin-client', clientSecret: 'demo-linkedin-secret' },
 ]
-
-/** The base-URL environment that points every collector at a running simulator. */
-export function simulatorEnvironment(url: string): Record<string, string> {
-  return {
-    FACEBOOK_GRAPH_URL: url,
-    X_API_URL: `${url}/x`,
-    LINKEDIN_API_URL: `${url}/linkedin`,
-    YOUTUBE_DATA_URL: `${url}/youtube/v3`,
-    YOUTUBE_ANALYTICS_URL: `${url}/youtube-analytics/v2`,
-    TIKTOK_API_URL: `${url}/tiktok`,
-    TIKTOK_BUSINESS_API_URL: `${url}/tiktok-business`,
-    GA4_API_URL: `${url}/ga4`,
-    // Authorization servers (token URLs of X and TikTok live under X_API_URL and TIKTOK_API_URL).
-    GOOGLE_OAUTH_URL: `${url}/google-oauth2`,
-    GOOGLE_ACCOUNTS_URL: `${url}/google-accounts`,
-    X_AUTHORIZE_URL: `${url}/x-web`,
-    TIKTOK_AUTHORIZE_URL: `${url}/tiktok-web`,
-    LINKEDIN_OAUTH_URL: `${url}/linkedin-www`,
-  }
-}
 
 /** The request with `from` replaced by `to` wherever it carries the token (headers, query). */
 function withToken(request: SimRequest, from: string, to: string): SimRequest {

@@ -20,7 +20,7 @@
  *   must start within the past 12 months and at least 2 days before today (UTC). Paged with
  *   `start`/`count` (default 10); a page past the end has no elements.
  */
-import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
 import { createLinkedInScenario, type DayStatistics, type LinkedInScenario } from './linkedin-scenario.ts'
 import { parseRestli, RestliSyntaxError, type RestliValue } from './linkedin-restli.ts'
 import { DAY_MS } from './time.ts'
@@ -368,3 +368,10 @@ function safeDecode(segment: string): string {
 }
 
 export { DEMO_LINKEDIN_ORGANIZATIONS } from './linkedin-scenario.ts'
+
+/** The LinkedIn Community Management API, for the registry (simulator/networks.ts). */
+export const linkedinSimulator: SimulatorModule<'linkedin'> = {
+  network: 'linkedin',
+  mounts: { rest: '/linkedin' },
+  serve: (context) => ({ routes: createLinkedInApi(context) }),
+}

@@ -1,8 +1,10 @@
 import type { IncomingHttpHeaders } from 'node:http'
+import type { ApiName, Network } from '../core/metrics.ts'
+import type { GraphFamily } from './graph-common.ts'
 
 /**
- * What the server hands a simulated network and what it gets back. Each network (Graph today;
- * Instagram, X, LinkedIn later) is one module that answers the paths under its prefix.
+ * What the server hands a simulated network and what it gets back. Each simulated API answers
+ * the paths under its prefix.
  */
 export interface SimRequest {
   method: string
@@ -51,12 +53,14 @@ export interface NetworkContext {
   callsPerHour: number
 }
 
-/** A network whose simulation is not written yet: every request answers 501. */
-export function notYetSimulated(prefix: string, name: string): SimulatedNetwork {
-  return {
-    prefix,
-    tokenOf: (request) => request.headers.authorization?.replace(/^Bearer\s+/i, ''),
-    handle: () => ({ status: 501, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ message: `${name} is not simulated yet` }) }),
-    errorBody: (error) => JSON.stringify({ message: error.message, code: error.code }),
-  }
+/**
+ * A network's simulator module, listed in the registry (simulator/networks.ts). `mounts` says
+ * where each API of the network's descriptor is served, as a path under the simulator's URL: the
+ * environment points the API's base-URL variable there. What serves it is either routes of its
+ * own or a node family of the Graph API, which Facebook, Instagram and Meta ads share.
+ */
+export interface SimulatorModule<N extends Network = Network> {
+  network: N
+  mounts: Record<ApiName<N>, string>
+  serve(context: NetworkContext): { routes: SimulatedNetwork[] } | { graphFamily: GraphFamily }
 }

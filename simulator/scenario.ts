@@ -1,6 +1,7 @@
 /**
- * The simulated world behind the Graph API simulator: pure functions of (seed, page id, time).
- * Nothing here knows HTTP; simulator/graph-routes.ts turns it into Graph answers.
+ * The simulated world of Facebook Pages behind the Graph API simulator: pure functions of (seed,
+ * page id, time).
+ * Nothing here knows HTTP; simulator/graph-pages.ts turns it into Graph answers.
  *
  * Time is anchored to `today`, the UTC midnight of the simulator clock's day when the simulator
  * starts; history begins at today − 400 days. Demo-page volumes (means; each post varies by the

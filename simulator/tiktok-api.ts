@@ -1,4 +1,4 @@
-import type { NetworkContext, SimulatedNetwork } from './network.ts'
+import type { NetworkContext, SimulatedNetwork, SimulatorModule } from './network.ts'
 import { createTikTokBusinessApi } from './tiktok-business.ts'
 import { createTikTokDisplayApi } from './tiktok-display.ts'
 import { createTikTokScenario } from './tiktok-scenario.ts'
@@ -10,4 +10,11 @@ export { displayTokenFor } from './tiktok-display.ts'
 export function createTikTokApis(context: NetworkContext): SimulatedNetwork[] {
   const scenario = createTikTokScenario({ seed: context.seed, today: context.today })
   return [createTikTokDisplayApi(context, scenario), createTikTokBusinessApi(context, scenario)]
+}
+
+/** TikTok's Display API and API for Business, for the registry (simulator/networks.ts). */
+export const tiktokSimulator: SimulatorModule<'tiktok'> = {
+  network: 'tiktok',
+  mounts: { display: '/tiktok', business: '/tiktok-business' },
+  serve: (context) => ({ routes: createTikTokApis(context) }),
 }

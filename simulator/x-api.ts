@@ -16,7 +16,7 @@
  *   the limit: 429 with the problem body `{"title":"Too Many Requests",...}`.
  * - Every answer carries `Date` from the simulator clock, so a client can measure the reset.
  */
-import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
 import { createXScenario, type Tweet, type XScenario } from './x-scenario.ts'
 import { DAY_MS } from './time.ts'
 
@@ -368,3 +368,10 @@ export function xErrorBody(error: InjectedError): string {
 }
 
 export { DEMO_X_USERS } from './x-scenario.ts'
+
+/** X API v2, for the registry (simulator/networks.ts). */
+export const xSimulator: SimulatorModule<'x'> = {
+  network: 'x',
+  mounts: { v2: '/x' },
+  serve: (context) => ({ routes: createXApi(context) }),
+}

@@ -26,7 +26,7 @@ import {
   missingCredential,
   tokenProblem,
 } from './google-common.ts'
-import type { NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import type { NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
 import { opaqueId } from './random.ts'
 import { addPacificDays, pacificDayStart, pacificMidnightOf } from './time.ts'
 import {
@@ -357,4 +357,11 @@ function createAnalyticsApi(scenario: YouTubeScenario): SimulatedNetwork {
     handle,
     errorBody: (error) => injectedGoogleError('legacy', error),
   }
+}
+
+/** The YouTube Data and Analytics APIs, for the registry (simulator/networks.ts). */
+export const youtubeSimulator: SimulatorModule<'youtube'> = {
+  network: 'youtube',
+  mounts: { data: '/youtube/v3', analytics: '/youtube-analytics/v2' },
+  serve: (context) => ({ routes: createYouTubeApis(context) }),
 }

@@ -3,6 +3,7 @@ import { ClickHouseError } from '@clickhouse/client'
 import type { ClickHouse } from '../core/clickhouse.ts'
 import { SocialKpiError } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
+import type { WriterObserver } from '../core/telemetry.ts'
 
 export interface BatchingWriterOptions {
   ch: ClickHouse
@@ -14,6 +15,8 @@ export interface BatchingWriterOptions {
   /** Insert attempts per batch before its writers are told it failed. */
   maxAttempts?: number
   logger: Logger
+  /** Counts stored and failed rows (Prometheus); none when absent. */
+  observer?: WriterObserver
   sleep?: (ms: number) => Promise<void>
 }
 
@@ -33,7 +36,7 @@ const RETRYABLE_CLICKHOUSE_CODES = new Set(['159', '164', '202', '203', '209', '
  * only once its rows are stored — so a job that completes never loses what it wrote.
  */
 export class BatchingWriter<Row extends object> {
-  readonly #options: Required<Omit<BatchingWriterOptions, 'sleep'>> & Pick<BatchingWriterOptions, 'sleep'>
+  readonly #options: Required<Omit<BatchingWriterOptions, 'sleep' | 'observer'>> & Pick<BatchingWriterOptions, 'sleep' | 'observer'>
   #queue: Pending<Row>[] = []
   #queuedRows = 0
   #timer: NodeJS.Timeout | undefined
@@ -42,6 +45,7 @@ export class BatchingWriter<Row extends object> {
   /** A `flushNow` write arrived while a flush was running. */
   #urgent = false
   #rowsWritten = 0
+  #flushingRows = 0
 
   constructor(options: BatchingWriterOptions) {
     this.#options = { maxAttempts: 5, ...options }
@@ -49,6 +53,15 @@ export class BatchingWriter<Row extends object> {
 
   get rowsWritten(): number {
     return this.#rowsWritten
+  }
+
+  /** Rows waiting for a flush (those of a flush under way included). */
+  get pendingRows(): number {
+    return this.#queuedRows + this.#flushingRows
+  }
+
+  get table(): string {
+    return this.#options.table
   }
 
   /**
@@ -95,14 +108,22 @@ export class BatchingWriter<Row extends object> {
 
   async #insertBatch(batch: Pending<Row>[]): Promise<void> {
     const rows = batch.flatMap((pending) => pending.rows)
+    this.#flushingRows = rows.length
+    let stored = 0
     try {
       for (let offset = 0; offset < rows.length; offset += this.#options.maxRows) {
-        await this.#insertWithRetry(rows.slice(offset, offset + this.#options.maxRows))
+        const chunk = rows.slice(offset, offset + this.#options.maxRows)
+        await this.#insertWithRetry(chunk)
+        stored += chunk.length
+        this.#options.observer?.written(this.#options.table, chunk.length)
       }
       this.#rowsWritten += rows.length
       batch.forEach((pending) => pending.resolve())
     } catch (error) {
+      this.#options.observer?.failed(this.#options.table, rows.length - stored)
       batch.forEach((pending) => pending.reject(error))
+    } finally {
+      this.#flushingRows = 0
     }
   }
 

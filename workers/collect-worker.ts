@@ -7,6 +7,7 @@ import { parsePayload } from '../core/queues.ts'
 import type { Collector, CollectSummary, ObservationRow } from '../ingest/collectors/types.ts'
 import { accountMetrics, accountSegments, planAccounts, type Plan, type PlanAccount } from '../kpi/plan.ts'
 import type { RequestGate } from '../ingest/quota.ts'
+import type { ApiObserver } from '../core/telemetry.ts'
 import type { Credentials } from '../ingest/auth/credentials.ts'
 import type { ExpiryWatch } from '../ingest/auth/expiry.ts'
 import { recordSourceHealth } from './source-health.ts'
@@ -26,6 +27,8 @@ export interface CollectDeps {
   logger: Logger
   /** The account's share of its network's call limit; open when absent. */
   gateFor?: (account: PlanAccount) => RequestGate
+  /** Counts the API requests per network (core/telemetry.ts); none when absent. */
+  apiObserver?: ApiObserver
   /**
    * The process's scrubber (it knows every token): what leaves a job (stored errors, BullMQ's
    * failedReason and stacktrace, the summary it returns) goes through it. Patterns only when absent.
@@ -80,6 +83,7 @@ export function createCollectProcessor(deps: CollectDeps) {
           segments,
           logger: log,
           gate: deps.gateFor?.(account),
+          apiObserver: deps.apiObserver,
           emit: async (rows: ObservationRow[]) => void writes.push(deps.writers.observations.write(rows)),
         }
         return payload.window ? collector.history!.backfill(context, payload.window) : collector.collect(context)

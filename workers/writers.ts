@@ -2,6 +2,7 @@ import type { ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import type { ObservationRow } from '../ingest/collectors/types.ts'
 import { BatchingWriter } from './clickhouse-writer.ts'
+import type { WriterObserver } from '../core/telemetry.ts'
 
 /** What kpi_evaluations and kpi_verdicts store of the plan's KPI. */
 export interface KpiColumns {
@@ -111,6 +112,8 @@ export interface AlertHistoryRow {
   event: string
   group_key: string
   recipients: string[]
+  /** The channels besides email the transition was sent to (migration 0019). */
+  channels?: string[]
   notification_id: string
   silenced: boolean
   written_at: string
@@ -120,6 +123,8 @@ export interface AlertNotificationRow {
   notification_id: string
   alert_key: string
   event: string
+  /** `email`, or the plan's channel name (migration 0019); absent: email. */
+  channel?: string
   decided_at: string
   recipients: string[]
   subject: string
@@ -142,6 +147,74 @@ export interface AlertNotificationRow {
  */
 export type NotificationDelivery = 'sent' | 'failed' | 'undelivered' | 'retrying'
 
+/** The plan version in force, per plan (table `plans`, migration 0018); the plan tables' views show it. */
+export interface PlanRow {
+  plan_key: string
+  plan_hash: string
+  company: string
+  timezone: string
+  week_start: string
+  language: string
+  /** When this version was put in force. */
+  loaded_at: string
+  /** Grows with every switch to another version: the newest pointer wins under FINAL. */
+  version: number
+}
+
+/** Columns every row of a plan version carries (tables `plan_*_versions`, migration 0018). */
+interface PlanVersionColumns {
+  plan_key: string
+  plan_hash: string
+  position: number
+}
+
+export interface PlanObjectiveRow extends PlanVersionColumns {
+  objective_id: string
+  name: string
+  description: string
+  actions: string[]
+  kpis: string[]
+}
+
+export interface PlanKpiRow extends PlanVersionColumns {
+  kpi_id: string
+  name: string
+  objective_id: string
+  network: string
+  metric: string
+  denominator: string
+  kind: string
+  target: number
+  comparator: string
+  tolerance: number
+  /** day … year, or `custom` with period_from and period_to. */
+  period: string
+  period_from: string | null
+  period_to: string | null
+  accounts: string[]
+  actions: string[]
+}
+
+export interface PlanAccountRow extends PlanVersionColumns {
+  network: string
+  account_id: string
+  name: string
+  api_id: string
+  auth_kind: string
+  posting_frequency: string
+  language: string
+  content_focus: string
+  kpis: string[]
+}
+
+/** One item of the situation: a SWOT line, an audience, the summary, a tool, a crisis step. */
+export interface PlanSituationRow extends PlanVersionColumns {
+  section: string
+  item_id: string
+  title: string
+  text: string
+}
+
 export interface Writers {
   observations: BatchingWriter<ObservationRow>
   evaluations: BatchingWriter<KpiEvaluationRow>
@@ -152,14 +225,19 @@ export interface Writers {
   alertHistory: BatchingWriter<AlertHistoryRow>
   alertDecisions: BatchingWriter<AlertDecisionRow>
   reviews: BatchingWriter<PeriodReviewRow>
+  plans: BatchingWriter<PlanRow>
+  planObjectives: BatchingWriter<PlanObjectiveRow>
+  planKpis: BatchingWriter<PlanKpiRow>
+  planAccounts: BatchingWriter<PlanAccountRow>
+  planSituation: BatchingWriter<PlanSituationRow>
   flush(): Promise<void>
   close(): Promise<void>
 }
 
 /** One batching writer per table, all built the same way. */
-export function createWriters(ch: ClickHouse, options: { maxRows: number; flushIntervalMs: number; logger: Logger }): Writers {
+export function createWriters(ch: ClickHouse, options: { maxRows: number; flushIntervalMs: number; logger: Logger; observer?: WriterObserver }): Writers {
   const make = <Row extends object>(table: string) =>
-    new BatchingWriter<Row>({ ch, table, maxRows: options.maxRows, flushIntervalMs: options.flushIntervalMs, logger: options.logger.child({ module: 'writer', table }) })
+    new BatchingWriter<Row>({ ch, table, maxRows: options.maxRows, flushIntervalMs: options.flushIntervalMs, logger: options.logger.child({ module: 'writer', table }), observer: options.observer })
   const writers = {
     observations: make<ObservationRow>('observations'),
     evaluations: make<KpiEvaluationRow>('kpi_evaluations'),
@@ -170,6 +248,11 @@ export function createWriters(ch: ClickHouse, options: { maxRows: number; flushI
     alertHistory: make<AlertHistoryRow>('alerts'),
     alertDecisions: make<AlertDecisionRow>('alert_decisions'),
     reviews: make<PeriodReviewRow>('period_reviews'),
+    plans: make<PlanRow>('plans'),
+    planObjectives: make<PlanObjectiveRow>('plan_objective_versions'),
+    planKpis: make<PlanKpiRow>('plan_kpi_versions'),
+    planAccounts: make<PlanAccountRow>('plan_account_versions'),
+    planSituation: make<PlanSituationRow>('plan_situation_versions'),
   }
   const all = Object.values(writers)
   return {

@@ -1,8 +1,9 @@
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 /** Facebook Pages through the Graph API (social-apis.md §1). */
-export const facebook: NetworkDescriptor = {
+export const facebook = defineNetwork({
   label: 'Facebook Pages',
+  apis: { graph: { urlEnv: 'FACEBOOK_GRAPH_URL', defaultUrl: 'https://graph.facebook.com' } },
   apiId: 'the Page id',
   // Long-lived tokens: debug_token tells when they expire, so the owner is warned ahead.
   auth: { expiryCheck: 'meta_debug_token' },
@@ -20,4 +21,4 @@ export const facebook: NetworkDescriptor = {
     reactions_anger: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `anger`', description: 'Angry reactions on posts.' },
     reactions_sorry: { shape: 'daily', source: 'insights `page_actions_post_reactions_total` (day), key `sorry`', description: 'Sad reactions on posts.' },
   },
-}
+})

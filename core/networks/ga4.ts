@@ -1,6 +1,6 @@
 import { googleOAuth } from './google-oauth.ts'
 import { z } from 'zod'
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 /** GA4's default channel groups (dimension `sessionDefaultChannelGroup`). */
 export const GA4_CHANNEL_GROUPS = [
@@ -79,8 +79,9 @@ export function ga4Segment(dimension: Ga4Settings['dimension'], value: string): 
 }
 
 /** Google Analytics 4 through the Data API v1beta `runReport` (social-apis.md §7.2). */
-export const ga4: NetworkDescriptor = {
+export const ga4 = defineNetwork({
   label: 'Google Analytics 4',
+  apis: { data: { urlEnv: 'GA4_API_URL', defaultUrl: 'https://analyticsdata.googleapis.com' } },
   apiId: 'the GA4 property id (digits, e.g. 412345678)',
   auth: {
     oauth: googleOAuth([GA4_SCOPE]),
@@ -115,4 +116,4 @@ export const ga4: NetworkDescriptor = {
       return { segments: values.map((value) => ga4Segment(dimension, value)) }
     },
   },
-}
+})

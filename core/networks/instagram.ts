@@ -1,11 +1,12 @@
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 /**
  * Instagram professional (business or creator) accounts through the Instagram Graph API with
  * Facebook Login (social-apis.md §2). Insights days end at 07:00 UTC (UTC−07:00, all year).
  */
-export const instagram: NetworkDescriptor = {
+export const instagram = defineNetwork({
   label: 'Instagram (business account)',
+  apis: { graph: { urlEnv: 'FACEBOOK_GRAPH_URL', defaultUrl: 'https://graph.facebook.com' } },
   apiId: 'the Instagram business account id (17 digits, e.g. 17841400000000001)',
   // Long-lived tokens: debug_token tells when they expire, so the owner is warned ahead.
   auth: { expiryCheck: 'meta_debug_token' },
@@ -37,4 +38,4 @@ export const instagram: NetworkDescriptor = {
       description: 'Likes, comments, saves, shares and replies on the content that day.',
     },
   },
-}
+})

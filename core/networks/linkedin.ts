@@ -1,8 +1,9 @@
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 /** LinkedIn organization (company) Pages through the Community Management API (social-apis.md §4). */
-export const linkedin: NetworkDescriptor = {
+export const linkedin = defineNetwork({
   label: 'LinkedIn (organization)',
+  apis: { rest: { urlEnv: 'LINKEDIN_API_URL', defaultUrl: 'https://api.linkedin.com' } },
   apiId: 'the organization id (the number in urn:li:organization:N)',
   auth: {
     oauth: {
@@ -35,4 +36,4 @@ export const linkedin: NetworkDescriptor = {
     clicks: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.clickCount`', description: "Clicks on the Page's posts, its name or logo per UTC day (organic only)." },
     impressions: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.impressionCount`', description: "Times the Page's posts were shown per UTC day (organic only). A good `rate` denominator." },
   },
-}
+})

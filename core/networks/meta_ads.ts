@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 /**
  * The purchase action types Meta reports. They count the same purchases from different angles
@@ -32,8 +32,6 @@ const settings = z.strictObject(
   { error: 'must be a map with purchaseActionType' },
 )
 
-export type MetaAdsSettings = z.infer<typeof settings>
-
 const actionType = settings.shape.purchaseActionType
 
 /** A KPI's narrowing of its ad account's conversions: another action type than the account's own. */
@@ -46,8 +44,9 @@ export const ACTION_METRICS = ['conversions', 'conversion_value']
 export const metaAdsSegment = (type: string) => `action_type=${type}`
 
 /** Meta ads (Facebook and Instagram ads) through the Marketing API's Ads Insights (social-apis.md §7.1). */
-export const meta_ads: NetworkDescriptor = {
+export const meta_ads = defineNetwork({
   label: 'Meta ads',
+  apis: { graph: { urlEnv: 'FACEBOOK_GRAPH_URL', defaultUrl: 'https://graph.facebook.com' } },
   apiId: 'the ad account id (act_N or N)',
   // Long-lived tokens: debug_token tells when they expire, so the owner is warned ahead.
   auth: { expiryCheck: 'meta_debug_token' },
@@ -75,4 +74,4 @@ export const meta_ads: NetworkDescriptor = {
       return { segments: [metaAdsSegment((filter as z.output<typeof metaAdsKpiFilter>).actionType)] }
     },
   },
-}
+})

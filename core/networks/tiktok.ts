@@ -1,8 +1,7 @@
 import { z } from 'zod'
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 export const TIKTOK_ACCOUNT_TYPES = ['personal', 'business'] as const
-export type TikTokAccountType = (typeof TIKTOK_ACCOUNT_TYPES)[number]
 
 /**
  * Per-account settings. `personal` (the default) reads the Display API v2 with a Login Kit user
@@ -24,8 +23,13 @@ export type TikTokSettings = z.infer<typeof tiktokSettings>
  * own like total is a separate gauge (`total_likes`), so the two never add up to a double count.
  * The Business API's daily likes/comments/shares/views are not stored for the same reason.
  */
-export const tiktok: NetworkDescriptor = {
+export const tiktok = defineNetwork({
   label: 'TikTok',
+  apis: {
+    display: { urlEnv: 'TIKTOK_API_URL', defaultUrl: 'https://open.tiktokapis.com' },
+    // The API for Business takes its token bare, in a header of its own.
+    business: { urlEnv: 'TIKTOK_BUSINESS_API_URL', defaultUrl: 'https://business-api.tiktok.com/open_api', tokenHeader: 'Access-Token' },
+  },
   apiId: 'the TikTok user open_id (personal), or the business_id (business)',
   auth: {
     // Display API (personal accounts, Login Kit). Business accounts keep a static token.
@@ -93,4 +97,4 @@ export const tiktok: NetworkDescriptor = {
     },
   },
   settings: tiktokSettings,
-}
+})

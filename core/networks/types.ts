@@ -21,13 +21,28 @@ export interface QuotaPolicy {
   source: string
 }
 
+/**
+ * One HTTP API a network's collector calls. core/config.ts derives its base-URL variable from
+ * here, the collector's shared session (ingest/collectors/define.ts) reads the URL and sends the
+ * token as declared, and the simulator's registry points the variable at its own route.
+ */
+export interface ApiEndpoint {
+  /** The config variable holding the base URL (e.g. `X_API_URL`); networks on one API share it. */
+  urlEnv: string
+  defaultUrl: string
+  /** The header the token travels in: `Authorization: Bearer …` when absent, else this header with the bare token. */
+  tokenHeader?: string
+}
+
 /** What the rest of the system knows about one source: its metrics and its account settings. */
 export interface NetworkDescriptor {
   label: string
+  /** The APIs its collector calls, by the name the collector uses for each. */
+  apis: Record<string, ApiEndpoint>
   /** What the plan's `apiId` is for this network (shown in plan errors and docs). */
   apiId: string
   metrics: Record<string, MetricDefinition>
-  /** Extra per-account settings the plan must give (`settings:`), validated when the plan loads. */
+  /** Extra per-account settings the plan must give (`settings:`), parsed when the plan loads: the collector gets the output. */
   settings?: z.ZodType
   /** The call limit collectors stay within (checked before every request). */
   quota?: QuotaPolicy
@@ -86,4 +101,14 @@ export interface AuthOptions {
   serviceAccount?: { scopes: string[] }
   /** Long-lived static tokens whose expiry the API tells (Meta's debug_token). */
   expiryCheck?: 'meta_debug_token'
+}
+
+/**
+ * A descriptor with its API names, URL variables and settings schema kept as their own types, so
+ * that core/config.ts can type the variables it derives and a collector gets typed settings.
+ */
+export function defineNetwork<const A extends Record<string, ApiEndpoint>, S extends z.ZodType | undefined = undefined>(
+  descriptor: Omit<NetworkDescriptor, 'apis' | 'settings'> & { apis: A; settings?: S },
+): Omit<NetworkDescriptor, 'apis' | 'settings'> & { apis: A; settings: S } {
+  return descriptor as Omit<NetworkDescriptor, 'apis' | 'settings'> & { apis: A; settings: S }
 }

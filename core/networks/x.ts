@@ -1,8 +1,9 @@
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 /** X (Twitter) through the X API v2 (social-apis.md §3). */
-export const x: NetworkDescriptor = {
+export const x = defineNetwork({
   label: 'X',
+  apis: { v2: { urlEnv: 'X_API_URL', defaultUrl: 'https://api.x.com' } },
   apiId: 'the numeric user id (not the @username)',
   auth: {
     oauth: {
@@ -37,4 +38,4 @@ export const x: NetworkDescriptor = {
       description: "Times the account's posts were seen. Where X leaves it out of the public metrics, it needs the same as clicks: a user-context token, posts up to 30 days old.",
     },
   },
-}
+})

@@ -1,5 +1,5 @@
 import { googleOAuth } from './google-oauth.ts'
-import type { NetworkDescriptor } from './types.ts'
+import { defineNetwork } from './types.ts'
 
 /**
  * YouTube through the Data API v3 (channel and video statistics, read at once) and the Analytics
@@ -7,8 +7,12 @@ import type { NetworkDescriptor } from './types.ts'
  */
 const YT_ANALYTICS = 'https://www.googleapis.com/auth/yt-analytics.readonly'
 
-export const youtube: NetworkDescriptor = {
+export const youtube = defineNetwork({
   label: 'YouTube',
+  apis: {
+    data: { urlEnv: 'YOUTUBE_DATA_URL', defaultUrl: 'https://www.googleapis.com/youtube/v3' },
+    analytics: { urlEnv: 'YOUTUBE_ANALYTICS_URL', defaultUrl: 'https://youtubeanalytics.googleapis.com/v2' },
+  },
   apiId: 'the channel id (UC…, 24 characters)',
   auth: { oauth: googleOAuth(['https://www.googleapis.com/auth/youtube.readonly'], {
     channel_views: [YT_ANALYTICS], channel_likes: [YT_ANALYTICS], channel_comments: [YT_ANALYTICS], shares: [YT_ANALYTICS], followers_gained: [YT_ANALYTICS], followers_lost: [YT_ANALYTICS],
@@ -32,4 +36,4 @@ export const youtube: NetworkDescriptor = {
     followers_gained: { shape: 'daily', source: 'Analytics reports `subscribersGained`, dimension `day`', description: 'New subscribers per day, exact (unlike the rounded level). Known 2–3 days late.' },
     followers_lost: { shape: 'daily', source: 'Analytics reports `subscribersLost`, dimension `day`', description: 'Lost subscribers per day. Known 2–3 days late.' },
   },
-}
+})

@@ -1,22 +1,17 @@
 import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
-import { createApiCaller, createHttp, type RetryPolicy } from '../http.ts'
-import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { defineCollector, type Session } from './define.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Facebook Pages through the Graph API (social-apis.md §1): the Page's follower and fan counts,
  * its recent posts with reaction, comment and share totals and lifetime clicks, and daily Page
  * insights re-read over the look-back window (Meta revises recent days).
  */
-export interface FacebookPagesOptions {
-  baseUrl: string
-  version: string
-  timeoutMs: number
-  retry: RetryPolicy
-  /** Posts published within this many days are re-read each round. */
+export interface FacebookPagesTuning {
+  /** Posts published within this many days are re-read each round (default 90). */
   postWindowDays?: number
-  sleep?: (ms: number) => Promise<void>
 }
 
 /** The answers' shapes: the fields read here. Graph edges always carry `data`. */
@@ -61,134 +56,121 @@ const MAX_INSIGHTS_DAYS = 89
 /** Graph's insights day ends at midnight Pacific time. */
 const INSIGHTS_ZONE = 'America/Los_Angeles'
 
-export function createFacebookPagesCollector(options: FacebookPagesOptions): Collector {
-  const postWindowDays = options.postWindowDays ?? 90
+export const createFacebookPagesCollector = defineCollector<'facebook', FacebookPagesTuning>('facebook', {
+  apis: { graph: { dialect: () => graphDialect, path: (config) => `/${config.FACEBOOK_GRAPH_VERSION}` } },
+  apiVersion: (config) => config.FACEBOOK_GRAPH_VERSION,
+  build({ session }, tuning) {
+    const postWindowDays = tuning.postWindowDays ?? 90
 
-  /** What one job needs: an API caller with the account's token, a row builder, a running summary. */
-  function session(context: CollectContext) {
-    const api = createApiCaller({
-      gate: context.gate,
-      now: context.now,
-      http: createHttp({ baseURL: `${options.baseUrl.replace(/\/$/, '')}/${options.version}`, timeoutMs: options.timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
-      dialect: graphDialect,
-      retry: options.retry,
-      sleep: options.sleep,
-    })
-    const { observe, summary, emit } = collectionRecorder('facebook', context, options.version)
-    return { api, observe, summary, emit, pageId: context.account.apiId }
-  }
-
-  /**
-   * Daily Page insights for [sinceDay, untilDay), one metric per request so that one retired
-   * metric does not hide the others.
-   */
-  async function readInsights(s: ReturnType<typeof session>, metrics: typeof PAGE_INSIGHTS, window: (insight: (typeof PAGE_INSIGHTS)[number]) => { since: DateTime; until: DateTime }) {
-    const { api, observe, summary, emit, pageId } = s
-    for (const insight of metrics) {
-      const { since, until } = window(insight)
-      const gives = insight.shape === 'daily' ? (insight.reactionKeys ? Object.values(insight.reactionKeys) : [insight.metric!]) : []
-      const result = await skipRefused(summary, gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric, () =>
-        api.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
-          params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
-        }),
-      )
-      const series = result?.data.find((entry) => entry.name === insight.apiMetric)
-      const rows: ObservationRow[] = []
-      for (const point of series?.values ?? []) {
-        if (!point.end_time) continue
-        const end = parseGraphTime(point.end_time)
-        const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
-        const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}`, dayZone: INSIGHTS_ZONE }
-        if (insight.reactionKeys) {
-          const byType = typeof point.value === 'object' ? point.value : {}
-          for (const [key, metric] of Object.entries(insight.reactionKeys)) {
-            rows.push(observe({ ...common, metric, observedAt: dayStart, value: byType[key] ?? 0 }))
-          }
-        } else if (typeof point.value === 'number' && insight.metric) {
-          rows.push(observe({ ...common, metric: insight.metric, observedAt: insight.shape === 'gauge' ? end : dayStart, value: point.value }))
-        }
-      }
-      await emit(rows)
-    }
-  }
-
-  return {
-    network: 'facebook',
-    apiVersion: options.version,
-    tokenAdvice: graphTokenAdvice,
-    history: {
-      maxWindowDays: MAX_INSIGHTS_DAYS,
-      maxAgeDays: 2 * 365,
-      notes: ['post reactions, comments, shares and clicks are current totals only (no history); daily Page insights and follower levels are backfilled'],
-      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
-        const s = session(context)
-        const since = DateTime.fromISO(window.from, { zone: INSIGHTS_ZONE })
-        const until = DateTime.fromISO(window.to, { zone: INSIGHTS_ZONE })
-        await readInsights(s, PAGE_INSIGHTS, () => ({ since, until }))
-        return s.summary
-      },
-    },
-    async collect(context: CollectContext): Promise<CollectSummary> {
-      const s = session(context)
-      const { api, observe, summary, emit, pageId } = s
-
-      // 1. The Page node: levels at this round's time.
-      const page = await api.get(`/${encodeURIComponent(pageId)}`, pageNode, { params: { fields: 'id,followers_count,fan_count' } })
-      const pageRows: ObservationRow[] = []
-      for (const [field, metric] of [['followers_count', 'followers'], ['fan_count', 'fans']] as const) {
-        const value = page[field]
-        if (typeof value === 'number') pageRows.push(observe({ objectType: 'account', objectId: pageId, metric, observedAt: context.roundAt, value, sourceField: field }))
-      }
-      await emit(pageRows)
-
-      // 2. Recent posts, newest first. Stop only when `next` is absent: a page may be empty and still have one.
-      const since = Math.floor(context.now().getTime() / 1000) - postWindowDays * 86_400
-      const clickWindowStart = context.now().getTime() - context.lookbackDays * 86_400_000
-      const recentPosts = new Map<string, Date>()
-      let after: string | undefined
-      for (;;) {
-        const batch = await api.get(`/${encodeURIComponent(pageId)}/posts`, postsPage, { params: { fields: POST_FIELDS, limit: 100, since, after } })
+    /**
+     * Daily Page insights for [sinceDay, untilDay), one metric per request so that one retired
+     * metric does not hide the others.
+     */
+    async function readInsights(s: Session<'facebook'>, metrics: typeof PAGE_INSIGHTS, window: (insight: (typeof PAGE_INSIGHTS)[number]) => { since: DateTime; until: DateTime }) {
+      const { api: { graph: api }, observe, summary, emit, accountId: pageId } = s
+      for (const insight of metrics) {
+        const { since, until } = window(insight)
+        const gives = insight.shape === 'daily' ? (insight.reactionKeys ? Object.values(insight.reactionKeys) : [insight.metric!]) : []
+        const result = await skipRefused(summary, gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric, () =>
+          api.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
+            params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
+          }),
+        )
+        const series = result?.data.find((entry) => entry.name === insight.apiMetric)
         const rows: ObservationRow[] = []
-        for (const post of batch.data) {
-          const created = parseGraphTime(post.created_time)
-          const base = { objectType: 'post' as const, objectId: post.id, observedAt: context.roundAt, objectCreatedAt: created }
-          const reactions = post.reactions?.summary?.total_count
-          const comments = post.comments?.summary?.total_count
-          if (typeof reactions === 'number') rows.push(observe({ ...base, metric: 'likes', value: reactions, sourceField: 'reactions.summary.total_count' }))
-          if (typeof comments === 'number') rows.push(observe({ ...base, metric: 'comments', value: comments, sourceField: 'comments.summary.total_count' }))
-          // Graph leaves `shares` out when a post has none.
-          rows.push(observe({ ...base, metric: 'shares', value: post.shares?.count ?? 0, sourceField: 'shares.count' }))
-          if (created.getTime() >= clickWindowStart) recentPosts.set(post.id, created)
+        for (const point of series?.values ?? []) {
+          if (!point.end_time) continue
+          const end = parseGraphTime(point.end_time)
+          const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
+          const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}`, dayZone: INSIGHTS_ZONE }
+          if (insight.reactionKeys) {
+            const byType = typeof point.value === 'object' ? point.value : {}
+            for (const [key, metric] of Object.entries(insight.reactionKeys)) {
+              rows.push(observe({ ...common, metric, observedAt: dayStart, value: byType[key] ?? 0 }))
+            }
+          } else if (typeof point.value === 'number' && insight.metric) {
+            rows.push(observe({ ...common, metric: insight.metric, observedAt: insight.shape === 'gauge' ? end : dayStart, value: point.value }))
+          }
         }
         await emit(rows)
-        const cursor = batch.paging?.cursors?.after
-        if (!batch.paging?.next || !cursor) break
-        after = cursor
       }
+    }
 
-      // 3. Lifetime clicks of the posts still young enough to change.
-      const clickRows: ObservationRow[] = []
-      for (const [postId, created] of recentPosts) {
-        const insights = await skipRefused(summary, `post_clicks of ${postId}`, () =>
-          api.get(`/${encodeURIComponent(postId)}/insights`, insightsAnswer, { params: { metric: 'post_clicks', period: 'lifetime' } }),
-        )
-        const value = insights?.data.find((entry) => entry.name === 'post_clicks')?.values[0]?.value
-        if (typeof value === 'number') {
-          clickRows.push(observe({ objectType: 'post', objectId: postId, metric: 'clicks', observedAt: context.roundAt, value, objectCreatedAt: created, sourceField: 'insights.post_clicks' }))
+    return {
+      tokenAdvice: graphTokenAdvice,
+      history: {
+        maxWindowDays: MAX_INSIGHTS_DAYS,
+        maxAgeDays: 2 * 365,
+        notes: ['post reactions, comments, shares and clicks are current totals only (no history); daily Page insights and follower levels are backfilled'],
+        async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+          const s = session(context)
+          const since = DateTime.fromISO(window.from, { zone: INSIGHTS_ZONE })
+          const until = DateTime.fromISO(window.to, { zone: INSIGHTS_ZONE })
+          await readInsights(s, PAGE_INSIGHTS, () => ({ since, until }))
+          return s.summary
+        },
+      },
+      async collect(context: CollectContext): Promise<CollectSummary> {
+        const s = session(context)
+        const { api: { graph: api }, observe, summary, emit, accountId: pageId } = s
+
+        // 1. The Page node: levels at this round's time.
+        const page = await api.get(`/${encodeURIComponent(pageId)}`, pageNode, { params: { fields: 'id,followers_count,fan_count' } })
+        const pageRows: ObservationRow[] = []
+        for (const [field, metric] of [['followers_count', 'followers'], ['fan_count', 'fans']] as const) {
+          const value = page[field]
+          if (typeof value === 'number') pageRows.push(observe({ objectType: 'account', objectId: pageId, metric, observedAt: context.roundAt, value, sourceField: field }))
         }
-      }
-      await emit(clickRows)
+        await emit(pageRows)
 
-      // 4. Daily Page insights over the look-back window (Meta revises recent days). Follower
-      //    levels are read as far back as one request allows, so a level KPI has its
-      //    period-start baseline from the first round.
-      const untilDay = DateTime.fromJSDate(context.now(), { zone: INSIGHTS_ZONE }).startOf('day')
-      await readInsights(s, PAGE_INSIGHTS, (insight) => ({
-        since: untilDay.minus({ days: insight.shape === 'gauge' ? MAX_INSIGHTS_DAYS : context.lookbackDays }),
-        until: untilDay,
-      }))
-      return summary
-    },
-  }
-}
+        // 2. Recent posts, newest first. Stop only when `next` is absent: a page may be empty and still have one.
+        const since = Math.floor(context.now().getTime() / 1000) - postWindowDays * 86_400
+        const clickWindowStart = context.now().getTime() - context.lookbackDays * 86_400_000
+        const recentPosts = new Map<string, Date>()
+        let after: string | undefined
+        for (;;) {
+          const batch = await api.get(`/${encodeURIComponent(pageId)}/posts`, postsPage, { params: { fields: POST_FIELDS, limit: 100, since, after } })
+          const rows: ObservationRow[] = []
+          for (const post of batch.data) {
+            const created = parseGraphTime(post.created_time)
+            const base = { objectType: 'post' as const, objectId: post.id, observedAt: context.roundAt, objectCreatedAt: created }
+            const reactions = post.reactions?.summary?.total_count
+            const comments = post.comments?.summary?.total_count
+            if (typeof reactions === 'number') rows.push(observe({ ...base, metric: 'likes', value: reactions, sourceField: 'reactions.summary.total_count' }))
+            if (typeof comments === 'number') rows.push(observe({ ...base, metric: 'comments', value: comments, sourceField: 'comments.summary.total_count' }))
+            // Graph leaves `shares` out when a post has none.
+            rows.push(observe({ ...base, metric: 'shares', value: post.shares?.count ?? 0, sourceField: 'shares.count' }))
+            if (created.getTime() >= clickWindowStart) recentPosts.set(post.id, created)
+          }
+          await emit(rows)
+          const cursor = batch.paging?.cursors?.after
+          if (!batch.paging?.next || !cursor) break
+          after = cursor
+        }
 
+        // 3. Lifetime clicks of the posts still young enough to change.
+        const clickRows: ObservationRow[] = []
+        for (const [postId, created] of recentPosts) {
+          const insights = await skipRefused(summary, `post_clicks of ${postId}`, () =>
+            api.get(`/${encodeURIComponent(postId)}/insights`, insightsAnswer, { params: { metric: 'post_clicks', period: 'lifetime' } }),
+          )
+          const value = insights?.data.find((entry) => entry.name === 'post_clicks')?.values[0]?.value
+          if (typeof value === 'number') {
+            clickRows.push(observe({ objectType: 'post', objectId: postId, metric: 'clicks', observedAt: context.roundAt, value, objectCreatedAt: created, sourceField: 'insights.post_clicks' }))
+          }
+        }
+        await emit(clickRows)
+
+        // 4. Daily Page insights over the look-back window (Meta revises recent days). Follower
+        //    levels are read as far back as one request allows, so a level KPI has its
+        //    period-start baseline from the first round.
+        const untilDay = DateTime.fromJSDate(context.now(), { zone: INSIGHTS_ZONE }).startOf('day')
+        await readInsights(s, PAGE_INSIGHTS, (insight) => ({
+          since: untilDay.minus({ days: insight.shape === 'gauge' ? MAX_INSIGHTS_DAYS : context.lookbackDays }),
+          until: untilDay,
+        }))
+        return summary
+      },
+    }
+  },
+})

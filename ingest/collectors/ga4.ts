@@ -1,11 +1,11 @@
 import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
 import { z } from 'zod'
-import { ApiError, RateLimitError } from '../../core/errors.ts'
-import { ga4Segment, ga4Settings, type Ga4Settings } from '../../core/networks/ga4.ts'
+import { RateLimitError } from '../../core/errors.ts'
+import { ga4Segment, type Ga4Settings } from '../../core/networks/ga4.ts'
 import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
-import { createApiCaller, createHttp } from '../http.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow } from './types.ts'
+import { defineCollector } from './define.ts'
+import type { CollectContext, CollectSummary, HistoryWindow } from './types.ts'
 
 /**
  * Google Analytics 4 through the Data API v1beta `runReport` (social-apis.md §7.2): daily
@@ -18,7 +18,7 @@ import { observationFactory, type Collector, type CollectContext, type Collector
  * and remember that per property, so later rounds do not call in vain. A 429 that says nothing
  * we can read waits until the next hour, when the hourly buckets (the usual culprits) refill.
  */
-export interface Ga4CollectorOptions {
+export interface Ga4CollectorTuning {
   /** Rows per runReport page (`limit`); GA4's default is 10,000. */
   pageSize?: number
 }
@@ -47,29 +47,25 @@ const MAX_PAGES = 100
 const HOURLY_BUCKETS = ['tokensPerHour', 'tokensPerProjectPerHour', 'potentiallyThresholdedRequestsPerHour', 'serverErrorsPerProjectPerHour']
 const CONCURRENCY_WAIT_MS = 30_000
 
-export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOptions = {}): Collector {
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
-  /** Per property: until when its quota is known to be spent. Survives rounds. */
-  const blockedUntil = new Map<string, number>()
+export const createGa4Collector = defineCollector<'ga4', Ga4CollectorTuning>('ga4', {
+  // The dialect is made per report: it reads the property's time zone and quota from the answers.
+  apis: { data: {} },
+  apiVersion: () => API_VERSION,
+  build({ session, caller }, tuning) {
+    const pageSize = tuning.pageSize ?? DEFAULT_PAGE_SIZE
+    /** Per property: until when its quota is known to be spent. Survives rounds. */
+    const blockedUntil = new Map<string, number>()
 
-  /** Daily sessions and conversions of one date range (GA4's own date words allowed), all pages. */
-  async function readDays(context: CollectContext, dateRange: { startDate: string; endDate: string }): Promise<CollectSummary> {
-    const propertyId = context.account.apiId
-    const parsed = ga4Settings.safeParse(context.account.settings ?? {})
-    if (!parsed.success) {
-      throw new ApiError(`the settings of account ${context.account.id} are not valid: ${parsed.error.issues.map((i) => i.message).join('; ')}`, { retryable: false })
-    }
-    const settings = parsed.data
-    const blocked = (blockedUntil.get(propertyId) ?? 0) - context.now().getTime()
-    if (blocked > 0) throw new RateLimitError(`GA4 property ${propertyId}: its token quota is spent; it refills in ${Math.ceil(blocked / 60_000)} min`, blocked)
+    /** Daily sessions and conversions of one date range (GA4's own date words allowed), all pages. */
+    async function readDays(context: CollectContext, dateRange: { startDate: string; endDate: string }): Promise<CollectSummary> {
+      const s = session(context)
+      const { accountId: propertyId, settings, summary } = s
+      const blocked = (blockedUntil.get(propertyId) ?? 0) - context.now().getTime()
+      if (blocked > 0) throw new RateLimitError(`GA4 property ${propertyId}: its token quota is spent; it refills in ${Math.ceil(blocked / 60_000)} min`, blocked)
 
-    let timeZone = 'UTC'
-    let lastQuota: PropertyQuota | undefined
-    const api = createApiCaller({
-      gate: context.gate,
-      now: context.now,
-      http: createHttp({ baseURL: deps.config.GA4_API_URL, timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
-      dialect: googleDialect({
+      let timeZone = 'UTC'
+      let lastQuota: PropertyQuota | undefined
+      const api = caller(context, 'data', googleDialect({
         network: 'ga4',
         api: 'GA4 Data API',
         dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), timeZone),
@@ -83,79 +79,71 @@ export function createGa4Collector(deps: CollectorDeps, options: Ga4CollectorOpt
           if (wait > 0) blockedUntil.set(propertyId, context.now().getTime() + wait)
           return wait
         },
-      }),
-      retry: deps.retry,
-      sleep: deps.sleep,
-    })
+      }))
 
-    // The KPIs that narrow this account (kpis[].filter) are served by the same report: it asks for
-    // their values too, and their days are stored per segment beside the account's total.
-    const prefix = `${settings.dimension}=`
-    const segments = new Set((context.segments ?? []).filter((segment) => segment.startsWith(prefix)))
-    const asked = [...new Set([...settings.values, ...[...segments].map((segment) => segment.slice(prefix.length))].map((v) => v.toLowerCase()))]
-    const request = reportRequest({ ...settings, values: asked }, dateRange)
-    const own = new Set(settings.values.map((value) => value.toLowerCase()))
-    const perDay = new Map<string, Day>()
-    const perSegment = new Map<string, Map<string, Day>>()
-    const summary: CollectSummary = { observations: 0, skipped: [] }
-    try {
-      let offset = 0
-      for (let page = 0; page < MAX_PAGES; page++) {
-        const report = await api.post(`/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`, { ...request, offset, limit: pageSize }, runReportResponse)
-        const rows = report.rows ?? []
-        addRows(report, settings, summary, (dimensionValue) => [
-          ...(own.has(dimensionValue.toLowerCase()) ? [perDay] : []),
-          ...(segments.has(ga4Segment(settings.dimension, dimensionValue)) ? [mapOf(perSegment, ga4Segment(settings.dimension, dimensionValue))] : []),
-        ])
-        offset += rows.length
-        // No `rows` means no data; otherwise page on with `offset` until `rowCount` is reached.
-        if (rows.length === 0 || offset >= (report.rowCount ?? 0)) break
-      }
-    } catch (error) {
-      if (error instanceof RateLimitError) blockedUntil.set(propertyId, context.now().getTime() + error.retryAfterMs)
-      throw error
-    }
-
-    const observe = observationFactory('ga4', context.account.id, API_VERSION, context.now())
-    const daysOf = (days: Map<string, Day>, objectType: 'account' | 'segment', objectId: string, scope: string) =>
-      [...days].flatMap(([date, values]) => {
-        const start = DateTime.fromFormat(date, 'yyyyMMdd', { zone: timeZone })
-        if (!start.isValid) {
-          if (objectType === 'account') summary.skipped.push(`GA4 row dated ${JSON.stringify(date)}: not a date`)
-          return []
+      // The KPIs that narrow this account (kpis[].filter) are served by the same report: it asks for
+      // their values too, and their days are stored per segment beside the account's total.
+      const prefix = `${settings.dimension}=`
+      const segments = new Set((context.segments ?? []).filter((segment) => segment.startsWith(prefix)))
+      const asked = [...new Set([...settings.values, ...[...segments].map((segment) => segment.slice(prefix.length))].map((v) => v.toLowerCase()))]
+      const request = reportRequest({ ...settings, values: asked }, dateRange)
+      const own = new Set(settings.values.map((value) => value.toLowerCase()))
+      const perDay = new Map<string, Day>()
+      const perSegment = new Map<string, Map<string, Day>>()
+      try {
+        let offset = 0
+        for (let page = 0; page < MAX_PAGES; page++) {
+          const report = await api.post(`/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`, { ...request, offset, limit: pageSize }, runReportResponse)
+          const rows = report.rows ?? []
+          addRows(report, settings, summary, (dimensionValue) => [
+            ...(own.has(dimensionValue.toLowerCase()) ? [perDay] : []),
+            ...(segments.has(ga4Segment(settings.dimension, dimensionValue)) ? [mapOf(perSegment, ga4Segment(settings.dimension, dimensionValue))] : []),
+          ])
+          offset += rows.length
+          // No `rows` means no data; otherwise page on with `offset` until `rowCount` is reached.
+          if (rows.length === 0 || offset >= (report.rowCount ?? 0)) break
         }
-        const common = { objectType, objectId, observedAt: start.toJSDate(), dayZone: timeZone }
-        return [
-          ...(values.sessions !== undefined ? [observe({ ...common, metric: 'sessions', value: values.sessions, sourceField: `runReport.sessions[${scope}]` })] : []),
-          ...(values.conversions !== undefined ? [observe({ ...common, metric: 'conversions', value: values.conversions, sourceField: `runReport.${settings.conversionMetric}[${scope}]` })] : []),
-        ]
-      })
-    const rows = [
-      ...daysOf(perDay, 'account', propertyId, `${settings.dimension}=${settings.values.join('|')}`),
-      ...[...perSegment].flatMap(([segment, days]) => daysOf(days, 'segment', segment, segment)),
-    ]
-    if (rows.length > 0) {
-      await context.emit(rows)
-      summary.observations += rows.length
-    }
-    return summary
-  }
+      } catch (error) {
+        if (error instanceof RateLimitError) blockedUntil.set(propertyId, context.now().getTime() + error.retryAfterMs)
+        throw error
+      }
 
-  return {
-    network: 'ga4',
-    apiVersion: API_VERSION,
-    tokenAdvice: ga4TokenAdvice,
-    history: {
-      maxWindowDays: 180,
-      maxAgeDays: 3 * 365,
-      notes: [],
-      backfill: (context: CollectContext, window: HistoryWindow) =>
-        readDays(context, { startDate: window.from, endDate: DateTime.fromISO(window.to, { zone: 'UTC' }).minus({ days: 1 }).toISODate()! }),
-    },
-    // GA4 completes a day within about 2 days: the look-back window is re-read every round.
-    collect: (context: CollectContext) => readDays(context, { startDate: `${context.lookbackDays}daysAgo`, endDate: 'today' }),
-  }
-}
+      const { observe } = s
+      const daysOf = (days: Map<string, Day>, objectType: 'account' | 'segment', objectId: string, scope: string) =>
+        [...days].flatMap(([date, values]) => {
+          const start = DateTime.fromFormat(date, 'yyyyMMdd', { zone: timeZone })
+          if (!start.isValid) {
+            if (objectType === 'account') summary.skipped.push(`GA4 row dated ${JSON.stringify(date)}: not a date`)
+            return []
+          }
+          const common = { objectType, objectId, observedAt: start.toJSDate(), dayZone: timeZone }
+          return [
+            ...(values.sessions !== undefined ? [observe({ ...common, metric: 'sessions', value: values.sessions, sourceField: `runReport.sessions[${scope}]` })] : []),
+            ...(values.conversions !== undefined ? [observe({ ...common, metric: 'conversions', value: values.conversions, sourceField: `runReport.${settings.conversionMetric}[${scope}]` })] : []),
+          ]
+        })
+      const rows = [
+        ...daysOf(perDay, 'account', propertyId, `${settings.dimension}=${settings.values.join('|')}`),
+        ...[...perSegment].flatMap(([segment, days]) => daysOf(days, 'segment', segment, segment)),
+      ]
+      await s.emit(rows)
+      return summary
+    }
+
+    return {
+      tokenAdvice: ga4TokenAdvice,
+      history: {
+        maxWindowDays: 180,
+        maxAgeDays: 3 * 365,
+        notes: [],
+        backfill: (context: CollectContext, window: HistoryWindow) =>
+          readDays(context, { startDate: window.from, endDate: DateTime.fromISO(window.to, { zone: 'UTC' }).minus({ days: 1 }).toISODate()! }),
+      },
+      // GA4 completes a day within about 2 days: the look-back window is re-read every round.
+      collect: (context: CollectContext) => readDays(context, { startDate: `${context.lookbackDays}daysAgo`, endDate: 'today' }),
+    }
+  },
+})
 
 /** One runReport body: a date range in the property's days, by date and the filter's dimension. */
 function reportRequest(settings: Ga4Settings, dateRange: { startDate: string; endDate: string }) {

@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import { createGraphDialect, graphTokenAdviceFor, parseGraphTime, graphPaging } from '../graph-api.ts'
-import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
-import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import type { ApiCaller } from '../http.ts'
+import { defineCollector } from './define.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * Instagram professional accounts through the Instagram Graph API with Facebook Login
@@ -73,141 +74,129 @@ export const instagramTokenAdvice = graphTokenAdviceFor({
   grantedBy: ' (Facebook Login for Business, by a person with a role on the linked Page)',
 })
 
-export interface InstagramOptions {
+export interface InstagramTuning {
   /** Posts published within this many days are re-read each round. */
   postWindowDays?: number
 }
 
-export function createInstagramCollector(deps: CollectorDeps, options: InstagramOptions = {}): Collector {
-  const version = deps.config.FACEBOOK_GRAPH_VERSION
-  const postWindowDays = options.postWindowDays ?? 90
-  const dialect = createGraphDialect('instagram')
+export const createInstagramCollector = defineCollector<'instagram', InstagramTuning>('instagram', {
+  apis: { graph: { dialect: () => createGraphDialect('instagram'), path: (config) => `/${config.FACEBOOK_GRAPH_VERSION}` } },
+  apiVersion: (config) => config.FACEBOOK_GRAPH_VERSION,
+  build({ session }, tuning) {
+    const postWindowDays = tuning.postWindowDays ?? 90
 
-  function session(context: CollectContext) {
-    const api = createApiCaller({
-      gate: context.gate,
-      now: context.now,
-      http: createHttp({
-        baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${version}`,
-        timeoutMs: deps.config.HTTP_TIMEOUT_MS,
-        headers: { Authorization: `Bearer ${context.token}` },
-      }),
-      dialect,
-      retry: deps.retry,
-      sleep: deps.sleep,
-    })
-    const { observe, summary, emit } = collectionRecorder('instagram', context, version)
-    return { api, observe, summary, emit, userId: context.account.apiId, path: `/${encodeURIComponent(context.account.apiId)}` }
-  }
-  type Session = ReturnType<typeof session>
-
-  /** New followers per day over [fromDay, toDay) (IG day starts), as far as the 30-day limit allows. */
-  async function readNewFollowers(s: Session, fromDay: number, toDay: number, nowMs: number): Promise<void> {
-    const oldest = igDayStart(nowMs) - FOLLOWER_COUNT_DAYS * DAY_MS
-    const since = Math.max(fromDay, oldest)
-    const until = Math.min(toDay, igDayStart(nowMs))
-    if (since >= until) return
-    const answer = await skipRefused(s.summary, { part: 'follower_count', metrics: ['new_followers'] }, () =>
-      s.api.get(`${s.path}/insights`, insightsAnswer, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
-    )
-    const series = answer?.data.find((entry) => entry.name === 'follower_count')
-    const rows: ObservationRow[] = []
-    for (const point of series?.values ?? []) {
-      if (!point.end_time) continue
-      const dayStart = new Date(parseGraphTime(point.end_time).getTime() - DAY_MS)
-      rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, dayZone: IG_DAY_ZONE, value: point.value, sourceField: 'insights.follower_count' }))
+    function open(context: CollectContext) {
+      const s = session(context)
+      return { ...s, api: s.api.graph, userId: s.accountId, path: `/${encodeURIComponent(s.accountId)}` }
     }
-    await s.emit(rows)
-  }
+    type Session = ReturnType<typeof open>
 
-  /**
-   * The `total_value` metrics, one request per day (a total over a range has no daily split).
-   * All metrics go in one request; when Instagram refuses it permanently (a retired metric), the
-   * day is asked metric by metric and the refused ones are skipped for the rest of the round.
-   */
-  async function readDailyTotals(s: Session, fromDay: number, toDay: number): Promise<void> {
-    const refused = new Set<string>()
-    const ask = (metrics: string[], since: number) =>
-      s.api.get(`${s.path}/insights`, insightsAnswer, {
-        params: { metric: metrics.join(','), metric_type: 'total_value', period: 'day', since: since / 1000, until: (since + DAY_MS) / 1000 },
-      })
-    for (let day = fromDay; day < toDay; day += DAY_MS) {
-      const metrics = TOTAL_VALUE_METRICS.map((m) => m.apiMetric).filter((m) => !refused.has(m))
-      if (metrics.length === 0) return
-      let answers: InsightsAnswer[]
-      try {
-        answers = [await ask(metrics, day)]
-      } catch (error) {
-        if (!isPermanent(error)) throw error
-        answers = []
-        for (const metric of metrics) {
-          const one = await skipRefused(s.summary, { part: metric, metrics: TOTAL_VALUE_METRICS.filter((m) => m.apiMetric === metric).map((m) => m.metric) }, () => ask([metric], day))
-          if (one) answers.push(one)
-          else refused.add(metric)
-        }
-      }
+    /** New followers per day over [fromDay, toDay) (IG day starts), as far as the 30-day limit allows. */
+    async function readNewFollowers(s: Session, fromDay: number, toDay: number, nowMs: number): Promise<void> {
+      const oldest = igDayStart(nowMs) - FOLLOWER_COUNT_DAYS * DAY_MS
+      const since = Math.max(fromDay, oldest)
+      const until = Math.min(toDay, igDayStart(nowMs))
+      if (since >= until) return
+      const answer = await skipRefused(s.summary, { part: 'follower_count', metrics: ['new_followers'] }, () =>
+        s.api.get(`${s.path}/insights`, insightsAnswer, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
+      )
+      const series = answer?.data.find((entry) => entry.name === 'follower_count')
       const rows: ObservationRow[] = []
-      for (const entry of answers.flatMap((a) => a.data)) {
-        const target = TOTAL_VALUE_METRICS.find((m) => m.apiMetric === entry.name)
-        const value = entry.total_value?.value
-        if (!target || typeof value !== 'number') continue
-        rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: target.metric, observedAt: new Date(day), dayZone: IG_DAY_ZONE, value, sourceField: `insights.${entry.name}` }))
+      for (const point of series?.values ?? []) {
+        if (!point.end_time) continue
+        const dayStart = new Date(parseGraphTime(point.end_time).getTime() - DAY_MS)
+        rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, dayZone: IG_DAY_ZONE, value: point.value, sourceField: 'insights.follower_count' }))
       }
       await s.emit(rows)
     }
-  }
 
-  return {
-    network: 'instagram',
-    apiVersion: version,
-    tokenAdvice: instagramTokenAdvice,
-    history: {
-      maxWindowDays: FOLLOWER_COUNT_DAYS,
-      maxAgeDays: INSIGHTS_RETENTION_DAYS,
-      notes: [
-        'new followers per day (follower_count) exist only for the last 30 days; follower levels and post likes and comments are current values only (no history)',
-      ],
-      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
-        const s = session(context)
-        const from = igDayOfDate(window.from)
-        const to = Math.min(igDayOfDate(window.to), igDayStart(context.now().getTime()))
-        await readNewFollowers(s, from, to, context.now().getTime())
-        await readDailyTotals(s, from, to)
-        return s.summary
-      },
-    },
-    async collect(context: CollectContext): Promise<CollectSummary> {
-      const s = session(context)
-      const nowMs = context.now().getTime()
-
-      // 1. The account node: the follower level at this round's time.
-      const user = await s.api.get(s.path, igUser, { params: { fields: 'id,followers_count' } })
-      if (typeof user.followers_count === 'number') {
-        await s.emit([s.observe({ objectType: 'account', objectId: s.userId, metric: 'followers', observedAt: context.roundAt, value: user.followers_count, sourceField: 'followers_count' })])
-      }
-
-      // 2. Recent posts, newest first, until `next` is absent (a page may be empty and still have
-      //    one) or a page reaches past the window.
-      await readMedia(s.api, s.path, nowMs - postWindowDays * DAY_MS, async (batch) => {
+    /**
+     * The `total_value` metrics, one request per day (a total over a range has no daily split).
+     * All metrics go in one request; when Instagram refuses it permanently (a retired metric), the
+     * day is asked metric by metric and the refused ones are skipped for the rest of the round.
+     */
+    async function readDailyTotals(s: Session, fromDay: number, toDay: number): Promise<void> {
+      const refused = new Set<string>()
+      const ask = (metrics: string[], since: number) =>
+        s.api.get(`${s.path}/insights`, insightsAnswer, {
+          params: { metric: metrics.join(','), metric_type: 'total_value', period: 'day', since: since / 1000, until: (since + DAY_MS) / 1000 },
+        })
+      for (let day = fromDay; day < toDay; day += DAY_MS) {
+        const metrics = TOTAL_VALUE_METRICS.map((m) => m.apiMetric).filter((m) => !refused.has(m))
+        if (metrics.length === 0) return
+        let answers: InsightsAnswer[]
+        try {
+          answers = [await ask(metrics, day)]
+        } catch (error) {
+          if (!isPermanent(error)) throw error
+          answers = []
+          for (const metric of metrics) {
+            const one = await skipRefused(s.summary, { part: metric, metrics: TOTAL_VALUE_METRICS.filter((m) => m.apiMetric === metric).map((m) => m.metric) }, () => ask([metric], day))
+            if (one) answers.push(one)
+            else refused.add(metric)
+          }
+        }
         const rows: ObservationRow[] = []
-        for (const media of batch) {
-          const base = { objectType: 'post' as const, objectId: media.id, observedAt: context.roundAt, objectCreatedAt: parseGraphTime(media.timestamp) }
-          // `like_count` is left out when the owner hid like counts: no row then, not a zero.
-          if (typeof media.like_count === 'number') rows.push(s.observe({ ...base, metric: 'likes', value: media.like_count, sourceField: 'like_count' }))
-          if (typeof media.comments_count === 'number') rows.push(s.observe({ ...base, metric: 'comments', value: media.comments_count, sourceField: 'comments_count' }))
+        for (const entry of answers.flatMap((a) => a.data)) {
+          const target = TOTAL_VALUE_METRICS.find((m) => m.apiMetric === entry.name)
+          const value = entry.total_value?.value
+          if (!target || typeof value !== 'number') continue
+          rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: target.metric, observedAt: new Date(day), dayZone: IG_DAY_ZONE, value, sourceField: `insights.${entry.name}` }))
         }
         await s.emit(rows)
-      })
+      }
+    }
 
-      // 3. Daily insights over the look-back window: the days that have ended.
-      const today = igDayStart(nowMs)
-      const from = today - context.lookbackDays * DAY_MS
-      await readNewFollowers(s, from, today, nowMs)
-      await readDailyTotals(s, from, today)
-      return s.summary
-    },
-  }
-}
+    return {
+      tokenAdvice: instagramTokenAdvice,
+      history: {
+        maxWindowDays: FOLLOWER_COUNT_DAYS,
+        maxAgeDays: INSIGHTS_RETENTION_DAYS,
+        notes: [
+          'new followers per day (follower_count) exist only for the last 30 days; follower levels and post likes and comments are current values only (no history)',
+        ],
+        async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+          const s = open(context)
+          const from = igDayOfDate(window.from)
+          const to = Math.min(igDayOfDate(window.to), igDayStart(context.now().getTime()))
+          await readNewFollowers(s, from, to, context.now().getTime())
+          await readDailyTotals(s, from, to)
+          return s.summary
+        },
+      },
+      async collect(context: CollectContext): Promise<CollectSummary> {
+        const s = open(context)
+        const nowMs = context.now().getTime()
+
+        // 1. The account node: the follower level at this round's time.
+        const user = await s.api.get(s.path, igUser, { params: { fields: 'id,followers_count' } })
+        if (typeof user.followers_count === 'number') {
+          await s.emit([s.observe({ objectType: 'account', objectId: s.userId, metric: 'followers', observedAt: context.roundAt, value: user.followers_count, sourceField: 'followers_count' })])
+        }
+
+        // 2. Recent posts, newest first, until `next` is absent (a page may be empty and still have
+        //    one) or a page reaches past the window.
+        await readMedia(s.api, s.path, nowMs - postWindowDays * DAY_MS, async (batch) => {
+          const rows: ObservationRow[] = []
+          for (const media of batch) {
+            const base = { objectType: 'post' as const, objectId: media.id, observedAt: context.roundAt, objectCreatedAt: parseGraphTime(media.timestamp) }
+            // `like_count` is left out when the owner hid like counts: no row then, not a zero.
+            if (typeof media.like_count === 'number') rows.push(s.observe({ ...base, metric: 'likes', value: media.like_count, sourceField: 'like_count' }))
+            if (typeof media.comments_count === 'number') rows.push(s.observe({ ...base, metric: 'comments', value: media.comments_count, sourceField: 'comments_count' }))
+          }
+          await s.emit(rows)
+        })
+
+        // 3. Daily insights over the look-back window: the days that have ended.
+        const today = igDayStart(nowMs)
+        const from = today - context.lookbackDays * DAY_MS
+        await readNewFollowers(s, from, today, nowMs)
+        await readDailyTotals(s, from, today)
+        return s.summary
+      },
+    }
+  },
+})
 
 /** Walks /media newest first; calls `take` with each page's posts created at or after `oldest`. */
 async function readMedia(api: ApiCaller, path: string, oldest: number, take: (batch: IgMedia[]) => Promise<void>): Promise<void> {

@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
-import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
+import type { ApiCaller } from '../http.ts'
 import { linkedInDialect, linkedInHeaders, linkedInTokenAdvice, organizationUrn, timeIntervalsParam } from '../linkedin-api.ts'
-import { collectionRecorder, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { defineCollector } from './define.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * LinkedIn organization Pages through the Community Management API (social-apis.md §4): the
@@ -62,95 +63,87 @@ const SHARE_FIELDS: Array<{ field: string; metric: string }> = [
   { field: 'impressionCount', metric: 'impressions' },
 ]
 
-export function createLinkedInCollector(deps: CollectorDeps, tuning: LinkedInCollectorTuning = {}): Collector {
-  const version = deps.config.LINKEDIN_VERSION
-  const pageSize = tuning.pageSize ?? 100
-  const dialect = linkedInDialect(version)
+export const createLinkedInCollector = defineCollector<'linkedin', LinkedInCollectorTuning>('linkedin', {
+  apis: { rest: { dialect: (_, config) => linkedInDialect(config.LINKEDIN_VERSION), headers: (config) => linkedInHeaders(config.LINKEDIN_VERSION) } },
+  apiVersion: (config) => config.LINKEDIN_VERSION,
+  build({ session }, tuning) {
+    const pageSize = tuning.pageSize ?? 100
 
-  function session(context: CollectContext) {
-    const api = createApiCaller({
-      gate: context.gate,
-      now: context.now,
-      http: createHttp({ baseURL: deps.config.LINKEDIN_API_URL.replace(/\/$/, ''), timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: linkedInHeaders(context.token, version) }),
-      dialect,
-      retry: deps.retry,
-      sleep: deps.sleep,
-    })
-    const { observe, summary, emit } = collectionRecorder('linkedin', context, version)
-    return { api, observe, summary, emit, organization: encodeURIComponent(organizationUrn(context.account.apiId)), objectId: context.account.apiId }
-  }
+    function open(context: CollectContext) {
+      const s = session(context)
+      return { ...s, api: s.api.rest, organization: encodeURIComponent(organizationUrn(s.accountId)), objectId: s.accountId }
+    }
 
-  /** Daily follower gains and share statistics of the UTC days in [start, end). */
-  // A sunset LinkedIn-Version must stop the round with its own error, not be skipped as one refused report.
-  const versionGone = (error: ApiError) => error.apiCode === 'NONEXISTENT_VERSION'
+    /** Daily follower gains and share statistics of the UTC days in [start, end). */
+    // A sunset LinkedIn-Version must stop the round with its own error, not be skipped as one refused report.
+    const versionGone = (error: ApiError) => error.apiCode === 'NONEXISTENT_VERSION'
 
-  async function readDays(s: ReturnType<typeof session>, start: number, end: number, nowMs: number): Promise<void> {
-    const finder = (resource: string, until = end) => `/rest/${resource}?q=organizationalEntity&organizationalEntity=${s.organization}&${timeIntervalsParam(start, until)}`
-    // Follower statistics refuse a range that ends less than two days before today (UTC).
-    const followerEnd = Math.min(end, Math.floor(nowMs / DAY_MS) * DAY_MS - FOLLOWER_END_LAG_DAYS * DAY_MS)
-    const daily = (timeRange: TimeRange | undefined, metric: string, value: unknown, sourceField: string): ObservationRow | undefined =>
-      timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), dayZone: 'UTC', value, sourceField }) : undefined
+    async function readDays(s: ReturnType<typeof open>, start: number, end: number, nowMs: number): Promise<void> {
+      const finder = (resource: string, until = end) => `/rest/${resource}?q=organizationalEntity&organizationalEntity=${s.organization}&${timeIntervalsParam(start, until)}`
+      // Follower statistics refuse a range that ends less than two days before today (UTC).
+      const followerEnd = Math.min(end, Math.floor(nowMs / DAY_MS) * DAY_MS - FOLLOWER_END_LAG_DAYS * DAY_MS)
+      const daily = (timeRange: TimeRange | undefined, metric: string, value: unknown, sourceField: string): ObservationRow | undefined =>
+        timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), dayZone: 'UTC', value, sourceField }) : undefined
 
-    if (followerEnd > start) await skipRefused(s.summary, { part: 'follower statistics', metrics: ['followers_gained'], advice: FOLLOWER_STATISTICS_ADVICE }, () =>
-      walkElements(s.api, finder('organizationalEntityFollowerStatistics', followerEnd), followerElement, pageSize, async (elements) => {
-        const rows: ObservationRow[] = []
-        for (const element of elements) {
-          const gains = element.followerGains
-          if (!gains || (gains.organicFollowerGain === undefined && gains.paidFollowerGain === undefined)) continue
-          const row = daily(element.timeRange, 'followers_gained', (gains.organicFollowerGain ?? 0) + (gains.paidFollowerGain ?? 0), 'followerGains.organicFollowerGain+paidFollowerGain')
-          if (row) rows.push(row)
-        }
-        await s.emit(rows)
-      }),
-      versionGone,
-    )
-    await skipRefused(s.summary, { part: 'share statistics', metrics: SHARE_FIELDS.map((f) => f.metric), advice: SHARE_STATISTICS_ADVICE }, () =>
-      walkElements(s.api, finder('organizationalEntityShareStatistics'), shareElement, pageSize, async (elements) => {
-        const rows: ObservationRow[] = []
-        for (const element of elements) {
-          for (const { field, metric } of SHARE_FIELDS) {
-            const row = daily(element.timeRange, metric, element.totalShareStatistics?.[field], `totalShareStatistics.${field}`)
+      if (followerEnd > start) await skipRefused(s.summary, { part: 'follower statistics', metrics: ['followers_gained'], advice: FOLLOWER_STATISTICS_ADVICE }, () =>
+        walkElements(s.api, finder('organizationalEntityFollowerStatistics', followerEnd), followerElement, pageSize, async (elements) => {
+          const rows: ObservationRow[] = []
+          for (const element of elements) {
+            const gains = element.followerGains
+            if (!gains || (gains.organicFollowerGain === undefined && gains.paidFollowerGain === undefined)) continue
+            const row = daily(element.timeRange, 'followers_gained', (gains.organicFollowerGain ?? 0) + (gains.paidFollowerGain ?? 0), 'followerGains.organicFollowerGain+paidFollowerGain')
             if (row) rows.push(row)
           }
-        }
-        await s.emit(rows)
-      }),
-      versionGone,
-    )
-  }
+          await s.emit(rows)
+        }),
+        versionGone,
+      )
+      await skipRefused(s.summary, { part: 'share statistics', metrics: SHARE_FIELDS.map((f) => f.metric), advice: SHARE_STATISTICS_ADVICE }, () =>
+        walkElements(s.api, finder('organizationalEntityShareStatistics'), shareElement, pageSize, async (elements) => {
+          const rows: ObservationRow[] = []
+          for (const element of elements) {
+            for (const { field, metric } of SHARE_FIELDS) {
+              const row = daily(element.timeRange, metric, element.totalShareStatistics?.[field], `totalShareStatistics.${field}`)
+              if (row) rows.push(row)
+            }
+          }
+          await s.emit(rows)
+        }),
+        versionGone,
+      )
+    }
 
-  return {
-    network: 'linkedin',
-    apiVersion: version,
-    tokenAdvice: linkedInTokenAdvice,
-    history: {
-      maxWindowDays: 90,
-      maxAgeDays: MAX_DAYS - 1,
-      notes: ['the follower total (networkSizes) has no history; daily follower gains, likes, clicks, comments, shares and impressions are backfilled'],
-      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
-        const s = session(context)
-        const today = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
-        // LinkedIn wants a range that starts at least two days back; reading a little more is harmless.
-        const start = Math.min(Date.parse(`${window.from}T00:00:00Z`), today - LATE_DATA_DAYS * DAY_MS)
-        const end = Math.min(Date.parse(`${window.to}T00:00:00Z`), today)
-        if (end > start) await readDays(s, start, end, context.now().getTime())
+    return {
+      tokenAdvice: linkedInTokenAdvice,
+      history: {
+        maxWindowDays: 90,
+        maxAgeDays: MAX_DAYS - 1,
+        notes: ['the follower total (networkSizes) has no history; daily follower gains, likes, clicks, comments, shares and impressions are backfilled'],
+        async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+          const s = open(context)
+          const today = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
+          // LinkedIn wants a range that starts at least two days back; reading a little more is harmless.
+          const start = Math.min(Date.parse(`${window.from}T00:00:00Z`), today - LATE_DATA_DAYS * DAY_MS)
+          const end = Math.min(Date.parse(`${window.to}T00:00:00Z`), today)
+          if (end > start) await readDays(s, start, end, context.now().getTime())
+          return s.summary
+        },
+      },
+      async collect(context: CollectContext): Promise<CollectSummary> {
+        const s = open(context)
+
+        // 1. The follower total, at this round's time.
+        const size = await s.api.get(`/rest/networkSizes/${s.organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, networkSize)
+        await s.emit([s.observe({ objectType: 'account', objectId: s.objectId, metric: 'followers', observedAt: context.roundAt, value: size.firstDegreeSize, sourceField: 'networkSizes.firstDegreeSize' })])
+
+        // 2. Complete UTC days of the look-back window, re-read every round.
+        const end = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
+        await readDays(s, end - Math.min(MAX_DAYS - 1, Math.max(context.lookbackDays, LATE_DATA_DAYS)) * DAY_MS, end, context.now().getTime())
         return s.summary
       },
-    },
-    async collect(context: CollectContext): Promise<CollectSummary> {
-      const s = session(context)
-
-      // 1. The follower total, at this round's time.
-      const size = await s.api.get(`/rest/networkSizes/${s.organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, networkSize)
-      await s.emit([s.observe({ objectType: 'account', objectId: s.objectId, metric: 'followers', observedAt: context.roundAt, value: size.firstDegreeSize, sourceField: 'networkSizes.firstDegreeSize' })])
-
-      // 2. Complete UTC days of the look-back window, re-read every round.
-      const end = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
-      await readDays(s, end - Math.min(MAX_DAYS - 1, Math.max(context.lookbackDays, LATE_DATA_DAYS)) * DAY_MS, end, context.now().getTime())
-      return s.summary
-    },
-  }
-}
+    }
+  },
+})
 
 /**
  * Pages through a Rest.li finder with `start`/`count` until a page holds fewer than `count`

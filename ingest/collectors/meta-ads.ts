@@ -2,11 +2,11 @@ import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
 import { z } from 'zod'
 import { ApiError, ConfigError } from '../../core/errors.ts'
-import { meta_ads, metaAdsSegment } from '../../core/networks/meta_ads.ts'
-import type { MetaAdsSettings } from '../../core/networks/meta_ads.ts'
+import { metaAdsSegment } from '../../core/networks/meta_ads.ts'
 import { createGraphDialect, graphError, graphTokenAdviceFor, graphPaging } from '../graph-api.ts'
-import { createApiCaller, createHttp, type ApiDialect } from '../http.ts'
-import { collectionRecorder, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import type { ApiDialect } from '../http.ts'
+import { defineCollector } from './define.ts'
+import type { CollectContext, CollectSummary, HistoryWindow, ObservationRow } from './types.ts'
 
 /**
  * Meta ads through the Marketing API's Ads Insights (social-apis.md §7.1): one row per day for
@@ -76,143 +76,131 @@ function isTooMuchData(error: unknown): boolean {
   return error instanceof ApiError && !error.retryable && error.status === 500 && error.apiCode === '1'
 }
 
-export interface MetaAdsOptions {
+export interface MetaAdsTuning {
   /** Rows asked per insights page; halved when Meta answers that it is too much. */
   pageSize?: number
 }
 
-export function createMetaAdsCollector(deps: CollectorDeps, options: MetaAdsOptions = {}): Collector {
-  const version = deps.config.FACEBOOK_GRAPH_VERSION
-  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
+export const createMetaAdsCollector = defineCollector<'meta_ads', MetaAdsTuning>('meta_ads', {
+  apis: { graph: { dialect: () => adsDialect, path: (config) => `/${config.FACEBOOK_GRAPH_VERSION}` } },
+  apiVersion: (config) => config.FACEBOOK_GRAPH_VERSION,
+  build({ session }, tuning) {
+    const pageSize = tuning.pageSize ?? DEFAULT_PAGE_SIZE
 
-  function session(context: CollectContext) {
-    const parsed = meta_ads.settings!.safeParse(context.account.settings ?? {})
-    if (!parsed.success) throw new ConfigError(`account ${context.account.id}: settings.purchaseActionType must name the one purchase action type to count`)
-    const settings = parsed.data as MetaAdsSettings
-    const apiId = context.account.apiId.startsWith('act_') ? context.account.apiId : `act_${context.account.apiId}`
-    const api = createApiCaller({
-      gate: context.gate,
-      now: context.now,
-      http: createHttp({
-        baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${version}`,
-        timeoutMs: deps.config.HTTP_TIMEOUT_MS,
-        headers: { Authorization: `Bearer ${context.token}` },
-      }),
-      dialect: adsDialect,
-      retry: deps.retry,
-      sleep: deps.sleep,
-    })
-    const { observe, summary, emit } = collectionRecorder('meta_ads', context, version)
-    const prefix = metaAdsSegment('')
-    const actionTypes = [...new Set((context.segments ?? []).filter((segment) => segment.startsWith(prefix)).map((segment) => segment.slice(prefix.length)))]
-    return { api, observe, summary, emit, settings, apiId, actionTypes, path: `/${encodeURIComponent(apiId)}` }
-  }
-  type Session = ReturnType<typeof session>
+    function open(context: CollectContext) {
+      const s = session(context)
+      // The plan requires it; an account built elsewhere without it must not count every action type as zero.
+      if (!s.settings.purchaseActionType) throw new ConfigError(`account ${context.account.id}: settings.purchaseActionType must name the one purchase action type to count`)
+      const apiId = s.accountId.startsWith('act_') ? s.accountId : `act_${s.accountId}`
+      const prefix = metaAdsSegment('')
+      const actionTypes = [...new Set((context.segments ?? []).filter((segment) => segment.startsWith(prefix)).map((segment) => segment.slice(prefix.length)))]
+      return { ...s, api: s.api.graph, apiId, actionTypes, path: `/${encodeURIComponent(apiId)}` }
+    }
+    type Session = ReturnType<typeof open>
 
-  /** The ad account's time zone: insights days are its local days. */
-  async function timeZone(s: Session): Promise<string> {
-    const node = await s.api.get(s.path, adAccountNode, { params: { fields: 'id,timezone_name' } })
-    const zone = node.timezone_name
-    if (!zone || !IANAZone.isValidZone(zone)) throw new ApiError(`the ad account ${s.apiId} has no usable timezone_name (${String(zone)})`, { retryable: false })
-    return zone
-  }
+    /** The ad account's time zone: insights days are its local days. */
+    async function timeZone(s: Session): Promise<string> {
+      const node = await s.api.get(s.path, adAccountNode, { params: { fields: 'id,timezone_name' } })
+      const zone = node.timezone_name
+      if (!zone || !IANAZone.isValidZone(zone)) throw new ApiError(`the ad account ${s.apiId} has no usable timezone_name (${String(zone)})`, { retryable: false })
+      return zone
+    }
 
-  /**
-   * Daily account rows for the local days [since, until] (inclusive, as `time_range` is), paged
-   * by cursor until `next` is absent. When Meta says the request is too much, the page size is
-   * halved, and below MIN_PAGE_SIZE the time range is split in two (rows already stored are
-   * simply stored again with the same key).
-   */
-  async function readDays(s: Session, zone: string, since: DateTime, until: DateTime): Promise<void> {
-    let limit = pageSize
-    let after: string | undefined
-    for (;;) {
-      let page: z.output<typeof insightsPage>
-      try {
-        page = await s.api.get(`${s.path}/insights`, insightsPage, {
-          params: {
-            level: 'account',
-            time_increment: 1,
-            time_range: JSON.stringify({ since: since.toISODate(), until: until.toISODate() }),
-            fields: INSIGHTS_FIELDS,
-            limit,
-            after,
-          },
-        })
-      } catch (error) {
-        if (!isTooMuchData(error)) throw error
-        if (limit > MIN_PAGE_SIZE) {
-          limit = Math.max(MIN_PAGE_SIZE, Math.floor(limit / 2))
-          continue
+    /**
+     * Daily account rows for the local days [since, until] (inclusive, as `time_range` is), paged
+     * by cursor until `next` is absent. When Meta says the request is too much, the page size is
+     * halved, and below MIN_PAGE_SIZE the time range is split in two (rows already stored are
+     * simply stored again with the same key).
+     */
+    async function readDays(s: Session, zone: string, since: DateTime, until: DateTime): Promise<void> {
+      let limit = pageSize
+      let after: string | undefined
+      for (;;) {
+        let page: z.output<typeof insightsPage>
+        try {
+          page = await s.api.get(`${s.path}/insights`, insightsPage, {
+            params: {
+              level: 'account',
+              time_increment: 1,
+              time_range: JSON.stringify({ since: since.toISODate(), until: until.toISODate() }),
+              fields: INSIGHTS_FIELDS,
+              limit,
+              after,
+            },
+          })
+        } catch (error) {
+          if (!isTooMuchData(error)) throw error
+          if (limit > MIN_PAGE_SIZE) {
+            limit = Math.max(MIN_PAGE_SIZE, Math.floor(limit / 2))
+            continue
+          }
+          const days = Math.round(until.diff(since, 'days').days) + 1
+          if (days < 2) throw new ApiError(`Meta refused even one day of insights at ${limit} rows a page; trying again later`, { status: 500, apiCode: '1', retryable: true })
+          const middle = since.plus({ days: Math.floor(days / 2) - 1 })
+          await readDays(s, zone, since, middle)
+          await readDays(s, zone, middle.plus({ days: 1 }), until)
+          return
         }
-        const days = Math.round(until.diff(since, 'days').days) + 1
-        if (days < 2) throw new ApiError(`Meta refused even one day of insights at ${limit} rows a page; trying again later`, { status: 500, apiCode: '1', retryable: true })
-        const middle = since.plus({ days: Math.floor(days / 2) - 1 })
-        await readDays(s, zone, since, middle)
-        await readDays(s, zone, middle.plus({ days: 1 }), until)
-        return
+        await s.emit(page.data.flatMap((row) => rowsOf(s, zone, row)))
+        const cursor = page.paging?.cursors?.after
+        if (!page.paging?.next || !cursor) return
+        after = cursor
       }
-      await s.emit(page.data.flatMap((row) => rowsOf(s, zone, row)))
-      const cursor = page.paging?.cursors?.after
-      if (!page.paging?.next || !cursor) return
-      after = cursor
     }
-  }
 
-  /** Observations of one daily row. A row exists only for a day with delivery; a type missing from `actions` is then zero. */
-  function rowsOf(s: Session, zone: string, row: InsightsRow): ObservationRow[] {
-    if (!row.date_start || (row.date_stop && row.date_stop !== row.date_start)) return []
-    const day = DateTime.fromISO(row.date_start, { zone })
-    if (!day.isValid) return []
-    const observedAt = day.toJSDate()
-    const out: ObservationRow[] = []
-    const add = (metric: string, text: string | undefined, sourceField: string, segment?: string) => {
-      if (text === undefined) return
-      const value = Number(text)
-      if (text.trim() === '' || !Number.isFinite(value)) {
-        s.summary.skipped.push(`${sourceField} of ${row.date_start}: not a number (${JSON.stringify(text)})`)
-        return
+    /** Observations of one daily row. A row exists only for a day with delivery; a type missing from `actions` is then zero. */
+    function rowsOf(s: Session, zone: string, row: InsightsRow): ObservationRow[] {
+      if (!row.date_start || (row.date_stop && row.date_stop !== row.date_start)) return []
+      const day = DateTime.fromISO(row.date_start, { zone })
+      if (!day.isValid) return []
+      const observedAt = day.toJSDate()
+      const out: ObservationRow[] = []
+      const add = (metric: string, text: string | undefined, sourceField: string, segment?: string) => {
+        if (text === undefined) return
+        const value = Number(text)
+        if (text.trim() === '' || !Number.isFinite(value)) {
+          s.summary.skipped.push(`${sourceField} of ${row.date_start}: not a number (${JSON.stringify(text)})`)
+          return
+        }
+        out.push(s.observe({ objectType: segment ? 'segment' : 'account', objectId: segment ?? s.apiId, metric, observedAt, dayZone: zone, value, sourceField }))
       }
-      out.push(s.observe({ objectType: segment ? 'segment' : 'account', objectId: segment ?? s.apiId, metric, observedAt, dayZone: zone, value, sourceField }))
+      const type = s.settings.purchaseActionType
+      add('conversions', (row.actions ?? []).find((a) => a.action_type === type)?.value ?? '0', `actions.${type}`)
+      add('conversion_value', (row.action_values ?? []).find((a) => a.action_type === type)?.value ?? '0', `action_values.${type}`)
+      // The action types KPIs narrow this account to (kpis[].filter): from the same row, per segment.
+      for (const other of s.actionTypes) {
+        add('conversions', (row.actions ?? []).find((a) => a.action_type === other)?.value ?? '0', `actions.${other}`, metaAdsSegment(other))
+        add('conversion_value', (row.action_values ?? []).find((a) => a.action_type === other)?.value ?? '0', `action_values.${other}`, metaAdsSegment(other))
+      }
+      add('clicks', row.inline_link_clicks, 'inline_link_clicks')
+      add('impressions', row.impressions, 'impressions')
+      add('spend', row.spend, 'spend')
+      return out
     }
-    const type = s.settings.purchaseActionType
-    add('conversions', (row.actions ?? []).find((a) => a.action_type === type)?.value ?? '0', `actions.${type}`)
-    add('conversion_value', (row.action_values ?? []).find((a) => a.action_type === type)?.value ?? '0', `action_values.${type}`)
-    // The action types KPIs narrow this account to (kpis[].filter): from the same row, per segment.
-    for (const other of s.actionTypes) {
-      add('conversions', (row.actions ?? []).find((a) => a.action_type === other)?.value ?? '0', `actions.${other}`, metaAdsSegment(other))
-      add('conversion_value', (row.action_values ?? []).find((a) => a.action_type === other)?.value ?? '0', `action_values.${other}`, metaAdsSegment(other))
-    }
-    add('clicks', row.inline_link_clicks, 'inline_link_clicks')
-    add('impressions', row.impressions, 'impressions')
-    add('spend', row.spend, 'spend')
-    return out
-  }
 
-  return {
-    network: 'meta_ads',
-    apiVersion: version,
-    tokenAdvice: metaAdsTokenAdvice,
-    history: {
-      maxWindowDays: 90,
-      maxAgeDays: RETENTION_DAYS,
-      notes: [],
-      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
-        const s = session(context)
+    return {
+      tokenAdvice: metaAdsTokenAdvice,
+      history: {
+        maxWindowDays: 90,
+        maxAgeDays: RETENTION_DAYS,
+        notes: [],
+        async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+          const s = open(context)
+          const zone = await timeZone(s)
+          const since = DateTime.fromISO(window.from, { zone })
+          const until = DateTime.fromISO(window.to, { zone }).minus({ days: 1 })
+          if (until >= since) await readDays(s, zone, since, until)
+          return s.summary
+        },
+      },
+      async collect(context: CollectContext): Promise<CollectSummary> {
+        const s = open(context)
         const zone = await timeZone(s)
-        const since = DateTime.fromISO(window.from, { zone })
-        const until = DateTime.fromISO(window.to, { zone }).minus({ days: 1 })
-        if (until >= since) await readDays(s, zone, since, until)
+        // Today so far, and the days before it that Meta may still revise.
+        const today = DateTime.fromJSDate(context.now(), { zone }).startOf('day')
+        await readDays(s, zone, today.minus({ days: Math.max(ADS_LATE_DAYS, context.lookbackDays) }), today)
         return s.summary
       },
-    },
-    async collect(context: CollectContext): Promise<CollectSummary> {
-      const s = session(context)
-      const zone = await timeZone(s)
-      // Today so far, and the days before it that Meta may still revise.
-      const today = DateTime.fromJSDate(context.now(), { zone }).startOf('day')
-      await readDays(s, zone, today.minus({ days: Math.max(ADS_LATE_DAYS, context.lookbackDays) }), today)
-      return s.summary
-    },
-  }
-}
+    }
+  },
+})

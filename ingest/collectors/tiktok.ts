@@ -1,10 +1,12 @@
 import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { ApiError, TokenError } from '../../core/errors.ts'
-import { tiktokSettings, type TikTokAccountType } from '../../core/networks/tiktok.ts'
-import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
+import type { TikTokSettings } from '../../core/networks/tiktok.ts'
+import type { PlanAccount } from '../../kpi/plan.ts'
+import type { ApiCaller } from '../http.ts'
 import { createBusinessDialect, displayDialect, tiktokTokenAdvice } from '../tiktok-api.ts'
-import { collectionRecorder, noteRefused, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { defineCollector, type Session as TikTokSession } from './define.ts'
+import { noteRefused, skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
 
 /**
  * TikTok (social-apis.md §6), one of two APIs per account (`settings.accountType`):
@@ -77,6 +79,9 @@ const VIDEO_LIST: Record<Api, { id: string; cursorIsTime: boolean }> = {
   business: { id: 'item_id', cursorIsTime: false },
 }
 
+/** A business account reads the API for Business; the plan's default (personal) reads the Display API. */
+const isBusiness = (account: PlanAccount) => (account.settings as TikTokSettings | undefined)?.accountType === 'business'
+
 /** A count as the API sent it: numbers, or numbers written as strings. Anything else is no value. */
 function count(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined
@@ -87,200 +92,169 @@ function count(value: unknown): number | undefined {
   return undefined
 }
 
-export function createTikTokCollector(deps: CollectorDeps): Collector {
-  const { config, retry, sleep } = deps
-  const timeoutMs = config.HTTP_TIMEOUT_MS
+export const createTikTokCollector = defineCollector('tiktok', {
+  apis: {
+    display: { dialect: () => displayDialect },
+    business: { dialect: () => createBusinessDialect(), path: () => `/${BUSINESS_VERSION}` },
+  },
+  apiVersion: () => `${DISPLAY_VERSION} (Display), ${BUSINESS_VERSION} (Business)`,
+  build({ session }) {
+    type Session = TikTokSession<'tiktok'>
 
-  function accountType(context: CollectContext): TikTokAccountType {
-    const parsed = tiktokSettings.safeParse(context.account.settings ?? {})
-    if (!parsed.success) throw new ApiError(`account ${context.account.id}: invalid TikTok settings: ${parsed.error.issues.map((i) => i.message).join('; ')}`, { retryable: false })
-    return parsed.data.accountType
-  }
-
-  /** What one job needs: a row builder for the API's version and a running summary. */
-  function session(context: CollectContext, version: string) {
-    const { observe, summary, emit } = collectionRecorder('tiktok', context, version)
-    return { observe, summary, emit, accountId: context.account.apiId }
-  }
-  type Session = ReturnType<typeof session>
-
-  function displayApi(context: CollectContext): ApiCaller {
-    return createApiCaller({
-      gate: context.gate,
-      now: context.now,
-      http: createHttp({ baseURL: config.TIKTOK_API_URL.replace(/\/$/, ''), timeoutMs, headers: { Authorization: `Bearer ${context.token}` } }),
-      dialect: displayDialect,
-      retry,
-      sleep,
-    })
-  }
-
-  function businessApi(context: CollectContext): ApiCaller {
-    return createApiCaller({
-      gate: context.gate,
-      now: context.now,
-      http: createHttp({ baseURL: `${config.TIKTOK_BUSINESS_API_URL.replace(/\/$/, '')}/${BUSINESS_VERSION}`, timeoutMs, headers: { 'Access-Token': context.token } }),
-      dialect: createBusinessDialect(),
-      retry,
-      sleep,
-    })
-  }
-
-  /** Level values read now, stored at the round's time. */
-  async function emitGauges(s: Session, context: CollectContext, source: Record<string, unknown>, gauges: ReadonlyArray<readonly [string, string]>) {
-    const rows: ObservationRow[] = []
-    for (const [field, metric] of gauges) {
-      const value = count(source[field])
-      if (value !== undefined) rows.push(s.observe({ objectType: 'account', objectId: s.accountId, metric, observedAt: context.roundAt, value, sourceField: field }))
-    }
-    await s.emit(rows)
-  }
-
-  /**
-   * Pages through a video list, newest first, until `has_more` is false or the videos are older
-   * than the window. A page may be short or empty (private videos are dropped after paging) and
-   * still have more, so only `has_more` and the cursor decide. The Display cursor is the Unix time
-   * in ms of the page's oldest video, so there an empty page can end the window too.
-   */
-  async function walkVideos(s: Session, context: CollectContext, api: Api, fetchPage: (cursor: number | undefined) => Promise<VideoPage | undefined>) {
-    const { id: idField, cursorIsTime } = VIDEO_LIST[api]
-    const windowStart = context.now().getTime() - VIDEO_WINDOW_DAYS * 86_400_000
-    let cursor: number | undefined
-    for (let page = 0; page < MAX_PAGES; page++) {
-      const batch = await fetchPage(cursor)
+    /** Level values read now, stored at the round's time. */
+    async function emitGauges(s: Session, context: CollectContext, source: Record<string, unknown>, gauges: ReadonlyArray<readonly [string, string]>) {
       const rows: ObservationRow[] = []
-      let oldestMs = Number.POSITIVE_INFINITY
-      for (const video of batch?.videos ?? []) {
-        const id = video[idField]
-        const createdSeconds = count(video.create_time)
-        if ((typeof id !== 'string' && typeof id !== 'number') || createdSeconds === undefined) continue
-        const created = new Date(createdSeconds * 1000)
-        oldestMs = Math.min(oldestMs, created.getTime())
-        if (created.getTime() < windowStart) continue
-        for (const counter of VIDEO_COUNTERS) {
-          const field = counter[api]
-          const value = count(video[field])
-          if (value === undefined) continue
-          rows.push(s.observe({ objectType: 'post', objectId: String(id), metric: counter.metric, observedAt: context.roundAt, value, objectCreatedAt: created, sourceField: field }))
+      for (const [field, metric] of gauges) {
+        const value = count(source[field])
+        if (value !== undefined) rows.push(s.observe({ objectType: 'account', objectId: s.accountId, metric, observedAt: context.roundAt, value, sourceField: field }))
+      }
+      await s.emit(rows)
+    }
+
+    /**
+     * Pages through a video list, newest first, until `has_more` is false or the videos are older
+     * than the window. A page may be short or empty (private videos are dropped after paging) and
+     * still have more, so only `has_more` and the cursor decide. The Display cursor is the Unix time
+     * in ms of the page's oldest video, so there an empty page can end the window too.
+     */
+    async function walkVideos(s: Session, context: CollectContext, api: Api, fetchPage: (cursor: number | undefined) => Promise<VideoPage | undefined>) {
+      const { id: idField, cursorIsTime } = VIDEO_LIST[api]
+      const windowStart = context.now().getTime() - VIDEO_WINDOW_DAYS * 86_400_000
+      let cursor: number | undefined
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const batch = await fetchPage(cursor)
+        const rows: ObservationRow[] = []
+        let oldestMs = Number.POSITIVE_INFINITY
+        for (const video of batch?.videos ?? []) {
+          const id = video[idField]
+          const createdSeconds = count(video.create_time)
+          if ((typeof id !== 'string' && typeof id !== 'number') || createdSeconds === undefined) continue
+          const created = new Date(createdSeconds * 1000)
+          oldestMs = Math.min(oldestMs, created.getTime())
+          if (created.getTime() < windowStart) continue
+          for (const counter of VIDEO_COUNTERS) {
+            const field = counter[api]
+            const value = count(video[field])
+            if (value === undefined) continue
+            rows.push(s.observe({ objectType: 'post', objectId: String(id), metric: counter.metric, observedAt: context.roundAt, value, objectCreatedAt: created, sourceField: field }))
+          }
         }
+        await s.emit(rows)
+        const next = count(batch?.cursor)
+        if (batch?.has_more !== true || next === undefined || next === cursor) break
+        if (oldestMs < windowStart || (cursorIsTime && next < windowStart)) break
+        cursor = next
       }
-      await s.emit(rows)
-      const next = count(batch?.cursor)
-      if (batch?.has_more !== true || next === undefined || next === cursor) break
-      if (oldestMs < windowStart || (cursorIsTime && next < windowStart)) break
-      cursor = next
     }
-  }
 
-  async function collectPersonal(context: CollectContext): Promise<CollectSummary> {
-    const s = session(context, DISPLAY_VERSION)
-    const api = displayApi(context)
+    async function collectPersonal(context: CollectContext): Promise<CollectSummary> {
+      const s = session(context, DISPLAY_VERSION)
+      const api = s.api.display
 
-    // 1. The profile's totals. The token names the user, so check it is the plan's account.
-    const info = await api.get('/v2/user/info/', displayUser, { params: { fields: DISPLAY_USER_FIELDS } })
-    const user = info.data.user ?? {}
-    if (typeof user.open_id === 'string' && user.open_id !== s.accountId) {
-      throw new TokenError('tiktok', 'open_id_mismatch', `the token in ${context.account.tokenEnv} is for TikTok user ${user.open_id}, not for the plan's apiId ${s.accountId}`)
-    }
-    await emitGauges(s, context, user, DISPLAY_GAUGES)
-
-    // 2. Recent videos with their counters (POST with a JSON body; the fields go in the query).
-    await walkVideos(
-      s,
-      context,
-      'display',
-      async (cursor) =>
-        (await api.post('/v2/video/list/', cursor === undefined ? { max_count: PAGE_SIZE } : { max_count: PAGE_SIZE, cursor }, displayVideos, { params: { fields: DISPLAY_VIDEO_FIELDS } })).data,
-    )
-    return s.summary
-  }
-
-  /**
-   * Business daily values for the UTC days [from, to), in requests of at most 30 days (both
-   * dates are included by the API). A chunk refused permanently is noted and skipped.
-   */
-  async function readBusinessDays(s: Session, api: ApiCaller, from: DateTime, to: DateTime) {
-    for (let start = from; start < to; start = start.plus({ days: BUSINESS_DAYS_PER_REQUEST })) {
-      const endInclusive = DateTime.min(start.plus({ days: BUSINESS_DAYS_PER_REQUEST }), to).minus({ days: 1 })
-      const params = { business_id: s.accountId, fields: JSON.stringify(BUSINESS_DAILY_FIELDS), start_date: start.toISODate(), end_date: endInclusive.toISODate() }
-      let answer: z.output<typeof businessDays>
-      try {
-        answer = await api.get('/business/get/', businessDays, { params })
-      } catch (error) {
-        if (!(error instanceof ApiError) || error.retryable) throw error
-        noteRefused(s.summary, { part: `daily metrics ${params.start_date}…${params.end_date}`, metrics: ['clicks', 'profile_views'] }, error)
-        continue
+      // 1. The profile's totals. The token names the user, so check it is the plan's account.
+      const info = await api.get('/v2/user/info/', displayUser, { params: { fields: DISPLAY_USER_FIELDS } })
+      const user = info.data.user ?? {}
+      if (typeof user.open_id === 'string' && user.open_id !== s.accountId) {
+        throw new TokenError('tiktok', 'open_id_mismatch', `the token in ${context.account.tokenEnv} is for TikTok user ${user.open_id}, not for the plan's apiId ${s.accountId}`)
       }
-      const rows: ObservationRow[] = []
-      for (const day of answer.data.metrics ?? []) {
-        const date = typeof day.date === 'string' ? DateTime.fromISO(day.date, { zone: 'UTC' }) : undefined
-        if (!date?.isValid) continue
-        const dayStart = date.toJSDate()
-        const common = { objectType: 'account' as const, objectId: s.accountId, dayZone: 'UTC' }
-        const clicks = count(day.bio_link_clicks)
-        const views = count(day.profile_views)
-        const followers = count(day.daily_total_followers)
-        if (clicks !== undefined) rows.push(s.observe({ ...common, metric: 'clicks', observedAt: dayStart, value: clicks, sourceField: 'metrics.bio_link_clicks' }))
-        if (views !== undefined) rows.push(s.observe({ ...common, metric: 'profile_views', observedAt: dayStart, value: views, sourceField: 'metrics.profile_views' }))
-        // The level at the day's end.
-        if (followers !== undefined) rows.push(s.observe({ ...common, metric: 'followers', observedAt: date.plus({ days: 1 }).toJSDate(), value: followers, sourceField: 'metrics.daily_total_followers' }))
-      }
-      await s.emit(rows)
-    }
-  }
+      await emitGauges(s, context, user, DISPLAY_GAUGES)
 
-  async function collectBusiness(context: CollectContext): Promise<CollectSummary> {
-    const s = session(context, BUSINESS_VERSION)
-    const api = businessApi(context)
-
-    // 1. The account's totals now.
-    const account = await api.get('/business/get/', businessAccount, { params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_ACCOUNT_FIELDS) } })
-    await emitGauges(s, context, account.data, BUSINESS_GAUGES)
-
-    // 2. Recent videos with their counters (the cursor is opaque here). A refused video list
-    //    starves the video counters only: the daily values below are still read.
-    await skipRefused(s.summary, { part: 'video list', metrics: VIDEO_COUNTERS.map((c) => c.metric) }, () =>
-      walkVideos(
+      // 2. Recent videos with their counters (POST with a JSON body; the fields go in the query).
+      await walkVideos(
         s,
         context,
-        'business',
+        'display',
         async (cursor) =>
-          (
-            await api.get('/business/video/list/', businessVideos, {
-              params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_VIDEO_FIELDS), max_count: PAGE_SIZE, cursor },
-            })
-          ).data,
-      ),
-    )
+          (await api.post('/v2/video/list/', cursor === undefined ? { max_count: PAGE_SIZE } : { max_count: PAGE_SIZE, cursor }, displayVideos, { params: { fields: DISPLAY_VIDEO_FIELDS } })).data,
+      )
+      return s.summary
+    }
 
-    // 3. Daily values of the finished UTC days, re-read over the look-back window (TikTok
-    //    completes recent days late); at least 60 days, for the follower-level baseline.
-    const today = DateTime.fromJSDate(context.now(), { zone: 'UTC' }).startOf('day')
-    await readBusinessDays(s, api, today.minus({ days: Math.max(context.lookbackDays, BUSINESS_HISTORY_DAYS) }), today)
-    return s.summary
-  }
+    /**
+     * Business daily values for the UTC days [from, to), in requests of at most 30 days (both
+     * dates are included by the API). A chunk refused permanently is noted and skipped.
+     */
+    async function readBusinessDays(s: Session, api: ApiCaller, from: DateTime, to: DateTime) {
+      for (let start = from; start < to; start = start.plus({ days: BUSINESS_DAYS_PER_REQUEST })) {
+        const endInclusive = DateTime.min(start.plus({ days: BUSINESS_DAYS_PER_REQUEST }), to).minus({ days: 1 })
+        const params = { business_id: s.accountId, fields: JSON.stringify(BUSINESS_DAILY_FIELDS), start_date: start.toISODate(), end_date: endInclusive.toISODate() }
+        let answer: z.output<typeof businessDays>
+        try {
+          answer = await api.get('/business/get/', businessDays, { params })
+        } catch (error) {
+          if (!(error instanceof ApiError) || error.retryable) throw error
+          noteRefused(s.summary, { part: `daily metrics ${params.start_date}…${params.end_date}`, metrics: ['clicks', 'profile_views'] }, error)
+          continue
+        }
+        const rows: ObservationRow[] = []
+        for (const day of answer.data.metrics ?? []) {
+          const date = typeof day.date === 'string' ? DateTime.fromISO(day.date, { zone: 'UTC' }) : undefined
+          if (!date?.isValid) continue
+          const dayStart = date.toJSDate()
+          const common = { objectType: 'account' as const, objectId: s.accountId, dayZone: 'UTC' }
+          const clicks = count(day.bio_link_clicks)
+          const views = count(day.profile_views)
+          const followers = count(day.daily_total_followers)
+          if (clicks !== undefined) rows.push(s.observe({ ...common, metric: 'clicks', observedAt: dayStart, value: clicks, sourceField: 'metrics.bio_link_clicks' }))
+          if (views !== undefined) rows.push(s.observe({ ...common, metric: 'profile_views', observedAt: dayStart, value: views, sourceField: 'metrics.profile_views' }))
+          // The level at the day's end.
+          if (followers !== undefined) rows.push(s.observe({ ...common, metric: 'followers', observedAt: date.plus({ days: 1 }).toJSDate(), value: followers, sourceField: 'metrics.daily_total_followers' }))
+        }
+        await s.emit(rows)
+      }
+    }
 
-  return {
-    network: 'tiktok',
-    apiVersion: `${DISPLAY_VERSION} (Display), ${BUSINESS_VERSION} (Business)`,
-    tokenAdvice: tiktokTokenAdvice,
-    history: {
-      maxWindowDays: BUSINESS_DAYS_PER_REQUEST,
-      maxAgeDays: BUSINESS_HISTORY_DAYS,
-      hasHistory: (account) => tiktokSettings.safeParse(account.settings ?? {}).data?.accountType === 'business',
-      notes: [
-        'personal accounts (Display API) keep no history: their totals and video counters are collected from now on',
-        'business accounts: daily profile views, bio link clicks and follower levels are backfilled; video likes, comments, shares and views are current totals only',
-      ],
-      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
-        if (accountType(context) !== 'business') return { observations: 0, skipped: [] }
-        const s = session(context, BUSINESS_VERSION)
-        await readBusinessDays(s, businessApi(context), DateTime.fromISO(window.from, { zone: 'UTC' }), DateTime.fromISO(window.to, { zone: 'UTC' }))
-        return s.summary
+    async function collectBusiness(context: CollectContext): Promise<CollectSummary> {
+      const s = session(context, BUSINESS_VERSION)
+      const api = s.api.business
+
+      // 1. The account's totals now.
+      const account = await api.get('/business/get/', businessAccount, { params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_ACCOUNT_FIELDS) } })
+      await emitGauges(s, context, account.data, BUSINESS_GAUGES)
+
+      // 2. Recent videos with their counters (the cursor is opaque here). A refused video list
+      //    starves the video counters only: the daily values below are still read.
+      await skipRefused(s.summary, { part: 'video list', metrics: VIDEO_COUNTERS.map((c) => c.metric) }, () =>
+        walkVideos(
+          s,
+          context,
+          'business',
+          async (cursor) =>
+            (
+              await api.get('/business/video/list/', businessVideos, {
+                params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_VIDEO_FIELDS), max_count: PAGE_SIZE, cursor },
+              })
+            ).data,
+        ),
+      )
+
+      // 3. Daily values of the finished UTC days, re-read over the look-back window (TikTok
+      //    completes recent days late); at least 60 days, for the follower-level baseline.
+      const today = DateTime.fromJSDate(context.now(), { zone: 'UTC' }).startOf('day')
+      await readBusinessDays(s, api, today.minus({ days: Math.max(context.lookbackDays, BUSINESS_HISTORY_DAYS) }), today)
+      return s.summary
+    }
+
+    return {
+      tokenAdvice: tiktokTokenAdvice,
+      history: {
+        maxWindowDays: BUSINESS_DAYS_PER_REQUEST,
+        maxAgeDays: BUSINESS_HISTORY_DAYS,
+        hasHistory: isBusiness,
+        notes: [
+          'personal accounts (Display API) keep no history: their totals and video counters are collected from now on',
+          'business accounts: daily profile views, bio link clicks and follower levels are backfilled; video likes, comments, shares and views are current totals only',
+        ],
+        async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+          if (!isBusiness(context.account)) return { observations: 0, skipped: [] }
+          const s = session(context, BUSINESS_VERSION)
+          await readBusinessDays(s, s.api.business, DateTime.fromISO(window.from, { zone: 'UTC' }), DateTime.fromISO(window.to, { zone: 'UTC' }))
+          return s.summary
+        },
       },
-    },
-    async collect(context: CollectContext): Promise<CollectSummary> {
-      return accountType(context) === 'business' ? collectBusiness(context) : collectPersonal(context)
-    },
-  }
-}
+      async collect(context: CollectContext): Promise<CollectSummary> {
+        return isBusiness(context.account) ? collectBusiness(context) : collectPersonal(context)
+      },
+    }
+  },
+})

@@ -4,6 +4,7 @@ import { ApiError } from '../../core/errors.ts'
 import type { Logger } from '../../core/logger.ts'
 import type { RetryPolicy } from '../http.ts'
 import type { RequestGate } from '../quota.ts'
+import type { ApiObserver } from '../../core/telemetry.ts'
 import { METRICS, type MetricShape, type Network } from '../../core/metrics.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -40,8 +41,10 @@ export interface CollectContext {
   /** Segments the plan's KPIs narrow this account to (kpis[].filter): stored beside its totals. */
   segments?: string[]
   logger: Logger
-  /** The account's share of the network's call limit; pass it to createApiCaller. */
+  /** The account's share of the network's call limit; the session's API callers ask it (define.ts). */
   gate?: RequestGate
+  /** Counts the API requests (Prometheus); the session's API callers report to it (define.ts). */
+  apiObserver?: ApiObserver
   /** Hands rows to the writer; the job completes only after they are stored, even if collection fails later. */
   emit(rows: ObservationRow[]): Promise<void>
 }
@@ -176,19 +179,4 @@ export function noteRefused(summary: CollectSummary, what: CollectionPart, error
   summary.skipped.push(`${part}: ${error.message}`)
   if (typeof what === 'string') return
   ;(summary.refused ??= []).push({ part, metrics: what.metrics, reason: error.message, ...(what.advice ? { advice: what.advice } : {}) })
-}
-
-/**
- * What every collection job keeps: a row builder for its account, a running summary, and an
- * `emit` that hands non-empty batches to the writer and counts them.
- */
-export function collectionRecorder(network: Network, context: CollectContext, apiVersion: string) {
-  const observe = observationFactory(network, context.account.id, apiVersion, context.now())
-  const summary: CollectSummary = { observations: 0, skipped: [] }
-  const emit = async (rows: ObservationRow[]) => {
-    if (rows.length === 0) return
-    await context.emit(rows)
-    summary.observations += rows.length
-  }
-  return { observe, summary, emit }
 }

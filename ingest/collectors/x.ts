@@ -1,8 +1,9 @@
 import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
-import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
+import type { ApiCaller } from '../http.ts'
 import { problemKind, xDialect, xTokenAdvice } from '../x-api.ts'
-import { collectionRecorder, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type ObservationRow } from './types.ts'
+import { defineCollector } from './define.ts'
+import type { CollectContext, CollectSummary, ObservationRow } from './types.ts'
 
 /**
  * X through the X API v2 (social-apis.md §3): the user's follower count, and the account's own
@@ -73,93 +74,86 @@ const PUBLIC_COUNTERS: Array<{ metric: string; field: keyof PublicMetrics }> = [
   { metric: 'shares', field: 'retweet_count' },
 ]
 
-export function createXCollector(deps: CollectorDeps, tuning: XCollectorTuning = {}): Collector {
-  const postWindowDays = tuning.postWindowDays ?? 90
-  const pageSize = tuning.pageSize ?? 100
-  return {
-    network: 'x',
-    apiVersion: API_VERSION,
-    tokenAdvice: xTokenAdvice,
-    async collect(context: CollectContext): Promise<CollectSummary> {
-      const userId = context.account.apiId
-      const api = createApiCaller({
-        gate: context.gate,
-        now: context.now,
-        http: createHttp({ baseURL: deps.config.X_API_URL.replace(/\/$/, ''), timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
-        dialect: xDialect,
-        retry: deps.retry,
-        sleep: deps.sleep,
-      })
-      const { observe, summary, emit } = collectionRecorder('x', context, API_VERSION)
+export const createXCollector = defineCollector<'x', XCollectorTuning>('x', {
+  apis: { v2: { dialect: () => xDialect } },
+  apiVersion: () => API_VERSION,
+  build({ session }, tuning) {
+    const postWindowDays = tuning.postWindowDays ?? 90
+    const pageSize = tuning.pageSize ?? 100
+    return {
+      tokenAdvice: xTokenAdvice,
+      async collect(context: CollectContext): Promise<CollectSummary> {
+        const { api: { v2: api }, accountId: userId, observe, summary, emit } = session(context)
 
-      // 1. The user: the follower level at this round's time.
-      const user = await api.get(`/2/users/${encodeURIComponent(userId)}`, userAnswer, { params: { 'user.fields': 'public_metrics' } })
-      const followers = user.data.public_metrics?.followers_count
-      if (typeof followers === 'number') {
-        await emit([observe({ objectType: 'account', objectId: userId, metric: 'followers', observedAt: context.roundAt, value: followers, sourceField: 'public_metrics.followers_count' })])
-      }
-
-      const postRows = (post: Post): ObservationRow[] => {
-        const created = post.created_at ? new Date(post.created_at) : undefined
-        const base = { objectType: 'post' as const, objectId: post.id, observedAt: context.roundAt, objectCreatedAt: created }
-        const rows: ObservationRow[] = []
-        for (const { metric, field } of PUBLIC_COUNTERS) {
-          const value = post.public_metrics?.[field]
-          if (typeof value === 'number') rows.push(observe({ ...base, metric, value, sourceField: `public_metrics.${field}` }))
+        // 1. The user: the follower level at this round's time.
+        const user = await api.get(`/2/users/${encodeURIComponent(userId)}`, userAnswer, { params: { 'user.fields': 'public_metrics' } })
+        const followers = user.data.public_metrics?.followers_count
+        if (typeof followers === 'number') {
+          await emit([observe({ objectType: 'account', objectId: userId, metric: 'followers', observedAt: context.roundAt, value: followers, sourceField: 'public_metrics.followers_count' })])
         }
-        const publicImpressions = post.public_metrics?.impression_count
-        const privateImpressions = post.non_public_metrics?.impression_count
-        if (typeof publicImpressions === 'number') rows.push(observe({ ...base, metric: 'impressions', value: publicImpressions, sourceField: 'public_metrics.impression_count' }))
-        else if (typeof privateImpressions === 'number') rows.push(observe({ ...base, metric: 'impressions', value: privateImpressions, sourceField: 'non_public_metrics.impression_count' }))
-        const clicks = post.non_public_metrics?.url_link_clicks
-        if (typeof clicks === 'number') rows.push(observe({ ...base, metric: 'clicks', value: clicks, sourceField: 'non_public_metrics.url_link_clicks' }))
-        return rows
-      }
 
-      // 2. Posts young enough for non-public metrics, then the older ones with public metrics only.
-      const nowMs = context.now().getTime()
-      const privateFrom = nowMs - NON_PUBLIC_DAYS * 86_400_000 + NON_PUBLIC_MARGIN_MS
-      const windowFrom = nowMs - postWindowDays * 86_400_000
-      const refused = new Set<string>()
-      let fields = PRIVATE_FIELDS
-      await walkTimeline(api, userId, pageSize, { from: Math.max(privateFrom, windowFrom) }, () => fields, async (page) => {
-        const refusedHere = refusedPosts(page.errors)
-        for (const id of refusedHere) refused.add(id)
-        // Once X refuses non-public metrics, it will refuse them for the rest: stop asking.
-        if (refusedHere.size > 0) fields = PUBLIC_FIELDS
-        await emit((page.data ?? []).flatMap(postRows))
-      })
-      if (privateFrom > windowFrom) {
-        await walkTimeline(api, userId, pageSize, { from: windowFrom, until: privateFrom }, () => PUBLIC_FIELDS, async (page) => {
+        const postRows = (post: Post): ObservationRow[] => {
+          const created = post.created_at ? new Date(post.created_at) : undefined
+          const base = { objectType: 'post' as const, objectId: post.id, observedAt: context.roundAt, objectCreatedAt: created }
+          const rows: ObservationRow[] = []
+          for (const { metric, field } of PUBLIC_COUNTERS) {
+            const value = post.public_metrics?.[field]
+            if (typeof value === 'number') rows.push(observe({ ...base, metric, value, sourceField: `public_metrics.${field}` }))
+          }
+          const publicImpressions = post.public_metrics?.impression_count
+          const privateImpressions = post.non_public_metrics?.impression_count
+          if (typeof publicImpressions === 'number') rows.push(observe({ ...base, metric: 'impressions', value: publicImpressions, sourceField: 'public_metrics.impression_count' }))
+          else if (typeof privateImpressions === 'number') rows.push(observe({ ...base, metric: 'impressions', value: privateImpressions, sourceField: 'non_public_metrics.impression_count' }))
+          const clicks = post.non_public_metrics?.url_link_clicks
+          if (typeof clicks === 'number') rows.push(observe({ ...base, metric: 'clicks', value: clicks, sourceField: 'non_public_metrics.url_link_clicks' }))
+          return rows
+        }
+
+        // 2. Posts young enough for non-public metrics, then the older ones with public metrics only.
+        const nowMs = context.now().getTime()
+        const privateFrom = nowMs - NON_PUBLIC_DAYS * 86_400_000 + NON_PUBLIC_MARGIN_MS
+        const windowFrom = nowMs - postWindowDays * 86_400_000
+        const refused = new Set<string>()
+        let fields = PRIVATE_FIELDS
+        await walkTimeline(api, userId, pageSize, { from: Math.max(privateFrom, windowFrom) }, () => fields, async (page) => {
+          const refusedHere = refusedPosts(page.errors)
+          for (const id of refusedHere) refused.add(id)
+          // Once X refuses non-public metrics, it will refuse them for the rest: stop asking.
+          if (refusedHere.size > 0) fields = PUBLIC_FIELDS
           await emit((page.data ?? []).flatMap(postRows))
         })
-      }
-
-      // 3. Posts X left out because it refused their non-public metrics: public metrics only.
-      if (refused.size > 0) {
-        const ids = [...refused]
-        for (let i = 0; i < ids.length; i += MAX_LOOKUP_IDS) {
-          const batch = ids.slice(i, i + MAX_LOOKUP_IDS)
-          // Posts deleted meanwhile come back as per-item errors; if all are gone, X answers only errors.
-          const found = await api.get('/2/tweets', postLookup, { params: { ids: batch.join(','), 'tweet.fields': PUBLIC_FIELDS } }).catch((error: unknown) => {
-            if (error instanceof ApiError && error.apiCode === 'resource-not-found') return { data: [] }
-            throw error
+        if (privateFrom > windowFrom) {
+          await walkTimeline(api, userId, pageSize, { from: windowFrom, until: privateFrom }, () => PUBLIC_FIELDS, async (page) => {
+            await emit((page.data ?? []).flatMap(postRows))
           })
-          await emit(found.data.flatMap(postRows))
         }
-        const reason = `X refused non_public_metrics of ${refused.size} post(s) (it gives them only to a user-context token of the account, for posts up to ${NON_PUBLIC_DAYS} days old)`
-        summary.skipped.push(`clicks of ${refused.size} post(s): ${reason}`)
-        ;(summary.refused ??= []).push({
-          part: 'non-public post metrics',
-          metrics: ['clicks'],
-          reason,
-          advice: 'Use a user-context token of the account (OAuth 2.0 with PKCE: auth kind oauth, then social-kpi connect), not an app-only Bearer Token.',
-        })
-      }
-      return summary
-    },
-  }
-}
+
+        // 3. Posts X left out because it refused their non-public metrics: public metrics only.
+        if (refused.size > 0) {
+          const ids = [...refused]
+          for (let i = 0; i < ids.length; i += MAX_LOOKUP_IDS) {
+            const batch = ids.slice(i, i + MAX_LOOKUP_IDS)
+            // Posts deleted meanwhile come back as per-item errors; if all are gone, X answers only errors.
+            const found = await api.get('/2/tweets', postLookup, { params: { ids: batch.join(','), 'tweet.fields': PUBLIC_FIELDS } }).catch((error: unknown) => {
+              if (error instanceof ApiError && error.apiCode === 'resource-not-found') return { data: [] }
+              throw error
+            })
+            await emit(found.data.flatMap(postRows))
+          }
+          const reason = `X refused non_public_metrics of ${refused.size} post(s) (it gives them only to a user-context token of the account, for posts up to ${NON_PUBLIC_DAYS} days old)`
+          summary.skipped.push(`clicks of ${refused.size} post(s): ${reason}`)
+          ;(summary.refused ??= []).push({
+            part: 'non-public post metrics',
+            metrics: ['clicks'],
+            reason,
+            advice: 'Use a user-context token of the account (OAuth 2.0 with PKCE: auth kind oauth, then social-kpi connect), not an app-only Bearer Token.',
+          })
+        }
+        return summary
+      },
+    }
+  },
+})
 
 /** Ids of posts X left out of `data` because it refused a non-public field. */
 function refusedPosts(errors: ItemError[] | undefined): Set<string> {

@@ -2,8 +2,9 @@ import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import { googleDialect, googleRefusal, msUntilNextMidnight, PACIFIC_ZONE, parseCount } from '../google-api.ts'
-import { createApiCaller, createHttp, type ApiCaller } from '../http.ts'
-import { observationFactory, skipRefused, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import type { ApiCaller } from '../http.ts'
+import { defineCollector } from './define.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow, type observationFactory } from './types.ts'
 
 /**
  * YouTube (social-apis.md §5): the channel's subscriber, view and video counts and the
@@ -16,7 +17,7 @@ import { observationFactory, skipRefused, type Collector, type CollectContext, t
  * day at the default 15-minute schedule. A spent quota (403 quotaExceeded) waits until midnight
  * Pacific time, when Google resets it.
  */
-export interface YouTubeCollectorOptions {
+export interface YouTubeCollectorTuning {
   /** Videos published within this many days are re-read each round (default 90). */
   videoWindowDays?: number
 }
@@ -94,111 +95,95 @@ const VIDEO_STATISTICS = [
   ['commentCount', 'comments'],
 ] as const
 
-export function createYouTubeCollector(deps: CollectorDeps, options: YouTubeCollectorOptions = {}): Collector {
-  const videoWindowDays = options.videoWindowDays ?? 90
+/** Both APIs speak Google's dialect; a spent daily quota waits until midnight Pacific time. */
+const youtubeDialect = (api: string) => (context: CollectContext) => googleDialect({ network: 'youtube', api, dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), PACIFIC_ZONE) })
 
-  function session(context: CollectContext) {
-    const caller = (baseURL: string, api: string) =>
-      createApiCaller({
-        gate: context.gate,
-        now: context.now,
-        http: createHttp({ baseURL, timeoutMs: deps.config.HTTP_TIMEOUT_MS, headers: { Authorization: `Bearer ${context.token}` } }),
-        dialect: googleDialect({ network: 'youtube', api, dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), PACIFIC_ZONE) }),
-        retry: deps.retry,
-        sleep: deps.sleep,
-      })
-    const summary: CollectSummary = { observations: 0, skipped: [] }
-    return {
-      channelId: context.account.apiId,
-      data: caller(deps.config.YOUTUBE_DATA_URL, 'YouTube Data API'),
-      analytics: caller(deps.config.YOUTUBE_ANALYTICS_URL, 'YouTube Analytics API'),
-      observe: observationFactory('youtube', context.account.id, DATA_VERSION, context.now()),
-      observeDaily: observationFactory('youtube', context.account.id, ANALYTICS_VERSION, context.now()),
-      summary,
-      async emit(rows: ObservationRow[]) {
-        if (rows.length === 0) return
-        await context.emit(rows)
-        summary.observations += rows.length
-      },
+export const createYouTubeCollector = defineCollector<'youtube', YouTubeCollectorTuning>('youtube', {
+  apis: { data: { dialect: youtubeDialect('YouTube Data API') }, analytics: { dialect: youtubeDialect('YouTube Analytics API') } },
+  apiVersion: () => DATA_VERSION,
+  build({ session }, tuning) {
+    const videoWindowDays = tuning.videoWindowDays ?? 90
+
+    function open(context: CollectContext) {
+      const s = session(context)
+      return { ...s, channelId: s.accountId, data: s.api.data, analytics: s.api.analytics, observeDaily: s.observeAs(ANALYTICS_VERSION) }
     }
-  }
 
-  /**
-   * Channel-wide daily numbers for the Pacific days [first, last]. Days YouTube has not finished
-   * yet are absent, and no `rows` at all means no data: nothing is stored.
-   */
-  async function readAnalytics(s: ReturnType<typeof session>, first: string, last: string): Promise<void> {
-    const table = await skipRefused(s.summary, { part: 'YouTube Analytics report', metrics: Object.values(ANALYTICS_METRICS), advice: ANALYTICS_ADVICE }, () =>
-      s.analytics.get('/reports', resultTable, {
-        params: { ids: `channel==${s.channelId}`, startDate: first, endDate: last, metrics: Object.keys(ANALYTICS_METRICS).join(','), dimensions: 'day', sort: 'day' },
-      }),
-    )
-    await s.emit(table ? dailyRows(table, s.channelId, s.observeDaily, s.summary) : [])
-  }
+    /**
+     * Channel-wide daily numbers for the Pacific days [first, last]. Days YouTube has not finished
+     * yet are absent, and no `rows` at all means no data: nothing is stored.
+     */
+    async function readAnalytics(s: ReturnType<typeof open>, first: string, last: string): Promise<void> {
+      const table = await skipRefused(s.summary, { part: 'YouTube Analytics report', metrics: Object.values(ANALYTICS_METRICS), advice: ANALYTICS_ADVICE }, () =>
+        s.analytics.get('/reports', resultTable, {
+          params: { ids: `channel==${s.channelId}`, startDate: first, endDate: last, metrics: Object.keys(ANALYTICS_METRICS).join(','), dimensions: 'day', sort: 'day' },
+        }),
+      )
+      await s.emit(table ? dailyRows(table, s.channelId, s.observeDaily, s.summary) : [])
+    }
 
-  return {
-    network: 'youtube',
-    apiVersion: DATA_VERSION,
-    tokenAdvice: youtubeTokenAdvice,
-    history: {
-      maxWindowDays: 365,
-      maxAgeDays: 5 * 365,
-      notes: ['subscriber, view and video levels and per-video counters are current totals only (no history); daily channel numbers from YouTube Analytics are backfilled'],
-      async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
-        const s = session(context)
-        const last = DateTime.fromISO(window.to, { zone: PACIFIC_ZONE }).minus({ days: 1 })
-        await readAnalytics(s, window.from, last.toISODate()!)
+    return {
+      tokenAdvice: youtubeTokenAdvice,
+      history: {
+        maxWindowDays: 365,
+        maxAgeDays: 5 * 365,
+        notes: ['subscriber, view and video levels and per-video counters are current totals only (no history); daily channel numbers from YouTube Analytics are backfilled'],
+        async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
+          const s = open(context)
+          const last = DateTime.fromISO(window.to, { zone: PACIFIC_ZONE }).minus({ days: 1 })
+          await readAnalytics(s, window.from, last.toISODate()!)
+          return s.summary
+        },
+      },
+      async collect(context: CollectContext): Promise<CollectSummary> {
+        const s = open(context)
+        const { channelId, data, observe, emit } = s
+
+        // 1. The channel: levels at this round's time. Counts are strings.
+        const channels = await data.get('/channels', channelList, { params: { part: 'statistics,contentDetails', id: channelId } })
+        const channel = channels.items?.find((item) => item.id === channelId)
+        if (!channel) {
+          throw new ApiError(`YouTube has no channel with id ${channelId}: check the account's apiId in the plan (a channel id starts with UC)`, { retryable: false, apiCode: 'channelNotFound' })
+        }
+        const stats = channel.statistics ?? {}
+        const channelRows: ObservationRow[] = []
+        for (const [field, metric] of CHANNEL_STATISTICS) {
+          // A hidden subscriber count is not a count: store nothing rather than a zero.
+          if (field === 'subscriberCount' && stats.hiddenSubscriberCount === true) continue
+          const value = parseCount(stats[field])
+          if (value !== undefined) channelRows.push(observe({ objectType: 'account', objectId: channelId, metric, observedAt: context.roundAt, value, sourceField: `statistics.${field}` }))
+        }
+        await emit(channelRows)
+
+        // 2. Recent uploads, newest first, then their statistics in batches of 50 ids.
+        const uploads = channel.contentDetails?.relatedPlaylists?.uploads ?? `UU${channelId.slice(2)}`
+        const windowStart = context.now().getTime() - videoWindowDays * 86_400_000
+        const videoIds = await recentUploads(data, uploads, windowStart)
+        for (let i = 0; i < videoIds.length; i += MAX_PAGE) {
+          const batch = videoIds.slice(i, i + MAX_PAGE)
+          const videos = await data.get('/videos', videoList, { params: { part: 'statistics,snippet', id: batch.join(',') } })
+          const rows: ObservationRow[] = []
+          // A video the playlist lists but videos.list does not return (deleted, private) is skipped.
+          for (const video of videos.items) {
+            const published = video.snippet?.publishedAt ? new Date(video.snippet.publishedAt) : undefined
+            const createdAt = published && Number.isFinite(published.getTime()) ? published : undefined
+            for (const [field, metric] of VIDEO_STATISTICS) {
+              const value = parseCount(video.statistics?.[field])
+              if (value === undefined) continue
+              rows.push(observe({ objectType: 'post', objectId: video.id, metric, observedAt: context.roundAt, value, objectCreatedAt: createdAt, sourceField: `statistics.${field}` }))
+            }
+          }
+          await emit(rows)
+        }
+
+        // 3. Channel-wide daily numbers, re-read over the look-back window (Analytics is 2–3 days late).
+        const today = DateTime.fromJSDate(context.now(), { zone: PACIFIC_ZONE }).startOf('day')
+        await readAnalytics(s, today.minus({ days: Math.max(3, context.lookbackDays) }).toISODate()!, today.toISODate()!)
         return s.summary
       },
-    },
-    async collect(context: CollectContext): Promise<CollectSummary> {
-      const s = session(context)
-      const { channelId, data, observe, emit } = s
-
-      // 1. The channel: levels at this round's time. Counts are strings.
-      const channels = await data.get('/channels', channelList, { params: { part: 'statistics,contentDetails', id: channelId } })
-      const channel = channels.items?.find((item) => item.id === channelId)
-      if (!channel) {
-        throw new ApiError(`YouTube has no channel with id ${channelId}: check the account's apiId in the plan (a channel id starts with UC)`, { retryable: false, apiCode: 'channelNotFound' })
-      }
-      const stats = channel.statistics ?? {}
-      const channelRows: ObservationRow[] = []
-      for (const [field, metric] of CHANNEL_STATISTICS) {
-        // A hidden subscriber count is not a count: store nothing rather than a zero.
-        if (field === 'subscriberCount' && stats.hiddenSubscriberCount === true) continue
-        const value = parseCount(stats[field])
-        if (value !== undefined) channelRows.push(observe({ objectType: 'account', objectId: channelId, metric, observedAt: context.roundAt, value, sourceField: `statistics.${field}` }))
-      }
-      await emit(channelRows)
-
-      // 2. Recent uploads, newest first, then their statistics in batches of 50 ids.
-      const uploads = channel.contentDetails?.relatedPlaylists?.uploads ?? `UU${channelId.slice(2)}`
-      const windowStart = context.now().getTime() - videoWindowDays * 86_400_000
-      const videoIds = await recentUploads(data, uploads, windowStart)
-      for (let i = 0; i < videoIds.length; i += MAX_PAGE) {
-        const batch = videoIds.slice(i, i + MAX_PAGE)
-        const videos = await data.get('/videos', videoList, { params: { part: 'statistics,snippet', id: batch.join(',') } })
-        const rows: ObservationRow[] = []
-        // A video the playlist lists but videos.list does not return (deleted, private) is skipped.
-        for (const video of videos.items) {
-          const published = video.snippet?.publishedAt ? new Date(video.snippet.publishedAt) : undefined
-          const createdAt = published && Number.isFinite(published.getTime()) ? published : undefined
-          for (const [field, metric] of VIDEO_STATISTICS) {
-            const value = parseCount(video.statistics?.[field])
-            if (value === undefined) continue
-            rows.push(observe({ objectType: 'post', objectId: video.id, metric, observedAt: context.roundAt, value, objectCreatedAt: createdAt, sourceField: `statistics.${field}` }))
-          }
-        }
-        await emit(rows)
-      }
-
-      // 3. Channel-wide daily numbers, re-read over the look-back window (Analytics is 2–3 days late).
-      const today = DateTime.fromJSDate(context.now(), { zone: PACIFIC_ZONE }).startOf('day')
-      await readAnalytics(s, today.minus({ days: Math.max(3, context.lookbackDays) }).toISODate()!, today.toISODate()!)
-      return s.summary
-    },
-  }
-}
+    }
+  },
+})
 
 /** Video ids of the uploads playlist published since `windowStart`; the playlist is newest first. */
 async function recentUploads(data: ApiCaller, playlistId: string, windowStart: number): Promise<string[]> {

@@ -2,7 +2,7 @@ import type { Job } from 'bullmq'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../core/errors.ts'
 import { loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
-import type { GraphFault } from '../../simulator/index.ts'
+import type { SimulatedFault } from '../../simulator/index.ts'
 import { readSourceHealth } from '../../workers/source-health.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 import { CHAOS_AT, compare, recordFigures } from './bed.ts'
@@ -27,7 +27,7 @@ const account = (id: string) => planAccounts(plan).find((a) => a.id === id)!
 const json = { 'Content-Type': 'application/json; charset=UTF-8' }
 
 /** Each fault hits both attempts of one request (HTTP_MAX_RETRIES=1), then the API behaves again. */
-const FAULTS: Array<{ account: PlanAccount; what: string; fault: Omit<GraphFault, 'times'>; error: RegExp }> = [
+const FAULTS: Array<{ account: PlanAccount; what: string; fault: Omit<SimulatedFault, 'times'>; error: RegExp }> = [
   {
     account: account('kopi-nusantara-bandung'),
     what: 'HTML error page',

@@ -1,9 +1,11 @@
 import axios from 'axios'
 import { describe, expect, it } from 'vitest'
+import { loadConfig } from '../../core/config.ts'
 import { RateLimitError, TokenError } from '../../core/errors.ts'
 import { createFacebookPagesCollector } from '../../ingest/collectors/facebook-pages.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
+import { simulatorEnvironment } from '../../simulator/index.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 const NOW = new Date('2026-11-26T09:00:00Z')
@@ -19,7 +21,8 @@ function context(account: PlanAccount, token: string, sink: ObservationRow[] = [
 }
 
 async function collect(account: PlanAccount, token = SECRET, sink: ObservationRow[] = []) {
-  const c = createFacebookPagesCollector({ baseUrl: harness.sim.url, version: 'v25.0', timeoutMs: 5_000, retry: { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 } })
+  const config = loadConfig({ ...simulatorEnvironment(harness.sim.url), FACEBOOK_GRAPH_VERSION: 'v25.0', HTTP_TIMEOUT_MS: '5000', QUEUE_PREFIX: 'fb-test' })
+  const c = createFacebookPagesCollector({ config, retry: { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 } })
   return c.collect(context(account, token, sink))
 }
 

@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { RateLimitError, TokenError } from '../../core/errors.ts'
 import { ga4 } from '../../core/networks/ga4.ts'
-import { createGa4Collector, type Ga4CollectorOptions } from '../../ingest/collectors/ga4.ts'
+import { createGa4Collector, type Ga4CollectorTuning } from '../../ingest/collectors/ga4.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
@@ -14,7 +14,8 @@ import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 const START = new Date('2026-11-26T09:20:00Z')
 const PROPERTY = '412345678'
 const SOCIAL = { channelGroups: ['Organic Social', 'Paid Social'] }
-const account = (id: string, settings: Record<string, unknown>): PlanAccount => ({ id, name: id, apiId: PROPERTY, tokenEnv: 'GA4_TOKEN', network: 'ga4', settings })
+/** An account as the plan hands it to the collector: its settings parsed by the GA4 schema. */
+const account = (id: string, settings: Record<string, unknown>): PlanAccount => ({ id, name: id, apiId: PROPERTY, tokenEnv: 'GA4_TOKEN', network: 'ga4', settings: ga4.settings.parse(settings) })
 const MAIN = account('kopi-ga4', SOCIAL)
 const SECRET = 'ya29.ga4-token-31c7'
 const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
@@ -28,7 +29,7 @@ beforeEach(() => {
   slept = []
 })
 
-function collector(options: Ga4CollectorOptions = {}) {
+function collector(options: Ga4CollectorTuning = {}) {
   const config = loadConfig({ ...simulatorEnvironment(harness.sim.url), QUEUE_PREFIX: 'test-ga4', HTTP_TIMEOUT_MS: '5000' })
   return createGa4Collector({ config, retry: RETRY, sleep: async (ms) => void slept.push(ms) }, options)
 }

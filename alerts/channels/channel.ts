@@ -1,0 +1,67 @@
+import axios from 'axios'
+import { SocialKpiError, type ErrorCode } from '../../core/errors.ts'
+import type { Payload } from '../../core/queues.ts'
+
+/** One notify job's data: an email, or the facts of an alert for another channel. */
+export type Notification = Payload<'notify'>
+
+/**
+ * An alert channel: email, a Slack incoming webhook, a signed webhook. Each kind is one module in
+ * this folder, picked up by the registry (./index.ts); what they share (the recorded,
+ * at-least-once delivery) lives once in ./delivery.ts.
+ */
+export interface Channel {
+  /** The name routes use: `email`, or the plan's name under `alerting.channels`. */
+  readonly name: string
+  readonly type: 'email' | 'slack' | 'webhook'
+  /**
+   * Renders and delivers one notification; returns where it went (never a secret such as the
+   * webhook URL). Throws a DeliveryError: transient ones are retried, permanent ones are not.
+   * `now` is the clock's time of this try (a webhook signs it).
+   */
+  send(notification: Notification, now: Date): Promise<string>
+  close?(): void
+}
+
+/** A delivery that failed; `permanent`: it would fail the same way again, so it is not retried. */
+export class DeliveryError extends SocialKpiError {
+  readonly permanent: boolean
+
+  constructor(permanent: boolean, message: string, options?: { cause?: unknown; code?: ErrorCode }) {
+    super(options?.code ?? 'NOTIFICATION_DELIVERY_FAILED', message, options)
+    this.permanent = permanent
+  }
+}
+
+export const isPermanentFailure = (error: unknown): boolean => error instanceof DeliveryError && error.permanent
+
+/**
+ * POSTs a JSON body to a webhook with a timeout and no redirects, and classifies the answer:
+ * 2xx delivered; 408, 429, 5xx and network trouble are transient; any other status is permanent
+ * (Slack's 400 invalid_payload, 403 action_prohibited or invalid_token, 404 channel_not_found or
+ * no_service, 410 channel_is_archived; a receiver's 401 or 422). The error names the channel and
+ * the status and, for Slack, its error string; never the URL, which is the secret.
+ */
+export async function postJson(what: string, url: string, body: string, headers: Record<string, string>, timeoutMs: number, scrub: (text: string) => string): Promise<void> {
+  let response
+  try {
+    response = await axios.post(url, body, {
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'social-kpi', ...headers },
+      timeout: timeoutMs,
+      maxRedirects: 0,
+      responseType: 'text',
+      transformResponse: (data: unknown) => data,
+      validateStatus: () => true,
+    })
+  } catch (cause) {
+    // No `cause`: an axios error carries the request, and with it the URL.
+    const code = axios.isAxiosError(cause) ? (cause.code ?? 'network error') : 'network error'
+    throw new DeliveryError(false, `${what}: could not be reached yet (${code})`)
+  }
+  const { status } = response
+  if (status >= 200 && status < 300) return
+  const said = typeof response.data === 'string' ? scrub(response.data.trim().slice(0, 200)).replace(/\s+/g, ' ') : ''
+  const detail = `HTTP ${status}${said ? `: ${said}` : ''}`
+  const transient = status === 408 || status === 429 || status >= 500
+  throw new DeliveryError(!transient, transient ? `${what}: not accepted yet (${detail})` : `${what}: refused for good (${detail})`)
+}

@@ -1,0 +1,58 @@
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+
+/** One request the receiver got, and how it answered. */
+export interface ReceivedRequest {
+  path: string
+  headers: IncomingHttpHeaders
+  /** The raw body, as signed. */
+  body: string
+  status: number
+}
+
+export interface WebhookReceiver {
+  /** `http://127.0.0.1:<port><path>`. */
+  url(path: string): string
+  /** Every request, in order, with the status it was answered. */
+  requests: ReceivedRequest[]
+  /** The bodies answered 2xx on `path`, parsed. */
+  accepted(path: string): unknown[]
+  /** Answers the next `count` requests on `path` with `status` and `body` (Slack's error strings: `channel_is_archived`). */
+  failNext(path: string, count: number, status: number, body?: string): void
+  close(): Promise<void>
+}
+
+/**
+ * A real HTTP server on loopback that acts as a Slack incoming webhook (answers 200 `ok`, as Slack
+ * does) and as a webhook endpoint, on whatever paths a test gives its channels.
+ */
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const requests: ReceivedRequest[] = []
+  const faults: Array<{ path: string; count: number; status: number; body: string }> = []
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = []
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
+    req.on('end', () => {
+      const path = req.url ?? '/'
+      const fault = faults.find((f) => f.count > 0 && f.path === path)
+      if (fault) fault.count--
+      const status = fault?.status ?? 200
+      requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status })
+      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(fault?.body ?? 'ok')
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    requests,
+    accepted: (path) => requests.filter((r) => r.path === path && r.status < 300).map((r) => JSON.parse(r.body) as unknown),
+    failNext(path, count, status, body = '') {
+      faults.push({ path, count, status, body })
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
