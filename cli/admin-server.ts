@@ -2,11 +2,14 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import type { Registry } from 'prom-client'
 import { z } from 'zod'
 import { clickHouseSilenceStore, silenceRowSchema, type SilenceRow } from '../alerts/silences.ts'
 import type { ClickHouse } from '../core/clickhouse.ts'
 import { SocialKpiError, type ErrorCode } from '../core/errors.ts'
 import type { Logger } from '../core/logger.ts'
+import type { Queues } from '../core/queues.ts'
+import { answerMetrics } from './ops-server.ts'
 
 /**
  * In embedded mode the running process owns the chdb data directory, so `social-kpi sql` sends
@@ -20,7 +23,15 @@ import type { Logger } from '../core/logger.ts'
  * form or text/plain needs no CORS preflight) and bodies over 1 MB.
  *
  * Routes: POST /sql runs one read-only statement (ClickHouse.readOnlyText); POST /silences writes
- * rows of the silences table, and nothing else; GET /healthz.
+ * rows of the silences table, and nothing else; GET /healthz; GET /metrics (the process's
+ * Prometheus series); POST /queues-link makes a one-time link to the queue board.
+ *
+ * The queue board (Bull Board, under /queues) is for a browser, which cannot send the secret:
+ * `social-kpi queues` asks for a one-time link (valid 2 minutes, used once) whose opening sets an
+ * HttpOnly, SameSite=Strict session cookie for /queues. Board requests keep the Host check; a
+ * browser's must be same-origin (Origin this endpoint, Sec-Fetch-Site same-origin, or none for a
+ * link opened by hand), and one that changes something must carry that Origin (CSRF) and be a
+ * retry or a promote (cli/queue-board.ts).
  */
 export interface AdminServer {
   port: number
@@ -52,21 +63,91 @@ class Refused extends Error {
   }
 }
 
-export async function startAdminServer(options: { ch: ClickHouse; port: number; dataDir: string; logger: Logger }): Promise<AdminServer> {
+export interface AdminServerOptions {
+  ch: ClickHouse
+  port: number
+  dataDir: string
+  logger: Logger
+  /** Served at GET /metrics; absent: no such route. */
+  registry?: Registry
+  /** Shown by the queue board under /queues; absent: no board. */
+  queues?: Queues
+}
+
+export const BOARD_PATH = '/queues'
+const LINK_TTL_MS = 2 * 60_000
+const SESSION_TTL_MS = 8 * 3_600_000
+
+export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
   const secret = randomBytes(32).toString('base64url')
   const expected = digest(secret)
   let port = options.port
   const silences = clickHouseSilenceStore(options.ch)
+  // Imported here: `sql` and `silence` use this module's client side and need no Bull Board.
+  const boardModule = options.queues ? await import('./queue-board.ts') : undefined
+  const board = boardModule && options.queues ? { handle: boardModule.createQueueBoard(options.queues, BOARD_PATH), changeAllowed: boardModule.boardChangeAllowed } : undefined
+  const links = expiringSet(LINK_TTL_MS)
+  const sessions = expiringSet(SESSION_TTL_MS)
+  // Cookies ignore ports: the name keeps two processes' sessions on one machine apart.
+  const cookieName = () => `social_kpi_board_${port}`
+  const hasSecret = (req: IncomingMessage) => {
+    const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
+    return given !== undefined && timingSafeEqual(digest(given), expected)
+  }
+
+  /** `path` is the request's own, not normalised (`/queues/../sql` is no board path and no API route). */
+  const handleBoard = (req: IncomingMessage, res: ServerResponse, path: string, query: string) => {
+    if (!board) throw new Refused(404, 'this process has no queue board')
+    const origin = req.headers.origin
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) throw new Refused(403, 'requests from another site are refused')
+    const site = req.headers['sec-fetch-site']
+    if (site !== undefined && site !== 'same-origin' && site !== 'none') throw new Refused(403, `requests from another site are refused (Sec-Fetch-Site: ${site})`)
+    const safe = req.method === 'GET' || req.method === 'HEAD'
+    if (path === `${BOARD_PATH}/login`) {
+      if (!safe) throw new Refused(405, 'open the link with GET')
+      if (!links.take(new URLSearchParams(query).get('code') ?? '')) throw new Refused(401, 'this link was used already or has expired; `social-kpi queues` prints a new one')
+      const session = randomBytes(32).toString('base64url')
+      sessions.add(session)
+      res
+        .writeHead(303, {
+          location: `${BOARD_PATH}/`,
+          'set-cookie': `${cookieName()}=${session}; HttpOnly; SameSite=Strict; Path=${BOARD_PATH}; Max-Age=${SESSION_TTL_MS / 1000}`,
+          'cache-control': 'no-store',
+          'referrer-policy': 'no-referrer',
+        })
+        .end()
+      return
+    }
+    const bearer = hasSecret(req)
+    if (!bearer && !sessions.has(readCookie(req.headers.cookie, cookieName()) ?? '')) throw new Refused(401, 'open the link `social-kpi queues` prints')
+    // Beside SameSite=Strict: a browser's change must name this page as its origin.
+    if (!safe && !bearer && origin === undefined) throw new Refused(403, 'a change from a browser must carry the Origin of this page')
+    const inner = path.slice(BOARD_PATH.length) || '/'
+    if (!safe && !board.changeAllowed(req.method ?? '', inner)) throw new Refused(403, `the queue board does not offer ${req.method} ${inner} (only retry and promote)`)
+    res.setHeader('x-frame-options', 'DENY')
+    res.setHeader('content-security-policy', "frame-ancestors 'none'")
+    res.setHeader('referrer-policy', 'no-referrer')
+    req.url = query ? `${inner}?${query}` : inner
+    board.handle(req, res)
+  }
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const host = req.headers.host
     if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) throw new Refused(403, `Host ${JSON.stringify(host ?? '')} is not this loopback endpoint`)
+    const [path = '/', query = ''] = (req.url ?? '/').split(/\?(.*)/s)
+    if (path === BOARD_PATH || path.startsWith(`${BOARD_PATH}/`)) return handleBoard(req, res, path, query)
     if (req.headers.origin !== undefined || req.headers['sec-fetch-site'] !== undefined) throw new Refused(403, 'requests from a browser are refused')
-    const given = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1]
-    if (!given || !timingSafeEqual(digest(given), expected)) throw new Refused(401, `the secret from ${ADMIN_FILE} is required`)
+    if (!hasSecret(req)) throw new Refused(401, `the secret from ${ADMIN_FILE} is required`)
     const route = `${req.method} ${req.url}`
     if (route === 'GET /healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n')
+      return
+    }
+    if (route === 'GET /metrics' && options.registry) return answerMetrics(options.registry, res)
+    if (route === 'POST /queues-link' && board) {
+      const code = randomBytes(24).toString('base64url')
+      links.add(code)
+      res.writeHead(200, { 'content-type': 'application/json' }).end(`${JSON.stringify({ url: `http://127.0.0.1:${port}${BOARD_PATH}/login?code=${code}`, expiresInSeconds: LINK_TTL_MS / 1000 })}\n`)
       return
     }
     if (route !== 'POST /sql' && route !== 'POST /silences') throw new Refused(404, `no route ${route}`)
@@ -136,6 +217,40 @@ export async function startAdminServer(options: { ch: ClickHouse; port: number; 
 
 const digest = (text: string) => createHash('sha256').update(text).digest()
 
+/**
+ * Random tokens valid for `ttlMs` (elapsed time, performance.now()), kept as digests; `take`
+ * uses one up. Bounded: the oldest go first past 100.
+ */
+function expiringSet(ttlMs: number) {
+  const until = new Map<string, number>()
+  const key = (token: string) => digest(token).toString('hex')
+  const live = (token: string) => {
+    const end = until.get(key(token))
+    return end !== undefined && end > performance.now()
+  }
+  return {
+    add(token: string) {
+      for (const [k, end] of until) if (end <= performance.now()) until.delete(k)
+      while (until.size >= 100) until.delete(until.keys().next().value!)
+      until.set(key(token), performance.now() + ttlMs)
+    },
+    has: live,
+    take(token: string) {
+      const ok = token !== '' && live(token)
+      until.delete(key(token))
+      return ok
+    },
+  }
+}
+
+function readCookie(header: string | undefined, name: string): string | undefined {
+  for (const part of (header ?? '').split(';')) {
+    const [k, ...v] = part.trim().split('=')
+    if (k === name) return v.join('=')
+  }
+  return undefined
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   if (Number(req.headers['content-length'] ?? 0) > ADMIN_BODY_LIMIT) throw new Refused(413, `the body is over ${ADMIN_BODY_LIMIT} bytes`)
   const chunks: Buffer[] = []
@@ -163,6 +278,11 @@ export async function findAdminServer(dataDir: string): Promise<AdminEndpoint | 
 /** Runs one read-only statement through the running process; its output, or its error as a SocialKpiError. */
 export async function queryAdminServer(endpoint: AdminEndpoint, query: string, format: string, params?: Record<string, unknown>): Promise<string> {
   return postAdminServer(endpoint, '/sql', { query, format, params })
+}
+
+/** A one-time link to the running process's queue board. */
+export async function queueBoardLink(endpoint: AdminEndpoint): Promise<{ url: string; expiresInSeconds: number }> {
+  return JSON.parse(await postAdminServer(endpoint, '/queues-link', {})) as { url: string; expiresInSeconds: number }
 }
 
 /** Writes silence rows through the running process. */

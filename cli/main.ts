@@ -17,6 +17,7 @@ import type { RunningSimulator } from '../simulator/index.ts'
 import { registerCredentialCommands } from './commands/credentials.ts'
 import { registerReportCommand } from './commands/report.ts'
 import type { AdminServer } from './admin-server.ts'
+import type { OpsServer } from './ops-server.ts'
 import type { Runtime } from './runtime.ts'
 import { processScrubber } from './scrubber.ts'
 
@@ -226,6 +227,7 @@ async function withRuntime(planFile: string | undefined, roles: { scheduler: boo
   let privateRedis: PrivateRedis | undefined
   let runtime: Runtime | undefined
   let admin: AdminServer | undefined
+  let ops: OpsServer | undefined
   try {
     await assertDataDirFree(ctx.config, roles.workers)
     const { ensureRedis } = await import('../core/redis.ts')
@@ -235,7 +237,15 @@ async function withRuntime(planFile: string | undefined, roles: { scheduler: boo
       const { startRuntime } = await import('./runtime.ts')
       runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scrub: ctx.scrub, scheduler: roles.scheduler, workers: roles.workers, now: ctx.clock, signal: stop.abort })
     }
-    if (!stop.signal && roles.admin && runtime?.ch?.mode === 'embedded') admin = await (await import('./admin-server.ts')).startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger })
+    if (!stop.signal && roles.admin && runtime?.ch?.mode === 'embedded') {
+      admin = await (await import('./admin-server.ts')).startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger, registry: runtime.telemetry.registry, queues: runtime.queues })
+    }
+    // The ops listener belongs to long-running processes (start, scheduler, worker), as the admin endpoint does.
+    if (!stop.signal && roles.admin && runtime && ctx.config.METRICS_PORT !== undefined) {
+      const { startOpsServer } = await import('./ops-server.ts')
+      const { METRICS_HOST: host, METRICS_PORT: port, METRICS_TOKEN: token } = ctx.config
+      ops = await startOpsServer({ host, port, token, registry: runtime.telemetry.registry, readiness: runtime.readiness, logger: ctx.logger.child({ module: 'ops' }) })
+    }
     if (!stop.signal && runtime) await work({ ctx, runtime, privateRedis, admin, stop })
   } catch (error) {
     // Aborted by the signal: that is the stop asked for, not a failure.
@@ -243,7 +253,9 @@ async function withRuntime(planFile: string | undefined, roles: { scheduler: boo
   } finally {
     if (stop.signal) out(`\n${stop.signal}: stopping (finishing active jobs, flushing writes)…`)
     await admin?.close()
+    // Closed after the runtime: /readyz answers 503 while the workers finish.
     await runtime?.shutdown()
+    await ops?.close()
     await privateRedis?.stop()
     await ctx.close()
   }
@@ -358,10 +370,10 @@ export function buildProgram(): Command {
       const config = loadConfig(process.env)
       const logger = createLogger({ level: config.LOG_LEVEL, scrub: createScrubber(config.secretValues([])) })
       const { openClickHouse } = await import('../core/clickhouse.ts')
-      const { migrate } = await import('../core/migrations.ts')
+      const { migrate, migrateOptions } = await import('../core/migrations.ts')
       const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
       try {
-        const result = await migrate(ch, logger)
+        const result = await migrate(ch, logger, migrateOptions(config))
         out(`database ${ch.database}: ${result.applied.length} applied, ${result.alreadyApplied.length} already applied`)
         for (const name of result.applied) out(`  applied ${name}`)
         for (const name of result.recreated) out(`  created ${name} again: it was missing (it starts empty)`)
@@ -482,7 +494,8 @@ export function buildProgram(): Command {
       out(`${file}: valid plan for "${parsed.company.name}" (${parsed.company.timezone})`)
       out(`  ${parsed.audiences.length} audiences, ${parsed.objectives.length} objectives, ${accounts.length} accounts on ${new Set(accounts.map((a) => a.network)).size} networks, ${parsed.kpis.length} KPIs`)
       for (const kpi of parsed.kpis) out(`  - ${kpi.id}: ${kpi.kind} of ${kpi.metric}${kpi.denominator ? `/${kpi.denominator}` : ''} ${kpi.comparator === 'at_least' ? '≥' : '≤'} ${kpi.target} per ${typeof kpi.period === 'string' ? kpi.period : `${kpi.period.from}..${kpi.period.to}`}`)
-      out(`  alerts to ${parsed.alerting.recipients.join(', ')}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts, ${parsed.crisis.triggers.length} triggers` : 'none'}`)
+      const channels = Object.entries(parsed.alerting.channels).map(([name, channel]) => `${name} (${channel.type})`)
+      out(`  alerts to ${parsed.alerting.recipients.join(', ')}${channels.length ? `, channels ${channels.join(', ')}` : ''}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts, ${parsed.crisis.triggers.length} triggers` : 'none'}`)
     })
 
   program
@@ -499,6 +512,19 @@ export function buildProgram(): Command {
       } finally {
         await reader.close()
       }
+    })
+
+  program
+    .command('queues')
+    .description('a one-time link to the queue board (Bull Board) of the running process (embedded mode, like sql)')
+    .action(async () => {
+      const config = loadConfig(process.env)
+      const { findAdminServer, queueBoardLink } = await import('./admin-server.ts')
+      const endpoint = await findAdminServer(config.dataDir)
+      if (!endpoint) throw new SocialKpiError('CONFIG_INVALID', `no running social-kpi start or worker for DATA_DIR (${config.dataDir}); the queue board is served by the running process`)
+      const link = await queueBoardLink(endpoint)
+      out(`Open in a browser on this machine within ${Math.round(link.expiresInSeconds / 60)} minutes (the link works once):`)
+      out(`  ${link.url}`)
     })
 
   program

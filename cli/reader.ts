@@ -2,7 +2,7 @@ import { clickHouseSilenceStore, type SilenceStore } from '../alerts/silences.ts
 import { openClickHouse } from '../core/clickhouse.ts'
 import type { Config } from '../core/config.ts'
 import { createLogger } from '../core/logger.ts'
-import { migrate } from '../core/migrations.ts'
+import { migrate, migrateOptions } from '../core/migrations.ts'
 import { findAdminServer, queryAdminServer, writeSilencesAdminServer } from './admin-server.ts'
 
 /**
@@ -37,7 +37,7 @@ export async function openReader(config: Config, options: { migrate?: boolean } 
   }
   const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })
   try {
-    if (options.migrate) await migrate(ch, createLogger({ level: 'silent' }))
+    if (options.migrate) await migrate(ch, createLogger({ level: 'silent' }), migrateOptions(config))
   } catch (error) {
     await ch.close()
     throw error

@@ -1,12 +1,16 @@
-import { Worker, type Processor } from 'bullmq'
+import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq'
+import { Registry } from 'prom-client'
+import { createChannels } from '../alerts/channels/index.ts'
 import { createMailer, type Mailer } from '../alerts/mailer.ts'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
 import type { Logger, Scrubber } from '../core/logger.ts'
-import { migrate } from '../core/migrations.ts'
+import { migrate, migrateOptions } from '../core/migrations.ts'
 import { createQueues, QUEUES, type QueueKey, type Queues } from '../core/queues.ts'
 import { createRedis, type Redis } from '../core/redis.ts'
+import { createTelemetry, within, type Telemetry } from '../core/telemetry.ts'
+import type { Readiness } from './ops-server.ts'
 import { createOutageReporter } from '../core/redis-outage.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
 import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
@@ -19,6 +23,8 @@ import { createCollectProcessor } from '../workers/collect-worker.ts'
 import { createEvaluateProcessor, type EvaluateDeps } from '../workers/evaluate-worker.ts'
 import { createNotifyProcessor } from '../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../workers/writers.ts'
+import { BatchingWriter } from '../workers/clickhouse-writer.ts'
+import { writePlanTables } from '../workers/plan-tables.ts'
 import { processScrubber } from './scrubber.ts'
 import { join } from 'node:path'
 
@@ -46,6 +52,10 @@ export interface Runtime {
   ch?: ClickHouse
   writers?: Writers
   evaluateDeps?: EvaluateDeps
+  /** The process's Prometheus series (core/telemetry.ts), served by the ops and admin endpoints. */
+  telemetry: Telemetry
+  /** For /readyz: Redis and ClickHouse answer, the workers run, no shutdown under way. */
+  readiness(): Promise<Readiness>
   /** Ordered, bounded, safe to call twice. */
   shutdown(reason?: string): Promise<void>
 }
@@ -56,6 +66,8 @@ export interface Runtime {
  */
 export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   const { config, plan, logger, now } = options
+  // A signal that came while this module was loading: open nothing (a client given an aborted signal may not notice it).
+  options.signal?.throwIfAborted()
   const scrub = options.scrub ?? processScrubber(config, plan)
   const producer: Redis = createRedis(config.REDIS_URL, 'producer')
   // Every connection and queue sees the same outage on each reconnect attempt: said once.
@@ -63,6 +75,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   producer.on('error', (err) => outage.error('redis (producer)', err))
   producer.on('ready', () => outage.ready())
   const queues = createQueues(producer, config.QUEUE_PREFIX)
+  // The one Registry of the process: no series goes to prom-client's global default registry.
+  const telemetry = createTelemetry(new Registry(), { onScrapeError: (err) => logger.debug({ err }, 'queue depth could not be read for /metrics') })
+  telemetry.watchQueues([queues.collect, queues.evaluate, queues.notify])
   // The producer's own listener logs its connection errors once; without one, BullMQ prints each
   // queue's copy of them raw on stderr.
   const quiet = (err: Error) => logger.debug({ err }, 'queue error')
@@ -78,11 +93,18 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
 
   try {
     if (options.workers) {
+      // Slack and webhook channels first: a URL or secret the plan names but the environment lacks stops the start.
+      const channels = createChannels({ plan, secret: (name) => config.secret(name), timeoutMs: config.HTTP_TIMEOUT_MS, scrub })
       ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir, signal: options.signal })
       options.signal?.throwIfAborted()
-      await migrate(ch, logger.child({ module: 'migrate' }))
+      await migrate(ch, logger.child({ module: 'migrate' }), migrateOptions(config))
       options.signal?.throwIfAborted()
-      writers = createWriters(ch, { maxRows: config.WRITER_BATCH_ROWS, flushIntervalMs: config.WRITER_FLUSH_MS, logger })
+      writers = createWriters(ch, { maxRows: config.WRITER_BATCH_ROWS, flushIntervalMs: config.WRITER_FLUSH_MS, logger, observer: telemetry.writer })
+      const batching = Object.values(writers).filter((writer): writer is BatchingWriter<object> => writer instanceof BatchingWriter)
+      telemetry.watchWriters(() => batching.map((writer) => ({ table: writer.table, rows: writer.pendingRows })))
+      // The plan is read once per process, so the plan tables follow it at every start (docs/dashboards.md).
+      await writePlanTables(ch, writers, plan, now())
+      options.signal?.throwIfAborted()
       mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.dataDir, 'outbox'), timeoutMs: config.HTTP_TIMEOUT_MS, scrub })
       const collectors = createCollectors(config)
       evaluateDeps = {
@@ -118,6 +140,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       const start = (key: QueueKey, processor: Processor, concurrency: number) => {
         const worker = new Worker(QUEUES[key].name, processor, { connection: workerConnection!, prefix: config.QUEUE_PREFIX, concurrency })
         worker.on('failed', (job, err) => logger.warn({ queue: key, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'))
+        observeWorker(telemetry, key, worker)
         worker.on('error', (err) => outage.error('worker', err))
         workers.push(worker)
       }
@@ -136,7 +159,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         })
       start(
         'collect',
-        createCollectProcessor({ plan, ch, writers, collectors, credentials, expiryWatch, lookbackDays: plan.collection.lookbackDays, now, gateFor, scrub, logger: logger.child({ module: 'collect' }) }),
+        createCollectProcessor({ plan, ch, writers, collectors, credentials, expiryWatch, lookbackDays: plan.collection.lookbackDays, now, gateFor, apiObserver: telemetry.api, scrub, logger: logger.child({ module: 'collect' }) }),
         config.WORKER_CONCURRENCY,
       )
       // Evaluations run one at a time across all workers, so two never decide the same alert at once.
@@ -150,8 +173,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           (err: unknown) => logger.error({ err }, 'Redis is back but the evaluate queue settings could not be applied; they are applied at the next reconnect'),
         )
       })
-      start('evaluate', createEvaluateProcessor(evaluateDeps), 1)
-      start('notify', createNotifyProcessor({ mailer, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
+      start('evaluate', timedEvaluation(telemetry, createEvaluateProcessor(evaluateDeps)), 1)
+      start('notify', createNotifyProcessor({ mailer, channels, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
       // Jobs already active at start belong to another worker, or to a process that died holding
       // them: BullMQ hands those over only after its stalled-job check (up to about a minute).
       const active = (await Promise.all([queues.collect, queues.evaluate, queues.notify].map((queue) => queue.getActiveCount()))).reduce((a, b) => a + b, 0)
@@ -178,6 +201,17 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     ch,
     writers,
     evaluateDeps,
+    telemetry,
+    async readiness() {
+      if (stopping) return { ready: false, checks: { process: { ok: false, detail: 'shutting down' } } }
+      const checks: Readiness['checks'] = { redis: await probe(() => producer.ping(), scrub, `REDIS_URL (${new URL(config.REDIS_URL).host})`) }
+      if (ch) checks.clickhouse = await probe(() => ch!.rows('SELECT 1'), scrub, ch.mode === 'embedded' ? 'embedded ClickHouse' : `CLICKHOUSE_URL (${new URL(config.CLICKHOUSE_URL!).host})`)
+      if (workers.length > 0) {
+        const stopped = workers.filter((worker) => !worker.isRunning() || worker.isPaused()).map((worker) => worker.name)
+        checks.workers = stopped.length ? { ok: false, detail: `not running: ${stopped.join(', ')}` } : { ok: true }
+      }
+      return { ready: Object.values(checks).every((check) => check.ok), checks }
+    },
     shutdown(reason = 'shutdown') {
       stopping ??= (async () => {
         logger.info({ reason }, 'shutting down')
@@ -207,5 +241,54 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       })()
       return stopping
     },
+  }
+}
+
+/** A readiness check: ok when `check` answers within 2 s; else its error in one scrubbed line. */
+async function probe(check: () => Promise<unknown>, scrub: Scrubber, what: string): Promise<{ ok: boolean; detail?: string }> {
+  try {
+    await within(2_000, check())
+    return { ok: true }
+  } catch (error) {
+    return { ok: false, detail: scrub(`${what}: ${error instanceof Error ? error.message : String(error)}`).split('\n')[0] }
+  }
+}
+
+/**
+ * Jobs, notifications and rounds are counted from the workers' events, outside the processors:
+ * a notify job's outcome is its return value, or the error it failed with.
+ */
+function observeWorker(telemetry: Telemetry, key: QueueKey, worker: Worker): void {
+  worker.on('completed', (job: Job, result: unknown) => {
+    telemetry.jobFinished(key, 'completed')
+    if (key === 'notify') telemetry.notification((result as { alreadySent?: boolean } | undefined)?.alreadySent ? 'already_sent' : 'sent', channelOf(job))
+    // A round's evaluate job is the parent of its collect jobs: enqueued with them, done after them.
+    if (key === 'evaluate' && (job.data as { reason?: string }).reason === 'round' && job.finishedOn) telemetry.roundFinished((job.finishedOn - job.timestamp) / 1000)
+  })
+  worker.on('failed', (job: Job | undefined, err: Error) => {
+    telemetry.jobFinished(key, 'failed')
+    if (key !== 'notify' || !job) return
+    const outOfTries = job.attemptsMade >= (job.opts.attempts ?? 1)
+    telemetry.notification(err instanceof UnrecoverableError ? 'refused' : outOfTries ? 'undelivered' : 'retrying', channelOf(job))
+  })
+}
+
+/** The plan's channel a notify job goes to; email when it names none. */
+const channelOf = (job: Job) => {
+  const channel = (job.data as { channel?: unknown }).channel
+  return typeof channel === 'string' ? channel : 'email'
+}
+
+function timedEvaluation(telemetry: Telemetry, processor: Processor): Processor {
+  return async (job, token) => {
+    const started = performance.now()
+    try {
+      const result: unknown = await processor(job, token)
+      telemetry.evaluationFinished((performance.now() - started) / 1000, 'ok')
+      return result
+    } catch (error) {
+      telemetry.evaluationFinished((performance.now() - started) / 1000, 'failed')
+      throw error
+    }
   }
 }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SocialKpiError } from './errors.ts'
 import type { ClickHouse } from './clickhouse.ts'
+import type { Config } from './config.ts'
 import type { Logger } from './logger.ts'
 
 const MIGRATIONS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'infra', 'clickhouse', 'migrations')
@@ -48,6 +49,118 @@ export function statementEffect(statement: string): StatementEffect {
   return { kind: 'data' }
 }
 
+// ---------------------------------------------------------------------------------------------
+// One source, two shapes. The migration files are written for one server; with a cluster
+// (CLICKHOUSE_CLUSTER) each statement is rendered for it, as Langfuse keeps clustered and
+// unclustered migrations, but from the same files:
+// - a MergeTree table `t` becomes `t_local` on every node (ON CLUSTER, the Replicated engine with
+//   the {shard}/{replica} macros) and `t` a Distributed table over it, so every reader and writer
+//   keeps using `t`. Rows go to a shard by the first two ORDER BY columns (network, account_id for
+//   observations and its rollups), so the rows a ReplacingMergeTree or AggregatingMergeTree must
+//   merge, and a materialized view's rows, live on the same shard as their source rows;
+// - a materialized view reads and writes the local tables (it sees the inserts of its own node);
+// - views, column changes (on both tables) and mutations (on the local one) run ON CLUSTER;
+// - data statements (INSERT … SELECT backfills) run once, through the Distributed tables.
+
+export interface MigrateOptions {
+  /** Where the numbered files are (default infra/clickhouse/migrations). */
+  dir?: string
+  /** Render for this cluster (CLICKHOUSE_CLUSTER). */
+  cluster?: string
+  /** Keep raw observations this many days (OBSERVATIONS_RETENTION_DAYS); the rollups keep everything. */
+  observationsRetentionDays?: number
+}
+
+/** The migration options the environment asks for. */
+export const migrateOptions = (config: Pick<Config, 'CLICKHOUSE_CLUSTER' | 'OBSERVATIONS_RETENTION_DAYS'>): MigrateOptions => ({
+  ...(config.CLICKHOUSE_CLUSTER ? { cluster: config.CLICKHOUSE_CLUSTER } : {}),
+  ...(config.OBSERVATIONS_RETENTION_DAYS ? { observationsRetentionDays: config.OBSERVATIONS_RETENTION_DAYS } : {}),
+})
+
+export const LOCAL_SUFFIX = '_local'
+const CREATE_MERGE_TREE = /^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(\w+)\s*(\([\s\S]*\))\s*ENGINE\s*=\s*(\w*MergeTree)(?:\(([^)]*)\))?([\s\S]*)$/i
+const CREATE_TABLE = /^(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
+const CREATE_VIEW = /^(CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
+const CREATE_MV = /^(CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)\s+TO\s+(\w+)([\s\S]*)$/i
+const ALTER = /^ALTER\s+TABLE\s+(\w+)\s+([\s\S]*)$/i
+const DROP_TABLE = /^(DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
+const DROP_VIEW = /^(DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
+
+/** The MergeTree tables the statements create (they become `_local` + Distributed on a cluster). */
+export function mergeTreeTables(statements: string[]): Set<string> {
+  const tables = new Set<string>()
+  for (const statement of statements) {
+    const match = CREATE_MERGE_TREE.exec(statement)
+    if (match) tables.add(match[2]!)
+  }
+  return tables
+}
+
+/**
+ * One migration statement as it runs: itself without a cluster; with one, the statements that do
+ * the same on the cluster (see above). `tables` are the MergeTree tables of all migrations.
+ */
+export function renderStatement(statement: string, tables: Set<string>, cluster?: string): string[] {
+  if (!cluster) return [statement]
+  const on = `ON CLUSTER ${cluster}`
+  const local = (name: string) => (tables.has(name) ? `${name}${LOCAL_SUFFIX}` : name)
+  const mergeTree = CREATE_MERGE_TREE.exec(statement)
+  if (mergeTree) {
+    const [, ifNotExists = '', name, columns, engine, args = '', rest] = mergeTree as unknown as string[]
+    const path = `'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'`
+    const settings = rest!
+      .replace(/\bnon_replicated_deduplication_window\s*=\s*\d+\s*,?\s*/i, '')
+      .replace(/\s*SETTINGS\s*$/i, '')
+    const orderBy = /ORDER\s+BY\s+(\([^)]*\)|\w+)/i.exec(rest!)?.[1] ?? 'tuple()'
+    const keyColumns = orderBy.replace(/^\(|\)$/g, '').split(',').map((c) => c.trim()).filter(Boolean).slice(0, 2)
+    const shardBy = keyColumns.length > 0 ? `cityHash64(${keyColumns.join(', ')})` : 'rand()'
+    return [
+      `CREATE TABLE ${ifNotExists}${name}${LOCAL_SUFFIX} ${on}\n${columns}\nENGINE = Replicated${engine}(${path}${args.trim() ? `, ${args.trim()}` : ''})${settings}`,
+      `CREATE TABLE ${ifNotExists}${name} ${on} AS ${name}${LOCAL_SUFFIX}\nENGINE = Distributed(${cluster}, currentDatabase(), ${name}${LOCAL_SUFFIX}, ${shardBy})`,
+    ]
+  }
+  const mv = CREATE_MV.exec(statement)
+  if (mv) {
+    const [, head, name, target, body] = mv as unknown as string[]
+    const localBody = body!.replace(/\b(FROM|JOIN)\s+(\w+)/gi, (_, keyword: string, table: string) => `${keyword} ${local(table)}`)
+    return [`${head}${name} ${on} TO ${local(target!)}${localBody}`]
+  }
+  const view = CREATE_VIEW.exec(statement)
+  if (view) return [statement.replace(CREATE_VIEW, `$1$2 ${on}`)]
+  const table = CREATE_TABLE.exec(statement)
+  if (table) return [statement.replace(CREATE_TABLE, `$1$2 ${on}`)]
+  const alter = ALTER.exec(statement)
+  if (alter) {
+    const [, name, operation] = alter as unknown as string[]
+    if (!tables.has(name!)) return [`ALTER TABLE ${name} ${on} ${operation}`]
+    const onLocal = `ALTER TABLE ${name}${LOCAL_SUFFIX} ${on} ${operation}`
+    // Column changes go to the Distributed table too (it has no storage, so no codecs there).
+    if (/^(ADD|MODIFY|DROP|RENAME|COMMENT)\s+COLUMN\b/i.test(operation!)) {
+      return [onLocal, `ALTER TABLE ${name} ${on} ${operation!.replace(/\s+CODEC\((?:[^()]|\([^()]*\))*\)/gi, '')}`]
+    }
+    return [onLocal]
+  }
+  const drop = DROP_TABLE.exec(statement)
+  if (drop) {
+    const [, head, name, rest] = drop as unknown as string[]
+    return tables.has(name!) ? [`${head}${name} ${on}${rest}`, `${head}${name}${LOCAL_SUFFIX} ${on}${rest}`] : [`${head}${name} ${on}${rest}`]
+  }
+  const dropView = DROP_VIEW.exec(statement)
+  if (dropView) return [statement.replace(DROP_VIEW, `$1$2 ${on}$3`)]
+  return [statement]
+}
+
+/** Every migration file with its statements rendered for the target (one server, or a cluster). */
+export async function renderMigrations(dir: string = MIGRATIONS_DIR, cluster?: string): Promise<Array<{ name: string; statements: string[] }>> {
+  const files = (await readdir(dir)).filter((name) => FILE_NAME.test(name)).sort()
+  const parsed = await Promise.all(files.map(async (name) => ({ name, statements: splitStatements(await readFile(join(dir, name), 'utf8')) })))
+  const tables = mergeTreeTables([SCHEMA_MIGRATIONS, ...parsed.flatMap((file) => file.statements)])
+  return parsed.map(({ name, statements }) => ({ name, statements: statements.flatMap((statement) => renderStatement(statement, tables, cluster)) }))
+}
+
+const SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
+     ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`
+
 /**
  * Applies the numbered, append-only migrations in order and records each in `schema_migrations`.
  * Safe to run twice and from two processes: every statement is idempotent (IF NOT EXISTS).
@@ -56,18 +169,18 @@ export function statementEffect(statement: string): StatementEffect {
  * in order, that object's own CREATE and column changes (all IF [NOT] EXISTS). Data statements
  * are not re-run: they moved rows that a re-created, empty table does not have.
  */
-export async function migrate(ch: ClickHouse, logger: Logger, dir: string = MIGRATIONS_DIR): Promise<MigrationResult> {
-  await ch.command(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, applied_at DateTime64(3, 'UTC') DEFAULT now64(3))
-     ENGINE = ReplacingMergeTree(applied_at) ORDER BY version`,
-  )
+export async function migrate(ch: ClickHouse, logger: Logger, target: string | MigrateOptions = {}): Promise<MigrationResult> {
+  const options = typeof target === 'string' ? { dir: target } : target
+  const dir = options.dir ?? MIGRATIONS_DIR
+  const tablesOfSchema = mergeTreeTables([SCHEMA_MIGRATIONS])
+  for (const statement of renderStatement(SCHEMA_MIGRATIONS, tablesOfSchema, options.cluster)) await ch.command(statement)
   const done = new Set(
     (await ch.rows<{ version: number }>('SELECT version FROM schema_migrations FINAL')).map((row) => Number(row.version)),
   )
-  const files = (await readdir(dir)).filter((name) => FILE_NAME.test(name)).sort()
+  const rendered = await renderMigrations(dir, options.cluster)
+  const files = rendered.map((file) => file.name)
   const result: MigrationResult = { applied: [], alreadyApplied: [], recreated: [] }
-  const statementsOf = new Map<string, string[]>()
-  for (const name of files) statementsOf.set(name, splitStatements(await readFile(join(dir, name), 'utf8')))
+  const statementsOf = new Map(rendered.map((file) => [file.name, file.statements]))
   const applied = files.filter((name) => done.has(Number(FILE_NAME.exec(name)![1])))
   result.recreated = await recreateMissing(ch, logger, applied.map((name) => ({ name, statements: statementsOf.get(name)! })))
   for (const name of files) {
@@ -88,7 +201,30 @@ export async function migrate(ch: ClickHouse, logger: Logger, dir: string = MIGR
     logger.info({ migration: name }, 'applied migration')
     result.applied.push(name)
   }
+  if (files.some((name) => name.startsWith('0020_'))) await applyRetention(ch, logger, options)
   return result
+}
+
+/**
+ * Raw observations are kept OBSERVATIONS_RETENTION_DAYS when set (a TTL ClickHouse applies as it
+ * merges), for ever when not; set at every migrate, so changing the variable takes effect at the
+ * next start. The rollups, which every KPI reads, have no TTL.
+ */
+async function applyRetention(ch: ClickHouse, logger: Logger, options: MigrateOptions): Promise<void> {
+  const table = options.cluster ? `observations${LOCAL_SUFFIX}` : 'observations'
+  const on = options.cluster ? ` ON CLUSTER ${options.cluster}` : ''
+  const [row] = await ch.rows<{ ttl: string }>(`SELECT extract(engine_full, 'TTL (.*?) SETTINGS') AS ttl FROM system.tables WHERE database = currentDatabase() AND name = {table:String}`, { table })
+  const current = row?.ttl ?? ''
+  const days = options.observationsRetentionDays
+  const wanted = days ? `toDateTime(observed_at) + toIntervalDay(${days})` : ''
+  if (current === wanted) return
+  if (days) {
+    await ch.command(`ALTER TABLE ${table}${on} MODIFY TTL toDateTime(observed_at) + INTERVAL ${Math.trunc(days)} DAY`)
+    logger.info({ days }, `raw observations are kept ${days} days (OBSERVATIONS_RETENTION_DAYS); the rollups keep everything`)
+  } else if (current) {
+    await ch.command(`ALTER TABLE ${table}${on} REMOVE TTL`)
+    logger.info('raw observations are kept for ever (OBSERVATIONS_RETENTION_DAYS unset)')
+  }
 }
 
 /** Re-creates the tables and views the applied migrations made that are no longer there; returns their names. */

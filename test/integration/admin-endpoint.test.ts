@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
-import { request } from 'node:http'
+import { createServer, get, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -14,7 +14,14 @@ import { uniqueSuffix } from '../helpers/runtime.ts'
  */
 const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-admin-'))
 const scratch = mkdtempSync(join(tmpdir(), 'social-kpi-admin-files-'))
-const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0', QUEUE_PREFIX: `test-admin-${uniqueSuffix()}`, CLOCK_START: '2026-11-18T10:00:00+07:00' }
+/** A port nothing listens on now, for the ops listener (its port must be known before start). */
+const freePort = await new Promise<number>((resolve) => {
+  const probe = createServer().listen(0, '127.0.0.1', () => {
+    const { port } = probe.address() as { port: number }
+    probe.close(() => resolve(port))
+  })
+})
+const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0', METRICS_PORT: String(freePort), QUEUE_PREFIX: `test-admin-${uniqueSuffix()}`, CLOCK_START: '2026-11-18T10:00:00+07:00' }
 let start: ChildProcess | undefined
 let startOutput = { stdout: '', stderr: '' }
 
@@ -153,6 +160,52 @@ describe('the admin endpoint', () => {
   })
 })
 
+describe('the ops listener of start', () => {
+  const fetchOps = (path: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: freePort, path }, (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (chunk) => (text += chunk))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }))
+      }).on('error', reject)
+    })
+
+  it('answers /healthz, /readyz and /metrics on METRICS_PORT, with the first round in the series', async () => {
+    expect(await fetchOps('/healthz')).toEqual({ status: 200, text: 'ok\n' })
+    const ready = await fetchOps('/readyz')
+    expect(ready.status).toBe(200)
+    expect(JSON.parse(ready.text)).toMatchObject({ status: 'ready', checks: { redis: { ok: true }, clickhouse: { ok: true }, workers: { ok: true } } })
+    const metrics = await fetchOps('/metrics')
+    expect(metrics.status).toBe(200)
+    expect(metrics.text).toMatch(/^social_kpi_round_duration_seconds_count 1$/m)
+    expect(metrics.text).toMatch(/^social_kpi_api_requests_total\{network="facebook",outcome="ok"\} [1-9]/m)
+    expect((await fetchOps('/sql')).status).toBe(404)
+  })
+})
+
+describe('social-kpi queues', () => {
+  it('prints a one-time link to the running process\'s queue board', async () => {
+    const printed = cli(['queues'])
+    expect(printed.stderr).toBe('')
+    expect(printed.code).toBe(0)
+    const link = new URL(/(http:\/\/127\.0\.0\.1:\d+\/queues\/login\?code=\S+)/.exec(printed.stdout)![1]!)
+    const open = () =>
+      new Promise<{ status: number; cookie: string }>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: Number(link.port), path: link.pathname + link.search, headers: { 'sec-fetch-site': 'none' } }, (res) => {
+          res.resume()
+          resolve({ status: res.statusCode ?? 0, cookie: String(res.headers['set-cookie'] ?? '') })
+        })
+          .on('error', reject)
+          .end()
+      })
+    const first = await open()
+    expect(first.status).toBe(303)
+    expect(first.cookie).toMatch(/HttpOnly; SameSite=Strict; Path=\/queues/)
+    expect((await open()).status).toBe(401)
+  })
+})
+
 describe('sql on the data directory, with no process running', () => {
   it('is read-only too', async () => {
     const exited = new Promise((resolve) => start!.on('exit', resolve))
@@ -160,6 +213,9 @@ describe('sql on the data directory, with no process running', () => {
     await exited
     expect(startOutput.stdout).toContain('Stopped cleanly.')
     expect(existsSync(join(dataDir, 'admin.json'))).toBe(false)
+    // The ops listener closed with the process.
+    await expect(new Promise((resolve, reject) => get({ host: '127.0.0.1', port: freePort, path: '/healthz' }, resolve).on('error', reject))).rejects.toMatchObject({ code: 'ECONNREFUSED' })
+    expect(cli(['queues'])).toMatchObject({ code: 1, stdout: '', stderr: expect.stringMatching(/^error: no running social-kpi start or worker for DATA_DIR .*\n$/) })
     expectRefused(sql('DROP TABLE silences'), /read-only/)
     expectRefused(sql("SELECT file('/etc/passwd')"), /file\(\)/)
     expect(sql('SELECT count() > 0 FROM observations FORMAT TSV').stdout.trim()).toBe('1')

@@ -3,6 +3,7 @@ import { isAbsolute, join, normalize } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
+import { loadConfig } from '../../core/config.ts'
 
 // The deployable stack, checked without a Docker engine: docker-compose.yml is parsed and held
 // against the files it mounts (redis.conf, the ClickHouse users, Grafana's provisioning), the
@@ -19,7 +20,7 @@ interface Service {
   volumes?: (string | { type?: string; source?: string; target?: string; read_only?: boolean })[]
   ports?: (string | number | { published?: string | number; host_ip?: string })[]
   depends_on?: Record<string, { condition?: string }> | string[]
-  healthcheck?: { test?: unknown }
+  healthcheck?: { test?: unknown; interval?: string; timeout?: string; retries?: number; start_period?: string }
   container_name?: string
 }
 
@@ -98,7 +99,7 @@ function clickhouseUsers(xml: string) {
 
 describe('docker-compose.yml', () => {
   it('has the whole stack', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'clickhouse', 'grafana', 'mailpit', 'migrate', 'scheduler', 'worker']))
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'clickhouse', 'grafana', 'mailpit', 'prometheus', 'migrate', 'scheduler', 'worker']))
   })
 
   it('every mounted host path exists in the repository', () => {
@@ -264,6 +265,80 @@ describe('docker-compose.yml', () => {
         expect(hostIp, `${name} publishes ${JSON.stringify(port)} on every interface`).toBe('127.0.0.1')
       }
     }
+  })
+})
+
+describe('docker-compose.yml: Prometheus and the ops listener', () => {
+  const prometheusConfig = () => {
+    const prometheus = services.prometheus!
+    const file = /^--config\.file=(.+)$/.exec(command(prometheus).find((arg) => arg.startsWith('--config.file=')) ?? '')?.[1]
+    expect(file, 'prometheus --config.file').toBeDefined()
+    const mount = mounts(prometheus).find((m) => m.target === file)
+    expect(mount).toMatchObject({ source: './infra/prometheus/prometheus.yml', readOnly: true, bind: true })
+    return parseYaml(read(mount!.source)) as {
+      global?: { scrape_interval?: string }
+      scrape_configs: { job_name: string; metrics_path?: string; static_configs?: { targets: string[] }[]; dns_sd_configs?: { names: string[]; type?: string; port: number }[] }[]
+    }
+  }
+
+  it('the scheduler and the workers serve /metrics on every interface of the container, on no host port', () => {
+    for (const name of ['scheduler', 'worker']) {
+      const env = environment(services[name]!)
+      // As the app reads it: the same zod schema, so a value it would refuse fails here.
+      const config = loadConfig({ ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== null).map(([k, v]) => [k, interpolate(v, { CLICKHOUSE_PASSWORD: 's3cret' })])) })
+      expect(config.METRICS_HOST, name).toBe('0.0.0.0')
+      expect(config.METRICS_PORT, name).toBe(9465)
+      expect(services[name]!.ports ?? [], name).toEqual([])
+    }
+  })
+
+  it('Prometheus scrapes the scheduler and every worker replica at the port their METRICS_PORT names', () => {
+    const config = prometheusConfig()
+    for (const name of ['scheduler', 'worker']) {
+      const port = Number(environment(services[name]!).METRICS_PORT)
+      const jobs = config.scrape_configs.filter((job) => (job.dns_sd_configs ?? []).some((sd) => sd.names.includes(name)))
+      expect(jobs, `a scrape job for ${name}`).toHaveLength(1)
+      expect(jobs[0]!.metrics_path ?? '/metrics').toBe('/metrics')
+      // DNS service discovery, type A: compose answers a service name with every replica's address.
+      expect(jobs[0]!.dns_sd_configs).toEqual([expect.objectContaining({ names: [name], type: 'A', port })])
+    }
+    expect(config.global?.scrape_interval).toMatch(/^\d+s$/)
+  })
+
+  it('Prometheus keeps its data in a volume, has a healthcheck and publishes its UI on loopback', () => {
+    const prometheus = services.prometheus!
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v3\./)
+    const storage = /^--storage\.tsdb\.path=(.+)$/.exec(command(prometheus).find((arg) => arg.startsWith('--storage.tsdb.path=')) ?? '')?.[1]
+    expect(mounts(prometheus).find((m) => m.target === storage)?.bind).toBe(false)
+    expect(prometheus.healthcheck?.test).toBeDefined()
+    expect(prometheus.ports?.map(String)).toEqual(['127.0.0.1:9090:9090'])
+  })
+
+  it('the scheduler and the workers are healthy when /readyz says ready, on their METRICS_PORT', () => {
+    for (const name of ['scheduler', 'worker']) {
+      const service = services[name]!
+      const test = service.healthcheck?.test as string[]
+      expect(test[0], name).toBe('CMD')
+      // node is the one HTTP client in the image (node:20-slim has no curl or wget).
+      expect(test.slice(1, 3)).toEqual(['node', '-e'])
+      expect(test[3]).toContain(`http://127.0.0.1:${environment(service).METRICS_PORT}/readyz`)
+      expect(test[3]).toMatch(/process\.exit\(r\.ok \? 0 : 1\)/)
+      expect(service.healthcheck?.start_period, name).toBeDefined()
+    }
+  })
+
+  it('Grafana gets a Prometheus data source pointing at the Prometheus service; ClickHouse stays the default', () => {
+    const dir = 'infra/grafana/provisioning/datasources'
+    const all = ['clickhouse.yaml', 'prometheus.yaml'].flatMap((file) => (parseYaml(read(`${dir}/${file}`)) as { datasources: { uid: string; type: string; url?: string; isDefault?: boolean; editable?: boolean }[] }).datasources)
+    const prometheus = all.find((source) => source.type === 'prometheus')!
+    expect(prometheus).toMatchObject({ uid: 'social-kpi-prometheus', editable: false })
+    const url = new URL(prometheus.url!)
+    expect(Object.keys(services)).toContain(url.hostname)
+    expect(services[url.hostname]!.ports?.map(String)).toContain(`127.0.0.1:${url.port}:${url.port}`)
+    expect(all.filter((source) => source.isDefault).map((source) => source.uid)).toEqual(['social-kpi-clickhouse'])
+    // The provisioning folder Grafana mounts is the one holding the file.
+    expect(mounts(services.grafana!).some((m) => m.source === `./${dir}`)).toBe(true)
+    expect(dependsOn(services.grafana!).prometheus).toBeDefined()
   })
 })
 

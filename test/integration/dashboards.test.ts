@@ -5,6 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { splitStatements } from '../../core/migrations.ts'
+import { generatedDashboards } from '../../dashboards/generate.ts'
+import { parsePlan } from '../../kpi/plan.ts'
+import { writePlanTables } from '../../workers/plan-tables.ts'
+import { createWriters } from '../../workers/writers.ts'
+import { silentLogger } from '../helpers/runtime.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { MacroExpansionError, expandPanelSql, type ExpandOptions, type VariableSelection } from '../helpers/grafana-macros.ts'
 
@@ -182,6 +187,12 @@ describe('dashboards are code', () => {
     expect(lintDashboard(dashboard, file)).toEqual([])
   })
 
+  it('the generated dashboards are committed exactly as dashboards/generate.ts builds them (npm run dashboards)', () => {
+    const generated = generatedDashboards()
+    expect(Object.keys(generated).length).toBeGreaterThan(0)
+    for (const [file, text] of Object.entries(generated)) expect(readFileSync(join(ROOT, 'dashboards', file), 'utf8'), file).toBe(text)
+  })
+
   it('uids are unique across dashboards', () => {
     const uids = dashboards.map(({ dashboard }) => dashboard.uid)
     expect(new Set(uids).size).toBe(uids.length)
@@ -324,12 +335,15 @@ const OBSERVATIONS = [
       source_field: 'post_clicks',
     }),
   ]),
+  // A post of the English Page, published on 4 Mar, read twice (the second time 30 minutes late).
+  observation('acme_en', 'post', '1002_5', 'likes', 'counter', '2025-03-04T12:00:00Z', 3, { object_created_at: at('2025-03-04T10:00:00Z') }),
+  observation('acme_en', 'post', '1002_5', 'likes', 'counter', '2025-03-05T12:00:00Z', 8, { object_created_at: at('2025-03-04T10:00:00Z'), collected_at: at('2025-03-05T12:30:00Z') }),
 ]
 
 function evaluation(
   kpiId: string,
   evaluatedAt: string,
-  values: { actual: number | null; expected: number | null; attainment: number | null; status: string; name?: string },
+  values: { actual: number | null; expected: number | null; attainment: number | null; status: string; name?: string; forecast?: [number, number, number] },
   writtenAt = evaluatedAt,
 ) {
   const followers = kpiId === FOLLOWERS_Q1
@@ -349,6 +363,9 @@ function evaluation(
     target: followers ? 1600 : 600,
     attainment: values.attainment,
     status: values.status,
+    forecast_low: values.forecast?.[0] ?? null,
+    forecast_end: values.forecast?.[1] ?? null,
+    forecast_high: values.forecast?.[2] ?? null,
     written_at: at(writtenAt),
   }
 }
@@ -356,14 +373,14 @@ function evaluation(
 const EVALUATIONS = [
   // Renamed in the plan since: the dashboard shows the latest name, once.
   evaluation(FOLLOWERS_Q1, '2025-03-03T12:00:00Z', { actual: 1510, expected: 1450, attainment: 1.041, status: 'on_track', name: 'Facebook followers (draft)' }),
-  evaluation(FOLLOWERS_Q1, '2025-03-04T12:00:00Z', { actual: 1530, expected: 1460, attainment: 1.048, status: 'on_track' }),
+  evaluation(FOLLOWERS_Q1, '2025-03-04T12:00:00Z', { actual: 1530, expected: 1460, attainment: 1.048, status: 'on_track', forecast: [1570, 1610, 1650] }),
   // Written once without data, then re-evaluated for the same time: the later write wins.
   evaluation(FOLLOWERS_Q1, '2025-03-05T12:00:00Z', { actual: null, expected: 1470, attainment: null, status: 'unknown' }),
   evaluation(FOLLOWERS_Q1, '2025-03-05T12:00:00Z', { actual: 1553, expected: 1470, attainment: 1.056, status: 'on_track' }, '2025-03-05T12:05:00Z'),
   // After the dashboard's time range: the status table must not show it.
   evaluation(FOLLOWERS_Q1, '2025-03-11T12:00:00Z', { actual: 1500, expected: 1480, attainment: 1.01, status: 'missed' }),
   evaluation(LIKES_MARCH, '2025-03-03T12:00:00Z', { actual: 10, expected: 58, attainment: 0.172, status: 'at_risk' }),
-  evaluation(LIKES_MARCH, '2025-03-04T12:00:00Z', { actual: 40, expected: 77, attainment: 0.519, status: 'at_risk' }),
+  evaluation(LIKES_MARCH, '2025-03-04T12:00:00Z', { actual: 40, expected: 77, attainment: 0.519, status: 'at_risk', forecast: [300, 420, 540] }),
 ]
 
 function health(account: string, updatedAt: string, status: string, lastSuccess: string | null, lastError: string | null, code: string, message: string) {
@@ -383,7 +400,7 @@ const SOURCE_HEALTH = [
   // A refused token, fixed an hour later: the later row wins.
   health('acme_id', '2025-03-05T10:00:00Z', 'unhealthy', '2025-03-04T10:00:00Z', '2025-03-05T10:00:00Z', '190', 'Error validating access token: Session has expired'),
   health('acme_id', '2025-03-05T11:00:00Z', 'healthy', '2025-03-05T11:00:00Z', null, '', ''),
-  health('acme_en', '2025-03-05T10:30:00Z', 'throttled', '2025-03-05T09:30:00Z', '2025-03-05T10:30:00Z', 'API_RATE_LIMITED', 'Application request limit reached'),
+  { ...health('acme_en', '2025-03-05T10:30:00Z', 'throttled', '2025-03-05T09:30:00Z', '2025-03-05T10:30:00Z', 'API_RATE_LIMITED', 'Application request limit reached'), quota_resets_at: at('2025-03-05T11:00:00Z') },
 ]
 
 /** A final verdict (kpi_verdicts): a UTC plan, so February 2025 is [02-01, 03-01). */
@@ -461,6 +478,128 @@ const REVIEW_NOTIFICATIONS = [
   },
 ]
 
+/** The plan the seeded rows belong to, written to the plan tables as the runtime writes them. */
+const DASHBOARD_PLAN = parsePlan(
+  {
+    company: { name: 'Acme Coffee', description: 'Roaster with two cafés.', timezone: 'UTC' },
+    situation: { summary: 'Cafés full, online quiet.', swot: { strengths: ['Loyal customers', 'Good beans'], weaknesses: ['Slow replies'], opportunities: ['Coffee classes'], threats: ['Competitors post daily video'] } },
+    audiences: [{ id: 'young-pros', name: 'Young professionals', description: '22–35, buy coffee daily' }],
+    objectives: [
+      { id: 'awareness', name: 'Be known', description: 'More people know the brand', actions: ['Post reels'] },
+      { id: 'engagement', name: 'Be talked about' },
+      // No KPI measures it yet: the overview shows it with none.
+      { id: 'loyalty', name: 'Stay loved' },
+    ],
+    strategy: {
+      networks: [
+        {
+          network: 'facebook',
+          postingFrequency: '1 per day',
+          language: 'id',
+          accounts: [
+            { id: 'acme_id', name: 'Acme Indonesia', apiId: '1001', tokenEnv: 'FB_ID_TOKEN' },
+            { id: 'acme_en', name: 'Acme English', apiId: '1002', tokenEnv: 'FB_EN_TOKEN' },
+          ],
+        },
+      ],
+    },
+    technology: ['social-kpi'],
+    kpis: [
+      { id: FOLLOWERS_Q1, name: 'Facebook followers, Q1', objective: 'awareness', network: 'facebook', metric: 'followers', kind: 'level', target: 1600, period: 'quarter' },
+      { id: LIKES_MARCH, name: 'Facebook likes, March', objective: 'engagement', network: 'facebook', accounts: ['acme_id'], metric: 'likes', kind: 'total', target: 600, period: 'month', actions: ['Reply to every comment within the hour'] },
+    ],
+    alerting: { recipients: ['team@example.com'] },
+  },
+  'dashboard-plan',
+)
+
+/** Verdicts of periods that ended before the time range: the KPI detail's past periods. */
+const EARLIER_VERDICTS = [
+  { ...verdict(FOLLOWERS_Q1, 'awareness', ['2024-Q4', '2024-10-01T00:00:00Z', '2025-01-01T00:00:00Z'], { actual: 1300, target: 1250, status: 'achieved' }, '2025-01-04T00:00:00Z'), kpi_name: 'Facebook followers, Q4' },
+  { ...verdict(LIKES_MARCH, 'engagement', ['2025-01', '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'], { actual: 500, target: 600, status: 'missed' }, '2025-02-04T00:00:00Z'), kpi_name: 'Facebook likes, January' },
+]
+
+function alertState(key: string, kind: string, subject: string, status: string, since: string, label: string, notified: string | null) {
+  return { alert_key: key, subject_kind: kind, subject_id: subject, status, since: at(since), last_notified_at: notified && at(notified), last_status_label: label, version: 3, clear_since: null }
+}
+
+const ALERT_STATE = [
+  alertState('crisis.follower-drop', 'crisis', 'follower-drop', 'firing', '2025-03-06T08:00:00Z', 'acme_id', '2025-03-06T08:00:00Z'),
+  alertState(`kpi.${LIKES_MARCH}`, 'kpi', LIKES_MARCH, 'firing', '2025-03-05T12:00:00Z', 'at_risk', '2025-03-05T12:00:00Z'),
+  alertState('source.facebook.acme_en', 'source', 'facebook/acme_en', 'pending', '2025-03-05T10:30:00Z', 'throttled', null),
+  alertState(`kpi.${FOLLOWERS_Q1}`, 'kpi', FOLLOWERS_Q1, 'ok', '2025-03-01T00:00:00Z', 'on_track', null),
+]
+
+function transition(atIso: string, key: string, kind: string, subject: string, from: string, to: string, label: string, event: string, notification = '') {
+  return {
+    at: at(atIso),
+    alert_key: key,
+    subject_kind: kind,
+    subject_id: subject,
+    objective_id: kind === 'kpi' ? 'engagement' : '',
+    from_status: from,
+    to_status: to,
+    label,
+    event,
+    group_key: '',
+    recipients: notification ? ['team@example.com'] : [],
+    notification_id: notification,
+    silenced: false,
+    written_at: at(atIso),
+  }
+}
+
+const ALERT_HISTORY = [
+  transition('2025-03-02T08:00:00Z', 'crisis.follower-drop', 'crisis', 'follower-drop', 'ok', 'firing', 'acme_id', 'firing', 'n-crisis-1'),
+  transition('2025-03-02T14:00:00Z', 'crisis.follower-drop', 'crisis', 'follower-drop', 'firing', 'ok', 'ok', 'resolved', 'n-crisis-2'),
+  transition('2025-03-06T08:00:00Z', 'crisis.follower-drop', 'crisis', 'follower-drop', 'ok', 'firing', 'acme_id', 'firing', 'n-crisis-3'),
+  transition('2025-03-03T12:00:00Z', `kpi.${LIKES_MARCH}`, 'kpi', LIKES_MARCH, 'ok', 'firing', 'at_risk', 'firing', 'n-likes-1'),
+  transition('2025-03-04T12:00:00Z', `kpi.${LIKES_MARCH}`, 'kpi', LIKES_MARCH, 'firing', 'firing', 'at_risk', 'repeat', 'n-likes-2'),
+  transition('2025-03-04T18:00:00Z', `kpi.${LIKES_MARCH}`, 'kpi', LIKES_MARCH, 'firing', 'ok', 'on_track', 'resolved', 'n-likes-3'),
+  transition('2025-03-05T12:00:00Z', `kpi.${LIKES_MARCH}`, 'kpi', LIKES_MARCH, 'ok', 'firing', 'at_risk', 'firing', 'n-likes-4'),
+  transition('2025-03-05T10:00:00Z', 'source.facebook.acme_id', 'source', 'facebook/acme_id', 'ok', 'firing', 'unhealthy', 'firing', 'n-source-1'),
+  transition('2025-03-05T11:00:00Z', 'source.facebook.acme_id', 'source', 'facebook/acme_id', 'firing', 'ok', 'healthy', 'resolved', 'n-source-2'),
+  transition('2025-03-05T10:30:00Z', 'source.facebook.acme_en', 'source', 'facebook/acme_en', 'ok', 'pending', 'throttled', ''),
+]
+
+function notification(id: string, key: string, decidedAt: string, delivery: string, writtenAt: string, deliveredTo = 'smtp://mail.example.com') {
+  return { notification_id: id, alert_key: key, event: 'firing', decided_at: at(decidedAt), recipients: ['team@example.com'], subject: `[social-kpi] ${key}`, delivery, delivered_to: deliveredTo, attempt_id: id, attempts: 1, payload: '', written_at: at(writtenAt) }
+}
+
+const ALERT_NOTIFICATIONS = [
+  notification('n-crisis-1', 'crisis.follower-drop', '2025-03-02T08:00:00Z', 'sent', '2025-03-02T08:00:02Z'),
+  // Retried, then sent: the later row wins.
+  notification('n-crisis-3', 'crisis.follower-drop', '2025-03-06T08:00:00Z', 'retrying', '2025-03-06T08:00:02Z'),
+  notification('n-crisis-3', 'crisis.follower-drop', '2025-03-06T08:00:00Z', 'sent', '2025-03-06T08:05:00Z'),
+  notification(`n-likes-4`, `kpi.${LIKES_MARCH}`, '2025-03-05T12:00:00Z', 'failed', '2025-03-05T12:00:03Z', 'refused: 550 mailbox unavailable'),
+]
+
+function silence(id: string, matcher: { kpi_id?: string; objective_id?: string; account_id?: string }, startsAt: string, endsAt: string, expiredAt: string | null = null) {
+  return {
+    id,
+    kpi_id: '',
+    objective_id: '',
+    account_id: '',
+    ...matcher,
+    starts_at: at(startsAt),
+    ends_at: at(endsAt),
+    reason: `reason ${id}`,
+    created_by: 'ops',
+    created_at: at(startsAt),
+    expired_at: expiredAt && at(expiredAt),
+    version: expiredAt ? 2 : 1,
+  }
+}
+
+const SILENCES = [
+  silence('s-active', { kpi_id: LIKES_MARCH }, '2025-03-05T00:00:00Z', '2025-03-12T00:00:00Z'),
+  silence('s-ended', { account_id: 'acme_en' }, '2025-03-01T00:00:00Z', '2025-03-02T00:00:00Z'),
+  silence('s-expired', { kpi_id: FOLLOWERS_Q1 }, '2025-03-03T00:00:00Z', '2025-03-20T00:00:00Z', '2025-03-04T00:00:00Z'),
+  silence('s-upcoming', { objective_id: 'awareness' }, '2025-03-11T00:00:00Z', '2025-03-12T00:00:00Z'),
+  // Ended before the time range: not shown.
+  silence('s-old', { objective_id: 'awareness' }, '2025-02-01T00:00:00Z', '2025-02-02T00:00:00Z'),
+]
+
 type Row = Record<string, unknown>
 type Scenario = 'all selected' | 'one selected' | 'two selected'
 const SCENARIOS: Scenario[] = ['all selected', 'one selected', 'two selected']
@@ -488,6 +627,16 @@ describe('every panel query runs on ClickHouse', () => {
     await client.insert({ table: 'kpi_verdicts', values: VERDICTS.slice(1), format: 'JSONEachRow' })
     await client.insert({ table: 'period_reviews', values: PERIOD_REVIEWS, format: 'JSONEachRow' })
     await client.insert({ table: 'alert_notifications', values: REVIEW_NOTIFICATIONS, format: 'JSONEachRow' })
+    await client.insert({ table: 'kpi_verdicts', values: EARLIER_VERDICTS, format: 'JSONEachRow' })
+    await client.insert({ table: 'alert_state', values: ALERT_STATE, format: 'JSONEachRow' })
+    await client.insert({ table: 'alerts', values: ALERT_HISTORY, format: 'JSONEachRow' })
+    await client.insert({ table: 'alert_notifications', values: ALERT_NOTIFICATIONS.slice(0, 2), format: 'JSONEachRow' })
+    await client.insert({ table: 'alert_notifications', values: ALERT_NOTIFICATIONS.slice(2), format: 'JSONEachRow' })
+    await client.insert({ table: 'silences', values: SILENCES, format: 'JSONEachRow' })
+    // The plan tables, written the way the runtime writes them at start.
+    const writers = createWriters(test.ch, { maxRows: 1000, flushIntervalMs: 50, logger: silentLogger })
+    await writePlanTables(test.ch, writers, DASHBOARD_PLAN, new Date('2025-03-01T00:00:00Z'))
+    await writers.close()
   })
 
   afterAll(async () => {
@@ -569,6 +718,131 @@ describe('every panel query runs on ClickHouse', () => {
         ['2025-02', 'KPI fb-followers-month', 'achieved', 1010, 'final'],
         ['2025-02', 'KPI fb-clicks-month', 'achieved', 120, 'final'],
         ['2025-02', 'KPI fb-likes-month', 'missed', 450, 'final'],
+      ])
+    })
+  })
+
+  describe('the generated dashboards show the seeded data', () => {
+    const board = (uid: string) => dashboards.find(({ dashboard }) => dashboard.uid === uid)!.dashboard
+    const query = (uid: string, title: string) => {
+      const found = allPanels(board(uid)).find((candidate) => candidate.title === title)
+      if (!found) throw new Error(`no panel "${title}" in ${uid}`)
+      return found.targets![0]!.rawSql!
+    }
+    const show = async (uid: string, title: string, pick: Record<string, string[]> = {}) => {
+      const variables = await resolveVariables(board(uid), 'all selected')
+      for (const [name, values] of Object.entries(pick)) variables[name] = { values, multi: variables[name]?.multi }
+      return run(query(uid, title), variables)
+    }
+
+    it('Plan overview · Objectives: each objective of the plan tables with where its KPIs stand', async () => {
+      const rows = await show('social-kpi-plan-overview', 'Objectives')
+      expect(rows.map((r) => [r.Objective, r.Description, Number(r.KPIs), Number(r['On track']), Number(r['At risk']), Number(r.Unknown), r['Median attainment'], r.Actions])).toEqual([
+        ['Be known', 'More people know the brand', 1, 1, 0, 0, 1.056, 'Post reels'],
+        ['Be talked about', '', 1, 0, 1, 0, 0.519, ''],
+        ['Stay loved', '', 0, 0, 0, 0, null, ''],
+      ])
+      const one = await show('social-kpi-plan-overview', 'Objectives', { objective: ['engagement'] })
+      expect(one.map((r) => r.Objective)).toEqual(['Be talked about'])
+    })
+
+    it('Plan overview · KPIs per objective: target, status, attainment and the forecast band from the latest evaluation', async () => {
+      const rows = await show('social-kpi-plan-overview', 'KPIs per objective')
+      expect(rows.map((r) => [r.Objective, r.KPI, r.Target, r.Period, r.Status, r.Attainment, r.Actual, r['Forecast at period end'], r['Forecast band (80%)'], r.Actions])).toEqual([
+        // the followers' latest evaluation (5 Mar) has no forecast; the likes' (4 Mar) has one
+        ['Be known', 'Facebook followers, Q1', '≥ 1600', 'quarter', 'on_track', 1.056, 1553, null, '', ''],
+        ['Be talked about', 'Facebook likes, March', '≥ 600', 'month', 'at_risk', 0.519, 40, 420, '300 – 540', 'Reply to every comment within the hour'],
+      ])
+    })
+
+    it('Plan overview · SWOT and audiences come from the plan', async () => {
+      const swot = await show('social-kpi-plan-overview', 'SWOT')
+      expect(swot.map((r) => [r.Quadrant, r.Item])).toEqual([
+        ['Strength', 'Loyal customers'],
+        ['Strength', 'Good beans'],
+        ['Weakness', 'Slow replies'],
+        ['Opportunity', 'Coffee classes'],
+        ['Threat', 'Competitors post daily video'],
+      ])
+      expect(await show('social-kpi-plan-overview', 'Audiences')).toEqual([{ Audience: 'Young professionals', Description: '22–35, buy coffee daily', Id: 'young-pros' }])
+    })
+
+    it('Per network · Top posts of the period: posts published in the range, the most engaging first', async () => {
+      const rows = await show('social-kpi-network', 'Top posts of the period')
+      expect(rows.map((r) => [r.Account, r.Post, r.Likes, r.Clicks])).toEqual([
+        ['acme_id', '1001_77', 40, 9],
+        ['acme_en', '1002_5', 8, 0],
+      ])
+      const english = await show('social-kpi-network', 'Top posts of the period', { account: ['acme_en'] })
+      expect(english.map((r) => r.Post)).toEqual(['1002_5'])
+    })
+
+    it('KPI detail · the current period only, with the pace line and the 80% forecast band', async () => {
+      const rows = await show('social-kpi-kpi-detail', 'Actual, target, pace and forecast band (80%)', { kpi: [LIKES_MARCH] })
+      expect(rows.map((r) => [r.time, r.Actual, r['Pace (expected to date)'], r['Forecast low (80%)'], r.Forecast, r['Forecast high (80%)']])).toEqual([
+        ['2025-03-03 12:00:00.000', 10, 58, null, null, null],
+        ['2025-03-04 12:00:00.000', 40, 77, 300, 420, 540],
+      ])
+      const verdicts = await show('social-kpi-kpi-detail', "Past periods' verdicts", { kpi: [FOLLOWERS_Q1] })
+      expect(verdicts.map((r) => [r.Period, r.Verdict, r.Actual, r.Settled])).toEqual([['2024-Q4', 'achieved', 1300, 'final']])
+    })
+
+    it('Alerts · Open now: firing first, then pending', async () => {
+      const rows = await show('social-kpi-alerts', 'Open now')
+      expect(rows.map((r) => [r.Alert, r.Status])).toEqual([
+        [`kpi.${LIKES_MARCH}`, 'firing'],
+        ['crisis.follower-drop', 'firing'],
+        ['source.facebook.acme_en', 'pending'],
+      ])
+    })
+
+    it('Alerts · Time to resolve: episodes from firing to resolved, one still open', async () => {
+      const rows = await show('social-kpi-alerts', 'Time to resolve')
+      expect(rows.map((r) => [r.Alert, Number(r.Episodes), Number(r.Resolved), Number(r['Median time to resolve']), Number(r.Longest)])).toEqual([
+        [`kpi.${LIKES_MARCH}`, 2, 1, 30 * 3600, 30 * 3600],
+        ['crisis.follower-drop', 2, 1, 6 * 3600, 6 * 3600],
+        ['source.facebook.acme_id', 1, 1, 3600, 3600],
+      ])
+    })
+
+    it('Alerts · Notifications: the latest delivery of each, and silences with their state at the end of the range', async () => {
+      const notifications = await show('social-kpi-alerts', 'Notifications')
+      expect(notifications.map((r) => [r.Alert, r.Delivery])).toEqual([
+        ['crisis.follower-drop', 'sent'],
+        [`kpi.${LIKES_MARCH}`, 'failed'],
+        ['review.month', 'sent'],
+        ['crisis.follower-drop', 'sent'],
+      ])
+      const silences = await show('social-kpi-alerts', 'Silences')
+      expect(silences.map((r) => [r.Id, r.Matches, r.State])).toEqual([
+        ['s-upcoming', 'objective awareness', 'upcoming'],
+        ['s-active', `KPI ${LIKES_MARCH}`, 'active'],
+        ['s-expired', `KPI ${FOLLOWERS_Q1}`, 'ended'],
+        ['s-ended', 'account acme_en', 'ended'],
+      ])
+    })
+
+    it('Alerts · Crises: the crisis trigger fired, resolved and fired again', async () => {
+      const rows = await show('social-kpi-alerts', 'Crises')
+      expect(rows.map((r) => [r.Trigger, r.To])).toEqual([
+        ['follower-drop', 'firing'],
+        ['follower-drop', 'ok'],
+        ['follower-drop', 'firing'],
+      ])
+    })
+
+    it('Operations · quota resets, freshness and collection lag', async () => {
+      expect((await show('social-kpi-operations', 'Quota resets')).map((r) => [r.Account, r.Status, r['Resets at'], Number(r.In)])).toEqual([['acme_en', 'throttled', '2025-03-05 11:00:00.000', 0]])
+      const freshness = await show('social-kpi-operations', 'Freshness per account and metric')
+      // the stalest first: acme_id's post counters were last read on 4 Mar at 21:00, 135 hours before the end of the range
+      expect(freshness.slice(0, 2).map((r) => [r.Account, r.Metric, Number(r.Age)])).toEqual([
+        ['acme_id', 'clicks', 135 * 3600],
+        ['acme_id', 'likes', 135 * 3600],
+      ])
+      const lag = await show('social-kpi-operations', 'Collection lag')
+      expect(lag.filter((r) => Number(r.lag) > 0).map((r) => [r.time, Number(r.lag)])).toEqual([
+        ['2025-03-05 09:00:00', 20 * 60],
+        ['2025-03-05 12:00:00', 30 * 60],
       ])
     })
   })

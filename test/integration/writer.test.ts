@@ -56,6 +56,23 @@ describe('BatchingWriter', () => {
     await writer.close()
   })
 
+  it('tells its observer the rows stored and failed, and says how many wait', async () => {
+    const seen: string[] = []
+    const observer = { written: (table: string, n: number) => void seen.push(`${table} written ${n}`), failed: (table: string, n: number) => void seen.push(`${table} failed ${n}`) }
+    const writer = new BatchingWriter<Row>({ ch: db.ch, table: 'plain', maxRows: 4, flushIntervalMs: 60_000, logger, observer })
+    const waiting = writer.write(rows('h', 3))
+    expect(writer.pendingRows).toBe(3)
+    await writer.flush()
+    await waiting
+    expect(writer.pendingRows).toBe(0)
+    await writer.write(rows('i', 6))
+    expect(await writer.write([{ kpi_id: 'bad', evaluated_at: 'not a time' }], { flushNow: true }).catch((e) => e.code)).toBe('CLICKHOUSE_WRITE_FAILED')
+    // Chunks of at most maxRows; a failed batch counts its rows once.
+    expect(seen).toEqual(['plain written 3', 'plain written 4', 'plain written 2', 'plain failed 1'])
+    expect(await count('i')).toBe(6)
+    await writer.close()
+  })
+
   it('rejects the writers of a batch that cannot be stored, without retrying a bad row', async () => {
     const writer = new BatchingWriter<Row>({ ch: db.ch, table: 'plain', maxRows: 100, flushIntervalMs: 10, logger })
     const error = await writer.write([{ kpi_id: 'g', evaluated_at: 'not a time' }]).catch((e) => e)
