@@ -4,6 +4,7 @@ import type { Plan, ReviewKind } from '../kpi/plan.ts'
 import { periodReviewSchema, type PeriodReview, type ReviewDataSource } from '../kpi/review.ts'
 import type { Period } from '../kpi/periods.ts'
 import type { PeriodReviewRow } from '../workers/writers.ts'
+import { directReads, observedDays } from '../kpi/observation-reads.ts'
 import { describeMatchers, listSilences } from './silences.ts'
 
 /**
@@ -17,49 +18,17 @@ SELECT kpi_id, toUnixTimestamp64Milli(period_start) AS start_ms, period_label, a
 FROM kpi_verdicts FINAL
 WHERE kpi_id IN {kpis:Array(String)} AND toUnixTimestamp64Milli(period_start) IN {starts:Array(Int64)}`
 
-// Each post's gain in [from, to): the same starting points as the KPI amount (kpi/clickhouse-source.ts
-// AMOUNT_SQL), per post, so the posts' gains add up to the counter part of a total.
-const POST_GAINS_SQL = `
-SELECT account_id, object_id, created_ms, seen_inside > 0 AS read_inside,
-       if(seen_inside > 0,
-          last_inside - if(seen_before > 0, value_before, if(created >= {from:DateTime64(3, 'UTC')}, 0, first_inside)),
-          first_value) AS gained
-FROM
-(
-    SELECT account_id, object_id,
-           countIf(observed_at < {from:DateTime64(3, 'UTC')}) AS seen_before,
-           argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}) AS value_before,
-           countIf(observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS seen_inside,
-           argMaxIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS last_inside,
-           argMinIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS first_inside,
-           argMin(value, observed_at) AS first_value,
-           ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC')) AS created,
-           toUnixTimestamp64Milli(any(object_created_at)) AS created_ms
-    FROM observations FINAL
-    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-      AND shape = 'counter' AND object_type = 'post' AND observed_at <= {known:DateTime64(3, 'UTC')}
-    GROUP BY account_id, object_id
-    HAVING seen_inside > 0
-        OR (seen_before = 0 AND created >= {from:DateTime64(3, 'UTC')} AND created < {to:DateTime64(3, 'UTC')})
-)
-ORDER BY gained DESC, account_id, object_id`
-
 const ALERT_HISTORY_SQL = `
 SELECT toString(at) AS at_text, alert_key, from_status, to_status, label, silenced
 FROM alerts FINAL
 WHERE at <= {until:DateTime64(3, 'UTC')} AND at >= {since:DateTime64(3, 'UTC')}
 ORDER BY at, alert_key`
 
-const OBSERVED_DAYS_SQL = `
-SELECT DISTINCT network, account_id, metric, formatDateTime(observed_at, '%F', {tz:String}) AS day
-FROM observations
-WHERE network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND metric IN {metrics:Array(String)}
-  AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}`
-
 /** How far back the alert history is read for spells still open at a period's start. */
 const HISTORY_DAYS = 400
 
 const unique = (values: string[]) => [...new Set(values)].sort()
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
 export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewDataSource {
   return {
@@ -71,16 +40,14 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
       })
       return rows.map((r) => ({ kpiId: r.kpi_id, periodStart: new Date(Number(r.start_ms)), periodLabel: r.period_label, actual: r.actual, target: Number(r.target), attainment: r.attainment, status: r.status }))
     },
+    // Each post's gain in [from, to): the same rule as the counter part of a KPI amount
+    // (kpi/observation-reads.ts counterGains), so the posts' gains add up to it.
     async postGains(selection, from, to, knownAt) {
-      const rows = await ch.rows<{ account_id: string; object_id: string; created_ms: string | number | null; read_inside: boolean | number; gained: number }>(POST_GAINS_SQL, {
-        network: selection.network,
-        accounts: selection.accountIds,
-        metric: selection.metric,
-        from: toClickHouseTime(from),
-        to: toClickHouseTime(to),
-        known: toClickHouseTime(new Date(Math.max(to.getTime(), knownAt.getTime()))),
-      })
-      return rows.map((r) => ({ accountId: r.account_id, objectId: r.object_id, createdAt: r.created_ms === null ? null : new Date(Number(r.created_ms)), gained: Number(r.gained), readInPeriod: Boolean(Number(r.read_inside)) }))
+      const scope = { network: selection.network, accountIds: selection.accountIds, metric: selection.metric, objects: 'posts' as const }
+      const gains = await directReads(ch).counterGains(scope, from.getTime(), to.getTime(), Math.max(to.getTime(), knownAt.getTime()))
+      return gains
+        .sort((a, b) => b.gained - a.gained || compare(a.accountId, b.accountId) || compare(a.objectId, b.objectId))
+        .map((g) => ({ accountId: g.accountId, objectId: g.objectId, createdAt: g.createdAt === null ? null : new Date(g.createdAt), gained: g.gained, readInPeriod: g.readInside }))
     },
     async alertHistory(until) {
       const rows = await ch.rows<{ at_text: string; alert_key: string; from_status: string; to_status: string; label: string; silenced: boolean | number }>(ALERT_HISTORY_SQL, {
@@ -99,14 +66,15 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
     },
     async observedDays(selections, from, to, timezone) {
       if (selections.length === 0) return []
-      const rows = await ch.rows<{ network: string; account_id: string; metric: string; day: string }>(OBSERVED_DAYS_SQL, {
-        networks: unique(selections.map((s) => s.network)),
-        accounts: unique(selections.flatMap((s) => s.accountIds)),
-        metrics: unique(selections.map((s) => s.metric)),
-        from: toClickHouseTime(from),
-        to: toClickHouseTime(to),
-        tz: timezone,
-      })
+      const rows = await observedDays(
+        ch,
+        unique(selections.map((s) => s.network)),
+        unique(selections.flatMap((s) => s.accountIds)),
+        unique(selections.map((s) => s.metric)),
+        from.getTime(),
+        to.getTime(),
+        timezone,
+      )
       return rows.map((r) => ({ network: r.network, accountId: r.account_id, metric: r.metric, day: r.day }))
     },
   }

@@ -29,6 +29,7 @@ import { migrate } from '../core/migrations.ts'
 import { observationFactory, type ObservationRow } from '../ingest/collectors/types.ts'
 import { startSimulator } from '../simulator/index.ts'
 import { createWriters } from '../workers/writers.ts'
+import { evaluationBench, type EvaluationFigures } from './evaluation.ts'
 import { parseFlags, positive, UsageError, workerLoadResultSchema, type WorkerLoadResult } from './worker-load.ts'
 
 const HELP = `Usage: npm run bench -- [options]
@@ -50,6 +51,13 @@ Options:
   --worker-accounts N    Pages the worker load collects (default 50)
   --worker-concurrency N jobs at a time in the worker load (default WORKER_CONCURRENCY, 4)
   --skip-worker          leave out the worker load
+  --eval                 also the evaluation bench (bench/evaluation.ts; npm run bench:eval):
+                         all KPIs against one FINAL scan, per-KPI cost at D and 2D days of
+                         history, bytes per observation
+  --eval-pages N         Pages of the generated history (default 20)
+  --eval-posts N         posts per Page, each with a like and a click counter (default 70)
+  --eval-days N          D (default 60; 2D = 120 days: 20 × 70 × 120 days ≈ 32.5M rows)
+  --eval-repeats N       evaluations and scans per measurement, median reported (default 3)
   -h, --help             show this help
 `
 
@@ -335,6 +343,11 @@ async function main(): Promise<number> {
     'worker-accounts': { type: 'string', default: '50' },
     'worker-concurrency': { type: 'string' },
     'skip-worker': { type: 'boolean', default: false },
+    eval: { type: 'boolean', default: false },
+    'eval-pages': { type: 'string', default: '20' },
+    'eval-posts': { type: 'string', default: '70' },
+    'eval-days': { type: 'string', default: '60' },
+    'eval-repeats': { type: 'string', default: '3' },
     help: { type: 'boolean', short: 'h', default: false },
   })
   if (values.help) {
@@ -349,6 +362,9 @@ async function main(): Promise<number> {
   const workerAccounts = positive('worker-accounts', values['worker-accounts'])
   const workerConcurrency = values['worker-concurrency'] === undefined ? undefined : positive('worker-concurrency', values['worker-concurrency'])
   if (rowsPerRun < accounts) throw new UsageError('--rows must be at least --accounts')
+  const evalOptions = values.eval
+    ? { pages: positive('eval-pages', values['eval-pages']), posts: positive('eval-posts', values['eval-posts']), days: positive('eval-days', values['eval-days']), repeats: positive('eval-repeats', values['eval-repeats']) }
+    : undefined
 
   const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-bench-'))
   const config = loadConfig({ ...process.env, DATA_DIR: dataDir, QUEUE_PREFIX: 'bench' })
@@ -429,6 +445,19 @@ async function main(): Promise<number> {
       failures.push(...worker.problems.map((p) => `worker load: ${p}`))
     }
 
+    // The evaluation bench, in a database of its own on the same engine.
+    let evaluation: EvaluationFigures | undefined
+    if (evalOptions) {
+      const evalDb = await openClickHouse({ url: config.CLICKHOUSE_URL, database: `bench_eval_${process.pid}_${Date.now()}`, dataDir })
+      try {
+        await migrate(evalDb, logger)
+        evaluation = await evaluationBench(evalDb, REPO, evalOptions, write)
+      } finally {
+        await evalDb.command(`DROP DATABASE IF EXISTS ${evalDb.database}`).catch(() => undefined)
+        await evalDb.close().catch(() => undefined)
+      }
+    }
+
     const writer = sum(runs.filter((r) => r.kind === 'writer'))
     const raw = sum(runs.filter((r) => r.kind === 'raw'))
     const writerRate = writer.rows / writer.seconds
@@ -462,6 +491,25 @@ async function main(): Promise<number> {
     write(table(['run', 'rows', 'seconds', 'points/s', 'ratio', 'peak RSS MB', 'notes'], rows))
     write(`\nratio = writer points/s ÷ raw points/s over all ${rounds} round(s) of this run; per round: ${perRound.map((r) => fixed(r, 2)).join(', ')} (median ${fixed(median, 2)}).`)
     if (timerBound) write(timerBound)
+    if (evaluation) {
+      const e = evaluation
+      const observations = e.bytesPerRow.find((t) => t.table === 'observations')
+      const rollupBytes = e.bytesPerRow.filter((t) => t.table !== 'observations').reduce((n, t) => n + t.bytes, 0)
+      const goal = (ok: boolean) => (ok ? 'met' : 'NOT met')
+      write('')
+      write(
+        table(
+          ['figure', 'measured', 'ratio', 'goal'],
+          [
+            [`evaluation of ${e.kpis} KPIs vs one FINAL scan (${int(e.rows)} rows)`, `${fixed(e.evaluationSeconds, 3)} s vs ${fixed(e.scanSeconds, 3)} s`, fixed(e.evaluationSeconds / e.scanSeconds, 3), `≤ 0.2: ${goal(e.evaluationSeconds / e.scanSeconds <= 0.2)}`],
+            [`per-KPI cost, 2D vs D days of history`, `${fixed(e.perKpiMsAt2D, 2)} ms vs ${fixed(e.perKpiMsAtD, 2)} ms`, fixed(e.perKpiMsAt2D / e.perKpiMsAtD, 3), `≤ 1.15: ${goal(e.perKpiMsAt2D / e.perKpiMsAtD <= 1.15)}`],
+            [`writer vs raw bulk insert`, `${int(writerRate)} vs ${int(rawRate)} points/s`, fixed(writerRate / rawRate, 2), `≥ 0.8: ${goal(writerRate / rawRate >= 0.8)}`],
+            ...e.bytesPerRow.map((t) => [`bytes per observation: ${t.table}`, `${int(t.bytes)} bytes, ${int(t.rows)} rows`, fixed(t.bytes / e.rows, 2), '']),
+            [`bytes per observation: raw + rollups`, `${int((observations?.bytes ?? 0) + rollupBytes)} bytes`, fixed(((observations?.bytes ?? 0) + rollupBytes) / e.rows, 2), '']
+          ],
+        ),
+      )
+    }
     if (failures.length > 0) {
       write(`\nVERIFICATION FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}`)
       return 1

@@ -1,235 +1,147 @@
-import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
+import type { ClickHouse } from '../core/clickhouse.ts'
 import type { KpiDataSource, MetricSelection } from './evaluate.ts'
+import { batchedReads, directReads, newestPerAccount, type Reads, type Scope } from './observation-reads.ts'
 
 /**
- * KPI numbers straight from raw observations, so late corrections and re-reads are always
- * reflected. Values are bound as `{name:Type}` parameters.
+ * KPI numbers from the observation rollups (kpi/observation-reads.ts, migration 0020), bounded by
+ * the period: late corrections and re-reads are reflected as in `observations FINAL`.
+ * The rules, with worked examples, are in docs/kpi-semantics.md:
+ * - a level is each account's latest gauge reading at or before the instant, summed;
+ * - an amount is the daily counts whose day starts in [from, to) (the accounts' totals, or only
+ *   the KPI's segments) plus every counter's rise in [from, to) (observation-reads counterGains).
  */
-const LEVEL_SQL = `
-SELECT count() AS accounts, sum(latest) AS value
-FROM
-(
-    SELECT account_id, argMax(value, observed_at) AS latest
-    FROM observations FINAL
-    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-      AND shape = 'gauge' AND observed_at <= {at:DateTime64(3, 'UTC')}
-    GROUP BY account_id
-)`
-
-// Each account's level at `start`, or, for an account first read after `start`, its first reading
-// (and when that was), for a level KPI whose period began before its first reading.
-const STARTING_LEVEL_SQL = `
-SELECT count() AS accounts, sum(if(read_by_start > 0, at_start, first_inside)) AS value,
-       max(if(read_by_start > 0, toUnixTimestamp64Milli({start:DateTime64(3, 'UTC')}), toUnixTimestamp64Milli(first_at))) AS at_ms
-FROM
-(
-    SELECT account_id,
-           countIf(observed_at <= {start:DateTime64(3, 'UTC')}) AS read_by_start,
-           argMaxIf(value, observed_at, observed_at <= {start:DateTime64(3, 'UTC')}) AS at_start,
-           argMinIf(value, observed_at, observed_at > {start:DateTime64(3, 'UTC')}) AS first_inside,
-           minIf(observed_at, observed_at > {start:DateTime64(3, 'UTC')}) AS first_at
-    FROM observations FINAL
-    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-      AND shape = 'gauge' AND observed_at <= {before:DateTime64(3, 'UTC')}
-    GROUP BY account_id
-)`
-
-// Daily counts whose day starts in [from, to), plus every object's counter rise in [from, to).
-// A counter's starting point is its last value before `from`. An object first seen inside the
-// period counts from zero when it was created inside the period; one created earlier counts
-// from its first value, since what it gained before we first saw it belongs to its creation time
-// (the same attribution metrics_daily uses). By the same rule, an object created inside the
-// period but first seen after it ended (by `known`, the time of judging) brings its first value
-// to the period: a final verdict judged on the 1st counts the posts first read on the 1st.
-// Daily counts may also be stored per segment (object_type 'segment': one value of an API
-// dimension, such as a GA4 channel group), beside the account's own total: a selection without
-// segments reads the totals, one with segments reads only those.
-const AMOUNT_SQL = `
-SELECT sum(points) AS points, sum(amount) AS value
-FROM
-(
-    SELECT count() AS points, sum(value) AS amount
-    FROM observations FINAL
-    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-      AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
-      AND if(length({segments:Array(String)}) = 0, object_type != 'segment', object_type = 'segment' AND object_id IN {segments:Array(String)})
-    UNION ALL
-    SELECT count() AS points,
-           sum(if(seen_inside > 0,
-                  last_inside - if(seen_before > 0, value_before, if(created >= {from:DateTime64(3, 'UTC')}, 0, first_inside)),
-                  first_value)) AS amount
-    FROM
-    (
-        SELECT account_id, object_id,
-               countIf(observed_at < {from:DateTime64(3, 'UTC')}) AS seen_before,
-               argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}) AS value_before,
-               countIf(observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS seen_inside,
-               argMaxIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS last_inside,
-               argMinIf(value, observed_at, observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}) AS first_inside,
-               argMin(value, observed_at) AS first_value,
-               ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC')) AS created
-        FROM observations FINAL
-        WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-          AND shape = 'counter' AND observed_at <= {known:DateTime64(3, 'UTC')}
-        GROUP BY account_id, object_id
-        HAVING seen_inside > 0
-            OR (seen_before = 0 AND created >= {from:DateTime64(3, 'UTC')} AND created < {to:DateTime64(3, 'UTC')})
-    )
-)`
-
-// When each account's newest observation of the metric was made, at or before `at`; the caller
-// takes the oldest of them (a KPI's data is as recent as its stalest account).
-const DATA_UNTIL_SQL = `
-SELECT account_id, toUnixTimestamp64Milli(max(observed_at)) AS last_ms
-FROM observations
-WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND observed_at <= {at:DateTime64(3, 'UTC')} AND (length({segments:Array(String)}) = 0 OR object_id IN {segments:Array(String)})
-GROUP BY account_id
-ORDER BY last_ms, account_id`
-
-// Series: observations are put in steps of `stepMs` from `from`. The level at boundary k
-// (from + k·step) is the latest value in the step that ends there, (from + (k-1)·step, from + k·step],
-// so a gauge value belongs to the first boundary at or after it. Older readings (step -1) are
-// only there to tell which accounts the selection has; the caller sums over accounts.
-const LEVEL_SERIES_SQL = `
-SELECT account_id,
-       multiIf(toUnixTimestamp64Milli(observed_at) <= {fromMs:Int64} - {stepMs:Int64}, -1,
-               toUnixTimestamp64Milli(observed_at) <= {fromMs:Int64}, 0,
-               intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64} - 1, {stepMs:Int64}) + 1) AS step,
-       argMax(value, observed_at) AS last
-FROM observations FINAL
-WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND shape = 'gauge' AND observed_at <= {to:DateTime64(3, 'UTC')}
-GROUP BY account_id, step
-ORDER BY account_id, step`
-
-// Daily counts per step [from + k·step, from + (k+1)·step), by the start of their day.
-const DAILY_SERIES_SQL = `
-SELECT intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64}, {stepMs:Int64}) AS step, count() AS points, sum(value) AS value
-FROM observations FINAL
-WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND shape = 'daily' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
-  AND if(length({segments:Array(String)}) = 0, object_type != 'segment', object_type = 'segment' AND object_id IN {segments:Array(String)})
-GROUP BY step`
-
-// Each counter's starting point for the window (the same rule as AMOUNT_SQL), and for an object
-// created inside the window but first seen later, its creation time and first value ...
-const COUNTER_START_SQL = `
-SELECT account_id, object_id,
-       countIf(observed_at < {from:DateTime64(3, 'UTC')}) > 0 AS seen_before,
-       argMin(value, observed_at) AS first_value,
-       toUnixTimestamp64Milli(ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC'))) AS created_ms,
-       if(countIf(observed_at < {from:DateTime64(3, 'UTC')}) > 0,
-          argMaxIf(value, observed_at, observed_at < {from:DateTime64(3, 'UTC')}),
-          if(ifNull(any(object_created_at), toDateTime64(0, 3, 'UTC')) >= {from:DateTime64(3, 'UTC')}, 0, argMin(value, observed_at))) AS start
-FROM observations FINAL
-WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND shape = 'counter' AND observed_at < {to:DateTime64(3, 'UTC')}
-GROUP BY account_id, object_id
-HAVING countIf(observed_at >= {from:DateTime64(3, 'UTC')}) > 0`
-
-// ... and its last value in each step; a step's amount is the sum of the counters' rises in it.
-const COUNTER_STEPS_SQL = `
-SELECT account_id, object_id, intDiv(toUnixTimestamp64Milli(observed_at) - {fromMs:Int64}, {stepMs:Int64}) AS step, argMax(value, observed_at) AS last
-FROM observations FINAL
-WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND shape = 'counter' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
-GROUP BY account_id, object_id, step
-ORDER BY account_id, object_id, step`
 
 const stepCount = (from: Date, to: Date, stepMs: number) => Math.max(0, Math.ceil((to.getTime() - from.getTime()) / stepMs))
 
+const scopeOf = (selection: MetricSelection, shape?: Scope['shape']): Scope => ({ network: selection.network, accountIds: selection.accountIds, metric: selection.metric, ...(shape ? { shape } : {}) })
+/** The daily counts a selection reads: the accounts' totals, or only its segments. */
+const dailyScope = (selection: MetricSelection): Scope =>
+  selection.segments?.length ? { ...scopeOf(selection, 'daily'), objects: 'segments', segments: selection.segments } : { ...scopeOf(selection, 'daily'), objects: 'totals' }
+
 export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource {
-  const params = (selection: MetricSelection) => ({ network: selection.network, accounts: selection.accountIds, metric: selection.metric, segments: selection.segments ?? [] })
+  return {
+    ...sourceOver(directReads(ch)),
+    // One evaluation of many KPIs: questions shared by KPIs of the same network and metric are asked once.
+    batch(selections) {
+      const accounts = new Map<string, Set<string>>()
+      for (const s of selections) {
+        const key = `${s.network}\u0000${s.metric}`
+        accounts.set(key, new Set([...(accounts.get(key) ?? []), ...s.accountIds]))
+      }
+      return sourceOver(batchedReads(ch, (network, metric) => [...(accounts.get(`${network}\u0000${metric}`) ?? [])]))
+    },
+  }
+}
+
+function sourceOver(reads: Reads): KpiDataSource {
+  /** Each account's newest reading at or before `at` (inclusive). */
+  const levelsAt = async (scope: Scope, at: number) => {
+    const objects = (await reads.objectsOf(scope)).filter((o) => o.firstAt <= at)
+    return newestPerAccount(await reads.lastBefore(scope, objects, at + 1))
+  }
   return {
     async level(selection, at) {
-      const [row] = await ch.rows<{ accounts: string | number; value: number }>(LEVEL_SQL, { ...params(selection), at: toClickHouseTime(at) })
-      return row && Number(row.accounts) > 0 ? Number(row.value) : null
+      const levels = await levelsAt(scopeOf(selection, 'gauge'), at.getTime())
+      return levels.size > 0 ? [...levels.values()].reduce((sum, r) => sum + r.value, 0) : null
     },
     async startingLevel(selection, start, before) {
-      const [row] = await ch.rows<{ accounts: string | number; value: number; at_ms: string | number }>(STARTING_LEVEL_SQL, {
-        ...params(selection),
-        start: toClickHouseTime(start),
-        before: toClickHouseTime(before),
-      })
-      return row && Number(row.accounts) > 0 ? { value: Number(row.value), at: new Date(Number(row.at_ms)) } : null
+      const scope = scopeOf(selection, 'gauge')
+      const objects = (await reads.objectsOf(scope)).filter((o) => o.firstAt <= before.getTime())
+      if (objects.length === 0) return null
+      const atStart = newestPerAccount(await reads.lastBefore(scope, objects, start.getTime() + 1))
+      let value = 0
+      let atMs = 0
+      for (const account of new Set(objects.map((o) => o.accountId))) {
+        const reading = atStart.get(account)
+        if (reading) {
+          value += reading.value
+          atMs = Math.max(atMs, start.getTime())
+          continue
+        }
+        // first read after `start`: its first reading is where its level starts
+        const first = objects.filter((o) => o.accountId === account).reduce((a, b) => (b.firstAt < a.firstAt ? b : a))
+        value += first.firstValue
+        atMs = Math.max(atMs, first.firstAt)
+      }
+      return { value, at: new Date(atMs) }
     },
     async amount(selection, from, to, knownAt = to) {
-      const known = new Date(Math.max(to.getTime(), knownAt.getTime()))
-      const [row] = await ch.rows<{ points: string | number; value: number }>(AMOUNT_SQL, {
-        ...params(selection),
-        from: toClickHouseTime(from),
-        to: toClickHouseTime(to),
-        known: toClickHouseTime(known),
-      })
-      return row && Number(row.points) > 0 ? Number(row.value) : null
+      const known = Math.max(to.getTime(), knownAt.getTime())
+      const [daily, gains] = await Promise.all([
+        reads.dailyValues(dailyScope(selection), from.getTime(), to.getTime()),
+        reads.counterGains(scopeOf(selection), from.getTime(), to.getTime(), known),
+      ])
+      const points = daily.reduce((n, d) => n + d.points, 0) + gains.length
+      if (points === 0) return null
+      return daily.reduce((sum, d) => sum + d.value, 0) + gains.reduce((sum, g) => sum + g.gained, 0)
     },
     async dataUntil(selection, at) {
-      const rows = await ch.rows<{ account_id: string; last_ms: string | number }>(DATA_UNTIL_SQL, { ...params(selection), at: toClickHouseTime(at) })
-      const [oldest] = rows
-      return oldest ? { at: new Date(Number(oldest.last_ms)), accountId: oldest.account_id } : null
+      const scope: Scope = selection.segments?.length ? { ...scopeOf(selection), objects: 'named', segments: selection.segments } : scopeOf(selection)
+      const levels = await levelsAt(scope, at.getTime())
+      const [oldest] = [...levels.entries()].sort(([a, x], [b, y]) => x.at - y.at || (a < b ? -1 : a > b ? 1 : 0))
+      return oldest ? { at: new Date(oldest[1].at), accountId: oldest[0] } : null
     },
     async levelSeries(selection, from, to, stepMs) {
       const count = stepCount(from, to, stepMs)
-      const rows = await ch.rows<{ account_id: string; step: string | number; last: number }>(LEVEL_SERIES_SQL, {
-        ...params(selection),
-        fromMs: from.getTime(),
-        stepMs,
-        to: toClickHouseTime(to),
-      })
+      const scope = scopeOf(selection, 'gauge')
+      const accounts = new Set((await reads.objectsOf(scope)).filter((o) => o.firstAt <= to.getTime()).map((o) => o.accountId))
+      // The level at boundary k (from + k·step) is the latest reading in (from + (k-1)·step, from + k·step].
+      const readings = await reads.lastPerStep(scope, from.getTime() - stepMs + 1, to.getTime() + 1, from.getTime(), stepMs, 1)
+      const byAccount = new Map<string, Map<number, { at: number; value: number }>>()
+      for (const r of readings) {
+        const steps = byAccount.get(r.accountId) ?? new Map<number, { at: number; value: number }>()
+        const k = r.step + 1
+        const seen = steps.get(k)
+        if (!seen || r.at > seen.at) steps.set(k, { at: r.at, value: r.last })
+        byAccount.set(r.accountId, steps)
+      }
       // A boundary has a level only when every account was read in the step that ends there: a day
       // without a reading is a gap, not "no change" (carrying the last value forward would make it
       // look like a flat day and drag the trend down).
-      const byAccount = new Map<string, Map<number, number>>()
-      for (const row of rows) {
-        const steps = byAccount.get(row.account_id) ?? new Map<number, number>()
-        steps.set(Number(row.step), Number(row.last))
-        byAccount.set(row.account_id, steps)
-      }
       return Array.from({ length: count + 1 }, (_, k) => {
-        if (byAccount.size === 0) return null
+        if (accounts.size === 0) return null
         let sum = 0
-        for (const steps of byAccount.values()) {
-          const value = steps.get(k)
+        for (const account of accounts) {
+          const value = byAccount.get(account)?.get(k)
           if (value === undefined) return null
-          sum += value
+          sum += value.value
         }
         return sum
       })
     },
     async amountSeries(selection, from, to, stepMs) {
       const count = stepCount(from, to, stepMs)
-      const bound = { ...params(selection), fromMs: from.getTime(), stepMs, from: toClickHouseTime(from), to: toClickHouseTime(to) }
-      const [daily, starts, steps] = await Promise.all([
-        ch.rows<{ step: string | number; points: string | number; value: number }>(DAILY_SERIES_SQL, bound),
-        ch.rows<{ account_id: string; object_id: string; start: number; seen_before: boolean | number; first_value: number; created_ms: string | number }>(COUNTER_START_SQL, bound),
-        ch.rows<{ account_id: string; object_id: string; step: string | number; last: number }>(COUNTER_STEPS_SQL, bound),
+      const fromMs = from.getTime()
+      const [daily, gains, steps] = await Promise.all([
+        reads.dailyValues(dailyScope(selection), fromMs, to.getTime()),
+        reads.counterGains(scopeOf(selection), fromMs, to.getTime(), to.getTime() - 1),
+        reads.lastPerStep({ ...scopeOf(selection, 'counter') }, fromMs, to.getTime(), fromMs, stepMs),
       ])
       const amounts: Array<number | null> = new Array(count).fill(null)
       const add = (step: number, value: number) => {
         if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value
       }
-      for (const row of daily) if (Number(row.points) > 0) add(Number(row.step), Number(row.value))
-      const startOf = new Map(starts.map((row) => [`${row.account_id}\u0000${row.object_id}`, row]))
+      for (const d of daily) if (d.points > 0) add(Math.floor((d.at - fromMs) / stepMs), d.value)
+      const startOf = new Map(gains.filter((g) => g.readInside).map((g) => [`${g.accountId}\u0000${g.objectType}\u0000${g.objectId}`, g]))
       let previousKey = ''
       let previous = 0
       for (const row of steps) {
-        const key = `${row.account_id}\u0000${row.object_id}`
+        const key = `${row.accountId}\u0000${row.objectType}\u0000${row.objectId}`
         if (key !== previousKey) {
           previousKey = key
           const start = startOf.get(key)
-          const createdMs = Number(start?.created_ms ?? 0)
-          if (start && !Number(start.seen_before) && createdMs >= from.getTime()) {
+          const createdMs = start?.createdAt ?? 0
+          if (start && !start.seenBefore && createdMs >= fromMs) {
             // What it had when first seen belongs to its creation time (as in metrics_daily), so
             // a first collection already shows how the period went, day by day.
-            add(Math.floor((createdMs - from.getTime()) / stepMs), Number(start.first_value))
-            previous = Number(start.first_value)
+            add(Math.floor((createdMs - fromMs) / stepMs), start.firstValue)
+            previous = start.firstValue
           } else {
-            previous = start ? Number(start.start) : Number(row.last)
+            previous = start ? start.start : row.last
           }
         }
-        add(Number(row.step), Number(row.last) - previous)
-        previous = Number(row.last)
+        add(row.step, row.last - previous)
+        previous = row.last
       }
       return amounts
     },

@@ -1,81 +1,65 @@
-import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
+import type { ClickHouse } from '../core/clickhouse.ts'
 import type { CrisisDataSource, Point } from './crisis.ts'
 import type { MetricSelection } from './evaluate.ts'
+import { directReads, newestPerAccount, type Scope } from './observation-reads.ts'
 
-/** What crisis detection reads, straight from raw observations, with values bound as `{name:Type}` parameters. */
+/** What crisis detection reads, from the observation rollups (kpi/observation-reads.ts), bounded by the range asked for. */
 
-// Each account's latest level at or before `from`, then every level in (from, to].
-const LEVELS_SQL = `
-SELECT account_id, toString(point_at) AS at, point_value AS value
-FROM
-(
-    SELECT account_id, max(observed_at) AS point_at, argMax(value, observed_at) AS point_value
-    FROM observations FINAL
-    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-      AND shape = 'gauge' AND observed_at <= {from:DateTime64(3, 'UTC')}
-    GROUP BY account_id
-    UNION ALL
-    SELECT account_id, observed_at AS point_at, value AS point_value
-    FROM observations FINAL
-    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-      AND shape = 'gauge' AND observed_at > {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
-)
-ORDER BY account_id, point_at`
+const HOUR_MS = 3_600_000
+const DAY_MS = 86_400_000
 
-// Daily counts as stored (one row per account and day start).
-const DAILY_SQL = `
-SELECT account_id, toString(observed_at) AS at, sum(value) AS value
-FROM observations FINAL
-WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-  AND shape = 'daily' AND object_type != 'segment' AND observed_at >= {from:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
-GROUP BY account_id, observed_at
-ORDER BY account_id, observed_at`
+function sorted(series: Map<string, Point[]>): Map<string, Point[]> {
+  const accounts = [...series.keys()].sort()
+  return new Map(accounts.map((account) => [account, series.get(account)!.sort((a, b) => a.at.getTime() - b.at.getTime())]))
+}
 
-// Counter rises per hour: each reading minus the object's previous reading, put on the hour in
-// which it was observed (a reading on the hour closes the hour before). An object's first reading
-// in the range rises by nothing, so a day of history before `from` is read to find the previous one.
-const COUNTER_SQL = `
-SELECT account_id, toString(toDateTime64(toStartOfHour(observed_at - toIntervalMillisecond(1)), 3, 'UTC')) AS at, sum(rise) AS value
-FROM
-(
-    SELECT account_id, observed_at,
-           value - lagInFrame(value, 1, value) OVER (PARTITION BY account_id, object_id ORDER BY observed_at ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS rise
-    FROM observations FINAL
-    WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}
-      AND shape = 'counter' AND observed_at >= {history:DateTime64(3, 'UTC')} AND observed_at < {to:DateTime64(3, 'UTC')}
-)
-WHERE observed_at > {from:DateTime64(3, 'UTC')}
-GROUP BY account_id, at
-ORDER BY account_id, at`
-
-type Row = { account_id: string; at: string; value: number }
-
-function byAccount(rows: Row[]): Map<string, Point[]> {
-  const series = new Map<string, Point[]>()
-  for (const row of rows) {
-    const points = series.get(row.account_id) ?? []
-    points.push({ at: fromClickHouseTime(row.at), value: Number(row.value) })
-    series.set(row.account_id, points)
-  }
-  return series
+function push(series: Map<string, Point[]>, accountId: string, at: number, value: number) {
+  const points = series.get(accountId) ?? []
+  points.push({ at: new Date(at), value })
+  series.set(accountId, points)
 }
 
 export function clickHouseCrisisSource(ch: Pick<ClickHouse, 'rows'>): CrisisDataSource {
-  const params = (selection: MetricSelection, from: Date, to: Date) => ({
-    network: selection.network,
-    accounts: selection.accountIds,
-    metric: selection.metric,
-    from: toClickHouseTime(from),
-    to: toClickHouseTime(to),
-  })
+  const reads = directReads(ch)
+  const scopeOf = (selection: MetricSelection, shape: Scope['shape']): Scope => ({ network: selection.network, accountIds: selection.accountIds, metric: selection.metric, shape })
   return {
+    // Each account's latest level at or before `from`, then every level in (from, to).
     async levels(selection, from, to) {
-      return byAccount(await ch.rows<Row>(LEVELS_SQL, params(selection, from, to)))
+      const scope = scopeOf(selection, 'gauge')
+      const objects = (await reads.objectsOf(scope)).filter((o) => o.firstAt <= from.getTime())
+      const [before, inside] = await Promise.all([reads.lastBefore(scope, objects, from.getTime() + 1), reads.readingsIn(scope, from.getTime() + 1, to.getTime())])
+      const series = new Map<string, Point[]>()
+      for (const [account, reading] of newestPerAccount(before)) push(series, account, reading.at, reading.value)
+      for (const r of inside) push(series, r.accountId, r.at, r.value)
+      return sorted(series)
     },
     async buckets(selection, shape, from, to) {
-      if (shape === 'daily') return byAccount(await ch.rows<Row>(DAILY_SQL, params(selection, from, to)))
-      const history = new Date(from.getTime() - 86_400_000)
-      return byAccount(await ch.rows<Row>(COUNTER_SQL, { ...params(selection, from, to), history: toClickHouseTime(history) }))
+      const series = new Map<string, Point[]>()
+      if (shape === 'daily') {
+        // Daily counts as stored (one row per account and day start).
+        for (const d of await reads.dailyValues({ ...scopeOf(selection, 'daily'), objects: 'totals' }, from.getTime(), to.getTime())) push(series, d.accountId, d.at, d.value)
+        return sorted(series)
+      }
+      // Counter rises per hour: each reading minus the object's previous reading, put on the hour in
+      // which it was observed (a reading on the hour closes the hour before). An object's first
+      // reading in the range rises by nothing, so a day of history before `from` is read to find the previous one.
+      const readings = await reads.readingsIn(scopeOf(selection, 'counter'), from.getTime() - DAY_MS, to.getTime())
+      const hours = new Map<string, Map<number, number>>()
+      let previousKey = ''
+      let previous = 0
+      for (const r of readings) {
+        const key = `${r.accountId}\u0000${r.objectId}`
+        const rise = key === previousKey ? r.value - previous : 0
+        previousKey = key
+        previous = r.value
+        if (r.at <= from.getTime()) continue
+        const hour = Math.floor((r.at - 1) / HOUR_MS) * HOUR_MS
+        const perHour = hours.get(r.accountId) ?? new Map<number, number>()
+        perHour.set(hour, (perHour.get(hour) ?? 0) + rise)
+        hours.set(r.accountId, perHour)
+      }
+      for (const [account, perHour] of hours) for (const [hour, value] of perHour) push(series, account, hour, value)
+      return sorted(series)
     },
   }
 }

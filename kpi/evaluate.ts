@@ -40,6 +40,12 @@ export interface KpiDataSource {
   levelSeries?(selection: MetricSelection, from: Date, to: Date, stepMs: number): Promise<Array<number | null>>
   /** Optional, for speed: the amount of each step [from + k·stepMs, from + (k+1)·stepMs) up to `to`. */
   amountSeries?(selection: MetricSelection, from: Date, to: Date, stepMs: number): Promise<Array<number | null>>
+  /**
+   * Optional, for speed: a source for one evaluation of KPIs with these selections, which may
+   * answer the questions they share (the same network, metric and window) with one query between
+   * them. Its answers are the same; it is used for one evaluation and dropped.
+   */
+  batch?(selections: MetricSelection[]): KpiDataSource
 }
 
 /** A point of the KPI's own value (in KPI units) during the period, for charts. */
@@ -151,13 +157,7 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
   const knownAt = options.knownAt ?? at
   // Observations made at `at` itself count; the period itself is [start, end).
   const upTo = at < period.end ? new Date(at.getTime() + 1) : period.end
-  const segments = kpiSegments(plan, kpi)
-  const selection = (metric: string): MetricSelection => ({
-    network: kpi.network,
-    accountIds: kpiAccounts(plan, kpi).map((account) => account.id),
-    metric,
-    ...(segments ? { segments } : {}),
-  })
+  const selection = (metric: string) => selectionOf(plan, kpi, metric)
   let actual: number | null = null
   // A level starts from its reading at the period start, or from its first reading in the period.
   let start: { value: number; at: Date } | null = null
@@ -232,9 +232,22 @@ async function projectionStart(kpi: Kpi, select: MetricSelection, source: KpiDat
   return { dataUntil: new Date(Math.min(at.getTime(), newest.at.getTime() + (daily ? DAY_MS : 0))) }
 }
 
+/** Which observations a KPI reads for one of its metrics. */
+function selectionOf(plan: Plan, kpi: Kpi, metric: string): MetricSelection {
+  const segments = kpiSegments(plan, kpi)
+  return { network: kpi.network, accountIds: kpiAccounts(plan, kpi).map((account) => account.id), metric, ...(segments ? { segments } : {}) }
+}
+
+/** The source for one evaluation of these KPIs: batched when the source can batch. */
+function sourceFor(plan: Plan, kpis: Kpi[], source: KpiDataSource): KpiDataSource {
+  if (!source.batch) return source
+  return source.batch(kpis.flatMap((kpi) => [kpi.metric, ...(kpi.denominator ? [kpi.denominator] : [])].map((metric) => selectionOf(plan, kpi, metric))))
+}
+
 export async function evaluatePlan(plan: Plan, at: Date, source: KpiDataSource): Promise<KpiEvaluation[]> {
+  const batched = sourceFor(plan, plan.kpis, source)
   const results: KpiEvaluation[] = []
-  for (const kpi of plan.kpis) results.push(await evaluateKpi(plan, kpi, at, source))
+  for (const kpi of plan.kpis) results.push(await evaluateKpi(plan, kpi, at, batched))
   return results
 }
 
@@ -250,13 +263,14 @@ export const FINAL_VERDICT_GRACE_MS = 3 * 86_400_000
  */
 export async function evaluateClosedPeriods(plan: Plan, at: Date, source: KpiDataSource, graceMs = FINAL_VERDICT_GRACE_MS): Promise<KpiEvaluation[]> {
   const { timezone, weekStart } = plan.company
+  const batched = sourceFor(plan, plan.kpis, source)
   const results: KpiEvaluation[] = []
   for (const kpi of plan.kpis) {
     const current = periodAt(kpi.period, at, timezone, weekStart)
     // A custom period is one fixed span; a calendar period's predecessor ended where it starts.
     const ended = typeof kpi.period === 'string' ? periodAt(kpi.period, new Date(current.start.getTime() - 1), timezone, weekStart) : current
     if (ended.end > at || at.getTime() - ended.end.getTime() > graceMs) continue
-    results.push(await evaluateKpi(plan, kpi, ended.end, source, { period: ended, knownAt: at }))
+    results.push(await evaluateKpi(plan, kpi, ended.end, batched, { period: ended, knownAt: at }))
   }
   return results
 }

@@ -1,0 +1,482 @@
+import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
+
+/**
+ * Reads of observations through the rollups of migration 0020, bounded by the period rather than
+ * by all history. One module serves the KPI source, crisis detection and the period review, so
+ * the counter rules live once (docs/kpi-semantics.md).
+ *
+ * - `observation_hours` holds per object and hour (per exact instant for daily counts) the first
+ *   and last reading as argMin/argMax states, and the hour's readings. An hour entirely on one
+ *   side of every instant a query cuts at (a period start, its end, a step) is read as one piece;
+ *   an hour a cut falls inside is read reading by reading (deduped per instant, newest collection
+ *   first, as `observations FINAL` does). So answers are exact at any millisecond.
+ * - `observation_objects` holds per object its first and last reading and creation time: whether
+ *   an object was seen before a period, its first value and (mostly) its value just before a
+ *   period need no scan of history. Only when an object's last reading is after the instant asked
+ *   about is a window of LOOKBACK_MS before it read, and only for objects the window does not
+ *   answer (not read for that long) is their older history read.
+ */
+
+type Rows = Pick<ClickHouse, 'rows'>
+export type Shape = 'gauge' | 'counter' | 'daily'
+
+/**
+ * Which objects a read covers: `totals` the accounts' own rows (no segments), `segments` only the
+ * named segments, `named` the named objects whatever their type, `posts` posts only, `all` all.
+ */
+export type ObjectFilter = 'all' | 'totals' | 'segments' | 'named' | 'posts'
+
+export interface Scope {
+  network: string
+  accountIds: string[]
+  metric: string
+  /** Absent: every shape. */
+  shape?: Shape
+  objects?: ObjectFilter
+  segments?: string[]
+}
+
+const HOUR_MS = 3_600_000
+const DAY_MS = 86_400_000
+/** How far before an instant the value just before it is looked for, before older history is read. */
+export const LOOKBACK_MS = 2 * DAY_MS
+const EPOCH = toClickHouseTime(new Date(0))
+const TIME = `DateTime64(3, 'UTC')`
+
+const OBJECT_SQL: Record<ObjectFilter, string> = {
+  all: '',
+  totals: ` AND object_type != 'segment'`,
+  segments: ` AND object_type = 'segment' AND object_id IN {segments:Array(String)}`,
+  named: ` AND object_id IN {segments:Array(String)}`,
+  posts: ` AND object_type = 'post'`,
+}
+
+/** The WHERE fragment of a scope (fixed SQL chosen by the scope, values bound) and its parameters. */
+function scopeOf(scope: Scope): { sql: string; params: Record<string, unknown> } {
+  const sql = `network = {network:String} AND account_id IN {accounts:Array(String)} AND metric = {metric:String}${scope.shape ? ' AND shape = {shape:String}' : ''}${OBJECT_SQL[scope.objects ?? 'all']}`
+  return { sql, params: { network: scope.network, accounts: scope.accountIds, metric: scope.metric, shape: scope.shape ?? '', segments: scope.segments ?? [] } }
+}
+
+const floorHour = (ms: number) => ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS)
+
+/** The hours that a cut at one of these instants (exclusive upper bounds) falls inside; never empty (a sentinel). */
+function edgesOf(instants: number[]): string[] {
+  const hours = new Set<number>()
+  for (const ms of instants) if (floorHour(ms) !== ms) hours.add(floorHour(ms))
+  return [EPOCH, ...[...hours].sort((a, b) => a - b).map((ms) => toClickHouseTime(new Date(ms)))]
+}
+
+/**
+ * The pieces of the scope's readings in [lo, hi): the whole hours (not cut by `edges`) of an
+ * object merged into one piece (or one per `group`, a fixed expression of `bucket` such as a
+ * step), and each reading of a cut hour. Columns: account_id, object_type, object_id,
+ * p_first_at, p_first, p_last_at, p_last. `extra` narrows further (a fixed fragment). The states
+ * merge across hours (argMax of argMax is argMax), so no per-hour grouping is needed.
+ */
+function piecesSql(scope: string, extra = '', group = ''): string {
+  return `
+    SELECT account_id, object_type, object_id, min(first_at) AS p_first_at, argMinMerge(first) AS p_first, max(last_at) AS p_last_at, argMaxMerge(last) AS p_last
+    FROM observation_hours
+    WHERE ${scope}${extra} AND bucket >= {lo:${TIME}} AND bucket < {hi:${TIME}} AND bucket NOT IN {edges:Array(${TIME})}
+    GROUP BY account_id, object_type, object_id${group ? `, ${group}` : ''}
+    UNION ALL
+    SELECT account_id, object_type, object_id, r.1, argMax(r.3, r.2), r.1, argMax(r.3, r.2)
+    FROM
+    (
+        SELECT account_id, object_type, object_id, arrayJoin(groupUniqArrayMerge(readings)) AS r
+        FROM observation_hours
+        WHERE ${scope}${extra} AND bucket IN {edges:Array(${TIME})}
+        GROUP BY account_id, object_type, object_id, bucket
+    )
+    WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
+    GROUP BY account_id, object_type, object_id, r.1`
+}
+
+/** Bound parameters of a pieces range [lo, hi) cut at `cuts` as well. */
+function rangeParams(lo: number, hi: number, cuts: number[] = []) {
+  return { lo: toClickHouseTime(new Date(Math.max(0, lo))), hi: toClickHouseTime(new Date(hi)), edges: edgesOf([lo, hi, ...cuts]) }
+}
+
+const keyOf = (accountId: string, objectType: string, objectId: string) => `${accountId}\u0000${objectType}\u0000${objectId}`
+
+export interface ObjectInfo {
+  accountId: string
+  shape: Shape
+  objectType: string
+  objectId: string
+  firstAt: number
+  firstValue: number
+  lastAt: number
+  lastValue: number
+  /** Creation time (ms), null when the API did not give it. */
+  createdAt: number | null
+}
+
+const OBJECTS_SQL = (scope: string) => `
+SELECT account_id, toString(shape) AS shape, object_type, object_id,
+       toUnixTimestamp64Milli(min(first_at)) AS first_ms, argMinMerge(first) AS first_value,
+       toUnixTimestamp64Milli(max(last_at)) AS last_ms, argMaxMerge(last) AS last_value,
+       toUnixTimestamp64Milli(min(created)) AS created_ms
+FROM observation_objects
+WHERE ${scope}
+GROUP BY account_id, shape, object_type, object_id`
+
+/** Whether an object is one of the scope's (its accounts, shape and object filter). */
+export function inScope(o: ObjectInfo, scope: Scope): boolean {
+  if (!scope.accountIds.includes(o.accountId) || (scope.shape && o.shape !== scope.shape)) return false
+  switch (scope.objects ?? 'all') {
+    case 'all':
+      return true
+    case 'totals':
+      return o.objectType !== 'segment'
+    case 'segments':
+      return o.objectType === 'segment' && (scope.segments ?? []).includes(o.objectId)
+    case 'named':
+      return (scope.segments ?? []).includes(o.objectId)
+    case 'posts':
+      return o.objectType === 'post'
+  }
+}
+
+/** Every object of the scope, with its first and last reading over all history. */
+async function objectsOf(ch: Rows, scope: Scope): Promise<ObjectInfo[]> {
+  const { sql, params } = scopeOf(scope)
+  const rows = await ch.rows<{ account_id: string; shape: Shape; object_type: string; object_id: string; first_ms: string; first_value: number; last_ms: string; last_value: number; created_ms: string | null }>(OBJECTS_SQL(sql), params)
+  return rows.map((r) => ({
+    accountId: r.account_id,
+    shape: r.shape,
+    objectType: r.object_type,
+    objectId: r.object_id,
+    firstAt: Number(r.first_ms),
+    firstValue: Number(r.first_value),
+    lastAt: Number(r.last_ms),
+    lastValue: Number(r.last_value),
+    createdAt: r.created_ms === null ? null : Number(r.created_ms),
+  }))
+}
+
+const LAST_IN_SQL = (scope: string, extra: string) => `
+SELECT account_id, object_type, object_id, toUnixTimestamp64Milli(max(p_last_at)) AS at_ms, argMax(p_last, p_last_at) AS value
+FROM (${piecesSql(scope, extra)})
+GROUP BY account_id, object_type, object_id`
+
+export interface Reading {
+  at: number
+  value: number
+}
+
+/**
+ * Each object's last reading before `before` (exclusive), for objects of `objects` first read
+ * before it: from the object's own last reading when that is earlier, else from a window of
+ * LOOKBACK_MS, else (an object not read for that long) from its older history.
+ */
+async function lastBefore(ch: Rows, scope: Scope, objects: ObjectInfo[], before: number): Promise<Map<string, Reading>> {
+  const result = new Map<string, Reading>()
+  const open: ObjectInfo[] = []
+  for (const o of objects) {
+    if (o.firstAt >= before) continue
+    if (o.lastAt < before) result.set(keyOf(o.accountId, o.objectType, o.objectId), { at: o.lastAt, value: o.lastValue })
+    else open.push(o)
+  }
+  if (open.length === 0) return result
+  const { sql, params } = scopeOf(scope)
+  const windowStart = floorHour(before) - LOOKBACK_MS
+  const read = async (lo: number, hi: number, keys: string[] | null) => {
+    const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
+    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; at_ms: string; value: number }>(LAST_IN_SQL(sql, extra), { ...params, ...rangeParams(lo, hi), ...(keys ? { keys } : {}) })
+    for (const r of rows) {
+      const key = keyOf(r.account_id, r.object_type, r.object_id)
+      if (wanted.has(key) && !result.has(key)) result.set(key, { at: Number(r.at_ms), value: Number(r.value) })
+    }
+  }
+  const wanted = new Set(open.map((o) => keyOf(o.accountId, o.objectType, o.objectId)))
+  await read(windowStart, before, null)
+  const older = [...wanted].filter((key) => !result.has(key))
+  if (older.length > 0) await read(0, windowStart, older)
+  return result
+}
+
+/** Per account, the newest of its objects' readings before `before`. */
+export function newestPerAccount(readings: Map<string, Reading>): Map<string, Reading> {
+  const byAccount = new Map<string, Reading>()
+  for (const [key, reading] of readings) {
+    const account = key.slice(0, key.indexOf('\u0000'))
+    const seen = byAccount.get(account)
+    if (!seen || reading.at > seen.at) byAccount.set(account, reading)
+  }
+  return byAccount
+}
+
+// ---------------------------------------------------------------------------------------------
+// Counters
+
+export interface CounterGain {
+  accountId: string
+  objectType: string
+  objectId: string
+  createdAt: number | null
+  firstValue: number
+  seenBefore: boolean
+  /** Where its rise in the period starts from (its value before `from`, 0 or its first value). */
+  start: number
+  /** Whether it was read inside [from, to). */
+  readInside: boolean
+  /** What it gained in [from, to). */
+  gained: number
+}
+
+const INSIDE_SQL = (scope: string) => `
+SELECT account_id, object_type, object_id,
+       argMax(p_last, p_last_at) AS last_inside,
+       argMin(p_first, p_first_at) AS first_inside
+FROM (${piecesSql(scope)})
+GROUP BY account_id, object_type, object_id`
+
+/**
+ * Each counter's gain in [from, to), judged at `known` (≥ to): its last value in the period minus
+ * its starting point, the last value before `from`. An object first seen inside the period counts
+ * from zero when it was created inside the period, else from its first value (what it gained
+ * before we first saw it belongs to its creation time, as in metrics_daily). An object created
+ * inside the period but first seen after it, by `known`, brings its first value.
+ */
+async function counterGains(ch: Rows, scope: Scope, from: number, to: number, known: number, all: ObjectInfo[]): Promise<CounterGain[]> {
+  const counters: Scope = { ...scope, shape: 'counter' }
+  const objects = all.filter((o) => o.firstAt <= known && inScope(o, counters))
+  if (objects.length === 0) return []
+  const { sql, params } = scopeOf(counters)
+  const inside = await ch.rows<{ account_id: string; object_type: string; object_id: string; last_inside: number; first_inside: number }>(INSIDE_SQL(sql), { ...params, ...rangeParams(from, to) })
+  const insideOf = new Map(inside.map((r) => [keyOf(r.account_id, r.object_type, r.object_id), r]))
+  // only objects read inside and before need their value just before `from`
+  const seenInsideAndBefore = objects.filter((o) => o.firstAt < from && insideOf.has(keyOf(o.accountId, o.objectType, o.objectId)))
+  const starts = await lastBefore(ch, counters, seenInsideAndBefore, from)
+  const gains: CounterGain[] = []
+  for (const o of objects) {
+    const key = keyOf(o.accountId, o.objectType, o.objectId)
+    const row = insideOf.get(key)
+    const seenBefore = o.firstAt < from
+    const createdInside = o.createdAt !== null && o.createdAt >= from
+    const base = { accountId: o.accountId, objectType: o.objectType, objectId: o.objectId, createdAt: o.createdAt, firstValue: o.firstValue, seenBefore }
+    if (row) {
+      const start = seenBefore ? starts.get(key)!.value : createdInside ? 0 : Number(row.first_inside)
+      gains.push({ ...base, start, readInside: true, gained: Number(row.last_inside) - start })
+    } else if (!seenBefore && createdInside && o.createdAt! < to) {
+      gains.push({ ...base, start: 0, readInside: false, gained: o.firstValue })
+    }
+  }
+  return gains
+}
+
+// A whole hour lies in one step (no step edge cuts it), so its start tells the step.
+const STEP_OF_BUCKET = `multiIf(toUnixTimestamp64Milli(bucket) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli(bucket) - {fromMs:Int64}, {stepMs:Int64}))`
+
+const STEP_SQL = (scope: string) => `
+SELECT account_id, object_type, object_id,
+       multiIf(toUnixTimestamp64Milli(p_last_at) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli(p_last_at) - {fromMs:Int64}, {stepMs:Int64})) AS step,
+       argMax(p_last, p_last_at) AS last, toUnixTimestamp64Milli(max(p_last_at)) AS at_ms
+FROM (${piecesSql(scope, '', STEP_OF_BUCKET)})
+GROUP BY account_id, object_type, object_id, step
+ORDER BY account_id, object_type, object_id, step`
+
+export interface StepReading {
+  accountId: string
+  objectType: string
+  objectId: string
+  step: number
+  last: number
+  /** When that last reading was (ms). */
+  at: number
+}
+
+/**
+ * Each object's last reading in each step [first + k·step, first + (k+1)·step) of [lo, hi), where
+ * `shift` moves the steps' edges: 1 makes them (a, b] instead. Readings before `first` are step -1.
+ */
+async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift = 0): Promise<StepReading[]> {
+  const { sql, params } = scopeOf(scope)
+  const cuts: number[] = []
+  for (let at = first + shift; at < hi; at += stepMs) cuts.push(at)
+  const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; step: string | number; last: number; at_ms: string }>(STEP_SQL(sql), {
+    ...params,
+    ...rangeParams(lo, hi, cuts),
+    fromMs: first + shift,
+    stepMs,
+  })
+  return rows.map((r) => ({ accountId: r.account_id, objectType: r.object_type, objectId: r.object_id, step: Number(r.step), last: Number(r.last), at: Number(r.at_ms) }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Daily counts and single readings
+
+const DAILY_SQL = (scope: string) => `
+SELECT account_id, toUnixTimestamp64Milli(bucket) AS at_ms, sum(value) AS value, count() AS points
+FROM
+(
+    SELECT account_id, bucket, argMaxMerge(last) AS value
+    FROM observation_hours
+    WHERE ${scope} AND bucket >= {lo:${TIME}} AND bucket < {hi:${TIME}}
+    GROUP BY account_id, object_type, object_id, bucket
+)
+GROUP BY account_id, bucket
+ORDER BY account_id, bucket`
+
+export interface DailyValue {
+  accountId: string
+  /** The start of the day it counts. */
+  at: number
+  value: number
+  /** How many stored values it sums. */
+  points: number
+}
+
+/** Daily counts whose day starts in [from, to), summed per account and day start. */
+async function dailyValues(ch: Rows, scope: Scope, from: number, to: number): Promise<DailyValue[]> {
+  const { sql, params } = scopeOf({ ...scope, shape: 'daily' })
+  const rows = await ch.rows<{ account_id: string; at_ms: string; value: number; points: string }>(DAILY_SQL(sql), {
+    ...params,
+    lo: toClickHouseTime(new Date(from)),
+    hi: toClickHouseTime(new Date(to)),
+  })
+  return rows.map((r) => ({ accountId: r.account_id, at: Number(r.at_ms), value: Number(r.value), points: Number(r.points) }))
+}
+
+const READINGS_SQL = (scope: string) => `
+SELECT account_id, object_id, toUnixTimestamp64Milli(r.1) AS at_ms, argMax(r.3, r.2) AS value
+FROM
+(
+    SELECT account_id, object_type, object_id, arrayJoin(groupUniqArrayMerge(readings)) AS r
+    FROM observation_hours
+    WHERE ${scope} AND bucket >= {lo:${TIME}} AND bucket < {hi:${TIME}}
+    GROUP BY account_id, object_type, object_id, bucket
+)
+WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
+GROUP BY account_id, object_type, object_id, r.1
+ORDER BY account_id, object_id, at_ms`
+
+/** Every reading in [lo, hi), one per object and instant (the newest collection), ordered by object and time. */
+async function readingsIn(ch: Rows, scope: Scope, lo: number, hi: number): Promise<Array<{ accountId: string; objectId: string; at: number; value: number }>> {
+  const { sql, params } = scopeOf(scope)
+  const rows = await ch.rows<{ account_id: string; object_id: string; at_ms: string; value: number }>(READINGS_SQL(sql), {
+    ...params,
+    lo: toClickHouseTime(new Date(floorHour(lo))),
+    hi: toClickHouseTime(new Date(hi)),
+  })
+  return rows.map((r) => ({ accountId: r.account_id, objectId: r.object_id, at: Number(r.at_ms), value: Number(r.value) })).filter((r) => r.at >= lo)
+}
+
+const DAYS_SQL = (scope: string) => `
+SELECT DISTINCT network, account_id, metric, formatDateTime(at, '%F', {tz:String}) AS day
+FROM
+(
+    SELECT network, account_id, metric, arrayJoin([p_first_at, p_last_at]) AS at
+    FROM
+    (
+        SELECT network, account_id, metric, min(first_at) AS p_first_at, max(last_at) AS p_last_at
+        FROM observation_hours
+        WHERE ${scope} AND bucket >= {lo:${TIME}} AND bucket < {hi:${TIME}} AND bucket NOT IN {edges:Array(${TIME})}
+        GROUP BY network, account_id, metric, object_type, object_id, bucket
+        UNION ALL
+        SELECT network, account_id, metric, r.1, r.1
+        FROM
+        (
+            SELECT network, account_id, metric, arrayJoin(groupUniqArrayMerge(readings)) AS r
+            FROM observation_hours
+            WHERE ${scope} AND bucket IN {edges:Array(${TIME})}
+            GROUP BY network, account_id, metric, object_type, object_id, bucket
+        )
+        WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
+    )
+)`
+
+/**
+ * The days (in `timezone`) with a reading in [from, to) of these networks, accounts and metrics.
+ * An hour's readings fall on at most two days, those of its first and last reading.
+ */
+export async function observedDays(ch: Rows, networks: string[], accounts: string[], metrics: string[], from: number, to: number, timezone: string) {
+  const sql = `network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND metric IN {metrics:Array(String)}`
+  return ch.rows<{ network: string; account_id: string; metric: string; day: string }>(DAYS_SQL(sql), { networks, accounts, metrics, tz: timezone, ...rangeParams(from, to) })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batching
+
+/** The reads above, over one ClickHouse: `direct` asks each question as it comes. */
+export interface Reads {
+  objectsOf(scope: Scope): Promise<ObjectInfo[]>
+  /** Each object's last reading before `before` (exclusive), keyed account, type and id. */
+  lastBefore(scope: Scope, objects: ObjectInfo[], before: number): Promise<Map<string, Reading>>
+  counterGains(scope: Scope, from: number, to: number, known: number): Promise<CounterGain[]>
+  lastPerStep(scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift?: number): Promise<StepReading[]>
+  dailyValues(scope: Scope, from: number, to: number): Promise<DailyValue[]>
+  readingsIn(scope: Scope, lo: number, hi: number): Promise<Array<{ accountId: string; objectId: string; at: number; value: number }>>
+}
+
+export function directReads(ch: Rows): Reads {
+  return {
+    objectsOf: (scope) => objectsOf(ch, scope),
+    lastBefore: (scope, objects, before) => lastBefore(ch, scope, objects, before),
+    counterGains: async (scope, from, to, known) => counterGains(ch, scope, from, to, known, await objectsOf(ch, { ...scope, shape: 'counter' })),
+    lastPerStep: (scope, lo, hi, first, stepMs, shift) => lastPerStep(ch, scope, lo, hi, first, stepMs, shift),
+    dailyValues: (scope, from, to) => dailyValues(ch, scope, from, to),
+    readingsIn: (scope, lo, hi) => readingsIn(ch, scope, lo, hi),
+  }
+}
+
+/**
+ * Reads for one evaluation of many KPIs: each question is asked once for every account the
+ * evaluation reads with that network and metric (`accountsOf`), and the answer is kept, so the
+ * KPIs that share a network, metric and window (every Page's likes this month; a level and a
+ * growth of the same followers) are answered by one query between them, each taking its accounts'
+ * rows. Per-object answers do not depend on which other accounts are read, so widening changes
+ * no answer. Keep it for one evaluation only: it does not see rows written after it read.
+ */
+export function batchedReads(ch: Rows, accountsOf: (network: string, metric: string) => string[]): Reads {
+  const memo = new Map<string, Promise<unknown>>()
+  const once = <T>(key: unknown[], load: () => Promise<T>): Promise<T> => {
+    const id = JSON.stringify(key)
+    let hit = memo.get(id) as Promise<T> | undefined
+    if (!hit) {
+      hit = load()
+      memo.set(id, hit)
+      hit.catch(() => memo.delete(id))
+    }
+    return hit
+  }
+  const widen = (scope: Scope): Scope => ({ ...scope, accountIds: [...new Set([...accountsOf(scope.network, scope.metric), ...scope.accountIds])].sort() })
+  const shape = (scope: Scope) => [scope.network, scope.metric, scope.shape ?? '', scope.objects ?? 'all', scope.segments ?? []]
+  const mine = <T extends { accountId: string }>(scope: Scope, rows: T[]) => rows.filter((row) => scope.accountIds.includes(row.accountId))
+  // all of a network's and metric's objects, every shape, in one query
+  const allObjects = (scope: Scope) => {
+    const accountIds = widen(scope).accountIds
+    return once(['objects', scope.network, scope.metric, accountIds], () => objectsOf(ch, { network: scope.network, metric: scope.metric, accountIds }))
+  }
+  const objectsIn = async (scope: Scope) => {
+    const wide = widen(scope)
+    return (await allObjects(scope)).filter((o) => inScope(o, wide))
+  }
+  return {
+    objectsOf: async (scope) => (await allObjects(scope)).filter((o) => inScope(o, scope)),
+    async lastBefore(scope, objects, before) {
+      const all = await once(['lastBefore', ...shape(scope), before], async () => lastBefore(ch, widen(scope), await objectsIn(scope), before))
+      const result = new Map<string, Reading>()
+      for (const o of objects) {
+        const key = keyOf(o.accountId, o.objectType, o.objectId)
+        const reading = all.get(key)
+        if (reading) result.set(key, reading)
+      }
+      return result
+    },
+    async counterGains(scope, from, to, known) {
+      const counters: Scope = { ...scope, shape: 'counter' }
+      return mine(scope, await once(['gains', ...shape(counters), from, to, known], async () => counterGains(ch, widen(counters), from, to, known, await objectsIn(counters))))
+    },
+    async lastPerStep(scope, lo, hi, first, stepMs, shift = 0) {
+      return mine(scope, await once(['steps', ...shape(scope), lo, hi, first, stepMs, shift], () => lastPerStep(ch, widen(scope), lo, hi, first, stepMs, shift)))
+    },
+    async dailyValues(scope, from, to) {
+      return mine(scope, await once(['daily', ...shape(scope), from, to], () => dailyValues(ch, widen(scope), from, to)))
+    },
+    async readingsIn(scope, lo, hi) {
+      return mine(scope, await once(['readings', ...shape(scope), lo, hi], () => readingsIn(ch, widen(scope), lo, hi)))
+    },
+  }
+}
