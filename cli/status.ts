@@ -99,8 +99,8 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
     'SELECT network, account_id, status, toString(last_success_at) AS last_success_at, last_error_code, toString(quota_resets_at) AS quota_resets_at FROM source_health FINAL ORDER BY network, account_id',
   )
   // Emails that did not go out (refused, or tries ran out) from the last week, until they do.
-  const undelivered = await reader.rows<{ decided_at: string; subject: string; delivery: string; delivered_to: string }>(
-    `SELECT toString(decided_at) AS decided_at, subject, delivery, delivered_to FROM alert_notifications FINAL
+  const undelivered = await reader.rows<{ decided_at: string; subject: string; delivery: string; delivered_to: string; channel: string }>(
+    `SELECT toString(decided_at) AS decided_at, subject, delivery, delivered_to, channel FROM alert_notifications FINAL
      WHERE delivery != 'sent' AND written_at >= {since:DateTime64(3, 'UTC')} ORDER BY decided_at, subject`,
     { since: toClickHouseTime(new Date(options.now.getTime() - REDELIVER_WITHIN_MS)) },
   )
@@ -131,7 +131,7 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   parts.push(`\nOpen alerts: ${alerts.length === 0 ? 'none' : ''}`)
   for (const alert of alerts) parts.push(`  ${alert.alert_key} (${alert.last_status_label}) since ${alert.since} UTC`)
   parts.push(`\nUndelivered alert emails: ${undelivered.length === 0 ? 'none' : ''}`)
-  for (const n of undelivered) parts.push(`  ${n.decided_at.slice(0, 16)} UTC  ${n.subject} — ${UNDELIVERED_NOTE[n.delivery] ?? n.delivery}${n.delivered_to ? ` (${n.delivered_to})` : ''}`)
+  for (const n of undelivered) parts.push(`  ${n.decided_at.slice(0, 16)} UTC  ${undeliveredLine(n)}`)
   parts.push(`\nSilences: ${silences.length === 0 ? 'none' : ''}`)
   for (const silence of silences) parts.push(formatSilence(silence, options.now))
   parts.push('\nSources:')
@@ -153,11 +153,18 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   return parts.join('\n')
 }
 
-/** What happens next to an email that did not go out. */
+/** What happens next to an email (or a Slack or webhook message) that did not go out. */
 const UNDELIVERED_NOTE: Record<string, string> = {
   failed: 'refused for good, not sent again: check the recipients',
   undelivered: 'tries ran out: sent again at the next evaluation',
   retrying: 'being sent again',
+}
+
+function undeliveredLine(n: { subject: string; delivery: string; delivered_to: string; channel: string }): string {
+  const viaChannel = n.channel !== '' && n.channel !== 'email'
+  // A channel's URL lives in the variable the plan names (alerting.channels), not in recipients.
+  const note = viaChannel && n.delivery === 'failed' ? `refused for good, not sent again: check alerting.channels.${n.channel} and the URL its variable holds` : (UNDELIVERED_NOTE[n.delivery] ?? n.delivery)
+  return `${n.subject}${viaChannel ? ` [channel ${n.channel}]` : ''} — ${note}${n.delivered_to ? ` (${n.delivered_to})` : ''}`
 }
 
 const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`

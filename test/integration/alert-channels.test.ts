@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChannels } from '../../alerts/channels/index.ts'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
 import { createMailer } from '../../alerts/mailer.ts'
+import type { Reader } from '../../cli/reader.ts'
 import { processScrubber } from '../../cli/scrubber.ts'
+import { formatStatus } from '../../cli/status.ts'
 import { loadConfig } from '../../core/config.ts'
 import { createLogger } from '../../core/logger.ts'
 import type { Redis } from '../../core/redis.ts'
@@ -196,6 +198,11 @@ describe('alert channels: Slack and a signed webhook beside email', () => {
     expect(await queue.getJob(`${slackId}-retry-20261120T070000Z`)).toBeUndefined()
     const line = logLines.map((l) => JSON.parse(l) as { msg: string; channel?: string }).find((l) => l.channel === 'team-slack' && l.msg.startsWith('ALERT NOT DELIVERED'))
     expect(line?.msg).toBe('ALERT NOT DELIVERED: channel "team-slack" refused it for good; it is not retried (listed by `social-kpi status`)')
+    // status names the channel and points at its settings, not at email recipients
+    const listed = (await formatStatus({ rows: (query: string, params?: Record<string, unknown>) => db.ch.rows(query, params) } as unknown as Reader, { color: false, now: hours(4) })).split('\n')
+    const entry = listed.find((l) => l.includes('[channel team-slack]'))
+    expect(entry).toContain('refused for good, not sent again: check alerting.channels.team-slack and the URL its variable holds')
+    expect(entry).toContain('(Slack channel "team-slack": refused for good (HTTP 410: channel_is_archived))')
   })
 
   it('retries 5xx and 429, and sends a notification whose tries ran out again at the next evaluation, once, on its channel', async () => {
