@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
-import { SocialKpiError } from '../core/errors.ts'
+import { ArgumentError } from '../core/errors.ts'
 import { triggerAccounts } from '../kpi/crisis.ts'
 import { kpiAccounts, type Plan } from '../kpi/plan.ts'
 
@@ -207,15 +207,15 @@ export interface NewSilence {
 /** Checks a new silence: exactly one matcher, a reason, an end after its start and after now. */
 export function validateSilence(input: NewSilence, now: Date, plan?: Plan): void {
   const given = Object.entries(input.matchers).filter(([, v]) => v !== undefined && v !== '')
-  if (given.length !== 1) throw new SocialKpiError('CONFIG_INVALID', 'a silence matches exactly one of --kpi, --objective or --account')
-  if (!input.reason.trim()) throw new SocialKpiError('CONFIG_INVALID', '--reason: say why alerts are silenced (it is shown to everyone)')
-  if (input.endsAt <= now) throw new SocialKpiError('CONFIG_INVALID', `--until (${input.endsAt.toISOString()}) is in the past`)
-  if (input.endsAt <= input.startsAt) throw new SocialKpiError('CONFIG_INVALID', `--until (${input.endsAt.toISOString()}) must be after --from (${input.startsAt.toISOString()})`)
+  if (given.length !== 1) throw new ArgumentError('a silence matches exactly one of --kpi, --objective or --account')
+  if (!input.reason.trim()) throw new ArgumentError('--reason: say why alerts are silenced (it is shown to everyone)')
+  if (input.endsAt <= now) throw new ArgumentError(`--until (${input.endsAt.toISOString()}) is in the past`)
+  if (input.endsAt <= input.startsAt) throw new ArgumentError(`--until (${input.endsAt.toISOString()}) must be after --from (${input.startsAt.toISOString()})`)
   if (!plan) return
   const { kpiId, objectiveId, accountId } = input.matchers
-  if (kpiId && !plan.kpis.some((k) => k.id === kpiId)) throw new SocialKpiError('CONFIG_INVALID', `--kpi: the plan has no KPI "${kpiId}" (it has ${plan.kpis.map((k) => k.id).join(', ')})`)
-  if (objectiveId && !plan.objectives.some((o) => o.id === objectiveId)) throw new SocialKpiError('CONFIG_INVALID', `--objective: the plan has no objective "${objectiveId}"`)
-  if (accountId && !plan.strategy.networks.some((n) => n.accounts.some((a) => a.id === accountId))) throw new SocialKpiError('CONFIG_INVALID', `--account: the plan has no account "${accountId}"`)
+  if (kpiId && !plan.kpis.some((k) => k.id === kpiId)) throw new ArgumentError(`--kpi: the plan has no KPI "${kpiId}" (it has ${plan.kpis.map((k) => k.id).join(', ')})`)
+  if (objectiveId && !plan.objectives.some((o) => o.id === objectiveId)) throw new ArgumentError(`--objective: the plan has no objective "${objectiveId}"`)
+  if (accountId && !plan.strategy.networks.some((n) => n.accounts.some((a) => a.id === accountId))) throw new ArgumentError(`--account: the plan has no account "${accountId}"`)
 }
 
 export async function addSilence(store: SilenceStore, input: NewSilence, now: Date, plan?: Plan): Promise<Silence> {
@@ -228,7 +228,7 @@ export async function addSilence(store: SilenceStore, input: NewSilence, now: Da
 /** Ends a silence now. Expiring one that has already ended or expired changes nothing. */
 export async function expireSilence(store: SilenceStore, id: string, now: Date): Promise<{ silence: Silence; changed: boolean }> {
   const [row] = await store.rows<SilenceRow>(selectSilences('id = {id:String}'), { id })
-  if (!row) throw new SocialKpiError('CONFIG_INVALID', `no silence "${id}" (see: social-kpi silence list --all)`)
+  if (!row) throw new ArgumentError(`no silence "${id}" (see: social-kpi silence list --all)`)
   const silence = fromRow(row)
   const state = silenceState(silence, now)
   if (state === 'expired' || state === 'ended') return { silence, changed: false }
@@ -252,7 +252,7 @@ export function parseTimeArgument(option: string, value: string, now: Date): Dat
   if (relative) return new Date(now.getTime() + Number(relative[1]) * UNIT_MS[relative[2] as keyof typeof UNIT_MS])
   const date = new Date(value)
   if (!/^\d{4}-\d\d-\d\d/.test(value.trim()) || Number.isNaN(date.getTime())) {
-    throw new SocialKpiError('CONFIG_INVALID', `${option}: "${value}" is neither an ISO time such as 2026-03-01T09:00:00+07:00 nor a duration such as 4h, 3d or 1w`)
+    throw new ArgumentError(`${option}: "${value}" is neither an ISO time such as 2026-03-01T09:00:00+07:00 nor a duration such as 4h, 3d or 1w`)
   }
   return date
 }

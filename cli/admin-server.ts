@@ -308,7 +308,7 @@ function postAdminServer(endpoint: AdminEndpoint, path: string, body: unknown): 
         reject(new SocialKpiError(answer.error?.code ?? 'CONFIG_INVALID', answer.error?.message ?? `the running social-kpi answered ${res.statusCode}: ${text.trim()}`))
       })
     })
-    req.on('timeout', () => req.destroy(new SocialKpiError('CONFIG_INVALID', 'the running social-kpi did not answer in time')))
+    req.on('timeout', () => req.destroy(new SocialKpiError('TIMED_OUT', 'the running social-kpi did not answer in time')))
     req.on('error', reject)
     req.end(JSON.stringify(body))
   })

@@ -5,6 +5,11 @@
  */
 export type ErrorCode =
   | 'CONFIG_INVALID'
+  | 'ARGUMENT_INVALID'
+  | 'STOPPED_BY_SIGNAL'
+  | 'EVALUATION_FAILED'
+  | 'NOT_RUNNING'
+  | 'TIMED_OUT'
   | 'PLAN_INVALID'
   | 'PLAN_UNREADABLE'
   | 'JOB_PAYLOAD_INVALID'
@@ -41,6 +46,13 @@ export class SocialKpiError extends Error {
 export class ConfigError extends SocialKpiError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('CONFIG_INVALID', message, options)
+  }
+}
+
+/** A command-line argument or option that cannot be used: names the option (`--at: ...`). */
+export class ArgumentError extends SocialKpiError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ARGUMENT_INVALID', message, options)
   }
 }
 

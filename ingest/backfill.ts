@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon'
-import { ConfigError } from '../core/errors.ts'
+import { ArgumentError } from '../core/errors.ts'
 import type { Network } from '../core/metrics.ts'
 import { DEFAULT_JOB_OPTIONS, jobIds, type Payload, type Queues } from '../core/queues.ts'
 import { planAccounts, type Plan } from '../kpi/plan.ts'
@@ -38,12 +38,12 @@ export function planBackfill(plan: Plan, collectors: Record<Network, Collector>,
   const todayDay = DateTime.fromJSDate(today, { zone: 'UTC' }).startOf('day')
   const to = request.to ?? todayDay.toISODate()!
   for (const [name, value] of [['--from', request.from], ['--to', to]] as const) {
-    if (!DAY.test(value) || !DateTime.fromISO(value, { zone: 'UTC' }).isValid) throw new ConfigError(`${name}: "${value}" is not a date as YYYY-MM-DD`)
+    if (!DAY.test(value) || !DateTime.fromISO(value, { zone: 'UTC' }).isValid) throw new ArgumentError(`${name}: "${value}" is not a date as YYYY-MM-DD`)
   }
-  if (request.from >= to) throw new ConfigError(`--from (${request.from}) must be before --to (${to})`)
+  if (request.from >= to) throw new ArgumentError(`--from (${request.from}) must be before --to (${to})`)
   const accounts = planAccounts(plan).filter((a) => (!request.network || a.network === request.network) && (!request.accountId || a.id === request.accountId))
   if (accounts.length === 0) {
-    throw new ConfigError(`no account of the plan matches${request.network ? ` --network ${request.network}` : ''}${request.accountId ? ` --account ${request.accountId}` : ''}`)
+    throw new ArgumentError(`no account of the plan matches${request.network ? ` --network ${request.network}` : ''}${request.accountId ? ` --account ${request.accountId}` : ''}`)
   }
   const result: BackfillPlan = { chunks: [], unavailable: [] }
   for (const account of accounts) {

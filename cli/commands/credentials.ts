@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import { processClock, type Clock } from '../../core/clock.ts'
 import { loadConfig, type Config } from '../../core/config.ts'
-import { ConfigError, SocialKpiError } from '../../core/errors.ts'
+import { ArgumentError, ConfigError, SocialKpiError } from '../../core/errors.ts'
 import { createLogger, type Logger, type Scrubber } from '../../core/logger.ts'
 import { createRedis, ensureRedis, type Redis } from '../../core/redis.ts'
 import { oauthContract, openCredentials, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
 import { finishAuthorization, startAuthorization, GrantRefusedError } from '../../ingest/auth/oauth.ts'
 import { accountAuth, accountMetrics, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
+import { exitCodes } from '../output.ts'
 import { processScrubber } from '../scrubber.ts'
 
 /** The redirect URI to register with each network's app (docs/accounts.md): a fixed loopback port. */
@@ -71,7 +72,7 @@ function missingScopes(plan: Plan, account: PlanAccount, granted: string[]): Arr
 
 function findAccount(plan: Plan, id: string): PlanAccount {
   const matches = planAccounts(plan).filter((account) => account.id === id)
-  if (matches.length === 0) throw new ConfigError(`no account "${id}" in the plan; accounts: ${planAccounts(plan).map((a) => a.id).join(', ')}`)
+  if (matches.length === 0) throw new ArgumentError(`no account "${id}" in the plan; accounts: ${planAccounts(plan).map((a) => a.id).join(', ')}`)
   return matches[0]!
 }
 
@@ -95,7 +96,7 @@ function awaitCallback(port: number, timeoutMs: number): Promise<{ server: Serve
       res.end(`<!doctype html><title>social-kpi</title><p>${ok ? 'Connected. You can close this tab and go back to the terminal.' : 'The network did not grant access. See the terminal.'}</p>`)
       deliver(url)
     })
-    const timer = setTimeout(() => fail(new SocialKpiError('CONFIG_INVALID', `no answer from the browser within ${Math.round(timeoutMs / 60_000)} minutes; run connect again`)), timeoutMs)
+    const timer = setTimeout(() => fail(new SocialKpiError('TIMED_OUT', `no answer from the browser within ${Math.round(timeoutMs / 60_000)} minutes; run connect again`)), timeoutMs)
     timer.unref()
     callback.finally(() => clearTimeout(timer)).catch(() => undefined)
     server.once('error', (error: NodeJS.ErrnoException) =>
@@ -130,9 +131,9 @@ async function connect(accountId: string, opts: { plan: string; port: string; ti
     const app = { clientId, clientSecret }
     const scopes = scopesNeeded(account.network, accountMetrics(session.plan, account))
     const port = Number(opts.port)
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port: "${opts.port}" is not a port number`)
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ArgumentError(`--port: "${opts.port}" is not a port number`)
     const minutes = Number(opts.timeout)
-    if (!Number.isFinite(minutes) || minutes <= 0) throw new ConfigError(`--timeout: "${opts.timeout}" is not a number of minutes`)
+    if (!Number.isFinite(minutes) || minutes <= 0) throw new ArgumentError(`--timeout: "${opts.timeout}" is not a number of minutes`)
 
     const { server, redirectUri, callback } = await awaitCallback(port, minutes * 60_000)
     try {
@@ -212,7 +213,7 @@ async function listAccounts(opts: { plan: string }): Promise<void> {
 
 /** `connect` and `accounts`: getting tokens for real accounts, and what each account's credentials look like. */
 export function registerCredentialCommands(program: Command): void {
-  program
+  const connectCommand = program
     .command('connect')
     .description('connect an OAuth account: prints a link to open in a browser, then stores the tokens (encrypted) for the workers')
     .argument('<account>', "the account's id in the plan")
@@ -224,10 +225,12 @@ export function registerCredentialCommands(program: Command): void {
       `\nRegister http://127.0.0.1:${DEFAULT_CALLBACK_PORT}${CALLBACK_PATH} as the redirect URI of your app on the network first (docs/accounts.md).\nNeeds REDIS_URL (the token store) and TOKEN_STORE_KEY (make one with: openssl rand -base64 32).`,
     )
     .action(connect)
+  exitCodes(connectCommand, { 0: 'connected (scopes not granted are listed as warnings)', 1: 'not connected (refused or timed out) or another error' })
 
-  program
+  const accountsCommand = program
     .command('accounts')
     .description("each account's auth kind, token expiry, last renewal, scopes granted against needed, and what to do")
     .requiredOption('-p, --plan <file>', 'the social media plan')
     .action(listAccounts)
+  exitCodes(accountsCommand)
 }

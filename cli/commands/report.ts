@@ -6,7 +6,8 @@ import { DateTime } from 'luxon'
 import type { ClickHouse } from '../../core/clickhouse.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
-import { ConfigError } from '../../core/errors.ts'
+import { ArgumentError, ConfigError } from '../../core/errors.ts'
+import { exitCodes } from '../output.ts'
 import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../kpi/plan.ts'
 
 const DEMO_PLAN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'plan.yaml')
@@ -26,7 +27,7 @@ interface ReportOptions {
 /** `--period` takes any label and reads the kind from its shape; the others name theirs. */
 function chosenPeriod(opts: ReportOptions): { kind: ReviewKind; label: string; option: string } {
   const given = (['period', 'week', 'quarter', 'year'] as const).filter((name) => opts[name] !== undefined)
-  if (given.length !== 1) throw new ConfigError('report needs one of --period 2026-11, --week 2026-W48, --quarter 2026-Q4 or --year 2026')
+  if (given.length !== 1) throw new ArgumentError('report needs one of --period 2026-11, --week 2026-W48, --quarter 2026-Q4 or --year 2026')
   const name = given[0]!
   const label = opts[name]!.trim()
   if (name !== 'period') return { kind: name, label, option: `--${name}` }
@@ -50,8 +51,8 @@ async function report(opts: ReportOptions): Promise<void> {
   const { openReader } = await import('../reader.ts')
   const { kind, label, option } = chosenPeriod(opts)
   const format = opts.format.toLowerCase()
-  if (!(FORMATS as readonly string[]).includes(format)) throw new ConfigError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)
-  if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language)) throw new ConfigError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
+  if (!(FORMATS as readonly string[]).includes(format)) throw new ArgumentError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)
+  if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language)) throw new ArgumentError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
   const env: NodeJS.ProcessEnv = { ...process.env }
   // Without --plan, the demo's plan and data, as for start and collect.
   if (!opts.plan) env.DATA_DIR ||= './data/demo'
@@ -61,8 +62,8 @@ async function report(opts: ReportOptions): Promise<void> {
   const period = namedPeriod(kind, label, plan, option)
   const zone = plan.company.timezone
   const local = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
-  if (period.end > now) throw new ConfigError(`${option} ${label}: ${period.label} has not ended yet (it ends ${local(period.end)} ${zone}); a review is of an ended period`)
-  if (reviewKpis(plan, kind).length === 0) throw new ConfigError(`${option}: the plan measures no KPI per ${kind}, so there is nothing to review (KPI periods: ${[...new Set(plan.kpis.map((k) => (typeof k.period === 'string' ? k.period : 'custom')))].join(', ')})`)
+  if (period.end > now) throw new ArgumentError(`${option} ${label}: ${period.label} has not ended yet (it ends ${local(period.end)} ${zone}); a review is of an ended period`)
+  if (reviewKpis(plan, kind).length === 0) throw new ArgumentError(`${option}: the plan measures no KPI per ${kind}, so there is nothing to review (KPI periods: ${[...new Set(plan.kpis.map((k) => (typeof k.period === 'string' ? k.period : 'custom')))].join(', ')})`)
   const language = (opts.language ?? plan.review?.language ?? 'en') as ReviewLanguage
 
   const reader = await openReader(config)
@@ -108,7 +109,7 @@ async function report(opts: ReportOptions): Promise<void> {
 }
 
 export function registerReportCommand(program: Command): void {
-  program
+  const command = program
     .command('report')
     .description("the review of an ended week, month, quarter or year against the plan: verdicts, change, top posts, alerts, what the next period needs")
     .option('--period <label>', 'a month (2026-11), or any period label: 2026-W48, 2026-Q4, 2026')
@@ -124,4 +125,5 @@ export function registerReportCommand(program: Command): void {
       '\nExamples:\n  social-kpi report --period 2026-11 --plan plan.yaml\n  social-kpi report --week 2026-W48 --format html -o week-48.html --plan plan.yaml\n  social-kpi report --quarter 2026-Q4 --format csv --plan plan.yaml > q4.csv\nThe review sent when the period settled is shown as sent; a period without one is built from the stored data (docs/period-review.md).',
     )
     .action(report)
+  exitCodes(command, { 1: 'a bad option, a period not ended, no data, or another error' })
 }

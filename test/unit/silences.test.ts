@@ -123,6 +123,8 @@ describe('silence input', () => {
     expect(parseTimeArgument('--until', '1w', now)).toEqual(t('2026-03-08T00:00:00Z'))
     expect(parseTimeArgument('--until', '2026-03-05T09:00:00+07:00', now)).toEqual(t('2026-03-05T02:00:00Z'))
     expect(() => parseTimeArgument('--until', 'tomorrow', now)).toThrow(/--until: "tomorrow"/)
+    // An argument error, not a configuration one.
+    expect(() => parseTimeArgument('--until', 'tomorrow', now)).toThrow(expect.objectContaining({ code: 'ARGUMENT_INVALID' }))
   })
 
   it('needs exactly one matcher, a reason, an end after the start and in the future, and ids the plan knows', () => {

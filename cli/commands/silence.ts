@@ -1,0 +1,93 @@
+import { userInfo } from 'node:os'
+import type { Command } from 'commander'
+import type { SilenceStore } from '../../alerts/silences.ts'
+import { processClock } from '../../core/clock.ts'
+import { loadConfig, type Config } from '../../core/config.ts'
+import { loadPlan } from '../../kpi/plan.ts'
+import { exitCodes, out } from '../output.ts'
+
+/** Silences are read and written through the running process in embedded mode, like `sql`. */
+async function withStore(config: Config, work: (store: SilenceStore) => Promise<void>): Promise<void> {
+  const { openReader } = await import('../reader.ts')
+  const reader = await openReader(config, { migrate: true })
+  try {
+    await work(reader)
+  } finally {
+    await reader.close()
+  }
+}
+
+interface AddOptions {
+  kpi?: string
+  objective?: string
+  account?: string
+  until: string
+  from?: string
+  reason: string
+  by?: string
+  plan?: string
+}
+
+async function add(opts: AddOptions): Promise<void> {
+  const config = loadConfig(process.env)
+  const now = processClock(config)()
+  const plan = opts.plan ? await loadPlan(opts.plan) : undefined
+  const { addSilence, describeMatchers, parseTimeArgument, validateSilence } = await import('../../alerts/silences.ts')
+  const input = {
+    matchers: { kpiId: opts.kpi, objectiveId: opts.objective, accountId: opts.account },
+    startsAt: opts.from ? parseTimeArgument('--from', opts.from, now) : now,
+    endsAt: parseTimeArgument('--until', opts.until, now),
+    reason: opts.reason,
+    createdBy: opts.by ?? userInfo().username,
+  }
+  validateSilence(input, now, plan)
+  await withStore(config, async (store) => {
+    const added = await addSilence(store, input, now, plan)
+    out(`silenced ${describeMatchers(added.matchers)} from ${added.startsAt.toISOString()} until ${added.endsAt.toISOString()}: ${added.id}`)
+    out(`  end it early with: social-kpi silence expire ${added.id}`)
+  })
+}
+
+async function list(opts: { all?: boolean }): Promise<void> {
+  const config = loadConfig(process.env)
+  const now = processClock(config)()
+  const { currentSilences, listSilences } = await import('../../alerts/silences.ts')
+  const { formatSilence } = await import('../status.ts')
+  await withStore(config, async (store) => {
+    const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
+    if (silences.length === 0) out(opts.all ? 'no silences' : 'no active or upcoming silences (--all shows ended ones)')
+    for (const s of silences) out(formatSilence(s, now).trimStart())
+  })
+}
+
+async function expire(id: string): Promise<void> {
+  const config = loadConfig(process.env)
+  const clock = processClock(config)
+  const { describeMatchers, expireSilence } = await import('../../alerts/silences.ts')
+  await withStore(config, async (store) => {
+    const { silence, changed } = await expireSilence(store, id, clock())
+    out(changed ? `expired ${silence.id} (${describeMatchers(silence.matchers)})` : `${silence.id} had already ended; nothing changed`)
+  })
+}
+
+/** `silence add|list|expire`: planned pauses of alerts. */
+export function registerSilenceCommands(program: Command): void {
+  const silence = program.command('silence').description('planned pauses of alerts: add, list, expire (work while start runs)')
+  exitCodes(
+    silence
+      .command('add')
+      .description('silence the alerts of one KPI, one objective or one account until a time')
+      .option('--kpi <id>', "the KPI's id in the plan")
+      .option('--objective <id>', 'every KPI of this objective')
+      .option('--account <id>', "an account's alerts (KPIs covering only silenced accounts, its source and freshness alerts, crises on it)")
+      .requiredOption('--until <time>', 'end: an ISO time (2026-03-01T09:00:00+07:00) or a duration from now (4h, 3d, 1w)')
+      .option('--from <time>', 'start, same forms (default: now)')
+      .requiredOption('--reason <text>', 'why; shown in list and status')
+      .option('--by <name>', 'who asks (default: your user name)')
+      .option('-p, --plan <file>', 'check the id against this plan')
+      .action(add),
+    { 1: 'a bad time or id (nothing written), or another error' },
+  )
+  exitCodes(silence.command('list').description('active and upcoming silences (--all: also ended and expired ones)').option('--all', 'include ended and expired silences').action(list))
+  exitCodes(silence.command('expire').description('end a silence now').argument('<id>', 'the silence id, as shown by silence list').action(expire), { 1: 'no such silence, or another error' })
+}
