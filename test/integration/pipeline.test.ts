@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRuntime, type Runtime } from '../../cli/runtime.ts'
 import { clockFrom } from '../../core/clock.ts'
+import { jobIds } from '../../core/queues.ts'
 import { enqueueRound } from '../../ingest/scheduler.ts'
 import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
@@ -120,6 +121,11 @@ describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () =
     const roundAt = new Date(`${last!.at.replace(' ', 'T')}Z`)
     const rowsOfRound = async () =>
       (await ch.rows<{ n: string }>('SELECT count() AS n FROM observations WHERE observed_at = {at:DateTime64(3)}', { at: last!.at }))[0]!.n
+    // The newest round may still be collecting (rounds come every 3 s): count it once its jobs
+    // have ended and its rows are written, so that only a second collection could add rows.
+    const roundJobs = planAccounts(plan).map((account) => jobIds.collect(account.network, account.id, roundAt))
+    await until('the newest round ended', async () => (await Promise.all(roundJobs.map((id) => runtime.queues.collect.getJobState(id)))).every((state) => state === 'completed' || state === 'failed'))
+    await runtime.writers!.flush()
     const before = await rowsOfRound()
     expect(Number(before)).toBeGreaterThan(100)
     const round = await enqueueRound(runtime.queues, plan, roundAt)
