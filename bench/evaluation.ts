@@ -46,10 +46,10 @@ const ROUND_MS = 15 * 60_000
 const DAY_MS = 86_400_000
 const ROUNDS_PER_DAY = DAY_MS / ROUND_MS
 /** The instant evaluated: 25 Nov 2026, 13:07 in Jakarta; its quarter began 55 days before. */
-const AT = new Date('2026-11-25T06:07:00Z')
+export const AT = new Date('2026-11-25T06:07:00Z')
 const END = Date.parse('2026-11-25T06:00:00Z')
 
-function benchPlan(repo: string, pages: number): Plan {
+export function benchPlan(repo: string, pages: number): Plan {
   const example = parseYaml(readFileSync(join(repo, 'examples', 'plan.yaml'), 'utf8')) as Record<string, any>
   const ids = Array.from({ length: pages }, (_, p) => `bench-page-${p}`)
   const facebook = { ...example.strategy.networks.find((n: { network: string }) => n.network === 'facebook'), accounts: ids.map((id, p) => ({ id, name: `Bench Page ${p}`, apiId: `${900000 + p}`, tokenEnv: 'BENCH_TOKEN' })) }
@@ -154,7 +154,7 @@ export async function evaluationBench(ch: ClickHouse, repo: string, options: Eva
   const scan = median(scans)
   write(`  one FINAL scan of observations: ${scan.toFixed(3)} s (median of ${repeats})`)
   const parts = await ch.rows<{ table: string; rows: string; bytes: string }>(
-    `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('observations', 'observation_hours', 'observation_objects') GROUP BY table ORDER BY table`,
+    `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('observations', 'observation_hours', 'observation_days', 'observation_objects') GROUP BY table ORDER BY table`,
   )
   return {
     rows,

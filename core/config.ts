@@ -80,7 +80,7 @@ const envSchema = z.object({
   HTTP_MAX_RETRIES: positiveInt(4),
   WORKER_CONCURRENCY: positiveInt(4),
   SHUTDOWN_TIMEOUT_MS: positiveInt(20_000),
-  WRITER_BATCH_ROWS: positiveInt(5_000),
+  WRITER_BATCH_ROWS: positiveInt(20_000),
   WRITER_FLUSH_MS: positiveInt(1_000),
   ADMIN_PORT: z.preprocess((v) => (v === '' || v === undefined ? 9464 : Number(v)), z.number().int().min(0).max(65535)),
   /** The ops listener (/metrics, /healthz, /readyz; cli/ops-server.ts): off unless a port is given. */

@@ -112,17 +112,30 @@ function sourceOver(reads: Reads): KpiDataSource {
     async amountSeries(selection, from, to, stepMs) {
       const count = stepCount(from, to, stepMs)
       const fromMs = from.getTime()
-      const [daily, gains, steps] = await Promise.all([
+      const counters = scopeOf(selection, 'counter')
+      const [daily, objects, steps] = await Promise.all([
         reads.dailyValues(dailyScope(selection), fromMs, to.getTime()),
-        reads.counterGains(scopeOf(selection), fromMs, to.getTime(), to.getTime() - 1),
-        reads.lastPerStep({ ...scopeOf(selection, 'counter') }, fromMs, to.getTime(), fromMs, stepMs),
+        reads.objectsOf(counters),
+        reads.lastPerStep(counters, fromMs, to.getTime(), fromMs, stepMs),
       ])
       const amounts: Array<number | null> = new Array(count).fill(null)
       const add = (step: number, value: number) => {
         if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value
       }
       for (const d of daily) if (d.points > 0) add(Math.floor((d.at - fromMs) / stepMs), d.value)
-      const startOf = new Map(gains.filter((g) => g.readInside).map((g) => [`${g.accountId}\u0000${g.objectType}\u0000${g.objectId}`, g]))
+      // Where each counter read inside starts, as counterGains has it: its value before `from`,
+      // else (first read inside) 0 when created inside, else its first reading.
+      const keyOf = (o: { accountId: string; objectType: string; objectId: string }) => `${o.accountId}\u0000${o.objectType}\u0000${o.objectId}`
+      const readInside = new Set(steps.map(keyOf))
+      const inside = objects.filter((o) => readInside.has(keyOf(o)))
+      const before = await reads.lastBefore(counters, inside.filter((o) => o.firstAt < fromMs), fromMs)
+      const startOf = new Map(
+        inside.map((o) => {
+          const seenBefore = o.firstAt < fromMs
+          const start = seenBefore ? before.get(keyOf(o))!.value : o.createdAt !== null && o.createdAt >= fromMs ? 0 : o.firstValue
+          return [keyOf(o), { createdAt: o.createdAt, seenBefore, firstValue: o.firstValue, start }]
+        }),
+      )
       let previousKey = ''
       let previous = 0
       for (const row of steps) {

@@ -246,9 +246,8 @@ function sourceFor(plan: Plan, kpis: Kpi[], source: KpiDataSource): KpiDataSourc
 
 export async function evaluatePlan(plan: Plan, at: Date, source: KpiDataSource): Promise<KpiEvaluation[]> {
   const batched = sourceFor(plan, plan.kpis, source)
-  const results: KpiEvaluation[] = []
-  for (const kpi of plan.kpis) results.push(await evaluateKpi(plan, kpi, at, batched))
-  return results
+  // All at once: KPIs that share a question wait for the same query, and distinct queries overlap.
+  return Promise.all(plan.kpis.map((kpi) => evaluateKpi(plan, kpi, at, batched)))
 }
 
 /** How long after a period's end its final verdict is re-judged, as late data (insights) arrives. */

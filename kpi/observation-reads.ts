@@ -1,20 +1,21 @@
 import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 
 /**
- * Reads of observations through the rollups of migration 0020, bounded by the period rather than
+ * Reads of observations through the rollups of migrations 0020 and 0022, bounded by the period rather than
  * by all history. One module serves the KPI source, crisis detection and the period review, so
  * the counter rules live once (docs/kpi-semantics.md).
  *
- * - `observation_hours` holds per object and hour (per exact instant for daily counts) the first
- *   and last reading as argMin/argMax states, and the hour's readings. An hour entirely on one
- *   side of every instant a query cuts at (a period start, its end, a step) is read as one piece;
- *   an hour a cut falls inside is read reading by reading (deduped per instant, newest collection
- *   first, as `observations FINAL` does). So answers are exact at any millisecond.
+ * - `observation_days` and `observation_hours` hold per object and UTC day / hour (per exact
+ *   instant for daily counts) the first and last reading as argMin/argMax states, and the hours
+ *   their readings. A day or hour entirely on one side of every instant a query cuts at (a period
+ *   start, its end, a step) is read as one piece, days where they fit; an hour a cut falls inside
+ *   is read from its readings (newest collection first per instant, as `observations FINAL`
+ *   does). So answers are exact at any millisecond.
  * - `observation_objects` holds per object its first and last reading and creation time: whether
  *   an object was seen before a period, its first value and (mostly) its value just before a
  *   period need no scan of history. Only when an object's last reading is after the instant asked
- *   about is a window of LOOKBACK_MS before it read, and only for objects the window does not
- *   answer (not read for that long) is their older history read.
+ *   about is the hour before it read, then a window of LOOKBACK_MS, then older history, each only
+ *   for the objects the one before did not answer.
  */
 
 type Rows = Pick<ClickHouse, 'rows'>
@@ -58,43 +59,87 @@ function scopeOf(scope: Scope): { sql: string; params: Record<string, unknown> }
 }
 
 const floorHour = (ms: number) => ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS)
+const floorDay = (ms: number) => ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS)
 
-/** The hours that a cut at one of these instants (exclusive upper bounds) falls inside; never empty (a sentinel). */
-function edgesOf(instants: number[]): string[] {
-  const hours = new Set<number>()
-  for (const ms of instants) if (floorHour(ms) !== ms) hours.add(floorHour(ms))
-  return [EPOCH, ...[...hours].sort((a, b) => a - b).map((ms) => toClickHouseTime(new Date(ms)))]
-}
+/** A half-open span of time [from, to) in ms. */
+type Span = [number, number]
 
 /**
- * The pieces of the scope's readings in [lo, hi): the whole hours (not cut by `edges`) of an
- * object merged into one piece (or one per `group`, a fixed expression of `bucket` such as a
- * step), and each reading of a cut hour. Columns: account_id, object_type, object_id,
- * p_first_at, p_first, p_last_at, p_last. `extra` narrows further (a fixed fragment). The states
- * merge across hours (argMax of argMax is argMax), so no per-hour grouping is needed.
+ * How the pieces of `spans` are read, cut at `cuts` as well: whole UTC days (no cut strictly
+ * inside) from observation_days, the other whole hours from observation_hours, and the hours a cut
+ * falls inside reading by reading. Bound parameters and the fixed SQL conditions that use them.
  */
-function piecesSql(scope: string, extra = '', group = ''): string {
-  return `
-    SELECT account_id, object_type, object_id, min(first_at) AS p_first_at, argMinMerge(first) AS p_first, max(last_at) AS p_last_at, argMaxMerge(last) AS p_last
-    FROM observation_hours
-    WHERE ${scope}${extra} AND bucket >= {lo:${TIME}} AND bucket < {hi:${TIME}} AND bucket NOT IN {edges:Array(${TIME})}
-    GROUP BY account_id, object_type, object_id${group ? `, ${group}` : ''}
-    UNION ALL
-    SELECT account_id, object_type, object_id, r.1, argMax(r.3, r.2), r.1, argMax(r.3, r.2)
-    FROM
-    (
-        SELECT account_id, object_type, object_id, arrayJoin(groupUniqArrayMerge(readings)) AS r
-        FROM observation_hours
-        WHERE ${scope}${extra} AND bucket IN {edges:Array(${TIME})}
-        GROUP BY account_id, object_type, object_id, bucket
-    )
-    WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
-    GROUP BY account_id, object_type, object_id, r.1`
+function layoutOf(spans: Span[], cuts: number[] = []) {
+  const all = [...cuts, ...spans.flat()]
+  const edgeHours = [...new Set(all.filter((ms) => floorHour(ms) !== ms).map(floorHour))].sort((a, b) => a - b)
+  const days: Span[] = []
+  const hours: Span[] = []
+  const push = (list: Span[], from: number, to: number) => {
+    const last = list[list.length - 1]
+    if (last && last[1] === from) last[1] = to
+    else if (from < to) list.push([from, to])
+  }
+  for (const [lo, hi] of spans) {
+    let at = lo
+    for (let day = floorDay(lo) + (floorDay(lo) === lo ? 0 : DAY_MS); day + DAY_MS <= hi; day += DAY_MS) {
+      if (all.some((ms) => ms > day && ms < day + DAY_MS)) continue
+      push(hours, at, day)
+      push(days, day, day + DAY_MS)
+      at = day + DAY_MS
+    }
+    push(hours, at, hi)
+  }
+  const params: Record<string, unknown> = { edges: [EPOCH, ...edgeHours.map((ms) => toClickHouseTime(new Date(ms)))] }
+  const condition = (column: string, list: Span[], prefix: string) =>
+    list.length === 0
+      ? '0'
+      : `(${list
+          .map(([a, b], i) => {
+            params[`${prefix}${i}a`] = toClickHouseTime(new Date(Math.max(0, a)))
+            params[`${prefix}${i}b`] = toClickHouseTime(new Date(b))
+            return `(${column} >= {${prefix}${i}a:${TIME}} AND ${column} < {${prefix}${i}b:${TIME}})`
+          })
+          .join(' OR ')})`
+  return { params, days: condition('day', days, 'd'), hours: condition('bucket', hours, 'h'), readings: condition('r.1', spans, 'r'), hasDays: days.length > 0 }
 }
 
-/** Bound parameters of a pieces range [lo, hi) cut at `cuts` as well. */
-function rangeParams(lo: number, hi: number, cuts: number[] = []) {
-  return { lo: toClickHouseTime(new Date(Math.max(0, lo))), hi: toClickHouseTime(new Date(hi)), edges: edgesOf([lo, hi, ...cuts]) }
+type Layout = ReturnType<typeof layoutOf>
+
+/**
+ * The pieces of the scope's readings in the layout's spans: the whole days and whole hours of an
+ * object merged into one piece (or one per `group`, a fixed expression of a piece's start `t`
+ * such as a step), and each reading of a cut hour. Columns: account_id, object_type, object_id,
+ * p_first_at, p_first, p_last_at, p_last. `extra` narrows further (a fixed fragment). The states
+ * merge across days and hours (argMax of argMax is argMax), so no per-hour grouping is needed. A
+ * cut hour's readings (united across parts first) give per piece the greatest (time, collected at,
+ * value) as its last reading and the earliest time's newest collection as its first, with no row
+ * per reading.
+ */
+function piecesSql(scope: string, layout: Layout, extra = '', group = ''): string {
+  const whole = (table: string, column: string, where: string) => `
+    SELECT account_id, object_type, object_id, min(first_at) AS p_first_at, argMinMerge(first) AS p_first, max(last_at) AS p_last_at, argMaxMerge(last) AS p_last
+    FROM ${table}
+    WHERE ${scope}${extra} AND ${where}
+    GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', column)}` : ''}
+    UNION ALL`
+  return `${layout.hasDays ? whole('observation_days', 'day', layout.days) : ''}${whole('observation_hours', 'bucket', `${layout.hours} AND bucket NOT IN {edges:Array(${TIME})}`)}
+    SELECT account_id, object_type, object_id, f.1, f.3, l.1, l.3
+    FROM
+    (
+        SELECT account_id, object_type, object_id, arrayMax(rs) AS l, arrayMin(arrayMap(r -> (r.1, -toUnixTimestamp64Milli(r.2), r.3), rs)) AS f
+        FROM
+        (
+            SELECT account_id, object_type, object_id, ${group ? `arrayJoin(arrayDistinct(arrayMap(r -> ${group.replaceAll('{t}', 'r.1')}, inside))) AS g, arrayFilter(r -> ${group.replaceAll('{t}', 'r.1')} = g, inside)` : 'inside'} AS rs
+            FROM
+            (
+                SELECT account_id, object_type, object_id, arrayFilter(r -> ${layout.readings}, groupUniqArrayArray(readings)) AS inside
+                FROM observation_hours
+                WHERE ${scope}${extra} AND bucket IN {edges:Array(${TIME})}
+                GROUP BY account_id, object_type, object_id, bucket
+            )
+        )
+        WHERE notEmpty(rs)
+    )`
 }
 
 const keyOf = (accountId: string, objectType: string, objectId: string) => `${accountId}\u0000${objectType}\u0000${objectId}`
@@ -155,9 +200,9 @@ async function objectsOf(ch: Rows, scope: Scope): Promise<ObjectInfo[]> {
   }))
 }
 
-const LAST_IN_SQL = (scope: string, extra: string) => `
+const LAST_IN_SQL = (scope: string, layout: Layout, extra: string) => `
 SELECT account_id, object_type, object_id, toUnixTimestamp64Milli(max(p_last_at)) AS at_ms, argMax(p_last, p_last_at) AS value
-FROM (${piecesSql(scope, extra)})
+FROM (${piecesSql(scope, layout, extra)})
 GROUP BY account_id, object_type, object_id`
 
 export interface Reading {
@@ -167,8 +212,9 @@ export interface Reading {
 
 /**
  * Each object's last reading before `before` (exclusive), for objects of `objects` first read
- * before it: from the object's own last reading when that is earlier, else from a window of
- * LOOKBACK_MS, else (an object not read for that long) from its older history.
+ * before it: from the object's own last reading when that is earlier, else from the hour before
+ * (most objects are read every round), else from a window of LOOKBACK_MS, else (an object not
+ * read for that long) from its older history, the last two for those objects only.
  */
 async function lastBefore(ch: Rows, scope: Scope, objects: ObjectInfo[], before: number): Promise<Map<string, Reading>> {
   const result = new Map<string, Reading>()
@@ -180,19 +226,23 @@ async function lastBefore(ch: Rows, scope: Scope, objects: ObjectInfo[], before:
   }
   if (open.length === 0) return result
   const { sql, params } = scopeOf(scope)
-  const windowStart = floorHour(before) - LOOKBACK_MS
   const read = async (lo: number, hi: number, keys: string[] | null) => {
     const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
-    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; at_ms: string; value: number }>(LAST_IN_SQL(sql, extra), { ...params, ...rangeParams(lo, hi), ...(keys ? { keys } : {}) })
+    const layout = layoutOf([[lo, hi]])
+    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; at_ms: string; value: number }>(LAST_IN_SQL(sql, layout, extra), { ...params, ...layout.params, ...(keys ? { keys } : {}) })
     for (const r of rows) {
       const key = keyOf(r.account_id, r.object_type, r.object_id)
       if (wanted.has(key) && !result.has(key)) result.set(key, { at: Number(r.at_ms), value: Number(r.value) })
     }
   }
-  const wanted = new Set(open.map((o) => keyOf(o.accountId, o.objectType, o.objectId)))
-  await read(windowStart, before, null)
-  const older = [...wanted].filter((key) => !result.has(key))
-  if (older.length > 0) await read(0, windowStart, older)
+  const wanted = new Map(open.map((o) => [keyOf(o.accountId, o.objectType, o.objectId), o]))
+  const missing = () => [...wanted.keys()].filter((key) => !result.has(key))
+  const nearStart = floorHour(before) - HOUR_MS
+  const windowStart = floorHour(before) - LOOKBACK_MS
+  await read(nearStart, before, null)
+  if (missing().length > 0) await read(windowStart, nearStart, missing())
+  const older = missing()
+  if (older.length > 0) await read(floorDay(Math.min(...older.map((key) => wanted.get(key)!.firstAt))), windowStart, older)
   return result
 }
 
@@ -225,11 +275,11 @@ export interface CounterGain {
   gained: number
 }
 
-const INSIDE_SQL = (scope: string) => `
+const INSIDE_SQL = (scope: string, layout: Layout) => `
 SELECT account_id, object_type, object_id,
        argMax(p_last, p_last_at) AS last_inside,
        argMin(p_first, p_first_at) AS first_inside
-FROM (${piecesSql(scope)})
+FROM (${piecesSql(scope, layout)})
 GROUP BY account_id, object_type, object_id`
 
 /**
@@ -244,7 +294,8 @@ async function counterGains(ch: Rows, scope: Scope, from: number, to: number, kn
   const objects = all.filter((o) => o.firstAt <= known && inScope(o, counters))
   if (objects.length === 0) return []
   const { sql, params } = scopeOf(counters)
-  const inside = await ch.rows<{ account_id: string; object_type: string; object_id: string; last_inside: number; first_inside: number }>(INSIDE_SQL(sql), { ...params, ...rangeParams(from, to) })
+  const layout = layoutOf([[from, to]])
+  const inside = await ch.rows<{ account_id: string; object_type: string; object_id: string; last_inside: number; first_inside: number }>(INSIDE_SQL(sql, layout), { ...params, ...layout.params })
   const insideOf = new Map(inside.map((r) => [keyOf(r.account_id, r.object_type, r.object_id), r]))
   // only objects read inside and before need their value just before `from`
   const seenInsideAndBefore = objects.filter((o) => o.firstAt < from && insideOf.has(keyOf(o.accountId, o.objectType, o.objectId)))
@@ -266,14 +317,14 @@ async function counterGains(ch: Rows, scope: Scope, from: number, to: number, kn
   return gains
 }
 
-// A whole hour lies in one step (no step edge cuts it), so its start tells the step.
-const STEP_OF_BUCKET = `multiIf(toUnixTimestamp64Milli(bucket) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli(bucket) - {fromMs:Int64}, {stepMs:Int64}))`
+// A whole day or hour lies in one step (no step edge cuts it), so its start `t` tells the step.
+const STEP_OF_PIECE = `multiIf(toUnixTimestamp64Milli({t}) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli({t}) - {fromMs:Int64}, {stepMs:Int64}))`
 
-const STEP_SQL = (scope: string) => `
+const STEP_SQL = (scope: string, layout: Layout, extra: string) => `
 SELECT account_id, object_type, object_id,
        multiIf(toUnixTimestamp64Milli(p_last_at) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli(p_last_at) - {fromMs:Int64}, {stepMs:Int64})) AS step,
        argMax(p_last, p_last_at) AS last, toUnixTimestamp64Milli(max(p_last_at)) AS at_ms
-FROM (${piecesSql(scope, '', STEP_OF_BUCKET)})
+FROM (${piecesSql(scope, layout, extra, STEP_OF_PIECE)})
 GROUP BY account_id, object_type, object_id, step
 ORDER BY account_id, object_type, object_id, step`
 
@@ -290,18 +341,56 @@ export interface StepReading {
 /**
  * Each object's last reading in each step [first + k·step, first + (k+1)·step) of [lo, hi), where
  * `shift` moves the steps' edges: 1 makes them (a, b] instead. Readings before `first` are step -1.
+ * A step's last reading is in its last (part of an) hour for an object read every round, so those tails
+ * are read first, for all objects; the rest of a step only for the objects (of `all`) that were
+ * read during the step's span of their life but not in its tail.
  */
-async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift = 0): Promise<StepReading[]> {
+async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift: number, all: ObjectInfo[]): Promise<StepReading[]> {
   const { sql, params } = scopeOf(scope)
+  const origin = first + shift
   const cuts: number[] = []
-  for (let at = first + shift; at < hi; at += stepMs) cuts.push(at)
-  const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; step: string | number; last: number; at_ms: string }>(STEP_SQL(sql), {
-    ...params,
-    ...rangeParams(lo, hi, cuts),
-    fromMs: first + shift,
-    stepMs,
+  for (let at = origin; at < hi; at += stepMs) if (at > lo) cuts.push(at)
+  const bounds = [lo, ...cuts, hi]
+  const stepOf = (ms: number) => (ms < origin ? -1 : Math.floor((ms - origin) / stepMs))
+  const steps = bounds.slice(0, -1).map((from, i) => {
+    const to = bounds[i + 1]!
+    // the hour a cut falls inside, or the whole hour before a cut on the hour
+    const tail = Math.max(from, floorHour(to) === to ? to - HOUR_MS : floorHour(to))
+    return { step: stepOf(from), head: [from, tail] as Span, tail: [tail, to] as Span }
   })
-  return rows.map((r) => ({ accountId: r.account_id, objectType: r.object_type, objectId: r.object_id, step: Number(r.step), last: Number(r.last), at: Number(r.at_ms) }))
+  const read = async (spans: Span[], keys: string[] | null) => {
+    if (spans.length === 0) return []
+    const layout = layoutOf(spans, cuts)
+    const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
+    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; step: string | number; last: number; at_ms: string }>(STEP_SQL(sql, layout, extra), {
+      ...params,
+      ...layout.params,
+      fromMs: origin,
+      stepMs,
+      ...(keys ? { keys } : {}),
+    })
+    return rows.map((r) => ({ accountId: r.account_id, objectType: r.object_type, objectId: r.object_id, step: Number(r.step), last: Number(r.last), at: Number(r.at_ms) }))
+  }
+  const found = await read(steps.map((s) => s.tail), null)
+  const seen = new Set(found.map((r) => `${keyOf(r.accountId, r.objectType, r.objectId)}\u0000${r.step}`))
+  // (object, step) pairs whose tail had no reading although the object was read around then
+  const wanted = new Set<string>()
+  const keys = new Set<string>()
+  const heads = new Map<number, Span>()
+  for (const o of all) {
+    if (!inScope(o, scope)) continue
+    const key = keyOf(o.accountId, o.objectType, o.objectId)
+    for (const { step, head } of steps) {
+      if (head[0] >= head[1] || head[0] > o.lastAt || head[1] <= o.firstAt || seen.has(`${key}\u0000${step}`)) continue
+      wanted.add(`${key}\u0000${step}`)
+      keys.add(key)
+      heads.set(step, head)
+    }
+  }
+  if (wanted.size === 0) return found
+  const more = (await read([...heads.values()], [...keys])).filter((r) => wanted.has(`${keyOf(r.accountId, r.objectType, r.objectId)}\u0000${r.step}`))
+  const byObject = (a: StepReading, b: StepReading) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.objectType < b.objectType ? -1 : a.objectType > b.objectType ? 1 : a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : a.step - b.step)
+  return [...found, ...more].sort(byObject)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -343,10 +432,9 @@ const READINGS_SQL = (scope: string) => `
 SELECT account_id, object_id, toUnixTimestamp64Milli(r.1) AS at_ms, argMax(r.3, r.2) AS value
 FROM
 (
-    SELECT account_id, object_type, object_id, arrayJoin(groupUniqArrayMerge(readings)) AS r
+    SELECT account_id, object_type, object_id, arrayJoin(readings) AS r
     FROM observation_hours
     WHERE ${scope} AND bucket >= {lo:${TIME}} AND bucket < {hi:${TIME}}
-    GROUP BY account_id, object_type, object_id, bucket
 )
 WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
 GROUP BY account_id, object_type, object_id, r.1
@@ -378,10 +466,9 @@ FROM
         SELECT network, account_id, metric, r.1, r.1
         FROM
         (
-            SELECT network, account_id, metric, arrayJoin(groupUniqArrayMerge(readings)) AS r
+            SELECT network, account_id, metric, arrayJoin(readings) AS r
             FROM observation_hours
             WHERE ${scope} AND bucket IN {edges:Array(${TIME})}
-            GROUP BY network, account_id, metric, object_type, object_id, bucket
         )
         WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
     )
@@ -393,7 +480,8 @@ FROM
  */
 export async function observedDays(ch: Rows, networks: string[], accounts: string[], metrics: string[], from: number, to: number, timezone: string) {
   const sql = `network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND metric IN {metrics:Array(String)}`
-  return ch.rows<{ network: string; account_id: string; metric: string; day: string }>(DAYS_SQL(sql), { networks, accounts, metrics, tz: timezone, ...rangeParams(from, to) })
+  const { edges } = layoutOf([[from, to]]).params
+  return ch.rows<{ network: string; account_id: string; metric: string; day: string }>(DAYS_SQL(sql), { networks, accounts, metrics, tz: timezone, lo: toClickHouseTime(new Date(Math.max(0, from))), hi: toClickHouseTime(new Date(to)), edges })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -415,7 +503,7 @@ export function directReads(ch: Rows): Reads {
     objectsOf: (scope) => objectsOf(ch, scope),
     lastBefore: (scope, objects, before) => lastBefore(ch, scope, objects, before),
     counterGains: async (scope, from, to, known) => counterGains(ch, scope, from, to, known, await objectsOf(ch, { ...scope, shape: 'counter' })),
-    lastPerStep: (scope, lo, hi, first, stepMs, shift) => lastPerStep(ch, scope, lo, hi, first, stepMs, shift),
+    lastPerStep: async (scope, lo, hi, first, stepMs, shift = 0) => lastPerStep(ch, scope, lo, hi, first, stepMs, shift, await objectsOf(ch, scope)),
     dailyValues: (scope, from, to) => dailyValues(ch, scope, from, to),
     readingsIn: (scope, lo, hi) => readingsIn(ch, scope, lo, hi),
   }
@@ -470,7 +558,7 @@ export function batchedReads(ch: Rows, accountsOf: (network: string, metric: str
       return mine(scope, await once(['gains', ...shape(counters), from, to, known], async () => counterGains(ch, widen(counters), from, to, known, await objectsIn(counters))))
     },
     async lastPerStep(scope, lo, hi, first, stepMs, shift = 0) {
-      return mine(scope, await once(['steps', ...shape(scope), lo, hi, first, stepMs, shift], () => lastPerStep(ch, widen(scope), lo, hi, first, stepMs, shift)))
+      return mine(scope, await once(['steps', ...shape(scope), lo, hi, first, stepMs, shift], async () => lastPerStep(ch, widen(scope), lo, hi, first, stepMs, shift, await objectsIn(scope))))
     },
     async dailyValues(scope, from, to) {
       return mine(scope, await once(['daily', ...shape(scope), from, to], () => dailyValues(ch, widen(scope), from, to)))

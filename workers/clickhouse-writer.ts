@@ -42,8 +42,6 @@ export class BatchingWriter<Row extends object> {
   #timer: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
   #closed = false
-  /** A `flushNow` write arrived while a flush was running. */
-  #urgent = false
   #rowsWritten = 0
   #flushingRows = 0
 
@@ -75,7 +73,6 @@ export class BatchingWriter<Row extends object> {
       this.#queue.push({ rows, resolve, reject })
       this.#queuedRows += rows.length
       // While a flush runs, rows wait for it to finish: it sends what gathered meanwhile at once.
-      if (options.flushNow && this.#flushing) this.#urgent = true
       if ((options.flushNow || this.#queuedRows >= this.#options.maxRows) && !this.#flushing) void this.flush()
       else this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushIntervalMs)
     })
@@ -90,13 +87,18 @@ export class BatchingWriter<Row extends object> {
     const batch = this.#queue
     this.#queue = []
     this.#queuedRows = 0
-    this.#urgent = false
     this.#flushing = this.#insertBatch(batch).finally(() => {
       this.#flushing = undefined
     })
     await this.#flushing
-    // Rows that arrived during the flush go out now when they fill a batch (or were urgent).
-    if (this.#queuedRows >= this.#options.maxRows || this.#urgent) await this.flush()
+    // Group commit: rows that arrived during an insert have waited as long as it took, so they go
+    // out now as the next batch. Under load, batches grow with the insert's own latency (each
+    // insert carries a fixed cost, materialized views included) and the writer never sits idle on
+    // the timer while jobs wait for their rows; when rows trickle, inserts stay one per timer.
+    // First one turn of the event loop, so that the writers this insert released queue their next
+    // rows into this batch rather than a small one after it.
+    await new Promise((resolve) => setImmediate(resolve))
+    if (this.#queue.length > 0) await this.flush()
   }
 
   /** Flushes and refuses further writes. Safe to call twice. */

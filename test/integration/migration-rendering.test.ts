@@ -44,7 +44,7 @@ describe('migrations for one server', () => {
     expect(result.applied).toEqual(files)
     const existing = (await ch.rows<{ name: string; engine: string }>('SELECT name, engine FROM system.tables WHERE database = currentDatabase()')).map((t) => t.name)
     for (const table of tables) expect(existing).toContain(table)
-    expect(existing).toEqual(expect.arrayContaining(['observation_hours', 'observation_objects', 'observation_hours_mv', 'observation_objects_mv']))
+    expect(existing).toEqual(expect.arrayContaining(['observation_hours', 'observation_objects', 'observation_days', 'observation_hours_mv', 'observation_objects_mv', 'observation_days_mv']))
   })
 
   it('sets, changes and removes the raw-observation retention at migrate', async () => {
@@ -55,7 +55,7 @@ describe('migrations for one server', () => {
     expect(await ttl()).toContain('TTL toDateTime(observed_at) + toIntervalDay(90)')
     await migrate(ch, logger, {})
     expect(await ttl()).not.toContain('TTL')
-    const rollups = (await ch.rows<{ e: string }>("SELECT engine_full AS e FROM system.tables WHERE database = currentDatabase() AND name IN ('observation_hours', 'observation_objects')")).map((r) => r.e)
+    const rollups = (await ch.rows<{ e: string }>("SELECT engine_full AS e FROM system.tables WHERE database = currentDatabase() AND name IN ('observation_hours', 'observation_objects', 'observation_days')")).map((r) => r.e)
     for (const engine of rollups) expect(engine).not.toContain('TTL')
   })
 })
@@ -87,7 +87,7 @@ describe(`migrations for a cluster (CLICKHOUSE_CLUSTER=${CLUSTER})`, () => {
 
   it('makes each MergeTree table a Replicated local table on every node and a Distributed table over it', async () => {
     const all = (await renderMigrations(MIGRATIONS, CLUSTER)).flatMap((file) => file.statements)
-    expect(tables).toEqual(expect.arrayContaining(['observations', 'kpi_evaluations', 'observation_hours', 'observation_objects']))
+    expect(tables).toEqual(expect.arrayContaining(['observations', 'kpi_evaluations', 'observation_hours', 'observation_objects', 'observation_days']))
     for (const table of tables) {
       const local = all.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER ${CLUSTER}`))
       expect(local, table).toBeDefined()
@@ -100,7 +100,7 @@ describe(`migrations for a cluster (CLICKHOUSE_CLUSTER=${CLUSTER})`, () => {
     expect(observations).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', collected_at)")
     expect(observations).toContain('ORDER BY (network, account_id, metric, object_type, object_id, observed_at)')
     // observations and its rollups are sharded alike: an account's rows and their rollups share a shard
-    for (const table of ['observations', 'observation_hours', 'observation_objects']) {
+    for (const table of ['observations', 'observation_hours', 'observation_objects', 'observation_days']) {
       expect(all.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER`))).toContain('cityHash64(network, account_id)')
     }
   })

@@ -9,8 +9,11 @@
 --                        before the period", "first value" and "latest value" need no scan of history.
 -- Idempotency: an MV sees every inserted block, re-delivered rows and late corrections included.
 -- No state counts or sums rows: argMax over (observed_at, collected_at) lets the newest collection
--- at an instant win, argMin over (observed_at, -collected ms) the same for the first reading, and
--- the readings are a set (groupUniqArray) that readers dedupe per instant, newest collection first.
+-- at an instant win, argMin over (observed_at, -collected ms) the same for the first reading (both
+-- pairs packed into one UInt128, observed ms in the high 64 bits: a numeric key merges several times
+-- faster than a Tuple key), and
+-- the readings are a set (a plain array, united as parts merge: readers arrayJoin it without
+-- merging states) that readers dedupe per instant, newest collection first.
 -- Cost: the backfill reads `observations` once (FINAL is not needed: the states dedupe). The views
 -- exist before the backfill runs, so rows written meanwhile reach the rollups twice: harmless, as
 -- every state here is a min, max, argMin, argMax or set. On a cluster (CLICKHOUSE_CLUSTER) the views
@@ -27,10 +30,10 @@ CREATE TABLE IF NOT EXISTS observation_hours
     bucket      DateTime64(3, 'UTC') CODEC(DoubleDelta, ZSTD(1)),
     first_at    SimpleAggregateFunction(min, DateTime64(3, 'UTC')) CODEC(DoubleDelta, ZSTD(1)),
     last_at     SimpleAggregateFunction(max, DateTime64(3, 'UTC')) CODEC(DoubleDelta, ZSTD(1)),
-    first       AggregateFunction(argMin, Float64, Tuple(DateTime64(3, 'UTC'), Int64)) CODEC(ZSTD(1)),
-    last        AggregateFunction(argMax, Float64, Tuple(DateTime64(3, 'UTC'), DateTime64(3, 'UTC'))) CODEC(ZSTD(1)),
+    first       AggregateFunction(argMin, Float64, UInt128) CODEC(ZSTD(1)),
+    last        AggregateFunction(argMax, Float64, UInt128) CODEC(ZSTD(1)),
     created     SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC'))) CODEC(ZSTD(1)),
-    readings    AggregateFunction(groupUniqArray, Tuple(DateTime64(3, 'UTC'), DateTime64(3, 'UTC'), Float64)) CODEC(ZSTD(3))
+    readings    SimpleAggregateFunction(groupUniqArrayArray, Array(Tuple(DateTime64(3, 'UTC'), DateTime64(3, 'UTC'), Float64))) CODEC(ZSTD(3))
 )
 ENGINE = AggregatingMergeTree
 PARTITION BY toYYYYMM(bucket)
@@ -41,10 +44,10 @@ SELECT network, account_id, metric, shape, object_type, object_id,
        if(shape = 'daily', observed_at, toDateTime64(toStartOfHour(observed_at), 3, 'UTC')) AS bucket,
        min(observed_at) AS first_at,
        max(observed_at) AS last_at,
-       argMinState(value, (observed_at, -toUnixTimestamp64Milli(collected_at))) AS first,
-       argMaxState(value, (observed_at, collected_at)) AS last,
+       argMinState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(9223372036854775807 - toUnixTimestamp64Milli(collected_at))) AS first,
+       argMaxState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(toUnixTimestamp64Milli(collected_at))) AS last,
        min(object_created_at) AS created,
-       groupUniqArrayState((observed_at, collected_at, value)) AS readings
+       groupUniqArray((observed_at, collected_at, value)) AS readings
 FROM observations
 GROUP BY network, account_id, metric, shape, object_type, object_id, bucket;
 
@@ -58,8 +61,8 @@ CREATE TABLE IF NOT EXISTS observation_objects
     object_id   String CODEC(ZSTD(1)),
     first_at    SimpleAggregateFunction(min, DateTime64(3, 'UTC')),
     last_at     SimpleAggregateFunction(max, DateTime64(3, 'UTC')),
-    first       AggregateFunction(argMin, Float64, Tuple(DateTime64(3, 'UTC'), Int64)),
-    last        AggregateFunction(argMax, Float64, Tuple(DateTime64(3, 'UTC'), DateTime64(3, 'UTC'))),
+    first       AggregateFunction(argMin, Float64, UInt128),
+    last        AggregateFunction(argMax, Float64, UInt128),
     created     SimpleAggregateFunction(min, Nullable(DateTime64(3, 'UTC')))
 )
 ENGINE = AggregatingMergeTree
@@ -69,8 +72,8 @@ CREATE MATERIALIZED VIEW IF NOT EXISTS observation_objects_mv TO observation_obj
 SELECT network, account_id, metric, shape, object_type, object_id,
        min(observed_at) AS first_at,
        max(observed_at) AS last_at,
-       argMinState(value, (observed_at, -toUnixTimestamp64Milli(collected_at))) AS first,
-       argMaxState(value, (observed_at, collected_at)) AS last,
+       argMinState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(9223372036854775807 - toUnixTimestamp64Milli(collected_at))) AS first,
+       argMaxState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(toUnixTimestamp64Milli(collected_at))) AS last,
        min(object_created_at) AS created
 FROM observations
 GROUP BY network, account_id, metric, shape, object_type, object_id;
@@ -79,18 +82,18 @@ INSERT INTO observation_hours
 SELECT network, account_id, metric, shape, object_type, object_id,
        if(shape = 'daily', observed_at, toDateTime64(toStartOfHour(observed_at), 3, 'UTC')) AS bucket,
        min(observed_at), max(observed_at),
-       argMinState(value, (observed_at, -toUnixTimestamp64Milli(collected_at))),
-       argMaxState(value, (observed_at, collected_at)),
+       argMinState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(9223372036854775807 - toUnixTimestamp64Milli(collected_at))),
+       argMaxState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(toUnixTimestamp64Milli(collected_at))),
        min(object_created_at),
-       groupUniqArrayState((observed_at, collected_at, value))
+       groupUniqArray((observed_at, collected_at, value))
 FROM observations
 GROUP BY network, account_id, metric, shape, object_type, object_id, bucket;
 
 INSERT INTO observation_objects
 SELECT network, account_id, metric, shape, object_type, object_id,
        min(observed_at), max(observed_at),
-       argMinState(value, (observed_at, -toUnixTimestamp64Milli(collected_at))),
-       argMaxState(value, (observed_at, collected_at)),
+       argMinState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(9223372036854775807 - toUnixTimestamp64Milli(collected_at))),
+       argMaxState(value, bitShiftLeft(toUInt128(toUnixTimestamp64Milli(observed_at)), 64) + toUInt128(toUnixTimestamp64Milli(collected_at))),
        min(object_created_at)
 FROM observations
 GROUP BY network, account_id, metric, shape, object_type, object_id;
