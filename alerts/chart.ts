@@ -52,8 +52,19 @@ export function kpiChartSvg(chart: KpiChart): string {
   parts.push(`<text x="${x(chart.at).toFixed(1)}" y="${HEIGHT - 12}" text-anchor="middle" font-size="11" fill="${COLORS.text}">now</text>`)
   if (chart.forecast) {
     const f = chart.forecast
-    parts.push(`<polygon points="${line([[f.from, f.current], [chart.end, f.high], [chart.end, f.low]])}" fill="${COLORS.band}" opacity="0.7"/>`)
-    parts.push(`<polyline points="${line([[f.from, f.current], [chart.end, f.end]])}" fill="none" stroke="${COLORS.forecast}" stroke-width="2" stroke-dasharray="6 4"/>`)
+    parts.push(
+      `<polygon points="${line([
+        [f.from, f.current],
+        [chart.end, f.high],
+        [chart.end, f.low],
+      ])}" fill="${COLORS.band}" opacity="0.7"/>`,
+    )
+    parts.push(
+      `<polyline points="${line([
+        [f.from, f.current],
+        [chart.end, f.end],
+      ])}" fill="none" stroke="${COLORS.forecast}" stroke-width="2" stroke-dasharray="6 4"/>`,
+    )
   }
   parts.push(`<line x1="${M.left}" x2="${WIDTH - M.right}" y1="${y(chart.target).toFixed(1)}" y2="${y(chart.target).toFixed(1)}" stroke="${COLORS.target}" stroke-width="1.5" stroke-dasharray="3 3"/>`)
   if (chart.pace.length > 1) parts.push(`<polyline points="${line(chart.pace)}" fill="none" stroke="${COLORS.pace}" stroke-width="1.5" stroke-dasharray="5 4"/>`)

@@ -24,12 +24,7 @@ export function describeTrigger(trigger: CrisisTrigger): string {
  * The email to the crisis guide's contacts: what fired and why, the accounts and the time window,
  * then the guide's steps in order and who to call. A resolved notice names what cleared.
  */
-export function renderCrisisEmail(
-  plan: Plan,
-  evaluation: CrisisEvaluation,
-  event: AlertEvent,
-  context: { accounts: PlanAccount[]; since: Date; grafanaUrl?: string },
-): RenderedEmail {
+export function renderCrisisEmail(plan: Plan, evaluation: CrisisEvaluation, event: AlertEvent, context: { accounts: PlanAccount[]; since: Date; grafanaUrl?: string }): RenderedEmail {
   const guide = plan.crisis
   const zone = plan.company.timezone
   const when = (date: Date) => `${DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')} ${zone}`

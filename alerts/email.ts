@@ -23,8 +23,7 @@ const STATUS_WORDS: Record<string, string> = {
 }
 
 /** A KPI number in words: `no data`, `4,000`, `0.0312`; shared by every channel's rendering. */
-export const number = (value: number | null, digits = 0) =>
-  value === null ? 'no data' : value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) < 1 ? 4 : digits })
+export const number = (value: number | null, digits = 0) => (value === null ? 'no data' : value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) < 1 ? 4 : digits }))
 
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
@@ -39,7 +38,7 @@ function render(
   const text = [
     ...(lead.length ? [...lead, ''] : []),
     ...lines.map(([label, value]) => `${label}: ${value}`),
-    ...(list && list.items.length ? ['', `${list.title}:`, ...list.items.map((item, i) => `  ${i + 1}. ${item}`)] : []),
+    ...(list?.items.length ? ['', `${list.title}:`, ...list.items.map((item, i) => `  ${i + 1}. ${item}`)] : []),
     ...(footer.length ? ['', ...footer] : []),
   ].join('\n')
   const html = `<!doctype html><html><body style="font-family:sans-serif">
@@ -47,7 +46,7 @@ function render(
 ${lead.map((line, i) => `<p style="${i === 0 ? 'font-size:16px;margin:0 0 12px' : 'color:#333;margin:0 0 12px'}">${escapeHtml(line)}</p>`).join('')}
 ${extra.chart ? `<p>${extra.link ? `<a href="${escapeHtml(extra.link)}">` : ''}<img src="cid:${CHART_CID}" width="640" height="280" alt="Chart: actual vs target, the pace line and the forecast" style="max-width:100%;height:auto;border:0">${extra.link ? '</a>' : ''}</p>` : ''}
 <table cellpadding="4" style="border-collapse:collapse">${lines.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
-${list && list.items.length ? `<h3>${escapeHtml(list.title)}</h3><ol>${list.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ol>` : ''}
+${list?.items.length ? `<h3>${escapeHtml(list.title)}</h3><ol>${list.items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ol>` : ''}
 ${extra.link ? `<p><a href="${escapeHtml(extra.link)}">Open the KPI on the dashboard</a></p>` : footer.map((line) => `<p style="color:#555">${escapeHtml(line)}</p>`).join('')}
 </body></html>`
   return { subject, text, html }
@@ -109,7 +108,13 @@ export function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | un
   const length = period.end.getTime() - start
   const base = kpi.kind === 'level' ? (evaluation.baseline ?? history[0]!.value) : 0
   const pace = kpi.pace
-  const shares: Array<[number, number]> = pace === 'linear' ? [[0, 0], [1, 1]] : [[0, 0], ...pace.curve.map((c, i): [number, number] => [(i + 1) / pace.curve.length, c])]
+  const shares: Array<[number, number]> =
+    pace === 'linear'
+      ? [
+          [0, 0],
+          [1, 1],
+        ]
+      : [[0, 0], ...pace.curve.map((c, i): [number, number] => [(i + 1) / pace.curve.length, c])]
   const last = history[history.length - 1]!
   const numbers = [kpi.target, ...history.map((p) => p.value), ...(forecast ? [forecast.end, forecast.low, forecast.high] : []), evaluation.baseline ?? 0]
   // The payload schema takes finite numbers only; a chart is not worth failing the alert.
@@ -251,7 +256,12 @@ export function renderDegradedEmail(
     ['Since', source.since.toISOString()],
   ]
   if (event !== 'resolved') {
-    lines.push(['Metrics refused', source.metrics.join(', ')], ['KPIs without data', source.kpis.join('; ') || 'none'], ['What the API said, and what to do', source.detail], ['Other metrics', 'collected as usual'])
+    lines.push(
+      ['Metrics refused', source.metrics.join(', ')],
+      ['KPIs without data', source.kpis.join('; ') || 'none'],
+      ['What the API said, and what to do', source.detail],
+      ['Other metrics', 'collected as usual'],
+    )
   }
   return render(subject, lines, undefined, [])
 }

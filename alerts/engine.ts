@@ -114,8 +114,7 @@ interface Transition {
 export function kpiRoute(plan: Plan, kpi: Kpi, label: string): AlertRoute | undefined {
   const severity = severityOf(label)
   return plan.alerting.routes.find(
-    (r) =>
-      !r.crisis && (!r.kpis || r.kpis.includes(kpi.id)) && (!r.objectives || r.objectives.includes(kpi.objective)) && (!r.severity || (severity !== null && r.severity.includes(severity))),
+    (r) => !r.crisis && (!r.kpis || r.kpis.includes(kpi.id)) && (!r.objectives || r.objectives.includes(kpi.objective)) && (!r.severity || (severity !== null && r.severity.includes(severity))),
   )
 }
 
@@ -180,7 +179,8 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
       renderCrisisEmail(plan, crisis, event, { accounts: accounts(event), since: event === 'resolved' ? (before?.since ?? state.since) : state.since, grafanaUrl: deps.grafanaUrl })
     const next = handle(signal, email, crisisRoute?.recipients ?? (contacts.length ? contacts : plan.alerting.recipients), {
       channels: crisisRoute?.channels,
-      facts: (event, state) => crisisFacts(plan, crisis, { key: signal.key, event, before, next: state, at }, { subject: email(event, state).subject, accounts: accounts(event), grafanaUrl: deps.grafanaUrl }),
+      facts: (event, state) =>
+        crisisFacts(plan, crisis, { key: signal.key, event, before, next: state, at }, { subject: email(event, state).subject, accounts: accounts(event), grafanaUrl: deps.grafanaUrl }),
     })
     for (const id of crisisAccounts(next)) inhibited.add(id)
   }
@@ -207,21 +207,19 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const state = byAccount.get(`${account.network}.${account.id}`)
     if (!state) continue
     const failing = state.status === 'unhealthy' ? true : state.status === 'healthy' ? false : null
-    handle(
-      { key: `source.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: state.status },
-      (event, alert) =>
-        renderSourceEmail(
-          {
-            network: account.network,
-            accountId: account.id,
-            accountName: account.name,
-            errorCode: state.lastErrorCode,
-            error: state.lastError,
-            advice: deps.tokenAdvice(account, state.lastErrorCode),
-            since: alert.since,
-          },
-          event,
-        ),
+    handle({ key: `source.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: state.status }, (event, alert) =>
+      renderSourceEmail(
+        {
+          network: account.network,
+          accountId: account.id,
+          accountName: account.name,
+          errorCode: state.lastErrorCode,
+          error: state.lastError,
+          advice: deps.tokenAdvice(account, state.lastErrorCode),
+          since: alert.since,
+        },
+        event,
+      ),
     )
   }
 
@@ -232,11 +230,22 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     if (!state) continue
     const failing = state.status === 'degraded' ? true : state.status === 'healthy' ? false : null
     handle(
-      { key: `degraded.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: failing ? (state.refusedMetrics ?? []).join(',') : state.status },
+      {
+        key: `degraded.${account.network}.${account.id}`,
+        subjectKind: 'source',
+        subjectId: `${account.network}/${account.id}`,
+        failing,
+        label: failing ? (state.refusedMetrics ?? []).join(',') : state.status,
+      },
       (event, alert) => {
         const metrics = state.refusedMetrics ?? []
-        const starved = plan.kpis.filter((kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id) && (metrics.includes(kpi.metric) || (kpi.denominator !== undefined && metrics.includes(kpi.denominator))))
-        return renderDegradedEmail({ network: account.network, accountId: account.id, accountName: account.name, metrics, kpis: starved.map((kpi) => `${kpi.name} (${kpi.id})`), detail: state.lastError, since: alert.since }, event)
+        const starved = plan.kpis.filter(
+          (kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id) && (metrics.includes(kpi.metric) || (kpi.denominator !== undefined && metrics.includes(kpi.denominator))),
+        )
+        return renderDegradedEmail(
+          { network: account.network, accountId: account.id, accountName: account.name, metrics, kpis: starved.map((kpi) => `${kpi.name} (${kpi.id})`), detail: state.lastError, since: alert.since },
+          event,
+        )
       },
     )
   }
@@ -248,22 +257,20 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     if (!state) continue
     const age = state.lastSuccessAt ? at.getTime() - state.lastSuccessAt.getTime() : Number.POSITIVE_INFINITY
     const failing = state.status === 'unhealthy' ? null : age > deps.staleAfterMs
-    handle(
-      { key: `freshness.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: failing ? 'stale' : 'fresh' },
-      (event, alert) =>
-        renderFreshnessEmail(
-          {
-            network: account.network,
-            accountId: account.id,
-            accountName: account.name,
-            lastSuccessAt: state.lastSuccessAt,
-            staleAfterMs: deps.staleAfterMs,
-            lastError: state.lastError ? `${state.lastErrorCode}: ${state.lastError}` : '',
-            quotaResetsAt: state.quotaResetsAt,
-            since: alert.since,
-          },
-          event,
-        ),
+    handle({ key: `freshness.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: failing ? 'stale' : 'fresh' }, (event, alert) =>
+      renderFreshnessEmail(
+        {
+          network: account.network,
+          accountId: account.id,
+          accountName: account.name,
+          lastSuccessAt: state.lastSuccessAt,
+          staleAfterMs: deps.staleAfterMs,
+          lastError: state.lastError ? `${state.lastErrorCode}: ${state.lastError}` : '',
+          quotaResetsAt: state.quotaResetsAt,
+          since: alert.since,
+        },
+        event,
+      ),
     )
   }
 
@@ -275,9 +282,8 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const key = `credential.${expiry.account.network}.${expiry.account.id}.${expiry.what.replace(/ /g, '_')}`
     const failing = expiry.endsAt.getTime() - at.getTime() < warnMs
     if (failing) expiring.add(key)
-    handle(
-      { key, subjectKind: 'source', subjectId: `${expiry.account.network}/${expiry.account.id}`, failing, label: failing ? 'expiring' : 'valid' },
-      (event) => renderCredentialExpiryEmail(expiry, event, at, deps.tokenAdvice(expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
+    handle({ key, subjectKind: 'source', subjectId: `${expiry.account.network}/${expiry.account.id}`, failing, label: failing ? 'expiring' : 'valid' }, (event) =>
+      renderCredentialExpiryEmail(expiry, event, at, deps.tokenAdvice(expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
     )
   }
   for (const [key, state] of previous) {
@@ -335,7 +341,18 @@ function planNotifications(deps: AlertEngineDeps, transitions: Transition[], at:
     if (t.facts && t.channels.length) {
       const facts = t.facts(event, t.decision.next)
       for (const channel of t.channels) {
-        notifications.push({ notificationId: `notify-${t.signal.key}-${event}-${stamp}-${channel}`, alertKey: t.signal.key, event, decidedAt: at.toISOString(), channel, to: [], subject: facts.title, text: '', html: '', facts })
+        notifications.push({
+          notificationId: `notify-${t.signal.key}-${event}-${stamp}-${channel}`,
+          alertKey: t.signal.key,
+          event,
+          decidedAt: at.toISOString(),
+          channel,
+          to: [],
+          subject: facts.title,
+          text: '',
+          html: '',
+          facts,
+        })
       }
     }
     const groupKey = t.kpi ? groupKeyOf(plan, t.kpi.kpi) : null
@@ -366,7 +383,12 @@ function planNotifications(deps: AlertEngineDeps, transitions: Transition[], at:
     const id = `notify-group-${groupKey}-${shortHash([[...to].sort().join(','), ...members.map((t) => `${t.signal.key}:${t.decision.event}`).sort()].join('|'))}-${stamp}`
     const objective = groupKey.startsWith('objective.') ? plan.objectives.find((o) => `objective.${o.id}` === groupKey) : undefined
     const title = objective ? objective.name : plan.company.name
-    const email = renderGroupEmail(plan, title, members.map((t) => ({ evaluation: t.kpi!.evaluation, event: t.decision.event! })), { grafanaUrl: deps.grafanaUrl })
+    const email = renderGroupEmail(
+      plan,
+      title,
+      members.map((t) => ({ evaluation: t.kpi!.evaluation, event: t.decision.event! })),
+      { grafanaUrl: deps.grafanaUrl },
+    )
     notifications.push({ notificationId: id, alertKey: `group.${groupKey}`, event, decidedAt: at.toISOString(), to, ...email })
     for (const t of members) notificationOf.set(t, { id, groupKey })
   }

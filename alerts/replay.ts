@@ -120,7 +120,15 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
     else {
       if (decision.event === 'firing') s.fired++
       else s.resolved++
-      events.push({ at, key: signal.key, subjectKind: signal.subjectKind as ReplayEvent['subjectKind'], subjectId: signal.subjectId, event: decision.event, label: decision.next.label, detail: detail() })
+      events.push({
+        at,
+        key: signal.key,
+        subjectKind: signal.subjectKind as ReplayEvent['subjectKind'],
+        subjectId: signal.subjectId,
+        event: decision.event,
+        label: decision.next.label,
+        detail: detail(),
+      })
     }
     return decision.next
   }
@@ -138,19 +146,14 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         continue
       }
       const rate = kpi.kind === 'rate'
-      decide(
-        kpiSignal(evaluation),
-        at,
-        policies.kpi,
-        () => {
-          const note = basisNote(status, evaluation.basis, kpi.comparator, 'short')
-          const { forecast } = evaluation
-          return (
-            `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual, rate)}, expected ${number(evaluation.expectedToDate, rate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target, rate)}` +
-            (forecast && (status === 'at_risk' || evaluation.basis === 'forecast') ? `, forecast ${number(forecast.end, rate)} (${number(forecast.low, rate)}–${number(forecast.high, rate)})` : '')
-          )
-        },
-      )
+      decide(kpiSignal(evaluation), at, policies.kpi, () => {
+        const note = basisNote(status, evaluation.basis, kpi.comparator, 'short')
+        const { forecast } = evaluation
+        return (
+          `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual, rate)}, expected ${number(evaluation.expectedToDate, rate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target, rate)}` +
+          (forecast && (status === 'at_risk' || evaluation.basis === 'forecast') ? `, forecast ${number(forecast.end, rate)} (${number(forecast.low, rate)}–${number(forecast.high, rate)})` : '')
+        )
+      })
     }
     options.onStep?.(index + 1, times.length)
   }
@@ -179,7 +182,12 @@ const duration = (ms: number) => {
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
-  return [header, ...rows].map((cells) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd())
+  return [header, ...rows].map((cells) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  )
 }
 
 const COLORS = { firing: '\x1b[31m', resolved: '\x1b[32m' } as const
@@ -189,9 +197,13 @@ export function formatReplay(result: ReplayResult, plan: Plan, options: { color:
   const zone = plan.company.timezone
   const when = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
   const lines: string[] = []
-  lines.push(`Replay ${when(result.from)} → ${when(result.to)} (${zone}), step ${duration(result.stepMs)}: ${result.steps} evaluations of ${plan.kpis.length} KPIs and ${plan.crisis?.triggers.length ?? 0} crisis triggers.`)
+  lines.push(
+    `Replay ${when(result.from)} → ${when(result.to)} (${zone}), step ${duration(result.stepMs)}: ${result.steps} evaluations of ${plan.kpis.length} KPIs and ${plan.crisis?.triggers.length ?? 0} crisis triggers.`,
+  )
   const p = replayPolicies(plan).kpi
-  lines.push(`Rules: for ${duration(p.forMs ?? 0)}, keep firing for ${duration(p.keepFiringForMs ?? 0)}, repeat every ${p.repeatIntervalMs === null ? 'never' : duration(p.repeatIntervalMs)}. Nothing was sent or written.`)
+  lines.push(
+    `Rules: for ${duration(p.forMs ?? 0)}, keep firing for ${duration(p.keepFiringForMs ?? 0)}, repeat every ${p.repeatIntervalMs === null ? 'never' : duration(p.repeatIntervalMs)}. Nothing was sent or written.`,
+  )
   lines.push('', `Timeline (${zone}):`)
   if (result.events.length === 0) lines.push('  no alert would have fired')
   for (const e of result.events) {
@@ -207,6 +219,9 @@ export function formatReplay(result: ReplayResult, plan: Plan, options: { color:
     ),
   )
   const fired = result.summary.reduce((n, s) => n + s.fired, 0)
-  lines.push('', `${fired} firing and ${result.summary.reduce((n, s) => n + s.resolved, 0)} resolved notifications, ${result.summary.reduce((n, s) => n + s.repeats, 0)} reminders would have been sent.`)
+  lines.push(
+    '',
+    `${fired} firing and ${result.summary.reduce((n, s) => n + s.resolved, 0)} resolved notifications, ${result.summary.reduce((n, s) => n + s.repeats, 0)} reminders would have been sent.`,
+  )
   return lines.join('\n')
 }

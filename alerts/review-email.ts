@@ -98,7 +98,8 @@ function actionGroups(objective: ObjectiveReview): Array<{ kpis: string[]; actio
   return [...groups.values()]
 }
 
-const accountOf = (f: Format, line: { accountId: string; objectId: string; createdAt: string | null; gained: number }) => f.w.post(line.objectId, line.accountId, f.number(line.gained), line.createdAt ? f.date(line.createdAt) : null)
+const accountOf = (f: Format, line: { accountId: string; objectId: string; createdAt: string | null; gained: number }) =>
+  f.w.post(line.objectId, line.accountId, f.number(line.gained), line.createdAt ? f.date(line.createdAt) : null)
 
 function gapDays(f: Format, days: string[]): string {
   // Consecutive days as ranges: 8–12 Nov, 20 Nov.
@@ -138,7 +139,9 @@ export function reviewText(review: PeriodReview, language: ReviewLanguage): stri
     }
     for (const group of actionGroups(objective)) {
       out.push(`  ${f.w.planActions} (${group.kpis.join(', ')}):`)
-      group.actions.forEach((action, i) => out.push(`    ${i + 1}. ${action}`))
+      group.actions.forEach((action, i) => {
+        out.push(`    ${i + 1}. ${action}`)
+      })
     }
     out.push('')
   }
@@ -152,7 +155,8 @@ export function reviewText(review: PeriodReview, language: ReviewLanguage): stri
   }
   out.push('', `## ${f.w.sections.alerts}`, '')
   if (review.alerts.length === 0) out.push(f.w.noAlerts)
-  for (const a of review.alerts) out.push(`- ${f.w.alert(a.kind, a.subject, a.label)}, ${f.w.fired(f.time(a.firedAt), a.resolvedAt ? f.time(a.resolvedAt) : null)}${a.silenced ? `; ${f.w.silenced}` : ''}`)
+  for (const a of review.alerts)
+    out.push(`- ${f.w.alert(a.kind, a.subject, a.label)}, ${f.w.fired(f.time(a.firedAt), a.resolvedAt ? f.time(a.resolvedAt) : null)}${a.silenced ? `; ${f.w.silenced}` : ''}`)
   out.push('', `## ${f.w.sections.silences}`, '')
   if (review.silences.length === 0) out.push(f.w.noSilences)
   for (const s of review.silences) out.push(`- ${f.w.silence(s.what, f.time(s.startsAt), f.time(s.endsAt), s.reason, s.createdBy)}`)
@@ -181,15 +185,21 @@ export function reviewHtml(review: PeriodReview, language: ReviewLanguage, image
   parts.push(`<h2 style="font-size:18px">${e(f.w.sections.objectives)}</h2>`)
   for (const objective of review.objectives) {
     const met = metOf(objective)
-    parts.push(`<h3 style="font-size:16px;margin:16px 0 4px">${e(objective.name)} — <span style="color:${met === 'met' ? color.achieved : met === 'notMet' ? color.missed : color.unknown}">${e(f.w.objectiveMet[met])}</span></h3>`)
+    parts.push(
+      `<h3 style="font-size:16px;margin:16px 0 4px">${e(objective.name)} — <span style="color:${met === 'met' ? color.achieved : met === 'notMet' ? color.missed : color.unknown}">${e(f.w.objectiveMet[met])}</span></h3>`,
+    )
     if (objective.description) parts.push(`<p style="color:#555;margin:0 0 8px">${e(objective.description)}</p>`)
     const chart = objectiveChart(review, objective, f.w)
     if (chart) {
       const size = reviewChartSize(chart)
-      parts.push(`<p><img src="${e(image(reviewChartCid(objective.id), chart))}" width="${size.width}" height="${size.height}" alt="${e(f.w.chartAlt(objective.name))}" style="max-width:100%;height:auto;border:0"></p>`)
+      parts.push(
+        `<p><img src="${e(image(reviewChartCid(objective.id), chart))}" width="${size.width}" height="${size.height}" alt="${e(f.w.chartAlt(objective.name))}" style="max-width:100%;height:auto;border:0"></p>`,
+      )
     }
     const c = f.w.columns
-    parts.push(`<table cellpadding="4" style="border-collapse:collapse;font-size:14px"><tr>${[c.kpi, c.verdict, c.actual, c.target, c.attainment, c.previous].map((h) => `<th align="left" style="border-bottom:1px solid #ddd">${e(h)}</th>`).join('')}</tr>`)
+    parts.push(
+      `<table cellpadding="4" style="border-collapse:collapse;font-size:14px"><tr>${[c.kpi, c.verdict, c.actual, c.target, c.attainment, c.previous].map((h) => `<th align="left" style="border-bottom:1px solid #ddd">${e(h)}</th>`).join('')}</tr>`,
+    )
     for (const kpi of objective.kpis) {
       const v = kpi.verdict
       parts.push(
@@ -307,7 +317,7 @@ export function reviewCsv(review: PeriodReview): string {
       k.next?.trendTarget ?? null,
     ]),
   )
-  return [[...REVIEW_CSV_COLUMNS], ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n'
+  return `${[[...REVIEW_CSV_COLUMNS], ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`
 }
 
 /** A byte-order mark first, so spreadsheet programs read the file as UTF-8. */

@@ -38,7 +38,15 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
         kpis: kpiIds,
         starts: periodStarts.map((d) => d.getTime()),
       })
-      return rows.map((r) => ({ kpiId: r.kpi_id, periodStart: new Date(Number(r.start_ms)), periodLabel: r.period_label, actual: r.actual, target: Number(r.target), attainment: r.attainment, status: r.status }))
+      return rows.map((r) => ({
+        kpiId: r.kpi_id,
+        periodStart: new Date(Number(r.start_ms)),
+        periodLabel: r.period_label,
+        actual: r.actual,
+        target: Number(r.target),
+        attainment: r.attainment,
+        status: r.status,
+      }))
     },
     // Each post's gain in [from, to): the same rule as the counter part of a KPI amount
     // (kpi/observation-reads.ts counterGains), so the posts' gains add up to it.

@@ -95,15 +95,22 @@ const en: ReviewWords = {
   post: (id, account, gained, created) => `${id} (${account}${created ? `, published ${created}` : ''}): ${gained}`,
   noPosts: 'No per-post counts stored for this period.',
   alert: (kind, subject, label) =>
-    ({ kpi: `KPI ${subject}: ${label.replace('_', ' ')}`, crisis: `Crisis ${subject} (accounts: ${label})`, source: `Source ${subject}: token or permissions refused`, freshness: `Source ${subject}: data stopped arriving` })[kind],
+    ({
+      kpi: `KPI ${subject}: ${label.replace('_', ' ')}`,
+      crisis: `Crisis ${subject} (accounts: ${label})`,
+      source: `Source ${subject}: token or permissions refused`,
+      freshness: `Source ${subject}: data stopped arriving`,
+    })[kind],
   fired: (at, resolved) => `from ${at} ${resolved ? `to ${resolved}` : '(still open)'}`,
   silenced: 'silenced: no email was sent',
   noAlerts: 'No alert fired in this period.',
   silence: (what, from, until, reason, by) => `${what}, ${from} – ${until}: ${reason}${by ? ` (by ${by})` : ''}`,
   noSilences: 'No silence was in force.',
-  gap: (account, metric, days, missing, total, kpis) => `${account}, ${metric}: no reading on ${days} (${missing} of ${total} days); ${kpis} ${missing === total ? 'rests on no data from it' : 'is less certain'}.`,
+  gap: (account, metric, days, missing, total, kpis) =>
+    `${account}, ${metric}: no reading on ${days} (${missing} of ${total} days); ${kpis} ${missing === total ? 'rests on no data from it' : 'is less certain'}.`,
   noGaps: 'Every account the KPIs read has readings on every day of the period.',
-  unreadPosts: (account, metric, kpis) => `${account}, ${metric}: its posts were not read during the period; they count with what they had when first read after it, so ${kpis} may include what they gained after the period ended.`,
+  unreadPosts: (account, metric, kpis) =>
+    `${account}, ${metric}: its posts were not read during the period; they count with what they had when first read after it, so ${kpis} may include what they gained after the period ended.`,
   of: 'of',
   certaintyNote: 'A day without a reading is a gap, not zero: the numbers that depend on it may be lower than what happened.',
   builtFrom: (knownAt) => `Built from everything stored up to ${knownAt}.`,
@@ -132,7 +139,8 @@ const id: ReviewWords = {
   title: (period) => `Tinjauan ${period}`,
   summary: (s) =>
     `${s.objectivesMet} dari ${s.objectives} tujuan tercapai; ${s.achieved} dari ${s.kpis} KPI tercapai${s.missed ? `, ${s.missed} tidak tercapai` : ''}${s.unknown ? `, ${s.unknown} tanpa data` : ''}`,
-  furthest: (kpi, shortBy, comparator) => (comparator === 'at_least' ? `Paling jauh dari target: ${kpi}, kurang ${shortBy} dari targetnya.` : `Paling jauh dari target: ${kpi}, melebihi batasnya ${shortBy}.`),
+  furthest: (kpi, shortBy, comparator) =>
+    comparator === 'at_least' ? `Paling jauh dari target: ${kpi}, kurang ${shortBy} dari targetnya.` : `Paling jauh dari target: ${kpi}, melebihi batasnya ${shortBy}.`,
   provisional: (until) => `Sementara: data yang terlambat masih dapat mengubah hasil ini sampai ${until}.`,
   status: { achieved: 'tercapai', missed: 'tidak tercapai', unknown: 'tanpa data' },
   objectiveMet: { met: 'tercapai', notMet: 'tidak tercapai', uncertain: 'belum pasti (sebagian KPI tanpa data)' },
@@ -152,7 +160,13 @@ const id: ReviewWords = {
   noTrend: 'Terlalu sedikit periode dengan data untuk melihat tren.',
   planActions: 'Yang disarankan rencana',
   whatNext: 'Untuk periode berikutnya',
-  sections: { objectives: 'Tujuan', posts: 'Unggahan yang mendorong hasil, dan yang kurang berhasil', alerts: 'Peringatan dan krisis', silences: 'Jeda peringatan', certainty: 'Seberapa pasti angkanya' },
+  sections: {
+    objectives: 'Tujuan',
+    posts: 'Unggahan yang mendorong hasil, dan yang kurang berhasil',
+    alerts: 'Peringatan dan krisis',
+    silences: 'Jeda peringatan',
+    certainty: 'Seberapa pasti angkanya',
+  },
   posts: (network, metric, counted, total) => `${network} · ${metric}: ${total} dari ${counted} unggahan`,
   top: 'Mendorong hasil',
   flat: 'Kurang berhasil (diunggah dalam periode ini)',

@@ -52,10 +52,10 @@ export async function sendDueReviews(deps: ReviewDeps, at: Date): Promise<string
     if (kpis.length === 0) continue
     const send = async () => {
       if (await readStoredReview(deps.ch, plan, kind, period)) return
-      const [judged] = await deps.ch.rows<{ n: string | number }>(
-        "SELECT count() AS n FROM kpi_verdicts FINAL WHERE kpi_id IN {kpis:Array(String)} AND period_start = {start:DateTime64(3, 'UTC')}",
-        { kpis: kpis.map((k) => k.id), start: toClickHouseTime(period.start) },
-      )
+      const [judged] = await deps.ch.rows<{ n: string | number }>("SELECT count() AS n FROM kpi_verdicts FINAL WHERE kpi_id IN {kpis:Array(String)} AND period_start = {start:DateTime64(3, 'UTC')}", {
+        kpis: kpis.map((k) => k.id),
+        start: toClickHouseTime(period.start),
+      })
       if (Number(judged?.n ?? 0) === 0) {
         deps.logger.debug({ kind, period: period.label }, 'no final verdicts stored for this period: no review sent')
         return

@@ -50,4 +50,3 @@ export function alertPolicies(plan: Plan): { kpi: AlertPolicy; once: AlertPolicy
     once: { repeatIntervalMs: null, notifyResolved: alerting.notifyResolved },
   }
 }
-

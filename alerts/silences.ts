@@ -60,9 +60,7 @@ export function isSilenced(silences: readonly Silence[], target: SilenceTarget, 
 /** The active silences that together silence the target (empty when it is not silenced). */
 export function silencesFor(silences: readonly Silence[], target: SilenceTarget, at: Date): Silence[] {
   const active = silences.filter((s) => silenceState(s, at) === 'active')
-  const direct = active.filter(
-    (s) => (s.matchers.kpiId !== undefined && s.matchers.kpiId === target.kpiId) || (s.matchers.objectiveId !== undefined && s.matchers.objectiveId === target.objectiveId),
-  )
+  const direct = active.filter((s) => (s.matchers.kpiId !== undefined && s.matchers.kpiId === target.kpiId) || (s.matchers.objectiveId !== undefined && s.matchers.objectiveId === target.objectiveId))
   if (direct.length) return direct
   const accounts = target.accountIds ?? []
   if (accounts.length === 0) return []

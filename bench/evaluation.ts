@@ -52,9 +52,22 @@ const END = Date.parse('2026-11-25T06:00:00Z')
 export function benchPlan(repo: string, pages: number): Plan {
   const example = parseYaml(readFileSync(join(repo, 'examples', 'plan.yaml'), 'utf8')) as Record<string, any>
   const ids = Array.from({ length: pages }, (_, p) => `bench-page-${p}`)
-  const facebook = { ...example.strategy.networks.find((n: { network: string }) => n.network === 'facebook'), accounts: ids.map((id, p) => ({ id, name: `Bench Page ${p}`, apiId: `${900000 + p}`, tokenEnv: 'BENCH_TOKEN' })) }
+  const facebook = {
+    ...example.strategy.networks.find((n: { network: string }) => n.network === 'facebook'),
+    accounts: ids.map((id, p) => ({ id, name: `Bench Page ${p}`, apiId: `${900000 + p}`, tokenEnv: 'BENCH_TOKEN' })),
+  }
   const objective = example.objectives[0].id as string
-  const kpi = (id: string, account: string, metric: string, kind: string, period: string, target: number) => ({ id: `${id}-${account}`, name: `${id} ${account}`, objective, network: 'facebook', accounts: [account], metric, kind, target, period })
+  const kpi = (id: string, account: string, metric: string, kind: string, period: string, target: number) => ({
+    id: `${id}-${account}`,
+    name: `${id} ${account}`,
+    objective,
+    network: 'facebook',
+    accounts: [account],
+    metric,
+    kind,
+    target,
+    period,
+  })
   const kpis = ids.flatMap((account) => [
     kpi('followers-quarter', account, 'followers', 'level', 'quarter', 20_000),
     kpi('follower-growth-month', account, 'followers', 'growth', 'month', 500),

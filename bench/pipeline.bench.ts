@@ -119,7 +119,17 @@ function observations(tag: string, total: number, accounts: number, roundAt: Dat
     for (let j = 0; j < seriesRows; j++) {
       const series = ACCOUNT_SERIES[j % ACCOUNT_SERIES.length]!
       const day = Math.floor(j / ACCOUNT_SERIES.length) + 1
-      out.push(observe({ objectType: 'account', objectId: pageId, metric: series.metric, observedAt: new Date(today - day * dayMs), dayZone: 'UTC', value: Math.floor(next() * 5_000), sourceField: series.sourceField }))
+      out.push(
+        observe({
+          objectType: 'account',
+          objectId: pageId,
+          metric: series.metric,
+          observedAt: new Date(today - day * dayMs),
+          dayZone: 'UTC',
+          value: Math.floor(next() * 5_000),
+          sourceField: series.sourceField,
+        }),
+      )
     }
     for (let j = 0; j < rows - seriesRows; j++) {
       const post = Math.floor(j / POST_METRICS.length)
@@ -363,7 +373,12 @@ async function main(): Promise<number> {
   const workerConcurrency = values['worker-concurrency'] === undefined ? undefined : positive('worker-concurrency', values['worker-concurrency'])
   if (rowsPerRun < accounts) throw new UsageError('--rows must be at least --accounts')
   const evalOptions = values.eval
-    ? { pages: positive('eval-pages', values['eval-pages']), posts: positive('eval-posts', values['eval-posts']), days: positive('eval-days', values['eval-days']), repeats: positive('eval-repeats', values['eval-repeats']) }
+    ? {
+        pages: positive('eval-pages', values['eval-pages']),
+        posts: positive('eval-posts', values['eval-posts']),
+        days: positive('eval-days', values['eval-days']),
+        repeats: positive('eval-repeats', values['eval-repeats']),
+      }
     : undefined
 
   const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-bench-'))
@@ -501,11 +516,21 @@ async function main(): Promise<number> {
         table(
           ['figure', 'measured', 'ratio', 'goal'],
           [
-            [`evaluation of ${e.kpis} KPIs vs one FINAL scan (${int(e.rows)} rows)`, `${fixed(e.evaluationSeconds, 3)} s vs ${fixed(e.scanSeconds, 3)} s`, fixed(e.evaluationSeconds / e.scanSeconds, 3), `≤ 0.2: ${goal(e.evaluationSeconds / e.scanSeconds <= 0.2)}`],
-            [`per-KPI cost, 2D vs D days of history`, `${fixed(e.perKpiMsAt2D, 2)} ms vs ${fixed(e.perKpiMsAtD, 2)} ms`, fixed(e.perKpiMsAt2D / e.perKpiMsAtD, 3), `≤ 1.15: ${goal(e.perKpiMsAt2D / e.perKpiMsAtD <= 1.15)}`],
+            [
+              `evaluation of ${e.kpis} KPIs vs one FINAL scan (${int(e.rows)} rows)`,
+              `${fixed(e.evaluationSeconds, 3)} s vs ${fixed(e.scanSeconds, 3)} s`,
+              fixed(e.evaluationSeconds / e.scanSeconds, 3),
+              `≤ 0.2: ${goal(e.evaluationSeconds / e.scanSeconds <= 0.2)}`,
+            ],
+            [
+              `per-KPI cost, 2D vs D days of history`,
+              `${fixed(e.perKpiMsAt2D, 2)} ms vs ${fixed(e.perKpiMsAtD, 2)} ms`,
+              fixed(e.perKpiMsAt2D / e.perKpiMsAtD, 3),
+              `≤ 1.15: ${goal(e.perKpiMsAt2D / e.perKpiMsAtD <= 1.15)}`,
+            ],
             [`writer vs raw bulk insert`, `${int(writerRate)} vs ${int(rawRate)} points/s`, fixed(writerRate / rawRate, 2), `≥ 0.8: ${goal(writerRate / rawRate >= 0.8)}`],
             ...e.bytesPerRow.map((t) => [`bytes per observation: ${t.table}`, `${int(t.bytes)} bytes, ${int(t.rows)} rows`, fixed(t.bytes / e.rows, 2), '']),
-            [`bytes per observation: raw + rollups`, `${int((observations?.bytes ?? 0) + rollupBytes)} bytes`, fixed(((observations?.bytes ?? 0) + rollupBytes) / e.rows, 2), '']
+            [`bytes per observation: raw + rollups`, `${int((observations?.bytes ?? 0) + rollupBytes)} bytes`, fixed(((observations?.bytes ?? 0) + rollupBytes) / e.rows, 2), ''],
           ],
         ),
       )

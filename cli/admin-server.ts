@@ -187,7 +187,13 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   })
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(new SocialKpiError('CONFIG_INVALID', `ADMIN_PORT (${options.port}): the admin endpoint cannot listen on 127.0.0.1:${options.port} (${cause.code ?? cause.message}); set ADMIN_PORT to a free port, or 0 for any`, { cause })),
+      reject(
+        new SocialKpiError(
+          'CONFIG_INVALID',
+          `ADMIN_PORT (${options.port}): the admin endpoint cannot listen on 127.0.0.1:${options.port} (${cause.code ?? cause.message}); set ADMIN_PORT to a free port, or 0 for any`,
+          { cause },
+        ),
+      ),
     )
     server.listen(options.port, '127.0.0.1', resolve)
   })

@@ -4,8 +4,7 @@ import { basisNote } from '../kpi/pacing.ts'
 const COLORS: Record<string, string> = { on_track: '\x1b[32m', achieved: '\x1b[36m', at_risk: '\x1b[33m', missed: '\x1b[31m', unknown: '\x1b[90m' }
 const RESET = '\x1b[0m'
 
-const format = (value: number | null, rate: boolean) =>
-  value === null ? '—' : rate ? value.toFixed(4) : Math.round(value).toLocaleString('en-US')
+const format = (value: number | null, rate: boolean) => (value === null ? '—' : rate ? value.toFixed(4) : Math.round(value).toLocaleString('en-US'))
 
 /**
  * The KPI table for the terminal: one line per KPI, status coloured when the output is a TTY, with

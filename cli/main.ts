@@ -45,7 +45,10 @@ export function buildProgram(): Command {
     .description('Turns a social media plan into KPIs that watch themselves: collect, store in ClickHouse, evaluate, alert.')
     .version(version)
     .showHelpAfterError()
-    .addHelpText('after', '\nWithout --plan, start/collect/evaluate run the demo: the example plan against the built-in API simulator.\nEnvironment: REDIS_URL, CLICKHOUSE_URL, DATA_DIR, SMTP_URL, FACEBOOK_GRAPH_URL, LOG_LEVEL (see README).')
+    .addHelpText(
+      'after',
+      '\nWithout --plan, start/collect/evaluate run the demo: the example plan against the built-in API simulator.\nEnvironment: REDIS_URL, CLICKHOUSE_URL, DATA_DIR, SMTP_URL, FACEBOOK_GRAPH_URL, LOG_LEVEL (see README).',
+    )
   for (const register of COMMANDS) register(program)
   return program
 }
@@ -66,7 +69,16 @@ async function main() {
       process.stderr.write(scrubSecrets(`error: ${error.message}\n`))
     } else {
       const message = error instanceof Error ? error.message : String(error)
-      process.stderr.write(scrubSecrets(`error: ${message.split('\n').find((line) => line.trim())?.trim() ?? 'unknown error'}\n`))
+      process.stderr.write(
+        scrubSecrets(
+          `error: ${
+            message
+              .split('\n')
+              .find((line) => line.trim())
+              ?.trim() ?? 'unknown error'
+          }\n`,
+        ),
+      )
     }
     if (['debug', 'trace'].includes(process.env.LOG_LEVEL ?? '')) process.stderr.write(scrubSecrets(errorDetails(error)))
     process.exitCode = EXIT.failed

@@ -43,7 +43,9 @@ export async function answerMetrics(registry: Registry, res: ServerResponse): Pr
 /** 200 when every check passes, else 503; the JSON says which check failed and why. */
 export async function answerReadiness(readiness: () => Promise<Readiness>, res: ServerResponse): Promise<void> {
   const report = await readiness()
-  res.writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(`${JSON.stringify({ status: report.ready ? 'ready' : 'not ready', checks: report.checks })}\n`)
+  res
+    .writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+    .end(`${JSON.stringify({ status: report.ready ? 'ready' : 'not ready', checks: report.checks })}\n`)
 }
 
 export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
@@ -83,7 +85,13 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   server.headersTimeout = 5_000
   await new Promise<void>((resolve, reject) => {
     server.once('error', (cause: NodeJS.ErrnoException) =>
-      reject(new SocialKpiError('CONFIG_INVALID', `METRICS_PORT (${options.port}): the ops endpoint cannot listen on ${options.host}:${options.port} (${cause.code ?? cause.message}); set METRICS_PORT to a free port, or METRICS_HOST to an address of this machine`, { cause })),
+      reject(
+        new SocialKpiError(
+          'CONFIG_INVALID',
+          `METRICS_PORT (${options.port}): the ops endpoint cannot listen on ${options.host}:${options.port} (${cause.code ?? cause.message}); set METRICS_PORT to a free port, or METRICS_HOST to an address of this machine`,
+          { cause },
+        ),
+      ),
     )
     server.listen(options.port, options.host, resolve)
   })

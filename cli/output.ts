@@ -20,7 +20,12 @@ export const EXIT = { ok: 0, failed: 1, secondSignal: 130 } as const
 /** Appends the command's exit codes to its --help. */
 export function exitCodes(command: Command, codes: Partial<Record<number, string>> = {}): Command {
   const all: Record<number, string> = { [EXIT.ok]: 'done', [EXIT.failed]: 'an error (one line on stderr)', ...codes }
-  return command.addHelpText('after', `\nExit codes: ${Object.entries(all).map(([code, meaning]) => `${code} ${meaning}`).join('; ')}.`)
+  return command.addHelpText(
+    'after',
+    `\nExit codes: ${Object.entries(all)
+      .map(([code, meaning]) => `${code} ${meaning}`)
+      .join('; ')}.`,
+  )
 }
 
 /** A progress bar on stderr when it is a terminal; none otherwise (logs and pipes stay clean). */

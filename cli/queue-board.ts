@@ -30,11 +30,7 @@ export function createQueueBoard(queues: Queues, basePath: string): BoardHandler
  */
 // A job id of `clean` or `retry` would reach Bull Board's queue-wide routes of that name instead.
 const JOB = '(?!(?:clean|retry)/)[^/]+'
-const ALLOWED_CHANGES = [
-  /^PUT \/api\/queues\/[^/]+\/retry\/(?:failed|completed)$/,
-  new RegExp(`^PUT /api/queues/[^/]+/${JOB}/retry$`),
-  new RegExp(`^PUT /api/queues/[^/]+/(?:${JOB}/)?promote$`),
-]
+const ALLOWED_CHANGES = [/^PUT \/api\/queues\/[^/]+\/retry\/(?:failed|completed)$/, new RegExp(`^PUT /api/queues/[^/]+/${JOB}/retry$`), new RegExp(`^PUT /api/queues/[^/]+/(?:${JOB}/)?promote$`)]
 
 /** Whether a request to the board (path without the board's prefix) may change something. */
 export function boardChangeAllowed(method: string, path: string): boolean {

@@ -28,7 +28,10 @@ export async function openReader(config: Config, options: { migrate?: boolean } 
         text,
         async rows<T>(query: string, params?: Record<string, unknown>) {
           const body = await text(query, 'JSONEachRow', params)
-          return body.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as T)
+          return body
+            .split('\n')
+            .filter((line) => line.trim())
+            .map((line) => JSON.parse(line) as T)
         },
         writeSilences: (rows) => writeSilencesAdminServer(endpoint, rows),
         async close() {},

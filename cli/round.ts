@@ -38,7 +38,9 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   out(`\nKPIs as of ${roundAt.toISOString()} (table kpi_evaluations):\n`)
   out(formatKpiTable(evaluations, { color }))
   await waitForIdle(runtime.queues.notify, 60_000)
-  const sent = await ch.rows<{ subject: string; delivered_to: string; delivery: string }>('SELECT subject, delivered_to, delivery FROM alert_notifications FINAL ORDER BY decided_at DESC, notification_id LIMIT 20')
+  const sent = await ch.rows<{ subject: string; delivered_to: string; delivery: string }>(
+    'SELECT subject, delivered_to, delivery FROM alert_notifications FINAL ORDER BY decided_at DESC, notification_id LIMIT 20',
+  )
   out(`\nAlert emails (${config.SMTP_URL ? `SMTP ${new URL(config.SMTP_URL).host}` : `no SMTP_URL: written as .eml files`}):`)
   if (sent.length === 0) out('  none so far')
   for (const s of sent) out(`  ${s.delivery === 'sent' ? '✉' : '✗'} ${s.subject}\n      → ${s.delivered_to}`)

@@ -159,7 +159,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         })
       start(
         'collect',
-        createCollectProcessor({ plan, ch, writers, collectors, credentials, expiryWatch, lookbackDays: plan.collection.lookbackDays, now, gateFor, apiObserver: telemetry.api, scrub, logger: logger.child({ module: 'collect' }) }),
+        createCollectProcessor({
+          plan,
+          ch,
+          writers,
+          collectors,
+          credentials,
+          expiryWatch,
+          lookbackDays: plan.collection.lookbackDays,
+          now,
+          gateFor,
+          apiObserver: telemetry.api,
+          scrub,
+          logger: logger.child({ module: 'collect' }),
+        }),
         config.WORKER_CONCURRENCY,
       )
       // Evaluations run one at a time across all workers, so two never decide the same alert at once.
@@ -191,7 +204,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
     await queues.close().catch(() => undefined)
     await ch?.close().catch(() => undefined)
     // Closed while still connecting, a connection reports that it cannot send: not news now.
-    for (const connection of [workerConnection, producer]) connection?.removeAllListeners('error').on('error', () => undefined).disconnect()
+    for (const connection of [workerConnection, producer])
+      connection
+        ?.removeAllListeners('error')
+        .on('error', () => undefined)
+        .disconnect()
     throw error
   }
 

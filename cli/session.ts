@@ -113,7 +113,11 @@ export interface Running {
  * was opened closed in reverse. A failed step closes what is open and rethrows (one line from
  * main); a signal during start-up lets no further step start and aborts the one under way.
  */
-export async function withRuntime(planFile: string | undefined, roles: { scheduler: boolean; workers: boolean; admin: boolean }, work: (running: Running) => Promise<void>): Promise<{ stoppedBy?: string }> {
+export async function withRuntime(
+  planFile: string | undefined,
+  roles: { scheduler: boolean; workers: boolean; admin: boolean },
+  work: (running: Running) => Promise<void>,
+): Promise<{ stoppedBy?: string }> {
   const stop = watchSignals()
   const ctx = await setup(planFile, { needsSimulator: roles.workers })
   stop.graceMs = ctx.config.SHUTDOWN_TIMEOUT_MS + 10_000
@@ -131,7 +135,14 @@ export async function withRuntime(planFile: string | undefined, roles: { schedul
       runtime = await startRuntime({ config: ctx.config, plan: ctx.plan, logger: ctx.logger, scrub: ctx.scrub, scheduler: roles.scheduler, workers: roles.workers, now: ctx.clock, signal: stop.abort })
     }
     if (!stop.signal && roles.admin && runtime?.ch?.mode === 'embedded') {
-      admin = await (await import('./admin-server.ts')).startAdminServer({ ch: runtime.ch, port: ctx.config.ADMIN_PORT, dataDir: ctx.config.dataDir, logger: ctx.logger, registry: runtime.telemetry.registry, queues: runtime.queues })
+      admin = await (await import('./admin-server.ts')).startAdminServer({
+        ch: runtime.ch,
+        port: ctx.config.ADMIN_PORT,
+        dataDir: ctx.config.dataDir,
+        logger: ctx.logger,
+        registry: runtime.telemetry.registry,
+        queues: runtime.queues,
+      })
     }
     // The ops listener belongs to long-running processes (start, scheduler, worker), as the admin endpoint does.
     if (!stop.signal && roles.admin && runtime && ctx.config.METRICS_PORT !== undefined) {

@@ -20,7 +20,19 @@ interface LatestKpi {
   latest_at: string
 }
 
-const COLORS: Record<string, string> = { on_track: '\x1b[32m', achieved: '\x1b[36m', at_risk: '\x1b[33m', missed: '\x1b[31m', unknown: '\x1b[90m', healthy: '\x1b[32m', degraded: '\x1b[33m', unhealthy: '\x1b[31m', failing: '\x1b[33m', throttled: '\x1b[33m', firing: '\x1b[31m' }
+const COLORS: Record<string, string> = {
+  on_track: '\x1b[32m',
+  achieved: '\x1b[36m',
+  at_risk: '\x1b[33m',
+  missed: '\x1b[31m',
+  unknown: '\x1b[90m',
+  healthy: '\x1b[32m',
+  degraded: '\x1b[33m',
+  unhealthy: '\x1b[31m',
+  failing: '\x1b[33m',
+  throttled: '\x1b[33m',
+  firing: '\x1b[31m',
+}
 const RESET = '\x1b[0m'
 const DAY_MS = 86_400_000
 const time = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
@@ -76,9 +88,7 @@ function table(header: string[], rows: string[][], options: { color: boolean; st
 /** The terminal view of where the plan stands. */
 export async function formatStatus(reader: Reader, options: { color: boolean; now: Date }): Promise<string> {
   // A data directory last run before migration 0007 has no status_basis yet: every status was the pace's.
-  const [hasBasis] = await reader.rows<{ n: string | number }>(
-    "SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = 'kpi_evaluations' AND name = 'status_basis'",
-  )
+  const [hasBasis] = await reader.rows<{ n: string | number }>("SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = 'kpi_evaluations' AND name = 'status_basis'")
   const basis = Number(hasBasis?.n ?? 0) > 0 ? 'argMax(status_basis, evaluated_at)' : "'pace'"
   const kpis = await reader.rows<LatestKpi>(`
     SELECT kpi_id,
@@ -111,7 +121,12 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   if (kpis.length === 0) {
     parts.push('No KPI has been evaluated yet: run `social-kpi collect --once` or `social-kpi start`.')
   } else {
-    parts.push(`KPIs (latest evaluation: ${kpis.map((k) => k.latest_at).sort().at(-1)} UTC)\n`)
+    parts.push(
+      `KPIs (latest evaluation: ${kpis
+        .map((k) => k.latest_at)
+        .sort()
+        .at(-1)} UTC)\n`,
+    )
     parts.push(
       table(
         ['KPI', 'STATUS', 'ATTAINMENT', 'ACTUAL', 'TARGET', 'EXPECTED', 'PACE'],
@@ -163,7 +178,8 @@ const UNDELIVERED_NOTE: Record<string, string> = {
 function undeliveredLine(n: { subject: string; delivery: string; delivered_to: string; channel: string }): string {
   const viaChannel = n.channel !== '' && n.channel !== 'email'
   // A channel's URL lives in the variable the plan names (alerting.channels), not in recipients.
-  const note = viaChannel && n.delivery === 'failed' ? `refused for good, not sent again: check alerting.channels.${n.channel} and the URL its variable holds` : (UNDELIVERED_NOTE[n.delivery] ?? n.delivery)
+  const note =
+    viaChannel && n.delivery === 'failed' ? `refused for good, not sent again: check alerting.channels.${n.channel} and the URL its variable holds` : (UNDELIVERED_NOTE[n.delivery] ?? n.delivery)
   return `${n.subject}${viaChannel ? ` [channel ${n.channel}]` : ''} — ${note}${n.delivered_to ? ` (${n.delivered_to})` : ''}`
 }
 
@@ -172,6 +188,7 @@ const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')
 /** One line per silence: `sil-1a2b3c4d  active   kpi fb-likes-month until 2026-03-01 00:00 UTC — relaunch week (by dewi)`. */
 export function formatSilence(silence: Silence, now: Date): string {
   const state = silenceState(silence, now)
-  const when = state === 'pending' ? `from ${utc(silence.startsAt)} until ${utc(silence.endsAt)}` : `until ${utc(silence.expiredAt && silence.expiredAt < silence.endsAt ? silence.expiredAt : silence.endsAt)}`
+  const when =
+    state === 'pending' ? `from ${utc(silence.startsAt)} until ${utc(silence.endsAt)}` : `until ${utc(silence.expiredAt && silence.expiredAt < silence.endsAt ? silence.expiredAt : silence.endsAt)}`
   return `  ${silence.id}  ${state.padEnd(7)}  ${describeMatchers(silence.matchers)} ${when} — ${silence.reason}${silence.createdBy ? ` (by ${silence.createdBy})` : ''}`
 }

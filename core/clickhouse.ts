@@ -90,7 +90,11 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
       release()
       if (cause instanceof SocialKpiError) throw cause
       // ERR_DLOPEN_FAILED, MODULE_NOT_FOUND: no engine for this platform, or a broken install.
-      throw new SocialKpiError('CLICKHOUSE_UNAVAILABLE', `the embedded ClickHouse (chdb) could not be loaded (${errnoCode(cause) ?? firstLine(cause)}); reinstall (npm ci), or set CLICKHOUSE_URL to use a ClickHouse server`, { cause })
+      throw new SocialKpiError(
+        'CLICKHOUSE_UNAVAILABLE',
+        `the embedded ClickHouse (chdb) could not be loaded (${errnoCode(cause) ?? firstLine(cause)}); reinstall (npm ci), or set CLICKHOUSE_URL to use a ClickHouse server`,
+        { cause },
+      )
     }
     try {
       client = createClient({ connection: chdb.createChdbConnection({ path }), log: { level: ClickHouseLogLevel.OFF } } as Parameters<typeof createClient>[0])
@@ -106,8 +110,7 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
     // without a deduplication token would then reuse the previous batch's token and be dropped
     // silently, so every insert states its token, empty when it has none.
     const insert = client.insert.bind(client)
-    client.insert = ((params: Parameters<typeof insert>[0]) =>
-      insert({ ...params, clickhouse_settings: { insert_deduplication_token: '', ...params.clickhouse_settings } })) as typeof client.insert
+    client.insert = ((params: Parameters<typeof insert>[0]) => insert({ ...params, clickhouse_settings: { insert_deduplication_token: '', ...params.clickhouse_settings } })) as typeof client.insert
     // For the same reason `readonly` cannot hold for one query here: it would stay on the session
     // the service writes through. Analysts get a second session on the same engine, read-only for
     // good (readonly = 1 also forbids changing settings, readonly itself included).
@@ -145,8 +148,7 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
     },
     async readOnlyText(query, { format, params }) {
       const session = await readOnlySession()
-      const run = (statement: string, outputFormat: string, values?: Record<string, unknown>) =>
-        execText(session.client, statement, { ...session.settings, default_format: outputFormat }, values)
+      const run = (statement: string, outputFormat: string, values?: Record<string, unknown>) => execText(session.client, statement, { ...session.settings, default_format: outputFormat }, values)
       try {
         let statement = checked.get(query)
         if (statement === undefined) {
@@ -160,7 +162,9 @@ export async function openClickHouse(options: ClickHouseOptions): Promise<ClickH
         // A syntax error is found while parsing the text inside our formatQuerySingleLine(...): leave that wrapper out of the message.
         const message = oneLine(error instanceof Error ? error.message : String(error)).replace(/:? In scope SELECT formatQuerySingleLine\(.*$/, '')
         if (clickHouseErrorType(error) === 'READONLY') {
-          throw new SocialKpiError('SQL_REFUSED', `sql is read-only (ClickHouse readonly = 1): ${message} Writes go through the commands that own them (e.g. social-kpi silence add).`, { cause: error })
+          throw new SocialKpiError('SQL_REFUSED', `sql is read-only (ClickHouse readonly = 1): ${message} Writes go through the commands that own them (e.g. social-kpi silence add).`, {
+            cause: error,
+          })
         }
         throw new SocialKpiError('SQL_FAILED', message, { cause: error })
       }
@@ -223,7 +227,11 @@ function clickHouseErrorType(error: unknown): string | undefined {
   return isClickHouse ? String((error as { type?: unknown }).type ?? '') : undefined
 }
 
-const jsonLines = <T>(text: string): T[] => text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as T)
+const jsonLines = <T>(text: string): T[] =>
+  text
+    .split('\n')
+    .filter((line) => line.trim())
+    .map((line) => JSON.parse(line) as T)
 const oneLine = (text: string) => text.replace(/\s+/g, ' ').trim()
 const firstLine = (error: unknown) => oneLine((error instanceof Error ? error.message : String(error)).split('\n').find((line) => line.trim()) ?? 'unknown error')
 
@@ -320,5 +328,5 @@ export function toClickHouseTime(date: Date): string {
 
 /** Parses a DateTime64 value as returned in JSON (UTC, no zone suffix). */
 export function fromClickHouseTime(value: string): Date {
-  return new Date(value.replace(' ', 'T') + 'Z')
+  return new Date(`${value.replace(' ', 'T')}Z`)
 }

@@ -10,17 +10,19 @@ const optionalString = z.preprocess((v) => (v === '' ? undefined : v), z.string(
 
 /** A real boolean parser: "false", "0", "no" and "off" are false; anything unknown is an error. */
 const booleanFlag = (fallback: boolean) =>
-  z.preprocess((v) => {
-    if (v === undefined || v === '') return fallback
-    if (typeof v === 'boolean') return v
-    const text = String(v).trim().toLowerCase()
-    if (['1', 'true', 'yes', 'on'].includes(text)) return true
-    if (['0', 'false', 'no', 'off'].includes(text)) return false
-    return text
-  }, z.boolean({ error: 'must be true or false' }))
+  z.preprocess(
+    (v) => {
+      if (v === undefined || v === '') return fallback
+      if (typeof v === 'boolean') return v
+      const text = String(v).trim().toLowerCase()
+      if (['1', 'true', 'yes', 'on'].includes(text)) return true
+      if (['0', 'false', 'no', 'off'].includes(text)) return false
+      return text
+    },
+    z.boolean({ error: 'must be true or false' }),
+  )
 
-const positiveInt = (fallback: number) =>
-  z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int().positive())
+const positiveInt = (fallback: number) => z.preprocess((v) => (v === undefined || v === '' ? fallback : Number(v)), z.number().int().positive())
 
 const url = (fallback: string) => z.preprocess((v) => (v === '' || v === undefined ? fallback : v), z.url({ error: 'must be a URL' }))
 const optionalUrl = z.preprocess((v) => (v === '' ? undefined : v), z.url({ error: 'must be a URL' }).optional())
@@ -46,13 +48,16 @@ const envSchema = z.object({
   CLICKHOUSE_URL: optionalUrl,
   CLICKHOUSE_DATABASE: optionalString,
   /** A ClickHouse cluster (remote_servers) to render the migrations for: ON CLUSTER, Replicated engines, Distributed tables (docs/scaling.md). */
-  CLICKHOUSE_CLUSTER: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[A-Za-z_]\w*$/, 'must be a cluster name from remote_servers (letters, digits and _)').optional()),
+  CLICKHOUSE_CLUSTER: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[A-Za-z_]\w*$/, 'must be a cluster name from remote_servers (letters, digits and _)')
+      .optional(),
+  ),
   /** Raw observations older than this many days are dropped by ClickHouse (TTL); the rollups keep what KPIs read. */
   OBSERVATIONS_RETENTION_DAYS: z.preprocess((v) => (v === '' || v === undefined ? undefined : Number(v)), z.number().int().positive().optional()),
-  SMTP_URL: z.preprocess(
-    (v) => (v === '' ? undefined : v),
-    z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL, such as smtps://mail.example.com:465' }).optional(),
-  ),
+  SMTP_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url({ protocol: /^smtps?$/, error: 'must be an smtp:// or smtps:// URL, such as smtps://mail.example.com:465' }).optional()),
   ALERT_FROM: z.preprocess((v) => (v === '' || v === undefined ? 'social-kpi <alerts@social-kpi.local>' : v), z.string()),
   GRAFANA_URL: optionalUrl,
   // The networks' API base URLs (FACEBOOK_GRAPH_URL, X_API_URL, …): named with their defaults by the descriptors.
@@ -73,7 +78,13 @@ const envSchema = z.object({
       .refine((text) => tokenStoreKeyBytes(text) !== undefined, { error: 'must be 32 random bytes in base64 or hex; make one with: openssl rand -base64 32' })
       .optional(),
   ),
-  QUEUE_PREFIX: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore').optional()),
+  QUEUE_PREFIX: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^[\w.-]+$/, 'letters, digits, dot, dash or underscore')
+      .optional(),
+  ),
   LOG_LEVEL: z.preprocess((v) => (v === '' || v === undefined ? 'info' : v), z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   LOG_PRETTY: booleanFlag(false),
   HTTP_TIMEOUT_MS: positiveInt(15_000),

@@ -11,10 +11,7 @@ const SECRET_IN_TEXT = [
 
 /** Removes credentials from a string (URLs with user:password, token query parameters, Bearer values). */
 export function scrubSecrets(text: string): string {
-  return text
-    .replace(SECRET_IN_TEXT[0]!, '$1$2:***@')
-    .replace(SECRET_IN_TEXT[1]!, '$1***')
-    .replace(SECRET_IN_TEXT[2]!, '$1***')
+  return text.replace(SECRET_IN_TEXT[0]!, '$1$2:***@').replace(SECRET_IN_TEXT[1]!, '$1***').replace(SECRET_IN_TEXT[2]!, '$1***')
 }
 
 /**

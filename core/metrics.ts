@@ -53,9 +53,10 @@ export function apiUrlVariables(): Record<ApiUrlVariable, { defaultUrl: string; 
   return variables as Record<ApiUrlVariable, { defaultUrl: string; networks: Network[] }>
 }
 
-export const METRICS: Record<Network, Record<string, MetricDefinition>> = Object.fromEntries(
-  NETWORKS.map((network) => [network, NETWORK_DESCRIPTORS[network].metrics]),
-) as Record<Network, Record<string, MetricDefinition>>
+export const METRICS: Record<Network, Record<string, MetricDefinition>> = Object.fromEntries(NETWORKS.map((network) => [network, NETWORK_DESCRIPTORS[network].metrics])) as Record<
+  Network,
+  Record<string, MetricDefinition>
+>
 
 export function isNetwork(value: string): value is Network {
   return (NETWORKS as readonly string[]).includes(value)

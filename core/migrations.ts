@@ -108,11 +108,14 @@ export function renderStatement(statement: string, tables: Set<string>, cluster?
   if (mergeTree) {
     const [, ifNotExists = '', name, columns, engine, args = '', rest] = mergeTree as unknown as string[]
     const path = `'/clickhouse/tables/{shard}/{database}/{table}', '{replica}'`
-    const settings = rest!
-      .replace(/\bnon_replicated_deduplication_window\s*=\s*\d+\s*,?\s*/i, '')
-      .replace(/\s*SETTINGS\s*$/i, '')
+    const settings = rest!.replace(/\bnon_replicated_deduplication_window\s*=\s*\d+\s*,?\s*/i, '').replace(/\s*SETTINGS\s*$/i, '')
     const orderBy = /ORDER\s+BY\s+(\([^)]*\)|\w+)/i.exec(rest!)?.[1] ?? 'tuple()'
-    const keyColumns = orderBy.replace(/^\(|\)$/g, '').split(',').map((c) => c.trim()).filter(Boolean).slice(0, 2)
+    const keyColumns = orderBy
+      .replace(/^\(|\)$/g, '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean)
+      .slice(0, 2)
     const shardBy = keyColumns.length > 0 ? `cityHash64(${keyColumns.join(', ')})` : 'rand()'
     return [
       `CREATE TABLE ${ifNotExists}${name}${LOCAL_SUFFIX} ${on}\n${columns}\nENGINE = Replicated${engine}(${path}${args.trim() ? `, ${args.trim()}` : ''})${settings}`,
@@ -174,15 +177,17 @@ export async function migrate(ch: ClickHouse, logger: Logger, target: string | M
   const dir = options.dir ?? MIGRATIONS_DIR
   const tablesOfSchema = mergeTreeTables([SCHEMA_MIGRATIONS])
   for (const statement of renderStatement(SCHEMA_MIGRATIONS, tablesOfSchema, options.cluster)) await ch.command(statement)
-  const done = new Set(
-    (await ch.rows<{ version: number }>('SELECT version FROM schema_migrations FINAL')).map((row) => Number(row.version)),
-  )
+  const done = new Set((await ch.rows<{ version: number }>('SELECT version FROM schema_migrations FINAL')).map((row) => Number(row.version)))
   const rendered = await renderMigrations(dir, options.cluster)
   const files = rendered.map((file) => file.name)
   const result: MigrationResult = { applied: [], alreadyApplied: [], recreated: [] }
   const statementsOf = new Map(rendered.map((file) => [file.name, file.statements]))
   const applied = files.filter((name) => done.has(Number(FILE_NAME.exec(name)![1])))
-  result.recreated = await recreateMissing(ch, logger, applied.map((name) => ({ name, statements: statementsOf.get(name)! })))
+  result.recreated = await recreateMissing(
+    ch,
+    logger,
+    applied.map((name) => ({ name, statements: statementsOf.get(name)! })),
+  )
   for (const name of files) {
     const version = Number(FILE_NAME.exec(name)![1])
     if (done.has(version)) {

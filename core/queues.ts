@@ -131,9 +131,15 @@ export const QUEUES = {
         /** For a KPI email: the chart, referenced from the HTML as `cid:` + CHART_CID. */
         chart: kpiChartSchema.optional(),
         /** For a period review: one chart per objective, each referenced from the HTML as `cid:` + its cid. */
-        charts: z.array(z.object({ cid: z.string().min(1), chart: reviewChartSchema })).max(20).optional(),
+        charts: z
+          .array(z.object({ cid: z.string().min(1), chart: reviewChartSchema }))
+          .max(20)
+          .optional(),
         /** Text attachments (a review's CSV), kept small: the payload is stored until the email is sent. */
-        attachments: z.array(z.object({ filename: z.string().min(1), contentType: z.string().min(1), content: z.string().max(500_000) })).max(5).optional(),
+        attachments: z
+          .array(z.object({ filename: z.string().min(1), contentType: z.string().min(1), content: z.string().max(500_000) }))
+          .max(5)
+          .optional(),
       })
       .superRefine((payload, ctx) => {
         if (payload.channel === undefined && payload.to.length === 0) ctx.addIssue({ code: 'custom', path: ['to'], message: 'an email needs at least one recipient' })
@@ -172,7 +178,10 @@ export function parsePayload<K extends QueueKey>(key: K, data: unknown): Payload
 
 /** Job ids may not contain ':'; times are written compactly (20261126T0715). */
 export function timeStamp(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')
 }
 
 export const jobIds = {

@@ -38,10 +38,7 @@ export function createOutageReporter(logger: Logger, redisHost: string): OutageR
       if (since === undefined) {
         since = performance.now()
         repeated = 0
-        logger.warn(
-          { source, err: error },
-          `Redis at REDIS_URL (${redisHost}) does not answer: jobs wait, rounds due meanwhile are enqueued when it is back; retrying`,
-        )
+        logger.warn({ source, err: error }, `Redis at REDIS_URL (${redisHost}) does not answer: jobs wait, rounds due meanwhile are enqueued when it is back; retrying`)
         return
       }
       repeated++

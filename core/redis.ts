@@ -12,16 +12,16 @@ export type { Redis }
  * as BullMQ requires for blocking connections.
  */
 export function createRedis(url: string, role: 'producer' | 'worker'): Redis {
-  return new Redis(url, role === 'producer'
-    ? { enableOfflineQueue: false, maxRetriesPerRequest: 3, connectTimeout: 5_000, lazyConnect: false }
-    : { maxRetriesPerRequest: null, enableReadyCheck: true, connectTimeout: 5_000 })
+  return new Redis(
+    url,
+    role === 'producer'
+      ? { enableOfflineQueue: false, maxRetriesPerRequest: 3, connectTimeout: 5_000, lazyConnect: false }
+      : { maxRetriesPerRequest: null, enableReadyCheck: true, connectTimeout: 5_000 },
+  )
 }
 
 /** What answers at a Redis URL: Redis, nothing, a Redis that refuses us, or something else. */
-export type RedisProbe =
-  | { ok: true }
-  | { ok: false; kind: 'unreachable'; code?: string; problem: string }
-  | { ok: false; kind: 'refused' | 'not_redis'; problem: string }
+export type RedisProbe = { ok: true } | { ok: false; kind: 'unreachable'; code?: string; problem: string } | { ok: false; kind: 'refused' | 'not_redis'; problem: string }
 
 /**
  * Connects to `url` once, without retries, and says what answered within `timeoutMs`: PONG, a
@@ -32,7 +32,15 @@ export type RedisProbe =
  */
 export async function probeRedis(url: string, timeoutMs = 1_500): Promise<RedisProbe> {
   // disconnectTimeout: a refused socket never reports its close, and ioredis would hold the process 2 s for it.
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, disconnectTimeout: 100, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false })
+  const probe = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    disconnectTimeout: 100,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  })
   const errors: Error[] = []
   let connected = false
   probe.on('error', (error: Error) => errors.push(error))
@@ -98,11 +106,16 @@ export async function ensureRedis(url: string, options: { dataDir: string; allow
       child.once('error', reject)
     })
   } catch (cause) {
-    throw new SocialKpiError('REDIS_UNAVAILABLE', `${where}: nothing answers, and redis-server could not be started (${errnoCode(cause) ?? 'error'}); install Redis or point REDIS_URL at one`, { cause })
+    throw new SocialKpiError('REDIS_UNAVAILABLE', `${where}: nothing answers, and redis-server could not be started (${errnoCode(cause) ?? 'error'}); install Redis or point REDIS_URL at one`, {
+      cause,
+    })
   }
   for (let attempt = 0; attempt < 50; attempt++) {
     if (child.exitCode !== null) {
-      throw new SocialKpiError('REDIS_UNAVAILABLE', `${where}: nothing answers, and the private redis-server started for it exited at once (code ${child.exitCode}); start Redis or point REDIS_URL at one`)
+      throw new SocialKpiError(
+        'REDIS_UNAVAILABLE',
+        `${where}: nothing answers, and the private redis-server started for it exited at once (code ${child.exitCode}); start Redis or point REDIS_URL at one`,
+      )
     }
     if (await redisAnswers(url, 500)) {
       options.logger.info({ port, dir }, 'started a private redis-server for this run')

@@ -70,13 +70,45 @@ export function createTelemetry(registry: Registry, options: { onScrapeError?: (
   const registers = [registry]
   collectDefaultMetrics({ register: registry, prefix: 'social_kpi_' })
 
-  const apiRequests = new Counter({ name: 'social_kpi_api_requests_total', help: 'HTTP requests to the networks\' APIs, every attempt, by how they ended', labelNames: ['network', 'outcome'], registers })
-  const apiDuration = new Histogram({ name: 'social_kpi_api_request_duration_seconds', help: 'Time to an API\'s answer (or to giving up on it), per request', labelNames: ['network'], buckets: API_BUCKETS, registers })
-  const rowsWritten = new Counter({ name: 'social_kpi_rows_written_total', help: 'Rows the batching writer inserted into ClickHouse (a re-sent batch ClickHouse drops as a repeat counts again)', labelNames: ['table'], registers })
-  const rowsFailed = new Counter({ name: 'social_kpi_rows_failed_total', help: 'Rows whose batch the writer finally failed to store (their jobs fail and are retried)', labelNames: ['table'], registers })
+  const apiRequests = new Counter({
+    name: 'social_kpi_api_requests_total',
+    help: "HTTP requests to the networks' APIs, every attempt, by how they ended",
+    labelNames: ['network', 'outcome'],
+    registers,
+  })
+  const apiDuration = new Histogram({
+    name: 'social_kpi_api_request_duration_seconds',
+    help: "Time to an API's answer (or to giving up on it), per request",
+    labelNames: ['network'],
+    buckets: API_BUCKETS,
+    registers,
+  })
+  const rowsWritten = new Counter({
+    name: 'social_kpi_rows_written_total',
+    help: 'Rows the batching writer inserted into ClickHouse (a re-sent batch ClickHouse drops as a repeat counts again)',
+    labelNames: ['table'],
+    registers,
+  })
+  const rowsFailed = new Counter({
+    name: 'social_kpi_rows_failed_total',
+    help: 'Rows whose batch the writer finally failed to store (their jobs fail and are retried)',
+    labelNames: ['table'],
+    registers,
+  })
   const roundDuration = new Histogram({ name: 'social_kpi_round_duration_seconds', help: 'A collection round, from being enqueued to the end of its evaluation', buckets: ROUND_BUCKETS, registers })
-  const evaluationDuration = new Histogram({ name: 'social_kpi_evaluation_duration_seconds', help: 'One evaluate job: every KPI and crisis trigger judged, stored, alerts decided', labelNames: ['outcome'], buckets: EVALUATION_BUCKETS, registers })
-  const jobs = new Counter({ name: 'social_kpi_jobs_total', help: 'Jobs this process finished, by queue and outcome (failed includes attempts that are retried)', labelNames: ['queue', 'outcome'], registers })
+  const evaluationDuration = new Histogram({
+    name: 'social_kpi_evaluation_duration_seconds',
+    help: 'One evaluate job: every KPI and crisis trigger judged, stored, alerts decided',
+    labelNames: ['outcome'],
+    buckets: EVALUATION_BUCKETS,
+    registers,
+  })
+  const jobs = new Counter({
+    name: 'social_kpi_jobs_total',
+    help: 'Jobs this process finished, by queue and outcome (failed includes attempts that are retried)',
+    labelNames: ['queue', 'outcome'],
+    registers,
+  })
   const notifications = new Counter({ name: 'social_kpi_notifications_total', help: 'Notification jobs by how they ended', labelNames: ['channel', 'outcome'], registers })
 
   let queues: QueueLike[] = []
@@ -89,7 +121,14 @@ export function createTelemetry(registry: Registry, options: { onScrapeError?: (
     async collect() {
       this.reset()
       // Redis away: the series are left out of this scrape (and readyz says why), the rest still answers.
-      const counts = await Promise.all(queues.map((queue) => within(SCRAPE_READ_MS, queue.getJobCounts(...QUEUE_STATES)).catch((err: unknown) => (options.onScrapeError?.(err), undefined))))
+      const counts = await Promise.all(
+        queues.map((queue) =>
+          within(SCRAPE_READ_MS, queue.getJobCounts(...QUEUE_STATES)).catch((err: unknown) => {
+            options.onScrapeError?.(err)
+            return undefined
+          }),
+        ),
+      )
       queues.forEach((queue, i) => {
         for (const state of QUEUE_STATES) if (counts[i]) this.set({ queue: queue.name, state }, counts[i]![state] ?? 0)
       })

@@ -10,7 +10,19 @@ import { writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog'
-import { LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, TooltipDisplayMode, VizLegendOptionsBuilder, VizTooltipOptionsBuilder, SortOrder, BigValueColorMode, BigValueTextMode, GraphDrawStyle, TableCellHeight } from '@grafana/grafana-foundation-sdk/common'
+import {
+  LegendDisplayMode,
+  LegendPlacement,
+  ReduceDataOptionsBuilder,
+  TooltipDisplayMode,
+  VizLegendOptionsBuilder,
+  VizTooltipOptionsBuilder,
+  SortOrder,
+  BigValueColorMode,
+  BigValueTextMode,
+  GraphDrawStyle,
+  TableCellHeight,
+} from '@grafana/grafana-foundation-sdk/common'
 import {
   DashboardBuilder,
   DashboardLinkBuilder,
@@ -71,7 +83,10 @@ function panels() {
       ),
     stat: (spec: PanelSpec) =>
       common(
-        new StatPanel().reduceOptions(new ReduceDataOptionsBuilder().values(false).calcs(['lastNotNull']).fields('')).colorMode(BigValueColorMode.Background).textMode(BigValueTextMode.Value),
+        new StatPanel()
+          .reduceOptions(new ReduceDataOptionsBuilder().values(false).calcs(['lastNotNull']).fields(''))
+          .colorMode(BigValueColorMode.Background)
+          .textMode(BigValueTextMode.Value),
         spec,
         'table',
       ),
@@ -81,23 +96,25 @@ function panels() {
 const grid = (x: number, y: number, w: number, h: number): GridPos => ({ x, y, w, h })
 
 function dashboard(uid: string, title: string, description: string): DashboardBuilder {
-  return new DashboardBuilder(title)
-    .uid(uid)
-    .description(description)
-    .tags(['social-kpi'])
-    .readonly()
-    .timezone('utc')
-    .time({ from: 'now-30d', to: 'now' })
-    .refresh('5m')
-    // Every social-kpi dashboard one click away, keeping the time range.
-    .link(new DashboardLinkBuilder('social-kpi').type(DashboardLinkType.Dashboards).tags(['social-kpi']).asDropdown(true).keepTime(true).includeVars(false))
-    .withVariable(
-      new DatasourceVariableBuilder('datasource')
-        .label('Data source')
-        .description('The ClickHouse holding social-kpi data (provisioned as "ClickHouse (social-kpi)").')
-        .type(PLUGIN)
-        .current({ selected: true, text: 'ClickHouse (social-kpi)', value: 'social-kpi-clickhouse' }),
-    )
+  return (
+    new DashboardBuilder(title)
+      .uid(uid)
+      .description(description)
+      .tags(['social-kpi'])
+      .readonly()
+      .timezone('utc')
+      .time({ from: 'now-30d', to: 'now' })
+      .refresh('5m')
+      // Every social-kpi dashboard one click away, keeping the time range.
+      .link(new DashboardLinkBuilder('social-kpi').type(DashboardLinkType.Dashboards).tags(['social-kpi']).asDropdown(true).keepTime(true).includeVars(false))
+      .withVariable(
+        new DatasourceVariableBuilder('datasource')
+          .label('Data source')
+          .description('The ClickHouse holding social-kpi data (provisioned as "ClickHouse (social-kpi)").')
+          .type(PLUGIN)
+          .current({ selected: true, text: 'ClickHouse (social-kpi)', value: 'social-kpi-clickhouse' }),
+      )
+  )
 }
 
 function variable(name: string, label: string, description: string, sql: string, options: { multi: boolean; refresh?: VariableRefresh }): QueryVariableBuilder {
@@ -175,16 +192,22 @@ const PERIOD_SQL = `if(k.period = 'custom', concat(toString(k.period_from), ' �
 
 function planOverview() {
   const p = panels()
-  return dashboard('social-kpi-plan-overview', 'social-kpi · Plan overview', "The plan in Grafana: per objective (the O of POST), its KPIs with status, attainment and forecast; the situation, SWOT, audiences and accounts the plan describes. Sources: the plan tables (plan_objectives, plan_kpis, plan_accounts, plan_situation) joined with kpi_evaluations.")
+  return dashboard(
+    'social-kpi-plan-overview',
+    'social-kpi · Plan overview',
+    'The plan in Grafana: per objective (the O of POST), its KPIs with status, attainment and forecast; the situation, SWOT, audiences and accounts the plan describes. Sources: the plan tables (plan_objectives, plan_kpis, plan_accounts, plan_situation) joined with kpi_evaluations.',
+  )
     .withVariable(
       variable('objective', 'Objective', "The plan's objectives (value: objective id, shown: its name).", `SELECT objective_id, name FROM plan_objectives ORDER BY position`, { multi: true }),
     )
     .withPanel(
-      p.table({
-        title: 'Objectives',
-        description: "Each objective of the plan, what it is for, and where its KPIs stand at their latest evaluation up to the end of the time range: how many are achieved, on track, at risk or missed, and the median attainment (actual ÷ target; 100% = target reached). Unknown: no evaluation or no data yet. Source: plan_objectives, plan_kpis, kpi_evaluations.",
-        at: grid(0, 0, 24, 7),
-        sql: `
+      p
+        .table({
+          title: 'Objectives',
+          description:
+            'Each objective of the plan, what it is for, and where its KPIs stand at their latest evaluation up to the end of the time range: how many are achieved, on track, at risk or missed, and the median attainment (actual ÷ target; 100% = target reached). Unknown: no evaluation or no data yet. Source: plan_objectives, plan_kpis, kpi_evaluations.',
+          at: grid(0, 0, 24, 7),
+          sql: `
 SELECT
     o.name AS "Objective",
     o.description AS "Description",
@@ -202,14 +225,17 @@ LEFT JOIN ${LATEST_EVALUATIONS} AS e ON e.kpi_id = k.kpi_id
 WHERE $__conditionalAll(o.objective_id IN (\${objective:singlequote}), $objective)
 GROUP BY o.plan_key, o.position, o.objective_id, o.name, o.description, o.actions
 ORDER BY o.position`,
-      }).overrideByName('Median attainment', percent),
+        })
+        .overrideByName('Median attainment', percent),
     )
     .withPanel(
-      p.table({
-        title: 'KPIs per objective',
-        description: "Every KPI of the plan under its objective: its target (≥ at least, ≤ at most) and period, its status at the latest evaluation up to the end of the time range, attainment, and the forecast of its value at the period end with the 80% band (the end value falls inside it four times in five). Actions: what the plan says to do when it falls behind. Source: plan_kpis, plan_objectives, kpi_evaluations.",
-        at: grid(0, 7, 24, 11),
-        sql: `
+      p
+        .table({
+          title: 'KPIs per objective',
+          description:
+            'Every KPI of the plan under its objective: its target (≥ at least, ≤ at most) and period, its status at the latest evaluation up to the end of the time range, attainment, and the forecast of its value at the period end with the 80% band (the end value falls inside it four times in five). Actions: what the plan says to do when it falls behind. Source: plan_kpis, plan_objectives, kpi_evaluations.',
+          at: grid(0, 7, 24, 11),
+          sql: `
 SELECT
     o.name AS "Objective",
     k.name AS "KPI",
@@ -228,7 +254,7 @@ INNER JOIN plan_objectives AS o ON o.plan_key = k.plan_key AND o.objective_id = 
 LEFT JOIN ${LATEST_EVALUATIONS} AS e ON e.kpi_id = k.kpi_id
 WHERE $__conditionalAll(k.objective_id IN (\${objective:singlequote}), $objective)
 ORDER BY o.position, k.position`,
-      })
+        })
         .overrideByName('Status', coloured)
         .overrideByName('Attainment', percent),
     )
@@ -261,7 +287,8 @@ ORDER BY position`,
     .withPanel(
       p.table({
         title: 'Situation',
-        description: "The plan's own words on where the company stands: what it is and offers, the summary, its online reputation and competitors, the tools it uses (the T of POST) and the steps of its crisis guide. Source: plan_situation.",
+        description:
+          "The plan's own words on where the company stands: what it is and offers, the summary, its online reputation and competitors, the tools it uses (the T of POST) and the steps of its crisis guide. Source: plan_situation.",
         at: grid(0, 28, 24, 8),
         sql: `
 SELECT
@@ -275,7 +302,8 @@ ORDER BY indexOf(['company_description', 'offering', 'summary', 'online_reputati
     .withPanel(
       p.table({
         title: 'Accounts',
-        description: "The strategy (the S of POST): each account the plan collects from, how often it posts, in which language and with which focus, and the KPIs it counts towards. Credentials are not shown, only their kind. Source: plan_accounts.",
+        description:
+          'The strategy (the S of POST): each account the plan collects from, how often it posts, in which language and with which focus, and the KPIs it counts towards. Credentials are not shown, only their kind. Source: plan_accounts.',
         at: grid(0, 36, 24, 8),
         sql: `
 SELECT
@@ -296,9 +324,19 @@ ORDER BY position`,
 function perNetwork() {
   const p = panels()
   const accounts = `$__conditionalAll(account_id IN (\${account:singlequote}), $account)`
-  return dashboard('social-kpi-network', 'social-kpi · Per network', 'One network at a time: followers, likes, clicks and conversions per account, and the top posts published in the time range. Sources: metrics_daily, observations.')
+  return dashboard(
+    'social-kpi-network',
+    'social-kpi · Per network',
+    'One network at a time: followers, likes, clicks and conversions per account, and the top posts published in the time range. Sources: metrics_daily, observations.',
+  )
     .withVariable(
-      variable('network', 'Network', 'Networks of the plan, or with collected data.', `SELECT DISTINCT network FROM (SELECT network FROM plan_accounts UNION ALL SELECT network FROM source_health FINAL) ORDER BY network`, { multi: false }),
+      variable(
+        'network',
+        'Network',
+        'Networks of the plan, or with collected data.',
+        `SELECT DISTINCT network FROM (SELECT network FROM plan_accounts UNION ALL SELECT network FROM source_health FINAL) ORDER BY network`,
+        { multi: false },
+      ),
     )
     .withVariable(
       variable(
@@ -310,30 +348,33 @@ function perNetwork() {
       ),
     )
     .withPanel(
-      p.timeseries({
-        title: 'Followers per account',
-        description: "Followers (or subscribers) of each account at the end of each UTC day. Networks without a follower count (ads, analytics) show nothing here. Source: metrics_daily.",
-        at: grid(0, 0, 12, 9),
-        sql: `
+      p
+        .timeseries({
+          title: 'Followers per account',
+          description: 'Followers (or subscribers) of each account at the end of each UTC day. Networks without a follower count (ads, analytics) show nothing here. Source: metrics_daily.',
+          at: grid(0, 0, 12, 9),
+          sql: `
 SELECT toDateTime(day, 'UTC') AS time, account_id AS account, value AS followers
 FROM metrics_daily
 WHERE network = \${network:singlequote} AND metric = 'followers' AND $__dateFilter(day) AND ${accounts}
 ORDER BY time, account`,
-      })
+        })
         .displayName('${__field.labels.account}')
         .decimals(0),
     )
     .withPanel(
-      p.timeseries({
-        title: 'Likes, clicks and conversions per day',
-        description: "Per account and day: likes, clicks and conversions, where the network reports them (Facebook and Instagram posts' likes and clicks; conversions from Meta ads and GA4 key events). A post's likes count on the day they were gained. Source: metrics_daily.",
-        at: grid(12, 0, 12, 9),
-        sql: `
+      p
+        .timeseries({
+          title: 'Likes, clicks and conversions per day',
+          description:
+            "Per account and day: likes, clicks and conversions, where the network reports them (Facebook and Instagram posts' likes and clicks; conversions from Meta ads and GA4 key events). A post's likes count on the day they were gained. Source: metrics_daily.",
+          at: grid(12, 0, 12, 9),
+          sql: `
 SELECT toDateTime(day, 'UTC') AS time, concat(account_id, ' · ', metric) AS series, value
 FROM metrics_daily
 WHERE network = \${network:singlequote} AND metric IN ('likes', 'clicks', 'conversions') AND $__dateFilter(day) AND ${accounts}
 ORDER BY time, series`,
-      })
+        })
         .displayName('${__field.labels.series}')
         .decimals(0)
         .drawStyle(GraphDrawStyle.Bars)
@@ -342,7 +383,8 @@ ORDER BY time, series`,
     .withPanel(
       p.table({
         title: 'Totals per account',
-        description: 'Per account over the days of the time range: followers at the end, and the likes, clicks and conversions gained (0 where the network does not report one). Source: metrics_daily.',
+        description:
+          'Per account over the days of the time range: followers at the end, and the likes, clicks and conversions gained (0 where the network does not report one). Source: metrics_daily.',
         at: grid(0, 9, 24, 6),
         sql: `
 SELECT
@@ -358,11 +400,13 @@ ORDER BY account_id`,
       }),
     )
     .withPanel(
-      p.table({
-        title: 'Top posts of the period',
-        description: "Posts and videos published in the time range (by the time the network gives, else when first seen), with their likes, comments, shares, clicks and views at the end of the range, the most engaging first (likes + comments + shares). At most 20. Source: observations.",
-        at: grid(0, 15, 24, 9),
-        sql: `
+      p
+        .table({
+          title: 'Top posts of the period',
+          description:
+            'Posts and videos published in the time range (by the time the network gives, else when first seen), with their likes, comments, shares, clicks and views at the end of the range, the most engaging first (likes + comments + shares). At most 20. Source: observations.',
+          at: grid(0, 15, 24, 9),
+          sql: `
 SELECT *
 FROM
 (
@@ -383,14 +427,19 @@ FROM
 WHERE "Published" >= $__fromTime_ms AND "Published" <= $__toTime_ms
 ORDER BY "Likes" + "Comments" + "Shares" DESC, "Post"
 LIMIT 20`,
-      }).overrideByName('Published', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        })
+        .overrideByName('Published', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
 }
 
 function kpiDetail() {
   const p = panels()
   const kpi = `\${kpi:singlequote}`
-  return dashboard('social-kpi-kpi-detail', 'social-kpi · KPI detail', "One KPI: what the plan says, its actual against target, pace and the forecast band over its current period, and the verdicts of its past periods. Sources: plan_kpis, kpi_evaluations, kpi_verdicts.")
+  return dashboard(
+    'social-kpi-kpi-detail',
+    'social-kpi · KPI detail',
+    'One KPI: what the plan says, its actual against target, pace and the forecast band over its current period, and the verdicts of its past periods. Sources: plan_kpis, kpi_evaluations, kpi_verdicts.',
+  )
     .withVariable(
       variable(
         'kpi',
@@ -404,11 +453,13 @@ ORDER BY min(position), kpi_id`,
       ),
     )
     .withPanel(
-      p.table({
-        title: 'The KPI in the plan',
-        description: "The plan's definition of the KPI: objective, network and metric, kind, target (≥ at least, ≤ at most), tolerance, period, the accounts it covers, and the actions to take when it falls behind. Source: plan_kpis, plan_objectives.",
-        at: grid(0, 0, 24, 4),
-        sql: `
+      p
+        .table({
+          title: 'The KPI in the plan',
+          description:
+            "The plan's definition of the KPI: objective, network and metric, kind, target (≥ at least, ≤ at most), tolerance, period, the accounts it covers, and the actions to take when it falls behind. Source: plan_kpis, plan_objectives.",
+          at: grid(0, 0, 24, 4),
+          sql: `
 SELECT
     k.name AS "KPI",
     o.name AS "Objective",
@@ -423,56 +474,64 @@ SELECT
 FROM plan_kpis AS k
 LEFT JOIN plan_objectives AS o ON o.plan_key = k.plan_key AND o.objective_id = k.objective_id
 WHERE k.kpi_id = ${kpi}`,
-      }).overrideByName('Tolerance', percent),
+        })
+        .overrideByName('Tolerance', percent),
     )
     .withPanel(
-      p.stat({
-        title: 'Status',
-        description: 'The status at the latest evaluation up to the end of the time range, with the reason it rests on (the forecast, or too early to tell). Source: kpi_evaluations.',
-        at: grid(0, 4, 6, 4),
-        sql: `SELECT ${STATUS_SQL} AS "Status" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
-      })
+      p
+        .stat({
+          title: 'Status',
+          description: 'The status at the latest evaluation up to the end of the time range, with the reason it rests on (the forecast, or too early to tell). Source: kpi_evaluations.',
+          at: grid(0, 4, 6, 4),
+          sql: `SELECT ${STATUS_SQL} AS "Status" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
+        })
         .mappings(statusMappings)
         .reduceOptions(new ReduceDataOptionsBuilder().values(false).calcs(['lastNotNull']).fields('/^Status$/')),
     )
     .withPanel(
-      p.stat({
-        title: 'Attainment',
-        description: 'Actual ÷ target (target ÷ actual for an at-most KPI) at the latest evaluation; 100% = target reached. Source: kpi_evaluations.',
-        at: grid(6, 4, 6, 4),
-        sql: `SELECT e.attainment AS "Attainment" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
-      })
+      p
+        .stat({
+          title: 'Attainment',
+          description: 'Actual ÷ target (target ÷ actual for an at-most KPI) at the latest evaluation; 100% = target reached. Source: kpi_evaluations.',
+          at: grid(6, 4, 6, 4),
+          sql: `SELECT e.attainment AS "Attainment" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
+        })
         .unit('percentunit')
         .decimals(1)
         .colorMode(BigValueColorMode.Value),
     )
     .withPanel(
-      p.stat({
-        title: 'Actual and target',
-        description: 'The actual value at the latest evaluation, and the period target. Source: kpi_evaluations.',
-        at: grid(12, 4, 6, 4),
-        sql: `SELECT e.actual AS "Actual", e.target AS "Target" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
-      })
+      p
+        .stat({
+          title: 'Actual and target',
+          description: 'The actual value at the latest evaluation, and the period target. Source: kpi_evaluations.',
+          at: grid(12, 4, 6, 4),
+          sql: `SELECT e.actual AS "Actual", e.target AS "Target" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
+        })
         .textMode(BigValueTextMode.ValueAndName)
         .colorMode(BigValueColorMode.None),
     )
     .withPanel(
-      p.stat({
-        title: 'Forecast at period end',
-        description: 'Where the KPI is heading at the period end from its recent trend, with the 80% band (low and high): the end value falls inside it four times in five. Empty for rates, ended periods, and with under 3 days of data. Source: kpi_evaluations.',
-        at: grid(18, 4, 6, 4),
-        sql: `SELECT e.forecast_low AS "Low (80%)", e.forecast_end AS "Forecast", e.forecast_high AS "High (80%)" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
-      })
+      p
+        .stat({
+          title: 'Forecast at period end',
+          description:
+            'Where the KPI is heading at the period end from its recent trend, with the 80% band (low and high): the end value falls inside it four times in five. Empty for rates, ended periods, and with under 3 days of data. Source: kpi_evaluations.',
+          at: grid(18, 4, 6, 4),
+          sql: `SELECT e.forecast_low AS "Low (80%)", e.forecast_end AS "Forecast", e.forecast_high AS "High (80%)" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
+        })
         .textMode(BigValueTextMode.ValueAndName)
         .colorMode(BigValueColorMode.None)
         .decimals(0),
     )
     .withPanel(
-      p.timeseries({
-        title: 'Actual, target, pace and forecast band (80%)',
-        description: "Over the KPI's current period (the period of its latest evaluation up to the end of the time range, whatever the range's start): the actual value at each evaluation, the target, the pace line (where it should be by then), and the forecast of the end value with its 80% band shaded. Source: kpi_evaluations.",
-        at: grid(0, 8, 24, 11),
-        sql: `
+      p
+        .timeseries({
+          title: 'Actual, target, pace and forecast band (80%)',
+          description:
+            "Over the KPI's current period (the period of its latest evaluation up to the end of the time range, whatever the range's start): the actual value at each evaluation, the target, the pace line (where it should be by then), and the forecast of the end value with its 80% band shaded. Source: kpi_evaluations.",
+          at: grid(0, 8, 24, 11),
+          sql: `
 SELECT
     evaluated_at AS time,
     actual AS "Actual",
@@ -486,7 +545,7 @@ WHERE kpi_id = ${kpi}
   AND evaluated_at <= $__toTime_ms
   AND period_start = (SELECT argMax(period_start, evaluated_at) FROM kpi_evaluations FINAL WHERE kpi_id = ${kpi} AND evaluated_at <= $__toTime_ms)
 ORDER BY time`,
-      })
+        })
         .overrideByName('Target', [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }])
         .overrideByName('Pace (expected to date)', [{ id: 'custom.lineStyle', value: { fill: 'dot', dash: [0, 10] } }])
         .overrideByName('Forecast', [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [4, 4] } }])
@@ -498,11 +557,13 @@ ORDER BY time`,
         .overrideByName('Forecast low (80%)', [{ id: 'custom.lineWidth', value: 0 }]),
     )
     .withPanel(
-      p.table({
-        title: "Past periods' verdicts",
-        description: "The final verdict of each ended period up to the end of the time range, newest first: actual, target, attainment and verdict. A verdict is judged again as late data arrives until it settles (3 days after the period end): \"settling\" until then. Source: kpi_verdicts.",
-        at: grid(0, 19, 24, 9),
-        sql: `
+      p
+        .table({
+          title: "Past periods' verdicts",
+          description:
+            'The final verdict of each ended period up to the end of the time range, newest first: actual, target, attainment and verdict. A verdict is judged again as late data arrives until it settles (3 days after the period end): "settling" until then. Source: kpi_verdicts.',
+          at: grid(0, 19, 24, 9),
+          sql: `
 SELECT
     if(period_label = '', formatDateTime(period_start, '%F', 'UTC'), period_label) AS "Period",
     period_start AS "Start",
@@ -515,7 +576,7 @@ SELECT
 FROM kpi_verdicts FINAL
 WHERE kpi_id = ${kpi} AND period_end <= $__toTime_ms
 ORDER BY period_start DESC`,
-      })
+        })
         .overrideByName('Verdict', coloured)
         .overrideByName('Attainment', percent)
         .overrideByName('Start', [{ id: 'unit', value: 'dateTimeAsIso' }])
@@ -526,16 +587,28 @@ ORDER BY period_start DESC`,
 function alertsAndCrises() {
   const p = panels()
   const kinds = `$__conditionalAll(subject_kind IN (\${kind:singlequote}), $kind)`
-  return dashboard('social-kpi-alerts', 'social-kpi · Alerts and crises', 'What is firing now, what fired and resolved in the time range, how long alerts took to resolve, how each notification went, crises, and silences. Sources: alert_state, alerts, alert_notifications, silences.')
+  return dashboard(
+    'social-kpi-alerts',
+    'social-kpi · Alerts and crises',
+    'What is firing now, what fired and resolved in the time range, how long alerts took to resolve, how each notification went, crises, and silences. Sources: alert_state, alerts, alert_notifications, silences.',
+  )
     .withVariable(
-      variable('kind', 'Alert kind', 'What alerts are about: kpi (a KPI at risk or missed), source (an account failing, stale or with an expiring token), crisis (a crisis trigger).', `SELECT DISTINCT subject_kind FROM (SELECT subject_kind FROM alert_state FINAL UNION ALL SELECT subject_kind FROM alerts FINAL) ORDER BY subject_kind`, { multi: true }),
+      variable(
+        'kind',
+        'Alert kind',
+        'What alerts are about: kpi (a KPI at risk or missed), source (an account failing, stale or with an expiring token), crisis (a crisis trigger).',
+        `SELECT DISTINCT subject_kind FROM (SELECT subject_kind FROM alert_state FINAL UNION ALL SELECT subject_kind FROM alerts FINAL) ORDER BY subject_kind`,
+        { multi: true },
+      ),
     )
     .withPanel(
-      p.table({
-        title: 'Open now',
-        description: 'Alerts firing or pending (failing, waiting for the plan\'s `for` before they fire) at the latest evaluation, with what they say (label), since when, and when a notification last went out. Source: alert_state.',
-        at: grid(0, 0, 24, 7),
-        sql: `
+      p
+        .table({
+          title: 'Open now',
+          description:
+            "Alerts firing or pending (failing, waiting for the plan's `for` before they fire) at the latest evaluation, with what they say (label), since when, and when a notification last went out. Source: alert_state.",
+          at: grid(0, 0, 24, 7),
+          sql: `
 SELECT
     alert_key AS "Alert",
     subject_kind AS "Kind",
@@ -547,34 +620,37 @@ SELECT
 FROM alert_state FINAL
 WHERE status IN ('firing', 'pending') AND ${kinds}
 ORDER BY status = 'firing' DESC, since`,
-      })
+        })
         .overrideByName('Status', coloured)
         .overrideByName('Since', [{ id: 'unit', value: 'dateTimeAsIso' }])
         .overrideByName('Last notified', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.timeseries({
-        title: 'Alerts fired per day',
-        description: 'Per UTC day and kind: how many alerts fired (a first notification), and how many resolved. Source: alerts.',
-        at: grid(0, 7, 12, 8),
-        sql: `
+      p
+        .timeseries({
+          title: 'Alerts fired per day',
+          description: 'Per UTC day and kind: how many alerts fired (a first notification), and how many resolved. Source: alerts.',
+          at: grid(0, 7, 12, 8),
+          sql: `
 SELECT toStartOfDay(at) AS time, concat(subject_kind, ' · ', if(event = 'resolved', 'resolved', 'fired')) AS series, count() AS alerts
 FROM alerts FINAL
 WHERE $__timeFilter_ms(at) AND event IN ('firing', 'resolved') AND ${kinds}
 GROUP BY time, series
 ORDER BY time, series`,
-      })
+        })
         .displayName('${__field.labels.series}')
         .decimals(0)
         .drawStyle(GraphDrawStyle.Bars)
         .fillOpacity(60),
     )
     .withPanel(
-      p.table({
-        title: 'Time to resolve',
-        description: 'Per alert, over the episodes that started firing in the time range: how many, how many resolved (so far), the median and the longest time from firing to resolved. An episode still open counts in Episodes only. Source: alerts.',
-        at: grid(12, 7, 12, 8),
-        sql: `
+      p
+        .table({
+          title: 'Time to resolve',
+          description:
+            'Per alert, over the episodes that started firing in the time range: how many, how many resolved (so far), the median and the longest time from firing to resolved. An episode still open counts in Episodes only. Source: alerts.',
+          at: grid(12, 7, 12, 8),
+          sql: `
 SELECT
     s.alert_key AS "Alert",
     any(s.subject_kind) AS "Kind",
@@ -593,16 +669,18 @@ ASOF LEFT JOIN
 ) AS r ON r.alert_key = s.alert_key AND r.at > s.at
 GROUP BY s.alert_key
 ORDER BY "Median time to resolve" DESC, "Alert"`,
-      })
+        })
         .overrideByName('Median time to resolve', duration)
         .overrideByName('Longest', duration),
     )
     .withPanel(
-      p.table({
-        title: 'Alert history',
-        description: 'Every change of an alert in the time range, newest first: from and to status, what it said, whether it notified (firing, repeat, resolved) or was held by a silence, and how that notification was delivered. Source: alerts, alert_notifications.',
-        at: grid(0, 15, 24, 9),
-        sql: `
+      p
+        .table({
+          title: 'Alert history',
+          description:
+            'Every change of an alert in the time range, newest first: from and to status, what it said, whether it notified (firing, repeat, resolved) or was held by a silence, and how that notification was delivered. Source: alerts, alert_notifications.',
+          at: grid(0, 15, 24, 9),
+          sql: `
 SELECT
     a.at AS "At",
     a.alert_key AS "Alert",
@@ -618,46 +696,51 @@ LEFT JOIN (SELECT notification_id, argMax(delivery, written_at) AS delivery FROM
     ON n.notification_id = a.notification_id
 ORDER BY a.at DESC, a.alert_key
 LIMIT 500`,
-      })
+        })
         .overrideByName('To', coloured)
         .overrideByName('Delivery', coloured)
         .overrideByName('At', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.table({
-        title: 'Crises',
-        description: "Crisis triggers (the plan's crisis.triggers) that fired or resolved in the time range, with the accounts involved, and who was notified. Source: alerts.",
-        at: grid(0, 24, 12, 8),
-        sql: `
+      p
+        .table({
+          title: 'Crises',
+          description: "Crisis triggers (the plan's crisis.triggers) that fired or resolved in the time range, with the accounts involved, and who was notified. Source: alerts.",
+          at: grid(0, 24, 12, 8),
+          sql: `
 SELECT at AS "At", subject_id AS "Trigger", from_status AS "From", to_status AS "To", label AS "Accounts", arrayStringConcat(recipients, ', ') AS "Notified"
 FROM alerts FINAL
 WHERE subject_kind = 'crisis' AND $__timeFilter_ms(at)
 ORDER BY at DESC`,
-      })
+        })
         .overrideByName('To', coloured)
         .overrideByName('At', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.table({
-        title: 'Notifications',
-        description: 'Every notification decided in the time range and how its delivery ended: sent; retrying; undelivered (its tries ran out: sent again at the next evaluation); failed (refused for good, not retried). "Delivered to" says where it went, or why not. Source: alert_notifications.',
-        at: grid(12, 24, 12, 8),
-        sql: `
+      p
+        .table({
+          title: 'Notifications',
+          description:
+            'Every notification decided in the time range and how its delivery ended: sent; retrying; undelivered (its tries ran out: sent again at the next evaluation); failed (refused for good, not retried). "Delivered to" says where it went, or why not. Source: alert_notifications.',
+          at: grid(12, 24, 12, 8),
+          sql: `
 SELECT decided_at AS "Decided at", alert_key AS "Alert", event AS "Event", subject AS "Subject", arrayStringConcat(recipients, ', ') AS "To", delivery AS "Delivery", delivered_to AS "Delivered to", attempts AS "Tries"
 FROM alert_notifications FINAL
 WHERE $__timeFilter_ms(decided_at)
 ORDER BY decided_at DESC
 LIMIT 500`,
-      })
+        })
         .overrideByName('Delivery', coloured)
         .overrideByName('Decided at', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.table({
-        title: 'Silences',
-        description: 'Silences (social-kpi silence add) that overlap the time range or start after it: what they match, from and until when, why and by whom, and whether they are active, upcoming or ended at the end of the range. Source: silences.',
-        at: grid(0, 32, 24, 7),
-        sql: `
+      p
+        .table({
+          title: 'Silences',
+          description:
+            'Silences (social-kpi silence add) that overlap the time range or start after it: what they match, from and until when, why and by whom, and whether they are active, upcoming or ended at the end of the range. Source: silences.',
+          at: grid(0, 32, 24, 7),
+          sql: `
 SELECT
     id AS "Id",
     multiIf(kpi_id != '', concat('KPI ', kpi_id), objective_id != '', concat('objective ', objective_id), concat('account ', account_id)) AS "Matches",
@@ -669,7 +752,7 @@ SELECT
 FROM silences FINAL
 WHERE ifNull(least(ends_at, expired_at), ends_at) >= $__fromTime_ms
 ORDER BY starts_at DESC`,
-      })
+        })
         .overrideByName('State', coloured)
         .overrideByName('From', [{ id: 'unit', value: 'dateTimeAsIso' }])
         .overrideByName('Until', [{ id: 'unit', value: 'dateTimeAsIso' }]),
@@ -679,16 +762,28 @@ ORDER BY starts_at DESC`,
 function operations() {
   const p = panels()
   const networks = `$__conditionalAll(network IN (\${network:singlequote}), $network)`
-  return dashboard('social-kpi-operations', 'social-kpi · Operations', 'Is the data flowing: each account\'s health, the freshness of each metric, quota resets, API errors and collection lag. Sources: source_health, source_metric_freshness, alerts, observations.')
+  return dashboard(
+    'social-kpi-operations',
+    'social-kpi · Operations',
+    "Is the data flowing: each account's health, the freshness of each metric, quota resets, API errors and collection lag. Sources: source_health, source_metric_freshness, alerts, observations.",
+  )
     .withVariable(
-      variable('network', 'Network', 'Networks of the plan, or with collected data.', `SELECT DISTINCT network FROM (SELECT network FROM plan_accounts UNION ALL SELECT network FROM source_health FINAL) ORDER BY network`, { multi: true }),
+      variable(
+        'network',
+        'Network',
+        'Networks of the plan, or with collected data.',
+        `SELECT DISTINCT network FROM (SELECT network FROM plan_accounts UNION ALL SELECT network FROM source_health FINAL) ORDER BY network`,
+        { multi: true },
+      ),
     )
     .withPanel(
-      p.table({
-        title: 'Source health',
-        description: 'Per account, as of the latest collection: healthy, degraded (collects, but the API refuses metrics a KPI needs), throttled (waits for its quota), unhealthy (token refused) or failing; when collection last succeeded and what failed last. Problems first. Source: source_health.',
-        at: grid(0, 0, 24, 8),
-        sql: `
+      p
+        .table({
+          title: 'Source health',
+          description:
+            'Per account, as of the latest collection: healthy, degraded (collects, but the API refuses metrics a KPI needs), throttled (waits for its quota), unhealthy (token refused) or failing; when collection last succeeded and what failed last. Problems first. Source: source_health.',
+          at: grid(0, 0, 24, 8),
+          sql: `
 SELECT
     network AS "Network",
     account_id AS "Account",
@@ -701,17 +796,19 @@ SELECT
 FROM source_health FINAL
 WHERE ${networks}
 ORDER BY status = 'healthy', network, account_id`,
-      })
+        })
         .overrideByName('Status', coloured)
         .overrideByName('Last success', [{ id: 'unit', value: 'dateTimeAsIso' }])
         .overrideByName('Last error at', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.table({
-        title: 'Freshness per account and metric',
-        description: "Per account and metric: when data was last collected and the newest time it describes, how old that is at the end of the time range, and how many observations are stored. The stalest first; an account whose data is older than its schedule allows also raises a freshness alert. Source: source_metric_freshness.",
-        at: grid(0, 8, 16, 9),
-        sql: `
+      p
+        .table({
+          title: 'Freshness per account and metric',
+          description:
+            'Per account and metric: when data was last collected and the newest time it describes, how old that is at the end of the time range, and how many observations are stored. The stalest first; an account whose data is older than its schedule allows also raises a freshness alert. Source: source_metric_freshness.',
+          at: grid(0, 8, 16, 9),
+          sql: `
 SELECT
     network AS "Network",
     account_id AS "Account",
@@ -723,85 +820,94 @@ SELECT
 FROM source_metric_freshness
 WHERE ${networks}
 ORDER BY "Age" DESC, network, account_id, metric`,
-      })
+        })
         .overrideByName('Age', duration)
         .overrideByName('Last collected', [{ id: 'unit', value: 'dateTimeAsIso' }])
         .overrideByName('Newest data', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.table({
-        title: 'Quota resets',
-        description: "Accounts waiting for an API quota (a throttle, a daily quota such as YouTube's units): when they may call again, and how long that is after the end of the time range (0 once passed). Source: source_health.",
-        at: grid(16, 8, 8, 9),
-        sql: `
+      p
+        .table({
+          title: 'Quota resets',
+          description:
+            "Accounts waiting for an API quota (a throttle, a daily quota such as YouTube's units): when they may call again, and how long that is after the end of the time range (0 once passed). Source: source_health.",
+          at: grid(16, 8, 8, 9),
+          sql: `
 SELECT network AS "Network", account_id AS "Account", status AS "Status", quota_resets_at AS "Resets at", greatest(dateDiff('second', $__toTime_ms, quota_resets_at), 0) AS "In"
 FROM source_health FINAL
 WHERE quota_resets_at IS NOT NULL AND ${networks}
 ORDER BY quota_resets_at DESC`,
-      })
+        })
         .overrideByName('Status', coloured)
         .overrideByName('In', duration)
         .overrideByName('Resets at', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.table({
-        title: 'API errors',
-        description: "The last error of each account whose last error falls in the time range: the API's code and message (secrets redacted), and whether the account has recovered since. Source: source_health.",
-        at: grid(0, 17, 12, 8),
-        sql: `
+      p
+        .table({
+          title: 'API errors',
+          description:
+            "The last error of each account whose last error falls in the time range: the API's code and message (secrets redacted), and whether the account has recovered since. Source: source_health.",
+          at: grid(0, 17, 12, 8),
+          sql: `
 SELECT network AS "Network", account_id AS "Account", last_error_at AS "At", last_error_code AS "Code", last_error AS "Error", if(last_success_at > last_error_at, 'recovered', status) AS "Now"
 FROM source_health FINAL
 WHERE last_error_at IS NOT NULL AND $__timeFilter_ms(last_error_at) AND ${networks}
 ORDER BY last_error_at DESC`,
-      })
+        })
         .overrideByName('Now', coloured)
         .overrideByName('At', [{ id: 'unit', value: 'dateTimeAsIso' }]),
     )
     .withPanel(
-      p.timeseries({
-        title: 'Source problems per day',
-        description: 'Per UTC day and kind of problem: how many times an account turned failing (refused token, throttled, failing, degraded, stale data, expiring token). Source: alerts (subject kind source).',
-        at: grid(12, 17, 12, 8),
-        sql: `
+      p
+        .timeseries({
+          title: 'Source problems per day',
+          description:
+            'Per UTC day and kind of problem: how many times an account turned failing (refused token, throttled, failing, degraded, stale data, expiring token). Source: alerts (subject kind source).',
+          at: grid(12, 17, 12, 8),
+          sql: `
 SELECT toStartOfDay(at) AS time, splitByChar('.', alert_key)[1] AS problem, count() AS changes
 FROM alerts FINAL
 WHERE subject_kind = 'source' AND to_status IN ('pending', 'firing') AND from_status = 'ok' AND $__timeFilter_ms(at)
   AND $__conditionalAll(splitByChar('/', subject_id)[1] IN (\${network:singlequote}), $network)
 GROUP BY time, problem
 ORDER BY time, problem`,
-      })
+        })
         .displayName('${__field.labels.problem}')
         .decimals(0)
         .drawStyle(GraphDrawStyle.Bars)
         .fillOpacity(60),
     )
     .withPanel(
-      p.timeseries({
-        title: 'Collection lag',
-        description: "Per network: how long after its round's time a reading was stored (collected_at − observed_at; levels and post counters only, daily counts describe a whole day), the worst in each interval. A round collected late after an outage shows here. Source: observations.",
-        at: grid(0, 25, 12, 8),
-        sql: `
+      p
+        .timeseries({
+          title: 'Collection lag',
+          description:
+            "Per network: how long after its round's time a reading was stored (collected_at − observed_at; levels and post counters only, daily counts describe a whole day), the worst in each interval. A round collected late after an outage shows here. Source: observations.",
+          at: grid(0, 25, 12, 8),
+          sql: `
 SELECT $__timeInterval(collected_at) AS time, network, max(greatest(dateDiff('second', observed_at, collected_at), 0)) AS lag
 FROM observations FINAL
 WHERE shape != 'daily' AND $__timeFilter_ms(collected_at) AND ${networks}
 GROUP BY time, network
 ORDER BY time, network`,
-      })
+        })
         .displayName('${__field.labels.network}')
         .unit('s'),
     )
     .withPanel(
-      p.timeseries({
-        title: 'Observations stored',
-        description: 'Per network: how many readings were stored in each interval (by collection time), after de-duplication. A gap means no collection. Source: observations.',
-        at: grid(12, 25, 12, 8),
-        sql: `
+      p
+        .timeseries({
+          title: 'Observations stored',
+          description: 'Per network: how many readings were stored in each interval (by collection time), after de-duplication. A gap means no collection. Source: observations.',
+          at: grid(12, 25, 12, 8),
+          sql: `
 SELECT $__timeInterval(collected_at) AS time, network, count() AS observations
 FROM observations FINAL
 WHERE $__timeFilter_ms(collected_at) AND ${networks}
 GROUP BY time, network
 ORDER BY time, network`,
-      })
+        })
         .displayName('${__field.labels.network}')
         .decimals(0)
         .drawStyle(GraphDrawStyle.Bars)

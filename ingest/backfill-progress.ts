@@ -24,7 +24,11 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
  * failed), calling `onProgress` with the number finished after each look. No deadline: each job
  * is bounded by its own retries, and the command is stopped by a signal.
  */
-export async function watchBackfill(queues: Pick<Queues, 'collect'>, chunks: BackfillChunk[], options: { pollMs?: number; onProgress?: (finished: number) => void } = {}): Promise<Map<string, ChunkResult>> {
+export async function watchBackfill(
+  queues: Pick<Queues, 'collect'>,
+  chunks: BackfillChunk[],
+  options: { pollMs?: number; onProgress?: (finished: number) => void } = {},
+): Promise<Map<string, ChunkResult>> {
   const results = new Map<string, ChunkResult>()
   for (;;) {
     for (const chunk of chunks) {

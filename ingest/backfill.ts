@@ -37,7 +37,10 @@ const DAY = /^\d{4}-\d{2}-\d{2}$/
 export function planBackfill(plan: Plan, collectors: Record<Network, Collector>, request: BackfillRequest, today: Date): BackfillPlan {
   const todayDay = DateTime.fromJSDate(today, { zone: 'UTC' }).startOf('day')
   const to = request.to ?? todayDay.toISODate()!
-  for (const [name, value] of [['--from', request.from], ['--to', to]] as const) {
+  for (const [name, value] of [
+    ['--from', request.from],
+    ['--to', to],
+  ] as const) {
     if (!DAY.test(value) || !DateTime.fromISO(value, { zone: 'UTC' }).isValid) throw new ArgumentError(`${name}: "${value}" is not a date as YYYY-MM-DD`)
   }
   if (request.from >= to) throw new ArgumentError(`--from (${request.from}) must be before --to (${to})`)

@@ -129,12 +129,7 @@ export function googleDialect(options: GoogleDialectOptions): ApiDialect {
       if (error.httpStatus === 429 || error.status === 'RESOURCE_EXHAUSTED') {
         return { kind: 'throttled', waitMs: error.retryDelayMs ?? retryAfterMs(response, now) ?? exhaustedWait(), message }
       }
-      if (
-        error.httpStatus === 401 ||
-        error.status === 'UNAUTHENTICATED' ||
-        error.reasons.some((r) => REFUSAL_REASONS.has(r)) ||
-        (error.httpStatus === 403 && error.status === 'PERMISSION_DENIED')
-      ) {
+      if (error.httpStatus === 401 || error.status === 'UNAUTHENTICATED' || error.reasons.some((r) => REFUSAL_REASONS.has(r)) || (error.httpStatus === 403 && error.status === 'PERMISSION_DENIED')) {
         return { kind: 'token', apiCode, message }
       }
       if (error.httpStatus >= 500 || (error.status && TRANSIENT_STATUSES.has(error.status)) || error.reasons.some((r) => TRANSIENT_REASONS.has(r))) {

@@ -8,7 +8,7 @@ import { issuePath } from '../core/errors.ts'
  * page, a body cut short or an answer without the documented fields is a failure with a plain
  * message, never a TypeError deep in a collector and never rows built from garbage.
  */
-export type BodyReading<T> = { ok: true; value: T } | { ok: false; problem: string; /** false: not JSON at all; true: JSON of another shape. */ json: boolean }
+export type BodyReading<T> = { ok: true; value: T } | { ok: false; problem: string /** false: not JSON at all; true: JSON of another shape. */; json: boolean }
 
 /** At most this many problems are named in one message. */
 const MAX_PROBLEMS = 3
@@ -35,7 +35,10 @@ function parsedBody(response: AxiosResponse): BodyReading<unknown> {
   try {
     return { ok: true, value: JSON.parse(data) }
   } catch {
-    const type = String(response.headers?.['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
+    const type = String(response.headers?.['content-type'] ?? '')
+      .split(';')[0]!
+      .trim()
+      .toLowerCase()
     if (/[/+]json$/.test(type)) return { ok: false, json: false, problem: `the response is not valid JSON (${Buffer.byteLength(data)} bytes of ${type}, cut short or malformed)` }
     return { ok: false, json: false, problem: `the response is not JSON (${type || 'no content type'})` }
   }

@@ -149,7 +149,8 @@ export function startScheduler(deps: { plan: Plan; queues: Queues; now: Clock; l
         if (!missed.slots.some((m) => m.getTime() === slot.getTime()) && !(await queues.evaluate.getJob(jobId))) lost.push(slot)
       }
       for (const slot of [...lost, ...missed.slots]) remember(track, slot, await track.enqueue(slot))
-      if (missed.more) logger.warn({ schedule: track.schedule, from: from?.toISOString(), enqueued: missed.slots.length }, `older missed ${track.what}s were not enqueued (at most ${track.maxCatchUp})`)
+      if (missed.more)
+        logger.warn({ schedule: track.schedule, from: from?.toISOString(), enqueued: missed.slots.length }, `older missed ${track.what}s were not enqueued (at most ${track.maxCatchUp})`)
       return { missed: missed.slots, lost }
     } catch (err) {
       // Still owed, from the earlier of the two if a tick failed meanwhile.

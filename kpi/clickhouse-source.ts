@@ -67,10 +67,7 @@ function sourceOver(reads: Reads): KpiDataSource {
     },
     async amount(selection, from, to, knownAt = to) {
       const known = Math.max(to.getTime(), knownAt.getTime())
-      const [daily, gains] = await Promise.all([
-        reads.dailyValues(dailyScope(selection), from.getTime(), to.getTime()),
-        reads.counterGains(scopeOf(selection), from.getTime(), to.getTime(), known),
-      ])
+      const [daily, gains] = await Promise.all([reads.dailyValues(dailyScope(selection), from.getTime(), to.getTime()), reads.counterGains(scopeOf(selection), from.getTime(), to.getTime(), known)])
       const points = daily.reduce((n, d) => n + d.points, 0) + gains.length
       if (points === 0) return null
       return daily.reduce((sum, d) => sum + d.value, 0) + gains.reduce((sum, g) => sum + g.gained, 0)
@@ -128,7 +125,11 @@ function sourceOver(reads: Reads): KpiDataSource {
       const keyOf = (o: { accountId: string; objectType: string; objectId: string }) => `${o.accountId}\u0000${o.objectType}\u0000${o.objectId}`
       const readInside = new Set(steps.map(keyOf))
       const inside = objects.filter((o) => readInside.has(keyOf(o)))
-      const before = await reads.lastBefore(counters, inside.filter((o) => o.firstAt < fromMs), fromMs)
+      const before = await reads.lastBefore(
+        counters,
+        inside.filter((o) => o.firstAt < fromMs),
+        fromMs,
+      )
       const startOf = new Map(
         inside.map((o) => {
           const seenBefore = o.firstAt < fromMs

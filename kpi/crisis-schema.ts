@@ -12,7 +12,12 @@ const scope = {
   network: z.enum(NETWORKS, { error: `must be one of: ${NETWORKS.join(', ')}` }).optional(),
   accounts: z.array(id).min(1, 'must list at least one account, or be left out for all accounts').optional(),
 }
-const baselineWeeks = z.number({ error: 'must be a whole number of weeks from 2 to 26' }).int('must be a whole number of weeks from 2 to 26').min(2, 'must be a whole number of weeks from 2 to 26').max(26, 'must be a whole number of weeks from 2 to 26').default(4)
+const baselineWeeks = z
+  .number({ error: 'must be a whole number of weeks from 2 to 26' })
+  .int('must be a whole number of weeks from 2 to 26')
+  .min(2, 'must be a whole number of weeks from 2 to 26')
+  .max(26, 'must be a whole number of weeks from 2 to 26')
+  .default(4)
 
 export const crisisTriggerSchema = z.discriminatedUnion(
   'kind',
@@ -22,7 +27,11 @@ export const crisisTriggerSchema = z.discriminatedUnion(
       kind: z.literal('follower_drop'),
       /** Followers fall by more than this share (in %) within the window, on any one account. */
       dropPercent: z.number({ error: 'must be a percentage such as 2' }).positive('must be a positive percentage').max(100, 'must be at most 100'),
-      windowHours: z.number({ error: 'must be a number of hours' }).positive('must be a positive number of hours').max(24 * 14, 'must be at most 336 hours (two weeks)').default(24),
+      windowHours: z
+        .number({ error: 'must be a number of hours' })
+        .positive('must be a positive number of hours')
+        .max(24 * 14, 'must be at most 336 hours (two weeks)')
+        .default(24),
     }),
     z.strictObject({
       ...scope,

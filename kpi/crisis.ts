@@ -175,14 +175,7 @@ function seasonalWindow(series: Point[], at: Date, size: BucketSize, zone: strin
 }
 
 /** A count above its seasonal median by more than `deviations` robust deviations. */
-export function judgeNegativeReactions(
-  trigger: Extract<CrisisTrigger, { kind: 'negative_reactions' }>,
-  account: PlanAccount,
-  series: Point[],
-  at: Date,
-  size: BucketSize,
-  zone: string,
-): Judged {
+export function judgeNegativeReactions(trigger: Extract<CrisisTrigger, { kind: 'negative_reactions' }>, account: PlanAccount, series: Point[], at: Date, size: BucketSize, zone: string): Judged {
   const seasonal = seasonalWindow(series, at, size, zone, trigger.baselineWeeks)
   if (!seasonal) return { judged: false }
   const { bucket, baseline, center, end, when, weekday } = seasonal
@@ -205,14 +198,7 @@ export function judgeNegativeReactions(
 }
 
 /** A count more than `dropPercent` % below its seasonal median. */
-export function judgeEngagementCollapse(
-  trigger: Extract<CrisisTrigger, { kind: 'engagement_collapse' }>,
-  account: PlanAccount,
-  series: Point[],
-  at: Date,
-  size: BucketSize,
-  zone: string,
-): Judged {
+export function judgeEngagementCollapse(trigger: Extract<CrisisTrigger, { kind: 'engagement_collapse' }>, account: PlanAccount, series: Point[], at: Date, size: BucketSize, zone: string): Judged {
   const seasonal = seasonalWindow(series, at, size, zone, trigger.baselineWeeks)
   if (!seasonal || seasonal.center <= 0) return { judged: false }
   const { bucket, baseline, center, end, when, weekday } = seasonal
@@ -269,11 +255,7 @@ export async function evaluateTrigger(plan: Plan, trigger: CrisisTrigger, at: Da
     const series = await source.buckets(selection, shape, new Date(at.getTime() - lookbackMs(size, trigger.baselineWeeks)), upTo)
     for (const account of group) {
       const points = series.get(account.id) ?? []
-      results.push(
-        trigger.kind === 'negative_reactions'
-          ? judgeNegativeReactions(trigger, account, points, at, size, zone)
-          : judgeEngagementCollapse(trigger, account, points, at, size, zone),
-      )
+      results.push(trigger.kind === 'negative_reactions' ? judgeNegativeReactions(trigger, account, points, at, size, zone) : judgeEngagementCollapse(trigger, account, points, at, size, zone))
     }
   }
   const findings = results.flatMap((r) => (r.judged && r.finding ? [r.finding] : []))
@@ -284,9 +266,7 @@ export async function evaluateTrigger(plan: Plan, trigger: CrisisTrigger, at: Da
     evaluatedAt: at,
     firing,
     accounts: findings.map((f) => f.account),
-    window: findings.length
-      ? { from: new Date(Math.min(...findings.map((f) => f.from.getTime()))), to: new Date(Math.max(...findings.map((f) => f.to.getTime()))) }
-      : null,
+    window: findings.length ? { from: new Date(Math.min(...findings.map((f) => f.from.getTime()))), to: new Date(Math.max(...findings.map((f) => f.to.getTime()))) } : null,
     reason: findings.length ? findings.map((f) => f.reason).join('; ') : firing === false ? 'within the guide’s limits' : 'no data to judge',
     findings,
   }

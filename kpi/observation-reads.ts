@@ -186,7 +186,17 @@ export function inScope(o: ObjectInfo, scope: Scope): boolean {
 /** Every object of the scope, with its first and last reading over all history. */
 async function objectsOf(ch: Rows, scope: Scope): Promise<ObjectInfo[]> {
   const { sql, params } = scopeOf(scope)
-  const rows = await ch.rows<{ account_id: string; shape: Shape; object_type: string; object_id: string; first_ms: string; first_value: number; last_ms: string; last_value: number; created_ms: string | null }>(OBJECTS_SQL(sql), params)
+  const rows = await ch.rows<{
+    account_id: string
+    shape: Shape
+    object_type: string
+    object_id: string
+    first_ms: string
+    first_value: number
+    last_ms: string
+    last_value: number
+    created_ms: string | null
+  }>(OBJECTS_SQL(sql), params)
   return rows.map((r) => ({
     accountId: r.account_id,
     shape: r.shape,
@@ -229,7 +239,11 @@ async function lastBefore(ch: Rows, scope: Scope, objects: ObjectInfo[], before:
   const read = async (lo: number, hi: number, keys: string[] | null) => {
     const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
     const layout = layoutOf([[lo, hi]])
-    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; at_ms: string; value: number }>(LAST_IN_SQL(sql, layout, extra), { ...params, ...layout.params, ...(keys ? { keys } : {}) })
+    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; at_ms: string; value: number }>(LAST_IN_SQL(sql, layout, extra), {
+      ...params,
+      ...layout.params,
+      ...(keys ? { keys } : {}),
+    })
     for (const r of rows) {
       const key = keyOf(r.account_id, r.object_type, r.object_id)
       if (wanted.has(key) && !result.has(key)) result.set(key, { at: Number(r.at_ms), value: Number(r.value) })
@@ -371,7 +385,10 @@ async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first
     })
     return rows.map((r) => ({ accountId: r.account_id, objectType: r.object_type, objectId: r.object_id, step: Number(r.step), last: Number(r.last), at: Number(r.at_ms) }))
   }
-  const found = await read(steps.map((s) => s.tail), null)
+  const found = await read(
+    steps.map((s) => s.tail),
+    null,
+  )
   const seen = new Set(found.map((r) => `${keyOf(r.accountId, r.objectType, r.objectId)}\u0000${r.step}`))
   // (object, step) pairs whose tail had no reading although the object was read around then
   const wanted = new Set<string>()
@@ -389,7 +406,20 @@ async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first
   }
   if (wanted.size === 0) return found
   const more = (await read([...heads.values()], [...keys])).filter((r) => wanted.has(`${keyOf(r.accountId, r.objectType, r.objectId)}\u0000${r.step}`))
-  const byObject = (a: StepReading, b: StepReading) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.objectType < b.objectType ? -1 : a.objectType > b.objectType ? 1 : a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : a.step - b.step)
+  const byObject = (a: StepReading, b: StepReading) =>
+    a.accountId < b.accountId
+      ? -1
+      : a.accountId > b.accountId
+        ? 1
+        : a.objectType < b.objectType
+          ? -1
+          : a.objectType > b.objectType
+            ? 1
+            : a.objectId < b.objectId
+              ? -1
+              : a.objectId > b.objectId
+                ? 1
+                : a.step - b.step
   return [...found, ...more].sort(byObject)
 }
 
@@ -481,7 +511,15 @@ FROM
 export async function observedDays(ch: Rows, networks: string[], accounts: string[], metrics: string[], from: number, to: number, timezone: string) {
   const sql = `network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND metric IN {metrics:Array(String)}`
   const { edges } = layoutOf([[from, to]]).params
-  return ch.rows<{ network: string; account_id: string; metric: string; day: string }>(DAYS_SQL(sql), { networks, accounts, metrics, tz: timezone, lo: toClickHouseTime(new Date(Math.max(0, from))), hi: toClickHouseTime(new Date(to)), edges })
+  return ch.rows<{ network: string; account_id: string; metric: string; day: string }>(DAYS_SQL(sql), {
+    networks,
+    accounts,
+    metrics,
+    tz: timezone,
+    lo: toClickHouseTime(new Date(Math.max(0, from))),
+    hi: toClickHouseTime(new Date(to)),
+    edges,
+  })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
 import { checkCrisisTrigger, crisisTriggerSchema } from './crisis-schema.ts'
 import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type MetricShape, type Network } from '../core/metrics.ts'
 
-const text = (what: string) => z.string({ error: `must be ${what}` }).trim().min(1, `must not be empty`)
-const id = z
-  .string({ error: 'must be an id (letters, digits, dash, underscore)' })
-  .regex(/^[A-Za-z0-9][\w-]*$/, 'must be an id (letters, digits, dash, underscore)')
+const text = (what: string) =>
+  z
+    .string({ error: `must be ${what}` })
+    .trim()
+    .min(1, `must not be empty`)
+const id = z.string({ error: 'must be an id (letters, digits, dash, underscore)' }).regex(/^[A-Za-z0-9][\w-]*$/, 'must be an id (letters, digits, dash, underscore)')
 const textList = z.array(text('text'), { error: 'must be a list of texts' })
 
 const DURATION = /^(\d+)\s*(m|h|d)$/
@@ -24,9 +26,7 @@ const duration = z
     return Number(amount) * DURATION_MS[unit as keyof typeof DURATION_MS]
   })
 
-const cronExpression = z
-  .string({ error: 'must be a cron expression such as "*/15 * * * *"' })
-  .refine((value) => cron.validate(value), 'must be a cron expression such as "*/15 * * * *"')
+const cronExpression = z.string({ error: 'must be a cron expression such as "*/15 * * * *"' }).refine((value) => cron.validate(value), 'must be a cron expression such as "*/15 * * * *"')
 
 const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' })
 
@@ -102,15 +102,9 @@ const KIND_SHAPES: Record<(typeof KPI_KINDS)[number], MetricShape[]> = {
   rate: ['counter', 'daily'],
 }
 
-const periodSchema = z.union(
-  [
-    z.enum(PERIODS),
-    z
-      .strictObject({ from: isoDate, to: isoDate })
-      .refine((p) => p.from < p.to, { message: 'from must be before to', path: ['to'] }),
-  ],
-  { error: `must be one of ${PERIODS.join(', ')}, or { from: YYYY-MM-DD, to: YYYY-MM-DD }` },
-)
+const periodSchema = z.union([z.enum(PERIODS), z.strictObject({ from: isoDate, to: isoDate }).refine((p) => p.from < p.to, { message: 'from must be before to', path: ['to'] })], {
+  error: `must be one of ${PERIODS.join(', ')}, or { from: YYYY-MM-DD, to: YYYY-MM-DD }`,
+})
 
 /**
  * When a KPI may be called at risk (kpi/pacing.ts `evidenceRule`): once `minElapsed` of the period
@@ -241,7 +235,12 @@ const reviewSchema = z.strictObject({
   /** Who receives the review; left out: alerting.recipients. */
   recipients: emailList.min(1, 'must list at least one recipient, or be left out').optional(),
   /** How many posts that carried the period, and how many that fell flat, per network and metric. */
-  posts: z.number({ error: 'must be a whole number from 0 to 20' }).int('must be a whole number from 0 to 20').min(0, 'must be a whole number from 0 to 20').max(20, 'must be a whole number from 0 to 20').default(3),
+  posts: z
+    .number({ error: 'must be a whole number from 0 to 20' })
+    .int('must be a whole number from 0 to 20')
+    .min(0, 'must be a whole number from 0 to 20')
+    .max(20, 'must be a whole number from 0 to 20')
+    .default(3),
 })
 
 const contactSchema = z.strictObject({
@@ -269,14 +268,10 @@ export const planSchema = z
         summary: text('text').optional(),
         onlineReputation: text('text').optional(),
         competitors: text('text').optional(),
-        swot: z
-          .strictObject({ strengths: textList.default([]), weaknesses: textList.default([]), opportunities: textList.default([]), threats: textList.default([]) })
-          .optional(),
+        swot: z.strictObject({ strengths: textList.default([]), weaknesses: textList.default([]), opportunities: textList.default([]), threats: textList.default([]) }).optional(),
       })
       .optional(),
-    audiences: z
-      .array(z.strictObject({ id, name: text('a name'), description: text('text').optional() }), { error: 'must be a list of audiences' })
-      .default([]),
+    audiences: z.array(z.strictObject({ id, name: text('a name'), description: text('text').optional() }), { error: 'must be a list of audiences' }).default([]),
     objectives: z
       .array(z.strictObject({ id, name: text('a name'), description: text('text').optional(), actions: textList.default([]) }), { error: 'must be a list of objectives' })
       .min(1, 'must list at least one objective'),
@@ -288,7 +283,12 @@ export const planSchema = z
       .strictObject({
         schedule: cronExpression.default('*/15 * * * *'),
         evaluateSchedule: cronExpression.default('5 * * * *'),
-        lookbackDays: z.number({ error: 'must be a whole number of days from 1 to 90' }).int('must be a whole number of days from 1 to 90').min(1, 'must be a whole number of days from 1 to 90').max(90, 'must be a whole number of days from 1 to 90').default(28),
+        lookbackDays: z
+          .number({ error: 'must be a whole number of days from 1 to 90' })
+          .int('must be a whole number of days from 1 to 90')
+          .min(1, 'must be a whole number of days from 1 to 90')
+          .max(90, 'must be a whole number of days from 1 to 90')
+          .default(28),
       })
       .prefault({}),
     kpis: z.array(kpiSchema, { error: 'must be a list of KPIs' }).min(1, 'must list at least one KPI'),
@@ -348,8 +348,7 @@ interface LoosePlan {
   crisis?: { triggers?: unknown }
   review?: { periods?: unknown }
 }
-const list = (value: unknown): Array<Record<string, unknown>> =>
-  Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : []
+const list = (value: unknown): Array<Record<string, unknown>> => (Array.isArray(value) ? value.filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null) : [])
 const str = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined)
 
 /** What is wrong with a KPI's filter, for its network and each account it covers. */
@@ -401,8 +400,16 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
       seen.add(value)
     })
   }
-  unique(objectivesList.map((o) => str(o.id)), ['objectives'], 'objective')
-  unique(kpis.map((k) => (typeof k === 'object' && k ? str((k as Loose<Kpi>).id) : undefined)), ['kpis'], 'KPI')
+  unique(
+    objectivesList.map((o) => str(o.id)),
+    ['objectives'],
+    'objective',
+  )
+  unique(
+    kpis.map((k) => (typeof k === 'object' && k ? str((k as Loose<Kpi>).id) : undefined)),
+    ['kpis'],
+    'KPI',
+  )
   const accounts = list(plan.strategy?.networks).flatMap((n, ni) =>
     list(n.accounts).map((a, ai) => ({ id: str(a.id), network: str(n.network), settings: a.settings, authKind: str((a.auth as { kind?: unknown } | undefined)?.kind), ni, ai })),
   )
@@ -432,7 +439,11 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
     seen.add(account.id)
   }
   const triggers = list(plan.crisis?.triggers)
-  unique(triggers.map((t) => str(t.id)), ['crisis', 'triggers'], 'crisis trigger')
+  unique(
+    triggers.map((t) => str(t.id)),
+    ['crisis', 'triggers'],
+    'crisis trigger',
+  )
   triggers.forEach((trigger, index) => {
     for (const issue of checkCrisisTrigger(trigger, accounts)) {
       ctx.addIssue({ code: 'custom', path: ['crisis', 'triggers', index, ...issue.path], message: issue.message })
@@ -441,18 +452,23 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
   const objectives = new Set(objectivesList.map((o) => str(o.id)))
   const kpiIds = new Set(kpis.map((k) => (typeof k === 'object' && k ? str((k as Loose<Kpi>).id) : undefined)))
   list(plan.alerting?.routes).forEach((route, index) => {
-    for (const [field, known, what] of [['kpis', kpiIds, 'KPI'], ['objectives', objectives, 'objective']] as const) {
+    for (const [field, known, what] of [
+      ['kpis', kpiIds, 'KPI'],
+      ['objectives', objectives, 'objective'],
+    ] as const) {
       const values = route[field]
       if (!Array.isArray(values)) continue
       values.forEach((value: unknown, vi: number) => {
-        if (typeof value === 'string' && !known.has(value)) ctx.addIssue({ code: 'custom', path: ['alerting', 'routes', index, field, vi], message: `names ${what} "${value}", which the plan does not define` })
+        if (typeof value === 'string' && !known.has(value))
+          ctx.addIssue({ code: 'custom', path: ['alerting', 'routes', index, field, vi], message: `names ${what} "${value}", which the plan does not define` })
       })
     }
     const channels = plan.alerting?.channels
     const defined = typeof channels === 'object' && channels !== null ? new Set(Object.keys(channels)) : new Set<string>()
     if (Array.isArray(route.channels)) {
       route.channels.forEach((name: unknown, ci: number) => {
-        if (typeof name === 'string' && !defined.has(name)) ctx.addIssue({ code: 'custom', path: ['alerting', 'routes', index, 'channels', ci], message: `names channel "${name}", which alerting.channels does not define` })
+        if (typeof name === 'string' && !defined.has(name))
+          ctx.addIssue({ code: 'custom', path: ['alerting', 'routes', index, 'channels', ci], message: `names channel "${name}", which alerting.channels does not define` })
       })
     }
   })
@@ -576,7 +592,16 @@ async function readPlanText(file: string): Promise<string> {
   const unreadable = (cause: unknown) => new PlanError(file, [{ path: '', message: `cannot read the file (${(cause as NodeJS.ErrnoException).code ?? 'error'})` }], { cause, code: 'PLAN_UNREADABLE' })
   const megabytes = (bytes: number) => (bytes >= 1.1 * PLAN_MAX_BYTES ? `${(bytes / PLAN_MAX_BYTES).toFixed(1)} MB` : `${bytes.toLocaleString('en-US')} bytes`)
   const tooLarge = (size?: number) =>
-    new PlanError(file, [{ path: '', message: `the file is ${size === undefined ? 'over 1 MB' : megabytes(size)}; a plan is at most 1 MB (${PLAN_MAX_BYTES.toLocaleString('en-US')} bytes) of YAML or JSON text: is it the right file?` }], { code: 'PLAN_TOO_LARGE' })
+    new PlanError(
+      file,
+      [
+        {
+          path: '',
+          message: `the file is ${size === undefined ? 'over 1 MB' : megabytes(size)}; a plan is at most 1 MB (${PLAN_MAX_BYTES.toLocaleString('en-US')} bytes) of YAML or JSON text: is it the right file?`,
+        },
+      ],
+      { code: 'PLAN_TOO_LARGE' },
+    )
   let handle: Awaited<ReturnType<typeof open>>
   try {
     handle = await open(file, 'r')
@@ -613,7 +638,9 @@ async function readPlanText(file: string): Promise<string> {
     }
   }
   if (text === undefined) {
-    throw new PlanError(file, [{ path: '', message: `this is not a text file (${binary === -1 ? 'it is not UTF-8' : `byte ${binary} is NUL`}); a plan is YAML or JSON text` }], { code: 'PLAN_UNREADABLE' })
+    throw new PlanError(file, [{ path: '', message: `this is not a text file (${binary === -1 ? 'it is not UTF-8' : `byte ${binary} is NUL`}); a plan is YAML or JSON text` }], {
+      code: 'PLAN_UNREADABLE',
+    })
   }
   return text
 }

@@ -185,9 +185,7 @@ export function namedPeriod(kind: ReviewKind, label: string, plan: Pick<Plan, 'c
       inside = DateTime.fromObject({ year: Number(match[1]), month: Number(match[2]), day: 1 }, { zone: timezone })
       break
     case 'week':
-      inside = match[3]
-        ? DateTime.fromISO(match[3], { zone: timezone })
-        : DateTime.fromObject({ weekYear: Number(match[1]), weekNumber: Number(match[2]), weekday: 1 }, { zone: timezone })
+      inside = match[3] ? DateTime.fromISO(match[3], { zone: timezone }) : DateTime.fromObject({ weekYear: Number(match[1]), weekNumber: Number(match[2]), weekday: 1 }, { zone: timezone })
       if (!match[3] && inside.isValid && inside.weekNumber !== Number(match[2])) throw wrong()
       break
     case 'quarter':
@@ -251,7 +249,12 @@ const days = (period: Period) => (period.end.getTime() - period.start.getTime())
  * day for an at-most total; for a level, the change per day from where it ended), what the
  * reviewed period did per day, and the target the trend of the last periods supports.
  */
-export function nextPeriodNeeds(kpi: Kpi, reviewed: { period: Period; actual: number | null; baseline: number | null }, next: Period, trendActuals: Array<{ label: string; actual: number | null }>): NextNeeds {
+export function nextPeriodNeeds(
+  kpi: Kpi,
+  reviewed: { period: Period; actual: number | null; baseline: number | null },
+  next: Period,
+  trendActuals: Array<{ label: string; actual: number | null }>,
+): NextNeeds {
   const length = days(next)
   let perDay: number | null = null
   let thisPerDay: number | null = null
@@ -398,7 +401,14 @@ async function periodNumbersOf(plan: Plan, kpi: Kpi, period: Period, knownAt: Da
  * published in the period but first read after it brings what it had then to its publication day,
  * as in the verdict and metrics_daily.
  */
-async function periodHistory(kpi: Kpi, selection: MetricSelection, period: Period, knownAt: Date, sources: { kpi: KpiDataSource; review: ReviewDataSource }, actual: number | null): Promise<{ points: Array<[number, number]>; baseline: number | null }> {
+async function periodHistory(
+  kpi: Kpi,
+  selection: MetricSelection,
+  period: Period,
+  knownAt: Date,
+  sources: { kpi: KpiDataSource; review: ReviewDataSource },
+  actual: number | null,
+): Promise<{ points: Array<[number, number]>; baseline: number | null }> {
   const source = sources.kpi
   if (kpi.kind === 'rate' || actual === null) return { points: [], baseline: null }
   const start = period.start.getTime()
@@ -452,14 +462,26 @@ const selectionOf = (plan: Plan, kpi: Kpi, metric = kpi.metric): MetricSelection
  * flat per network and metric; the alerts and crises of the period (unhealthy sources among them),
  * its silences and data gaps. Everything as known at `knownAt`.
  */
-export async function buildPeriodReview(plan: Plan, kind: ReviewKind, period: Period, knownAt: Date, sources: { kpi: KpiDataSource; review: ReviewDataSource }, options: { posts?: number } = {}): Promise<PeriodReview> {
+export async function buildPeriodReview(
+  plan: Plan,
+  kind: ReviewKind,
+  period: Period,
+  knownAt: Date,
+  sources: { kpi: KpiDataSource; review: ReviewDataSource },
+  options: { posts?: number } = {},
+): Promise<PeriodReview> {
   const kpis = reviewKpis(plan, kind)
   const previous = previousPeriod(kind, period, plan)
   const next = nextPeriod(kind, period, plan)
   const trendPeriods: Period[] = [period]
   while (trendPeriods.length < TREND_PERIODS) trendPeriods.unshift(previousPeriod(kind, trendPeriods[0]!, plan))
   const stored = new Map(
-    (await sources.review.verdicts(kpis.map((k) => k.id), trendPeriods.map((p) => p.start))).map((v) => [`${v.kpiId}\u0000${v.periodStart.getTime()}`, v]),
+    (
+      await sources.review.verdicts(
+        kpis.map((k) => k.id),
+        trendPeriods.map((p) => p.start),
+      )
+    ).map((v) => [`${v.kpiId}\u0000${v.periodStart.getTime()}`, v]),
   )
 
   const reviews = new Map<string, KpiReview>()
@@ -488,7 +510,12 @@ export async function buildPeriodReview(plan: Plan, kind: ReviewKind, period: Pe
       pace: kpi.pace === 'linear' ? [1] : kpi.pace.curve,
       actions: missed ? (kpi.actions ?? objective?.actions ?? []) : [],
       next: missed
-        ? nextPeriodNeeds(kpi, { period, actual: verdict.actual, baseline: history.baseline }, next, numbers.map((n) => ({ label: n.label, actual: n.actual })))
+        ? nextPeriodNeeds(
+            kpi,
+            { period, actual: verdict.actual, baseline: history.baseline },
+            next,
+            numbers.map((n) => ({ label: n.label, actual: n.actual })),
+          )
         : null,
     })
   }
@@ -514,7 +541,14 @@ export async function buildPeriodReview(plan: Plan, kind: ReviewKind, period: Pe
     next: { label: next.label, start: next.start.toISOString(), end: next.end.toISOString() },
     knownAt: knownAt.toISOString(),
     settlesAt: settlesAt(period).toISOString(),
-    summary: { kpis: all.length, achieved: count('achieved'), missed: count('missed'), unknown: count('unknown'), objectives: objectives.length, objectivesMet: objectives.filter((o) => o.met === true).length },
+    summary: {
+      kpis: all.length,
+      achieved: count('achieved'),
+      missed: count('missed'),
+      unknown: count('unknown'),
+      objectives: objectives.length,
+      objectivesMet: objectives.filter((o) => o.met === true).length,
+    },
     objectives,
     posts: await reviewPosts(plan, kpis, period, knownAt, sources.review, options.posts ?? plan.review?.posts ?? 3),
     ...(await reviewIncidents(plan, kpis, period, knownAt, sources.review)),
@@ -557,7 +591,14 @@ async function reviewIncidents(plan: Plan, kpis: Kpi[], period: Period, knownAt:
   const alerts = alertEpisodes(await source.alertHistory(knownAt), period.start, period.end).filter(
     (e) => e.kind === 'crisis' || (e.kind === 'kpi' && ids.has(e.subject)) || ((e.kind === 'source' || e.kind === 'freshness') && accounts.has(e.subject)),
   )
-  const silences = (await source.silences(period.start, period.end)).map((s) => ({ id: s.id, what: s.what, startsAt: s.startsAt.toISOString(), endsAt: s.endsAt.toISOString(), reason: s.reason, createdBy: s.createdBy }))
+  const silences = (await source.silences(period.start, period.end)).map((s) => ({
+    id: s.id,
+    what: s.what,
+    startsAt: s.startsAt.toISOString(),
+    endsAt: s.endsAt.toISOString(),
+    reason: s.reason,
+    createdBy: s.createdBy,
+  }))
 
   // Every account and metric the KPIs read, with the KPIs that read it.
   const selections = new Map<string, { network: string; accountId: string; metric: string; kpiIds: string[] }>()

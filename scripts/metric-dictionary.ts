@@ -27,12 +27,24 @@ export function metricDictionaryTable(): string {
       lines.push(`| \`${network}\` | \`${metric}\` | ${definition.shape} | ${cell(definition.source)} | ${cell(definition.description)} |`)
     }
   }
-  lines.push('', 'Call limits the collectors stay within (checked in Redis before every request; `app` limits are split evenly between the plan\'s accounts on that network):', '', '| network | limit | per | scope | source |', '|---|---|---|---|---|')
+  lines.push(
+    '',
+    "Call limits the collectors stay within (checked in Redis before every request; `app` limits are split evenly between the plan's accounts on that network):",
+    '',
+    '| network | limit | per | scope | source |',
+    '|---|---|---|---|---|',
+  )
   for (const network of NETWORKS) {
     const quota = NETWORK_DESCRIPTORS[network].quota
     if (quota) lines.push(`| \`${network}\` | ${quota.limit.toLocaleString('en-US')} calls | ${formatWindow(quota.windowMs)} | ${quota.scope} | ${cell(quota.source)} |`)
   }
-  lines.push('', 'Where each API is (environment variables, for a proxy or a test double; `npx social-kpi simulator` prints the values that point them at the simulator):', '', '| variable | default | networks |', '|---|---|---|')
+  lines.push(
+    '',
+    'Where each API is (environment variables, for a proxy or a test double; `npx social-kpi simulator` prints the values that point them at the simulator):',
+    '',
+    '| variable | default | networks |',
+    '|---|---|---|',
+  )
   for (const [name, { defaultUrl, networks }] of Object.entries(apiUrlVariables())) {
     lines.push(`| \`${name}\` | ${defaultUrl} | ${networks.map((n) => `\`${n}\``).join(', ')} |`)
   }

@@ -132,7 +132,9 @@ export function createGa4Api(context: NetworkContext): SimulatedNetwork[] {
         const dims = dimensions.map((d) => dimensionValue(cell, d))
         const key = JSON.stringify(dims)
         const entry = groups.get(key) ?? { dims, values: metrics.map(() => 0) }
-        readers.forEach((read, i) => (entry.values[i]! += read(cell)))
+        readers.forEach((read, i) => {
+          entry.values[i]! += read(cell)
+        })
         groups.set(key, entry)
       }
     }
@@ -303,7 +305,9 @@ function comparator(orderBys: RunReportRequest['orderBys'], dimensions: string[]
     }
   }
   if (keys.length === 0) keys.push({ index: 0, metric: true, desc: true })
-  dimensions.forEach((_, index) => keys.push({ index, metric: false, desc: false }))
+  dimensions.forEach((_, index) => {
+    keys.push({ index, metric: false, desc: false })
+  })
   return (a: { dims: string[]; values: number[] }, b: { dims: string[]; values: number[] }) => {
     for (const key of keys) {
       const diff = key.metric ? a.values[key.index]! - b.values[key.index]! : compareText(a.dims[key.index]!, b.dims[key.index]!)

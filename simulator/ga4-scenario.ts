@@ -101,9 +101,24 @@ const DEMO_GROUPS: Record<string, GroupProfile> = {
       ['tiktok.com', 'cpc', 0.2],
     ],
   },
-  'Organic Search': { sessionsPerDay: 650, keyEventRate: 0.031, sources: [['google', 'organic', 0.88], ['bing', 'organic', 0.08], ['duckduckgo', 'organic', 0.04]] },
+  'Organic Search': {
+    sessionsPerDay: 650,
+    keyEventRate: 0.031,
+    sources: [
+      ['google', 'organic', 0.88],
+      ['bing', 'organic', 0.08],
+      ['duckduckgo', 'organic', 0.04],
+    ],
+  },
   Direct: { sessionsPerDay: 380, keyEventRate: 0.036, sources: [['(direct)', '(none)', 1]] },
-  Referral: { sessionsPerDay: 90, keyEventRate: 0.018, sources: [['tokopedia.com', 'referral', 0.6], ['kompas.com', 'referral', 0.4]] },
+  Referral: {
+    sessionsPerDay: 90,
+    keyEventRate: 0.018,
+    sources: [
+      ['tokopedia.com', 'referral', 0.6],
+      ['kompas.com', 'referral', 0.4],
+    ],
+  },
   Email: { sessionsPerDay: 45, keyEventRate: 0.045, sources: [['newsletter', 'email', 1]] },
 }
 
@@ -118,9 +133,7 @@ export function createGa4Scenario(options: { seed: number; today: number }): Ga4
     let profile = profiles.get(id)
     if (!profile) {
       const demo = DEMO_PROPERTIES.find((p) => p.id === id)
-      profile = demo
-        ? { id, name: demo.name, timeZone: 'Asia/Jakarta', currencyCode: 'IDR', createdMs: today - 730 * DAY_MS, groups: DEMO_GROUPS }
-        : derivedProfile(id)
+      profile = demo ? { id, name: demo.name, timeZone: 'Asia/Jakarta', currencyCode: 'IDR', createdMs: today - 730 * DAY_MS, groups: DEMO_GROUPS } : derivedProfile(id)
       if (profiles.size >= 1_000) profiles.clear()
       profiles.set(id, profile)
     }

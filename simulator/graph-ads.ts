@@ -347,8 +347,7 @@ export function createAdsGraph(options: AdsGraphOptions): GraphFamily {
   function renderRow(p: AdAccountProfile, c: Campaign | undefined, n: DayNumbers, fields: string[], dateStart: string, dateStop: string): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     const money = (value: number) => (p.currency === 'IDR' ? String(Math.round(value)) : value.toFixed(2))
-    const list = (entries: Map<string, number>, format: (v: number) => string) =>
-      [...entries].map(([action_type, value]) => ({ action_type, value: format(value) }))
+    const list = (entries: Map<string, number>, format: (v: number) => string) => [...entries].map(([action_type, value]) => ({ action_type, value: format(value) }))
     for (const name of fields) {
       switch (name) {
         case 'account_id':

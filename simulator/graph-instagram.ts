@@ -55,9 +55,7 @@ import { HISTORY_DAYS, SATURATION_MS } from './scenario.ts'
 import { DAY_MS, graphTime, HOUR_MS } from './time.ts'
 import type { SimulatorModule } from './network.ts'
 
-export const DEMO_INSTAGRAM_ACCOUNTS: ReadonlyArray<{ id: string; username: string; name: string }> = [
-  { id: '17841400000000001', username: 'kopinusantara', name: 'Kopi Nusantara' },
-]
+export const DEMO_INSTAGRAM_ACCOUNTS: ReadonlyArray<{ id: string; username: string; name: string }> = [{ id: '17841400000000001', username: 'kopinusantara', name: 'Kopi Nusantara' }]
 
 const IG_USER_ID = /^17841(\d{12})$/
 const IG_MEDIA_ID = /^18(\d{12})(\d{5})$/
@@ -190,7 +188,6 @@ export function createInstagramGraph(options: InstagramGraphOptions): GraphFamil
     if (unit(seed, userId, 'archived') < 0.5) p.archived = { dayOffset: -intBetween(20, 350, seed, userId, 'archived-day'), items: intBetween(20, 150, seed, userId, 'archived-size') }
     return p
   }
-
 
   /** Followers on the hour: steady growth g/day with a wobble of amplitude g/4. */
   function followers(userId: string, atMs: number): number {
@@ -372,7 +369,20 @@ export function createInstagramGraph(options: InstagramGraphOptions): GraphFamil
   }
 
   const USER_FIELDS = ['id', 'ig_id', 'username', 'name', 'biography', 'website', 'profile_picture_url', 'followers_count', 'follows_count', 'media_count'] as const
-  const MEDIA_FIELDS = ['id', 'caption', 'comments_count', 'like_count', 'media_type', 'media_product_type', 'media_url', 'permalink', 'shortcode', 'timestamp', 'username', 'is_comment_enabled'] as const
+  const MEDIA_FIELDS = [
+    'id',
+    'caption',
+    'comments_count',
+    'like_count',
+    'media_type',
+    'media_product_type',
+    'media_url',
+    'permalink',
+    'shortcode',
+    'timestamp',
+    'username',
+    'is_comment_enabled',
+  ] as const
 
   function userNode(userId: string, query: URLSearchParams, nowMs: number): unknown {
     const fields = parseFields(query.get('fields'), 'IGUser') ?? parseFields('id', 'IGUser')!

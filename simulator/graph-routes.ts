@@ -36,17 +36,11 @@ function checkToken(token: string | undefined, nowMs: number): string {
   if (token.startsWith('expired')) {
     const expiredAt = Math.floor(nowMs / HOUR_MS) * HOUR_MS - HOUR_MS
     const message = `Error validating access token: Session has expired on ${pacificLongTime(expiredAt)}. The current time is ${pacificLongTime(nowMs)}.`
-    throw new GraphError(
-      { message, type: 'OAuthException', code: 190, error_subcode: 463 },
-      { headers: { 'WWW-Authenticate': `OAuth "Facebook Platform" "invalid_token" "${message}"` } },
-    )
+    throw new GraphError({ message, type: 'OAuthException', code: 190, error_subcode: 463 }, { headers: { 'WWW-Authenticate': `OAuth "Facebook Platform" "invalid_token" "${message}"` } })
   }
   if (token.startsWith('invalid')) {
     const message = 'Invalid OAuth access token - Cannot parse access token'
-    throw new GraphError(
-      { message, type: 'OAuthException', code: 190, error_subcode: 467 },
-      { headers: { 'WWW-Authenticate': `OAuth "Facebook Platform" "invalid_token" "${message}"` } },
-    )
+    throw new GraphError({ message, type: 'OAuthException', code: 190, error_subcode: 467 }, { headers: { 'WWW-Authenticate': `OAuth "Facebook Platform" "invalid_token" "${message}"` } })
   }
   return token
 }
@@ -58,7 +52,10 @@ export function createGraphApi(options: GraphApiOptions): SimulatedNetwork {
     const nowMs = request.now.getTime()
     const versioned = VERSIONED.exec(request.pathname)
     const version = versioned?.[1]
-    const segments = (versioned ? (versioned[2] ?? '') : request.pathname).split('/').filter((s) => s !== '').map(safeDecode)
+    const segments = (versioned ? (versioned[2] ?? '') : request.pathname)
+      .split('/')
+      .filter((s) => s !== '')
+      .map(safeDecode)
     const baseHeaders: Record<string, string> = { 'Content-Type': JSON_TYPE, 'x-fb-trace-id': request.traceId }
     if (version) baseHeaders['facebook-api-version'] = version
     const objectId = segments[0] ?? ''

@@ -89,10 +89,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   if (!Number.isInteger(callsPerHour) || callsPerHour < 1) throw new TypeError('callsPerHour must be a positive integer')
 
   const oauth = createOAuth({ seed, now })
-  const networks: SimulatedNetwork[] = [
-    ...createNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour }, { debugToken: oauth.debugToken }),
-    ...oauth.networks,
-  ].sort((a, b) => b.prefix.length - a.prefix.length)
+  const networks: SimulatedNetwork[] = [...createNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour }, { debugToken: oauth.debugToken }), ...oauth.networks].sort(
+    (a, b) => b.prefix.length - a.prefix.length,
+  )
   const faults: Array<{ fault: SimulatedFault; remaining: number }> = []
   const log: LoggedRequest[] = []
   const sameRequestCount = new Map<string, number>()

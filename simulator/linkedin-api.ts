@@ -128,7 +128,8 @@ function timeIntervals(query: URLSearchParams, restli2: boolean): TimeIntervals 
   let end: string | undefined
   let granularity: string | undefined
   if (restli2) {
-    if (dotted.length > 0) throw badRequest(`Query parameter ${dotted[0]} is not allowed with Rest.li protocol 2.0.0; use timeIntervals=(timeRange:(start:…,end:…),timeGranularityType:…)`, 'QUERY_PARAM_NOT_ALLOWED')
+    if (dotted.length > 0)
+      throw badRequest(`Query parameter ${dotted[0]} is not allowed with Rest.li protocol 2.0.0; use timeIntervals=(timeRange:(start:…,end:…),timeGranularityType:…)`, 'QUERY_PARAM_NOT_ALLOWED')
     if (structured === null) return undefined
     let parsed: RestliValue
     try {
@@ -155,7 +156,8 @@ function timeIntervals(query: URLSearchParams, restli2: boolean): TimeIntervals 
   if (!Number.isSafeInteger(startMs) || (end !== undefined && !Number.isSafeInteger(endMs)) || endMs <= startMs) {
     throw badRequest('Invalid timeIntervals parameter: timeRange needs a start and an end in epoch milliseconds, start before end', 'INVALID_VALUE_FOR_FIELD')
   }
-  if (granularity !== 'DAY' && granularity !== 'MONTH') throw badRequest(`Invalid timeIntervals parameter: timeGranularityType ${granularity ?? '(missing)'} is not DAY or MONTH`, 'INVALID_VALUE_FOR_FIELD')
+  if (granularity !== 'DAY' && granularity !== 'MONTH')
+    throw badRequest(`Invalid timeIntervals parameter: timeGranularityType ${granularity ?? '(missing)'} is not DAY or MONTH`, 'INVALID_VALUE_FOR_FIELD')
   return { start: startMs, end: endMs, granularity }
 }
 
@@ -290,12 +292,29 @@ export function createLinkedInApi(context: NetworkContext): SimulatedNetwork[] {
         {
           organizationalEntity: urn,
           followerCountsByAssociationType: split([['associationType', 'EMPLOYEE', 0.03]]),
-          followerCountsBySeniority: split([['seniority', 'urn:li:seniority:3', 0.41], ['seniority', 'urn:li:seniority:4', 0.27], ['seniority', 'urn:li:seniority:5', 0.12]]),
-          followerCountsByStaffCountRange: split([['staffCountRange', 'SIZE_2_TO_10', 0.22], ['staffCountRange', 'SIZE_11_TO_50', 0.31], ['staffCountRange', 'SIZE_10001_OR_MORE', 0.18]]),
+          followerCountsBySeniority: split([
+            ['seniority', 'urn:li:seniority:3', 0.41],
+            ['seniority', 'urn:li:seniority:4', 0.27],
+            ['seniority', 'urn:li:seniority:5', 0.12],
+          ]),
+          followerCountsByStaffCountRange: split([
+            ['staffCountRange', 'SIZE_2_TO_10', 0.22],
+            ['staffCountRange', 'SIZE_11_TO_50', 0.31],
+            ['staffCountRange', 'SIZE_10001_OR_MORE', 0.18],
+          ]),
           followerCountsByGeoCountry: split([['geo', 'urn:li:geo:102478259', 0.86]]),
-          followerCountsByIndustry: split([['industry', 'urn:li:industry:34', 0.24], ['industry', 'urn:li:industry:27', 0.11]]),
-          followerCountsByFunction: split([['function', 'urn:li:function:15', 0.19], ['function', 'urn:li:function:18', 0.14]]),
-          followerCountsByGeo: split([['geo', 'urn:li:geo:103317282', 0.52], ['geo', 'urn:li:geo:104116203', 0.21]]),
+          followerCountsByIndustry: split([
+            ['industry', 'urn:li:industry:34', 0.24],
+            ['industry', 'urn:li:industry:27', 0.11],
+          ]),
+          followerCountsByFunction: split([
+            ['function', 'urn:li:function:15', 0.19],
+            ['function', 'urn:li:function:18', 0.14],
+          ]),
+          followerCountsByGeo: split([
+            ['geo', 'urn:li:geo:103317282', 0.52],
+            ['geo', 'urn:li:geo:104116203', 0.21],
+          ]),
         },
       ]
     }
@@ -354,8 +373,7 @@ export function linkedInErrorBody(error: InjectedError): string {
 
 /** A query string in Rest.li 2.0 form: URNs encoded, the structure of `(…)` values left as is. */
 function restliQueryString(query: URLSearchParams): string {
-  const encode = (value: string) =>
-    value.startsWith('(') || value.startsWith('List(') ? value.replace(/[^A-Za-z0-9_.~():,-]/g, (ch) => encodeURIComponent(ch)) : encodeURIComponent(value)
+  const encode = (value: string) => (value.startsWith('(') || value.startsWith('List(') ? value.replace(/[^A-Za-z0-9_.~():,-]/g, (ch) => encodeURIComponent(ch)) : encodeURIComponent(value))
   return [...query].map(([key, value]) => `${encodeURIComponent(key)}=${encode(value)}`).join('&')
 }
 

@@ -24,9 +24,7 @@ export const LINKEDIN_LATE_MS = 2 * DAY_MS
 const FIRST_REPORT_SHARE = 0.6
 const WEEKEND_FACTOR = 0.45
 
-export const DEMO_LINKEDIN_ORGANIZATIONS: ReadonlyArray<{ id: string; name: string; vanityName: string }> = [
-  { id: '90000001', name: 'Kopi Nusantara', vanityName: 'kopi-nusantara' },
-]
+export const DEMO_LINKEDIN_ORGANIZATIONS: ReadonlyArray<{ id: string; name: string; vanityName: string }> = [{ id: '90000001', name: 'Kopi Nusantara', vanityName: 'kopi-nusantara' }]
 
 export interface OrganizationProfile {
   id: string
@@ -102,7 +100,6 @@ export function createLinkedInScenario(options: { seed: number; today: number })
     profiles.set(id, profile)
     return profile
   }
-
 
   /** Growth g/day plus a wobble of amplitude g/4, on the hour. */
   function followers(id: string, atMs: number): number {

@@ -10,17 +10,7 @@ import { TIKTOK_DEMO_ACCOUNTS } from './tiktok-scenario.ts'
 export type OAuthServerName = 'google' | 'x' | 'tiktok' | 'linkedin'
 
 /** Why a token request is refused; each dialect words it (`{}` is replaced by the detail). */
-export type Refusal =
-  | 'missing'
-  | 'unsupported_grant'
-  | 'no_client'
-  | 'unknown_client'
-  | 'bad_secret'
-  | 'bad_code'
-  | 'redirect_mismatch'
-  | 'bad_verifier'
-  | 'bad_refresh'
-  | 'bad_assertion'
+export type Refusal = 'missing' | 'unsupported_grant' | 'no_client' | 'unknown_client' | 'bad_secret' | 'bad_code' | 'redirect_mismatch' | 'bad_verifier' | 'bad_refresh' | 'bad_assertion'
 
 /** What a successful token answer is built from. */
 export interface IssuedTokens {

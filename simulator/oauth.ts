@@ -136,7 +136,10 @@ export function createOAuth(options: { seed: number; now: () => Date }): Simulat
       },
     ]),
   )
-  const codes = new Map<string, { server: OAuthServerName; clientId: string; redirectUri: string; challenge: string; scopes: readonly string[]; subject?: string; refreshes: boolean; expiresAt: number; used: boolean }>()
+  const codes = new Map<
+    string,
+    { server: OAuthServerName; clientId: string; redirectUri: string; challenge: string; scopes: readonly string[]; subject?: string; refreshes: boolean; expiresAt: number; used: boolean }
+  >()
   const refreshTokens = new Map<string, { grant: Grant; current: boolean }>()
   const accessTokens = new Map<string, { server: OAuthServerName; grant?: Grant; expiresAt: number; revoked: boolean }>()
   const serviceAccounts = new Map<string, KeyObject>()
@@ -270,7 +273,8 @@ export function createOAuth(options: { seed: number; now: () => Date }): Simulat
     const client = state.clients.get(query.get(dialect.clientIdField) ?? '')
     if (!client) return page(400, `invalid_client: unknown ${dialect.clientIdField}`)
     const redirectUri = query.get('redirect_uri') ?? ''
-    if (!redirectAllowed(redirectUri, client, dialect.loopbackAnyPort)) return page(400, 'redirect_uri_mismatch: the redirect_uri must be a loopback http://127.0.0.1:PORT/... URI registered for the client')
+    if (!redirectAllowed(redirectUri, client, dialect.loopbackAnyPort))
+      return page(400, 'redirect_uri_mismatch: the redirect_uri must be a loopback http://127.0.0.1:PORT/... URI registered for the client')
     const stateParam = query.get('state')
     const back = (params: Record<string, string>) => {
       const target = new URL(redirectUri)
@@ -463,5 +467,8 @@ function decodeJson(segment: string): Record<string, unknown> | undefined {
 
 /** A stable, numeric-looking user id for a token (debug_token's user_id). */
 function opaqueDigits(token: string): string {
-  return BigInt(`0x${createHash('sha256').update(token).digest('hex').slice(0, 13)}`).toString().padStart(15, '1').slice(0, 15)
+  return BigInt(`0x${createHash('sha256').update(token).digest('hex').slice(0, 13)}`)
+    .toString()
+    .padStart(15, '1')
+    .slice(0, 15)
 }

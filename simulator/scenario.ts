@@ -229,7 +229,6 @@ export function createScenario(options: { seed: number; today: number }): Scenar
 
   // --- followers -----------------------------------------------------------------------------
 
-
   /**
    * Followers without the drop, on the hour. Growth g/day plus a wobble of amplitude g/4: the
    * wobble's slope is at most g/2 per day, so a day's growth stays within [g/2, 3g/2].
@@ -415,8 +414,7 @@ export function createScenario(options: { seed: number; today: number }): Scenar
       const end = postCounts(p, dayEnd)
       const start = postCounts(p, dayStart)
       for (const type of REACTION_TYPES) reactions[type] += end.reactions[type] - start.reactions[type]
-      engagements +=
-        end.reactionsTotal - start.reactionsTotal + (end.comments - start.comments) + (end.shares - start.shares) + (end.clicks - start.clicks)
+      engagements += end.reactionsTotal - start.reactionsTotal + (end.comments - start.comments) + (end.shares - start.shares) + (end.clicks - start.clicks)
       mediaViews += end.views - start.views
     }
     const churn = Math.round(profile.followersPerDay * 0.15 * unit(seed, pageId, 'churn', dayStart))

@@ -95,7 +95,14 @@ export function createTikTokDisplayApi(context: NetworkContext, scenario: TikTok
   function requestedFields(request: SimRequest, known: Set<string>): string[] {
     const raw = request.query.get('fields')
     if (!raw || raw.trim() === '') throw invalidParams('fields is required.')
-    const fields = [...new Set(raw.split(',').map((f) => f.trim()).filter((f) => f !== ''))]
+    const fields = [
+      ...new Set(
+        raw
+          .split(',')
+          .map((f) => f.trim())
+          .filter((f) => f !== ''),
+      ),
+    ]
     const unknown = fields.filter((f) => !known.has(f))
     if (unknown.length > 0) throw invalidParams(`Invalid fields: ${unknown.join(',')}`)
     return fields

@@ -195,7 +195,6 @@ export function createTikTokScenario(options: { seed: number; today: number }): 
 
   // --- followers -----------------------------------------------------------------------------
 
-
   /** Growth g/day plus a wobble of amplitude g/4, on the hour: steady, never decreasing. */
   function followers(accountId: string, atMs: number): number {
     const p = profile(accountId)
@@ -255,7 +254,13 @@ export function createTikTokScenario(options: { seed: number; today: number }): 
     for (; line.builtDays < needDays; line.builtDays++) {
       for (const item of dayItems(p, line.builtDays)) {
         const number = line.videos.length + 1
-        line.videos.push({ id: videoId(accountId, number), accountId, createMs: item.createMs, isPublic: item.isPublic, final: item.isPublic ? finalCounts(p, item.createMs) : { views: 0, likes: 0, comments: 0, shares: 0 } })
+        line.videos.push({
+          id: videoId(accountId, number),
+          accountId,
+          createMs: item.createMs,
+          isPublic: item.isPublic,
+          final: item.isPublic ? finalCounts(p, item.createMs) : { views: 0, likes: 0, comments: 0, shares: 0 },
+        })
       }
     }
     let end = line.videos.length

@@ -42,5 +42,5 @@ export function pacificMidnightOf(isoDate: string): number | undefined {
 
 /** "Tuesday, 24-Nov-26 21:00:00 PST": the style of Graph's token-expiry message. */
 export function pacificLongTime(ms: number): string {
-  return DateTime.fromMillis(ms, { zone: INSIGHTS_ZONE }).toFormat("cccc, dd-LLL-yy HH:mm:ss ZZZZ", { locale: 'en-US' })
+  return DateTime.fromMillis(ms, { zone: INSIGHTS_ZONE }).toFormat('cccc, dd-LLL-yy HH:mm:ss ZZZZ', { locale: 'en-US' })
 }

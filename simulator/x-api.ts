@@ -32,15 +32,64 @@ const USER_ID = /^[0-9]{1,19}$/
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/
 
 const USER_FIELDS = new Set([
-  'affiliation', 'confirmed_email', 'connection_status', 'created_at', 'description', 'entities', 'id', 'is_identity_verified', 'location',
-  'most_recent_tweet_id', 'name', 'parody', 'pinned_tweet_id', 'profile_banner_url', 'profile_image_url', 'protected', 'public_metrics',
-  'receives_your_dm', 'subscription', 'subscription_type', 'url', 'username', 'verified', 'verified_followers_count', 'verified_type', 'withheld',
+  'affiliation',
+  'confirmed_email',
+  'connection_status',
+  'created_at',
+  'description',
+  'entities',
+  'id',
+  'is_identity_verified',
+  'location',
+  'most_recent_tweet_id',
+  'name',
+  'parody',
+  'pinned_tweet_id',
+  'profile_banner_url',
+  'profile_image_url',
+  'protected',
+  'public_metrics',
+  'receives_your_dm',
+  'subscription',
+  'subscription_type',
+  'url',
+  'username',
+  'verified',
+  'verified_followers_count',
+  'verified_type',
+  'withheld',
 ])
 const TWEET_FIELDS = new Set([
-  'article', 'attachments', 'author_id', 'card_uris', 'community_id', 'context_annotations', 'conversation_id', 'created_at', 'display_text_range',
-  'edit_controls', 'edit_history_tweet_ids', 'entities', 'geo', 'id', 'in_reply_to_user_id', 'lang', 'media_metadata', 'non_public_metrics',
-  'note_tweet', 'organic_metrics', 'possibly_sensitive', 'promoted_metrics', 'public_metrics', 'referenced_tweets', 'reply_settings', 'scopes',
-  'source', 'suggested_source_links', 'text', 'withheld',
+  'article',
+  'attachments',
+  'author_id',
+  'card_uris',
+  'community_id',
+  'context_annotations',
+  'conversation_id',
+  'created_at',
+  'display_text_range',
+  'edit_controls',
+  'edit_history_tweet_ids',
+  'entities',
+  'geo',
+  'id',
+  'in_reply_to_user_id',
+  'lang',
+  'media_metadata',
+  'non_public_metrics',
+  'note_tweet',
+  'organic_metrics',
+  'possibly_sensitive',
+  'promoted_metrics',
+  'public_metrics',
+  'referenced_tweets',
+  'reply_settings',
+  'scopes',
+  'source',
+  'suggested_source_links',
+  'text',
+  'withheld',
 ])
 const PRIVATE_FIELDS = {
   non_public_metrics: ['impression_count', 'url_link_clicks', 'user_profile_clicks'],
@@ -88,7 +137,8 @@ function checkToken(token: string | undefined): Caller {
   if (token.startsWith('unenrolled')) {
     throw new XError(403, {
       client_id: '28400183',
-      detail: 'When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. You can create a project via the developer portal.',
+      detail:
+        'When authenticating requests to the Twitter API v2 endpoints, you must use keys and tokens from a Twitter developer App that is attached to a Project. You can create a project via the developer portal.',
       registration_url: 'https://developer.twitter.com/en/docs/projects/overview',
       title: 'Client Forbidden',
       required_enrollment: 'Appropriate Level of API Access',
@@ -251,7 +301,14 @@ export function createXApi(context: NetworkContext): SimulatedNetwork[] {
     }
     if (fields.has('non_public_metrics')) out.non_public_metrics = { impression_count: c.impressions, url_link_clicks: c.linkClicks, user_profile_clicks: c.profileClicks }
     if (fields.has('organic_metrics')) {
-      out.organic_metrics = { impression_count: c.impressions, like_count: c.likes, reply_count: c.replies, retweet_count: c.reposts, url_link_clicks: c.linkClicks, user_profile_clicks: c.profileClicks }
+      out.organic_metrics = {
+        impression_count: c.impressions,
+        like_count: c.likes,
+        reply_count: c.replies,
+        retweet_count: c.reposts,
+        url_link_clicks: c.linkClicks,
+        user_profile_clicks: c.profileClicks,
+      }
     }
     return { data: out, errors: [] }
   }
@@ -319,7 +376,7 @@ export function createXApi(context: NetworkContext): SimulatedNetwork[] {
   function tweetsLookup(query: URLSearchParams, caller: Caller, nowMs: number): unknown {
     const raw = query.get('ids') ?? ''
     const ids = raw.split(',').filter((s) => s !== '')
-    if (ids.length === 0 || ids.length > 100) throw invalidRequest('ids', raw, 'The number of values in the `ids` query parameter list [' + ids.length + '] is not between 1 and 100')
+    if (ids.length === 0 || ids.length > 100) throw invalidRequest('ids', raw, `The number of values in the \`ids\` query parameter list [${ids.length}] is not between 1 and 100`)
     for (const id of ids) if (!USER_ID.test(id)) throw invalidRequest('ids', id, `The \`ids\` query parameter value [${id}] does not match ^[0-9]{1,19}$`)
     const fields = fieldList(query, 'tweet.fields', TWEET_FIELDS)
     const data: unknown[] = []

@@ -30,9 +30,7 @@ const MAX_CACHED_TIMELINES = 200
 /** X's epoch for snowflake ids (2010-11-04T01:42:54.657Z). */
 const TWITTER_EPOCH = 1288834974657n
 
-export const DEMO_X_USERS: ReadonlyArray<{ id: string; username: string; name: string }> = [
-  { id: '1600000000000000001', username: 'kopinusantara', name: 'Kopi Nusantara' },
-]
+export const DEMO_X_USERS: ReadonlyArray<{ id: string; username: string; name: string }> = [{ id: '1600000000000000001', username: 'kopinusantara', name: 'Kopi Nusantara' }]
 
 export interface XProfile {
   id: string
@@ -178,7 +176,6 @@ export function createXScenario(options: { seed: number; today: number }): XScen
 
   // --- followers -----------------------------------------------------------------------------
 
-
   /** Growth g/day plus a wobble of amplitude g/4, on the hour: a day's growth stays within [g/2, 3g/2]. */
   function followers(userId: string, atMs: number): number {
     const profile = user(userId)
@@ -191,7 +188,7 @@ export function createXScenario(options: { seed: number; today: number }): XScen
 
   function snowflake(userId: string, createdMs: number, index: number): string {
     const low = BigInt(intBetween(0, 2 ** 22 - 1, seed, userId, 'snowflake', index))
-    return ((BigInt(createdMs) - TWITTER_EPOCH) << 22n | low).toString()
+    return (((BigInt(createdMs) - TWITTER_EPOCH) << 22n) | low).toString()
   }
 
   function makeTweet(profile: XProfile, index: number, createdMs: number, repost: boolean): Tweet {

@@ -15,28 +15,11 @@
  * lacks the Analytics scope.
  */
 import { createHash } from 'node:crypto'
-import {
-  badParameter,
-  bearerToken,
-  errorResponse,
-  GoogleApiError,
-  injectedGoogleError,
-  insufficientScope,
-  jsonResponse,
-  missingCredential,
-  tokenProblem,
-} from './google-common.ts'
+import { badParameter, bearerToken, errorResponse, GoogleApiError, injectedGoogleError, insufficientScope, jsonResponse, missingCredential, tokenProblem } from './google-common.ts'
 import type { NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
 import { opaqueId } from './random.ts'
 import { addPacificDays, pacificDayStart, pacificMidnightOf } from './time.ts'
-import {
-  CHANNEL_ID,
-  createYouTubeScenario,
-  DEMO_CHANNELS,
-  publicSubscriberCount,
-  type Video,
-  type YouTubeScenario,
-} from './youtube-scenario.ts'
+import { CHANNEL_ID, createYouTubeScenario, DEMO_CHANNELS, publicSubscriberCount, type Video, type YouTubeScenario } from './youtube-scenario.ts'
 
 export { DEMO_CHANNELS } from './youtube-scenario.ts'
 
@@ -248,7 +231,12 @@ export function uploadsPlaylistId(channelId: string): string {
 function requireParts(request: SimRequest, known: readonly string[]): Set<string> {
   const value = request.query.get('part')
   if (value === null || value.trim() === '') throw badParameter('Required parameter: part', 'required', 'part')
-  const parts = new Set(value.split(',').map((p) => p.trim()).filter(Boolean))
+  const parts = new Set(
+    value
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean),
+  )
   for (const part of parts) {
     if (!known.includes(part)) {
       throw new GoogleApiError({ code: 400, message: `'${part}'`, errors: [{ message: `'${part}'`, domain: 'youtube.part', reason: 'unknownPart', location: 'part', locationType: 'parameter' }] })
@@ -260,7 +248,10 @@ function requireParts(request: SimRequest, known: readonly string[]): Set<string
 function listParam(request: SimRequest, name: string): string[] | undefined {
   const value = request.query.get(name)
   if (value === null || value.trim() === '') return undefined
-  return value.split(',').map((v) => v.trim()).filter(Boolean)
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
 }
 
 function maxResultsParam(request: SimRequest): number {
@@ -311,7 +302,10 @@ function createAnalyticsApi(scenario: YouTubeScenario): SimulatedNetwork {
     if (!profile || profile.createdMs > nowMs) {
       throw new GoogleApiError({ code: 403, message: 'Forbidden', errors: [{ message: 'Forbidden', domain: 'global', reason: 'forbidden' }] })
     }
-    const metrics = q.get('metrics')!.split(',').map((m) => m.trim())
+    const metrics = q
+      .get('metrics')!
+      .split(',')
+      .map((m) => m.trim())
     for (const metric of metrics) {
       if (!isAnalyticsMetric(metric)) throw badParameter(`Unknown identifier (${metric}) given in field parameters.metrics.`, 'badRequest')
     }

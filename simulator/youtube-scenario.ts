@@ -212,7 +212,6 @@ export function createYouTubeScenario(options: { seed: number; today: number }):
 
   // --- subscribers ---------------------------------------------------------------------------
 
-
   /** Exact subscribers on the hour: growth g/day with a wobble of amplitude g/4 (never shrinking). */
   function subscribers(id: string, atMs: number): number {
     const profile = channel(id)

@@ -120,10 +120,10 @@ export class BatchingWriter<Row extends object> {
         this.#options.observer?.written(this.#options.table, chunk.length)
       }
       this.#rowsWritten += rows.length
-      batch.forEach((pending) => pending.resolve())
+      for (const pending of batch) pending.resolve()
     } catch (error) {
       this.#options.observer?.failed(this.#options.table, rows.length - stored)
-      batch.forEach((pending) => pending.reject(error))
+      for (const pending of batch) pending.reject(error)
     } finally {
       this.#flushingRows = 0
     }

@@ -41,8 +41,14 @@ export async function evaluateAll(deps: EvaluateDeps, at: Date): Promise<{ evalu
   // Running evaluations and final verdicts live in separate tables, so the verdict of a period
   // that ended at `at` and the next period's first evaluation at `at` never replace each other.
   await Promise.all([
-    deps.writers.evaluations.write(evaluations.map((e) => toEvaluationRow(e, writtenAt)), { flushNow: true }),
-    deps.writers.verdicts.write(finals.map((e) => toVerdictRow(e, at, writtenAt)), { flushNow: true }),
+    deps.writers.evaluations.write(
+      evaluations.map((e) => toEvaluationRow(e, writtenAt)),
+      { flushNow: true },
+    ),
+    deps.writers.verdicts.write(
+      finals.map((e) => toVerdictRow(e, at, writtenAt)),
+      { flushNow: true },
+    ),
   ])
   const crises = await evaluateCrisis(deps.plan, at, clickHouseCrisisSource(deps.ch))
   const health = await readSourceHealth(deps.ch)

@@ -66,7 +66,9 @@ export function planTableRows(plan: Plan): PlanTables {
   })
   const situation: Array<Omit<PlanSituationRow, 'plan_key' | 'plan_hash'>> = []
   const add = (section: string, items: Array<{ id?: string; title?: string; text?: string }>) =>
-    items.forEach((item, position) => situation.push({ section, position, item_id: item.id ?? '', title: item.title ?? '', text: item.text ?? '' }))
+    items.forEach((item, position) => {
+      situation.push({ section, position, item_id: item.id ?? '', title: item.title ?? '', text: item.text ?? '' })
+    })
   const texts = (values: string[]) => values.map((text) => ({ text }))
   const one = (text: string | undefined) => (text === undefined ? [] : [{ text }])
   add('company_description', one(plan.company.description))
@@ -79,7 +81,10 @@ export function planTableRows(plan: Plan): PlanTables {
   add('weakness', texts(swot?.weaknesses ?? []))
   add('opportunity', texts(swot?.opportunities ?? []))
   add('threat', texts(swot?.threats ?? []))
-  add('audience', plan.audiences.map((audience) => ({ id: audience.id, title: audience.name, text: audience.description ?? '' })))
+  add(
+    'audience',
+    plan.audiences.map((audience) => ({ id: audience.id, title: audience.name, text: audience.description ?? '' })),
+  )
   add('technology', texts(plan.technology))
   add('crisis_step', texts(plan.crisis?.steps ?? []))
 

@@ -38,10 +38,10 @@ export async function recordSourceHealth(
   writers: Writers,
   outcome: { network: string; accountId: string; at: Date; status: SourceHealthRow['status']; errorCode?: string; error?: string; refusedMetrics?: string[]; quotaResetsAt?: Date },
 ): Promise<void> {
-  const [previous] = await ch.rows<Pick<SourceHealthRow, 'last_success_at'>>(
-    'SELECT last_success_at FROM source_health FINAL WHERE network = {network:String} AND account_id = {account:String}',
-    { network: outcome.network, account: outcome.accountId },
-  )
+  const [previous] = await ch.rows<Pick<SourceHealthRow, 'last_success_at'>>('SELECT last_success_at FROM source_health FINAL WHERE network = {network:String} AND account_id = {account:String}', {
+    network: outcome.network,
+    account: outcome.accountId,
+  })
   const at = toClickHouseTime(outcome.at)
   const healthy = outcome.status === 'healthy'
   // A degraded round collected: it is a success for freshness, with its refusal kept as the error.

@@ -43,7 +43,7 @@ export const isPermanentFailure = (error: unknown): boolean => error instanceof 
  * the status and, for Slack, its error string; never the URL, which is the secret.
  */
 export async function postJson(what: string, url: string, body: string, headers: Record<string, string>, timeoutMs: number, scrub: (text: string) => string): Promise<void> {
-  let response
+  let response: Awaited<ReturnType<typeof axios.post<string>>>
   try {
     response = await axios.post(url, body, {
       headers: { 'Content-Type': 'application/json', 'User-Agent': 'social-kpi', ...headers },

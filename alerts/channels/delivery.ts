@@ -55,10 +55,9 @@ export async function deliverNotification(deps: DeliveryDeps, notification: Noti
   // A worker that died after sending but before completing the job hands it to another worker:
   // the recorded delivery keeps that from becoming a second message.
   if (deps.ch) {
-    const [sent] = await deps.ch.rows<{ delivered_to: string }>(
-      "SELECT delivered_to FROM alert_notifications FINAL WHERE notification_id = {id:String} AND delivery = 'sent' LIMIT 1",
-      { id: notification.notificationId },
-    )
+    const [sent] = await deps.ch.rows<{ delivered_to: string }>("SELECT delivered_to FROM alert_notifications FINAL WHERE notification_id = {id:String} AND delivery = 'sent' LIMIT 1", {
+      id: notification.notificationId,
+    })
     if (sent) {
       deps.logger.info({ notificationId: notification.notificationId }, 'already delivered; not sending again')
       return { deliveredTo: sent.delivered_to, alreadySent: true }

@@ -11,7 +11,7 @@ import { DeliveryError, postJson, type Channel } from './channel.ts'
  */
 
 /** Slack's mrkdwn needs only these three escaped. */
-const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+const escapeMrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 /** Block Kit refuses a section over 3000 characters, a field over 2000. */
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
 
@@ -30,7 +30,7 @@ export interface SlackMessage {
 
 export function renderSlackMessage(facts: AlertFacts): SlackMessage {
   const headline = `${icon(facts)} ${facts.event === 'repeat' ? 'Still open: ' : ''}${facts.title}`
-  const blocks: SlackMessage['blocks'] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*${escape(headline)}*${facts.summary ? `\n${escape(facts.summary)}` : ''}`, 3000) } }]
+  const blocks: SlackMessage['blocks'] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(headline)}*${facts.summary ? `\n${escapeMrkdwn(facts.summary)}` : ''}`, 3000) } }]
   const fields: string[] = []
   if (facts.kpi) {
     const { kpi } = facts
@@ -40,19 +40,19 @@ export function renderSlackMessage(facts: AlertFacts): SlackMessage {
       `*Target*\n${kpi.comparator === 'at_least' ? '≥' : '≤'} ${amount(kpi.target, rate)}`,
       `*Expected by now*\n${amount(kpi.expectedToDate, rate)}`,
       `*Attainment*\n${kpi.attainment === null ? 'no data' : `${Math.round(kpi.attainment * 100)}%`}`,
-      `*KPI*\n${escape(`${kpi.name} (${kpi.network}, ${kpi.metric})`)}`,
+      `*KPI*\n${escapeMrkdwn(`${kpi.name} (${kpi.network}, ${kpi.metric})`)}`,
     )
     if (kpi.forecast) fields.push(`*Forecast (80%)*\n${amount(kpi.forecast.end, rate)} (${amount(kpi.forecast.low, rate)} – ${amount(kpi.forecast.high, rate)})`)
   }
-  if (facts.objective) fields.push(`*Objective*\n${escape(facts.objective.name)}`)
-  if (facts.period) fields.push(`*Period*\n${escape(facts.period.label)}`)
-  if (facts.crisis) fields.push(`*Accounts*\n${escape(facts.crisis.accounts.map((a) => `${a.name} (${a.network})`).join(', ') || 'none')}`, `*Trigger*\n${escape(facts.crisis.trigger)}`)
+  if (facts.objective) fields.push(`*Objective*\n${escapeMrkdwn(facts.objective.name)}`)
+  if (facts.period) fields.push(`*Period*\n${escapeMrkdwn(facts.period.label)}`)
+  if (facts.crisis) fields.push(`*Accounts*\n${escapeMrkdwn(facts.crisis.accounts.map((a) => `${a.name} (${a.network})`).join(', ') || 'none')}`, `*Trigger*\n${escapeMrkdwn(facts.crisis.trigger)}`)
   if (fields.length) blocks.push({ type: 'section', fields: fields.slice(0, 10).map((text) => ({ type: 'mrkdwn', text: clip(text, 2000) })) })
   if (facts.actions.length) {
     const title = facts.kind === 'crisis' ? 'Steps of the crisis guide' : 'What the plan says to do'
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${title}*\n${facts.actions.map((a, i) => `${i + 1}. ${escape(a)}`).join('\n')}`, 3000) } })
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${title}*\n${facts.actions.map((a, i) => `${i + 1}. ${escapeMrkdwn(a)}`).join('\n')}`, 3000) } })
   }
-  const context = [`${escape(facts.company)} · \`${escape(facts.key)}\` · ${facts.decidedAt}`]
+  const context = [`${escapeMrkdwn(facts.company)} · \`${escapeMrkdwn(facts.key)}\` · ${facts.decidedAt}`]
   if (facts.link) context.push(`<${facts.link}|Open on the dashboard>`)
   blocks.push({ type: 'context', elements: context.map((text) => ({ type: 'mrkdwn', text })) })
   return { text: headline, blocks }

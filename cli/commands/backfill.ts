@@ -33,7 +33,9 @@ async function backfill(opts: BackfillOptions): Promise<void> {
     out('\nSummary:')
     const accounts = summarizeBackfill(planned.chunks, results)
     for (const entry of accounts) {
-      out(`  ${entry.key}: ${entry.chunks - entry.failed}/${entry.chunks} chunks, ${entry.observations} observations written${entry.failed ? `, ${entry.failed} failed (run the same command again to retry)` : ''}`)
+      out(
+        `  ${entry.key}: ${entry.chunks - entry.failed}/${entry.chunks} chunks, ${entry.observations} observations written${entry.failed ? `, ${entry.failed} failed (run the same command again to retry)` : ''}`,
+      )
       for (const reason of entry.reasons) out(`      failed ${reason}`)
     }
     for (const item of planned.unavailable) out(`  ${item.network}/${item.accountId}: not available — ${item.reason}`)

@@ -72,7 +72,12 @@ function missingScopes(plan: Plan, account: PlanAccount, granted: string[]): Arr
 
 function findAccount(plan: Plan, id: string): PlanAccount {
   const matches = planAccounts(plan).filter((account) => account.id === id)
-  if (matches.length === 0) throw new ArgumentError(`no account "${id}" in the plan; accounts: ${planAccounts(plan).map((a) => a.id).join(', ')}`)
+  if (matches.length === 0)
+    throw new ArgumentError(
+      `no account "${id}" in the plan; accounts: ${planAccounts(plan)
+        .map((a) => a.id)
+        .join(', ')}`,
+    )
   return matches[0]!
 }
 
@@ -100,7 +105,11 @@ function awaitCallback(port: number, timeoutMs: number): Promise<{ server: Serve
     timer.unref()
     callback.finally(() => clearTimeout(timer)).catch(() => undefined)
     server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(new ConfigError(error.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use; pass --port with the port of the redirect URI you registered` : `cannot listen on 127.0.0.1:${port} (${error.code})`)),
+      reject(
+        new ConfigError(
+          error.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use; pass --port with the port of the redirect URI you registered` : `cannot listen on 127.0.0.1:${port} (${error.code})`,
+        ),
+      ),
     )
     server.listen(port, '127.0.0.1', () => {
       const actual = (server.address() as AddressInfo).port
@@ -145,7 +154,7 @@ async function connect(accountId: string, opts: { plan: string; port: string; ti
       out()
       out(`Waiting for the browser to come back to ${redirectUri} ...`)
       const returned = await callback
-      let grant
+      let grant: Awaited<ReturnType<typeof finishAuthorization>>
       try {
         grant = await finishAuthorization(contract, app, pending, returned, { config: session.config, timeoutMs: session.config.HTTP_TIMEOUT_MS })
       } catch (error) {
@@ -156,7 +165,9 @@ async function connect(accountId: string, opts: { plan: string; port: string; ti
         out(`note: ${account.network} sent no refresh token, so the connection lasts until the access token expires; check the app settings in docs/accounts.md`)
       }
       const saved = await session.credentials.saveGrant(account, grant, scopes)
-      out(`Connected: tokens stored (encrypted) for ${account.id}; the access token ${saved.expiresAt ? `lasts until ${new Date(saved.expiresAt).toISOString()} and is renewed by the workers` : 'does not expire'}.`)
+      out(
+        `Connected: tokens stored (encrypted) for ${account.id}; the access token ${saved.expiresAt ? `lasts until ${new Date(saved.expiresAt).toISOString()} and is renewed by the workers` : 'does not expire'}.`,
+      )
       const missing = missingScopes(session.plan, account, saved.scopes)
       for (const gap of missing) {
         out(`WARNING: not granted: ${gap.scope}${gap.metrics.length ? ` (needed for ${gap.metrics.join(', ')})` : ''}. Run connect again and allow it, or those metrics stay uncollected.`)
@@ -178,12 +189,14 @@ async function listAccounts(opts: { plan: string }): Promise<void> {
     const now = session.clock().getTime()
     for (const account of planAccounts(session.plan)) {
       const auth = accountAuth(account)
-      out(`${account.network}/${account.id} "${account.name}": ${auth.kind === 'token' ? `static token in ${auth.tokenEnv}` : auth.kind === 'oauth' ? 'OAuth (renewed automatically)' : `service account (key file in ${auth.keyFileEnv})`}`)
+      out(
+        `${account.network}/${account.id} "${account.name}": ${auth.kind === 'token' ? `static token in ${auth.tokenEnv}` : auth.kind === 'oauth' ? 'OAuth (renewed automatically)' : `service account (key file in ${auth.keyFileEnv})`}`,
+      )
       if (auth.kind === 'token') {
         out(session.config.secret(auth.tokenEnv) ? '  token: set' : `  token: MISSING — set ${auth.tokenEnv}`)
         continue
       }
-      let stored
+      let stored: Awaited<ReturnType<typeof session.credentials.stored>>
       try {
         stored = await session.credentials.stored(account)
       } catch (error) {
@@ -199,9 +212,13 @@ async function listAccounts(opts: { plan: string }): Promise<void> {
         out(`  to do: social-kpi connect ${account.id} --plan ${opts.plan}`)
         continue
       }
-      const expires = stored.expiresAt === null ? 'does not expire' : stored.expiresAt > now ? `expires ${when(stored.expiresAt)}` : `expired ${when(stored.expiresAt)} (renewed at the next collection)`
+      const expires =
+        stored.expiresAt === null ? 'does not expire' : stored.expiresAt > now ? `expires ${when(stored.expiresAt)}` : `expired ${when(stored.expiresAt)} (renewed at the next collection)`
       out(`  access token ${expires}; last renewed ${when(stored.renewedAt)}; connected ${when(stored.connectedAt)}`)
-      if (auth.kind === 'oauth') out(`  refresh token ${stored.refreshToken ? (stored.refreshExpiresAt ? `valid until ${when(stored.refreshExpiresAt)}` : 'has no known end') : 'none (the connection ends with the access token)'}`)
+      if (auth.kind === 'oauth')
+        out(
+          `  refresh token ${stored.refreshToken ? (stored.refreshExpiresAt ? `valid until ${when(stored.refreshExpiresAt)}` : 'has no known end') : 'none (the connection ends with the access token)'}`,
+        )
       const missing = missingScopes(session.plan, account, stored.scopes)
       out(`  scopes granted: ${stored.scopes.join(' ') || '-'}`)
       if (missing.length) out(`  MISSING scopes: ${missing.map((m) => `${m.scope}${m.metrics.length ? ` (for ${m.metrics.join(', ')})` : ''}`).join('; ')} — run connect again and allow them`)

@@ -76,7 +76,10 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--to <date>', 'replay up to this date or time (exclusive; default: now)')
     .option('--step <step>', 'replay step: 30m, 1h, 6h, 1d, …', '1d')
     .addOption(planOption())
-    .addHelpText('after', "\nRule preview: social-kpi evaluate --from 2026-01-01 --to 2026-04-01 --step 1d --plan plan.yaml\n  prints when each KPI and crisis trigger would have fired and resolved under the plan's alerting rules.")
+    .addHelpText(
+      'after',
+      "\nRule preview: social-kpi evaluate --from 2026-01-01 --to 2026-04-01 --step 1d --plan plan.yaml\n  prints when each KPI and crisis trigger would have fired and resolved under the plan's alerting rules.",
+    )
     .action(async (opts: EvaluateOptions) => {
       if (opts.from !== undefined || opts.to !== undefined) {
         if (opts.once || opts.at) throw new ArgumentError('evaluate: use either --once [--at] (evaluate now, send alerts) or --from/--to (replay, nothing sent), not both')

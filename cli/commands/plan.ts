@@ -6,10 +6,17 @@ async function validate(file: string): Promise<void> {
   const parsed = await loadPlan(file)
   const accounts = planAccounts(parsed)
   out(`${file}: valid plan for "${parsed.company.name}" (${parsed.company.timezone})`)
-  out(`  ${parsed.audiences.length} audiences, ${parsed.objectives.length} objectives, ${accounts.length} accounts on ${new Set(accounts.map((a) => a.network)).size} networks, ${parsed.kpis.length} KPIs`)
-  for (const kpi of parsed.kpis) out(`  - ${kpi.id}: ${kpi.kind} of ${kpi.metric}${kpi.denominator ? `/${kpi.denominator}` : ''} ${kpi.comparator === 'at_least' ? '≥' : '≤'} ${kpi.target} per ${typeof kpi.period === 'string' ? kpi.period : `${kpi.period.from}..${kpi.period.to}`}`)
+  out(
+    `  ${parsed.audiences.length} audiences, ${parsed.objectives.length} objectives, ${accounts.length} accounts on ${new Set(accounts.map((a) => a.network)).size} networks, ${parsed.kpis.length} KPIs`,
+  )
+  for (const kpi of parsed.kpis)
+    out(
+      `  - ${kpi.id}: ${kpi.kind} of ${kpi.metric}${kpi.denominator ? `/${kpi.denominator}` : ''} ${kpi.comparator === 'at_least' ? '≥' : '≤'} ${kpi.target} per ${typeof kpi.period === 'string' ? kpi.period : `${kpi.period.from}..${kpi.period.to}`}`,
+    )
   const channels = Object.entries(parsed.alerting.channels).map(([name, channel]) => `${name} (${channel.type})`)
-  out(`  alerts to ${parsed.alerting.recipients.join(', ')}${channels.length ? `, channels ${channels.join(', ')}` : ''}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts, ${parsed.crisis.triggers.length} triggers` : 'none'}`)
+  out(
+    `  alerts to ${parsed.alerting.recipients.join(', ')}${channels.length ? `, channels ${channels.join(', ')}` : ''}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts, ${parsed.crisis.triggers.length} triggers` : 'none'}`,
+  )
 }
 
 export function registerPlanCommands(program: Command): void {

@@ -14,9 +14,6 @@ async function queues(): Promise<void> {
 }
 
 export function registerQueuesCommand(program: Command): void {
-  const command = program
-    .command('queues')
-    .description('a one-time link to the queue board (Bull Board) of the running process (embedded mode, like sql)')
-    .action(queues)
+  const command = program.command('queues').description('a one-time link to the queue board (Bull Board) of the running process (embedded mode, like sql)').action(queues)
   exitCodes(command, { 1: 'no running process for DATA_DIR, or another error' })
 }

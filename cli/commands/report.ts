@@ -52,7 +52,8 @@ async function report(opts: ReportOptions): Promise<void> {
   const { kind, label, option } = chosenPeriod(opts)
   const format = opts.format.toLowerCase()
   if (!(FORMATS as readonly string[]).includes(format)) throw new ArgumentError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)
-  if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language)) throw new ArgumentError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
+  if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language))
+    throw new ArgumentError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
   const env: NodeJS.ProcessEnv = { ...process.env }
   // Without --plan, the demo's plan and data, as for start and collect.
   if (!opts.plan) env.DATA_DIR ||= './data/demo'
@@ -63,14 +64,22 @@ async function report(opts: ReportOptions): Promise<void> {
   const zone = plan.company.timezone
   const local = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
   if (period.end > now) throw new ArgumentError(`${option} ${label}: ${period.label} has not ended yet (it ends ${local(period.end)} ${zone}); a review is of an ended period`)
-  if (reviewKpis(plan, kind).length === 0) throw new ArgumentError(`${option}: the plan measures no KPI per ${kind}, so there is nothing to review (KPI periods: ${[...new Set(plan.kpis.map((k) => (typeof k.period === 'string' ? k.period : 'custom')))].join(', ')})`)
+  if (reviewKpis(plan, kind).length === 0)
+    throw new ArgumentError(
+      `${option}: the plan measures no KPI per ${kind}, so there is nothing to review (KPI periods: ${[...new Set(plan.kpis.map((k) => (typeof k.period === 'string' ? k.period : 'custom')))].join(', ')})`,
+    )
   const language = (opts.language ?? plan.review?.language ?? 'en') as ReviewLanguage
 
   const reader = await openReader(config)
   try {
     const ch: Pick<ClickHouse, 'rows'> = { rows: (query, params) => reader.rows(query, params) }
-    const [tables] = await ch.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name IN ('kpi_verdicts', 'observations', 'alerts', 'silences')")
-    if (Number(tables?.n ?? 0) < 4) throw new ConfigError(`no social-kpi data in ${config.CLICKHOUSE_URL ? 'CLICKHOUSE_URL' : `DATA_DIR (${config.dataDir})`}: run social-kpi start (or collect --once) first${opts.plan ? '' : ', or set DATA_DIR'}`)
+    const [tables] = await ch.rows<{ n: string | number }>(
+      "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name IN ('kpi_verdicts', 'observations', 'alerts', 'silences')",
+    )
+    if (Number(tables?.n ?? 0) < 4)
+      throw new ConfigError(
+        `no social-kpi data in ${config.CLICKHOUSE_URL ? 'CLICKHOUSE_URL' : `DATA_DIR (${config.dataDir})`}: run social-kpi start (or collect --once) first${opts.plan ? '' : ', or set DATA_DIR'}`,
+      )
     const stored = await readStoredReview(ch, plan, kind, period)
     const settled = settlesAt(period)
     const knownAt = now < settled ? now : settled
@@ -101,7 +110,9 @@ async function report(opts: ReportOptions): Promise<void> {
       // From two periods earlier: the change and the trend need them too.
       const from = DateTime.fromJSDate(previousPeriod(kind, previousPeriod(kind, period, plan), plan).start, { zone: 'UTC' }).toISODate()
       const to = DateTime.fromJSDate(period.end, { zone: 'UTC' }).plus({ days: 1 }).toISODate()
-      process.stderr.write(`some days of ${period.label} have no data (see "${format === 'csv' ? 'the text report' : 'How certain the numbers are'}"); social-kpi backfill --from ${from} --to ${to}${opts.plan ? ` --plan ${opts.plan}` : ''} fetches what the APIs still hold${now < settled ? '; the next evaluation (or collect --once) judges the period again with it' : ''}\n`)
+      process.stderr.write(
+        `some days of ${period.label} have no data (see "${format === 'csv' ? 'the text report' : 'How certain the numbers are'}"); social-kpi backfill --from ${from} --to ${to}${opts.plan ? ` --plan ${opts.plan}` : ''} fetches what the APIs still hold${now < settled ? '; the next evaluation (or collect --once) judges the period again with it' : ''}\n`,
+      )
     }
   } finally {
     await reader.close()
@@ -111,7 +122,7 @@ async function report(opts: ReportOptions): Promise<void> {
 export function registerReportCommand(program: Command): void {
   const command = program
     .command('report')
-    .description("the review of an ended week, month, quarter or year against the plan: verdicts, change, top posts, alerts, what the next period needs")
+    .description('the review of an ended week, month, quarter or year against the plan: verdicts, change, top posts, alerts, what the next period needs')
     .option('--period <label>', 'a month (2026-11), or any period label: 2026-W48, 2026-Q4, 2026')
     .option('--week <week>', 'an ISO week, 2026-W48, or a day of it, 2026-11-23')
     .option('--quarter <quarter>', 'a quarter, 2026-Q4')

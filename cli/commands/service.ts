@@ -14,7 +14,9 @@ interface Roles {
 async function runService(planFile: string | undefined, roles: Roles): Promise<void> {
   await withRuntime(planFile, { ...roles, admin: true }, async ({ ctx, runtime, privateRedis, admin, stop }) => {
     out(`social-kpi ${version}: plan "${ctx.plan.company.name}" (${ctx.planFile}), ${planAccounts(ctx.plan).length} accounts, ${ctx.plan.kpis.length} KPIs`)
-    out(`  Redis ${new URL(ctx.config.REDIS_URL).host}${privateRedis ? ' (private, started for this run)' : ''}; ClickHouse ${runtime.ch ? (runtime.ch.mode === 'embedded' ? `embedded, ${ctx.config.dataDir}/clickhouse` : 'server') : 'not used by the scheduler'}`)
+    out(
+      `  Redis ${new URL(ctx.config.REDIS_URL).host}${privateRedis ? ' (private, started for this run)' : ''}; ClickHouse ${runtime.ch ? (runtime.ch.mode === 'embedded' ? `embedded, ${ctx.config.dataDir}/clickhouse` : 'server') : 'not used by the scheduler'}`,
+    )
     if (roles.firstRound) {
       const round = runRound(runtime, ctx.plan, ctx.config, ctx.clock)
       // Left behind by a signal, the round fails once the runtime is shut down: nobody waits for it then.
@@ -32,7 +34,11 @@ async function runService(planFile: string | undefined, roles: Roles): Promise<v
 
 const SERVICES: Array<{ name: string; description: string; roles: Roles }> = [
   { name: 'start', description: 'all-in-one: scheduler, workers and evaluator in one process; collects one round right away', roles: { scheduler: true, workers: true, firstRound: true } },
-  { name: 'scheduler', description: "run the plan's schedules only: enqueue collection rounds and evaluations (needs workers elsewhere)", roles: { scheduler: true, workers: false, firstRound: false } },
+  {
+    name: 'scheduler',
+    description: "run the plan's schedules only: enqueue collection rounds and evaluations (needs workers elsewhere)",
+    roles: { scheduler: true, workers: false, firstRound: false },
+  },
   { name: 'worker', description: 'run the collect, evaluate and notify workers (start several against the same Redis to scale out)', roles: { scheduler: false, workers: true, firstRound: false } },
 ]
 

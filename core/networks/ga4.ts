@@ -27,13 +27,11 @@ export const GA4_CHANNEL_GROUPS = [
 
 const SOCIAL_GROUPS = ['Organic Social', 'Paid Social']
 
-const channelGroup = z
-  .string({ error: 'must be a GA4 channel group such as Organic Social' })
-  .transform((value, ctx) => {
-    const known = GA4_CHANNEL_GROUPS.find((group) => group.toLowerCase() === value.trim().toLowerCase())
-    if (!known) ctx.addIssue({ code: 'custom', message: `"${value}" is not a GA4 default channel group (one of: ${GA4_CHANNEL_GROUPS.join(', ')})` })
-    return known ?? value
-  })
+const channelGroup = z.string({ error: 'must be a GA4 channel group such as Organic Social' }).transform((value, ctx) => {
+  const known = GA4_CHANNEL_GROUPS.find((group) => group.toLowerCase() === value.trim().toLowerCase())
+  if (!known) ctx.addIssue({ code: 'custom', message: `"${value}" is not a GA4 default channel group (one of: ${GA4_CHANNEL_GROUPS.join(', ')})` })
+  return known ?? value
+})
 const source = z.string({ error: 'must be a traffic source such as facebook.com' }).trim().min(1, 'must not be empty')
 
 /**
@@ -47,9 +45,7 @@ export const ga4Settings = z
   .strictObject({
     channelGroups: z.array(channelGroup, { error: 'must be a list of channel groups' }).min(1, 'must list at least one channel group').optional(),
     source: z.union([source, z.array(source).min(1, 'must list at least one source')], { error: 'must be a source or a list of sources' }).optional(),
-    conversionMetric: z
-      .enum(['keyEvents', 'conversions'], { error: 'must be keyEvents, or conversions for a property that still reports the old name' })
-      .default('keyEvents'),
+    conversionMetric: z.enum(['keyEvents', 'conversions'], { error: 'must be keyEvents, or conversions for a property that still reports the old name' }).default('keyEvents'),
     keyEvent: z
       .string({ error: 'must be an event name such as purchase' })
       .regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, 'must be an event name such as purchase (a letter, then letters, digits or _)')
@@ -88,17 +84,22 @@ export const ga4 = defineNetwork({
     // The Data API accepts a service account added to the property as a Viewer.
     serviceAccount: { scopes: [GA4_SCOPE] },
   },
-  quota: { limit: 2000, windowMs: 3_600_000, scope: 'account', source: 'GA4 Data API: 40,000 core tokens per property per hour, about 10 or more per report; 2,000 reports per hour per property (propertyQuota is read too)' },
+  quota: {
+    limit: 2000,
+    windowMs: 3_600_000,
+    scope: 'account',
+    source: 'GA4 Data API: 40,000 core tokens per property per hour, about 10 or more per report; 2,000 reports per hour per property (propertyQuota is read too)',
+  },
   metrics: {
     sessions: {
       shape: 'daily',
-      source: 'runReport metric `sessions` by `date`, filtered to the account\'s channel groups or sources',
-      description: 'Website sessions that came from social media, per day of the property\'s time zone. GA4 completes a day within about 2 days.',
+      source: "runReport metric `sessions` by `date`, filtered to the account's channel groups or sources",
+      description: "Website sessions that came from social media, per day of the property's time zone. GA4 completes a day within about 2 days.",
     },
     conversions: {
       shape: 'daily',
       source: 'runReport metric `keyEvents` (or `keyEvents:<event>`, or `conversions` on request) by `date`, same filter',
-      description: 'Key events (formerly conversions) in those sessions, per day of the property\'s time zone.',
+      description: "Key events (formerly conversions) in those sessions, per day of the property's time zone.",
     },
   },
   settings: ga4Settings,
@@ -110,7 +111,9 @@ export const ga4 = defineNetwork({
       const account = settings as Ga4Settings
       const dimension = f.source ? 'sessionSource' : 'sessionDefaultChannelGroup'
       if (dimension !== account.dimension) {
-        return { problem: `its account counts sessions by ${account.dimension === 'sessionSource' ? 'source' : 'channel group'}, so a KPI narrows it by ${account.dimension === 'sessionSource' ? 'source' : 'channelGroups'} too` }
+        return {
+          problem: `its account counts sessions by ${account.dimension === 'sessionSource' ? 'source' : 'channel group'}, so a KPI narrows it by ${account.dimension === 'sessionSource' ? 'source' : 'channelGroups'} too`,
+        }
       }
       const values = f.source ? [f.source].flat() : f.channelGroups!
       return { segments: values.map((value) => ga4Segment(dimension, value)) }

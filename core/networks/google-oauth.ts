@@ -20,4 +20,3 @@ export function googleOAuth(scopes: string[], metricScopes?: Record<string, stri
     unconfirmed: ['the wording of token endpoint errors other than invalid_grant', 'refresh_token_expires_in for these scopes'],
   }
 }
-

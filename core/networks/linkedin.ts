@@ -15,14 +15,22 @@ export const linkedin = defineNetwork({
       rotatesRefreshTokens: false,
       // LinkedIn answers a dead refresh token with invalid_request ("... invalid, expired or revoked").
       deadRefreshErrors: ['invalid_grant', 'invalid_request'],
-      unconfirmed: ['whether r_organization_social is needed besides rw_organization_admin', 'refresh_token_expires_in: the docs example (525600) reads like minutes, the field is documented in seconds'],
+      unconfirmed: [
+        'whether r_organization_social is needed besides rw_organization_admin',
+        'refresh_token_expires_in: the docs example (525600) reads like minutes, the field is documented in seconds',
+      ],
       lifetimes: {
         access: '60 days (expires_in 5184000)',
         refresh: '365 days from the first grant; a refresh does not extend it (refresh tokens only for apps LinkedIn enabled them for)',
       },
     },
   },
-  quota: { limit: 4800, windowMs: 86_400_000, scope: 'account', source: 'LinkedIn does not publish its daily limits (they show in the developer portal); a conservative daily budget per member token' },
+  quota: {
+    limit: 4800,
+    windowMs: 86_400_000,
+    scope: 'account',
+    source: 'LinkedIn does not publish its daily limits (they show in the developer portal); a conservative daily budget per member token',
+  },
   metrics: {
     followers: { shape: 'gauge', source: '`networkSizes` `firstDegreeSize` (edgeType COMPANY_FOLLOWED_BY_MEMBER)', description: 'Members following the Page.' },
     followers_gained: {
@@ -33,7 +41,15 @@ export const linkedin = defineNetwork({
     likes: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.likeCount`', description: "Reactions on the Page's posts per UTC day (organic only)." },
     comments: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.commentCount`', description: "Comments on the Page's posts per UTC day (organic only)." },
     shares: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.shareCount`', description: "Reposts of the Page's posts per UTC day (organic only)." },
-    clicks: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.clickCount`', description: "Clicks on the Page's posts, its name or logo per UTC day (organic only)." },
-    impressions: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.impressionCount`', description: "Times the Page's posts were shown per UTC day (organic only). A good `rate` denominator." },
+    clicks: {
+      shape: 'daily',
+      source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.clickCount`',
+      description: "Clicks on the Page's posts, its name or logo per UTC day (organic only).",
+    },
+    impressions: {
+      shape: 'daily',
+      source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.impressionCount`',
+      description: "Times the Page's posts were shown per UTC day (organic only). A good `rate` denominator.",
+    },
   },
 })

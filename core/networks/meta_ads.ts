@@ -50,7 +50,12 @@ export const meta_ads = defineNetwork({
   apiId: 'the ad account id (act_N or N)',
   // Long-lived tokens: debug_token tells when they expire, so the owner is warned ahead.
   auth: { expiryCheck: 'meta_debug_token' },
-  quota: { limit: 600, windowMs: 3_600_000, scope: 'account', source: 'ads insights limits depend on the access tier and are reported in X-FB-Ads-Insights-Throttle (honoured too); 600 per hour per ad account is a conservative floor' },
+  quota: {
+    limit: 600,
+    windowMs: 3_600_000,
+    scope: 'account',
+    source: 'ads insights limits depend on the access tier and are reported in X-FB-Ads-Insights-Throttle (honoured too); 600 per hour per ad account is a conservative floor',
+  },
   metrics: {
     conversions: {
       shape: 'daily',

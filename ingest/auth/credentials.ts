@@ -129,13 +129,17 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
     const seed = auth.refreshTokenEnv ? deps.config.secret(auth.refreshTokenEnv) : undefined
     if (current?.ended) throw refused(account, CREDENTIAL_CODES.connectionEnded, `the connection ended on ${new Date(current.ended.at).toISOString()} (${current.ended.reason})`)
     const refreshToken = current?.refreshToken ?? seed
-    if (!refreshToken) throw refused(account, CREDENTIAL_CODES.notConnected, `the account is not connected yet: no refresh token in the token store${auth.refreshTokenEnv ? ` or in ${auth.refreshTokenEnv}` : ''}`)
+    if (!refreshToken)
+      throw refused(account, CREDENTIAL_CODES.notConnected, `the account is not connected yet: no refresh token in the token store${auth.refreshTokenEnv ? ` or in ${auth.refreshTokenEnv}` : ''}`)
     const options = { config: deps.config, timeoutMs: deps.config.HTTP_TIMEOUT_MS }
     try {
       const grant = await refreshGrant(contract, app, refreshToken, options)
       const renewed = toStored('oauth', grant, current, contract.scopes)
       await deps.store.write(account.network, account.id, renewed)
-      deps.logger.info({ network: account.network, account: account.id, expiresAt: renewed.expiresAt && new Date(renewed.expiresAt), rotated: !!grant.refreshToken && grant.refreshToken !== refreshToken }, 'access token renewed')
+      deps.logger.info(
+        { network: account.network, account: account.id, expiresAt: renewed.expiresAt && new Date(renewed.expiresAt), rotated: !!grant.refreshToken && grant.refreshToken !== refreshToken },
+        'access token renewed',
+      )
       return renewed
     } catch (error) {
       if (!(error instanceof GrantRefusedError)) throw error
@@ -151,7 +155,8 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
         deps.logger.error({ network: account.network, account: account.id, oauthError: error.error }, 'the refresh token was refused: the connection has ended')
         throw refused(account, CREDENTIAL_CODES.connectionEnded, `${contract.provider} refused the refresh token (${error.message})`)
       }
-      if (error.error === 'invalid_client' || error.error === 'unauthorized_client') throw refused(account, CREDENTIAL_CODES.clientRefused, `${contract.provider} refused the OAuth app (${error.message})`)
+      if (error.error === 'invalid_client' || error.error === 'unauthorized_client')
+        throw refused(account, CREDENTIAL_CODES.clientRefused, `${contract.provider} refused the OAuth app (${error.message})`)
       throw refused(account, error.error, `${contract.provider}: ${error.message}`)
     }
   }
@@ -159,7 +164,7 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
   async function renewServiceAccount(account: PlanAccount, auth: Extract<AccountAuth, { kind: 'service_account' }>, current: StoredCredential | undefined): Promise<StoredCredential> {
     const path = deps.config.secret(auth.keyFileEnv)
     if (!path) throw refused(account, CREDENTIAL_CODES.keyFile, `the environment variable ${auth.keyFileEnv} (the path of the service account key file) is not set`)
-    let key
+    let key: Awaited<ReturnType<typeof readServiceAccountKey>>
     try {
       key = await readServiceAccountKey(path, auth.keyFileEnv)
     } catch (error) {
@@ -250,13 +255,12 @@ export function credentialAdvice(account: PlanAccount, apiCode: string): string 
         ? `Check the service account: ${auth.keyFileEnv} must be the path of its JSON key file, the key must not be deleted in the Cloud console, and the account must be a Viewer of the GA4 property (docs/accounts.md).`
         : 'Check the service account key (docs/accounts.md).'
     case 'expiring_access_token':
-      return `Make a new long-lived token before then (docs/accounts.md: a Page token from a long-lived user token does not expire) and set it in ${auth.kind === 'token' ? auth.tokenEnv : 'the account\'s token variable'}; restart.`
+      return `Make a new long-lived token before then (docs/accounts.md: a Page token from a long-lived user token does not expire) and set it in ${auth.kind === 'token' ? auth.tokenEnv : "the account's token variable"}; restart.`
     case 'expiring_data_access':
-      return `Meta stops giving data 90 days after the person whose token this is last used the app: have them log in to the app again, then set the new token in ${auth.kind === 'token' ? auth.tokenEnv : 'the account\'s token variable'}.`
+      return `Meta stops giving data 90 days after the person whose token this is last used the app: have them log in to the app again, then set the new token in ${auth.kind === 'token' ? auth.tokenEnv : "the account's token variable"}.`
     case 'expiring_refresh_token':
       return `Connect the account again before then: ${connect}. Refreshes do not extend this refresh token (LinkedIn's last 365 days from the first grant).`
     default:
       return `The network refused the renewed token (${apiCode}). If it persists, ${connect}; docs/accounts.md lists the scopes each metric needs.`
   }
 }
-

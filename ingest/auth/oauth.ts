@@ -179,7 +179,15 @@ export function finishAuthorization(contract: OAuthContract, app: OAuthApp, pend
     throw new GrantRefusedError('invalid_request', error instanceof Error ? error.message : String(error), 400)
   }
   return readGrant(contract, `${contract.provider} code exchange`, async () => {
-    const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth(contract, app), parameters, pending.redirectUri, pending.codeVerifier, requestOptions(contract, endpoints.tokenUrl, options.timeoutMs))
+    const response = await oauth.authorizationCodeGrantRequest(
+      as,
+      client,
+      clientAuth(contract, app),
+      parameters,
+      pending.redirectUri,
+      pending.codeVerifier,
+      requestOptions(contract, endpoints.tokenUrl, options.timeoutMs),
+    )
     return oauth.processAuthorizationCodeResponse(as, client, response)
   })
 }

@@ -58,10 +58,7 @@ export function createTokenStore(options: { redis: Redis; prefix: string; key: B
       try {
         plain = open(sealed, options.key, key)
       } catch (cause) {
-        throw new TokenStoreError(
-          `the stored credentials of ${network}/${accountId} cannot be decrypted with TOKEN_STORE_KEY (was the key changed?); run: social-kpi connect ${accountId}`,
-          { cause },
-        )
+        throw new TokenStoreError(`the stored credentials of ${network}/${accountId} cannot be decrypted with TOKEN_STORE_KEY (was the key changed?); run: social-kpi connect ${accountId}`, { cause })
       }
       const parsed = credentialSchema.safeParse(JSON.parse(plain))
       if (!parsed.success) throw new TokenStoreError(`the stored credentials of ${network}/${accountId} are not in the expected form; run: social-kpi connect ${accountId}`)

@@ -67,7 +67,13 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
      * metric does not hide the others.
      */
     async function readInsights(s: Session<'facebook'>, metrics: typeof PAGE_INSIGHTS, window: (insight: (typeof PAGE_INSIGHTS)[number]) => { since: DateTime; until: DateTime }) {
-      const { api: { graph: api }, observe, summary, emit, accountId: pageId } = s
+      const {
+        api: { graph: api },
+        observe,
+        summary,
+        emit,
+        accountId: pageId,
+      } = s
       for (const insight of metrics) {
         const { since, until } = window(insight)
         const gives = insight.shape === 'daily' ? (insight.reactionKeys ? Object.values(insight.reactionKeys) : [insight.metric!]) : []
@@ -112,12 +118,21 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
       },
       async collect(context: CollectContext): Promise<CollectSummary> {
         const s = session(context)
-        const { api: { graph: api }, observe, summary, emit, accountId: pageId } = s
+        const {
+          api: { graph: api },
+          observe,
+          summary,
+          emit,
+          accountId: pageId,
+        } = s
 
         // 1. The Page node: levels at this round's time.
         const page = await api.get(`/${encodeURIComponent(pageId)}`, pageNode, { params: { fields: 'id,followers_count,fan_count' } })
         const pageRows: ObservationRow[] = []
-        for (const [field, metric] of [['followers_count', 'followers'], ['fan_count', 'fans']] as const) {
+        for (const [field, metric] of [
+          ['followers_count', 'followers'],
+          ['fan_count', 'fans'],
+        ] as const) {
           const value = page[field]
           if (typeof value === 'number') pageRows.push(observe({ objectType: 'account', objectId: pageId, metric, observedAt: context.roundAt, value, sourceField: field }))
         }

@@ -31,9 +31,7 @@ type PropertyQuota = Partial<Record<string, QuotaStatus>>
 const runReportResponse = z.object({
   dimensionHeaders: z.array(z.object({ name: z.string() })),
   metricHeaders: z.array(z.object({ name: z.string(), type: z.string().optional() })),
-  rows: z
-    .array(z.object({ dimensionValues: z.array(z.object({ value: z.string().optional() })).optional(), metricValues: z.array(z.object({ value: z.string().optional() })).optional() }))
-    .optional(),
+  rows: z.array(z.object({ dimensionValues: z.array(z.object({ value: z.string().optional() })).optional(), metricValues: z.array(z.object({ value: z.string().optional() })).optional() })).optional(),
   rowCount: z.number().optional(),
   metadata: z.object({ timeZone: z.string().optional() }).optional(),
   propertyQuota: z.record(z.string(), quotaStatus).optional(),
@@ -65,21 +63,25 @@ export const createGa4Collector = defineCollector<'ga4', Ga4CollectorTuning>('ga
 
       let timeZone = 'UTC'
       let lastQuota: PropertyQuota | undefined
-      const api = caller(context, 'data', googleDialect({
-        network: 'ga4',
-        api: 'GA4 Data API',
-        dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), timeZone),
-        exhaustedWaitMs: () => (lastQuota && quotaWaitMs(lastQuota, context.now(), timeZone)) || msUntilNextHour(context.now()),
-        pauseAfter(response: AxiosResponse) {
-          const body = response.data as RunReportResponse | undefined
-          if (typeof body?.metadata?.timeZone === 'string' && IANAZone.isValidZone(body.metadata.timeZone)) timeZone = body.metadata.timeZone
-          if (!body?.propertyQuota) return 0
-          lastQuota = body.propertyQuota
-          const wait = quotaWaitMs(lastQuota, context.now(), timeZone)
-          if (wait > 0) blockedUntil.set(propertyId, context.now().getTime() + wait)
-          return wait
-        },
-      }))
+      const api = caller(
+        context,
+        'data',
+        googleDialect({
+          network: 'ga4',
+          api: 'GA4 Data API',
+          dailyQuotaWaitMs: () => msUntilNextMidnight(context.now(), timeZone),
+          exhaustedWaitMs: () => (lastQuota && quotaWaitMs(lastQuota, context.now(), timeZone)) || msUntilNextHour(context.now()),
+          pauseAfter(response: AxiosResponse) {
+            const body = response.data as RunReportResponse | undefined
+            if (typeof body?.metadata?.timeZone === 'string' && IANAZone.isValidZone(body.metadata.timeZone)) timeZone = body.metadata.timeZone
+            if (!body?.propertyQuota) return 0
+            lastQuota = body.propertyQuota
+            const wait = quotaWaitMs(lastQuota, context.now(), timeZone)
+            if (wait > 0) blockedUntil.set(propertyId, context.now().getTime() + wait)
+            return wait
+          },
+        }),
+      )
 
       // The KPIs that narrow this account (kpis[].filter) are served by the same report: it asks for
       // their values too, and their days are stored per segment beside the account's total.

@@ -105,7 +105,9 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
       for (const point of series?.values ?? []) {
         if (!point.end_time) continue
         const dayStart = new Date(parseGraphTime(point.end_time).getTime() - DAY_MS)
-        rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, dayZone: IG_DAY_ZONE, value: point.value, sourceField: 'insights.follower_count' }))
+        rows.push(
+          s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, dayZone: IG_DAY_ZONE, value: point.value, sourceField: 'insights.follower_count' }),
+        )
       }
       await s.emit(rows)
     }
@@ -152,9 +154,7 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
       history: {
         maxWindowDays: FOLLOWER_COUNT_DAYS,
         maxAgeDays: INSIGHTS_RETENTION_DAYS,
-        notes: [
-          'new followers per day (follower_count) exist only for the last 30 days; follower levels and post likes and comments are current values only (no history)',
-        ],
+        notes: ['new followers per day (follower_count) exist only for the last 30 days; follower levels and post likes and comments are current values only (no history)'],
         async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
           const s = open(context)
           const from = igDayOfDate(window.from)
@@ -215,4 +215,3 @@ async function readMedia(api: ApiCaller, path: string, oldest: number, take: (ba
 function isPermanent(error: unknown): boolean {
   return error instanceof ApiError && !error.retryable
 }
-

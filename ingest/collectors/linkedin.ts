@@ -83,32 +83,41 @@ export const createLinkedInCollector = defineCollector<'linkedin', LinkedInColle
       // Follower statistics refuse a range that ends less than two days before today (UTC).
       const followerEnd = Math.min(end, Math.floor(nowMs / DAY_MS) * DAY_MS - FOLLOWER_END_LAG_DAYS * DAY_MS)
       const daily = (timeRange: TimeRange | undefined, metric: string, value: unknown, sourceField: string): ObservationRow | undefined =>
-        timeRange && typeof value === 'number' ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), dayZone: 'UTC', value, sourceField }) : undefined
+        timeRange && typeof value === 'number'
+          ? s.observe({ objectType: 'account', objectId: s.objectId, metric, observedAt: new Date(timeRange.start), dayZone: 'UTC', value, sourceField })
+          : undefined
 
-      if (followerEnd > start) await skipRefused(s.summary, { part: 'follower statistics', metrics: ['followers_gained'], advice: FOLLOWER_STATISTICS_ADVICE }, () =>
-        walkElements(s.api, finder('organizationalEntityFollowerStatistics', followerEnd), followerElement, pageSize, async (elements) => {
-          const rows: ObservationRow[] = []
-          for (const element of elements) {
-            const gains = element.followerGains
-            if (!gains || (gains.organicFollowerGain === undefined && gains.paidFollowerGain === undefined)) continue
-            const row = daily(element.timeRange, 'followers_gained', (gains.organicFollowerGain ?? 0) + (gains.paidFollowerGain ?? 0), 'followerGains.organicFollowerGain+paidFollowerGain')
-            if (row) rows.push(row)
-          }
-          await s.emit(rows)
-        }),
-        versionGone,
-      )
-      await skipRefused(s.summary, { part: 'share statistics', metrics: SHARE_FIELDS.map((f) => f.metric), advice: SHARE_STATISTICS_ADVICE }, () =>
-        walkElements(s.api, finder('organizationalEntityShareStatistics'), shareElement, pageSize, async (elements) => {
-          const rows: ObservationRow[] = []
-          for (const element of elements) {
-            for (const { field, metric } of SHARE_FIELDS) {
-              const row = daily(element.timeRange, metric, element.totalShareStatistics?.[field], `totalShareStatistics.${field}`)
-              if (row) rows.push(row)
+      if (followerEnd > start)
+        await skipRefused(
+          s.summary,
+          { part: 'follower statistics', metrics: ['followers_gained'], advice: FOLLOWER_STATISTICS_ADVICE },
+          () =>
+            walkElements(s.api, finder('organizationalEntityFollowerStatistics', followerEnd), followerElement, pageSize, async (elements) => {
+              const rows: ObservationRow[] = []
+              for (const element of elements) {
+                const gains = element.followerGains
+                if (!gains || (gains.organicFollowerGain === undefined && gains.paidFollowerGain === undefined)) continue
+                const row = daily(element.timeRange, 'followers_gained', (gains.organicFollowerGain ?? 0) + (gains.paidFollowerGain ?? 0), 'followerGains.organicFollowerGain+paidFollowerGain')
+                if (row) rows.push(row)
+              }
+              await s.emit(rows)
+            }),
+          versionGone,
+        )
+      await skipRefused(
+        s.summary,
+        { part: 'share statistics', metrics: SHARE_FIELDS.map((f) => f.metric), advice: SHARE_STATISTICS_ADVICE },
+        () =>
+          walkElements(s.api, finder('organizationalEntityShareStatistics'), shareElement, pageSize, async (elements) => {
+            const rows: ObservationRow[] = []
+            for (const element of elements) {
+              for (const { field, metric } of SHARE_FIELDS) {
+                const row = daily(element.timeRange, metric, element.totalShareStatistics?.[field], `totalShareStatistics.${field}`)
+                if (row) rows.push(row)
+              }
             }
-          }
-          await s.emit(rows)
-        }),
+            await s.emit(rows)
+          }),
         versionGone,
       )
     }
@@ -134,7 +143,9 @@ export const createLinkedInCollector = defineCollector<'linkedin', LinkedInColle
 
         // 1. The follower total, at this round's time.
         const size = await s.api.get(`/rest/networkSizes/${s.organization}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, networkSize)
-        await s.emit([s.observe({ objectType: 'account', objectId: s.objectId, metric: 'followers', observedAt: context.roundAt, value: size.firstDegreeSize, sourceField: 'networkSizes.firstDegreeSize' })])
+        await s.emit([
+          s.observe({ objectType: 'account', objectId: s.objectId, metric: 'followers', observedAt: context.roundAt, value: size.firstDegreeSize, sourceField: 'networkSizes.firstDegreeSize' }),
+        ])
 
         // 2. Complete UTC days of the look-back window, re-read every round.
         const end = Math.floor(context.now().getTime() / DAY_MS) * DAY_MS
@@ -170,4 +181,3 @@ async function walkElements<E extends z.ZodType<{ timeRange?: TimeRange }>>(
   }
   throw new ApiError(`LinkedIn statistics did not end after ${MAX_PAGES} pages of ${count}`, { retryable: true })
 }
-

@@ -198,7 +198,8 @@ export const createTikTokCollector = defineCollector('tiktok', {
           if (clicks !== undefined) rows.push(s.observe({ ...common, metric: 'clicks', observedAt: dayStart, value: clicks, sourceField: 'metrics.bio_link_clicks' }))
           if (views !== undefined) rows.push(s.observe({ ...common, metric: 'profile_views', observedAt: dayStart, value: views, sourceField: 'metrics.profile_views' }))
           // The level at the day's end.
-          if (followers !== undefined) rows.push(s.observe({ ...common, metric: 'followers', observedAt: date.plus({ days: 1 }).toJSDate(), value: followers, sourceField: 'metrics.daily_total_followers' }))
+          if (followers !== undefined)
+            rows.push(s.observe({ ...common, metric: 'followers', observedAt: date.plus({ days: 1 }).toJSDate(), value: followers, sourceField: 'metrics.daily_total_followers' }))
         }
         await s.emit(rows)
       }

@@ -83,7 +83,13 @@ export const createXCollector = defineCollector<'x', XCollectorTuning>('x', {
     return {
       tokenAdvice: xTokenAdvice,
       async collect(context: CollectContext): Promise<CollectSummary> {
-        const { api: { v2: api }, accountId: userId, observe, summary, emit } = session(context)
+        const {
+          api: { v2: api },
+          accountId: userId,
+          observe,
+          summary,
+          emit,
+        } = session(context)
 
         // 1. The user: the follower level at this round's time.
         const user = await api.get(`/2/users/${encodeURIComponent(userId)}`, userAnswer, { params: { 'user.fields': 'public_metrics' } })
@@ -115,17 +121,31 @@ export const createXCollector = defineCollector<'x', XCollectorTuning>('x', {
         const windowFrom = nowMs - postWindowDays * 86_400_000
         const refused = new Set<string>()
         let fields = PRIVATE_FIELDS
-        await walkTimeline(api, userId, pageSize, { from: Math.max(privateFrom, windowFrom) }, () => fields, async (page) => {
-          const refusedHere = refusedPosts(page.errors)
-          for (const id of refusedHere) refused.add(id)
-          // Once X refuses non-public metrics, it will refuse them for the rest: stop asking.
-          if (refusedHere.size > 0) fields = PUBLIC_FIELDS
-          await emit((page.data ?? []).flatMap(postRows))
-        })
-        if (privateFrom > windowFrom) {
-          await walkTimeline(api, userId, pageSize, { from: windowFrom, until: privateFrom }, () => PUBLIC_FIELDS, async (page) => {
+        await walkTimeline(
+          api,
+          userId,
+          pageSize,
+          { from: Math.max(privateFrom, windowFrom) },
+          () => fields,
+          async (page) => {
+            const refusedHere = refusedPosts(page.errors)
+            for (const id of refusedHere) refused.add(id)
+            // Once X refuses non-public metrics, it will refuse them for the rest: stop asking.
+            if (refusedHere.size > 0) fields = PUBLIC_FIELDS
             await emit((page.data ?? []).flatMap(postRows))
-          })
+          },
+        )
+        if (privateFrom > windowFrom) {
+          await walkTimeline(
+            api,
+            userId,
+            pageSize,
+            { from: windowFrom, until: privateFrom },
+            () => PUBLIC_FIELDS,
+            async (page) => {
+              await emit((page.data ?? []).flatMap(postRows))
+            },
+          )
         }
 
         // 3. Posts X left out because it refused their non-public metrics: public metrics only.

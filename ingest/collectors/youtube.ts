@@ -31,9 +31,7 @@ const channelList = z.object({
       z.object({
         id: z.string(),
         contentDetails: z.object({ relatedPlaylists: z.object({ uploads: z.string().optional() }).optional() }).optional(),
-        statistics: z
-          .object({ viewCount: z.string().optional(), subscriberCount: z.string().optional(), hiddenSubscriberCount: z.boolean().optional(), videoCount: z.string().optional() })
-          .optional(),
+        statistics: z.object({ viewCount: z.string().optional(), subscriberCount: z.string().optional(), hiddenSubscriberCount: z.boolean().optional(), videoCount: z.string().optional() }).optional(),
       }),
     )
     .optional(),
@@ -224,12 +222,7 @@ async function recentUploads(data: ApiCaller, playlistId: string, windowStart: n
 }
 
 /** Positional Analytics rows → daily observations, by the column headers' names. */
-function dailyRows(
-  table: ResultTable,
-  channelId: string,
-  observe: ReturnType<typeof observationFactory>,
-  summary: CollectSummary,
-): ObservationRow[] {
+function dailyRows(table: ResultTable, channelId: string, observe: ReturnType<typeof observationFactory>, summary: CollectSummary): ObservationRow[] {
   const headers = table.columnHeaders.map((header) => header.name)
   const dayIndex = headers.indexOf('day')
   if (dayIndex < 0 || !table.rows) return []
@@ -251,7 +244,6 @@ function dailyRows(
   }
   return rows
 }
-
 
 const SCOPES = 'https://www.googleapis.com/auth/youtube.readonly and https://www.googleapis.com/auth/yt-analytics.readonly'
 

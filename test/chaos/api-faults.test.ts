@@ -1,4 +1,3 @@
-import type { Job } from 'bullmq'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../core/errors.ts'
 import { loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
@@ -43,7 +42,12 @@ const FAULTS: Array<{ account: PlanAccount; what: string; fault: Omit<SimulatedF
   {
     account: account('kopi-nusantara-x'),
     what: '5xx',
-    fault: { path: /^\/x\/2\/users\/1600000000000000001\/tweets$/, status: 503, headers: json, body: '{"title":"Service Unavailable","detail":"Service Unavailable","type":"about:blank","status":503}' },
+    fault: {
+      path: /^\/x\/2\/users\/1600000000000000001\/tweets$/,
+      status: 503,
+      headers: json,
+      body: '{"title":"Service Unavailable","detail":"Service Unavailable","type":"about:blank","status":503}',
+    },
     error: /^x GET \/x\/2\/users\/1600000000000000001\/tweets: X API Service Unavailable \(HTTP 503\) \(gave up after 2 attempts\)$/,
   },
   {

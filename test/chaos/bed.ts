@@ -31,9 +31,7 @@ export function writePlan(dir: string, options: { accounts?: string[]; schedule?
   }
   if (options.accounts) {
     const keep = new Set(options.accounts)
-    document.strategy.networks = document.strategy.networks
-      .map((n) => ({ ...n, accounts: n.accounts.filter((a) => keep.has(a.id)) }))
-      .filter((n) => n.accounts.length > 0)
+    document.strategy.networks = document.strategy.networks.map((n) => ({ ...n, accounts: n.accounts.filter((a) => keep.has(a.id)) })).filter((n) => n.accounts.length > 0)
     const networks = new Set(document.strategy.networks.map((n) => n.network))
     document.kpis = document.kpis.filter((k) => networks.has(k.network) && (k.accounts ?? []).every((id) => keep.has(id)))
     if (document.crisis?.triggers) document.crisis.triggers = document.crisis.triggers.filter((t) => !t.network || networks.has(t.network))
@@ -134,20 +132,30 @@ export function startProcess(options: ProcessOptions): StartedProcess {
     stdout: () => out,
     exited,
     async untilOutput(text, timeoutMs = 90_000) {
-      await until(`"${text}" on stdout`, () => {
-        if (out.includes(text)) return true
-        if (ended()) throw new Error(`waiting for "${text}": ${describeEnd()}`)
-        return false
-      }, timeoutMs, 50)
+      await until(
+        `"${text}" on stdout`,
+        () => {
+          if (out.includes(text)) return true
+          if (ended()) throw new Error(`waiting for "${text}": ${describeEnd()}`)
+          return false
+        },
+        timeoutMs,
+        50,
+      )
     },
     async untilLog(what, check, timeoutMs = 90_000) {
       let found: LogLine | undefined
-      await until(what, () => {
-        found = logs.find(check)
-        if (found) return true
-        if (ended()) throw new Error(`waiting for ${what}: ${describeEnd()}`)
-        return false
-      }, timeoutMs, 50)
+      await until(
+        what,
+        () => {
+          found = logs.find(check)
+          if (found) return true
+          if (ended()) throw new Error(`waiting for ${what}: ${describeEnd()}`)
+          return false
+        },
+        timeoutMs,
+        50,
+      )
       return found!
     },
     async stop(timeoutMs = 30_000) {

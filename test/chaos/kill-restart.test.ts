@@ -53,7 +53,16 @@ async function bed(name: string) {
   smtps.push(smtp)
   scratches.push(dirs)
   const start = (clockStart: Date, env: Record<string, string> = {}) => {
-    const started = startProcess({ planFile: PLAN_FILE, plan, dataDir: dirs.dataDir, queuePrefix: dirs.queuePrefix, simulatorUrl: sim.url, smtpUrl: smtp.url, clockStart: clockStart.toISOString(), env })
+    const started = startProcess({
+      planFile: PLAN_FILE,
+      plan,
+      dataDir: dirs.dataDir,
+      queuePrefix: dirs.queuePrefix,
+      simulatorUrl: sim.url,
+      smtpUrl: smtp.url,
+      clockStart: clockStart.toISOString(),
+      env,
+    })
     processes.push(started)
     return started
   }
@@ -75,15 +84,20 @@ describe('the process killed with SIGKILL mid-round and started again', () => {
     const youtubeJob = jobIds.collect('youtube', YOUTUBE.id, ROUND)
     let atKill: { completed: string[]; active: string[]; waiting: string[]; youtubeRows: number }
     try {
-      await until('the YouTube job half-way (rows stored, the analytics report awaited) with other accounts done and some not begun', async () => {
-        if (first.child.exitCode !== null) throw new Error(`the first process ended: ${first.stdout()}`)
-        if (!chaos.sim.requests().some((r) => r.path === '/youtube-analytics/v2/reports')) return false
-        const ids = async (state: 'completed' | 'active' | 'waiting') => (await collect.getJobs([state])).map((j) => j.id!).sort()
-        const [completed, active, waiting] = [await ids('completed'), await ids('active'), await ids('waiting')]
-        const [stored] = await adminRows<{ n: string }>(chaos.dataDir, 'SELECT count() AS n FROM observations WHERE account_id = {id:String}', { id: YOUTUBE.id })
-        atKill = { completed, active, waiting, youtubeRows: Number(stored!.n) }
-        return active.includes(youtubeJob) && atKill.youtubeRows > 0 && completed.length >= 1 && waiting.length >= 1
-      }, 60_000, 50)
+      await until(
+        'the YouTube job half-way (rows stored, the analytics report awaited) with other accounts done and some not begun',
+        async () => {
+          if (first.child.exitCode !== null) throw new Error(`the first process ended: ${first.stdout()}`)
+          if (!chaos.sim.requests().some((r) => r.path === '/youtube-analytics/v2/reports')) return false
+          const ids = async (state: 'completed' | 'active' | 'waiting') => (await collect.getJobs([state])).map((j) => j.id!).sort()
+          const [completed, active, waiting] = [await ids('completed'), await ids('active'), await ids('waiting')]
+          const [stored] = await adminRows<{ n: string }>(chaos.dataDir, 'SELECT count() AS n FROM observations WHERE account_id = {id:String}', { id: YOUTUBE.id })
+          atKill = { completed, active, waiting, youtubeRows: Number(stored!.n) }
+          return active.includes(youtubeJob) && atKill.youtubeRows > 0 && completed.length >= 1 && waiting.length >= 1
+        },
+        60_000,
+        50,
+      )
       first.child.kill('SIGKILL')
       expect((await first.exited).signal).toBe('SIGKILL')
       expect(atKill!.completed).not.toContain(youtubeJob)
@@ -117,7 +131,11 @@ describe('the process killed with SIGKILL mid-round and started again', () => {
     expect(daily).toEqual({ missing: [], extra: [], changed: [] })
     // Every account has its rows of the round, as many as in the clean run.
     const perAccount = (dataDir: string) => adminRows<{ account_id: string; n: string }>(dataDir, 'SELECT account_id, count() AS n FROM observations FINAL GROUP BY account_id ORDER BY account_id')
-    expect((await perAccount(restarted.dataDir)).map((r) => r.account_id)).toEqual(planAccounts(plan).map((a) => a.id).sort())
+    expect((await perAccount(restarted.dataDir)).map((r) => r.account_id)).toEqual(
+      planAccounts(plan)
+        .map((a) => a.id)
+        .sort(),
+    )
     expect(await perAccount(restarted.dataDir)).toEqual(await perAccount(clean.dataDir))
 
     // The KPIs judged the same, once per KPI; every account healthy.

@@ -47,7 +47,16 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
     sim = await startSimulator({ now: frozen, seed: 42 })
     smtp = await startTestSmtp()
     const { file, plan } = writePlan(dirs.dataDir, { accounts: ['kopi-nusantara', 'kopi-nusantara-linkedin'], schedule: SCHEDULE, evaluateSchedule: '0 0 1 1 *' })
-    const app = (started = startProcess({ planFile: file, plan, dataDir: dirs.dataDir, queuePrefix: dirs.queuePrefix, simulatorUrl: sim.url, smtpUrl: smtp.url, redisUrl: redis.url, clockStart: CHAOS_AT }))
+    const app = (started = startProcess({
+      planFile: file,
+      plan,
+      dataDir: dirs.dataDir,
+      queuePrefix: dirs.queuePrefix,
+      simulatorUrl: sim.url,
+      smtpUrl: smtp.url,
+      redisUrl: redis.url,
+      clockStart: CHAOS_AT,
+    }))
     await app.untilOutput('Running:')
 
     /** Stops Redis while the LinkedIn job of the next round waits on a slow answer. */
@@ -72,7 +81,10 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
     // The process lived through both, and said what happened: each tick it could not enqueue, then what it caught up.
     expect(app.child.exitCode).toBe(null)
     const between = (from: number, to: LogLine) => app.logs.slice(from, app.logs.indexOf(to))
-    for (const [from, to] of [[outage1, back1], [outage2, back2]] as const) {
+    for (const [from, to] of [
+      [outage1, back1],
+      [outage2, back2],
+    ] as const) {
       expect(between(from, to).filter((l) => l.msg === 'could not enqueue a collection round; it is enqueued when Redis answers again').length).toBeGreaterThanOrEqual(1)
     }
     expect(app.logs.filter((l) => l.msg === 'Redis is back: queue settings applied again').length).toBe(2)
@@ -97,12 +109,20 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
         { first: at(slots[0]!), last: at(slots.at(-1)!) },
       )
     const evaluated = async () =>
-      (await adminRows<{ slot: string }>(dirs.dataDir, "SELECT DISTINCT toString(evaluated_at) AS slot FROM kpi_evaluations FINAL WHERE evaluated_at BETWEEN {first:DateTime64(3, 'UTC')} AND {last:DateTime64(3, 'UTC')} ORDER BY slot", {
-        first: at(slots[0]!),
-        last: at(slots.at(-1)!),
-      })).map((r) => r.slot)
+      (
+        await adminRows<{ slot: string }>(
+          dirs.dataDir,
+          "SELECT DISTINCT toString(evaluated_at) AS slot FROM kpi_evaluations FINAL WHERE evaluated_at BETWEEN {first:DateTime64(3, 'UTC')} AND {last:DateTime64(3, 'UTC')} ORDER BY slot",
+          {
+            first: at(slots[0]!),
+            last: at(slots.at(-1)!),
+          },
+        )
+      ).map((r) => r.slot)
     const want = slots.map(at)
-    await until('every round collected and evaluated', async () => (await levels()).length === want.length * accounts.length && (await evaluated()).length === want.length, 90_000, 500).catch(() => undefined)
+    await until('every round collected and evaluated', async () => (await levels()).length === want.length * accounts.length && (await evaluated()).length === want.length, 90_000, 500).catch(
+      () => undefined,
+    )
     const got = await levels()
     // What the first round stored per account is what every round stores (the simulator stands still).
     const norm = new Map(got.filter((r) => r.slot === want[0]).map((r) => [r.account_id, r.metrics]))

@@ -33,6 +33,10 @@ export function formatFigures(figures: ChaosFigures[]): string {
   const header = ['scenario', 'rows lost', 'duplicates', 'emails expected', 'emails sent', 'notes']
   const rows = figures.map((f) => [f.scenario, String(f.rowsLost), String(f.duplicates), String(f.emailsExpected), String(f.emailsSent), f.note ?? ''])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
-  const line = (cells: string[]) => cells.map((c, i) => (i >= 1 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd()
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i >= 1 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd()
   return ['Chaos suite', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
 }

@@ -40,7 +40,13 @@ export async function openAlertBed(name: string): Promise<AlertBed> {
 }
 
 /** A KPI evaluation of November 2026 in Jakarta, with the given status and numbers. */
-export function novemberEvaluation(plan: Plan, kpiId: string, status: KpiEvaluation['status'], at: Date, numbers: { actual: number; expectedToDate: number } = { actual: 400, expectedToDate: 600 }): KpiEvaluation {
+export function novemberEvaluation(
+  plan: Plan,
+  kpiId: string,
+  status: KpiEvaluation['status'],
+  at: Date,
+  numbers: { actual: number; expectedToDate: number } = { actual: 400, expectedToDate: 600 },
+): KpiEvaluation {
   const kpi = plan.kpis.find((k) => k.id === kpiId)!
   return { kpi, evaluatedAt: at, period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' }, ...numbers, attainment: 0.44, status }
 }

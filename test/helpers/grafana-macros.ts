@@ -177,7 +177,11 @@ export function expandTimeMacros(sql: string, options: ExpandOptions): string {
     if (rest[after] === '(') {
       end = closingParen(rest, after) + 1
       // sqlds splits the argument text at every comma.
-      args = rest.slice(after + 1, end - 1).split(',').map((arg) => arg.trim()).filter((arg) => arg.length > 0)
+      args = rest
+        .slice(after + 1, end - 1)
+        .split(',')
+        .map((arg) => arg.trim())
+        .filter((arg) => arg.length > 0)
     }
     result += rest.slice(0, match.index) + macro(args, options)
     rest = rest.slice(end)

@@ -69,7 +69,26 @@ export async function createTestRedisServer(name: string): Promise<TestRedisServ
     async start() {
       execFileSync(
         'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction', '--dir', dir, '--dbfilename', dumpFile, '--pidfile', pidFile, '--daemonize', 'yes'],
+        [
+          '--port',
+          String(port),
+          '--bind',
+          '127.0.0.1',
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--maxmemory-policy',
+          'noeviction',
+          '--dir',
+          dir,
+          '--dbfilename',
+          dumpFile,
+          '--pidfile',
+          pidFile,
+          '--daemonize',
+          'yes',
+        ],
         { env: serverEnv(), timeout: 10_000 },
       )
       await wait('redis-server to answer', () => redisAnswers(url, 300))

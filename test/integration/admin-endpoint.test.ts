@@ -21,7 +21,15 @@ const freePort = await new Promise<number>((resolve) => {
     probe.close(() => resolve(port))
   })
 })
-const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', ADMIN_PORT: '0', METRICS_PORT: String(freePort), QUEUE_PREFIX: `test-admin-${uniqueSuffix()}`, CLOCK_START: '2026-11-18T10:00:00+07:00' }
+const env = {
+  ...process.env,
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'warn',
+  ADMIN_PORT: '0',
+  METRICS_PORT: String(freePort),
+  QUEUE_PREFIX: `test-admin-${uniqueSuffix()}`,
+  CLOCK_START: '2026-11-18T10:00:00+07:00',
+}
 let start: ChildProcess | undefined
 let startOutput = { stdout: '', stderr: '' }
 
@@ -185,7 +193,7 @@ describe('the ops listener of start', () => {
 })
 
 describe('social-kpi queues', () => {
-  it('prints a one-time link to the running process\'s queue board', async () => {
+  it("prints a one-time link to the running process's queue board", async () => {
     const printed = cli(['queues'])
     expect(printed.stderr).toBe('')
     expect(printed.code).toBe(0)

@@ -98,7 +98,12 @@ const atRisk = (id: string, at: Date) => novemberEvaluation(plan, id, 'at_risk',
 const onTrack = (id: string, at: Date) => novemberEvaluation(plan, id, 'on_track', at, { actual: 6500, expectedToDate: 6000 })
 const bodies = (path: string) => receiver.accepted(path) as Array<Record<string, any>>
 const record = async (id: string) =>
-  (await db.ch.rows<{ channel: string; delivery: string; delivered_to: string; attempts: number }>('SELECT channel, delivery, delivered_to, attempts FROM alert_notifications FINAL WHERE notification_id = {id:String}', { id }))[0]
+  (
+    await db.ch.rows<{ channel: string; delivery: string; delivered_to: string; attempts: number }>(
+      'SELECT channel, delivery, delivered_to, attempts FROM alert_notifications FINAL WHERE notification_id = {id:String}',
+      { id },
+    )
+  )[0]
 const jobState = async (id: string) => (await queue.getJob(id))?.getState()
 
 /** What a receiver does: recompute the HMAC over `<timestamp>.<body>` and compare in constant time. */
@@ -254,7 +259,14 @@ describe('alert channels: Slack and a signed webhook beside email', () => {
     expect(await processAlerts(deps(), [], [], hours(7), [crisis])).toBe(2)
     await until('the crisis reached the webhook', async () => (await jobState(id)) === 'completed')
     const body = bodies(HOOK_PATH).find((b) => b.id === id)!
-    expect(body).toMatchObject({ kind: 'crisis', key: `crisis.${trigger.id}`, event: 'firing', severity: 'critical', label: account.id, crisis: { reason: crisis.reason, accounts: [{ id: account.id, name: account.name, network: account.network }] } })
+    expect(body).toMatchObject({
+      kind: 'crisis',
+      key: `crisis.${trigger.id}`,
+      event: 'firing',
+      severity: 'critical',
+      label: account.id,
+      crisis: { reason: crisis.reason, accounts: [{ id: account.id, name: account.name, network: account.network }] },
+    })
     expect(body.actions).toEqual(plan.crisis!.steps)
     expect(receiver.requests.filter((r) => r.path === SLACK_PATH)).toHaveLength(slackBefore)
   })
@@ -262,10 +274,7 @@ describe('alert channels: Slack and a signed webhook beside email', () => {
   it('keeps the webhook URLs and the signing secret out of job data, records and logs', async () => {
     const secrets = [SLACK_PATH.split('/').pop()!, SIGNING_SECRET]
     const jobs = JSON.stringify((await queue.getJobs(['completed', 'failed', 'waiting', 'delayed', 'active'])).map((j) => j.data))
-    const rows = JSON.stringify([
-      ...(await db.ch.rows('SELECT * FROM alert_notifications')),
-      ...(await db.ch.rows('SELECT * FROM alerts')),
-    ])
+    const rows = JSON.stringify([...(await db.ch.rows('SELECT * FROM alert_notifications')), ...(await db.ch.rows('SELECT * FROM alerts'))])
     for (const secret of secrets) {
       expect(jobs).not.toContain(secret)
       expect(rows).not.toContain(secret)

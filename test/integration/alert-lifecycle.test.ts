@@ -51,8 +51,18 @@ const hours = (h: number) => new Date(Date.UTC(2026, 10, 20, 3) + h * 3_600_000)
 
 const evaluation = novemberEvaluation
 
-const deps = (plan: Plan, extra: Partial<AlertEngineDeps> = {}): AlertEngineDeps => ({ plan, ch: db.ch, writers, notifyQueue: queue, tokenAdvice: () => 'renew it', staleAfterMs: 3_600_000, logger: silentLogger, ...extra })
-const jobs = async () => (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed', 'active'])).map((j) => j.data as { alertKey: string; event: string; to: string[]; subject: string; notificationId: string })
+const deps = (plan: Plan, extra: Partial<AlertEngineDeps> = {}): AlertEngineDeps => ({
+  plan,
+  ch: db.ch,
+  writers,
+  notifyQueue: queue,
+  tokenAdvice: () => 'renew it',
+  staleAfterMs: 3_600_000,
+  logger: silentLogger,
+  ...extra,
+})
+const jobs = async () =>
+  (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed', 'active'])).map((j) => j.data as { alertKey: string; event: string; to: string[]; subject: string; notificationId: string })
 
 interface HistoryRow {
   alert_key: string
@@ -64,12 +74,15 @@ interface HistoryRow {
   notification_id: string
   silenced: boolean
 }
-const history = () =>
-  db.ch.rows<HistoryRow>('SELECT alert_key, from_status, to_status, event, group_key, recipients, notification_id, silenced FROM alerts FINAL ORDER BY at, alert_key')
+const history = () => db.ch.rows<HistoryRow>('SELECT alert_key, from_status, to_status, event, group_key, recipients, notification_id, silenced FROM alerts FINAL ORDER BY at, alert_key')
 
 /** Sends every waiting notify job through a real notify worker to the SMTP receiver, at a named instant after every decision here. */
 async function deliver(expected: number): Promise<void> {
-  const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => hours(72), logger: silentLogger }), { connection: redis, prefix })
+  const worker = new Worker(
+    'notify',
+    createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => hours(72), logger: silentLogger }),
+    { connection: redis, prefix },
+  )
   try {
     const deadline = performance.now() + 20_000
     while (performance.now() < deadline && smtp.messages.length < expected) await new Promise((r) => setTimeout(r, 100))
@@ -89,10 +102,17 @@ describe('plan settings', () => {
   it('reads durations and routes, and names a route that points at an unknown KPI or objective', () => {
     const plan = planWith({ for: '2h', keepFiringFor: '30m', groupBy: 'objective', routes: [{ severity: ['critical'], recipients: ['boss@example.com'] }] })
     expect([plan.alerting.for, plan.alerting.keepFiringFor]).toEqual([7_200_000, 1_800_000])
-    expect(() => planWith({ routes: [{ kpis: ['no-such-kpi'], recipients: ['a@example.com'] }, { objectives: ['fame'], recipients: ['b@example.com'] }] })).toThrow(
-      /alerting\.routes\[0\]\.kpis\[0\]: names KPI "no-such-kpi"[\s\S]*alerting\.routes\[1\]\.objectives\[0\]: names objective "fame"/,
+    expect(() =>
+      planWith({
+        routes: [
+          { kpis: ['no-such-kpi'], recipients: ['a@example.com'] },
+          { objectives: ['fame'], recipients: ['b@example.com'] },
+        ],
+      }),
+    ).toThrow(/alerting\.routes\[0\]\.kpis\[0\]: names KPI "no-such-kpi"[\s\S]*alerting\.routes\[1\]\.objectives\[0\]: names objective "fame"/)
+    expect(() => planWith({ groupBy: 'team', for: 'soon', routes: [{ severity: ['urgent'], recipients: ['c@example.com'] }] })).toThrow(
+      /alerting\.for[\s\S]*alerting\.groupBy[\s\S]*alerting\.routes\[0\]\.severity\[0\]/,
     )
-    expect(() => planWith({ groupBy: 'team', for: 'soon', routes: [{ severity: ['urgent'], recipients: ['c@example.com'] }] })).toThrow(/alerting\.for[\s\S]*alerting\.groupBy[\s\S]*alerting\.routes\[0\]\.severity\[0\]/)
   })
 })
 
@@ -109,14 +129,19 @@ describe('grouping and routing', () => {
   it('sends the KPIs of one objective and one set of recipients as ONE email, routed per objective and severity', async () => {
     const p = plan()
     const at = hours(0)
-    const sent = await processAlerts(deps(p), [
-      evaluation(p, 'fb-likes-month', 'at_risk', at), // customer-relationships → recipients
-      evaluation(p, 'fb-comments-week', 'at_risk', at), // customer-relationships → recipients
-      evaluation(p, 'x-likes-month', 'missed', at), // customer-relationships, but critical → boss
-      evaluation(p, 'fb-clicks-month', 'at_risk', at), // qualified-visitors → sales
-      evaluation(p, 'shop-conversions-month', 'at_risk', at), // qualified-visitors → sales
-      evaluation(p, 'fb-followers-quarter', 'on_track', at), // nothing to say
-    ], [], at)
+    const sent = await processAlerts(
+      deps(p),
+      [
+        evaluation(p, 'fb-likes-month', 'at_risk', at), // customer-relationships → recipients
+        evaluation(p, 'fb-comments-week', 'at_risk', at), // customer-relationships → recipients
+        evaluation(p, 'x-likes-month', 'missed', at), // customer-relationships, but critical → boss
+        evaluation(p, 'fb-clicks-month', 'at_risk', at), // qualified-visitors → sales
+        evaluation(p, 'shop-conversions-month', 'at_risk', at), // qualified-visitors → sales
+        evaluation(p, 'fb-followers-quarter', 'on_track', at), // nothing to say
+      ],
+      [],
+      at,
+    )
     expect(sent).toBe(3)
     await deliver(3)
     expect(smtp.messages).toHaveLength(3)
@@ -152,7 +177,7 @@ describe('grouping and routing', () => {
     expect(likesRow.notification_id).not.toBe(rows.find((r) => r.alert_key === 'kpi.x-likes-month')!.notification_id)
     // delivery status is joined from alert_notifications
     const delivered = await db.ch.rows<{ alert_key: string; delivery: string }>(
-      "SELECT a.alert_key AS alert_key, n.delivery AS delivery FROM alerts AS a FINAL INNER JOIN (SELECT * FROM alert_notifications FINAL) AS n ON n.notification_id = a.notification_id ORDER BY alert_key",
+      'SELECT a.alert_key AS alert_key, n.delivery AS delivery FROM alerts AS a FINAL INNER JOIN (SELECT * FROM alert_notifications FINAL) AS n ON n.notification_id = a.notification_id ORDER BY alert_key',
     )
     expect(delivered).toHaveLength(5)
     expect(delivered.every((d) => d.delivery === 'sent')).toBe(true)
@@ -282,10 +307,7 @@ describe('exactly once across evaluators', () => {
       } as AlertEngineDeps['ch'],
     })
     try {
-      const [a, b] = await Promise.all([
-        processAlerts(racing(deps(p)), evaluations(p, hours(0)), [], hours(0)),
-        processAlerts(racing(other.deps), evaluations(p, hours(0)), [], hours(0)),
-      ])
+      const [a, b] = await Promise.all([processAlerts(racing(deps(p)), evaluations(p, hours(0)), [], hours(0)), processAlerts(racing(other.deps), evaluations(p, hours(0)), [], hours(0))])
       expect(a + b).toBe(6)
     } finally {
       await other.close()

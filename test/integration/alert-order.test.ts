@@ -62,7 +62,8 @@ const health: SourceHealth[] = [
   },
 ]
 
-const sent = async () => (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed', 'active'])).map((j) => (j.data as { alertKey: string; event: string }).alertKey + ' ' + (j.data as { event: string }).event).sort()
+const sent = async () =>
+  (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed', 'active'])).map((j) => `${(j.data as { alertKey: string; event: string }).alertKey} ${(j.data as { event: string }).event}`).sort()
 
 describe('alerts decided in time order only', () => {
   it('sends no false RESOLVED when older evaluations arrive after newer ones', async () => {
@@ -76,7 +77,9 @@ describe('alerts decided in time order only', () => {
     // the same instant again (a retried job) is decided again and sends nothing new
     expect(await processAlerts(deps(), [likes('at_risk', minutes(120))], health, minutes(120))).toBe(0)
     expect(await sent()).toEqual(['freshness.facebook.kopi-nusantara firing', 'kpi.fb-likes-month firing'])
-    const states = await db.ch.rows<{ alert_key: string; status: string }>("SELECT alert_key, status FROM alert_state FINAL WHERE alert_key IN ('kpi.fb-likes-month', 'freshness.facebook.kopi-nusantara') ORDER BY alert_key")
+    const states = await db.ch.rows<{ alert_key: string; status: string }>(
+      "SELECT alert_key, status FROM alert_state FINAL WHERE alert_key IN ('kpi.fb-likes-month', 'freshness.facebook.kopi-nusantara') ORDER BY alert_key",
+    )
     expect(states).toEqual([
       { alert_key: 'freshness.facebook.kopi-nusantara', status: 'firing' },
       { alert_key: 'kpi.fb-likes-month', status: 'firing' },

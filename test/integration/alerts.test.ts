@@ -71,7 +71,17 @@ describe('alert engine with state in ClickHouse', () => {
 
   it("raises a freshness alert once when an account's data is older than its schedule allows, then resolves", async () => {
     const health = (lastSuccessAt: Date, status: SourceHealth['status'] = 'failing'): SourceHealth[] => [
-      { network: 'facebook', accountId: 'kopi-nusantara', status, lastSuccessAt, lastErrorAt: null, lastErrorCode: 'API_REQUEST_FAILED', lastError: 'no answer', quotaResetsAt: null, updatedAt: lastSuccessAt },
+      {
+        network: 'facebook',
+        accountId: 'kopi-nusantara',
+        status,
+        lastSuccessAt,
+        lastErrorAt: null,
+        lastErrorCode: 'API_REQUEST_FAILED',
+        lastError: 'no answer',
+        quotaResetsAt: null,
+        updatedAt: lastSuccessAt,
+      },
     ]
     await queue.obliterate({ force: true })
     const at = hours(40)
@@ -89,9 +99,17 @@ describe('alert engine with state in ClickHouse', () => {
   it('delivers an email once when the SMTP server answers 451 twice, and records it', async () => {
     await queue.obliterate({ force: true })
     smtp.refuseNext(2, 451)
-    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }), { connection: redis, prefix })
+    const worker = new Worker(
+      'notify',
+      createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }),
+      { connection: redis, prefix },
+    )
     try {
-      await queue.add('notify', { notificationId: 'n-451', alertKey: 'kpi.x', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Retry me', text: 't', html: '<p>t</p>' }, { jobId: 'n-451', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
+      await queue.add(
+        'notify',
+        { notificationId: 'n-451', alertKey: 'kpi.x', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Retry me', text: 't', html: '<p>t</p>' },
+        { jobId: 'n-451', attempts: 5, backoff: { type: 'fixed', delay: 100 } },
+      )
       const deadline = performance.now() + 20_000
       while (performance.now() < deadline && !smtp.messages.some((m) => m.subject === 'Retry me')) await new Promise((r) => setTimeout(r, 100))
       await new Promise((r) => setTimeout(r, 300))
@@ -101,7 +119,14 @@ describe('alert engine with state in ClickHouse', () => {
       const [row] = await db.ch.rows<{ delivery: string }>("SELECT delivery FROM alert_notifications FINAL WHERE notification_id = 'n-451'")
       expect(row?.delivery).toBe('sent')
       // The same notification handed out again (a worker died after sending): recorded, so not sent twice.
-      const again = createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), ch: db.ch, from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger })
+      const again = createNotifyProcessor({
+        mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }),
+        ch: db.ch,
+        from: 'alerts@example.com',
+        writers,
+        now: () => SENT_AT,
+        logger: silentLogger,
+      })
       expect(await again((await queue.getJob('n-451'))!)).toMatchObject({ alreadySent: true })
       expect(smtp.messages.filter((m) => m.subject === 'Retry me')).toHaveLength(1)
     } finally {
@@ -111,9 +136,17 @@ describe('alert engine with state in ClickHouse', () => {
 
   it('gives up at once on a permanent 550 refusal and records the failure', async () => {
     smtp.refuseNext(1, 550)
-    const worker = new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }), { connection: redis, prefix })
+    const worker = new Worker(
+      'notify',
+      createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }),
+      { connection: redis, prefix },
+    )
     try {
-      await queue.add('notify', { notificationId: 'n-550', alertKey: 'kpi.y', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Refused', text: 't', html: '<p>t</p>' }, { jobId: 'n-550', attempts: 5, backoff: { type: 'fixed', delay: 100 } })
+      await queue.add(
+        'notify',
+        { notificationId: 'n-550', alertKey: 'kpi.y', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Refused', text: 't', html: '<p>t</p>' },
+        { jobId: 'n-550', attempts: 5, backoff: { type: 'fixed', delay: 100 } },
+      )
       const deadline = performance.now() + 10_000
       while (performance.now() < deadline && (await (await queue.getJob('n-550'))?.getState()) !== 'failed') await new Promise((r) => setTimeout(r, 100))
       const job = await queue.getJob('n-550')

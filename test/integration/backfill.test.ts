@@ -47,7 +47,16 @@ afterAll(async () => {
 const request = { from: '2026-04-01', to: '2026-11-20', network: 'facebook' }
 
 function startWorker(prefix: string) {
-  const processor = createCollectProcessor({ plan, ch: db.ch, writers, collectors: createCollectors(config), credentials: openCredentials({ config, plan, now: () => NOW, logger: silentLogger }), lookbackDays: 28, now: () => NOW, logger: silentLogger })
+  const processor = createCollectProcessor({
+    plan,
+    ch: db.ch,
+    writers,
+    collectors: createCollectors(config),
+    credentials: openCredentials({ config, plan, now: () => NOW, logger: silentLogger }),
+    lookbackDays: 28,
+    now: () => NOW,
+    logger: silentLogger,
+  })
   return new Worker('collect', processor, { connection: redis, prefix, concurrency: 1 })
 }
 
@@ -63,9 +72,7 @@ async function runUntil(queues: Queues, done: (completed: number) => boolean) {
 
 /** The stored history, without the collection time (which differs between runs by design). */
 async function history(): Promise<string[]> {
-  const rows = await db.ch.rows<Record<string, unknown>>(
-    "SELECT network, account_id, metric, toString(observed_at) AS at, value FROM observations FINAL WHERE observed_at < '2026-11-21' ORDER BY ALL",
-  )
+  const rows = await db.ch.rows<Record<string, unknown>>("SELECT network, account_id, metric, toString(observed_at) AS at, value FROM observations FINAL WHERE observed_at < '2026-11-21' ORDER BY ALL")
   return rows.map((r) => JSON.stringify(r))
 }
 

@@ -18,7 +18,23 @@ function cli(args: string[], extraEnv: Record<string, string> = {}) {
 
 describe('social-kpi CLI', () => {
   it('has --help on every command', () => {
-    const commands = [[], ['start'], ['scheduler'], ['worker'], ['migrate'], ['collect'], ['evaluate'], ['plan'], ['plan', 'validate'], ['sql'], ['simulator'], ['status'], ['backfill'], ['silence'], ['silence', 'add']]
+    const commands = [
+      [],
+      ['start'],
+      ['scheduler'],
+      ['worker'],
+      ['migrate'],
+      ['collect'],
+      ['evaluate'],
+      ['plan'],
+      ['plan', 'validate'],
+      ['sql'],
+      ['simulator'],
+      ['status'],
+      ['backfill'],
+      ['silence'],
+      ['silence', 'add'],
+    ]
     for (const command of commands) {
       const result = cli([...command, '--help'])
       expect(result.code, command.join(' ')).toBe(0)
@@ -37,7 +53,15 @@ describe('social-kpi CLI', () => {
   it('plan validate names every bad path of a broken plan and exits 1', () => {
     const result = cli(['plan', 'validate', 'test/fixtures/broken-plan.yaml'])
     expect(result.code).toBe(1)
-    for (const path of ['company.timezone', 'strategy.networks[0].accounts[0].tokenEnv', 'kpis[1].period', 'kpis[1].objective', 'kpis[2].target: must be a positive number', 'kpis[3].denominator', 'alerting.recipients[0]']) {
+    for (const path of [
+      'company.timezone',
+      'strategy.networks[0].accounts[0].tokenEnv',
+      'kpis[1].period',
+      'kpis[1].objective',
+      'kpis[2].target: must be a positive number',
+      'kpis[3].denominator',
+      'alerting.recipients[0]',
+    ]) {
       expect(result.stderr).toContain(path)
     }
     expect(result.stderr).toContain('test/fixtures/broken-plan.yaml')
@@ -100,9 +124,9 @@ describe('social-kpi CLI', () => {
     const deadline = performance.now() + 90_000
     while (!stdout.includes('Running:') && performance.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
     expect(stdout).toContain('Running:')
-    const sql = cli(['sql', "SELECT count() > 0 FROM observations", '--format', 'TSV'])
+    const sql = cli(['sql', 'SELECT count() > 0 FROM observations', '--format', 'TSV'])
     expect(sql.stderr).toBe('')
-    expect(sql.stdout.trim()).toBe("1")
+    expect(sql.stdout.trim()).toBe('1')
     const second = cli(['collect', '--once'])
     expect(second.code).toBe(1)
     expect(second.stderr).toMatch(/another social-kpi process is running on .* holds its embedded ClickHouse/)

@@ -91,9 +91,7 @@ function clickhouseUsers(xml: string) {
     passwordFromEnv: /<password\s+from_env="(\w+)"\s*\/>/.exec(body)?.[1],
     literalPassword: /<password(?:_sha256_hex|_double_sha1_hex)?>[^<]+</.test(body),
   }))
-  const profiles = Object.fromEntries(
-    children(section('profiles')).map(({ name, body }) => [name, { readonly: Number(/<readonly>(\d)<\/readonly>/.exec(body)?.[1] ?? 0) }]),
-  )
+  const profiles = Object.fromEntries(children(section('profiles')).map(({ name, body }) => [name, { readonly: Number(/<readonly>(\d)<\/readonly>/.exec(body)?.[1] ?? 0) }]))
   return { users, profiles }
 }
 
@@ -285,7 +283,13 @@ describe('docker-compose.yml: Prometheus and the ops listener', () => {
     for (const name of ['scheduler', 'worker']) {
       const env = environment(services[name]!)
       // As the app reads it: the same zod schema, so a value it would refuse fails here.
-      const config = loadConfig({ ...Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== null).map(([k, v]) => [k, interpolate(v, { CLICKHOUSE_PASSWORD: 's3cret' })])) })
+      const config = loadConfig({
+        ...Object.fromEntries(
+          Object.entries(env)
+            .filter((e): e is [string, string] => e[1] !== null)
+            .map(([k, v]) => [k, interpolate(v, { CLICKHOUSE_PASSWORD: 's3cret' })]),
+        ),
+      })
       expect(config.METRICS_HOST, name).toBe('0.0.0.0')
       expect(config.METRICS_PORT, name).toBe(9465)
       expect(services[name]!.ports ?? [], name).toEqual([])
@@ -329,7 +333,9 @@ describe('docker-compose.yml: Prometheus and the ops listener', () => {
 
   it('Grafana gets a Prometheus data source pointing at the Prometheus service; ClickHouse stays the default', () => {
     const dir = 'infra/grafana/provisioning/datasources'
-    const all = ['clickhouse.yaml', 'prometheus.yaml'].flatMap((file) => (parseYaml(read(`${dir}/${file}`)) as { datasources: { uid: string; type: string; url?: string; isDefault?: boolean; editable?: boolean }[] }).datasources)
+    const all = ['clickhouse.yaml', 'prometheus.yaml'].flatMap(
+      (file) => (parseYaml(read(`${dir}/${file}`)) as { datasources: { uid: string; type: string; url?: string; isDefault?: boolean; editable?: boolean }[] }).datasources,
+    )
     const prometheus = all.find((source) => source.type === 'prometheus')!
     expect(prometheus).toMatchObject({ uid: 'social-kpi-prometheus', editable: false })
     const url = new URL(prometheus.url!)
@@ -363,7 +369,9 @@ describe('Dockerfile', () => {
   })
 
   it('.dockerignore keeps secrets and local state out of the build context', () => {
-    const ignored = read('.dockerignore').split('\n').map((line) => line.trim())
+    const ignored = read('.dockerignore')
+      .split('\n')
+      .map((line) => line.trim())
     expect(ignored).toEqual(expect.arrayContaining(['.env', 'node_modules', '.git', 'data']))
   })
 })

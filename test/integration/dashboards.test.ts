@@ -69,7 +69,9 @@ interface Dashboard {
   panels?: Panel[]
 }
 
-const dashboardFiles = readdirSync(join(ROOT, 'dashboards')).filter((name) => name.endsWith('.json')).sort()
+const dashboardFiles = readdirSync(join(ROOT, 'dashboards'))
+  .filter((name) => name.endsWith('.json'))
+  .sort()
 const dashboards = dashboardFiles.map((file) => ({ file, dashboard: JSON.parse(readFileSync(join(ROOT, 'dashboards', file), 'utf8')) as Dashboard }))
 
 /** Tables that keep several versions of a row until merged: readers must use FINAL. */
@@ -103,9 +105,7 @@ const sameRef = (ref: DatasourceRef | undefined) => ref?.type === DATASOURCE_REF
 function allSql(dashboard: Dashboard): { where: string; sql: string }[] {
   return [
     ...queryVariables(dashboard).map((variable) => ({ where: `variable ${variable.name}`, sql: variableSql(variable) })),
-    ...allPanels(dashboard).flatMap((panel) =>
-      (panel.targets ?? []).map((target) => ({ where: `panel "${panel.title}" target ${target.refId}`, sql: target.rawSql ?? '' })),
-    ),
+    ...allPanels(dashboard).flatMap((panel) => (panel.targets ?? []).map((target) => ({ where: `panel "${panel.title}" target ${target.refId}`, sql: target.rawSql ?? '' }))),
   ]
 }
 
@@ -162,12 +162,12 @@ function lintDashboard(dashboard: Dashboard, file: string): string[] {
     }
   }
   const boxes = panels.filter((panel) => panel.gridPos)
-  boxes.forEach((a, i) =>
-    boxes.slice(i + 1).forEach((b) => {
+  boxes.forEach((a, i) => {
+    for (const b of boxes.slice(i + 1)) {
       const [p, q] = [a.gridPos!, b.gridPos!]
       if (p.x < q.x + q.w && q.x < p.x + p.w && p.y < q.y + q.h && q.y < p.y + p.h) problem(`panels ${a.id} and ${b.id} overlap`)
-    }),
-  )
+    }
+  })
 
   for (const { where, sql } of allSql(dashboard)) {
     for (const match of sql.matchAll(/\b(?:FROM|JOIN)\s+(\w+)(\s+FINAL\b)?/gi)) {
@@ -218,8 +218,8 @@ describe('dashboards are code', () => {
 })
 
 describe('Grafana provisioning', () => {
-  const datasources = (parseYaml(readFileSync(PROVISIONED_DATASOURCE, 'utf8')) as { apiVersion: number; datasources: Record<string, any>[] })
-  const provider = (parseYaml(readFileSync(DASHBOARD_PROVIDER, 'utf8')) as { apiVersion: number; providers: Record<string, any>[] })
+  const datasources = parseYaml(readFileSync(PROVISIONED_DATASOURCE, 'utf8')) as { apiVersion: number; datasources: Record<string, any>[] }
+  const provider = parseYaml(readFileSync(DASHBOARD_PROVIDER, 'utf8')) as { apiVersion: number; providers: Record<string, any>[] }
 
   it('provisions the ClickHouse data source the dashboards default to, read-only and without a literal password', () => {
     expect(datasources.apiVersion).toBe(1)
@@ -259,9 +259,7 @@ describe('macro expansion follows the plugin', () => {
 
   it('expands the time macros as the Go back end does', () => {
     expect(expandPanelSql('$__timeFilter(time)', options)).toBe('time >= toDateTime(1415792726) AND time <= toDateTime(1447328726)')
-    expect(expandPanelSql('$__timeFilter_ms(time)', options)).toBe(
-      'time >= fromUnixTimestamp64Milli(1415792726371) AND time <= fromUnixTimestamp64Milli(1447328726371)',
-    )
+    expect(expandPanelSql('$__timeFilter_ms(time)', options)).toBe('time >= fromUnixTimestamp64Milli(1415792726371) AND time <= fromUnixTimestamp64Milli(1447328726371)')
     expect(expandPanelSql('$__fromTime, $__toTime_ms', options)).toBe('toDateTime(1415792726), fromUnixTimestamp64Milli(1447328726371)')
     expect(expandPanelSql('$__dateFilter(day)', options)).toBe("day >= toDate('2014-11-12') AND day <= toDate('2015-11-12')")
     expect(expandPanelSql('$__timeInterval(col)', options)).toBe('toStartOfInterval(toDateTime(col), INTERVAL 20 second)')
@@ -400,7 +398,10 @@ const SOURCE_HEALTH = [
   // A refused token, fixed an hour later: the later row wins.
   health('acme_id', '2025-03-05T10:00:00Z', 'unhealthy', '2025-03-04T10:00:00Z', '2025-03-05T10:00:00Z', '190', 'Error validating access token: Session has expired'),
   health('acme_id', '2025-03-05T11:00:00Z', 'healthy', '2025-03-05T11:00:00Z', null, '', ''),
-  { ...health('acme_en', '2025-03-05T10:30:00Z', 'throttled', '2025-03-05T09:30:00Z', '2025-03-05T10:30:00Z', 'API_RATE_LIMITED', 'Application request limit reached'), quota_resets_at: at('2025-03-05T11:00:00Z') },
+  {
+    ...health('acme_en', '2025-03-05T10:30:00Z', 'throttled', '2025-03-05T09:30:00Z', '2025-03-05T10:30:00Z', 'API_RATE_LIMITED', 'Application request limit reached'),
+    quota_resets_at: at('2025-03-05T11:00:00Z'),
+  },
 ]
 
 /** A final verdict (kpi_verdicts): a UTC plan, so February 2025 is [02-01, 03-01). */
@@ -482,7 +483,10 @@ const REVIEW_NOTIFICATIONS = [
 const DASHBOARD_PLAN = parsePlan(
   {
     company: { name: 'Acme Coffee', description: 'Roaster with two cafés.', timezone: 'UTC' },
-    situation: { summary: 'Cafés full, online quiet.', swot: { strengths: ['Loyal customers', 'Good beans'], weaknesses: ['Slow replies'], opportunities: ['Coffee classes'], threats: ['Competitors post daily video'] } },
+    situation: {
+      summary: 'Cafés full, online quiet.',
+      swot: { strengths: ['Loyal customers', 'Good beans'], weaknesses: ['Slow replies'], opportunities: ['Coffee classes'], threats: ['Competitors post daily video'] },
+    },
     audiences: [{ id: 'young-pros', name: 'Young professionals', description: '22–35, buy coffee daily' }],
     objectives: [
       { id: 'awareness', name: 'Be known', description: 'More people know the brand', actions: ['Post reels'] },
@@ -506,7 +510,18 @@ const DASHBOARD_PLAN = parsePlan(
     technology: ['social-kpi'],
     kpis: [
       { id: FOLLOWERS_Q1, name: 'Facebook followers, Q1', objective: 'awareness', network: 'facebook', metric: 'followers', kind: 'level', target: 1600, period: 'quarter' },
-      { id: LIKES_MARCH, name: 'Facebook likes, March', objective: 'engagement', network: 'facebook', accounts: ['acme_id'], metric: 'likes', kind: 'total', target: 600, period: 'month', actions: ['Reply to every comment within the hour'] },
+      {
+        id: LIKES_MARCH,
+        name: 'Facebook likes, March',
+        objective: 'engagement',
+        network: 'facebook',
+        accounts: ['acme_id'],
+        metric: 'likes',
+        kind: 'total',
+        target: 600,
+        period: 'month',
+        actions: ['Reply to every comment within the hour'],
+      },
     ],
     alerting: { recipients: ['team@example.com'] },
   },
@@ -515,8 +530,14 @@ const DASHBOARD_PLAN = parsePlan(
 
 /** Verdicts of periods that ended before the time range: the KPI detail's past periods. */
 const EARLIER_VERDICTS = [
-  { ...verdict(FOLLOWERS_Q1, 'awareness', ['2024-Q4', '2024-10-01T00:00:00Z', '2025-01-01T00:00:00Z'], { actual: 1300, target: 1250, status: 'achieved' }, '2025-01-04T00:00:00Z'), kpi_name: 'Facebook followers, Q4' },
-  { ...verdict(LIKES_MARCH, 'engagement', ['2025-01', '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'], { actual: 500, target: 600, status: 'missed' }, '2025-02-04T00:00:00Z'), kpi_name: 'Facebook likes, January' },
+  {
+    ...verdict(FOLLOWERS_Q1, 'awareness', ['2024-Q4', '2024-10-01T00:00:00Z', '2025-01-01T00:00:00Z'], { actual: 1300, target: 1250, status: 'achieved' }, '2025-01-04T00:00:00Z'),
+    kpi_name: 'Facebook followers, Q4',
+  },
+  {
+    ...verdict(LIKES_MARCH, 'engagement', ['2025-01', '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'], { actual: 500, target: 600, status: 'missed' }, '2025-02-04T00:00:00Z'),
+    kpi_name: 'Facebook likes, January',
+  },
 ]
 
 function alertState(key: string, kind: string, subject: string, status: string, since: string, label: string, notified: string | null) {
@@ -563,7 +584,20 @@ const ALERT_HISTORY = [
 ]
 
 function notification(id: string, key: string, decidedAt: string, delivery: string, writtenAt: string, deliveredTo = 'smtp://mail.example.com') {
-  return { notification_id: id, alert_key: key, event: 'firing', decided_at: at(decidedAt), recipients: ['team@example.com'], subject: `[social-kpi] ${key}`, delivery, delivered_to: deliveredTo, attempt_id: id, attempts: 1, payload: '', written_at: at(writtenAt) }
+  return {
+    notification_id: id,
+    alert_key: key,
+    event: 'firing',
+    decided_at: at(decidedAt),
+    recipients: ['team@example.com'],
+    subject: `[social-kpi] ${key}`,
+    delivery,
+    delivered_to: deliveredTo,
+    attempt_id: id,
+    attempts: 1,
+    payload: '',
+    written_at: at(writtenAt),
+  }
 }
 
 const ALERT_NOTIFICATIONS = [
@@ -643,8 +677,7 @@ describe('every panel query runs on ClickHouse', () => {
     await test?.cleanup()
   })
 
-  const run = (sql: string, variables: Record<string, VariableSelection>) =>
-    test.ch.rows<Row>(expandPanelSql(sql, { from: FROM, to: TO, intervalMs: 3_600_000, variables }))
+  const run = (sql: string, variables: Record<string, VariableSelection>) => test.ch.rows<Row>(expandPanelSql(sql, { from: FROM, to: TO, intervalMs: 3_600_000, variables }))
 
   /**
    * The dashboard's variables as Grafana would resolve them for a scenario: each query variable's
@@ -935,8 +968,18 @@ describe('every panel query runs on ClickHouse', () => {
       }
 
       beforeAll(async () => {
-        const early = { ...evaluation(LIKES_MARCH, '2025-03-01T18:00:00Z', { actual: 10, expected: 14.5, attainment: 0.017, status: 'on_track' }), kpi_id: 'ads-march', kpi_name: 'Ad purchases, March', status_basis: 'early' }
-        const rescued = { ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: 60, expected: 87, attainment: 0.1, status: 'on_track' }), kpi_id: 'shop-march', kpi_name: 'Shop purchases, March', status_basis: 'forecast' }
+        const early = {
+          ...evaluation(LIKES_MARCH, '2025-03-01T18:00:00Z', { actual: 10, expected: 14.5, attainment: 0.017, status: 'on_track' }),
+          kpi_id: 'ads-march',
+          kpi_name: 'Ad purchases, March',
+          status_basis: 'early',
+        }
+        const rescued = {
+          ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: 60, expected: 87, attainment: 0.1, status: 'on_track' }),
+          kpi_id: 'shop-march',
+          kpi_name: 'Shop purchases, March',
+          status_basis: 'forecast',
+        }
         await test.ch.client.insert({ table: 'kpi_evaluations', values: [early, rescued], format: 'JSONEachRow' })
       })
 

@@ -58,7 +58,9 @@ describe('an account with a refused metric', () => {
     expect(await stored(LINKEDIN.id, 'followers')).toBe(1)
     const health = await healthOf(LINKEDIN.id)
     expect(health).toMatchObject({ status: 'degraded', lastErrorCode: 'metric_refused', refusedMetrics: ['followers_gained'], lastSuccessAt: now })
-    expect(health!.lastError).toMatch(/^follower statistics \(followers_gained\): .*Invalid timeIntervals parameter.* — LinkedIn gives follower statistics to a token of a member with the ADMINISTRATOR role/)
+    expect(health!.lastError).toMatch(
+      /^follower statistics \(followers_gained\): .*Invalid timeIntervals parameter.* — LinkedIn gives follower statistics to a token of a member with the ADMINISTRATOR role/,
+    )
     // The request is not retried as if transient: one call per round.
     expect(sim.requests().filter((r) => r.path.endsWith('organizationalEntityFollowerStatistics'))).toHaveLength(1)
 

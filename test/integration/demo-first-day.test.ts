@@ -39,9 +39,7 @@ interface Row {
 
 describe('the demo on the first day of a month', () => {
   it('judges December and November apart: a running row for December, a verdict for November', async () => {
-    const running = await runtime.ch!.rows<Row>(
-      "SELECT kpi_id, toString(period_start) AS period_start FROM kpi_evaluations FINAL WHERE kpi_id LIKE '%-month' ORDER BY kpi_id",
-    )
+    const running = await runtime.ch!.rows<Row>("SELECT kpi_id, toString(period_start) AS period_start FROM kpi_evaluations FINAL WHERE kpi_id LIKE '%-month' ORDER BY kpi_id")
     expect(running.length).toBeGreaterThan(5)
     // December in Jakarta starts at 30 Nov 17:00Z
     expect(new Set(running.map((r) => r.period_start))).toEqual(new Set(['2026-11-30 17:00:00.000']))

@@ -93,7 +93,10 @@ beforeAll(async () => {
   // libfaketime (CI's second run) it starts without the preloaded library, which stalls it.
   passwordRedis = await freePort()
   const serverEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== 'LD_PRELOAD' && !name.startsWith('FAKETIME')))
-  redisWithPassword = spawn('redis-server', ['--port', String(passwordRedis), '--bind', '127.0.0.1', '--requirepass', 'right-password', '--save', '', '--appendonly', 'no'], { stdio: 'ignore', env: serverEnv })
+  redisWithPassword = spawn('redis-server', ['--port', String(passwordRedis), '--bind', '127.0.0.1', '--requirepass', 'right-password', '--save', '', '--appendonly', 'no'], {
+    stdio: 'ignore',
+    env: serverEnv,
+  })
   await until('the password-protected redis-server', () => redisAnswers(`redis://:right-password@127.0.0.1:${passwordRedis}`, 300), 10_000)
   // Real SMTP servers: one that refuses every login, one without TLS.
   const refusing = new SMTPServer({ logger: false, disabledCommands: ['STARTTLS'], onAuth: (_auth, _session, callback) => callback(new Error('invalid credentials')) })
@@ -112,7 +115,10 @@ describe('ClickHouse that cannot be used: one line naming CLICKHOUSE_URL', () =>
   })
 
   it('something that is not ClickHouse answers (instead of its HTML page)', async () => {
-    expectOneLine(await runCliAsync(['migrate'], env({ CLICKHOUSE_URL: `http://127.0.0.1:${notClickHouse}` })), /^error: CLICKHOUSE_URL \(127\.0\.0\.1:\d+\): something answers there that is not ClickHouse/)
+    expectOneLine(
+      await runCliAsync(['migrate'], env({ CLICKHOUSE_URL: `http://127.0.0.1:${notClickHouse}` })),
+      /^error: CLICKHOUSE_URL \(127\.0\.0\.1:\d+\): something answers there that is not ClickHouse/,
+    )
   })
 
   it('https:// to a server without TLS', async () => {
@@ -185,7 +191,10 @@ describe('SIGTERM while start waits for a mail server that never answers', () =>
     const reached = new Promise<void>((resolve) => (connected = resolve))
     // Accepts and never greets.
     const silent = await listening(createServer(() => connected()))
-    const child = spawn(process.execPath, ['bin/social-kpi.js', 'start', '--plan', 'examples/plan.yaml'], { env: env({ SMTP_URL: `smtp://127.0.0.1:${port(silent)}` }), stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['bin/social-kpi.js', 'start', '--plan', 'examples/plan.yaml'], {
+      env: env({ SMTP_URL: `smtp://127.0.0.1:${port(silent)}` }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (chunk) => (stdout += chunk))
@@ -210,7 +219,10 @@ describe('a DATA_DIR that cannot be used: one line naming DATA_DIR and what is w
     const file = join(sandbox.tempDir(), 'data')
     writeFileSync(file, '')
     // Without QUEUE_PREFIX the queue names come from DATA_DIR too (its instance-id): the first thing that touches it.
-    expectOneLine(await runCliAsync(['start', '--plan', 'examples/plan.yaml'], env({ DATA_DIR: file, QUEUE_PREFIX: '' })), new RegExp(`^error: DATA_DIR \\(${literal(file)}\\): it is a file, not a directory \\(EEXIST\\)$`))
+    expectOneLine(
+      await runCliAsync(['start', '--plan', 'examples/plan.yaml'], env({ DATA_DIR: file, QUEUE_PREFIX: '' })),
+      new RegExp(`^error: DATA_DIR \\(${literal(file)}\\): it is a file, not a directory \\(EEXIST\\)$`),
+    )
     expectOneLine(await runCliAsync(['collect', '--once'], env({ DATA_DIR: file })), new RegExp(`^error: DATA_DIR \\(${literal(file)}\\): it is a file, not a directory \\(EEXIST\\)$`))
   })
 
@@ -229,7 +241,8 @@ describe('a DATA_DIR that cannot be used: one line naming DATA_DIR and what is w
   // Root may write anywhere, so as root the CLI runs as nobody, which needs to reach the project
   // (a checkout under a private directory, such as a fresh mktemp clone, it cannot).
   const asRoot = process.getuid?.() === 0
-  const nobodyReaches = !asRoot || spawnSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1], require("fs").constants.R_OK)', resolve('bin/social-kpi.js')], { uid: 65534, gid: 65534 }).status === 0
+  const nobodyReaches =
+    !asRoot || spawnSync(process.execPath, ['-e', 'require("fs").accessSync(process.argv[1], require("fs").constants.R_OK)', resolve('bin/social-kpi.js')], { uid: 65534, gid: 65534 }).status === 0
   it.skipIf(!nobodyReaches)('DATA_DIR this user may not write', async () => {
     const dir = sandbox.tempDir()
     chmodSync(dir, 0o755)
@@ -247,7 +260,12 @@ describe('a second process on the same embedded data', () => {
     // This test's own process stands for the other one: alive, and not the CLI.
     writeFileSync(join(dir, 'clickhouse.lock'), `${process.pid}\n`)
     for (const args of [['migrate'], ['collect', '--once']]) {
-      expectOneLine(await runCliAsync(args, env({ DATA_DIR: dir })), new RegExp(`^error: DATA_DIR \\(${literal(dir)}\\): another social-kpi process \\(pid ${process.pid}\\) is running on it and holds its embedded ClickHouse; stop it first or use another DATA_DIR`))
+      expectOneLine(
+        await runCliAsync(args, env({ DATA_DIR: dir })),
+        new RegExp(
+          `^error: DATA_DIR \\(${literal(dir)}\\): another social-kpi process \\(pid ${process.pid}\\) is running on it and holds its embedded ClickHouse; stop it first or use another DATA_DIR`,
+        ),
+      )
     }
   })
 
@@ -312,7 +330,11 @@ describe('plan files that are not plans', () => {
   ])('%s says what the top level must be', async (name, content, holds) => {
     const file = join(sandbox.tempDir(), name)
     writeFileSync(file, content)
-    expectPlanProblem(await runCliAsync(['plan', 'validate', file], env()), file, new RegExp(`^ {2}the top level must be a mapping with company, objectives, strategy, kpis and alerting \\(see examples/plan\\.yaml\\); this file holds ${holds}$`))
+    expectPlanProblem(
+      await runCliAsync(['plan', 'validate', file], env()),
+      file,
+      new RegExp(`^ {2}the top level must be a mapping with company, objectives, strategy, kpis and alerting \\(see examples/plan\\.yaml\\); this file holds ${holds}$`),
+    )
   })
 
   it('a binary file is not a text file', async () => {

@@ -15,7 +15,6 @@ const SECRET = 'page-token-4f9a1c'
 
 const harness = useSimulatorHarness('fb_collector', () => NOW)
 
-
 function context(account: PlanAccount, token: string, sink: ObservationRow[] = []): CollectContext {
   return harness.context({ account, token, at: ROUND, sink })
 }
@@ -26,8 +25,7 @@ async function collect(account: PlanAccount, token = SECRET, sink: ObservationRo
   return c.collect(context(account, token, sink))
 }
 
-const graph = async <T>(path: string, params: Record<string, unknown> = {}) =>
-  (await axios.get<T>(`${harness.sim.url}/v25.0/${path}`, { params, headers: { Authorization: 'Bearer check' } })).data
+const graph = async <T>(path: string, params: Record<string, unknown> = {}) => (await axios.get<T>(`${harness.sim.url}/v25.0/${path}`, { params, headers: { Authorization: 'Bearer check' } })).data
 
 describe('Facebook Pages collector against the Graph API simulator', () => {
   it('stores follower and fan counts as read from the Page node', async () => {
@@ -85,8 +83,7 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
   it('re-running the same round adds no rows', async () => {
     await collect(MAIN)
     await harness.writers.flush()
-    const snapshot = async () =>
-      (await harness.db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-nusantara'"))[0]
+    const snapshot = async () => (await harness.db.ch.rows<{ n: string; total: number }>("SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-nusantara'"))[0]
     const raw = async () => (await harness.db.ch.rows<{ n: string }>("SELECT count() AS n FROM observations WHERE account_id = 'kopi-nusantara'"))[0]!.n
     const before = await snapshot()
     const rawBefore = await raw()
@@ -102,7 +99,10 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
       const before = harness.sim.requests().length
       const summary = await collect(MAIN)
       expect(summary.observations).toBeGreaterThan(100)
-      const posts = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/posts'))
+      const posts = harness.sim
+        .requests()
+        .slice(before)
+        .filter((r) => r.path.endsWith('/posts'))
       expect(posts.length).toBeGreaterThan(1)
       expect(posts[0]!.query.after).toBeUndefined()
       expect(posts[1]!.query.after).toBeUndefined() // the throttled first page was asked again
@@ -135,7 +135,10 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
   })
 
   it('stops with a TokenError on an expired (190/463) or invalid (190/467) token', async () => {
-    for (const [token, code] of [['expired-x', '190/463'], ['invalid-x', '190/467']]) {
+    for (const [token, code] of [
+      ['expired-x', '190/463'],
+      ['invalid-x', '190/467'],
+    ]) {
       const error = await collect(MAIN, token!).catch((e: unknown) => e)
       expect(error).toBeInstanceOf(TokenError)
       expect((error as TokenError).apiCode).toBe(code)

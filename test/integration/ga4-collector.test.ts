@@ -94,7 +94,7 @@ async function requestsFromNow(): Promise<() => ReturnType<RunningSimulator['req
 }
 
 describe('GA4 collector against the GA4 Data API simulator', () => {
-  it('stores daily social sessions and key events equal to GA4\'s own totals, at midnight of the property\'s time zone', async () => {
+  it("stores daily social sessions and key events equal to GA4's own totals, at midnight of the property's time zone", async () => {
     const rows: ObservationRow[] = []
     await collect(MAIN, SECRET, rows)
     const expected = await perDay('sessionDefaultChannelGroup', SOCIAL.channelGroups)
@@ -157,7 +157,12 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
   it('stores nothing when GA4 sends no rows: no data is not zero', async () => {
     const rows: ObservationRow[] = []
     const summary = await collect(account('kopi-ga4-none', { source: 'nosuchsource.example' }), SECRET, rows)
-    const report = await runReport({ dateRanges: [{ startDate: '28daysAgo', endDate: 'today' }], dimensions: [{ name: 'date' }], metrics: [{ name: 'sessions' }], dimensionFilter: { filter: { fieldName: 'sessionSource', stringFilter: { value: 'nosuchsource.example' } } } })
+    const report = await runReport({
+      dateRanges: [{ startDate: '28daysAgo', endDate: 'today' }],
+      dimensions: [{ name: 'date' }],
+      metrics: [{ name: 'sessions' }],
+      dimensionFilter: { filter: { fieldName: 'sessionSource', stringFilter: { value: 'nosuchsource.example' } } },
+    })
     expect(report.rows).toBeUndefined()
     expect(report.rowCount).toBeUndefined()
     expect(rows).toEqual([])
@@ -167,7 +172,10 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
   it('parses metric values by their declared type and skips one that is not a number', async () => {
     const body = {
       dimensionHeaders: [{ name: 'date' }, { name: 'sessionDefaultChannelGroup' }],
-      metricHeaders: [{ name: 'sessions', type: 'TYPE_INTEGER' }, { name: 'keyEvents', type: 'TYPE_FLOAT' }],
+      metricHeaders: [
+        { name: 'sessions', type: 'TYPE_INTEGER' },
+        { name: 'keyEvents', type: 'TYPE_FLOAT' },
+      ],
       rows: [
         { dimensionValues: [{ value: '20261125' }, { value: 'Organic Social' }], metricValues: [{ value: '120' }, { value: '3.5' }] },
         { dimensionValues: [{ value: '20261125' }, { value: 'Paid Social' }], metricValues: [{ value: '80' }, { value: '1' }] },
@@ -191,9 +199,11 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
 
   it('re-reads recent days: a growing day is replaced by its later value, never added', async () => {
     const read = async (date: string) =>
-      (await harness.db.ch.rows<{ n: string; value: number }>(
-        `SELECT count() AS n, sum(value) AS value FROM observations FINAL WHERE account_id = 'kopi-ga4' AND metric = 'sessions' AND observed_at = '${jakartaStart(date)}'`,
-      ))[0]!
+      (
+        await harness.db.ch.rows<{ n: string; value: number }>(
+          `SELECT count() AS n, sum(value) AS value FROM observations FINAL WHERE account_id = 'kopi-ga4' AND metric = 'sessions' AND observed_at = '${jakartaStart(date)}'`,
+        )
+      )[0]!
     await collect(MAIN)
     await harness.writers.flush()
     const first = await read('20261126')
@@ -205,14 +215,16 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
     expect(Number(second.n)).toBe(1)
     expect(second.value).toBe(expected.get('20261126')![0])
     expect(second.value).toBeGreaterThan(first.value)
-    const all = (await harness.db.ch.rows<{ n: string; total: number }>(
-      `SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-ga4' AND metric = 'sessions' AND observed_at >= '${jakartaStart('20261030')}'`,
-    ))[0]!
+    const all = (
+      await harness.db.ch.rows<{ n: string; total: number }>(
+        `SELECT count() AS n, sum(value) AS total FROM observations FINAL WHERE account_id = 'kopi-ga4' AND metric = 'sessions' AND observed_at >= '${jakartaStart('20261030')}'`,
+      )
+    )[0]!
     expect(Number(all.n)).toBe(expected.size)
     expect(all.total).toBe([...expected.values()].reduce((sum, [s]) => sum + s!, 0))
   })
 
-  it('backfills a past window by the property\'s days', async () => {
+  it("backfills a past window by the property's days", async () => {
     const rows: ObservationRow[] = []
     const c = collector()
     await c.history!.backfill(context(MAIN, SECRET, rows), { from: '2026-05-01', to: '2026-07-01' })
@@ -230,7 +242,13 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
 
   it('waits until the next hour when a token bucket is spent, remembers it, and calls again after', async () => {
     const token = 'ga4-burner'
-    const big = { dateRanges: [{ startDate: '400daysAgo', endDate: 'today' }], dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }], metrics: [{ name: 'sessions' }], returnPropertyQuota: true, limit: 1 }
+    const big = {
+      dateRanges: [{ startDate: '400daysAgo', endDate: 'today' }],
+      dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }],
+      metrics: [{ name: 'sessions' }],
+      returnPropertyQuota: true,
+      limit: 1,
+    }
     let remaining = Infinity
     while (remaining > 0) remaining = (await runReport(big, token)).propertyQuota!.tokensPerProjectPerHour!.remaining
     const refused = await axios.post(`${harness.sim.url}/ga4/v1beta/properties/${PROPERTY}:runReport`, big, { headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })
@@ -257,7 +275,13 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
 
   it('pauses before the next call when propertyQuota shows too few tokens left for another request', async () => {
     const token = 'ga4-edge'
-    const big = { dateRanges: [{ startDate: '400daysAgo', endDate: 'today' }], dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }], metrics: [{ name: 'sessions' }], returnPropertyQuota: true, limit: 1 }
+    const big = {
+      dateRanges: [{ startDate: '400daysAgo', endDate: 'today' }],
+      dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }],
+      metrics: [{ name: 'sessions' }],
+      returnPropertyQuota: true,
+      limit: 1,
+    }
     const small = { dateRanges: [{ startDate: 'today', endDate: 'today' }], metrics: [{ name: 'sessions' }], returnPropertyQuota: true }
     let remaining = Infinity
     while (remaining > 500) remaining = (await runReport(big, token)).propertyQuota!.tokensPerProjectPerHour!.remaining
@@ -340,7 +364,11 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
   it('answers the same bodies for the same seed and clock', async () => {
     const other = await startSimulator({ now: () => START, seed: 42 })
     try {
-      const body = { dateRanges: [{ startDate: '10daysAgo', endDate: 'today' }], dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }], metrics: [{ name: 'sessions' }, { name: 'keyEvents' }] }
+      const body = {
+        dateRanges: [{ startDate: '10daysAgo', endDate: 'today' }],
+        dimensions: [{ name: 'date' }, { name: 'sessionSourceMedium' }],
+        metrics: [{ name: 'sessions' }, { name: 'keyEvents' }],
+      }
       const post = async (base: string) =>
         (await axios.post(`${base}/ga4/v1beta/properties/${PROPERTY}:runReport`, body, { headers: { Authorization: 'Bearer same' }, responseType: 'text' })).data as string
       expect(await post(other.url)).toBe(await post(harness.sim.url))

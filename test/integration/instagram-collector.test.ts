@@ -53,7 +53,11 @@ async function collect(options: { token?: string; sink?: ObservationRow[]; at?: 
   return collector(options.url).collect(context(options.token ?? SECRET, options.sink ?? [], options.at ?? NOW, options.lookbackDays ?? 28))
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error)
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  )
 
 async function graph(path: string, params: Record<string, unknown> = {}, options: { token?: string | null; target?: RunningSimulator } = {}): Promise<AxiosResponse<Json>> {
   const token = options.token === undefined ? 'check' : options.token
@@ -186,9 +190,7 @@ describe('Instagram collector against the Graph simulator', () => {
       clock = NOW
     }
     const yesterday = chTime(CURRENT_DAY - DAY)
-    const stored = await harness.db.ch.rows<{ value: number }>(
-      `SELECT value FROM observations FINAL WHERE account_id = 'kopi-ig' AND metric = 'views' AND observed_at = '${yesterday}'`,
-    )
+    const stored = await harness.db.ch.rows<{ value: number }>(`SELECT value FROM observations FINAL WHERE account_id = 'kopi-ig' AND metric = 'views' AND observed_at = '${yesterday}'`)
     expect(stored).toHaveLength(1)
     const after = await snapshot()
     expect(after!.n).toBe(before!.n)
@@ -201,7 +203,10 @@ describe('Instagram collector against the Graph simulator', () => {
       const before = harness.sim.requests().length
       const summary = await collect()
       expect(summary.observations).toBeGreaterThan(300)
-      const media = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/media'))
+      const media = harness.sim
+        .requests()
+        .slice(before)
+        .filter((r) => r.path.endsWith('/media'))
       expect(media[0]!.query.after).toBeUndefined()
       expect(media[1]!.query.after).toBeUndefined() // the throttled first page was asked again
     }
@@ -240,7 +245,11 @@ describe('Instagram collector against the Graph simulator', () => {
 
   it('stops with a TokenError on an expired token or a missing permission, with advice naming the scope', async () => {
     const c = collector()
-    for (const [token, code] of [['expired-ig', '190/463'], ['invalid-ig', '190/467'], ['noscope-ig', '10']] as const) {
+    for (const [token, code] of [
+      ['expired-ig', '190/463'],
+      ['invalid-ig', '190/467'],
+      ['noscope-ig', '10'],
+    ] as const) {
       const error = await failure(c.collect(context(token, [], NOW, 28)))
       expect(error).toBeInstanceOf(TokenError)
       expect((error as TokenError).apiCode).toBe(code)

@@ -55,7 +55,13 @@ describe('the KPI alert email', () => {
     expect(JSON.stringify(payload).length).toBeLessThan(8_000)
     const written: unknown[] = []
     const writers = { notifications: { write: async (rows: unknown[]) => void written.push(...rows) } } as unknown as Writers
-    const process = createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent' }), from: 'alerts@example.com', writers, now: () => new Date(payload.decidedAt), logger: silentLogger })
+    const process = createNotifyProcessor({
+      mailer: createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent' }),
+      from: 'alerts@example.com',
+      writers,
+      now: () => new Date(payload.decidedAt),
+      logger: silentLogger,
+    })
     // a JSON round trip, as through Redis
     await process({ data: JSON.parse(JSON.stringify(payload)) } as Job)
 
@@ -97,7 +103,12 @@ describe('the KPI alert email', () => {
 
   it('words an at_most forecast as a limit, and a resolved email has no chart', () => {
     const evaluation = marchEvaluation()
-    const capped = { ...evaluation, kpi: { ...evaluation.kpi, comparator: 'at_most' as const, metric: 'reactions_anger', kind: 'total' as const, target: 60 }, actual: 40, forecast: { end: 70, low: 64, high: 76, recentPerDay: 2.5, neededPerDay: 1.3, gap: 1 / 6, steps: 14 } }
+    const capped = {
+      ...evaluation,
+      kpi: { ...evaluation.kpi, comparator: 'at_most' as const, metric: 'reactions_anger', kind: 'total' as const, target: 60 },
+      actual: 40,
+      forecast: { end: 70, low: 64, high: 76, recentPerDay: 2.5, neededPerDay: 1.3, gap: 1 / 6, steps: 14 },
+    }
     const email = renderKpiEmail(plan, capped, 'firing')
     expect(email.text).toContain('On course to end March at 70 reactions anger, 17% over the 60 limit; stays within it at no more than +1.3/day from now, recent pace +2.5/day.')
     expect(email.subject).toContain('on course for 70 (17% over)')

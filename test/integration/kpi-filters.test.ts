@@ -2,7 +2,7 @@ import type { Job } from 'bullmq'
 import { readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { describe, expect, it } from 'vitest'
-import { PlanError } from '../../core/errors.ts'
+import type { PlanError } from '../../core/errors.ts'
 import { openCredentials } from '../../ingest/auth/index.ts'
 import { createCollectors } from '../../ingest/collectors/index.ts'
 import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
@@ -21,9 +21,29 @@ import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 const NOW = new Date('2026-11-26T09:00:00Z')
 const harness = useSimulatorHarness('kpi_filters', () => NOW)
 const document = parseYaml(readFileSync('examples/plan.yaml', 'utf8')) as { kpis: Array<Record<string, unknown>> }
-const FILTERED = { id: 'shop-organic-sessions-month', name: 'Shop sessions from organic social', objective: 'qualified-visitors', network: 'ga4', metric: 'sessions', kind: 'total', target: 1000, period: 'month', filter: { channelGroups: ['organic social'] } }
+const FILTERED = {
+  id: 'shop-organic-sessions-month',
+  name: 'Shop sessions from organic social',
+  objective: 'qualified-visitors',
+  network: 'ga4',
+  metric: 'sessions',
+  kind: 'total',
+  target: 1000,
+  period: 'month',
+  filter: { channelGroups: ['organic social'] },
+}
 const TOTAL = { id: 'shop-sessions-month', name: 'Shop sessions from social', objective: 'qualified-visitors', network: 'ga4', metric: 'sessions', kind: 'total', target: 2000, period: 'month' }
-const WEB_PURCHASES = { id: 'ads-web-purchases-month', name: 'Web purchases from Meta ads', objective: 'qualified-visitors', network: 'meta_ads', metric: 'conversions', kind: 'total', target: 100, period: 'month', filter: { actionType: 'onsite_web_purchase' } }
+const WEB_PURCHASES = {
+  id: 'ads-web-purchases-month',
+  name: 'Web purchases from Meta ads',
+  objective: 'qualified-visitors',
+  network: 'meta_ads',
+  metric: 'conversions',
+  kind: 'total',
+  target: 100,
+  period: 'month',
+  filter: { actionType: 'onsite_web_purchase' },
+}
 const plan = parsePlan({ ...document, kpis: [...document.kpis, FILTERED, TOTAL, WEB_PURCHASES] }, 'plan.yaml')
 const GA4 = planAccounts(plan).find((a) => a.network === 'ga4')!
 const ADS = planAccounts(plan).find((a) => a.network === 'meta_ads')!
@@ -62,7 +82,12 @@ describe('a KPI narrowed by a filter', () => {
     expect(await processor({ data: { roundAt: NOW.toISOString(), network: 'ga4', accountId: GA4.id } } as Job)).toMatchObject({ status: 'collected' })
     await harness.writers.flush()
     test.cleanup()
-    expect(harness.sim.requests().slice(before).filter((r) => r.path.endsWith(':runReport'))).toHaveLength(1)
+    expect(
+      harness.sim
+        .requests()
+        .slice(before)
+        .filter((r) => r.path.endsWith(':runReport')),
+    ).toHaveLength(1)
 
     // November in Jakarta so far: 1–26 November (the property's days).
     const organic = await apiSessions(['Organic Social'], '2026-11-01', '2026-11-26')
@@ -87,7 +112,12 @@ describe('a KPI narrowed by a filter', () => {
     const before = harness.sim.requests().length
     expect(await collect(ADS)).toMatchObject({ status: 'collected' })
     await harness.writers.flush()
-    expect(harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).length).toBe(1)
+    expect(
+      harness.sim
+        .requests()
+        .slice(before)
+        .filter((r) => r.path.endsWith('/insights')).length,
+    ).toBe(1)
     const range = JSON.stringify({ since: '2026-11-01', until: '2026-11-26' })
     const answer = (await (
       await fetch(`${harness.sim.url}/v25.0/${ADS.apiId}/insights?level=account&time_increment=1&fields=actions,date_start&time_range=${encodeURIComponent(range)}&limit=100`, {
@@ -113,8 +143,12 @@ describe('a KPI narrowed by a filter', () => {
       }
     }
     const at = `kpis[${document.kpis.length}].filter`
-    expect(issues({ ...TOTAL, id: 'fb', network: 'facebook', metric: 'engagements', filter: { channelGroups: ['Organic Social'] } })).toEqual([`${at}: Facebook Pages KPIs cannot be filtered; leave filter out`])
-    expect(issues({ ...FILTERED, filter: { source: 'facebook.com' } })).toEqual([`${at}: account kopi-nusantara-shop: its account counts sessions by channel group, so a KPI narrows it by channelGroups too`])
+    expect(issues({ ...TOTAL, id: 'fb', network: 'facebook', metric: 'engagements', filter: { channelGroups: ['Organic Social'] } })).toEqual([
+      `${at}: Facebook Pages KPIs cannot be filtered; leave filter out`,
+    ])
+    expect(issues({ ...FILTERED, filter: { source: 'facebook.com' } })).toEqual([
+      `${at}: account kopi-nusantara-shop: its account counts sessions by channel group, so a KPI narrows it by channelGroups too`,
+    ])
     expect(issues({ ...WEB_PURCHASES, metric: 'spend' })).toEqual([`${at}: account kopi-nusantara-ads: only conversions and conversion_value can be narrowed by action type`])
     expect(issues({ ...FILTERED, filter: { channelGroups: ['Social'] } })[0]).toMatch(/^kpis\[\d+\]\.filter\.channelGroups\[0\]: "Social" is not a GA4 default channel group/)
   })

@@ -84,7 +84,17 @@ describe('KPI series from ClickHouse', () => {
       {
         company: { name: 'C', timezone: 'UTC' },
         objectives: [{ id: 'o', name: 'O' }],
-        strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'main', name: 'M', apiId: '1', tokenEnv: 'T' }, { id: 'second', name: 'S', apiId: '2', tokenEnv: 'T' }] }] },
+        strategy: {
+          networks: [
+            {
+              network: 'facebook',
+              accounts: [
+                { id: 'main', name: 'M', apiId: '1', tokenEnv: 'T' },
+                { id: 'second', name: 'S', apiId: '2', tokenEnv: 'T' },
+              ],
+            },
+          ],
+        },
         kpis: [{ id: 'followers', name: 'F', objective: 'o', network: 'facebook', metric: 'fans', kind: 'level', target: 2000, period: 'month' }],
         alerting: { recipients: ['x@example.com'] },
       },

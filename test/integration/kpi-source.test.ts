@@ -67,24 +67,25 @@ describe('KPI numbers from raw observations', () => {
   })
 
   it('gives analysts one value per day in metrics_daily', async () => {
-    const rows = await db.ch.rows<{ day: string; value: number }>(
-      "SELECT toString(day) AS day, value FROM metrics_daily WHERE account_id = 'main' AND metric = {m:String} ORDER BY day",
-      { m: 'likes' },
-    )
+    const rows = await db.ch.rows<{ day: string; value: number }>("SELECT toString(day) AS day, value FROM metrics_daily WHERE account_id = 'main' AND metric = {m:String} ORDER BY day", {
+      m: 'likes',
+    })
     // What a post had when first seen goes to its creation day: old (Sep 1) 40, unseen (Jun 1)
     // 300, late (Nov 3) 50. Then: Oct 30: 0; Nov 10: new post from 0 -> 10; Nov 11: 0;
     // Nov 12: new +16; Nov 13: unseen +5; Nov 15: old +30; Nov 20: 0
-    expect(rows.map((r) => [r.day, Number(r.value)])).toEqual([
-      ['2026-06-01', 300],
-      ['2026-09-01', 40],
-      ['2026-10-30', 0],
-      ['2026-11-10', 10],
-      ['2026-11-11', 0],
-      ['2026-11-12', 16],
-      ['2026-11-13', 5],
-      ['2026-11-03', 50],
-      ['2026-11-15', 30],
-      ['2026-11-20', 0],
-    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))))
+    expect(rows.map((r) => [r.day, Number(r.value)])).toEqual(
+      [
+        ['2026-06-01', 300],
+        ['2026-09-01', 40],
+        ['2026-10-30', 0],
+        ['2026-11-10', 10],
+        ['2026-11-11', 0],
+        ['2026-11-12', 16],
+        ['2026-11-13', 5],
+        ['2026-11-03', 50],
+        ['2026-11-15', 30],
+        ['2026-11-20', 0],
+      ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    )
   })
 })

@@ -114,12 +114,19 @@ describe('LinkedIn collector against the Community Management API simulator', ()
     const large: ObservationRow[] = []
     const before = harness.sim.requests().length
     await collect({ sink: small, tuning: { pageSize: 7 } })
-    const pages = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('organizationalEntityShareStatistics'))
+    const pages = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.endsWith('organizationalEntityShareStatistics'))
     expect(pages.map((r) => r.query.start)).toEqual(['0', '7', '14', '21', '28'])
     const last = await linkedin.get(statsPath('organizationalEntityShareStatistics', TODAY - 28 * DAY, TODAY, '&start=28&count=7').replace('&count=100', ''), { headers })
     expect(last.data.elements).toEqual([])
     await collect({ sink: large })
-    const key = (rows: ObservationRow[]) => rows.filter((r) => r.metric !== 'followers').map((r) => `${r.metric}@${r.observed_at}=${r.value}`).sort()
+    const key = (rows: ObservationRow[]) =>
+      rows
+        .filter((r) => r.metric !== 'followers')
+        .map((r) => `${r.metric}@${r.observed_at}=${r.value}`)
+        .sort()
     expect(key(small)).toEqual(key(large))
   })
 
@@ -135,7 +142,10 @@ describe('LinkedIn collector against the Community Management API simulator', ()
       path: /organizationalEntityFollowerStatistics$/,
       times: 1,
       status: 200,
-      body: JSON.stringify({ paging: { start: 0, count: 100, links: [] }, elements: [{ organizationalEntity: `urn:li:organization:${ORG}`, timeRange: { start: TODAY - 3 * DAY, end: TODAY - 2 * DAY } }] }),
+      body: JSON.stringify({
+        paging: { start: 0, count: 100, links: [] },
+        elements: [{ organizationalEntity: `urn:li:organization:${ORG}`, timeRange: { start: TODAY - 3 * DAY, end: TODAY - 2 * DAY } }],
+      }),
       headers: { 'Content-Type': 'application/json' },
     })
     const rows: ObservationRow[] = []
@@ -290,7 +300,8 @@ describe('LinkedIn collector against the Community Management API simulator', ()
   it('answers the same bodies for the same seed and clock', async () => {
     const other = await startSimulator({ now: () => NOW, seed: 42 })
     try {
-      const read = async (s: RunningSimulator) => JSON.stringify((await linkedin.get(statsPath('organizationalEntityShareStatistics', TODAY - 28 * DAY, TODAY).replace(harness.sim.url, s.url), { headers })).data)
+      const read = async (s: RunningSimulator) =>
+        JSON.stringify((await linkedin.get(statsPath('organizationalEntityShareStatistics', TODAY - 28 * DAY, TODAY).replace(harness.sim.url, s.url), { headers })).data)
       expect(await read(other)).toBe(await read(harness.sim))
     } finally {
       await other.close()

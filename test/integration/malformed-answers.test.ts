@@ -43,9 +43,12 @@ const LINKEDIN = account('kopi-nusantara-linkedin')
 /** The collect job's processor against `sim`, as the worker runs it: one retry, short backoff. */
 const processorFor = (sim: RunningSimulator) => harness.collectJobs({ plan, sim, env: { HTTP_MAX_RETRIES: '1', HTTP_TIMEOUT_MS: '5000' }, roundAt: () => now })
 
-const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('the round should fail'), (error: unknown) => error as ApiError)
-const stored = async (accountId: string) =>
-  Number((await harness.db.ch.rows<{ n: string }>('SELECT count() AS n FROM observations FINAL WHERE account_id = {id:String}', { id: accountId }))[0]!.n)
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => expect.unreachable('the round should fail'),
+    (error: unknown) => error as ApiError,
+  )
+const stored = async (accountId: string) => Number((await harness.db.ch.rows<{ n: string }>('SELECT count() AS n FROM observations FINAL WHERE account_id = {id:String}', { id: accountId }))[0]!.n)
 const healthOf = async (accountId: string) => (await readSourceHealth(harness.db.ch)).find((h) => h.accountId === accountId)
 const json = { 'Content-Type': 'application/json; charset=UTF-8' }
 

@@ -62,7 +62,11 @@ function context(options: { account?: PlanAccount; token?: string; sink?: Observ
   }
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error)
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  )
 
 async function graph(path: string, params: Record<string, unknown> = {}, options: { token?: string; target?: RunningSimulator } = {}): Promise<AxiosResponse<Json>> {
   const url = path.startsWith('http') ? path : `${(options.target ?? harness.sim).url}/v25.0/${path}`
@@ -136,7 +140,10 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     const rows: ObservationRow[] = []
     const before = harness.sim.requests().length
     await collector({ pageSize: 7 }).collect(context({ sink: rows }))
-    const requests = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights'))
+    const requests = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.endsWith('/insights'))
     expect(requests).toHaveLength(Math.ceil(26 / 7))
     expect(requests[0]!.query.after).toBeUndefined()
     expect(requests.slice(1).every((r) => r.query.after)).toBe(true)
@@ -151,7 +158,11 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     const before = harness.sim.requests().length
     const rows: ObservationRow[] = []
     await collector().collect(context({ sink: rows }))
-    const limits = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).map((r) => r.query.limit)
+    const limits = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.endsWith('/insights'))
+      .map((r) => r.query.limit)
     expect(limits).toEqual(['100', '50'])
     expect(rows.filter((r) => r.metric === 'conversions')).toHaveLength(26)
 
@@ -159,7 +170,11 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     const longBefore = harness.sim.requests().length
     const long: ObservationRow[] = []
     await collector().collect(context({ sink: long, lookbackDays: 90 }))
-    const longLimits = harness.sim.requests().slice(longBefore).filter((r) => r.path.endsWith('/insights')).map((r) => r.query.limit)
+    const longLimits = harness.sim
+      .requests()
+      .slice(longBefore)
+      .filter((r) => r.path.endsWith('/insights'))
+      .map((r) => r.query.limit)
     expect(longLimits).toEqual(['100', '50', '50'])
     expect(long.filter((r) => r.metric === 'conversions')).toHaveLength(91 - PAUSED.length)
   })
@@ -169,7 +184,11 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     const before = harness.sim.requests().length
     const rows: ObservationRow[] = []
     await collector({ pageSize: 20 }).collect(context({ sink: rows }))
-    const asked = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/insights')).map((r) => `${r.query.limit} ${r.query.time_range}`)
+    const asked = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.endsWith('/insights'))
+      .map((r) => `${r.query.limit} ${r.query.time_range}`)
     expect(asked.slice(0, 4)).toEqual([
       '20 {"since":"2026-10-29","until":"2026-11-26"}',
       '10 {"since":"2026-10-29","until":"2026-11-26"}',
@@ -196,9 +215,9 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     // Three days later, late conversions have arrived for days already stored.
     const later = new Date(NOW.getTime() + 3 * DAY)
     const day = jakartaMidnight('2026-11-24')
-    const valueOf = async () =>
+    const readValue = async () =>
       (await harness.db.ch.rows<{ value: number }>(`SELECT value FROM observations FINAL WHERE account_id = 'kopi-ads' AND metric = 'conversions' AND observed_at = '${day}'`)).map((r) => r.value)
-    const [early] = await valueOf()
+    const [early] = await readValue()
     clock = later
     try {
       await collector().collect(context({ at: later }))
@@ -206,7 +225,7 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     } finally {
       clock = NOW
     }
-    const now = await valueOf()
+    const now = await readValue()
     expect(now).toHaveLength(1)
     expect(now[0]).toBeGreaterThan(early!)
   })
@@ -224,7 +243,11 @@ describe('Meta ads collector against the Marketing API simulator', () => {
   })
 
   it('waits and retries on the ads insights throttle (80000/2446079) and other throttle codes', async () => {
-    for (const [code, subcode] of [[80000, 2446079], [17, 2446079], [4, undefined]] as const) {
+    for (const [code, subcode] of [
+      [80000, 2446079],
+      [17, 2446079],
+      [4, undefined],
+    ] as const) {
       harness.sim.injectFault({ path: /\/insights$/, times: 1, error: { message: `(#${code}) throttled`, type: 'OAuthException', code, error_subcode: subcode }, headers: { 'Retry-After': '0' } })
       const rows: ObservationRow[] = []
       await collector().collect(context({ sink: rows }))
@@ -262,7 +285,10 @@ describe('Meta ads collector against the Marketing API simulator', () => {
 
   it('stops with a TokenError on an expired token or a missing ads_read, with advice naming the scope', async () => {
     const c = collector()
-    for (const [token, code] of [['expired-ads', '190/463'], ['noscope-ads', '200']] as const) {
+    for (const [token, code] of [
+      ['expired-ads', '190/463'],
+      ['noscope-ads', '200'],
+    ] as const) {
       const error = await failure(c.collect(context({ token })))
       expect(error).toBeInstanceOf(TokenError)
       expect((error as TokenError).apiCode).toBe(code)

@@ -31,7 +31,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true })
 })
 
-const files = readdirSync(MIGRATIONS).filter((name) => /^\d{4}_.*\.sql$/.test(name)).sort()
+const files = readdirSync(MIGRATIONS)
+  .filter((name) => /^\d{4}_.*\.sql$/.test(name))
+  .sort()
 /** MergeTree tables the files create, read independently of the renderer. */
 const tables = files.flatMap((name) => [...readFileSync(join(MIGRATIONS, name), 'utf8').matchAll(/CREATE TABLE IF NOT EXISTS (\w+)\s*\([\s\S]*?\)\s*ENGINE = \w*MergeTree/g)].map((m) => m[1]!))
 
@@ -55,7 +57,9 @@ describe('migrations for one server', () => {
     expect(await ttl()).toContain('TTL toDateTime(observed_at) + toIntervalDay(90)')
     await migrate(ch, logger, {})
     expect(await ttl()).not.toContain('TTL')
-    const rollups = (await ch.rows<{ e: string }>("SELECT engine_full AS e FROM system.tables WHERE database = currentDatabase() AND name IN ('observation_hours', 'observation_objects', 'observation_days')")).map((r) => r.e)
+    const rollups = (
+      await ch.rows<{ e: string }>("SELECT engine_full AS e FROM system.tables WHERE database = currentDatabase() AND name IN ('observation_hours', 'observation_objects', 'observation_days')")
+    ).map((r) => r.e)
     for (const engine of rollups) expect(engine).not.toContain('TTL')
   })
 })

@@ -78,10 +78,30 @@ describe('migration 0010 (final verdicts in their own table)', () => {
 describe('a table dropped by hand', () => {
   it('is created again, with the columns later migrations added, and the next run changes nothing', async () => {
     await migrate(ch, logger)
-    const columns = async (table: string) => (await ch.rows<{ name: string }>(`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} ORDER BY position`, { table })).map((row) => row.name)
+    const columns = async (table: string) =>
+      (await ch.rows<{ name: string }>(`SELECT name FROM system.columns WHERE database = currentDatabase() AND table = {table:String} ORDER BY position`, { table })).map((row) => row.name)
     const before = { silences: await columns('silences'), kpi_evaluations: await columns('kpi_evaluations') }
-    await ch.client.insert({ table: 'silences', format: 'JSONEachRow', values: [{ id: 'sil-1', starts_at: '2026-11-18 00:00:00', ends_at: '2026-11-19 00:00:00', created_at: '2026-11-18 00:00:00', version: 1 }] })
-    await ch.client.insert({ table: 'kpi_verdicts', format: 'JSONEachRow', values: [{ kpi_id: 'k', period_start: '2026-10-01 00:00:00', period_end: '2026-11-01 00:00:00', target: 1, status: 'missed', judged_at: '2026-11-01 00:00:00', settles_at: '2026-11-04 00:00:00', written_at: '2026-11-01 00:00:00' }] })
+    await ch.client.insert({
+      table: 'silences',
+      format: 'JSONEachRow',
+      values: [{ id: 'sil-1', starts_at: '2026-11-18 00:00:00', ends_at: '2026-11-19 00:00:00', created_at: '2026-11-18 00:00:00', version: 1 }],
+    })
+    await ch.client.insert({
+      table: 'kpi_verdicts',
+      format: 'JSONEachRow',
+      values: [
+        {
+          kpi_id: 'k',
+          period_start: '2026-10-01 00:00:00',
+          period_end: '2026-11-01 00:00:00',
+          target: 1,
+          status: 'missed',
+          judged_at: '2026-11-01 00:00:00',
+          settles_at: '2026-11-04 00:00:00',
+          written_at: '2026-11-01 00:00:00',
+        },
+      ],
+    })
     const verdictCount = async () => Number((await ch.rows<{ n: string }>('SELECT toString(count()) AS n FROM kpi_verdicts FINAL'))[0]!.n)
     const verdictsBefore = await verdictCount()
     await ch.command('DROP TABLE silences')

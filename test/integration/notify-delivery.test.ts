@@ -92,9 +92,19 @@ describe('alert emails when the mail server drops the connection or refuses', ()
     smtp.refuseNext(2, 451, nameOf(slow))
     smtp.refuseNext(1, 550, nameOf(refused))
 
-    expect(await processAlerts(deps(), [dropped, slow, refused].map((id) => evaluation(id, hours(0))), [], hours(0))).toBe(3)
+    expect(
+      await processAlerts(
+        deps(),
+        [dropped, slow, refused].map((id) => evaluation(id, hours(0))),
+        [],
+        hours(0),
+      ),
+    ).toBe(3)
     const firstId = (id: string) => `notify-kpi.${id}-firing-20261120T030000Z`
-    await until('the three jobs ended', async () => (await jobState(firstId(dropped))) === 'failed' && (await jobState(firstId(refused))) === 'failed' && (await jobState(firstId(slow))) === 'completed')
+    await until(
+      'the three jobs ended',
+      async () => (await jobState(firstId(dropped))) === 'failed' && (await jobState(firstId(refused))) === 'failed' && (await jobState(firstId(slow))) === 'completed',
+    )
     // The slow one went out while the other two failed; nothing of theirs arrived.
     expect([received(nameOf(dropped)), received(nameOf(slow)), received(nameOf(refused))]).toEqual([0, 1, 0])
     expect(await delivery()).toEqual({ [`kpi.${dropped}`]: 'undelivered after 3', [`kpi.${refused}`]: 'failed after 1', [`kpi.${slow}`]: 'sent after 3' })
@@ -106,18 +116,41 @@ describe('alert emails when the mail server drops the connection or refuses', ()
     const listed = (await status()).split('\n')
     const section = listed.slice(listed.indexOf('Undelivered alert emails: ') + 1, listed.indexOf('Undelivered alert emails: ') + 3)
     expect(section).toHaveLength(2)
-    expect(section.find((l) => l.includes(nameOf(dropped)))).toMatch(/^ {2}2026-11-20 03:00 UTC .* — tries ran out: sent again at the next evaluation \(the alert could not be delivered yet \(\w+\)\)$/)
+    expect(section.find((l) => l.includes(nameOf(dropped)))).toMatch(
+      /^ {2}2026-11-20 03:00 UTC .* — tries ran out: sent again at the next evaluation \(the alert could not be delivered yet \(\w+\)\)$/,
+    )
     expect(section.find((l) => l.includes(nameOf(refused)))).toMatch(/ — refused for good, not sent again: check the recipients \(the mail server refused the alert \(SMTP 550\)\)$/)
 
     // The next evaluation (run twice, as a retried job would) sends the undelivered one again as one new job.
     clock = hours(1)
-    expect(await processAlerts(deps(), [dropped, slow, refused].map((id) => evaluation(id, hours(1))), [], hours(1))).toBe(0)
-    expect(await processAlerts(deps(), [dropped, slow, refused].map((id) => evaluation(id, hours(1))), [], hours(1))).toBe(0)
+    expect(
+      await processAlerts(
+        deps(),
+        [dropped, slow, refused].map((id) => evaluation(id, hours(1))),
+        [],
+        hours(1),
+      ),
+    ).toBe(0)
+    expect(
+      await processAlerts(
+        deps(),
+        [dropped, slow, refused].map((id) => evaluation(id, hours(1))),
+        [],
+        hours(1),
+      ),
+    ).toBe(0)
     const retryId = `${firstId(dropped)}-retry-20261120T040000Z`
     await until('the undelivered email went out', () => received(nameOf(dropped)) === 1)
     await until('its job completed', async () => (await jobState(retryId)) === 'completed')
     clock = hours(2)
-    expect(await processAlerts(deps(), [dropped, slow, refused].map((id) => evaluation(id, hours(2))), [], hours(2))).toBe(0)
+    expect(
+      await processAlerts(
+        deps(),
+        [dropped, slow, refused].map((id) => evaluation(id, hours(2))),
+        [],
+        hours(2),
+      ),
+    ).toBe(0)
     await new Promise((resolve) => setTimeout(resolve, 500))
 
     // Each alert delivered exactly once; the refused one recorded and never sent again.

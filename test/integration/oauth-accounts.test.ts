@@ -24,14 +24,24 @@ const clock = () => now
 
 /** Client ids and secrets of the apps "registered" with each simulated network. */
 const APPS: Record<string, { network: OAuthNetwork; clientId: string; secret: string; scopes: string[] }> = {
-  google: { network: 'youtube', clientId: 'kopi-google-client.apps.googleusercontent.com', secret: 'google-client-secret-0001', scopes: ['https://www.googleapis.com/auth/youtube.readonly', 'https://www.googleapis.com/auth/yt-analytics.readonly'] },
+  google: {
+    network: 'youtube',
+    clientId: 'kopi-google-client.apps.googleusercontent.com',
+    secret: 'google-client-secret-0001',
+    scopes: ['https://www.googleapis.com/auth/youtube.readonly', 'https://www.googleapis.com/auth/yt-analytics.readonly'],
+  },
   x: { network: 'x', clientId: 'kopi-x-client', secret: 'x-client-secret-0001', scopes: ['tweet.read', 'users.read', 'offline.access'] },
   tiktok: { network: 'tiktok', clientId: 'kopitiktokkey', secret: 'tiktok-client-secret-0001', scopes: ['user.info.basic', 'user.info.stats', 'video.list'] },
   linkedin: { network: 'linkedin', clientId: 'kopi-linkedin-client', secret: 'linkedin-client-secret-0001', scopes: ['r_organization_social', 'rw_organization_admin'] },
 }
 const SERVICE_ACCOUNT = 'ga4-reader@kopi-nusantara.iam.gserviceaccount.com'
 
-const oauth = (app: string) => ({ kind: 'oauth', clientIdEnv: `${app.toUpperCase()}_CLIENT_ID`, clientSecretEnv: `${app.toUpperCase()}_CLIENT_SECRET`, refreshTokenEnv: `${app.toUpperCase()}_REFRESH_TOKEN` })
+const oauth = (app: string) => ({
+  kind: 'oauth',
+  clientIdEnv: `${app.toUpperCase()}_CLIENT_ID`,
+  clientSecretEnv: `${app.toUpperCase()}_CLIENT_SECRET`,
+  refreshTokenEnv: `${app.toUpperCase()}_REFRESH_TOKEN`,
+})
 
 /** Accounts on every network that renews tokens, plus one static Facebook Page (its debug_token expiry is watched). */
 const plan: Plan = parsePlan(
@@ -113,7 +123,16 @@ afterAll(async () => {
 })
 
 function captureLogger() {
-  return createLogger({ level: 'debug', destination: new Writable({ write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()) }) as never, scrub: createScrubber() })
+  return createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write: (chunk, _enc, done) => {
+        logLines.push(String(chunk))
+        done()
+      },
+    }) as never,
+    scrub: createScrubber(),
+  })
 }
 
 async function round(runtime: Runtime, at: Date): Promise<void> {
@@ -133,9 +152,14 @@ describe('OAuth accounts stay connected', () => {
     for (let minute = 0; minute <= 30; minute += 2) {
       await round(runtime, new Date(START.getTime() + minute * MINUTE))
       const health = await readSourceHealth(runtime.ch!)
-      expect(health.map((h) => `${h.accountId}:${h.status}${h.lastErrorCode ? `:${h.lastErrorCode}` : ''}`).sort()).toEqual(
-        ['fb-page:healthy', 'ga4-shop:healthy', 'li-main:healthy', 'tt-main:healthy', 'x-main:healthy', 'yt-channel:healthy'],
-      )
+      expect(health.map((h) => `${h.accountId}:${h.status}${h.lastErrorCode ? `:${h.lastErrorCode}` : ''}`).sort()).toEqual([
+        'fb-page:healthy',
+        'ga4-shop:healthy',
+        'li-main:healthy',
+        'tt-main:healthy',
+        'x-main:healthy',
+        'yt-channel:healthy',
+      ])
     }
     // Every round found an expired token and renewed it ahead of use: one refresh per round per account.
     for (const network of ['youtube', 'x', 'tiktok', 'linkedin'] as const) expect(sim.oauth.stats(network).tokenRequests.refresh_token).toBeGreaterThanOrEqual(15)
@@ -175,7 +199,10 @@ describe('OAuth accounts stay connected', () => {
     // TikTok says invalid_grant for a dead refresh token, LinkedIn invalid_request: both end the connection.
     const reader = openCredentials({ config, plan, redis, now: clock, logger: silentLogger })
     const before: Record<string, number> = {}
-    for (const [id, network] of [['tt-main', 'tiktok'], ['li-main', 'linkedin']] as const) {
+    for (const [id, network] of [
+      ['tt-main', 'tiktok'],
+      ['li-main', 'linkedin'],
+    ] as const) {
       const stored = await reader.stored(planAccounts(plan).find((a) => a.id === id)!)
       sim.oauth.revoke(stored!.refreshToken!)
       before[network] = sim.oauth.stats(network).tokenRequests.refresh_token ?? 0
@@ -183,7 +210,10 @@ describe('OAuth accounts stay connected', () => {
     const start = now.getTime()
     for (const minutes of [20, 22, 24]) await round(runtime, new Date(start + minutes * MINUTE))
     const health = await readSourceHealth(runtime.ch!)
-    for (const [id, network, name] of [['tt-main', 'tiktok', 'Kopi TikTok'], ['li-main', 'linkedin', 'Kopi LinkedIn']] as const) {
+    for (const [id, network, name] of [
+      ['tt-main', 'tiktok', 'Kopi TikTok'],
+      ['li-main', 'linkedin', 'Kopi LinkedIn'],
+    ] as const) {
       expect(health.find((h) => h.accountId === id)).toMatchObject({ status: 'unhealthy', lastErrorCode: 'reconnect_required' })
       const emails = smtp.messages.filter((m) => (m.subject ?? '').includes(`ACTION NEEDED: ${network} account "${name}"`))
       expect(emails).toHaveLength(1)
@@ -212,7 +242,7 @@ describe('OAuth accounts stay connected', () => {
     const redisText: string[] = []
     for (const key of await redis.keys(`${config.QUEUE_PREFIX}*`)) {
       const type = await redis.type(key)
-      if (type === 'string') redisText.push(await redis.get(key) ?? '')
+      if (type === 'string') redisText.push((await redis.get(key)) ?? '')
       if (type === 'hash') redisText.push(JSON.stringify(await redis.hgetall(key)))
       if (type === 'list') redisText.push(JSON.stringify(await redis.lrange(key, 0, -1)))
       if (type === 'zset') redisText.push(JSON.stringify(await redis.zrange(key, '0', '-1')))
@@ -227,7 +257,10 @@ describe('OAuth accounts stay connected', () => {
     expect(stored).toContain('reconnect_required')
     for (const secret of secrets) {
       expect(logs.includes(secret), `a secret in the logs`).toBe(false)
-      expect(redisText.some((text) => text.includes(secret)), 'a secret in Redis').toBe(false)
+      expect(
+        redisText.some((text) => text.includes(secret)),
+        'a secret in Redis',
+      ).toBe(false)
       expect(stored.includes(secret), 'a secret in ClickHouse').toBe(false)
     }
   }, 60_000)

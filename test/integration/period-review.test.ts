@@ -64,17 +64,50 @@ beforeAll(async () => {
     // September: p-sep, 250 likes (created inside September).
     ...post('p-sep', '2026-09-10T03:00:00Z', [['2026-09-11T12:00:00Z', 250]]),
     // October: p0 300 (created 5 Oct) + p-oct 100 (created 25 Oct) = 400.
-    ...post('p0', '2026-10-05T03:00:00Z', [['2026-10-06T12:00:00Z', 200], ['2026-10-31T10:00:00Z', 300]]),
+    ...post('p0', '2026-10-05T03:00:00Z', [
+      ['2026-10-06T12:00:00Z', 200],
+      ['2026-10-31T10:00:00Z', 300],
+    ]),
     // November, likes: p-oct rises 100 → 180: 80; p1 (3 Nov) 400; p2 (10 Nov) 150; p3 (28 Nov) 12;
     // p4, created 30 Nov 20:00 local and first read on 1 Dec, brings its 30: 80 + 400 + 150 + 12 + 30 = 672.
-    ...post('p-oct', '2026-10-25T03:00:00Z', [['2026-10-30T12:00:00Z', 100], ['2026-11-15T12:00:00Z', 180], ['2026-12-02T12:00:00Z', 200]]),
-    ...post('p1', '2026-11-03T03:00:00Z', [['2026-11-03T12:00:00Z', 50], ['2026-11-20T12:00:00Z', 400], ['2026-12-02T12:00:00Z', 450]]),
-    ...post('p2', '2026-11-10T03:00:00Z', [['2026-11-10T12:00:00Z', 20], ['2026-11-25T12:00:00Z', 150]]),
-    ...post('p3', '2026-11-28T03:00:00Z', [['2026-11-28T12:00:00Z', 5], ['2026-11-29T12:00:00Z', 12]]),
+    ...post('p-oct', '2026-10-25T03:00:00Z', [
+      ['2026-10-30T12:00:00Z', 100],
+      ['2026-11-15T12:00:00Z', 180],
+      ['2026-12-02T12:00:00Z', 200],
+    ]),
+    ...post('p1', '2026-11-03T03:00:00Z', [
+      ['2026-11-03T12:00:00Z', 50],
+      ['2026-11-20T12:00:00Z', 400],
+      ['2026-12-02T12:00:00Z', 450],
+    ]),
+    ...post('p2', '2026-11-10T03:00:00Z', [
+      ['2026-11-10T12:00:00Z', 20],
+      ['2026-11-25T12:00:00Z', 150],
+    ]),
+    ...post('p3', '2026-11-28T03:00:00Z', [
+      ['2026-11-28T12:00:00Z', 5],
+      ['2026-11-29T12:00:00Z', 12],
+    ]),
     ...post('p4', '2026-11-30T13:00:00Z', [['2026-12-01T03:00:00Z', 30]]),
     // November, clicks: p1 70 + p2 40 = 110 of at least 100.
-    ...post('p1', '2026-11-03T03:00:00Z', [['2026-11-03T12:00:00Z', 5], ['2026-11-20T12:00:00Z', 70]], 'clicks'),
-    ...post('p2', '2026-11-10T03:00:00Z', [['2026-11-10T12:00:00Z', 2], ['2026-11-25T12:00:00Z', 40]], 'clicks'),
+    ...post(
+      'p1',
+      '2026-11-03T03:00:00Z',
+      [
+        ['2026-11-03T12:00:00Z', 5],
+        ['2026-11-20T12:00:00Z', 70],
+      ],
+      'clicks',
+    ),
+    ...post(
+      'p2',
+      '2026-11-10T03:00:00Z',
+      [
+        ['2026-11-10T12:00:00Z', 2],
+        ['2026-11-25T12:00:00Z', 40],
+      ],
+      'clicks',
+    ),
     // Followers, read daily at 12:00Z from 25 Oct, +25 a day: 4,400 on 31 Oct (October's level),
     // 5,150 on 30 Nov (November's). No reading on 8, 9 and 10 Nov: a gap the review names.
     ...Array.from({ length: 40 }, (_, d) => new Date(Date.UTC(2026, 9, 25 + d, 12)))
@@ -95,7 +128,12 @@ describe('the period review', () => {
     await evaluate(jakarta('2026-11-01T00:05:00'))
     // A silence on the clicks KPI from 12 to 14 Nov.
     clockAt = jakarta('2026-11-11T09:00:00')
-    await addSilence(clickHouseSilenceStore(runtime.ch!), { matchers: { kpiId: 'clicks-month' }, startsAt: jakarta('2026-11-12T00:00:00'), endsAt: jakarta('2026-11-14T00:00:00'), reason: 'page relaunch', createdBy: 'dewi' }, clockAt, plan)
+    await addSilence(
+      clickHouseSilenceStore(runtime.ch!),
+      { matchers: { kpiId: 'clicks-month' }, startsAt: jakarta('2026-11-12T00:00:00'), endsAt: jakarta('2026-11-14T00:00:00'), reason: 'page relaunch', createdBy: 'dewi' },
+      clockAt,
+      plan,
+    )
     // 20 Nov 12:00 local: 150 likes of the 650 expected: at risk, an alert email.
     await evaluate(jakarta('2026-11-20T12:00:00'))
     await evaluate(jakarta('2026-11-30T23:00:00'))
@@ -163,7 +201,12 @@ describe('the period review', () => {
       // The CSV attachment, one row per KPI, carries the same numbers.
       const csv = mail.attachments.find((a) => a.filename === 'social-kpi-review-2026-11.csv')!
       expect(csv.contentType).toBe('text/csv')
-      const [header, ...rows] = csv.content.toString('utf8').replace(/^\uFEFF/, '').trimEnd().split('\r\n').map((line) => line.split(','))
+      const [header, ...rows] = csv.content
+        .toString('utf8')
+        .replace(/^\uFEFF/, '')
+        .trimEnd()
+        .split('\r\n')
+        .map((line) => line.split(','))
       const column = (name: string) => header!.indexOf(name)
       expect(rows.map((r) => [r[column('kpi_id')], Number(r[column('actual')]), Number(r[column('attainment')]), r[column('status')]]).sort()).toEqual(
         verdicts.map((v) => [v.kpi_id, v.actual, v.attainment, v.status]),

@@ -68,8 +68,12 @@ describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () =
     // reported at risk well before the month ends, with a forecast from the first round on
     expect(evaluation!.forecast_end).toBeLessThan(9000)
     const short = Math.round((1 - evaluation!.forecast_end / 9000) * 100)
-    expect(email.subject).toBe(`[social-kpi] AT RISK: Likes (reactions) on Facebook posts this month — ${fmt(evaluation!.actual)} of 9,000, on course for ${fmt(evaluation!.forecast_end)} (${short}% short)`)
-    expect(email.text).toMatch(new RegExp(`^On course to end .* at ${fmt(evaluation!.forecast_end)} likes?, ${short}% short of the 9,000 target; needs \\+[\\d,]+/day from now, recent pace \\+[\\d,]+/day\\.`))
+    expect(email.subject).toBe(
+      `[social-kpi] AT RISK: Likes (reactions) on Facebook posts this month — ${fmt(evaluation!.actual)} of 9,000, on course for ${fmt(evaluation!.forecast_end)} (${short}% short)`,
+    )
+    expect(email.text).toMatch(
+      new RegExp(`^On course to end .* at ${fmt(evaluation!.forecast_end)} likes?, ${short}% short of the 9,000 target; needs \\+[\\d,]+/day from now, recent pace \\+[\\d,]+/day\\.`),
+    )
     expect(email.text).toContain(`Actual: ${fmt(evaluation!.actual)}`)
     expect(email.text).toContain('Target: at least 9,000')
     expect(email.text).toContain(`Expected by now: ${fmt(evaluation!.expected_to_date)}`)
@@ -119,8 +123,7 @@ describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () =
     const ch = runtime.ch!
     const [last] = await ch.rows<{ at: string }>("SELECT toString(max(observed_at)) AS at FROM observations WHERE metric = 'fans'")
     const roundAt = new Date(`${last!.at.replace(' ', 'T')}Z`)
-    const rowsOfRound = async () =>
-      (await ch.rows<{ n: string }>('SELECT count() AS n FROM observations WHERE observed_at = {at:DateTime64(3)}', { at: last!.at }))[0]!.n
+    const rowsOfRound = async () => (await ch.rows<{ n: string }>('SELECT count() AS n FROM observations WHERE observed_at = {at:DateTime64(3)}', { at: last!.at }))[0]!.n
     // The newest round may still be collecting (rounds come every 3 s): count it once its jobs
     // have ended and its rows are written, so that only a second collection could add rows.
     const roundJobs = planAccounts(plan).map((account) => jobIds.collect(account.network, account.id, roundAt))

@@ -36,7 +36,10 @@ function capturingLogger() {
 /** The round times whose evaluate job Redis holds, in any state. */
 async function roundsHeld(queues: Queues): Promise<string[]> {
   const jobs = await queues.evaluate.getJobs(['waiting-children', 'waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized'])
-  return jobs.map((job) => job.id!).filter((id) => id.startsWith('evaluate-round-')).sort()
+  return jobs
+    .map((job) => job.id!)
+    .filter((id) => id.startsWith('evaluate-round-'))
+    .sort()
 }
 const roundId = (at: Date) => `evaluate-round-${timeStamp(at)}`
 /** Every whole second from `from` to `to`, as round job ids. */

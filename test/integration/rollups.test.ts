@@ -41,7 +41,17 @@ const random = prng(SEED)
 const between = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo))
 const pick = <T>(values: readonly T[]) => values[between(0, values.length)]!
 
-function row(account: string, objectType: ObservationRow['object_type'], objectId: string, metric: string, shape: ObservationRow['shape'], at: number, value: number, collected = at, created: number | null = null): ObservationRow {
+function row(
+  account: string,
+  objectType: ObservationRow['object_type'],
+  objectId: string,
+  metric: string,
+  shape: ObservationRow['shape'],
+  at: number,
+  value: number,
+  collected = at,
+  created: number | null = null,
+): ObservationRow {
   return {
     network: 'facebook',
     account_id: account,
@@ -118,9 +128,11 @@ beforeAll(async () => {
     await insert(shuffled.slice(start, start + 1500))
   }
   // late corrections: the same key re-read later with another value, some corrected twice
-  const corrections = base.filter(() => random() < 0.08).map((r) => ({ ...r, value: r.value + between(1, 30), collected_at: toClickHouseTime(new Date(Date.parse(r.collected_at + 'Z') + between(HOUR, DAY))) }))
+  const corrections = base
+    .filter(() => random() < 0.08)
+    .map((r) => ({ ...r, value: r.value + between(1, 30), collected_at: toClickHouseTime(new Date(Date.parse(`${r.collected_at}Z`) + between(HOUR, DAY))) }))
   await insert(corrections)
-  await insert(corrections.filter(() => random() < 0.3).map((r) => ({ ...r, value: r.value + 1, collected_at: toClickHouseTime(new Date(Date.parse(r.collected_at + 'Z') + HOUR)) })))
+  await insert(corrections.filter(() => random() < 0.3).map((r) => ({ ...r, value: r.value + 1, collected_at: toClickHouseTime(new Date(Date.parse(`${r.collected_at}Z`) + HOUR)) })))
 }, 120_000)
 afterAll(async () => db?.cleanup())
 
@@ -147,14 +159,18 @@ const close = (actual: number | null, expected: number | null, what: string) => 
 }
 const closeAll = (actual: Array<number | null>, expected: Array<number | null>, what: string) => {
   expect(actual.length, what).toBe(expected.length)
-  actual.forEach((value, i) => close(value, expected[i]!, `${what}[${i}]`))
+  actual.forEach((value, i) => {
+    close(value, expected[i]!, `${what}[${i}]`)
+  })
 }
 const points = (series: Map<string, Point[]>) => Object.fromEntries([...series].map(([account, list]) => [account, list.map((p) => [p.at.toISOString(), Math.round(p.value * 1e6) / 1e6])]))
 
 describe(`rollups give the raw observations' answers (seed ${SEED})`, () => {
   it('holds the same data: every observation FINAL is one reading of the hour rollup', async () => {
     const [raw] = await db.ch.rows<{ n: string }>('SELECT count() AS n FROM observations FINAL')
-    const [rolled] = await db.ch.rows<{ n: string }>('SELECT sum(length(r)) AS n FROM (SELECT arrayDistinct(arrayMap(x -> x.1, groupUniqArrayArray(readings))) AS r FROM observation_hours GROUP BY network, account_id, metric, shape, object_type, object_id, bucket)')
+    const [rolled] = await db.ch.rows<{ n: string }>(
+      'SELECT sum(length(r)) AS n FROM (SELECT arrayDistinct(arrayMap(x -> x.1, groupUniqArrayArray(readings))) AS r FROM observation_hours GROUP BY network, account_id, metric, shape, object_type, object_id, bucket)',
+    )
     expect(Number(raw!.n)).toBe(new Set(base.map((r) => `${r.account_id}|${r.object_type}|${r.object_id}|${r.metric}|${r.observed_at}`)).size)
     expect(Number(rolled!.n)).toBe(Number(raw!.n))
   })

@@ -64,7 +64,12 @@ describe('a token the API echoes in its error text', () => {
     const page = (id: string) => new RegExp(`^/v25\\.0/${planAccounts(plan).find((a) => a.id === id)!.apiId}$`)
     // A failure that is not about the token (the job fails, for BullMQ to keep), and a refused token.
     sim.injectFault({ path: page('kopi-nusantara'), times: 5, status: 400, error: { message: `(#100) Malformed access token ${MAIN_TOKEN}`, code: 100 } })
-    sim.injectFault({ path: page('kopi-nusantara-bandung'), times: 5, status: 400, error: { message: `Error validating access token ${BANDUNG_TOKEN}: the session is invalid`, code: 190, error_subcode: 460 } })
+    sim.injectFault({
+      path: page('kopi-nusantara-bandung'),
+      times: 5,
+      status: 400,
+      error: { message: `Error validating access token ${BANDUNG_TOKEN}: the session is invalid`, code: 190, error_subcode: 460 },
+    })
 
     const collect = async (accountId: string) => {
       const data: Payload<'collect'> = { roundAt: START.toISOString(), network: 'facebook', accountId }
@@ -132,7 +137,16 @@ describe('a token the API echoes in its error text', () => {
     const subject = `Token check ${MAIN_TOKEN}`
     await runtime.queues.notify.add(
       'notify',
-      { notificationId: 'scrub-check', alertKey: 'source.facebook.kopi-nusantara', event: 'firing', decidedAt: START.toISOString(), to: ['team@example.com'], subject, text: `echoed: ${MAIN_TOKEN}`, html: `<p>echoed: ${MAIN_TOKEN}</p>` } satisfies Payload<'notify'>,
+      {
+        notificationId: 'scrub-check',
+        alertKey: 'source.facebook.kopi-nusantara',
+        event: 'firing',
+        decidedAt: START.toISOString(),
+        to: ['team@example.com'],
+        subject,
+        text: `echoed: ${MAIN_TOKEN}`,
+        html: `<p>echoed: ${MAIN_TOKEN}</p>`,
+      } satisfies Payload<'notify'>,
       { jobId: 'scrub-check', attempts: 1 },
     )
     const deadline = performance.now() + 20_000

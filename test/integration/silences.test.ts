@@ -6,7 +6,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 
 /** `social-kpi silence add|list|expire` and `status`, against a DATA_DIR of their own, alone and while `start` runs. */
 const dirs: string[] = []
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })))
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
 
 function environment() {
   const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-silences-'))

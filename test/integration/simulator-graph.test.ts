@@ -216,12 +216,7 @@ describe('page insights', () => {
     expect(typeof series.title).toBe('string')
     expect(typeof series.description).toBe('string')
     // PDT ends on 2026-11-01 at 02:00: midnights before it are 07:00 UTC, after it 08:00 UTC.
-    expect(series.values.map((v: Json) => v.end_time)).toEqual([
-      '2026-10-31T07:00:00+0000',
-      '2026-11-01T07:00:00+0000',
-      '2026-11-02T08:00:00+0000',
-      '2026-11-03T08:00:00+0000',
-    ])
+    expect(series.values.map((v: Json) => v.end_time)).toEqual(['2026-10-31T07:00:00+0000', '2026-11-01T07:00:00+0000', '2026-11-02T08:00:00+0000', '2026-11-03T08:00:00+0000'])
     for (const v of series.values) expect(Number.isInteger(v.value)).toBe(true)
   })
 
@@ -352,13 +347,7 @@ describe('the follower drop', () => {
     const later = await start({ now: clock.now })
     const res = await get(later, `/v25.0/${KOPI}/insights`, { params: { metric: 'page_follows', period: 'day', since: '2026-11-21', until: '2026-11-26' } })
     const values = res.data.data[0].values
-    expect(values.map((v: Json) => v.end_time)).toEqual([
-      '2026-11-22T08:00:00+0000',
-      '2026-11-23T08:00:00+0000',
-      '2026-11-24T08:00:00+0000',
-      '2026-11-25T08:00:00+0000',
-      '2026-11-26T08:00:00+0000',
-    ])
+    expect(values.map((v: Json) => v.end_time)).toEqual(['2026-11-22T08:00:00+0000', '2026-11-23T08:00:00+0000', '2026-11-24T08:00:00+0000', '2026-11-25T08:00:00+0000', '2026-11-26T08:00:00+0000'])
     for (let i = 1; i < 4; i++) {
       const growth = values[i].value - values[i - 1].value
       // 40/day, within [20, 60] by the scenario's noise bound.
@@ -431,7 +420,9 @@ describe('post counters and post insights', () => {
     }
     for (const id of ids) {
       for (let i = 1; i < readings.length; i++) {
-        readings[i]![id]!.forEach((value, k) => expect(value).toBeGreaterThanOrEqual(readings[i - 1]![id]![k]!))
+        readings[i]![id]!.forEach((value, k) => {
+          expect(value).toBeGreaterThanOrEqual(readings[i - 1]![id]![k]!)
+        })
       }
       // Older than 3 days at both of the last two readings: final.
       expect(readings.at(-1)![id]).toEqual(readings.at(-2)![id])
@@ -495,9 +486,7 @@ describe('versions and unknown paths', () => {
       expectGraphError(res, 400, { code: 100, error_subcode: 33, type: 'GraphMethodException' })
     }
     const res = await get(sim, '/foo/bar')
-    expect(res.data.error.message).toBe(
-      "Unsupported get request. Object with ID 'foo' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
-    )
+    expect(res.data.error.message).toBe("Unsupported get request. Object with ID 'foo' does not exist, cannot be loaded due to missing permissions, or does not support this operation.")
   })
 })
 

@@ -76,7 +76,10 @@ const ga4Report = (token: string) =>
 const xUser = (token: string) => call(`/x/2/users/${DEMO_X_USERS[0]!.id}?user.fields=public_metrics`, bearer(token))
 const tiktokUser = (token: string) => call('/tiktok/v2/user/info/?fields=open_id,follower_count', bearer(token))
 const linkedinSize = (token: string) =>
-  call(`/linkedin/rest/networkSizes/urn%3Ali%3Aorganization%3A${DEMO_LINKEDIN_ORGANIZATIONS[0]!.id}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, bearer(token, { 'LinkedIn-Version': '202612', 'X-Restli-Protocol-Version': '2.0.0' }))
+  call(
+    `/linkedin/rest/networkSizes/urn%3Ali%3Aorganization%3A${DEMO_LINKEDIN_ORGANIZATIONS[0]!.id}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`,
+    bearer(token, { 'LinkedIn-Version': '202612', 'X-Restli-Protocol-Version': '2.0.0' }),
+  )
 
 describe('Google (YouTube, GA4)', () => {
   const GOOGLE = { client_id: 'google-app.apps.googleusercontent.com', client_secret: 'google-secret' }
@@ -126,7 +129,16 @@ describe('Google (YouTube, GA4)', () => {
 
   it('runs the authorization code flow with PKCE: refresh token only offline and at first consent, codes single-use, verifier checked', async () => {
     const { verifier, challenge } = pkce()
-    const params = { client_id: GOOGLE.client_id, redirect_uri: REDIRECT, response_type: 'code', scope: SCOPES.join(' '), state: 'st-1', code_challenge: challenge, code_challenge_method: 'S256', access_type: 'offline' }
+    const params = {
+      client_id: GOOGLE.client_id,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: SCOPES.join(' '),
+      state: 'st-1',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      access_type: 'offline',
+    }
     const back = await authorize('/google-accounts/o/oauth2/v2/auth', params)
     expect(`${back.origin}${back.pathname}`).toBe(REDIRECT)
     expect(back.searchParams.get('state')).toBe('st-1')
@@ -191,7 +203,15 @@ describe('X', () => {
 
   async function connect(scope = SCOPES) {
     const { verifier, challenge } = pkce()
-    const back = await authorize('/x-web/i/oauth2/authorize', { response_type: 'code', client_id: 'x-app', redirect_uri: REDIRECT, scope, state: 'x-state', code_challenge: challenge, code_challenge_method: 'S256' })
+    const back = await authorize('/x-web/i/oauth2/authorize', {
+      response_type: 'code',
+      client_id: 'x-app',
+      redirect_uri: REDIRECT,
+      scope,
+      state: 'x-state',
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+    })
     expect(back.searchParams.get('state')).toBe('x-state')
     const code = back.searchParams.get('code')!
     return { code, verifier, exchange: () => post('/x/2/oauth2/token', { grant_type: 'authorization_code', code, redirect_uri: REDIRECT, code_verifier: verifier }, basic('x-app', 'x-secret')) }
@@ -363,7 +383,14 @@ describe('LinkedIn', () => {
       sim.oauth.refuseConsent('linkedin', false)
     }
     const back = await authorize('/linkedin-www/oauth/v2/authorization', params)
-    const tokens = await post('/linkedin-www/oauth/v2/accessToken', { client_id: 'li-unapproved', client_secret: 's2', grant_type: 'authorization_code', code: back.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier })
+    const tokens = await post('/linkedin-www/oauth/v2/accessToken', {
+      client_id: 'li-unapproved',
+      client_secret: 's2',
+      grant_type: 'authorization_code',
+      code: back.searchParams.get('code')!,
+      redirect_uri: REDIRECT,
+      code_verifier: verifier,
+    })
     expect(tokens.status).toBe(200)
     expect(Object.keys(tokens.body).sort()).toEqual(['access_token', 'expires_in', 'scope'])
   })

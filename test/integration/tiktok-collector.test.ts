@@ -28,7 +28,6 @@ const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
 let clock = NOW
 const harness = useSimulatorHarness('tiktok_collector', () => clock)
 
-
 function collector(url = harness.sim.url, waits: number[] = []) {
   const config = loadConfig({ ...simulatorEnvironment(url), QUEUE_PREFIX: 'tiktok-test' })
   return createTikTokCollector({ config, retry: RETRY, sleep: async (ms) => void waits.push(ms) })
@@ -42,7 +41,11 @@ async function collect(account: PlanAccount, token = SECRET, sink: ObservationRo
   return collector(options.url, options.waits).collect(context(account, token, sink, options.at))
 }
 
-const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: unknown) => error)
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  )
 
 // --- the raw APIs, called directly (what the collector's values are checked against) ------------
 
@@ -84,7 +87,11 @@ describe('TikTok Display API (personal accounts)', () => {
     await collect(PERSONAL, SECRET, rows)
     const user = await displayUser()
     expect(user.open_id).toBe(PERSONAL.apiId)
-    for (const [metric, field] of [['followers', 'follower_count'], ['total_likes', 'likes_count'], ['videos', 'video_count']] as const) {
+    for (const [metric, field] of [
+      ['followers', 'follower_count'],
+      ['total_likes', 'likes_count'],
+      ['videos', 'video_count'],
+    ] as const) {
       const row = values(rows, metric)
       expect(row).toHaveLength(1)
       expect(row[0]).toMatchObject({ value: user[field], observed_at: at(NOW), shape: 'gauge', object_type: 'account', source_field: field, api_version: 'v2' })
@@ -203,7 +210,9 @@ describe('TikTok Display API (personal accounts)', () => {
     const statuses: number[] = []
     for (let batch = 0; batch < 12; batch++) {
       const answers = await Promise.all(
-        Array.from({ length: 50 }, () => axios.get(`${harness.sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true })),
+        Array.from({ length: 50 }, () =>
+          axios.get(`${harness.sim.url}/tiktok/v2/user/info/`, { params: { fields: 'open_id' }, headers: { Authorization: `Bearer ${token}` }, validateStatus: () => true }),
+        ),
       )
       statuses.push(...answers.map((a) => a.status))
     }
@@ -245,7 +254,11 @@ describe('TikTok API for Business (business accounts)', () => {
     await collect(BUSINESS, SECRET, rows)
     const account = await business<Record<string, number>>('business/get/', { business_id: BUSINESS.apiId, fields: JSON.stringify(['followers_count', 'total_likes', 'videos_count']) })
     expect(account.code).toBe(0)
-    for (const [metric, field] of [['followers', 'followers_count'], ['total_likes', 'total_likes'], ['videos', 'videos_count']] as const) {
+    for (const [metric, field] of [
+      ['followers', 'followers_count'],
+      ['total_likes', 'total_likes'],
+      ['videos', 'videos_count'],
+    ] as const) {
       const row = rows.filter((r) => r.metric === metric && r.observed_at === at(NOW))
       expect(row).toHaveLength(1)
       expect(row[0]).toMatchObject({ value: account.data[field], source_field: field, api_version: 'v1.3' })
@@ -282,7 +295,10 @@ describe('TikTok API for Business (business accounts)', () => {
     const rows: ObservationRow[] = []
     const before = harness.sim.requests().length
     await collect(BUSINESS, SECRET, rows)
-    const daily = harness.sim.requests().slice(before).filter((r) => r.query.start_date)
+    const daily = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.query.start_date)
     // 60 days in two requests of at most 30, ending yesterday (UTC)
     expect(daily.map((r) => [r.query.start_date, r.query.end_date])).toEqual([
       ['2026-09-27', '2026-10-26'],

@@ -105,7 +105,10 @@ describe('X collector against the X API v2 simulator', () => {
     expect(clicks.map((r) => r.object_id).sort()).toEqual(recent.map((p) => p.id).sort())
     expect(clicks.reduce((sum, r) => sum + r.value, 0)).toBe(recent.reduce((sum, p) => sum + p.non_public_metrics!.url_link_clicks, 0))
     expect(clicks.reduce((sum, r) => sum + r.value, 0)).toBeGreaterThan(0)
-    const asked = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/tweets') && r.query['tweet.fields']?.includes('non_public_metrics'))
+    const asked = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.endsWith('/tweets') && r.query['tweet.fields']?.includes('non_public_metrics'))
     expect(asked.length).toBeGreaterThan(0)
     for (const request of asked) expect(Date.parse(request.query.start_time!)).toBeGreaterThan(NOW.getTime() - 30 * DAY)
   })
@@ -116,15 +119,25 @@ describe('X collector against the X API v2 simulator', () => {
     await collect({ sink: userRows })
     const before = harness.sim.requests().length
     const summary = await collect({ token: 'app-only-bearer', sink: appRows })
-    const ids = (rows: ObservationRow[]) => rows.filter((r) => r.metric === 'likes').map((r) => `${r.object_id}=${r.value}`).sort()
+    const ids = (rows: ObservationRow[]) =>
+      rows
+        .filter((r) => r.metric === 'likes')
+        .map((r) => `${r.object_id}=${r.value}`)
+        .sort()
     expect(ids(appRows)).toEqual(ids(userRows))
     expect(appRows.some((r) => r.metric === 'clicks')).toBe(false)
     expect(summary.skipped).toHaveLength(1)
     expect(summary.skipped[0]).toMatch(/non_public_metrics/)
-    const lookups = harness.sim.requests().slice(before).filter((r) => r.path === '/x/2/tweets')
+    const lookups = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.path === '/x/2/tweets')
     expect(lookups.length).toBeGreaterThan(0)
     // After the first refusal the collector stops asking for what X refuses.
-    const timeline = harness.sim.requests().slice(before).filter((r) => r.path.endsWith('/tweets') && r.path !== '/x/2/tweets')
+    const timeline = harness.sim
+      .requests()
+      .slice(before)
+      .filter((r) => r.path.endsWith('/tweets') && r.path !== '/x/2/tweets')
     expect(timeline.filter((r) => r.query['tweet.fields']!.includes('non_public_metrics'))).toHaveLength(1)
   })
 
@@ -187,7 +200,13 @@ describe('X collector against the X API v2 simulator', () => {
     harness.sim.injectFault({
       times: 1,
       status: 429,
-      body: JSON.stringify({ title: 'UsageCapExceeded', detail: 'Usage cap exceeded: Monthly product cap', type: 'https://api.twitter.com/2/problems/usage-capped', period: 'Monthly', scope: 'Product' }),
+      body: JSON.stringify({
+        title: 'UsageCapExceeded',
+        detail: 'Usage cap exceeded: Monthly product cap',
+        type: 'https://api.twitter.com/2/problems/usage-capped',
+        period: 'Monthly',
+        scope: 'Product',
+      }),
       headers: { 'Content-Type': 'application/json' },
     })
     const error = await collect().catch((e: unknown) => e)
@@ -216,7 +235,12 @@ describe('X collector against the X API v2 simulator', () => {
   })
 
   it('retries server errors, then collects everything', async () => {
-    harness.sim.injectFault({ times: 2, status: 503, body: JSON.stringify({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }), headers: { 'Content-Type': 'application/json' } })
+    harness.sim.injectFault({
+      times: 2,
+      status: 503,
+      body: JSON.stringify({ title: 'Service Unavailable', detail: 'Service Unavailable', type: 'about:blank', status: 503 }),
+      headers: { 'Content-Type': 'application/json' },
+    })
     expect((await collect()).observations).toBeGreaterThan(500)
   })
 
@@ -244,7 +268,19 @@ describe('X collector against the X API v2 simulator', () => {
       path: /\/2\/users\/\d+$/,
       times: 1,
       status: 200,
-      body: JSON.stringify({ errors: [{ value: MAIN.apiId, detail: `Could not find user with id: [${MAIN.apiId}].`, title: 'Not Found Error', resource_type: 'user', parameter: 'id', resource_id: MAIN.apiId, type: 'https://api.x.com/2/problems/resource-not-found' }] }),
+      body: JSON.stringify({
+        errors: [
+          {
+            value: MAIN.apiId,
+            detail: `Could not find user with id: [${MAIN.apiId}].`,
+            title: 'Not Found Error',
+            resource_type: 'user',
+            parameter: 'id',
+            resource_id: MAIN.apiId,
+            type: 'https://api.x.com/2/problems/resource-not-found',
+          },
+        ],
+      }),
       headers: { 'Content-Type': 'application/json' },
     })
     const error = await collect().catch((e: unknown) => e)

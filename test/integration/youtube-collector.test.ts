@@ -270,7 +270,13 @@ describe('YouTube collector against the YouTube simulator', () => {
   }, 120_000)
 
   it('retries a short rate limit after the wait it names, and hands a longer one back', async () => {
-    harness.sim.injectFault({ path: /\/videos$/, times: 1, status: 403, error: { code: 403, type: 'rateLimitExceeded', message: 'The request cannot be completed because you have exceeded the rate limit.' }, headers: { 'Retry-After': '0' } })
+    harness.sim.injectFault({
+      path: /\/videos$/,
+      times: 1,
+      status: 403,
+      error: { code: 403, type: 'rateLimitExceeded', message: 'The request cannot be completed because you have exceeded the rate limit.' },
+      headers: { 'Retry-After': '0' },
+    })
     const since = await requestsFromNow()
     const summary = await collect(MAIN)
     expect(summary.observations).toBeGreaterThan(100)

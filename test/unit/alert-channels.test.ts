@@ -4,7 +4,7 @@ import { renderSlackMessage } from '../../alerts/channels/slack.ts'
 import { webhookSignature } from '../../alerts/channels/webhook.ts'
 import { processScrubber } from '../../cli/scrubber.ts'
 import { loadConfig } from '../../core/config.ts'
-import { PlanError } from '../../core/errors.ts'
+import type { PlanError } from '../../core/errors.ts'
 import type { AlertFacts } from '../../core/queues.ts'
 import { parsePlan } from '../../kpi/plan.ts'
 
@@ -27,7 +27,13 @@ const issues = (alerting: Record<string, unknown>) => {
 
 describe('alert channels in the plan', () => {
   it('names channels by environment variable and routes to them by name', () => {
-    const parsed = plan({ channels, routes: [{ severity: ['critical'], channels: ['team-slack'] }, { crisis: true, recipients: ['crisis@example.com'], channels: ['hook'] }] })
+    const parsed = plan({
+      channels,
+      routes: [
+        { severity: ['critical'], channels: ['team-slack'] },
+        { crisis: true, recipients: ['crisis@example.com'], channels: ['hook'] },
+      ],
+    })
     expect(parsed.alerting.channels.hook).toEqual({ type: 'webhook', urlEnv: 'HOOK_URL', secretEnv: 'HOOK_SECRET' })
     expect(parsed.alerting.routes[0]!.recipients).toBeUndefined()
   })
@@ -53,8 +59,12 @@ describe('alert channels in the plan', () => {
       const config = loadConfig({ QUEUE_PREFIX: 'unit', ...env })
       return createChannels({ plan: withChannels, secret: config.secret, timeoutMs: 1000, scrub: (t) => t })
     }
-    expect(() => build({ TEAM_SLACK_URL: 'https://hooks.slack.com/services/T/B/x', HOOK_URL: 'https://example.com/h' })).toThrow('alerting.channels.hook.secretEnv: the environment variable HOOK_SECRET is not set')
-    expect(() => build({ TEAM_SLACK_URL: 'hooks.slack.com/s3cret', HOOK_URL: 'https://example.com/h', HOOK_SECRET: 's' })).toThrow(/^alerting\.channels\.team-slack\.urlEnv: TEAM_SLACK_URL does not hold an http\(s\) URL$/)
+    expect(() => build({ TEAM_SLACK_URL: 'https://hooks.slack.com/services/T/B/x', HOOK_URL: 'https://example.com/h' })).toThrow(
+      'alerting.channels.hook.secretEnv: the environment variable HOOK_SECRET is not set',
+    )
+    expect(() => build({ TEAM_SLACK_URL: 'hooks.slack.com/s3cret', HOOK_URL: 'https://example.com/h', HOOK_SECRET: 's' })).toThrow(
+      /^alerting\.channels\.team-slack\.urlEnv: TEAM_SLACK_URL does not hold an http\(s\) URL$/,
+    )
     const built = build({ TEAM_SLACK_URL: 'https://hooks.slack.com/services/T/B/x', HOOK_URL: 'https://example.com/h', HOOK_SECRET: 's' })
     expect([...built.values()].map((c) => [c.name, c.type])).toEqual([
       ['team-slack', 'slack'],
@@ -82,7 +92,20 @@ describe('rendering and signing', () => {
     summary: 'Short by 6.',
     company: 'C',
     timezone: 'UTC',
-    kpi: { id: 'k', name: 'Likes <Q&A>', network: 'facebook', metric: 'likes', kind: 'total', comparator: 'at_least', status: 'missed', actual: 4, target: 10, expectedToDate: 10, attainment: 0.4, forecast: null },
+    kpi: {
+      id: 'k',
+      name: 'Likes <Q&A>',
+      network: 'facebook',
+      metric: 'likes',
+      kind: 'total',
+      comparator: 'at_least',
+      status: 'missed',
+      actual: 4,
+      target: 10,
+      expectedToDate: 10,
+      attainment: 0.4,
+      forecast: null,
+    },
     actions: ['Post <more>'],
     since: '2026-11-20T03:00:00.000Z',
     decidedAt: '2026-11-20T03:00:00.000Z',

@@ -60,7 +60,18 @@ describe('pending period (`for`)', () => {
   }
 
   it('stays pending, without an email, until the condition has held for `for`', () => {
-    expect(timeline([[0, signal(true)], [1, signal(true)], [2.9, signal(true)], [3, signal(true)], [4, signal(true)]], pending)).toEqual([
+    expect(
+      timeline(
+        [
+          [0, signal(true)],
+          [1, signal(true)],
+          [2.9, signal(true)],
+          [3, signal(true)],
+          [4, signal(true)],
+        ],
+        pending,
+      ),
+    ).toEqual([
       [null, 'pending'],
       [null, 'pending'],
       [null, 'pending'],
@@ -70,7 +81,19 @@ describe('pending period (`for`)', () => {
   })
 
   it('forgets a condition that clears before `for` has passed: no email at all, and the clock starts again', () => {
-    expect(timeline([[0, signal(true)], [2, signal(false)], [3, signal(true)], [5, signal(true)], [6, signal(true)], [7, signal(false)]], pending)).toEqual([
+    expect(
+      timeline(
+        [
+          [0, signal(true)],
+          [2, signal(false)],
+          [3, signal(true)],
+          [5, signal(true)],
+          [6, signal(true)],
+          [7, signal(false)],
+        ],
+        pending,
+      ),
+    ).toEqual([
       [null, 'pending'],
       [null, 'ok'],
       [null, 'pending'],
@@ -91,7 +114,10 @@ describe('pending period (`for`)', () => {
   })
 
   it('measures repeat_interval from the firing, not from the start of pending', () => {
-    const events = timeline(Array.from({ length: 30 }, (_, h): [number, AlertSignal] => [h, signal(true)]), pending).map(([e]) => e)
+    const events = timeline(
+      Array.from({ length: 30 }, (_, h): [number, AlertSignal] => [h, signal(true)]),
+      pending,
+    ).map(([e]) => e)
     expect(events.indexOf('firing')).toBe(3)
     expect(events.indexOf('repeat')).toBe(27)
   })
@@ -120,7 +146,16 @@ describe('keep_firing_for against flapping', () => {
   it('combines with `for`: a pending alert that clears never fires, a firing one lingers', () => {
     const both: AlertPolicy = { ...policy, forMs: 2 * 3_600_000, keepFiringForMs: 2 * 3_600_000 }
     expect(run([signal(true), signal(false), signal(true), signal(true), signal(true), signal(false), signal(true), signal(false), signal(false), signal(false)], both)).toEqual([
-      null, null, null, null, 'firing', null, null, null, null, 'resolved',
+      null,
+      null,
+      null,
+      null,
+      'firing',
+      null,
+      null,
+      null,
+      null,
+      'resolved',
     ])
   })
 })

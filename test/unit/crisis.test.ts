@@ -78,7 +78,12 @@ describe('robust statistics', () => {
     ])
     expect(drop).toMatchObject({ peak: { value: 120 }, trough: { value: 96 } })
     expect(drop!.fraction).toBeCloseTo(0.2, 12)
-    expect(largestDrop([{ at: t('2026-11-23T00:00:00Z'), value: 100 }, { at: t('2026-11-23T01:00:00Z'), value: 101 }])).toBeNull()
+    expect(
+      largestDrop([
+        { at: t('2026-11-23T00:00:00Z'), value: 100 },
+        { at: t('2026-11-23T01:00:00Z'), value: 101 },
+      ]),
+    ).toBeNull()
   })
 })
 
@@ -104,9 +109,7 @@ describe('follower_drop', () => {
     expect(result.firing).toBe(true)
     expect(result.accounts.map((a) => a.id)).toEqual(['main'])
     expect(result.window).toEqual({ from: t('2026-11-22T19:00:00Z'), to: t('2026-11-23T12:00:00Z') })
-    expect(result.reason).toBe(
-      "followers of Kopi Nusantara fell 2.0 % (10,000 → 9,799) between 2026-11-23 02:00 and 2026-11-23 19:00 (Asia/Jakarta); the guide's limit is 2.0 % within 24 h",
-    )
+    expect(result.reason).toBe("followers of Kopi Nusantara fell 2.0 % (10,000 → 9,799) between 2026-11-23 02:00 and 2026-11-23 19:00 (Asia/Jakarta); the guide's limit is 2.0 % within 24 h")
   })
 
   it('clears once the window no longer contains the fall', async () => {
@@ -173,7 +176,10 @@ describe('seasonal buckets', () => {
   })
 
   it('an hour bucket is the complete hour before `at`', () => {
-    const series = [{ at: t('2026-11-23T09:00:00Z'), value: 1 }, { at: t('2026-11-23T10:00:00Z'), value: 2 }]
+    const series = [
+      { at: t('2026-11-23T09:00:00Z'), value: 1 },
+      { at: t('2026-11-23T10:00:00Z'), value: 2 },
+    ]
     expect(currentBucket(series, t('2026-11-23T10:59:00Z'), 'hour')?.value).toBe(1)
   })
 })
@@ -188,7 +194,9 @@ describe('trigger schema and cross-checks', () => {
     const accounts = planAccounts(planWith([]))
     const trigger = (value: Partial<CrisisTrigger> & { kind: string }) => checkCrisisTrigger({ id: 'x', ...value } as Record<string, unknown>, accounts)
     expect(trigger({ kind: 'follower_drop', network: 'facebook', accounts: ['nope'] })).toEqual([{ path: ['accounts', 0], message: '"nope" is not a facebook account of the strategy' }])
-    expect(trigger({ kind: 'negative_reactions', metric: 'followers' })[0]!.message).toBe('negative_reactions needs a count (a daily metric or a post counter) named "followers"; none of facebook has one')
+    expect(trigger({ kind: 'negative_reactions', metric: 'followers' })[0]!.message).toBe(
+      'negative_reactions needs a count (a daily metric or a post counter) named "followers"; none of facebook has one',
+    )
     expect(trigger({ kind: 'follower_drop', network: 'instagram' })[0]!.message).toBe('the strategy lists no instagram account')
     expect(trigger({ kind: 'negative_reactions', metric: 'reactions_anger' })).toEqual([])
   })

@@ -12,7 +12,7 @@ function fakeSource(levels: Array<[string, number]>, daily: Record<string, Array
       const known = levels.filter(([t]) => new Date(t) <= at)
       return known.length ? known[known.length - 1]![1] : null
     },
-    async startingLevel(selection: MetricSelection, start: Date, before: Date) {
+    async startingLevel(_selection: MetricSelection, start: Date, before: Date) {
       const known = levels.filter(([t]) => new Date(t) <= start)
       if (known.length) return { value: known[known.length - 1]![1], at: start }
       const first = levels.find(([t]) => new Date(t) > start && new Date(t) <= before)
@@ -48,8 +48,16 @@ const plan: Plan = parsePlan(
 
 describe('evaluateKpi', () => {
   const source = fakeSource(
-    [['2026-10-31T00:00:00Z', 1000], ['2026-11-16T00:00:00Z', 1090]],
-    { views: [['2026-11-01T00:00:00Z', 20], ['2026-11-02T00:00:00Z', 25]] },
+    [
+      ['2026-10-31T00:00:00Z', 1000],
+      ['2026-11-16T00:00:00Z', 1090],
+    ],
+    {
+      views: [
+        ['2026-11-01T00:00:00Z', 20],
+        ['2026-11-02T00:00:00Z', 25],
+      ],
+    },
   )
   const at = new Date('2026-11-16T00:00:00Z') // half of November
 
@@ -117,7 +125,17 @@ describe('evaluateKpi with a forecast', () => {
   it('has no forecast for a rate, or with under three days of data', async () => {
     const rate = await evaluateKpi(plan, plan.kpis[3]!, at, fakeSource([], { engagements: [['2026-11-02T00:00:00Z', 1]], views: [['2026-11-02T00:00:00Z', 2]] }))
     expect(rate.forecast).toBeNull()
-    const young = await evaluateKpi(plan, plan.kpis[2]!, at, fakeSource([], { views: [['2026-11-14T00:00:00Z', 5], ['2026-11-15T00:00:00Z', 5]] }))
+    const young = await evaluateKpi(
+      plan,
+      plan.kpis[2]!,
+      at,
+      fakeSource([], {
+        views: [
+          ['2026-11-14T00:00:00Z', 5],
+          ['2026-11-15T00:00:00Z', 5],
+        ],
+      }),
+    )
     expect(young.forecast).toBeNull()
     expect(young.status).toBe('at_risk') // judged on pace alone: 10 of the 50 expected
   })
@@ -125,7 +143,13 @@ describe('evaluateKpi with a forecast', () => {
 
 describe('evaluateClosedPeriods', () => {
   it('gives the period that just ended its final verdict, as of its end', async () => {
-    const source = fakeSource([['2026-10-31T00:00:00Z', 1000], ['2026-11-30T00:00:00Z', 1150]], { views: [['2026-11-05T00:00:00Z', 120]] })
+    const source = fakeSource(
+      [
+        ['2026-10-31T00:00:00Z', 1000],
+        ['2026-11-30T00:00:00Z', 1150],
+      ],
+      { views: [['2026-11-05T00:00:00Z', 120]] },
+    )
     const finals = await evaluateClosedPeriods(plan, new Date('2026-12-01T06:00:00Z'), source)
     expect(finals.map((f) => [f.kpi.id, f.period.label, f.status, f.evaluatedAt.toISOString()])).toEqual([
       ['followers', '2026-11', 'missed', '2026-12-01T00:00:00.000Z'],
@@ -164,14 +188,22 @@ describe('evaluateKpi and the evidence rule', () => {
   // 36 hours into November (30 days): f = 1.5 / 30 = 0.05. Followers 1,000 at the start, 1,005 now:
   // a growth of 5 against 300 × 0.05 = 15 expected (bar 13.5), behind, with too little data for a forecast.
   const at = new Date('2026-11-02T12:00:00Z')
-  const source = fakeSource([['2026-10-31T00:00:00Z', 1000], ['2026-11-02T06:00:00Z', 1005]], {})
+  const source = fakeSource(
+    [
+      ['2026-10-31T00:00:00Z', 1000],
+      ['2026-11-02T06:00:00Z', 1005],
+    ],
+    {},
+  )
   const growthPlan = (evidence: { kpi?: object; plan?: object }) =>
     parsePlan(
       {
         company: { name: 'C', timezone: 'UTC' },
         objectives: [{ id: 'o', name: 'O' }],
         strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'a', name: 'A', apiId: '1', tokenEnv: 'T' }] }] },
-        kpis: [{ id: 'growth', name: 'G', objective: 'o', network: 'facebook', metric: 'followers', kind: 'growth', target: 300, period: 'month', ...(evidence.kpi ? { evidence: evidence.kpi } : {}) }],
+        kpis: [
+          { id: 'growth', name: 'G', objective: 'o', network: 'facebook', metric: 'followers', kind: 'growth', target: 300, period: 'month', ...(evidence.kpi ? { evidence: evidence.kpi } : {}) },
+        ],
         alerting: { recipients: ['x@example.com'], ...(evidence.plan ? { evidence: evidence.plan } : {}) },
       },
       'p.yaml',

@@ -38,14 +38,24 @@ const NOW = new Date('2026-12-31T16:59:30Z')
 function caller(answers: Array<Partial<AxiosResponse> | Error>) {
   const { http, calls } = scripted(answers)
   const slept: number[] = []
-  const api = createApiCaller({ http, dialect: graphDialect, now: () => NOW, retry: { maxRetries: 3, baseDelayMs: 100, maxInlineWaitMs: 30_000 }, sleep: async (ms) => void slept.push(ms), random: () => 0.5 })
+  const api = createApiCaller({
+    http,
+    dialect: graphDialect,
+    now: () => NOW,
+    retry: { maxRetries: 3, baseDelayMs: 100, maxInlineWaitMs: 30_000 },
+    sleep: async (ms) => void slept.push(ms),
+    random: () => 0.5,
+  })
   return { api, calls, slept }
 }
 
 describe('API caller with the Graph dialect', () => {
   it('retries throttle codes 4, 17, 32, 613 and 80001, waiting as the usage header says', async () => {
     for (const code of [4, 17, 32, 613, 80001]) {
-      const regain = { 'x-business-use-case-usage': JSON.stringify({ '1': [{ type: 'pages', call_count: 100, total_cputime: 5, total_time: 5, estimated_time_to_regain_access: 0 }] }), 'retry-after': '2' }
+      const regain = {
+        'x-business-use-case-usage': JSON.stringify({ '1': [{ type: 'pages', call_count: 100, total_cputime: 5, total_time: 5, estimated_time_to_regain_access: 0 }] }),
+        'retry-after': '2',
+      }
       const { api, slept } = caller([{ ...graphError(code), headers: regain }, { data: { ok: code } }])
       expect(await api.get('/x', anyBody)).toEqual({ ok: code })
       expect(slept).toEqual([2000])
@@ -69,10 +79,14 @@ describe('API caller with the Graph dialect', () => {
   })
 
   it('stops at once on an expired token (190/463) and on a missing permission', async () => {
-    const expired = await caller([graphError(190, 463)]).api.get('/x', anyBody).catch((e: any) => e)
+    const expired = await caller([graphError(190, 463)])
+      .api.get('/x', anyBody)
+      .catch((e: any) => e)
     expect(expired).toBeInstanceOf(TokenError)
     expect(expired.apiCode).toBe('190/463')
-    const permission = await caller([graphError(200)]).api.get('/x', anyBody).catch((e: any) => e)
+    const permission = await caller([graphError(200)])
+      .api.get('/x', anyBody)
+      .catch((e: any) => e)
     expect(permission).toBeInstanceOf(TokenError)
   })
 
@@ -138,7 +152,11 @@ describe('API caller: a 200 that is not the documented shape', () => {
     const api = createApiCaller({ http, dialect, now: () => NOW, retry: { maxRetries: 2, baseDelayMs: 100, maxInlineWaitMs: 30_000 }, sleep: async (ms) => void slept.push(ms), random: () => 0.5 })
     return { api, calls, slept }
   }
-  const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable('the call should fail'), (error: unknown) => error as ApiError)
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.unreachable('the call should fail'),
+      (error: unknown) => error as ApiError,
+    )
 
   it('an HTML page is a transient failure naming the network and endpoint, retried within bounds', async () => {
     const { api, calls, slept } = on(youtube, 'https://www.googleapis.com/youtube/v3', [html, html, html])
@@ -163,7 +181,9 @@ describe('API caller: a 200 that is not the documented shape', () => {
     expect(lacks.message).toBe('youtube GET /youtube/v3/videos: the response lacks "items" (gave up after 3 attempts)')
     const wrong = { data: { items: [{ id: 7, statistics: { viewCount: 12 } }] } }
     const typed = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [wrong, wrong, wrong]).api.get('/videos', videos))
-    expect(typed.message).toBe('youtube GET /youtube/v3/videos: "items[0].id" in the response is a number, not text; "items[0].statistics.viewCount" in the response is a number, not text (gave up after 3 attempts)')
+    expect(typed.message).toBe(
+      'youtube GET /youtube/v3/videos: "items[0].id" in the response is a number, not text; "items[0].statistics.viewCount" in the response is a number, not text (gave up after 3 attempts)',
+    )
     const kind = { data: { kind: 'youtube#videoListResponse' } }
     const other = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [kind, kind, kind]).api.get('/channels', channels))
     expect(other.message).toContain(': "kind" in the response is not "youtube#channelListResponse"')

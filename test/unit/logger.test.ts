@@ -42,9 +42,7 @@ describe('secrets never reach the logs', () => {
   })
 
   it('scrubSecrets handles URL user info, token parameters and bearer values', () => {
-    expect(scrubSecrets(`redis://:${SECRET}@host:6379 https://x?a=1&access_token=${SECRET}&b=2 Bearer ${SECRET}`)).toBe(
-      'redis://:***@host:6379 https://x?a=1&access_token=***&b=2 Bearer ***',
-    )
+    expect(scrubSecrets(`redis://:${SECRET}@host:6379 https://x?a=1&access_token=${SECRET}&b=2 Bearer ${SECRET}`)).toBe('redis://:***@host:6379 https://x?a=1&access_token=***&b=2 Bearer ***')
   })
 })
 

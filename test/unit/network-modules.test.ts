@@ -26,7 +26,9 @@ describe('every network is a descriptor, a collector module and a simulator modu
 
   it.each(NETWORKS)("%s: each mount is answered by the network's own routes, not another's", (network) => {
     const all = NETWORKS.map((n) => ({ n, served: SIMULATOR_MODULES[n].serve(CONTEXT) }))
-    const prefixes: Array<{ n: string; prefix: string }> = all.flatMap(({ n, served }) => ('routes' in served ? served.routes.map((r) => ({ n: n as string, prefix: r.prefix })) : [{ n: 'graph', prefix: '/' }]))
+    const prefixes: Array<{ n: string; prefix: string }> = all.flatMap(({ n, served }) =>
+      'routes' in served ? served.routes.map((r) => ({ n: n as string, prefix: r.prefix })) : [{ n: 'graph', prefix: '/' }],
+    )
     for (const path of Object.values(SIMULATOR_MODULES[network].mounts) as string[]) {
       // The dispatcher's rule: the longest matching prefix wins.
       const answering = prefixes.filter((p) => `${path}/`.startsWith(p.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0]

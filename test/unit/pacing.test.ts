@@ -215,13 +215,33 @@ describe('status and forecast never contradict each other', () => {
     for (const fraction of [0.01, 0.05, 0.1, 0.3, 0.6, 0.9]) {
       for (const share of [0, 0.3, 0.6, 0.85, 1]) {
         for (const endShare of [0.5, 0.85, 0.9, 0.95, 1, 1.12]) {
-          const floor = judge({ kind: 'total', comparator: 'at_least', target: 600, tolerance: 0.1, actual: 600 * fraction * share, baseline: null, fraction, periodEnded: false, forecast: { end: 600 * endShare, low: 600 * endShare * 0.8, high: 600 * endShare * 1.2 } })
+          const floor = judge({
+            kind: 'total',
+            comparator: 'at_least',
+            target: 600,
+            tolerance: 0.1,
+            actual: 600 * fraction * share,
+            baseline: null,
+            fraction,
+            periodEnded: false,
+            forecast: { end: 600 * endShare, low: 600 * endShare * 0.8, high: 600 * endShare * 1.2 },
+          })
           if (floor.status === 'at_risk') {
             seen.atRisk++
             expect(600 * endShare, `f ${fraction}, ${share} of the pace, end ${endShare}`).toBeLessThan(600)
           }
           if (floor.basis === 'forecast' && floor.status === 'on_track') seen.rescued++
-          const ceiling = judge({ kind: 'total', comparator: 'at_most', target: 100, tolerance: 0.1, actual: Math.min(100, 100 * fraction * (2 - share)), baseline: null, fraction, periodEnded: false, forecast: { end: 100 * (2 - endShare), low: 100 * (2 - endShare) * 0.8, high: 100 * (2 - endShare) * 1.2 } })
+          const ceiling = judge({
+            kind: 'total',
+            comparator: 'at_most',
+            target: 100,
+            tolerance: 0.1,
+            actual: Math.min(100, 100 * fraction * (2 - share)),
+            baseline: null,
+            fraction,
+            periodEnded: false,
+            forecast: { end: 100 * (2 - endShare), low: 100 * (2 - endShare) * 0.8, high: 100 * (2 - endShare) * 1.2 },
+          })
           if (ceiling.status === 'at_risk') expect(100 * (2 - endShare), `f ${fraction}, end ${2 - endShare}`).toBeGreaterThan(100)
         }
       }

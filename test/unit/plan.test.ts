@@ -218,7 +218,11 @@ describe('account auth', () => {
     company: { name: 'Auth' },
     objectives: [{ id: 'reach', name: 'Reach' }],
     strategy: { networks: [{ network, accounts: [{ id: 'a1', name: 'A', apiId: '1', ...account }] }] },
-    kpis: [network === 'ga4' ? { id: 'k', name: 'K', objective: 'reach', network, metric: 'sessions', kind: 'total', target: 1, period: 'month' } : { id: 'k', name: 'K', objective: 'reach', network, metric: 'followers', kind: 'level', target: 1, period: 'month' }],
+    kpis: [
+      network === 'ga4'
+        ? { id: 'k', name: 'K', objective: 'reach', network, metric: 'sessions', kind: 'total', target: 1, period: 'month' }
+        : { id: 'k', name: 'K', objective: 'reach', network, metric: 'followers', kind: 'level', target: 1, period: 'month' },
+    ],
     alerting: { recipients: ['a@example.com'] },
   })
   const issues = (document: unknown) => {
@@ -244,7 +248,9 @@ describe('account auth', () => {
     const at = 'strategy.networks[0].accounts[0]'
     expect(issues(planWith('facebook', { auth: oauth }))).toEqual([`${at}.auth.kind: Facebook Pages cannot use oauth here; use a static token (tokenEnv)`])
     expect(issues(planWith('youtube', { auth: { kind: 'service_account', keyFileEnv: 'K' } }))).toEqual([`${at}.auth.kind: YouTube does not accept service accounts; use oauth`])
-    expect(issues(planWith('tiktok', { auth: oauth, settings: { accountType: 'business' } }))).toEqual([`${at}.auth.kind: TikTok business accounts cannot use oauth here; use a static token (tokenEnv)`])
+    expect(issues(planWith('tiktok', { auth: oauth, settings: { accountType: 'business' } }))).toEqual([
+      `${at}.auth.kind: TikTok business accounts cannot use oauth here; use a static token (tokenEnv)`,
+    ])
     expect(issues(planWith('x', { tokenEnv: 'X_TOKEN', auth: oauth }))).toEqual([`${at}.auth: give either tokenEnv or auth, not both`])
     expect(issues(planWith('x', {}))).toEqual([`${at}.tokenEnv: is required: name the environment variable that holds the token, or give auth: (oauth or service_account)`])
     expect(issues(planWith('x', { auth: { kind: 'oauth', clientIdEnv: 'x-client-id' } }))).toEqual([

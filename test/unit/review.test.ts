@@ -121,10 +121,13 @@ function sources(amounts: Record<string, number>, levels: Record<string, number>
   return {
     kpi: {
       async level(_s, at) {
-        const found = Object.entries(levels).filter(([t]) => new Date(t) <= at).sort(([a], [b]) => a.localeCompare(b)).at(-1)
+        const found = Object.entries(levels)
+          .filter(([t]) => new Date(t) <= at)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .at(-1)
         return found ? found[1] : null
       },
-      async startingLevel(s, start, before) {
+      async startingLevel(s, start, _before) {
         const value = await this.level(s, start)
         return value === null ? null : { value, at: start }
       },
@@ -170,7 +173,13 @@ describe('a review, in the plan’s language', () => {
   const p = plan({ review: { periods: ['month'], language: 'id' } })
   const november = namedPeriod('month', '2026-11', p)
   const build = () =>
-    buildPeriodReview(p, 'month', november, utc('2026-12-03T17:00:00Z'), sources({ '2026-08-31T17:00:00.000Z': 250, '2026-09-30T17:00:00.000Z': 400, '2026-10-31T17:00:00.000Z': 672 }, { '2026-10-31T12:00:00Z': 4400, '2026-11-30T12:00:00Z': 5150 }))
+    buildPeriodReview(
+      p,
+      'month',
+      november,
+      utc('2026-12-03T17:00:00Z'),
+      sources({ '2026-08-31T17:00:00.000Z': 250, '2026-09-30T17:00:00.000Z': 400, '2026-10-31T17:00:00.000Z': 672 }, { '2026-10-31T12:00:00Z': 4400, '2026-11-30T12:00:00Z': 5150 }),
+    )
 
   it('is a stored document that reads back as it was written', async () => {
     const review = await build()

@@ -82,7 +82,11 @@ describe('silence matching', () => {
     expect(predicate('crisis.drop', { accountIds: ['bandung'] })).toBe(false)
     // with both accounts silenced (two silences), the all-accounts KPI is silenced too
     const both = [...silences, silence({ accountId: 'bandung' })]
-    expect(silencesFor(both, alertTarget(plan, 'kpi.all-followers'), during).map((s) => s.id).sort()).toEqual(['sil-bandung', 'sil-main'])
+    expect(
+      silencesFor(both, alertTarget(plan, 'kpi.all-followers'), during)
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(['sil-bandung', 'sil-main'])
   })
 
   it('unknown alert keys and targets without accounts match no account silence', () => {

@@ -14,7 +14,16 @@ describe('status view helpers', () => {
   })
 
   it('says the daily pace needed to reach an at-least target against the pace so far', () => {
-    const kpi = { kind: 'total', comparator: 'at_least', status: 'at_risk', actual: 3000, target: 9000, period_start: '2026-11-01 00:00:00.000', period_end: '2026-12-01 00:00:00.000', latest_at: '2026-11-11 00:00:00.000' }
+    const kpi = {
+      kind: 'total',
+      comparator: 'at_least',
+      status: 'at_risk',
+      actual: 3000,
+      target: 9000,
+      period_start: '2026-11-01 00:00:00.000',
+      period_end: '2026-12-01 00:00:00.000',
+      latest_at: '2026-11-11 00:00:00.000',
+    }
     // 6,000 left over 20 days; 3,000 in 10 days so far
     expect(paceNeeded(kpi)).toBe('needs +300/day, so far +300/day')
     expect(paceNeeded({ ...kpi, status: 'achieved' })).toBe('target reached')
@@ -56,13 +65,30 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
   })
 
   it('formatStatus (status), from the stored status_basis', async () => {
-    const row = { kpi_id: 'purchases', kpi_name: 'P', kind: 'total', comparator: 'at_least', status: 'on_track', status_basis: 'early', actual: 10, target: 600, expected_to_date: 14.5, attainment: 0.0167, period_start: '2026-11-30 17:00:00.000', period_end: '2026-12-31 17:00:00.000', latest_at: '2026-12-01 11:00:00.000' }
+    const row = {
+      kpi_id: 'purchases',
+      kpi_name: 'P',
+      kind: 'total',
+      comparator: 'at_least',
+      status: 'on_track',
+      status_basis: 'early',
+      actual: 10,
+      target: 600,
+      expected_to_date: 14.5,
+      attainment: 0.0167,
+      period_start: '2026-11-30 17:00:00.000',
+      period_end: '2026-12-31 17:00:00.000',
+      latest_at: '2026-12-01 11:00:00.000',
+    }
     // a database with status_basis (migration 0007) and without silences (0009)
     const reader = (rows: object[]) =>
-      ({ rows: async (query: string) => (query.includes('system.columns') ? [{ n: 1 }] : query.includes('system.tables') ? [{ n: 0 }] : query.includes('kpi_evaluations') ? rows : []) }) as unknown as Reader
+      ({
+        rows: async (query: string) => (query.includes('system.columns') ? [{ n: 1 }] : query.includes('system.tables') ? [{ n: 0 }] : query.includes('kpi_evaluations') ? rows : []),
+      }) as unknown as Reader
     const now = new Date('2026-12-01T11:05:00Z')
     expect(await formatStatus(reader([row]), { color: false, now })).toMatch(/\npurchases {2}on_track \(too early to tell\) {2}/)
     expect(await formatStatus(reader([{ ...row, status: 'at_risk', status_basis: 'forecast' }]), { color: false, now })).toMatch(/\npurchases {2}at_risk \(on pace, forecast short\) {2}/)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: the colours are ANSI escapes
     expect(await formatStatus(reader([{ ...row, status_basis: 'pace' }]), { color: true, now })).toMatch(/\npurchases {2}\x1b\[32mon_track\x1b\[0m {2}/)
   })
 })

@@ -60,7 +60,7 @@ describe('the API caller counts every request by how it ended', () => {
 })
 
 describe('the registry', () => {
-  it('is the one passed in: two processes\' worth in one test do not clash, and the global default registry stays empty', async () => {
+  it("is the one passed in: two processes' worth in one test do not clash, and the global default registry stays empty", async () => {
     const a = createTelemetry(new Registry())
     const b = createTelemetry(new Registry())
     a.api.request('x', 'ok', 0.2)
