@@ -34,6 +34,11 @@ export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource
 }
 
 function sourceOver(reads: Reads): KpiDataSource {
+  /** The selection's daily counts; no query when it has no daily object (a KPI of followers or likes). */
+  const dailyValues = async (selection: MetricSelection, from: number, to: number) => {
+    const scope = dailyScope(selection)
+    return (await reads.objectsOf(scope)).length === 0 ? [] : reads.dailyValues(scope, from, to)
+  }
   /** Each account's newest reading at or before `at` (inclusive). */
   const levelsAt = async (scope: Scope, at: number) => {
     const objects = (await reads.objectsOf(scope)).filter((o) => o.firstAt <= at)
@@ -67,7 +72,7 @@ function sourceOver(reads: Reads): KpiDataSource {
     },
     async amount(selection, from, to, knownAt = to) {
       const known = Math.max(to.getTime(), knownAt.getTime())
-      const [daily, gains] = await Promise.all([reads.dailyValues(dailyScope(selection), from.getTime(), to.getTime()), reads.counterGains(scopeOf(selection), from.getTime(), to.getTime(), known)])
+      const [daily, gains] = await Promise.all([dailyValues(selection, from.getTime(), to.getTime()), reads.counterGains(scopeOf(selection), from.getTime(), to.getTime(), known)])
       const points = daily.reduce((n, d) => n + d.points, 0) + gains.length
       if (points === 0) return null
       return daily.reduce((sum, d) => sum + d.value, 0) + gains.reduce((sum, g) => sum + g.gained, 0)
@@ -110,11 +115,7 @@ function sourceOver(reads: Reads): KpiDataSource {
       const count = stepCount(from, to, stepMs)
       const fromMs = from.getTime()
       const counters = scopeOf(selection, 'counter')
-      const [daily, objects, steps] = await Promise.all([
-        reads.dailyValues(dailyScope(selection), fromMs, to.getTime()),
-        reads.objectsOf(counters),
-        reads.lastPerStep(counters, fromMs, to.getTime(), fromMs, stepMs),
-      ])
+      const [daily, objects, steps] = await Promise.all([dailyValues(selection, fromMs, to.getTime()), reads.objectsOf(counters), reads.lastPerStep(counters, fromMs, to.getTime(), fromMs, stepMs)])
       const amounts: Array<number | null> = new Array(count).fill(null)
       const add = (step: number, value: number) => {
         if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value

@@ -58,18 +58,56 @@ function scopeOf(scope: Scope): { sql: string; params: Record<string, unknown> }
   return { sql, params: { network: scope.network, accounts: scope.accountIds, metric: scope.metric, shape: scope.shape ?? '', segments: scope.segments ?? [] } }
 }
 
+/** Whether every bucket of the scope is an hour start: gauges and counters (a daily count's bucket is its instant). */
+const hourly = (scope: Scope) => scope.shape === 'gauge' || scope.shape === 'counter'
+
 const floorHour = (ms: number) => ms - (((ms % HOUR_MS) + HOUR_MS) % HOUR_MS)
 const floorDay = (ms: number) => ms - (((ms % DAY_MS) + DAY_MS) % DAY_MS)
 
 /** A half-open span of time [from, to) in ms. */
 type Span = [number, number]
 
+/** At most this many ranges of a column are written out in a query; more are merged into covering ranges and checked exactly against arrays (a long OR costs more to plan than to run). */
+const MAX_RANGES = 6
+/** At most this many hours are listed as a set for the primary key, beyond which ranges are used. */
+const MAX_HOUR_SET = 5_000
+
+/**
+ * The condition that `column` lies in one of `spans` (disjoint, in any order): a few ranges the primary key
+ * can use, covering the spans, and when they had to be merged an exact check against the spans' bounds.
+ */
+function inSpans(column: string, spans: Span[], prefix: string, params: Record<string, unknown>): string {
+  if (spans.length === 0) return '0'
+  const covering: Span[] = spans.map(([a, b]): Span => [a, b]).sort((x, y) => x[0] - y[0])
+  while (covering.length > MAX_RANGES) {
+    let narrowest = 0
+    for (let i = 1; i < covering.length - 1; i++) if (covering[i + 1]![0] - covering[i]![1] < covering[narrowest + 1]![0] - covering[narrowest]![1]) narrowest = i
+    covering.splice(narrowest, 2, [covering[narrowest]![0], covering[narrowest + 1]![1]])
+  }
+  const time = (ms: number) => toClickHouseTime(new Date(Math.max(0, ms)))
+  const ranges = covering
+    .map(([a, b], i) => {
+      params[`${prefix}${i}a`] = time(a)
+      params[`${prefix}${i}b`] = time(b)
+      return `(${column} >= {${prefix}${i}a:${TIME}} AND ${column} < {${prefix}${i}b:${TIME}})`
+    })
+    .join(' OR ')
+  if (covering.length === spans.length) return `(${ranges})`
+  params[`${prefix}from`] = spans.map(([a]) => time(a))
+  params[`${prefix}to`] = spans.map(([, b]) => time(b))
+  return `((${ranges}) AND ${exactlyInSpans(column, prefix)})`
+}
+
+const exactlyInSpans = (column: string, prefix: string) => `arrayExists((a, b) -> ${column} >= a AND ${column} < b, {${prefix}from:Array(${TIME})}, {${prefix}to:Array(${TIME})})`
+
 /**
  * How the pieces of `spans` are read, cut at `cuts` as well: whole UTC days (no cut strictly
  * inside) from observation_days, the other whole hours from observation_hours, and the hours a cut
  * falls inside reading by reading. Bound parameters and the fixed SQL conditions that use them.
+ * `hourly`: every bucket of the scope is an hour start (gauges and counters; a daily count's bucket
+ * is its exact instant), so its whole hours can be listed as a set.
  */
-function layoutOf(spans: Span[], cuts: number[] = []) {
+function layoutOf(spans: Span[], cuts: number[] = [], hourly = false) {
   const all = [...cuts, ...spans.flat()]
   const edgeHours = [...new Set(all.filter((ms) => floorHour(ms) !== ms).map(floorHour))].sort((a, b) => a - b)
   const days: Span[] = []
@@ -90,17 +128,22 @@ function layoutOf(spans: Span[], cuts: number[] = []) {
     push(hours, at, hi)
   }
   const params: Record<string, unknown> = { edges: [EPOCH, ...edgeHours.map((ms) => toClickHouseTime(new Date(ms)))] }
-  const condition = (column: string, list: Span[], prefix: string) =>
-    list.length === 0
-      ? '0'
-      : `(${list
-          .map(([a, b], i) => {
-            params[`${prefix}${i}a`] = toClickHouseTime(new Date(Math.max(0, a)))
-            params[`${prefix}${i}b`] = toClickHouseTime(new Date(b))
-            return `(${column} >= {${prefix}${i}a:${TIME}} AND ${column} < {${prefix}${i}b:${TIME}})`
-          })
-          .join(' OR ')})`
-  return { params, days: condition('day', days, 'd'), hours: condition('bucket', hours, 'h'), readings: condition('r.1', spans, 'r'), hasDays: days.length > 0 }
+  const edgeSet = new Set(edgeHours)
+  const wholeHours = hourly ? hours.flatMap(([a, b]) => hourStarts(a, b).filter((ms) => !edgeSet.has(ms))) : []
+  let hoursCondition: string
+  if (hourly && wholeHours.length <= MAX_HOUR_SET) {
+    params.hourSet = wholeHours.map((ms) => toClickHouseTime(new Date(ms)))
+    hoursCondition = wholeHours.length === 0 ? '0' : `bucket IN {hourSet:Array(${TIME})}`
+  } else hoursCondition = `${inSpans('bucket', hours, 'h', params)} AND bucket NOT IN {edges:Array(${TIME})}`
+  const readings = inSpans('r.1', spans, 'r', params)
+  return { params, days: inSpans('day', days, 'd', params), hours: hoursCondition, readings, hasDays: days.length > 0 }
+}
+
+/** The hour starts h with a ≤ h < b. */
+function hourStarts(a: number, b: number): number[] {
+  const starts: number[] = []
+  for (let h = floorHour(a) + (floorHour(a) === a ? 0 : HOUR_MS); h < b; h += HOUR_MS) starts.push(h)
+  return starts
 }
 
 type Layout = ReturnType<typeof layoutOf>
@@ -122,7 +165,7 @@ function piecesSql(scope: string, layout: Layout, extra = '', group = ''): strin
     WHERE ${scope}${extra} AND ${where}
     GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', column)}` : ''}
     UNION ALL`
-  return `${layout.hasDays ? whole('observation_days', 'day', layout.days) : ''}${whole('observation_hours', 'bucket', `${layout.hours} AND bucket NOT IN {edges:Array(${TIME})}`)}
+  return `${layout.hasDays ? whole('observation_days', 'day', layout.days) : ''}${whole('observation_hours', 'bucket', layout.hours)}
     SELECT account_id, object_type, object_id, f.1, f.3, l.1, l.3
     FROM
     (
@@ -238,7 +281,7 @@ async function lastBefore(ch: Rows, scope: Scope, objects: ObjectInfo[], before:
   const { sql, params } = scopeOf(scope)
   const read = async (lo: number, hi: number, keys: string[] | null) => {
     const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
-    const layout = layoutOf([[lo, hi]])
+    const layout = layoutOf([[lo, hi]], [], hourly(scope))
     const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; at_ms: string; value: number }>(LAST_IN_SQL(sql, layout, extra), {
       ...params,
       ...layout.params,
@@ -308,7 +351,7 @@ async function counterGains(ch: Rows, scope: Scope, from: number, to: number, kn
   const objects = all.filter((o) => o.firstAt <= known && inScope(o, counters))
   if (objects.length === 0) return []
   const { sql, params } = scopeOf(counters)
-  const layout = layoutOf([[from, to]])
+  const layout = layoutOf([[from, to]], [], true)
   const inside = await ch.rows<{ account_id: string; object_type: string; object_id: string; last_inside: number; first_inside: number }>(INSIDE_SQL(sql, layout), { ...params, ...layout.params })
   const insideOf = new Map(inside.map((r) => [keyOf(r.account_id, r.object_type, r.object_id), r]))
   // only objects read inside and before need their value just before `from`
@@ -360,6 +403,8 @@ export interface StepReading {
  * read during the step's span of their life but not in its tail.
  */
 async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift: number, all: ObjectInfo[]): Promise<StepReading[]> {
+  // no object of the scope was ever read (an engagements KPI has no counters): nothing to ask
+  if (!all.some((o) => inScope(o, scope))) return []
   const { sql, params } = scopeOf(scope)
   const origin = first + shift
   const cuts: number[] = []
@@ -374,7 +419,7 @@ async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first
   })
   const read = async (spans: Span[], keys: string[] | null) => {
     if (spans.length === 0) return []
-    const layout = layoutOf(spans, cuts)
+    const layout = layoutOf(spans, cuts, hourly(scope))
     const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
     const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; step: string | number; last: number; at_ms: string }>(STEP_SQL(sql, layout, extra), {
       ...params,
