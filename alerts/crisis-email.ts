@@ -2,10 +2,9 @@ import { DateTime } from 'luxon'
 import type { CrisisTrigger } from '../kpi/crisis-schema.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { Plan, PlanAccount } from '../kpi/plan.ts'
-import type { RenderedEmail } from './email.ts'
+import { escapeHtml, type RenderedEmail } from './email.ts'
 import type { AlertEvent } from './rules.ts'
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 const n = (value: number) => value.toLocaleString('en-US', { maximumFractionDigits: 1 })
 
 /** The trigger in words, as the guide means it. */

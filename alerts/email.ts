@@ -1,7 +1,9 @@
 import { DateTime } from 'luxon'
 import type { KpiChart } from '../core/queues.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
+import { kpiKind } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
+import { statusWords } from '../kpi/statuses.ts'
 import { CHART_CID } from './chart.ts'
 import type { Plan } from '../kpi/plan.ts'
 import type { AlertEvent } from './rules.ts'
@@ -14,17 +16,10 @@ export interface RenderedEmail {
   chart?: KpiChart
 }
 
-const STATUS_WORDS: Record<string, string> = {
-  on_track: 'on track',
-  at_risk: 'at risk',
-  achieved: 'achieved',
-  missed: 'missed',
-  unknown: 'unknown (no data)',
-}
-
-/** A KPI number in words: `no data`, `4,000`, `0.0312`; shared by every channel's rendering. */
+/** A KPI number in words: `no data`, `4,000`, `0.0312` (`digits`: the KPI kind's `decimals`); shared by every channel's rendering. */
 export const number = (value: number | null, digits = 0) => (value === null ? 'no data' : value.toLocaleString('en-US', { maximumFractionDigits: Math.abs(value) < 1 ? 4 : digits }))
 
+/** Text for HTML: every email's one escaping (alert, grouped, crisis and review emails). */
 export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!)
 
 function render(
@@ -78,7 +73,7 @@ function periodName(kpi: KpiEvaluation['kpi'], period: KpiEvaluation['period'], 
 }
 
 /** What the KPI counts, in words: "followers", "followers gained", "likes", "reactions anger". */
-const unitOf = (kpi: KpiEvaluation['kpi']) => `${kpi.metric.replace(/_/g, ' ')}${kpi.kind === 'growth' ? ' gained' : ''}`
+const unitOf = (kpi: KpiEvaluation['kpi']) => kpiKind(kpi.kind).unit(kpi.metric.replace(/_/g, ' '))
 
 /**
  * The forecast in a marketer's words: "On course to end March at 8,400 followers, 16% short of the
@@ -103,10 +98,11 @@ export function forecastSentence(evaluation: KpiEvaluation, zone: string): strin
 export function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | undefined {
   const { kpi, period, forecast } = evaluation
   const history = evaluation.history ?? []
-  if (kpi.kind === 'rate' || history.length < 2) return undefined
+  const kind = kpiKind(kpi.kind)
+  if (kind.trend === null || history.length < 2) return undefined
   const start = period.start.getTime()
   const length = period.end.getTime() - start
-  const base = kpi.kind === 'level' ? (evaluation.baseline ?? history[0]!.value) : 0
+  const base = kind.origin === 'start' ? (evaluation.baseline ?? history[0]!.value) : 0
   const pace = kpi.pace
   const shares: Array<[number, number]> =
     pace === 'linear'
@@ -161,17 +157,18 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const objective = plan.objectives.find((o) => o.id === kpi.objective)
   const zone = plan.company.timezone
   const when = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
-  const status = STATUS_WORDS[evaluation.status] ?? evaluation.status
+  const kind = kpiKind(kpi.kind)
+  const status = statusWords(evaluation.status)
   // Why, when the status alone would mislead: the forecast overruled the pace, or it is too early.
   const note = basisNote(evaluation.status, evaluation.basis, kpi.comparator)
-  const digits = kpi.kind === 'rate' ? 4 : 0
+  const digits = kind.decimals
   const prefix = event === 'resolved' ? 'RESOLVED' : event === 'repeat' ? `STILL ${status.toUpperCase()}` : status.toUpperCase()
   const gap =
     event === 'resolved'
       ? ''
-      : forecast && kpi.kind !== 'rate'
+      : forecast && kind.trend !== null
         ? `, on course for ${number(forecast.end)} (${percent(forecast.gap)} ${kpi.comparator === 'at_least' ? (forecast.gap < 0 ? 'short' : 'above') : forecast.gap > 0 ? 'over' : 'under'})`
-        : evaluation.expectedToDate !== null && kpi.kind !== 'rate'
+        : evaluation.expectedToDate !== null && kind.paced
           ? ` (expected ${number(evaluation.expectedToDate, digits)} by now)`
           : ''
   const subject = `[social-kpi] ${prefix}: ${kpi.name} — ${number(evaluation.actual, digits)} of ${number(kpi.target, digits)}${gap}`

@@ -1,5 +1,6 @@
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import type { Plan } from '../kpi/plan.ts'
+import { KPI_STATUS_MEANINGS, KPI_STATUSES, severityRank } from '../kpi/statuses.ts'
 import { escapeHtml, kpiEmailParts, type RenderedEmail } from './email.ts'
 import type { AlertEvent } from './rules.ts'
 
@@ -9,9 +10,11 @@ export interface GroupedAlert {
 }
 
 const EVENT_ORDER: Record<AlertEvent, number> = { firing: 0, repeat: 1, resolved: 2 }
+/** The summary's counts: each failing status, the worst first ("2 missed, 1 at risk"), then the resolved ones. */
 const COUNT_WORDS: Array<[string, (a: GroupedAlert) => boolean]> = [
-  ['missed', (a) => a.event !== 'resolved' && a.evaluation.status === 'missed'],
-  ['at risk', (a) => a.event !== 'resolved' && a.evaluation.status === 'at_risk'],
+  ...KPI_STATUSES.filter((status) => KPI_STATUS_MEANINGS[status].failing)
+    .sort((a, b) => severityRank(b) - severityRank(a))
+    .map((status): [string, (a: GroupedAlert) => boolean] => [KPI_STATUS_MEANINGS[status].words, (a) => a.event !== 'resolved' && a.evaluation.status === status]),
   ['resolved', (a) => a.event === 'resolved'],
 ]
 

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
 import { evaluatePlan, type KpiDataSource } from '../kpi/evaluate.ts'
+import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
 import type { Plan } from '../kpi/plan.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
@@ -85,8 +86,6 @@ export function replayPolicies(plan: Plan): { kpi: AlertPolicy; crisis: AlertPol
   return { kpi, crisis: once }
 }
 
-const number = (value: number | null, rate: boolean) => (value === null ? '—' : rate ? value.toFixed(4) : Math.round(value).toLocaleString('en-US'))
-
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { plan, sources } = options
   const times = replaySteps(options.from, options.to, options.stepMs)
@@ -145,13 +144,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         summary.get(`kpi.${kpi.id}`)!.held++
         continue
       }
-      const rate = kpi.kind === 'rate'
+      const number = (value: number | null) => formatKpiValue(value, kpi.kind)
       decide(kpiSignal(evaluation), at, policies.kpi, () => {
         const note = basisNote(status, evaluation.basis, kpi.comparator, 'short')
         const { forecast } = evaluation
         return (
-          `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual, rate)}, expected ${number(evaluation.expectedToDate, rate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target, rate)}` +
-          (forecast && (status === 'at_risk' || evaluation.basis === 'forecast') ? `, forecast ${number(forecast.end, rate)} (${number(forecast.low, rate)}–${number(forecast.high, rate)})` : '')
+          `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual)}, expected ${number(evaluation.expectedToDate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target)}` +
+          (forecast && (status === 'at_risk' || evaluation.basis === 'forecast') ? `, forecast ${number(forecast.end)} (${number(forecast.low)}–${number(forecast.high)})` : '')
         )
       })
     }

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon'
 import type { ReviewChart } from '../core/queues.ts'
+import { kpiKind } from '../kpi/kinds/index.ts'
 import type { ObjectiveReview, PeriodReview } from '../kpi/review.ts'
 import { escapeXml, svgToPng } from './chart.ts'
 import type { ReviewWords } from './review-words.ts'
@@ -28,7 +29,8 @@ export function objectiveChart(review: PeriodReview, objective: ObjectiveReview,
   const series = objective.kpis.flatMap((kpi) => {
     if (kpi.history.length < 2) return []
     const target = kpi.verdict.target
-    const from = kpi.kind === 'level' && kpi.baseline !== null && target !== kpi.baseline ? kpi.baseline : 0
+    // Progress counts from where a level started; an amount from zero.
+    const from = kpiKind(kpi.kind).origin === 'start' && kpi.baseline !== null && target !== kpi.baseline ? kpi.baseline : 0
     const points = kpi.history.map(([t, v]): [number, number] => [t, (v - from) / (target - from)])
     return points.every(([, v]) => Number.isFinite(v)) ? [{ name: kpi.name, points }] : []
   })

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import type { Payload, ReviewChart } from '../core/queues.ts'
 import type { ReviewLanguage } from '../kpi/plan.ts'
+import { decimalsOf, kpiKind } from '../kpi/kinds/index.ts'
 import { shortfall, type KpiReview, type ObjectiveReview, type PeriodReview } from '../kpi/review.ts'
 import { escapeHtml } from './email.ts'
 import { objectiveChart, reviewChartCid, reviewChartSize } from './review-chart.ts'
@@ -29,7 +30,8 @@ function formatter(review: PeriodReview, language: ReviewLanguage): Format {
   const zone = review.timezone
   const number = (value: number | null, kind?: string) => {
     if (value === null) return w.noData
-    const digits = kind === 'rate' ? 4 : Math.abs(value) < 10 && !Number.isInteger(value) ? 1 : 0
+    // A kind's own decimals (a rate's 4); else one decimal under 10, as in 2.5/day.
+    const digits = decimalsOf(kind) || (Math.abs(value) < 10 && !Number.isInteger(value) ? 1 : 0)
     return value.toLocaleString(w.locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 })
   }
   return {
@@ -64,9 +66,10 @@ function nextText(f: Format, review: PeriodReview, kpi: KpiReview): string[] {
   const n = kpi.next
   if (!n) return []
   // Under 10 a day keeps one decimal (number()); a level's change per day has its sign.
-  const perDay = (value: number | null) => (value === null ? null : kpi.kind === 'level' ? f.signed(value) : f.number(value))
+  const { origin } = kpiKind(kpi.kind)
+  const perDay = (value: number | null) => (value === null ? null : origin === 'start' ? f.signed(value) : f.number(value))
   return [
-    f.w.nextNeeds({ next: f.periodName(review.kind, n), perDay: perDay(n.perDay), target: f.number(n.target, kpi.kind), comparator: kpi.comparator, kind: kpi.kind, thisPerDay: perDay(n.thisPerDay) }),
+    f.w.nextNeeds({ next: f.periodName(review.kind, n), perDay: perDay(n.perDay), target: f.number(n.target, kpi.kind), comparator: kpi.comparator, origin, thisPerDay: perDay(n.thisPerDay) }),
     n.trendTarget === null ? f.w.noTrend : f.w.trend(n.trendFrom, f.number(n.trendTarget, kpi.kind)),
   ]
 }

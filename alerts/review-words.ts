@@ -1,10 +1,12 @@
 import { DateTime } from 'luxon'
 import type { ReviewKind, ReviewLanguage } from '../kpi/plan.ts'
+import { KPI_STATUS_MEANINGS, statusMeaning } from '../kpi/statuses.ts'
 
 /**
  * The fixed words of a period review, in the plan's language (`review.language`): English and
  * Bahasa Indonesia. The plan's own texts (objective names, actions) are shown as written.
- * Adding a language is one more entry of WORDS.
+ * Adding a language is one more entry of WORDS. English says a status as everything else does
+ * (kpi/statuses.ts), except "no data" for a verdict without data.
  */
 export interface ReviewWords {
   /** For numbers and dates (Intl / luxon). */
@@ -22,7 +24,8 @@ export interface ReviewWords {
   noPrevious: string
   noData: string
   perDay: string
-  nextNeeds(n: { next: string; perDay: string | null; target: string; comparator: 'at_least' | 'at_most'; kind: string; thisPerDay: string | null }): string
+  /** `origin` is the KPI kind's (kpi/kinds/): `start`, a level, whose per day is the change it needs either way; `zero`, an amount. */
+  nextNeeds(n: { next: string; perDay: string | null; target: string; comparator: 'at_least' | 'at_most'; origin: 'start' | 'zero'; thisPerDay: string | null }): string
   trend(from: string[], value: string): string
   noTrend: string
   planActions: string
@@ -68,7 +71,7 @@ const en: ReviewWords = {
     `${s.objectivesMet} of ${s.objectives} objectives met; ${s.achieved} of ${s.kpis} KPIs achieved${s.missed ? `, ${s.missed} missed` : ''}${s.unknown ? `, ${s.unknown} without data` : ''}`,
   furthest: (kpi, shortBy, comparator) => (comparator === 'at_least' ? `Furthest off: ${kpi}, ${shortBy} short of its target.` : `Furthest off: ${kpi}, ${shortBy} over its limit.`),
   provisional: (until) => `Provisional: late data may still change these verdicts until ${until}.`,
-  status: { achieved: 'achieved', missed: 'missed', unknown: 'no data' },
+  status: { achieved: KPI_STATUS_MEANINGS.achieved.words, missed: KPI_STATUS_MEANINGS.missed.words, unknown: 'no data' },
   objectiveMet: { met: 'met', notMet: 'not met', uncertain: 'not certain (some KPIs have no data)' },
   columns: { kpi: 'KPI', verdict: 'Verdict', actual: 'Actual', target: 'Target', attainment: 'Attainment', previous: 'vs previous period' },
   comparator: { at_least: 'at least', at_most: 'at most' },
@@ -79,7 +82,7 @@ const en: ReviewWords = {
   nextNeeds: (n) =>
     n.perDay === null
       ? `${n.next} needs ${n.comparator === 'at_least' ? 'at least' : 'at most'} ${n.target}.`
-      : n.kind === 'level'
+      : n.origin === 'start'
         ? `${n.next} needs ${n.perDay}/day to reach ${n.target}${n.thisPerDay ? ` (this period: ${n.thisPerDay}/day)` : ''}.`
         : n.comparator === 'at_least'
           ? `${n.next} needs ${n.perDay}/day to reach ${n.target}${n.thisPerDay ? ` (this period: ${n.thisPerDay}/day)` : ''}.`
@@ -96,7 +99,7 @@ const en: ReviewWords = {
   noPosts: 'No per-post counts stored for this period.',
   alert: (kind, subject, label) =>
     ({
-      kpi: `KPI ${subject}: ${label.replace('_', ' ')}`,
+      kpi: `KPI ${subject}: ${statusMeaning(label)?.words ?? label.replace('_', ' ')}`,
       crisis: `Crisis ${subject} (accounts: ${label})`,
       source: `Source ${subject}: token or permissions refused`,
       freshness: `Source ${subject}: data stopped arriving`,
@@ -153,7 +156,7 @@ const id: ReviewWords = {
   nextNeeds: (n) =>
     n.perDay === null
       ? `${n.next} membutuhkan ${n.comparator === 'at_least' ? 'minimal' : 'maksimal'} ${n.target}.`
-      : n.comparator === 'at_least' || n.kind === 'level'
+      : n.comparator === 'at_least' || n.origin === 'start'
         ? `${n.next} membutuhkan ${n.perDay}/hari untuk mencapai ${n.target}${n.thisPerDay ? ` (periode ini: ${n.thisPerDay}/hari)` : ''}.`
         : `${n.next} hanya boleh ${n.perDay}/hari agar tetap di bawah ${n.target}${n.thisPerDay ? ` (periode ini: ${n.thisPerDay}/hari)` : ''}.`,
   trend: (from, value) => `Tren ${from.join(', ')} mendukung target ${value}.`,

@@ -1,3 +1,5 @@
+import { statusMeaning } from '../kpi/statuses.ts'
+
 /**
  * The alert lifecycle, modelled on Prometheus and Alertmanager, as a pure function of the previous
  * state, what was just observed, and the time:
@@ -113,5 +115,5 @@ export function decideAlert(previous: AlertState | undefined, signal: AlertSigna
 
 /** Severity of a failing KPI status, for routing: at risk warns, missed is critical. */
 export function severityOf(label: string): 'warning' | 'critical' | null {
-  return label === 'at_risk' ? 'warning' : label === 'missed' ? 'critical' : null
+  return statusMeaning(label)?.severity ?? null
 }

@@ -1,6 +1,7 @@
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import { kpiAccounts, type Kpi, type Plan } from '../kpi/plan.ts'
+import { KPI_STATUS_MEANINGS } from '../kpi/statuses.ts'
 import type { AlertPolicy, AlertSignal, AlertState } from './rules.ts'
 
 /**
@@ -9,13 +10,10 @@ import type { AlertPolicy, AlertSignal, AlertState } from './rules.ts'
  * fail, how a crisis names its accounts, which KPIs an open crisis holds, and the plan's policies.
  */
 
-const FAILING = new Set(['at_risk', 'missed'])
-const FINE = new Set(['on_track', 'achieved'])
-
-/** A KPI's alert: at_risk and missed fail, on_track and achieved are fine, unknown changes nothing. */
+/** A KPI's alert, by what its status means (kpi/statuses.ts): at_risk and missed fail, on_track and achieved are fine, unknown changes nothing. */
 export function kpiSignal(evaluation: KpiEvaluation): AlertSignal {
   const { kpi, status } = evaluation
-  return { key: `kpi.${kpi.id}`, subjectKind: 'kpi', subjectId: kpi.id, failing: FAILING.has(status) ? true : FINE.has(status) ? false : null, label: status }
+  return { key: `kpi.${kpi.id}`, subjectKind: 'kpi', subjectId: kpi.id, failing: KPI_STATUS_MEANINGS[status].failing, label: status }
 }
 
 /** The accounts of an open crisis alert: its label is their sorted ids, so it also says what to hold. */

@@ -1,10 +1,13 @@
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
+import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
+import { KPI_STATUS_MEANINGS, KPI_STATUSES, type StatusTone } from '../kpi/statuses.ts'
 
-const COLORS: Record<string, string> = { on_track: '\x1b[32m', achieved: '\x1b[36m', at_risk: '\x1b[33m', missed: '\x1b[31m', unknown: '\x1b[90m' }
-const RESET = '\x1b[0m'
-
-const format = (value: number | null, rate: boolean) => (value === null ? '—' : rate ? value.toFixed(4) : Math.round(value).toLocaleString('en-US'))
+/** The terminal colour of each tone a status has (kpi/statuses.ts). */
+const TONE_COLORS: Record<StatusTone, string> = { good: '\x1b[32m', done: '\x1b[36m', warning: '\x1b[33m', bad: '\x1b[31m', none: '\x1b[90m' }
+/** Each KPI status's terminal colour, for this table and `social-kpi status`. */
+export const KPI_STATUS_COLORS: Record<string, string> = Object.fromEntries(KPI_STATUSES.map((status) => [status, TONE_COLORS[KPI_STATUS_MEANINGS[status].tone]]))
+export const RESET = '\x1b[0m'
 
 /**
  * The KPI table for the terminal: one line per KPI, status coloured when the output is a TTY, with
@@ -13,14 +16,14 @@ const format = (value: number | null, rate: boolean) => (value === null ? '—' 
 export function formatKpiTable(evaluations: KpiEvaluation[], options: { color: boolean }): string {
   const header = ['KPI', 'STATUS', 'ACTUAL', 'TARGET', 'EXPECTED NOW', 'ATTAIN.', 'PERIOD']
   const rows = evaluations.map((e) => {
-    const rate = e.kpi.kind === 'rate'
+    const format = (value: number | null) => formatKpiValue(value, e.kpi.kind)
     const note = basisNote(e.status, e.basis, e.kpi.comparator, 'short')
     return [
       e.kpi.id,
       note ? `${e.status} (${note})` : e.status,
-      format(e.actual, rate),
-      `${e.kpi.comparator === 'at_most' ? '≤' : '≥'} ${format(e.kpi.target, rate)}`,
-      format(e.expectedToDate, rate),
+      format(e.actual),
+      `${e.kpi.comparator === 'at_most' ? '≤' : '≥'} ${format(e.kpi.target)}`,
+      format(e.expectedToDate),
       e.attainment === null ? '—' : `${Math.round(e.attainment * 100)}%`,
       e.period.label,
     ]
@@ -30,7 +33,7 @@ export function formatKpiTable(evaluations: KpiEvaluation[], options: { color: b
     cells
       .map((cell, i) => {
         const padded = i >= 2 && i <= 5 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!)
-        return i === 1 && status && options.color ? `${COLORS[status] ?? ''}${padded}${RESET}` : padded
+        return i === 1 && status && options.color ? `${KPI_STATUS_COLORS[status] ?? ''}${padded}${RESET}` : padded
       })
       .join('  ')
       .trimEnd()

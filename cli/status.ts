@@ -1,7 +1,10 @@
 import { REDELIVER_WITHIN_MS } from '../alerts/redelivery.ts'
 import { currentSilences, describeMatchers, silenceState, type Silence } from '../alerts/silences.ts'
 import { toClickHouseTime } from '../core/clickhouse.ts'
-import { basisNote, type KpiStatus, type StatusBasis } from '../kpi/pacing.ts'
+import { findKpiKind, formatKpiValue } from '../kpi/kinds/index.ts'
+import { basisNote, type StatusBasis } from '../kpi/pacing.ts'
+import type { KpiStatus } from '../kpi/statuses.ts'
+import { KPI_STATUS_COLORS, RESET } from './kpi-table.ts'
 import type { Reader } from './reader.ts'
 
 interface LatestKpi {
@@ -21,11 +24,7 @@ interface LatestKpi {
 }
 
 const COLORS: Record<string, string> = {
-  on_track: '\x1b[32m',
-  achieved: '\x1b[36m',
-  at_risk: '\x1b[33m',
-  missed: '\x1b[31m',
-  unknown: '\x1b[90m',
+  ...KPI_STATUS_COLORS,
   healthy: '\x1b[32m',
   degraded: '\x1b[33m',
   unhealthy: '\x1b[31m',
@@ -33,10 +32,8 @@ const COLORS: Record<string, string> = {
   throttled: '\x1b[33m',
   firing: '\x1b[31m',
 }
-const RESET = '\x1b[0m'
 const DAY_MS = 86_400_000
 const time = (value: string) => new Date(`${value.replace(' ', 'T')}Z`)
-const fmt = (value: number | null, kind: string) => (value === null ? '—' : kind === 'rate' ? value.toFixed(4) : Math.round(value).toLocaleString('en-US'))
 
 /** A 10-cell bar for attainment (capped at 100 %). */
 export function attainmentBar(attainment: number | null): string {
@@ -50,7 +47,7 @@ export function attainmentBar(attainment: number | null): string {
  * far: "needs +53/day, so far +31/day". Only for kinds that accumulate.
  */
 export function paceNeeded(kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual' | 'target' | 'period_start' | 'period_end' | 'latest_at' | 'status'>, baseline = 0): string {
-  if (kpi.actual === null || kpi.comparator !== 'at_least' || kpi.kind === 'rate' || kpi.kind === 'level') return ''
+  if (kpi.actual === null || kpi.comparator !== 'at_least' || findKpiKind(kpi.kind)?.accumulates === false) return ''
   if (kpi.status === 'achieved') return 'target reached'
   const start = time(kpi.period_start).getTime()
   const end = time(kpi.period_end).getTime()
@@ -134,9 +131,9 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
           k.kpi_id,
           statusCell(k),
           `${attainmentBar(k.attainment)} ${k.attainment === null ? '  —' : `${Math.round(k.attainment * 100)}%`.padStart(4)}`,
-          fmt(k.actual, k.kind),
-          `${k.comparator === 'at_most' ? '≤' : '≥'} ${fmt(k.target, k.kind)}`,
-          fmt(k.expected_to_date, k.kind),
+          formatKpiValue(k.actual, k.kind),
+          `${k.comparator === 'at_most' ? '≤' : '≥'} ${formatKpiValue(k.target, k.kind)}`,
+          formatKpiValue(k.expected_to_date, k.kind),
           paceNeeded(k),
         ]),
         { color: options.color, statusColumn: 1 },

@@ -39,6 +39,7 @@ import {
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table'
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries'
+import { KPI_STATUS_MEANINGS, type KpiStatus, type StatusTone } from '../kpi/statuses.ts'
 
 const PLUGIN = 'grafana-clickhouse-datasource'
 const DATASOURCE = { type: PLUGIN, uid: '${datasource}' }
@@ -131,19 +132,33 @@ function variable(name: string, label: string, description: string, sql: string,
   return options.multi ? builder.current({ selected: true, text: ['All'], value: ['$__all'] }) : builder
 }
 
+/** The `network` variable of the per-network and operations dashboards. */
+const networkVariable = (options: { multi: boolean }) =>
+  variable(
+    'network',
+    'Network',
+    'Networks of the plan, or with collected data.',
+    `SELECT DISTINCT network FROM (SELECT network FROM plan_accounts UNION ALL SELECT network FROM source_health FINAL) ORDER BY network`,
+    options,
+  )
+
 // ---------------------------------------------------------------------------------------------
 // Shared words and SQL.
 
+/** The Grafana colour of each tone a KPI status has (kpi/statuses.ts). */
+const TONE_COLORS: Record<StatusTone, string> = { good: 'green', done: 'blue', warning: 'orange', bad: 'red', none: '#8e8e8e' }
+const kpiStatus = (status: KpiStatus) => ({ text: KPI_STATUS_MEANINGS[status].words, color: TONE_COLORS[KPI_STATUS_MEANINGS[status].tone] })
+
 /** The status words of the KPI overview (kpi-overview.json), with the reasons a status rests on. */
 const STATUS_WORDS: Record<string, { text: string; color: string }> = {
-  on_track: { text: 'on track', color: 'green' },
+  on_track: kpiStatus('on_track'),
   'on_track (early)': { text: 'on track (too early to tell)', color: 'super-light-green' },
   'on_track (forecast)': { text: 'on track (by the forecast)', color: 'green' },
-  at_risk: { text: 'at risk', color: 'orange' },
+  at_risk: kpiStatus('at_risk'),
   'at_risk (forecast)': { text: 'at risk (by the forecast)', color: 'orange' },
-  achieved: { text: 'achieved', color: 'blue' },
-  missed: { text: 'missed', color: 'red' },
-  unknown: { text: 'unknown (no data)', color: '#8e8e8e' },
+  achieved: kpiStatus('achieved'),
+  missed: kpiStatus('missed'),
+  unknown: kpiStatus('unknown'),
   firing: { text: 'firing', color: 'red' },
   pending: { text: 'pending', color: 'orange' },
   ok: { text: 'ok', color: 'green' },
@@ -172,6 +187,10 @@ const percent: DynamicConfigValue[] = [
   { id: 'decimals', value: 1 },
 ]
 const duration: DynamicConfigValue[] = [{ id: 'unit', value: 's' }]
+const isoTime: DynamicConfigValue[] = [{ id: 'unit', value: 'dateTimeAsIso' }]
+
+/** A multi-value variable as a filter: `column` among the chosen values, or no condition when All is chosen. */
+const oneOf = (column: string, name: string) => `$__conditionalAll(${column} IN (\${${name}:singlequote}), $${name})`
 
 /** A KPI's status with the reason it rests on, as the KPI overview shows it (`e` is an evaluation). */
 const STATUS_SQL = `if(e.status IN ('on_track', 'at_risk') AND e.status_basis IN ('early', 'forecast'), concat(e.status, ' (', e.status_basis, ')'), if(e.status = '', 'unknown', e.status))`
@@ -222,7 +241,7 @@ SELECT
 FROM plan_objectives AS o
 LEFT JOIN plan_kpis AS k ON k.plan_key = o.plan_key AND k.objective_id = o.objective_id
 LEFT JOIN ${LATEST_EVALUATIONS} AS e ON e.kpi_id = k.kpi_id
-WHERE $__conditionalAll(o.objective_id IN (\${objective:singlequote}), $objective)
+WHERE ${oneOf('o.objective_id', 'objective')}
 GROUP BY o.plan_key, o.position, o.objective_id, o.name, o.description, o.actions
 ORDER BY o.position`,
         })
@@ -252,7 +271,7 @@ SELECT
 FROM plan_kpis AS k
 INNER JOIN plan_objectives AS o ON o.plan_key = k.plan_key AND o.objective_id = k.objective_id
 LEFT JOIN ${LATEST_EVALUATIONS} AS e ON e.kpi_id = k.kpi_id
-WHERE $__conditionalAll(k.objective_id IN (\${objective:singlequote}), $objective)
+WHERE ${oneOf('k.objective_id', 'objective')}
 ORDER BY o.position, k.position`,
         })
         .overrideByName('Status', coloured)
@@ -323,21 +342,13 @@ ORDER BY position`,
 
 function perNetwork() {
   const p = panels()
-  const accounts = `$__conditionalAll(account_id IN (\${account:singlequote}), $account)`
+  const accounts = oneOf('account_id', 'account')
   return dashboard(
     'social-kpi-network',
     'social-kpi · Per network',
     'One network at a time: followers, likes, clicks and conversions per account, and the top posts published in the time range. Sources: metrics_daily, observations.',
   )
-    .withVariable(
-      variable(
-        'network',
-        'Network',
-        'Networks of the plan, or with collected data.',
-        `SELECT DISTINCT network FROM (SELECT network FROM plan_accounts UNION ALL SELECT network FROM source_health FINAL) ORDER BY network`,
-        { multi: false },
-      ),
-    )
+    .withVariable(networkVariable({ multi: false }))
     .withVariable(
       variable(
         'account',
@@ -428,7 +439,7 @@ WHERE "Published" >= $__fromTime_ms AND "Published" <= $__toTime_ms
 ORDER BY "Likes" + "Comments" + "Shares" DESC, "Post"
 LIMIT 20`,
         })
-        .overrideByName('Published', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('Published', isoTime),
     )
 }
 
@@ -579,14 +590,14 @@ ORDER BY period_start DESC`,
         })
         .overrideByName('Verdict', coloured)
         .overrideByName('Attainment', percent)
-        .overrideByName('Start', [{ id: 'unit', value: 'dateTimeAsIso' }])
-        .overrideByName('End', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('Start', isoTime)
+        .overrideByName('End', isoTime),
     )
 }
 
 function alertsAndCrises() {
   const p = panels()
-  const kinds = `$__conditionalAll(subject_kind IN (\${kind:singlequote}), $kind)`
+  const kinds = oneOf('subject_kind', 'kind')
   return dashboard(
     'social-kpi-alerts',
     'social-kpi · Alerts and crises',
@@ -622,8 +633,8 @@ WHERE status IN ('firing', 'pending') AND ${kinds}
 ORDER BY status = 'firing' DESC, since`,
         })
         .overrideByName('Status', coloured)
-        .overrideByName('Since', [{ id: 'unit', value: 'dateTimeAsIso' }])
-        .overrideByName('Last notified', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('Since', isoTime)
+        .overrideByName('Last notified', isoTime),
     )
     .withPanel(
       p
@@ -699,7 +710,7 @@ LIMIT 500`,
         })
         .overrideByName('To', coloured)
         .overrideByName('Delivery', coloured)
-        .overrideByName('At', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('At', isoTime),
     )
     .withPanel(
       p
@@ -714,7 +725,7 @@ WHERE subject_kind = 'crisis' AND $__timeFilter_ms(at)
 ORDER BY at DESC`,
         })
         .overrideByName('To', coloured)
-        .overrideByName('At', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('At', isoTime),
     )
     .withPanel(
       p
@@ -731,7 +742,7 @@ ORDER BY decided_at DESC
 LIMIT 500`,
         })
         .overrideByName('Delivery', coloured)
-        .overrideByName('Decided at', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('Decided at', isoTime),
     )
     .withPanel(
       p
@@ -754,28 +765,20 @@ WHERE ifNull(least(ends_at, expired_at), ends_at) >= $__fromTime_ms
 ORDER BY starts_at DESC`,
         })
         .overrideByName('State', coloured)
-        .overrideByName('From', [{ id: 'unit', value: 'dateTimeAsIso' }])
-        .overrideByName('Until', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('From', isoTime)
+        .overrideByName('Until', isoTime),
     )
 }
 
 function operations() {
   const p = panels()
-  const networks = `$__conditionalAll(network IN (\${network:singlequote}), $network)`
+  const networks = oneOf('network', 'network')
   return dashboard(
     'social-kpi-operations',
     'social-kpi · Operations',
     "Is the data flowing: each account's health, the freshness of each metric, quota resets, API errors and collection lag. Sources: source_health, source_metric_freshness, alerts, observations.",
   )
-    .withVariable(
-      variable(
-        'network',
-        'Network',
-        'Networks of the plan, or with collected data.',
-        `SELECT DISTINCT network FROM (SELECT network FROM plan_accounts UNION ALL SELECT network FROM source_health FINAL) ORDER BY network`,
-        { multi: true },
-      ),
-    )
+    .withVariable(networkVariable({ multi: true }))
     .withPanel(
       p
         .table({
@@ -798,8 +801,8 @@ WHERE ${networks}
 ORDER BY status = 'healthy', network, account_id`,
         })
         .overrideByName('Status', coloured)
-        .overrideByName('Last success', [{ id: 'unit', value: 'dateTimeAsIso' }])
-        .overrideByName('Last error at', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('Last success', isoTime)
+        .overrideByName('Last error at', isoTime),
     )
     .withPanel(
       p
@@ -822,8 +825,8 @@ WHERE ${networks}
 ORDER BY "Age" DESC, network, account_id, metric`,
         })
         .overrideByName('Age', duration)
-        .overrideByName('Last collected', [{ id: 'unit', value: 'dateTimeAsIso' }])
-        .overrideByName('Newest data', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('Last collected', isoTime)
+        .overrideByName('Newest data', isoTime),
     )
     .withPanel(
       p
@@ -840,7 +843,7 @@ ORDER BY quota_resets_at DESC`,
         })
         .overrideByName('Status', coloured)
         .overrideByName('In', duration)
-        .overrideByName('Resets at', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('Resets at', isoTime),
     )
     .withPanel(
       p
@@ -856,7 +859,7 @@ WHERE last_error_at IS NOT NULL AND $__timeFilter_ms(last_error_at) AND ${networ
 ORDER BY last_error_at DESC`,
         })
         .overrideByName('Now', coloured)
-        .overrideByName('At', [{ id: 'unit', value: 'dateTimeAsIso' }]),
+        .overrideByName('At', isoTime),
     )
     .withPanel(
       p
@@ -869,7 +872,7 @@ ORDER BY last_error_at DESC`,
 SELECT toStartOfDay(at) AS time, splitByChar('.', alert_key)[1] AS problem, count() AS changes
 FROM alerts FINAL
 WHERE subject_kind = 'source' AND to_status IN ('pending', 'firing') AND from_status = 'ok' AND $__timeFilter_ms(at)
-  AND $__conditionalAll(splitByChar('/', subject_id)[1] IN (\${network:singlequote}), $network)
+  AND ${oneOf("splitByChar('/', subject_id)[1]", 'network')}
 GROUP BY time, problem
 ORDER BY time, problem`,
         })

@@ -1,8 +1,10 @@
 import { elapsedFraction, periodAt, type Period } from './periods.ts'
 import { FORECAST_WINDOW_DAYS, forecastEnd, type Forecast } from './forecast.ts'
-import { judge, type KpiStatus, type StatusBasis } from './pacing.ts'
+import { judge, type StatusBasis } from './pacing.ts'
 import { METRICS } from '../core/metrics.ts'
+import { kpiKind, type KpiKindModule, type StartingPoint } from './kinds/index.ts'
 import { kpiAccounts, kpiEvidence, kpiSegments, type Kpi, type Plan } from './plan.ts'
+import type { KpiStatus } from './statuses.ts'
 
 /** Which observations a KPI reads: one metric of some accounts of one network. */
 export interface MetricSelection {
@@ -109,18 +111,21 @@ interface Trend {
 }
 
 /**
- * The recent daily steps of a level, growth or total KPI, and its history within the period.
- * Steps are whole days counted back from `upTo` (the evaluation time), so the newest data is in.
+ * The recent daily steps of a KPI whose kind has a trend (levels or amounts), and its history
+ * within the period. Steps are whole days counted back from `upTo` (the evaluation time), so the
+ * newest data is in.
  */
-async function readTrend(kpi: Kpi, select: MetricSelection, source: KpiDataSource, period: Period, upTo: Date, actual: number, baseline: { value: number; at: Date } | null): Promise<Trend> {
+async function readTrend(kind: KpiKindModule, select: MetricSelection, source: KpiDataSource, period: Period, upTo: Date, actual: number, baseline: StartingPoint | null): Promise<Trend> {
   const sincePeriod = Math.ceil((upTo.getTime() - period.start.getTime()) / DAY_MS)
   const steps = Math.min(MAX_HISTORY_DAYS, Math.max(FORECAST_WINDOW_DAYS, sincePeriod))
   const from = new Date(upTo.getTime() - steps * DAY_MS)
   const boundary = (k: number) => new Date(from.getTime() + k * DAY_MS)
   const inPeriod = (k: number) => boundary(k) >= period.start
-  const origin = kpi.kind === 'level' && baseline ? baseline.at : period.start
-  const start: KpiPoint[] = sincePeriod <= steps && (kpi.kind !== 'level' || baseline !== null) ? [{ at: origin, value: kpi.kind === 'level' ? baseline!.value : 0 }] : []
-  if (kpi.kind === 'total') {
+  // A level's own value starts where it starts; an amount (a growth too) starts at zero.
+  const ownStart = kind.origin === 'start'
+  const origin = ownStart && baseline ? baseline.at : period.start
+  const start: KpiPoint[] = sincePeriod <= steps && (!ownStart || baseline !== null) ? [{ at: origin, value: ownStart ? baseline!.value : 0 }] : []
+  if (kind.trend === 'amount') {
     const amounts = await amountsOf(source, select, from, steps)
     // The value at boundary k is what accrued in the period up to it: actual minus what came after.
     const history: KpiPoint[] = []
@@ -136,7 +141,7 @@ async function readTrend(kpi: Kpi, select: MetricSelection, source: KpiDataSourc
   const history: KpiPoint[] = []
   levels.forEach((level, k) => {
     if (level === null || !inPeriod(k) || boundary(k) <= origin) return
-    history.push({ at: boundary(k), value: kpi.kind === 'level' ? level : level - (baseline?.value ?? 0) })
+    history.push({ at: boundary(k), value: ownStart ? level : level - (baseline?.value ?? 0) })
   })
   return { steps: changes.slice(-FORECAST_WINDOW_DAYS), history: [...start, ...history] }
 }
@@ -158,39 +163,24 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
   // Observations made at `at` itself count; the period itself is [start, end).
   const upTo = at < period.end ? new Date(at.getTime() + 1) : period.end
   const selection = (metric: string) => selectionOf(plan, kpi, metric)
-  let actual: number | null = null
+  const kind = kpiKind(kpi.kind)
   // A level starts from its reading at the period start, or from its first reading in the period.
-  let start: { value: number; at: Date } | null = null
-  switch (kpi.kind) {
-    case 'level':
-      actual = await source.level(selection(kpi.metric), upTo)
-      start = await source.startingLevel(selection(kpi.metric), period.start, upTo)
-      break
-    case 'growth': {
-      const end = await source.level(selection(kpi.metric), upTo)
-      const atStart = await source.level(selection(kpi.metric), period.start)
-      start = atStart === null ? null : { value: atStart, at: period.start }
-      actual = end === null || atStart === null ? null : end - atStart
-      break
-    }
-    case 'total':
-      actual = await source.amount(selection(kpi.metric), period.start, upTo, knownAt)
-      break
-    case 'rate': {
-      const numerator = await source.amount(selection(kpi.metric), period.start, upTo, knownAt)
-      const denominator = await source.amount(selection(kpi.denominator!), period.start, upTo, knownAt)
-      actual = numerator === null || denominator === null || denominator === 0 ? null : numerator / denominator
-      break
-    }
-  }
-  const baseline = kpi.kind === 'level' ? (start?.value ?? null) : null
-  const baselineAt = kpi.kind === 'level' && start && start.at > period.start ? start.at : undefined
+  const { actual, start } = await kind.measure({
+    source,
+    metric: selection(kpi.metric),
+    ...(kpi.denominator ? { denominator: selection(kpi.denominator) } : {}),
+    period,
+    upTo,
+    knownAt,
+  })
+  const baseline = kind.origin === 'start' ? (start?.value ?? null) : null
+  const baselineAt = kind.origin === 'start' && start && start.at > period.start ? start.at : undefined
   const periodEnded = at >= period.end
   let forecast: Forecast | null = null
   let forecastNote: string | undefined
   let history: KpiPoint[] = []
-  if (!periodEnded && actual !== null && kpi.kind !== 'rate' && at >= period.start) {
-    const trend = await readTrend(kpi, selection(kpi.metric), source, period, upTo, actual, start)
+  if (!periodEnded && actual !== null && kind.trend !== null && at >= period.start) {
+    const trend = await readTrend(kind, selection(kpi.metric), source, period, upTo, actual, start)
     history = trend.history
     const projection = await projectionStart(kpi, selection(kpi.metric), source, at, upTo)
     if ('note' in projection) forecastNote = projection.note

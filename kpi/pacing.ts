@@ -1,7 +1,6 @@
-import type { Kpi, KpiKind } from './plan.ts'
-
-export const KPI_STATUSES = ['on_track', 'at_risk', 'achieved', 'missed', 'unknown'] as const
-export type KpiStatus = (typeof KPI_STATUSES)[number]
+import { kpiKind, type KpiKind } from './kinds/index.ts'
+import type { Kpi } from './plan.ts'
+import type { KpiStatus } from './statuses.ts'
 
 /** How the target is expected to accrue over the period (the plan's `pace`). */
 export type Pace = Kpi['pace']
@@ -100,10 +99,11 @@ export function expectedShare(pace: Pace | undefined, fraction: number): number 
 }
 
 /**
- * Pacing. Amounts (total, growth) are expected to reach `target × share` by now; a level is
- * expected to move from its period-start baseline towards the target by the same share; `share`
- * is the elapsed fraction (linear) or the plan's pace curve at that fraction. A rate has no pace
- * and is compared with the target itself.
+ * Pacing, by what the KPI's kind says of itself (kpi/kinds/). Amounts (total, growth: origin
+ * `zero`) are expected to reach `target × share` by now; a level (origin `start`) is expected to
+ * move from its period-start baseline towards the target by the same share; `share` is the
+ * elapsed fraction (linear) or the plan's pace curve at that fraction. A kind without `pacing` (a
+ * rate) has no pace and is compared with the target itself.
  *
  * Status: `achieved` once an at_least amount or level reaches the target (or, when the period has
  * ended, whenever the target is met); `missed` when the period ended short, or an at_most amount
@@ -118,10 +118,12 @@ export function expectedShare(pace: Pace | undefined, fraction: number): number 
  * need none: they are facts, not predictions.
  */
 export function judge(input: PacingInput): Judgement {
-  const { kind, comparator, target, tolerance, actual, baseline, fraction, periodEnded } = input
-  const base = kind === 'level' ? baseline : 0
+  const { comparator, target, tolerance, actual, baseline, fraction, periodEnded } = input
+  const kind = kpiKind(input.kind)
+  const { pacing } = kind
+  const base = kind.origin === 'start' ? baseline : 0
   const share = expectedShare(input.pace, fraction)
-  const expectedToDate = kind === 'rate' ? target : base === null ? null : base + (target - base) * share
+  const expectedToDate = pacing === null ? target : base === null ? null : base + (target - base) * share
   const result = (status: KpiStatus, basis: StatusBasis = 'pace'): Judgement => ({ expectedToDate, status, attainment, basis })
   if (actual === null || Number.isNaN(actual)) return { expectedToDate, status: 'unknown', attainment: null, basis: 'pace' }
 
@@ -132,8 +134,8 @@ export function judge(input: PacingInput): Judgement {
   // Pace and forecast say "at risk"; this says whether it may be said yet.
   const atRisk = (basis: StatusBasis): Judgement => {
     const rule = evidenceRule(tolerance, input.evidence)
-    // The counted progress expected by now; rates and at_most levels are not paced.
-    const progress = kind === 'rate' || (kind === 'level' && comparator === 'at_most') || expectedToDate === null ? null : Math.abs(expectedToDate - (base ?? 0))
+    // The counted progress expected by now; rates, and at_most KPIs held to the ceiling itself (levels), are not paced.
+    const progress = pacing === null || (pacing.ceiling === 'target' && comparator === 'at_most') || expectedToDate === null ? null : Math.abs(expectedToDate - (base ?? 0))
     return hasEvidence(rule, fraction, progress) ? result('at_risk', basis) : result('on_track', 'early')
   }
   const paced = (onPace: boolean): Judgement => {
@@ -146,16 +148,16 @@ export function judge(input: PacingInput): Judgement {
   }
 
   if (comparator === 'at_least') {
-    if (met && kind !== 'rate') return result('achieved')
-    if (kind === 'rate') return actual >= target * (1 - tolerance) ? result('on_track') : atRisk('pace')
+    if (met && pacing !== null) return result('achieved')
+    if (pacing === null) return actual >= target * (1 - tolerance) ? result('on_track') : atRisk('pace')
     if (expectedToDate === null || base === null) return result('unknown')
     return paced(actual - base >= (expectedToDate - base) * (1 - tolerance))
   }
 
   // at_most
-  if (kind === 'total' && !met) return result('missed')
-  if (kind === 'rate') return actual <= target * (1 + tolerance) ? result('on_track') : atRisk('pace')
-  if (kind === 'level') return paced(actual <= target)
+  if (kind.onlyGrows && !met) return result('missed')
+  if (pacing === null) return actual <= target * (1 + tolerance) ? result('on_track') : atRisk('pace')
+  if (pacing.ceiling === 'target') return paced(actual <= target)
   if (expectedToDate === null) return result('unknown')
   return paced(actual <= expectedToDate * (1 + tolerance) || actual <= 0)
 }

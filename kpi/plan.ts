@@ -6,7 +6,8 @@ import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
 import { checkCrisisTrigger, crisisTriggerSchema } from './crisis-schema.ts'
-import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type MetricShape, type Network } from '../core/metrics.ts'
+import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type Network } from '../core/metrics.ts'
+import { findKpiKind, KPI_KIND_MODULES, KPI_KINDS } from './kinds/index.ts'
 
 const text = (what: string) =>
   z
@@ -92,15 +93,10 @@ const networkPresenceSchema = z.strictObject({
 })
 
 export const PERIODS = ['day', 'week', 'month', 'quarter', 'year'] as const
-export const KPI_KINDS = ['level', 'growth', 'total', 'rate'] as const
-
-/** Which metric shapes each KPI kind reads: levels from gauges, amounts from counters and daily counts. */
-const KIND_SHAPES: Record<(typeof KPI_KINDS)[number], MetricShape[]> = {
-  level: ['gauge'],
-  growth: ['gauge'],
-  total: ['counter', 'daily'],
-  rate: ['counter', 'daily'],
-}
+/** The kinds that take a denominator, in words: "rate". */
+const RATIO_KINDS = KPI_KIND_MODULES.filter((kind) => kind.denominator)
+  .map((kind) => kind.name)
+  .join(' or ')
 
 const periodSchema = z.union([z.enum(PERIODS), z.strictObject({ from: isoDate, to: isoDate }).refine((p) => p.from < p.to, { message: 'from must be before to', path: ['to'] })], {
   error: `must be one of ${PERIODS.join(', ')}, or { from: YYYY-MM-DD, to: YYYY-MM-DD }`,
@@ -506,28 +502,28 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
       })
     }
     const available = Object.keys(METRICS[network])
+    const kind = findKpiKind(kpi.kind)
     for (const field of ['metric', 'denominator'] as const) {
       const metric = str(kpi[field])
       if (metric !== undefined && !available.includes(metric)) {
         ctx.addIssue({ code: 'custom', path: ['kpis', index, field], message: `${network} has no metric "${metric}"; available: ${available.join(', ')}` })
         continue
       }
-      const kind = str(kpi.kind)
       const shape = metric === undefined ? undefined : METRICS[network][metric]!.shape
-      if (shape && kind && !KIND_SHAPES[kind as KpiKind]?.includes(shape)) {
-        const fitting = available.filter((m) => KIND_SHAPES[kind as KpiKind]?.includes(METRICS[network][m]!.shape))
+      if (shape && kind && !kind.shapes.includes(shape)) {
+        const fitting = available.filter((m) => kind.shapes.includes(METRICS[network][m]!.shape))
         ctx.addIssue({
           code: 'custom',
           path: ['kpis', index, field],
-          message: `a ${kind} KPI needs ${kind === 'level' || kind === 'growth' ? 'a level such as followers' : 'a count such as likes or clicks'}; "${metric}" is ${shape === 'gauge' ? 'a level' : 'a count'}. Fitting ${network} metrics: ${fitting.join(', ')}`,
+          message: `a ${kind.name} KPI needs ${kind.needs}; "${metric}" is ${shape === 'gauge' ? 'a level' : 'a count'}. Fitting ${network} metrics: ${fitting.join(', ')}`,
         })
       }
     }
-    if (kpi.kind === 'rate' && kpi.denominator === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'a rate KPI needs a denominator metric (rate = metric ÷ denominator)' })
+    if (kind?.denominator && kpi.denominator === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: `a ${kind.name} KPI needs a denominator metric (${kind.name} = metric ÷ denominator)` })
     }
-    if (kpi.kind !== undefined && kpi.kind !== 'rate' && kpi.denominator !== undefined) {
-      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: 'only a rate KPI has a denominator' })
+    if (kpi.kind !== undefined && !kind?.denominator && kpi.denominator !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: `only a ${RATIO_KINDS} KPI has a denominator` })
     }
   })
 }

@@ -3,8 +3,10 @@ import { z } from 'zod'
 import { ConfigError } from '../core/errors.ts'
 import { METRICS, type Network } from '../core/metrics.ts'
 import { FINAL_VERDICT_GRACE_MS, evaluateKpi, type KpiDataSource, type MetricSelection } from './evaluate.ts'
+import { KPI_KINDS, kpiKind } from './kinds/index.ts'
 import { periodAt, type Period } from './periods.ts'
 import { kpiAccounts, REVIEW_PERIODS, type Kpi, type Plan, type ReviewKind } from './plan.ts'
+import { severityRank, statusMeaning } from './statuses.ts'
 
 /**
  * The period review (docs/period-review.md): what a week, month, quarter or year came to, against
@@ -60,7 +62,7 @@ const kpiReview = z.object({
   network: z.string(),
   metric: z.string(),
   denominator: z.string().optional(),
-  kind: z.enum(['level', 'growth', 'total', 'rate']),
+  kind: z.enum(KPI_KINDS),
   comparator: z.enum(['at_least', 'at_most']),
   verdict: periodNumbers,
   previous: periodNumbers.nullable(),
@@ -256,24 +258,21 @@ export function nextPeriodNeeds(
   trendActuals: Array<{ label: string; actual: number | null }>,
 ): NextNeeds {
   const length = days(next)
+  const kind = kpiKind(kpi.kind)
   let perDay: number | null = null
   let thisPerDay: number | null = null
   const { actual } = reviewed
-  switch (kpi.kind) {
-    case 'total':
-    case 'growth':
-      perDay = kpi.target / length
-      thisPerDay = actual === null ? null : actual / days(reviewed.period)
-      break
-    case 'level':
-      perDay = actual === null ? null : (kpi.target - actual) / length
-      thisPerDay = actual === null || reviewed.baseline === null ? null : (actual - reviewed.baseline) / days(reviewed.period)
-      break
-    case 'rate':
-      break
+  if (kind.paced && kind.origin === 'zero') {
+    perDay = kpi.target / length
+    thisPerDay = actual === null ? null : actual / days(reviewed.period)
+  } else if (kind.paced) {
+    // A level: the change per day from where it ended, and the change it made per day.
+    perDay = actual === null ? null : (kpi.target - actual) / length
+    thisPerDay = actual === null || reviewed.baseline === null ? null : (actual - reviewed.baseline) / days(reviewed.period)
   }
   const trend = trendTarget(trendActuals.map((t) => t.actual))
-  const rounded = trend === null ? null : kpi.kind === 'rate' ? Math.round(trend * 10_000) / 10_000 : Math.round(kpi.kind === 'total' ? Math.max(0, trend) : trend)
+  const scale = 10 ** kind.decimals
+  const rounded = trend === null ? null : Math.round((kind.onlyGrows ? Math.max(0, trend) : trend) * scale) / scale
   return {
     label: next.label,
     start: next.start.toISOString(),
@@ -297,8 +296,6 @@ export interface AlertTransition {
   silenced: boolean
 }
 
-const SEVERITY: Record<string, number> = { missed: 2, at_risk: 1 }
-
 /**
  * The firing spells of alerts that overlap [from, to): from the transition into `firing` to the
  * one out of it (resolved), from transitions in time order. The label is the worst one it had.
@@ -317,7 +314,7 @@ export function alertEpisodes(transitions: AlertTransition[], from: Date, to: Da
       open.set(t.alertKey, { key: t.alertKey, kind, subject, label: t.label, firedAt: t.at.toISOString(), resolvedAt: null, silenced: t.silenced })
     } else if (t.toStatus === 'firing' && current) {
       // A crisis's label is its accounts, which only grow while it is open.
-      if (current.kind === 'crisis' || (SEVERITY[t.label] ?? 0) > (SEVERITY[current.label] ?? 0)) current.label = t.label
+      if (current.kind === 'crisis' || severityRank(t.label) > severityRank(current.label)) current.label = t.label
     } else if (current && t.toStatus !== 'firing') {
       current.resolvedAt = t.at.toISOString()
       done.push(current)
@@ -384,7 +381,8 @@ export interface ReviewDataSource {
   observedDays(selections: MetricSelection[], from: Date, to: Date, timezone: string): Promise<Array<{ network: string; accountId: string; metric: string; day: string }>>
 }
 
-const toVerdictStatus = (status: string): PeriodNumbers['status'] => (status === 'achieved' || status === 'missed' ? status : 'unknown')
+/** A final verdict keeps its status (achieved, missed); anything else is no verdict. */
+const toVerdictStatus = (status: string): PeriodNumbers['status'] => (statusMeaning(status)?.final ? (status as PeriodNumbers['status']) : 'unknown')
 
 async function periodNumbersOf(plan: Plan, kpi: Kpi, period: Period, knownAt: Date, stored: Map<string, StoredVerdict>, source: KpiDataSource): Promise<PeriodNumbers> {
   const found = stored.get(`${kpi.id}\u0000${period.start.getTime()}`)
@@ -410,12 +408,13 @@ async function periodHistory(
   actual: number | null,
 ): Promise<{ points: Array<[number, number]>; baseline: number | null }> {
   const source = sources.kpi
-  if (kpi.kind === 'rate' || actual === null) return { points: [], baseline: null }
+  const kind = kpiKind(kpi.kind)
+  if (kind.trend === null || actual === null) return { points: [], baseline: null }
   const start = period.start.getTime()
   const end = period.end.getTime()
   const steps = Math.ceil((end - start) / DAY_MS)
   const at = (k: number) => Math.min(end, start + k * DAY_MS)
-  if (kpi.kind === 'total') {
+  if (kind.trend === 'amount') {
     const amounts = source.amountSeries
       ? await source.amountSeries(selection, period.start, period.end, DAY_MS)
       : await Promise.all(Array.from({ length: steps }, (_, k) => source.amount(selection, new Date(at(k)), new Date(at(k + 1)))))
@@ -440,12 +439,13 @@ async function periodHistory(
     ? await source.levelSeries(selection, period.start, period.end, DAY_MS)
     : await Promise.all(Array.from({ length: steps + 1 }, (_, k) => source.level(selection, new Date(at(k)))))
   // Where a level's progress counts from (its first reading when it was first read inside), and a growth's zero.
-  const baseline = kpi.kind === 'level' ? ((await source.startingLevel(selection, period.start, period.end))?.value ?? null) : await source.level(selection, period.start)
+  const baseline = (await kind.startingPoint!(source, selection, period.start, period.end))?.value ?? null
+  const ownStart = kind.origin === 'start'
   const points: Array<[number, number]> = []
   levels.forEach((level, k) => {
     if (level === null) return
-    if (kpi.kind === 'growth' && baseline === null) return
-    points.push([at(k), kpi.kind === 'level' ? level : level - baseline!])
+    if (!ownStart && baseline === null) return
+    points.push([at(k), ownStart ? level : level - baseline!])
   })
   if (points.length && points[points.length - 1]![0] === end) points[points.length - 1] = [end, actual]
   else points.push([end, actual])
@@ -563,7 +563,8 @@ async function reviewPosts(plan: Plan, kpis: Kpi[], period: Period, knownAt: Dat
   if (limit === 0) return []
   const groups = new Map<string, { network: string; metric: string; accounts: Set<string>; kpiIds: string[] }>()
   for (const kpi of kpis) {
-    if (kpi.kind !== 'total' && kpi.kind !== 'rate') continue
+    // Posts gain counts; a kind read from levels has no per-post share.
+    if (!kpiKind(kpi.kind).shapes.includes('counter')) continue
     const key = `${kpi.network}\u0000${kpi.metric}`
     const group = groups.get(key) ?? { network: kpi.network, metric: kpi.metric, accounts: new Set<string>(), kpiIds: [] }
     for (const account of kpiAccounts(plan, kpi)) group.accounts.add(account.id)

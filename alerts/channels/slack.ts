@@ -1,4 +1,5 @@
 import type { AlertFacts } from '../../core/queues.ts'
+import { decimalsOf } from '../../kpi/kinds/index.ts'
 import { number } from '../email.ts'
 import { DeliveryError, postJson, type Channel } from './channel.ts'
 
@@ -14,8 +15,6 @@ import { DeliveryError, postJson, type Channel } from './channel.ts'
 const escapeMrkdwn = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 /** Block Kit refuses a section over 3000 characters, a field over 2000. */
 const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text)
-
-const amount = (value: number | null, rate: boolean) => number(value, rate ? 4 : 0)
 
 function icon(facts: AlertFacts): string {
   if (facts.event === 'resolved') return ':white_check_mark:'
@@ -34,15 +33,15 @@ export function renderSlackMessage(facts: AlertFacts): SlackMessage {
   const fields: string[] = []
   if (facts.kpi) {
     const { kpi } = facts
-    const rate = kpi.kind === 'rate'
+    const amount = (value: number | null) => number(value, decimalsOf(kpi.kind))
     fields.push(
-      `*Actual*\n${amount(kpi.actual, rate)}`,
-      `*Target*\n${kpi.comparator === 'at_least' ? '≥' : '≤'} ${amount(kpi.target, rate)}`,
-      `*Expected by now*\n${amount(kpi.expectedToDate, rate)}`,
+      `*Actual*\n${amount(kpi.actual)}`,
+      `*Target*\n${kpi.comparator === 'at_least' ? '≥' : '≤'} ${amount(kpi.target)}`,
+      `*Expected by now*\n${amount(kpi.expectedToDate)}`,
       `*Attainment*\n${kpi.attainment === null ? 'no data' : `${Math.round(kpi.attainment * 100)}%`}`,
       `*KPI*\n${escapeMrkdwn(`${kpi.name} (${kpi.network}, ${kpi.metric})`)}`,
     )
-    if (kpi.forecast) fields.push(`*Forecast (80%)*\n${amount(kpi.forecast.end, rate)} (${amount(kpi.forecast.low, rate)} – ${amount(kpi.forecast.high, rate)})`)
+    if (kpi.forecast) fields.push(`*Forecast (80%)*\n${amount(kpi.forecast.end)} (${amount(kpi.forecast.low)} – ${amount(kpi.forecast.high)})`)
   }
   if (facts.objective) fields.push(`*Objective*\n${escapeMrkdwn(facts.objective.name)}`)
   if (facts.period) fields.push(`*Period*\n${escapeMrkdwn(facts.period.label)}`)
