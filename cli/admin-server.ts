@@ -45,7 +45,7 @@ export interface AdminEndpoint {
 }
 
 const ADMIN_FILE = 'admin.json'
-export const ADMIN_BODY_LIMIT = 1024 * 1024
+const ADMIN_BODY_LIMIT = 1024 * 1024
 
 const sqlRequest = z.strictObject({
   query: z.string().min(1),
@@ -74,7 +74,7 @@ export interface AdminServerOptions {
   queues?: Queues
 }
 
-export const BOARD_PATH = '/queues'
+const BOARD_PATH = '/queues'
 const LINK_TTL_MS = 2 * 60_000
 const SESSION_TTL_MS = 8 * 3_600_000
 

@@ -40,7 +40,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   registerSimulatorCommand,
 ]
 
-export function buildProgram(): Command {
+function buildProgram(): Command {
   const program = new Command('social-kpi')
     .description('Turns a social media plan into KPIs that watch themselves: collect, store in ClickHouse, evaluate, alert.')
     .version(version)

@@ -41,7 +41,7 @@ export async function answerMetrics(registry: Registry, res: ServerResponse): Pr
 }
 
 /** 200 when every check passes, else 503; the JSON says which check failed and why. */
-export async function answerReadiness(readiness: () => Promise<Readiness>, res: ServerResponse): Promise<void> {
+async function answerReadiness(readiness: () => Promise<Readiness>, res: ServerResponse): Promise<void> {
   const report = await readiness()
   res
     .writeHead(report.ready ? 200 : 503, { 'content-type': 'application/json', 'cache-control': 'no-store' })

@@ -59,7 +59,7 @@ export async function setup(planFile: string | undefined, options: { needsSimula
     }
   }
   const scrub = processScrubber(config, plan)
-  const logger = createLogger({ level: config.LOG_LEVEL, scrub })
+  const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, scrub })
   return {
     config,
     clock,

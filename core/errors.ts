@@ -12,9 +12,7 @@ export type ErrorCode =
   | 'TIMED_OUT'
   | 'PLAN_INVALID'
   | 'PLAN_UNREADABLE'
-  | 'JOB_PAYLOAD_INVALID'
   | 'API_TOKEN_INVALID'
-  | 'API_TOKEN_MISSING'
   | 'API_RATE_LIMITED'
   | 'API_REQUEST_FAILED'
   | 'API_RESPONSE_INVALID'
@@ -74,12 +72,6 @@ export class PlanError extends SocialKpiError {
   }
 }
 
-export class JobPayloadError extends SocialKpiError {
-  constructor(queue: string, issues: InputIssue[]) {
-    super('JOB_PAYLOAD_INVALID', `invalid ${queue} job payload: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`)
-  }
-}
-
 /** The API refused the credentials: the account needs a new token, retrying will not help. */
 export class TokenError extends SocialKpiError {
   readonly network: string
@@ -92,8 +84,11 @@ export class TokenError extends SocialKpiError {
   }
 }
 
-/** The API asked us to slow down; `retryAfterMs` is its own estimate of when to come back. */
-export class RateLimitError extends SocialKpiError {
+/**
+ * The API asked us to slow down; `retryAfterMs` is its own estimate of when to come back. (Named
+ * apart from BullMQ's `RateLimitError`, which a processor throws to pause its own worker.)
+ */
+export class ApiRateLimitError extends SocialKpiError {
   readonly retryAfterMs: number
 
   constructor(message: string, retryAfterMs: number) {

@@ -6,7 +6,7 @@ import type { Redis } from './redis.ts'
 const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
 
 /** The lock was held by another process for longer than we were willing to wait. */
-export class LockTimeoutError extends SocialKpiError {
+class LockTimeoutError extends SocialKpiError {
   constructor(message: string) {
     super('LOCK_TIMEOUT', message)
   }

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module'
 import { pino, type Logger, type DestinationStream } from 'pino'
 
 export type { Logger }
@@ -101,11 +102,15 @@ function errorSerializer(scrub: Scrubber) {
  * The one pino logger. Modules take `logger.child({ module })`. Secrets are redacted by path and
  * errors are serialised by hand so that foreign error objects (axios keeps the request config,
  * headers included) never reach the output; `scrub` (the process's scrubber, which knows its
- * secret values; by default the patterns only) then cleans every line written.
+ * secret values; by default the patterns only) then cleans every line written. `pretty`
+ * (LOG_PRETTY) turns each scrubbed JSON line into pino-pretty's text before it is written, in
+ * this process and at once (no transport thread, so no line is lost at exit); in colour only on a
+ * terminal.
  */
 export function createLogger(options: { level: string; pretty?: boolean; destination?: DestinationStream; scrub?: Scrubber }): Logger {
   const scrub = options.scrub ?? scrubSecrets
   const serializeError = errorSerializer(scrub)
+  const destination = options.destination ?? pino.destination(2)
   return pino(
     {
       level: options.level,
@@ -117,6 +122,19 @@ export function createLogger(options: { level: string; pretty?: boolean; destina
       // The last line of defence: whatever field a credential hides in, it is scrubbed from the output.
       hooks: { streamWrite: scrub },
     },
-    options.destination ?? pino.destination(2),
+    options.pretty ? prettyDestination(destination, options.destination === undefined && process.stderr.isTTY === true) : destination,
   )
+}
+
+/**
+ * LOG_PRETTY: each line as pino-pretty's text, the time as logged; `flush` still reaches the
+ * stream. pino-pretty is loaded only then, so a process that logs JSON does not pay for it.
+ */
+function prettyDestination(destination: DestinationStream & { flush?(cb: (err?: Error) => void): void }, colorize: boolean) {
+  const { prettyFactory } = createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty')
+  const prettify = prettyFactory({ colorize, singleLine: true, translateTime: false })
+  return {
+    write: (line: string) => destination.write(prettify(line)),
+    flush: (cb: (err?: Error) => void) => (destination.flush ? destination.flush(cb) : cb()),
+  }
 }

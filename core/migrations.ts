@@ -39,7 +39,7 @@ const CREATE = /^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW|MATERIALIZED\s+VIEW|
 const ALTER_COLUMNS = /^ALTER\s+TABLE\s+([\w.]+)\s+(?:ADD|MODIFY|DROP|RENAME|COMMENT)\s+COLUMN\b/i
 const DROP = /^DROP\s+(?:TABLE|VIEW|DICTIONARY)\s+(?:IF\s+EXISTS\s+)?([\w.]+)/i
 
-export function statementEffect(statement: string): StatementEffect {
+function statementEffect(statement: string): StatementEffect {
   const create = CREATE.exec(statement)
   if (create) return { kind: 'create', object: create[1]! }
   const alter = ALTER_COLUMNS.exec(statement)
@@ -77,7 +77,7 @@ export const migrateOptions = (config: Pick<Config, 'CLICKHOUSE_CLUSTER' | 'OBSE
   ...(config.OBSERVATIONS_RETENTION_DAYS ? { observationsRetentionDays: config.OBSERVATIONS_RETENTION_DAYS } : {}),
 })
 
-export const LOCAL_SUFFIX = '_local'
+const LOCAL_SUFFIX = '_local'
 const CREATE_MERGE_TREE = /^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?(\w+)\s*(\([\s\S]*\))\s*ENGINE\s*=\s*(\w*MergeTree)(?:\(([^)]*)\))?([\s\S]*)$/i
 const CREATE_TABLE = /^(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
 const CREATE_VIEW = /^(CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
@@ -87,7 +87,7 @@ const DROP_TABLE = /^(DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
 const DROP_VIEW = /^(DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
 
 /** The MergeTree tables the statements create (they become `_local` + Distributed on a cluster). */
-export function mergeTreeTables(statements: string[]): Set<string> {
+function mergeTreeTables(statements: string[]): Set<string> {
   const tables = new Set<string>()
   for (const statement of statements) {
     const match = CREATE_MERGE_TREE.exec(statement)

@@ -10,7 +10,7 @@ const chartPoint = z.tuple([z.number(), z.number()])
  * The numbers behind a KPI email's chart (times in epoch ms), rendered to PNG when the email is
  * sent (alerts/chart.ts), so the payload stays small and free of binary data.
  */
-export const kpiChartSchema = z.object({
+const kpiChartSchema = z.object({
   title: z.string(),
   timezone: z.string(),
   start: z.number(),
@@ -31,7 +31,7 @@ export type KpiChart = z.infer<typeof kpiChartSchema>
  * progress towards its target (1 = the target) at daily steps, against the pace line; the words
  * are the review's language.
  */
-export const reviewChartSchema = z.object({
+const reviewChartSchema = z.object({
   title: z.string(),
   timezone: z.string(),
   locale: z.string(),
@@ -49,7 +49,7 @@ export type ReviewChart = z.infer<typeof reviewChartSchema>
  * send time, and the body of a webhook (docs/alerting.md, "The webhook's JSON"). Plain data only:
  * no secret, no rendering. Times are ISO strings.
  */
-export const alertFactsSchema = z.object({
+const alertFactsSchema = z.object({
   version: z.literal(1),
   kind: z.enum(['kpi', 'crisis']),
   key: z.string().min(1),

@@ -5,7 +5,7 @@ const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EP
 const CONNECTION_CLASSES = new Set(['MaxRetriesPerRequestError'])
 
 /** Whether an error only says that Redis does not answer (every client and queue sees the same outage). */
-export function isRedisConnectionError(error: unknown): boolean {
+function isRedisConnectionError(error: unknown): boolean {
   if (!(error instanceof Error)) return false
   const code = (error as NodeJS.ErrnoException).code
   if (code && CONNECTION_CODES.has(code)) return true

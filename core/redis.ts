@@ -30,7 +30,7 @@ export type RedisProbe = { ok: true } | { ok: false; kind: 'unreachable'; code?:
  * made but never spoke Redis. ioredis rejects `connect()` with "Connection is closed" whatever
  * happened; the reason is what it emits as `error`.
  */
-export async function probeRedis(url: string, timeoutMs = 1_500): Promise<RedisProbe> {
+async function probeRedis(url: string, timeoutMs = 1_500): Promise<RedisProbe> {
   // disconnectTimeout: a refused socket never reports its close, and ioredis would hold the process 2 s for it.
   const probe = new Redis(url, {
     lazyConnect: true,

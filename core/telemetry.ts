@@ -25,7 +25,7 @@ export interface WriterObserver {
 export type NotificationOutcome = 'sent' | 'already_sent' | 'refused' | 'retrying' | 'undelivered'
 
 /** The states BullMQ counts per queue, read at scrape time. */
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const
+const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed'] as const
 
 export interface QueueLike {
   name: string

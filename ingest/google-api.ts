@@ -60,10 +60,10 @@ const TRANSIENT_REASONS = new Set(['backendError', 'internalError'])
 const TRANSIENT_STATUSES = new Set(['INTERNAL', 'UNAVAILABLE', 'DEADLINE_EXCEEDED'])
 
 /** A short rate limit without a stated wait waits this long. */
-export const DEFAULT_RATE_WAIT_MS = 10_000
+const DEFAULT_RATE_WAIT_MS = 10_000
 
 /** Reads the Google error envelope; undefined for a success or a body that is not one. */
-export function readGoogleError(response: AxiosResponse): GoogleError | undefined {
+function readGoogleError(response: AxiosResponse): GoogleError | undefined {
   const body = response.data as GoogleErrorBody | undefined
   const error = body && typeof body === 'object' ? body.error : undefined
   if (!error || typeof error !== 'object') return undefined
@@ -86,7 +86,7 @@ export function readGoogleError(response: AxiosResponse): GoogleError | undefine
 }
 
 /** `"30s"`, `"1.5s"` (a protobuf Duration in JSON) in milliseconds. */
-export function parseProtoDuration(value: unknown): number | undefined {
+function parseProtoDuration(value: unknown): number | undefined {
   if (typeof value !== 'string') return undefined
   const match = /^(\d+(?:\.\d+)?)s$/.exec(value.trim())
   return match ? Math.round(Number(match[1]) * 1000) : undefined

@@ -24,7 +24,7 @@ const isPermissionCode = (code: number) => code === 10 || (code >= 200 && code <
 const TRANSIENT_CODES = new Set([1, 2])
 
 /** When nothing says how long to wait, a throttled call waits this long. */
-export const DEFAULT_THROTTLE_WAIT_MS = 20_000
+const DEFAULT_THROTTLE_WAIT_MS = 20_000
 /** Usage at or above this percentage pauses further calls (Meta throttles at 100). */
 const USAGE_PAUSE_PERCENT = 95
 const USAGE_PAUSE_MS = 60_000

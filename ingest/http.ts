@@ -1,7 +1,7 @@
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios'
 import type { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
-import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
+import { ApiError, ApiRateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets } from '../core/logger.ts'
 import type { ApiObserver, ApiOutcome } from '../core/telemetry.ts'
 import type { RequestGate } from './quota.ts'
@@ -31,11 +31,11 @@ export interface RetryPolicy {
   maxRetries: number
   /** First backoff step; doubles per attempt, with full jitter. */
   baseDelayMs: number
-  /** Longest wait spent inside a job; a longer throttle becomes a RateLimitError for the queue. */
+  /** Longest wait spent inside a job; a longer throttle becomes a ApiRateLimitError for the queue. */
   maxInlineWaitMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, maxInlineWaitMs: 30_000 }
+const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, maxInlineWaitMs: 30_000 }
 
 /**
  * Each call names the shape of its answer: a zod schema of the fields the collector reads. A
@@ -96,7 +96,7 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     const until = pauseUntil
     const wait = until - now()
     if (wait > 0) {
-      if (wait > retry.maxInlineWaitMs) throw new RateLimitError(`${options.dialect.network} asked us to pause for ${Math.ceil(wait / 1000)} s`, wait)
+      if (wait > retry.maxInlineWaitMs) throw new ApiRateLimitError(`${options.dialect.network} asked us to pause for ${Math.ceil(wait / 1000)} s`, wait)
       await sleep(wait)
       // Waited out: a clock that stands still (a test's) must not make every later call wait again.
       if (pauseUntil === until) pauseUntil = 0
@@ -106,7 +106,7 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
       const budgetWait = (await options.gate?.take()) ?? 0
       if (budgetWait <= 0) return
       if (budgetWait > retry.maxInlineWaitMs) {
-        throw new RateLimitError(`${options.dialect.network}: this account's share of the documented call limit is spent for now`, budgetWait)
+        throw new ApiRateLimitError(`${options.dialect.network}: this account's share of the documented call limit is spent for now`, budgetWait)
       }
       await sleep(budgetWait)
     }
@@ -166,7 +166,7 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
           throw new ApiError(scrubSecrets(lastFailure.message), { status: response.status, apiCode: lastFailure.apiCode, retryable: false })
         case 'throttled':
           if (lastFailure.waitMs > retry.maxInlineWaitMs || attempt === retry.maxRetries) {
-            throw new RateLimitError(scrubSecrets(lastFailure.message), lastFailure.waitMs)
+            throw new ApiRateLimitError(scrubSecrets(lastFailure.message), lastFailure.waitMs)
           }
           await sleep(lastFailure.waitMs)
           break
@@ -176,7 +176,7 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
       }
     }
     const failure = lastFailure!
-    if (failure.kind === 'throttled') throw new RateLimitError(scrubSecrets(failure.message), failure.waitMs)
+    if (failure.kind === 'throttled') throw new ApiRateLimitError(scrubSecrets(failure.message), failure.waitMs)
     throw new ApiError(`${scrubSecrets(failure.message)} (gave up after ${retry.maxRetries + 1} attempts)`, {
       apiCode: 'apiCode' in failure ? failure.apiCode : undefined,
       retryable: true,

@@ -24,7 +24,7 @@ export function linkedInHeaders(version: string): Record<string, string> {
 }
 
 /** Milliseconds from the server's `Date` (or ours, `now`) to the next 00:00 UTC, when LinkedIn's daily limits reset. */
-export function untilUtcMidnight(response: AxiosResponse, now: Date): number {
+function untilUtcMidnight(response: AxiosResponse, now: Date): number {
   const date = Date.parse(String(response.headers['date'] ?? ''))
   const at = Number.isFinite(date) ? date : now.getTime()
   return (Math.floor(at / DAY_MS) + 1) * DAY_MS - at

@@ -6,7 +6,7 @@ export interface RequestGate {
   take(): Promise<number>
 }
 
-export const OPEN_GATE: RequestGate = { take: async () => 0 }
+const OPEN_GATE: RequestGate = { take: async () => 0 }
 
 // A sliding-window log per quota key: drop calls older than the window, then admit the call when
 // fewer than `limit` remain, else say when the oldest leaves. Atomic, and on Redis's own clock so

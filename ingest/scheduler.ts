@@ -51,7 +51,7 @@ export async function enqueueRound(queues: Queues, plan: Plan, roundAt: Date): P
   return { roundAt, evaluateJobId, collectJobIds: children.map((child) => child.opts.jobId) }
 }
 
-export async function enqueueEvaluation(queues: Queues, at: Date, reason: Payload<'evaluate'>['reason']): Promise<string> {
+async function enqueueEvaluation(queues: Queues, at: Date, reason: Payload<'evaluate'>['reason']): Promise<string> {
   const jobId = jobIds.evaluate(reason, at)
   const data: Payload<'evaluate'> = { at: at.toISOString(), reason }
   await queues.evaluate.add('evaluate', data, { jobId })
@@ -63,7 +63,7 @@ export interface Scheduler {
 }
 
 /** At most this many missed rounds of one schedule are enqueued when Redis is back (a day of hourly rounds). */
-export const MAX_CATCH_UP_ROUNDS = 24
+const MAX_CATCH_UP_ROUNDS = 24
 
 /**
  * The slots of a schedule from `from` to `until` (both included), oldest first, at most the newest

@@ -30,7 +30,7 @@ interface BusinessBody {
  * HTTP 429 `rate_limit_exceeded` and no documented Retry-After (tiktok-api-v2-rate-limit). Within
  * a minute the oldest call has left the window, so we come back after one.
  */
-export const DISPLAY_THROTTLE_WAIT_MS = 60_000
+const DISPLAY_THROTTLE_WAIT_MS = 60_000
 
 const DISPLAY_TOKEN_CODES = new Set(['access_token_invalid', 'scope_not_authorized', 'scope_permission_missed'])
 
@@ -67,7 +67,7 @@ export const displayDialect: ApiDialect = {
 }
 
 /** `40100`: too many requests. TikTok limits calls per second, minute and day per app. */
-export const BUSINESS_RATE_LIMIT_CODE = 40100
+const BUSINESS_RATE_LIMIT_CODE = 40100
 /**
  * Token codes: 40102 the access token has expired, 40104 none was sent, 40105 it is incorrect or
  * revoked; 40001 no permission to operate this account (a scope or the account's own setting).
@@ -76,10 +76,10 @@ const BUSINESS_TOKEN_CODES = new Set([40001, 40102, 40104, 40105])
 /** Server-side failures worth another try (Airbyte retries 50002 too). */
 const BUSINESS_TRANSIENT_CODES = new Set([50000, 50002])
 /** A 40100 says nothing about which limit was hit: the first retries wait for a per-second limit. */
-export const BUSINESS_SHORT_WAIT_MS = 1_000
+const BUSINESS_SHORT_WAIT_MS = 1_000
 const BUSINESS_SHORT_WAITS = 2
 /** After that, a per-minute limit: longer than a job should sleep, so the queue waits instead. */
-export const BUSINESS_LONG_WAIT_MS = 60_000
+const BUSINESS_LONG_WAIT_MS = 60_000
 
 /**
  * The Business API dialect for one collection. It keeps one piece of state: how many 40100s came

@@ -32,9 +32,9 @@ export interface XErrorBody {
 }
 
 /** A 429 without a reset header waits one 15-minute window, X's usual rate-limit window. */
-export const DEFAULT_X_THROTTLE_WAIT_MS = 15 * 60_000
+const DEFAULT_X_THROTTLE_WAIT_MS = 15 * 60_000
 /** A monthly usage cap has no published reset time; try again a day later. */
-export const USAGE_CAP_WAIT_MS = 24 * 3_600_000
+const USAGE_CAP_WAIT_MS = 24 * 3_600_000
 /** Legacy error codes: 88 rate limit; 32 could not authenticate; 89 invalid or expired token; 453 access level. */
 const LEGACY_THROTTLE = new Set([88])
 const LEGACY_TOKEN = new Set([32, 89, 215, 453])
@@ -53,7 +53,7 @@ function serverNow(response: AxiosResponse, now: Date): number {
 }
 
 /** Milliseconds until `x-rate-limit-reset`, as the server's clock sees it; undefined without the header. */
-export function untilReset(response: AxiosResponse, now: Date): number | undefined {
+function untilReset(response: AxiosResponse, now: Date): number | undefined {
   const reset = Number(response.headers['x-rate-limit-reset'])
   if (!Number.isFinite(reset) || reset <= 0) return undefined
   return Math.max(0, reset * 1000 - serverNow(response, now))

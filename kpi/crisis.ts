@@ -62,7 +62,7 @@ const DAY_STALE_MS = 72 * HOUR_MS
 /** Same-weekday buckets match within this distance (Pacific days move by an hour around DST). */
 const MATCH_TOLERANCE_MS: Record<BucketSize, number> = { day: 90 * 60_000, hour: 60_000 }
 /** MAD × this estimates a standard deviation for normally distributed data. */
-export const MAD_SCALE = 1.4826
+const MAD_SCALE = 1.4826
 
 export function median(values: number[]): number {
   if (values.length === 0) return Number.NaN
@@ -127,7 +127,7 @@ export function currentBucket(series: Point[], at: Date, size: BucketSize): Poin
 }
 
 /** How far back the series must reach to judge the current bucket against `weeks` weeks. */
-export function lookbackMs(size: BucketSize, weeks: number): number {
+function lookbackMs(size: BucketSize, weeks: number): number {
   return (weeks * 7 + (size === 'day' ? 4 : 1)) * 24 * HOUR_MS
 }
 
@@ -137,7 +137,7 @@ const formatter = (zone: string) => (date: Date) => DateTime.fromJSDate(date, { 
 type Judged = { judged: false } | { judged: true; finding: CrisisFinding | null }
 
 /** followers fall more than `dropPercent` % within `windowHours`, judged on each account. */
-export function judgeFollowerDrop(trigger: Extract<CrisisTrigger, { kind: 'follower_drop' }>, account: PlanAccount, points: Point[], zone: string): Judged {
+function judgeFollowerDrop(trigger: Extract<CrisisTrigger, { kind: 'follower_drop' }>, account: PlanAccount, points: Point[], zone: string): Judged {
   if (points.length === 0) return { judged: false }
   const drop = largestDrop(points)
   if (!drop || drop.fraction * 100 <= trigger.dropPercent) return { judged: true, finding: null }
@@ -174,47 +174,41 @@ function seasonalWindow(series: Point[], at: Date, size: BucketSize, zone: strin
   }
 }
 
+/** A finding about the judged bucket: from its start to its end, its value against the seasonal median. */
+function seasonalFinding(account: PlanAccount, seasonal: NonNullable<ReturnType<typeof seasonalWindow>>, reason: string): Judged {
+  const { bucket, end, center } = seasonal
+  return { judged: true, finding: { account, from: bucket.at, to: end, value: bucket.value, reference: center, reason } }
+}
+
 /** A count above its seasonal median by more than `deviations` robust deviations. */
-export function judgeNegativeReactions(trigger: Extract<CrisisTrigger, { kind: 'negative_reactions' }>, account: PlanAccount, series: Point[], at: Date, size: BucketSize, zone: string): Judged {
+function judgeNegativeReactions(trigger: Extract<CrisisTrigger, { kind: 'negative_reactions' }>, account: PlanAccount, series: Point[], at: Date, size: BucketSize, zone: string): Judged {
   const seasonal = seasonalWindow(series, at, size, zone, trigger.baselineWeeks)
   if (!seasonal) return { judged: false }
-  const { bucket, baseline, center, end, when, weekday } = seasonal
+  const { bucket, baseline, center, when, weekday } = seasonal
   // For small counts the MAD is often 0 (four Mondays with 2 angry reactions each); a count's
   // natural spread is about its square root, so the deviation is never less than √median, nor 1.
   const deviation = Math.max(MAD_SCALE * mad(baseline), Math.sqrt(Math.max(center, 1)))
   const threshold = center + trigger.deviations * deviation
   if (bucket.value <= threshold) return { judged: true, finding: null }
-  return {
-    judged: true,
-    finding: {
-      account,
-      from: bucket.at,
-      to: end,
-      value: bucket.value,
-      reference: center,
-      reason: `${trigger.metric} on ${account.name}: ${count(bucket.value)} in the ${size} from ${when(bucket.at)} (${zone}), against a usual ${count(center, 1)} on ${weekday}s (median of ${baseline.length} weeks, deviation ${count(deviation, 1)}); the limit is ${count(threshold, 1)} (${count(trigger.deviations, 1)} deviations above)`,
-    },
-  }
+  return seasonalFinding(
+    account,
+    seasonal,
+    `${trigger.metric} on ${account.name}: ${count(bucket.value)} in the ${size} from ${when(bucket.at)} (${zone}), against a usual ${count(center, 1)} on ${weekday}s (median of ${baseline.length} weeks, deviation ${count(deviation, 1)}); the limit is ${count(threshold, 1)} (${count(trigger.deviations, 1)} deviations above)`,
+  )
 }
 
 /** A count more than `dropPercent` % below its seasonal median. */
-export function judgeEngagementCollapse(trigger: Extract<CrisisTrigger, { kind: 'engagement_collapse' }>, account: PlanAccount, series: Point[], at: Date, size: BucketSize, zone: string): Judged {
+function judgeEngagementCollapse(trigger: Extract<CrisisTrigger, { kind: 'engagement_collapse' }>, account: PlanAccount, series: Point[], at: Date, size: BucketSize, zone: string): Judged {
   const seasonal = seasonalWindow(series, at, size, zone, trigger.baselineWeeks)
   if (!seasonal || seasonal.center <= 0) return { judged: false }
-  const { bucket, baseline, center, end, when, weekday } = seasonal
+  const { bucket, baseline, center, when, weekday } = seasonal
   const floor = center * (1 - trigger.dropPercent / 100)
   if (bucket.value >= floor) return { judged: true, finding: null }
-  return {
-    judged: true,
-    finding: {
-      account,
-      from: bucket.at,
-      to: end,
-      value: bucket.value,
-      reference: center,
-      reason: `${trigger.metric} on ${account.name} collapsed to ${count(bucket.value)} in the ${size} from ${when(bucket.at)} (${zone}), ${count((1 - bucket.value / center) * 100, 1)} % below a usual ${count(center, 1)} on ${weekday}s (median of ${baseline.length} weeks); the limit is ${count(trigger.dropPercent, 1)} % below`,
-    },
-  }
+  return seasonalFinding(
+    account,
+    seasonal,
+    `${trigger.metric} on ${account.name} collapsed to ${count(bucket.value)} in the ${size} from ${when(bucket.at)} (${zone}), ${count((1 - bucket.value / center) * 100, 1)} % below a usual ${count(center, 1)} on ${weekday}s (median of ${baseline.length} weeks); the limit is ${count(trigger.dropPercent, 1)} % below`,
+  )
 }
 
 /** The accounts a trigger watches: those it names (or all, or all of its network) that have its metric in a shape it reads. */

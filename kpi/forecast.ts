@@ -17,7 +17,7 @@
  */
 
 export const FORECAST_WINDOW_DAYS = 14
-export const MIN_FORECAST_STEPS = 3
+const MIN_FORECAST_STEPS = 3
 const Z80 = 1.2815515655446004
 const DAY_MS = 86_400_000
 

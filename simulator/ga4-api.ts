@@ -36,9 +36,9 @@ const MAX_RANGE_DAYS = 800
 const SCHEMA_LINK = 'For a list of valid dimensions and metrics, see https://developers.google.com/analytics/devguides/reporting/data/v1/api-schema'
 const QUOTA_LINK = 'To learn more, see https://developers.google.com/analytics/devguides/reporting/data/v1/quotas'
 
-export const GA4_QUOTAS = { tokensPerDay: 200_000, tokensPerHour: 40_000, tokensPerProjectPerHour: 14_000 } as const
+const GA4_QUOTAS = { tokensPerDay: 200_000, tokensPerHour: 40_000, tokensPerProjectPerHour: 14_000 } as const
 
-export function createGa4Api(context: NetworkContext): SimulatedNetwork[] {
+function createGa4Api(context: NetworkContext): SimulatedNetwork[] {
   const scenario = createGa4Scenario({ seed: context.seed, today: context.today })
   const buckets = new Map<string, number>()
 

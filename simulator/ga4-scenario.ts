@@ -34,7 +34,7 @@ export type KeyEventName = keyof typeof KEY_EVENTS
 
 export const DEMO_PROPERTIES: ReadonlyArray<{ id: string; name: string }> = [{ id: '412345678', name: 'Kopi Nusantara — toko online' }]
 
-export const PROPERTY_ID = /^\d{6,12}$/
+const PROPERTY_ID = /^\d{6,12}$/
 /** A day's numbers are final this long after it ends. */
 const FINAL_AFTER_MS = 48 * HOUR_MS
 

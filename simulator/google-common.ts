@@ -52,12 +52,12 @@ const STATUS_BY_CODE: Record<number, string> = {
   503: 'UNAVAILABLE',
 }
 
-export function googleStatus(code: number): string {
+function googleStatus(code: number): string {
   return STATUS_BY_CODE[code] ?? (code >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION')
 }
 
 /** `{"error":{code,message,errors?,status?,details?}}`, keys in Google's order. */
-export function googleErrorBody(fields: GoogleErrorFields): string {
+function googleErrorBody(fields: GoogleErrorFields): string {
   const error: Record<string, unknown> = { code: fields.code, message: fields.message }
   if (fields.errors) error.errors = fields.errors
   if (fields.status) error.status = fields.status
@@ -118,7 +118,7 @@ export function missingCredential(style: GoogleErrorStyle): GoogleApiError {
 }
 
 /** 401: a token Google does not accept (expired, revoked, malformed). */
-export function refusedCredential(style: GoogleErrorStyle, expired: boolean): GoogleApiError {
+function refusedCredential(style: GoogleErrorStyle, expired: boolean): GoogleApiError {
   const message = `Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. ${SEE_DEVCONSOLE}`
   return new GoogleApiError(
     style === 'legacy'

@@ -46,7 +46,7 @@ export const DEMO_AD_ACCOUNTS: ReadonlyArray<{ id: string; name: string; currenc
 const AD_ACCOUNT = /^act_(\d{1,20})$/
 const DEFAULT_LIMIT = 25
 /** Pages holding more rows than this are refused with "Please reduce the amount of data…". */
-export const MAX_ROWS_PER_PAGE = 60
+const MAX_ROWS_PER_PAGE = 60
 /** Insights reach back 37 months. */
 const MAX_HISTORY_MONTHS = 37
 const LATE_DAYS = 28
@@ -126,7 +126,7 @@ export interface AdsGraphOptions {
   callsPerHour: number
 }
 
-export function createAdsGraph(options: AdsGraphOptions): GraphFamily {
+function createAdsGraph(options: AdsGraphOptions): GraphFamily {
   const { seed, today } = options
   const profiles = new Map<string, AdAccountProfile>()
   const calls = createCallWindow(options.callsPerHour, HOUR_MS)
@@ -348,48 +348,25 @@ export function createAdsGraph(options: AdsGraphOptions): GraphFamily {
     const out: Record<string, unknown> = {}
     const money = (value: number) => (p.currency === 'IDR' ? String(Math.round(value)) : value.toFixed(2))
     const list = (entries: Map<string, number>, format: (v: number) => string) => [...entries].map(([action_type, value]) => ({ action_type, value: format(value) }))
+    // Each field's value in the answer; a field left out (no campaign, no clicks, no actions) is undefined.
+    const values: Record<string, () => unknown> = {
+      account_id: () => p.accountId,
+      account_name: () => p.name,
+      account_currency: () => p.currency,
+      campaign_id: () => c?.id,
+      campaign_name: () => c?.name,
+      impressions: () => String(n.impressions),
+      clicks: () => String(n.clicks),
+      inline_link_clicks: () => String(n.inlineLinkClicks),
+      spend: () => money(n.spend),
+      cpc: () => (n.clicks > 0 ? (n.spend / n.clicks).toFixed(6) : undefined),
+      ctr: () => ((n.clicks * 100) / n.impressions).toFixed(6),
+      actions: () => (n.actions.size > 0 ? list(n.actions, String) : undefined),
+      action_values: () => (n.actionValues.size > 0 ? list(n.actionValues, (v) => v.toFixed(2)) : undefined),
+    }
     for (const name of fields) {
-      switch (name) {
-        case 'account_id':
-          out.account_id = p.accountId
-          break
-        case 'account_name':
-          out.account_name = p.name
-          break
-        case 'account_currency':
-          out.account_currency = p.currency
-          break
-        case 'campaign_id':
-          if (c) out.campaign_id = c.id
-          break
-        case 'campaign_name':
-          if (c) out.campaign_name = c.name
-          break
-        case 'impressions':
-          out.impressions = String(n.impressions)
-          break
-        case 'clicks':
-          out.clicks = String(n.clicks)
-          break
-        case 'inline_link_clicks':
-          out.inline_link_clicks = String(n.inlineLinkClicks)
-          break
-        case 'spend':
-          out.spend = money(n.spend)
-          break
-        case 'cpc':
-          if (n.clicks > 0) out.cpc = (n.spend / n.clicks).toFixed(6)
-          break
-        case 'ctr':
-          out.ctr = ((n.clicks * 100) / n.impressions).toFixed(6)
-          break
-        case 'actions':
-          if (n.actions.size > 0) out.actions = list(n.actions, String)
-          break
-        case 'action_values':
-          if (n.actionValues.size > 0) out.action_values = list(n.actionValues, (v) => v.toFixed(2))
-          break
-      }
+      const value = Object.hasOwn(values, name) ? values[name]!() : undefined
+      if (value !== undefined) out[name] = value
     }
     out.date_start = dateStart
     out.date_stop = dateStop

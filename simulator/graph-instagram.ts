@@ -50,7 +50,7 @@ import {
   type GraphFamily,
   type GraphFamilyRequest,
 } from './graph-common.ts'
-import { dailyWobble, intBetween, opaqueId, unit } from './random.ts'
+import { audienceOnTheHour, intBetween, opaqueId, unit } from './random.ts'
 import { HISTORY_DAYS, SATURATION_MS } from './scenario.ts'
 import { DAY_MS, graphTime, HOUR_MS } from './time.ts'
 import type { SimulatorModule } from './network.ts'
@@ -148,7 +148,7 @@ export interface InstagramGraphOptions {
   callsPerHour: number
 }
 
-export function createInstagramGraph(options: InstagramGraphOptions): GraphFamily {
+function createInstagramGraph(options: InstagramGraphOptions): GraphFamily {
   const { seed, today } = options
   const historyStart = today - HISTORY_DAYS * DAY_MS
   const yearAgo = today - 365 * DAY_MS
@@ -192,9 +192,7 @@ export function createInstagramGraph(options: InstagramGraphOptions): GraphFamil
   /** Followers on the hour: steady growth g/day with a wobble of amplitude g/4. */
   function followers(userId: string, atMs: number): number {
     const p = profile(userId)
-    const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
-    const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(p.followersYearAgo + p.followersPerDay * (days + 0.25 * dailyWobble(seed, userId, days))))
+    return audienceOnTheHour(seed, userId, atMs, { startMs: yearAgo, start: p.followersYearAgo, perDay: p.followersPerDay })
   }
 
   function makeMedia(p: IgProfile, index: number, createdMs: number): IgMedia {

@@ -55,7 +55,7 @@ export interface PagesGraphOptions {
   callsPerHour: number
 }
 
-export function createPagesGraph(options: PagesGraphOptions): GraphFamily {
+function createPagesGraph(options: PagesGraphOptions): GraphFamily {
   const { scenario, callsPerHour } = options
   const calls = createCallWindow(callsPerHour, HOUR_MS)
 

@@ -178,7 +178,7 @@ function paged(request: SimRequest, path: string, all: unknown[]): unknown {
   return { paging: { start, count, links }, elements }
 }
 
-export function createLinkedInApi(context: NetworkContext): SimulatedNetwork[] {
+function createLinkedInApi(context: NetworkContext): SimulatedNetwork[] {
   const world: LinkedInScenario = createLinkedInScenario({ seed: context.seed, today: context.today })
   const dailyLimit = Math.max(1, context.callsPerHour)
   const usage = new Map<string, { day: number; used: number }>()
@@ -365,7 +365,7 @@ export function createLinkedInApi(context: NetworkContext): SimulatedNetwork[] {
  * (EXPIRED_ACCESS_TOKEN…). The `status` field mirrors the HTTP status LinkedIn would use for that
  * code: token codes 656xx → 401, 100 → 403, an HTTP-like code → itself, anything else → 500.
  */
-export function linkedInErrorBody(error: InjectedError): string {
+function linkedInErrorBody(error: InjectedError): string {
   const code = error.code
   const status = code >= 65600 && code <= 65699 ? 401 : code === 100 ? 403 : code >= 400 && code <= 599 ? code : 500
   return renderError({ status, serviceErrorCode: code, ...(error.type ? { code: error.type } : {}), message: error.message })

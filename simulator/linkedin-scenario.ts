@@ -16,11 +16,11 @@
  * linearly to 100 % two days after its end (followerGains too). A re-read of recent days
  * therefore returns other (larger) numbers for the same days.
  */
-import { dailyWobble, intBetween, unit } from './random.ts'
-import { DAY_MS, HOUR_MS } from './time.ts'
+import { audienceOnTheHour, intBetween, unit } from './random.ts'
+import { DAY_MS } from './time.ts'
 
 /** Days are complete two days after they end. */
-export const LINKEDIN_LATE_MS = 2 * DAY_MS
+const LINKEDIN_LATE_MS = 2 * DAY_MS
 const FIRST_REPORT_SHARE = 0.6
 const WEEKEND_FACTOR = 0.45
 
@@ -104,9 +104,7 @@ export function createLinkedInScenario(options: { seed: number; today: number })
   /** Growth g/day plus a wobble of amplitude g/4, on the hour. */
   function followers(id: string, atMs: number): number {
     const profile = organization(id)
-    const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
-    const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * dailyWobble(seed, id, days))))
+    return audienceOnTheHour(seed, id, atMs, { startMs: yearAgo, start: profile.followersYearAgo, perDay: profile.followersPerDay })
   }
 
   function finalDay(id: string, dayStart: number): DayStatistics {

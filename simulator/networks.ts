@@ -31,7 +31,7 @@ export const SIMULATOR_MODULES: { [N in Network]: SimulatorModule<N> } = {
  * Where the authorization servers (simulator/oauth.ts) answer, for the variables that are not an
  * API's base URL (X's and TikTok's token endpoints live under their APIs).
  */
-export const AUTHORIZATION_SERVER_MOUNTS: Record<Exclude<OAuthUrlKey, ApiUrlVariable>, string> = {
+const AUTHORIZATION_SERVER_MOUNTS: Record<Exclude<OAuthUrlKey, ApiUrlVariable>, string> = {
   GOOGLE_OAUTH_URL: '/google-oauth2',
   GOOGLE_ACCOUNTS_URL: '/google-accounts',
   X_AUTHORIZE_URL: '/x-web',

@@ -39,7 +39,7 @@
  *  - A post's counters rise as final × (1 − e^(−age/12 h)), floored, and are final from 3 days on,
  *    so they never decrease.
  */
-import { dailyWobble, intBetween, unit } from './random.ts'
+import { audienceOnTheHour, dayItems, intBetween, unit } from './random.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
 export const HISTORY_DAYS = 400
@@ -229,15 +229,9 @@ export function createScenario(options: { seed: number; today: number }): Scenar
 
   // --- followers -----------------------------------------------------------------------------
 
-  /**
-   * Followers without the drop, on the hour. Growth g/day plus a wobble of amplitude g/4: the
-   * wobble's slope is at most g/2 per day, so a day's growth stays within [g/2, 3g/2].
-   */
+  /** Followers without the drop, on the hour: growth g/day plus a wobble of amplitude g/4. */
   function baseFollowers(profile: PageProfile, atMs: number): number {
-    const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
-    const days = (hour - yearAgo) / DAY_MS
-    const value = profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * dailyWobble(seed, profile.id, days))
-    return Math.max(0, Math.floor(value))
+    return audienceOnTheHour(seed, profile.id, atMs, { startMs: yearAgo, start: profile.followersYearAgo, perDay: profile.followersPerDay })
   }
 
   function dropStart(profile: PageProfile): number | undefined {
@@ -298,21 +292,13 @@ export function createScenario(options: { seed: number; today: number }): Scenar
 
   /** The stories of one UTC day (day 0 = history start), oldest first, without indexes. */
   function dayStories(profile: PageProfile, day: number): Array<{ createdMs: number; isPost: boolean }> {
-    const dayStart = historyStart + day * DAY_MS
-    const out: Array<{ createdMs: number; isPost: boolean }> = []
-    for (const hour of profile.postHoursUtc) {
-      const jitter = Math.floor(unit(seed, profile.id, 'jitter', day, hour) * MAX_JITTER_MINUTES)
-      out.push({ createdMs: dayStart + hour * HOUR_MS + jitter * 60_000, isPost: true })
-    }
-    if (unit(seed, profile.id, 'story', day) < profile.hiddenStoryChance) {
-      const minute = Math.floor(unit(seed, profile.id, 'story-minute', day) * 24 * 60)
-      out.push({ createdMs: dayStart + minute * 60_000 + 30_000, isPost: false })
-    }
     const album = profile.albumUpload
-    if (album && day === HISTORY_DAYS + album.dayOffset) {
-      for (let i = 0; i < album.stories; i++) out.push({ createdMs: dayStart + 3 * HOUR_MS + i * 5_000 + 1_000, isPost: false })
-    }
-    return out.sort((a, b) => a.createdMs - b.createdMs)
+    return dayItems(seed, profile.id, day, historyStart + day * DAY_MS, {
+      hoursUtc: profile.postHoursUtc,
+      jitter: { minutes: MAX_JITTER_MINUTES, label: 'jitter', offsetMs: 0 },
+      extra: { chance: profile.hiddenStoryChance, label: 'story', offsetMs: 30_000 },
+      burst: album && day === HISTORY_DAYS + album.dayOffset ? { count: album.stories, hour: 3, stepMs: 5_000, offsetMs: 1_000 } : undefined,
+    }).map((item) => ({ createdMs: item.ms, isPost: item.scheduled }))
   }
 
   /** The feed built at least through the UTC day containing `atMs`. */

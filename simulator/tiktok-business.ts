@@ -22,9 +22,9 @@ import { jsonResponse, subPath, tiktokLogId, videoPage } from './tiktok-common.t
 import type { TikTokScenario, TikTokVideo } from './tiktok-scenario.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
-export const BUSINESS_PREFIX = '/tiktok-business'
+const BUSINESS_PREFIX = '/tiktok-business'
 /** Longest start_date…end_date span, both days included. */
-export const BUSINESS_MAX_RANGE_DAYS = 30
+const BUSINESS_MAX_RANGE_DAYS = 30
 
 const ACCOUNT_FIELDS = new Set(['is_business_account', 'username', 'display_name', 'profile_image', 'bio_description', 'followers_count', 'following_count', 'total_likes', 'videos_count'])
 const DAILY_FIELDS = new Set(['video_views', 'likes', 'comments', 'shares', 'profile_views', 'bio_link_clicks', 'daily_total_followers'])

@@ -17,9 +17,9 @@ import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedN
 import { jsonResponse, subPath, tiktokLogId, videoPage } from './tiktok-common.ts'
 import { TIKTOK_DEMO_ACCOUNTS, type TikTokScenario, type TikTokVideo } from './tiktok-scenario.ts'
 
-export const DISPLAY_PREFIX = '/tiktok'
+const DISPLAY_PREFIX = '/tiktok'
 /** Requests per endpoint and token in any minute (developers.tiktok.com/doc/tiktok-api-v2-rate-limit). */
-export const DISPLAY_CALLS_PER_MINUTE = 600
+const DISPLAY_CALLS_PER_MINUTE = 600
 
 const USER_FIELDS = new Set([
   'open_id',

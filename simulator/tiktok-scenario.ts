@@ -30,12 +30,12 @@
  *  - Business daily values (UTC days) appear once the day is over, at 85 % of their final value,
  *    and reach it 48 hours later (late data); days older than 60 days are no longer served.
  */
-import { dailyWobble, intBetween, unit } from './random.ts'
+import { audienceOnTheHour, dayItems, intBetween, unit } from './random.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
-export const TIKTOK_HISTORY_DAYS = 400
+const TIKTOK_HISTORY_DAYS = 400
 /** Business daily metrics reach back this many days (UNCONFIRMED retention). */
-export const BUSINESS_RETENTION_DAYS = 60
+const BUSINESS_RETENTION_DAYS = 60
 const RISE_TAU_MS = 12 * HOUR_MS
 const SATURATION_MS = 3 * DAY_MS
 const MAX_JITTER_MINUTES = 45
@@ -198,9 +198,7 @@ export function createTikTokScenario(options: { seed: number; today: number }): 
   /** Growth g/day plus a wobble of amplitude g/4, on the hour: steady, never decreasing. */
   function followers(accountId: string, atMs: number): number {
     const p = profile(accountId)
-    const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
-    const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(p.followersYearAgo + p.followersPerDay * (days + 0.25 * dailyWobble(seed, accountId, days, 'tt-wobble'))))
+    return audienceOnTheHour(seed, accountId, atMs, { startMs: yearAgo, start: p.followersYearAgo, perDay: p.followersPerDay, label: 'tt-wobble' })
   }
 
   // --- videos --------------------------------------------------------------------------------
@@ -222,21 +220,14 @@ export function createTikTokScenario(options: { seed: number; today: number }): 
   }
 
   /** The items of one UTC day (day 0 = history start), oldest first. */
-  function dayItems(p: TikTokProfile, day: number): Array<{ createMs: number; isPublic: boolean }> {
-    const dayStart = historyStart + day * DAY_MS
-    const out: Array<{ createMs: number; isPublic: boolean }> = []
-    for (const hour of p.postHoursUtc) {
-      const jitter = Math.floor(unit(seed, p.id, 'tt-jitter', day, hour) * MAX_JITTER_MINUTES)
-      out.push({ createMs: dayStart + hour * HOUR_MS + jitter * 60_000, isPublic: true })
-    }
-    if (unit(seed, p.id, 'tt-private', day) < p.privateChance) {
-      const minute = Math.floor(unit(seed, p.id, 'tt-private-minute', day) * 24 * 60)
-      out.push({ createMs: dayStart + minute * 60_000 + 17_000, isPublic: false })
-    }
-    if (p.privateBatch && day === TIKTOK_HISTORY_DAYS + p.privateBatch.dayOffset) {
-      for (let i = 0; i < p.privateBatch.videos; i++) out.push({ createMs: dayStart + 2 * HOUR_MS + i * 7_000 + 3_000, isPublic: false })
-    }
-    out.sort((a, b) => a.createMs - b.createMs)
+  function dayVideos(p: TikTokProfile, day: number): Array<{ createMs: number; isPublic: boolean }> {
+    const batch = p.privateBatch
+    const out = dayItems(seed, p.id, day, historyStart + day * DAY_MS, {
+      hoursUtc: p.postHoursUtc,
+      jitter: { minutes: MAX_JITTER_MINUTES, label: 'tt-jitter', offsetMs: 0 },
+      extra: { chance: p.privateChance, label: 'tt-private', offsetMs: 17_000 },
+      burst: batch && day === TIKTOK_HISTORY_DAYS + batch.dayOffset ? { count: batch.videos, hour: 2, stepMs: 7_000, offsetMs: 3_000 } : undefined,
+    }).map((item) => ({ createMs: item.ms, isPublic: item.scheduled }))
     // The millisecond cursor needs distinct times: nudge a rare collision by a second.
     for (let i = 1; i < out.length; i++) if (out[i]!.createMs <= out[i - 1]!.createMs) out[i]!.createMs = out[i - 1]!.createMs + 1_000
     return out
@@ -252,7 +243,7 @@ export function createTikTokScenario(options: { seed: number; today: number }): 
     }
     const needDays = Math.floor((atMs - historyStart) / DAY_MS) + 1
     for (; line.builtDays < needDays; line.builtDays++) {
-      for (const item of dayItems(p, line.builtDays)) {
+      for (const item of dayVideos(p, line.builtDays)) {
         const number = line.videos.length + 1
         line.videos.push({
           id: videoId(accountId, number),

@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon'
 
 /**
- * Graph's clock conventions: timestamps are written `2024-06-27T10:00:00+0000`, and insights days
- * are Pacific-time days (America/Los_Angeles, so they end at 07:00 or 08:00 UTC depending on DST).
+ * Time for every simulated network (hours, days, UTC midnights), and Graph's clock conventions:
+ * timestamps are written `2024-06-27T10:00:00+0000`, and insights days are Pacific-time days
+ * (America/Los_Angeles, so they end at 07:00 or 08:00 UTC depending on DST).
  */
 export const HOUR_MS = 3_600_000
 export const DAY_MS = 86_400_000

@@ -187,7 +187,7 @@ function readPageToken(raw: string): { kind: 'next' | 'previous'; index: number 
   return { kind: match[1] === '7140dibdnow9' ? 'next' : 'previous', index: n / 7 }
 }
 
-export function createXApi(context: NetworkContext): SimulatedNetwork[] {
+function createXApi(context: NetworkContext): SimulatedNetwork[] {
   const world: XScenario = createXScenario({ seed: context.seed, today: context.today })
   const limit = Math.max(1, Math.min(DOCUMENTED_LIMIT, Math.floor(context.callsPerHour / 4)))
   const windows = new Map<string, { resetMs: number; used: number }>()
@@ -419,7 +419,7 @@ export function createXApi(context: NetworkContext): SimulatedNetwork[] {
  * An injected error in X's words: with a `type` (a problem URL or `about:blank`) the RFC 7807
  * body `{title, detail, type, status}`, otherwise the legacy `{"errors":[{code, message}]}`.
  */
-export function xErrorBody(error: InjectedError): string {
+function xErrorBody(error: InjectedError): string {
   if (error.type) return JSON.stringify({ title: error.message, detail: error.message, type: error.type, status: error.code })
   return JSON.stringify({ errors: [{ code: error.code, message: error.message }] })
 }

@@ -19,10 +19,10 @@
  * Counters rise as final × (1 − e^(−age/6 h)), floored, and are final from 2 days on, so they
  * never decrease.
  */
-import { dailyWobble, intBetween, unit } from './random.ts'
+import { audienceOnTheHour, dayItems, intBetween, unit } from './random.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
-export const X_HISTORY_DAYS = 400
+const X_HISTORY_DAYS = 400
 const RISE_TAU_MS = 6 * HOUR_MS
 const SATURATION_MS = 2 * DAY_MS
 const MAX_JITTER_MINUTES = 40
@@ -179,9 +179,7 @@ export function createXScenario(options: { seed: number; today: number }): XScen
   /** Growth g/day plus a wobble of amplitude g/4, on the hour: a day's growth stays within [g/2, 3g/2]. */
   function followers(userId: string, atMs: number): number {
     const profile = user(userId)
-    const hour = Math.floor(atMs / HOUR_MS) * HOUR_MS
-    const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(profile.followersYearAgo + profile.followersPerDay * (days + 0.25 * dailyWobble(seed, userId, days))))
+    return audienceOnTheHour(seed, userId, atMs, { startMs: yearAgo, start: profile.followersYearAgo, perDay: profile.followersPerDay })
   }
 
   // --- the timeline --------------------------------------------------------------------------
@@ -231,21 +229,13 @@ export function createXScenario(options: { seed: number; today: number }): XScen
   }
 
   function dayEntries(profile: XProfile, day: number): Array<{ createdMs: number; repost: boolean }> {
-    const dayStart = historyStart + day * DAY_MS
-    const out: Array<{ createdMs: number; repost: boolean }> = []
-    for (const hour of profile.postHoursUtc) {
-      const jitter = Math.floor(unit(seed, profile.id, 'jitter', day, hour) * MAX_JITTER_MINUTES)
-      out.push({ createdMs: dayStart + hour * HOUR_MS + jitter * 60_000 + 7_000, repost: false })
-    }
-    if (unit(seed, profile.id, 'repost', day) < profile.repostChance) {
-      const minute = Math.floor(unit(seed, profile.id, 'repost-minute', day) * 24 * 60)
-      out.push({ createdMs: dayStart + minute * 60_000 + 31_000, repost: true })
-    }
     const burst = profile.repostBurst
-    if (burst && day === X_HISTORY_DAYS + burst.dayOffset) {
-      for (let i = 0; i < burst.count; i++) out.push({ createdMs: dayStart + 15 * HOUR_MS + i * 5_000 + 2_000, repost: true })
-    }
-    return out.sort((a, b) => a.createdMs - b.createdMs)
+    return dayItems(seed, profile.id, day, historyStart + day * DAY_MS, {
+      hoursUtc: profile.postHoursUtc,
+      jitter: { minutes: MAX_JITTER_MINUTES, label: 'jitter', offsetMs: 7_000 },
+      extra: { chance: profile.repostChance, label: 'repost', offsetMs: 31_000 },
+      burst: burst && day === X_HISTORY_DAYS + burst.dayOffset ? { count: burst.count, hour: 15, stepMs: 5_000, offsetMs: 2_000 } : undefined,
+    }).map((item) => ({ createdMs: item.ms, repost: !item.scheduled }))
   }
 
   function timeline(userId: string, atMs: number): Tweet[] {

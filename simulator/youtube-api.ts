@@ -29,7 +29,7 @@ const MAX_RESULTS = 50
 const DEFAULT_MAX_RESULTS = 5
 const QUOTA_MESSAGE = 'The request cannot be completed because you have exceeded your <a href="/youtube/v3/getting-started#quota">quota</a>.'
 
-export function createYouTubeApis(context: NetworkContext): SimulatedNetwork[] {
+function createYouTubeApis(context: NetworkContext): SimulatedNetwork[] {
   const scenario = createYouTubeScenario({ seed: context.seed, today: context.today })
   return [createDataApi(scenario, context.seed), createAnalyticsApi(scenario)]
 }
@@ -223,7 +223,7 @@ function createDataApi(scenario: YouTubeScenario, seed: number): SimulatedNetwor
   }
 }
 
-export function uploadsPlaylistId(channelId: string): string {
+function uploadsPlaylistId(channelId: string): string {
   return `UU${channelId.slice(2)}`
 }
 

@@ -27,15 +27,15 @@
  * ≈ 45 lost; the public count, ≈ 14,400 today, moves in steps of 100); Bandung ≈ 4 uploads,
  * ≈ 5,000 views, ≈ 220 likes, +120 subscribers (hidden).
  */
-import { dailyWobble, intBetween, opaqueId, unit } from './random.ts'
+import { audienceOnTheHour, intBetween, opaqueId, unit } from './random.ts'
 import { addPacificDays, DAY_MS, HOUR_MS } from './time.ts'
 
-export const YOUTUBE_HISTORY_DAYS = 400
+const YOUTUBE_HISTORY_DAYS = 400
 /** From this age on, a video's counters are final. */
 const FINAL_AGE_MS = 30 * DAY_MS
 const MAX_CACHED_CHANNELS = 200
 /** Analytics reports a Pacific day once this long after its end, in full after REPORT_FINAL_MS. */
-export const REPORT_DELAY_MS = 48 * HOUR_MS
+const REPORT_DELAY_MS = 48 * HOUR_MS
 const REPORT_FINAL_MS = 72 * HOUR_MS
 const PROVISIONAL_SHARE = 0.92
 
@@ -222,8 +222,7 @@ export function createYouTubeScenario(options: { seed: number; today: number }):
       const days = (hour - profile.createdMs) / DAY_MS
       return Math.max(0, Math.floor(g * days))
     }
-    const days = (hour - yearAgo) / DAY_MS
-    return Math.max(0, Math.floor(profile.subscribersYearAgo + g * (days + 0.25 * dailyWobble(seed, id, days))))
+    return audienceOnTheHour(seed, id, atMs, { startMs: yearAgo, start: profile.subscribersYearAgo, perDay: g })
   }
 
   // --- uploads -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
 import type { ClickHouse } from '../core/clickhouse.ts'
-import { ApiError, RateLimitError, TokenError } from '../core/errors.ts'
+import { ApiError, ApiRateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
 import { parsePayload } from '../core/queues.ts'
@@ -37,7 +37,7 @@ export interface CollectDeps {
 }
 
 /** What a round that stored nothing for its account records: it is not a success, so the data is not fresh. */
-export const NO_OBSERVATIONS = { code: 'no_observations', message: 'the round stored no observations' } as const
+const NO_OBSERVATIONS = { code: 'no_observations', message: 'the round stored no observations' } as const
 
 export type CollectResult = { status: 'collected'; summary: CollectSummary } | { status: 'unhealthy'; errorCode: string }
 
@@ -132,7 +132,7 @@ export function createCollectProcessor(deps: CollectDeps) {
         await health('unhealthy', error.apiCode, error.message)
         return { status: 'unhealthy', errorCode: error.apiCode }
       }
-      if (error instanceof RateLimitError && lockToken) {
+      if (error instanceof ApiRateLimitError && lockToken) {
         log.warn({ retryAfterMs: error.retryAfterMs }, 'throttled: the job waits as long as the API asked')
         await health('throttled', error.code, error.message, new Date(deps.now().getTime() + error.retryAfterMs))
         // BullMQ's own time base: its Redis scripts compare delays with the system's Date.now, not our clock.
@@ -153,7 +153,7 @@ export function createCollectProcessor(deps: CollectDeps) {
 }
 
 /** A source_health error code: the round collected, but the API refused metrics a KPI needs. */
-export const METRIC_REFUSED = 'metric_refused'
+const METRIC_REFUSED = 'metric_refused'
 
 /** The error with its message and stack scrubbed (in place, so its class and fields stay). */
 function scrubError(error: unknown, scrub: Scrubber): unknown {

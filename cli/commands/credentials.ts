@@ -13,7 +13,7 @@ import { exitCodes } from '../output.ts'
 import { processScrubber } from '../scrubber.ts'
 
 /** The redirect URI to register with each network's app (docs/accounts.md): a fixed loopback port. */
-export const DEFAULT_CALLBACK_PORT = 8765
+const DEFAULT_CALLBACK_PORT = 8765
 const CALLBACK_PATH = '/callback'
 
 const out = (line = '') => process.stdout.write(`${line}\n`)
@@ -35,7 +35,7 @@ async function openSession(planFile: string): Promise<Session> {
   const plan = await loadPlan(planFile)
   const clock = processClock(config)
   const scrub = processScrubber(config, plan)
-  const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, scrub })
+  const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, pretty: config.LOG_PRETTY, scrub })
   const privateRedis = await ensureRedis(config.REDIS_URL, { dataDir: config.dataDir, allowPrivate: config.START_PRIVATE_REDIS, logger })
   const redis = createRedis(config.REDIS_URL, 'worker')
   redis.on('error', () => undefined)

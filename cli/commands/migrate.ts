@@ -5,7 +5,7 @@ import { exitCodes, out } from '../output.ts'
 
 async function migrateCommand(): Promise<void> {
   const config = loadConfig(process.env)
-  const logger = createLogger({ level: config.LOG_LEVEL, scrub: createScrubber(config.secretValues([])) })
+  const logger = createLogger({ level: config.LOG_LEVEL, pretty: config.LOG_PRETTY, scrub: createScrubber(config.secretValues([])) })
   const { openClickHouse } = await import('../../core/clickhouse.ts')
   const { migrate, migrateOptions } = await import('../../core/migrations.ts')
   const ch = await openClickHouse({ url: config.CLICKHOUSE_URL, database: config.CLICKHOUSE_DATABASE, dataDir: config.dataDir })

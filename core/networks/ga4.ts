@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { defineNetwork } from './types.ts'
 
 /** GA4's default channel groups (dimension `sessionDefaultChannelGroup`). */
-export const GA4_CHANNEL_GROUPS = [
+const GA4_CHANNEL_GROUPS = [
   'Affiliates',
   'Audio',
   'Cross-network',
@@ -41,7 +41,7 @@ const source = z.string({ error: 'must be a traffic source such as facebook.com'
  */
 const GA4_SCOPE = 'https://www.googleapis.com/auth/analytics.readonly'
 
-export const ga4Settings = z
+const ga4Settings = z
   .strictObject({
     channelGroups: z.array(channelGroup, { error: 'must be a list of channel groups' }).min(1, 'must list at least one channel group').optional(),
     source: z.union([source, z.array(source).min(1, 'must list at least one source')], { error: 'must be a source or a list of sources' }).optional(),

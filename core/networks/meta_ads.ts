@@ -6,7 +6,7 @@ import { defineNetwork } from './types.ts'
  * (pixel, on-site, app, offline, all of them), so summing two of them double counts: an account
  * names exactly one.
  */
-export const PURCHASE_ACTION_TYPES = [
+const PURCHASE_ACTION_TYPES = [
   'offsite_conversion.fb_pixel_purchase',
   'omni_purchase',
   'purchase',
@@ -38,7 +38,7 @@ const actionType = settings.shape.purchaseActionType
 const metaAdsKpiFilter = z.strictObject({ actionType }, { error: 'must be a map with actionType' })
 
 /** The metrics an action type narrows: those read from `actions` and `action_values`. */
-export const ACTION_METRICS = ['conversions', 'conversion_value']
+const ACTION_METRICS = ['conversions', 'conversion_value']
 
 /** A segment of an ad account's daily conversions: one action type. */
 export const metaAdsSegment = (type: string) => `action_type=${type}`

@@ -1,14 +1,14 @@
 import { z } from 'zod'
 import { defineNetwork } from './types.ts'
 
-export const TIKTOK_ACCOUNT_TYPES = ['personal', 'business'] as const
+const TIKTOK_ACCOUNT_TYPES = ['personal', 'business'] as const
 
 /**
  * Per-account settings. `personal` (the default) reads the Display API v2 with a Login Kit user
  * token; `business` reads the TikTok API for Business (Accounts API) with its own token, and then
  * the account's `apiId` is the business_id (the open_id that Business authorisation returns).
  */
-export const tiktokSettings = z.strictObject({
+const tiktokSettings = z.strictObject({
   accountType: z
     .enum(TIKTOK_ACCOUNT_TYPES, {
       error: 'must be personal (Display API, Login Kit user token) or business (TikTok API for Business token)',

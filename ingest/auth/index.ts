@@ -10,7 +10,7 @@ import { createTokenStore, type TokenStore } from './token-store.ts'
 export { credentialAdvice, CREDENTIAL_CODES, scopesNeeded, oauthContract, type Credentials } from './credentials.ts'
 
 /** The accounts of the plan whose tokens are renewed (OAuth, service account). */
-export function renewingAccounts(plan: Plan) {
+function renewingAccounts(plan: Plan) {
   return planAccounts(plan).filter((account) => accountAuth(account).kind !== 'token')
 }
 

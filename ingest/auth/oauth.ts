@@ -47,7 +47,7 @@ export interface Endpoints {
   tokenUrl: string
 }
 
-export function oauthEndpoints(contract: OAuthContract, config: Config): Endpoints {
+function oauthEndpoints(contract: OAuthContract, config: Config): Endpoints {
   const join = (base: string, path: string) => `${base.replace(/\/+$/, '')}${path}`
   return { authorizeUrl: join(config[contract.authorize.baseUrlKey], contract.authorize.path), tokenUrl: join(config[contract.token.baseUrlKey], contract.token.path) }
 }

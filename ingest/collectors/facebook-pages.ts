@@ -67,18 +67,12 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
      * metric does not hide the others.
      */
     async function readInsights(s: Session<'facebook'>, metrics: typeof PAGE_INSIGHTS, window: (insight: (typeof PAGE_INSIGHTS)[number]) => { since: DateTime; until: DateTime }) {
-      const {
-        api: { graph: api },
-        observe,
-        summary,
-        emit,
-        accountId: pageId,
-      } = s
+      const { observe, summary, emit, accountId: pageId } = s
       for (const insight of metrics) {
         const { since, until } = window(insight)
         const gives = insight.shape === 'daily' ? (insight.reactionKeys ? Object.values(insight.reactionKeys) : [insight.metric!]) : []
         const result = await skipRefused(summary, gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric, () =>
-          api.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
+          s.api.graph.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
             params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
           }),
         )

@@ -1,7 +1,7 @@
 import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
 import { z } from 'zod'
-import { RateLimitError } from '../../core/errors.ts'
+import { ApiRateLimitError } from '../../core/errors.ts'
 import { ga4Segment, type Ga4Settings } from '../../core/networks/ga4.ts'
 import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
 import { defineCollector } from './define.ts'
@@ -59,7 +59,7 @@ export const createGa4Collector = defineCollector<'ga4', Ga4CollectorTuning>('ga
       const s = session(context)
       const { accountId: propertyId, settings, summary } = s
       const blocked = (blockedUntil.get(propertyId) ?? 0) - context.now().getTime()
-      if (blocked > 0) throw new RateLimitError(`GA4 property ${propertyId}: its token quota is spent; it refills in ${Math.ceil(blocked / 60_000)} min`, blocked)
+      if (blocked > 0) throw new ApiRateLimitError(`GA4 property ${propertyId}: its token quota is spent; it refills in ${Math.ceil(blocked / 60_000)} min`, blocked)
 
       let timeZone = 'UTC'
       let lastQuota: PropertyQuota | undefined
@@ -106,7 +106,7 @@ export const createGa4Collector = defineCollector<'ga4', Ga4CollectorTuning>('ga
           if (rows.length === 0 || offset >= (report.rowCount ?? 0)) break
         }
       } catch (error) {
-        if (error instanceof RateLimitError) blockedUntil.set(propertyId, context.now().getTime() + error.retryAfterMs)
+        if (error instanceof ApiRateLimitError) blockedUntil.set(propertyId, context.now().getTime() + error.retryAfterMs)
         throw error
       }
 
@@ -204,7 +204,7 @@ function addRows(report: RunReportResponse, settings: Ga4Settings, summary: Coll
 }
 
 /** A metric value (a string) parsed by its declared type: whole numbers for TYPE_INTEGER. */
-export function parseMetricValue(value: unknown, type: string | undefined): number | undefined {
+function parseMetricValue(value: unknown, type: string | undefined): number | undefined {
   if (type === undefined || type === 'TYPE_INTEGER') return parseCount(value)
   if (typeof value !== 'string' || value.trim() === '') return undefined
   const parsed = Number(value)
@@ -217,7 +217,7 @@ export function parseMetricValue(value: unknown, type: string | undefined): numb
  * UNCONFIRMED: GA4 says tokens "return in under an hour" / "in under 24 hours"; we wait for the
  * next whole hour and the property's next midnight.
  */
-export function quotaWaitMs(quota: PropertyQuota, now: Date, timeZone: string): number {
+function quotaWaitMs(quota: PropertyQuota, now: Date, timeZone: string): number {
   const spent = (status: QuotaStatus | undefined) => typeof status?.remaining === 'number' && status.remaining < Math.max(1, status.consumed ?? 0)
   if (spent(quota.tokensPerDay)) return msUntilNextMidnight(now, timeZone)
   if (HOURLY_BUCKETS.some((name) => spent(quota[name]))) return msUntilNextHour(now)
@@ -228,7 +228,7 @@ export function quotaWaitMs(quota: PropertyQuota, now: Date, timeZone: string): 
 const SCOPE = 'https://www.googleapis.com/auth/analytics.readonly'
 
 /** What the property's owner must do when Google refuses the token, in words for the alert email. */
-export function ga4TokenAdvice(apiCode: string, tokenEnv: string): string {
+function ga4TokenAdvice(apiCode: string, tokenEnv: string): string {
   switch (googleRefusal(apiCode)) {
     case 'scope':
       return `The token was granted without the scope ${SCOPE}. Re-authorise with that scope and put the new token in ${tokenEnv}.`

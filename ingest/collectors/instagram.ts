@@ -67,7 +67,7 @@ function igDayOfDate(date: string): number {
   return Date.parse(`${date}T00:00:00Z`) + IG_DAY_OFFSET_MS
 }
 
-export const instagramTokenAdvice = graphTokenAdviceFor({
+const instagramTokenAdvice = graphTokenAdviceFor({
   token: 'Facebook User access token for the Instagram account',
   permissions: 'instagram_basic, instagram_manage_insights, pages_read_engagement and pages_show_list',
   role: 'a role on the Facebook Page linked to the Instagram account',

@@ -39,14 +39,14 @@ const insightsPage = z.object({
 
 const INSIGHTS_FIELDS = 'date_start,date_stop,impressions,inline_link_clicks,spend,actions,action_values'
 /** Meta revises insights (late conversions, attribution) for up to 28 days. */
-export const ADS_LATE_DAYS = 28
+const ADS_LATE_DAYS = 28
 const DEFAULT_PAGE_SIZE = 100
 /** Halving the page size stops here; then the time range is halved instead. */
 const MIN_PAGE_SIZE = 10
 /** Insights reach back 37 months (error 3018 beyond); 1,120 days stays inside that. */
 const RETENTION_DAYS = 1_120
 
-export const metaAdsTokenAdvice = graphTokenAdviceFor({
+const metaAdsTokenAdvice = graphTokenAdviceFor({
   token: 'Marketing API access token',
   permissions: 'ads_read',
   role: 'access to the ad account (in Business Settings, assign the ad account to the person or system user)',

@@ -248,7 +248,7 @@ function dailyRows(table: ResultTable, channelId: string, observe: ReturnType<ty
 const SCOPES = 'https://www.googleapis.com/auth/youtube.readonly and https://www.googleapis.com/auth/yt-analytics.readonly'
 
 /** What the channel owner must do when Google refuses the token, in words for the alert email. */
-export function youtubeTokenAdvice(apiCode: string, tokenEnv: string): string {
+function youtubeTokenAdvice(apiCode: string, tokenEnv: string): string {
   switch (googleRefusal(apiCode)) {
     case 'scope':
       return `The token was granted without a scope we need. Re-authorise the Google account that owns the channel with both scopes ${SCOPES}, then put the new token in ${tokenEnv}.`

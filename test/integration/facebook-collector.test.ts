@@ -1,7 +1,7 @@
 import axios from 'axios'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
-import { RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { createFacebookPagesCollector } from '../../ingest/collectors/facebook-pages.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -109,15 +109,15 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
     }
   })
 
-  it('hands a long throttle back as a RateLimitError with the wait the API asked for', async () => {
+  it('hands a long throttle back as a ApiRateLimitError with the wait the API asked for', async () => {
     harness.sim.injectFault({
       times: 1,
       error: { message: '(#80001) There have been too many calls to this Page account.', type: 'OAuthException', code: 80001 },
       headers: { 'X-Business-Use-Case-Usage': JSON.stringify({ [MAIN.apiId]: [{ type: 'pages', call_count: 100, total_cputime: 10, total_time: 10, estimated_time_to_regain_access: 5 }] }) },
     })
     const error = await collect(MAIN).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(5 * 60_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(5 * 60_000)
   })
 
   it('retries server errors, then collects everything', async () => {

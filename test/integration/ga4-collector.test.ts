@@ -1,7 +1,7 @@
 import axios from 'axios'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
-import { RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { ga4 } from '../../core/networks/ga4.ts'
 import { createGa4Collector, type Ga4CollectorTuning } from '../../ingest/collectors/ga4.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
@@ -258,14 +258,14 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
     const c = collector()
     const since = await requestsFromNow()
     const error = await collect(MAIN, token, [], c).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(40 * 60_000) // 09:20 → 10:00
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(40 * 60_000) // 09:20 → 10:00
     expect(since().filter((r) => r.path.endsWith(':runReport'))).toHaveLength(1)
 
     // The next round, still inside the hour, does not call in vain.
     now = new Date('2026-11-26T09:35:00Z')
     const again = await collect(MAIN, token, [], c).catch((e: unknown) => e)
-    expect((again as RateLimitError).retryAfterMs).toBe(25 * 60_000)
+    expect((again as ApiRateLimitError).retryAfterMs).toBe(25 * 60_000)
     expect(since().filter((r) => r.path.endsWith(':runReport'))).toHaveLength(1)
 
     now = new Date('2026-11-26T10:00:30Z')
@@ -293,8 +293,8 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
     const summary = await collect(MAIN, token, [], c)
     expect(summary.observations).toBeGreaterThan(50)
     const error = await collect(MAIN, token, [], c).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(40 * 60_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(40 * 60_000)
     expect(since().filter((r) => r.path.endsWith(':runReport'))).toHaveLength(1)
   })
 
@@ -309,8 +309,8 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
 
     harness.sim.injectFault({ path: /:runReport$/, times: 1, status: 429, error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).' } })
     const error = await collect(MAIN).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(40 * 60_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(40 * 60_000)
   })
 
   it('stops with a TokenError and plain advice when the token is refused, lacks the scope or the property access', async () => {

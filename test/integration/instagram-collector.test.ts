@@ -1,7 +1,7 @@
 import axios, { type AxiosResponse } from 'axios'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
-import { RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { createInstagramCollector } from '../../ingest/collectors/instagram.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -212,13 +212,13 @@ describe('Instagram collector against the Graph simulator', () => {
     }
   })
 
-  it('pauses when the Instagram usage header passes 95 %, and hands the 24-hour budget back as a RateLimitError', async () => {
+  it('pauses when the Instagram usage header passes 95 %, and hands the 24-hour budget back as a ApiRateLimitError', async () => {
     // 1 call an hour = 24 calls in any 24 hours for Instagram's Business Use Case.
     const small = await harness.start({ callsPerHour: 1 })
     const first = await failure(collect({ url: small.url }))
-    expect(first).toBeInstanceOf(RateLimitError)
+    expect(first).toBeInstanceOf(ApiRateLimitError)
     // Paused by the usage header (a minute on the collector's clock, which stands still), before being refused.
-    expect((first as RateLimitError).retryAfterMs).toBe(60_000)
+    expect((first as ApiRateLimitError).retryAfterMs).toBe(60_000)
     // The collector stopped at 23 of 24 calls; the 24th is the last one the token gets today.
     expect((await graph(KOPI.apiId, { fields: 'id' }, { target: small, token: SECRET })).status).toBe(200)
     const answer = await graph(KOPI.apiId, { fields: 'id' }, { target: small, token: SECRET })
@@ -228,8 +228,8 @@ describe('Instagram collector against the Graph simulator', () => {
     // The clock stands still: the first call leaves the 24-hour window in 24 hours.
     expect(usage.estimated_time_to_regain_access).toBe(24 * 60)
     const second = await failure(collect({ url: small.url }))
-    expect(second).toBeInstanceOf(RateLimitError)
-    expect((second as RateLimitError).retryAfterMs).toBe(24 * 60 * 60_000)
+    expect(second).toBeInstanceOf(ApiRateLimitError)
+    expect((second as ApiRateLimitError).retryAfterMs).toBe(24 * 60 * 60_000)
   })
 
   it('skips a refused metric and keeps the rest', async () => {

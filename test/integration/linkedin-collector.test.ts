@@ -1,7 +1,7 @@
 import axios from 'axios'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Config } from '../../core/config.ts'
-import { ApiError, RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiError, ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { createLinkedInCollector, type LinkedInCollectorTuning } from '../../ingest/collectors/linkedin.ts'
 import type { CollectContext, CollectSummary, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -250,8 +250,8 @@ describe('LinkedIn collector against the Community Management API simulator', ()
     const tight = await startSimulator({ now: () => NOW, seed: 42, callsPerHour: 2 })
     try {
       const error = await collect({ config: { LINKEDIN_API_URL: `${tight.url}/linkedin` } }).catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(RateLimitError)
-      expect((error as RateLimitError).retryAfterMs).toBe(15 * 3_600_000)
+      expect(error).toBeInstanceOf(ApiRateLimitError)
+      expect((error as ApiRateLimitError).retryAfterMs).toBe(15 * 3_600_000)
       const over = await linkedin.get(`${tight.url}/linkedin/rest/networkSizes/urn%3Ali%3Aorganization%3A${ORG}?edgeType=COMPANY_FOLLOWED_BY_MEMBER`, {
         headers: { ...headers, Authorization: `Bearer ${SECRET}` },
       })

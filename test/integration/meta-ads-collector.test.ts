@@ -1,7 +1,7 @@
 import axios, { type AxiosResponse } from 'axios'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
-import { ConfigError, RateLimitError, TokenError } from '../../core/errors.ts'
+import { ConfigError, ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { meta_ads } from '../../core/networks/meta_ads.ts'
 import { createMetaAdsCollector } from '../../ingest/collectors/meta-ads.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
@@ -255,7 +255,7 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     }
   })
 
-  it('reads the ads usage headers, and hands an exhausted ad-account budget back as a RateLimitError', async () => {
+  it('reads the ads usage headers, and hands an exhausted ad-account budget back as a ApiRateLimitError', async () => {
     expect(graphUsage({ 'x-fb-ads-insights-throttle': '{"app_id_util_pct":96.5,"acc_id_util_pct":10,"ads_api_access_tier":"standard_access"}' }).maxPercent).toBe(96.5)
     expect(graphUsage({ 'x-ad-account-usage': '{"acc_id_util_pct":100,"reset_time_duration":420,"ads_api_access_tier":"standard_access"}' })).toEqual({ maxPercent: 100, regainAccessMs: 420_000 })
 
@@ -267,8 +267,8 @@ describe('Meta ads collector against the Marketing API simulator', () => {
     // Two calls (the account node, one insights page) use the hour's budget; the next round is refused.
     await collector({ url: small.url }).collect(context())
     const error = await failure(collector({ url: small.url }).collect(context()))
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(60 * 60_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(60 * 60_000)
     const refused = await graph(ADS.apiId, {}, { target: small, token: SECRET })
     expect(refused.data.error).toMatchObject({ code: 80000, error_subcode: 2446079, type: 'OAuthException' })
   })
@@ -276,8 +276,8 @@ describe('Meta ads collector against the Marketing API simulator', () => {
   it('stops calling once X-FB-Ads-Insights-Throttle reaches 95 %, before Meta refuses', async () => {
     const budget = await harness.start({ callsPerHour: 20 })
     const error = await failure(collector({ url: budget.url, pageSize: 1 }).collect(context()))
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(60_000) // a minute on the collector's clock, which stands still
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(60_000) // a minute on the collector's clock, which stands still
     // 19 calls (95 %) were made; the budget still has room for one.
     expect(budget.requests().filter((r) => r.token === SECRET)).toHaveLength(19)
     expect((await graph(`${ADS.apiId}/insights`, { fields: 'spend' }, { target: budget, token: SECRET })).status).toBe(200)

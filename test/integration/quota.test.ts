@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { RateLimitError } from '../../core/errors.ts'
+import { ApiRateLimitError } from '../../core/errors.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
 import { createCollectors } from '../../ingest/collectors/index.ts'
 import type { CollectContext } from '../../ingest/collectors/types.ts'
@@ -68,7 +68,7 @@ describe('request gate (shared call budget in Redis)', () => {
         emit: async () => undefined,
       }
       const error = await collector.collect(context).catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(RateLimitError)
+      expect(error).toBeInstanceOf(ApiRateLimitError)
       expect((error as Error).message).toContain("this account's share of the documented call limit is spent")
       // The simulator (40 per hour for this token) saw exactly our budget of 30, so it never had to refuse us.
       expect(sim.requests().filter((r) => r.token === token)).toHaveLength(30)

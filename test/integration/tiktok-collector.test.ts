@@ -1,7 +1,7 @@
 import axios from 'axios'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
-import { RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { tiktok } from '../../core/networks/tiktok.ts'
 import { createTikTokCollector } from '../../ingest/collectors/tiktok.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
@@ -190,12 +190,12 @@ describe('TikTok Display API (personal accounts)', () => {
     }
   })
 
-  it('hands a 429 rate_limit_exceeded back as a one-minute RateLimitError; a Retry-After is honoured inline', async () => {
+  it('hands a 429 rate_limit_exceeded back as a one-minute ApiRateLimitError; a Retry-After is honoured inline', async () => {
     const throttle = { message: 'The API rate limit was exceeded. Please try again later.', type: 'rate_limit_exceeded', code: 429 }
     harness.sim.injectFault({ path: /\/user\/info\/$/, times: 1, status: 429, error: throttle })
     const error = await failure(collect(PERSONAL))
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(60_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(60_000)
 
     harness.sim.injectFault({ path: /\/video\/list\/$/, times: 1, status: 429, error: throttle, headers: { 'Retry-After': '1' } })
     const waits: number[] = []
@@ -224,8 +224,8 @@ describe('TikTok Display API (personal accounts)', () => {
     expect((await displayPage(undefined, token)).videos.length).toBeGreaterThan(0)
 
     const error = await failure(collect(PERSONAL, token))
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(60_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(60_000)
   })
 
   it('retries server errors, then collects everything', async () => {
@@ -357,7 +357,7 @@ describe('TikTok API for Business (business accounts)', () => {
     }
   })
 
-  it('waits a second on 40100 and retries; repeated throttling hands back a one-minute RateLimitError', async () => {
+  it('waits a second on 40100 and retries; repeated throttling hands back a one-minute ApiRateLimitError', async () => {
     const throttled = { message: 'Too many requests. Please retry in some time.', code: 40100 }
     harness.sim.injectFault({ path: /\/business\/video\/list\/$/, times: 1, status: 200, error: throttled })
     const waits: number[] = []
@@ -369,8 +369,8 @@ describe('TikTok API for Business (business accounts)', () => {
     harness.sim.injectFault({ path: /\/business\/get\/$/, times: 3, status: 200, error: throttled })
     const longer: number[] = []
     const error = await failure(collect(BUSINESS, SECRET, [], { waits: longer }))
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(60_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(60_000)
     expect(longer).toEqual([1_000, 1_000])
   })
 
@@ -378,8 +378,8 @@ describe('TikTok API for Business (business accounts)', () => {
     const small = await startSimulator({ now: () => NOW, seed: 42, callsPerHour: 2 })
     try {
       const error = await failure(collect(BUSINESS, 'budget-business', [], { url: small.url }))
-      expect(error).toBeInstanceOf(RateLimitError)
-      expect((error as RateLimitError).retryAfterMs).toBe(60_000)
+      expect(error).toBeInstanceOf(ApiRateLimitError)
+      expect((error as ApiRateLimitError).retryAfterMs).toBe(60_000)
       const answer = await axios.get(`${small.url}/tiktok-business/v1.3/business/get/`, { params: { business_id: BUSINESS.apiId }, headers: { 'Access-Token': 'budget-business' } })
       expect(answer.data.code).toBe(40100)
     } finally {

@@ -1,7 +1,7 @@
 import axios from 'axios'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Config } from '../../core/config.ts'
-import { ApiError, RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiError, ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { createXCollector, type XCollectorTuning } from '../../ingest/collectors/x.ts'
 import type { CollectContext, CollectSummary, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -183,7 +183,7 @@ describe('X collector against the X API v2 simulator', () => {
     expect(slept).toContain(2_000)
   })
 
-  it('hands a long wait back as a RateLimitError with the time until x-rate-limit-reset', async () => {
+  it('hands a long wait back as a ApiRateLimitError with the time until x-rate-limit-reset', async () => {
     harness.sim.injectFault({
       path: /\/tweets$/,
       times: 1,
@@ -192,8 +192,8 @@ describe('X collector against the X API v2 simulator', () => {
       headers: { 'Content-Type': 'application/json', 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(NOW.getTime() / 1000 + 600), Date: NOW.toUTCString() },
     })
     const error = await collect().catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(600_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(600_000)
   })
 
   it('treats a monthly usage cap as a long throttle', async () => {
@@ -210,8 +210,8 @@ describe('X collector against the X API v2 simulator', () => {
       headers: { 'Content-Type': 'application/json' },
     })
     const error = await collect().catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(24 * 3_600_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(24 * 3_600_000)
   })
 
   it('pauses when x-rate-limit-remaining reaches 0 and surfaces the wait until the window resets', async () => {
@@ -219,9 +219,9 @@ describe('X collector against the X API v2 simulator', () => {
     const tight = await startSimulator({ now: () => NOW, seed: 42, callsPerHour: 8 })
     try {
       const error = await collect({ against: tight }).catch((e: unknown) => e)
-      expect(error).toBeInstanceOf(RateLimitError)
+      expect(error).toBeInstanceOf(ApiRateLimitError)
       // The window opened at NOW and resets 15 minutes later, measured on the collector's clock (NOW).
-      expect((error as RateLimitError).retryAfterMs).toBe(15 * 60_000)
+      expect((error as ApiRateLimitError).retryAfterMs).toBe(15 * 60_000)
       const timeline = tight.requests().filter((r) => r.path.endsWith('/tweets'))
       expect(timeline).toHaveLength(2) // the third call was never sent
       const over = await axios.get(`${tight.url}/x/2/users/${MAIN.apiId}/tweets`, { headers: { Authorization: `Bearer ${SECRET}` }, validateStatus: () => true })

@@ -2,7 +2,7 @@ import { Agent } from 'node:http'
 import axios from 'axios'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
-import { ApiError, RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiError, ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { createYouTubeCollector } from '../../ingest/collectors/youtube.ts'
 import type { CollectContext, ObservationRow } from '../../ingest/collectors/types.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
@@ -259,9 +259,9 @@ describe('YouTube collector against the YouTube simulator', () => {
 
     const since = await requestsFromNow()
     const error = await collect(MAIN, token).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
     // 01:00 PST → the next Pacific midnight is 23 h away.
-    expect((error as RateLimitError).retryAfterMs).toBe(23 * 3_600_000)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(23 * 3_600_000)
     expect(since()).toHaveLength(1)
 
     now = new Date('2026-11-27T08:00:05Z')
@@ -285,8 +285,8 @@ describe('YouTube collector against the YouTube simulator', () => {
 
     harness.sim.injectFault({ path: /\/videos$/, times: 1, status: 403, error: { code: 403, type: 'userRateLimitExceeded', message: 'User rate limit exceeded.' } })
     const error = await collect(MAIN).catch((e: unknown) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
-    expect((error as RateLimitError).retryAfterMs).toBe(10_000)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
+    expect((error as ApiRateLimitError).retryAfterMs).toBe(10_000)
   })
 
   it('retries server errors, then collects everything', async () => {

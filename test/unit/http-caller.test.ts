@@ -2,7 +2,7 @@ import type { AxiosInstance, AxiosResponse } from 'axios'
 import { AxiosError } from 'axios'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { ApiError, RateLimitError, TokenError } from '../../core/errors.ts'
+import { ApiError, ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { graphDialect, graphUsage } from '../../ingest/graph-api.ts'
 import { googleDialect } from '../../ingest/google-api.ts'
 import { createApiCaller, type ApiDialect } from '../../ingest/http.ts'
@@ -73,7 +73,7 @@ describe('API caller with the Graph dialect', () => {
     const headers = { 'x-business-use-case-usage': JSON.stringify({ '1': [{ type: 'pages', call_count: 100, estimated_time_to_regain_access: 7 }] }) }
     const { api, calls } = caller([{ ...graphError(80001), headers }])
     const error = await api.get('/x', anyBody).catch((e: any) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
     expect(error.retryAfterMs).toBe(7 * 60_000)
     expect(calls).toHaveLength(1)
   })
@@ -125,7 +125,7 @@ describe('API caller with the Graph dialect', () => {
     const { api, slept } = caller([{ data: 1, headers: busy }, { data: 2 }])
     expect(await api.get('/a', anyBody)).toBe(1)
     const error = await api.get('/b', anyBody).catch((e: any) => e)
-    expect(error).toBeInstanceOf(RateLimitError)
+    expect(error).toBeInstanceOf(ApiRateLimitError)
     expect(slept).toEqual([])
   })
 

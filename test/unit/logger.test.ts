@@ -1,13 +1,13 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
 import { AxiosError } from 'axios'
-import { createLogger, createScrubber, scrubSecrets, type Scrubber } from '../../core/logger.ts'
+import { createLogger, createScrubber, REDACTED, scrubSecrets, type Scrubber } from '../../core/logger.ts'
 import { loadConfig } from '../../core/config.ts'
 import { TokenError } from '../../core/errors.ts'
 
 const SECRET = 'EAAGm0PX4ZCpsBAKZCsecretTOKEN123'
 
-function capture(scrub?: Scrubber) {
+function capture(scrub?: Scrubber, pretty?: boolean) {
   const lines: string[] = []
   const destination = new Writable({
     write(chunk, _encoding, callback) {
@@ -15,7 +15,7 @@ function capture(scrub?: Scrubber) {
       callback()
     },
   })
-  return { logger: createLogger({ level: 'debug', destination, scrub }), text: () => lines.join('') }
+  return { logger: createLogger({ level: 'debug', pretty, destination, scrub }), text: () => lines.join('') }
 }
 
 describe('secrets never reach the logs', () => {
@@ -89,5 +89,30 @@ describe('secrets scrubbed by value', () => {
     expect(values).not.toContain('true')
     const scrub = createScrubber(values)
     expect(scrub('auth failed for smtp/pass@word; clickhouse said clickhouse-pass; GOCSPX-oauth-client-secret')).toBe('auth failed for [redacted]; clickhouse said [redacted]; [redacted]')
+  })
+})
+
+describe('LOG_PRETTY', () => {
+  const env = { DATA_DIR: '/tmp/social-kpi-config-test', QUEUE_PREFIX: 'x' }
+
+  it('writes human-readable lines when set, still scrubbed', () => {
+    const config = loadConfig({ ...env, LOG_PRETTY: 'true' })
+    const { logger, text } = capture(createScrubber([SECRET]), config.LOG_PRETTY)
+    logger.child({ module: 'collect' }).warn({ account: 'fb-main', detail: SECRET }, 'throttled, retrying in 30 s')
+    const line = text()
+    expect(line).toMatch(/^\[\d{4}-\d\d-\d\dT[\d:.]+Z\] WARN: throttled, retrying in 30 s .*"module":"collect".*"account":"fb-main"/)
+    expect(line).toContain(REDACTED)
+    expect(line).not.toContain(SECRET)
+    expect(() => JSON.parse(line)).toThrow()
+  })
+
+  it('writes one JSON object a line when unset or false', () => {
+    for (const LOG_PRETTY of [undefined, '', 'false']) {
+      const config = loadConfig({ ...env, LOG_PRETTY })
+      expect(config.LOG_PRETTY).toBe(false)
+      const { logger, text } = capture(undefined, config.LOG_PRETTY)
+      logger.child({ module: 'collect' }).warn({ account: 'fb-main' }, 'throttled, retrying in 30 s')
+      expect(JSON.parse(text())).toMatchObject({ level: 'warn', module: 'collect', account: 'fb-main', msg: 'throttled, retrying in 30 s' })
+    }
   })
 })
