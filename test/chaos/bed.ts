@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
 import { inject } from 'vitest'
 import { parse, stringify } from 'yaml'
 import { findAdminServer, queryAdminServer } from '../../cli/admin-server.ts'
 import { parsePlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import { simulatorEnvironment } from '../../simulator/index.ts'
+import { removeRedisKeys } from '../helpers/redis-keys.ts'
 import { uniqueSuffix } from '../helpers/runtime.ts'
 import { until } from '../helpers/until.ts'
 
@@ -231,19 +231,6 @@ export function recordFigures(figures: ChaosFigures): void {
 
 /** Removes every Redis key under a queue prefix (the suite's own), so the shared Redis keeps nothing of it. */
 export async function dropKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, lazyConnect: true, retryStrategy: () => null })
-  redis.on('error', () => undefined)
-  try {
-    await redis.connect()
-    let cursor = '0'
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
-      cursor = next
-      if (keys.length > 0) await redis.del(...keys)
-    } while (cursor !== '0')
-  } catch {
-    // a Redis that is gone keeps nothing
-  } finally {
-    redis.disconnect()
-  }
+  // a Redis that is gone keeps nothing
+  await removeRedisKeys(`${prefix}:`, redisUrl).catch(() => undefined)
 }

@@ -3,7 +3,7 @@ import { slotsBetween } from '../../ingest/scheduler.ts'
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { createTestRedisServer, type TestRedisServer } from '../helpers/redis-server.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
-import { until } from '../helpers/until.ts'
+import { pause, until } from '../helpers/until.ts'
 import { adminRows, CHAOS_AT, dropKeys, killLeftovers, recordFigures, scratch, startProcess, writePlan, type LogLine, type StartedProcess } from './bed.ts'
 
 /**
@@ -37,7 +37,6 @@ afterAll(async () => {
   dirs.cleanup()
 })
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const LINKEDIN_SIZE = /^\/linkedin\/rest\/networkSizes\//
 
 describe('Redis stopped for a minute, then restarted empty, while the process runs', () => {
@@ -70,11 +69,11 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
     const back = (from: number) => app.untilLog('Redis is back (rounds)', (l) => app.logs.indexOf(l) >= from && l.msg.startsWith('Redis is back:') && l.msg.includes('missed rounds'), 60_000)
 
     const outage1 = await stopMidJob(true)
-    await sleep(60_000)
+    await pause(60_000)
     await redis.start()
     const back1 = await back(outage1)
     const outage2 = await stopMidJob(false)
-    await sleep(10_000)
+    await pause(10_000)
     await redis.start()
     const back2 = await back(outage2)
 

@@ -1,12 +1,20 @@
-import { Queue } from 'bullmq'
+import { Queue, Worker, type WorkerOptions } from 'bullmq'
+import type { AlertEngineDeps } from '../../alerts/engine.ts'
+import { createMailer } from '../../alerts/mailer.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import type { Plan } from '../../kpi/plan.ts'
+import { createNotifyProcessor, type NotifyDeps } from '../../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
 import { openTestClickHouse, type TestClickHouse } from './clickhouse.ts'
-import { silentLogger, uniqueSuffix } from './runtime.ts'
+import { queuePrefix } from './redis-keys.ts'
+import { silentLogger } from './runtime.ts'
+import { startTestSmtp, type TestSmtp } from './smtp.ts'
 
-/** What the alert engine's tests share: a migrated ClickHouse, its writers, the real Redis and a notify queue of their own. */
+/**
+ * What the alert engine's tests share: a migrated ClickHouse, its writers, the real Redis, a notify
+ * queue of their own and an SMTP receiver on loopback.
+ */
 export interface AlertBed {
   db: TestClickHouse
   writers: Writers
@@ -14,6 +22,14 @@ export interface AlertBed {
   queue: Queue
   /** The queue prefix (also the alert lock's), unique to the test file. */
   prefix: string
+  smtp: TestSmtp
+  /** The alert engine on this bed (the notify queue, no lock, stale after an hour); `extra` wins. */
+  engineDeps(plan: Plan, extra?: Partial<AlertEngineDeps>): AlertEngineDeps
+  /**
+   * A notify worker on the bed's queue, emailing the SMTP receiver (from alerts@example.com,
+   * recorded by the bed's writers); `deps` and `options` win. The caller closes it.
+   */
+  notifyWorker(deps: Partial<NotifyDeps> & Pick<NotifyDeps, 'now'>, options?: Partial<WorkerOptions>): Worker
   close(): Promise<void>
 }
 
@@ -21,15 +37,34 @@ export async function openAlertBed(name: string): Promise<AlertBed> {
   const db = await openTestClickHouse(name)
   const writers = createWriters(db.ch, { maxRows: 1000, flushIntervalMs: 20, logger: silentLogger })
   const redis = createRedis('redis://127.0.0.1:6379', 'worker')
-  const prefix = `test-${name.replace(/_/g, '-')}-${uniqueSuffix()}`
+  const prefix = queuePrefix(name.replace(/_/g, '-'))
   const queue = new Queue('notify', { connection: redis, prefix })
+  const smtp = await startTestSmtp()
   return {
     db,
     writers,
     redis,
     queue,
     prefix,
+    smtp,
+    engineDeps: (plan, extra = {}) => ({
+      plan,
+      ch: db.ch,
+      writers,
+      notifyQueue: queue,
+      tokenAdvice: () => 'renew it',
+      staleAfterMs: 3_600_000,
+      logger: silentLogger,
+      ...extra,
+    }),
+    notifyWorker: (deps, options = {}) =>
+      new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, logger: silentLogger, ...deps }), {
+        connection: redis,
+        prefix,
+        ...options,
+      }),
     async close() {
+      await smtp.close()
       await writers.close()
       await queue.obliterate({ force: true })
       await queue.close()

@@ -4,9 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
-import { uniqueSuffix } from './runtime.ts'
+import { queuePrefix } from './redis-keys.ts'
 
-/** Temporary data directories for spawned CLIs, each with its own queues; `cleanup()` removes them. */
+/**
+ * Temporary data directories for spawned CLIs, each with its own queues (their Redis keys removed
+ * when the file ends); `cleanup()` removes the directories.
+ */
 export function cliSandbox(name: string) {
   const dirs: string[] = []
   const tempDir = () => {
@@ -18,7 +21,7 @@ export function cliSandbox(name: string) {
     tempDir,
     /** The environment of a CLI run at a named instant on a fresh DATA_DIR; `extra` wins. */
     environment(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-      return { ...process.env, DATA_DIR: tempDir(), LOG_LEVEL: 'warn', ADMIN_PORT: '0', QUEUE_PREFIX: `test-${name}-${uniqueSuffix()}`, CLOCK_START: '2026-11-18T10:00:00+07:00', ...extra }
+      return { ...process.env, DATA_DIR: tempDir(), LOG_LEVEL: 'warn', ADMIN_PORT: '0', QUEUE_PREFIX: queuePrefix(name), CLOCK_START: '2026-11-18T10:00:00+07:00', ...extra }
     },
     cleanup() {
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true })

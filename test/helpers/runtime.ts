@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger } from '../../core/logger.ts'
 import { loadConfig, type Config } from '../../core/config.ts'
+import { removeRedisKeysAtEnd } from './redis-keys.ts'
 
 export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL || 'silent' })
 
@@ -13,7 +14,10 @@ export const silentLogger = createLogger({ level: process.env.TEST_LOG_LEVEL || 
  */
 export const uniqueSuffix = (): string => `${process.pid}_${randomBytes(4).toString('hex')}`
 
-/** A config for one test file: its own data dir, database and queue prefix, on the real Redis. */
+/**
+ * A config for one test file: its own data dir, database and queue prefix, on the real Redis. The
+ * prefix's keys are removed when the file ends (redis-keys.ts); `cleanup()` removes the data dir.
+ */
 export function testConfig(name: string, overrides: Record<string, string> = {}): { config: Config; cleanup(): void } {
   const dataDir = mkdtempSync(join(tmpdir(), `social-kpi-${name}-`))
   const unique = `${name}_${uniqueSuffix()}`
@@ -26,5 +30,6 @@ export function testConfig(name: string, overrides: Record<string, string> = {})
     SHUTDOWN_TIMEOUT_MS: '15000',
     ...overrides,
   })
+  removeRedisKeysAtEnd(config.QUEUE_PREFIX)
   return { config, cleanup: () => rmSync(dataDir, { recursive: true, force: true }) }
 }

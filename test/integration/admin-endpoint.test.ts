@@ -4,7 +4,8 @@ import { createServer, get, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { uniqueSuffix } from '../helpers/runtime.ts'
+import { queuePrefix } from '../helpers/redis-keys.ts'
+import { until } from '../helpers/until.ts'
 
 /**
  * `social-kpi sql` and the loopback admin endpoint are for their owner: the secret in
@@ -27,7 +28,7 @@ const env = {
   LOG_LEVEL: 'warn',
   ADMIN_PORT: '0',
   METRICS_PORT: String(freePort),
-  QUEUE_PREFIX: `test-admin-${uniqueSuffix()}`,
+  QUEUE_PREFIX: queuePrefix('admin'),
   CLOCK_START: '2026-11-18T10:00:00+07:00',
 }
 let start: ChildProcess | undefined
@@ -67,8 +68,7 @@ beforeAll(async () => {
   startOutput = { stdout: '', stderr: '' }
   start.stdout!.on('data', (chunk) => (startOutput.stdout += chunk))
   start.stderr!.on('data', (chunk) => (startOutput.stderr += chunk))
-  const deadline = performance.now() + 120_000
-  while (!startOutput.stdout.includes('Running:') && start.exitCode === null && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200))
+  await until('Running: (or the exit of start)', () => startOutput.stdout.includes('Running:') || start!.exitCode !== null, 120_000, 200)
   expect(startOutput.stdout).toContain('Running:')
 }, 150_000)
 

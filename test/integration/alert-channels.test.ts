@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { Worker, type Queue } from 'bullmq'
+import type { Queue, Worker } from 'bullmq'
 import { parse } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChannels } from '../../alerts/channels/index.ts'
@@ -14,12 +14,9 @@ import { createLogger } from '../../core/logger.ts'
 import type { Redis } from '../../core/redis.ts'
 import type { CrisisEvaluation } from '../../kpi/crisis.ts'
 import { parsePlan, planAccounts, type Plan } from '../../kpi/plan.ts'
-import { createNotifyProcessor } from '../../workers/notify-worker.ts'
-import type { Writers } from '../../workers/writers.ts'
 import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 import type { TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger } from '../helpers/runtime.ts'
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import type { TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
 import { startWebhookReceiver, type ReceivedRequest, type WebhookReceiver } from '../helpers/webhook-receiver.ts'
 
@@ -35,7 +32,6 @@ const SIGNING_SECRET = 'whsec-for-the-test-only-7f3a'
 
 let bed: AlertBed
 let db: TestClickHouse
-let writers: Writers
 let redis: Redis
 let queue: Queue
 let prefix: string
@@ -52,9 +48,8 @@ const now = () => clock
 
 beforeAll(async () => {
   bed = await openAlertBed('alert_channels')
-  ;({ db, writers, redis, queue, prefix } = bed)
+  ;({ db, redis, queue, prefix, smtp } = bed)
   receiver = await startWebhookReceiver()
-  smtp = await startTestSmtp()
   // The example plan, with a Slack and a webhook channel: crises to the webhook, every KPI alert to both.
   const document = parse(await readFile('examples/plan.yaml', 'utf8'))
   document.alerting.channels = {
@@ -72,28 +67,15 @@ beforeAll(async () => {
   const scrub = processScrubber(config, plan)
   const channels = createChannels({ plan, secret: config.secret, timeoutMs: 5_000, scrub })
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir, timeoutMs: 5_000, scrub })
-  worker = new Worker('notify', createNotifyProcessor({ mailer, channels, ch: db.ch, from: 'alerts@example.com', writers, now, logger }), { connection: redis, prefix, concurrency: 1 })
+  worker = bed.notifyWorker({ mailer, channels, ch: db.ch, now, logger }, { concurrency: 1 })
 })
 afterAll(async () => {
   await worker?.close()
   await receiver?.close()
-  await smtp?.close()
   await bed?.close()
 })
 
-const deps = (): AlertEngineDeps => ({
-  plan,
-  ch: db.ch,
-  writers,
-  notifyQueue: queue,
-  tokenAdvice: () => 'renew it',
-  staleAfterMs: 3_600_000,
-  logger: silentLogger,
-  redis,
-  lockPrefix: prefix,
-  now,
-  notifyJobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 100 } },
-})
+const deps = (): AlertEngineDeps => bed.engineDeps(plan, { redis, lockPrefix: prefix, now, notifyJobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 100 } } })
 const atRisk = (id: string, at: Date) => novemberEvaluation(plan, id, 'at_risk', at, { actual: 4000, expectedToDate: 6000 })
 const onTrack = (id: string, at: Date) => novemberEvaluation(plan, id, 'on_track', at, { actual: 6500, expectedToDate: 6000 })
 const bodies = (path: string) => receiver.accepted(path) as Array<Record<string, any>>

@@ -1,18 +1,17 @@
-import { Queue, Worker } from 'bullmq'
+import { Queue } from 'bullmq'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { readFileSync } from 'node:fs'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
 import { addSilence, clickHouseSilenceStore, readSilencePredicate } from '../../alerts/silences.ts'
-import { createMailer } from '../../alerts/mailer.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { parsePlan, type Plan } from '../../kpi/plan.ts'
-import { createNotifyProcessor } from '../../workers/notify-worker.ts'
-import { createWriters, type Writers } from '../../workers/writers.ts'
+import { createWriters } from '../../workers/writers.ts'
 import type { TestClickHouse } from '../helpers/clickhouse.ts'
 import { silentLogger } from '../helpers/runtime.ts'
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import type { TestSmtp } from '../helpers/smtp.ts'
+import { pause, until } from '../helpers/until.ts'
 import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 /**
@@ -21,7 +20,6 @@ import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/aler
  * history, and exactly one notification when two evaluators decide at the same moment.
  */
 let db: TestClickHouse
-let writers: Writers
 let redis: Redis
 let queue: Queue
 let smtp: TestSmtp
@@ -34,13 +32,9 @@ const planWith = (alerting: Record<string, unknown>): Plan => parsePlan({ ...exa
 
 beforeAll(async () => {
   bed = await openAlertBed('lifecycle')
-  ;({ db, writers, redis, queue, prefix } = bed)
-  smtp = await startTestSmtp()
+  ;({ db, redis, queue, prefix, smtp } = bed)
 })
-afterAll(async () => {
-  await smtp?.close()
-  await bed?.close()
-})
+afterAll(async () => bed?.close())
 beforeEach(async () => {
   await queue.obliterate({ force: true })
   for (const table of ['alert_state', 'alerts', 'alert_notifications', 'alert_decisions']) await db.ch.command(`TRUNCATE TABLE ${table}`)
@@ -51,16 +45,7 @@ const hours = (h: number) => new Date(Date.UTC(2026, 10, 20, 3) + h * 3_600_000)
 
 const evaluation = novemberEvaluation
 
-const deps = (plan: Plan, extra: Partial<AlertEngineDeps> = {}): AlertEngineDeps => ({
-  plan,
-  ch: db.ch,
-  writers,
-  notifyQueue: queue,
-  tokenAdvice: () => 'renew it',
-  staleAfterMs: 3_600_000,
-  logger: silentLogger,
-  ...extra,
-})
+const deps = (plan: Plan, extra: Partial<AlertEngineDeps> = {}): AlertEngineDeps => bed.engineDeps(plan, extra)
 const jobs = async () =>
   (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed', 'active'])).map((j) => j.data as { alertKey: string; event: string; to: string[]; subject: string; notificationId: string })
 
@@ -78,15 +63,10 @@ const history = () => db.ch.rows<HistoryRow>('SELECT alert_key, from_status, to_
 
 /** Sends every waiting notify job through a real notify worker to the SMTP receiver, at a named instant after every decision here. */
 async function deliver(expected: number): Promise<void> {
-  const worker = new Worker(
-    'notify',
-    createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => hours(72), logger: silentLogger }),
-    { connection: redis, prefix },
-  )
+  const worker = bed.notifyWorker({ now: () => hours(72) })
   try {
-    const deadline = performance.now() + 20_000
-    while (performance.now() < deadline && smtp.messages.length < expected) await new Promise((r) => setTimeout(r, 100))
-    await new Promise((r) => setTimeout(r, 300))
+    await until(`${expected} emails`, () => smtp.messages.length >= expected, 20_000)
+    await pause(300)
   } finally {
     await worker.close()
   }

@@ -7,9 +7,7 @@ import type { Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { parsePlan, type Plan } from '../../kpi/plan.ts'
 import type { SourceHealth } from '../../workers/source-health.ts'
-import type { Writers } from '../../workers/writers.ts'
 import type { TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger } from '../helpers/runtime.ts'
 import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 /**
@@ -18,7 +16,6 @@ import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/aler
  * stored but decides nothing. Real ClickHouse and Redis; the notify queue is read, not worked.
  */
 let db: TestClickHouse
-let writers: Writers
 let redis: Redis
 let queue: Queue
 let prefix: string
@@ -28,22 +25,12 @@ const plan: Plan = parsePlan(example, 'examples/plan.yaml')
 
 beforeAll(async () => {
   bed = await openAlertBed('alert_order')
-  ;({ db, writers, redis, queue, prefix } = bed)
+  ;({ db, redis, queue, prefix } = bed)
 })
 afterAll(async () => bed?.close())
 
 const minutes = (m: number) => new Date(Date.UTC(2026, 10, 20, 3) + m * 60_000)
-const deps: () => AlertEngineDeps = () => ({
-  plan,
-  ch: db.ch,
-  writers,
-  notifyQueue: queue,
-  tokenAdvice: () => 'renew it',
-  staleAfterMs: 60 * 60_000,
-  logger: silentLogger,
-  redis,
-  lockPrefix: prefix,
-})
+const deps: () => AlertEngineDeps = () => bed.engineDeps(plan, { redis, lockPrefix: prefix })
 
 const likes = (status: KpiEvaluation['status'], at: Date): KpiEvaluation => novemberEvaluation(plan, 'fb-likes-month', status, at)
 

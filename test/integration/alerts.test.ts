@@ -1,10 +1,9 @@
-import { type Queue, Worker } from 'bullmq'
+import type { Queue } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
 import { createMailer } from '../../alerts/mailer.ts'
 import { openClickHouse } from '../../core/clickhouse.ts'
 import { loadConfig } from '../../core/config.ts'
-import type { Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { loadPlan, type Plan } from '../../kpi/plan.ts'
 import type { SourceHealth } from '../../workers/source-health.ts'
@@ -12,28 +11,23 @@ import { createNotifyProcessor } from '../../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
 import type { TestClickHouse } from '../helpers/clickhouse.ts'
 import { silentLogger } from '../helpers/runtime.ts'
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import type { TestSmtp } from '../helpers/smtp.ts'
+import { pause, until } from '../helpers/until.ts'
 import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 let db: TestClickHouse
 let writers: Writers
 let plan: Plan
-let redis: Redis
 let queue: Queue
 let smtp: TestSmtp
-let prefix: string
 let bed: AlertBed
 
 beforeAll(async () => {
   bed = await openAlertBed('alerts')
-  ;({ db, writers, redis, queue, prefix } = bed)
+  ;({ db, writers, queue, smtp } = bed)
   plan = await loadPlan('examples/plan.yaml')
-  smtp = await startTestSmtp()
 })
-afterAll(async () => {
-  await smtp?.close()
-  await bed?.close()
-})
+afterAll(async () => bed?.close())
 
 const hours = (h: number) => new Date(Date.UTC(2026, 10, 20) + h * 3_600_000)
 /** When the notify worker sends, and when the notifications it sends were decided. */
@@ -42,7 +36,8 @@ const DECIDED_AT = hours(47.9).toISOString()
 
 const evaluation = (status: KpiEvaluation['status'], at: Date): KpiEvaluation => novemberEvaluation(plan, 'fb-likes-month', status, at, { actual: 4000, expectedToDate: 6000 })
 
-const deps = (): AlertEngineDeps => ({ plan, ch: db.ch, writers, notifyQueue: queue, tokenAdvice: () => 'renew it', staleAfterMs: 3_600_000, logger: silentLogger })
+// `writers`: those of the engine after its restart (the test below opens them again).
+const deps = (): AlertEngineDeps => bed.engineDeps(plan, { writers })
 const jobs = async () => (await queue.getJobs(['waiting', 'delayed', 'completed', 'failed'])).map((j) => j.data.event as string)
 
 describe('alert engine with state in ClickHouse', () => {
@@ -99,20 +94,15 @@ describe('alert engine with state in ClickHouse', () => {
   it('delivers an email once when the SMTP server answers 451 twice, and records it', async () => {
     await queue.obliterate({ force: true })
     smtp.refuseNext(2, 451)
-    const worker = new Worker(
-      'notify',
-      createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }),
-      { connection: redis, prefix },
-    )
+    const worker = bed.notifyWorker({ writers, now: () => SENT_AT })
     try {
       await queue.add(
         'notify',
         { notificationId: 'n-451', alertKey: 'kpi.x', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Retry me', text: 't', html: '<p>t</p>' },
         { jobId: 'n-451', attempts: 5, backoff: { type: 'fixed', delay: 100 } },
       )
-      const deadline = performance.now() + 20_000
-      while (performance.now() < deadline && !smtp.messages.some((m) => m.subject === 'Retry me')) await new Promise((r) => setTimeout(r, 100))
-      await new Promise((r) => setTimeout(r, 300))
+      await until('the Retry me email', () => smtp.messages.some((m) => m.subject === 'Retry me'), 20_000)
+      await pause(300)
       expect(smtp.messages.filter((m) => m.subject === 'Retry me')).toHaveLength(1)
       const job = await queue.getJob('n-451')
       expect(job?.attemptsMade).toBe(3)
@@ -136,19 +126,14 @@ describe('alert engine with state in ClickHouse', () => {
 
   it('gives up at once on a permanent 550 refusal and records the failure', async () => {
     smtp.refuseNext(1, 550)
-    const worker = new Worker(
-      'notify',
-      createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, now: () => SENT_AT, logger: silentLogger }),
-      { connection: redis, prefix },
-    )
+    const worker = bed.notifyWorker({ writers, now: () => SENT_AT })
     try {
       await queue.add(
         'notify',
         { notificationId: 'n-550', alertKey: 'kpi.y', event: 'firing', decidedAt: DECIDED_AT, to: ['team@example.com'], subject: 'Refused', text: 't', html: '<p>t</p>' },
         { jobId: 'n-550', attempts: 5, backoff: { type: 'fixed', delay: 100 } },
       )
-      const deadline = performance.now() + 10_000
-      while (performance.now() < deadline && (await (await queue.getJob('n-550'))?.getState()) !== 'failed') await new Promise((r) => setTimeout(r, 100))
+      await until('the refused job failed', async () => (await (await queue.getJob('n-550'))?.getState()) === 'failed', 10_000)
       const job = await queue.getJob('n-550')
       expect(job?.attemptsMade).toBe(1)
       const [row] = await db.ch.rows<{ delivery: string }>("SELECT delivery FROM alert_notifications FINAL WHERE notification_id = 'n-550'")

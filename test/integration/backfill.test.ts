@@ -11,6 +11,7 @@ import { createCollectProcessor } from '../../workers/collect-worker.ts'
 import { createWriters, type Writers } from '../../workers/writers.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { silentLogger, testConfig } from '../helpers/runtime.ts'
+import { until } from '../helpers/until.ts'
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 let sim: RunningSimulator
@@ -61,13 +62,9 @@ function startWorker(prefix: string) {
 }
 
 async function runUntil(queues: Queues, done: (completed: number) => boolean) {
-  const deadline = performance.now() + 60_000
-  while (performance.now() < deadline) {
-    const completed = await queues.collect.getCompletedCount()
-    if (done(completed)) return completed
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error('backfill did not progress')
+  let completed = 0
+  await until('the backfill to progress', async () => done((completed = await queues.collect.getCompletedCount())), 60_000, 50)
+  return completed
 }
 
 /** The stored history, without the collection time (which differs between runs by design). */

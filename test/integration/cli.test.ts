@@ -3,9 +3,14 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { removeDataDirRedisKeys } from '../helpers/redis-keys.ts'
+import { until } from '../helpers/until.ts'
 
 const dataDir = mkdtempSync(join(tmpdir(), 'social-kpi-cli-'))
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+afterAll(async () => {
+  await removeDataDirRedisKeys(dataDir)
+  rmSync(dataDir, { recursive: true, force: true })
+})
 
 // Every command runs at a named instant, whatever the machine's date: a Wednesday in the middle
 // of a month in the demo plan's zone (Asia/Jakarta), on the process clock CLOCK_START sets.
@@ -121,8 +126,7 @@ describe('social-kpi CLI', () => {
     child.stdout.on('data', (chunk) => (stdout += chunk))
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-    const deadline = performance.now() + 90_000
-    while (!stdout.includes('Running:') && performance.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
+    await until('Running: (or the exit of start)', () => stdout.includes('Running:') || child.exitCode !== null, 90_000, 200)
     expect(stdout).toContain('Running:')
     const sql = cli(['sql', 'SELECT count() > 0 FROM observations', '--format', 'TSV'])
     expect(sql.stderr).toBe('')

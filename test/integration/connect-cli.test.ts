@@ -10,7 +10,8 @@ import { createRedis, type Redis } from '../../core/redis.ts'
 import { openCredentials } from '../../ingest/auth/index.ts'
 import { loadPlan, planAccounts } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
-import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
+import { silentLogger } from '../helpers/runtime.ts'
+import { queuePrefix } from '../helpers/redis-keys.ts'
 
 const START = '2026-12-01T09:00:00+07:00'
 const clock = clockFrom(new Date(START))
@@ -55,7 +56,7 @@ beforeAll(async () => {
     ...process.env,
     ...simulatorEnvironment(sim.url),
     DATA_DIR: dir,
-    QUEUE_PREFIX: `test-connect-${uniqueSuffix()}`,
+    QUEUE_PREFIX: queuePrefix('connect'),
     CLOCK_START: START,
     LOG_LEVEL: 'warn',
     TOKEN_STORE_KEY: randomBytes(32).toString('hex'),
@@ -70,8 +71,6 @@ beforeAll(async () => {
 })
 
 afterAll(async () => {
-  const keys = await redis.keys(`${env.QUEUE_PREFIX}*`)
-  if (keys.length) await redis.del(...keys)
   redis.disconnect()
   await sim.close()
   rmSync(dir, { recursive: true, force: true })

@@ -5,6 +5,7 @@ import type { Plan } from '../../kpi/plan.ts'
 import { evaluateAll } from '../../workers/evaluate-worker.ts'
 import { runDemoRound, type DemoRound } from '../helpers/demo-round.ts'
 import type { TestSmtp } from '../helpers/smtp.ts'
+import { pause, until } from '../helpers/until.ts'
 
 /**
  * The demo scenario's crisis, end to end: the simulator's main Page loses 7 % of its followers at
@@ -71,7 +72,7 @@ describe('crisis detection on the demo scenario', () => {
     await evaluateAll(runtime.evaluateDeps!, roundAt)
     await evaluateAll(runtime.evaluateDeps!, roundAt)
     await waitForIdle(runtime.queues.notify, 30_000)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await pause(500)
     expect(smtp.messages.length).toBe(before)
     expect(crisisEmails()).toHaveLength(1)
   })
@@ -81,14 +82,13 @@ describe('crisis detection on the demo scenario', () => {
     const { crises } = await evaluateAll(runtime.evaluateDeps!, later)
     expect(crises.find((c) => c.trigger.id === 'facebook-follower-drop')!.firing).toBe(false)
     await waitForIdle(runtime.queues.notify, 30_000)
-    const deadline = performance.now() + 10_000
-    while (crisisEmails().length < 2 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100))
+    await until('the resolved crisis email', () => crisisEmails().length >= 2, 10_000)
     const resolved = crisisEmails().filter((m) => m.subject?.startsWith('[social-kpi] RESOLVED CRISIS'))
     expect(resolved.map((m) => m.subject)).toEqual(['[social-kpi] RESOLVED CRISIS: Kopi Nusantara — followers fall more than 2 % within 24 h no longer holds'])
     expect(recipients(resolved[0]!)).toBe('dewi@kopinusantara.example, budi@kopinusantara.example')
     await evaluateAll(runtime.evaluateDeps!, later)
     await waitForIdle(runtime.queues.notify, 30_000)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await pause(500)
     expect(crisisEmails()).toHaveLength(2)
     expect(growthEmails().length).toBeGreaterThanOrEqual(1)
   })

@@ -5,7 +5,8 @@ import { createRedis, type Redis } from '../../core/redis.ts'
 import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import type { RunningSimulator } from '../../simulator/index.ts'
 import { readSourceHealth } from '../../workers/source-health.ts'
-import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
+import { silentLogger } from '../helpers/runtime.ts'
+import { queuePrefix } from '../helpers/redis-keys.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 /**
@@ -28,7 +29,7 @@ const json = { 'Content-Type': 'application/json; charset=UTF-8' }
 
 beforeAll(() => {
   redis = createRedis('redis://127.0.0.1:6379', 'worker')
-  notify = new Queue('notify', { connection: redis, prefix: `test-degraded-${uniqueSuffix()}` })
+  notify = new Queue('notify', { connection: redis, prefix: queuePrefix('degraded') })
 })
 afterAll(async () => {
   await notify?.obliterate({ force: true })

@@ -12,34 +12,29 @@ const DAY = 86_400_000
 const row = observation
 
 beforeAll(async () => {
-  db = await openTestClickHouse('kpi_series')
-  await db.ch.client.insert({
-    table: 'observations',
-    format: 'JSONEachRow',
-    values: [
-      row('followers', 'gauge', 'p1', '2026-10-31T12:00:00Z', 1000),
-      row('followers', 'gauge', 'p1', '2026-11-02T06:00:00Z', 1010),
-      row('followers', 'gauge', 'p1', '2026-11-02T18:00:00Z', 1020),
-      row('followers', 'gauge', 'p1', '2026-11-05T00:00:00Z', 1050), // exactly on a boundary: counts at it
-      row('followers', 'gauge', 'p2', '2026-11-03T12:00:00Z', 500, { account: 'second' }),
-      row('likes', 'counter', 'old', '2026-10-30T00:00:00Z', 40, { created: '2026-09-01T00:00:00Z' }),
-      row('likes', 'counter', 'old', '2026-11-02T00:00:00Z', 55, { created: '2026-09-01T00:00:00Z' }),
-      row('likes', 'counter', 'old', '2026-11-04T09:00:00Z', 70, { created: '2026-09-01T00:00:00Z' }),
-      row('likes', 'counter', 'new', '2026-11-03T01:00:00Z', 10, { created: '2026-11-02T20:00:00Z' }),
-      row('likes', 'counter', 'new', '2026-11-03T20:00:00Z', 26, { created: '2026-11-02T20:00:00Z' }),
-      row('likes', 'counter', 'unseen', '2026-11-02T10:00:00Z', 300, { created: '2026-06-01T00:00:00Z' }),
-      row('likes', 'counter', 'unseen', '2026-11-04T10:00:00Z', 305, { created: '2026-06-01T00:00:00Z' }),
-      row('views', 'daily', 'p1', '2026-10-31T07:00:00Z', 999),
-      row('views', 'daily', 'p1', '2026-11-01T07:00:00Z', 100),
-      row('views', 'daily', 'p1', '2026-11-03T08:00:00Z', 120),
-      // fans, read every day at 12:00Z from 25 Oct to 5 Nov: main 1,000 + 10 a day from 1 Nov,
-      // second 500 + 5 a day, but second was not read on 3 Nov
-      ...Array.from({ length: 12 }, (_, i) => i - 7).flatMap((d) => [
-        row('fans', 'gauge', 'p1', new Date(Date.UTC(2026, 10, 1 + d, 12)).toISOString(), 1000 + 10 * d),
-        ...(d === 2 ? [] : [row('fans', 'gauge', 'p2', new Date(Date.UTC(2026, 10, 1 + d, 12)).toISOString(), 500 + 5 * d, { account: 'second' })]),
-      ]),
-    ],
-  })
+  db = await openTestClickHouse('kpi_series', [
+    row('followers', 'gauge', 'p1', '2026-10-31T12:00:00Z', 1000),
+    row('followers', 'gauge', 'p1', '2026-11-02T06:00:00Z', 1010),
+    row('followers', 'gauge', 'p1', '2026-11-02T18:00:00Z', 1020),
+    row('followers', 'gauge', 'p1', '2026-11-05T00:00:00Z', 1050), // exactly on a boundary: counts at it
+    row('followers', 'gauge', 'p2', '2026-11-03T12:00:00Z', 500, { account: 'second' }),
+    row('likes', 'counter', 'old', '2026-10-30T00:00:00Z', 40, { created: '2026-09-01T00:00:00Z' }),
+    row('likes', 'counter', 'old', '2026-11-02T00:00:00Z', 55, { created: '2026-09-01T00:00:00Z' }),
+    row('likes', 'counter', 'old', '2026-11-04T09:00:00Z', 70, { created: '2026-09-01T00:00:00Z' }),
+    row('likes', 'counter', 'new', '2026-11-03T01:00:00Z', 10, { created: '2026-11-02T20:00:00Z' }),
+    row('likes', 'counter', 'new', '2026-11-03T20:00:00Z', 26, { created: '2026-11-02T20:00:00Z' }),
+    row('likes', 'counter', 'unseen', '2026-11-02T10:00:00Z', 300, { created: '2026-06-01T00:00:00Z' }),
+    row('likes', 'counter', 'unseen', '2026-11-04T10:00:00Z', 305, { created: '2026-06-01T00:00:00Z' }),
+    row('views', 'daily', 'p1', '2026-10-31T07:00:00Z', 999),
+    row('views', 'daily', 'p1', '2026-11-01T07:00:00Z', 100),
+    row('views', 'daily', 'p1', '2026-11-03T08:00:00Z', 120),
+    // fans, read every day at 12:00Z from 25 Oct to 5 Nov: main 1,000 + 10 a day from 1 Nov,
+    // second 500 + 5 a day, but second was not read on 3 Nov
+    ...Array.from({ length: 12 }, (_, i) => i - 7).flatMap((d) => [
+      row('fans', 'gauge', 'p1', new Date(Date.UTC(2026, 10, 1 + d, 12)).toISOString(), 1000 + 10 * d),
+      ...(d === 2 ? [] : [row('fans', 'gauge', 'p2', new Date(Date.UTC(2026, 10, 1 + d, 12)).toISOString(), 500 + 5 * d, { account: 'second' })]),
+    ]),
+  ])
 })
 afterAll(async () => db?.cleanup())
 

@@ -8,35 +8,30 @@ let db: TestClickHouse
 const row = observation
 
 beforeAll(async () => {
-  db = await openTestClickHouse('kpi_source')
-  await db.ch.client.insert({
-    table: 'observations',
-    format: 'JSONEachRow',
-    values: [
-      // followers of two accounts
-      row('followers', 'gauge', 'p1', '2026-10-31T12:00:00Z', 1000),
-      row('followers', 'gauge', 'p1', '2026-11-10T12:00:00Z', 1100),
-      row('followers', 'gauge', 'p1', '2026-11-20T12:00:00Z', 1150),
-      row('followers', 'gauge', 'p2', '2026-11-05T12:00:00Z', 500, { account: 'second' }),
-      // an old post seen before the period: 40 likes before, 70 at the end -> +30
-      row('likes', 'counter', 'old', '2026-10-30T00:00:00Z', 40, { created: '2026-09-01T00:00:00Z' }),
-      row('likes', 'counter', 'old', '2026-11-15T00:00:00Z', 70, { created: '2026-09-01T00:00:00Z' }),
-      // a new post created inside the period: counts from zero -> +25
-      row('likes', 'counter', 'new', '2026-11-10T01:00:00Z', 10, { created: '2026-11-10T00:00:00Z' }),
-      row('likes', 'counter', 'new', '2026-11-12T00:00:00Z', 25, { created: '2026-11-10T00:00:00Z' }),
-      // an old post first seen inside the period: its history is unknown -> only its rise, +5
-      row('likes', 'counter', 'unseen', '2026-11-11T00:00:00Z', 300, { created: '2026-06-01T00:00:00Z' }),
-      row('likes', 'counter', 'unseen', '2026-11-13T00:00:00Z', 305, { created: '2026-06-01T00:00:00Z' }),
-      // a post created inside the period but first seen later: all of it belongs to the period, +50
-      row('likes', 'counter', 'late', '2026-11-20T00:00:00Z', 50, { created: '2026-11-03T00:00:00Z' }),
-      // a re-read of the same observation with a newer value replaces it (late correction): 26 not 25
-      row('likes', 'counter', 'new', '2026-11-12T00:00:00Z', 26, { created: '2026-11-10T00:00:00Z', collected: '2026-11-12T01:00:00Z' }),
-      // daily counts: two days inside, one before
-      row('views', 'daily', 'p1', '2026-10-31T00:00:00Z', 999),
-      row('views', 'daily', 'p1', '2026-11-01T00:00:00Z', 100),
-      row('views', 'daily', 'p1', '2026-11-02T00:00:00Z', 120),
-    ],
-  })
+  db = await openTestClickHouse('kpi_source', [
+    // followers of two accounts
+    row('followers', 'gauge', 'p1', '2026-10-31T12:00:00Z', 1000),
+    row('followers', 'gauge', 'p1', '2026-11-10T12:00:00Z', 1100),
+    row('followers', 'gauge', 'p1', '2026-11-20T12:00:00Z', 1150),
+    row('followers', 'gauge', 'p2', '2026-11-05T12:00:00Z', 500, { account: 'second' }),
+    // an old post seen before the period: 40 likes before, 70 at the end -> +30
+    row('likes', 'counter', 'old', '2026-10-30T00:00:00Z', 40, { created: '2026-09-01T00:00:00Z' }),
+    row('likes', 'counter', 'old', '2026-11-15T00:00:00Z', 70, { created: '2026-09-01T00:00:00Z' }),
+    // a new post created inside the period: counts from zero -> +25
+    row('likes', 'counter', 'new', '2026-11-10T01:00:00Z', 10, { created: '2026-11-10T00:00:00Z' }),
+    row('likes', 'counter', 'new', '2026-11-12T00:00:00Z', 25, { created: '2026-11-10T00:00:00Z' }),
+    // an old post first seen inside the period: its history is unknown -> only its rise, +5
+    row('likes', 'counter', 'unseen', '2026-11-11T00:00:00Z', 300, { created: '2026-06-01T00:00:00Z' }),
+    row('likes', 'counter', 'unseen', '2026-11-13T00:00:00Z', 305, { created: '2026-06-01T00:00:00Z' }),
+    // a post created inside the period but first seen later: all of it belongs to the period, +50
+    row('likes', 'counter', 'late', '2026-11-20T00:00:00Z', 50, { created: '2026-11-03T00:00:00Z' }),
+    // a re-read of the same observation with a newer value replaces it (late correction): 26 not 25
+    row('likes', 'counter', 'new', '2026-11-12T00:00:00Z', 26, { created: '2026-11-10T00:00:00Z', collected: '2026-11-12T01:00:00Z' }),
+    // daily counts: two days inside, one before
+    row('views', 'daily', 'p1', '2026-10-31T00:00:00Z', 999),
+    row('views', 'daily', 'p1', '2026-11-01T00:00:00Z', 100),
+    row('views', 'daily', 'p1', '2026-11-02T00:00:00Z', 120),
+  ])
 })
 afterAll(async () => db?.cleanup())
 

@@ -7,7 +7,8 @@ import { createRedis, type Redis } from '../../core/redis.ts'
 import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import type { RunningSimulator } from '../../simulator/index.ts'
 import { readSourceHealth } from '../../workers/source-health.ts'
-import { silentLogger, uniqueSuffix } from '../helpers/runtime.ts'
+import { silentLogger } from '../helpers/runtime.ts'
+import { queuePrefix } from '../helpers/redis-keys.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 /**
@@ -26,7 +27,7 @@ let notify: Queue
 
 beforeAll(async () => {
   redis = createRedis('redis://127.0.0.1:6379', 'worker')
-  notify = new Queue('notify', { connection: redis, prefix: `test-malformed-${uniqueSuffix()}` })
+  notify = new Queue('notify', { connection: redis, prefix: queuePrefix('malformed') })
 })
 afterAll(async () => {
   await notify?.obliterate({ force: true })

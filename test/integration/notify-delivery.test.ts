@@ -1,4 +1,4 @@
-import { type Queue, Worker } from 'bullmq'
+import type { Queue, Worker } from 'bullmq'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
 import { createMailer } from '../../alerts/mailer.ts'
@@ -8,12 +8,9 @@ import { createLogger } from '../../core/logger.ts'
 import type { Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { loadPlan, type Plan } from '../../kpi/plan.ts'
-import { createNotifyProcessor } from '../../workers/notify-worker.ts'
-import type { Writers } from '../../workers/writers.ts'
 import type { TestClickHouse } from '../helpers/clickhouse.ts'
-import { silentLogger } from '../helpers/runtime.ts'
-import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
-import { until as waitUntil } from '../helpers/until.ts'
+import type { TestSmtp } from '../helpers/smtp.ts'
+import { pause, until as waitUntil } from '../helpers/until.ts'
 import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
 
 /**
@@ -22,7 +19,6 @@ import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/aler
  * exactly once; one refused for good is recorded and not sent again; the others are not held up.
  */
 let db: TestClickHouse
-let writers: Writers
 let plan: Plan
 let redis: Redis
 let queue: Queue
@@ -39,35 +35,27 @@ const now = () => clock
 
 beforeAll(async () => {
   bed = await openAlertBed('notify_delivery')
-  ;({ db, writers, redis, queue, prefix } = bed)
+  ;({ db, redis, queue, prefix, smtp } = bed)
   plan = await loadPlan('examples/plan.yaml')
-  smtp = await startTestSmtp()
   const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir, timeoutMs: 5_000 })
   // One email at a time, so a failing one would hold up the others if anything did.
-  worker = new Worker('notify', createNotifyProcessor({ mailer, ch: db.ch, from: 'alerts@example.com', writers, now, logger }), { connection: redis, prefix, concurrency: 1 })
+  worker = bed.notifyWorker({ mailer, ch: db.ch, now, logger }, { concurrency: 1 })
 })
 afterAll(async () => {
   await worker?.close()
-  await smtp?.close()
   await bed?.close()
 })
 
 const kpi = (id: string) => plan.kpis.find((k) => k.id === id)!
 const evaluation = (id: string, at: Date): KpiEvaluation => novemberEvaluation(plan, id, 'at_risk', at, { actual: 4000, expectedToDate: 6000 })
-const deps = (): AlertEngineDeps => ({
-  plan,
-  ch: db.ch,
-  writers,
-  notifyQueue: queue,
-  tokenAdvice: () => 'renew it',
-  staleAfterMs: 3_600_000,
-  logger: silentLogger,
-  redis,
-  lockPrefix: prefix,
-  now,
-  // 3 tries 100 ms apart instead of 8 over 20 minutes
-  notifyJobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 100 } },
-})
+const deps = (): AlertEngineDeps =>
+  bed.engineDeps(plan, {
+    redis,
+    lockPrefix: prefix,
+    now,
+    // 3 tries 100 ms apart instead of 8 over 20 minutes
+    notifyJobOptions: { attempts: 3, backoff: { type: 'fixed', delay: 100 } },
+  })
 
 const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 20_000) => waitUntil(what, check, timeoutMs, 100)
 const received = (name: string) => smtp.messages.filter((m) => m.subject?.includes(name)).length
@@ -151,7 +139,7 @@ describe('alert emails when the mail server drops the connection or refuses', ()
         hours(2),
       ),
     ).toBe(0)
-    await new Promise((resolve) => setTimeout(resolve, 500))
+    await pause(500)
 
     // Each alert delivered exactly once; the refused one recorded and never sent again.
     expect([received(nameOf(dropped)), received(nameOf(slow)), received(nameOf(refused))]).toEqual([1, 1, 0])

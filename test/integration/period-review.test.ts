@@ -8,7 +8,7 @@ import { evaluateAll, type EvaluateDeps } from '../../workers/evaluate-worker.ts
 import { observation } from '../helpers/observations.ts'
 import { silentLogger, testConfig } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
-import { until } from '../helpers/until.ts'
+import { pause, until } from '../helpers/until.ts'
 
 /**
  * A month driven through its end with the clock, on the real engine, Redis and SMTP: November
@@ -168,7 +168,7 @@ describe('the period review', () => {
     await runtime.ch!.command('TRUNCATE TABLE period_reviews')
     await evaluate(jakarta('2026-12-04T03:00:00'))
     await until('the review job ran again', async () => (await runtime.queues.notify.getJob(reviewJob.id!))?.isCompleted() ?? false, 10_000)
-    await new Promise((resolve) => setTimeout(resolve, 1_000))
+    await pause(1_000)
     expect(reviews()).toHaveLength(1)
     const delivery = await runtime.ch!.rows<{ alert_key: string; event: string; delivery: string; recipients: string[] }>(
       "SELECT alert_key, event, delivery, recipients FROM alert_notifications FINAL WHERE event = 'review'",

@@ -7,7 +7,8 @@ import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import { simulatorEnvironment, type RunningSimulator } from '../../simulator/index.ts'
 import { createCollectProcessor } from '../../workers/collect-worker.ts'
 import { readSourceHealth } from '../../workers/source-health.ts'
-import { silentLogger, testConfig, uniqueSuffix } from '../helpers/runtime.ts'
+import { queuePrefix } from '../helpers/redis-keys.ts'
+import { silentLogger, testConfig } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 /**
@@ -34,7 +35,7 @@ afterAll(async () => {
 async function collectQueue(sim: RunningSimulator) {
   const tokens = Object.fromEntries(planAccounts(plan).flatMap((a) => (a.tokenEnv ? [[a.tokenEnv, `good-token-${a.id}`]] : [])))
   const test = testConfig('permanent', { ...simulatorEnvironment(sim.url), ...tokens })
-  const prefix = `test-permanent-${uniqueSuffix()}`
+  const prefix = queuePrefix('permanent')
   const processor = createCollectProcessor({
     plan,
     ch: harness.db.ch,

@@ -7,7 +7,7 @@ import { loadPlan, planAccounts, type Plan } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger, testConfig } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
-import { until as waitUntil } from '../helpers/until.ts'
+import { pause, until as waitUntil } from '../helpers/until.ts'
 
 /**
  * End to end, real at every step: the Graph API simulator, node-cron ticks, BullMQ on the real
@@ -132,7 +132,7 @@ describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () =
     const before = await rowsOfRound()
     expect(Number(before)).toBeGreaterThan(100)
     const round = await enqueueRound(runtime.queues, plan, roundAt)
-    await new Promise((resolve) => setTimeout(resolve, 2_000))
+    await pause(2_000)
     await runtime.writers!.flush()
     expect(await rowsOfRound()).toBe(before)
     const job = await runtime.queues.collect.getJob(round.collectJobIds[0]!)

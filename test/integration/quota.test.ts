@@ -6,11 +6,13 @@ import type { CollectContext } from '../../ingest/collectors/types.ts'
 import { createRequestGate } from '../../ingest/quota.ts'
 import type { PlanAccount } from '../../kpi/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
+import { queuePrefix } from '../helpers/redis-keys.ts'
 import { silentLogger, testConfig, uniqueSuffix } from '../helpers/runtime.ts'
+import { pause } from '../helpers/until.ts'
 
 let redis: Redis
 let sim: RunningSimulator
-const prefix = `test-quota-${uniqueSuffix()}`
+const prefix = queuePrefix('quota')
 const NOW = new Date('2026-11-26T09:00:00Z')
 
 beforeAll(async () => {
@@ -19,8 +21,6 @@ beforeAll(async () => {
   sim = await startSimulator({ now: () => NOW, callsPerHour: 40 })
 })
 afterAll(async () => {
-  const keys = await redis.keys(`${prefix}:*`)
-  if (keys.length) await redis.del(...keys)
   redis.disconnect()
   await sim?.close()
 })
@@ -33,7 +33,7 @@ describe('request gate (shared call budget in Redis)', () => {
     expect(waits.slice(0, 5)).toEqual([0, 0, 0, 0, 0])
     expect(waits[5]).toBeGreaterThan(0)
     expect(waits[5]).toBeLessThanOrEqual(800)
-    await new Promise((r) => setTimeout(r, waits[5]! + 20))
+    await pause(waits[5]! + 20)
     expect(await gate.take()).toBe(0)
   })
 

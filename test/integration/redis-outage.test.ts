@@ -8,7 +8,7 @@ import { startScheduler, type Scheduler } from '../../ingest/scheduler.ts'
 import { loadPlan, type Plan } from '../../kpi/plan.ts'
 import { createTestRedisServer, type TestRedisServer } from '../helpers/redis-server.ts'
 import { testConfig, uniqueSuffix } from '../helpers/runtime.ts'
-import { until as waitUntil } from '../helpers/until.ts'
+import { pause, until as waitUntil } from '../helpers/until.ts'
 
 /**
  * Rounds survive a Redis outage: a private redis-server, stopped and started again empty (it keeps
@@ -22,7 +22,6 @@ let plan: Plan
 const SECOND = 1_000
 
 const until = (what: string, check: () => Promise<boolean> | boolean, timeoutMs = 15_000) => waitUntil(what, check, timeoutMs, 50)
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // A private redis-server (test/helpers/redis-server.ts), stopped and started again empty.
 const startRedis = () => redis.start()
@@ -77,7 +76,7 @@ describe('a Redis outage while the scheduler runs', () => {
       const enqueuedBefore = await roundsHeld(queues)
       await stopRedis()
       const down = systemClock()
-      await sleep(4_500)
+      await pause(4_500)
       await startRedis()
       const up = systemClock()
       await until('the catch-up', () => lines.some((l) => l.msg.startsWith('Redis is back')))
@@ -117,7 +116,7 @@ describe('a Redis outage while the scheduler runs', () => {
       await until('a round', async () => (await roundsHeld(runtime!.queues)).length >= 1)
       await stopRedis()
       const down = systemClock()
-      await sleep(3_500)
+      await pause(3_500)
       await startRedis()
       const up = systemClock()
       const concurrency = () => runtime!.queues.evaluate.getGlobalConcurrency().catch(() => 'unreachable')

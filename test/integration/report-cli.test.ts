@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadPlan } from '../../kpi/plan.ts'
+import { removeDataDirRedisKeys } from '../helpers/redis-keys.ts'
 
 /**
  * `social-kpi report` on the demo's data: one demo round on 2 December 2026, 10:00 in Jakarta
@@ -56,7 +57,10 @@ beforeAll(async () => {
   expect(collect.stderr).toBe('')
   expect(collect.code).toBe(0)
 }, 180_000)
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }))
+afterAll(async () => {
+  await removeDataDirRedisKeys(dataDir)
+  rmSync(dataDir, { recursive: true, force: true })
+})
 
 describe('social-kpi report', () => {
   it('prints November on the demo’s data, built from the stored verdicts, as provisional until they settle', () => {

@@ -6,6 +6,7 @@ import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
 import type { MetricSelection } from '../../kpi/evaluate.ts'
 import type { Point } from '../../kpi/crisis.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+import { observation } from '../helpers/observations.ts'
 import { rawCrisisSource } from '../helpers/raw-crisis-source.ts'
 import { rawKpiSource } from '../helpers/raw-kpi-source.ts'
 
@@ -52,20 +53,8 @@ function row(
   collected = at,
   created: number | null = null,
 ): ObservationRow {
-  return {
-    network: 'facebook',
-    account_id: account,
-    object_type: objectType,
-    object_id: objectId,
-    metric,
-    shape,
-    observed_at: toClickHouseTime(new Date(at)),
-    value,
-    object_created_at: created === null ? null : toClickHouseTime(new Date(created)),
-    source_field: 'test',
-    api_version: 'v25.0',
-    collected_at: toClickHouseTime(new Date(collected)),
-  }
+  const iso = (ms: number) => new Date(ms).toISOString()
+  return observation(metric, shape, objectId, iso(at), value, { account, objectType, collected: iso(collected), ...(created === null ? {} : { created: iso(created) }) })
 }
 
 /** Irregular round times: 10 minutes to 7 hours apart, at odd milliseconds, from `start`. */

@@ -11,6 +11,7 @@ import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../
 import { evaluateAndAlert } from '../../workers/evaluate-worker.ts'
 import { testConfig } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
+import { until } from '../helpers/until.ts'
 
 /**
  * Secrets scrubbed by value (issue 14, item 7). The Graph API echoes the token in its error text,
@@ -84,11 +85,8 @@ describe('a token the API echoes in its error text', () => {
 
     await evaluateAndAlert(runtime.evaluateDeps!, START)
     await waitForIdle(runtime.queues.notify, 30_000)
-    const deadline = performance.now() + 20_000
     const subjects = () => smtp.messages.map((m) => m.subject ?? '')
-    while (performance.now() < deadline && !(subjects().some((s) => s.includes('ACTION NEEDED')) && subjects().some((s) => s.includes('STALE DATA')))) {
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    await until('the ACTION NEEDED and STALE DATA emails', () => subjects().some((s) => s.includes('ACTION NEEDED')) && subjects().some((s) => s.includes('STALE DATA')), 20_000)
 
     const leaks = (what: string, text: string) => {
       for (const token of TOKENS) expect.soft(text, `${what} holds a token`).not.toContain(token)
@@ -149,8 +147,7 @@ describe('a token the API echoes in its error text', () => {
       } satisfies Payload<'notify'>,
       { jobId: 'scrub-check', attempts: 1 },
     )
-    const deadline = performance.now() + 20_000
-    while (performance.now() < deadline && !smtp.messages.some((m) => m.subject?.startsWith('Token check'))) await new Promise((resolve) => setTimeout(resolve, 100))
+    await until('the Token check email', () => smtp.messages.some((m) => m.subject?.startsWith('Token check')), 20_000)
     const email = smtp.messages.find((m) => m.subject?.startsWith('Token check'))
     expect(email?.subject).toBe(`Token check ${REDACTED}`)
     expect(email?.text?.trim()).toBe(`echoed: ${REDACTED}`)

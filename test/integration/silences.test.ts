@@ -3,11 +3,16 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
+import { removeDataDirRedisKeys } from '../helpers/redis-keys.ts'
+import { until } from '../helpers/until.ts'
 
 /** `social-kpi silence add|list|expire` and `status`, against a DATA_DIR of their own, alone and while `start` runs. */
 const dirs: string[] = []
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+afterAll(async () => {
+  for (const dir of dirs) {
+    await removeDataDirRedisKeys(dir)
+    rmSync(dir, { recursive: true, force: true })
+  }
 })
 
 function environment() {
@@ -81,8 +86,7 @@ describe('social-kpi silence', () => {
     child.stderr.on('data', (chunk) => (stderr += chunk))
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
     try {
-      const deadline = performance.now() + 120_000
-      while (!stdout.includes('Running:') && performance.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 200))
+      await until('Running: (or the exit of start)', () => stdout.includes('Running:') || child.exitCode !== null, 120_000, 200)
       expect(stdout).toContain('Running:')
       const add = cli(at(env, '10:05:00'), ['silence', 'add', '--objective', 'brand-awareness', '--until', '3h', '--reason', 'campaign pause'])
       expect(add.stderr).toBe('')

@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { cliSandbox, runCli } from '../helpers/cli.ts'
+import { pause, until as waitUntil } from '../helpers/until.ts'
 
 /**
  * Start-up failures as an operator meets them: each prints one plain line naming the variable or
@@ -34,9 +35,9 @@ function spawned(args: string[], env: NodeJS.ProcessEnv) {
     child,
     output,
     exited,
+    /** Whether stdout shows `text` within `limitMs` (false at once if the process ended). */
     async until(text: string, limitMs = 90_000) {
-      const deadline = performance.now() + limitMs
-      while (!output.stdout.includes(text) && child.exitCode === null && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+      await waitUntil(`"${text}" on stdout`, () => output.stdout.includes(text) || child.exitCode !== null, limitMs, 50).catch(() => undefined)
       return output.stdout.includes(text)
     },
     /** Waits for the exit, at most `limitMs` (then kills it, and the result says so). */
@@ -131,7 +132,7 @@ describe('SIGTERM during start-up', () => {
     const start = spawned(['start'], environment({ CLICKHOUSE_URL: `http://127.0.0.1:${port}` }))
     try {
       expect(await start.until('DEMO')).toBe(true)
-      await new Promise((resolve) => setTimeout(resolve, 500))
+      await pause(500)
       start.child.kill('SIGTERM')
       const result = await start.exit(15_000)
       expect(result.signal).toBeNull()

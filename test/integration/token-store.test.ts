@@ -3,10 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { createScrubber, REDACTED } from '../../core/logger.ts'
 import { createRedis } from '../../core/redis.ts'
 import { createTokenStore, TokenStoreError, type StoredCredential } from '../../ingest/auth/token-store.ts'
-import { uniqueSuffix } from '../helpers/runtime.ts'
+import { queuePrefix } from '../helpers/redis-keys.ts'
 
 const redis = createRedis('redis://127.0.0.1:6379', 'worker')
-const prefix = `test-token-store-${uniqueSuffix()}`
+const prefix = queuePrefix('token-store')
 const key = randomBytes(32)
 const at = Date.parse('2026-12-01T02:00:00Z')
 const credential: StoredCredential = {
@@ -21,11 +21,7 @@ const credential: StoredCredential = {
   renewedAt: at,
 }
 
-afterAll(async () => {
-  const keys = await redis.keys(`${prefix}*`)
-  if (keys.length) await redis.del(...keys)
-  redis.disconnect()
-})
+afterAll(() => redis.disconnect())
 
 describe('the token store', () => {
   it('keeps credentials encrypted in Redis and reads them back with the key', async () => {
