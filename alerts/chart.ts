@@ -25,7 +25,7 @@ function compact(value: number): string {
  * The chart of a KPI email as SVG: actual so far (blue), the pace line (grey, dashed), the target
  * (red, dashed), and the forecast from now to the period end with its 80 % band (orange).
  */
-export function kpiChartSvg(chart: KpiChart): string {
+function kpiChartSvg(chart: KpiChart): string {
   const values = [chart.target, ...chart.pace.map((p) => p[1]), ...chart.actual.map((p) => p[1])]
   if (chart.forecast) values.push(chart.forecast.low, chart.forecast.high, chart.forecast.current)
   let lo = Math.min(...values)

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon'
-import type { CrisisTrigger } from '../kpi/crisis-schema.ts'
+import type { CrisisTrigger } from '../plan/crisis-schema.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
-import type { Plan, PlanAccount } from '../kpi/plan.ts'
+import type { Plan, PlanAccount } from '../plan/plan.ts'
 import { escapeHtml, type RenderedEmail } from './email.ts'
 import type { AlertEvent } from './rules.ts'
 

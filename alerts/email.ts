@@ -5,7 +5,7 @@ import { kpiKind } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
 import { statusWords } from '../kpi/statuses.ts'
 import { CHART_CID } from './chart.ts'
-import type { Plan } from '../kpi/plan.ts'
+import type { Plan } from '../plan/plan.ts'
 import type { AlertEvent } from './rules.ts'
 
 export interface RenderedEmail {
@@ -79,7 +79,7 @@ const unitOf = (kpi: KpiEvaluation['kpi']) => kpiKind(kpi.kind).unit(kpi.metric.
  * The forecast in a marketer's words: "On course to end March at 8,400 followers, 16% short of the
  * 10,000 target; needs +53/day from now, recent pace +31/day." Null without a forecast.
  */
-export function forecastSentence(evaluation: KpiEvaluation, zone: string): string | null {
+function forecastSentence(evaluation: KpiEvaluation, zone: string): string | null {
   const { kpi, forecast } = evaluation
   if (!forecast) return null
   const perDay = Math.max(Math.abs(forecast.neededPerDay), Math.abs(forecast.recentPerDay)) < 10 ? 1 : 0
@@ -95,7 +95,7 @@ export function forecastSentence(evaluation: KpiEvaluation, zone: string): strin
 }
 
 /** The chart numbers for a KPI email (rendered to PNG at send time): actual, pace, target, forecast. */
-export function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | undefined {
+function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | undefined {
   const { kpi, period, forecast } = evaluation
   const history = evaluation.history ?? []
   const kind = kpiKind(kpi.kind)
@@ -130,7 +130,7 @@ export function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | un
 }
 
 /** A link to the KPI's panel on the Grafana dashboard, over the KPI's period. */
-export function grafanaPanelUrl(grafanaUrl: string, evaluation: KpiEvaluation): string {
+function grafanaPanelUrl(grafanaUrl: string, evaluation: KpiEvaluation): string {
   const query = new URLSearchParams({
     viewPanel: String(KPI_PANEL.panelId),
     'var-kpi': evaluation.kpi.id,

@@ -6,11 +6,11 @@ import type { Clock } from '../core/clock.ts'
 import { NOTIFY_JOB_OPTIONS, timeStamp, type AlertFacts, type Payload } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import { kpiAccounts, planAccounts, type AlertRoute, type Kpi, type Plan, type PlanAccount } from '../kpi/plan.ts'
+import { kpiAccounts, planAccounts, planKey, type AlertRoute, type Kpi, type Plan, type PlanAccount } from '../plan/plan.ts'
 import type { Redis } from '../core/redis.ts'
-import type { SourceHealth } from '../workers/source-health.ts'
+import type { SourceHealth } from '../ingest/source-health.ts'
 import type { KnownExpiry } from '../ingest/auth/expiry.ts'
-import type { AlertHistoryRow, Writers } from '../workers/writers.ts'
+import type { AlertHistoryRow, Writers } from '../core/tables.ts'
 import { renderCrisisEmail } from './crisis-email.ts'
 import { renderGroupEmail } from './group-email.ts'
 import { withRedisLock } from '../core/lock.ts'
@@ -74,7 +74,7 @@ export interface AlertEngineDeps {
  * With `deps.redis`, the whole decision runs under a lock keyed by the plan (see AlertEngineDeps).
  */
 export async function processAlerts(deps: AlertEngineDeps, evaluations: KpiEvaluation[], health: SourceHealth[], at: Date, crises: CrisisEvaluation[] = []): Promise<number> {
-  const plan = createHash('sha256').update(deps.plan.company.name).digest('hex').slice(0, 16)
+  const plan = planKey(deps.plan)
   const decide = async () => {
     // Alerts move forward in time only: an evaluation older than one already decided on (a
     // backlog of retried jobs) would judge on older data and resolve what is still failing.
@@ -111,7 +111,7 @@ interface Transition {
 }
 
 /** The route of a KPI alert: the first non-crisis route that matches; its recipients, when given, replace the plan's. */
-export function kpiRoute(plan: Plan, kpi: Kpi, label: string): AlertRoute | undefined {
+function kpiRoute(plan: Plan, kpi: Kpi, label: string): AlertRoute | undefined {
   const severity = severityOf(label)
   return plan.alerting.routes.find(
     (r) => !r.crisis && (!r.kpis || r.kpis.includes(kpi.id)) && (!r.objectives || r.objectives.includes(kpi.objective)) && (!r.severity || (severity !== null && r.severity.includes(severity))),

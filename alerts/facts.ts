@@ -1,7 +1,7 @@
 import type { AlertFacts } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import type { Plan, PlanAccount } from '../kpi/plan.ts'
+import type { Plan, PlanAccount } from '../plan/plan.ts'
 import { describeTrigger } from './crisis-email.ts'
 import { kpiEmailParts } from './email.ts'
 import { severityOf, type AlertEvent, type AlertState } from './rules.ts'

@@ -1,5 +1,5 @@
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import type { Plan } from '../kpi/plan.ts'
+import type { Plan } from '../plan/plan.ts'
 import { KPI_STATUS_MEANINGS, KPI_STATUSES, severityRank } from '../kpi/statuses.ts'
 import { escapeHtml, kpiEmailParts, type RenderedEmail } from './email.ts'
 import type { AlertEvent } from './rules.ts'

@@ -26,14 +26,14 @@ export interface Mailer {
 }
 
 /** Delivery failed but may work later (SMTP 4xx, connection trouble). */
-export class TransientEmailError extends DeliveryError {
+class TransientEmailError extends DeliveryError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(false, message, { ...options, code: 'EMAIL_DELIVERY_FAILED' })
   }
 }
 
 /** The server refused the message for good (SMTP 5xx). */
-export class PermanentEmailError extends DeliveryError {
+class PermanentEmailError extends DeliveryError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(true, message, { ...options, code: 'EMAIL_DELIVERY_FAILED' })
   }

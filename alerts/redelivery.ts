@@ -2,7 +2,7 @@ import type { JobsOptions, Queue } from 'bullmq'
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import type { Logger } from '../core/logger.ts'
 import { NOTIFY_JOB_OPTIONS, parsePayload, timeStamp } from '../core/queues.ts'
-import type { AlertNotificationRow, Writers } from '../workers/writers.ts'
+import type { AlertNotificationRow, Writers } from '../core/tables.ts'
 
 /** A notification older than this is not sent again: it is stale, and a newer reminder is due. */
 export const REDELIVER_WITHIN_MS = 7 * 24 * 3_600_000
@@ -19,7 +19,7 @@ export interface RedeliveryDeps {
 type OpenRow = Omit<AlertNotificationRow, 'delivery'> & { delivery: 'undelivered' | 'retrying' }
 
 /** The new attempt's job id: one per notification and evaluation, so a retried evaluation adds nothing. */
-export const retryJobId = (notificationId: string, at: Date) => `${notificationId}-retry-${timeStamp(at)}`
+const retryJobId = (notificationId: string, at: Date) => `${notificationId}-retry-${timeStamp(at)}`
 
 /**
  * Sends again, as a new notify job, every notification whose tries ran out (`undelivered`), and

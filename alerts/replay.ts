@@ -1,9 +1,10 @@
 import { DateTime } from 'luxon'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
-import { evaluatePlan, type KpiDataSource } from '../kpi/evaluate.ts'
+import { evaluatePlan } from '../kpi/evaluate.ts'
+import type { KpiDataSource } from '../kpi/kinds/source.ts'
 import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import type { Plan } from '../kpi/plan.ts'
+import type { Plan } from '../plan/plan.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
 import { alertPolicies, crisisSignal, heldByCrisis, kpiSignal } from './signals.ts'
 
@@ -73,7 +74,7 @@ export interface ReplayResult {
 }
 
 /** The step times of a replay: from, from + step, … while < to. */
-export function replaySteps(from: Date, to: Date, stepMs: number): Date[] {
+function replaySteps(from: Date, to: Date, stepMs: number): Date[] {
   if (!(stepMs > 0)) throw new RangeError('the step must be positive')
   const steps: Date[] = []
   for (let t = from.getTime(); t < to.getTime(); t += stepMs) steps.push(new Date(t))
@@ -81,7 +82,7 @@ export function replaySteps(from: Date, to: Date, stepMs: number): Date[] {
 }
 
 /** The plan's policy as the engine applies it: KPIs get the whole lifecycle, crises fire at once and never remind. */
-export function replayPolicies(plan: Plan): { kpi: AlertPolicy; crisis: AlertPolicy } {
+function replayPolicies(plan: Plan): { kpi: AlertPolicy; crisis: AlertPolicy } {
   const { kpi, once } = alertPolicies(plan)
   return { kpi, crisis: once }
 }

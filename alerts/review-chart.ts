@@ -41,7 +41,7 @@ export function objectiveChart(review: PeriodReview, objective: ObjectiveReview,
 }
 
 /** The chart as SVG: progress lines, the pace (grey, dashed) and the target at 100 % (red, dashed); a legend line per KPI. */
-export function reviewChartSvg(chart: ReviewChart): string {
+function reviewChartSvg(chart: ReviewChart): string {
   const height = PLOT_HEIGHT + LEGEND_LINE * (chart.series.length + 1) + 8
   const values = [1, ...chart.series.flatMap((s) => s.points.map(([, v]) => v))]
   const lo = Math.min(0, ...values)

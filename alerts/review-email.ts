@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import type { Payload, ReviewChart } from '../core/queues.ts'
-import type { ReviewLanguage } from '../kpi/plan.ts'
+import type { ReviewLanguage } from '../plan/plan.ts'
 import { decimalsOf, kpiKind } from '../kpi/kinds/index.ts'
 import { shortfall, type KpiReview, type ObjectiveReview, type PeriodReview } from '../kpi/review.ts'
 import { escapeHtml } from './email.ts'
@@ -327,7 +327,7 @@ export function reviewCsv(review: PeriodReview): string {
 export const CSV_BOM = '\uFEFF'
 
 /** The review's file name stem: social-kpi-review-2026-11. */
-export const reviewFileName = (review: PeriodReview) => `social-kpi-review-${review.period.label.replace(/[^\w-]+/g, '-')}`
+const reviewFileName = (review: PeriodReview) => `social-kpi-review-${review.period.label.replace(/[^\w-]+/g, '-')}`
 
 export type ReviewEmail = Pick<Payload<'notify'>, 'subject' | 'text' | 'html' | 'charts' | 'attachments'>
 

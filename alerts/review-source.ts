@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto'
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
-import type { Plan, ReviewKind } from '../kpi/plan.ts'
+import { planKey, type Plan, type ReviewKind } from '../plan/plan.ts'
 import { periodReviewSchema, type PeriodReview, type ReviewDataSource } from '../kpi/review.ts'
-import type { Period } from '../kpi/periods.ts'
-import type { PeriodReviewRow } from '../workers/writers.ts'
+import type { Period } from '../plan/periods.ts'
+import type { PeriodReviewRow } from '../core/tables.ts'
 import { directReads, observedDays } from '../kpi/observation-reads.ts'
 import { describeMatchers, listSilences } from './silences.ts'
 
@@ -87,9 +86,6 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
     },
   }
 }
-
-/** The plan's key in stored rows: the same as the alert engine's (alert_decisions). */
-export const planKey = (plan: Plan): string => createHash('sha256').update(plan.company.name).digest('hex').slice(0, 16)
 
 export interface StoredReview {
   /** Null when the stored document cannot be read back (written by another version): it was sent all the same. */

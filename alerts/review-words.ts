@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon'
-import type { ReviewKind, ReviewLanguage } from '../kpi/plan.ts'
+import type { ReviewKind, ReviewLanguage } from '../plan/plan.ts'
 import { KPI_STATUS_MEANINGS, statusMeaning } from '../kpi/statuses.ts'
 
 /**

@@ -5,13 +5,13 @@ import type { Logger } from '../core/logger.ts'
 import { NOTIFY_JOB_OPTIONS, timeStamp, type Payload } from '../core/queues.ts'
 import type { Redis } from '../core/redis.ts'
 import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
-import type { Period } from '../kpi/periods.ts'
-import type { Plan, ReviewKind } from '../kpi/plan.ts'
+import type { Period } from '../plan/periods.ts'
+import { planKey, type Plan, type ReviewKind } from '../plan/plan.ts'
 import { REVIEW_DUE_WITHIN_MS, buildPeriodReview, lastSettledPeriod, reviewKpis, settlesAt } from '../kpi/review.ts'
-import type { Writers } from '../workers/writers.ts'
+import type { Writers } from '../core/tables.ts'
 import { withRedisLock } from '../core/lock.ts'
 import { renderReviewEmail } from './review-email.ts'
-import { clickHouseReviewSource, planKey, readStoredReview, toReviewRow } from './review-source.ts'
+import { clickHouseReviewSource, readStoredReview, toReviewRow } from './review-source.ts'
 
 export interface ReviewDeps {
   plan: Plan
@@ -28,7 +28,7 @@ export interface ReviewDeps {
 }
 
 /** The notify job (and notification) of a period's review: one per plan, kind and period. */
-export const reviewNotificationId = (plan: Plan, kind: ReviewKind, period: Period) => `review-${planKey(plan)}-${kind}-${timeStamp(period.start)}`
+const reviewNotificationId = (plan: Plan, kind: ReviewKind, period: Period) => `review-${planKey(plan)}-${kind}-${timeStamp(period.start)}`
 
 /**
  * Sends the period reviews that are due at `at`: for each kind of period the plan reviews, the

@@ -1,6 +1,6 @@
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import { kpiAccounts, type Kpi, type Plan } from '../kpi/plan.ts'
+import { kpiAccounts, type Kpi, type Plan } from '../plan/plan.ts'
 import { KPI_STATUS_MEANINGS } from '../kpi/statuses.ts'
 import type { AlertPolicy, AlertSignal, AlertState } from './rules.ts'
 

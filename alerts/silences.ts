@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import { ArgumentError } from '../core/errors.ts'
 import { triggerAccounts } from '../kpi/crisis.ts'
-import { kpiAccounts, type Plan } from '../kpi/plan.ts'
+import { kpiAccounts, type Plan } from '../plan/plan.ts'
 
 /**
  * Silences: planned pauses of alerts ("we relaunch the Page this week, don't page us"), after

@@ -1,5 +1,5 @@
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
-import type { AlertStateRow, Writers } from '../workers/writers.ts'
+import type { AlertStateRow, Writers } from '../core/tables.ts'
 import type { AlertState } from './rules.ts'
 
 /** Alert state lives in ClickHouse, so it survives restarts and is shared by every worker. */

@@ -21,7 +21,7 @@ import type { ClickHouse } from '../core/clickhouse.ts'
 import { toClickHouseTime } from '../core/clickhouse.ts'
 import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
 import { evaluatePlan } from '../kpi/evaluate.ts'
-import { parsePlan, type Plan } from '../kpi/plan.ts'
+import { parsePlan, type Plan } from '../plan/plan.ts'
 
 export interface EvaluationBenchOptions {
   pages: number

@@ -25,10 +25,10 @@ import { openCredentials } from '../ingest/auth/index.ts'
 import { createLogger } from '../core/logger.ts'
 import { migrate } from '../core/migrations.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
-import { parsePlan, planAccounts } from '../kpi/plan.ts'
+import { parsePlan, planAccounts } from '../plan/plan.ts'
 import { startSimulator, type RunningSimulator } from '../simulator/index.ts'
 import { createCollectProcessor, type CollectResult } from '../workers/collect-worker.ts'
-import { createWriters, type Writers } from '../workers/writers.ts'
+import { createWriters, type Writers } from '../core/tables.ts'
 
 const HELP = `Usage: node bin/run-ts.js bench/worker-load.ts [options]
 

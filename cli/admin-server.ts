@@ -189,7 +189,7 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     server.once('error', (cause: NodeJS.ErrnoException) =>
       reject(
         new SocialKpiError(
-          'CONFIG_INVALID',
+          'PORT_UNAVAILABLE',
           `ADMIN_PORT (${options.port}): the admin endpoint cannot listen on 127.0.0.1:${options.port} (${cause.code ?? cause.message}); set ADMIN_PORT to a free port, or 0 for any`,
           { cause },
         ),

@@ -87,7 +87,7 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
     server.once('error', (cause: NodeJS.ErrnoException) =>
       reject(
         new SocialKpiError(
-          'CONFIG_INVALID',
+          'PORT_UNAVAILABLE',
           `METRICS_PORT (${options.port}): the ops endpoint cannot listen on ${options.host}:${options.port} (${cause.code ?? cause.message}); set METRICS_PORT to a free port, or METRICS_HOST to an address of this machine`,
           { cause },
         ),

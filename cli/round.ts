@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
 import { SocialKpiError } from '../core/errors.ts'
 import { createLogger } from '../core/logger.ts'
-import type { Plan } from '../kpi/plan.ts'
+import type { Plan } from '../plan/plan.ts'
 import { color, out, progressBar } from './output.ts'
 import type { Runtime } from './runtime.ts'
 
@@ -11,7 +11,7 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   const { enqueueRound, roundTimeFor } = await import('../ingest/scheduler.ts')
   const { waitForIdle, waitForJob } = await import('./wait.ts')
   const { evaluateAndAlert } = await import('../workers/evaluate-worker.ts')
-  const { readSourceHealth } = await import('../workers/source-health.ts')
+  const { readSourceHealth } = await import('../ingest/source-health.ts')
   const { toClickHouseTime } = await import('../core/clickhouse.ts')
   const { formatKpiTable } = await import('./kpi-table.ts')
   const roundAt = roundTimeFor(plan.collection.schedule, clock(), plan.company.timezone)

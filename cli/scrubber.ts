@@ -1,6 +1,6 @@
 import type { Config } from '../core/config.ts'
 import { createScrubber, type Scrubber } from '../core/logger.ts'
-import { accountSecretNames, channelSecretNames, planAccounts, type Plan } from '../kpi/plan.ts'
+import { accountSecretNames, channelSecretNames, planAccounts, type Plan } from '../plan/plan.ts'
 
 /**
  * The scrubber that knows every secret of this process: the plan's tokens and channel URLs and the config's

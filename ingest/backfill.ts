@@ -2,7 +2,7 @@ import { DateTime } from 'luxon'
 import { ArgumentError } from '../core/errors.ts'
 import type { Network } from '../core/metrics.ts'
 import { DEFAULT_JOB_OPTIONS, jobIds, type Payload, type Queues } from '../core/queues.ts'
-import { planAccounts, type Plan } from '../kpi/plan.ts'
+import { planAccounts, type Plan } from '../plan/plan.ts'
 import type { Collector } from './collectors/types.ts'
 
 export interface BackfillRequest {

@@ -4,7 +4,7 @@ import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Redis } from '../core/redis.ts'
 import { DEFAULT_JOB_OPTIONS, jobIds, QUEUES, type Payload, type Queues } from '../core/queues.ts'
-import { planAccounts, type Plan } from '../kpi/plan.ts'
+import { planAccounts, type Plan } from '../plan/plan.ts'
 
 /**
  * The round a moment belongs to: the latest tick of the schedule at or before it. Two schedulers,

@@ -1,5 +1,5 @@
 import type { ClickHouse } from '../core/clickhouse.ts'
-import type { KpiDataSource, MetricSelection } from './evaluate.ts'
+import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
 import { batchedReads, directReads, newestPerAccount, type Reads, type Scope } from './observation-reads.ts'
 
 /**

@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../core/clickhouse.ts'
 import type { CrisisDataSource, Point } from './crisis.ts'
-import type { MetricSelection } from './evaluate.ts'
+import type { MetricSelection } from './kinds/source.ts'
 import { directReads, newestPerAccount, type Scope } from './observation-reads.ts'
 
 /** What crisis detection reads, from the observation rollups (kpi/observation-reads.ts), bounded by the range asked for. */

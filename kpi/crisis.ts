@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon'
 import { METRICS, isNetwork, type MetricShape } from '../core/metrics.ts'
-import { TRIGGER_SHAPES, triggerMetric, type CrisisTrigger } from './crisis-schema.ts'
-import type { MetricSelection } from './evaluate.ts'
-import { planAccounts, type Plan, type PlanAccount } from './plan.ts'
+import { TRIGGER_SHAPES, triggerMetric, type CrisisTrigger } from '../plan/crisis-schema.ts'
+import type { MetricSelection } from './kinds/source.ts'
+import { planAccounts, type Plan, type PlanAccount } from '../plan/plan.ts'
 
 /**
  * Crisis detection: each trigger of the plan's crisis guide judged as of `at`, from observations

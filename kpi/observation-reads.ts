@@ -40,7 +40,7 @@ export interface Scope {
 const HOUR_MS = 3_600_000
 const DAY_MS = 86_400_000
 /** How far before an instant the value just before it is looked for, before older history is read. */
-export const LOOKBACK_MS = 2 * DAY_MS
+const LOOKBACK_MS = 2 * DAY_MS
 const EPOCH = toClickHouseTime(new Date(0))
 const TIME = `DateTime64(3, 'UTC')`
 

@@ -1,5 +1,5 @@
 import { kpiKind, type KpiKind } from './kinds/index.ts'
-import type { Kpi } from './plan.ts'
+import type { Kpi } from '../plan/plan.ts'
 import type { KpiStatus } from './statuses.ts'
 
 /** How the target is expected to accrue over the period (the plan's `pace`). */

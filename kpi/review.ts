@@ -2,10 +2,11 @@ import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { ConfigError } from '../core/errors.ts'
 import { METRICS, type Network } from '../core/metrics.ts'
-import { FINAL_VERDICT_GRACE_MS, evaluateKpi, type KpiDataSource, type MetricSelection } from './evaluate.ts'
+import { FINAL_VERDICT_GRACE_MS, evaluateKpi } from './evaluate.ts'
+import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
 import { KPI_KINDS, kpiKind } from './kinds/index.ts'
-import { periodAt, type Period } from './periods.ts'
-import { kpiAccounts, REVIEW_PERIODS, type Kpi, type Plan, type ReviewKind } from './plan.ts'
+import { periodAt, type Period } from '../plan/periods.ts'
+import { kpiAccounts, REVIEW_PERIODS, type Kpi, type Plan, type ReviewKind } from '../plan/plan.ts'
 import { severityRank, statusMeaning } from './statuses.ts'
 
 /**
@@ -21,7 +22,7 @@ const DAY_MS = 86_400_000
 /** A review not sent within this long after its period settled is not sent any more (the system was down): `report` still renders it. */
 export const REVIEW_DUE_WITHIN_MS = 7 * DAY_MS
 /** How many periods the trend target is drawn from: the reviewed one and the two before it. */
-export const TREND_PERIODS = 3
+const TREND_PERIODS = 3
 
 const iso = z.string()
 const verdictStatus = z.enum(['achieved', 'missed', 'unknown'])
@@ -207,7 +208,7 @@ export function previousPeriod(kind: ReviewKind, period: Period, plan: Pick<Plan
 }
 
 /** The period of the same kind just after `period`. */
-export function nextPeriod(kind: ReviewKind, period: Period, plan: Pick<Plan, 'company'>): Period {
+function nextPeriod(kind: ReviewKind, period: Period, plan: Pick<Plan, 'company'>): Period {
   return periodAt(kind, period.end, plan.company.timezone, plan.company.weekStart)
 }
 
@@ -327,7 +328,7 @@ export function alertEpisodes(transitions: AlertTransition[], from: Date, to: Da
 }
 
 /** The local days (YYYY-MM-DD) of a period, in the plan's zone. */
-export function localDays(period: Period, timezone: string): string[] {
+function localDays(period: Period, timezone: string): string[] {
   const out: string[] = []
   for (let day = DateTime.fromJSDate(period.start, { zone: timezone }).startOf('day'); day.toJSDate() < period.end; day = day.plus({ days: 1 })) out.push(day.toISODate()!)
   return out

@@ -9,10 +9,10 @@ import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
 import { evaluateCrisis, type CrisisEvaluation } from '../kpi/crisis.ts'
 import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
 import { evaluateClosedPeriods, evaluatePlan, type KpiEvaluation } from '../kpi/evaluate.ts'
-import type { Plan } from '../kpi/plan.ts'
-import { readSourceHealth } from './source-health.ts'
+import type { Plan } from '../plan/plan.ts'
+import { readSourceHealth } from '../ingest/source-health.ts'
 import { toEvaluationRow, toVerdictRow } from './evaluation-row.ts'
-import type { Writers } from './writers.ts'
+import type { Writers } from '../core/tables.ts'
 
 export interface EvaluateDeps {
   plan: Plan

@@ -1,7 +1,7 @@
 import { toClickHouseTime } from '../core/clickhouse.ts'
 import { FINAL_VERDICT_GRACE_MS, type KpiEvaluation } from '../kpi/evaluate.ts'
-import type { Kpi } from '../kpi/plan.ts'
-import type { KpiColumns, KpiEvaluationRow, KpiVerdictRow } from './writers.ts'
+import type { Kpi } from '../plan/plan.ts'
+import type { KpiColumns, KpiEvaluationRow, KpiVerdictRow } from '../core/tables.ts'
 
 /** The plan's description of a KPI, as both tables store it. */
 function kpiColumns(kpi: Kpi): KpiColumns {

@@ -5,7 +5,7 @@ import { parsePayload } from '../core/queues.ts'
 import { emailChannel, type Channel } from '../alerts/channels/index.ts'
 import { deliverNotification } from '../alerts/channels/delivery.ts'
 import type { Mailer } from '../alerts/mailer.ts'
-import type { Writers } from './writers.ts'
+import type { Writers } from '../core/tables.ts'
 
 export interface NotifyDeps {
   mailer: Mailer

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto'
-import { planKey } from '../alerts/review-source.ts'
 import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
-import { kpiAccounts, planAccounts, accountAuth, type Plan } from '../kpi/plan.ts'
-import type { PlanAccountRow, PlanKpiRow, PlanObjectiveRow, PlanRow, PlanSituationRow, Writers } from './writers.ts'
+import { kpiAccounts, planAccounts, planKey, accountAuth, type Plan } from '../plan/plan.ts'
+import type { PlanAccountRow, PlanKpiRow, PlanObjectiveRow, PlanRow, PlanSituationRow, Writers } from '../core/tables.ts'
 
 /**
  * The plan as data (migration 0018, docs/dashboards.md): the plan's objectives, KPIs, accounts
@@ -19,7 +18,7 @@ export interface PlanTables {
 }
 
 /** The plan's rows, under the hash of their content (the same plan always gives the same rows). */
-export function planTableRows(plan: Plan): PlanTables {
+function planTableRows(plan: Plan): PlanTables {
   const key = planKey(plan)
   const kpisOf = (objectiveId: string) => plan.kpis.filter((kpi) => kpi.objective === objectiveId).map((kpi) => kpi.id)
   const objectives = plan.objectives.map((objective, position) => ({

@@ -1,7 +1,7 @@
 import { UnrecoverableError } from 'bullmq'
 import { toClickHouseTime, type ClickHouse } from '../../core/clickhouse.ts'
 import type { Logger } from '../../core/logger.ts'
-import type { NotificationDelivery, Writers } from '../../workers/writers.ts'
+import type { NotificationDelivery, Writers } from '../../core/tables.ts'
 import { isPermanentFailure, type Channel, type Notification } from './channel.ts'
 
 export interface DeliveryDeps {

@@ -1,5 +1,5 @@
 import { ConfigError } from '../../core/errors.ts'
-import type { ChannelDefinition, Plan } from '../../kpi/plan.ts'
+import type { ChannelDefinition, Plan } from '../../plan/plan.ts'
 import type { Channel } from './channel.ts'
 import { slackChannel } from './slack.ts'
 import { webhookChannel } from './webhook.ts'

@@ -10,13 +10,13 @@ import { DeliveryError, postJson, type Channel, type Notification } from './chan
  * receiver can drop a repeat.
  */
 
-export const WEBHOOK_SCHEMA = 'social-kpi.alert.v1'
-export const SIGNATURE_HEADER = 'X-Social-Kpi-Signature'
-export const TIMESTAMP_HEADER = 'X-Social-Kpi-Timestamp'
+const WEBHOOK_SCHEMA = 'social-kpi.alert.v1'
+const SIGNATURE_HEADER = 'X-Social-Kpi-Signature'
+const TIMESTAMP_HEADER = 'X-Social-Kpi-Timestamp'
 
 export type WebhookBody = { schema: typeof WEBHOOK_SCHEMA; id: string } & AlertFacts
 
-export function webhookBody(notification: Notification, facts: AlertFacts): WebhookBody {
+function webhookBody(notification: Notification, facts: AlertFacts): WebhookBody {
   return { schema: WEBHOOK_SCHEMA, id: notification.notificationId, ...facts }
 }
 

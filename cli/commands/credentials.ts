@@ -8,7 +8,7 @@ import { createLogger, type Logger, type Scrubber } from '../../core/logger.ts'
 import { createRedis, ensureRedis, type Redis } from '../../core/redis.ts'
 import { oauthContract, openCredentials, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
 import { finishAuthorization, startAuthorization, GrantRefusedError } from '../../ingest/auth/oauth.ts'
-import { accountAuth, accountMetrics, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
+import { accountAuth, accountMetrics, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../plan/plan.ts'
 import { exitCodes } from '../output.ts'
 import { processScrubber } from '../scrubber.ts'
 
@@ -106,8 +106,10 @@ function awaitCallback(port: number, timeoutMs: number): Promise<{ server: Serve
     callback.finally(() => clearTimeout(timer)).catch(() => undefined)
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(
-        new ConfigError(
+        new SocialKpiError(
+          'PORT_UNAVAILABLE',
           error.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use; pass --port with the port of the redirect URI you registered` : `cannot listen on 127.0.0.1:${port} (${error.code})`,
+          { cause: error },
         ),
       ),
     )

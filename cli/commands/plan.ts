@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { loadPlan, planAccounts } from '../../kpi/plan.ts'
+import { loadPlan, planAccounts } from '../../plan/plan.ts'
 import { exitCodes, out } from '../output.ts'
 
 async function validate(file: string): Promise<void> {

@@ -8,7 +8,7 @@ import { processClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ArgumentError, ConfigError } from '../../core/errors.ts'
 import { exitCodes } from '../output.ts'
-import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../kpi/plan.ts'
+import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../plan/plan.ts'
 
 const DEMO_PLAN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'plan.yaml')
 const FORMATS = ['text', 'html', 'csv'] as const

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { planAccounts } from '../../kpi/plan.ts'
+import { planAccounts } from '../../plan/plan.ts'
 import { EXIT, exitCodes, out, planOption, version } from '../output.ts'
 import { runRound } from '../round.ts'
 import { withRuntime } from '../session.ts'

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import type { SilenceStore } from '../../alerts/silences.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig, type Config } from '../../core/config.ts'
-import { loadPlan } from '../../kpi/plan.ts'
+import { loadPlan } from '../../plan/plan.ts'
 import { exitCodes, out } from '../output.ts'
 
 /** Silences are read and written through the running process in embedded mode, like `sql`. */

@@ -3,7 +3,7 @@ import { tokenStoreKeyBytes, type Config } from '../../core/config.ts'
 import { ConfigError } from '../../core/errors.ts'
 import type { Logger, Scrubber } from '../../core/logger.ts'
 import type { Redis } from '../../core/redis.ts'
-import { accountAuth, planAccounts, type Plan } from '../../kpi/plan.ts'
+import { accountAuth, planAccounts, type Plan } from '../../plan/plan.ts'
 import { createCredentials, type Credentials } from './credentials.ts'
 import { createTokenStore, type TokenStore } from './token-store.ts'
 

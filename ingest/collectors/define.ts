@@ -1,7 +1,8 @@
 import type { Config } from '../../core/config.ts'
 import { NETWORK_DESCRIPTORS, type ApiName, type Network, type NetworkSettings } from '../../core/metrics.ts'
 import { createApiCaller, createHttp, type ApiCaller, type ApiDialect } from '../http.ts'
-import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary, type ObservationRow } from './types.ts'
+import { observationFactory, type Collector, type CollectContext, type CollectorDeps, type CollectSummary } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * A network is a module: its descriptor (core/networks/) says where its APIs live and how the

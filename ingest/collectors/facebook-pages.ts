@@ -2,7 +2,8 @@ import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
 import { defineCollector, type Session } from './define.ts'
-import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * Facebook Pages through the Graph API (social-apis.md §1): the Page's follower and fan counts,

@@ -12,7 +12,7 @@ import type { Collector, CollectorDeps } from './types.ts'
 import { createXCollector } from './x.ts'
 import { createYouTubeCollector } from './youtube.ts'
 
-export type { Collector, CollectContext, CollectSummary, ObservationRow } from './types.ts'
+export type { Collector, CollectContext, CollectSummary } from './types.ts'
 
 /**
  * The collector module of every network (one `defineCollector` each). The registry test

@@ -3,7 +3,8 @@ import { ApiError } from '../../core/errors.ts'
 import { createGraphDialect, graphTokenAdviceFor, parseGraphTime, graphPaging } from '../graph-api.ts'
 import type { ApiCaller } from '../http.ts'
 import { defineCollector } from './define.ts'
-import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * Instagram professional accounts through the Instagram Graph API with Facebook Login

@@ -3,7 +3,8 @@ import { ApiError } from '../../core/errors.ts'
 import type { ApiCaller } from '../http.ts'
 import { linkedInDialect, linkedInHeaders, linkedInTokenAdvice, organizationUrn, timeIntervalsParam } from '../linkedin-api.ts'
 import { defineCollector } from './define.ts'
-import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * LinkedIn organization Pages through the Community Management API (social-apis.md §4): the

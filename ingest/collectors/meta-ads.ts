@@ -6,7 +6,8 @@ import { metaAdsSegment } from '../../core/networks/meta_ads.ts'
 import { createGraphDialect, graphError, graphTokenAdviceFor, graphPaging } from '../graph-api.ts'
 import type { ApiDialect } from '../http.ts'
 import { defineCollector } from './define.ts'
-import type { CollectContext, CollectSummary, HistoryWindow, ObservationRow } from './types.ts'
+import type { CollectContext, CollectSummary, HistoryWindow } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * Meta ads through the Marketing API's Ads Insights (social-apis.md §7.1): one row per day for

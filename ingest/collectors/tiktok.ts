@@ -2,11 +2,12 @@ import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { ApiError, TokenError } from '../../core/errors.ts'
 import type { TikTokSettings } from '../../core/networks/tiktok.ts'
-import type { PlanAccount } from '../../kpi/plan.ts'
+import type { PlanAccount } from '../../plan/plan.ts'
 import type { ApiCaller } from '../http.ts'
 import { createBusinessDialect, displayDialect, tiktokTokenAdvice } from '../tiktok-api.ts'
 import { defineCollector, type Session as TikTokSession } from './define.ts'
-import { noteRefused, skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow } from './types.ts'
+import { noteRefused, skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * TikTok (social-apis.md §6), one of two APIs per account (`settings.accountType`):

@@ -5,29 +5,10 @@ import type { Logger } from '../../core/logger.ts'
 import type { RetryPolicy } from '../http.ts'
 import type { RequestGate } from '../quota.ts'
 import type { ApiObserver } from '../../core/telemetry.ts'
-import { METRICS, type MetricShape, type Network } from '../../core/metrics.ts'
+import { METRICS, type Network } from '../../core/metrics.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
-import type { PlanAccount } from '../../kpi/plan.ts'
-
-/** One row of the `observations` table, as written. */
-export interface ObservationRow {
-  network: Network
-  account_id: string
-  /** `segment`: one value of an API dimension of the account's daily counts (kpis[].filter), stored beside its total. */
-  object_type: 'account' | 'post' | 'segment'
-  object_id: string
-  metric: string
-  shape: MetricShape
-  observed_at: string
-  /** For a daily bucket: the day as the API labels it, in the API's own zone (`api_day_zone`). */
-  api_day?: string | null
-  api_day_zone?: string
-  value: number
-  object_created_at: string | null
-  source_field: string
-  api_version: string
-  collected_at: string
-}
+import type { PlanAccount } from '../../plan/plan.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 export interface CollectContext {
   account: PlanAccount

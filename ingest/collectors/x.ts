@@ -3,7 +3,8 @@ import { ApiError } from '../../core/errors.ts'
 import type { ApiCaller } from '../http.ts'
 import { problemKind, xDialect, xTokenAdvice } from '../x-api.ts'
 import { defineCollector } from './define.ts'
-import type { CollectContext, CollectSummary, ObservationRow } from './types.ts'
+import type { CollectContext, CollectSummary } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * X through the X API v2 (social-apis.md §3): the user's follower count, and the account's own

@@ -4,7 +4,8 @@ import { ApiError } from '../../core/errors.ts'
 import { googleDialect, googleRefusal, msUntilNextMidnight, PACIFIC_ZONE, parseCount } from '../google-api.ts'
 import type { ApiCaller } from '../http.ts'
 import { defineCollector } from './define.ts'
-import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type ObservationRow, type observationFactory } from './types.ts'
+import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type observationFactory } from './types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * YouTube (social-apis.md §5): the channel's subscriber, view and video counts and the

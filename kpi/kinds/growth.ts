@@ -1,6 +1,6 @@
 import { defineKpiKind } from './kind.ts'
 import type { StartingPoint } from './kind.ts'
-import type { KpiDataSource, MetricSelection } from '../evaluate.ts'
+import type { KpiDataSource, MetricSelection } from './source.ts'
 
 /** The level at the period start, which a growth counts from; null without a reading by then. */
 async function levelAtStart(source: KpiDataSource, selection: MetricSelection, start: Date): Promise<StartingPoint | null> {

@@ -1,12 +1,11 @@
 import type { MetricShape } from '../../core/metrics.ts'
-import type { KpiDataSource, MetricSelection } from '../evaluate.ts'
-import type { Period } from '../periods.ts'
+import type { KpiDataSource, MetricSelection } from './source.ts'
 
 /**
  * A KPI kind (docs/kpi-semantics.md): which metrics it reads, how it measures its value, how that
  * value moves over a period, and how it is written. One module per kind in this folder, listed in
  * `KPI_KIND_MODULES` (kpi/kinds/index.ts). The shared parts read these properties and never the
- * kind's name: the plan's validation (kpi/plan.ts), the evaluator (kpi/evaluate.ts), pacing
+ * kind's name: the plan's validation (plan/plan.ts), the evaluator (kpi/evaluate.ts), pacing
  * (kpi/pacing.ts), the period review (kpi/review.ts) and every rendering.
  */
 
@@ -23,7 +22,8 @@ export interface KindReading {
   metric: MetricSelection
   /** The denominator metric, for a kind that takes one. */
   denominator?: MetricSelection
-  period: Period
+  /** The period measured (only its span: a kind knows nothing of calendars). */
+  period: { start: Date; end: Date }
   /** Observations before this instant count (the period end, or just after the evaluation time). */
   upTo: Date
   /** When it is judged (see `KpiDataSource.amount`). */
@@ -39,7 +39,7 @@ export interface Measurement {
 
 export interface KpiKindDefinition<Name extends string> {
   name: Name
-  /** The metric shapes it reads (kpi/plan.ts checks the metric, and the denominator, against them). */
+  /** The metric shapes it reads (plan/plan.ts checks the metric, and the denominator, against them). */
   shapes: readonly MetricShape[]
   /** What it needs, for the plan's error message: "a level such as followers". */
   needs: string

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '../../core/errors.ts'
-import { loadPlan, planAccounts, type Plan, type PlanAccount } from '../../kpi/plan.ts'
+import { loadPlan, planAccounts, type Plan, type PlanAccount } from '../../plan/plan.ts'
 import type { SimulatedFault } from '../../simulator/index.ts'
-import { readSourceHealth } from '../../workers/source-health.ts'
+import { readSourceHealth } from '../../ingest/source-health.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 import { CHAOS_AT, compare, recordFigures } from './bed.ts'
 

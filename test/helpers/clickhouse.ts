@@ -5,7 +5,7 @@ import { openClickHouse, type ClickHouse } from '../../core/clickhouse.ts'
 import { migrate } from '../../core/migrations.ts'
 import { createLogger } from '../../core/logger.ts'
 import { loadConfig } from '../../core/config.ts'
-import type { ObservationRow } from '../../ingest/collectors/types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 import { uniqueSuffix } from './runtime.ts'
 
 export interface TestClickHouse {

@@ -1,5 +1,5 @@
 import { toClickHouseTime } from '../../core/clickhouse.ts'
-import type { ObservationRow } from '../../ingest/collectors/types.ts'
+import type { ObservationRow } from '../../core/tables.ts'
 
 /**
  * An observation row for hand-made test data: Facebook, account `main`, a post (counters) or the

@@ -1,6 +1,6 @@
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../../core/clickhouse.ts'
 import type { CrisisDataSource, Point } from '../../kpi/crisis.ts'
-import type { MetricSelection } from '../../kpi/evaluate.ts'
+import type { MetricSelection } from '../../kpi/kinds/source.ts'
 
 /** The reference for the rollup comparison test: crisis reads straight from `observations FINAL`, as kpi/crisis-source.ts made them before migration 0020. */
 

@@ -1,5 +1,5 @@
 import { toClickHouseTime, type ClickHouse } from '../../core/clickhouse.ts'
-import type { KpiDataSource, MetricSelection } from '../../kpi/evaluate.ts'
+import type { KpiDataSource, MetricSelection } from '../../kpi/kinds/source.ts'
 
 /**
  * The reference for the rollup comparison test (test/integration/rollups.test.ts): the KPI

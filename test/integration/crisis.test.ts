@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Runtime } from '../../cli/runtime.ts'
 import { waitForIdle } from '../../cli/wait.ts'
-import type { Plan } from '../../kpi/plan.ts'
+import type { Plan } from '../../plan/plan.ts'
 import { evaluateAll } from '../../workers/evaluate-worker.ts'
 import { runDemoRound, type DemoRound } from '../helpers/demo-round.ts'
 import type { TestSmtp } from '../helpers/smtp.ts'

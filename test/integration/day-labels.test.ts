@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createCollectors } from '../../ingest/collectors/index.ts'
-import { loadPlan, planAccounts, type PlanAccount } from '../../kpi/plan.ts'
+import { loadPlan, planAccounts, type PlanAccount } from '../../plan/plan.ts'
 import { simulatorEnvironment } from '../../simulator/index.ts'
 import { testConfig } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Runtime } from '../../cli/runtime.ts'
-import type { Plan } from '../../kpi/plan.ts'
+import type { Plan } from '../../plan/plan.ts'
 import { runDemoRound, type DemoRound } from '../helpers/demo-round.ts'
 import type { TestSmtp } from '../helpers/smtp.ts'
 

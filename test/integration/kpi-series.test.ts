@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
 import { evaluateKpi } from '../../kpi/evaluate.ts'
-import { parsePlan } from '../../kpi/plan.ts'
+import { parsePlan } from '../../plan/plan.ts'
 import { toEvaluationRow } from '../../workers/evaluation-row.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { observation } from '../helpers/observations.ts'

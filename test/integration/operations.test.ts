@@ -7,7 +7,7 @@ import { queueBoardLink, startAdminServer, type AdminServer } from '../../cli/ad
 import { startOpsServer, type OpsServer } from '../../cli/ops-server.ts'
 import { startRuntime } from '../../cli/runtime.ts'
 import { clockFrom } from '../../core/clock.ts'
-import { planAccounts } from '../../kpi/plan.ts'
+import { planAccounts } from '../../plan/plan.ts'
 import { runDemoRound, type DemoRound } from '../helpers/demo-round.ts'
 import { silentLogger, testConfig } from '../helpers/runtime.ts'
 import { until } from '../helpers/until.ts'

@@ -6,7 +6,7 @@ import { replay } from '../../alerts/replay.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
 import { clickHouseCrisisSource } from '../../kpi/crisis-source.ts'
-import { parsePlan, type Plan } from '../../kpi/plan.ts'
+import { parsePlan, type Plan } from '../../plan/plan.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 
 /**

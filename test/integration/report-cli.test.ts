@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { loadPlan } from '../../kpi/plan.ts'
+import { loadPlan } from '../../plan/plan.ts'
 import { removeDataDirRedisKeys } from '../helpers/redis-keys.ts'
 
 /**

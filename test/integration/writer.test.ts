@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
-import { BatchingWriter } from '../../workers/clickhouse-writer.ts'
+import { BatchingWriter } from '../../core/clickhouse-writer.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 
 let db: TestClickHouse

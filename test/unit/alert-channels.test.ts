@@ -6,7 +6,7 @@ import { processScrubber } from '../../cli/scrubber.ts'
 import { loadConfig } from '../../core/config.ts'
 import type { PlanError } from '../../core/errors.ts'
 import type { AlertFacts } from '../../core/queues.ts'
-import { parsePlan } from '../../kpi/plan.ts'
+import { parsePlan } from '../../plan/plan.ts'
 
 const base = {
   company: { name: 'C' },

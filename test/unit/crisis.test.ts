@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { checkCrisisTrigger, crisisTriggerSchema, type CrisisTrigger } from '../../kpi/crisis-schema.ts'
+import { checkCrisisTrigger, crisisTriggerSchema, type CrisisTrigger } from '../../plan/crisis-schema.ts'
 import { currentBucket, evaluateTrigger, largestDrop, mad, median, seasonalBaseline, type CrisisDataSource, type Point } from '../../kpi/crisis.ts'
-import { parsePlan, planAccounts, type Plan } from '../../kpi/plan.ts'
+import { parsePlan, planAccounts, type Plan } from '../../plan/plan.ts'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { evaluateClosedPeriods, evaluateKpi, type KpiDataSource, type MetricSelection } from '../../kpi/evaluate.ts'
-import { parsePlan, type Plan } from '../../kpi/plan.ts'
+import { evaluateClosedPeriods, evaluateKpi } from '../../kpi/evaluate.ts'
+import type { KpiDataSource, MetricSelection } from '../../kpi/kinds/source.ts'
+import { parsePlan, type Plan } from '../../plan/plan.ts'
 
 /** A fake data source: levels and amounts from small in-memory series. */
 function fakeSource(levels: Array<[string, number]>, daily: Record<string, Array<[string, number]>>): KpiDataSource & { calls: string[] } {

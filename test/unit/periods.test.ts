@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { elapsedFraction, periodAt } from '../../kpi/periods.ts'
+import { elapsedFraction, periodAt } from '../../plan/periods.ts'
 
 const iso = (d: Date) => d.toISOString()
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { PlanError } from '../../core/errors.ts'
-import { kpiEvidence, loadPlan, parsePlan, planAccounts } from '../../kpi/plan.ts'
+import { kpiEvidence, loadPlan, parsePlan, planAccounts } from '../../plan/plan.ts'
 
 async function problems(file: string): Promise<string[]> {
   try {

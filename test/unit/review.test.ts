@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { renderReviewEmail, reviewCsv, reviewText, REVIEW_CSV_COLUMNS } from '../../alerts/review-email.ts'
 import { ConfigError, PlanError } from '../../core/errors.ts'
-import type { KpiDataSource } from '../../kpi/evaluate.ts'
-import { parsePlan, type Plan } from '../../kpi/plan.ts'
+import type { KpiDataSource } from '../../kpi/kinds/source.ts'
+import { parsePlan, type Plan } from '../../plan/plan.ts'
 import { alertEpisodes, buildPeriodReview, lastSettledPeriod, namedPeriod, nextPeriodNeeds, periodReviewSchema, trendTarget, type ReviewDataSource } from '../../kpi/review.ts'
 
 const utc = (iso: string) => new Date(iso)

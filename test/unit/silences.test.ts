@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { alertTarget, isSilenced, parseTimeArgument, silencePredicate, silenceState, silencesFor, validateSilence, type Silence } from '../../alerts/silences.ts'
 import { SocialKpiError } from '../../core/errors.ts'
-import { parsePlan, type Plan } from '../../kpi/plan.ts'
+import { parsePlan, type Plan } from '../../plan/plan.ts'
 
 const t = (iso: string) => new Date(iso)
 

@@ -3,7 +3,7 @@ import { formatKpiTable } from '../../cli/kpi-table.ts'
 import type { Reader } from '../../cli/reader.ts'
 import { attainmentBar, formatStatus, paceNeeded } from '../../cli/status.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
-import { parsePlan } from '../../kpi/plan.ts'
+import { parsePlan } from '../../plan/plan.ts'
 
 describe('status view helpers', () => {
   it('draws attainment as a 10-cell bar, full only at 100 %', () => {

@@ -1,5 +1,5 @@
 import { fromClickHouseTime, toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
-import type { SourceHealthRow, Writers } from './writers.ts'
+import type { SourceHealthRow, Writers } from '../core/tables.ts'
 
 export interface SourceHealth {
   network: string

@@ -1,8 +1,28 @@
-import type { ClickHouse } from '../core/clickhouse.ts'
-import type { Logger } from '../core/logger.ts'
-import type { ObservationRow } from '../ingest/collectors/types.ts'
+import type { ClickHouse } from './clickhouse.ts'
+import type { Logger } from './logger.ts'
+import type { MetricShape, Network } from './metrics.ts'
 import { BatchingWriter } from './clickhouse-writer.ts'
-import type { WriterObserver } from '../core/telemetry.ts'
+import type { WriterObserver } from './telemetry.ts'
+
+/** One row of the `observations` table, as written. */
+export interface ObservationRow {
+  network: Network
+  account_id: string
+  /** `segment`: one value of an API dimension of the account's daily counts (kpis[].filter), stored beside its total. */
+  object_type: 'account' | 'post' | 'segment'
+  object_id: string
+  metric: string
+  shape: MetricShape
+  observed_at: string
+  /** For a daily bucket: the day as the API labels it, in the API's own zone (`api_day_zone`). */
+  api_day?: string | null
+  api_day_zone?: string
+  value: number
+  object_created_at: string | null
+  source_field: string
+  api_version: string
+  collected_at: string
+}
 
 /** What kpi_evaluations and kpi_verdicts store of the plan's KPI. */
 export interface KpiColumns {

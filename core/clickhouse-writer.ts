@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto'
 import { ClickHouseError } from '@clickhouse/client'
-import type { ClickHouse } from '../core/clickhouse.ts'
-import { SocialKpiError } from '../core/errors.ts'
-import type { Logger } from '../core/logger.ts'
-import type { WriterObserver } from '../core/telemetry.ts'
+import type { ClickHouse } from './clickhouse.ts'
+import { SocialKpiError } from './errors.ts'
+import type { Logger } from './logger.ts'
+import type { WriterObserver } from './telemetry.ts'
 
 export interface BatchingWriterOptions {
   ch: ClickHouse

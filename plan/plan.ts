@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { IANAZone } from 'luxon'
@@ -7,7 +8,7 @@ import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
 import { checkCrisisTrigger, crisisTriggerSchema } from './crisis-schema.ts'
 import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type Network } from '../core/metrics.ts'
-import { findKpiKind, KPI_KIND_MODULES, KPI_KINDS } from './kinds/index.ts'
+import { findKpiKind, KPI_KIND_MODULES, KPI_KINDS } from '../kpi/kinds/index.ts'
 
 const text = (what: string) =>
   z
@@ -36,7 +37,7 @@ const envName = (example: string, what: string, secret = 'the secret') =>
     .string({ error: `must name the environment variable that holds ${what}` })
     .regex(/^[A-Z_][A-Z0-9_]*$/, `must name an environment variable, such as ${example} (${secret} itself never goes in the plan)`)
 
-export const AUTH_KINDS = ['token', 'oauth', 'service_account'] as const
+const AUTH_KINDS = ['token', 'oauth', 'service_account'] as const
 
 /**
  * How an account authenticates (docs/accounts.md). `token`: a static token in `tokenEnv`.
@@ -160,12 +161,12 @@ const kpiSchema = z.strictObject({
     .default('linear'),
 })
 
-export const ALERT_GROUPINGS = ['objective', 'plan', 'none'] as const
-export const ALERT_SEVERITIES = ['warning', 'critical'] as const
+const ALERT_GROUPINGS = ['objective', 'plan', 'none'] as const
+const ALERT_SEVERITIES = ['warning', 'critical'] as const
 
 const emailList = z.array(z.email({ error: 'must be an email address' }), { error: 'must be a list of email addresses' })
 
-export const CHANNEL_TYPES = ['slack', 'webhook'] as const
+const CHANNEL_TYPES = ['slack', 'webhook'] as const
 
 /**
  * A named alert channel besides email (docs/alerting.md, "Channels"). Its URL and signing secret
@@ -246,7 +247,7 @@ const contactSchema = z.strictObject({
   phone: text('a phone number').optional(),
 })
 
-export const planSchema = z
+const planSchema = z
   .strictObject({
     version: z.literal(1, { error: 'must be 1' }).default(1),
     company: z.strictObject({
@@ -540,7 +541,6 @@ export type ChannelDefinition = Plan['alerting']['channels'][string]
 export function channelSecretNames(plan: Plan): string[] {
   return Object.values(plan.alerting.channels).flatMap((channel) => (channel.type === 'webhook' ? [channel.urlEnv, channel.secretEnv] : [channel.urlEnv]))
 }
-export type ReviewSettings = NonNullable<Plan['review']>
 export type ReviewKind = (typeof REVIEW_PERIODS)[number]
 export type ReviewLanguage = (typeof REVIEW_LANGUAGES)[number]
 
@@ -578,7 +578,7 @@ export function parsePlan(document: unknown, file: string): Plan {
  * The largest plan file read. A plan is text a person writes (the example is 16 kB); far larger
  * is a wrong file, and parsing it would take the time and memory of its size many times over.
  */
-export const PLAN_MAX_BYTES = 1024 * 1024
+const PLAN_MAX_BYTES = 1024 * 1024
 
 /**
  * The file's text: at most PLAN_MAX_BYTES, which is checked before anything is parsed (from the
@@ -695,3 +695,6 @@ export function accountMetrics(plan: Plan, account: Pick<PlanAccount, 'id' | 'ne
   const kpis = plan.kpis.filter((kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id && a.network === account.network))
   return [...new Set(kpis.flatMap((kpi) => [kpi.metric, ...(kpi.denominator ? [kpi.denominator] : [])]))]
 }
+
+/** The plan's key in stored rows (alert decisions, reviews, the plan tables): its company's name, hashed. */
+export const planKey = (plan: Plan): string => createHash('sha256').update(plan.company.name).digest('hex').slice(0, 16)
