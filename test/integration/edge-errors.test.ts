@@ -376,7 +376,7 @@ describe('commands that need no database do not load it', () => {
     ['accounts', ['accounts', '--plan', 'examples/plan.yaml']],
   ])('%s loads neither the engine nor any native code, nor the queues', async (_name, args) => {
     const files = await loaded(args)
-    expect(files).toContainEqual(expect.stringMatching(/\/kpi\/plan\.ts$/))
+    expect(files).toContainEqual(expect.stringMatching(/\/plan\/plan\.ts$/))
     expect(engine(files)).toEqual([])
     expect(native(files)).toEqual([])
     expect(heavy(files)).toEqual([])
