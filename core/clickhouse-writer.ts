@@ -31,7 +31,7 @@ const RETRYABLE_CLICKHOUSE_CODES = new Set(['159', '164', '202', '203', '209', '
 
 /**
  * The one way rows reach ClickHouse: rows are batched (flush on size or time, never two flushes at
- * once), each batch carries an idempotency token derived from its content (a re-sent batch is
+ * once, at most one batch per flush interval while rows trickle), each batch carries an idempotency token derived from its content (a re-sent batch is
  * dropped by ClickHouse), failed inserts retry a bounded number of times, and `write` resolves
  * only once its rows are stored — so a job that completes never loses what it wrote.
  */
@@ -40,6 +40,8 @@ export class BatchingWriter<Row extends object> {
   #queue: Pending<Row>[] = []
   #queuedRows = 0
   #timer: NodeJS.Timeout | undefined
+  /** Set while a batch went out less than a flush interval ago: rows arriving then wait for the timer. */
+  #recentBatch: NodeJS.Timeout | undefined
   #flushing: Promise<void> | undefined
   #closed = false
   #rowsWritten = 0
@@ -74,7 +76,9 @@ export class BatchingWriter<Row extends object> {
       this.#queuedRows += rows.length
       // While a flush runs, rows wait for it to finish: it sends what gathered meanwhile at once.
       if ((options.flushNow || this.#queuedRows >= this.#options.maxRows) && !this.#flushing) void this.flush()
-      else this.#timer ??= setTimeout(() => void this.flush(), this.#options.flushIntervalMs)
+      // After a quiet interval the first rows go out at the next turn of the event loop (rows
+      // written in the same turn join them), rather than waiting a whole interval for company.
+      else this.#timer ??= setTimeout(() => void this.flush(), this.#recentBatch || this.#flushing ? this.#options.flushIntervalMs : 0)
     })
   }
 
@@ -87,6 +91,11 @@ export class BatchingWriter<Row extends object> {
     const batch = this.#queue
     this.#queue = []
     this.#queuedRows = 0
+    clearTimeout(this.#recentBatch)
+    this.#recentBatch = setTimeout(() => {
+      this.#recentBatch = undefined
+    }, this.#options.flushIntervalMs)
+    this.#recentBatch.unref()
     this.#flushing = this.#insertBatch(batch).finally(() => {
       this.#flushing = undefined
     })
@@ -94,7 +103,7 @@ export class BatchingWriter<Row extends object> {
     // Group commit: rows that arrived during an insert have waited as long as it took, so they go
     // out now as the next batch. Under load, batches grow with the insert's own latency (each
     // insert carries a fixed cost, materialized views included) and the writer never sits idle on
-    // the timer while jobs wait for their rows; when rows trickle, inserts stay one per timer.
+    // the timer while jobs wait for their rows; when rows trickle, inserts stay one per interval.
     // First one turn of the event loop, so that the writers this insert released queue their next
     // rows into this batch rather than a small one after it.
     await new Promise((resolve) => setImmediate(resolve))
@@ -106,6 +115,7 @@ export class BatchingWriter<Row extends object> {
     if (this.#closed) return
     await this.flush()
     this.#closed = true
+    clearTimeout(this.#recentBatch)
   }
 
   async #insertBatch(batch: Pending<Row>[]): Promise<void> {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../core/logger.ts'
 import { BatchingWriter } from '../../core/clickhouse-writer.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
+import { pause } from '../helpers/until.ts'
 
 let db: TestClickHouse
 const logger = createLogger({ level: 'silent' })
@@ -35,6 +36,19 @@ describe('BatchingWriter', () => {
     const writer = new BatchingWriter<Row>({ ch: db.ch, table: 'plain', maxRows: 10, flushIntervalMs: 60_000, logger })
     await writer.write(rows('c', 25))
     expect(await count('c')).toBe(25)
+    await writer.close()
+  })
+
+  it('sends the first rows after a quiet interval at once, then at most one batch per interval while rows trickle', async () => {
+    const writer = new BatchingWriter<Row>({ ch: db.ch, table: 'plain', maxRows: 1000, flushIntervalMs: 60_000, logger })
+    await writer.write(rows('q', 2)) // no batch went out within the interval: stored without waiting for it
+    expect(await count('q')).toBe(2)
+    const trickled = writer.write(rows('r', 1))
+    await pause(300)
+    expect(writer.pendingRows).toBe(1) // a batch went out just now: this one waits for the timer
+    await writer.flush()
+    await trickled
+    expect(await count('r')).toBe(1)
     await writer.close()
   })
 
