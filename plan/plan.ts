@@ -166,26 +166,24 @@ const ALERT_SEVERITIES = ['warning', 'critical'] as const
 
 const emailList = z.array(z.email({ error: 'must be an email address' }), { error: 'must be a list of email addresses' })
 
-const CHANNEL_TYPES = ['slack', 'webhook'] as const
-
 /**
- * A named alert channel besides email (docs/alerting.md, "Channels"). Its URL and signing secret
- * are named by environment variable, as accounts name their tokens: they never go in the plan.
+ * The named alert channels besides email (docs/alerting.md, "Channels"), one entry per kind (its
+ * module is alerts/channels/<type>.ts). Their URL and signing secret are named by environment
+ * variable, as accounts name their tokens: they never go in the plan.
  */
-const channelSchema = z.discriminatedUnion(
-  'type',
-  [
-    /** A Slack incoming webhook; its URL is the secret. */
-    z.strictObject({ type: z.literal('slack'), urlEnv: envName('SLACK_WEBHOOK_URL', 'the Slack incoming-webhook URL', 'the URL') }),
-    /** Any HTTPS endpoint: a JSON body signed with HMAC-SHA256 under the secret in `secretEnv`. */
-    z.strictObject({
-      type: z.literal('webhook'),
-      urlEnv: envName('ALERT_WEBHOOK_URL', 'the webhook URL', 'the URL'),
-      secretEnv: envName('ALERT_WEBHOOK_SECRET', 'the signing secret'),
-    }),
-  ],
-  { error: `must have a type: ${CHANNEL_TYPES.join(', ')}` },
-)
+const CHANNEL_ENTRIES = [
+  /** A Slack incoming webhook; its URL is the secret. */
+  z.strictObject({ type: z.literal('slack'), urlEnv: envName('SLACK_WEBHOOK_URL', 'the Slack incoming-webhook URL', 'the URL') }),
+  /** Any HTTPS endpoint: a JSON body signed with HMAC-SHA256 under the secret in `secretEnv`. */
+  z.strictObject({
+    type: z.literal('webhook'),
+    urlEnv: envName('ALERT_WEBHOOK_URL', 'the webhook URL', 'the URL'),
+    secretEnv: envName('ALERT_WEBHOOK_SECRET', 'the signing secret'),
+  }),
+] as const
+const CHANNEL_TYPES = CHANNEL_ENTRIES.map((entry) => entry.shape.type.value)
+
+const channelSchema = z.discriminatedUnion('type', CHANNEL_ENTRIES, { error: `must have a type: ${CHANNEL_TYPES.join(', ')}` })
 
 /**
  * A route sends the alerts it matches to its own recipients and channels. Every matcher given must

@@ -1,6 +1,7 @@
 import axios from 'axios'
 import { SocialKpiError, type ErrorCode } from '../../core/errors.ts'
 import type { Payload } from '../../core/queues.ts'
+import type { ChannelDefinition } from '../../plan/plan.ts'
 
 /** One notify job's data: an email, or the facts of an alert for another channel. */
 export type Notification = Payload<'notify'>
@@ -13,7 +14,8 @@ export type Notification = Payload<'notify'>
 export interface Channel {
   /** The name routes use: `email`, or the plan's name under `alerting.channels`. */
   readonly name: string
-  readonly type: 'email' | 'slack' | 'webhook'
+  /** `email`, built in, or one of the kinds the plan's `alerting.channels` accepts. */
+  readonly type: 'email' | ChannelDefinition['type']
   /**
    * Renders and delivers one notification; returns where it went (never a secret such as the
    * webhook URL). Throws a DeliveryError: transient ones are retried, permanent ones are not.
