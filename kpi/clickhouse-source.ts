@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../core/clickhouse.ts'
 import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
-import { batchedReads, directReads, newestPerAccount, type Reads, type Scope } from './observation-reads.ts'
+import { batchedReads, directReads, newestPerAccount, objectKey, type Reads, type Scope } from './observation-reads.ts'
 
 /**
  * KPI numbers from the observation rollups (kpi/observation-reads.ts, migration 0020), bounded by
@@ -123,9 +123,8 @@ function sourceOver(reads: Reads): KpiDataSource {
       for (const d of daily) if (d.points > 0) add(Math.floor((d.at - fromMs) / stepMs), d.value)
       // Where each counter read inside starts, as counterGains has it: its value before `from`,
       // else (first read inside) 0 when created inside, else its first reading.
-      const keyOf = (o: { accountId: string; objectType: string; objectId: string }) => `${o.accountId}\u0000${o.objectType}\u0000${o.objectId}`
-      const readInside = new Set(steps.map(keyOf))
-      const inside = objects.filter((o) => readInside.has(keyOf(o)))
+      const readInside = new Set(steps.map(objectKey))
+      const inside = objects.filter((o) => readInside.has(objectKey(o)))
       const before = await reads.lastBefore(
         counters,
         inside.filter((o) => o.firstAt < fromMs),
@@ -134,14 +133,14 @@ function sourceOver(reads: Reads): KpiDataSource {
       const startOf = new Map(
         inside.map((o) => {
           const seenBefore = o.firstAt < fromMs
-          const start = seenBefore ? before.get(keyOf(o))!.value : o.createdAt !== null && o.createdAt >= fromMs ? 0 : o.firstValue
-          return [keyOf(o), { createdAt: o.createdAt, seenBefore, firstValue: o.firstValue, start }]
+          const start = seenBefore ? before.get(objectKey(o))!.value : o.createdAt !== null && o.createdAt >= fromMs ? 0 : o.firstValue
+          return [objectKey(o), { createdAt: o.createdAt, seenBefore, firstValue: o.firstValue, start }]
         }),
       )
       let previousKey = ''
       let previous = 0
       for (const row of steps) {
-        const key = `${row.accountId}\u0000${row.objectType}\u0000${row.objectId}`
+        const key = objectKey(row)
         if (key !== previousKey) {
           previousKey = key
           const start = startOf.get(key)

@@ -186,6 +186,8 @@ function piecesSql(scope: string, layout: Layout, extra = '', group = ''): strin
 }
 
 const keyOf = (accountId: string, objectType: string, objectId: string) => `${accountId}\u0000${objectType}\u0000${objectId}`
+/** The key of an object in the maps these reads return (lastBefore's). */
+export const objectKey = (o: { accountId: string; objectType: string; objectId: string }) => keyOf(o.accountId, o.objectType, o.objectId)
 
 export interface ObjectInfo {
   accountId: string

@@ -1,5 +1,5 @@
 import { kpiKind, type KpiKind } from './kinds/index.ts'
-import type { Kpi } from '../plan/plan.ts'
+import type { EvidenceOverrides, Kpi } from '../plan/plan.ts'
 import type { KpiStatus } from './statuses.ts'
 
 /** How the target is expected to accrue over the period (the plan's `pace`). */
@@ -12,12 +12,6 @@ export interface ForecastBand {
   /** Central 80 % band. */
   low: number
   high: number
-}
-
-/** When a KPI may be called at risk, as the plan gives it (kpis[].evidence, alerting.evidence); left out: the defaults. */
-export interface EvidenceOverrides {
-  minElapsed?: number
-  minExpected?: number | 'none'
 }
 
 /** The evidence rule in effect: `minExpected` null means the time rule alone. */

@@ -671,6 +671,7 @@ export function planAccounts(plan: Plan): PlanAccount[] {
   return plan.strategy.networks.flatMap((presence) => presence.accounts.map((account) => ({ ...account, network: presence.network })))
 }
 
+/** When a KPI may be called at risk, as the plan gives it (kpis[].evidence, alerting.evidence); left out: the defaults (kpi/pacing.ts). */
 export type EvidenceOverrides = z.infer<typeof evidenceSchema>
 
 /**
