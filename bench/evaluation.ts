@@ -167,7 +167,7 @@ export async function evaluationBench(ch: ClickHouse, repo: string, options: Eva
   const scan = median(scans)
   write(`  one FINAL scan of observations: ${scan.toFixed(3)} s (median of ${repeats})`)
   const parts = await ch.rows<{ table: string; rows: string; bytes: string }>(
-    `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('observations', 'observation_hours', 'observation_days', 'observation_objects') GROUP BY table ORDER BY table`,
+    `SELECT table, sum(rows) AS rows, sum(bytes_on_disk) AS bytes FROM system.parts WHERE database = currentDatabase() AND active AND table IN ('observations', 'observation_hours', 'observation_days', 'observation_objects', 'observation_readings') GROUP BY table ORDER BY table`,
   )
   return {
     rows,

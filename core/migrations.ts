@@ -30,13 +30,13 @@ export function splitStatements(sql: string): string[] {
 
 /**
  * What one migration statement does to the schema, read from our own migration files: creates
- * a table or view, changes a table's columns, drops an object, or moves data (INSERT, ALTER …
+ * a table or view, changes a table's columns or a view's query, drops an object, or moves data (INSERT, ALTER …
  * DELETE), which is not schema.
  */
 type StatementEffect = { kind: 'create' | 'alter' | 'drop'; object: string } | { kind: 'data' }
 
 const CREATE = /^CREATE\s+(?:OR\s+REPLACE\s+)?(?:TABLE|VIEW|MATERIALIZED\s+VIEW|DICTIONARY)\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.]+)/i
-const ALTER_COLUMNS = /^ALTER\s+TABLE\s+([\w.]+)\s+(?:ADD|MODIFY|DROP|RENAME|COMMENT)\s+COLUMN\b/i
+const ALTER_COLUMNS = /^ALTER\s+TABLE\s+([\w.]+)\s+(?:(?:ADD|MODIFY|DROP|RENAME|COMMENT)\s+COLUMN|MODIFY\s+QUERY)\b/i
 const DROP = /^DROP\s+(?:TABLE|VIEW|DICTIONARY)\s+(?:IF\s+EXISTS\s+)?([\w.]+)/i
 
 function statementEffect(statement: string): StatementEffect {
@@ -58,7 +58,8 @@ function statementEffect(statement: string): StatementEffect {
 //   keeps using `t`. Rows go to a shard by the first two ORDER BY columns (network, account_id for
 //   observations and its rollups), so the rows a ReplacingMergeTree or AggregatingMergeTree must
 //   merge, and a materialized view's rows, live on the same shard as their source rows;
-// - a materialized view reads and writes the local tables (it sees the inserts of its own node);
+// - a materialized view reads and writes the local tables (it sees the inserts of its own node),
+//   also when its query is changed (MODIFY QUERY);
 // - views, column changes (on both tables) and mutations (on the local one) run ON CLUSTER;
 // - data statements (INSERT … SELECT backfills) run once, through the Distributed tables.
 
@@ -83,6 +84,7 @@ const CREATE_TABLE = /^(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
 const CREATE_VIEW = /^(CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
 const CREATE_MV = /^(CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)\s+TO\s+(\w+)([\s\S]*)$/i
 const ALTER = /^ALTER\s+TABLE\s+(\w+)\s+([\s\S]*)$/i
+const MODIFY_QUERY = /^ALTER\s+TABLE\s+(\w+)\s+MODIFY\s+QUERY\b([\s\S]*)$/i
 const DROP_TABLE = /^(DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
 const DROP_VIEW = /^(DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
 
@@ -122,12 +124,14 @@ export function renderStatement(statement: string, tables: Set<string>, cluster?
       `CREATE TABLE ${ifNotExists}${name} ${on} AS ${name}${LOCAL_SUFFIX}\nENGINE = Distributed(${cluster}, currentDatabase(), ${name}${LOCAL_SUFFIX}, ${shardBy})`,
     ]
   }
+  const localTables = (sql: string) => sql.replace(/\b(FROM|JOIN)\s+(\w+)/gi, (_, keyword: string, table: string) => `${keyword} ${local(table)}`)
   const mv = CREATE_MV.exec(statement)
   if (mv) {
     const [, head, name, target, body] = mv as unknown as string[]
-    const localBody = body!.replace(/\b(FROM|JOIN)\s+(\w+)/gi, (_, keyword: string, table: string) => `${keyword} ${local(table)}`)
-    return [`${head}${name} ${on} TO ${local(target!)}${localBody}`]
+    return [`${head}${name} ${on} TO ${local(target!)}${localTables(body!)}`]
   }
+  const viewQuery = MODIFY_QUERY.exec(statement)
+  if (viewQuery) return [`ALTER TABLE ${viewQuery[1]} ${on} MODIFY QUERY${localTables(viewQuery[2]!)}`]
   const view = CREATE_VIEW.exec(statement)
   if (view) return [statement.replace(CREATE_VIEW, `$1$2 ${on}`)]
   const table = CREATE_TABLE.exec(statement)
@@ -246,12 +250,23 @@ async function recreateMissing(ch: ClickHouse, logger: Logger, applied: Array<{ 
   const existing = new Set((await ch.rows<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase()')).map((row) => row.name))
   const missing = new Set([...expected].filter((object) => !existing.has(object)))
   if (missing.size === 0) return []
+  // A view is made again with its newest query: the query it was created with may select columns
+  // a later migration dropped from its target.
+  const newestQuery = new Map<string, string>()
+  for (const { statements } of applied) {
+    for (const statement of statements) {
+      const changed = /^ALTER\s+TABLE\s+(\w+)\b[\s\S]*?\bMODIFY\s+QUERY\s+([\s\S]*)$/i.exec(statement)
+      if (changed) newestQuery.set(changed[1]!, changed[2]!)
+    }
+  }
   for (const { name, statements } of applied) {
     for (const [index, statement] of statements.entries()) {
       const effect = statementEffect(statement)
       if (effect.kind === 'data' || !missing.has(effect.object)) continue
+      const query = newestQuery.get(effect.object)
+      if (query && effect.kind === 'alter') continue
       try {
-        await ch.command(statement)
+        await ch.command(query && effect.kind === 'create' ? statement.replace(/\bAS\s+SELECT\b[\s\S]*$/i, () => `AS ${query}`) : statement)
       } catch (cause) {
         throw new SocialKpiError('MIGRATION_FAILED', `re-creating ${effect.object}: migration ${name}, statement ${index + 1}, failed`, { cause })
       }

@@ -1,16 +1,18 @@
 import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 
 /**
- * Reads of observations through the rollups of migrations 0020 and 0022, bounded by the period rather than
- * by all history. One module serves the KPI source, crisis detection and the period review, so
- * the counter rules live once (docs/kpi-semantics.md).
+ * Reads of observations through the rollups of migrations 0020, 0022 and 0023, bounded by the
+ * period rather than by all history. One module serves the KPI source, crisis detection and the
+ * period review, so the counter rules live once (docs/kpi-semantics.md).
  *
  * - `observation_days` and `observation_hours` hold per object and UTC day / hour (per exact
- *   instant for daily counts) the first and last reading as argMin/argMax states, and the hours
- *   their readings. A day or hour entirely on one side of every instant a query cuts at (a period
- *   start, its end, a step) is read as one piece, days where they fit; an hour a cut falls inside
- *   is read from its readings (newest collection first per instant, as `observations FINAL`
- *   does). So answers are exact at any millisecond.
+ *   instant for daily counts) the first and last reading as argMin/argMax states, and
+ *   `observation_readings` the hours' readings themselves, ordered by the hour of the day first
+ *   (a daily series cuts the same hour of every day). A day or hour entirely on one side of every
+ *   instant a query cuts at (a period start, its end, a step) is read as one piece, days where
+ *   they fit; an hour a cut falls inside is read from its readings, in parts that each lie in one
+ *   step (newest collection first per instant, as `observations FINAL` does). So answers are
+ *   exact at any millisecond.
  * - `observation_objects` holds per object its first and last reading and creation time: whether
  *   an object was seen before a period, its first value and (mostly) its value just before a
  *   period need no scan of history. Only when an object's last reading is after the instant asked
@@ -127,7 +129,11 @@ function layoutOf(spans: Span[], cuts: number[] = [], hourly = false) {
     }
     push(hours, at, hi)
   }
-  const params: Record<string, unknown> = { edges: [EPOCH, ...edgeHours.map((ms) => toClickHouseTime(new Date(ms)))] }
+  const params: Record<string, unknown> = {
+    edges: [EPOCH, ...edgeHours.map((ms) => toClickHouseTime(new Date(ms)))],
+    edgeHoursOfDay: [...new Set([0, ...edgeHours.map((ms) => new Date(ms).getUTCHours())])],
+    ...edgePieces(edgeHours, spans, all),
+  }
   const edgeSet = new Set(edgeHours)
   const wholeHours = hourly ? hours.flatMap(([a, b]) => hourStarts(a, b).filter((ms) => !edgeSet.has(ms))) : []
   let hoursCondition: string
@@ -135,8 +141,31 @@ function layoutOf(spans: Span[], cuts: number[] = [], hourly = false) {
     params.hourSet = wholeHours.map((ms) => toClickHouseTime(new Date(ms)))
     hoursCondition = wholeHours.length === 0 ? '0' : `bucket IN {hourSet:Array(${TIME})}`
   } else hoursCondition = `${inSpans('bucket', hours, 'h', params)} AND bucket NOT IN {edges:Array(${TIME})}`
-  const readings = inSpans('r.1', spans, 'r', params)
-  return { params, days: inSpans('day', days, 'd', params), hours: hoursCondition, readings, hasDays: days.length > 0 }
+  return { params, days: inSpans('day', days, 'd', params), hours: hoursCondition, hasDays: days.length > 0 }
+}
+
+/**
+ * The parts of `spans` inside each edge hour, split at every instant of `bounds` (cuts and span
+ * edges), as three arrays: the hour, the part's start and its end. A part lies in one step, so its start tells the step.
+ */
+function edgePieces(edgeHours: number[], spans: Span[], bounds: number[]) {
+  const pieces = { pieceHour: [] as string[], pieceFrom: [] as string[], pieceTo: [] as string[] }
+  const time = (ms: number) => toClickHouseTime(new Date(ms))
+  for (const hour of edgeHours) {
+    const inside = [...new Set(bounds.filter((ms) => ms > hour && ms < hour + HOUR_MS))].sort((a, b) => a - b)
+    for (const [lo, hi] of spans) {
+      const from = Math.max(lo, hour)
+      const to = Math.min(hi, hour + HOUR_MS)
+      if (from >= to) continue
+      const edges = [from, ...inside.filter((ms) => ms > from && ms < to), to]
+      for (let i = 0; i + 1 < edges.length; i++) {
+        pieces.pieceHour.push(time(hour))
+        pieces.pieceFrom.push(time(edges[i]!))
+        pieces.pieceTo.push(time(edges[i + 1]!))
+      }
+    }
+  }
+  return pieces
 }
 
 /** The hour starts h with a ≤ h < b. */
@@ -148,15 +177,20 @@ function hourStarts(a: number, b: number): number[] {
 
 type Layout = ReturnType<typeof layoutOf>
 
+// A reading's (time, collected at) packed into one number, as the rollups' states have it (migration
+// 0020): the last reading is the greatest time, newest collection; the first the least time, newest collection.
+const LAST_KEY = 'bitShiftLeft(toUInt128(toUnixTimestamp64Milli(r.1)), 64) + toUInt128(toUnixTimestamp64Milli(r.2))'
+const FIRST_KEY = 'bitShiftLeft(toUInt128(toUnixTimestamp64Milli(r.1)), 64) + toUInt128(9223372036854775807 - toUnixTimestamp64Milli(r.2))'
+
 /**
  * The pieces of the scope's readings in the layout's spans: the whole days and whole hours of an
  * object merged into one piece (or one per `group`, a fixed expression of a piece's start `t`
- * such as a step), and each reading of a cut hour. Columns: account_id, object_type, object_id,
- * p_first_at, p_first, p_last_at, p_last. `extra` narrows further (a fixed fragment). The states
- * merge across days and hours (argMax of argMax is argMax), so no per-hour grouping is needed. A
- * cut hour's readings (united across parts first) give per piece the greatest (time, collected at,
- * value) as its last reading and the earliest time's newest collection as its first, with no row
- * per reading.
+ * such as a step), and the readings of each part of a cut hour (layoutOf's pieceHour, pieceFrom,
+ * pieceTo). Columns: account_id, object_type, object_id, p_first_at, p_first, p_last_at, p_last.
+ * `extra` narrows further (a fixed fragment). The states merge across days and hours (argMax of
+ * argMax is argMax), so no per-hour grouping is needed; a cut hour's readings give per part the
+ * greatest (time, collected at) as its last reading and the earliest time's newest collection as
+ * its first, keyed by numbers as the states are (a tuple comparison costs several times more).
  */
 function piecesSql(scope: string, layout: Layout, extra = '', group = ''): string {
   const whole = (table: string, column: string, where: string) => `
@@ -166,23 +200,15 @@ function piecesSql(scope: string, layout: Layout, extra = '', group = ''): strin
     GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', column)}` : ''}
     UNION ALL`
   return `${layout.hasDays ? whole('observation_days', 'day', layout.days) : ''}${whole('observation_hours', 'bucket', layout.hours)}
-    SELECT account_id, object_type, object_id, f.1, f.3, l.1, l.3
+    SELECT account_id, object_type, object_id, min(r.1), argMin(r.3, ${FIRST_KEY}), max(r.1), argMax(r.3, ${LAST_KEY})
     FROM
     (
-        SELECT account_id, object_type, object_id, arrayMax(rs) AS l, arrayMin(arrayMap(r -> (r.1, -toUnixTimestamp64Milli(r.2), r.3), rs)) AS f
-        FROM
-        (
-            SELECT account_id, object_type, object_id, ${group ? `arrayJoin(arrayDistinct(arrayMap(r -> ${group.replaceAll('{t}', 'r.1')}, inside))) AS g, arrayFilter(r -> ${group.replaceAll('{t}', 'r.1')} = g, inside)` : 'inside'} AS rs
-            FROM
-            (
-                SELECT account_id, object_type, object_id, arrayFilter(r -> ${layout.readings}, groupUniqArrayArray(readings)) AS inside
-                FROM observation_hours
-                WHERE ${scope}${extra} AND bucket IN {edges:Array(${TIME})}
-                GROUP BY account_id, object_type, object_id, bucket
-            )
-        )
-        WHERE notEmpty(rs)
-    )`
+        SELECT account_id, object_type, object_id, e.lo AS t, arrayJoin(arrayFilter(r -> r.1 >= e.lo AND r.1 < e.hi, readings)) AS r
+        FROM observation_readings AS h
+        INNER JOIN (SELECT p.1 AS bucket, p.2 AS lo, p.3 AS hi FROM (SELECT arrayJoin(arrayZip({pieceHour:Array(${TIME})}, {pieceFrom:Array(${TIME})}, {pieceTo:Array(${TIME})})) AS p)) AS e ON h.bucket = e.bucket
+        WHERE ${scope}${extra} AND h.hour_of_day IN {edgeHoursOfDay:Array(UInt8)} AND h.bucket IN {edges:Array(${TIME})}
+    )
+    GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', 't')}` : ''}`
 }
 
 const keyOf = (accountId: string, objectType: string, objectId: string) => `${accountId}\u0000${objectType}\u0000${objectId}`
@@ -510,7 +536,7 @@ SELECT account_id, object_id, toUnixTimestamp64Milli(r.1) AS at_ms, argMax(r.3, 
 FROM
 (
     SELECT account_id, object_type, object_id, arrayJoin(readings) AS r
-    FROM observation_hours
+    FROM observation_readings
     WHERE ${scope} AND bucket >= {lo:${TIME}} AND bucket < {hi:${TIME}}
 )
 WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
@@ -544,8 +570,8 @@ FROM
         FROM
         (
             SELECT network, account_id, metric, arrayJoin(readings) AS r
-            FROM observation_hours
-            WHERE ${scope} AND bucket IN {edges:Array(${TIME})}
+            FROM observation_readings
+            WHERE ${scope} AND hour_of_day IN {edgeHoursOfDay:Array(UInt8)} AND bucket IN {edges:Array(${TIME})}
         )
         WHERE r.1 >= {lo:${TIME}} AND r.1 < {hi:${TIME}}
     )
@@ -557,7 +583,7 @@ FROM
  */
 export async function observedDays(ch: Rows, networks: string[], accounts: string[], metrics: string[], from: number, to: number, timezone: string) {
   const sql = `network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND metric IN {metrics:Array(String)}`
-  const { edges } = layoutOf([[from, to]]).params
+  const { edges, edgeHoursOfDay } = layoutOf([[from, to]]).params
   return ch.rows<{ network: string; account_id: string; metric: string; day: string }>(DAYS_SQL(sql), {
     networks,
     accounts,
@@ -566,6 +592,7 @@ export async function observedDays(ch: Rows, networks: string[], accounts: strin
     lo: toClickHouseTime(new Date(Math.max(0, from))),
     hi: toClickHouseTime(new Date(to)),
     edges,
+    edgeHoursOfDay,
   })
 }
 

@@ -104,7 +104,7 @@ describe(`migrations for a cluster (CLICKHOUSE_CLUSTER=${CLUSTER})`, () => {
     expect(observations).toContain("ReplicatedReplacingMergeTree('/clickhouse/tables/{shard}/{database}/{table}', '{replica}', collected_at)")
     expect(observations).toContain('ORDER BY (network, account_id, metric, object_type, object_id, observed_at)')
     // observations and its rollups are sharded alike: an account's rows and their rollups share a shard
-    for (const table of ['observations', 'observation_hours', 'observation_objects', 'observation_days']) {
+    for (const table of ['observations', 'observation_hours', 'observation_objects', 'observation_days', 'observation_readings']) {
       expect(all.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER`))).toContain('cityHash64(network, account_id)')
     }
   })
@@ -126,6 +126,13 @@ describe(`migrations for a cluster (CLICKHOUSE_CLUSTER=${CLUSTER})`, () => {
     expect(all.filter((s) => s.includes('DELETE WHERE evaluated_at = period_end'))).toEqual([
       `ALTER TABLE kpi_evaluations_local ON CLUSTER ${CLUSTER} DELETE WHERE evaluated_at = period_end SETTINGS mutations_sync = 2`,
     ])
+    // a view's changed query reads the local tables too
+    const changed = all.filter((s) => /MODIFY QUERY/.test(s))
+    expect(changed.length).toBeGreaterThan(0)
+    for (const statement of changed) {
+      expect(statement).toMatch(new RegExp(`^ALTER TABLE \\w+_mv ON CLUSTER ${CLUSTER} MODIFY QUERY`))
+      expect(statement).toMatch(/FROM observations_local\b/)
+    }
     // plain views read the Distributed tables
     const metricsDaily = all.filter((s) => /VIEW (IF NOT EXISTS )?metrics_daily/.test(s))
     expect(metricsDaily.length).toBeGreaterThan(0)

@@ -122,3 +122,80 @@ describe('a table dropped by hand', () => {
     expect(again).toMatchObject({ applied: [], recreated: [] })
   })
 })
+
+describe('migration 0023 (the readings of an hour in their own table)', () => {
+  const observation = (observedAt: string, collectedAt: string, value: number) => ({
+    network: 'facebook',
+    account_id: 'page-23',
+    object_type: 'post',
+    object_id: 'post-23',
+    metric: 'likes',
+    shape: 'counter',
+    observed_at: observedAt,
+    value,
+    source_field: 'likes',
+    api_version: 'v25.0',
+    collected_at: collectedAt,
+  })
+  const readingsOf = async (db: ClickHouse = ch) =>
+    (
+      await db.rows<{ at: string; value: number }>(
+        "SELECT toString(r.1) AS at, argMax(r.3, r.2) AS value FROM (SELECT arrayJoin(readings) AS r FROM observation_readings WHERE account_id = 'page-23') GROUP BY r.1 ORDER BY at",
+      )
+    ).map((r) => [r.at, Number(r.value)])
+  const hourColumns = async (db: ClickHouse = ch) =>
+    (await db.rows<{ name: string }>("SELECT name FROM system.columns WHERE database = currentDatabase() AND table = 'observation_hours'")).map((r) => r.name)
+
+  it('moves the readings an older version kept in observation_hours, and the views write each table its own columns', async () => {
+    const upTo0022 = mkdtempSync(join(tmpdir(), 'social-kpi-migrations-0022-'))
+    try {
+      const fresh = `${database}_0023`
+      const old = await openClickHouse({ url: loadConfig().CLICKHOUSE_URL, database: fresh, dataDir })
+      try {
+        for (const name of readdirSync(MIGRATIONS).filter((n) => n < '0023')) copyFileSync(join(MIGRATIONS, name), join(upTo0022, name))
+        await migrate(old, logger, upTo0022)
+        // a reading, and a late correction of it, written before the upgrade
+        await old.client.insert({
+          table: 'observations',
+          format: 'JSONEachRow',
+          values: [observation('2026-11-20 10:15:00', '2026-11-20 10:16:00', 7), observation('2026-11-20 10:15:00', '2026-11-20 12:00:00', 8)],
+        })
+        expect(await hourColumns(old)).toContain('readings')
+        const upgraded = await migrate(old, logger)
+        expect(upgraded.applied).toEqual(['0023_observation_readings.sql'])
+        // and one written after it
+        await old.client.insert({ table: 'observations', format: 'JSONEachRow', values: [observation('2026-11-20 10:30:00', '2026-11-20 10:31:00', 9)] })
+        expect(await readingsOf(old)).toEqual([
+          ['2026-11-20 10:15:00.000', 8],
+          ['2026-11-20 10:30:00.000', 9],
+        ])
+        expect(await hourColumns(old)).not.toContain('readings')
+        // the hour's states kept their rows across the upgrade and took the new one
+        expect(await old.rows("SELECT toString(max(last_at)) AS newest, argMaxMerge(last) AS value FROM observation_hours WHERE account_id = 'page-23'")).toEqual([
+          { newest: '2026-11-20 10:30:00.000', value: 9 },
+        ])
+      } finally {
+        await old.command(`DROP DATABASE IF EXISTS ${fresh}`).catch(() => undefined)
+        await old.close()
+      }
+    } finally {
+      rmSync(upTo0022, { recursive: true, force: true })
+    }
+  })
+
+  it('creates a view dropped by hand again with its newest query', async () => {
+    await migrate(ch, logger)
+    await ch.command('DROP VIEW observation_hours_mv')
+    const repaired = await migrate(ch, logger)
+    expect(repaired.recreated).toEqual(['observation_hours_mv'])
+    const [view] = await ch.rows<{ q: string }>("SELECT create_table_query AS q FROM system.tables WHERE database = currentDatabase() AND name = 'observation_hours_mv'")
+    expect(view!.q).not.toContain('readings')
+    expect(await hourColumns()).not.toContain('readings')
+    await ch.client.insert({ table: 'observations', format: 'JSONEachRow', values: [observation('2026-11-21 08:00:00', '2026-11-21 08:01:00', 3)] })
+    expect(await ch.rows("SELECT toString(max(last_at)) AS newest, argMaxMerge(last) AS value FROM observation_hours WHERE account_id = 'page-23'")).toEqual([
+      { newest: '2026-11-21 08:00:00.000', value: 3 },
+    ])
+    expect(await readingsOf()).toEqual([['2026-11-21 08:00:00.000', 3]])
+    expect(await migrate(ch, logger)).toMatchObject({ applied: [], recreated: [] })
+  })
+})

@@ -155,10 +155,10 @@ const closeAll = (actual: Array<number | null>, expected: Array<number | null>, 
 const points = (series: Map<string, Point[]>) => Object.fromEntries([...series].map(([account, list]) => [account, list.map((p) => [p.at.toISOString(), Math.round(p.value * 1e6) / 1e6])]))
 
 describe(`rollups give the raw observations' answers (seed ${SEED})`, () => {
-  it('holds the same data: every observation FINAL is one reading of the hour rollup', async () => {
+  it('holds the same data: every observation FINAL is one reading of observation_readings', async () => {
     const [raw] = await db.ch.rows<{ n: string }>('SELECT count() AS n FROM observations FINAL')
     const [rolled] = await db.ch.rows<{ n: string }>(
-      'SELECT sum(length(r)) AS n FROM (SELECT arrayDistinct(arrayMap(x -> x.1, groupUniqArrayArray(readings))) AS r FROM observation_hours GROUP BY network, account_id, metric, shape, object_type, object_id, bucket)',
+      'SELECT sum(length(r)) AS n FROM (SELECT arrayDistinct(arrayMap(x -> x.1, groupUniqArrayArray(readings))) AS r FROM observation_readings GROUP BY network, account_id, metric, shape, object_type, object_id, bucket)',
     )
     expect(Number(raw!.n)).toBe(new Set(base.map((r) => `${r.account_id}|${r.object_type}|${r.object_id}|${r.metric}|${r.observed_at}`)).size)
     expect(Number(rolled!.n)).toBe(Number(raw!.n))
