@@ -115,7 +115,15 @@ function sourceOver(reads: Reads): KpiDataSource {
       const count = stepCount(from, to, stepMs)
       const fromMs = from.getTime()
       const counters = scopeOf(selection, 'counter')
-      const [daily, objects, steps] = await Promise.all([dailyValues(selection, fromMs, to.getTime()), reads.objectsOf(counters), reads.lastPerStep(counters, fromMs, to.getTime(), fromMs, stepMs)])
+      // One step more before `from` (step -1): each counter's value just before `from`, read with the
+      // steps, for the counters read in the day before it.
+      const [daily, objects, withBefore] = await Promise.all([
+        dailyValues(selection, fromMs, to.getTime()),
+        reads.objectsOf(counters),
+        reads.lastPerStep(counters, fromMs - stepMs, to.getTime(), fromMs, stepMs),
+      ])
+      const steps = withBefore.filter((row) => row.step >= 0)
+      const lastDayBefore = new Map(withBefore.filter((row) => row.step < 0).map((row) => [objectKey(row), { at: row.at, value: row.last }]))
       const amounts: Array<number | null> = new Array(count).fill(null)
       const add = (step: number, value: number) => {
         if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value
@@ -125,11 +133,8 @@ function sourceOver(reads: Reads): KpiDataSource {
       // else (first read inside) 0 when created inside, else its first reading.
       const readInside = new Set(steps.map(objectKey))
       const inside = objects.filter((o) => readInside.has(objectKey(o)))
-      const before = await reads.lastBefore(
-        counters,
-        inside.filter((o) => o.firstAt < fromMs),
-        fromMs,
-      )
+      const notReadTheDayBefore = inside.filter((o) => o.firstAt < fromMs && !lastDayBefore.has(objectKey(o)))
+      const before = new Map([...(notReadTheDayBefore.length > 0 ? await reads.lastBefore(counters, notReadTheDayBefore, fromMs) : []), ...lastDayBefore])
       const startOf = new Map(
         inside.map((o) => {
           const seenBefore = o.firstAt < fromMs

@@ -405,13 +405,19 @@ async function counterGains(ch: Rows, scope: Scope, from: number, to: number, kn
 // A whole day or hour lies in one step (no step edge cuts it), so its start `t` tells the step.
 const STEP_OF_PIECE = `multiIf(toUnixTimestamp64Milli({t}) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli({t}) - {fromMs:Int64}, {stepMs:Int64}))`
 
+// One row per object, its steps as arrays: a series of 1,400 posts × 25 days is 35,000 steps, and
+// rows of their own cost more to write out and parse than the query costs to run.
 const STEP_SQL = (scope: string, layout: Layout, extra: string) => `
-SELECT account_id, object_type, object_id,
-       multiIf(toUnixTimestamp64Milli(p_last_at) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli(p_last_at) - {fromMs:Int64}, {stepMs:Int64})) AS step,
-       argMax(p_last, p_last_at) AS last, toUnixTimestamp64Milli(max(p_last_at)) AS at_ms
-FROM (${piecesSql(scope, layout, extra, STEP_OF_PIECE)})
-GROUP BY account_id, object_type, object_id, step
-ORDER BY account_id, object_type, object_id, step`
+SELECT account_id, object_type, object_id, groupArray(step) AS steps, groupArray(last) AS lasts, groupArray(at_ms) AS ats
+FROM
+(
+    SELECT account_id, object_type, object_id,
+           toFloat64(multiIf(toUnixTimestamp64Milli(p_last_at) < {fromMs:Int64}, -1, intDiv(toUnixTimestamp64Milli(p_last_at) - {fromMs:Int64}, {stepMs:Int64}))) AS step,
+           argMax(p_last, p_last_at) AS last, toFloat64(toUnixTimestamp64Milli(max(p_last_at))) AS at_ms
+    FROM (${piecesSql(scope, layout, extra, STEP_OF_PIECE)})
+    GROUP BY account_id, object_type, object_id, step
+)
+GROUP BY account_id, object_type, object_id`
 
 export interface StepReading {
   accountId: string
@@ -422,6 +428,18 @@ export interface StepReading {
   /** When that last reading was (ms). */
   at: number
 }
+
+interface ObjectSteps {
+  accountId: string
+  objectType: string
+  objectId: string
+  /** Step → its last reading. */
+  steps: Map<number, { last: number; at: number }>
+}
+
+/** Object by object (account, type, id). */
+const byObject = (a: ObjectSteps, b: ObjectSteps) =>
+  a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.objectType < b.objectType ? -1 : a.objectType > b.objectType ? 1 : a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0
 
 /**
  * Each object's last reading in each step [first + k·step, first + (k+1)·step) of [lo, hi), where
@@ -446,54 +464,59 @@ async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first
     return { step: stepOf(from), head: [from, tail] as Span, tail: [tail, to] as Span }
   })
   const read = async (spans: Span[], keys: string[] | null) => {
-    if (spans.length === 0) return []
+    const objects = new Map<string, ObjectSteps>()
+    if (spans.length === 0) return objects
     const layout = layoutOf(spans, cuts, hourly(scope))
     const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
-    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; step: string | number; last: number; at_ms: string }>(STEP_SQL(sql, layout, extra), {
+    const rows = await ch.rows<{ account_id: string; object_type: string; object_id: string; steps: number[]; lasts: number[]; ats: number[] }>(STEP_SQL(sql, layout, extra), {
       ...params,
       ...layout.params,
       fromMs: origin,
       stepMs,
       ...(keys ? { keys } : {}),
     })
-    return rows.map((r) => ({ accountId: r.account_id, objectType: r.object_type, objectId: r.object_id, step: Number(r.step), last: Number(r.last), at: Number(r.at_ms) }))
+    for (const r of rows) {
+      objects.set(keyOf(r.account_id, r.object_type, r.object_id), {
+        accountId: r.account_id,
+        objectType: r.object_type,
+        objectId: r.object_id,
+        steps: new Map(r.steps.map((step, i) => [step, { last: r.lasts[i]!, at: r.ats[i]! }])),
+      })
+    }
+    return objects
   }
   const found = await read(
     steps.map((s) => s.tail),
     null,
   )
-  const seen = new Set(found.map((r) => `${keyOf(r.accountId, r.objectType, r.objectId)}\u0000${r.step}`))
-  // (object, step) pairs whose tail had no reading although the object was read around then
-  const wanted = new Set<string>()
-  const keys = new Set<string>()
+  // per object, the steps whose tail had no reading although the object was read around then
+  const wanted = new Map<string, Set<number>>()
   const heads = new Map<number, Span>()
   for (const o of all) {
     if (!inScope(o, scope)) continue
     const key = keyOf(o.accountId, o.objectType, o.objectId)
+    const seen = found.get(key)?.steps
     for (const { step, head } of steps) {
-      if (head[0] >= head[1] || head[0] > o.lastAt || head[1] <= o.firstAt || seen.has(`${key}\u0000${step}`)) continue
-      wanted.add(`${key}\u0000${step}`)
-      keys.add(key)
+      if (head[0] >= head[1] || head[0] > o.lastAt || head[1] <= o.firstAt || seen?.has(step)) continue
+      const list = wanted.get(key) ?? new Set<number>()
+      wanted.set(key, list.add(step))
       heads.set(step, head)
     }
   }
-  if (wanted.size === 0) return found
-  const more = (await read([...heads.values()], [...keys])).filter((r) => wanted.has(`${keyOf(r.accountId, r.objectType, r.objectId)}\u0000${r.step}`))
-  const byObject = (a: StepReading, b: StepReading) =>
-    a.accountId < b.accountId
-      ? -1
-      : a.accountId > b.accountId
-        ? 1
-        : a.objectType < b.objectType
-          ? -1
-          : a.objectType > b.objectType
-            ? 1
-            : a.objectId < b.objectId
-              ? -1
-              : a.objectId > b.objectId
-                ? 1
-                : a.step - b.step
-  return [...found, ...more].sort(byObject)
+  if (wanted.size > 0) {
+    for (const [key, object] of await read([...heads.values()], [...wanted.keys()])) {
+      const list = wanted.get(key)!
+      for (const [step, reading] of object.steps) {
+        if (!list.has(step)) continue
+        const into = found.get(key) ?? { ...object, steps: new Map() }
+        found.set(key, into)
+        into.steps.set(step, reading)
+      }
+    }
+  }
+  return [...found.values()]
+    .sort(byObject)
+    .flatMap((o) => [...o.steps].sort(([a], [b]) => a - b).map(([step, { last, at }]) => ({ accountId: o.accountId, objectType: o.objectType, objectId: o.objectId, step, last, at })))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -643,7 +666,24 @@ export function batchedReads(ch: Rows, accountsOf: (network: string, metric: str
   }
   const widen = (scope: Scope): Scope => ({ ...scope, accountIds: [...new Set([...accountsOf(scope.network, scope.metric), ...scope.accountIds])].sort() })
   const shape = (scope: Scope) => [scope.network, scope.metric, scope.shape ?? '', scope.objects ?? 'all', scope.segments ?? []]
-  const mine = <T extends { accountId: string }>(scope: Scope, rows: T[]) => rows.filter((row) => scope.accountIds.includes(row.accountId))
+  // An answer's rows by account, made once: every KPI of a plan takes its accounts' share of the
+  // same answer (20 Pages' likes series are 35,000 rows, read 20 times).
+  const byAccount = new WeakMap<object, Map<string, unknown[]>>()
+  const mine = <T extends { accountId: string }>(scope: Scope, rows: T[]): T[] => {
+    let index = byAccount.get(rows) as Map<string, T[]> | undefined
+    if (!index) {
+      index = new Map()
+      for (const row of rows) {
+        const list = index.get(row.accountId)
+        if (list) list.push(row)
+        else index.set(row.accountId, [row])
+      }
+      byAccount.set(rows, index)
+    }
+    if (scope.accountIds.length === 1) return index.get(scope.accountIds[0]!) ?? []
+    const wanted = new Set(scope.accountIds)
+    return rows.filter((row) => wanted.has(row.accountId))
+  }
   // all of a network's and metric's objects, every shape, in one query
   const allObjects = (scope: Scope) => {
     const accountIds = widen(scope).accountIds
