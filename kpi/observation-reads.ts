@@ -178,29 +178,29 @@ function hourStarts(a: number, b: number): number[] {
 type Layout = ReturnType<typeof layoutOf>
 
 // A reading's (time, collected at) packed into one number, as the rollups' states have it (migration
-// 0020): the last reading is the greatest time, newest collection; the first the least time, newest collection.
+// 0020): the last reading is the greatest time, newest collection.
 const LAST_KEY = 'bitShiftLeft(toUInt128(toUnixTimestamp64Milli(r.1)), 64) + toUInt128(toUnixTimestamp64Milli(r.2))'
-const FIRST_KEY = 'bitShiftLeft(toUInt128(toUnixTimestamp64Milli(r.1)), 64) + toUInt128(9223372036854775807 - toUnixTimestamp64Milli(r.2))'
 
 /**
  * The pieces of the scope's readings in the layout's spans: the whole days and whole hours of an
  * object merged into one piece (or one per `group`, a fixed expression of a piece's start `t`
  * such as a step), and the readings of each part of a cut hour (layoutOf's pieceHour, pieceFrom,
- * pieceTo). Columns: account_id, object_type, object_id, p_first_at, p_first, p_last_at, p_last.
+ * pieceTo). Columns: account_id, object_type, object_id, p_last_at, p_last (each piece's last
+ * reading; a first reading is only ever asked of an object's whole history, observation_objects).
  * `extra` narrows further (a fixed fragment). The states merge across days and hours (argMax of
  * argMax is argMax), so no per-hour grouping is needed; a cut hour's readings give per part the
- * greatest (time, collected at) as its last reading and the earliest time's newest collection as
- * its first, keyed by numbers as the states are (a tuple comparison costs several times more).
+ * greatest (time, collected at) as its last reading, keyed by one number as the states are (a
+ * tuple comparison costs several times more).
  */
 function piecesSql(scope: string, layout: Layout, extra = '', group = ''): string {
   const whole = (table: string, column: string, where: string) => `
-    SELECT account_id, object_type, object_id, min(first_at) AS p_first_at, argMinMerge(first) AS p_first, max(last_at) AS p_last_at, argMaxMerge(last) AS p_last
+    SELECT account_id, object_type, object_id, max(last_at) AS p_last_at, argMaxMerge(last) AS p_last
     FROM ${table}
     WHERE ${scope}${extra} AND ${where}
     GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', column)}` : ''}
     UNION ALL`
   return `${layout.hasDays ? whole('observation_days', 'day', layout.days) : ''}${whole('observation_hours', 'bucket', layout.hours)}
-    SELECT account_id, object_type, object_id, min(r.1), argMin(r.3, ${FIRST_KEY}), max(r.1), argMax(r.3, ${LAST_KEY})
+    SELECT account_id, object_type, object_id, max(r.1), argMax(r.3, ${LAST_KEY})
     FROM
     (
         SELECT account_id, object_type, object_id, e.lo AS t, arrayJoin(arrayFilter(r -> r.1 >= e.lo AND r.1 < e.hi, readings)) AS r
@@ -360,13 +360,6 @@ export interface CounterGain {
   gained: number
 }
 
-const INSIDE_SQL = (scope: string, layout: Layout) => `
-SELECT account_id, object_type, object_id,
-       argMax(p_last, p_last_at) AS last_inside,
-       argMin(p_first, p_first_at) AS first_inside
-FROM (${piecesSql(scope, layout)})
-GROUP BY account_id, object_type, object_id`
-
 /**
  * Each counter's gain in [from, to), judged at `known` (≥ to): its last value in the period minus
  * its starting point, the last value before `from`. An object first seen inside the period counts
@@ -378,10 +371,9 @@ async function counterGains(ch: Rows, scope: Scope, from: number, to: number, kn
   const counters: Scope = { ...scope, shape: 'counter' }
   const objects = all.filter((o) => o.firstAt <= known && inScope(o, counters))
   if (objects.length === 0) return []
-  const { sql, params } = scopeOf(counters)
-  const layout = layoutOf([[from, to]], [], true)
-  const inside = await ch.rows<{ account_id: string; object_type: string; object_id: string; last_inside: number; first_inside: number }>(INSIDE_SQL(sql, layout), { ...params, ...layout.params })
-  const insideOf = new Map(inside.map((r) => [keyOf(r.account_id, r.object_type, r.object_id), r]))
+  // A counter's last reading in the period is its last before `to`, when that is not before `from`
+  // (mostly known from observation_objects, with no query, while the period runs).
+  const insideOf = new Map([...(await lastBefore(ch, counters, objects, to))].filter(([, reading]) => reading.at >= from))
   // only objects read inside and before need their value just before `from`
   const seenInsideAndBefore = objects.filter((o) => o.firstAt < from && insideOf.has(keyOf(o.accountId, o.objectType, o.objectId)))
   const starts = await lastBefore(ch, counters, seenInsideAndBefore, from)
@@ -393,8 +385,9 @@ async function counterGains(ch: Rows, scope: Scope, from: number, to: number, kn
     const createdInside = o.createdAt !== null && o.createdAt >= from
     const base = { accountId: o.accountId, objectType: o.objectType, objectId: o.objectId, createdAt: o.createdAt, firstValue: o.firstValue, seenBefore }
     if (row) {
-      const start = seenBefore ? starts.get(key)!.value : createdInside ? 0 : Number(row.first_inside)
-      gains.push({ ...base, start, readInside: true, gained: Number(row.last_inside) - start })
+      // first read inside: its first reading is its first in the period
+      const start = seenBefore ? starts.get(key)!.value : createdInside ? 0 : o.firstValue
+      gains.push({ ...base, start, readInside: true, gained: row.value - start })
     } else if (!seenBefore && createdInside && o.createdAt! < to) {
       gains.push({ ...base, start: 0, readInside: false, gained: o.firstValue })
     }
