@@ -139,17 +139,26 @@ function layoutOf(spans: Span[], cuts: number[] = [], hourly = false) {
   let hoursCondition: string
   if (hourly && wholeHours.length <= MAX_HOUR_SET) {
     params.hourSet = wholeHours.map((ms) => toClickHouseTime(new Date(ms)))
-    hoursCondition = wholeHours.length === 0 ? '0' : `bucket IN {hourSet:Array(${TIME})}`
+    hoursCondition = wholeHours.length === 0 ? '' : `bucket IN {hourSet:Array(${TIME})}`
   } else hoursCondition = `${inSpans('bucket', hours, 'h', params)} AND bucket NOT IN {edges:Array(${TIME})}`
-  return { params, days: inSpans('day', days, 'd', params), hours: hoursCondition, hasDays: days.length > 0 }
+  // '' for no whole hours: a query leaves that part out
+  return {
+    params,
+    days: inSpans('day', days, 'd', params),
+    hours: hours.length === 0 ? '' : hoursCondition,
+    hasDays: days.length > 0,
+    hasCuts: (params.pieceHour as string[]).length > 0,
+    hasStarts: (params.startHours as string[]).length > 0,
+  }
 }
 
 /**
  * The parts of `spans` inside each edge hour, split at every instant of `bounds` (cuts and span
- * edges), as three arrays: the hour, the part's start and its end. A part lies in one step, so its start tells the step.
+ * edges), as three arrays: the hour, the part's start and its end; and apart from them the hours
+ * whose part is their first millisecond only. A part lies in one step, so its start tells the step.
  */
 function edgePieces(edgeHours: number[], spans: Span[], bounds: number[]) {
-  const pieces = { pieceHour: [] as string[], pieceFrom: [] as string[], pieceTo: [] as string[] }
+  const pieces = { pieceHour: [] as string[], pieceFrom: [] as string[], pieceTo: [] as string[], startHours: [] as string[] }
   const time = (ms: number) => toClickHouseTime(new Date(ms))
   for (const hour of edgeHours) {
     const inside = [...new Set(bounds.filter((ms) => ms > hour && ms < hour + HOUR_MS))].sort((a, b) => a - b)
@@ -159,6 +168,12 @@ function edgePieces(edgeHours: number[], spans: Span[], bounds: number[]) {
       if (from >= to) continue
       const edges = [from, ...inside.filter((ms) => ms > from && ms < to), to]
       for (let i = 0; i + 1 < edges.length; i++) {
+        // the first millisecond of an hour (a period start, read "at or before"): its readings are the
+        // hour's first reading when that is at the hour's start, which the hour's states tell
+        if (edges[i] === hour && edges[i + 1] === hour + 1) {
+          pieces.startHours.push(time(hour))
+          continue
+        }
         pieces.pieceHour.push(time(hour))
         pieces.pieceFrom.push(time(edges[i]!))
         pieces.pieceTo.push(time(edges[i + 1]!))
@@ -197,10 +212,9 @@ function piecesSql(scope: string, layout: Layout, extra = '', group = ''): strin
     SELECT account_id, object_type, object_id, max(last_at) AS p_last_at, argMaxMerge(last) AS p_last
     FROM ${table}
     WHERE ${scope}${extra} AND ${where}
-    GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', column)}` : ''}
-    UNION ALL`
-  return `${layout.hasDays ? whole('observation_days', 'day', layout.days) : ''}${whole('observation_hours', 'bucket', layout.hours)}
-    SELECT account_id, object_type, object_id, max(r.1), argMax(r.3, ${LAST_KEY})
+    GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', column)}` : ''}`
+  const cut = `
+    SELECT account_id, object_type, object_id, max(r.1) AS p_last_at, argMax(r.3, ${LAST_KEY}) AS p_last
     FROM
     (
         SELECT account_id, object_type, object_id, e.lo AS t, arrayJoin(arrayFilter(r -> r.1 >= e.lo AND r.1 < e.hi, readings)) AS r
@@ -209,6 +223,20 @@ function piecesSql(scope: string, layout: Layout, extra = '', group = ''): strin
         WHERE ${scope}${extra} AND h.hour_of_day IN {edgeHoursOfDay:Array(UInt8)} AND h.bucket IN {edges:Array(${TIME})}
     )
     GROUP BY account_id, object_type, object_id${group ? `, ${group.replaceAll('{t}', 't')}` : ''}`
+  const starts = `
+    SELECT account_id, object_type, object_id, min(first_at) AS p_last_at, argMinMerge(first) AS p_last
+    FROM observation_hours
+    WHERE ${scope}${extra} AND bucket IN {startHours:Array(${TIME})}
+    GROUP BY account_id, object_type, object_id, bucket${group ? `, ${group.replaceAll('{t}', 'bucket')}` : ''}
+    HAVING p_last_at = bucket`
+  // only the parts the layout has (each part costs its own reading of the table)
+  const parts = [
+    ...(layout.hasDays ? [whole('observation_days', 'day', layout.days)] : []),
+    ...(layout.hours ? [whole('observation_hours', 'bucket', layout.hours)] : []),
+    ...(layout.hasStarts ? [starts] : []),
+    ...(layout.hasCuts || !(layout.hasDays || layout.hours || layout.hasStarts) ? [cut] : []),
+  ]
+  return parts.join('\n    UNION ALL')
 }
 
 const keyOf = (accountId: string, objectType: string, objectId: string) => `${accountId}\u0000${objectType}\u0000${objectId}`

@@ -57,10 +57,16 @@ function row(
   return observation(metric, shape, objectId, iso(at), value, { account, objectType, collected: iso(collected), ...(created === null ? {} : { created: iso(created) }) })
 }
 
-/** Irregular round times: 10 minutes to 7 hours apart, at odd milliseconds, from `start`. */
+/**
+ * Irregular round times: 10 minutes to 7 hours apart, at odd milliseconds, from `start`; now and
+ * then exactly on the hour (where period starts and the queries' instants fall).
+ */
 function rounds(start: number, end: number): number[] {
   const times: number[] = []
-  for (let at = start; at < end; at += between(10 * 60_000, 7 * HOUR) + between(0, 1000)) times.push(at)
+  for (let at = start; at < end; at += between(10 * 60_000, 7 * HOUR) + between(0, 1000)) {
+    const onTheHour = at - (at % HOUR)
+    times.push(random() < 0.2 && onTheHour > (times.at(-1) ?? -Infinity) && onTheHour >= start ? onTheHour : at)
+  }
   return times
 }
 

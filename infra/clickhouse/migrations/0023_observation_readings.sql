@@ -4,6 +4,8 @@
 -- 25 granules of 8,192 rows to use 70 rows of each (issue 10). observation_readings holds the
 -- readings alone, per object and hour, ordered by the hour of the day before the hour itself: the
 -- same hour of many days is one short range of the key, and granules are small (1,024 rows).
+-- Partitioned by year: a series spans months, and every partition it touches is one more range
+-- per account to read.
 -- observation_hours keeps the states only.
 -- Idempotency as in 0020: the readings are a set (united as parts merge); readers take per instant
 -- the newest collection, as `observations FINAL` does.
@@ -24,7 +26,7 @@ CREATE TABLE IF NOT EXISTS observation_readings
     readings    SimpleAggregateFunction(groupUniqArrayArray, Array(Tuple(DateTime64(3, 'UTC'), DateTime64(3, 'UTC'), Float64))) CODEC(ZSTD(3))
 )
 ENGINE = AggregatingMergeTree
-PARTITION BY toYYYYMM(bucket)
+PARTITION BY toYear(bucket)
 ORDER BY (network, account_id, metric, shape, hour_of_day, bucket, object_type, object_id)
 SETTINGS index_granularity = 1024;
 
