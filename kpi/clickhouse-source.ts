@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../core/clickhouse.ts'
 import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
-import { batchedReads, directReads, newestPerAccount, objectKey, type Reads, type Scope } from './observation-reads.ts'
+import { batchedReads, directReads, newestPerAccount, objectKey, type Reads, type Scope, type StepReading } from './observation-reads.ts'
 
 /**
  * KPI numbers from the observation rollups (kpi/observation-reads.ts, migration 0020), bounded by
@@ -122,45 +122,42 @@ function sourceOver(reads: Reads): KpiDataSource {
         reads.objectsOf(counters),
         reads.lastPerStep(counters, fromMs - stepMs, to.getTime(), fromMs, stepMs),
       ])
-      const steps = withBefore.filter((row) => row.step >= 0)
-      const lastDayBefore = new Map(withBefore.filter((row) => row.step < 0).map((row) => [objectKey(row), { at: row.at, value: row.last }]))
       const amounts: Array<number | null> = new Array(count).fill(null)
       const add = (step: number, value: number) => {
         if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value
       }
       for (const d of daily) if (d.points > 0) add(Math.floor((d.at - fromMs) / stepMs), d.value)
+      // The rows come object by object: one key per object, its reading the day before and its steps.
+      const groups: Array<{ key: string; before?: number; rows: StepReading[] }> = []
+      let last: StepReading | undefined
+      for (const row of withBefore) {
+        if (!last || row.objectId !== last.objectId || row.accountId !== last.accountId || row.objectType !== last.objectType) groups.push({ key: objectKey(row), rows: [] })
+        last = row
+        const group = groups[groups.length - 1]!
+        if (row.step < 0) group.before = row.last
+        else group.rows.push(row)
+      }
+      const readInside = groups.filter((g) => g.rows.length > 0)
+      const objectOf = new Map(objects.map((o) => [objectKey(o), o]))
       // Where each counter read inside starts, as counterGains has it: its value before `from`,
       // else (first read inside) 0 when created inside, else its first reading.
-      const readInside = new Set(steps.map(objectKey))
-      const inside = objects.filter((o) => readInside.has(objectKey(o)))
-      const notReadTheDayBefore = inside.filter((o) => o.firstAt < fromMs && !lastDayBefore.has(objectKey(o)))
-      const before = new Map([...(notReadTheDayBefore.length > 0 ? await reads.lastBefore(counters, notReadTheDayBefore, fromMs) : []), ...lastDayBefore])
-      const startOf = new Map(
-        inside.map((o) => {
-          const seenBefore = o.firstAt < fromMs
-          const start = seenBefore ? before.get(objectKey(o))!.value : o.createdAt !== null && o.createdAt >= fromMs ? 0 : o.firstValue
-          return [objectKey(o), { createdAt: o.createdAt, seenBefore, firstValue: o.firstValue, start }]
-        }),
-      )
-      let previousKey = ''
-      let previous = 0
-      for (const row of steps) {
-        const key = objectKey(row)
-        if (key !== previousKey) {
-          previousKey = key
-          const start = startOf.get(key)
-          const createdMs = start?.createdAt ?? 0
-          if (start && !start.seenBefore && createdMs >= fromMs) {
-            // What it had when first seen belongs to its creation time (as in metrics_daily), so
-            // a first collection already shows how the period went, day by day.
-            add(Math.floor((createdMs - fromMs) / stepMs), start.firstValue)
-            previous = start.firstValue
-          } else {
-            previous = start ? start.start : row.last
-          }
+      const notReadTheDayBefore = readInside.filter((g) => g.before === undefined && (objectOf.get(g.key)?.firstAt ?? Infinity) < fromMs).map((g) => objectOf.get(g.key)!)
+      const before = notReadTheDayBefore.length > 0 ? await reads.lastBefore(counters, notReadTheDayBefore, fromMs) : new Map<string, { value: number }>()
+      for (const { key, before: dayBefore, rows } of readInside) {
+        const o = objectOf.get(key)
+        let previous: number
+        if (!o) previous = rows[0]!.last
+        else if (o.firstAt < fromMs) previous = dayBefore ?? before.get(key)!.value
+        else if (o.createdAt !== null && o.createdAt >= fromMs) {
+          // What it had when first seen belongs to its creation time (as in metrics_daily), so
+          // a first collection already shows how the period went, day by day.
+          add(Math.floor((o.createdAt - fromMs) / stepMs), o.firstValue)
+          previous = o.firstValue
+        } else previous = o.firstValue
+        for (const row of rows) {
+          add(row.step, row.last - previous)
+          previous = row.last
         }
-        add(row.step, row.last - previous)
-        previous = row.last
       }
       return amounts
     },
