@@ -84,7 +84,8 @@ const CREATE_TABLE = /^(CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
 const CREATE_VIEW = /^(CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)/i
 const CREATE_MV = /^(CREATE\s+MATERIALIZED\s+VIEW\s+(?:IF\s+NOT\s+EXISTS\s+)?)(\w+)\s+TO\s+(\w+)([\s\S]*)$/i
 const ALTER = /^ALTER\s+TABLE\s+(\w+)\s+([\s\S]*)$/i
-const MODIFY_QUERY = /^ALTER\s+TABLE\s+(\w+)\s+MODIFY\s+QUERY\b([\s\S]*)$/i
+// a view's changed query, as written or rendered for a cluster
+const MODIFY_QUERY = /^ALTER\s+TABLE\s+(\w+)\s+(?:ON\s+CLUSTER\s+\w+\s+)?MODIFY\s+QUERY\s+([\s\S]*)$/i
 const DROP_TABLE = /^(DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
 const DROP_VIEW = /^(DROP\s+VIEW\s+(?:IF\s+EXISTS\s+)?)(\w+)([\s\S]*)$/i
 
@@ -131,7 +132,7 @@ export function renderStatement(statement: string, tables: Set<string>, cluster?
     return [`${head}${name} ${on} TO ${local(target!)}${localTables(body!)}`]
   }
   const viewQuery = MODIFY_QUERY.exec(statement)
-  if (viewQuery) return [`ALTER TABLE ${viewQuery[1]} ${on} MODIFY QUERY${localTables(viewQuery[2]!)}`]
+  if (viewQuery) return [`ALTER TABLE ${viewQuery[1]} ${on} MODIFY QUERY ${localTables(viewQuery[2]!)}`]
   const view = CREATE_VIEW.exec(statement)
   if (view) return [statement.replace(CREATE_VIEW, `$1$2 ${on}`)]
   const table = CREATE_TABLE.exec(statement)
@@ -255,7 +256,7 @@ async function recreateMissing(ch: ClickHouse, logger: Logger, applied: Array<{ 
   const newestQuery = new Map<string, string>()
   for (const { statements } of applied) {
     for (const statement of statements) {
-      const changed = /^ALTER\s+TABLE\s+(\w+)\b[\s\S]*?\bMODIFY\s+QUERY\s+([\s\S]*)$/i.exec(statement)
+      const changed = MODIFY_QUERY.exec(statement)
       if (changed) newestQuery.set(changed[1]!, changed[2]!)
     }
   }

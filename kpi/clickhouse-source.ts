@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../core/clickhouse.ts'
 import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
-import { batchedReads, directReads, newestPerAccount, objectKey, type Reads, type Scope, type StepReading } from './observation-reads.ts'
+import { batchedReads, directReads, newestPerAccount, objectKey, type Reads, type Scope } from './observation-reads.ts'
 
 /**
  * KPI numbers from the observation rollups (kpi/observation-reads.ts, migration 0020), bounded by
@@ -90,12 +90,14 @@ function sourceOver(reads: Reads): KpiDataSource {
       // The level at boundary k (from + k·step) is the latest reading in (from + (k-1)·step, from + k·step].
       const readings = await reads.lastPerStep(scope, from.getTime() - stepMs + 1, to.getTime() + 1, from.getTime(), stepMs, 1)
       const byAccount = new Map<string, Map<number, { at: number; value: number }>>()
-      for (const r of readings) {
-        const steps = byAccount.get(r.accountId) ?? new Map<number, { at: number; value: number }>()
-        const k = r.step + 1
-        const seen = steps.get(k)
-        if (!seen || r.at > seen.at) steps.set(k, { at: r.at, value: r.last })
-        byAccount.set(r.accountId, steps)
+      for (const object of readings) {
+        const steps = byAccount.get(object.accountId) ?? new Map<number, { at: number; value: number }>()
+        for (const r of object.steps) {
+          const k = r.step + 1
+          const seen = steps.get(k)
+          if (!seen || r.at > seen.at) steps.set(k, { at: r.at, value: r.last })
+        }
+        byAccount.set(object.accountId, steps)
       }
       // A boundary has a level only when every account was read in the step that ends there: a day
       // without a reading is a gap, not "no change" (carrying the last value forward would make it
@@ -127,17 +129,10 @@ function sourceOver(reads: Reads): KpiDataSource {
         if (step >= 0 && step < count) amounts[step] = (amounts[step] ?? 0) + value
       }
       for (const d of daily) if (d.points > 0) add(Math.floor((d.at - fromMs) / stepMs), d.value)
-      // The rows come object by object: one key per object, its reading the day before and its steps.
-      const groups: Array<{ key: string; before?: number; rows: StepReading[] }> = []
-      let last: StepReading | undefined
-      for (const row of withBefore) {
-        if (!last || row.objectId !== last.objectId || row.accountId !== last.accountId || row.objectType !== last.objectType) groups.push({ key: objectKey(row), rows: [] })
-        last = row
-        const group = groups[groups.length - 1]!
-        if (row.step < 0) group.before = row.last
-        else group.rows.push(row)
-      }
-      const readInside = groups.filter((g) => g.rows.length > 0)
+      // Per object: its reading the day before (step -1) and its steps inside.
+      const readInside = withBefore
+        .map((o) => ({ key: objectKey(o), before: o.steps[0]!.step < 0 ? o.steps[0]!.last : undefined, rows: o.steps.filter((s) => s.step >= 0) }))
+        .filter((g) => g.rows.length > 0)
       const objectOf = new Map(objects.map((o) => [objectKey(o), o]))
       // Where each counter read inside starts, as counterGains has it: its value before `from`,
       // else (first read inside) 0 when created inside, else its first reading.

@@ -440,26 +440,19 @@ FROM
 )
 GROUP BY account_id, object_type, object_id`
 
-export interface StepReading {
+/** An object's last reading in each step it was read in, steps in order. */
+export interface ObjectSteps {
   accountId: string
   objectType: string
   objectId: string
-  step: number
-  last: number
-  /** When that last reading was (ms). */
-  at: number
+  steps: Array<{ step: number; last: number /** When that last reading was (ms). */; at: number }>
 }
 
-interface ObjectSteps {
-  accountId: string
-  objectType: string
-  objectId: string
-  /** Step → its last reading. */
-  steps: Map<number, { last: number; at: number }>
-}
+/** While a read gathers them: step → its last reading. */
+type GatheredSteps = Omit<ObjectSteps, 'steps'> & { steps: Map<number, { last: number; at: number }> }
 
 /** Object by object (account, type, id). */
-const byObject = (a: ObjectSteps, b: ObjectSteps) =>
+const byObject = (a: GatheredSteps, b: GatheredSteps) =>
   a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : a.objectType < b.objectType ? -1 : a.objectType > b.objectType ? 1 : a.objectId < b.objectId ? -1 : a.objectId > b.objectId ? 1 : 0
 
 /**
@@ -469,7 +462,7 @@ const byObject = (a: ObjectSteps, b: ObjectSteps) =>
  * are read first, for all objects; the rest of a step only for the objects (of `all`) that were
  * read during the step's span of their life but not in its tail.
  */
-async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift: number, all: ObjectInfo[]): Promise<StepReading[]> {
+async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift: number, all: ObjectInfo[]): Promise<ObjectSteps[]> {
   // no object of the scope was ever read (an engagements KPI has no counters): nothing to ask
   if (!all.some((o) => inScope(o, scope))) return []
   const { sql, params } = scopeOf(scope)
@@ -485,7 +478,7 @@ async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first
     return { step: stepOf(from), head: [from, tail] as Span, tail: [tail, to] as Span }
   })
   const read = async (spans: Span[], keys: string[] | null) => {
-    const objects = new Map<string, ObjectSteps>()
+    const objects = new Map<string, GatheredSteps>()
     if (spans.length === 0) return objects
     const layout = layoutOf(spans, cuts, hourly(scope))
     const extra = keys ? ` AND concat(account_id, '\\0', object_type, '\\0', object_id) IN {keys:Array(String)}` : ''
@@ -535,9 +528,7 @@ async function lastPerStep(ch: Rows, scope: Scope, lo: number, hi: number, first
       }
     }
   }
-  return [...found.values()]
-    .sort(byObject)
-    .flatMap((o) => [...o.steps].sort(([a], [b]) => a - b).map(([step, { last, at }]) => ({ accountId: o.accountId, objectType: o.objectType, objectId: o.objectId, step, last, at })))
+  return [...found.values()].sort(byObject).map((o) => ({ ...o, steps: [...o.steps].sort(([a], [b]) => a - b).map(([step, { last, at }]) => ({ step, last, at })) }))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -649,7 +640,7 @@ export interface Reads {
   /** Each object's last reading before `before` (exclusive), keyed account, type and id. */
   lastBefore(scope: Scope, objects: ObjectInfo[], before: number): Promise<Map<string, Reading>>
   counterGains(scope: Scope, from: number, to: number, known: number): Promise<CounterGain[]>
-  lastPerStep(scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift?: number): Promise<StepReading[]>
+  lastPerStep(scope: Scope, lo: number, hi: number, first: number, stepMs: number, shift?: number): Promise<ObjectSteps[]>
   dailyValues(scope: Scope, from: number, to: number): Promise<DailyValue[]>
   readingsIn(scope: Scope, lo: number, hi: number): Promise<Array<{ accountId: string; objectId: string; at: number; value: number }>>
 }
