@@ -8,25 +8,30 @@ import type { Runtime } from './runtime.ts'
 
 /** Runs one collection round through the queue and waits for its evaluation, with a progress bar (start, collect --once). */
 export async function runRound(runtime: Runtime, plan: Plan, config: Config, clock: Clock): Promise<void> {
-  const { enqueueRound, roundTimeFor } = await import('../ingest/scheduler.ts')
+  const { enqueueRound, roundDeadlineMs, roundTimeFor } = await import('../ingest/scheduler.ts')
   const { waitForIdle, waitForJob } = await import('./wait.ts')
   const { evaluateAndAlert } = await import('../workers/evaluate-worker.ts')
   const { readSourceHealth } = await import('../ingest/source-health.ts')
   const { toClickHouseTime } = await import('../core/clickhouse.ts')
   const { formatKpiTable } = await import('./kpi-table.ts')
   const roundAt = roundTimeFor(plan.collection.schedule, clock(), plan.company.timezone)
-  const round = await enqueueRound(runtime.queues, plan, roundAt)
-  const bar = await progressBar('collecting {bar} {value}/{total} accounts')
-  bar?.start(round.collectJobIds.length, 0)
+  const deadlineMs = roundDeadlineMs(plan, roundAt)
+  const round = await enqueueRound(runtime.queues, runtime.rounds, plan, roundAt, deadlineMs)
+  const bar = await progressBar('collecting {bar} {value}/{total} accounts{waiting}')
+  bar?.start(round.collectJobIds.length, 0, { waiting: '' })
+  // The round is evaluated when its last account is done or at its deadline; the evaluation itself may take a while more.
   const result = await waitForJob(runtime.queues.evaluate, round.evaluateJobId, {
-    timeoutMs: 10 * 60_000,
+    timeoutMs: deadlineMs + 10 * 60_000,
     onPoll: async () => {
       if (!bar) return
-      const states = await Promise.all(round.collectJobIds.map(async (id) => (await runtime.queues.collect.getJob(id))?.getState()))
-      bar.update(states.filter((s) => s === 'completed' || s === 'failed').length)
+      const state = await runtime.rounds.state(roundAt)
+      if (!state) return
+      const done = state.accounts - state.pending.length
+      const waiting = state.pending.length > 0 && state.pending.length <= 3 ? ` (waiting for ${state.pending.join(', ')}; evaluated by the deadline at the latest)` : ''
+      bar.update(done, { waiting })
     },
   })
-  bar?.update(round.collectJobIds.length)
+  bar?.update(round.collectJobIds.length, { waiting: '' })
   bar?.stop()
   await waitForIdle(runtime.queues.notify, 60_000)
   if (result.state === 'failed') throw new SocialKpiError('EVALUATION_FAILED', `the round's evaluation failed: ${result.reason}`)
@@ -34,6 +39,8 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   const [points] = await ch.rows<{ n: string }>('SELECT count() AS n FROM observations FINAL WHERE collected_at >= {since:DateTime64(3)}', { since: toClickHouseTime(roundAt) })
   out(`\nRound ${roundAt.toISOString()}: ${points?.n ?? 0} observations stored (table observations, view metrics_daily).`)
   for (const h of await readSourceHealth(ch)) out(`  ${h.network}/${h.accountId}: ${h.status}${h.lastErrorCode ? ` (${h.lastErrorCode})` : ''}`)
+  const pending = (result.value as { pending?: string[] } | undefined)?.pending ?? []
+  if (pending.length > 0) out(`  Not finished by the round's deadline (${Math.round(deadlineMs / 1000)} s), evaluated without them: ${pending.join(', ')}`)
   const evaluations = await evaluateAndAlert({ ...runtime.evaluateDeps!, logger: createLogger({ level: 'silent' }) }, roundAt)
   out(`\nKPIs as of ${roundAt.toISOString()} (table kpi_evaluations):\n`)
   out(formatKpiTable(evaluations, { color }))

@@ -14,6 +14,7 @@ import type { Readiness } from './ops-server.ts'
 import { createOutageReporter } from '../core/redis-outage.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
 import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
+import { createRoundTracker, type RoundTracker } from '../ingest/rounds.ts'
 import { accountAuth, planAccounts, type Plan, type PlanAccount } from '../plan/plan.ts'
 import { credentialAdvice, openCredentials } from '../ingest/auth/index.ts'
 import { createExpiryWatch } from '../ingest/auth/expiry.ts'
@@ -48,6 +49,8 @@ export { processScrubber }
 
 export interface Runtime {
   queues: Queues
+  /** Which jobs each open round still waits for (ingest/rounds.ts). */
+  rounds: RoundTracker
   /** Present when this process runs workers (it then holds ClickHouse). */
   ch?: ClickHouse
   writers?: Writers
@@ -78,11 +81,12 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   // The one Registry of the process: no series goes to prom-client's global default registry.
   const telemetry = createTelemetry(new Registry(), { onScrapeError: (err) => logger.debug({ err }, 'queue depth could not be read for /metrics') })
   telemetry.watchQueues([queues.collect, queues.evaluate, queues.notify])
+  const rounds = createRoundTracker({ redis: producer, prefix: config.QUEUE_PREFIX, evaluateQueue: queues.evaluate })
+  telemetry.watchHeldBack(async () => (await rounds.heldBackJobs()).size)
   // The producer's own listener logs its connection errors once; without one, BullMQ prints each
   // queue's copy of them raw on stderr.
   const quiet = (err: Error) => logger.debug({ err }, 'queue error')
   for (const queue of [queues.collect, queues.evaluate, queues.notify]) queue.on('error', quiet)
-  queues.flows.on('error', quiet)
   const workers: Worker[] = []
   let workerConnection: Redis | undefined
   let scheduler: Scheduler | undefined
@@ -113,6 +117,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         writers,
         now,
         logger: logger.child({ module: 'evaluate' }),
+        rounds,
         alerts: {
           plan,
           ch,
@@ -171,6 +176,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           gateFor,
           apiObserver: telemetry.api,
           scrub,
+          rounds,
           logger: logger.child({ module: 'collect' }),
         }),
         config.WORKER_CONCURRENCY,
@@ -195,7 +201,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         logger.info({ active }, `${active} jobs are active elsewhere; if they belonged to a process that stopped without finishing, they run here within about a minute`)
       }
     }
-    if (options.scheduler) scheduler = startScheduler({ plan, queues, now, redis: producer, logger: logger.child({ module: 'scheduler' }) })
+    if (options.scheduler) scheduler = startScheduler({ plan, queues, rounds, now, redis: producer, logger: logger.child({ module: 'scheduler' }) })
   } catch (error) {
     // Start-up failed half-way (or was aborted): close what is open, so the process can exit.
     await Promise.all(workers.map((worker) => worker.close(true).catch(() => undefined)))
@@ -215,6 +221,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   let stopping: Promise<void> | undefined
   return {
     queues,
+    rounds,
     ch,
     writers,
     evaluateDeps,
@@ -279,8 +286,12 @@ function observeWorker(telemetry: Telemetry, key: QueueKey, worker: Worker): voi
   worker.on('completed', (job: Job, result: unknown) => {
     telemetry.jobFinished(key, 'completed')
     if (key === 'notify') telemetry.notification((result as { alreadySent?: boolean } | undefined)?.alreadySent ? 'already_sent' : 'sent', channelOf(job))
-    // A round's evaluate job is the parent of its collect jobs: enqueued with them, done after them.
-    if (key === 'evaluate' && (job.data as { reason?: string }).reason === 'round' && job.finishedOn) telemetry.roundFinished((job.finishedOn - job.timestamp) / 1000)
+    // A round's evaluate job is enqueued with its collect jobs and runs when they have ended or at the deadline.
+    if (key === 'evaluate' && (job.data as { reason?: string }).reason === 'round') {
+      if (job.finishedOn) telemetry.roundFinished((job.finishedOn - job.timestamp) / 1000)
+      const pending = (result as { pending?: unknown[] } | undefined)?.pending
+      if (pending) telemetry.roundEvaluated(pending.length)
+    }
   })
   worker.on('failed', (job: Job | undefined, err: Error) => {
     telemetry.jobFinished(key, 'failed')

@@ -114,6 +114,7 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   // A data directory last run before migration 0009 has no silences table yet.
   const [hasSilences] = await reader.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'silences'")
   const silences = Number(hasSilences?.n ?? 0) > 0 ? await currentSilences(reader, options.now) : []
+  const rounds = await recentRounds(reader)
   const parts: string[] = []
   if (kpis.length === 0) {
     parts.push('No KPI has been evaluated yet: run `social-kpi collect --once` or `social-kpi start`.')
@@ -146,6 +147,8 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   for (const n of undelivered) parts.push(`  ${n.decided_at.slice(0, 16)} UTC  ${undeliveredLine(n)}`)
   parts.push(`\nSilences: ${silences.length === 0 ? 'none' : ''}`)
   for (const silence of silences) parts.push(formatSilence(silence, options.now))
+  parts.push(`\nRounds: ${rounds.length === 0 ? 'none evaluated yet' : ''}`)
+  for (const round of rounds) parts.push(`  ${roundLine(round)}`)
   parts.push('\nSources:')
   if (sources.length === 0) parts.push('  none collected yet')
   else {
@@ -163,6 +166,39 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
     )
   }
   return parts.join('\n')
+}
+
+interface RoundRow {
+  round_at: string
+  accounts: number
+  collected: number
+  degraded: number
+  failing: number
+  unhealthy: number
+  failed: number
+  coalesced: number
+  pending: string[]
+  evaluated_by: string
+}
+
+/** The newest rounds as evaluated (collection_rounds, migration 0025; absent in an older data directory). */
+async function recentRounds(reader: Reader): Promise<RoundRow[]> {
+  const [exists] = await reader.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'collection_rounds'")
+  if (Number(exists?.n ?? 0) === 0) return []
+  const rows = await reader.rows<RoundRow>(
+    'SELECT toString(round_at) AS round_at, accounts, collected, degraded, failing, unhealthy, failed, coalesced, pending, evaluated_by FROM collection_rounds FINAL ORDER BY round_at DESC LIMIT 3',
+  )
+  return rows.map((r) => ({ ...r, ...Object.fromEntries(['accounts', 'collected', 'degraded', 'failing', 'unhealthy', 'failed', 'coalesced'].map((k) => [k, Number(r[k as keyof RoundRow])])) }))
+}
+
+/** `2026-11-26 09:15 UTC  10 accounts: 8 collected, 1 failing; evaluated at its deadline, 1 pending: facebook/x (held back by a throttle)`. */
+export function roundLine(round: RoundRow): string {
+  const ended = (['collected', 'degraded', 'failing', 'unhealthy', 'failed'] as const).filter((k) => round[k] > 0).map((k) => `${round[k]} ${k}`)
+  const how =
+    round.evaluated_by === 'deadline'
+      ? `evaluated at its deadline, ${round.pending.length} pending: ${round.pending.join(', ')}${round.coalesced > 0 ? ` (${round.coalesced} held back by a throttle, one job each)` : ''}`
+      : 'evaluated when every account was done'
+  return `${round.round_at.slice(0, 16)} UTC  ${round.accounts} accounts${ended.length ? `: ${ended.join(', ')}` : ''}; ${how}`
 }
 
 /** What happens next to an email (or a Slack or webhook message) that did not go out. */

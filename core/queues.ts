@@ -1,4 +1,4 @@
-import { Queue, FlowProducer, UnrecoverableError, type ConnectionOptions, type JobsOptions } from 'bullmq'
+import { Queue, UnrecoverableError, type ConnectionOptions, type JobsOptions } from 'bullmq'
 import { z } from 'zod'
 import { issuePath } from './errors.ts'
 import { NETWORKS } from './metrics.ts'
@@ -194,7 +194,6 @@ export interface Queues {
   collect: Queue
   evaluate: Queue
   notify: Queue
-  flows: FlowProducer
   close(): Promise<void>
 }
 
@@ -204,12 +203,11 @@ export function createQueues(connection: ConnectionOptions, prefix: string): Que
     collect: new Queue(QUEUES.collect.name, options),
     evaluate: new Queue(QUEUES.evaluate.name, options),
     notify: new Queue(QUEUES.notify.name, options),
-    flows: new FlowProducer({ connection, prefix }),
   }
   return {
     ...queues,
     async close() {
-      await Promise.all([queues.collect.close(), queues.evaluate.close(), queues.notify.close(), queues.flows.close()])
+      await Promise.all([queues.collect.close(), queues.evaluate.close(), queues.notify.close()])
     },
   }
 }

@@ -62,6 +62,25 @@ export interface KpiVerdictRow extends KpiColumns {
   written_at: string
 }
 
+/** A collection round as evaluated (table `collection_rounds`, migration 0025): one row per plan and round. */
+export interface CollectionRoundRow {
+  plan_key: string
+  round_at: string
+  accounts: number
+  collected: number
+  degraded: number
+  failing: number
+  unhealthy: number
+  failed: number
+  coalesced: number
+  /** Accounts (`network/accountId`) whose job had not ended when the round was evaluated. */
+  pending: string[]
+  /** `all_ended` or `deadline`. */
+  evaluated_by: string
+  evaluated_at: string
+  written_at: string
+}
+
 /** A period review as built and sent (table `period_reviews`, migration 0013): one row per plan, kind and period. */
 export interface PeriodReviewRow {
   plan_key: string
@@ -245,6 +264,7 @@ export interface Writers {
   alertHistory: BatchingWriter<AlertHistoryRow>
   alertDecisions: BatchingWriter<AlertDecisionRow>
   reviews: BatchingWriter<PeriodReviewRow>
+  rounds: BatchingWriter<CollectionRoundRow>
   plans: BatchingWriter<PlanRow>
   planObjectives: BatchingWriter<PlanObjectiveRow>
   planKpis: BatchingWriter<PlanKpiRow>
@@ -268,6 +288,7 @@ export function createWriters(ch: ClickHouse, options: { maxRows: number; flushI
     alertHistory: make<AlertHistoryRow>('alerts'),
     alertDecisions: make<AlertDecisionRow>('alert_decisions'),
     reviews: make<PeriodReviewRow>('period_reviews'),
+    rounds: make<CollectionRoundRow>('collection_rounds'),
     plans: make<PlanRow>('plans'),
     planObjectives: make<PlanObjectiveRow>('plan_objective_versions'),
     planKpis: make<PlanKpiRow>('plan_kpi_versions'),

@@ -38,6 +38,8 @@ export interface Telemetry {
   writer: WriterObserver
   /** A collection round ended with its evaluation: seconds from being enqueued. */
   roundFinished(seconds: number): void
+  /** A round was evaluated, when all its jobs had ended or at its deadline with `pending` accounts left. */
+  roundEvaluated(pending: number): void
   evaluationFinished(seconds: number, outcome: 'ok' | 'failed'): void
   jobFinished(queue: string, outcome: 'completed' | 'failed'): void
   notification(outcome: NotificationOutcome, channel: string): void
@@ -45,6 +47,8 @@ export interface Telemetry {
   watchQueues(queues: QueueLike[]): void
   /** Rows waiting in the writers, read when Prometheus scrapes. */
   watchWriters(pending: () => { table: string; rows: number }[]): void
+  /** Accounts whose collection is held back by a throttle (one job each), read when Prometheus scrapes. */
+  watchHeldBack(count: () => Promise<number>): void
 }
 
 const API_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]
@@ -110,6 +114,26 @@ export function createTelemetry(registry: Registry, options: { onScrapeError?: (
     registers,
   })
   const notifications = new Counter({ name: 'social_kpi_notifications_total', help: 'Notification jobs by how they ended', labelNames: ['channel', 'outcome'], registers })
+  const roundsEvaluated = new Counter({
+    name: 'social_kpi_rounds_evaluated_total',
+    help: 'Collection rounds evaluated, by what came first: every account done (all_ended) or the round deadline (deadline)',
+    labelNames: ['evaluated_by'],
+    registers,
+  })
+  const roundPending = new Gauge({ name: 'social_kpi_round_pending_accounts', help: 'Accounts still pending when the newest round was evaluated', registers })
+  let heldBack: () => Promise<number> = async () => 0
+  new Gauge({
+    name: 'social_kpi_collect_held_back_accounts',
+    help: 'Accounts whose collection is held back by a throttle: one pending job each, which later rounds wait for',
+    registers,
+    async collect() {
+      const count = await within(SCRAPE_READ_MS, heldBack()).catch((err: unknown) => {
+        options.onScrapeError?.(err)
+        return undefined
+      })
+      if (count !== undefined) this.set(count)
+    },
+  })
 
   let queues: QueueLike[] = []
   let pending: () => { table: string; rows: number }[] = () => []
@@ -158,6 +182,10 @@ export function createTelemetry(registry: Registry, options: { onScrapeError?: (
       failed: (table, rows) => rowsFailed.inc({ table }, rows),
     },
     roundFinished: (seconds) => roundDuration.observe(Math.max(0, seconds)),
+    roundEvaluated(pending) {
+      roundsEvaluated.inc({ evaluated_by: pending > 0 ? 'deadline' : 'all_ended' })
+      roundPending.set(pending)
+    },
     evaluationFinished: (seconds, outcome) => evaluationDuration.observe({ outcome }, seconds),
     jobFinished: (queue, outcome) => jobs.inc({ queue, outcome }),
     notification: (outcome, channel) => notifications.inc({ channel: channelLabel(channel), outcome }),
@@ -166,6 +194,9 @@ export function createTelemetry(registry: Registry, options: { onScrapeError?: (
     },
     watchWriters(source) {
       pending = source
+    },
+    watchHeldBack(count) {
+      heldBack = count
     },
   }
 }

@@ -3,8 +3,10 @@ import cron, { type ScheduledTask } from 'node-cron'
 import type { Clock } from '../core/clock.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Redis } from '../core/redis.ts'
-import { DEFAULT_JOB_OPTIONS, jobIds, QUEUES, type Payload, type Queues } from '../core/queues.ts'
+import type { JobsOptions } from 'bullmq'
+import { DEFAULT_JOB_OPTIONS, jobIds, type Payload, type Queues } from '../core/queues.ts'
 import { planAccounts, type Plan } from '../plan/plan.ts'
+import { accountKey, type RoundMember, type RoundTracker } from './rounds.ts'
 
 /**
  * The round a moment belongs to: the latest tick of the schedule at or before it. Two schedulers,
@@ -26,29 +28,60 @@ export function scheduleIntervalMs(schedule: string, at: Date, timezone: string)
 export interface RoundJobs {
   roundAt: Date
   evaluateJobId: string
+  /** The jobs the round waits for: its own, and the held-back jobs of throttled accounts it shares. */
   collectJobIds: string[]
+  /** Accounts (`network/accountId`) whose held-back job from an earlier round collects for this one too. */
+  coalesced: string[]
 }
 
+/** The longest a round waits for its accounts before it is evaluated: the plan's, else half the interval. */
+export function roundDeadlineMs(plan: Plan, at: Date): number {
+  return plan.collection.roundDeadline ?? Math.round(scheduleIntervalMs(plan.collection.schedule, at, plan.company.timezone) / 2)
+}
+
+/** Held-back jobs that are still waiting to run (delayed by a throttle, or queued again). */
+const WAITING_STATES = new Set(['delayed', 'waiting', 'prioritized'])
+
 /**
- * Enqueues one collection round as a BullMQ flow: a collect job per account, and the round's
- * evaluation as their parent, which runs once every collect job has finished (failed ones
- * included: their accounts are judged on what is stored).
+ * Enqueues one collection round: a collect job per account, and the round's evaluation as a job
+ * delayed by the round's deadline (`deadlineMs`). The round is registered with the tracker, so
+ * the job that ends it last promotes the evaluation; an account still pending at the deadline is
+ * named by the evaluation and does not hold it up. An account whose job of an earlier round is
+ * held back by throttling gets no new job: that job collects for this round too (its data says
+ * so), so a throttled account has one pending job, not one per round.
  */
-export async function enqueueRound(queues: Queues, plan: Plan, roundAt: Date): Promise<RoundJobs> {
-  const accounts = planAccounts(plan)
-  const children = accounts.map((account) => {
-    const data: Payload<'collect'> = { roundAt: roundAt.toISOString(), network: account.network, accountId: account.id }
-    return {
-      name: 'collect',
-      queueName: QUEUES.collect.name,
-      data,
-      opts: { ...DEFAULT_JOB_OPTIONS, jobId: jobIds.collect(account.network, account.id, roundAt), ignoreDependencyOnFailure: true },
-    }
-  })
+export async function enqueueRound(queues: Queues, tracker: RoundTracker, plan: Plan, roundAt: Date, deadlineMs = roundDeadlineMs(plan, roundAt)): Promise<RoundJobs> {
   const evaluateData: Payload<'evaluate'> = { at: roundAt.toISOString(), reason: 'round' }
   const evaluateJobId = jobIds.evaluate('round', roundAt)
-  await queues.flows.add({ name: 'evaluate', queueName: QUEUES.evaluate.name, data: evaluateData, opts: { ...DEFAULT_JOB_OPTIONS, jobId: evaluateJobId }, children })
-  return { roundAt, evaluateJobId, collectJobIds: children.map((child) => child.opts.jobId) }
+  // First, so that jobs ending at once find it to promote.
+  await queues.evaluate.add('evaluate', evaluateData, { ...DEFAULT_JOB_OPTIONS, jobId: evaluateJobId, delay: deadlineMs })
+  const heldBack = await tracker.heldBackJobs()
+  const members: RoundMember[] = []
+  const children: Array<{ name: string; data: Payload<'collect'>; opts: JobsOptions }> = []
+  const coalesced: string[] = []
+  for (const account of planAccounts(plan)) {
+    const key = accountKey({ network: account.network, accountId: account.id })
+    const heldId = heldBack.get(key)
+    const held = heldId ? await queues.collect.getJob(heldId) : undefined
+    if (heldId && held && WAITING_STATES.has(await held.getState())) {
+      // Collects for the newest round it stands for, so its readings carry that round's time.
+      if (Date.parse((held.data as Payload<'collect'>).roundAt) < roundAt.getTime()) await held.updateData({ ...(held.data as Payload<'collect'>), roundAt: roundAt.toISOString() })
+      members.push({ jobId: heldId, network: account.network, accountId: account.id })
+      coalesced.push(key)
+      continue
+    }
+    if (heldId) await tracker.release(key, heldId)
+    const jobId = jobIds.collect(account.network, account.id, roundAt)
+    members.push({ jobId, network: account.network, accountId: account.id })
+    children.push({ name: 'collect', data: { roundAt: roundAt.toISOString(), network: account.network, accountId: account.id }, opts: { ...DEFAULT_JOB_OPTIONS, jobId } })
+  }
+  await tracker.open(roundAt, members, coalesced.length)
+  await queues.collect.addBulk(children)
+  // Jobs that had ended before the round was registered (a slot enqueued again, a held-back job
+  // finishing just now) could not leave it: they leave it here.
+  const states = await Promise.all(members.map((m) => queues.collect.getJobState(m.jobId)))
+  for (const [i, state] of states.entries()) if (state === 'completed' || state === 'failed') await tracker.ended(members[i]!, state === 'completed' ? 'collected' : 'failed')
+  return { roundAt, evaluateJobId, collectJobIds: members.map((m) => m.jobId), coalesced }
 }
 
 async function enqueueEvaluation(queues: Queues, at: Date, reason: Payload<'evaluate'>['reason']): Promise<string> {
@@ -107,14 +140,14 @@ interface Track {
  * would decide no alert. Deterministic job ids keep all of this idempotent. What is owed is kept
  * in memory: a scheduler restarted during the outage starts afresh.
  */
-export function startScheduler(deps: { plan: Plan; queues: Queues; now: Clock; logger: Logger; redis?: Redis; maxCatchUpRounds?: number }): Scheduler {
+export function startScheduler(deps: { plan: Plan; queues: Queues; rounds: RoundTracker; now: Clock; logger: Logger; redis?: Redis; maxCatchUpRounds?: number }): Scheduler {
   const { plan, queues, now, logger } = deps
   const timezone = plan.company.timezone
   const collect: Track = {
     what: 'collection round',
     schedule: plan.collection.schedule,
     maxCatchUp: deps.maxCatchUpRounds ?? MAX_CATCH_UP_ROUNDS,
-    enqueue: async (slot) => (await enqueueRound(queues, plan, slot)).evaluateJobId,
+    enqueue: async (slot) => (await enqueueRound(queues, deps.rounds, plan, slot)).evaluateJobId,
     owedFrom: null,
     unfinished: [],
   }

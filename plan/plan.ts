@@ -18,17 +18,24 @@ const text = (what: string) =>
 const id = z.string({ error: 'must be an id (letters, digits, dash, underscore)' }).regex(/^[A-Za-z0-9][\w-]*$/, 'must be an id (letters, digits, dash, underscore)')
 const textList = z.array(text('text'), { error: 'must be a list of texts' })
 
-const DURATION = /^(\d+)\s*(m|h|d)$/
-const DURATION_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const
+const DURATION = /^(\d+)\s*(s|m|h|d)$/
+const DURATION_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const
 const duration = z
-  .string({ error: 'must be a duration such as 30m, 4h or 1d' })
-  .regex(DURATION, 'must be a duration such as 30m, 4h or 1d')
+  .string({ error: 'must be a duration such as 90s, 30m, 4h or 1d' })
+  .regex(DURATION, 'must be a duration such as 90s, 30m, 4h or 1d')
   .transform((value) => {
     const [, amount, unit] = DURATION.exec(value)!
     return Number(amount) * DURATION_MS[unit as keyof typeof DURATION_MS]
   })
 
-const cronExpression = z.string({ error: 'must be a cron expression such as "*/15 * * * *"' }).refine((value) => cron.validate(value), 'must be a cron expression such as "*/15 * * * *"')
+/**
+ * Five fields (minute hour day month weekday). node-cron also takes a sixth, leading seconds field,
+ * which turns "* * * * * *" into a round every second: refused, with what was meant.
+ */
+const cronExpression = z
+  .string({ error: 'must be a cron expression such as "*/15 * * * *"' })
+  .refine((value) => value.trim().split(/\s+/).length !== 6, 'has six fields: a seconds field is not allowed; use five (minute hour day month weekday), such as "*/15 * * * *"')
+  .refine((value) => value.trim().split(/\s+/).length === 6 || (value.trim().split(/\s+/).length === 5 && cron.validate(value)), 'must be a cron expression of five fields such as "*/15 * * * *"')
 
 const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' })
 
@@ -284,6 +291,11 @@ const planSchema = z
           .min(1, 'must be a whole number of days from 1 to 90')
           .max(90, 'must be a whole number of days from 1 to 90')
           .default(28),
+        /**
+         * How long after its start a round is evaluated at the latest, when some of its accounts
+         * have not finished (throttled, failing, slow); default half the interval of `schedule`.
+         */
+        roundDeadline: duration.refine((ms) => ms > 0, 'must be longer than 0s').optional(),
       })
       .prefault({}),
     kpis: z.array(kpiSchema, { error: 'must be a list of KPIs' }).min(1, 'must list at least one KPI'),

@@ -3,7 +3,7 @@ import type { ClickHouse } from '../core/clickhouse.ts'
 import { ApiError, ApiRateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
-import { parsePayload } from '../core/queues.ts'
+import { parsePayload, type Payload } from '../core/queues.ts'
 import type { Collector, CollectSummary } from '../ingest/collectors/types.ts'
 import type { ObservationRow } from '../core/tables.ts'
 import { accountMetrics, accountSegments, planAccounts, type Plan, type PlanAccount } from '../plan/plan.ts'
@@ -12,6 +12,7 @@ import type { ApiObserver } from '../core/telemetry.ts'
 import type { Credentials } from '../ingest/auth/credentials.ts'
 import type { ExpiryWatch } from '../ingest/auth/expiry.ts'
 import { recordSourceHealth } from '../ingest/source-health.ts'
+import { accountKey, type RoundOutcome, type RoundTracker } from '../ingest/rounds.ts'
 import type { SourceHealthRow, Writers } from '../core/tables.ts'
 
 export interface CollectDeps {
@@ -30,6 +31,8 @@ export interface CollectDeps {
   gateFor?: (account: PlanAccount) => RequestGate
   /** Counts the API requests per network (core/telemetry.ts); none when absent. */
   apiObserver?: ApiObserver
+  /** Which rounds wait for which jobs (ingest/rounds.ts); a round's last job to end has it evaluated. */
+  rounds?: RoundTracker
   /**
    * The process's scrubber (it knows every token): what leaves a job (stored errors, BullMQ's
    * failedReason and stacktrace, the summary it returns) goes through it. Patterns only when absent.
@@ -42,6 +45,9 @@ const NO_OBSERVATIONS = { code: 'no_observations', message: 'the round stored no
 
 export type CollectResult = { status: 'collected'; summary: CollectSummary } | { status: 'unhealthy'; errorCode: string }
 
+/** Whether this attempt is the job's last: it failed for good, or no retry is left. */
+const lastAttempt = (job: Job, error: unknown) => error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+
 /**
  * Collects one account for one round. A refused token marks only that account unhealthy (the job
  * succeeds, so the round goes on); a throttle puts the job back for as long as the API asked; any
@@ -51,8 +57,31 @@ export type CollectResult = { status: 'collected'; summary: CollectSummary } | {
  */
 export function createCollectProcessor(deps: CollectDeps) {
   const scrub = deps.scrub ?? scrubSecrets
+  /**
+   * Collects, then tells the rounds waiting for this job how it ended (a backfill chunk belongs to
+   * no round). A throttled job is not over: it is held back, and later rounds wait for it.
+   */
   return async (job: Job, lockToken?: string): Promise<CollectResult> => {
     const payload = parsePayload('collect', job.data)
+    const member = { jobId: job.id ?? '', network: payload.network, accountId: payload.accountId }
+    const settle = async (outcome: RoundOutcome) => {
+      if (payload.window || !deps.rounds) return
+      await deps.rounds.release(accountKey(member), member.jobId)
+      await deps.rounds.ended(member, outcome).catch((err: unknown) => deps.logger.warn({ err, job: job.id }, 'could not tell the round this job ended; it is evaluated at its deadline'))
+    }
+    try {
+      const result = await collectJob(job, payload, lockToken)
+      await settle(result.status === 'unhealthy' ? 'unhealthy' : (result.outcome ?? 'collected'))
+      return result.status === 'unhealthy' ? { status: 'unhealthy', errorCode: result.errorCode } : { status: 'collected', summary: result.summary }
+    } catch (error) {
+      if (error instanceof DelayedError) {
+        if (!payload.window) await deps.rounds?.heldBack(member)
+      } else if (lastAttempt(job, error)) await settle('failed')
+      throw error
+    }
+  }
+
+  async function collectJob(job: Job, payload: Payload<'collect'>, lockToken?: string): Promise<CollectResult & { outcome?: RoundOutcome }> {
     const account = planAccounts(deps.plan).find((a) => a.id === payload.accountId && a.network === payload.network)
     if (!account) throw new UnrecoverableError(`account ${payload.network}/${payload.accountId} is not in the plan`)
     const log = deps.logger.child({ network: account.network, account: account.id, round: payload.roundAt })
@@ -110,7 +139,7 @@ export function createCollectProcessor(deps: CollectDeps) {
         const why = summary.skipped.length > 0 ? `${NO_OBSERVATIONS.message} (refused: ${summary.skipped.join('; ')})` : NO_OBSERVATIONS.message
         log.warn({ skipped: summary.skipped.length }, `${NO_OBSERVATIONS.message}: not counted as a successful collection`)
         await health('failing', NO_OBSERVATIONS.code, why)
-        return { status: 'collected', summary }
+        return { status: 'collected', summary, outcome: 'failing' }
       }
       // Collected, but a part the plan's KPIs need was refused: degraded, with why and what to do.
       const starving = (summary.refused ?? []).filter((part) => part.metrics.some((metric) => needed.has(metric)))
@@ -119,7 +148,7 @@ export function createCollectProcessor(deps: CollectDeps) {
         const why = starving.map((part) => `${part.part} (${part.metrics.filter((m) => needed.has(m)).join(', ')}): ${part.reason}${part.advice ? ` — ${part.advice}` : ''}`).join('; ')
         log.warn({ metrics }, 'collected, but the API refused metrics a KPI needs: account degraded')
         await health('degraded', METRIC_REFUSED, why, undefined, metrics)
-        return { status: 'collected', summary }
+        return { status: 'collected', summary, outcome: 'degraded' }
       }
       await health('healthy')
       if (!payload.window) await deps.expiryWatch?.check(account, used)

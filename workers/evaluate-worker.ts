@@ -9,7 +9,9 @@ import { clickHouseKpiSource } from '../kpi/clickhouse-source.ts'
 import { evaluateCrisis, type CrisisEvaluation } from '../kpi/crisis.ts'
 import { clickHouseCrisisSource } from '../kpi/crisis-source.ts'
 import { evaluateClosedPeriods, evaluatePlan, type KpiEvaluation } from '../kpi/evaluate.ts'
-import type { Plan } from '../plan/plan.ts'
+import { planKey, type Plan } from '../plan/plan.ts'
+import type { RoundState, RoundTracker } from '../ingest/rounds.ts'
+import { toClickHouseTime } from '../core/clickhouse.ts'
 import { readSourceHealth } from '../ingest/source-health.ts'
 import { toEvaluationRow, toVerdictRow } from './evaluation-row.ts'
 import type { Writers } from '../core/tables.ts'
@@ -21,6 +23,8 @@ export interface EvaluateDeps {
   alerts: AlertEngineDeps
   now: () => Date
   logger: Logger
+  /** Which jobs each round still waits for (ingest/rounds.ts): a round's evaluation names who is pending. */
+  rounds?: RoundTracker
 }
 
 /**
@@ -65,10 +69,40 @@ export async function evaluateAll(deps: EvaluateDeps, at: Date): Promise<{ evalu
   return { evaluations, crises }
 }
 
+/**
+ * A round's evaluation runs when its last job ends or at its deadline: what was pending then is
+ * said in the log and stored (collection_rounds), and the round stops waiting.
+ */
 export function createEvaluateProcessor(deps: EvaluateDeps) {
   return async (job: Job) => {
     const payload = parsePayload('evaluate', job.data)
-    const evaluations = await evaluateAndAlert(deps, new Date(payload.at))
-    return evaluations.map((e) => ({ kpi: e.kpi.id, status: e.status, actual: e.actual }))
+    const at = new Date(payload.at)
+    const round = payload.reason === 'round' ? await deps.rounds?.state(at) : undefined
+    if (round?.pending.length) deps.logger.warn({ round: payload.at, pending: round.pending }, `round evaluated at its deadline: ${round.pending.length} of ${round.accounts} accounts still pending`)
+    const evaluations = await evaluateAndAlert(deps, at)
+    if (round) {
+      await deps.writers.rounds.write([collectionRoundRow(deps.plan, at, round, deps.now())], { flushNow: true })
+      await deps.rounds!.close(at)
+    }
+    return { kpis: evaluations.map((e) => ({ kpi: e.kpi.id, status: e.status, actual: e.actual })), ...(round ? { pending: round.pending } : {}) }
+  }
+}
+
+function collectionRoundRow(plan: Plan, roundAt: Date, round: RoundState, now: Date) {
+  const written = toClickHouseTime(now)
+  return {
+    plan_key: planKey(plan),
+    round_at: toClickHouseTime(roundAt),
+    accounts: round.accounts,
+    collected: round.outcomes.collected ?? 0,
+    degraded: round.outcomes.degraded ?? 0,
+    failing: round.outcomes.failing ?? 0,
+    unhealthy: round.outcomes.unhealthy ?? 0,
+    failed: round.outcomes.failed ?? 0,
+    coalesced: round.coalesced,
+    pending: round.pending,
+    evaluated_by: round.pending.length ? 'deadline' : 'all_ended',
+    evaluated_at: written,
+    written_at: written,
   }
 }

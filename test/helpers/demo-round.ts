@@ -29,7 +29,7 @@ export async function runDemoRound(name: string, at: Date): Promise<DemoRound> {
   const tokens = Object.fromEntries(planAccounts(plan).map((account) => [account.tokenEnv, `good-token-${account.id}`]))
   const test = testConfig(name, { ...simulatorEnvironment(sim.url), ...tokens, SMTP_URL: smtp.url })
   const runtime = await startRuntime({ config: test.config, plan, logger: silentLogger, scheduler: false, workers: true, now: clock })
-  const round = await enqueueRound(runtime.queues, plan, at)
+  const round = await enqueueRound(runtime.queues, runtime.rounds, plan, at)
   const result = await waitForJob(runtime.queues.evaluate, round.evaluateJobId, { timeoutMs: 240_000 })
   expect(result.state).toBe('completed')
   await waitForIdle(runtime.queues.notify, 30_000)

@@ -137,7 +137,7 @@ function captureLogger() {
 
 async function round(runtime: Runtime, at: Date): Promise<void> {
   now = at
-  const queued = await enqueueRound(runtime.queues, plan, at)
+  const queued = await enqueueRound(runtime.queues, runtime.rounds, plan, at)
   const result = await waitForJob(runtime.queues.evaluate, queued.evaluateJobId, { timeoutMs: 120_000 })
   expect(result.state).toBe('completed')
   await waitForIdle(runtime.queues.notify, 30_000)

@@ -131,7 +131,7 @@ describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () =
     await runtime.writers!.flush()
     const before = await rowsOfRound()
     expect(Number(before)).toBeGreaterThan(100)
-    const round = await enqueueRound(runtime.queues, plan, roundAt)
+    const round = await enqueueRound(runtime.queues, runtime.rounds, plan, roundAt)
     await pause(2_000)
     await runtime.writers!.flush()
     expect(await rowsOfRound()).toBe(before)

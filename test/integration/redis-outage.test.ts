@@ -5,6 +5,7 @@ import { createLogger } from '../../core/logger.ts'
 import { createQueues, timeStamp, type Queues } from '../../core/queues.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
 import { startScheduler, type Scheduler } from '../../ingest/scheduler.ts'
+import { createRoundTracker } from '../../ingest/rounds.ts'
 import { loadPlan, type Plan } from '../../plan/plan.ts'
 import { createTestRedisServer, type TestRedisServer } from '../helpers/redis-server.ts'
 import { testConfig, uniqueSuffix } from '../helpers/runtime.ts'
@@ -66,12 +67,18 @@ describe('a Redis outage while the scheduler runs', () => {
     producer.on('error', () => undefined)
     const queues = createQueues(producer, `test-outage-${uniqueSuffix()}`)
     for (const queue of [queues.collect, queues.evaluate, queues.notify]) queue.on('error', () => undefined)
-    queues.flows.on('error', () => undefined)
     let scheduler: Scheduler | undefined
     try {
       await queues.evaluate.waitUntilReady()
       // No workers: every round stays unfinished, as rounds in flight are when Redis goes.
-      scheduler = startScheduler({ plan, queues, now: systemClock, logger, redis: producer })
+      scheduler = startScheduler({
+        plan,
+        queues,
+        rounds: createRoundTracker({ redis: producer, prefix: queues.collect.opts.prefix!, evaluateQueue: queues.evaluate }),
+        now: systemClock,
+        logger,
+        redis: producer,
+      })
       await until('three rounds', async () => (await roundsHeld(queues)).length >= 3)
       const enqueuedBefore = await roundsHeld(queues)
       await stopRedis()

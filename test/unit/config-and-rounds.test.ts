@@ -3,7 +3,8 @@ import { clockFrom, processClock, systemClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ConfigError } from '../../core/errors.ts'
 import { jobIds } from '../../core/queues.ts'
-import { roundTimeFor, slotsBetween } from '../../ingest/scheduler.ts'
+import { roundDeadlineMs, roundTimeFor, slotsBetween } from '../../ingest/scheduler.ts'
+import { loadPlan } from '../../plan/plan.ts'
 
 const base = { DATA_DIR: '/tmp/social-kpi-config-test', QUEUE_PREFIX: 'x' }
 
@@ -72,6 +73,14 @@ describe('rounds', () => {
     expect(roundTimeFor('*/15 * * * *', new Date('2026-11-26T07:30:00Z'), 'UTC').toISOString()).toBe('2026-11-26T07:30:00.000Z')
     // a daily 06:00 schedule in Jakarta (UTC+7)
     expect(roundTimeFor('0 6 * * *', at, 'Asia/Jakarta').toISOString()).toBe('2026-11-25T23:00:00.000Z')
+  })
+
+  it('evaluates a round by half its interval at the latest, unless the plan says otherwise', async () => {
+    const plan = await loadPlan('examples/plan.yaml')
+    const at = new Date('2026-11-26T07:29:59Z')
+    expect(roundDeadlineMs(plan, at)).toBe(7.5 * 60_000)
+    expect(roundDeadlineMs({ ...plan, collection: { ...plan.collection, schedule: '0 6 * * *' } }, at)).toBe(12 * 3_600_000)
+    expect(roundDeadlineMs({ ...plan, collection: { ...plan.collection, roundDeadline: 90_000 } }, at)).toBe(90_000)
   })
 
   it('gives jobs of the same round the same ids, without ":"', () => {

@@ -117,6 +117,15 @@ describe('plan checks that catch silent mistakes', () => {
     expect(issues({ ...base, kpis: [{ ...kpi, metric: 'followers' }] })[0]).toMatch(/^kpis\[0\]\.metric: a total KPI needs a count such as likes or clicks; "followers" is a level/)
   })
 
+  it('refuses a six-field cron (a round every second) and takes a round deadline as a duration', () => {
+    expect(issues({ ...base, kpis: [kpi], collection: { schedule: '* * * * * *' } })).toEqual([
+      'collection.schedule: has six fields: a seconds field is not allowed; use five (minute hour day month weekday), such as "*/15 * * * *"',
+    ])
+    expect(issues({ ...base, kpis: [kpi], collection: { evaluateSchedule: '5 * *' } })).toEqual(['collection.evaluateSchedule: must be a cron expression of five fields such as "*/15 * * * *"'])
+    expect(issues({ ...base, kpis: [kpi], collection: { roundDeadline: '0s' } })).toEqual(['collection.roundDeadline: must be longer than 0s'])
+    expect(parsePlan({ ...base, kpis: [kpi], collection: { schedule: '*/5 * * * *', roundDeadline: '90s' } }, 'p.yaml').collection.roundDeadline).toBe(90_000)
+  })
+
   it('explains an empty file', () => {
     expect(issues(null)).toEqual([': the file is empty; a plan needs at least company, objectives, strategy, kpis and alerting (see examples/plan.yaml)'])
   })
