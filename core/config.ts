@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { accessSync, constants, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join, resolve } from 'node:path'
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
 import { z } from 'zod'
 import { ConfigError, errnoCode, fileProblem, issuePath } from './errors.ts'
 import { apiUrlVariables, type ApiUrlVariable } from './metrics.ts'
@@ -44,7 +44,11 @@ function networkApiUrls() {
 
 const envSchema = z.object({
   DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? './data' : v), z.string()),
-  REDIS_URL: url('redis://127.0.0.1:6379'),
+  // ioredis reads any other scheme as a Unix socket path and fails with ENOENT: say what is meant.
+  REDIS_URL: z.preprocess(
+    (v) => (v === '' || v === undefined ? 'redis://127.0.0.1:6379' : v),
+    z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379' }),
+  ),
   CLICKHOUSE_URL: optionalUrl,
   CLICKHOUSE_DATABASE: optionalString,
   /** A ClickHouse cluster (remote_servers) to render the migrations for: ON CLUSTER, Replicated engines, Distributed tables (docs/scaling.md). */
@@ -176,6 +180,15 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   }
 }
 
+/**
+ * Whether the environment holds a value for `name` (empty is unset), without parsing the rest:
+ * for `plan validate`, which checks a plan's variables and must leave no trace in DATA_DIR.
+ */
+export function isVariableSet(name: string, source: NodeJS.ProcessEnv = process.env): boolean {
+  const value = source[name]
+  return value !== undefined && value !== ''
+}
+
 /** The token store's key as bytes: 32 bytes given as base64 or hex; undefined for anything else. */
 export function tokenStoreKeyBytes(text: string): Buffer | undefined {
   const trimmed = text.trim()
@@ -212,12 +225,35 @@ function instanceId(dataDir: string): string {
 export function makeDataDir(dataDir: string, sub?: string): string {
   const dir = sub ? join(dataDir, sub) : dataDir
   try {
-    mkdirSync(dir, { recursive: true })
+    makeDirectories(dir)
     accessSync(dir, constants.W_OK)
   } catch (cause) {
+    // Its parent is there but the directory cannot be made (a virtual file system such as /proc).
+    if (errnoCode(cause) === 'ENOENT' && !existsSync(dir))
+      throw new ConfigError(`DATA_DIR (${dataDir}): ${sub ? `${sub}: ` : ''}the directory cannot be created there (ENOENT); choose a directory on a disk`, { cause })
     throw dataDirError(dataDir, sub, cause)
   }
   return dir
+}
+
+/**
+ * `mkdir -p`, one component at a time from the nearest directory that exists. Node's own
+ * recursive mkdirSync loops for ever on a path the file system will not create (under /proc it
+ * keeps answering ENOENT), blocking the process and its signals; this gives up with that code.
+ */
+function makeDirectories(dir: string): void {
+  const missing: string[] = []
+  let at = resolve(dir)
+  for (; !existsSync(at) && dirname(at) !== at; at = dirname(at)) missing.unshift(at)
+  // What exists must be a directory: the path itself (EEXIST, as mkdir says), or the part below which it would be made.
+  if (!statSync(at).isDirectory()) throw Object.assign(new Error(`${at} is not a directory`), { code: missing.length === 0 ? 'EEXIST' : 'ENOTDIR' })
+  for (const path of missing) {
+    try {
+      mkdirSync(path)
+    } catch (cause) {
+      if (errnoCode(cause) !== 'EEXIST') throw cause
+    }
+  }
 }
 
 /** A file system error under DATA_DIR, in one line: `DATA_DIR (path): [entry: ]what is wrong`. */

@@ -671,6 +671,36 @@ export function accountAuth(account: Pick<PlanAccount, 'auth' | 'tokenEnv'>): Ac
   return account.auth ?? { kind: 'token', tokenEnv: account.tokenEnv! }
 }
 
+/** An environment variable the plan names, where it names it, and what happens without it. */
+export interface NamedVariable {
+  path: string
+  variable: string
+  /** `start`: the process refuses to start; `account`: the account is not collected (an ACTION NEEDED email says so). */
+  without: 'start' | 'account'
+}
+
+/**
+ * Every environment variable the plan names that must hold a value: the channels' URLs and
+ * secrets (without them `start` refuses to run) and each account's token, OAuth client id or key
+ * file (without them that account is not collected). `plan validate` warns about the unset ones.
+ */
+export function namedVariables(plan: Plan): NamedVariable[] {
+  const named: NamedVariable[] = []
+  for (const [name, channel] of Object.entries(plan.alerting.channels)) {
+    for (const [field, variable] of Object.entries(channel)) if (field.endsWith('Env')) named.push({ path: `alerting.channels.${name}.${field}`, variable: String(variable), without: 'start' })
+  }
+  plan.strategy.networks.forEach((presence, n) =>
+    presence.accounts.forEach((account, a) => {
+      const at = `strategy.networks[${n}].accounts[${a}]`
+      const auth = accountAuth(account)
+      if (auth.kind === 'token') named.push({ path: account.auth ? `${at}.auth.tokenEnv` : `${at}.tokenEnv`, variable: auth.tokenEnv, without: 'account' })
+      else if (auth.kind === 'oauth') named.push({ path: `${at}.auth.clientIdEnv`, variable: auth.clientIdEnv, without: 'account' })
+      else named.push({ path: `${at}.auth.keyFileEnv`, variable: auth.keyFileEnv, without: 'account' })
+    }),
+  )
+  return named
+}
+
 /** Every environment variable an account's credentials name (its tokens, client secrets, key file path). */
 export function accountSecretNames(account: Pick<PlanAccount, 'auth' | 'tokenEnv'>): string[] {
   const auth = accountAuth(account)

@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
-import { loadPlan, planAccounts } from '../../plan/plan.ts'
+import { isVariableSet } from '../../core/config.ts'
+import { loadPlan, namedVariables, planAccounts } from '../../plan/plan.ts'
 import { exitCodes, out } from '../output.ts'
 
 async function validate(file: string): Promise<void> {
@@ -17,6 +18,14 @@ async function validate(file: string): Promise<void> {
   out(
     `  alerts to ${parsed.alerting.recipients.join(', ')}${channels.length ? `, channels ${channels.join(', ')}` : ''}; crisis guide: ${parsed.crisis ? `${parsed.crisis.steps.length} steps, ${parsed.crisis.contacts.length} contacts, ${parsed.crisis.triggers.length} triggers` : 'none'}`,
   )
+  // The plan is valid wherever it runs; these variables must be set where it does.
+  const unset = namedVariables(parsed).filter((named) => !isVariableSet(named.variable))
+  for (const named of unset.filter((n) => n.without === 'start')) out(`  warning: ${named.path}: ${named.variable} is not set in this environment; \`start\` refuses to run without it`)
+  const accountVariables = [...new Set(unset.filter((n) => n.without === 'account').map((n) => n.variable))]
+  if (accountVariables.length > 0)
+    out(
+      `  warning: not set in this environment: ${accountVariables.join(', ')}; the accounts that name ${accountVariables.length === 1 ? 'it are' : 'them are'} not collected without ${accountVariables.length === 1 ? 'it' : 'them'}`,
+    )
 }
 
 export function registerPlanCommands(program: Command): void {
@@ -26,5 +35,5 @@ export function registerPlanCommands(program: Command): void {
     .description('check a plan file; prints a summary, or every problem with its path, and exits 1 when invalid')
     .argument('<file>', 'the plan (YAML or JSON)')
     .action(validate)
-  exitCodes(command, { 0: 'the plan is valid', 1: 'it is not (every problem listed with its path) or cannot be read' })
+  exitCodes(command, { 0: 'the plan is valid (warnings name environment variables it needs that are not set here)', 1: 'it is not (every problem listed with its path) or cannot be read' })
 }

@@ -232,6 +232,13 @@ describe('a DATA_DIR that cannot be used: one line naming DATA_DIR and what is w
     expectOneLine(await runCliAsync(['migrate'], env({ DATA_DIR: join(file, 'below') })), /^error: DATA_DIR \(.*\/data\/below\): a part of the path is a file, not a directory \(ENOTDIR\)$/)
   })
 
+  it('DATA_DIR where no directory can be made (under /proc): one line, at once, not a loop that ignores signals', async () => {
+    expectOneLine(
+      await runCliAsync(['collect', '--once'], env({ DATA_DIR: '/proc/social-kpi-data' })),
+      /^error: DATA_DIR \(\/proc\/social-kpi-data\): the directory cannot be created there \(ENOENT\); choose a directory on a disk$/,
+    )
+  })
+
   it("the engine's directory in it is a file", async () => {
     const dir = sandbox.tempDir()
     writeFileSync(join(dir, 'clickhouse'), '')

@@ -28,6 +28,11 @@ describe('environment config', () => {
     }
   })
 
+  it('refuses a Redis URL of another scheme instead of reading it as a socket path', () => {
+    expect(() => loadConfig({ ...base, REDIS_URL: 'http://127.0.0.1:6379' })).toThrow('invalid environment: REDIS_URL: must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379')
+    expect(loadConfig({ ...base, REDIS_URL: 'rediss://:pw@cache.example.com:6380' }).REDIS_URL).toBe('rediss://:pw@cache.example.com:6380')
+  })
+
   it('keeps secrets out of the parsed config but can look them up by name', () => {
     const config = loadConfig({ ...base, FB_PAGE_TOKEN: 'abc', EMPTY_TOKEN: '' })
     expect(config.secret('FB_PAGE_TOKEN')).toBe('abc')
