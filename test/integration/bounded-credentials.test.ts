@@ -284,6 +284,11 @@ describe('a refused refresh token is final for its account, and only for it', ()
     sim.injectFault({ path: /\/google-oauth2\/token$/, times: 1, delayMs: 1_000 })
     await expect(waiting.accessToken(account)).rejects.toMatchObject({ code: 'API_REQUEST_FAILED', retryable: true })
     expect(await waiting.stored(account)).toBeUndefined()
+    // An error answer that says server_error (TikTok lists it and answers errors with HTTP 200, read
+    // as 400): also transient, not a refused credential.
+    sim.injectFault({ path: /\/google-oauth2\/token$/, times: 1, status: 400, error: { message: 'backend unavailable', code: 0 } })
+    await expect(waiting.accessToken(account)).rejects.toMatchObject({ code: 'API_REQUEST_FAILED', retryable: true, apiCode: 'server_error' })
+    expect(await waiting.stored(account)).toBeUndefined()
     expect(await waiting.accessToken(account)).toMatch(/^ya29\./)
   }, 30_000)
 })
