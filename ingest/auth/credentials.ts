@@ -233,11 +233,10 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
             return renewOAuth(account, auth, latest, true)
           }
         }
-        // Final for this refresh token: kept (encrypted) with the seed's fingerprint, so neither is tried again.
+        // Final for this refresh token: kept (encrypted), with the seed's fingerprint, so neither is tried again.
         const ended: StoredCredential = {
           ...(base ?? toStored('oauth', { accessToken: '' }, undefined, contract.scopes, sent)),
           refreshToken: sent.refreshToken,
-          ...((sent.seed ?? current?.seed) ? { seed: sent.seed ?? current?.seed } : {}),
           ended: { at: nowMs(), reason: error.message },
         }
         await deps.store.write(account.network, account.id, ended)

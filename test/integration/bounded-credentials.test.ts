@@ -268,6 +268,23 @@ describe('a refused refresh token is final for its account, and only for it', ()
     expect(emailsFor(emails, byId('fb-page'))).toEqual([])
   }, 60_000)
 
+  it('a different refresh token put in refreshTokenEnv starts the seeded account again; the refused one is not asked again', async () => {
+    const account = byId('youtube-seeded')
+    const reopened = (seed: string) => {
+      const test = testConfig('bounded-credentials-reseeded', { ...simulatorEnvironment(sim.url), ...secretsOf(config), QUEUE_PREFIX: config.QUEUE_PREFIX, [seedEnv('youtube')]: seed })
+      cleanups.push(test.cleanup)
+      return openCredentials({ config: test.config, plan, redis: bed.redis, now: clock, logger: silentLogger })
+    }
+    // A restart with the same (refused) seed: no request.
+    await expect(reopened(firstRefreshToken.get(account.id)!).accessToken(account)).rejects.toMatchObject({ apiCode: 'reconnect_required' })
+    expect(grantOf(account).refreshes).toBe(2)
+    const fresh = sim.oauth.issueRefreshToken('youtube', { clientId: APPS.youtube.clientId, scopes: SCOPES.youtube })
+    const credentials = reopened(fresh)
+    expect(await credentials.accessToken(account)).toMatch(/^ya29\./)
+    expect(sim.oauth.grantStats(fresh)).toEqual({ refreshes: 1, refused: 0 })
+    expect((await credentials.stored(account))?.refreshToken).toBe(fresh)
+  })
+
   it('a job waits for another worker’s renewal, or for the token endpoint, no longer than its bounds', async () => {
     // A fresh prefix (an empty store) and short timeouts: the lock is held by a worker that died.
     const seed = sim.oauth.issueRefreshToken('youtube', { clientId: APPS.youtube.clientId, scopes: SCOPES.youtube })
