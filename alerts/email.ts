@@ -218,10 +218,18 @@ export function renderKpiEmail(plan: Plan, evaluation: KpiEvaluation, event: Ale
   }
 }
 
-/** The email for an account that stopped collecting because its token or permissions were refused. */
+/** Other accounts named in a source email at most; the rest are counted. */
+const OTHERS_NAMED = 5
+
+/**
+ * The email for an account that stopped collecting because its token or permissions were refused.
+ * `others` are the plan's other accounts that had a problem at their last collection (or were never
+ * collected), with it in words: the email says only what the source health shows about them.
+ */
 export function renderSourceEmail(
   source: { network: string; accountId: string; accountName: string; errorCode: string; error: string; advice: string; since: Date },
   event: AlertEvent,
+  others: Array<{ network: string; accountId: string; accountName: string; problem: string }> = [],
 ): RenderedEmail {
   const subject =
     event === 'resolved'
@@ -233,7 +241,10 @@ export function renderSourceEmail(
     ['Since', source.since.toISOString()],
   ]
   if (event !== 'resolved') {
-    lines.push(['Error', `${source.errorCode}: ${source.error}`], ['What to do', source.advice], ['Other accounts', 'still collected as usual'])
+    lines.push(['Error', `${source.errorCode}: ${source.error}`], ['What to do', source.advice])
+    const named = others.slice(0, OTHERS_NAMED).map((o) => `${o.accountName} (${o.network}/${o.accountId}): ${o.problem}`)
+    if (others.length > OTHERS_NAMED) named.push(`and ${others.length - OTHERS_NAMED} more`)
+    lines.push(others.length ? ['Other accounts with a problem', named.join('; ')] : ['Other accounts', 'none had a problem at its last collection'])
   }
   return render(subject, lines, undefined, [])
 }

@@ -203,6 +203,13 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
 
   // An account whose token was refused alerts once (no reminders), and again when it recovers.
   const byAccount = new Map(health.map((h) => [`${h.network}.${h.accountId}`, h]))
+  // What the source health says about the other accounts, for the source email: only their problems.
+  const problems = planAccounts(plan).flatMap((a) => {
+    const state = byAccount.get(`${a.network}.${a.id}`)
+    if (state?.status === 'healthy') return []
+    const problem = state ? `${state.status}${state.lastErrorCode ? ` (${state.lastErrorCode})` : ''}` : 'not collected yet'
+    return [{ network: a.network, accountId: a.id, accountName: a.name, problem }]
+  })
   for (const account of planAccounts(plan)) {
     const state = byAccount.get(`${account.network}.${account.id}`)
     if (!state) continue
@@ -219,6 +226,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           since: alert.since,
         },
         event,
+        problems.filter((p) => p.network !== account.network || p.accountId !== account.id),
       ),
     )
   }

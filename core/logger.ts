@@ -6,13 +6,27 @@ export type { Logger }
 /** Anything that looks like a credential inside free text: URL user-info and token query params. */
 const SECRET_IN_TEXT = [
   /(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:"']*):([^/@\s"']+)@/gi,
-  /([?&](?:access_token|token|key|password|client_secret|appsecret_proof)=)[^&\s"']+/gi,
-  /(\bBearer\s+)[A-Za-z0-9._~+/=-]+/gi,
+  // input_token: the token Graph's debug_token inspects travels in the query (ingest/auth/expiry.ts).
+  /([?&](?:access_token|input_token|token|key|password|client_secret|appsecret_proof)=)[^&\s"']+/gi,
 ]
+/** A Bearer credential (RFC 6750 §2.1 b64token, or URL-encoded as X's app tokens often are). */
+const BEARER = /(\bBearer\s+)([A-Za-z0-9._~+/%-]+=*)/gi
 
-/** Removes credentials from a string (URLs with user:password, token query parameters, Bearer values). */
+/**
+ * Whether the word after "Bearer" is a token, not a word of a sentence ("an app-only Bearer Token
+ * does not expire"): tokens carry a digit or an inner separator (`ya29.…`, JWTs, `…%2B…`), or are
+ * longer than words are.
+ */
+function looksLikeToken(word: string): boolean {
+  return /\d/.test(word) || /[A-Za-z0-9][._~+/%-]+[A-Za-z0-9]/.test(word) || word.replace(/=+$/, '').length >= 24
+}
+
+/** Removes credentials from a string (URLs with user:password, token query parameters, Bearer tokens). */
 export function scrubSecrets(text: string): string {
-  return text.replace(SECRET_IN_TEXT[0]!, '$1$2:***@').replace(SECRET_IN_TEXT[1]!, '$1***').replace(SECRET_IN_TEXT[2]!, '$1***')
+  return text
+    .replace(SECRET_IN_TEXT[0]!, '$1$2:***@')
+    .replace(SECRET_IN_TEXT[1]!, '$1***')
+    .replace(BEARER, (whole, prefix: string, word: string) => (looksLikeToken(word) ? `${prefix}***` : whole))
 }
 
 /**

@@ -226,13 +226,14 @@ const linkedin: TokenDialect = {
   refreshToken: (id) => `AQWsim${id}`,
   // Programmatic refresh tokens only for apps LinkedIn approved (registerClient's `refreshTokens`).
   issuesRefresh: ({ clientRefreshes }) => clientRefreshes,
-  // No token_type; refresh_token_expires_in counts down from the first consent.
+  // No token_type; refresh_token_expires_in counts down from the first consent; granted scopes
+  // comma-separated, as LinkedIn writes them (docs/accounts.md, LinkedIn).
   answer: (t) => ({
     access_token: t.accessToken,
     expires_in: t.expiresIn,
     ...optional('refresh_token', t.refreshToken),
     ...optional('refresh_token_expires_in', t.refreshToken === undefined ? undefined : t.refreshExpiresIn),
-    scope: t.scopes?.join(' '),
+    scope: t.scopes?.join(','),
   }),
   refusals: {
     missing: [400, 'invalid_request', 'A required parameter "{}" is missing'],

@@ -45,6 +45,8 @@ export interface OAuthHooks {
   setRefreshTokenTtl(network: OAuthNetwork, seconds: number | null): void
   /** A refresh token ends its whole grant (its access tokens too); an access token ends itself. */
   revoke(token: string): void
+  /** Refresh requests that presented a refresh token of this token's grant (rotated ones included), and how many were refused. */
+  grantStats(refreshToken: string): { refreshes: number; refused: number }
   /** A Google service account whose JWT assertions are signed by the key matching `publicKeyPem`. */
   registerServiceAccount(email: string, publicKeyPem: string): void
   /** Consent from now on grants only these of the asked scopes; null: all of them. */
@@ -90,6 +92,9 @@ interface Grant {
   /** Undefined: no expiry by time. */
   refreshExpiresAt?: number
   revoked: boolean
+  /** Refresh requests that presented one of its refresh tokens, and those refused. */
+  refreshes: number
+  refused: number
 }
 
 interface ServerState {
@@ -154,7 +159,16 @@ export function createOAuth(options: { seed: number; now: () => Date }): Simulat
   const mint = (server: OAuthServerName, kind: string) => opaqueId(32, options.seed, 'oauth', server, kind, ++minted)
 
   function newGrant(state: ServerState, clientId: string, scopes: readonly string[], subject: string | undefined, nowMs: number): Grant {
-    return { server: state.dialect.name, clientId, scopes, subject, refreshExpiresAt: state.refreshTtl === undefined ? undefined : nowMs + state.refreshTtl * 1000, revoked: false }
+    return {
+      server: state.dialect.name,
+      clientId,
+      scopes,
+      subject,
+      refreshExpiresAt: state.refreshTtl === undefined ? undefined : nowMs + state.refreshTtl * 1000,
+      revoked: false,
+      refreshes: 0,
+      refused: 0,
+    }
   }
 
   function newRefreshToken(state: ServerState, grant: Grant): string {
@@ -230,8 +244,19 @@ export function createOAuth(options: { seed: number; now: () => Date }): Simulat
     if (!presented) throw new Refused('missing', 'refresh_token')
     const entry = refreshTokens.get(presented)
     const grant = entry?.grant
-    if (!entry || !grant || grant.server !== state.dialect.name || grant.clientId !== client.clientId || !entry.current || grant.revoked) throw new Refused('bad_refresh')
-    if (grant.refreshExpiresAt !== undefined && nowMs >= grant.refreshExpiresAt) throw new Refused('bad_refresh')
+    if (grant) grant.refreshes++
+    const dead =
+      !entry ||
+      !grant ||
+      grant.server !== state.dialect.name ||
+      grant.clientId !== client.clientId ||
+      !entry.current ||
+      grant.revoked ||
+      (grant.refreshExpiresAt !== undefined && nowMs >= grant.refreshExpiresAt)
+    if (dead) {
+      if (grant) grant.refused++
+      throw new Refused('bad_refresh')
+    }
     let refreshToken = presented
     if (state.dialect.rotates) {
       entry.current = false // the old one dies at once
@@ -383,6 +408,11 @@ export function createOAuth(options: { seed: number; now: () => Date }): Simulat
       if (!refresh && !access) throw new TypeError('the simulator did not issue this token')
       if (refresh) refresh.grant.revoked = true
       if (access) access.revoked = true
+    },
+    grantStats(refreshToken) {
+      const grant = refreshTokens.get(refreshToken)?.grant
+      if (!grant) throw new TypeError('the simulator did not issue this refresh token')
+      return { refreshes: grant.refreshes, refused: grant.refused }
     },
     registerServiceAccount(email, publicKeyPem) {
       serviceAccounts.set(email, createPublicKey(publicKeyPem))

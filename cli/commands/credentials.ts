@@ -1,19 +1,18 @@
-import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import type { Command } from 'commander'
 import { processClock, type Clock } from '../../core/clock.ts'
 import { loadConfig, type Config } from '../../core/config.ts'
 import { ArgumentError, ConfigError, SocialKpiError } from '../../core/errors.ts'
 import { createLogger, type Logger, type Scrubber } from '../../core/logger.ts'
 import { createRedis, ensureRedis, type Redis } from '../../core/redis.ts'
-import { oauthContract, openCredentials, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
-import { finishAuthorization, startAuthorization, GrantRefusedError } from '../../ingest/auth/oauth.ts'
+import { oauthContract, openCredentials, renewalSource, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
+import { finishAuthorization, startAuthorization, GrantRefusedError, splitScopes } from '../../ingest/auth/oauth.ts'
 import { accountAuth, accountMetrics, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../plan/plan.ts'
 import { exitCodes } from '../output.ts'
 import { processScrubber } from '../scrubber.ts'
 
 /** The redirect URI to register with each network's app (docs/accounts.md): a fixed loopback port. */
 const DEFAULT_CALLBACK_PORT = 8765
+/** The redirect URI's path (cli/loopback-callback.ts serves it; not imported here, so --help stays light). */
 const CALLBACK_PATH = '/callback'
 
 const out = (line = '') => process.stdout.write(`${line}\n`)
@@ -65,8 +64,10 @@ async function openSession(planFile: string): Promise<Session> {
 function missingScopes(plan: Plan, account: PlanAccount, granted: string[]): Array<{ scope: string; metrics: string[] }> {
   const metrics = accountMetrics(plan, account)
   const contract = oauthContract(account.network)
+  // Entries stored before comma-separated answers were split hold "a,b" as one scope.
+  const grantedScopes = new Set(granted.flatMap(splitScopes))
   return scopesNeeded(account.network, metrics)
-    .filter((scope) => !granted.includes(scope))
+    .filter((scope) => !grantedScopes.has(scope))
     .map((scope) => ({ scope, metrics: contract?.metricScopes ? metrics.filter((m) => contract.metricScopes?.[m]?.includes(scope)) : [] }))
 }
 
@@ -79,45 +80,6 @@ function findAccount(plan: Plan, id: string): PlanAccount {
         .join(', ')}`,
     )
   return matches[0]!
-}
-
-/** Waits for the browser to come back to the loopback redirect; answers it with a page that says what happened. */
-function awaitCallback(port: number, timeoutMs: number): Promise<{ server: Server; redirectUri: string; callback: Promise<URL> }> {
-  return new Promise((resolve, reject) => {
-    let deliver!: (url: URL) => void
-    let fail!: (error: Error) => void
-    const callback = new Promise<URL>((res, rej) => {
-      deliver = res
-      fail = rej
-    })
-    const server = createServer((req, res) => {
-      const url = new URL(req.url ?? '/', `http://127.0.0.1:${(server.address() as AddressInfo).port}`)
-      if (url.pathname !== CALLBACK_PATH) {
-        res.writeHead(404).end()
-        return
-      }
-      const ok = url.searchParams.has('code')
-      res.writeHead(ok ? 200 : 400, { 'Content-Type': 'text/html; charset=utf-8' })
-      res.end(`<!doctype html><title>social-kpi</title><p>${ok ? 'Connected. You can close this tab and go back to the terminal.' : 'The network did not grant access. See the terminal.'}</p>`)
-      deliver(url)
-    })
-    const timer = setTimeout(() => fail(new SocialKpiError('TIMED_OUT', `no answer from the browser within ${Math.round(timeoutMs / 60_000)} minutes; run connect again`)), timeoutMs)
-    timer.unref()
-    callback.finally(() => clearTimeout(timer)).catch(() => undefined)
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(
-        new SocialKpiError(
-          'PORT_UNAVAILABLE',
-          error.code === 'EADDRINUSE' ? `port ${port} on 127.0.0.1 is in use; pass --port with the port of the redirect URI you registered` : `cannot listen on 127.0.0.1:${port} (${error.code})`,
-          { cause: error },
-        ),
-      ),
-    )
-    server.listen(port, '127.0.0.1', () => {
-      const actual = (server.address() as AddressInfo).port
-      resolve({ server, redirectUri: `http://127.0.0.1:${actual}${CALLBACK_PATH}`, callback })
-    })
-  })
 }
 
 async function connect(accountId: string, opts: { plan: string; port: string; timeout: string }): Promise<void> {
@@ -146,27 +108,43 @@ async function connect(accountId: string, opts: { plan: string; port: string; ti
     const minutes = Number(opts.timeout)
     if (!Number.isFinite(minutes) || minutes <= 0) throw new ArgumentError(`--timeout: "${opts.timeout}" is not a number of minutes`)
 
-    const { server, redirectUri, callback } = await awaitCallback(port, minutes * 60_000)
+    const { listenForCallback } = await import('../loopback-callback.ts')
+    const callback = await listenForCallback({ port, timeoutMs: minutes * 60_000 })
     try {
-      const pending = await startAuthorization(contract, app, { config: session.config, redirectUri, scopes })
+      const pending = await startAuthorization(contract, app, { config: session.config, redirectUri: callback.redirectUri, scopes })
       out(`Connecting ${account.network} account "${account.name}" (${account.id}).`)
       out(`Open this link in a browser signed in as the account, and allow access:`)
       out()
       out(`  ${pending.url.toString()}`)
       out()
-      out(`Waiting for the browser to come back to ${redirectUri} ...`)
-      const returned = await callback
-      let grant: Awaited<ReturnType<typeof finishAuthorization>>
+      out(`Waiting for the browser to come back to ${callback.redirectUri} ...`)
+      const returned = await callback.receive(pending.state)
+      let saved: Awaited<ReturnType<typeof session.credentials.saveGrant>>
       try {
-        grant = await finishAuthorization(contract, app, pending, returned, { config: session.config, timeoutMs: session.config.HTTP_TIMEOUT_MS })
+        const refusedAccess = returned.url.searchParams.get('error')
+        if (refusedAccess !== null) {
+          const description = returned.url.searchParams.get('error_description')
+          throw new SocialKpiError(
+            'CONNECTION_ENDED',
+            `${account.network} did not connect the account: access was not granted at the consent page (${printable(refusedAccess)}${description ? `: ${printable(description)}` : ''}); run connect again and allow access`,
+          )
+        }
+        let grant: Awaited<ReturnType<typeof finishAuthorization>>
+        try {
+          grant = await finishAuthorization(contract, app, pending, returned.url, { config: session.config, timeoutMs: session.config.HTTP_TIMEOUT_MS })
+        } catch (error) {
+          if (error instanceof GrantRefusedError) throw new SocialKpiError('CONNECTION_ENDED', `${account.network} did not connect the account: ${error.message}`)
+          throw error
+        }
+        if (!grant.refreshToken) {
+          out(`note: ${account.network} sent no refresh token, so the connection lasts until the access token expires; check the app settings in docs/accounts.md`)
+        }
+        saved = await session.credentials.saveGrant(account, grant, scopes)
       } catch (error) {
-        if (error instanceof GrantRefusedError) throw new SocialKpiError('CONNECTION_ENDED', `${account.network} did not connect the account: ${error.message}`)
+        returned.answer({ ok: false, message: 'social-kpi did not connect the account. The terminal says why.' })
         throw error
       }
-      if (!grant.refreshToken) {
-        out(`note: ${account.network} sent no refresh token, so the connection lasts until the access token expires; check the app settings in docs/accounts.md`)
-      }
-      const saved = await session.credentials.saveGrant(account, grant, scopes)
+      returned.answer({ ok: true, message: `Connected ${account.network} account "${account.name}". You can close this tab and go back to the terminal.` })
       out(
         `Connected: tokens stored (encrypted) for ${account.id}; the access token ${saved.expiresAt ? `lasts until ${new Date(saved.expiresAt).toISOString()} and is renewed by the workers` : 'does not expire'}.`,
       )
@@ -175,13 +153,15 @@ async function connect(accountId: string, opts: { plan: string; port: string; ti
         out(`WARNING: not granted: ${gap.scope}${gap.metrics.length ? ` (needed for ${gap.metrics.join(', ')})` : ''}. Run connect again and allow it, or those metrics stay uncollected.`)
       }
     } finally {
-      server.closeAllConnections()
-      server.close()
+      callback.close()
     }
   } finally {
     await session.close()
   }
 }
+
+/** Text from the redirect, for one terminal line: no control characters, bounded. */
+const printable = (text: string) => text.replace(/\p{Cc}/gu, ' ').slice(0, 200)
 
 const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-')
 
@@ -205,13 +185,18 @@ async function listAccounts(opts: { plan: string }): Promise<void> {
         out(`  ${(error as Error).message}`)
         continue
       }
+      // A refresh token in refreshTokenEnv (the seed) connects the account until one is stored.
+      const seedEnv = auth.kind === 'oauth' ? auth.refreshTokenEnv : undefined
+      const fromSeed = auth.kind === 'oauth' && renewalSource(stored, seedEnv ? session.config.secret(seedEnv) : undefined).from === 'seed'
       if (!stored) {
-        out(auth.kind === 'oauth' ? `  not connected — run: social-kpi connect ${account.id} --plan ${opts.plan}` : '  no token yet: the first collection gets one')
+        if (auth.kind !== 'oauth') out('  no token yet: the first collection gets one')
+        else if (fromSeed) out(`  connected by seed: the refresh token in ${seedEnv} is used at the first collection (scopes are known after it)`)
+        else out(`  not connected — ${seedEnv ? `${seedEnv} is not set; ` : ''}run: social-kpi connect ${account.id} --plan ${opts.plan}`)
         continue
       }
       if (stored.ended) {
         out(`  connection ENDED ${when(stored.ended.at)}: ${stored.ended.reason}`)
-        out(`  to do: social-kpi connect ${account.id} --plan ${opts.plan}`)
+        out(fromSeed ? `  the new refresh token in ${seedEnv} is tried at the next collection` : `  to do: social-kpi connect ${account.id} --plan ${opts.plan}`)
         continue
       }
       const expires =

@@ -1,6 +1,7 @@
+import { createHash } from 'node:crypto'
 import type { Clock } from '../../core/clock.ts'
 import type { Config } from '../../core/config.ts'
-import { TokenError } from '../../core/errors.ts'
+import { ApiError, TokenError } from '../../core/errors.ts'
 import { withRedisLock } from '../../core/lock.ts'
 import type { Logger, Scrubber } from '../../core/logger.ts'
 import { NETWORK_DESCRIPTORS, type Network } from '../../core/metrics.ts'
@@ -9,7 +10,7 @@ import type { Redis } from '../../core/redis.ts'
 import { accountAuth, type AccountAuth, type PlanAccount } from '../../plan/plan.ts'
 import { GrantRefusedError, refreshGrant, type OAuthApp, type TokenGrant } from './oauth.ts'
 import { readServiceAccountKey, serviceAccountGrant } from './service-account.ts'
-import type { StoredCredential, TokenStore } from './token-store.ts'
+import { TokenStoreError, type StoredCredential, type TokenStore } from './token-store.ts'
 
 /**
  * Why an account has no usable credentials; the apiCode of its TokenError, so the collect worker
@@ -22,13 +23,23 @@ export const CREDENTIAL_CODES = {
   clientRefused: 'oauth_client_refused',
   appMissing: 'oauth_client_missing',
   keyFile: 'service_account_key',
+  /** The token store's entry does not decrypt with TOKEN_STORE_KEY: the key was changed. */
+  storeKey: 'token_store_key',
+  /** The entry decrypts but is not a credential (damaged, or written by an incompatible version). */
+  storeDamaged: 'token_store_damaged',
 } as const
 
 /** Renew when less than this share of the token's life is left (at most RENEW_AHEAD_MAX_MS before it ends). */
 const RENEW_AHEAD_SHARE = 0.25
 const RENEW_AHEAD_MAX_MS = 5 * 60_000
-const LOCK_TTL_MS = 30_000
-const LOCK_WAIT_MS = 20_000
+/**
+ * A renewal makes at most two token requests (the second only after losing a rotation race), each
+ * bounded by HTTP_TIMEOUT_MS; the renewal lock lives three of those, and a job waits for another
+ * holder no longer than that, then fails (LOCK_TIMEOUT) and BullMQ retries it later.
+ */
+const LOCK_TIMEOUTS = 3
+/** Token endpoint errors that say "try again later", not "this credential is refused" (RFC 6749 §4.1.2.1). */
+const TRANSIENT_OAUTH_ERRORS = new Set(['server_error', 'temporarily_unavailable'])
 
 export interface Credentials {
   /** A token to call the account's API with now: its static token, or one renewed ahead of expiry. */
@@ -70,12 +81,40 @@ export function scopesNeeded(network: Network, metrics: Iterable<string> = []): 
 }
 
 /**
+ * A short fingerprint of a refresh token from `refreshTokenEnv` (the seed), kept in the encrypted
+ * store: it tells a seed already used (and perhaps refused) from a new one put in the variable.
+ */
+export function seedFingerprint(seed: string): string {
+  return createHash('sha256').update(seed).digest('base64url').slice(0, 16)
+}
+
+/**
+ * Where an OAuth account's next renewal starts: the stored connection, or the seed when nothing
+ * usable is stored and this seed was not used before; `ended` and `none` make no request.
+ */
+export type RenewalSource =
+  | { from: 'store'; credential: StoredCredential & { refreshToken: string } }
+  | { from: 'seed'; seed: string }
+  | { from: 'ended'; credential: StoredCredential & { ended: NonNullable<StoredCredential['ended']> } }
+  | { from: 'none' }
+
+export function renewalSource(stored: StoredCredential | undefined, seed: string | undefined): RenewalSource {
+  const seedIsNew = seed !== undefined && seed !== '' && stored?.seed !== seedFingerprint(seed)
+  if (stored && !stored.ended && stored.refreshToken) return { from: 'store', credential: { ...stored, refreshToken: stored.refreshToken } }
+  if (seedIsNew && seed) return { from: 'seed', seed }
+  if (stored?.ended) return { from: 'ended', credential: { ...stored, ended: stored.ended } }
+  return { from: 'none' }
+}
+
+/**
  * Credentials for every account. Static tokens come from the environment; OAuth and service
  * account tokens from the token store, renewed ahead of expiry. A renewal is single-flight across
  * processes (a Redis lock per account); whoever gets the lock second finds the renewed token in
  * the store and uses it. A refresh refused with invalid_grant is checked against the store once
  * more (another process or `connect` may have rotated the token meanwhile) before the connection
- * is declared ended; an ended connection is not retried until `social-kpi connect` renews it.
+ * is declared ended; an ended connection is not retried until `social-kpi connect` renews it (or
+ * a new refresh token is put in `refreshTokenEnv`). No path asks the token endpoint more than
+ * twice for one renewal.
  */
 export function createCredentials(deps: CredentialsDeps): Credentials {
   const lockKey = (account: PlanAccount) => `${deps.prefix}:credentials-lock:${account.network}:${account.id}`
@@ -85,7 +124,17 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
     deps.scrub?.learn?.(credential?.refreshToken)
     return credential
   }
-  const read = async (account: PlanAccount) => learn(await deps.store.read(account.network, account.id))
+  // A store that cannot be read (TOKEN_STORE_KEY changed) is the account's credential problem: one
+  // ACTION NEEDED email and no retries, not a failing job.
+  const read = async (account: PlanAccount) => {
+    try {
+      return learn(await deps.store.read(account.network, account.id))
+    } catch (error) {
+      if (!(error instanceof TokenStoreError)) throw error
+      throw refused(account, error.reason === 'key' ? CREDENTIAL_CODES.storeKey : CREDENTIAL_CODES.storeDamaged, error.message)
+    }
+  }
+  const lockOptions = (holder: string) => ({ ttlMs: LOCK_TIMEOUTS * deps.config.HTTP_TIMEOUT_MS, waitMs: LOCK_TIMEOUTS * deps.config.HTTP_TIMEOUT_MS, holder })
   const fresh = (credential: StoredCredential | undefined, avoid?: string): credential is StoredCredential => {
     if (!credential || credential.ended || credential.accessToken === avoid) return false
     if (credential.expiresAt === null) return true
@@ -106,10 +155,19 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
     return { clientId, clientSecret }
   }
 
-  /** The stored form of a grant; a refresh that returned no refresh token keeps the old one. */
-  function toStored(kind: StoredCredential['kind'], grant: TokenGrant, previous: StoredCredential | undefined, scopesAsked: string[]): StoredCredential {
+  /**
+   * The stored form of a grant. A refresh answered without a refresh token (Google) keeps the one
+   * it sent (`sent.refreshToken`: the stored one, or the seed), so the seed is never lost.
+   */
+  function toStored(
+    kind: StoredCredential['kind'],
+    grant: TokenGrant,
+    previous: StoredCredential | undefined,
+    scopesAsked: string[],
+    sent: { refreshToken?: string; seed?: string } = {},
+  ): StoredCredential {
     const at = nowMs()
-    const refreshToken = grant.refreshToken ?? previous?.refreshToken
+    const refreshToken = grant.refreshToken ?? sent.refreshToken
     return learn({
       kind,
       accessToken: grant.accessToken,
@@ -120,40 +178,70 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
       scopes: grant.scopes ?? previous?.scopes ?? scopesAsked,
       connectedAt: previous && !previous.ended ? previous.connectedAt : at,
       renewedAt: at,
+      ...((sent.seed ?? previous?.seed) ? { seed: sent.seed ?? previous?.seed } : {}),
     })!
   }
 
-  async function renewOAuth(account: PlanAccount, auth: Extract<AccountAuth, { kind: 'oauth' }>, current: StoredCredential | undefined): Promise<StoredCredential> {
+  /**
+   * One renewal of an OAuth account: one token request, and a second only when the first was
+   * refused because another process rotated the token meanwhile (`raced`: that second one).
+   */
+  async function renewOAuth(account: PlanAccount, auth: Extract<AccountAuth, { kind: 'oauth' }>, current: StoredCredential | undefined, raced = false): Promise<StoredCredential> {
     const contract = oauthContract(account.network)!
     const app = oauthApp(account, auth)
     const seed = auth.refreshTokenEnv ? deps.config.secret(auth.refreshTokenEnv) : undefined
-    if (current?.ended) throw refused(account, CREDENTIAL_CODES.connectionEnded, `the connection ended on ${new Date(current.ended.at).toISOString()} (${current.ended.reason})`)
-    const refreshToken = current?.refreshToken ?? seed
-    if (!refreshToken)
-      throw refused(account, CREDENTIAL_CODES.notConnected, `the account is not connected yet: no refresh token in the token store${auth.refreshTokenEnv ? ` or in ${auth.refreshTokenEnv}` : ''}`)
+    const source = renewalSource(current, seed)
+    if (source.from === 'ended')
+      throw refused(account, CREDENTIAL_CODES.connectionEnded, `the connection ended on ${new Date(source.credential.ended.at).toISOString()} (${source.credential.ended.reason})`)
+    if (source.from === 'none') {
+      throw refused(
+        account,
+        CREDENTIAL_CODES.notConnected,
+        current
+          ? 'the stored connection has no refresh token and its access token has expired'
+          : `the account is not connected yet: no refresh token in the token store${auth.refreshTokenEnv ? ` or in ${auth.refreshTokenEnv}` : ''}`,
+      )
+    }
+    const base = source.from === 'store' ? source.credential : undefined
+    const sent = source.from === 'store' ? { refreshToken: source.credential.refreshToken } : { refreshToken: source.seed, seed: seedFingerprint(source.seed) }
     const options = { config: deps.config, timeoutMs: deps.config.HTTP_TIMEOUT_MS }
     try {
-      const grant = await refreshGrant(contract, app, refreshToken, options)
-      const renewed = toStored('oauth', grant, current, contract.scopes)
+      const grant = await refreshGrant(contract, app, sent.refreshToken, options)
+      const renewed = toStored('oauth', grant, base, contract.scopes, sent)
       await deps.store.write(account.network, account.id, renewed)
       deps.logger.info(
-        { network: account.network, account: account.id, expiresAt: renewed.expiresAt && new Date(renewed.expiresAt), rotated: !!grant.refreshToken && grant.refreshToken !== refreshToken },
+        {
+          network: account.network,
+          account: account.id,
+          expiresAt: renewed.expiresAt && new Date(renewed.expiresAt),
+          rotated: !!grant.refreshToken && grant.refreshToken !== sent.refreshToken,
+          fromSeed: source.from === 'seed',
+        },
         'access token renewed',
       )
       return renewed
     } catch (error) {
       if (!(error instanceof GrantRefusedError)) throw error
+      if (error.status >= 500 || TRANSIENT_OAUTH_ERRORS.has(error.error))
+        throw new ApiError(`${contract.provider} token refresh: ${error.message}`, { status: error.status, apiCode: error.error, retryable: true })
       if ((contract.deadRefreshErrors ?? ['invalid_grant']).includes(error.error)) {
-        // Lost a race with a process that did not hold our lock (`connect`): its token wins.
-        const latest = await read(account)
-        if (latest && !latest.ended && latest.refreshToken !== refreshToken) {
-          if (fresh(latest)) return latest
-          return renewOAuth(account, auth, latest)
+        // Lost a race with a process that did not hold our lock (`connect`): its token wins. Checked once.
+        if (!raced) {
+          const latest = await read(account)
+          if (latest && !latest.ended && latest.refreshToken && latest.refreshToken !== sent.refreshToken) {
+            if (fresh(latest)) return latest
+            return renewOAuth(account, auth, latest, true)
+          }
         }
-        const ended: StoredCredential = { ...(current ?? toStored('oauth', { accessToken: '' }, undefined, contract.scopes)), ended: { at: nowMs(), reason: error.message } }
+        // Final for this refresh token: kept (encrypted), with the seed's fingerprint, so neither is tried again.
+        const ended: StoredCredential = {
+          ...(base ?? toStored('oauth', { accessToken: '' }, undefined, contract.scopes, sent)),
+          refreshToken: sent.refreshToken,
+          ended: { at: nowMs(), reason: error.message },
+        }
         await deps.store.write(account.network, account.id, ended)
-        deps.logger.error({ network: account.network, account: account.id, oauthError: error.error }, 'the refresh token was refused: the connection has ended')
-        throw refused(account, CREDENTIAL_CODES.connectionEnded, `${contract.provider} refused the refresh token (${error.message})`)
+        deps.logger.error({ network: account.network, account: account.id, oauthError: error.error, fromSeed: source.from === 'seed' }, 'the refresh token was refused: the connection has ended')
+        throw refused(account, CREDENTIAL_CODES.connectionEnded, `${contract.provider} refused the refresh token${source.from === 'seed' ? ` in ${auth.refreshTokenEnv}` : ''} (${error.message})`)
       }
       if (error.error === 'invalid_client' || error.error === 'unauthorized_client')
         throw refused(account, CREDENTIAL_CODES.clientRefused, `${contract.provider} refused the OAuth app (${error.message})`)
@@ -184,17 +272,31 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
     }
   }
 
+  /**
+   * What the store holds for a renewing account. A service account's token is made again from its
+   * key file at no cost, so an entry the key cannot open is replaced rather than reported.
+   */
+  async function currentOf(account: PlanAccount, auth: Exclude<AccountAuth, { kind: 'token' }>): Promise<StoredCredential | undefined> {
+    try {
+      return await read(account)
+    } catch (error) {
+      const unreadable = error instanceof TokenError && (error.apiCode === CREDENTIAL_CODES.storeKey || error.apiCode === CREDENTIAL_CODES.storeDamaged)
+      if (unreadable && auth.kind === 'service_account') return undefined
+      throw error
+    }
+  }
+
   /** Renews under the account's lock, unless the store already holds a token other than `avoid` that is fresh. */
   async function renew(account: PlanAccount, auth: Exclude<AccountAuth, { kind: 'token' }>, avoid?: string): Promise<StoredCredential> {
     return withRedisLock(
       deps.redis,
       lockKey(account),
       async () => {
-        const current = await read(account)
+        const current = await currentOf(account, auth)
         if (fresh(current, avoid)) return current
         return auth.kind === 'oauth' ? renewOAuth(account, auth, current) : renewServiceAccount(account, auth, current)
       },
-      { ttlMs: LOCK_TTL_MS, waitMs: LOCK_WAIT_MS, holder: `another worker renewing the token of ${account.network}/${account.id}` },
+      lockOptions(`another worker renewing the token of ${account.network}/${account.id}`),
     )
   }
 
@@ -206,8 +308,8 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
         if (!token) throw refused(account, CREDENTIAL_CODES.tokenMissing, `the environment variable ${auth.tokenEnv} is not set`)
         return token
       }
-      const current = await read(account)
-      if (fresh(current)) return current.accessToken
+      const stored = await currentOf(account, auth)
+      if (fresh(stored)) return stored.accessToken
       return (await renew(account, auth)).accessToken
     },
     async renewAfterRefusal(account, refusedToken) {
@@ -222,12 +324,14 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
         deps.redis,
         lockKey(account),
         async () => {
-          // A new connection: nothing of the old one (an ended state, an old refresh token) carries over.
-          const saved = toStored('oauth', grant, undefined, scopesAsked)
+          // A new connection: nothing of the old one (an ended state, an old refresh token) carries
+          // over, and the seed now in refreshTokenEnv counts as used: only a new one is tried later.
+          const seed = auth.refreshTokenEnv ? deps.config.secret(auth.refreshTokenEnv) : undefined
+          const saved = toStored('oauth', grant, undefined, scopesAsked, seed ? { seed: seedFingerprint(seed) } : {})
           await deps.store.write(account.network, account.id, saved)
           return saved
         },
-        { ttlMs: LOCK_TTL_MS, waitMs: LOCK_WAIT_MS, holder: `a worker renewing the token of ${account.network}/${account.id}` },
+        lockOptions(`a worker renewing the token of ${account.network}/${account.id}`),
       )
     },
     async stored(account) {
@@ -244,7 +348,11 @@ export function credentialAdvice(account: PlanAccount, apiCode: string): string 
     case CREDENTIAL_CODES.notConnected:
       return `Connect the account once: ${connect} (it prints a link to open in a browser, signed in as the account).`
     case CREDENTIAL_CODES.connectionEnded:
-      return `The network no longer accepts the stored refresh token (revoked, expired, or consent withdrawn). Connect the account again: ${connect}. The other accounts keep collecting meanwhile.`
+      return `The network no longer accepts the refresh token (revoked, expired, or consent withdrawn); it is not tried again. Connect the account again: ${connect}${auth.kind === 'oauth' && auth.refreshTokenEnv ? `, or put a new refresh token in ${auth.refreshTokenEnv} and restart` : ''}.`
+    case CREDENTIAL_CODES.storeKey:
+      return `TOKEN_STORE_KEY is not the key this account's tokens were stored with. Set the previous key back (the same on every worker) and restart, or connect the account again with the current key: ${connect}.`
+    case CREDENTIAL_CODES.storeDamaged:
+      return `The token store's entry for this account is damaged. Connect the account again: ${connect}.`
     case CREDENTIAL_CODES.clientRefused:
     case CREDENTIAL_CODES.appMissing:
       return auth.kind === 'oauth'

@@ -66,8 +66,13 @@ export function createExpiryWatch(deps: { config: Config; redis: Redis; prefix: 
           now: deps.now,
           retry: { maxRetries: 1, baseDelayMs: 500, maxInlineWaitMs: 5_000 },
         })
-        // The token debugs itself: Meta accepts the inspected token as the access token.
-        const answer = await api.get('/debug_token', debugTokenAnswer, { params: { input_token: token, access_token: token } })
+        // The token debugs itself: Meta accepts the inspected token as the access token. That one
+        // goes in the Authorization header, as Graph takes it (developers.facebook.com, WhatsApp
+        // embedded signup: `curl https://graph.facebook.com/... -H 'Authorization: Bearer <ACCESS_TOKEN>'`);
+        // the inspected one must be the `input_token` query parameter (Graph API reference,
+        // debug_token), so this URL holds a token: errors name the path only (ingest/http.ts) and
+        // the scrubber takes input_token out of any text.
+        const answer = await api.get('/debug_token', debugTokenAnswer, { params: { input_token: token }, headers: { Authorization: `Bearer ${token}` } })
         const millis = (seconds: number | undefined) => (seconds ? seconds * 1000 : null)
         const record: CheckRecord = { checkedAt: deps.now().getTime(), expiresAt: millis(answer.data.expires_at), dataAccessExpiresAt: millis(answer.data.data_access_expires_at) }
         await deps.redis.set(key(account), JSON.stringify(record))

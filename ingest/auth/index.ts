@@ -7,7 +7,7 @@ import { accountAuth, planAccounts, type Plan } from '../../plan/plan.ts'
 import { createCredentials, type Credentials } from './credentials.ts'
 import { createTokenStore, type TokenStore } from './token-store.ts'
 
-export { credentialAdvice, CREDENTIAL_CODES, scopesNeeded, oauthContract, type Credentials } from './credentials.ts'
+export { credentialAdvice, CREDENTIAL_CODES, renewalSource, scopesNeeded, oauthContract, type Credentials } from './credentials.ts'
 
 /** The accounts of the plan whose tokens are renewed (OAuth, service account). */
 function renewingAccounts(plan: Plan) {

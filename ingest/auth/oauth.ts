@@ -23,7 +23,7 @@ export interface TokenGrant {
   expiresIn?: number
   refreshToken?: string
   refreshExpiresIn?: number
-  /** The scopes granted, when the answer says (space- or comma-separated by network). */
+  /** The scopes granted, when the answer says (splitScopes). */
   scopes?: string[]
 }
 
@@ -97,7 +97,7 @@ async function adaptTokenExchange(contract: OAuthContract | undefined, input: st
 }
 
 /** The answer as a grant, or the refusal as a GrantRefusedError; a broken answer or no answer is transient. */
-async function readGrant(contract: OAuthContract | undefined, what: string, call: () => Promise<oauth.TokenEndpointResponse>): Promise<TokenGrant> {
+async function readGrant(what: string, call: () => Promise<oauth.TokenEndpointResponse>): Promise<TokenGrant> {
   let answer: oauth.TokenEndpointResponse
   try {
     answer = await call()
@@ -119,8 +119,16 @@ async function readGrant(contract: OAuthContract | undefined, what: string, call
     expiresIn: answer.expires_in,
     refreshToken: answer.refresh_token,
     refreshExpiresIn: Number.isFinite(refreshExpiresIn) && refreshExpiresIn > 0 ? refreshExpiresIn : undefined,
-    scopes: answer.scope ? answer.scope.split(contract?.scopeSeparator === ',' ? /[,\s]+/ : /\s+/).filter(Boolean) : undefined,
+    scopes: answer.scope ? splitScopes(answer.scope) : undefined,
   }
+}
+
+/**
+ * Granted scopes as a list. RFC 6749 §3.3 separates them with spaces; TikTok and LinkedIn answer
+ * with commas (docs/accounts.md), and no network's scope names contain either.
+ */
+export function splitScopes(scopes: string): string[] {
+  return scopes.split(/[,\s]+/).filter(Boolean)
 }
 
 export interface CallOptions {
@@ -133,7 +141,7 @@ export function refreshGrant(contract: OAuthContract, app: OAuthApp, refreshToke
   const endpoints = oauthEndpoints(contract, options.config)
   const as = server(endpoints)
   const client: oauth.Client = { client_id: app.clientId }
-  return readGrant(contract, `${contract.provider} token refresh`, async () => {
+  return readGrant(`${contract.provider} token refresh`, async () => {
     const response = await oauth.refreshTokenGrantRequest(as, client, clientAuth(contract, app), refreshToken, requestOptions(contract, endpoints.tokenUrl, options.timeoutMs))
     return oauth.processRefreshTokenResponse(as, client, response)
   })
@@ -178,7 +186,7 @@ export function finishAuthorization(contract: OAuthContract, app: OAuthApp, pend
     if (error instanceof oauth.AuthorizationResponseError) throw new GrantRefusedError(error.error, error.error_description, 400)
     throw new GrantRefusedError('invalid_request', error instanceof Error ? error.message : String(error), 400)
   }
-  return readGrant(contract, `${contract.provider} code exchange`, async () => {
+  return readGrant(`${contract.provider} code exchange`, async () => {
     const response = await oauth.authorizationCodeGrantRequest(
       as,
       client,
@@ -196,7 +204,7 @@ export function finishAuthorization(contract: OAuthContract, app: OAuthApp, pend
 export function assertionGrant(tokenUrl: string, clientId: string, grantType: string, assertion: string, timeoutMs: number): Promise<TokenGrant> {
   const as: oauth.AuthorizationServer = { issuer: new URL(tokenUrl).origin, token_endpoint: tokenUrl }
   const client: oauth.Client = { client_id: clientId }
-  return readGrant(undefined, 'service account token', async () => {
+  return readGrant('service account token', async () => {
     const response = await oauth.genericTokenEndpointRequest(as, client, oauth.None(), grantType, { assertion }, requestOptions(undefined, tokenUrl, timeoutMs))
     return oauth.processGenericTokenEndpointResponse(as, client, response)
   })

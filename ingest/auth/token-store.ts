@@ -21,8 +21,10 @@ const credentialSchema = z.object({
   /** When the account was connected (the first refresh token). */
   connectedAt: z.number(),
   renewedAt: z.number(),
-  /** The connection ended for good (refresh token revoked or expired): only `connect` starts it again. */
+  /** The connection ended for good (refresh token revoked or expired): only `connect` (or a new seed) starts it again. */
   ended: z.object({ at: z.number(), reason: z.string() }).optional(),
+  /** Fingerprint of the `refreshTokenEnv` seed this connection started from or replaced (credentials.ts seedFingerprint). */
+  seed: z.string().optional(),
 })
 
 export type StoredCredential = z.infer<typeof credentialSchema>
@@ -32,10 +34,12 @@ export interface TokenStore {
   write(network: string, accountId: string, credential: StoredCredential): Promise<void>
 }
 
-/** An entry that cannot be read: another key, or a damaged value. */
+/** An entry that cannot be read: another key (`key`), or a value that is not a credential (`form`). */
 export class TokenStoreError extends SocialKpiError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly reason: 'key' | 'form'
+  constructor(reason: 'key' | 'form', message: string, options?: { cause?: unknown }) {
     super('TOKEN_STORE_UNREADABLE', message, options)
+    this.reason = reason
   }
 }
 
@@ -58,10 +62,18 @@ export function createTokenStore(options: { redis: Redis; prefix: string; key: B
       try {
         plain = open(sealed, options.key, key)
       } catch (cause) {
-        throw new TokenStoreError(`the stored credentials of ${network}/${accountId} cannot be decrypted with TOKEN_STORE_KEY (was the key changed?); run: social-kpi connect ${accountId}`, { cause })
+        throw new TokenStoreError('key', `the stored credentials of ${network}/${accountId} cannot be decrypted with TOKEN_STORE_KEY (was the key changed?); run: social-kpi connect ${accountId}`, {
+          cause,
+        })
       }
-      const parsed = credentialSchema.safeParse(JSON.parse(plain))
-      if (!parsed.success) throw new TokenStoreError(`the stored credentials of ${network}/${accountId} are not in the expected form; run: social-kpi connect ${accountId}`)
+      let value: unknown
+      try {
+        value = JSON.parse(plain)
+      } catch {
+        value = undefined
+      }
+      const parsed = credentialSchema.safeParse(value)
+      if (!parsed.success) throw new TokenStoreError('form', `the stored credentials of ${network}/${accountId} are not in the expected form; run: social-kpi connect ${accountId}`)
       return parsed.data
     },
     async write(network, accountId, credential) {

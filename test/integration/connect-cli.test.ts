@@ -12,6 +12,7 @@ import { loadPlan, planAccounts } from '../../plan/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger } from '../helpers/runtime.ts'
 import { queuePrefix } from '../helpers/redis-keys.ts'
+import { browserRequest, CROSS_SITE_NAVIGATION } from '../helpers/browser.ts'
 
 const START = '2026-12-01T09:00:00+07:00'
 const clock = clockFrom(new Date(START))
@@ -38,10 +39,15 @@ strategy:
     - network: facebook
       accounts:
         - { id: fb-page, name: Kopi Page, apiId: "104729384756102", tokenEnv: FB_PAGE_TOKEN }
+    - network: linkedin
+      accounts:
+        - { id: li-main, name: Kopi LinkedIn, apiId: "90000001", auth: { kind: oauth, clientIdEnv: LINKEDIN_CLIENT_ID, clientSecretEnv: LINKEDIN_CLIENT_SECRET } }
+        - { id: li-seeded, name: Kopi LinkedIn seeded, apiId: "90000001", auth: { kind: oauth, clientIdEnv: LINKEDIN_CLIENT_ID, clientSecretEnv: LINKEDIN_CLIENT_SECRET, refreshTokenEnv: LINKEDIN_SEED_REFRESH_TOKEN } }
 kpis:
   - { id: x-followers, name: X followers, objective: reach, network: x, metric: followers, kind: level, target: 10, period: month }
   - { id: yt-shares, name: Shares, objective: reach, network: youtube, metric: shares, kind: total, target: 10, period: month }
   - { id: fb-followers, name: Followers, objective: reach, network: facebook, metric: followers, kind: level, target: 10, period: month }
+  - { id: li-followers, name: LinkedIn followers, objective: reach, network: linkedin, metric: followers, kind: level, target: 10, period: month }
 alerting: { recipients: [social@kopinusantara.id] }
 `
 
@@ -50,6 +56,7 @@ beforeAll(async () => {
   sim.oauth.registerClient('x', { clientId: 'kopi-x-client', clientSecret: 'x-client-secret-0001' })
   sim.oauth.registerClient('youtube', { clientId: 'kopi-google-client', clientSecret: 'google-client-secret-0001' })
   sim.oauth.registerClient('tiktok', { clientId: 'kopitiktokkey', clientSecret: 'tiktok-client-secret-0001' })
+  sim.oauth.registerClient('linkedin', { clientId: 'kopi-linkedin-client', clientSecret: 'linkedin-client-secret-0001' })
   writeFileSync(planFile, PLAN)
   redis = createRedis('redis://127.0.0.1:6379', 'worker')
   env = {
@@ -67,6 +74,9 @@ beforeAll(async () => {
     FB_PAGE_TOKEN: 'fb-page-token-0001',
     TIKTOK_CLIENT_KEY: 'kopitiktokkey',
     TIKTOK_CLIENT_SECRET: 'tiktok-client-secret-0001',
+    LINKEDIN_CLIENT_ID: 'kopi-linkedin-client',
+    LINKEDIN_CLIENT_SECRET: 'linkedin-client-secret-0001',
+    LINKEDIN_SEED_REFRESH_TOKEN: sim.oauth.issueRefreshToken('linkedin', { clientId: 'kopi-linkedin-client', scopes: ['r_organization_social', 'rw_organization_admin'] }),
   }
 })
 
@@ -78,10 +88,11 @@ afterAll(async () => {
 
 /**
  * Runs `social-kpi connect` as a user would, with the test as the browser: it opens the printed
- * link, follows the authorization server's redirect back to the loopback callback, and returns
- * what the command printed and its exit code.
+ * link, follows the authorization server's redirect back to the loopback callback (a cross-site
+ * top-level navigation), and returns what the command printed and its exit code. `before` runs
+ * once the redirect is known and before the browser follows it (another tab's requests).
  */
-async function connectAs(account: string): Promise<{ code: number | null; stdout: string; stderr: string; page: string }> {
+async function connectAs(account: string, before?: (callback: URL) => Promise<void>): Promise<{ code: number | null; stdout: string; stderr: string; page: string }> {
   const child = spawn(process.execPath, ['bin/social-kpi.js', 'connect', account, '--plan', planFile, '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
@@ -98,7 +109,8 @@ async function connectAs(account: string): Promise<{ code: number | null; stdout
   expect(consent.status).toBe(302)
   const callback = consent.headers.get('location')!
   expect(callback).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/callback\?/)
-  const page = await (await fetch(callback)).text()
+  await before?.(new URL(callback))
+  const page = (await browserRequest(callback, { headers: CROSS_SITE_NAVIGATION })).body
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)))
   return { code, stdout, stderr, page }
 }
@@ -125,7 +137,14 @@ describe('social-kpi connect and accounts', () => {
   })
 
   it('connects an X account end to end (PKCE, state, loopback redirect) and stores tokens the API accepts', async () => {
-    const result = await connectAs('x-main')
+    // Another tab's page fires at the callback first, with a code of its own: refused, and the connect waits on.
+    const result = await connectAs('x-main', async (callback) => {
+      const forged = `${callback.origin}${callback.pathname}?code=attacker-code&state=guessed`
+      const cors = await browserRequest(forged, { headers: { 'Sec-Fetch-Site': 'cross-site', 'Sec-Fetch-Mode': 'cors', 'Sec-Fetch-Dest': 'empty', Origin: 'https://evil.example' } })
+      expect(cors.body).not.toContain('Connected')
+      const navigation = await browserRequest(forged, { headers: CROSS_SITE_NAVIGATION })
+      expect(navigation.status).toBe(400)
+    })
     expect(result.stderr).toBe('')
     expect(result.code).toBe(0)
     expect(result.page).toContain('Connected')
@@ -194,14 +213,34 @@ describe('social-kpi connect and accounts', () => {
     const consent = await fetch(link, { redirect: 'manual' })
     const callback = new URL(consent.headers.get('location')!)
     expect(callback.searchParams.get('error')).toBe('access_denied')
-    await fetch(callback)
+    const page = await browserRequest(callback.toString(), { headers: CROSS_SITE_NAVIGATION })
+    expect(page.body).toContain('did not connect the account')
     const code = await new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', resolve)))
     expect(code).toBe(1)
     expect(stderr.trim().split('\n')).toHaveLength(1)
-    expect(stderr).toMatch(/^error: youtube did not connect the account: the token endpoint refused the grant: access_denied/)
+    expect(stderr.trim()).toBe(
+      'error: youtube did not connect the account: access was not granted at the consent page (access_denied: The user denied access to your application.); run connect again and allow access',
+    )
     expect(await credentials.stored(account)).toEqual(before)
     sim.oauth.refuseConsent('youtube', false)
   }, 60_000)
+
+  it("reads LinkedIn's comma-separated scopes: a fully granted connection misses none", async () => {
+    const result = await connectAs('li-main')
+    expect(result.code).toBe(0)
+    expect(result.stdout).not.toContain('WARNING')
+    const accounts = cli(['accounts', '--plan', planFile])
+    const block = /^linkedin\/li-main .*\n(?: {2}.*\n)*/m.exec(accounts.stdout)?.[0]
+    expect(block).toContain('  scopes granted: r_organization_social rw_organization_admin\n')
+    expect(block).not.toContain('MISSING')
+  }, 60_000)
+
+  it('says an account with a refresh token in refreshTokenEnv is connected by it', () => {
+    const accounts = cli(['accounts', '--plan', planFile])
+    expect(accounts.stdout).toContain(
+      'linkedin/li-seeded "Kopi LinkedIn seeded": OAuth (renewed automatically)\n  connected by seed: the refresh token in LINKEDIN_SEED_REFRESH_TOKEN is used at the first collection (scopes are known after it)\n',
+    )
+  })
 
   it('refuses a static-token account and names the fix', () => {
     const result = cli(['connect', 'fb-page', '--plan', planFile])

@@ -9,6 +9,7 @@ import { createRedis } from '../../core/redis.ts'
 import { loadPlan, planAccounts, type Plan } from '../../plan/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { evaluateAndAlert } from '../../workers/evaluate-worker.ts'
+import { xTokenAdvice } from '../../ingest/x-api.ts'
 import { testConfig } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
@@ -152,5 +153,28 @@ describe('a token the API echoes in its error text', () => {
     expect(email?.subject).toBe(`Token check ${REDACTED}`)
     expect(email?.text?.trim()).toBe(`echoed: ${REDACTED}`)
     expect(email?.html).not.toContain(MAIN_TOKEN)
+  })
+
+  it('keeps the words of an advice that names Bearer tokens, and still scrubs a Bearer token nobody named', async () => {
+    const advice = xTokenAdvice('unauthorized', 'X_TOKEN')
+    expect(advice).toContain('an app-only Bearer Token does not expire')
+    const unnamed = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJrb3BpIn0.c2lnbmF0dXJl'
+    await runtime.queues.notify.add(
+      'notify',
+      {
+        notificationId: 'bearer-words',
+        alertKey: 'source.x.kopi-x',
+        event: 'firing',
+        decidedAt: START.toISOString(),
+        to: ['team@example.com'],
+        subject: 'Advice words',
+        text: `What to do: ${advice}\nSent: Authorization: Bearer ${unnamed}`,
+        html: `<p>${advice}</p>`,
+      } satisfies Payload<'notify'>,
+      { jobId: 'bearer-words', attempts: 1 },
+    )
+    await until('the Advice words email', () => smtp.messages.some((m) => m.subject === 'Advice words'), 20_000)
+    const email = smtp.messages.find((m) => m.subject === 'Advice words')
+    expect(email?.text?.trim()).toBe(`What to do: ${advice}\nSent: Authorization: Bearer ***`)
   })
 })

@@ -43,6 +43,27 @@ describe('secrets never reach the logs', () => {
 
   it('scrubSecrets handles URL user info, token parameters and bearer values', () => {
     expect(scrubSecrets(`redis://:${SECRET}@host:6379 https://x?a=1&access_token=${SECRET}&b=2 Bearer ${SECRET}`)).toBe('redis://:***@host:6379 https://x?a=1&access_token=***&b=2 Bearer ***')
+    expect(scrubSecrets(`https://graph.example/v25.0/debug_token?input_token=${SECRET}`)).toBe('https://graph.example/v25.0/debug_token?input_token=***')
+  })
+
+  it('scrubs Bearer tokens of every shape, and never the words of a sentence about them', () => {
+    const tokens = [
+      'ya29.a0AfB_byC-sim-access', // Google
+      'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJrb3BpIn0.c2lnbmF0dXJl', // a JWT
+      'AAAAAAAAAAAAAAAAAAAAAMLheAAAAAAA0%2BuSeid%2BULvsea4JtiGRiSDSJSI%3DEUifiRBkKG5E2XzMDjRfl76ZC9Ub0wnz4XsNiRVBChTYbJcE3F', // X app-only, URL-encoded
+      'xat-sim7f3a',
+      'abc.def',
+      'QWxhZGRpbjpvcGVuIHNlc2FtZQ==',
+      'OnlyLettersButLongerThanAnyWordIs',
+    ]
+    for (const token of tokens) expect(scrubSecrets(`Authorization: Bearer ${token} sent`), token).toBe('Authorization: Bearer *** sent')
+    const sentences = [
+      'OAuth 2.0 user tokens last two hours unless refreshed; an app-only Bearer Token does not expire but gives no link clicks.',
+      'Use a user-context token of the account, not an app-only Bearer Token.',
+      'the API wants a Bearer token.',
+      'WWW-Authenticate: Bearer realm="example"',
+    ]
+    for (const sentence of sentences) expect(scrubSecrets(sentence)).toBe(sentence)
   })
 })
 
