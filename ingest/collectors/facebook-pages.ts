@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
+import { pageWalk } from '../paging.ts'
 import { defineCollector, type Session } from './define.ts'
 import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
@@ -52,6 +53,12 @@ const PAGE_INSIGHTS: Array<{ apiMetric: string; metric?: string; shape: 'gauge' 
 ]
 
 const POST_FIELDS = 'id,created_time,shares,reactions.limit(0).summary(total_count),comments.limit(0).summary(total_count)'
+/**
+ * The posts walk's cap: 400 pages of `limit=100` hold 40,000 posts of the 90-day window, 440 a day,
+ * or half that when Graph's pages come half full (it pages the feed before filtering out stories
+ * /posts does not list). The busiest publishers post a few dozen times a day.
+ */
+const POSTS_MAX_PAGES = 400
 /** Graph answers at most 90 days of insights per request. */
 const MAX_INSIGHTS_DAYS = 89
 /** Graph's insights day ends at midnight Pacific time. */
@@ -137,9 +144,11 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
         const since = Math.floor(context.now().getTime() / 1000) - postWindowDays * 86_400
         const clickWindowStart = context.now().getTime() - context.lookbackDays * 86_400_000
         const recentPosts = new Map<string, Date>()
+        const postsPath = `/${encodeURIComponent(pageId)}/posts`
+        const walk = pageWalk({ api, url: postsPath, maxPages: POSTS_MAX_PAGES })
         let after: string | undefined
         for (;;) {
-          const batch = await api.get(`/${encodeURIComponent(pageId)}/posts`, postsPage, { params: { fields: POST_FIELDS, limit: 100, since, after } })
+          const batch = await api.get(postsPath, postsPage, { params: { fields: POST_FIELDS, limit: 100, since, after } })
           const rows: ObservationRow[] = []
           for (const post of batch.data) {
             const created = parseGraphTime(post.created_time)
@@ -155,7 +164,7 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
           await emit(rows)
           const cursor = batch.paging?.cursors?.after
           if (!batch.paging?.next || !cursor) break
-          after = cursor
+          after = walk.next(cursor)
         }
 
         // 3. Lifetime clicks of the posts still young enough to change.

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import { createGraphDialect, graphTokenAdviceFor, parseGraphTime, graphPaging } from '../graph-api.ts'
 import type { ApiCaller } from '../http.ts'
+import { pageWalk } from '../paging.ts'
 import { defineCollector } from './define.ts'
 import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
@@ -48,6 +49,12 @@ const TOTAL_VALUE_METRICS: ReadonlyArray<{ apiMetric: string; metric: string }> 
 ]
 
 const MEDIA_FIELDS = 'id,timestamp,like_count,comments_count'
+/**
+ * The /media walk's cap: Instagram lists at most the 10,000 newest media ("Returns a maximum of 10K
+ * of the most recently created media", User Media reference); 400 pages hold them all even at its
+ * default page of 25 (we ask for 100), and the walk stops at the 90-day window long before.
+ */
+const MEDIA_MAX_PAGES = 400
 const DAY_MS = 86_400_000
 /** Instagram's insights days run from 07:00 UTC to 07:00 UTC ("periods ending on UTC−07:00"). */
 const IG_DAY_OFFSET_MS = 7 * 3_600_000
@@ -201,6 +208,7 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
 
 /** Walks /media newest first; calls `take` with each page's posts created at or after `oldest`. */
 async function readMedia(api: ApiCaller, path: string, oldest: number, take: (batch: IgMedia[]) => Promise<void>): Promise<void> {
+  const walk = pageWalk({ api, url: `${path}/media`, maxPages: MEDIA_MAX_PAGES })
   let after: string | undefined
   for (;;) {
     const page = await api.get(`${path}/media`, mediaPage, { params: { fields: MEDIA_FIELDS, limit: 100, after } })
@@ -209,7 +217,7 @@ async function readMedia(api: ApiCaller, path: string, oldest: number, take: (ba
     await take(recent)
     const cursor = page.paging?.cursors?.after
     if (!page.paging?.next || !cursor || recent.length < media.length) return
-    after = cursor
+    after = walk.next(cursor)
   }
 }
 
