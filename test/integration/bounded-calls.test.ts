@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest'
+import { readSourceHealth } from '../../ingest/source-health.ts'
+import { loadPlan, planAccounts, type Plan } from '../../plan/plan.ts'
+import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+
+/**
+ * Issue 21, "Bounded calls": a list whose cursor never ends, a cursor sent twice and an answer
+ * larger than HTTP_MAX_ANSWER_BYTES each fail their account (or, for a part that serves some
+ * metrics only, that part) with API_PAGING_ENDLESS or API_ANSWER_TOO_LARGE, at once and without
+ * retries, keeping what the pages before gave; every other account is collected as usual.
+ */
+const NOW = new Date('2026-11-26T09:00:00Z')
+const harness = useSimulatorHarness('bounded', () => NOW)
+const plan: Plan = await loadPlan('examples/plan.yaml')
+const account = (id: string) => planAccounts(plan).find((a) => a.id === id)!
+
+/** Small enough that a test's huge answer stays small; every quiet answer of the simulator fits. */
+const MAX_ANSWER_BYTES = 512 * 1024
+
+const BANDUNG = account('kopi-nusantara-bandung')
+const X = account('kopi-nusantara-x')
+const INSTAGRAM = account('kopi-nusantara-instagram')
+const BUSINESS = account('kopi-nusantara-bandung-tiktok')
+const FAULTY = new Set([BANDUNG.id, X.id, INSTAGRAM.id, BUSINESS.id])
+
+const POSTS = `/v25.0/${BANDUNG.apiId}/posts`
+const TIMELINE = `/x/2/users/${X.apiId}/tweets`
+const MEDIA = `/v25.0/${INSTAGRAM.apiId}/media`
+const VIDEOS = '/tiktok-business/v1.3/business/video/list/'
+
+describe('bounded calls: endless lists and huge answers', () => {
+  it('stop at the cap or the repeated cursor with a plain error, keep the pages read, and leave the other accounts whole', async () => {
+    const collect = harness.collectJobs({ plan, env: { HTTP_MAX_ANSWER_BYTES: String(MAX_ANSWER_BYTES) } })
+    const literal = (path: string) => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
+    harness.sim.injectFault({ path: literal(POSTS), paging: 'endless', times: 10_000 })
+    harness.sim.injectFault({ path: literal(TIMELINE), paging: 'repeated', times: 10_000 })
+    harness.sim.injectFault({ path: literal(MEDIA), hugeBodyBytes: 8 * MAX_ANSWER_BYTES, times: 10 })
+    harness.sim.injectFault({ path: literal(VIDEOS), paging: 'endless', times: 10_000 })
+    const before = harness.sim.requests().length
+
+    const all = planAccounts(plan)
+    const results = await Promise.allSettled(all.map(collect))
+    harness.sim.clearFaults()
+    const outcome = new Map(all.map((a, i) => [a.id, results[i]!]))
+    const health = new Map((await readSourceHealth(harness.db.ch)).map((h) => [h.accountId, h]))
+    const requests = harness.sim.requests().slice(before)
+    const asked = (path: string) => requests.filter((r) => r.path === path).length
+
+    // Facebook posts: 400 pages (the walk's cap), then the account fails for the round, not retried.
+    expect(asked(POSTS)).toBe(400)
+    const posts = outcome.get(BANDUNG.id)!
+    expect(posts.status).toBe('rejected')
+    const postsError = `facebook GET ${POSTS}: still another page after 400 pages, the most this list can hold; the walk stopped there`
+    expect(String((posts as PromiseRejectedResult).reason.message)).toBe(postsError)
+    expect((posts as PromiseRejectedResult).reason.name).toBe('UnrecoverableError')
+    expect(health.get(BANDUNG.id)).toMatchObject({ status: 'failing', lastErrorCode: 'API_PAGING_ENDLESS', lastError: postsError })
+
+    // X: the second page repeats the first page's cursor; the walk stops there.
+    expect(asked(TIMELINE)).toBe(2)
+    expect(health.get(X.id)).toMatchObject({ status: 'failing', lastErrorCode: 'API_PAGING_ENDLESS' })
+    expect(health.get(X.id)!.lastError).toBe(`x GET ${TIMELINE}: the API sent the same next-page cursor after page 2 as after page 1; the walk stopped there (it would go round for ever)`)
+
+    // Instagram: the media answer passes the cap; one request, no retry.
+    expect(asked(MEDIA)).toBe(1)
+    expect(health.get(INSTAGRAM.id)).toMatchObject({
+      status: 'failing',
+      lastErrorCode: 'API_ANSWER_TOO_LARGE',
+      lastError: `instagram GET ${MEDIA}: the answer is larger than ${MAX_ANSWER_BYTES} bytes (HTTP_MAX_ANSWER_BYTES); it was cut off unread`,
+    })
+
+    // TikTok Business: the video list is one part of the account; it is skipped, the rest collected.
+    expect(asked(VIDEOS)).toBe(500)
+    const business = outcome.get(BUSINESS.id)!
+    expect(business.status).toBe('fulfilled')
+    const summary = (business as PromiseFulfilledResult<{ status: string; summary: { skipped: string[]; observations: number } }>).value.summary
+    expect(summary.skipped).toEqual([`video list: tiktok GET ${VIDEOS}: still another page after 500 pages, the most this list can hold; the walk stopped there`])
+    expect(summary.observations).toBeGreaterThan(0)
+
+    // What the pages before the fault gave is stored: the posts of the first page, the timeline's first page.
+    await harness.writers.flush()
+    const stored = await harness.db.ch.rows<{ account_id: string; posts: string }>(
+      "SELECT account_id, uniqExact(object_id) AS posts FROM observations FINAL WHERE object_type = 'post' AND account_id IN {ids:Array(String)} GROUP BY account_id",
+      { ids: [BANDUNG.id, X.id, BUSINESS.id] },
+    )
+    const postsOf = new Map(stored.map((r) => [r.account_id, Number(r.posts)]))
+    expect(postsOf.get(BANDUNG.id)).toBeGreaterThan(0)
+    expect(postsOf.get(X.id)).toBeGreaterThan(0)
+    expect(postsOf.get(BUSINESS.id)).toBeGreaterThan(0)
+
+    // Every other account: collected and healthy.
+    for (const quiet of all.filter((a) => !FAULTY.has(a.id))) {
+      expect(outcome.get(quiet.id)!.status, quiet.id).toBe('fulfilled')
+      expect(health.get(quiet.id), quiet.id).toMatchObject({ status: 'healthy', lastErrorCode: '' })
+    }
+  })
+})
