@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
 import { readSourceHealth } from '../../ingest/source-health.ts'
 import { loadPlan, planAccounts, type Plan } from '../../plan/plan.ts'
+import { simulatorEnvironment } from '../../simulator/index.ts'
+import { writePlan } from '../chaos/bed.ts'
+import { cliSandbox, runCliAsync } from '../helpers/cli.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 
 /**
@@ -11,6 +14,8 @@ import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
  */
 const NOW = new Date('2026-11-26T09:00:00Z')
 const harness = useSimulatorHarness('bounded', () => NOW)
+const sandbox = cliSandbox('bounded')
+afterAll(() => sandbox.cleanup())
 const plan: Plan = await loadPlan('examples/plan.yaml')
 const account = (id: string) => planAccounts(plan).find((a) => a.id === id)!
 
@@ -24,6 +29,7 @@ const BUSINESS = account('kopi-nusantara-bandung-tiktok')
 const FAULTY = new Set([BANDUNG.id, X.id, INSTAGRAM.id, BUSINESS.id])
 
 const POSTS = `/v25.0/${BANDUNG.apiId}/posts`
+const literal = (path: string) => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
 const TIMELINE = `/x/2/users/${X.apiId}/tweets`
 const MEDIA = `/v25.0/${INSTAGRAM.apiId}/media`
 const VIDEOS = '/tiktok-business/v1.3/business/video/list/'
@@ -31,7 +37,6 @@ const VIDEOS = '/tiktok-business/v1.3/business/video/list/'
 describe('bounded calls: endless lists and huge answers', () => {
   it('stop at the cap or the repeated cursor with a plain error, keep the pages read, and leave the other accounts whole', async () => {
     const collect = harness.collectJobs({ plan, env: { HTTP_MAX_ANSWER_BYTES: String(MAX_ANSWER_BYTES) } })
-    const literal = (path: string) => new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`)
     harness.sim.injectFault({ path: literal(POSTS), paging: 'endless', times: 10_000 })
     harness.sim.injectFault({ path: literal(TIMELINE), paging: 'repeated', times: 10_000 })
     harness.sim.injectFault({ path: literal(MEDIA), hugeBodyBytes: 8 * MAX_ANSWER_BYTES, times: 10 })
@@ -92,5 +97,28 @@ describe('bounded calls: endless lists and huge answers', () => {
       expect(outcome.get(quiet.id)!.status, quiet.id).toBe('fulfilled')
       expect(health.get(quiet.id), quiet.id).toMatchObject({ status: 'healthy', lastErrorCode: '' })
     }
+  })
+
+  it('collect --once ends on an endless cursor: the account fails with API_PAGING_ENDLESS, the others are collected, the round is evaluated', async () => {
+    const dir = sandbox.tempDir()
+    const { file, plan: narrowed } = writePlan(dir, { accounts: ['kopi-nusantara', 'kopi-nusantara-bandung'] })
+    const tokens = Object.fromEntries(planAccounts(narrowed).map((a) => [a.tokenEnv!, `good-token-${a.id}`]))
+    harness.sim.injectFault({ path: literal(POSTS), paging: 'endless', times: 100_000 })
+    const before = harness.sim.requests().length
+    const result = await runCliAsync(['collect', '--once', '--plan', file], sandbox.environment({ ...simulatorEnvironment(harness.sim.url), ...tokens, CLOCK_START: '2026-11-26T16:00:00+07:00' }), {
+      limitMs: 180_000,
+    })
+    harness.sim.clearFaults()
+    expect(result.signal, result.stderrLines.join('\n')).toBeNull()
+    expect(result.code, result.stderrLines.join('\n')).toBe(0)
+    expect(
+      harness.sim
+        .requests()
+        .slice(before)
+        .filter((r) => r.path === POSTS),
+    ).toHaveLength(400)
+    expect(result.stdout).toContain('facebook/kopi-nusantara-bandung: failing (API_PAGING_ENDLESS)')
+    expect(result.stdout).toContain('facebook/kopi-nusantara: healthy')
+    expect(result.stdout).toMatch(/KPIs as of 2026-11-26T09:00:00\.000Z/)
   })
 })
