@@ -1,9 +1,9 @@
 import { DateTime } from 'luxon'
 import { z } from 'zod'
-import { graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
+import { GRAPH_DAY_ZONE, graphDays, graphDayStart, graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
 import { pageWalk } from '../paging.ts'
 import { defineCollector, type Session } from './define.ts'
-import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
+import { noteRefused, skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
 
 /**
@@ -61,8 +61,8 @@ const POST_FIELDS = 'id,created_time,shares,reactions.limit(0).summary(total_cou
 const POSTS_MAX_PAGES = 400
 /** Graph answers at most 90 days of insights per request. */
 const MAX_INSIGHTS_DAYS = 89
-/** Graph's insights day ends at midnight Pacific time. */
-const INSIGHTS_ZONE = 'America/Los_Angeles'
+/** Graph's insights day ends at midnight Pacific time (graph-api.ts). */
+const INSIGHTS_ZONE = GRAPH_DAY_ZONE
 
 export const createFacebookPagesCollector = defineCollector<'facebook', FacebookPagesTuning>('facebook', {
   apis: { graph: { dialect: () => graphDialect, path: (config) => `/${config.FACEBOOK_GRAPH_VERSION}` } },
@@ -79,17 +79,18 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
       for (const insight of metrics) {
         const { since, until } = window(insight)
         const gives = insight.shape === 'daily' ? (insight.reactionKeys ? Object.values(insight.reactionKeys) : [insight.metric!]) : []
-        const result = await skipRefused(summary, gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric, () =>
+        const part = gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric
+        const result = await skipRefused(summary, part, () =>
           s.api.graph.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
             params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
           }),
         )
         const series = result?.data.find((entry) => entry.name === insight.apiMetric)
+        const { days, unusable } = graphDays(series?.values ?? [])
+        if (unusable) noteRefused(summary, part, unusable)
         const rows: ObservationRow[] = []
-        for (const point of series?.values ?? []) {
-          if (!point.end_time) continue
-          const end = parseGraphTime(point.end_time)
-          const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
+        for (const { day, end, point } of days) {
+          const dayStart = graphDayStart(day)
           const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}`, dayZone: INSIGHTS_ZONE }
           if (insight.reactionKeys) {
             const byType = typeof point.value === 'object' ? point.value : {}

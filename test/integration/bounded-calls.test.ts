@@ -80,6 +80,9 @@ describe('bounded calls: endless lists and huge answers', () => {
     const summary = (business as PromiseFulfilledResult<{ status: string; summary: { skipped: string[]; observations: number } }>).value.summary
     expect(summary.skipped).toEqual([`video list: tiktok GET ${VIDEOS}: still another page after 500 pages, the most this list can hold; the walk stopped there`])
     expect(summary.observations).toBeGreaterThan(0)
+    // A KPI counts its video views: the account is degraded for them, with the reason.
+    expect(health.get(BUSINESS.id)).toMatchObject({ status: 'degraded', lastErrorCode: 'metric_refused', refusedMetrics: ['views'] })
+    expect(health.get(BUSINESS.id)!.lastError).toContain('still another page after 500 pages')
 
     // What the pages before the fault gave is stored: the posts of the first page, the timeline's first page.
     await harness.writers.flush()
