@@ -109,7 +109,7 @@ describe('bounded calls: endless lists and huge answers', () => {
     harness.sim.injectFault({ path: literal(POSTS), paging: 'endless', times: 100_000 })
     const before = harness.sim.requests().length
     const result = await runCliAsync(['collect', '--once', '--plan', file], sandbox.environment({ ...simulatorEnvironment(harness.sim.url), ...tokens, CLOCK_START: '2026-11-26T16:00:00+07:00' }), {
-      limitMs: 180_000,
+      limitMs: 120_000,
     })
     harness.sim.clearFaults()
     expect(result.signal, result.stderrLines.join('\n')).toBeNull()
@@ -123,5 +123,5 @@ describe('bounded calls: endless lists and huge answers', () => {
     expect(result.stdout).toContain('facebook/kopi-nusantara-bandung: failing (API_PAGING_ENDLESS)')
     expect(result.stdout).toContain('facebook/kopi-nusantara: healthy')
     expect(result.stdout).toMatch(/KPIs as of 2026-11-26T09:00:00\.000Z/)
-  })
+  }, 150_000)
 })
