@@ -38,6 +38,14 @@ const optionalInstant = z.preprocess(
     .optional(),
 )
 
+/**
+ * 8 MiB. The largest answer we ask for is a GA4 report page of 10,000 rows (about 120 bytes a
+ * row: 1.2 MB); a page of 100 posts with their counts, or of ads insights with every action type,
+ * is well under 1 MB. An answer past this is a fault (a proxy, a runaway body), and reading it
+ * whole would cost several times its size in memory per request.
+ */
+export const DEFAULT_HTTP_MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
 function networkApiUrls() {
   return Object.fromEntries(Object.entries(apiUrlVariables()).map(([name, { defaultUrl }]) => [name, url(defaultUrl)])) as Record<ApiUrlVariable, ReturnType<typeof url>>
 }
@@ -93,6 +101,8 @@ const envSchema = z.object({
   LOG_PRETTY: booleanFlag(false),
   HTTP_TIMEOUT_MS: positiveInt(15_000),
   HTTP_MAX_RETRIES: positiveInt(4),
+  /** The largest API answer read, in bytes (axios maxContentLength); see DEFAULT_HTTP_MAX_ANSWER_BYTES. */
+  HTTP_MAX_ANSWER_BYTES: positiveInt(DEFAULT_HTTP_MAX_ANSWER_BYTES),
   WORKER_CONCURRENCY: positiveInt(4),
   SHUTDOWN_TIMEOUT_MS: positiveInt(20_000),
   WRITER_BATCH_ROWS: positiveInt(20_000),

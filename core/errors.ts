@@ -16,6 +16,8 @@ export type ErrorCode =
   | 'API_RATE_LIMITED'
   | 'API_REQUEST_FAILED'
   | 'API_RESPONSE_INVALID'
+  | 'API_PAGING_ENDLESS'
+  | 'API_ANSWER_TOO_LARGE'
   | 'CLICKHOUSE_WRITE_FAILED'
   | 'REDIS_UNAVAILABLE'
   | 'MIGRATION_FAILED'
@@ -107,11 +109,28 @@ export class ApiError extends SocialKpiError {
   readonly apiCode: string | undefined
   readonly retryable: boolean
 
-  constructor(message: string, details: { status?: number; apiCode?: string; retryable: boolean; code?: 'API_RESPONSE_INVALID' }) {
+  constructor(message: string, details: { status?: number; apiCode?: string; retryable: boolean; code?: 'API_RESPONSE_INVALID' | 'API_PAGING_ENDLESS' | 'API_ANSWER_TOO_LARGE' }) {
     super(details.code ?? 'API_REQUEST_FAILED', message)
     this.status = details.status
     this.apiCode = details.apiCode
     this.retryable = details.retryable
+  }
+}
+
+/**
+ * A paged walk that does not end: still a next page at its cap, or a cursor sent twice. Not
+ * retried within the round (it would walk the same way); the pages read before stay stored.
+ */
+export class ApiPagingError extends ApiError {
+  constructor(message: string) {
+    super(message, { retryable: false, code: 'API_PAGING_ENDLESS' })
+  }
+}
+
+/** An answer larger than HTTP_MAX_ANSWER_BYTES: cut off unread, not retried within the round. */
+export class ApiAnswerTooLargeError extends ApiError {
+  constructor(message: string) {
+    super(message, { retryable: false, code: 'API_ANSWER_TOO_LARGE' })
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AxiosResponse } from 'axios'
+import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { retryAfterMs, type ApiDialect, type Failure } from './http.ts'
 
@@ -164,6 +165,56 @@ export const graphTokenAdvice = graphTokenAdviceFor({
 /** Parses Graph times such as `2024-06-28T07:00:00+0000` (offset without a colon). */
 export function parseGraphTime(value: string): Date {
   return new Date(value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
+}
+
+/**
+ * Graph's insights day (Facebook Pages and Instagram, period=day) is the Pacific day, daylight
+ * saving time included: Meta's Page insights guide says a range from 1 January 2018 has its first
+ * `end_time` on 2 January 2018 "at 08:00 GMT", and its sample answer, of March 2020 (after the
+ * change to summer time), ends days at 07:00 (developers.facebook.com/docs/platforminsights/page).
+ * The Instagram reference says days are "periods ending on UTC−07:00" (IG User Insights), which
+ * is Pacific summer time; whether Instagram keeps 07:00 UTC in winter is UNCONFIRMED, so both are
+ * read (graphDayEnded).
+ */
+export const GRAPH_DAY_ZONE = 'America/Los_Angeles'
+/** The fixed-offset reading of the Instagram reference: days that end at 07:00 UTC all year. */
+const FIXED_DAY_ZONE = 'Etc/GMT+7'
+
+/**
+ * The day a period=day value covers, from its `end_time`: the `YYYY-MM-DD` before the midnight it
+ * ends at, whether that is a Pacific midnight (07:00 UTC in summer, 08:00 UTC in winter) or a
+ * UTC−07:00 one (07:00 UTC all year). Undefined for any other time, or text that is no time: the
+ * caller then skips the value and says so, rather than guess a day.
+ */
+export function graphDayEnded(endTime: string): string | undefined {
+  const end = parseGraphTime(endTime)
+  if (!Number.isFinite(end.getTime())) return undefined
+  for (const zone of [GRAPH_DAY_ZONE, FIXED_DAY_ZONE]) {
+    const local = DateTime.fromJSDate(end, { zone })
+    if (+local.startOf('day') === +local) return local.minus({ days: 1 }).toISODate()!
+  }
+  return undefined
+}
+
+/**
+ * The days of a period=day series. Values whose `end_time` is absent or no day's end are left out,
+ * and `unusable` says so in one line, for the collector to note as a skipped part.
+ */
+export function graphDays<V extends { end_time?: string }>(values: readonly V[]): { days: Array<{ day: string; end: Date; point: V }>; unusable?: string } {
+  const days: Array<{ day: string; end: Date; point: V }> = []
+  const bad: string[] = []
+  for (const point of values) {
+    const day = point.end_time === undefined ? undefined : graphDayEnded(point.end_time)
+    if (day === undefined) bad.push(point.end_time === undefined ? 'no end_time' : `end_time ${JSON.stringify(point.end_time.slice(0, 40))}`)
+    else days.push({ day, end: parseGraphTime(point.end_time!), point })
+  }
+  if (bad.length === 0) return { days }
+  return { days, unusable: `${bad.length} of ${values.length} daily values left out: ${bad[0]} is not the end of a day (a Pacific or UTC−07:00 midnight)` }
+}
+
+/** The Pacific midnight that starts a `YYYY-MM-DD` Graph insights day (since/until of a request). */
+export function graphDayStart(date: string): Date {
+  return DateTime.fromISO(date, { zone: GRAPH_DAY_ZONE }).toJSDate()
 }
 
 /** A Graph edge's cursor paging, as every list answer (posts, media, ad insights) carries it. */

@@ -1,7 +1,8 @@
-import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios'
+import axios, { AxiosError, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse } from 'axios'
 import type { z } from 'zod'
 import type { Clock } from '../core/clock.ts'
-import { ApiError, ApiRateLimitError, TokenError } from '../core/errors.ts'
+import { DEFAULT_HTTP_MAX_ANSWER_BYTES } from '../core/config.ts'
+import { ApiAnswerTooLargeError, ApiError, ApiRateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets } from '../core/logger.ts'
 import type { ApiObserver, ApiOutcome } from '../core/telemetry.ts'
 import type { RequestGate } from './quota.ts'
@@ -46,6 +47,8 @@ export interface ApiCaller {
   get<S extends z.ZodType>(url: string, schema: S, config?: AxiosRequestConfig): Promise<z.output<S>>
   /** For APIs that read with POST (GA4 runReport). Retried like a GET: such reads are idempotent. */
   post<S extends z.ZodType>(url: string, body: unknown, schema: S, config?: AxiosRequestConfig): Promise<z.output<S>>
+  /** How this caller's errors name a call: the network, the method and the path without the query (`facebook GET /v25.0/1/posts`). */
+  describe(method: 'GET' | 'POST', url: string): string
 }
 
 export interface ApiCallerOptions {
@@ -62,8 +65,13 @@ export interface ApiCallerOptions {
   random?: () => number
 }
 
-/** An axios instance with a timeout; axios has none by default. */
-export function createHttp(options: { baseURL: string; timeoutMs: number; headers?: Record<string, string> }): AxiosInstance {
+/**
+ * An axios instance with a timeout (axios has none by default) and a size cap on answers
+ * (HTTP_MAX_ANSWER_BYTES; axios reads any size by default): a longer body is cut off as it
+ * arrives, never held whole. Request bodies (our own: GA4's report requests) have the same cap.
+ */
+export function createHttp(options: { baseURL: string; timeoutMs: number; headers?: Record<string, string>; maxAnswerBytes?: number }): AxiosInstance {
+  const maxBytes = options.maxAnswerBytes ?? DEFAULT_HTTP_MAX_ANSWER_BYTES
   return axios.create({
     baseURL: options.baseURL,
     timeout: options.timeoutMs,
@@ -71,7 +79,19 @@ export function createHttp(options: { baseURL: string; timeoutMs: number; header
     // Every status comes back as a response; the dialect decides what it means.
     validateStatus: () => true,
     maxRedirects: 0,
+    maxContentLength: maxBytes,
+    maxBodyLength: maxBytes,
   })
+}
+
+/**
+ * Whether axios gave up on an answer for its size (maxContentLength). Axios reports it as
+ * ERR_BAD_RESPONSE without a response; with our instances (every status is a response, JSON is
+ * parsed leniently, http(s) only) the one other ERR_BAD_RESPONSE, a body cut off by the server,
+ * carries the response it had begun.
+ */
+function isAnswerTooLarge(error: AxiosError): boolean {
+  return error.code === AxiosError.ERR_BAD_RESPONSE && error.response === undefined
 }
 
 const FAILURE_OUTCOME: Record<Failure['kind'], ApiOutcome> = { token: 'token_refused', throttled: 'throttled', transient: 'error', permanent: 'permanent_error' }
@@ -117,7 +137,7 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     /** Whether the last failure was an answer that is not the documented shape. */
     let invalidAnswer = false
     /** What a transient failure's message starts with, so it says which call failed: `youtube GET /youtube/v3/videos`. */
-    const call = `${options.dialect.network} ${(config.method ?? 'GET').toUpperCase()} ${endpoint(config)}`
+    const call = describe(config)
     for (let attempt = 0; attempt <= retry.maxRetries; attempt++) {
       await honourPause()
       let response: AxiosResponse
@@ -127,6 +147,12 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
         response = await options.http.request(config)
       } catch (error) {
         if (!axios.isAxiosError(error)) throw error
+        if (isAnswerTooLarge(error)) {
+          // The same request would bring the same answer: not retried within the round.
+          observe('invalid_answer')
+          const limit = config.maxContentLength ?? options.http.defaults?.maxContentLength
+          throw new ApiAnswerTooLargeError(`${call}: the answer is larger than ${limit} bytes (HTTP_MAX_ANSWER_BYTES); it was cut off unread`)
+        }
         observe('no_answer')
         // No response at all: timeout, reset, refused. Worth another try. Axios says ECONNABORTED
         // (ETIMEDOUT with clarifyTimeoutError) when its timeout ended the request.
@@ -184,6 +210,11 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
     })
   }
 
+  /** How errors name a call: `youtube GET /youtube/v3/channels`. */
+  function describe(config: AxiosRequestConfig): string {
+    return `${options.dialect.network} ${(config.method ?? 'GET').toUpperCase()} ${endpoint(config)}`
+  }
+
   /** The request's path on the server (base URL's path included, query left out): `/youtube/v3/channels`. */
   function endpoint(config: AxiosRequestConfig): string {
     const base = options.http.defaults?.baseURL ?? ''
@@ -199,6 +230,7 @@ export function createApiCaller(options: ApiCallerOptions): ApiCaller {
   return {
     get: <S extends z.ZodType>(url: string, schema: S, config?: AxiosRequestConfig) => request({ ...config, method: 'GET', url }, schema),
     post: <S extends z.ZodType>(url: string, body: unknown, schema: S, config?: AxiosRequestConfig) => request({ ...config, method: 'POST', url, data: body }, schema),
+    describe: (method, url) => describe({ method, url }),
   }
 
   function backoff(attempt: number): number {

@@ -19,8 +19,9 @@
  * summed, ≈ 14,500 interactions.
  *
  * Modelled behaviour:
- *  - Insights days are fixed UTC−07:00 days (they end at 07:00 UTC all year, as the reference
- *    says "periods ending on UTC−07:00"); a day is reported once it has ended, at 90 % of its final
+ *  - Insights days are Graph's Pacific days (America/Los_Angeles, as Facebook Page insights: they
+ *    end at 07:00 UTC in summer and 08:00 UTC in winter; the reference's "periods ending on
+ *    UTC−07:00" is Pacific summer time); a day is reported once it has ended, at 90 % of its final
  *    value, rising linearly to 100 % 48 hours later ("data may be delayed up to 48 hours"), so a
  *    re-read of recent days finds higher numbers. A range with no ended day answers `data: []`.
  *  - `follower_count` is new followers per day (time series only), and only for the 30 days before
@@ -52,7 +53,7 @@ import {
 } from './graph-common.ts'
 import { audienceOnTheHour, intBetween, opaqueId, unit } from './random.ts'
 import { HISTORY_DAYS, SATURATION_MS } from './scenario.ts'
-import { DAY_MS, graphTime, HOUR_MS } from './time.ts'
+import { addPacificDays, DAY_MS, graphTime, HOUR_MS, pacificDayStart } from './time.ts'
 import type { SimulatorModule } from './network.ts'
 
 export const DEMO_INSTAGRAM_ACCOUNTS: ReadonlyArray<{ id: string; username: string; name: string }> = [{ id: '17841400000000001', username: 'kopinusantara', name: 'Kopi Nusantara' }]
@@ -60,8 +61,6 @@ export const DEMO_INSTAGRAM_ACCOUNTS: ReadonlyArray<{ id: string; username: stri
 const IG_USER_ID = /^17841(\d{12})$/
 const IG_MEDIA_ID = /^18(\d{12})(\d{5})$/
 
-/** IG insights days run from 07:00 UTC to 07:00 UTC. */
-export const IG_DAY_OFFSET_MS = 7 * HOUR_MS
 /** Ranges may span at most 30 days (2,592,000 s). */
 const MAX_RANGE_MS = 30 * DAY_MS
 /** `follower_count` answers only the 30 days before the current one. */
@@ -72,11 +71,6 @@ const MEDIA_DEFAULT_LIMIT = 25
 /** UNCONFIRMED: the cap of /media page sizes; the simulator caps like Facebook's edges. */
 const MEDIA_MAX_LIMIT = 100
 const MAX_CACHED_FEEDS = 200
-
-/** The start (07:00 UTC) of the IG insights day containing `ms`. */
-export function igDayStart(ms: number): number {
-  return Math.floor((ms - IG_DAY_OFFSET_MS) / DAY_MS) * DAY_MS + IG_DAY_OFFSET_MS
-}
 
 interface IgProfile {
   id: string
@@ -267,10 +261,10 @@ function createInstagramGraph(options: InstagramGraphOptions): GraphFamily {
     return { likes: grow(media.likes), comments: grow(media.comments) }
   }
 
-  /** Final (fully reported) insights of the IG day starting at `dayStart`. */
+  /** Final (fully reported) insights of the IG day (a Pacific day) starting at `dayStart`. */
   function finalDay(userId: string, dayStart: number): Record<string, number> {
     const p = profile(userId)
-    const dayEnd = dayStart + DAY_MS
+    const dayEnd = addPacificDays(dayStart, 1)
     const draw = (label: string) => unit(seed, userId, 'day', dayStart, label)
     let interactions = 0
     const items = feed(userId, dayEnd)
@@ -297,7 +291,7 @@ function createInstagramGraph(options: InstagramGraphOptions): GraphFamily {
 
   /** What the API reports now for one ended day: 90 % at its end, all of it 48 hours later. */
   function reportedDay(userId: string, dayStart: number, nowMs: number): Record<string, number> | undefined {
-    const age = nowMs - (dayStart + DAY_MS)
+    const age = nowMs - addPacificDays(dayStart, 1)
     if (age < 0) return undefined
     const share = age >= LATE_DATA_MS ? 1 : 0.9 + (0.1 * age) / LATE_DATA_MS
     const out: Record<string, number> = {}
@@ -512,20 +506,20 @@ function createInstagramGraph(options: InstagramGraphOptions): GraphFamily {
       throw new GraphError({ message: 'An unknown error has occurred.', type: 'OAuthException', code: 1 }, { status: 500 })
     }
 
-    const currentDay = igDayStart(nowMs)
-    const since = parseTimeParam('since', query.get('since')) ?? currentDay - DAY_MS
+    const currentDay = pacificDayStart(nowMs)
+    const since = parseTimeParam('since', query.get('since')) ?? addPacificDays(currentDay, -1)
     const until = parseTimeParam('until', query.get('until')) ?? nowMs
     // UNCONFIRMED wording (modelled on Facebook's).
     if (since >= until) throw invalidParameter('(#100) The since parameter must be before the until parameter')
     // Confirmed wording (seen in live answers quoted by client code).
     if (until - since > MAX_RANGE_MS) throw invalidParameter('(#100) There cannot be more than 30 days (2592000 s) between since and until')
-    if (names.includes('follower_count') && since < currentDay - FOLLOWER_COUNT_DAYS * DAY_MS) {
+    if (names.includes('follower_count') && since < addPacificDays(currentDay, -FOLLOWER_COUNT_DAYS)) {
       throw invalidParameter('(#100) (follower_count) metric only supports querying data for the last 30 days excluding the current day')
     }
 
     // The days whose start falls in [the day containing since, until): the since-day is included.
     const days: Array<{ start: number; values: Record<string, number> }> = []
-    for (let start = igDayStart(since); start < until; start += DAY_MS) {
+    for (let start = pacificDayStart(since); start < until; start = addPacificDays(start, 1)) {
       const values = reportedDay(userId, start, nowMs)
       if (values) days.push({ start, values })
     }
@@ -539,7 +533,7 @@ function createInstagramGraph(options: InstagramGraphOptions): GraphFamily {
           const value = days.reduce((sum, day) => sum + day.values[name]!, 0)
           data.push({ name, period: 'day', title: metric.title, description: metric.description, total_value: { value }, id })
         } else {
-          const values = days.map((day) => ({ value: day.values[name]!, end_time: graphTime(day.start + DAY_MS) }))
+          const values = days.map((day) => ({ value: day.values[name]!, end_time: graphTime(addPacificDays(day.start, 1)) }))
           data.push({ name, period: 'day', values, title: metric.title, description: metric.description, id })
         }
       }

@@ -3,8 +3,8 @@
  * networks that live on Graph (Facebook Pages, Instagram accounts, ad accounts), each served by its
  * own module (graph-pages.ts, graph-instagram.ts, graph-ads.ts) with its own budget and headers.
  */
-import { GraphError, graphErrorBody, invalidParameter, unsupportedRequest, type GraphFamily } from './graph-common.ts'
-import type { SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import { GraphError, graphErrorBody, invalidParameter, linkWith, unsupportedRequest, type GraphFamily } from './graph-common.ts'
+import type { FaultPage, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
 import { HOUR_MS, pacificLongTime } from './time.ts'
 
 const VERSIONED = /^\/(v\d+\.0)(\/.*)?$/
@@ -89,7 +89,17 @@ export function createGraphApi(options: GraphApiOptions): SimulatedNetwork {
     tokenOf,
     handle,
     errorBody: (error, traceId) => graphErrorBody({ ...error, type: error.type ?? 'OAuthException' }, traceId),
+    continueList,
   }
+}
+
+/** A Graph edge page (`data` and `paging`) with a next page at a fault's cursor (simulator/index.ts). */
+function continueList(body: Record<string, unknown>, request: SimRequest, page: FaultPage): boolean {
+  if (!Array.isArray(body.data)) return false
+  if (!page.keepItems) body.data = []
+  const after = Buffer.from(`fault:${page.step}`).toString('base64url')
+  body.paging = { cursors: { before: after, after }, next: linkWith(request.baseUrl, request.pathname, request.query, { after }) }
+  return true
 }
 
 function safeDecode(segment: string): string {

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { createNetworks } from './networks.ts'
-import type { InjectedError, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import type { FaultPage, InjectedError, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
 import { createOAuth, type OAuthHooks, type OAuthNetwork } from './oauth.ts'
 import { opaqueId } from './random.ts'
 import { utcMidnight } from './time.ts'
@@ -53,12 +53,27 @@ export interface SimulatedFault {
    * status, error or body, the usual answer comes late; with them, the injected failure does.
    */
   delayMs?: number
+  /**
+   * A list that never ends, on the cursor-paged lists (Graph edges such as Facebook posts, Instagram
+   * media and ads insights; X timelines; TikTok video lists; YouTube playlist items): the first
+   * matching request gets its usual page with a next-page cursor added, every later one an empty
+   * page with a next cursor: a new one each time (`endless`), or the same one again (`repeated`).
+   * Each request counts against `times`: give more than the walk's cap. Other answers pass as they are.
+   */
+  paging?: 'endless' | 'repeated'
+  /**
+   * A 200 answer of this many bytes instead of the usual one: a JSON document padded to that size
+   * (an empty `data` list and a long string), streamed in chunks, so the simulator never holds it.
+   */
+  hugeBodyBytes?: number
 }
 
 export interface RunningSimulator {
   /** e.g. http://127.0.0.1:43123 (collectors append /v25.0/...). */
   url: string
   injectFault(fault: SimulatedFault): void
+  /** Removes every injected fault, used up or not (e.g. an endless list's remaining pages). */
+  clearFaults(): void
   /** The requests received (the latest 10,000), tokens included: a test-only object, never to be logged. */
   requests(): Array<{ method: string; path: string; query: Record<string, string>; token: string | undefined }>
   /** The simulated authorization servers' test hooks (simulator/oauth.ts). */
@@ -92,7 +107,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const networks: SimulatedNetwork[] = [...createNetworks({ seed, today: utcMidnight(now().getTime()), callsPerHour }, { debugToken: oauth.debugToken }), ...oauth.networks].sort(
     (a, b) => b.prefix.length - a.prefix.length,
   )
-  const faults: Array<{ fault: SimulatedFault; remaining: number }> = []
+  /** Injected faults; a paging fault keeps its first answer (`first`) and how many pages it has served. */
+  const faults: Array<{ fault: SimulatedFault; remaining: number; served: number; first?: SimResponse; anchorMs?: number }> = []
   const log: LoggedRequest[] = []
   const sameRequestCount = new Map<string, number>()
   let countsAt = Number.NaN
@@ -102,14 +118,33 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     return networks.find((n) => pathname.startsWith(n.prefix))
   }
 
-  function takeFault(pathname: string): SimulatedFault | undefined {
+  function takeFault(pathname: string): (typeof faults)[number] | undefined {
     const entry = faults.find((f) => f.remaining > 0 && (!f.fault.path || f.fault.path.test(pathname)))
     if (!entry) return undefined
     entry.remaining--
-    return entry.fault
+    return entry
   }
 
-  function answer(req: IncomingMessage, body: string): SimResponse & { delayMs?: number } {
+  /** A paging fault's answer: the first request's usual page, then empty ones, each with a next cursor. */
+  function pagedFault(entry: (typeof faults)[number], network: SimulatedNetwork, request: SimRequest): SimResponse {
+    if (!entry.first) {
+      // The first page is the list's own; later requests carry our cursors, which the network could not read.
+      entry.first = network.handle(request)
+      entry.anchorMs = request.now.getTime()
+    }
+    entry.served++
+    const page: FaultPage = { step: entry.fault.paging === 'endless' ? entry.served : 1, anchorMs: entry.anchorMs!, keepItems: entry.served === 1 }
+    let body: unknown
+    try {
+      body = JSON.parse(entry.first.body)
+    } catch {
+      return entry.first
+    }
+    if (entry.first.status !== 200 || !body || typeof body !== 'object' || !network.continueList?.(body as Record<string, unknown>, request, page)) return entry.first
+    return { ...entry.first, body: JSON.stringify(body) }
+  }
+
+  function answer(req: IncomingMessage, body: string): SimResponse & { delayMs?: number; hugeBodyBytes?: number } {
     const method = req.method ?? 'GET'
     const url = new URL(req.url ?? '/', baseUrl)
     const at = now()
@@ -137,8 +172,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     if (log.length > MAX_LOGGED_REQUESTS) log.splice(0, log.length - MAX_LOGGED_REQUESTS)
     if (!network) return { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'Not Found' }
 
-    const fault = takeFault(url.pathname)
+    const entry = takeFault(url.pathname)
+    const fault = entry?.fault
     const late = <R extends SimResponse>(response: R): R & { delayMs?: number } => (fault?.delayMs ? { ...response, delayMs: fault.delayMs } : response)
+    if (fault?.paging) return late(pagedFault(entry!, network, request))
+    if (fault?.hugeBodyBytes !== undefined) return late({ status: 200, headers: { 'Content-Type': 'application/json; charset=UTF-8', ...fault.headers }, body: '', hugeBodyBytes: fault.hugeBodyBytes })
     if (fault && (fault.delayMs === undefined || fault.status !== undefined || fault.error !== undefined || fault.body !== undefined)) {
       const raw = fault.body !== undefined
       const body = raw ? fault.body! : network.errorBody(fault.error ?? UNKNOWN_ERROR, request.traceId)
@@ -163,7 +201,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     let body = ''
     req.setEncoding('utf8')
     for await (const chunk of req) body += chunk
-    let response: SimResponse & { delayMs?: number }
+    let response: SimResponse & { delayMs?: number; hugeBodyBytes?: number }
     try {
       response = answer(req, body)
     } catch {
@@ -174,6 +212,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     if (response.delayMs) await new Promise((resolve) => setTimeout(resolve, response.delayMs).unref())
     if (res.destroyed) return
     res.writeHead(response.status, response.headers)
+    if (response.hugeBodyBytes !== undefined) return streamHugeBody(res, response.hugeBodyBytes)
     res.end(response.body)
   })
 
@@ -192,7 +231,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     injectFault(fault) {
       if (!Number.isInteger(fault.times) || fault.times < 1) throw new TypeError('fault.times must be a positive integer')
       if (fault.delayMs !== undefined && !(Number.isFinite(fault.delayMs) && fault.delayMs >= 0)) throw new TypeError('fault.delayMs must be a duration in milliseconds')
-      faults.push({ fault, remaining: fault.times })
+      if (fault.paging !== undefined && fault.paging !== 'endless' && fault.paging !== 'repeated') throw new TypeError('fault.paging must be endless or repeated')
+      if (fault.hugeBodyBytes !== undefined && !(Number.isInteger(fault.hugeBodyBytes) && fault.hugeBodyBytes >= HUGE_BODY_FRAME.length)) {
+        throw new TypeError(`fault.hugeBodyBytes must be a whole number of bytes, at least ${HUGE_BODY_FRAME.length}`)
+      }
+      faults.push({ fault, remaining: fault.times, served: 0 })
+    },
+    clearFaults() {
+      faults.length = 0
     },
     requests: () => log.map((entry) => ({ ...entry, query: { ...entry.query } })),
     oauth: oauth.hooks,
@@ -213,6 +259,29 @@ export const SIMULATOR_OAUTH_APPS: ReadonlyArray<{ network: OAuthNetwork; client
   { network: 'tiktok', clientId: 'demo-tiktok-client', clientSecret: 'demo-tiktok-secret' },
   { network: 'linkedin', clientId: 'demo-linkedin-client', clientSecret: 'demo-linkedin-secret' },
 ]
+
+const HUGE_BODY_START = '{"data":[],"padding":"'
+const HUGE_BODY_END = '"}'
+const HUGE_BODY_FRAME = HUGE_BODY_START + HUGE_BODY_END
+const HUGE_BODY_CHUNK = Buffer.alloc(64 * 1024, 'x')
+
+/**
+ * Writes a JSON document of exactly `bytes` bytes in 64 KiB chunks, as fast as the client reads,
+ * without a Content-Length (a body whose end the client cannot know); stops when it hangs up.
+ */
+function streamHugeBody(res: ServerResponse, bytes: number): void {
+  let left = bytes - HUGE_BODY_FRAME.length
+  const write = () => {
+    while (left > 0 && !res.destroyed) {
+      const chunk = left >= HUGE_BODY_CHUNK.length ? HUGE_BODY_CHUNK : HUGE_BODY_CHUNK.subarray(0, left)
+      left -= chunk.length
+      if (!res.write(chunk)) return void res.once('drain', write)
+    }
+    if (!res.destroyed) res.end(HUGE_BODY_END)
+  }
+  res.write(HUGE_BODY_START)
+  write()
+}
 
 /** The request with `from` replaced by `to` wherever it carries the token (headers, query). */
 function withToken(request: SimRequest, from: string, to: string): SimRequest {

@@ -43,6 +43,22 @@ export interface SimulatedNetwork {
   handle(request: SimRequest): SimResponse
   /** The network's error body for an injected or unexpected failure. */
   errorBody(error: InjectedError, traceId: string): string
+  /**
+   * For a paging fault (SimulatedFault.paging): turns a parsed answer of one of its cursor-paged
+   * lists into a page that has a next one, at a cursor made from `page.step`, with no items unless
+   * `page.keepItems`. False when the answer is not such a list (it is then sent as it was).
+   */
+  continueList?(body: Record<string, unknown>, request: SimRequest, page: FaultPage): boolean
+}
+
+/** Which page of a paging fault is being answered. */
+export interface FaultPage {
+  /** The same step gives the same cursor (a repeated cursor); each new step a new one. */
+  step: number
+  /** The clock when the fault answered its first page: the base of cursors that are times (TikTok Display). */
+  anchorMs: number
+  /** The first page keeps the list's own items; the endless ones after it are empty. */
+  keepItems: boolean
 }
 
 /** What every simulated network gets: the seed, the world's anchor day, and the call budget. */

@@ -17,8 +17,8 @@
  */
 import { DateTime } from 'luxon'
 import { createCallWindow } from './call-window.ts'
-import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
-import { jsonResponse, subPath, tiktokLogId, videoPage } from './tiktok-common.ts'
+import type { FaultPage, InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import { continueVideoList, jsonResponse, subPath, tiktokLogId, videoPage } from './tiktok-common.ts'
 import type { TikTokScenario, TikTokVideo } from './tiktok-scenario.ts'
 import { DAY_MS, HOUR_MS } from './time.ts'
 
@@ -195,5 +195,6 @@ export function createTikTokBusinessApi(context: NetworkContext, scenario: TikTo
     tokenOf: accessToken,
     handle,
     errorBody: (error: InjectedError, traceId: string) => JSON.stringify(envelope(error.code, error.message, tiktokLogId(undefined, context.seed, traceId))),
+    continueList: (body: Record<string, unknown>, _request: SimRequest, page: FaultPage) => continueVideoList(body, page, ({ step }) => 1_000_000_000 + step),
   }
 }

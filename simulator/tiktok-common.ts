@@ -1,5 +1,5 @@
 /** Pieces shared by the two TikTok simulators: request ids and the JSON answer. */
-import type { SimResponse } from './network.ts'
+import type { FaultPage, SimResponse } from './network.ts'
 import { unit } from './random.ts'
 import type { TikTokVideo } from './tiktok-scenario.ts'
 
@@ -40,4 +40,17 @@ export function videoPage(videos: readonly TikTokVideo[], cursor: number | undef
   if (cursor) while (end > 0 && videos[end - 1]!.createMs >= cursor) end--
   const scanned = videos.slice(Math.max(0, end - maxCount), end).reverse()
   return { listed: scanned.filter((v) => v.isPublic), cursor: scanned.at(-1)?.createMs ?? cursor ?? 0, hasMore: end - scanned.length > 0 }
+}
+
+/**
+ * A video list page (`data.videos`, `data.cursor`, `data.has_more`) that has more, at a fault's
+ * cursor (simulator/index.ts): `cursorOf` makes the API's kind of cursor from the fault's page.
+ */
+export function continueVideoList(body: Record<string, unknown>, page: FaultPage, cursorOf: (page: FaultPage) => number): boolean {
+  const data = body.data as Record<string, unknown> | undefined
+  if (!data || typeof data !== 'object' || !Array.isArray(data.videos)) return false
+  if (!page.keepItems) data.videos = []
+  data.cursor = cursorOf(page)
+  data.has_more = true
+  return true
 }

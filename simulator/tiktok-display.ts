@@ -13,8 +13,8 @@
  * `nostats` lacks user.info.stats. An injected fault's `type` is rendered as the error code.
  */
 import { createCallWindow } from './call-window.ts'
-import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
-import { jsonResponse, subPath, tiktokLogId, videoPage } from './tiktok-common.ts'
+import type { FaultPage, InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork } from './network.ts'
+import { continueVideoList, jsonResponse, subPath, tiktokLogId, videoPage } from './tiktok-common.ts'
 import { TIKTOK_DEMO_ACCOUNTS, type TikTokScenario, type TikTokVideo } from './tiktok-scenario.ts'
 
 const DISPLAY_PREFIX = '/tiktok'
@@ -177,5 +177,7 @@ export function createTikTokDisplayApi(context: NetworkContext, scenario: TikTok
     tokenOf: bearer,
     handle,
     errorBody: (error: InjectedError, traceId: string) => errorBody(error.type ?? 'internal_error', error.message, tiktokLogId(undefined, context.seed, traceId)),
+    // The Display cursor is a time in ms: a second earlier per page keeps it inside any window.
+    continueList: (body: Record<string, unknown>, _request: SimRequest, page: FaultPage) => continueVideoList(body, page, ({ anchorMs, step }) => anchorMs - step * 1000),
   }
 }

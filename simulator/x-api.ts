@@ -16,7 +16,7 @@
  *   the limit: 429 with the problem body `{"title":"Too Many Requests",...}`.
  * - Every answer carries `Date` from the simulator clock, so a client can measure the reset.
  */
-import type { InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
+import type { FaultPage, InjectedError, NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
 import { createXScenario, type Tweet, type XScenario } from './x-scenario.ts'
 import { DAY_MS } from './time.ts'
 
@@ -411,8 +411,21 @@ function createXApi(context: NetworkContext): SimulatedNetwork[] {
       tokenOf,
       handle,
       errorBody: xErrorBody,
+      continueList,
     },
   ]
+}
+
+/** A timeline page (`meta`) with a next page at a fault's `next_token` (simulator/index.ts). */
+function continueList(body: Record<string, unknown>, _request: SimRequest, page: FaultPage): boolean {
+  if (!body.meta || typeof body.meta !== 'object') return false
+  if (!page.keepItems) {
+    delete body.data
+    delete body.errors
+    body.meta = { result_count: 0 }
+  }
+  ;(body.meta as Record<string, unknown>).next_token = `7140dibdnow9c7btw4${String(page.step).padStart(8, '0')}`
+  return true
 }
 
 /**

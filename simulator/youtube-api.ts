@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto'
 import { badParameter, bearerToken, errorResponse, GoogleApiError, injectedGoogleError, insufficientScope, jsonResponse, missingCredential, tokenProblem } from './google-common.ts'
-import type { NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
+import type { FaultPage, NetworkContext, SimRequest, SimResponse, SimulatedNetwork, SimulatorModule } from './network.ts'
 import { opaqueId } from './random.ts'
 import { addPacificDays, pacificDayStart, pacificMidnightOf } from './time.ts'
 import { CHANNEL_ID, createYouTubeScenario, DEMO_CHANNELS, publicSubscriberCount, type Video, type YouTubeScenario } from './youtube-scenario.ts'
@@ -220,6 +220,7 @@ function createDataApi(scenario: YouTubeScenario, seed: number): SimulatedNetwor
     tokenOf: dataCredential,
     handle,
     errorBody: (error) => injectedGoogleError('legacy', error),
+    continueList,
   }
 }
 
@@ -358,4 +359,12 @@ export const youtubeSimulator: SimulatorModule<'youtube'> = {
   network: 'youtube',
   mounts: { data: '/youtube/v3', analytics: '/youtube-analytics/v2' },
   serve: (context) => ({ routes: createYouTubeApis(context) }),
+}
+
+/** A Data API list page (`items`) with a next page at a fault's `nextPageToken` (simulator/index.ts). */
+function continueList(body: Record<string, unknown>, _request: SimRequest, page: FaultPage): boolean {
+  if (!Array.isArray(body.items)) return false
+  if (!page.keepItems) body.items = []
+  body.nextPageToken = `EAAa${Buffer.from(`FAULT:${page.step}`).toString('base64url')}`
+  return true
 }

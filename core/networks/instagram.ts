@@ -2,7 +2,7 @@ import { defineNetwork } from './types.ts'
 
 /**
  * Instagram professional (business or creator) accounts through the Instagram Graph API with
- * Facebook Login (social-apis.md §2). Insights days end at 07:00 UTC (UTC−07:00, all year).
+ * Facebook Login (social-apis.md §2). Insights days are Graph's Pacific days (ingest/graph-api.ts).
  */
 export const instagram = defineNetwork({
   label: 'Instagram (business account)',

@@ -78,7 +78,12 @@ export function defineCollector<N extends Network, T = Record<string, never>>(ne
         gate: context.gate,
         observer: context.apiObserver,
         now: context.now,
-        http: createHttp({ baseURL: `${base}${use.path?.(config) ?? ''}`, timeoutMs: config.HTTP_TIMEOUT_MS, headers: { ...use.headers?.(config), ...auth } }),
+        http: createHttp({
+          baseURL: `${base}${use.path?.(config) ?? ''}`,
+          timeoutMs: config.HTTP_TIMEOUT_MS,
+          maxAnswerBytes: config.HTTP_MAX_ANSWER_BYTES,
+          headers: { ...use.headers?.(config), ...auth },
+        }),
         dialect,
         retry: deps.retry,
         sleep: deps.sleep,

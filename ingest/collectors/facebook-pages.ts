@@ -1,8 +1,9 @@
 import { DateTime } from 'luxon'
 import { z } from 'zod'
-import { graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
+import { GRAPH_DAY_ZONE, graphDays, graphDayStart, graphDialect, graphTokenAdvice, parseGraphTime, graphPaging } from '../graph-api.ts'
+import { pageWalk } from '../paging.ts'
 import { defineCollector, type Session } from './define.ts'
-import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
+import { noteRefused, skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
 
 /**
@@ -52,10 +53,16 @@ const PAGE_INSIGHTS: Array<{ apiMetric: string; metric?: string; shape: 'gauge' 
 ]
 
 const POST_FIELDS = 'id,created_time,shares,reactions.limit(0).summary(total_count),comments.limit(0).summary(total_count)'
+/**
+ * The posts walk's cap: 400 pages of `limit=100` hold 40,000 posts of the 90-day window, 440 a day,
+ * or half that when Graph's pages come half full (it pages the feed before filtering out stories
+ * /posts does not list). The busiest publishers post a few dozen times a day.
+ */
+const POSTS_MAX_PAGES = 400
 /** Graph answers at most 90 days of insights per request. */
 const MAX_INSIGHTS_DAYS = 89
-/** Graph's insights day ends at midnight Pacific time. */
-const INSIGHTS_ZONE = 'America/Los_Angeles'
+/** Graph's insights day ends at midnight Pacific time (graph-api.ts). */
+const INSIGHTS_ZONE = GRAPH_DAY_ZONE
 
 export const createFacebookPagesCollector = defineCollector<'facebook', FacebookPagesTuning>('facebook', {
   apis: { graph: { dialect: () => graphDialect, path: (config) => `/${config.FACEBOOK_GRAPH_VERSION}` } },
@@ -72,17 +79,18 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
       for (const insight of metrics) {
         const { since, until } = window(insight)
         const gives = insight.shape === 'daily' ? (insight.reactionKeys ? Object.values(insight.reactionKeys) : [insight.metric!]) : []
-        const result = await skipRefused(summary, gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric, () =>
+        const part = gives.length ? { part: insight.apiMetric, metrics: gives } : insight.apiMetric
+        const result = await skipRefused(summary, part, () =>
           s.api.graph.get(`/${encodeURIComponent(pageId)}/insights`, insightsAnswer, {
             params: { metric: insight.apiMetric, period: 'day', since: since.toISODate(), until: until.toISODate() },
           }),
         )
         const series = result?.data.find((entry) => entry.name === insight.apiMetric)
+        const { days, unusable } = graphDays(series?.values ?? [])
+        if (unusable) noteRefused(summary, part, unusable)
         const rows: ObservationRow[] = []
-        for (const point of series?.values ?? []) {
-          if (!point.end_time) continue
-          const end = parseGraphTime(point.end_time)
-          const dayStart = DateTime.fromJSDate(end, { zone: INSIGHTS_ZONE }).minus({ days: 1 }).toJSDate()
+        for (const { day, end, point } of days) {
+          const dayStart = graphDayStart(day)
           const common = { objectType: 'account' as const, objectId: pageId, sourceField: `insights.${insight.apiMetric}`, dayZone: INSIGHTS_ZONE }
           if (insight.reactionKeys) {
             const byType = typeof point.value === 'object' ? point.value : {}
@@ -137,9 +145,11 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
         const since = Math.floor(context.now().getTime() / 1000) - postWindowDays * 86_400
         const clickWindowStart = context.now().getTime() - context.lookbackDays * 86_400_000
         const recentPosts = new Map<string, Date>()
+        const postsPath = `/${encodeURIComponent(pageId)}/posts`
+        const walk = pageWalk({ api, url: postsPath, maxPages: POSTS_MAX_PAGES })
         let after: string | undefined
         for (;;) {
-          const batch = await api.get(`/${encodeURIComponent(pageId)}/posts`, postsPage, { params: { fields: POST_FIELDS, limit: 100, since, after } })
+          const batch = await api.get(postsPath, postsPage, { params: { fields: POST_FIELDS, limit: 100, since, after } })
           const rows: ObservationRow[] = []
           for (const post of batch.data) {
             const created = parseGraphTime(post.created_time)
@@ -155,7 +165,7 @@ export const createFacebookPagesCollector = defineCollector<'facebook', Facebook
           await emit(rows)
           const cursor = batch.paging?.cursors?.after
           if (!batch.paging?.next || !cursor) break
-          after = cursor
+          after = walk.next(cursor)
         }
 
         // 3. Lifetime clicks of the posts still young enough to change.

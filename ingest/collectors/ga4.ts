@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { ApiRateLimitError } from '../../core/errors.ts'
 import { ga4Segment, type Ga4Settings } from '../../core/networks/ga4.ts'
 import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
+import { pageWalk } from '../paging.ts'
 import { defineCollector } from './define.ts'
 import type { CollectContext, CollectSummary, HistoryWindow } from './types.ts'
 
@@ -40,8 +41,11 @@ type RunReportResponse = z.output<typeof runReportResponse>
 
 const API_VERSION = 'v1beta'
 const DEFAULT_PAGE_SIZE = 10_000
-/** Bounds one round: a 90-day window of a few dimensions never needs this many pages. */
-const MAX_PAGES = 100
+/**
+ * The report walk's cap, in rows: a million is 90 days of over 11,000 dimension values; a plan's
+ * report asks for a few values (and its segments') a day.
+ */
+const MAX_REPORT_ROWS = 1_000_000
 const HOURLY_BUCKETS = ['tokensPerHour', 'tokensPerProjectPerHour', 'potentiallyThresholdedRequestsPerHour', 'serverErrorsPerProjectPerHour']
 const CONCURRENCY_WAIT_MS = 30_000
 
@@ -93,17 +97,19 @@ export const createGa4Collector = defineCollector<'ga4', Ga4CollectorTuning>('ga
       const perDay = new Map<string, Day>()
       const perSegment = new Map<string, Map<string, Day>>()
       try {
+        const path = `/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`
+        const walk = pageWalk({ api, method: 'POST', url: path, maxPages: Math.ceil(MAX_REPORT_ROWS / pageSize) })
         let offset = 0
-        for (let page = 0; page < MAX_PAGES; page++) {
-          const report = await api.post(`/v1beta/properties/${encodeURIComponent(propertyId)}:runReport`, { ...request, offset, limit: pageSize }, runReportResponse)
+        for (;;) {
+          const report = await api.post(path, { ...request, offset, limit: pageSize }, runReportResponse)
           const rows = report.rows ?? []
           addRows(report, settings, summary, (dimensionValue) => [
             ...(own.has(dimensionValue.toLowerCase()) ? [perDay] : []),
             ...(segments.has(ga4Segment(settings.dimension, dimensionValue)) ? [mapOf(perSegment, ga4Segment(settings.dimension, dimensionValue))] : []),
           ])
-          offset += rows.length
           // No `rows` means no data; otherwise page on with `offset` until `rowCount` is reached.
-          if (rows.length === 0 || offset >= (report.rowCount ?? 0)) break
+          if (rows.length === 0 || offset + rows.length >= (report.rowCount ?? 0)) break
+          offset = walk.next(offset + rows.length)
         }
       } catch (error) {
         if (error instanceof ApiRateLimitError) blockedUntil.set(propertyId, context.now().getTime() + error.retryAfterMs)

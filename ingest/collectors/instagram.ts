@@ -1,9 +1,11 @@
+import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
-import { createGraphDialect, graphTokenAdviceFor, parseGraphTime, graphPaging } from '../graph-api.ts'
+import { createGraphDialect, GRAPH_DAY_ZONE, graphDays, graphDayStart, graphTokenAdviceFor, parseGraphTime, graphPaging } from '../graph-api.ts'
 import type { ApiCaller } from '../http.ts'
+import { pageWalk } from '../paging.ts'
 import { defineCollector } from './define.ts'
-import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
+import { noteRefused, skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
 
 /**
@@ -48,25 +50,43 @@ const TOTAL_VALUE_METRICS: ReadonlyArray<{ apiMetric: string; metric: string }> 
 ]
 
 const MEDIA_FIELDS = 'id,timestamp,like_count,comments_count'
+/**
+ * The /media walk's cap: Instagram lists at most the 10,000 newest media ("Returns a maximum of 10K
+ * of the most recently created media", User Media reference); 400 pages hold them all even at its
+ * default page of 25 (we ask for 100), and the walk stops at the 90-day window long before.
+ */
+const MEDIA_MAX_PAGES = 400
 const DAY_MS = 86_400_000
-/** Instagram's insights days run from 07:00 UTC to 07:00 UTC ("periods ending on UTC−07:00"). */
-const IG_DAY_OFFSET_MS = 7 * 3_600_000
-/** The same days as a zone (POSIX names count west as +). */
-const IG_DAY_ZONE = 'Etc/GMT+7'
-/** `follower_count` answers only the 30 days before the current one; no range may exceed 30 days. */
+/**
+ * Instagram's insights days are Graph's Pacific days (graph-api.ts): asked for with since/until at
+ * Pacific midnights, each value's day read from its end_time (07:00 or 08:00 UTC both read). A
+ * day's row keeps the UTC−07:00 midnight of its date (07:00 UTC), where earlier versions stored
+ * every Instagram day all year: a day read again replaces its row instead of adding a second one
+ * an hour later in winter.
+ */
+const IG_ROW_ZONE = 'Etc/GMT+7'
+/** `follower_count` answers only the 30 days before the current one. */
 const FOLLOWER_COUNT_DAYS = 30
+/** No range may span more than 30 days (2,592,000 s): 30 Pacific days across the autumn clock change do, by an hour. */
+const MAX_RANGE_MS = 30 * DAY_MS
 /** Instagram keeps insights for two years. */
 const INSIGHTS_RETENTION_DAYS = 2 * 365
 
-/** The start (07:00 UTC) of the Instagram insights day containing `ms`. */
-function igDayStart(ms: number): number {
-  return Math.floor((ms - IG_DAY_OFFSET_MS) / DAY_MS) * DAY_MS + IG_DAY_OFFSET_MS
+/** The Instagram day (a Pacific date, `YYYY-MM-DD`) that contains `at`. */
+function igDayOf(at: Date): string {
+  return DateTime.fromJSDate(at, { zone: GRAPH_DAY_ZONE }).toISODate()!
 }
 
-/** The Instagram day that starts on a `YYYY-MM-DD` date (at 07:00 UTC). */
-function igDayOfDate(date: string): number {
-  return Date.parse(`${date}T00:00:00Z`) + IG_DAY_OFFSET_MS
+/** The date `days` after `date`. */
+function plusDays(date: string, days: number): string {
+  return DateTime.fromISO(date, { zone: 'UTC' }).plus({ days }).toISODate()!
 }
+
+/** A since/until parameter: the Pacific midnight that starts `date`, in Unix seconds. */
+const unixStart = (date: string) => graphDayStart(date).getTime() / 1000
+
+/** Where a day's row is stored: the UTC−07:00 midnight of its date. */
+const rowInstant = (date: string) => new Date(`${date}T07:00:00Z`)
 
 const instagramTokenAdvice = graphTokenAdviceFor({
   token: 'Facebook User access token for the Instagram account',
@@ -92,25 +112,36 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
     }
     type Session = ReturnType<typeof open>
 
-    /** New followers per day over [fromDay, toDay) (IG day starts), as far as the 30-day limit allows. */
-    async function readNewFollowers(s: Session, fromDay: number, toDay: number, nowMs: number): Promise<void> {
-      const oldest = igDayStart(nowMs) - FOLLOWER_COUNT_DAYS * DAY_MS
-      const since = Math.max(fromDay, oldest)
-      const until = Math.min(toDay, igDayStart(nowMs))
-      if (since >= until) return
-      const answer = await skipRefused(s.summary, { part: 'follower_count', metrics: ['new_followers'] }, () =>
-        s.api.get(`${s.path}/insights`, insightsAnswer, { params: { metric: 'follower_count', period: 'day', since: since / 1000, until: until / 1000 } }),
-      )
-      const series = answer?.data.find((entry) => entry.name === 'follower_count')
-      const rows: ObservationRow[] = []
-      for (const point of series?.values ?? []) {
-        if (!point.end_time) continue
-        const dayStart = new Date(parseGraphTime(point.end_time).getTime() - DAY_MS)
-        rows.push(
-          s.observe({ objectType: 'account', objectId: s.userId, metric: 'new_followers', observedAt: dayStart, dayZone: IG_DAY_ZONE, value: point.value, sourceField: 'insights.follower_count' }),
+    /** New followers per day over the days [from, to), as far as the 30-day limit allows. */
+    async function readNewFollowers(s: Session, from: string, to: string, now: Date): Promise<void> {
+      const part = { part: 'follower_count', metrics: ['new_followers'] }
+      const today = igDayOf(now)
+      const oldest = plusDays(today, -FOLLOWER_COUNT_DAYS)
+      const until = to < today ? to : today
+      for (let since = from > oldest ? from : oldest; since < until; ) {
+        let end = plusDays(since, FOLLOWER_COUNT_DAYS) < until ? plusDays(since, FOLLOWER_COUNT_DAYS) : until
+        if (graphDayStart(end).getTime() - graphDayStart(since).getTime() > MAX_RANGE_MS) end = plusDays(end, -1)
+        const answer = await skipRefused(s.summary, part, () =>
+          s.api.get(`${s.path}/insights`, insightsAnswer, { params: { metric: 'follower_count', period: 'day', since: unixStart(since), until: unixStart(end) } }),
         )
+        if (!answer) return
+        const { days, unusable } = graphDays(answer.data.find((entry) => entry.name === 'follower_count')?.values ?? [])
+        if (unusable) noteRefused(s.summary, part, unusable)
+        await s.emit(
+          days.map(({ day, point }) =>
+            s.observe({
+              objectType: 'account',
+              objectId: s.userId,
+              metric: 'new_followers',
+              observedAt: rowInstant(day),
+              dayZone: IG_ROW_ZONE,
+              value: point.value,
+              sourceField: 'insights.follower_count',
+            }),
+          ),
+        )
+        since = end
       }
-      await s.emit(rows)
     }
 
     /**
@@ -118,13 +149,13 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
      * All metrics go in one request; when Instagram refuses it permanently (a retired metric), the
      * day is asked metric by metric and the refused ones are skipped for the rest of the round.
      */
-    async function readDailyTotals(s: Session, fromDay: number, toDay: number): Promise<void> {
+    async function readDailyTotals(s: Session, from: string, to: string): Promise<void> {
       const refused = new Set<string>()
-      const ask = (metrics: string[], since: number) =>
+      const ask = (metrics: string[], day: string) =>
         s.api.get(`${s.path}/insights`, insightsAnswer, {
-          params: { metric: metrics.join(','), metric_type: 'total_value', period: 'day', since: since / 1000, until: (since + DAY_MS) / 1000 },
+          params: { metric: metrics.join(','), metric_type: 'total_value', period: 'day', since: unixStart(day), until: unixStart(plusDays(day, 1)) },
         })
-      for (let day = fromDay; day < toDay; day += DAY_MS) {
+      for (let day = from; day < to; day = plusDays(day, 1)) {
         const metrics = TOTAL_VALUE_METRICS.map((m) => m.apiMetric).filter((m) => !refused.has(m))
         if (metrics.length === 0) return
         let answers: InsightsAnswer[]
@@ -144,7 +175,7 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
           const target = TOTAL_VALUE_METRICS.find((m) => m.apiMetric === entry.name)
           const value = entry.total_value?.value
           if (!target || typeof value !== 'number') continue
-          rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: target.metric, observedAt: new Date(day), dayZone: IG_DAY_ZONE, value, sourceField: `insights.${entry.name}` }))
+          rows.push(s.observe({ objectType: 'account', objectId: s.userId, metric: target.metric, observedAt: rowInstant(day), dayZone: IG_ROW_ZONE, value, sourceField: `insights.${entry.name}` }))
         }
         await s.emit(rows)
       }
@@ -158,10 +189,10 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
         notes: ['new followers per day (follower_count) exist only for the last 30 days; follower levels and post likes and comments are current values only (no history)'],
         async backfill(context: CollectContext, window: HistoryWindow): Promise<CollectSummary> {
           const s = open(context)
-          const from = igDayOfDate(window.from)
-          const to = Math.min(igDayOfDate(window.to), igDayStart(context.now().getTime()))
-          await readNewFollowers(s, from, to, context.now().getTime())
-          await readDailyTotals(s, from, to)
+          const today = igDayOf(context.now())
+          const to = window.to < today ? window.to : today
+          await readNewFollowers(s, window.from, to, context.now())
+          await readDailyTotals(s, window.from, to)
           return s.summary
         },
       },
@@ -189,9 +220,9 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
         })
 
         // 3. Daily insights over the look-back window: the days that have ended.
-        const today = igDayStart(nowMs)
-        const from = today - context.lookbackDays * DAY_MS
-        await readNewFollowers(s, from, today, nowMs)
+        const today = igDayOf(context.now())
+        const from = plusDays(today, -context.lookbackDays)
+        await readNewFollowers(s, from, today, context.now())
         await readDailyTotals(s, from, today)
         return s.summary
       },
@@ -201,6 +232,7 @@ export const createInstagramCollector = defineCollector<'instagram', InstagramTu
 
 /** Walks /media newest first; calls `take` with each page's posts created at or after `oldest`. */
 async function readMedia(api: ApiCaller, path: string, oldest: number, take: (batch: IgMedia[]) => Promise<void>): Promise<void> {
+  const walk = pageWalk({ api, url: `${path}/media`, maxPages: MEDIA_MAX_PAGES })
   let after: string | undefined
   for (;;) {
     const page = await api.get(`${path}/media`, mediaPage, { params: { fields: MEDIA_FIELDS, limit: 100, after } })
@@ -209,7 +241,7 @@ async function readMedia(api: ApiCaller, path: string, oldest: number, take: (ba
     await take(recent)
     const cursor = page.paging?.cursors?.after
     if (!page.paging?.next || !cursor || recent.length < media.length) return
-    after = cursor
+    after = walk.next(cursor)
   }
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import { ApiError } from '../../core/errors.ts'
+import type { ApiError } from '../../core/errors.ts'
 import type { ApiCaller } from '../http.ts'
+import { pageWalk } from '../paging.ts'
 import { linkedInDialect, linkedInHeaders, linkedInTokenAdvice, organizationUrn, timeIntervalsParam } from '../linkedin-api.ts'
 import { defineCollector } from './define.ts'
 import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
@@ -30,8 +31,6 @@ const FOLLOWER_END_LAG_DAYS = 2
 const LATE_DATA_DAYS = 3
 /** Statistics cover the rolling past 12 months only. */
 const MAX_DAYS = 365
-/** A statistics walk that has not ended after this many pages is a paging fault, not data. */
-const MAX_PAGES = 100
 
 /** The answers' shapes: the fields read here. Rest.li collections always carry `elements`. */
 const timeRange = z.object({ start: z.number(), end: z.number() })
@@ -171,14 +170,15 @@ async function walkElements<E extends z.ZodType<{ timeRange?: TimeRange }>>(
 ): Promise<void> {
   const pageSchema = z.object({ elements: z.array(element) })
   const seen = new Set<number>()
-  for (let page = 0, start = 0; page < MAX_PAGES; page++) {
+  // A walk covers at most the 12 months LinkedIn keeps, one element a day: twice the pages those fill.
+  const walk = pageWalk({ api, url: path, maxPages: 2 * Math.ceil(MAX_DAYS / count) })
+  for (let start = 0; ; ) {
     const answer = await api.get(`${path}&start=${start}&count=${count}`, pageSchema)
     const elements = answer.elements
     const fresh = elements.filter((e) => e.timeRange === undefined || !seen.has(e.timeRange.start))
     for (const e of fresh) if (e.timeRange) seen.add(e.timeRange.start)
     await onPage(fresh)
     if (elements.length < count || fresh.length === 0) return
-    start += elements.length
+    start = walk.next(start + elements.length)
   }
-  throw new ApiError(`LinkedIn statistics did not end after ${MAX_PAGES} pages of ${count}`, { retryable: true })
 }

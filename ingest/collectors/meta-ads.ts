@@ -5,6 +5,7 @@ import { ApiError, ConfigError } from '../../core/errors.ts'
 import { metaAdsSegment } from '../../core/networks/meta_ads.ts'
 import { createGraphDialect, graphError, graphTokenAdviceFor, graphPaging } from '../graph-api.ts'
 import type { ApiDialect } from '../http.ts'
+import { pageWalk } from '../paging.ts'
 import { defineCollector } from './define.ts'
 import type { CollectContext, CollectSummary, HistoryWindow } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
@@ -115,6 +116,10 @@ export const createMetaAdsCollector = defineCollector<'meta_ads', MetaAdsTuning>
      */
     async function readDays(s: Session, zone: string, since: DateTime, until: DateTime): Promise<void> {
       let limit = pageSize
+      // At level=account with time_increment=1 there is one row per day with delivery: even a row
+      // a page, the range's days are its pages; twice that allows for short or empty pages.
+      const days = Math.round(until.diff(since, 'days').days) + 1
+      const walk = pageWalk({ api: s.api, url: `${s.path}/insights`, maxPages: 2 * days + 2 })
       let after: string | undefined
       for (;;) {
         let page: z.output<typeof insightsPage>
@@ -135,7 +140,6 @@ export const createMetaAdsCollector = defineCollector<'meta_ads', MetaAdsTuning>
             limit = Math.max(MIN_PAGE_SIZE, Math.floor(limit / 2))
             continue
           }
-          const days = Math.round(until.diff(since, 'days').days) + 1
           if (days < 2) throw new ApiError(`Meta refused even one day of insights at ${limit} rows a page; trying again later`, { status: 500, apiCode: '1', retryable: true })
           const middle = since.plus({ days: Math.floor(days / 2) - 1 })
           await readDays(s, zone, since, middle)
@@ -145,7 +149,7 @@ export const createMetaAdsCollector = defineCollector<'meta_ads', MetaAdsTuning>
         await s.emit(page.data.flatMap((row) => rowsOf(s, zone, row)))
         const cursor = page.paging?.cursors?.after
         if (!page.paging?.next || !cursor) return
-        after = cursor
+        after = walk.next(cursor)
       }
     }
 

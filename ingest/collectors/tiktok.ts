@@ -4,6 +4,7 @@ import { ApiError, TokenError } from '../../core/errors.ts'
 import type { TikTokSettings } from '../../core/networks/tiktok.ts'
 import type { PlanAccount } from '../../plan/plan.ts'
 import type { ApiCaller } from '../http.ts'
+import { pageWalk } from '../paging.ts'
 import { createBusinessDialect, displayDialect, tiktokTokenAdvice } from '../tiktok-api.ts'
 import { defineCollector, type Session as TikTokSession } from './define.ts'
 import { noteRefused, skipRefused, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
@@ -25,8 +26,11 @@ const BUSINESS_VERSION = 'v1.3'
 const VIDEO_WINDOW_DAYS = 90
 /** Both video lists answer at most 20 videos per page. */
 const PAGE_SIZE = 20
-/** A guard against a cursor that never ends: 500 pages are 10,000 videos. */
-const MAX_PAGES = 500
+/**
+ * The video walks' cap: 500 pages of 20 are 10,000 videos in the 90-day window, over 110 a day;
+ * the busiest accounts post a few a day.
+ */
+const VIDEO_MAX_PAGES = 500
 /** Business daily values: at most this many days per request (UNCONFIRMED limit; we stay within it). */
 const BUSINESS_DAYS_PER_REQUEST = 30
 /** Business daily values are served this far back (UNCONFIRMED); the regular round reads them all. */
@@ -74,10 +78,10 @@ const VIDEO_COUNTERS: ReadonlyArray<{ metric: string; display: string; business:
   { metric: 'shares', display: 'share_count', business: 'shares' },
   { metric: 'views', display: 'view_count', business: 'video_views' },
 ]
-/** How each API names a video's id, and whether its cursor is a time (Display: Unix ms). */
-const VIDEO_LIST: Record<Api, { id: string; cursorIsTime: boolean }> = {
-  display: { id: 'id', cursorIsTime: true },
-  business: { id: 'item_id', cursorIsTime: false },
+/** Each API's video list, how it names a video's id, and whether its cursor is a time (Display: Unix ms). */
+const VIDEO_LIST: Record<Api, { method: 'GET' | 'POST'; path: string; id: string; cursorIsTime: boolean }> = {
+  display: { method: 'POST', path: '/v2/video/list/', id: 'id', cursorIsTime: true },
+  business: { method: 'GET', path: '/business/video/list/', id: 'item_id', cursorIsTime: false },
 }
 
 /** A business account reads the API for Business; the plan's default (personal) reads the Display API. */
@@ -119,10 +123,11 @@ export const createTikTokCollector = defineCollector('tiktok', {
      * in ms of the page's oldest video, so there an empty page can end the window too.
      */
     async function walkVideos(s: Session, context: CollectContext, api: Api, fetchPage: (cursor: number | undefined) => Promise<VideoPage | undefined>) {
-      const { id: idField, cursorIsTime } = VIDEO_LIST[api]
+      const { id: idField, cursorIsTime, method, path } = VIDEO_LIST[api]
       const windowStart = context.now().getTime() - VIDEO_WINDOW_DAYS * 86_400_000
+      const walk = pageWalk({ api: s.api[api], method, url: path, maxPages: VIDEO_MAX_PAGES })
       let cursor: number | undefined
-      for (let page = 0; page < MAX_PAGES; page++) {
+      for (;;) {
         const batch = await fetchPage(cursor)
         const rows: ObservationRow[] = []
         let oldestMs = Number.POSITIVE_INFINITY
@@ -142,9 +147,9 @@ export const createTikTokCollector = defineCollector('tiktok', {
         }
         await s.emit(rows)
         const next = count(batch?.cursor)
-        if (batch?.has_more !== true || next === undefined || next === cursor) break
+        if (batch?.has_more !== true || next === undefined) break
         if (oldestMs < windowStart || (cursorIsTime && next < windowStart)) break
-        cursor = next
+        cursor = walk.next(next)
       }
     }
 
@@ -166,7 +171,8 @@ export const createTikTokCollector = defineCollector('tiktok', {
         context,
         'display',
         async (cursor) =>
-          (await api.post('/v2/video/list/', cursor === undefined ? { max_count: PAGE_SIZE } : { max_count: PAGE_SIZE, cursor }, displayVideos, { params: { fields: DISPLAY_VIDEO_FIELDS } })).data,
+          (await api.post(VIDEO_LIST.display.path, cursor === undefined ? { max_count: PAGE_SIZE } : { max_count: PAGE_SIZE, cursor }, displayVideos, { params: { fields: DISPLAY_VIDEO_FIELDS } }))
+            .data,
       )
       return s.summary
     }
@@ -223,7 +229,7 @@ export const createTikTokCollector = defineCollector('tiktok', {
           'business',
           async (cursor) =>
             (
-              await api.get('/business/video/list/', businessVideos, {
+              await api.get(VIDEO_LIST.business.path, businessVideos, {
                 params: { business_id: s.accountId, fields: JSON.stringify(BUSINESS_VIDEO_FIELDS), max_count: PAGE_SIZE, cursor },
               })
             ).data,

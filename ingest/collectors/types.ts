@@ -154,10 +154,15 @@ export async function skipRefused<T>(summary: CollectSummary, what: CollectionPa
   }
 }
 
-/** Notes a permanent refusal of one part in the summary (and, for a part that gives metrics, which ones starve). */
-export function noteRefused(summary: CollectSummary, what: CollectionPart, error: ApiError): void {
+/**
+ * Notes a part left out of the collection in the summary: refused for good by the API (its error),
+ * or answered with what cannot be used (a reason in words). For a part that gives metrics, says
+ * which ones starve.
+ */
+export function noteRefused(summary: CollectSummary, what: CollectionPart, why: ApiError | string): void {
   const part = typeof what === 'string' ? what : what.part
-  summary.skipped.push(`${part}: ${error.message}`)
+  const reason = typeof why === 'string' ? why : why.message
+  summary.skipped.push(`${part}: ${reason}`)
   if (typeof what === 'string') return
-  ;(summary.refused ??= []).push({ part, metrics: what.metrics, reason: error.message, ...(what.advice ? { advice: what.advice } : {}) })
+  ;(summary.refused ??= []).push({ part, metrics: what.metrics, reason, ...(what.advice ? { advice: what.advice } : {}) })
 }

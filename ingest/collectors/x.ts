@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import type { ApiCaller } from '../http.ts'
+import { pageWalk } from '../paging.ts'
 import { problemKind, xDialect, xTokenAdvice } from '../x-api.ts'
 import { defineCollector } from './define.ts'
 import type { CollectContext, CollectSummary } from './types.ts'
@@ -188,6 +189,13 @@ function refusedPosts(errors: ItemError[] | undefined): Set<string> {
 }
 
 /**
+ * The timeline walk's cap: X serves at most the 3,200 most recent posts of a user ("The endpoint can
+ * return the 3,200 most recent Tweets, Retweets, replies and Quote Tweets", user Tweet timeline
+ * reference), so twice the pages those fill, for pages thinned by `exclude`.
+ */
+const TIMELINE_MAX_POSTS = 3_200
+
+/**
  * Walks the user's posts (reposts of others excluded) created in [from, until), newest first,
  * following `meta.next_token` until it is absent. A page may be empty and still have a token.
  */
@@ -199,10 +207,11 @@ async function walkTimeline(
   fields: () => string,
   onPage: (page: TimelinePage) => Promise<void>,
 ): Promise<void> {
-  const seen = new Set<string>()
+  const path = `/2/users/${encodeURIComponent(userId)}/tweets`
+  const walk = pageWalk({ api, url: path, maxPages: 2 * Math.ceil(TIMELINE_MAX_POSTS / pageSize) })
   let token: string | undefined
   for (;;) {
-    const page = await api.get(`/2/users/${encodeURIComponent(userId)}/tweets`, timelinePage, {
+    const page = await api.get(path, timelinePage, {
       params: {
         max_results: pageSize,
         exclude: 'retweets',
@@ -215,9 +224,7 @@ async function walkTimeline(
     await onPage(page)
     const next = page.meta.next_token
     if (!next) return
-    if (seen.has(next)) throw new ApiError(`X returned the paging token ${next} twice for user ${userId}`, { retryable: true })
-    seen.add(next)
-    token = next
+    token = walk.next(next)
   }
 }
 

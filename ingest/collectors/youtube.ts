@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
 import { googleDialect, googleRefusal, msUntilNextMidnight, PACIFIC_ZONE, parseCount } from '../google-api.ts'
 import type { ApiCaller } from '../http.ts'
+import { pageWalk } from '../paging.ts'
 import { defineCollector } from './define.ts'
 import { skipRefused, type CollectContext, type CollectSummary, type HistoryWindow, type observationFactory } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
@@ -63,8 +64,12 @@ type ResultTable = z.output<typeof resultTable>
 const DATA_VERSION = 'v3'
 const ANALYTICS_VERSION = 'analytics-v2'
 const MAX_PAGE = 50
-/** Bounds one round's quota: at most this many playlist pages (2,500 videos). */
-const MAX_PLAYLIST_PAGES = 50
+/**
+ * The uploads walk's cap: 200 pages of 50 are 10,000 uploads in the 90-day window, over 110 a day;
+ * the busiest news channels upload a few dozen. Each page costs a quota unit, which the account's
+ * share of the daily quota bounds as well.
+ */
+const PLAYLIST_MAX_PAGES = 200
 
 /** Analytics metrics and the metric each feeds. */
 /** What to do when YouTube Analytics refuses the channel report. */
@@ -188,14 +193,15 @@ export const createYouTubeCollector = defineCollector<'youtube', YouTubeCollecto
 async function recentUploads(data: ApiCaller, playlistId: string, windowStart: number): Promise<string[]> {
   const ids: string[] = []
   const seen = new Set<string>()
+  const walk = pageWalk({ api: data, url: '/playlistItems', maxPages: PLAYLIST_MAX_PAGES })
   let pageToken: string | undefined
-  for (let page = 0; page < MAX_PLAYLIST_PAGES; page++) {
+  for (;;) {
     let result: z.output<typeof playlistItems>
     try {
       result = await data.get('/playlistItems', playlistItems, { params: { part: 'contentDetails', playlistId, maxResults: MAX_PAGE, pageToken } })
     } catch (error) {
       // A channel that never uploaded has no uploads playlist yet: no videos, not a failure.
-      if (error instanceof ApiError && error.apiCode === 'playlistNotFound' && page === 0) return []
+      if (error instanceof ApiError && error.apiCode === 'playlistNotFound' && pageToken === undefined) return []
       throw error
     }
     let older = 0
@@ -217,7 +223,7 @@ async function recentUploads(data: ApiCaller, playlistId: string, windowStart: n
     }
     // Stop at the end, or once a whole page is older than the window. An empty page with a token goes on.
     if (!result.nextPageToken || (dated > 0 && older === dated)) break
-    pageToken = result.nextPageToken
+    pageToken = walk.next(result.nextPageToken)
   }
   return ids
 }

@@ -23,6 +23,7 @@ const plan: Plan = await loadPlan('examples/plan.yaml')
 const account = (id: string) => planAccounts(plan).find((a) => a.id === id)!
 const LINKEDIN = account('kopi-nusantara-linkedin')
 const TIKTOK_BUSINESS = account('kopi-nusantara-bandung-tiktok')
+const INSTAGRAM = account('kopi-nusantara-instagram')
 let redis: Redis
 let notify: Queue
 const json = { 'Content-Type': 'application/json; charset=UTF-8' }
@@ -99,5 +100,25 @@ describe('an account with a refused metric', () => {
     expect(health).toMatchObject({ status: 'degraded', lastErrorCode: 'metric_refused' })
     expect(health!.refusedMetrics).toEqual(['views'])
     expect(health!.lastError).toContain('Video list is not available for this account')
+  })
+
+  it('an Instagram day whose end_time ends no day: that value is skipped and the account degraded for new_followers, not failed', async () => {
+    now = NOW
+    const sim = await harness.start()
+    const collect = processorFor(sim)
+    const values = [
+      { value: 31, end_time: '2026-11-25T08:00:00+0000' },
+      { value: 33, end_time: '2026-11-25T20:00:00+0000' },
+    ]
+    const body = JSON.stringify({ data: [{ name: 'follower_count', period: 'day', values, id: `${INSTAGRAM.apiId}/insights/follower_count/day` }] })
+    // The first insights request of a round is follower_count.
+    sim.injectFault({ path: new RegExp(`^/v25\\.0/${INSTAGRAM.apiId}/insights$`), status: 200, headers: json, body, times: 1 })
+    expect(await collect(INSTAGRAM)).toMatchObject({ status: 'collected' })
+    await harness.writers.flush()
+    expect(await stored(INSTAGRAM.id, 'new_followers')).toBe(1)
+    expect(await stored(INSTAGRAM.id, 'clicks')).toBe(28)
+    const health = await healthOf(INSTAGRAM.id)
+    expect(health).toMatchObject({ status: 'degraded', lastErrorCode: 'metric_refused', refusedMetrics: ['new_followers'], lastSuccessAt: now })
+    expect(health!.lastError).toBe('follower_count (new_followers): 1 of 2 daily values left out: end_time "2026-11-25T20:00:00+0000" is not the end of a day (a Pacific or UTC−07:00 midnight)')
   })
 })

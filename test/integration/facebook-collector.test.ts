@@ -81,6 +81,29 @@ describe('Facebook Pages collector against the Graph API simulator', () => {
     expect(levels.length).toBeGreaterThan(80)
   })
 
+  it('reads a day that ends at 07:00 UTC in winter as the same Pacific day, and skips only a value whose end_time ends no day', async () => {
+    const page = new RegExp(`^/v25\\.0/${MAIN.apiId}/insights$`)
+    const series = (name: string, values: Array<{ value: number; end_time: string }>) => JSON.stringify({ data: [{ name, period: 'day', values }] })
+    const json = { 'Content-Type': 'application/json; charset=UTF-8' }
+    // The Page's insights are asked metric by metric: page_follows first, then page_post_engagements.
+    harness.sim.injectFault({ path: page, times: 1, status: 200, headers: json, body: series('page_follows', [{ value: 10_450, end_time: '2026-11-25T08:00:00+0000' }]) })
+    const engagements = [
+      { value: 300, end_time: '2026-11-25T07:00:00+0000' },
+      { value: 310, end_time: '2026-11-25T12:00:00+0000' },
+      { value: 320, end_time: '2026-11-26T08:00:00+0000' },
+    ]
+    harness.sim.injectFault({ path: page, times: 1, status: 200, headers: json, body: series('page_post_engagements', engagements) })
+    const rows: ObservationRow[] = []
+    const summary = await collect(MAIN, SECRET, rows)
+    expect(rows.filter((r) => r.metric === 'engagements').map((r) => [r.api_day, r.observed_at, r.value])).toEqual([
+      ['2026-11-24', '2026-11-24 08:00:00.000', 300],
+      ['2026-11-25', '2026-11-25 08:00:00.000', 320],
+    ])
+    const reason = '1 of 3 daily values left out: end_time "2026-11-25T12:00:00+0000" is not the end of a day (a Pacific or UTC−07:00 midnight)'
+    expect(summary.refused).toEqual([{ part: 'page_post_engagements', metrics: ['engagements'], reason }])
+    expect(rows.some((r) => r.metric === 'views')).toBe(true)
+  })
+
   it('re-running the same round adds no rows', async () => {
     await collect(MAIN)
     await harness.writers.flush()

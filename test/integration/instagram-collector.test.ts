@@ -1,4 +1,5 @@
 import axios, { type AxiosResponse } from 'axios'
+import { DateTime } from 'luxon'
 import { describe, expect, it } from 'vitest'
 import { loadConfig } from '../../core/config.ts'
 import { ApiRateLimitError, TokenError } from '../../core/errors.ts'
@@ -14,13 +15,17 @@ import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
 /**
  * The Instagram collector against the Graph simulator (social-apis.md §2). Expected values are
  * read from the simulator with plain HTTP calls, and day boundaries are worked out here: Instagram
- * insights days run from 07:00 UTC to 07:00 UTC.
+ * insights days are Pacific days (ingest/graph-api.ts), which end at 08:00 UTC in winter and
+ * 07:00 UTC in summer; the collector stores each day's row at 07:00 UTC of its date all year.
  */
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const DAY = 86_400_000
-/** The Instagram day containing NOW starts at 07:00 UTC. */
-const CURRENT_DAY = Date.parse('2026-11-26T07:00:00Z')
+const PACIFIC = 'America/Los_Angeles'
+/** The Instagram day containing NOW: Pacific standard time, so it starts at 08:00 UTC. */
+const CURRENT_DAY = Date.parse('2026-11-26T08:00:00Z')
+/** The start of the Pacific day `days` before CURRENT_DAY (the 28-day window crosses the clock change of 1 November). */
+const dayBefore = (days: number) => DateTime.fromMillis(CURRENT_DAY, { zone: PACIFIC }).minus({ days }).toMillis()
 const KOPI: PlanAccount = { id: 'kopi-ig', name: 'Kopi Nusantara IG', apiId: DEMO_INSTAGRAM_ACCOUNTS[0]!.id, tokenEnv: 'IG_TOKEN', network: 'instagram' }
 const SECRET = 'ig-user-token-5b2e'
 const RETRY = { maxRetries: 3, baseDelayMs: 10, maxInlineWaitMs: 2_000 }
@@ -66,8 +71,11 @@ async function graph(path: string, params: Record<string, unknown> = {}, options
   return axios.get(url, { params, headers: token ? { Authorization: `Bearer ${token}` } : {}, validateStatus: () => true })
 }
 
-const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
 const unix = (ms: number) => ms / 1000
+/** Where the collector stores the row of the Pacific day that starts at `dayStart`: 07:00 UTC of its date. */
+const rowOf = (dayStart: number) => `${DateTime.fromMillis(dayStart, { zone: PACIFIC }).toISODate()} 07:00:00.000`
+/** The Pacific day a value's end_time closes. */
+const dayEnding = (endTime: string) => DateTime.fromISO(endTime.replace('+0000', 'Z'), { zone: PACIFIC }).minus({ days: 1 }).toMillis()
 
 /** Every media item of the account, by walking /media until `next` is absent. */
 async function walkMedia(limit = 100): Promise<{ media: Json[]; emptyPagesWithNext: number }> {
@@ -117,21 +125,101 @@ describe('Instagram collector against the Graph simulator', () => {
     expect(likes.every((r) => r.shape === 'counter' && r.object_created_at !== null && r.object_type === 'post')).toBe(true)
   })
 
-  it('stores new followers per day (not a level) for each ended Instagram day, at 07:00 UTC', async () => {
+  it('stores new followers per day (not a level) for each ended Instagram day, across the November clock change', async () => {
     const rows: ObservationRow[] = []
-    await collect({ sink: rows })
+    const summary = await collect({ sink: rows })
+    expect(summary.skipped).toEqual([])
     const daily = rows.filter((r) => r.metric === 'new_followers')
     expect(daily).toHaveLength(28)
-    const answer = (await graph(`${KOPI.apiId}/insights`, { metric: 'follower_count', period: 'day', since: unix(CURRENT_DAY - 28 * DAY), until: unix(CURRENT_DAY) })).data
+    const answer = (await graph(`${KOPI.apiId}/insights`, { metric: 'follower_count', period: 'day', since: unix(dayBefore(28)), until: unix(CURRENT_DAY) })).data
     const values: Array<{ value: number; end_time: string }> = answer.data[0].values
     expect(values).toHaveLength(28)
-    for (const point of values) {
-      const dayStart = Date.parse(point.end_time.replace('+0000', 'Z')) - DAY
-      expect(daily.find((r) => r.observed_at === chTime(dayStart))?.value).toBe(point.value)
-    }
-    expect(daily.every((r) => r.shape === 'daily' && r.observed_at.endsWith(' 07:00:00.000'))).toBe(true)
+    // Days that end before the clock change on Sunday 1 November end at 07:00 UTC, the later ones at 08:00.
+    expect(values[0]!.end_time).toBe('2026-10-30T07:00:00+0000')
+    expect(values.map((v) => v.end_time)).toContain('2026-11-01T07:00:00+0000')
+    expect(values.map((v) => v.end_time)).toContain('2026-11-02T08:00:00+0000')
+    expect(values.at(-1)!.end_time).toBe('2026-11-26T08:00:00+0000')
+    for (const point of values) expect(daily.find((r) => r.observed_at === rowOf(dayEnding(point.end_time)))?.value).toBe(point.value)
+    expect(daily.map((r) => r.api_day)).toEqual(Array.from({ length: 28 }, (_, i) => DateTime.fromISO('2026-10-29').plus({ days: i }).toISODate()))
+    expect(daily.every((r) => r.shape === 'daily' && r.observed_at.endsWith(' 07:00:00.000') && r.api_day_zone === 'Etc/GMT+7')).toBe(true)
     // New follows per day, a few dozen, not a level of ~32,000.
     expect(Math.max(...daily.map((r) => r.value))).toBeLessThan(100)
+  })
+
+  it('labels the days right in summer and across the March clock change, each day asked from its Pacific midnight', async () => {
+    for (const [instant, first, firstEnd, lastEnd] of [
+      ['2026-07-15T09:00:00Z', '2026-06-17', '2026-06-18T07:00:00+0000', '2026-07-15T07:00:00+0000'],
+      // Sunday 14 March 2027 has 23 hours: 08:00 UTC to 07:00 UTC the next morning.
+      ['2027-03-16T09:00:00Z', '2027-02-16', '2027-02-17T08:00:00+0000', '2027-03-16T07:00:00+0000'],
+    ] as const) {
+      const at = new Date(instant)
+      clock = at
+      try {
+        const sim = await harness.start()
+        const rows: ObservationRow[] = []
+        const before = sim.requests().length
+        const summary = await collect({ sink: rows, at, url: sim.url })
+        expect(summary.skipped, instant).toEqual([])
+        const days = Array.from({ length: 28 }, (_, i) => DateTime.fromISO(first).plus({ days: i }).toISODate())
+        const daily = rows.filter((r) => r.metric === 'new_followers')
+        expect(
+          daily.map((r) => r.api_day),
+          instant,
+        ).toEqual(days)
+        expect(
+          daily.every((r) => r.observed_at.endsWith(' 07:00:00.000')),
+          instant,
+        ).toBe(true)
+        for (const metric of ['clicks', 'views'])
+          expect(
+            rows.filter((r) => r.metric === metric).map((r) => r.api_day),
+            `${instant} ${metric}`,
+          ).toEqual(days)
+        const series = (
+          await graph(`${sim.url}/v25.0/${KOPI.apiId}/insights?metric=follower_count&period=day&since=${DateTime.fromISO(first, { zone: PACIFIC }).toSeconds()}&until=${at.getTime() / 1000}`)
+        ).data.data[0].values as Array<{ value: number; end_time: string }>
+        expect([series[0]!.end_time, series.at(-1)!.end_time], instant).toEqual([firstEnd, lastEnd])
+        for (const point of series) expect(daily.find((r) => r.observed_at === rowOf(dayEnding(point.end_time)))?.value, point.end_time).toBe(point.value)
+        // Each day's totals are asked from its Pacific midnight to the next: 14 March 2027 is 23 hours long.
+        const asked = sim
+          .requests()
+          .slice(before)
+          .filter((r) => r.query.metric_type === 'total_value')
+          .map((r) => [DateTime.fromSeconds(Number(r.query.since), { zone: PACIFIC }).toISO(), Number(r.query.until) - Number(r.query.since)])
+        expect(
+          asked.every(([start]) => String(start).includes('T00:00:00.000')),
+          instant,
+        ).toBe(true)
+        if (instant.startsWith('2027')) expect(asked).toContainEqual(['2027-03-14T00:00:00.000-08:00', 23 * 3600])
+      } finally {
+        clock = NOW
+      }
+    }
+  })
+
+  it('reads days that end at 07:00 UTC in winter too, and skips only the values whose end_time ends no day', async () => {
+    // Instagram's "periods ending on UTC−07:00", taken literally in November: still the same days.
+    const fixed = [
+      { value: 31, end_time: '2026-11-24T07:00:00+0000' },
+      { value: 29, end_time: '2026-11-25T07:00:00+0000' },
+      { value: 40, end_time: '2026-11-25T12:00:00+0000' },
+      { value: 33, end_time: '2026-11-26T07:00:00+0000' },
+    ]
+    const body = JSON.stringify({ data: [{ name: 'follower_count', period: 'day', values: fixed, id: `${KOPI.apiId}/insights/follower_count/day` }] })
+    harness.sim.injectFault({ path: new RegExp(`^/v25\\.0/${KOPI.apiId}/insights$`), times: 1, status: 200, headers: { 'Content-Type': 'application/json; charset=UTF-8' }, body })
+    const rows: ObservationRow[] = []
+    const summary = await collect({ sink: rows })
+    const daily = rows.filter((r) => r.metric === 'new_followers')
+    expect(daily.map((r) => [r.api_day, r.observed_at, r.value])).toEqual([
+      ['2026-11-23', '2026-11-23 07:00:00.000', 31],
+      ['2026-11-24', '2026-11-24 07:00:00.000', 29],
+      ['2026-11-25', '2026-11-25 07:00:00.000', 33],
+    ])
+    // The 12:00 value is left out, in words, as a part that starves new_followers; the rest of the account is collected.
+    const reason = '1 of 4 daily values left out: end_time "2026-11-25T12:00:00+0000" is not the end of a day (a Pacific or UTC−07:00 midnight)'
+    expect(summary.skipped).toEqual([`follower_count: ${reason}`])
+    expect(summary.refused).toEqual([{ part: 'follower_count', metrics: ['new_followers'], reason }])
+    expect(rows.filter((r) => r.metric === 'clicks')).toHaveLength(28)
   })
 
   it('reads the total_value insights one day at a time, and writes nothing for a day with no data yet', async () => {
@@ -139,16 +227,18 @@ describe('Instagram collector against the Graph simulator', () => {
     await collect({ sink: rows })
     const byMetric = (metric: string) => rows.filter((r) => r.metric === metric)
     for (const metric of ['clicks', 'contact_taps', 'views', 'reach', 'engagements']) expect(byMetric(metric), metric).toHaveLength(28)
-    for (const dayStart of [CURRENT_DAY - DAY, CURRENT_DAY - 10 * DAY, CURRENT_DAY - 28 * DAY]) {
-      const answer = (await graph(`${KOPI.apiId}/insights`, { metric: 'website_clicks,views', metric_type: 'total_value', period: 'day', since: unix(dayStart), until: unix(dayStart + DAY) })).data
+    for (const days of [1, 10, 28]) {
+      const answer = (
+        await graph(`${KOPI.apiId}/insights`, { metric: 'website_clicks,views', metric_type: 'total_value', period: 'day', since: unix(dayBefore(days)), until: unix(dayBefore(days - 1)) })
+      ).data
       const clicks = answer.data.find((d: Json) => d.name === 'website_clicks').total_value.value
-      expect(byMetric('clicks').find((r) => r.observed_at === chTime(dayStart))?.value).toBe(clicks)
-      expect(byMetric('views').find((r) => r.observed_at === chTime(dayStart))?.value).toBe(answer.data.find((d: Json) => d.name === 'views').total_value.value)
+      expect(byMetric('clicks').find((r) => r.observed_at === rowOf(dayBefore(days)))?.value).toBe(clicks)
+      expect(byMetric('views').find((r) => r.observed_at === rowOf(dayBefore(days)))?.value).toBe(answer.data.find((d: Json) => d.name === 'views').total_value.value)
     }
     // The current day has not ended: Instagram answers an empty data set, and nothing is stored.
     const today = (await graph(`${KOPI.apiId}/insights`, { metric: 'website_clicks', metric_type: 'total_value', period: 'day', since: unix(CURRENT_DAY), until: unix(CURRENT_DAY + DAY) })).data
     expect(today.data).toEqual([])
-    expect(rows.some((r) => r.observed_at === chTime(CURRENT_DAY) && r.shape === 'daily')).toBe(false)
+    expect(rows.some((r) => r.observed_at === rowOf(CURRENT_DAY) && r.shape === 'daily')).toBe(false)
     // Demo volumes: ≈ 55 website clicks and ≈ 9,000 views a day.
     const mean = (metric: string) => byMetric(metric).reduce((s, r) => s + r.value, 0) / 28
     expect(mean('clicks')).toBeGreaterThan(40)
@@ -190,7 +280,7 @@ describe('Instagram collector against the Graph simulator', () => {
     } finally {
       clock = NOW
     }
-    const yesterday = chTime(CURRENT_DAY - DAY)
+    const yesterday = rowOf(dayBefore(1))
     const stored = await harness.db.ch.rows<{ value: number }>(`SELECT value FROM observations FINAL WHERE account_id = 'kopi-ig' AND metric = 'views' AND observed_at = '${yesterday}'`)
     expect(stored).toHaveLength(1)
     const after = await snapshot()
@@ -275,10 +365,11 @@ describe('the Instagram part of the Graph simulator', () => {
   const insights = (params: Record<string, unknown>) => graph(`${KOPI.apiId}/insights`, params)
 
   it('answers the time-series shape with `values` and the total_value shape with `total_value`', async () => {
-    const series = (await insights({ metric: 'reach', period: 'day', since: unix(CURRENT_DAY - 3 * DAY), until: unix(CURRENT_DAY) })).data
+    const series = (await insights({ metric: 'reach', period: 'day', since: unix(dayBefore(3)), until: unix(CURRENT_DAY) })).data
     expect(series.data[0]).toMatchObject({ name: 'reach', period: 'day', id: `${KOPI.apiId}/insights/reach/day` })
-    expect(series.data[0].values.map((v: Json) => v.end_time)).toEqual(['2026-11-24T07:00:00+0000', '2026-11-25T07:00:00+0000', '2026-11-26T07:00:00+0000'])
-    const total = (await insights({ metric: 'reach', metric_type: 'total_value', period: 'day', since: unix(CURRENT_DAY - 3 * DAY), until: unix(CURRENT_DAY) })).data
+    // Pacific standard time: November days end at 08:00 UTC.
+    expect(series.data[0].values.map((v: Json) => v.end_time)).toEqual(['2026-11-24T08:00:00+0000', '2026-11-25T08:00:00+0000', '2026-11-26T08:00:00+0000'])
+    const total = (await insights({ metric: 'reach', metric_type: 'total_value', period: 'day', since: unix(dayBefore(3)), until: unix(CURRENT_DAY) })).data
     expect(Object.keys(total.data[0])).toEqual(['name', 'period', 'title', 'description', 'total_value', 'id'])
     expect(total.data[0].total_value.value).toBe(series.data[0].values.reduce((s: number, v: Json) => s + v.value, 0))
   })

@@ -2,10 +2,11 @@ import type { AxiosInstance, AxiosResponse } from 'axios'
 import { AxiosError } from 'axios'
 import { describe, expect, it } from 'vitest'
 import { z } from 'zod'
-import { ApiError, ApiRateLimitError, TokenError } from '../../core/errors.ts'
+import { DEFAULT_HTTP_MAX_ANSWER_BYTES, loadConfig } from '../../core/config.ts'
+import { ApiAnswerTooLargeError, ApiError, ApiRateLimitError, TokenError } from '../../core/errors.ts'
 import { graphDialect, graphUsage } from '../../ingest/graph-api.ts'
 import { googleDialect } from '../../ingest/google-api.ts'
-import { createApiCaller, type ApiDialect } from '../../ingest/http.ts'
+import { createApiCaller, createHttp, type ApiDialect } from '../../ingest/http.ts'
 import { displayDialect } from '../../ingest/tiktok-api.ts'
 
 /** A fake HTTP client answering from a script, recording every call. */
@@ -206,5 +207,36 @@ describe('API caller: a 200 that is not the documented shape', () => {
     const error = await failure(on(youtube, 'https://www.googleapis.com/youtube/v3', [bad, bad, bad]).api.get('/channels', channels))
     expect(error.message).toBe('youtube GET /youtube/v3/channels: YouTube Data API answered HTTP 502 (gave up after 3 attempts)')
     expect(error.code).toBe('API_REQUEST_FAILED')
+  })
+})
+
+describe('API caller: an answer over HTTP_MAX_ANSWER_BYTES', () => {
+  /** What axios throws when a body passes maxContentLength: ERR_BAD_RESPONSE, and no response. */
+  const tooLarge = () => new AxiosError('maxContentLength size of 65536 exceeded', AxiosError.ERR_BAD_RESPONSE)
+  /** What it throws when the server cuts a body short: the same code, with the response begun. */
+  const cutShort = () => new AxiosError('stream has been aborted', AxiosError.ERR_BAD_RESPONSE, undefined, undefined, { status: 200, headers: {}, data: undefined } as AxiosResponse)
+
+  it('fails at once with API_ANSWER_TOO_LARGE naming the network, the endpoint and the cap', async () => {
+    const { http, calls } = scripted([tooLarge(), { data: {} }], 'https://graph.facebook.com/v25.0')
+    http.defaults.maxContentLength = 65_536
+    const api = createApiCaller({ http, dialect: graphDialect, now: () => NOW, retry: { maxRetries: 3, baseDelayMs: 1, maxInlineWaitMs: 30_000 }, sleep: async () => {} })
+    const error = await api.get('/1234/posts', anyBody, { params: { access_token: 'secret-token', after: 'abc' } }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ApiAnswerTooLargeError)
+    expect(error).toMatchObject({ code: 'API_ANSWER_TOO_LARGE', retryable: false })
+    expect((error as Error).message).toBe('facebook GET /v25.0/1234/posts: the answer is larger than 65536 bytes (HTTP_MAX_ANSWER_BYTES); it was cut off unread')
+    expect(calls).toHaveLength(1)
+  })
+
+  it('still retries a body the server cut short (the same axios code, but an answer had begun)', async () => {
+    const { http, calls } = scripted([cutShort(), { data: { ok: true } }], 'https://graph.facebook.com/v25.0')
+    const api = createApiCaller({ http, dialect: graphDialect, now: () => NOW, retry: { maxRetries: 3, baseDelayMs: 1, maxInlineWaitMs: 30_000 }, sleep: async () => {} })
+    expect(await api.get('/1234/posts', anyBody)).toEqual({ ok: true })
+    expect(calls).toHaveLength(2)
+  })
+
+  it('createHttp caps answers and request bodies, at HTTP_MAX_ANSWER_BYTES by default', () => {
+    expect(createHttp({ baseURL: 'https://graph.facebook.com', timeoutMs: 1_000, maxAnswerBytes: 4_096 }).defaults).toMatchObject({ maxContentLength: 4_096, maxBodyLength: 4_096 })
+    expect(createHttp({ baseURL: 'https://graph.facebook.com', timeoutMs: 1_000 }).defaults).toMatchObject({ maxContentLength: DEFAULT_HTTP_MAX_ANSWER_BYTES })
+    expect(loadConfig({ QUEUE_PREFIX: 'unit' }).HTTP_MAX_ANSWER_BYTES).toBe(DEFAULT_HTTP_MAX_ANSWER_BYTES)
   })
 })
