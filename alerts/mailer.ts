@@ -208,7 +208,17 @@ function message(email: OutgoingEmail, scrub: Scrubber) {
       ...(email.inline ?? []).map((image) => ({ cid: image.cid, filename: image.filename, contentType: image.contentType, content: image.content, contentDisposition: 'inline' as const })),
       ...(email.attachments ?? []).map((file) => ({ filename: file.filename, contentType: file.contentType, content: file.content, contentDisposition: 'attachment' as const })),
     ],
-    // A stable Message-ID lets mail clients and servers drop a re-sent duplicate.
-    messageId: `<${email.id.replace(/[^\w.-]/g, '_')}@social-kpi>`,
+    messageId: messageId(email),
   }
+}
+
+/**
+ * The same Message-ID every time a notification is sent, so a mail client or server can drop a
+ * copy sent again after a reply that came too late (RFC 5321 §4.5.3.2.6). On the right the
+ * sender's domain (RFC 5322 §3.6.4), so two installations whose plans share KPI ids and whose
+ * rounds fall on the same instant do not send one mailbox two different alerts under one id.
+ */
+function messageId(email: OutgoingEmail): string {
+  const domain = /@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>?\s*$/.exec(email.from)?.[1] ?? 'social-kpi.local'
+  return `<${email.id.replace(/[^\w.-]/g, '_')}@${domain}>`
 }

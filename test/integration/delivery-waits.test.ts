@@ -98,7 +98,7 @@ describe('a mail server that is slow to answer the end of a message', () => {
     expect(smtp.attempts.filter((a) => a.subject.includes(nameOf(kpi))).map((a) => a.outcome)).toEqual(['accepted'])
     expect(await record(id)).toEqual({ delivery: 'sent', delivered_to: expect.stringMatching(/^smtp:\/\/127\.0\.0\.1:\d+$/), attempts: 1 })
     // A Message-ID derived from the notification: a copy sent again would carry the same one.
-    expect(mailsAbout(kpi)[0]!.messageId).toBe(`<${id}@social-kpi>`)
+    expect(mailsAbout(kpi)[0]!.messageId).toBe(`<${id}@example.com>`)
   })
 
   it('gives up after SMTP_REPLY_TIMEOUT_MS, records it undelivered, and sends it at the next evaluation with the same Message-ID', async () => {
@@ -123,7 +123,7 @@ describe('a mail server that is slow to answer the end of a message', () => {
     await until('the email sent again', async () => (await jobState(retryId)) === 'completed', 20_000)
     expect(await record(id)).toMatchObject({ delivery: 'sent', attempts: 1 })
     expect(smtp.attempts.filter((a) => a.subject.includes(nameOf(kpi))).map((a) => a.outcome)).toEqual(['accepted', 'unanswered', 'accepted'])
-    expect(mailsAbout(kpi).map((m) => m.messageId)).toEqual([`<${id}@social-kpi>`, `<${id}@social-kpi>`])
+    expect(mailsAbout(kpi).map((m) => m.messageId)).toEqual([`<${id}@example.com>`, `<${id}@example.com>`])
   })
 })
 
