@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises'
 import { Socket } from 'node:net'
 import { join } from 'node:path'
 import nodemailer from 'nodemailer'
+import type { Config } from '../core/config.ts'
 import { SocialKpiError, connectionProblem } from '../core/errors.ts'
 import { scrubSecrets, type Scrubber } from '../core/logger.ts'
 import { DeliveryError } from './channels/channel.ts'
@@ -40,14 +41,53 @@ class PermanentEmailError extends DeliveryError {
 }
 
 /**
+ * How long an alert email waits for the mail server, mapped onto nodemailer's four timeouts
+ * (nodemailer 10, lib/smtp-connection; https://nodemailer.com/smtp/). RFC 5321 §4.5.3.2 asks a
+ * client to wait at least 5 min for the 220 greeting, 5 min for the reply to MAIL and to each
+ * RCPT, 2 min for the one to DATA, 3 min for each block of the message to be sent, and 10 min for
+ * the reply to the end of the message: a server usually delivers before it answers, so giving up
+ * sooner gets the message delivered twice (§4.5.3.2.6, §6.1).
+ * - `dnsTimeout`: the DNS lookup (`connectMs`; the RFC gives none).
+ * - `greetingTimeout`: the 220 greeting (`greetingMs`); nodemailer also counts a STARTTLS upgrade here.
+ * - `connectionTimeout`: nodemailer's deadline for the whole set-up, lookup, connect, greeting and
+ *   STARTTLS: `connectMs + greetingMs`, so a connection made within `connectMs` keeps the
+ *   greeting's full wait.
+ * - `socketTimeout`: silence on the connection once it is up, which is every reply and every block
+ *   sent: `replyMs`. It is one timer for all of them, so it is the longest of the RFC's waits, the
+ *   end of the message's; the shorter ones then wait that long too, which the RFC's minimums allow.
+ */
+export interface SmtpTimeouts {
+  connectMs: number
+  greetingMs: number
+  replyMs: number
+}
+
+/** The configured waits: HTTP_TIMEOUT_MS to connect, SMTP_GREETING_TIMEOUT_MS, SMTP_REPLY_TIMEOUT_MS. */
+export function smtpTimeouts(config: Pick<Config, 'HTTP_TIMEOUT_MS' | 'SMTP_GREETING_TIMEOUT_MS' | 'SMTP_REPLY_TIMEOUT_MS'>): SmtpTimeouts {
+  return { connectMs: config.HTTP_TIMEOUT_MS, greetingMs: config.SMTP_GREETING_TIMEOUT_MS, replyMs: config.SMTP_REPLY_TIMEOUT_MS }
+}
+
+/** RFC 5321's waits, and 15 s to connect: the configuration's defaults. */
+const RFC_5321_TIMEOUTS: SmtpTimeouts = { connectMs: 15_000, greetingMs: 5 * 60_000, replyMs: 10 * 60_000 }
+
+/**
  * nodemailer over `SMTP_URL`; without one, each message is written as an `.eml` file under
  * `outboxDir` (nodemailer's stream transport), so alerts are never silently dropped. `scrub` (the
  * process's scrubber; the patterns only when absent) cleans every subject and body.
  */
-export function createMailer(options: { smtpUrl?: string; outboxDir: string; timeoutMs?: number; scrub?: Scrubber }): Mailer {
+export function createMailer(options: { smtpUrl?: string; outboxDir: string; timeouts?: SmtpTimeouts; scrub?: Scrubber }): Mailer {
   const toMessage = (email: OutgoingEmail) => message(email, options.scrub ?? scrubSecrets)
   if (options.smtpUrl) {
-    const transport = smtpTransport(options.smtpUrl, options.timeoutMs)
+    const timeouts = options.timeouts ?? RFC_5321_TIMEOUTS
+    // The timeouts go in the options object: given as the second argument of createTransport
+    // they would be message defaults, and nodemailer's own would hold.
+    const transport = nodemailer.createTransport({
+      url: options.smtpUrl,
+      dnsTimeout: timeouts.connectMs,
+      connectionTimeout: timeouts.connectMs + timeouts.greetingMs,
+      greetingTimeout: timeouts.greetingMs,
+      socketTimeout: timeouts.replyMs,
+    })
     const target = new URL(options.smtpUrl).host
     return {
       async send(email) {
@@ -56,7 +96,7 @@ export function createMailer(options: { smtpUrl?: string; outboxDir: string; tim
           return `smtp://${target}`
         } catch (cause) {
           const responseCode = (cause as { responseCode?: number }).responseCode
-          const detail = responseCode ? `SMTP ${responseCode}` : ((cause as NodeJS.ErrnoException).code ?? 'connection error')
+          const detail = responseCode ? `SMTP ${responseCode}` : (timedOut(cause, timeouts) ?? (cause as NodeJS.ErrnoException).code ?? 'connection error')
           if (responseCode !== undefined && responseCode >= 500) throw new PermanentEmailError(`the mail server refused the alert (${detail})`, { cause })
           throw new TransientEmailError(`the alert could not be delivered yet (${detail})`, { cause })
         }
@@ -77,16 +117,24 @@ export function createMailer(options: { smtpUrl?: string; outboxDir: string; tim
   }
 }
 
-const DEFAULT_TIMEOUT_MS = 15_000
-
-/**
- * The URL's transport with our timeouts. They go in the options object: given as the second
- * argument of createTransport they would be message defaults, and nodemailer's own timeouts
- * (2 minutes to connect, 10 minutes of silence) would hold.
- */
-function smtpTransport(smtpUrl: string, timeoutMs = DEFAULT_TIMEOUT_MS, socket?: Socket) {
-  return nodemailer.createTransport({ url: smtpUrl, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, ...(socket ? { socket } : {}) })
+/** Which of nodemailer's waits ran out (its `timeoutType`), naming the setting; undefined for any other error. */
+function timedOut(cause: unknown, timeouts: SmtpTimeouts): string | undefined {
+  const error = cause as { code?: string; timeoutType?: string }
+  if (error.code !== 'ETIMEDOUT') return undefined
+  const seconds = (ms: number) => `${ms / 1000} s`
+  switch (error.timeoutType) {
+    case 'SOCKET_TIMEOUT':
+      return `no answer within ${seconds(timeouts.replyMs)}, SMTP_REPLY_TIMEOUT_MS`
+    case 'GREETING_TIMEOUT':
+      return `no greeting within ${seconds(timeouts.greetingMs)}, SMTP_GREETING_TIMEOUT_MS`
+    case 'UPGRADE_TIMEOUT':
+      return `STARTTLS not done within ${seconds(timeouts.greetingMs)}, SMTP_GREETING_TIMEOUT_MS`
+    default:
+      return `could not connect within ${seconds(timeouts.connectMs + timeouts.greetingMs)}`
+  }
 }
+
+const DEFAULT_TIMEOUT_MS = 15_000
 
 /**
  * Checks that the mail server at `smtpUrl` answers and accepts the login, before a process that
@@ -100,7 +148,8 @@ export async function verifySmtp(smtpUrl: string, options: { timeoutMs?: number;
   // Our socket (nodemailer's `socket` option: it connects it, and upgrades it for smtps://), so
   // that giving up closes the connection verify() would otherwise keep until its timeout.
   const socket = new Socket()
-  const transport = smtpTransport(smtpUrl, timeoutMs, socket)
+  // One short wait for every step: a check at start, not a delivery.
+  const transport = nodemailer.createTransport({ url: smtpUrl, dnsTimeout: timeoutMs, connectionTimeout: timeoutMs, greetingTimeout: timeoutMs, socketTimeout: timeoutMs, socket })
   const { signal } = options
   let onAbort: (() => void) | undefined
   const aborted = new Promise<never>((_, reject) => {
@@ -159,7 +208,17 @@ function message(email: OutgoingEmail, scrub: Scrubber) {
       ...(email.inline ?? []).map((image) => ({ cid: image.cid, filename: image.filename, contentType: image.contentType, content: image.content, contentDisposition: 'inline' as const })),
       ...(email.attachments ?? []).map((file) => ({ filename: file.filename, contentType: file.contentType, content: file.content, contentDisposition: 'attachment' as const })),
     ],
-    // A stable Message-ID lets mail clients and servers drop a re-sent duplicate.
-    messageId: `<${email.id.replace(/[^\w.-]/g, '_')}@social-kpi>`,
+    messageId: messageId(email),
   }
+}
+
+/**
+ * The same Message-ID every time a notification is sent, so a mail client or server can drop a
+ * copy sent again after a reply that came too late (RFC 5321 §4.5.3.2.6). On the right the
+ * sender's domain (RFC 5322 §3.6.4), so two installations whose plans share KPI ids and whose
+ * rounds fall on the same instant do not send one mailbox two different alerts under one id.
+ */
+function messageId(email: OutgoingEmail): string {
+  const domain = /@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*)>?\s*$/.exec(email.from)?.[1] ?? 'social-kpi.local'
+  return `<${email.id.replace(/[^\w.-]/g, '_')}@${domain}>`
 }

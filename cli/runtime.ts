@@ -1,7 +1,8 @@
 import { UnrecoverableError, Worker, type Job, type Processor } from 'bullmq'
 import { Registry } from 'prom-client'
 import { createChannels } from '../alerts/channels/index.ts'
-import { createMailer, type Mailer } from '../alerts/mailer.ts'
+import { TriesRanOut } from '../alerts/channels/delivery.ts'
+import { createMailer, smtpTimeouts, type Mailer } from '../alerts/mailer.ts'
 import { openClickHouse, type ClickHouse } from '../core/clickhouse.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
@@ -109,7 +110,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       // The plan is read once per process, so the plan tables follow it at every start (docs/dashboards.md).
       await writePlanTables(ch, writers, plan, now())
       options.signal?.throwIfAborted()
-      mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.dataDir, 'outbox'), timeoutMs: config.HTTP_TIMEOUT_MS, scrub })
+      mailer = createMailer({ smtpUrl: config.SMTP_URL, outboxDir: join(config.dataDir, 'outbox'), timeouts: smtpTimeouts(config), scrub })
       const collectors = createCollectors(config)
       evaluateDeps = {
         plan,
@@ -193,7 +194,13 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
         )
       })
       start('evaluate', timedEvaluation(telemetry, createEvaluateProcessor(evaluateDeps)), 1)
-      start('notify', createNotifyProcessor({ mailer, channels, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }) }), 2)
+      // A slow mail server may hold an email up to SMTP_REPLY_TIMEOUT_MS (10 min, as RFC 5321 asks):
+      // enough at once that a few such emails leave room for the others and for Slack and webhooks.
+      start(
+        'notify',
+        createNotifyProcessor({ mailer, channels, ch, from: config.ALERT_FROM, writers, now, logger: logger.child({ module: 'notify' }), retryAfterMaxMs: config.NOTIFY_RETRY_AFTER_MAX_MS }),
+        NOTIFY_CONCURRENCY,
+      )
       // Jobs already active at start belong to another worker, or to a process that died holding
       // them: BullMQ hands those over only after its stalled-job check (up to about a minute).
       const active = (await Promise.all([queues.collect, queues.evaluate, queues.notify].map((queue) => queue.getActiveCount()))).reduce((a, b) => a + b, 0)
@@ -268,6 +275,9 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
 }
 
+/** Notify jobs at once per worker: each mostly waits on a mail server or a webhook. */
+const NOTIFY_CONCURRENCY = 8
+
 /** A readiness check: ok when `check` answers within 2 s; else its error in one scrubbed line. */
 async function probe(check: () => Promise<unknown>, scrub: Scrubber, what: string): Promise<{ ok: boolean; detail?: string }> {
   try {
@@ -297,7 +307,9 @@ function observeWorker(telemetry: Telemetry, key: QueueKey, worker: Worker): voi
     telemetry.jobFinished(key, 'failed')
     if (key !== 'notify' || !job) return
     const outOfTries = job.attemptsMade >= (job.opts.attempts ?? 1)
-    telemetry.notification(err instanceof UnrecoverableError ? 'refused' : outOfTries ? 'undelivered' : 'retrying', channelOf(job))
+    // TriesRanOut: the tries ran out counting the waits a receiver asked for, which attemptsMade does not.
+    const outcome = err instanceof TriesRanOut ? 'undelivered' : err instanceof UnrecoverableError ? 'refused' : outOfTries ? 'undelivered' : 'retrying'
+    telemetry.notification(outcome, channelOf(job))
   })
 }
 

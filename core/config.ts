@@ -103,6 +103,13 @@ const envSchema = z.object({
   HTTP_MAX_RETRIES: positiveInt(4),
   /** The largest API answer read, in bytes (axios maxContentLength); see DEFAULT_HTTP_MAX_ANSWER_BYTES. */
   HTTP_MAX_ANSWER_BYTES: positiveInt(DEFAULT_HTTP_MAX_ANSWER_BYTES),
+  // An alert email's waits, RFC 5321 §4.5.3.2's minimums by default (alerts/mailer.ts maps them
+  // onto nodemailer): the 220 greeting 5 min; every reply once connected, the longest being the
+  // one to the end of the message, 10 min. Shorter, a busy server gets the same message twice.
+  SMTP_GREETING_TIMEOUT_MS: positiveInt(5 * 60_000),
+  SMTP_REPLY_TIMEOUT_MS: positiveInt(10 * 60_000),
+  /** The longest wait a Slack or webhook receiver's Retry-After is honoured for; a longer one ends the notification's tries. */
+  NOTIFY_RETRY_AFTER_MAX_MS: positiveInt(10 * 60_000),
   WORKER_CONCURRENCY: positiveInt(4),
   SHUTDOWN_TIMEOUT_MS: positiveInt(20_000),
   WRITER_BATCH_ROWS: positiveInt(20_000),

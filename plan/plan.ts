@@ -689,15 +689,15 @@ export function namedVariables(plan: Plan): NamedVariable[] {
   for (const [name, channel] of Object.entries(plan.alerting.channels)) {
     for (const [field, variable] of Object.entries(channel)) if (field.endsWith('Env')) named.push({ path: `alerting.channels.${name}.${field}`, variable: String(variable), without: 'start' })
   }
-  plan.strategy.networks.forEach((presence, n) =>
-    presence.accounts.forEach((account, a) => {
+  for (const [n, presence] of plan.strategy.networks.entries()) {
+    for (const [a, account] of presence.accounts.entries()) {
       const at = `strategy.networks[${n}].accounts[${a}]`
       const auth = accountAuth(account)
       if (auth.kind === 'token') named.push({ path: account.auth ? `${at}.auth.tokenEnv` : `${at}.tokenEnv`, variable: auth.tokenEnv, without: 'account' })
       else if (auth.kind === 'oauth') named.push({ path: `${at}.auth.clientIdEnv`, variable: auth.clientIdEnv, without: 'account' })
       else named.push({ path: `${at}.auth.keyFileEnv`, variable: auth.keyFileEnv, without: 'account' })
-    }),
-  )
+    }
+  }
   return named
 }
 

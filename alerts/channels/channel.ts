@@ -1,6 +1,7 @@
-import axios from 'axios'
+import axios, { type AxiosResponse } from 'axios'
 import { SocialKpiError, type ErrorCode } from '../../core/errors.ts'
 import type { Payload } from '../../core/queues.ts'
+import { retryAfterMs } from '../../ingest/http.ts'
 import type { ChannelDefinition } from '../../plan/plan.ts'
 
 /** One notify job's data: an email, or the facts of an alert for another channel. */
@@ -25,26 +26,45 @@ export interface Channel {
   close?(): void
 }
 
-/** A delivery that failed; `permanent`: it would fail the same way again, so it is not retried. */
+/**
+ * A delivery that failed; `permanent`: it would fail the same way again, so it is not retried.
+ * `retryAfterMs`: how long the receiver asked us to wait before the next try (its Retry-After).
+ */
 export class DeliveryError extends SocialKpiError {
   readonly permanent: boolean
+  readonly retryAfterMs: number | undefined
 
-  constructor(permanent: boolean, message: string, options?: { cause?: unknown; code?: ErrorCode }) {
+  constructor(permanent: boolean, message: string, options?: { cause?: unknown; code?: ErrorCode; retryAfterMs?: number }) {
     super(options?.code ?? 'NOTIFICATION_DELIVERY_FAILED', message, options)
     this.permanent = permanent
+    this.retryAfterMs = options?.retryAfterMs
   }
 }
 
 export const isPermanentFailure = (error: unknown): boolean => error instanceof DeliveryError && error.permanent
 
 /**
- * POSTs a JSON body to a webhook with a timeout and no redirects, and classifies the answer:
- * 2xx delivered; 408, 429, 5xx and network trouble are transient; any other status is permanent
- * (Slack's 400 invalid_payload, 403 action_prohibited or invalid_token, 404 channel_not_found or
- * no_service, 410 channel_is_archived; a receiver's 401 or 422). The error names the channel and
- * the status and, for Slack, its error string; never the URL, which is the secret.
+ * The wait a receiver asked for in its Retry-After (RFC 9110 §10.2.3: seconds, or an HTTP date),
+ * in ms. A date is measured from the answer's own `Date`, so neither our clock's offset
+ * (CLOCK_START) nor the receiver's skew changes the wait; from `now` when it has none.
  */
-export async function postJson(what: string, url: string, body: string, headers: Record<string, string>, timeoutMs: number, scrub: (text: string) => string): Promise<void> {
+export function askedWaitMs(response: Pick<AxiosResponse, 'headers'>, now: Date): number | undefined {
+  const sent = Date.parse(String(response.headers.date ?? ''))
+  return retryAfterMs(response as AxiosResponse, Number.isFinite(sent) ? new Date(sent) : now)
+}
+
+/**
+ * POSTs a JSON body to a webhook with a timeout and no redirects, and classifies the answer:
+ * 2xx delivered; 408, 429, 5xx and network trouble are transient, with the wait the receiver asked
+ * for when it sent a Retry-After (Slack sends one with its 429s: docs/alerting.md, "Channels");
+ * any other status is permanent (Slack's 400 invalid_payload, 403 action_prohibited or
+ * invalid_token, 404 channel_not_found or no_service, 410 channel_is_archived; a receiver's 401 or
+ * 422). The error names the channel and the status and, for Slack, its error string; never the
+ * URL, which is the secret. `timeoutMs` bounds the whole exchange, a receiver that trickles its
+ * answer included (axios's own timer, without redirects, runs until the answer is complete).
+ */
+export async function postJson(what: string, url: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; scrub: (text: string) => string; now: Date }): Promise<void> {
+  const { timeoutMs, scrub } = options
   let response: Awaited<ReturnType<typeof axios.post<string>>>
   try {
     response = await axios.post(url, body, {
@@ -65,5 +85,7 @@ export async function postJson(what: string, url: string, body: string, headers:
   const said = typeof response.data === 'string' ? scrub(response.data.trim().slice(0, 200)).replace(/\s+/g, ' ') : ''
   const detail = `HTTP ${status}${said ? `: ${said}` : ''}`
   const transient = status === 408 || status === 429 || status >= 500
-  throw new DeliveryError(!transient, transient ? `${what}: not accepted yet (${detail})` : `${what}: refused for good (${detail})`)
+  if (!transient) throw new DeliveryError(true, `${what}: refused for good (${detail})`)
+  const retryAfterMs = askedWaitMs(response, options.now)
+  throw new DeliveryError(false, `${what}: not accepted yet (${detail}${retryAfterMs === undefined ? '' : `; asked to wait ${retryAfterMs / 1000} s`})`, { retryAfterMs })
 }

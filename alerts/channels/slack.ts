@@ -62,9 +62,9 @@ export function slackChannel(options: { name: string; url: string; timeoutMs: nu
   return {
     name: options.name,
     type: 'slack',
-    async send(notification) {
+    async send(notification, now) {
       if (!notification.facts) throw new DeliveryError(true, `${what}: the notification carries no alert facts`)
-      await postJson(what, options.url, options.scrub(JSON.stringify(renderSlackMessage(notification.facts))), {}, options.timeoutMs, options.scrub)
+      await postJson(what, options.url, options.scrub(JSON.stringify(renderSlackMessage(notification.facts))), {}, { timeoutMs: options.timeoutMs, scrub: options.scrub, now })
       return `slack:${options.name}`
     },
   }

@@ -44,8 +44,7 @@ export function webhookChannel(options: { name: string; url: string; secret: str
           'Idempotency-Key': notification.notificationId,
           'X-Social-Kpi-Event': notification.facts.event,
         },
-        options.timeoutMs,
-        options.scrub,
+        { timeoutMs: options.timeoutMs, scrub: options.scrub, now },
       )
       return `webhook:${options.name}`
     },

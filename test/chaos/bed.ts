@@ -21,13 +21,20 @@ import { until } from '../helpers/until.ts'
 /** Thursday 26 Nov 2026, 16:05 in Jakarta: the round of 16:00 (09:00 UTC), late in a month. */
 export const CHAOS_AT = '2026-11-26T16:05:00+07:00'
 
-/** The example plan, narrowed to some accounts (and the KPIs and crisis triggers they serve), on other schedules. */
-export function writePlan(dir: string, options: { accounts?: string[]; schedule?: string; evaluateSchedule?: string; crisisTriggers?: boolean } = {}): { file: string; plan: Plan } {
+/**
+ * The example plan, narrowed to some accounts (and the KPIs and crisis triggers they serve), on
+ * other schedules; `alerting` replaces those fields of its `alerting` (channels, routes).
+ */
+export function writePlan(
+  dir: string,
+  options: { accounts?: string[]; schedule?: string; evaluateSchedule?: string; crisisTriggers?: boolean; alerting?: Record<string, unknown> } = {},
+): { file: string; plan: Plan } {
   const document = parse(readFileSync('examples/plan.yaml', 'utf8')) as {
     strategy: { networks: Array<{ network: string; accounts: Array<{ id: string }> }> }
     kpis: Array<{ network: string; accounts?: string[] }>
     crisis?: { triggers?: Array<{ network?: string }> }
     collection: Record<string, unknown>
+    alerting: Record<string, unknown>
   }
   if (options.accounts) {
     const keep = new Set(options.accounts)
@@ -39,6 +46,7 @@ export function writePlan(dir: string, options: { accounts?: string[]; schedule?
   if (options.crisisTriggers === false) delete document.crisis?.triggers
   if (options.schedule) document.collection.schedule = options.schedule
   if (options.evaluateSchedule) document.collection.evaluateSchedule = options.evaluateSchedule
+  if (options.alerting) Object.assign(document.alerting, options.alerting)
   const file = join(dir, 'plan.yaml')
   writeFileSync(file, stringify(document))
   return { file, plan: parsePlan(document, file) }

@@ -1,9 +1,11 @@
+import { readFile } from 'node:fs/promises'
 import { Queue, Worker, type WorkerOptions } from 'bullmq'
+import { parse } from 'yaml'
 import type { AlertEngineDeps } from '../../alerts/engine.ts'
 import { createMailer } from '../../alerts/mailer.ts'
 import { createRedis, type Redis } from '../../core/redis.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
-import type { Plan } from '../../plan/plan.ts'
+import { parsePlan, type Plan } from '../../plan/plan.ts'
 import { createNotifyProcessor, type NotifyDeps } from '../../workers/notify-worker.ts'
 import { createWriters, type Writers } from '../../core/tables.ts'
 import { openTestClickHouse, type TestClickHouse } from './clickhouse.ts'
@@ -27,7 +29,7 @@ export interface AlertBed {
   engineDeps(plan: Plan, extra?: Partial<AlertEngineDeps>): AlertEngineDeps
   /**
    * A notify worker on the bed's queue, emailing the SMTP receiver (from alerts@example.com,
-   * recorded by the bed's writers); `deps` and `options` win. The caller closes it.
+   * recorded by the bed's writers, Retry-After honoured up to a minute); `deps` and `options` win. The caller closes it.
    */
   notifyWorker(deps: Partial<NotifyDeps> & Pick<NotifyDeps, 'now'>, options?: Partial<WorkerOptions>): Worker
   close(): Promise<void>
@@ -58,11 +60,15 @@ export async function openAlertBed(name: string): Promise<AlertBed> {
       ...extra,
     }),
     notifyWorker: (deps, options = {}) =>
-      new Worker('notify', createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, logger: silentLogger, ...deps }), {
-        connection: redis,
-        prefix,
-        ...options,
-      }),
+      new Worker(
+        'notify',
+        createNotifyProcessor({ mailer: createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir }), from: 'alerts@example.com', writers, logger: silentLogger, retryAfterMaxMs: 60_000, ...deps }),
+        {
+          connection: redis,
+          prefix,
+          ...options,
+        },
+      ),
     async close() {
       await smtp.close()
       await writers.close()
@@ -84,4 +90,19 @@ export function novemberEvaluation(
 ): KpiEvaluation {
   const kpi = plan.kpis.find((k) => k.id === kpiId)!
   return { kpi, evaluatedAt: at, period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-30T17:00:00Z'), label: '2026-11' }, ...numbers, attainment: 0.44, status }
+}
+
+/**
+ * The example plan with a Slack channel `team-slack` (its URL in TEAM_SLACK_WEBHOOK_URL) and a
+ * signed webhook `ops-hook` (OPS_WEBHOOK_URL, OPS_WEBHOOK_SECRET): crises to the webhook, every
+ * KPI alert to both.
+ */
+export async function planWithChannels(): Promise<Plan> {
+  const document = parse(await readFile('examples/plan.yaml', 'utf8'))
+  document.alerting.channels = {
+    'team-slack': { type: 'slack', urlEnv: 'TEAM_SLACK_WEBHOOK_URL' },
+    'ops-hook': { type: 'webhook', urlEnv: 'OPS_WEBHOOK_URL', secretEnv: 'OPS_WEBHOOK_SECRET' },
+  }
+  document.alerting.routes = [{ crisis: true, channels: ['ops-hook'] }, { channels: ['team-slack', 'ops-hook'] }]
+  return parsePlan(document, 'channels-plan.yaml')
 }

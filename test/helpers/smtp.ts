@@ -5,7 +5,7 @@ export interface TestSmtp {
   url: string
   messages: ParsedMail[]
   /** Every message transmitted, in order, and what the server did with it: accepted, an SMTP code, or dropped. */
-  attempts: Array<{ subject: string; outcome: 'accepted' | 'dropped' | number }>
+  attempts: Array<{ subject: string; outcome: 'accepted' | 'dropped' | 'unanswered' | number; messageId?: string }>
   /**
    * Answers the next `count` messages with this SMTP error code instead of accepting them; with
    * `subject`, only messages whose subject contains it.
@@ -16,13 +16,19 @@ export interface TestSmtp {
    * subject contains it) have been transmitted: a server that crashes or a network that cuts out.
    */
   dropNext(count: number, subject?: string): void
+  /**
+   * Answers the end of the next `count` messages (with `subject`: whose subject contains it) only
+   * after `afterMs`, and then accepts them, whether the client still waits or not: a server that
+   * delivers before it answers. `Infinity`: never answers, and keeps nothing.
+   */
+  answerLate(count: number, afterMs: number, subject?: string): void
   close(): Promise<void>
 }
 
 interface Fault {
   count: number
-  /** An SMTP reply code, or 'drop' for a dropped connection. */
-  kind: number | 'drop'
+  /** An SMTP reply code, 'drop' for a dropped connection, or how long to wait before accepting. */
+  kind: number | 'drop' | { afterMs: number }
   subject?: string
 }
 
@@ -31,6 +37,7 @@ export async function startTestSmtp(): Promise<TestSmtp> {
   const messages: ParsedMail[] = []
   const attempts: TestSmtp['attempts'] = []
   const faults: Fault[] = []
+  const lateAnswers = new Set<NodeJS.Timeout>()
   const takeFault = (subject: string) => {
     const fault = faults.find((f) => f.count > 0 && (f.subject === undefined || subject.includes(f.subject)))
     if (fault) fault.count--
@@ -46,13 +53,25 @@ export async function startTestSmtp(): Promise<TestSmtp> {
       stream.on('end', async () => {
         const mail = await simpleParser(Buffer.concat(chunks))
         const fault = takeFault(mail.subject ?? '')
-        attempts.push({ subject: mail.subject ?? '', outcome: fault === 'drop' ? 'dropped' : (fault ?? 'accepted') })
+        const late = typeof fault === 'object' ? fault.afterMs : undefined
+        const outcome = fault === 'drop' ? 'dropped' : late === Infinity ? 'unanswered' : typeof fault === 'number' ? fault : 'accepted'
+        attempts.push({ subject: mail.subject ?? '', outcome, ...(mail.messageId ? { messageId: mail.messageId } : {}) })
+        if (late === Infinity) return
+        if (late !== undefined) {
+          const timer = setTimeout(() => {
+            lateAnswers.delete(timer)
+            messages.push(mail)
+            callback()
+          }, late)
+          lateAnswers.add(timer)
+          return
+        }
         if (fault === 'drop') {
           const connections = (server as unknown as { connections: Set<{ id: string; _socket: { destroy(): void } }> }).connections
           for (const connection of connections) if (connection.id === session.id) connection._socket.destroy()
           return
         }
-        if (fault !== undefined) {
+        if (typeof fault === 'number') {
           callback(Object.assign(new Error(fault >= 500 ? 'refused' : 'try again later'), { responseCode: fault }))
           return
         }
@@ -73,6 +92,12 @@ export async function startTestSmtp(): Promise<TestSmtp> {
     dropNext(count, subject) {
       faults.push({ count, kind: 'drop', ...(subject === undefined ? {} : { subject }) })
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    answerLate(count, afterMs, subject) {
+      faults.push({ count, kind: { afterMs }, ...(subject === undefined ? {} : { subject }) })
+    },
+    close: () => {
+      for (const timer of lateAnswers) clearTimeout(timer)
+      return new Promise<void>((resolve) => server.close(() => resolve()))
+    },
   }
 }

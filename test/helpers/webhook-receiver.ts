@@ -7,6 +7,8 @@ export interface ReceivedRequest {
   /** The raw body, as signed. */
   body: string
   status: number
+  /** When it arrived, in ms on the monotonic clock (`performance.now()`): for gaps between requests. */
+  receivedAtMs: number
 }
 
 export interface WebhookReceiver {
@@ -16,9 +18,23 @@ export interface WebhookReceiver {
   requests: ReceivedRequest[]
   /** The bodies answered 2xx on `path`, parsed. */
   accepted(path: string): unknown[]
-  /** Answers the next `count` requests on `path` with `status` and `body` (Slack's error strings: `channel_is_archived`). */
-  failNext(path: string, count: number, status: number, body?: string): void
+  /**
+   * Answers the next `count` requests on `path` with `status`, `body` (Slack's error strings:
+   * `channel_is_archived`) and `headers` (`Retry-After`).
+   */
+  failNext(path: string, count: number, status: number, body?: string, headers?: Record<string, string>): void
+  /** Answers the next `count` requests on `path` 200 with its headers at once and its body only after `afterMs`: a slow receiver. */
+  answerLate(path: string, count: number, afterMs: number): void
   close(): Promise<void>
+}
+
+interface Fault {
+  path: string
+  count: number
+  status: number
+  body: string
+  headers: Record<string, string>
+  afterMs?: number
 }
 
 /**
@@ -27,8 +43,10 @@ export interface WebhookReceiver {
  */
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = []
-  const faults: Array<{ path: string; count: number; status: number; body: string }> = []
+  const faults: Fault[] = []
+  const timers = new Set<NodeJS.Timeout>()
   const server: Server = createServer((req, res) => {
+    const receivedAtMs = performance.now()
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
@@ -36,8 +54,19 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const fault = faults.find((f) => f.count > 0 && f.path === path)
       if (fault) fault.count--
       const status = fault?.status ?? 200
-      requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status })
-      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(fault?.body ?? 'ok')
+      requests.push({ path, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), status, receivedAtMs })
+      res.writeHead(status, { 'Content-Type': 'text/plain', ...fault?.headers })
+      const body = fault?.body ?? 'ok'
+      if (fault?.afterMs === undefined) {
+        res.end(body)
+        return
+      }
+      res.flushHeaders()
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        res.end(body)
+      }, fault.afterMs)
+      timers.add(timer)
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -46,11 +75,15 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     url: (path) => `http://127.0.0.1:${port}${path}`,
     requests,
     accepted: (path) => requests.filter((r) => r.path === path && r.status < 300).map((r) => JSON.parse(r.body) as unknown),
-    failNext(path, count, status, body = '') {
-      faults.push({ path, count, status, body })
+    failNext(path, count, status, body = '', headers = {}) {
+      faults.push({ path, count, status, body, headers })
+    },
+    answerLate(path, count, afterMs) {
+      faults.push({ path, count, status: 200, body: 'ok', headers: {}, afterMs })
     },
     close: () =>
       new Promise<void>((resolve) => {
+        for (const timer of timers) clearTimeout(timer)
         server.closeAllConnections()
         server.close(() => resolve())
       }),

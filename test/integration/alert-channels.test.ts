@@ -1,7 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
 import type { Queue, Worker } from 'bullmq'
-import { parse } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createChannels } from '../../alerts/channels/index.ts'
 import { processAlerts, type AlertEngineDeps } from '../../alerts/engine.ts'
@@ -13,8 +11,8 @@ import { loadConfig } from '../../core/config.ts'
 import { createLogger } from '../../core/logger.ts'
 import type { Redis } from '../../core/redis.ts'
 import type { CrisisEvaluation } from '../../kpi/crisis.ts'
-import { parsePlan, planAccounts, type Plan } from '../../plan/plan.ts'
-import { novemberEvaluation, openAlertBed, type AlertBed } from '../helpers/alert-bed.ts'
+import { planAccounts, type Plan } from '../../plan/plan.ts'
+import { novemberEvaluation, openAlertBed, planWithChannels, type AlertBed } from '../helpers/alert-bed.ts'
 import type { TestClickHouse } from '../helpers/clickhouse.ts'
 import type { TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
@@ -50,14 +48,7 @@ beforeAll(async () => {
   bed = await openAlertBed('alert_channels')
   ;({ db, redis, queue, prefix, smtp } = bed)
   receiver = await startWebhookReceiver()
-  // The example plan, with a Slack and a webhook channel: crises to the webhook, every KPI alert to both.
-  const document = parse(await readFile('examples/plan.yaml', 'utf8'))
-  document.alerting.channels = {
-    'team-slack': { type: 'slack', urlEnv: 'TEAM_SLACK_WEBHOOK_URL' },
-    'ops-hook': { type: 'webhook', urlEnv: 'OPS_WEBHOOK_URL', secretEnv: 'OPS_WEBHOOK_SECRET' },
-  }
-  document.alerting.routes = [{ crisis: true, channels: ['ops-hook'] }, { channels: ['team-slack', 'ops-hook'] }]
-  plan = parsePlan(document, 'channels-plan.yaml')
+  plan = await planWithChannels()
   const config = loadConfig({
     QUEUE_PREFIX: prefix,
     TEAM_SLACK_WEBHOOK_URL: receiver.url(SLACK_PATH),
@@ -66,7 +57,7 @@ beforeAll(async () => {
   })
   const scrub = processScrubber(config, plan)
   const channels = createChannels({ plan, secret: config.secret, timeoutMs: 5_000, scrub })
-  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir, timeoutMs: 5_000, scrub })
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir, timeouts: { connectMs: 5_000, greetingMs: 5_000, replyMs: 5_000 }, scrub })
   worker = bed.notifyWorker({ mailer, channels, ch: db.ch, now, logger }, { concurrency: 1 })
 })
 afterAll(async () => {

@@ -114,6 +114,7 @@ describe('alert engine with state in ClickHouse', () => {
         ch: db.ch,
         from: 'alerts@example.com',
         writers,
+        retryAfterMaxMs: 60_000,
         now: () => SENT_AT,
         logger: silentLogger,
       })

@@ -59,6 +59,7 @@ describe('the KPI alert email', () => {
       mailer: createMailer({ smtpUrl: smtp.url, outboxDir: '/nonexistent' }),
       from: 'alerts@example.com',
       writers,
+      retryAfterMaxMs: 60_000,
       now: () => new Date(payload.decidedAt),
       logger: silentLogger,
     })

@@ -37,7 +37,7 @@ beforeAll(async () => {
   bed = await openAlertBed('notify_delivery')
   ;({ db, redis, queue, prefix, smtp } = bed)
   plan = await loadPlan('examples/plan.yaml')
-  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir, timeoutMs: 5_000 })
+  const mailer = createMailer({ smtpUrl: smtp.url, outboxDir: db.dataDir, timeouts: { connectMs: 5_000, greetingMs: 5_000, replyMs: 5_000 } })
   // One email at a time, so a failing one would hold up the others if anything did.
   worker = bed.notifyWorker({ mailer, ch: db.ch, now, logger }, { concurrency: 1 })
 })

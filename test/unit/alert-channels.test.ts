@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
+import { askedWaitMs } from '../../alerts/channels/channel.ts'
 import { createChannels } from '../../alerts/channels/index.ts'
+import { smtpTimeouts } from '../../alerts/mailer.ts'
 import { renderSlackMessage } from '../../alerts/channels/slack.ts'
 import { webhookSignature } from '../../alerts/channels/webhook.ts'
 import { processScrubber } from '../../cli/scrubber.ts'
@@ -123,5 +125,28 @@ describe('rendering and signing', () => {
   it('signs `<timestamp>.<body>` with HMAC-SHA256 as documented (checked against openssl)', () => {
     // printf '%s' '1700000000.{"a":1}' | openssl dgst -sha256 -hmac 'whsec-example'
     expect(webhookSignature('whsec-example', '1700000000', '{"a":1}')).toBe('sha256=6f811a6a92fc8502c04a3ace46693eee8c5a1718cb743183ee0aeb5dddc963bf')
+  })
+})
+
+describe('waits', () => {
+  const now = new Date('2026-11-20T03:00:00Z')
+
+  it('reads a Retry-After in seconds, or as an HTTP date measured from the answer’s own Date', () => {
+    expect(askedWaitMs({ headers: { 'retry-after': '30' } }, now)).toBe(30_000)
+    // The receiver's clock is 2 minutes behind ours: the wait is still the 30 s it meant.
+    expect(askedWaitMs({ headers: { 'retry-after': 'Fri, 20 Nov 2026 02:58:30 GMT', date: 'Fri, 20 Nov 2026 02:58:00 GMT' } }, now)).toBe(30_000)
+    // Without a Date, from our clock's now; a date gone by is no wait at all.
+    expect(askedWaitMs({ headers: { 'retry-after': 'Fri, 20 Nov 2026 03:01:00 GMT' } }, now)).toBe(60_000)
+    expect(askedWaitMs({ headers: { 'retry-after': 'Fri, 20 Nov 2026 02:00:00 GMT' } }, now)).toBe(0)
+    expect(askedWaitMs({ headers: {} }, now)).toBeUndefined()
+    expect(askedWaitMs({ headers: { 'retry-after': 'soon' } }, now)).toBeUndefined()
+  })
+
+  it('waits for a mail server as RFC 5321 §4.5.3.2 asks unless told otherwise: 5 min for the greeting, 10 min for a reply', () => {
+    const config = loadConfig({ DATA_DIR: '/tmp/social-kpi-config-test', QUEUE_PREFIX: 'x' })
+    expect(smtpTimeouts(config)).toEqual({ connectMs: 15_000, greetingMs: 300_000, replyMs: 600_000 })
+    expect(config.NOTIFY_RETRY_AFTER_MAX_MS).toBe(600_000)
+    const scaled = loadConfig({ DATA_DIR: '/tmp/social-kpi-config-test', QUEUE_PREFIX: 'x', HTTP_TIMEOUT_MS: '500', SMTP_GREETING_TIMEOUT_MS: '1000', SMTP_REPLY_TIMEOUT_MS: '2000' })
+    expect(smtpTimeouts(scaled)).toEqual({ connectMs: 500, greetingMs: 1_000, replyMs: 2_000 })
   })
 })
