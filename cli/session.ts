@@ -127,6 +127,11 @@ export async function withRuntime(
   let ops: OpsServer | undefined
   try {
     await assertDataDirFree(ctx.config, roles.workers)
+    // A channel whose variable is unset stops the start here, before anything is made or started.
+    if (roles.workers) {
+      const { createChannels } = await import('../alerts/channels/index.ts')
+      createChannels({ plan: ctx.plan, secret: (name) => ctx.config.secret(name), timeoutMs: ctx.config.HTTP_TIMEOUT_MS, scrub: ctx.scrub })
+    }
     const { ensureRedis } = await import('../core/redis.ts')
     if (!stop.signal) privateRedis = await ensureRedis(ctx.config.REDIS_URL, { dataDir: ctx.config.dataDir, allowPrivate: ctx.config.START_PRIVATE_REDIS, logger: ctx.logger })
     if (!stop.signal && roles.workers) await checkAlertDelivery(ctx.config, stop.abort)

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import { open } from 'node:fs/promises'
 import { extname } from 'node:path'
 import { IANAZone } from 'luxon'
+import { CronExpressionParser } from 'cron-parser'
 import cron from 'node-cron'
 import { parse as parseYaml, YAMLParseError } from 'yaml'
 import { z } from 'zod'
@@ -28,14 +29,39 @@ const duration = z
     return Number(amount) * DURATION_MS[unit as keyof typeof DURATION_MS]
   })
 
+/** Rounds closer than this would pile up: a round of a few accounts takes seconds to collect. */
+const MIN_SCHEDULE_GAP_MS = 10_000
+
+/** The shortest gap between the next few ticks of a cron expression (node-cron's form: an optional leading seconds field). */
+function shortestGapMs(expression: string): number {
+  const ticks = CronExpressionParser.parse(expression, { currentDate: new Date(Date.UTC(2026, 0, 5)), tz: 'UTC' })
+  let previous = ticks.next().getTime()
+  let shortest = Number.POSITIVE_INFINITY
+  for (let i = 0; i < 6; i++) {
+    const next = ticks.next().getTime()
+    shortest = Math.min(shortest, next - previous)
+    previous = next
+  }
+  return shortest
+}
+
 /**
- * Five fields (minute hour day month weekday). node-cron also takes a sixth, leading seconds field,
- * which turns "* * * * * *" into a round every second: refused, with what was meant.
+ * Five fields (minute hour day month weekday); node-cron also reads a sixth, leading seconds
+ * field, allowed for rounds a few seconds apart (demos, tests) but not closer than 10 s: "* * * * * *"
+ * is a round every second, almost certainly not what was meant.
  */
 const cronExpression = z
   .string({ error: 'must be a cron expression such as "*/15 * * * *"' })
-  .refine((value) => value.trim().split(/\s+/).length !== 6, 'has six fields: a seconds field is not allowed; use five (minute hour day month weekday), such as "*/15 * * * *"')
-  .refine((value) => value.trim().split(/\s+/).length === 6 || (value.trim().split(/\s+/).length === 5 && cron.validate(value)), 'must be a cron expression of five fields such as "*/15 * * * *"')
+  .refine((value) => cron.validate(value), 'must be a cron expression such as "*/15 * * * *" (minute hour day month weekday)')
+  .superRefine((value, ctx) => {
+    if (!cron.validate(value)) return
+    const gap = shortestGapMs(value)
+    if (gap < MIN_SCHEDULE_GAP_MS)
+      ctx.addIssue({
+        code: 'custom',
+        message: `runs every ${Math.round(gap / 1000)} s; rounds must be at least 10 s apart (a sixth, leading field counts seconds: "*/15 * * * *" is every 15 minutes)`,
+      })
+  })
 
 const isoDate = z.iso.date({ error: 'must be a date as YYYY-MM-DD' })
 

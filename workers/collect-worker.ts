@@ -46,7 +46,7 @@ const NO_OBSERVATIONS = { code: 'no_observations', message: 'the round stored no
 export type CollectResult = { status: 'collected'; summary: CollectSummary } | { status: 'unhealthy'; errorCode: string }
 
 /** Whether this attempt is the job's last: it failed for good, or no retry is left. */
-const lastAttempt = (job: Job, error: unknown) => error instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1)
+const lastAttempt = (job: Job, error: unknown) => error instanceof UnrecoverableError || (job.attemptsMade ?? 0) + 1 >= (job.opts?.attempts ?? 1)
 
 /**
  * Collects one account for one round. A refused token marks only that account unhealthy (the job

@@ -99,7 +99,12 @@ describe('the mail server answering 451, then 550, then dropping the connection'
     })
     expect(status.status).toBe(0)
     const listed = status.stdout.split('\n')
-    const section = listed.slice(listed.indexOf('Undelivered alert emails: ') + 1).filter((l) => l.startsWith('  2026-'))
+    const section = listed
+      .slice(
+        listed.indexOf('Undelivered alert emails: ') + 1,
+        listed.findIndex((l) => l.startsWith('Silences:')),
+      )
+      .filter((l) => l.startsWith('  2026-'))
     expect(section).toEqual([
       expect.stringMatching(new RegExp(`${REFUSED.replace(/[()]/g, '\\$&')}.* — refused for good, not sent again: check the recipients \\(the mail server refused the alert \\(SMTP 550\\)\\)$`)),
     ])

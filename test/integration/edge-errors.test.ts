@@ -1,9 +1,10 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { chmodSync, closeSync, createWriteStream, ftruncateSync, mkdirSync, openSync, writeFileSync } from 'node:fs'
+import { chmodSync, closeSync, createWriteStream, existsSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer as createHttpServer } from 'node:http'
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { join, resolve } from 'node:path'
 import { SMTPServer } from 'smtp-server'
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { redisAnswers } from '../../core/redis.ts'
 import { cliSandbox, runCliAsync, type CliResult } from '../helpers/cli.ts'
@@ -182,6 +183,23 @@ describe('SMTP that cannot be used: start refuses with one line naming SMTP_URL'
   it('smtps:// to a server without TLS', async () => {
     const result = await runCliAsync(['collect', '--once'], env({ SMTP_URL: `smtps://127.0.0.1:${plainSmtp}` }))
     expectOneLine(result, /^error: SMTP_URL \(127\.0\.0\.1:\d+\): the TLS handshake failed \(ERR_SSL_WRONG_VERSION_NUMBER\)/)
+  })
+})
+
+describe('a channel whose variable is not set', () => {
+  it('plan validate warns and start refuses with one line, leaving nothing behind in DATA_DIR', async () => {
+    const dir = sandbox.tempDir()
+    const planFile = join(dir, 'plan.yaml')
+    const plan = parseYaml(readFileSync('examples/plan.yaml', 'utf8')) as { alerting: Record<string, unknown> }
+    plan.alerting.channels = { team: { type: 'slack', urlEnv: 'TEAM_SLACK_URL' } }
+    writeFileSync(planFile, stringifyYaml(plan))
+    const validated = await runCliAsync(['plan', 'validate', planFile], env({}))
+    expect(validated.code).toBe(0)
+    expect(validated.stdout).toContain('  warning: alerting.channels.team.urlEnv: TEAM_SLACK_URL is not set in this environment; `start` refuses to run without it')
+    const dataDir = join(dir, 'data')
+    const started = await runCliAsync(['start', '--plan', planFile], env({ DATA_DIR: dataDir }))
+    expectOneLine(started, /^error: alerting\.channels\.team\.urlEnv: the environment variable TEAM_SLACK_URL is not set$/)
+    expect(existsSync(join(dataDir, 'outbox'))).toBe(false)
   })
 })
 

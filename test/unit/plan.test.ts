@@ -117,11 +117,13 @@ describe('plan checks that catch silent mistakes', () => {
     expect(issues({ ...base, kpis: [{ ...kpi, metric: 'followers' }] })[0]).toMatch(/^kpis\[0\]\.metric: a total KPI needs a count such as likes or clicks; "followers" is a level/)
   })
 
-  it('refuses a six-field cron (a round every second) and takes a round deadline as a duration', () => {
+  it('refuses a schedule of rounds less than 10 s apart (a six-field cron counts seconds) and takes a round deadline as a duration', () => {
     expect(issues({ ...base, kpis: [kpi], collection: { schedule: '* * * * * *' } })).toEqual([
-      'collection.schedule: has six fields: a seconds field is not allowed; use five (minute hour day month weekday), such as "*/15 * * * *"',
+      'collection.schedule: runs every 1 s; rounds must be at least 10 s apart (a sixth, leading field counts seconds: "*/15 * * * *" is every 15 minutes)',
     ])
-    expect(issues({ ...base, kpis: [kpi], collection: { evaluateSchedule: '5 * *' } })).toEqual(['collection.evaluateSchedule: must be a cron expression of five fields such as "*/15 * * * *"'])
+    expect(issues({ ...base, kpis: [kpi], collection: { schedule: '*/15 * * * * *', evaluateSchedule: '5 * *' } })).toEqual([
+      'collection.evaluateSchedule: must be a cron expression such as "*/15 * * * *" (minute hour day month weekday)',
+    ])
     expect(issues({ ...base, kpis: [kpi], collection: { roundDeadline: '0s' } })).toEqual(['collection.roundDeadline: must be longer than 0s'])
     expect(parsePlan({ ...base, kpis: [kpi], collection: { schedule: '*/5 * * * *', roundDeadline: '90s' } }, 'p.yaml').collection.roundDeadline).toBe(90_000)
   })
