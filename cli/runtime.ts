@@ -13,7 +13,8 @@ import { createTelemetry, within, type Telemetry } from '../core/telemetry.ts'
 import type { Readiness } from './ops-server.ts'
 import { createOutageReporter } from '../core/redis-outage.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
-import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
+import { startScheduler, type Scheduler } from '../ingest/scheduler.ts'
+import { staleAfterMs } from '../plan/schedule.ts'
 import { accountAuth, planAccounts, type Plan, type PlanAccount } from '../plan/plan.ts'
 import { credentialAdvice, openCredentials } from '../ingest/auth/index.ts'
 import { createExpiryWatch } from '../ingest/auth/expiry.ts'
@@ -125,8 +126,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             return collectors[account.network].tokenAdvice(apiCode, auth.tokenEnv)
           },
           grafanaUrl: config.GRAFANA_URL,
-          // Two missed rounds plus a little slack; retries and throttling may delay one round.
-          staleAfterMs: 2 * scheduleIntervalMs(plan.collection.schedule, now(), plan.company.timezone) + 5 * 60_000,
+          // The stale window (plan/schedule.ts); the evaluator judges with the same one (workers/evaluate-worker.ts).
+          staleAfterMs: staleAfterMs(plan, now()),
           logger: logger.child({ module: 'alerts' }),
           // Decisions run under a Redis lock, so `evaluate --once` beside the workers never doubles one.
           redis: producer,

@@ -16,13 +16,6 @@ export function roundTimeFor(schedule: string, at: Date, timezone: string): Date
   return next.prev().toDate()
 }
 
-/** The time between two rounds of a schedule, around `at`. */
-export function scheduleIntervalMs(schedule: string, at: Date, timezone: string): number {
-  const ticks = CronExpressionParser.parse(schedule, { currentDate: at, tz: timezone })
-  const first = ticks.next().toDate().getTime()
-  return ticks.next().toDate().getTime() - first
-}
-
 export interface RoundJobs {
   roundAt: Date
   evaluateJobId: string

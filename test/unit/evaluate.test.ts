@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { evaluateClosedPeriods, evaluateKpi } from '../../kpi/evaluate.ts'
 import type { KpiDataSource, MetricSelection } from '../../kpi/kinds/source.ts'
 import { parsePlan, type Plan } from '../../plan/plan.ts'
+import { freshAccounts } from '../helpers/fresh-accounts.ts'
 
 /** A fake data source: levels and amounts from small in-memory series. */
 function fakeSource(levels: Array<[string, number]>, daily: Record<string, Array<[string, number]>>): KpiDataSource & { calls: string[] } {
@@ -28,6 +29,7 @@ function fakeSource(levels: Array<[string, number]>, daily: Record<string, Array
       const times = [...(selection.metric === 'followers' ? levels : (daily[selection.metric] ?? []))].map(([t]) => new Date(t)).filter((t) => t <= at)
       return times.length ? { at: new Date(Math.max(...times.map((t) => t.getTime()))), accountId: 'a' } : null
     },
+    ...freshAccounts,
   }
 }
 

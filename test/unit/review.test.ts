@@ -4,6 +4,7 @@ import { ConfigError, PlanError } from '../../core/errors.ts'
 import type { KpiDataSource } from '../../kpi/kinds/source.ts'
 import { parsePlan, type Plan } from '../../plan/plan.ts'
 import { alertEpisodes, buildPeriodReview, lastSettledPeriod, namedPeriod, nextPeriodNeeds, periodReviewSchema, trendTarget, type ReviewDataSource } from '../../kpi/review.ts'
+import { freshAccounts } from '../helpers/fresh-accounts.ts'
 
 const utc = (iso: string) => new Date(iso)
 
@@ -137,6 +138,7 @@ function sources(amounts: Record<string, number>, levels: Record<string, number>
       async dataUntil() {
         return null
       },
+      ...freshAccounts,
     },
     review: {
       async verdicts() {
