@@ -3,7 +3,7 @@ import type { KpiChart } from '../core/queues.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import { kpiKind } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { statusWords } from '../kpi/statuses.ts'
+import { statusText, statusWords } from '../kpi/statuses.ts'
 import { CHART_CID } from './chart.ts'
 import type { Plan } from '../plan/plan.ts'
 import type { AlertEvent } from './rules.ts'
@@ -177,7 +177,7 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const lines: Array<[string, string]> = [
     ['KPI', `${kpi.name} (${kpi.id})`],
     ['Objective', objective ? objective.name : kpi.objective],
-    ['Status', note ? `${status}: ${note}` : status],
+    ['Status', note ? `${status}: ${note}` : statusText(evaluation.status, evaluation.reason, evaluation.missingAccounts, 'long')],
     ['Network', `${kpi.network}, metric ${kpi.metric}${kpi.denominator ? ` ÷ ${kpi.denominator}` : ''} (${kpi.kind})`],
     ['Period', `${period.label}: ${when(period.start)} – ${when(period.end)} ${zone} (${elapsed}% elapsed)`],
     ['Actual', number(evaluation.actual, digits)],
@@ -218,9 +218,15 @@ export function renderKpiEmail(plan: Plan, evaluation: KpiEvaluation, event: Ale
   }
 }
 
+/** The line naming the KPIs an account leaves without a verdict while its data is missing (kpi/evaluate.ts). */
+const withoutVerdict = (kpis: string[]): [string, string] => [
+  'KPIs without a verdict',
+  kpis.length ? `${kpis.join('; ')}: not judged on the other accounts until this one is collected again` : 'none at this evaluation',
+]
+
 /** The email for an account that stopped collecting because its token or permissions were refused. */
 export function renderSourceEmail(
-  source: { network: string; accountId: string; accountName: string; errorCode: string; error: string; advice: string; since: Date },
+  source: { network: string; accountId: string; accountName: string; errorCode: string; error: string; advice: string; since: Date; kpisWithoutVerdict?: string[] },
   event: AlertEvent,
 ): RenderedEmail {
   const subject =
@@ -234,6 +240,7 @@ export function renderSourceEmail(
   ]
   if (event !== 'resolved') {
     lines.push(['Error', `${source.errorCode}: ${source.error}`], ['What to do', source.advice], ['Other accounts', 'still collected as usual'])
+    if (source.kpisWithoutVerdict) lines.push(withoutVerdict(source.kpisWithoutVerdict))
   }
   return render(subject, lines, undefined, [])
 }
@@ -287,7 +294,18 @@ export function renderCredentialExpiryEmail(
 
 /** The email for an account whose newest data is older than its schedule allows. */
 export function renderFreshnessEmail(
-  source: { network: string; accountId: string; accountName: string; lastSuccessAt: Date | null; staleAfterMs: number; lastError: string; quotaResetsAt: Date | null; since: Date },
+  source: {
+    network: string
+    accountId: string
+    accountName: string
+    lastSuccessAt: Date | null
+    staleAfterMs: number
+    lastError: string
+    quotaResetsAt: Date | null
+    since: Date
+    /** The KPIs this account leaves without a verdict (status unknown, its data missing or stale). */
+    kpisWithoutVerdict: string[]
+  },
   event: AlertEvent,
 ): RenderedEmail {
   const subject =
@@ -302,7 +320,7 @@ export function renderFreshnessEmail(
     lines.push(['Expected', `at least every ${Math.round(source.staleAfterMs / 60_000)} minutes`])
     if (source.lastError) lines.push(['Last error', source.lastError])
     if (source.quotaResetsAt) lines.push(['API quota', `exhausted; the API allows calls again from ${source.quotaResetsAt.toISOString()}`])
-    lines.push(['Meanwhile', "this account's KPIs are judged on the data stored so far"])
+    lines.push(withoutVerdict(source.kpisWithoutVerdict))
   }
   return render(subject, lines, undefined, [])
 }

@@ -102,5 +102,12 @@ export function statusText(status: string, reason: string | null | undefined = n
   return form === 'short' ? `${words} (${meaning.words})` : `${words}: ${meaning.explain(missing)}`
 }
 
+/** A reason as a table's note, naming the accounts missing: "incomplete data: main, second"; null without a reason. */
+export function reasonNote(reason: string | null | undefined, missing: readonly string[] = []): string | null {
+  if (!reason || !isStatusReason(reason)) return null
+  const words = STATUS_REASON_MEANINGS[reason].words
+  return missing.length ? `${words}: ${missing.join(', ')}` : words
+}
+
 /** How much a label weighs when an alert's worst label is kept: missed over at risk over anything else. */
 export const severityRank = (value: string): number => ({ critical: 2, warning: 1, none: 0 })[statusMeaning(value)?.severity ?? 'none']
