@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { splitStatements } from '../../core/migrations.ts'
 import { generatedDashboards } from '../../dashboards/generate.ts'
+import { STATUS_REASONS, statusText } from '../../kpi/statuses.ts'
 import { parsePlan } from '../../plan/plan.ts'
 import { writePlanTables } from '../../workers/plan-tables.ts'
 import { createWriters } from '../../core/tables.ts'
@@ -770,7 +771,7 @@ describe('every panel query runs on ClickHouse', () => {
 
     it('Plan overview · Objectives: each objective of the plan tables with where its KPIs stand', async () => {
       const rows = await show('social-kpi-plan-overview', 'Objectives')
-      expect(rows.map((r) => [r.Objective, r.Description, Number(r.KPIs), Number(r['On track']), Number(r['At risk']), Number(r.Unknown), r['Median attainment'], r.Actions])).toEqual([
+      expect(rows.map((r) => [r.Objective, r.Description, Number(r.KPIs), Number(r['On track']), Number(r['At risk']), Number(r['No verdict']), r['Median attainment'], r.Actions])).toEqual([
         ['Be known', 'More people know the brand', 1, 1, 0, 0, 1.056, 'Post reels'],
         ['Be talked about', '', 1, 0, 1, 0, 0.519, ''],
         ['Stay loved', '', 0, 0, 0, 0, null, ''],
@@ -898,6 +899,7 @@ describe('every panel query runs on ClickHouse', () => {
           Metric: 'followers',
           Kind: 'level',
           Status: 'on_track',
+          'Accounts missing': '',
           Actual: 1553,
           Target: 1600,
           'Expected to date': 1470,
@@ -911,6 +913,7 @@ describe('every panel query runs on ClickHouse', () => {
           Metric: 'likes',
           Kind: 'total',
           Status: 'at_risk',
+          'Accounts missing': '',
           Actual: 40,
           Target: 600,
           'Expected to date': 77,
@@ -974,28 +977,39 @@ describe('every panel query runs on ClickHouse', () => {
           kpi_name: 'Ad purchases, March',
           status_basis: 'early',
         }
+        const partial = {
+          ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: 460, expected: 1200, attainment: null, status: 'unknown' }),
+          kpi_id: 'clicks-march',
+          kpi_name: 'Clicks, March',
+          status_reason: 'incomplete',
+          missing_accounts: ['acme_id'],
+        }
         const rescued = {
           ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: 60, expected: 87, attainment: 0.1, status: 'on_track' }),
           kpi_id: 'shop-march',
           kpi_name: 'Shop purchases, March',
           status_basis: 'forecast',
         }
-        await test.ch.client.insert({ table: 'kpi_evaluations', values: [early, rescued], format: 'JSONEachRow' })
+        await test.ch.client.insert({ table: 'kpi_evaluations', values: [early, rescued, partial], format: 'JSONEachRow' })
       })
 
       it('KPI status: shows the reason with the status, and the panel words every such value', async () => {
-        const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH, 'ads-march', 'shop-march'], all: true, multi: true } })
-        expect(rows.map((row) => [row.KPI, row.Status])).toEqual([
-          ['Ad purchases, March', 'on_track (early)'],
-          ['Facebook followers, Q1', 'on_track'],
-          ['Facebook likes, March', 'at_risk'],
-          ['Shop purchases, March', 'on_track (forecast)'],
+        const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH, 'ads-march', 'shop-march', 'clicks-march'], all: true, multi: true } })
+        expect(rows.map((row) => [row.KPI, row.Status, row['Accounts missing']])).toEqual([
+          ['Ad purchases, March', 'on_track (early)', ''],
+          ['Clicks, March', 'unknown (incomplete)', 'acme_id'],
+          ['Facebook followers, Q1', 'on_track', ''],
+          ['Facebook likes, March', 'at_risk', ''],
+          ['Shop purchases, March', 'on_track (forecast)', ''],
         ])
         const words = mappings()
         expect(words['on_track (early)']!.text).toBe('on track (too early to tell)')
         expect(words['on_track (forecast)']!.text).toBe('on track (by the forecast)')
         expect(words['at_risk (forecast)']!.text).toBe('at risk (by the forecast)')
         for (const status of ['on_track', 'at_risk', 'achieved', 'missed', 'unknown']) expect(words[status], status).toBeDefined()
+        // the hand-written overview says a status and a reason as kpi/statuses.ts does
+        expect(words.unknown!.text).toBe(statusText('unknown'))
+        for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText('unknown', reason))
       })
     })
   })
