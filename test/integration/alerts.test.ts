@@ -267,7 +267,9 @@ describe('no verdict on partial data (issue 21), through the evaluator, the engi
     // 1 Dec 00:05 WIB: November judged as of its end (17:00Z), both Pages read 15 minutes before:
     // 3,000 + 600 = 3,600 of 3,500, achieved.
     await evaluateAt('2026-11-30T17:05:00Z')
-    const [verdict] = await db.ch.rows<{ status: string; status_reason: string; actual: number }>("SELECT status, status_reason, actual FROM kpi_verdicts FINAL WHERE kpi_id = 'fb-clicks-month' AND period_label = '2026-11'")
+    const [verdict] = await db.ch.rows<{ status: string; status_reason: string; actual: number }>(
+      "SELECT status, status_reason, actual FROM kpi_verdicts FINAL WHERE kpi_id = 'fb-clicks-month' AND period_label = '2026-11'",
+    )
     expect(verdict).toEqual({ status: 'achieved', status_reason: '', actual: 3600 })
   })
 })
