@@ -236,6 +236,12 @@ describe(`rollups give the raw observations' answers (seed ${SEED})`, () => {
         closeAll(await batched.levelSeries!(selection, from, to, DAY), await raw.levelSeries!(selection, from, to, DAY), `${what} levelSeries`)
         closeAll(await batched.amountSeries!(selection, from, to, DAY), await raw.amountSeries!(selection, from, to, DAY), `${what} amountSeries`)
       }
+      // the accounts' recent data: one question per instant for every account of the evaluation
+      const accounts = [...new Set(all.flatMap((s) => s.accountIds))].map((accountId) => ({ network: 'facebook', accountId }))
+      const window = { since: new Date(to.getTime() - HOUR), dailySince: new Date(to.getTime() - 2 * DAY) }
+      const sorted = (rows: Awaited<ReturnType<typeof raw.recentData>>) => rows.map((r) => ({ ...r, metrics: [...r.metrics].sort((a, b) => a.metric.localeCompare(b.metric)) }))
+      expect(sorted(await batched.recentData(accounts.slice(0, 1), to, window)), `round ${round} recentData`).toEqual(sorted(await raw.recentData(accounts.slice(0, 1), to, window)))
+      expect(sorted(await batched.recentData(accounts, to, window)), `round ${round} recentData`).toEqual(sorted(await raw.recentData(accounts, to, window)))
     }
   }, 300_000)
 
