@@ -273,3 +273,46 @@ describe('no verdict on partial data (issue 21), through the evaluator, the engi
     expect(verdict).toEqual({ status: 'achieved', status_reason: '', actual: 3600 })
   })
 })
+
+describe('an ended campaign (custom period)', () => {
+  // 1 – 20 Nov 2026 in Jakarta: [31 Oct 17:00Z, 20 Nov 17:00Z).
+  const campaign = parsePlan(
+    {
+      company: { name: 'Kampanye Co', timezone: 'Asia/Jakarta' },
+      objectives: [{ id: 'launch', name: 'Launch' }],
+      strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'kampanye', name: 'Kampanye', apiId: '9', tokenEnv: 'FB_TEST_TOKEN' }] }] },
+      kpis: [{ id: 'launch-likes', name: 'Launch likes', objective: 'launch', network: 'facebook', metric: 'likes', kind: 'total', target: 100, period: { from: '2026-11-01', to: '2026-11-20' } }],
+      alerting: { recipients: ['team@example.com'], repeatInterval: '24h' },
+    },
+    'campaign.yaml',
+  )
+  const state = async () => db.ch.rows<{ status: string; last_status_label: string }>("SELECT status, last_status_label FROM alert_state FINAL WHERE alert_key = 'kpi.launch-likes'")
+
+  it('closes its open alert quietly after the end: no email, no reminder, the history says why', async () => {
+    await queue.obliterate({ force: true })
+    const deps = bed.engineDeps(campaign, { writers })
+    const atRisk: KpiEvaluation = {
+      kpi: campaign.kpis[0]!,
+      evaluatedAt: new Date('2026-11-15T03:00:00Z'),
+      period: { start: new Date('2026-10-31T17:00:00Z'), end: new Date('2026-11-20T17:00:00Z'), label: '2026-11-01 – 2026-11-20' },
+      actual: 30,
+      expectedToDate: 72,
+      attainment: 0.3,
+      status: 'at_risk',
+    }
+    // 15 Nov 10:00 WIB: at risk, one email.
+    expect(await processAlerts(deps, [atRisk], [], new Date('2026-11-15T03:00:00Z'))).toBe(1)
+    expect(await state()).toEqual([{ status: 'firing', last_status_label: 'at_risk' }])
+    // 9 Dec 10:00 WIB, 18 days after its end: no running evaluation any more (kpi/evaluate.ts);
+    // the alert closes without an email.
+    expect(await processAlerts(deps, [], [], new Date('2026-12-09T03:00:00Z'))).toBe(0)
+    expect(await state()).toEqual([{ status: 'ok', last_status_label: 'period_ended' }])
+    const [closed] = await db.ch.rows<{ from_status: string; to_status: string; label: string; event: string }>(
+      "SELECT from_status, to_status, label, event FROM alerts FINAL WHERE alert_key = 'kpi.launch-likes' ORDER BY at DESC LIMIT 1",
+    )
+    expect(closed).toEqual({ from_status: 'firing', to_status: 'ok', label: 'period_ended', event: '' })
+    // two days later, past the repeat interval: still nothing
+    expect(await processAlerts(deps, [], [], new Date('2026-12-11T03:00:00Z'))).toBe(0)
+    expect((await queue.getJobs(['waiting', 'delayed'])).map((j) => j.data.event)).toEqual(['firing'])
+  })
+})
