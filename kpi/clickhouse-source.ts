@@ -49,6 +49,7 @@ export function clickHouseKpiSource(ch: Rows): KpiDataSource {
         ...new Map(selections.flatMap((s) => s.accountIds.map((accountId): [string, AccountRef] => [accountKey({ network: s.network, accountId }), { network: s.network, accountId }]))).values(),
       ]
       const recent = new Map<string, Promise<Map<string, RecentData>>>()
+      const seen = new Map<string, Promise<Date | null>>()
       return {
         ...sourceOver(batchedReads(ch, (network, metric) => [...(accounts.get(`${network}\u0000${metric}`) ?? [])])),
         async recentData(wanted, at, window) {
@@ -66,8 +67,21 @@ export function clickHouseKpiSource(ch: Rows): KpiDataSource {
           const more = others.length > 0 ? new Map((await recentData(ch, others, at, window)).map((r) => [accountKey(r), r])) : byAccount
           return wanted.map((a) => byAccount.get(accountKey(a)) ?? more.get(accountKey(a))!)
         },
-        // Asked only for the accounts found missing, which are few.
-        lastSeen: (wanted, at) => lastSeen(ch, wanted, at),
+        // Asked only for the accounts found missing, which are few, and once per account and instant
+        // whichever KPIs find it missing.
+        async lastSeen(wanted, at) {
+          const key = (a: AccountRef) => `${at.getTime()}/${accountKey(a)}`
+          const ask = wanted.filter((a) => !seen.has(key(a)))
+          if (ask.length > 0) {
+            const answer = lastSeen(ch, ask, at)
+            const of = (a: AccountRef) => answer.then((rows) => rows.find((r) => accountKey(r) === accountKey(a))?.at ?? null)
+            for (const a of ask) seen.set(key(a), of(a))
+            answer.catch(() => {
+              for (const a of ask) seen.delete(key(a))
+            })
+          }
+          return Promise.all(wanted.map(async (a) => ({ ...a, at: await seen.get(key(a))! })))
+        },
       }
     },
   }
