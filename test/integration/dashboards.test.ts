@@ -406,7 +406,13 @@ const SOURCE_HEALTH = [
 ]
 
 /** A final verdict (kpi_verdicts): a UTC plan, so February 2025 is [02-01, 03-01). */
-function verdict(kpiId: string, objective: string, period: [string, string, string], values: { actual: number | null; target: number; status: string }, judgedAt: string) {
+function verdict(
+  kpiId: string,
+  objective: string,
+  period: [string, string, string],
+  values: { actual: number | null; target: number; status: string; reason?: string; missing?: string[] },
+  judgedAt: string,
+) {
   const [label, start, end] = period
   return {
     kpi_id: kpiId,
@@ -423,6 +429,8 @@ function verdict(kpiId: string, objective: string, period: [string, string, stri
     target: values.target,
     attainment: values.actual === null ? null : values.actual / values.target,
     status: values.status,
+    status_reason: values.reason ?? '',
+    missing_accounts: values.missing ?? [],
     judged_at: at(judgedAt),
     settles_at: at(new Date(new Date(end).getTime() + 3 * 86_400_000).toISOString()),
     written_at: at(judgedAt),
@@ -437,6 +445,14 @@ const VERDICTS = [
   verdict('fb-clicks-month', 'engagement', FEBRUARY, { actual: 120, target: 100, status: 'achieved' }, '2025-03-03T00:00:00Z'),
   verdict('fb-followers-month', 'awareness', FEBRUARY, { actual: 1010, target: 1000, status: 'achieved' }, '2025-03-03T00:00:00Z'),
   verdict('fb-comments-week', 'engagement', ['2025-W09', '2025-02-24T00:00:00Z', '2025-03-03T00:00:00Z'], { actual: 130, target: 120, status: 'achieved' }, '2025-03-05T00:00:00Z'),
+  // No verdict: one of its Pages was not collected that week.
+  verdict(
+    'fb-shares-week',
+    'awareness',
+    ['2025-W09', '2025-02-24T00:00:00Z', '2025-03-03T00:00:00Z'],
+    { actual: 40, target: 100, status: 'unknown', reason: 'incomplete', missing: ['acme_id'] },
+    '2025-03-05T00:00:00Z',
+  ),
   // January ended before the time range: not shown.
   verdict('fb-likes-month', 'engagement', ['2025-01', '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'], { actual: 300, target: 600, status: 'missed' }, '2025-02-03T00:00:00Z'),
 ]
@@ -730,6 +746,7 @@ describe('every panel query runs on ClickHouse', () => {
     it('Verdicts per period and objective: counts, the objective’s verdict, newest period first', async () => {
       const rows = await run(panel('Verdicts per period and objective'), await all())
       expect(rows.map((r) => [r.Period, r.Kind, r['Objective id'], Number(r.KPIs), Number(r.Achieved), Number(r.Missed), r.Verdict, r['Median attainment']])).toEqual([
+        ['2025-W09', 'week', 'awareness', 1, 0, 0, 'not certain', 0.4],
         ['2025-W09', 'week', 'engagement', 1, 1, 0, 'met', 1.083],
         ['2025-02', 'month', 'awareness', 1, 1, 0, 'met', 1.01],
         // likes re-judged as missed (450 of 600: 0.75), clicks 1.2: median 0.975
@@ -746,13 +763,20 @@ describe('every panel query runs on ClickHouse', () => {
 
     it('KPI verdicts: one row per KPI and period, final or not yet', async () => {
       const rows = await run(panel('KPI verdicts'), await all())
-      expect(rows.map((r) => [r.Period, r.KPI, r.Verdict, r.Actual, r.Settled])).toEqual([
+      expect(rows.map((r) => [r.Period, r.KPI, r.Verdict, r['Accounts missing'], r.Actual, r.Settled])).toEqual([
         // the week settles on 6 Mar, after the end of the time range (10 Mar 12:00): final; February too
-        ['2025-W09', 'KPI fb-comments-week', 'achieved', 130, 'final'],
-        ['2025-02', 'KPI fb-followers-month', 'achieved', 1010, 'final'],
-        ['2025-02', 'KPI fb-clicks-month', 'achieved', 120, 'final'],
-        ['2025-02', 'KPI fb-likes-month', 'missed', 450, 'final'],
+        ['2025-W09', 'KPI fb-shares-week', 'unknown (incomplete)', 'acme_id', 40, 'final'],
+        ['2025-W09', 'KPI fb-comments-week', 'achieved', '', 130, 'final'],
+        ['2025-02', 'KPI fb-followers-month', 'achieved', '', 1010, 'final'],
+        ['2025-02', 'KPI fb-clicks-month', 'achieved', '', 120, 'final'],
+        ['2025-02', 'KPI fb-likes-month', 'missed', '', 450, 'final'],
       ])
+      // its words are the registry's (kpi/statuses.ts)
+      const table = allPanels(reviewsBoard).find((candidate) => candidate.title === 'KPI verdicts') as unknown as {
+        fieldConfig: { overrides: Array<{ properties: Array<{ id: string; value: Array<{ options: Record<string, { text: string }> }> }> }> }
+      }
+      const words = table.fieldConfig.overrides.flatMap((o) => o.properties).find((p) => p.id === 'mappings')!.value[0]!.options
+      for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText('unknown', reason))
     })
   })
 
