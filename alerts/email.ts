@@ -3,7 +3,7 @@ import type { KpiChart } from '../core/queues.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import { kpiKind } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { statusWords } from '../kpi/statuses.ts'
+import { statusText, statusWords } from '../kpi/statuses.ts'
 import { CHART_CID } from './chart.ts'
 import type { Plan } from '../plan/plan.ts'
 import type { AlertEvent } from './rules.ts'
@@ -177,7 +177,7 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const lines: Array<[string, string]> = [
     ['KPI', `${kpi.name} (${kpi.id})`],
     ['Objective', objective ? objective.name : kpi.objective],
-    ['Status', note ? `${status}: ${note}` : status],
+    ['Status', note ? `${status}: ${note}` : statusText(evaluation.status, evaluation.reason, evaluation.missingAccounts, 'long')],
     ['Network', `${kpi.network}, metric ${kpi.metric}${kpi.denominator ? ` ÷ ${kpi.denominator}` : ''} (${kpi.kind})`],
     ['Period', `${period.label}: ${when(period.start)} – ${when(period.end)} ${zone} (${elapsed}% elapsed)`],
     ['Actual', number(evaluation.actual, digits)],
@@ -218,6 +218,12 @@ export function renderKpiEmail(plan: Plan, evaluation: KpiEvaluation, event: Ale
   }
 }
 
+/** The line naming the KPIs an account leaves without a verdict while its data is missing (kpi/evaluate.ts). */
+const withoutVerdict = (kpis: string[]): [string, string] => [
+  'KPIs without a verdict',
+  kpis.length ? `${kpis.join('; ')}: not judged on the other accounts until this one is collected again` : 'none at this evaluation',
+]
+
 /** Other accounts named in a source email at most; the rest are counted. */
 const OTHERS_NAMED = 5
 
@@ -227,7 +233,7 @@ const OTHERS_NAMED = 5
  * collected), with it in words: the email says only what the source health shows about them.
  */
 export function renderSourceEmail(
-  source: { network: string; accountId: string; accountName: string; errorCode: string; error: string; advice: string; since: Date },
+  source: { network: string; accountId: string; accountName: string; errorCode: string; error: string; advice: string; since: Date; kpisWithoutVerdict?: string[] },
   event: AlertEvent,
   others: Array<{ network: string; accountId: string; accountName: string; problem: string }> = [],
 ): RenderedEmail {
@@ -245,6 +251,7 @@ export function renderSourceEmail(
     const named = others.slice(0, OTHERS_NAMED).map((o) => `${o.accountName} (${o.network}/${o.accountId}): ${o.problem}`)
     if (others.length > OTHERS_NAMED) named.push(`and ${others.length - OTHERS_NAMED} more`)
     lines.push(others.length ? ['Other accounts with a problem', named.join('; ')] : ['Other accounts', 'none had a problem at its last collection'])
+    if (source.kpisWithoutVerdict) lines.push(withoutVerdict(source.kpisWithoutVerdict))
   }
   return render(subject, lines, undefined, [])
 }
@@ -298,7 +305,18 @@ export function renderCredentialExpiryEmail(
 
 /** The email for an account whose newest data is older than its schedule allows. */
 export function renderFreshnessEmail(
-  source: { network: string; accountId: string; accountName: string; lastSuccessAt: Date | null; staleAfterMs: number; lastError: string; quotaResetsAt: Date | null; since: Date },
+  source: {
+    network: string
+    accountId: string
+    accountName: string
+    lastSuccessAt: Date | null
+    staleAfterMs: number
+    lastError: string
+    quotaResetsAt: Date | null
+    since: Date
+    /** The KPIs this account leaves without a verdict (status unknown, its data missing or stale). */
+    kpisWithoutVerdict: string[]
+  },
   event: AlertEvent,
 ): RenderedEmail {
   const subject =
@@ -313,7 +331,7 @@ export function renderFreshnessEmail(
     lines.push(['Expected', `at least every ${Math.round(source.staleAfterMs / 60_000)} minutes`])
     if (source.lastError) lines.push(['Last error', source.lastError])
     if (source.quotaResetsAt) lines.push(['API quota', `exhausted; the API allows calls again from ${source.quotaResetsAt.toISOString()}`])
-    lines.push(['Meanwhile', "this account's KPIs are judged on the data stored so far"])
+    lines.push(withoutVerdict(source.kpisWithoutVerdict))
   }
   return render(subject, lines, undefined, [])
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../core/logger.ts'
 import type { Clock } from '../core/clock.ts'
 import { NOTIFY_JOB_OPTIONS, timeStamp, type AlertFacts, type Payload } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
-import type { KpiEvaluation } from '../kpi/evaluate.ts'
+import { customPeriodEnded, type KpiEvaluation } from '../kpi/evaluate.ts'
 import { kpiAccounts, planAccounts, planKey, type AlertRoute, type Kpi, type Plan, type PlanAccount } from '../plan/plan.ts'
 import type { Redis } from '../core/redis.ts'
 import type { SourceHealth } from '../ingest/source-health.ts'
@@ -17,7 +17,7 @@ import { withRedisLock } from '../core/lock.ts'
 import { renderCredentialExpiryEmail, renderDegradedEmail, renderFreshnessEmail, renderKpiEmail, renderSourceEmail, type RenderedEmail } from './email.ts'
 import { crisisFacts, kpiFacts } from './facts.ts'
 import { decideAlert, severityOf, type AlertDecision, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
-import { alertPolicies, crisisAccounts, crisisSignal, heldByCrisis, kpiSignal } from './signals.ts'
+import { alertPolicies, closing, crisisAccounts, crisisSignal, endedKpiSignal, heldByCrisis, kpiSignal } from './signals.ts'
 import { redeliverUndelivered } from './redelivery.ts'
 import { readAlertStates, readNewestDecision, writeAlertStates, writeNewestDecision } from './state-store.ts'
 
@@ -143,7 +143,8 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
   // KPI alerts pass their policy; the others fire at once and never remind (`once`).
   const handle = (
     signal: AlertSignal,
-    render: (event: AlertEvent, state: AlertState) => RenderedEmail,
+    /** Undefined only for a signal whose policy never notifies. */
+    render: ((event: AlertEvent, state: AlertState) => RenderedEmail) | undefined,
     to: string[] = plan.alerting.recipients,
     extra: { objectiveId?: string; kpi?: Transition['kpi']; policy?: AlertPolicy; channels?: string[]; facts?: Transition['facts'] } = {},
   ) => {
@@ -159,7 +160,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
         ...(extra.kpi ? { kpi: extra.kpi } : {}),
         to,
         channels: extra.channels ?? [],
-        render,
+        ...(render ? { render } : {}),
         ...(extra.facts ? { facts: extra.facts } : {}),
       })
     }
@@ -201,6 +202,12 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     })
   }
 
+  // A campaign (custom period) that has ended has its verdict: its alert closes, quietly.
+  for (const kpi of plan.kpis) if (customPeriodEnded(plan, kpi, at)) handle(endedKpiSignal(kpi), undefined, plan.alerting.recipients, { objectiveId: kpi.objective, policy: closing(kpiPolicy) })
+
+  // The KPIs an account leaves without a verdict (its data missing or stale): its own alerts name them.
+  const withoutVerdict = (account: PlanAccount) => evaluations.filter((e) => e.kpi.network === account.network && e.missingAccounts?.includes(account.id)).map((e) => `${e.kpi.name} (${e.kpi.id})`)
+
   // An account whose token was refused alerts once (no reminders), and again when it recovers.
   const byAccount = new Map(health.map((h) => [`${h.network}.${h.accountId}`, h]))
   // What the source health says about the other accounts, for the source email: only their problems.
@@ -224,6 +231,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           error: state.lastError,
           advice: deps.tokenAdvice(account, state.lastErrorCode),
           since: alert.since,
+          kpisWithoutVerdict: withoutVerdict(account),
         },
         event,
         problems.filter((p) => p.network !== account.network || p.accountId !== account.id),
@@ -276,6 +284,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           lastError: state.lastError ? `${state.lastErrorCode}: ${state.lastError}` : '',
           quotaResetsAt: state.quotaResetsAt,
           since: alert.since,
+          kpisWithoutVerdict: withoutVerdict(account),
         },
         event,
       ),

@@ -61,6 +61,8 @@ export function kpiFacts(plan: Plan, evaluation: KpiEvaluation, t: TransitionFac
       expectedToDate: evaluation.expectedToDate,
       attainment: evaluation.attainment,
       forecast: forecast ? { end: forecast.end, low: forecast.low, high: forecast.high } : null,
+      statusReason: evaluation.reason ?? null,
+      missingAccounts: evaluation.missingAccounts ?? [],
     },
     objective: { id: kpi.objective, name: objective?.name ?? kpi.objective },
     period: { label: period.label, start: period.start.toISOString(), end: period.end.toISOString() },

@@ -1,12 +1,13 @@
 import { DateTime } from 'luxon'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
-import { evaluatePlan } from '../kpi/evaluate.ts'
+import { customPeriodEnded, evaluatePlan } from '../kpi/evaluate.ts'
 import type { KpiDataSource } from '../kpi/kinds/source.ts'
 import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
+import { STATUS_REASON_MEANINGS, type StatusReason } from '../kpi/statuses.ts'
 import type { Plan } from '../plan/plan.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
-import { alertPolicies, crisisSignal, heldByCrisis, kpiSignal } from './signals.ts'
+import { alertPolicies, closing, crisisSignal, endedKpiSignal, heldByCrisis, kpiSignal } from './signals.ts'
 
 /**
  * Rule preview (`social-kpi evaluate --from --to`): evaluation replayed over stored history, step
@@ -59,6 +60,8 @@ export interface ReplaySummary {
   repeats: number
   /** Steps at which the KPI was held by an open crisis. */
   held: number
+  /** Steps at which the KPI had no verdict (status unknown), per reason (kpi/statuses.ts); its alert stayed as it was. */
+  noVerdict: Partial<Record<StatusReason, number>>
   /** Total time firing within the replay (up to `to` for one still open). */
   firingMs: number
   openAtEnd: boolean
@@ -97,7 +100,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const firingSince = new Map<string, number>()
   const entry = (key: string, subjectKind: 'kpi' | 'crisis', subjectId: string, name: string) => {
     let s = summary.get(key)
-    if (!s) summary.set(key, (s = { key, subjectKind, subjectId, name, fired: 0, resolved: 0, repeats: 0, held: 0, firingMs: 0, openAtEnd: false }))
+    if (!s) summary.set(key, (s = { key, subjectKind, subjectId, name, fired: 0, resolved: 0, repeats: 0, held: 0, noVerdict: {}, firingMs: 0, openAtEnd: false }))
     return s
   }
   for (const trigger of plan.crisis?.triggers ?? []) entry(`crisis.${trigger.id}`, 'crisis', trigger.id, trigger.id)
@@ -146,6 +149,10 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         continue
       }
       const number = (value: number | null) => formatKpiValue(value, kpi.kind)
+      if (evaluation.reason) {
+        const counts = summary.get(`kpi.${kpi.id}`)!.noVerdict
+        counts[evaluation.reason] = (counts[evaluation.reason] ?? 0) + 1
+      }
       decide(kpiSignal(evaluation), at, policies.kpi, () => {
         const note = basisNote(status, evaluation.basis, kpi.comparator, 'short')
         const { forecast } = evaluation
@@ -155,6 +162,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         )
       })
     }
+    // a campaign that has ended has its verdict: its alert closes quietly, as the engine does
+    for (const kpi of plan.kpis) if (customPeriodEnded(plan, kpi, at)) decide(endedKpiSignal(kpi), at, closing(policies.kpi), () => '')
     options.onStep?.(index + 1, times.length)
   }
   for (const [key, since] of firingSince) {
@@ -192,6 +201,13 @@ function table(header: string[], rows: string[][]): string[] {
 
 const COLORS = { firing: '\x1b[31m', resolved: '\x1b[32m' } as const
 
+/** Steps without a verdict and why, in words: `6 (4 incomplete data, 2 stale data)`; empty for none. */
+function noVerdictCell(s: ReplaySummary): string {
+  const counts = Object.entries(s.noVerdict) as Array<[StatusReason, number]>
+  const total = counts.reduce((n, [, c]) => n + c, 0)
+  return total === 0 ? '' : `${total} (${counts.map(([reason, n]) => `${n} ${STATUS_REASON_MEANINGS[reason].words}`).join(', ')})`
+}
+
 /** The timeline (fired and resolved, not reminders) and the per-KPI summary, in the plan's time zone. */
 export function formatReplay(result: ReplayResult, plan: Plan, options: { color: boolean }): string {
   const zone = plan.company.timezone
@@ -214,8 +230,8 @@ export function formatReplay(result: ReplayResult, plan: Plan, options: { color:
   lines.push('', 'Summary:')
   lines.push(
     ...table(
-      ['  ALERT', 'FIRED', 'RESOLVED', 'REMINDERS', 'HELD', 'TIME FIRING', 'AT END'],
-      result.summary.map((s) => [`  ${s.key}`, String(s.fired), String(s.resolved), String(s.repeats), String(s.held), duration(s.firingMs), s.openAtEnd ? 'firing' : '']),
+      ['  ALERT', 'FIRED', 'RESOLVED', 'REMINDERS', 'HELD', 'NO VERDICT', 'TIME FIRING', 'AT END'],
+      result.summary.map((s) => [`  ${s.key}`, String(s.fired), String(s.resolved), String(s.repeats), String(s.held), noVerdictCell(s), duration(s.firingMs), s.openAtEnd ? 'firing' : '']),
     ),
   )
   const fired = result.summary.reduce((n, s) => n + s.fired, 0)

@@ -46,17 +46,24 @@ function formatter(review: PeriodReview, language: ReviewLanguage): Format {
   }
 }
 
-const statusOf = (kpi: KpiReview) => kpi.verdict.status
+/** A verdict in words; no verdict says why and names the accounts missing: "no verdict (incomplete data: main)". */
+function verdictWords(f: Format, v: KpiReview['verdict']): string {
+  const word = f.w.status[v.status]
+  if (v.status !== 'unknown' || !v.reason) return word
+  return `${word} (${f.w.reason[v.reason]}${v.missingAccounts?.length ? `: ${v.missingAccounts.join(', ')}` : ''})`
+}
 
 /** One KPI in one line: "Facebook likes: missed — 6,480 of at least 9,000 (72%); −340 (−5%) vs October 2026". */
 function kpiLine(f: Format, review: PeriodReview, kpi: KpiReview): string {
   const v = kpi.verdict
   const judged = v.stored ? '' : '*'
-  const head = `${kpi.name}: ${f.w.status[statusOf(kpi)]}${judged} — ${f.number(v.actual, kpi.kind)} ${f.w.of} ${f.w.comparator[kpi.comparator]} ${f.number(v.target, kpi.kind)} (${f.percent(v.attainment)})`
+  const head = `${kpi.name}: ${verdictWords(f, v)}${judged} — ${f.number(v.actual, kpi.kind)} ${f.w.of} ${f.w.comparator[kpi.comparator]} ${f.number(v.target, kpi.kind)} (${f.percent(v.attainment)})`
   return `${head}; ${changeText(f, review, kpi)}`
 }
 
 function changeText(f: Format, review: PeriodReview, kpi: KpiReview): string {
+  // without a verdict the number may count only some accounts: nothing to compare
+  if (kpi.verdict.status === 'unknown') return '—'
   if (kpi.change === null || !kpi.previous) return f.w.noPrevious
   const previous = `${f.periodName(review.kind, review.previous)}${kpi.previous.stored ? '' : '*'}`
   return f.w.change(f.signed(kpi.change, kpi.kind), kpi.changeShare === null ? null : `${kpi.changeShare >= 0 ? '+' : '−'}${f.percent(Math.abs(kpi.changeShare))}`, previous)
@@ -206,7 +213,7 @@ export function reviewHtml(review: PeriodReview, language: ReviewLanguage, image
     for (const kpi of objective.kpis) {
       const v = kpi.verdict
       parts.push(
-        `<tr><td>${e(kpi.name)}</td><td style="color:${color[v.status]};font-weight:bold">${e(f.w.status[v.status])}${v.stored ? '' : '*'}</td><td align="right">${e(f.number(v.actual, kpi.kind))}</td><td>${e(`${f.w.comparator[kpi.comparator]} ${f.number(v.target, kpi.kind)}`)}</td><td align="right">${e(f.percent(v.attainment))}</td><td>${e(changeText(f, review, kpi))}</td></tr>`,
+        `<tr><td>${e(kpi.name)}</td><td style="color:${color[v.status]};font-weight:bold">${e(verdictWords(f, v))}${v.stored ? '' : '*'}</td><td align="right">${e(f.number(v.actual, kpi.kind))}</td><td>${e(`${f.w.comparator[kpi.comparator]} ${f.number(v.target, kpi.kind)}`)}</td><td align="right">${e(f.percent(v.attainment))}</td><td>${e(changeText(f, review, kpi))}</td></tr>`,
       )
     }
     parts.push('</table>')
@@ -250,7 +257,7 @@ export function reviewHtml(review: PeriodReview, language: ReviewLanguage, image
   return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><title>${e(title)}</title></head><body style="font-family:sans-serif;max-width:760px">\n${parts.join('\n')}\n</body></html>`
 }
 
-/** The CSV's columns: the same names in every language, and machine values (achieved, missed, unknown). */
+/** The CSV's columns: the same names in every language, and machine values (achieved, missed, unknown; the reason's code; account ids separated by spaces). */
 export const REVIEW_CSV_COLUMNS = [
   'period_kind',
   'period',
@@ -268,6 +275,8 @@ export const REVIEW_CSV_COLUMNS = [
   'actual',
   'attainment',
   'status',
+  'status_reason',
+  'missing_accounts',
   'verdict_source',
   'previous_period',
   'previous_actual',
@@ -309,6 +318,8 @@ export function reviewCsv(review: PeriodReview): string {
       clean(k.verdict.actual),
       round(k.verdict.attainment, 4),
       k.verdict.status,
+      k.verdict.reason ?? null,
+      k.verdict.missingAccounts?.join(' ') ?? null,
       k.verdict.stored ? 'stored' : 'judged',
       k.previous?.label ?? null,
       clean(k.previous?.actual ?? null),

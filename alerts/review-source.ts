@@ -13,7 +13,7 @@ import { describeMatchers, listSilences } from './silences.ts'
  */
 
 const VERDICTS_SQL = `
-SELECT kpi_id, toUnixTimestamp64Milli(period_start) AS start_ms, period_label, actual, target, attainment, status
+SELECT kpi_id, toUnixTimestamp64Milli(period_start) AS start_ms, period_label, actual, target, attainment, status, status_reason, missing_accounts
 FROM kpi_verdicts FINAL
 WHERE kpi_id IN {kpis:Array(String)} AND toUnixTimestamp64Milli(period_start) IN {starts:Array(Int64)}`
 
@@ -33,7 +33,17 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
   return {
     async verdicts(kpiIds, periodStarts) {
       if (kpiIds.length === 0) return []
-      const rows = await ch.rows<{ kpi_id: string; start_ms: string | number; period_label: string; actual: number | null; target: number; attainment: number | null; status: string }>(VERDICTS_SQL, {
+      const rows = await ch.rows<{
+        kpi_id: string
+        start_ms: string | number
+        period_label: string
+        actual: number | null
+        target: number
+        attainment: number | null
+        status: string
+        status_reason: string
+        missing_accounts: string[]
+      }>(VERDICTS_SQL, {
         kpis: kpiIds,
         starts: periodStarts.map((d) => d.getTime()),
       })
@@ -45,6 +55,8 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
         target: Number(r.target),
         attainment: r.attainment,
         status: r.status,
+        statusReason: r.status_reason,
+        missingAccounts: r.missing_accounts,
       }))
     },
     // Each post's gain in [from, to): the same rule as the counter part of a KPI amount

@@ -1,12 +1,12 @@
 import { DateTime } from 'luxon'
 import type { ReviewKind, ReviewLanguage } from '../plan/plan.ts'
-import { KPI_STATUS_MEANINGS, statusMeaning } from '../kpi/statuses.ts'
+import { KPI_STATUS_MEANINGS, STATUS_REASON_MEANINGS, STATUS_REASONS, statusMeaning, type StatusReason } from '../kpi/statuses.ts'
 
 /**
  * The fixed words of a period review, in the plan's language (`review.language`): English and
  * Bahasa Indonesia. The plan's own texts (objective names, actions) are shown as written.
- * Adding a language is one more entry of WORDS. English says a status as everything else does
- * (kpi/statuses.ts), except "no data" for a verdict without data.
+ * Adding a language is one more entry of WORDS. English says a status, and why there is no
+ * verdict, as everything else does (kpi/statuses.ts).
  */
 export interface ReviewWords {
   /** For numbers and dates (Intl / luxon). */
@@ -17,6 +17,8 @@ export interface ReviewWords {
   furthest(kpi: string, shortBy: string, comparator: 'at_least' | 'at_most'): string
   provisional(until: string): string
   status: Record<'achieved' | 'missed' | 'unknown', string>
+  /** Why there is no verdict (kpi/statuses.ts STATUS_REASONS), in a few words. */
+  reason: Record<StatusReason, string>
   objectiveMet: Record<'met' | 'notMet' | 'uncertain', string>
   columns: { kpi: string; verdict: string; actual: string; target: string; attainment: string; previous: string }
   comparator: Record<'at_least' | 'at_most', string>
@@ -68,11 +70,12 @@ const en: ReviewWords = {
   subject: (period, summary) => `[social-kpi] Review of ${period}: ${summary}`,
   title: (period) => `Review of ${period}`,
   summary: (s) =>
-    `${s.objectivesMet} of ${s.objectives} objectives met; ${s.achieved} of ${s.kpis} KPIs achieved${s.missed ? `, ${s.missed} missed` : ''}${s.unknown ? `, ${s.unknown} without data` : ''}`,
+    `${s.objectivesMet} of ${s.objectives} objectives met; ${s.achieved} of ${s.kpis} KPIs achieved${s.missed ? `, ${s.missed} missed` : ''}${s.unknown ? `, ${s.unknown} without a verdict` : ''}`,
   furthest: (kpi, shortBy, comparator) => (comparator === 'at_least' ? `Furthest off: ${kpi}, ${shortBy} short of its target.` : `Furthest off: ${kpi}, ${shortBy} over its limit.`),
   provisional: (until) => `Provisional: late data may still change these verdicts until ${until}.`,
-  status: { achieved: KPI_STATUS_MEANINGS.achieved.words, missed: KPI_STATUS_MEANINGS.missed.words, unknown: 'no data' },
-  objectiveMet: { met: 'met', notMet: 'not met', uncertain: 'not certain (some KPIs have no data)' },
+  status: { achieved: KPI_STATUS_MEANINGS.achieved.words, missed: KPI_STATUS_MEANINGS.missed.words, unknown: KPI_STATUS_MEANINGS.unknown.words },
+  reason: Object.fromEntries(STATUS_REASONS.map((reason) => [reason, STATUS_REASON_MEANINGS[reason].words])) as Record<StatusReason, string>,
+  objectiveMet: { met: 'met', notMet: 'not met', uncertain: 'not certain (some KPIs have no verdict)' },
   columns: { kpi: 'KPI', verdict: 'Verdict', actual: 'Actual', target: 'Target', attainment: 'Attainment', previous: 'vs previous period' },
   comparator: { at_least: 'at least', at_most: 'at most' },
   change: (delta, share, previous) => `${delta}${share ? ` (${share})` : ''} vs ${previous}`,
@@ -141,12 +144,19 @@ const id: ReviewWords = {
   subject: (period, summary) => `[social-kpi] Tinjauan ${period}: ${summary}`,
   title: (period) => `Tinjauan ${period}`,
   summary: (s) =>
-    `${s.objectivesMet} dari ${s.objectives} tujuan tercapai; ${s.achieved} dari ${s.kpis} KPI tercapai${s.missed ? `, ${s.missed} tidak tercapai` : ''}${s.unknown ? `, ${s.unknown} tanpa data` : ''}`,
+    `${s.objectivesMet} dari ${s.objectives} tujuan tercapai; ${s.achieved} dari ${s.kpis} KPI tercapai${s.missed ? `, ${s.missed} tidak tercapai` : ''}${s.unknown ? `, ${s.unknown} tidak dapat dinilai` : ''}`,
   furthest: (kpi, shortBy, comparator) =>
     comparator === 'at_least' ? `Paling jauh dari target: ${kpi}, kurang ${shortBy} dari targetnya.` : `Paling jauh dari target: ${kpi}, melebihi batasnya ${shortBy}.`,
   provisional: (until) => `Sementara: data yang terlambat masih dapat mengubah hasil ini sampai ${until}.`,
-  status: { achieved: 'tercapai', missed: 'tidak tercapai', unknown: 'tanpa data' },
-  objectiveMet: { met: 'tercapai', notMet: 'tidak tercapai', uncertain: 'belum pasti (sebagian KPI tanpa data)' },
+  status: { achieved: 'tercapai', missed: 'tidak tercapai', unknown: 'tidak dapat dinilai' },
+  reason: {
+    no_data: 'tanpa data',
+    incomplete: 'data tidak lengkap',
+    data_problem: 'data tidak mutakhir',
+    no_history: 'tanpa angka awal',
+    too_early: 'terlalu dini',
+  },
+  objectiveMet: { met: 'tercapai', notMet: 'tidak tercapai', uncertain: 'belum pasti (sebagian KPI tidak dapat dinilai)' },
   columns: { kpi: 'KPI', verdict: 'Hasil', actual: 'Aktual', target: 'Target', attainment: 'Capaian', previous: 'dibanding periode sebelumnya' },
   comparator: { at_least: 'minimal', at_most: 'maksimal' },
   change: (delta, share, previous) => `${delta}${share ? ` (${share})` : ''} dibanding ${previous}`,

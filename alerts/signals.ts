@@ -16,6 +16,18 @@ export function kpiSignal(evaluation: KpiEvaluation): AlertSignal {
   return { key: `kpi.${kpi.id}`, subjectKind: 'kpi', subjectId: kpi.id, failing: KPI_STATUS_MEANINGS[status].failing, label: status }
 }
 
+/**
+ * The alert of a KPI whose custom period has ended (kpi/evaluate.ts customPeriodEnded): it has
+ * its final verdict (kpi_verdicts, the period review) and no running evaluation any more, so an
+ * alert still open is closed without a notification (`closing`), to neither keep firing nor remind.
+ */
+export function endedKpiSignal(kpi: Kpi): AlertSignal {
+  return { key: `kpi.${kpi.id}`, subjectKind: 'kpi', subjectId: kpi.id, failing: false, label: 'period_ended' }
+}
+
+/** The policy that closes an alert at once and quietly: no pending, no keep-firing, no resolved notice. */
+export const closing = (policy: AlertPolicy): AlertPolicy => ({ ...policy, forMs: 0, keepFiringForMs: 0, notifyResolved: false })
+
 /** The accounts of an open crisis alert: its label is their sorted ids, so it also says what to hold. */
 export const crisisAccounts = (state: AlertState | undefined): string[] => (state?.status === 'firing' && state.label ? state.label.split(',') : [])
 

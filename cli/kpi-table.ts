@@ -1,7 +1,7 @@
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { KPI_STATUS_MEANINGS, KPI_STATUSES, type StatusTone } from '../kpi/statuses.ts'
+import { KPI_STATUS_MEANINGS, KPI_STATUSES, reasonNote, type StatusTone } from '../kpi/statuses.ts'
 
 /** The terminal colour of each tone a status has (kpi/statuses.ts). */
 const TONE_COLORS: Record<StatusTone, string> = { good: '\x1b[32m', done: '\x1b[36m', warning: '\x1b[33m', bad: '\x1b[31m', none: '\x1b[90m' }
@@ -11,13 +11,14 @@ export const RESET = '\x1b[0m'
 
 /**
  * The KPI table for the terminal: one line per KPI, status coloured when the output is a TTY, with
- * its reason when the status alone would mislead ("on_track (too early to tell)").
+ * its reason when the status alone would mislead ("on_track (too early to tell)") or there is no
+ * verdict ("unknown (incomplete data: main)").
  */
 export function formatKpiTable(evaluations: KpiEvaluation[], options: { color: boolean }): string {
   const header = ['KPI', 'STATUS', 'ACTUAL', 'TARGET', 'EXPECTED NOW', 'ATTAIN.', 'PERIOD']
   const rows = evaluations.map((e) => {
     const format = (value: number | null) => formatKpiValue(value, e.kpi.kind)
-    const note = basisNote(e.status, e.basis, e.kpi.comparator, 'short')
+    const note = basisNote(e.status, e.basis, e.kpi.comparator, 'short') ?? reasonNote(e.reason, e.missingAccounts)
     return [
       e.kpi.id,
       note ? `${e.status} (${note})` : e.status,

@@ -8,7 +8,8 @@ import type { Runtime } from './runtime.ts'
 
 /** Runs one collection round through the queue and waits for its evaluation, with a progress bar (start, collect --once). */
 export async function runRound(runtime: Runtime, plan: Plan, config: Config, clock: Clock): Promise<void> {
-  const { enqueueRound, roundDeadlineMs, roundTimeFor } = await import('../ingest/scheduler.ts')
+  const { enqueueRound, roundTimeFor } = await import('../ingest/scheduler.ts')
+  const { roundDeadlineMs } = await import('../plan/schedule.ts')
   const { waitForIdle, waitForJob } = await import('./wait.ts')
   const { evaluateAndAlert } = await import('../workers/evaluate-worker.ts')
   const { readSourceHealth } = await import('../ingest/source-health.ts')

@@ -14,8 +14,9 @@ import { createTelemetry, within, type Telemetry } from '../core/telemetry.ts'
 import type { Readiness } from './ops-server.ts'
 import { createOutageReporter } from '../core/redis-outage.ts'
 import { createCollectors } from '../ingest/collectors/index.ts'
-import { scheduleIntervalMs, startScheduler, type Scheduler } from '../ingest/scheduler.ts'
+import { startScheduler, type Scheduler } from '../ingest/scheduler.ts'
 import { createRoundTracker, type RoundTracker } from '../ingest/rounds.ts'
+import { staleAfterMs } from '../plan/schedule.ts'
 import { accountAuth, planAccounts, type Plan, type PlanAccount } from '../plan/plan.ts'
 import { credentialAdvice, openCredentials } from '../ingest/auth/index.ts'
 import { createExpiryWatch } from '../ingest/auth/expiry.ts'
@@ -131,8 +132,8 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
             return collectors[account.network].tokenAdvice(apiCode, auth.tokenEnv)
           },
           grafanaUrl: config.GRAFANA_URL,
-          // Two missed rounds plus a little slack; retries and throttling may delay one round.
-          staleAfterMs: 2 * scheduleIntervalMs(plan.collection.schedule, now(), plan.company.timezone) + 5 * 60_000,
+          // The stale window (plan/schedule.ts); the evaluator judges with the same one (workers/evaluate-worker.ts).
+          staleAfterMs: staleAfterMs(plan, now()),
           logger: logger.child({ module: 'alerts' }),
           // Decisions run under a Redis lock, so `evaluate --once` beside the workers never doubles one.
           redis: producer,
@@ -145,7 +146,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
       workerConnection.on('ready', () => outage.ready())
       const start = (key: QueueKey, processor: Processor, concurrency: number) => {
         const worker = new Worker(QUEUES[key].name, processor, { connection: workerConnection!, prefix: config.QUEUE_PREFIX, concurrency, ...JOB_LOCKS })
-        worker.on('failed', (job, err) => logger.warn({ queue: key, jobId: job?.id, attempts: job?.attemptsMade, err }, 'job failed'))
+        // A failed job's error is ours, said in one line (typed, with a code); its stack only at debug.
+        worker.on('failed', (job, err) => {
+          logger.warn({ queue: key, jobId: job?.id, attempts: job?.attemptsMade, code: (err as { code?: unknown }).code, reason: err.message }, 'job failed')
+          logger.debug({ queue: key, jobId: job?.id, err }, 'job failed')
+        })
         observeWorker(telemetry, key, worker)
         worker.on('error', (err) => outage.error('worker', err))
         workers.push(worker)

@@ -3,7 +3,7 @@ import { currentSilences, describeMatchers, silenceState, type Silence } from '.
 import { toClickHouseTime } from '../core/clickhouse.ts'
 import { findKpiKind, formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote, type StatusBasis } from '../kpi/pacing.ts'
-import type { KpiStatus } from '../kpi/statuses.ts'
+import { reasonNote, type KpiStatus } from '../kpi/statuses.ts'
 import { KPI_STATUS_COLORS, RESET } from './kpi-table.ts'
 import type { Reader } from './reader.ts'
 
@@ -21,6 +21,10 @@ interface LatestKpi {
   period_start: string
   period_end: string
   latest_at: string
+  status_reason: string
+  missing_accounts: string[]
+  /** True when the row is the final verdict of a period that has ended (no running evaluation after it). */
+  final?: boolean
 }
 
 const COLORS: Record<string, string> = {
@@ -61,10 +65,14 @@ export function paceNeeded(kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual'
   return `needs ${sign(needed)}/day, so far ${sign(sofar)}/day`
 }
 
-/** The status with its reason when the status alone would mislead: `on_track (too early to tell)`. */
-function statusCell(k: Pick<LatestKpi, 'status' | 'status_basis' | 'comparator'>): string {
-  const note = basisNote(k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', 'short')
-  return note ? `${k.status} (${note})` : k.status
+/**
+ * The status with its reason when the status alone would mislead (`on_track (too early to tell)`),
+ * or why there is none (`unknown (incomplete data: main)`); a period's final verdict says so.
+ */
+function statusCell(k: Pick<LatestKpi, 'status' | 'status_basis' | 'comparator' | 'status_reason' | 'missing_accounts' | 'final'>): string {
+  const note = basisNote(k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', 'short') ?? reasonNote(k.status_reason, k.missing_accounts)
+  const notes = [...(k.final ? ['final verdict'] : []), ...(note ? [note] : [])]
+  return notes.length ? `${k.status} (${notes.join('; ')})` : k.status
 }
 
 function table(header: string[], rows: string[][], options: { color: boolean; statusColumn?: number }): string {
@@ -84,14 +92,20 @@ function table(header: string[], rows: string[][], options: { color: boolean; st
 
 /** The terminal view of where the plan stands. */
 export async function formatStatus(reader: Reader, options: { color: boolean; now: Date }): Promise<string> {
-  // A data directory last run before migration 0007 has no status_basis yet: every status was the pace's.
-  const [hasBasis] = await reader.rows<{ n: string | number }>("SELECT count() AS n FROM system.columns WHERE database = currentDatabase() AND table = 'kpi_evaluations' AND name = 'status_basis'")
-  const basis = Number(hasBasis?.n ?? 0) > 0 ? 'argMax(status_basis, evaluated_at)' : "'pace'"
-  const kpis = await reader.rows<LatestKpi>(`
+  // A data directory last run before migration 0007 has no status_basis yet (every status was the
+  // pace's), nor before 0024 the reasons for no verdict.
+  const columns = new Set(
+    (await reader.rows<{ table: string; name: string }>("SELECT table, name FROM system.columns WHERE database = currentDatabase() AND table IN ('kpi_evaluations', 'kpi_verdicts')")).map(
+      (c) => `${c.table}.${c.name}`,
+    ),
+  )
+  const basis = columns.has('kpi_evaluations.status_basis') ? 'argMax(status_basis, evaluated_at)' : "'pace'"
+  const [reason, missing] = columns.has('kpi_evaluations.status_reason') ? ['argMax(status_reason, evaluated_at)', 'argMax(missing_accounts, evaluated_at)'] : ["''", 'CAST([] AS Array(String))']
+  const latest = await reader.rows<LatestKpi>(`
     SELECT kpi_id,
            argMax(kpi_name, evaluated_at) AS kpi_name, argMax(kind, evaluated_at) AS kind,
            argMax(comparator, evaluated_at) AS comparator, argMax(status, evaluated_at) AS status,
-           ${basis} AS status_basis,
+           ${basis} AS status_basis, ${reason} AS status_reason, ${missing} AS missing_accounts,
            argMax(actual, evaluated_at) AS actual, argMax(target, evaluated_at) AS target,
            argMax(expected_to_date, evaluated_at) AS expected_to_date, argMax(attainment, evaluated_at) AS attainment,
            toString(argMax(period_start, evaluated_at)) AS period_start, toString(argMax(period_end, evaluated_at)) AS period_end,
@@ -99,6 +113,7 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
     FROM kpi_evaluations FINAL
     GROUP BY kpi_id
     ORDER BY kpi_id`)
+  const kpis = await withFinalVerdicts(reader, latest, options.now, columns.has('kpi_verdicts.status_reason'))
   const alerts = await reader.rows<{ alert_key: string; last_status_label: string; since: string }>(
     "SELECT alert_key, last_status_label, toString(since) AS since FROM alert_state FINAL WHERE status = 'firing' ORDER BY since",
   )
@@ -199,6 +214,26 @@ export function roundLine(round: RoundRow): string {
       ? `evaluated at its deadline, ${round.pending.length} pending: ${round.pending.join(', ')}${round.coalesced > 0 ? ` (${round.coalesced} held back by a throttle, one job each)` : ''}`
       : 'evaluated when every account was done'
   return `${round.round_at.slice(0, 16)} UTC  ${round.accounts} accounts${ended.length ? `: ${ended.join(', ')}` : ''}; ${how}`
+}
+
+/**
+ * A KPI whose latest evaluation is of a period that has ended by `now` (a campaign over, or no
+ * evaluation since) shows that period's final verdict, when one is stored, rather than its last
+ * running status.
+ */
+async function withFinalVerdicts(reader: Reader, kpis: LatestKpi[], now: Date, hasReasons: boolean): Promise<LatestKpi[]> {
+  const ended = kpis.filter((k) => time(k.period_end) <= now)
+  if (ended.length === 0) return kpis
+  const verdicts = await reader.rows<Pick<LatestKpi, 'kpi_id' | 'status' | 'status_reason' | 'missing_accounts' | 'actual' | 'attainment'> & { period_start: string }>(
+    `SELECT kpi_id, toString(period_start) AS period_start, status, actual, attainment,
+            ${hasReasons ? 'status_reason, missing_accounts' : "'' AS status_reason, CAST([] AS Array(String)) AS missing_accounts"}
+     FROM kpi_verdicts FINAL WHERE kpi_id IN {ids:Array(String)}`,
+    { ids: ended.map((k) => k.kpi_id) },
+  )
+  return kpis.map((k) => {
+    const verdict = verdicts.find((v) => v.kpi_id === k.kpi_id && v.period_start === k.period_start)
+    return verdict && time(k.period_end) <= now ? { ...k, ...verdict, status_basis: 'pace', expected_to_date: null, final: true } : k
+  })
 }
 
 /** What happens next to an email (or a Slack or webhook message) that did not go out. */

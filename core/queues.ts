@@ -79,6 +79,10 @@ const alertFactsSchema = z.object({
       expectedToDate: z.number().nullable(),
       attainment: z.number().nullable(),
       forecast: z.object({ end: z.number(), low: z.number(), high: z.number() }).nullable(),
+      /** Why there is no verdict (status `unknown`; kpi/statuses.ts STATUS_REASONS), else null; absent in facts decided before it existed. */
+      statusReason: z.string().nullable().optional(),
+      /** The accounts whose data is missing or stale, for reasons `incomplete` and `data_problem`. */
+      missingAccounts: z.array(z.string()).optional(),
     })
     .optional(),
   objective: z.object({ id: z.string(), name: z.string() }).optional(),

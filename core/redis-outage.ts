@@ -14,6 +14,16 @@ function isRedisConnectionError(error: unknown): boolean {
   return error.message === 'Connection is closed.'
 }
 
+/**
+ * BullMQ's answer when a job's keys or lock are gone (Redis restarted empty, or the lock ran out
+ * and another worker took the job over): codes JobNotExist (-1) and JobLockNotExist (-2) of its
+ * ErrorCode. The job's work is done again (a round is enqueued again, writes are idempotent).
+ */
+function isLostJobError(error: unknown): error is Error {
+  const code = (error as { code?: unknown } | null)?.code
+  return error instanceof Error && (code === -1 || code === -2)
+}
+
 export interface OutageReporter {
   /** For every client's and queue's `error` event: an outage is said once, anything else as it comes. */
   error(source: string, error: unknown): void
@@ -31,6 +41,10 @@ export function createOutageReporter(logger: Logger, redisHost: string): OutageR
   let repeated = 0
   return {
     error(source, error) {
+      if (isLostJobError(error)) {
+        logger.warn({ source, detail: error.message }, 'a job Redis no longer holds could not be finished here (Redis restarted empty, or another worker took it over); its work is done again')
+        return
+      }
       if (!isRedisConnectionError(error)) {
         logger.error({ source, err: error }, `${source} error`)
         return
@@ -38,7 +52,10 @@ export function createOutageReporter(logger: Logger, redisHost: string): OutageR
       if (since === undefined) {
         since = performance.now()
         repeated = 0
-        logger.warn({ source, err: error }, `Redis at REDIS_URL (${redisHost}) does not answer: jobs wait, rounds due meanwhile are enqueued when it is back; retrying`)
+        logger.warn(
+          { source, reason: error instanceof Error ? error.message : String(error) },
+          `Redis at REDIS_URL (${redisHost}) does not answer: jobs wait, rounds due meanwhile are enqueued when it is back; retrying`,
+        )
         return
       }
       repeated++

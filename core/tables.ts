@@ -36,25 +36,32 @@ export interface KpiColumns {
   target: number
 }
 
-export interface KpiEvaluationRow extends KpiColumns {
+/** A KPI's status as both tables store it: why there is no verdict (migration 0024). */
+export interface KpiStatusColumns {
+  status: string
+  /** For `unknown`: why (kpi/statuses.ts STATUS_REASONS); '' for any other status, and in rows written before migration 0024. */
+  status_reason: string
+  /** For `unknown` with reason `incomplete` or `data_problem`: the accounts whose data is missing or stale. */
+  missing_accounts: string[]
+}
+
+export interface KpiEvaluationRow extends KpiColumns, KpiStatusColumns {
   evaluated_at: string
   period_start: string
   period_end: string
   actual: number | null
   expected_to_date: number | null
   attainment: number | null
-  status: string
   written_at: string
 }
 
 /** A period's final verdict (table `kpi_verdicts`, migration 0010): one row per KPI and period. */
-export interface KpiVerdictRow extends KpiColumns {
+export interface KpiVerdictRow extends KpiColumns, KpiStatusColumns {
   period_start: string
   period_end: string
   period_label: string
   actual: number | null
   attainment: number | null
-  status: string
   /** When the verdict was judged: the version, so the best-informed judgement wins. */
   judged_at: string
   /** When the grace window for late data ends; until then the verdict may still change. */

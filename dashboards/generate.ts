@@ -39,7 +39,7 @@ import {
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table'
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries'
-import { KPI_STATUS_MEANINGS, type KpiStatus, type StatusTone } from '../kpi/statuses.ts'
+import { KPI_STATUS_MEANINGS, STATUS_REASONS, statusText, type KpiStatus, type StatusTone } from '../kpi/statuses.ts'
 
 const PLUGIN = 'grafana-clickhouse-datasource'
 const DATASOURCE = { type: PLUGIN, uid: '${datasource}' }
@@ -159,6 +159,8 @@ const STATUS_WORDS: Record<string, { text: string; color: string }> = {
   achieved: kpiStatus('achieved'),
   missed: kpiStatus('missed'),
   unknown: kpiStatus('unknown'),
+  // no verdict, and why (kpi/statuses.ts): `unknown (incomplete)` is "no verdict (incomplete data)"
+  ...Object.fromEntries(STATUS_REASONS.map((reason) => [`unknown (${reason})`, { ...kpiStatus('unknown'), text: statusText('unknown', reason) }])),
   firing: { text: 'firing', color: 'red' },
   pending: { text: 'pending', color: 'orange' },
   ok: { text: 'ok', color: 'green' },
@@ -192,12 +194,15 @@ const isoTime: DynamicConfigValue[] = [{ id: 'unit', value: 'dateTimeAsIso' }]
 /** A multi-value variable as a filter: `column` among the chosen values, or no condition when All is chosen. */
 const oneOf = (column: string, name: string) => `$__conditionalAll(${column} IN (\${${name}:singlequote}), $${name})`
 
-/** A KPI's status with the reason it rests on, as the KPI overview shows it (`e` is an evaluation). */
-const STATUS_SQL = `if(e.status IN ('on_track', 'at_risk') AND e.status_basis IN ('early', 'forecast'), concat(e.status, ' (', e.status_basis, ')'), if(e.status = '', 'unknown', e.status))`
+/** A status with why there is no verdict (`unknown (incomplete)`), for the mappings above; `table.` is a prefix such as `e.`. */
+const verdictSql = (table = '') => `if(${table}status = 'unknown' AND ${table}status_reason != '', concat('unknown (', ${table}status_reason, ')'), if(${table}status = '', 'unknown', ${table}status))`
+
+/** A KPI's status with the reason it rests on, or why there is none, as the KPI overview shows it (`e` is an evaluation). */
+const STATUS_SQL = `if(e.status IN ('on_track', 'at_risk') AND e.status_basis IN ('early', 'forecast'), concat(e.status, ' (', e.status_basis, ')'), ${verdictSql('e.')})`
 
 /** The latest evaluation of each KPI up to the end of the time range. */
 const LATEST_EVALUATIONS = `(
-        SELECT kpi_id, status, status_basis, actual, target, attainment, expected_to_date, forecast_end, forecast_low, forecast_high, evaluated_at
+        SELECT kpi_id, status, status_basis, status_reason, missing_accounts, actual, target, attainment, expected_to_date, forecast_end, forecast_low, forecast_high, evaluated_at
         FROM kpi_evaluations FINAL
         WHERE evaluated_at <= $__toTime_ms
         ORDER BY kpi_id, evaluated_at DESC
@@ -224,7 +229,7 @@ function planOverview() {
         .table({
           title: 'Objectives',
           description:
-            'Each objective of the plan, what it is for, and where its KPIs stand at their latest evaluation up to the end of the time range: how many are achieved, on track, at risk or missed, and the median attainment (actual ÷ target; 100% = target reached). Unknown: no evaluation or no data yet. Source: plan_objectives, plan_kpis, kpi_evaluations.',
+            'Each objective of the plan, what it is for, and where its KPIs stand at their latest evaluation up to the end of the time range: how many are achieved, on track, at risk or missed, and the median attainment (actual ÷ target; 100% = target reached). No verdict: not evaluated yet, or not judged (an account not collected or stale, no data, too early; the KPI status says why). Source: plan_objectives, plan_kpis, kpi_evaluations.',
           at: grid(0, 0, 24, 7),
           sql: `
 SELECT
@@ -235,7 +240,7 @@ SELECT
     countIf(e.status = 'on_track') AS "On track",
     countIf(e.status = 'at_risk') AS "At risk",
     countIf(e.status = 'missed') AS "Missed",
-    countIf(k.kpi_id != '' AND e.status IN ('', 'unknown')) AS "Unknown",
+    countIf(k.kpi_id != '' AND e.status IN ('', 'unknown')) AS "No verdict",
     round(median(e.attainment), 3) AS "Median attainment",
     arrayStringConcat(o.actions, ' · ') AS "Actions"
 FROM plan_objectives AS o
@@ -572,7 +577,7 @@ ORDER BY time`,
         .table({
           title: "Past periods' verdicts",
           description:
-            'The final verdict of each ended period up to the end of the time range, newest first: actual, target, attainment and verdict. A verdict is judged again as late data arrives until it settles (3 days after the period end): "settling" until then. Source: kpi_verdicts.',
+            'The final verdict of each ended period up to the end of the time range, newest first: actual, target, attainment and verdict ("no verdict" with its reason, and the accounts whose data was missing or stale). A verdict is judged again as late data arrives until it settles (3 days after the period end): "settling" until then. Source: kpi_verdicts.',
           at: grid(0, 19, 24, 9),
           sql: `
 SELECT
@@ -582,7 +587,8 @@ SELECT
     actual AS "Actual",
     target AS "Target",
     attainment AS "Attainment",
-    status AS "Verdict",
+    ${verdictSql()} AS "Verdict",
+    arrayStringConcat(missing_accounts, ', ') AS "Accounts missing",
     if(settles_at <= $__toTime_ms, 'final', 'settling') AS "Settled"
 FROM kpi_verdicts FINAL
 WHERE kpi_id = ${kpi} AND period_end <= $__toTime_ms

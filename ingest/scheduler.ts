@@ -6,6 +6,7 @@ import type { Redis } from '../core/redis.ts'
 import type { JobsOptions } from 'bullmq'
 import { DEFAULT_JOB_OPTIONS, jobIds, type Payload, type Queues } from '../core/queues.ts'
 import { planAccounts, type Plan } from '../plan/plan.ts'
+import { roundDeadlineMs } from '../plan/schedule.ts'
 import { accountKey, type RoundMember, type RoundTracker } from './rounds.ts'
 
 /**
@@ -18,13 +19,6 @@ export function roundTimeFor(schedule: string, at: Date, timezone: string): Date
   return next.prev().toDate()
 }
 
-/** The time between two rounds of a schedule, around `at`. */
-export function scheduleIntervalMs(schedule: string, at: Date, timezone: string): number {
-  const ticks = CronExpressionParser.parse(schedule, { currentDate: at, tz: timezone })
-  const first = ticks.next().toDate().getTime()
-  return ticks.next().toDate().getTime() - first
-}
-
 export interface RoundJobs {
   roundAt: Date
   evaluateJobId: string
@@ -32,11 +26,6 @@ export interface RoundJobs {
   collectJobIds: string[]
   /** Accounts (`network/accountId`) whose held-back job from an earlier round collects for this one too. */
   coalesced: string[]
-}
-
-/** The longest a round waits for its accounts before it is evaluated: the plan's, else half the interval. */
-export function roundDeadlineMs(plan: Plan, at: Date): number {
-  return plan.collection.roundDeadline ?? Math.round(scheduleIntervalMs(plan.collection.schedule, at, plan.company.timezone) / 2)
 }
 
 /** Held-back jobs that are still waiting to run (delayed by a throttle, or queued again). */
@@ -90,6 +79,8 @@ async function enqueueEvaluation(queues: Queues, at: Date, reason: Payload<'eval
   await queues.evaluate.add('evaluate', data, { jobId })
   return jobId
 }
+
+const errorLine = (err: unknown) => (err instanceof Error ? err.message : String(err))
 
 export interface Scheduler {
   stop(): Promise<void>
@@ -208,7 +199,9 @@ export function startScheduler(deps: { plan: Plan; queues: Queues; rounds: Round
           )
         }
       } catch (err) {
-        logger.error({ err }, 'could not enqueue the missed rounds yet; trying again when Redis answers')
+        // Expected while Redis is away: one plain line, the stack only at debug.
+        logger.error({ reason: errorLine(err) }, 'could not enqueue the missed rounds yet; trying again when Redis answers')
+        logger.debug({ err }, 'could not enqueue the missed rounds')
       } finally {
         catchingUp = undefined
       }
@@ -219,7 +212,8 @@ export function startScheduler(deps: { plan: Plan; queues: Queues; rounds: Round
       remember(track, slot, await track.enqueue(slot))
     } catch (err) {
       track.owedFrom ??= slot
-      logger.error({ err, slot: slot.toISOString() }, `could not enqueue a ${track.what}; it is enqueued when Redis answers again`)
+      logger.error({ slot: slot.toISOString(), reason: errorLine(err) }, `could not enqueue a ${track.what}; it is enqueued when Redis answers again`)
+      logger.debug({ err }, `could not enqueue a ${track.what}`)
       return
     }
     if (track === collect) logger.info({ round: slot.toISOString(), accounts: planAccounts(plan).length }, 'collection round enqueued')

@@ -1,6 +1,6 @@
 import type { ClickHouse } from '../core/clickhouse.ts'
-import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
-import { batchedReads, directReads, newestPerAccount, objectKey, type Reads, type Scope } from './observation-reads.ts'
+import type { AccountRef, KpiDataSource, MetricSelection, RecentData } from './kinds/source.ts'
+import { batchedReads, directReads, lastReadings, newestPerAccount, objectKey, recentReadings, type Reads, type Scope } from './observation-reads.ts'
 
 /**
  * KPI numbers from the observation rollups (kpi/observation-reads.ts, migration 0020), bounded by
@@ -18,9 +18,25 @@ const scopeOf = (selection: MetricSelection, shape?: Scope['shape']): Scope => (
 const dailyScope = (selection: MetricSelection): Scope =>
   selection.segments?.length ? { ...scopeOf(selection, 'daily'), objects: 'segments', segments: selection.segments } : { ...scopeOf(selection, 'daily'), objects: 'totals' }
 
-export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource {
+type Rows = Pick<ClickHouse, 'rows'>
+
+/** The accounts' recent data (observation-reads recentReadings), as the interface has it. */
+async function recentData(ch: Rows, accounts: AccountRef[], at: Date, window: { since: Date; dailySince: Date }): Promise<RecentData[]> {
+  const found = await recentReadings(ch, accounts, at.getTime(), window.since.getTime(), window.dailySince.getTime())
+  return found.map((a) => ({ ...a, metrics: a.metrics.map((m) => ({ ...m, at: new Date(m.at) })), lastSuccessAt: a.lastSuccessAt === null ? null : new Date(a.lastSuccessAt) }))
+}
+
+async function lastSeen(ch: Rows, accounts: AccountRef[], at: Date) {
+  return (await lastReadings(ch, accounts, at.getTime())).map((a) => ({ ...a, at: a.at === null ? null : new Date(a.at) }))
+}
+
+const accountKey = (a: AccountRef) => `${a.network}\u0000${a.accountId}`
+
+export function clickHouseKpiSource(ch: Rows): KpiDataSource {
   return {
     ...sourceOver(directReads(ch)),
+    recentData: (accounts, at, window) => recentData(ch, accounts, at, window),
+    lastSeen: (accounts, at) => lastSeen(ch, accounts, at),
     // One evaluation of many KPIs: questions shared by KPIs of the same network and metric are asked once.
     batch(selections) {
       const accounts = new Map<string, Set<string>>()
@@ -28,12 +44,50 @@ export function clickHouseKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource
         const key = `${s.network}\u0000${s.metric}`
         accounts.set(key, new Set([...(accounts.get(key) ?? []), ...s.accountIds]))
       }
-      return sourceOver(batchedReads(ch, (network, metric) => [...(accounts.get(`${network}\u0000${metric}`) ?? [])]))
+      // Every account of the evaluation: the accounts' recent data is one question per instant judged.
+      const all = [
+        ...new Map(selections.flatMap((s) => s.accountIds.map((accountId): [string, AccountRef] => [accountKey({ network: s.network, accountId }), { network: s.network, accountId }]))).values(),
+      ]
+      const recent = new Map<string, Promise<Map<string, RecentData>>>()
+      const seen = new Map<string, Promise<Date | null>>()
+      return {
+        ...sourceOver(batchedReads(ch, (network, metric) => [...(accounts.get(`${network}\u0000${metric}`) ?? [])])),
+        async recentData(wanted, at, window) {
+          const id = `${at.getTime()}/${window.since.getTime()}/${window.dailySince.getTime()}`
+          let answer = recent.get(id)
+          if (!answer) {
+            const asked = [...new Map([...all, ...wanted].map((a) => [accountKey(a), a])).values()]
+            answer = recentData(ch, asked, at, window).then((rows) => new Map(rows.map((r) => [accountKey(r), r])))
+            recent.set(id, answer)
+            answer.catch(() => recent.delete(id))
+          }
+          const byAccount = await answer
+          // an account no selection of the evaluation named is asked about on its own
+          const others = wanted.filter((a) => !byAccount.has(accountKey(a)))
+          const more = others.length > 0 ? new Map((await recentData(ch, others, at, window)).map((r) => [accountKey(r), r])) : byAccount
+          return wanted.map((a) => byAccount.get(accountKey(a)) ?? more.get(accountKey(a))!)
+        },
+        // Asked only for the accounts found missing, which are few, and once per account and instant
+        // whichever KPIs find it missing.
+        async lastSeen(wanted, at) {
+          const key = (a: AccountRef) => `${at.getTime()}/${accountKey(a)}`
+          const ask = wanted.filter((a) => !seen.has(key(a)))
+          if (ask.length > 0) {
+            const answer = lastSeen(ch, ask, at)
+            const of = (a: AccountRef) => answer.then((rows) => rows.find((r) => accountKey(r) === accountKey(a))?.at ?? null)
+            for (const a of ask) seen.set(key(a), of(a))
+            answer.catch(() => {
+              for (const a of ask) seen.delete(key(a))
+            })
+          }
+          return Promise.all(wanted.map(async (a) => ({ ...a, at: await seen.get(key(a))! })))
+        },
+      }
     },
   }
 }
 
-function sourceOver(reads: Reads): KpiDataSource {
+function sourceOver(reads: Reads): Omit<KpiDataSource, 'recentData' | 'lastSeen' | 'batch'> {
   /** The selection's daily counts; no query when it has no daily object (a KPI of followers or likes). */
   const dailyValues = async (selection: MetricSelection, from: number, to: number) => {
     const scope = dailyScope(selection)

@@ -1,11 +1,12 @@
 import { elapsedFraction, periodAt, type Period } from '../plan/periods.ts'
+import { staleAfterMs as planStaleAfterMs } from '../plan/schedule.ts'
 import { FORECAST_WINDOW_DAYS, forecastEnd, type Forecast } from './forecast.ts'
 import { judge, type StatusBasis } from './pacing.ts'
 import { METRICS } from '../core/metrics.ts'
 import { kpiKind, type KpiKindModule, type StartingPoint } from './kinds/index.ts'
 import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
 import { kpiAccounts, kpiEvidence, kpiSegments, type Kpi, type Plan } from '../plan/plan.ts'
-import type { KpiStatus } from './statuses.ts'
+import type { KpiStatus, StatusReason } from './statuses.ts'
 
 /** A point of the KPI's own value (in KPI units) during the period, for charts. */
 export interface KpiPoint {
@@ -33,6 +34,10 @@ export interface KpiEvaluation {
   forecastNote?: string
   /** The KPI's value at daily steps back from `evaluatedAt` (within the period, at most 92 days), oldest first. */
   history?: KpiPoint[]
+  /** Why there is no verdict (status `unknown`): kpi/statuses.ts STATUS_REASONS; absent for any other status. */
+  reason?: StatusReason
+  /** The accounts whose data is missing or stale (reasons `incomplete` and `data_problem`), sorted; empty otherwise. */
+  missingAccounts?: string[]
 }
 
 const DAY_MS = 86_400_000
@@ -69,8 +74,9 @@ interface Trend {
 
 /**
  * The recent daily steps of a KPI whose kind has a trend (levels or amounts), and its history
- * within the period. Steps are whole days counted back from `upTo` (the evaluation time), so the
- * newest data is in.
+ * within the period. Steps are whole days counted back from `upTo`, so the newest data is in:
+ * for levels the evaluation time itself (a level is read at or before it), for amounts just
+ * after it (what accrued up to and including it).
  */
 async function readTrend(kind: KpiKindModule, select: MetricSelection, source: KpiDataSource, period: Period, upTo: Date, actual: number, baseline: StartingPoint | null): Promise<Trend> {
   const sincePeriod = Math.ceil((upTo.getTime() - period.start.getTime()) / DAY_MS)
@@ -108,19 +114,83 @@ export interface EvaluateOptions {
   period?: Period
   /** When it is judged (default `at`): a final verdict is judged as of its period's end with what is known now. */
   knownAt?: Date
+  /**
+   * How old an account's data may be before it is stale (plan/schedule.ts staleAfterMs, the
+   * freshness alert's window); by default the plan's own at `at`.
+   */
+  staleAfterMs?: number
+}
+
+/**
+ * A daily count is stored at its day's start and reported after the day ends, so while an account
+ * is collected its newest daily count is up to this old (besides the stale window).
+ */
+const DAILY_REPORT_LAG_MS = 2 * DAY_MS
+
+/** The shapes of the metrics a KPI reads (its metric, and its denominator). */
+const shapesOf = (kpi: Kpi) => [kpi.metric, ...(kpi.denominator ? [kpi.denominator] : [])].map((metric) => METRICS[kpi.network][metric]?.shape ?? 'daily')
+
+interface MissingAccount {
+  accountId: string
+  /** `incomplete`: not collected at all in the period; `data_problem`: collected in it, but stale at `judgedAt`. */
+  reason: 'incomplete' | 'data_problem'
+}
+
+/**
+ * The accounts of a KPI whose data, at `judgedAt` (the evaluation time, or a period's end for its
+ * verdict), is older than the stale window, or which were not collected in the period at all.
+ * What counts as an account's data depends on what the KPI reads:
+ * - a level (gauge) is read every round: the account needs a reading of that metric itself;
+ * - a count (post counters, daily counts) may legitimately have nothing to store (no posts, like
+ *   counts hidden, a day without ad delivery): any of the account's readings shows it was read,
+ *   a daily count counting from its day's end (DAILY_REPORT_LAG_MS);
+ * - for daily counts, also a successful collection (source health) from the stale window's start
+ *   until `lookbackDays` after `judgedAt`: such a round re-read those days and found nothing.
+ */
+async function missingAccounts(plan: Plan, kpi: Kpi, judgedAt: Date, period: Period, source: KpiDataSource, staleMs: number): Promise<MissingAccount[]> {
+  const accounts = kpiAccounts(plan, kpi).map((a) => ({ network: kpi.network, accountId: a.id }))
+  if (accounts.length === 0) return []
+  const t = judgedAt.getTime()
+  const since = t - staleMs
+  const recent = await source.recentData(accounts, judgedAt, { since: new Date(since), dailySince: new Date(since - DAILY_REPORT_LAG_MS) })
+  const lookbackMs = plan.collection.lookbackDays * DAY_MS
+  const stale = recent.filter((account) =>
+    shapesOf(kpi).some((shape) => {
+      if (shape === 'gauge') return !account.metrics.some((m) => m.metric === kpi.metric)
+      if (account.metrics.length > 0) return false
+      const success = account.lastSuccessAt?.getTime()
+      return !(shape === 'daily' && success !== undefined && success >= since && success <= t + lookbackMs)
+    }),
+  )
+  if (stale.length === 0) return []
+  const seen = new Map((await source.lastSeen(stale, judgedAt)).map((a) => [a.accountId, a.at]))
+  return stale
+    .map((account): MissingAccount => {
+      // its newest reading of anything, in the window or before it
+      const newest = Math.max(...account.metrics.map((m) => m.at.getTime()), seen.get(account.accountId)?.getTime() ?? Number.NEGATIVE_INFINITY)
+      return { accountId: account.accountId, reason: newest >= period.start.getTime() ? 'data_problem' : 'incomplete' }
+    })
+    .sort((a, b) => (a.accountId < b.accountId ? -1 : a.accountId > b.accountId ? 1 : 0))
 }
 
 /**
  * Evaluates one KPI as of `at`: its period in the plan's time zone (or the one given), its actual
- * value, and the pace.
+ * value, and the pace. A KPI one of whose accounts is stale or was not collected in the period
+ * gets no verdict (`unknown`, with the reason and the accounts): it is not judged on the others.
  */
 export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDataSource, options: EvaluateOptions = {}): Promise<KpiEvaluation> {
   const period = options.period ?? periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart)
   const knownAt = options.knownAt ?? at
-  // Observations made at `at` itself count; the period itself is [start, end).
+  const staleMs = options.staleAfterMs ?? planStaleAfterMs(plan, at)
+  // Amounts count what was observed up to and including `at`, and never past the period: [start, upTo).
   const upTo = at < period.end ? new Date(at.getTime() + 1) : period.end
+  // A level is read at or before `at` (at the end for an ended period: a reading stamped exactly at
+  // a boundary is the closing level of the period before and the starting level of the next).
+  const levelAt = at < period.end ? at : period.end
   const selection = (metric: string) => selectionOf(plan, kpi, metric)
   const kind = kpiKind(kpi.kind)
+  const begun = at >= period.start
+  const missing = begun ? await missingAccounts(plan, kpi, levelAt, period, source, staleMs) : []
   // A level starts from its reading at the period start, or from its first reading in the period.
   const { actual, start } = await kind.measure({
     source,
@@ -128,6 +198,7 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
     ...(kpi.denominator ? { denominator: selection(kpi.denominator) } : {}),
     period,
     upTo,
+    levelAt,
     knownAt,
   })
   const baseline = kind.origin === 'start' ? (start?.value ?? null) : null
@@ -136,10 +207,10 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
   let forecast: Forecast | null = null
   let forecastNote: string | undefined
   let history: KpiPoint[] = []
-  if (!periodEnded && actual !== null && kind.trend !== null && at >= period.start) {
-    const trend = await readTrend(kind, selection(kpi.metric), source, period, upTo, actual, start)
+  if (!periodEnded && actual !== null && kind.trend !== null && begun && missing.length === 0) {
+    const trend = await readTrend(kind, selection(kpi.metric), source, period, kind.trend === 'level' ? levelAt : upTo, actual, start)
     history = trend.history
-    const projection = await projectionStart(kpi, selection(kpi.metric), source, at, upTo)
+    const projection = await projectionStart(kpi, selection(kpi.metric), source, at)
     if ('note' in projection) forecastNote = projection.note
     else forecast = forecastEnd({ current: actual, steps: trend.steps, dataUntil: projection.dataUntil, at, periodEnd: period.end, target: kpi.target, comparator: kpi.comparator })
   }
@@ -157,7 +228,45 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
     forecast,
     evidence: kpiEvidence(plan, kpi),
   })
-  return { kpi, evaluatedAt: at, period, actual, ...judgement, baseline, ...(baselineAt ? { baselineAt } : {}), forecast, ...(forecastNote ? { forecastNote } : {}), history }
+  const result = {
+    kpi,
+    evaluatedAt: at,
+    period,
+    actual,
+    ...judgement,
+    baseline,
+    ...(baselineAt ? { baselineAt } : {}),
+    forecast,
+    ...(forecastNote ? { forecastNote } : {}),
+    history,
+    missingAccounts: [] as string[],
+  }
+  // No verdict on partial data: what the accounts with data add up to stays in `actual`, unjudged.
+  const noVerdict = (reason: StatusReason, accounts: string[] = []): KpiEvaluation => ({
+    ...result,
+    status: 'unknown',
+    attainment: null,
+    basis: 'pace',
+    forecast: null,
+    reason,
+    missingAccounts: accounts,
+  })
+  if (!begun) return noVerdict('too_early')
+  // A count that only grows and already decides it (an at-least total over its target, an
+  // at-most total over its limit) is a fact: the accounts missing could only add to it.
+  const decided = kind.onlyGrows && actual !== null && (kpi.comparator === 'at_least' ? actual >= kpi.target : actual > kpi.target)
+  if (missing.length > 0 && !decided) {
+    return noVerdict(
+      missing.some((m) => m.reason === 'incomplete') ? 'incomplete' : 'data_problem',
+      missing.map((m) => m.accountId),
+    )
+  }
+  if (judgement.status !== 'unknown') return result
+  // a growth without a reading at the period start to count from
+  if (kind.startingPoint && start === null) return noVerdict('no_history')
+  // Nothing yet: a round in the period (a day's end and its report, for daily counts) may still be to come.
+  const firstDataBy = period.start.getTime() + staleMs + (shapesOf(kpi).includes('daily') ? DAY_MS + DAILY_REPORT_LAG_MS : 0)
+  return noVerdict(actual === null && knownAt.getTime() < firstDataBy ? 'too_early' : 'no_data')
 }
 
 /**
@@ -167,8 +276,8 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
  * stopped being collected gets no forecast, with the reason, rather than a projection of counting
  * that is not happening.
  */
-async function projectionStart(kpi: Kpi, select: MetricSelection, source: KpiDataSource, at: Date, upTo: Date): Promise<{ dataUntil: Date } | { note: string }> {
-  const newest = await source.dataUntil(select, upTo)
+async function projectionStart(kpi: Kpi, select: MetricSelection, source: KpiDataSource, at: Date): Promise<{ dataUntil: Date } | { note: string }> {
+  const newest = await source.dataUntil(select, at)
   if (!newest) return { dataUntil: at }
   const daily = METRICS[kpi.network][kpi.metric]?.shape === 'daily'
   const stoppedAfter = COLLECTION_STOPPED_AFTER_MS + (daily ? FINAL_VERDICT_GRACE_MS : 0)
@@ -191,32 +300,58 @@ function sourceFor(plan: Plan, kpis: Kpi[], source: KpiDataSource): KpiDataSourc
   return source.batch(kpis.flatMap((kpi) => [kpi.metric, ...(kpi.denominator ? [kpi.denominator] : [])].map((metric) => selectionOf(plan, kpi, metric))))
 }
 
-export async function evaluatePlan(plan: Plan, at: Date, source: KpiDataSource): Promise<KpiEvaluation[]> {
-  const batched = sourceFor(plan, plan.kpis, source)
-  // All at once: KPIs that share a question wait for the same query, and distinct queries overlap.
-  return Promise.all(plan.kpis.map((kpi) => evaluateKpi(plan, kpi, at, batched)))
+/** Whether a KPI's period is a custom one that has ended by `at`: it has its verdict, and no running evaluation after it. */
+export function customPeriodEnded(plan: Plan, kpi: Kpi, at: Date): boolean {
+  return typeof kpi.period === 'object' && periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart).end <= at
 }
 
-/** How long after a period's end its final verdict is re-judged, as late data (insights) arrives. */
-export const FINAL_VERDICT_GRACE_MS = 3 * 86_400_000
+export interface PlanEvaluationOptions {
+  /** The stale window (see EvaluateOptions); by default the plan's own at `at`. */
+  staleAfterMs?: number
+}
 
 /**
- * Final verdicts (`achieved` or `missed`) for the periods that ended less than `graceMs` before
- * `at`: judged as of their end with everything known at `at`, so late daily buckets and posts
- * first read after the end still count, and re-judged at every evaluation in the grace window.
- * A calendar period's end is the next one's start, so its verdict is never the running
- * evaluation at that instant: the two are stored apart (kpi_verdicts, kpi_evaluations).
+ * The running evaluation of every KPI as of `at`, but for a custom period that has ended: after
+ * its end a campaign has its final verdict (evaluateClosedPeriods) and nothing more to track.
  */
-export async function evaluateClosedPeriods(plan: Plan, at: Date, source: KpiDataSource, graceMs = FINAL_VERDICT_GRACE_MS): Promise<KpiEvaluation[]> {
+export async function evaluatePlan(plan: Plan, at: Date, source: KpiDataSource, options: PlanEvaluationOptions = {}): Promise<KpiEvaluation[]> {
+  const kpis = plan.kpis.filter((kpi) => !customPeriodEnded(plan, kpi, at))
+  const batched = sourceFor(plan, kpis, source)
+  const staleAfterMs = options.staleAfterMs ?? planStaleAfterMs(plan, at)
+  // All at once: KPIs that share a question wait for the same query, and distinct queries overlap.
+  return Promise.all(kpis.map((kpi) => evaluateKpi(plan, kpi, at, batched, { staleAfterMs })))
+}
+
+/** How long after a period's end its final verdict is re-judged, as late data (insights) arrives: [end, end + grace), up to `settles_at`. */
+export const FINAL_VERDICT_GRACE_MS = 3 * 86_400_000
+
+/** Whether a period that ended at `end` is still re-judged at `at`: its grace window is [end, end + grace), so at `settles_at` it has settled. */
+export const inGraceWindow = (end: Date, at: Date, graceMs = FINAL_VERDICT_GRACE_MS): boolean => end <= at && at.getTime() - end.getTime() < graceMs
+
+/**
+ * Final verdicts (`achieved` or `missed`, or `unknown` with its reason) for every period that ended
+ * within the grace window before `at` (up to three days of a `day` KPI, the week, month … just
+ * ended, a custom period that has just ended): judged as of their end with everything known at
+ * `at`, so late daily buckets and posts first read after the end still count, and re-judged at
+ * every evaluation in the grace window. A calendar period's end is the next one's start, so its
+ * verdict is never the running evaluation at that instant: the two are stored apart
+ * (kpi_verdicts, kpi_evaluations).
+ */
+export async function evaluateClosedPeriods(plan: Plan, at: Date, source: KpiDataSource, options: PlanEvaluationOptions & { graceMs?: number } = {}): Promise<KpiEvaluation[]> {
   const { timezone, weekStart } = plan.company
+  const graceMs = options.graceMs ?? FINAL_VERDICT_GRACE_MS
+  const staleAfterMs = options.staleAfterMs ?? planStaleAfterMs(plan, at)
   const batched = sourceFor(plan, plan.kpis, source)
-  const results: KpiEvaluation[] = []
+  const ended: Array<{ kpi: Kpi; period: Period }> = []
   for (const kpi of plan.kpis) {
     const current = periodAt(kpi.period, at, timezone, weekStart)
-    // A custom period is one fixed span; a calendar period's predecessor ended where it starts.
-    const ended = typeof kpi.period === 'string' ? periodAt(kpi.period, new Date(current.start.getTime() - 1), timezone, weekStart) : current
-    if (ended.end > at || at.getTime() - ended.end.getTime() > graceMs) continue
-    results.push(await evaluateKpi(plan, kpi, ended.end, batched, { period: ended, knownAt: at }))
+    if (typeof kpi.period === 'object') {
+      if (inGraceWindow(current.end, at, graceMs)) ended.push({ kpi, period: current })
+      continue
+    }
+    // A calendar period's predecessor ended where it starts; walk back while they are in the grace window.
+    const before = (p: Period) => periodAt(kpi.period, new Date(p.start.getTime() - 1), timezone, weekStart)
+    for (let p = before(current); inGraceWindow(p.end, at, graceMs); p = before(p)) ended.push({ kpi, period: p })
   }
-  return results
+  return Promise.all(ended.map(({ kpi, period }) => evaluateKpi(plan, kpi, period.end, batched, { period, knownAt: at, staleAfterMs })))
 }

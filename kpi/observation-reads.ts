@@ -632,6 +632,130 @@ export async function observedDays(ch: Rows, networks: string[], accounts: strin
 }
 
 // ---------------------------------------------------------------------------------------------
+// Accounts: how recently each was read (any metric)
+
+/** Accounts of some networks, and the SQL condition that selects their rows (filtered again per pair by the caller). */
+const accountsSql = `network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)}`
+const accountParams = (accounts: Array<{ network: string; accountId: string }>) => ({
+  networks: [...new Set(accounts.map((a) => a.network))].sort(),
+  accounts: [...new Set(accounts.map((a) => a.accountId))].sort(),
+})
+
+// Per account and metric, the newest reading at or before {at} in the window: whole hours of
+// gauges and counters from observation_hours (their last reading), the hour {at} falls in reading
+// by reading, daily counts by their instant; and each account's last success from source_health.
+// Every part is a range of the tables' sorting keys (network, account, …, bucket).
+const RECENT_SQL = `
+SELECT network, account_id, metric, toString(shape) AS shape, toUnixTimestamp64Milli(max(t)) AS at_ms
+FROM
+(
+    SELECT network, account_id, metric, shape, max(last_at) AS t
+    FROM observation_hours
+    WHERE ${accountsSql}
+      AND ((shape = 'daily' AND bucket >= {dailySince:${TIME}} AND bucket <= {at:${TIME}})
+        OR (shape != 'daily' AND bucket >= {sinceHour:${TIME}} AND bucket < {atHour:${TIME}}))
+    GROUP BY network, account_id, metric, shape
+    UNION ALL
+    SELECT network, account_id, metric, shape, max(r.1) AS t
+    FROM
+    (
+        SELECT network, account_id, metric, shape, arrayJoin(readings) AS r
+        FROM observation_readings
+        WHERE ${accountsSql} AND shape != 'daily' AND hour_of_day = {hourOfDay:UInt8} AND bucket = {atHour:${TIME}}
+    )
+    WHERE r.1 <= {at:${TIME}}
+    GROUP BY network, account_id, metric, shape
+)
+GROUP BY network, account_id, metric, shape
+UNION ALL
+SELECT network, account_id, '' AS metric, 'health' AS shape, toUnixTimestamp64Milli(assumeNotNull(last_success_at)) AS at_ms
+FROM source_health FINAL
+WHERE ${accountsSql} AND last_success_at IS NOT NULL`
+
+export interface RecentReadings {
+  network: string
+  accountId: string
+  metrics: Array<{ metric: string; shape: Shape; at: number }>
+  lastSuccessAt: number | null
+}
+
+/**
+ * Per account: its newest reading of each metric at or before `at`, when it is at or after
+ * `since` (gauges and counters) or `dailySince` (daily counts); and its last successful
+ * collection as source_health has it. One query.
+ */
+export async function recentReadings(ch: Rows, accounts: Array<{ network: string; accountId: string }>, at: number, since: number, dailySince: number): Promise<RecentReadings[]> {
+  if (accounts.length === 0) return []
+  const time = (ms: number) => toClickHouseTime(new Date(Math.max(0, ms)))
+  const rows = await ch.rows<{ network: string; account_id: string; metric: string; shape: Shape | 'health'; at_ms: string }>(RECENT_SQL, {
+    ...accountParams(accounts),
+    at: time(at),
+    atHour: time(floorHour(at)),
+    hourOfDay: new Date(floorHour(at)).getUTCHours(),
+    sinceHour: time(floorHour(Math.min(since, at))),
+    dailySince: time(dailySince),
+  })
+  const out = new Map(accounts.map((a) => [`${a.network}\u0000${a.accountId}`, { network: a.network, accountId: a.accountId, metrics: [], lastSuccessAt: null } as RecentReadings]))
+  for (const r of rows) {
+    const entry = out.get(`${r.network}\u0000${r.account_id}`)
+    const ms = Number(r.at_ms)
+    if (!entry) continue
+    if (r.shape === 'health') entry.lastSuccessAt = ms
+    else if (ms >= (r.shape === 'daily' ? dailySince : since)) entry.metrics.push({ metric: r.metric, shape: r.shape, at: ms })
+  }
+  for (const entry of out.values()) entry.metrics.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0))
+  return [...out.values()]
+}
+
+// Per account: the newest last reading of its objects read at or before {at} only, and the metrics
+// of the objects read both before and after it (whose reading just before it is looked up apart).
+const LAST_SEEN_SQL = `
+SELECT network, account_id, toUnixTimestamp64Milli(maxIf(last_at, last_at <= {at:${TIME}})) AS done_ms, countIf(last_at <= {at:${TIME}}) AS done,
+       groupUniqArrayIf(metric, first_at <= {at:${TIME}} AND last_at > {at:${TIME}}) AS open_metrics
+FROM
+(
+    SELECT network, account_id, metric, shape, object_type, object_id, min(first_at) AS first_at, max(last_at) AS last_at
+    FROM observation_objects
+    WHERE ${accountsSql}
+    GROUP BY network, account_id, metric, shape, object_type, object_id
+)
+GROUP BY network, account_id`
+
+/**
+ * Each account's newest reading of any metric at or before `at` (null without one): from
+ * observation_objects, and for the objects also read after `at` (a replay of the past) their last
+ * reading before it (`lastBefore`, per metric).
+ */
+export async function lastReadings(ch: Rows, accounts: Array<{ network: string; accountId: string }>, at: number): Promise<Array<{ network: string; accountId: string; at: number | null }>> {
+  if (accounts.length === 0) return []
+  const rows = await ch.rows<{ network: string; account_id: string; done_ms: string; done: string; open_metrics: string[] }>(LAST_SEEN_SQL, {
+    ...accountParams(accounts),
+    at: toClickHouseTime(new Date(at)),
+  })
+  const newest = new Map<string, number>()
+  const key = (network: string, accountId: string) => `${network}\u0000${accountId}`
+  const later = (k: string, ms: number) => newest.set(k, Math.max(ms, newest.get(k) ?? Number.NEGATIVE_INFINITY))
+  const wanted = new Set(accounts.map((a) => key(a.network, a.accountId)))
+  const open = new Map<string, Set<string>>()
+  for (const r of rows) {
+    const k = key(r.network, r.account_id)
+    if (!wanted.has(k)) continue
+    if (Number(r.done) > 0) later(k, Number(r.done_ms))
+    for (const metric of r.open_metrics) {
+      const accountsOfMetric = open.get(`${r.network}\u0000${metric}`) ?? new Set<string>()
+      open.set(`${r.network}\u0000${metric}`, accountsOfMetric.add(r.account_id))
+    }
+  }
+  for (const [networkMetric, ids] of open) {
+    const [network, metric] = networkMetric.split('\u0000') as [string, string]
+    const scope: Scope = { network, accountIds: [...ids].sort(), metric }
+    const objects = (await objectsOf(ch, scope)).filter((o) => o.firstAt <= at && o.lastAt > at)
+    for (const [objectKey, reading] of await lastBefore(ch, scope, objects, at + 1)) later(key(network, objectKey.slice(0, objectKey.indexOf('\u0000'))), reading.at)
+  }
+  return accounts.map((a) => ({ network: a.network, accountId: a.accountId, at: newest.get(key(a.network, a.accountId)) ?? null }))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Batching
 
 /** The reads above, over one ClickHouse: `direct` asks each question as it comes. */

@@ -7,7 +7,7 @@ import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
 import { KPI_KINDS, kpiKind } from './kinds/index.ts'
 import { periodAt, type Period } from '../plan/periods.ts'
 import { kpiAccounts, REVIEW_PERIODS, type Kpi, type Plan, type ReviewKind } from '../plan/plan.ts'
-import { severityRank, statusMeaning } from './statuses.ts'
+import { isStatusReason, severityRank, STATUS_REASONS, statusMeaning, type StatusReason } from './statuses.ts'
 
 /**
  * The period review (docs/period-review.md): what a week, month, quarter or year came to, against
@@ -35,6 +35,10 @@ const periodNumbers = z.object({
   target: z.number(),
   attainment: z.number().nullable(),
   status: verdictStatus,
+  /** For `unknown`: why there is no verdict (kpi/statuses.ts); null or absent otherwise (and in reviews stored before it existed). */
+  reason: z.enum(STATUS_REASONS).nullable().optional(),
+  /** The accounts whose data was missing or stale, for reasons `incomplete` and `data_problem`. */
+  missingAccounts: z.array(z.string()).optional(),
   /** True when it is the stored final verdict; false when judged from the observations for the review. */
   stored: z.boolean(),
 })
@@ -346,6 +350,9 @@ export interface StoredVerdict {
   target: number
   attainment: number | null
   status: string
+  /** Why there is no verdict ('' when there is one, or for a row stored before migration 0024). */
+  statusReason: string
+  missingAccounts: string[]
 }
 
 /** One post's gain in a period, with the same attribution as a KPI's amount (kpi/clickhouse-source.ts). */
@@ -382,18 +389,28 @@ export interface ReviewDataSource {
   observedDays(selections: MetricSelection[], from: Date, to: Date, timezone: string): Promise<Array<{ network: string; accountId: string; metric: string; day: string }>>
 }
 
-/** A final verdict keeps its status (achieved, missed); anything else is no verdict. */
-const toVerdictStatus = (status: string): PeriodNumbers['status'] => (statusMeaning(status)?.final ? (status as PeriodNumbers['status']) : 'unknown')
+/**
+ * A final verdict keeps its status (achieved, missed); anything else is no verdict, with its
+ * reason and the accounts missing when there are.
+ */
+function verdictOf(status: string, reason: string | undefined, missingAccounts: string[] | undefined): Pick<PeriodNumbers, 'status' | 'reason' | 'missingAccounts'> {
+  if (statusMeaning(status)?.final) return { status: status as PeriodNumbers['status'], reason: null }
+  const why: StatusReason | null = reason && isStatusReason(reason) ? reason : null
+  return { status: 'unknown', reason: why, ...(missingAccounts?.length ? { missingAccounts } : {}) }
+}
 
 async function periodNumbersOf(plan: Plan, kpi: Kpi, period: Period, knownAt: Date, stored: Map<string, StoredVerdict>, source: KpiDataSource): Promise<PeriodNumbers> {
   const found = stored.get(`${kpi.id}\u0000${period.start.getTime()}`)
   const base = { label: period.label, start: period.start.toISOString(), end: period.end.toISOString() }
-  if (found) return { ...base, actual: found.actual, target: found.target, attainment: found.attainment, status: toVerdictStatus(found.status), stored: true }
+  if (found) return { ...base, actual: found.actual, target: found.target, attainment: found.attainment, ...verdictOf(found.status, found.statusReason, found.missingAccounts), stored: true }
   // No verdict stored (the system was not running in the grace window, or the KPI is new): the
   // same judgement the evaluator makes, as of the period's end with what is known now.
   const judged = await evaluateKpi(plan, kpi, period.end, source, { period, knownAt })
-  return { ...base, actual: judged.actual, target: kpi.target, attainment: judged.attainment, status: toVerdictStatus(judged.status), stored: false }
+  return { ...base, actual: judged.actual, target: kpi.target, attainment: judged.attainment, ...verdictOf(judged.status, judged.reason, judged.missingAccounts), stored: false }
 }
+
+/** A period's actual as a number to compare and draw: none without a verdict (it may count only some accounts). */
+const judgedActual = (numbers: PeriodNumbers | null): number | null => (numbers && numbers.status !== 'unknown' ? numbers.actual : null)
 
 /**
  * The KPI's value at daily steps over the ended period (its own unit), for the chart. A post
@@ -490,8 +507,9 @@ export async function buildPeriodReview(
     const numbers = await Promise.all(trendPeriods.map((p) => periodNumbersOf(plan, kpi, p, knownAt, stored, sources.kpi)))
     const verdict = numbers[numbers.length - 1]!
     const prior = numbers[numbers.length - 2] ?? null
-    const change = verdict.actual !== null && prior?.actual !== null && prior?.actual !== undefined ? verdict.actual - prior.actual : null
-    const history = await periodHistory(kpi, selectionOf(plan, kpi), period, knownAt, sources, verdict.actual)
+    const [now, before] = [judgedActual(verdict), judgedActual(prior)]
+    const change = now !== null && before !== null ? now - before : null
+    const history = await periodHistory(kpi, selectionOf(plan, kpi), period, knownAt, sources, now)
     const objective = plan.objectives.find((o) => o.id === kpi.objective)
     const missed = verdict.status === 'missed'
     reviews.set(kpi.id, {
@@ -505,7 +523,7 @@ export async function buildPeriodReview(
       verdict,
       previous: prior,
       change,
-      changeShare: change !== null && prior?.actual ? change / Math.abs(prior.actual) : null,
+      changeShare: change !== null && before ? change / Math.abs(before) : null,
       history: history.points,
       baseline: history.baseline,
       pace: kpi.pace === 'linear' ? [1] : kpi.pace.curve,
@@ -515,7 +533,7 @@ export async function buildPeriodReview(
             kpi,
             { period, actual: verdict.actual, baseline: history.baseline },
             next,
-            numbers.map((n) => ({ label: n.label, actual: n.actual })),
+            numbers.map((n) => ({ label: n.label, actual: judgedActual(n) })),
           )
         : null,
     })

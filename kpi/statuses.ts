@@ -28,7 +28,7 @@ export const KPI_STATUS_MEANINGS: Record<KpiStatus, StatusMeaning> = {
   at_risk: { failing: true, final: false, severity: 'warning', words: 'at risk', tone: 'warning' },
   achieved: { failing: false, final: true, severity: null, words: 'achieved', tone: 'done' },
   missed: { failing: true, final: true, severity: 'critical', words: 'missed', tone: 'bad' },
-  unknown: { failing: null, final: false, severity: null, words: 'unknown (no data)', tone: 'none' },
+  unknown: { failing: null, final: false, severity: null, words: 'no verdict', tone: 'none' },
 }
 
 export const isKpiStatus = (value: string): value is KpiStatus => Object.hasOwn(KPI_STATUS_MEANINGS, value)
@@ -38,6 +38,76 @@ export const statusMeaning = (value: string): StatusMeaning | undefined => (isKp
 
 /** A status in words; any other text as it is. */
 export const statusWords = (value: string): string => statusMeaning(value)?.words ?? value
+
+/**
+ * Why a KPI has no verdict (`unknown`): one code, stored in `status_reason` beside the status
+ * (kpi_evaluations, kpi_verdicts; migration 0024), and what it means in words. Every rendering
+ * says a reason with these words (the Indonesian ones are in alerts/review-words.ts), and every
+ * later capability that cannot judge uses one of these codes rather than a status of its own.
+ * docs/kpi-semantics.md, "When there is no verdict", describes each for users.
+ */
+export const STATUS_REASONS = ['no_data', 'incomplete', 'data_problem', 'no_history', 'too_early'] as const
+export type StatusReason = (typeof STATUS_REASONS)[number]
+
+export interface ReasonMeaning {
+  /** A few words, for tables and the dashboards: "incomplete data". */
+  words: string
+  /** What happened, in a sentence, naming the accounts missing when there are any. */
+  explain(missing: readonly string[]): string
+  /** What to do about it. */
+  advice: string
+}
+
+const accounts = (missing: readonly string[]) => (missing.length === 1 ? `account ${missing[0]}` : `accounts ${missing.join(', ')}`)
+
+export const STATUS_REASON_MEANINGS: Record<StatusReason, ReasonMeaning> = {
+  no_data: {
+    words: 'no data',
+    explain: () => 'none of its accounts has data for it in this period',
+    advice: 'Check that the metric is collected for these accounts (social-kpi status, the operations dashboard); an account without posts has nothing to count.',
+  },
+  incomplete: {
+    words: 'incomplete data',
+    explain: (missing) => `no data from ${accounts(missing)} in this period, so it is not judged on the other accounts alone`,
+    advice: "The account's own alert (token refused, or data not fresh) says what to do; the KPI is judged again once the account is collected.",
+  },
+  data_problem: {
+    words: 'stale data',
+    explain: (missing) => `the data of ${accounts(missing)} is out of date, so it is not judged on the other accounts alone`,
+    advice: "The account's own alert (token refused, or data not fresh) says what to do; the KPI is judged again once the account is collected.",
+  },
+  no_history: {
+    words: 'no starting level',
+    explain: () => 'there is no reading at the start of the period to count the growth from',
+    advice: 'It is judged from the next period on; `social-kpi backfill` reads follower history where the API keeps it.',
+  },
+  too_early: {
+    words: 'too early',
+    explain: () => 'the period has not begun, or no reading of it can exist yet',
+    advice: 'Nothing to do: it is judged once its first data arrives.',
+  },
+}
+
+export const isStatusReason = (value: string): value is StatusReason => Object.hasOwn(STATUS_REASON_MEANINGS, value)
+
+/**
+ * A status in words with its reason when it has one: "no verdict (incomplete data)" in the short
+ * form; the long form adds what happened ("no verdict: no data from account main in this period,
+ * so it is not judged on the other accounts alone"). A reason that is no code is left out.
+ */
+export function statusText(status: string, reason: string | null | undefined = null, missing: readonly string[] = [], form: 'short' | 'long' = 'short'): string {
+  const words = statusWords(status)
+  if (!reason || !isStatusReason(reason)) return words
+  const meaning = STATUS_REASON_MEANINGS[reason]
+  return form === 'short' ? `${words} (${meaning.words})` : `${words}: ${meaning.explain(missing)}`
+}
+
+/** A reason as a table's note, naming the accounts missing: "incomplete data: main, second"; null without a reason. */
+export function reasonNote(reason: string | null | undefined, missing: readonly string[] = []): string | null {
+  if (!reason || !isStatusReason(reason)) return null
+  const words = STATUS_REASON_MEANINGS[reason].words
+  return missing.length ? `${words}: ${missing.join(', ')}` : words
+}
 
 /** How much a label weighs when an alert's worst label is kept: missed over at risk over anything else. */
 export const severityRank = (value: string): number => ({ critical: 2, warning: 1, none: 0 })[statusMeaning(value)?.severity ?? 'none']

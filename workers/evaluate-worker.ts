@@ -39,8 +39,10 @@ export async function evaluateAndAlert(deps: EvaluateDeps, at: Date): Promise<Kp
 /** As evaluateAndAlert, also returning the crisis triggers' results. */
 export async function evaluateAll(deps: EvaluateDeps, at: Date): Promise<{ evaluations: KpiEvaluation[]; crises: CrisisEvaluation[] }> {
   const source = clickHouseKpiSource(deps.ch)
-  const evaluations = await evaluatePlan(deps.plan, at, source)
-  const finals = await evaluateClosedPeriods(deps.plan, at, source)
+  // The freshness alert's stale window: a KPI is not judged on data its account alert calls stale.
+  const options = { staleAfterMs: deps.alerts.staleAfterMs }
+  const evaluations = await evaluatePlan(deps.plan, at, source, options)
+  const finals = await evaluateClosedPeriods(deps.plan, at, source, options)
   const writtenAt = deps.now()
   // Running evaluations and final verdicts live in separate tables, so the verdict of a period
   // that ended at `at` and the next period's first evaluation at `at` never replace each other.

@@ -1,7 +1,7 @@
 import { toClickHouseTime } from '../core/clickhouse.ts'
 import { FINAL_VERDICT_GRACE_MS, type KpiEvaluation } from '../kpi/evaluate.ts'
 import type { Kpi } from '../plan/plan.ts'
-import type { KpiColumns, KpiEvaluationRow, KpiVerdictRow } from '../core/tables.ts'
+import type { KpiColumns, KpiEvaluationRow, KpiStatusColumns, KpiVerdictRow } from '../core/tables.ts'
 
 /** The plan's description of a KPI, as both tables store it. */
 function kpiColumns(kpi: Kpi): KpiColumns {
@@ -15,6 +15,11 @@ function kpiColumns(kpi: Kpi): KpiColumns {
     comparator: kpi.comparator,
     target: kpi.target,
   }
+}
+
+/** The status, and why there is none (migration 0024), as both tables store it. */
+function statusColumns(evaluation: KpiEvaluation): KpiStatusColumns {
+  return { status: evaluation.status, status_reason: evaluation.reason ?? '', missing_accounts: evaluation.missingAccounts ?? [] }
 }
 
 /** A `kpi_evaluations` row with the forecast columns of migration 0007. */
@@ -38,7 +43,7 @@ export function toEvaluationRow(evaluation: KpiEvaluation, writtenAt: Date): Kpi
     actual: evaluation.actual,
     expected_to_date: evaluation.expectedToDate,
     attainment: evaluation.attainment,
-    status: evaluation.status,
+    ...statusColumns(evaluation),
     forecast_end: forecast?.end ?? null,
     forecast_low: forecast?.low ?? null,
     forecast_high: forecast?.high ?? null,
@@ -62,7 +67,7 @@ export function toVerdictRow(evaluation: KpiEvaluation, judgedAt: Date, writtenA
     period_label: period.label,
     actual: evaluation.actual,
     attainment: evaluation.attainment,
-    status: evaluation.status,
+    ...statusColumns(evaluation),
     judged_at: toClickHouseTime(judgedAt),
     settles_at: toClickHouseTime(new Date(period.end.getTime() + FINAL_VERDICT_GRACE_MS)),
     written_at: toClickHouseTime(writtenAt),

@@ -25,8 +25,8 @@ export const growth = defineKpiKind({
   decimals: 0,
   unit: (metric) => `${metric} gained`,
   startingPoint: (source, selection, start) => levelAtStart(source, selection, start),
-  async measure({ source, metric, period, upTo }) {
-    const end = await source.level(metric, upTo)
+  async measure({ source, metric, period, levelAt }) {
+    const end = await source.level(metric, levelAt)
     const start = await levelAtStart(source, metric, period.start)
     return { actual: end === null || start === null ? null : end - start.value, start }
   },

@@ -24,8 +24,13 @@ export interface KindReading {
   denominator?: MetricSelection
   /** The period measured (only its span: a kind knows nothing of calendars). */
   period: { start: Date; end: Date }
-  /** Observations before this instant count (the period end, or just after the evaluation time). */
+  /** Amounts count observations before this instant (the period end, or just after the evaluation time). */
   upTo: Date
+  /**
+   * Levels are read at or before this instant (the evaluation time, or the period end): a reading
+   * stamped a millisecond after the evaluation time is not yet known to it.
+   */
+  levelAt: Date
   /** When it is judged (see `KpiDataSource.amount`). */
   knownAt: Date
 }
@@ -71,7 +76,7 @@ export interface KpiKindDefinition<Name extends string> {
   decimals: number
   /** What its value counts, in words, from the metric's words: "followers", "followers gained". Default: the metric's words. */
   unit?(metric: string): string
-  /** Its value over [period.start, upTo), and where it started. */
+  /** Its value over [period.start, upTo) (an amount) or at `levelAt` (a level), and where it started. */
   measure(reading: KindReading): Promise<Measurement>
   /**
    * For a kind read from levels: where its value starts for the period starting at `start`, with

@@ -17,9 +17,9 @@ export const level = defineKpiKind({
   pacing: { ceiling: 'target' },
   decimals: 0,
   startingPoint: (source, selection, start, before) => source.startingLevel(selection, start, before),
-  async measure({ source, metric, period, upTo }) {
-    const actual = await source.level(metric, upTo)
-    const start = await source.startingLevel(metric, period.start, upTo)
+  async measure({ source, metric, period, levelAt }) {
+    const actual = await source.level(metric, levelAt)
+    const start = await source.startingLevel(metric, period.start, levelAt)
     return { actual, start }
   },
 })

@@ -4,6 +4,8 @@
  * Here, beside the kinds, because every kind measures through it.
  */
 
+import type { MetricShape } from '../../core/metrics.ts'
+
 /** Which observations a KPI reads: one metric of some accounts of one network. */
 export interface MetricSelection {
   network: string
@@ -11,6 +13,28 @@ export interface MetricSelection {
   metric: string
   /** Only these segments of the accounts' daily counts (a KPI's `filter`); absent: the accounts' own totals. */
   segments?: string[]
+}
+
+/** One account of one network. */
+export interface AccountRef {
+  network: string
+  accountId: string
+}
+
+/**
+ * What the stored data says of one account's collection around an instant (`recentData`): the
+ * evaluator gives no verdict on a KPI one of whose accounts is stale or was not collected in the
+ * period (docs/kpi-semantics.md, "When there is no verdict").
+ */
+export interface RecentData extends AccountRef {
+  /**
+   * Per metric of the account: its newest observation at or before the instant, when it is not
+   * older than the window's start for its shape (`dailySince` for daily counts, stamped at their
+   * day's start; `since` for the others). Metrics without one are left out.
+   */
+  metrics: Array<{ metric: string; shape: MetricShape; at: Date }>
+  /** Its last successful collection as source health has it (only the newest state is kept, whenever it was); null when unknown. */
+  lastSuccessAt: Date | null
 }
 
 /**
@@ -33,6 +57,10 @@ export interface KpiDataSource {
   amount(selection: MetricSelection, from: Date, to: Date, knownAt?: Date): Promise<number | null>
   /** The newest observation of the selection at or before `at`, of its stalest account; null without data. */
   dataUntil(selection: MetricSelection, at: Date): Promise<{ at: Date; accountId: string } | null>
+  /** Each account's recent observations, per metric, at or before `at` (see RecentData), and its last successful collection. */
+  recentData(accounts: AccountRef[], at: Date, window: { since: Date; dailySince: Date }): Promise<RecentData[]>
+  /** Each account's newest observation of any metric at or before `at`; null for an account without one. */
+  lastSeen(accounts: AccountRef[], at: Date): Promise<Array<AccountRef & { at: Date | null }>>
   /**
    * Optional, for speed: the level at each of `from`, `from + stepMs`, …, `to` (one query instead
    * of one per step). Without it the evaluator asks `level` step by step.

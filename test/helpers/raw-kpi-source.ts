@@ -1,5 +1,6 @@
 import { toClickHouseTime, type ClickHouse } from '../../core/clickhouse.ts'
-import type { KpiDataSource, MetricSelection } from '../../kpi/kinds/source.ts'
+import type { MetricShape } from '../../core/metrics.ts'
+import type { AccountRef, KpiDataSource, MetricSelection } from '../../kpi/kinds/source.ts'
 
 /**
  * The reference for the rollup comparison test (test/integration/rollups.test.ts): the KPI
@@ -139,6 +140,32 @@ WHERE network = {network:String} AND account_id IN {accounts:Array(String)} AND 
 GROUP BY account_id, object_id, step
 ORDER BY account_id, object_id, step`
 
+// Per account and metric, the newest observation at or before `at`, kept when it is not older
+// than the window's start for its shape (daily counts are stamped at their day's start) ...
+const RECENT_SQL = `
+SELECT network, account_id, metric, toString(shape) AS shape, toUnixTimestamp64Milli(max(observed_at)) AS at_ms
+FROM observations FINAL
+WHERE network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND observed_at <= {at:DateTime64(3, 'UTC')}
+GROUP BY network, account_id, metric, shape
+HAVING max(observed_at) >= if(shape = 'daily', {dailySince:DateTime64(3, 'UTC')}, {since:DateTime64(3, 'UTC')})
+ORDER BY network, account_id, metric`
+
+// ... and each account's last successful collection.
+const HEALTH_SQL = `
+SELECT network, account_id, toUnixTimestamp64Milli(assumeNotNull(last_success_at)) AS at_ms
+FROM source_health FINAL
+WHERE network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND last_success_at IS NOT NULL`
+
+// Each account's newest observation of any metric at or before `at`.
+const LAST_SEEN_SQL = `
+SELECT network, account_id, toUnixTimestamp64Milli(max(observed_at)) AS at_ms
+FROM observations FINAL
+WHERE network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND observed_at <= {at:DateTime64(3, 'UTC')}
+GROUP BY network, account_id`
+
+const accountsOf = (accounts: AccountRef[]) => ({ networks: [...new Set(accounts.map((a) => a.network))], accounts: [...new Set(accounts.map((a) => a.accountId))] })
+const keyOf = (network: string, accountId: string) => `${network}\u0000${accountId}`
+
 const stepCount = (from: Date, to: Date, stepMs: number) => Math.max(0, Math.ceil((to.getTime() - from.getTime()) / stepMs))
 
 export function rawKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource {
@@ -170,6 +197,26 @@ export function rawKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource {
       const rows = await ch.rows<{ account_id: string; last_ms: string | number }>(DATA_UNTIL_SQL, { ...params(selection), at: toClickHouseTime(at) })
       const [oldest] = rows
       return oldest ? { at: new Date(Number(oldest.last_ms)), accountId: oldest.account_id } : null
+    },
+    async recentData(accounts, at, window) {
+      const bound = { ...accountsOf(accounts), at: toClickHouseTime(at), since: toClickHouseTime(window.since), dailySince: toClickHouseTime(window.dailySince) }
+      const [rows, health] = await Promise.all([
+        ch.rows<{ network: string; account_id: string; metric: string; shape: MetricShape; at_ms: string | number }>(RECENT_SQL, bound),
+        ch.rows<{ network: string; account_id: string; at_ms: string | number }>(HEALTH_SQL, bound),
+      ])
+      return accounts.map((a) => {
+        const success = health.find((h) => keyOf(h.network, h.account_id) === keyOf(a.network, a.accountId))
+        return {
+          ...a,
+          metrics: rows.filter((r) => keyOf(r.network, r.account_id) === keyOf(a.network, a.accountId)).map((r) => ({ metric: r.metric, shape: r.shape, at: new Date(Number(r.at_ms)) })),
+          lastSuccessAt: success ? new Date(Number(success.at_ms)) : null,
+        }
+      })
+    },
+    async lastSeen(accounts, at) {
+      const rows = await ch.rows<{ network: string; account_id: string; at_ms: string | number }>(LAST_SEEN_SQL, { ...accountsOf(accounts), at: toClickHouseTime(at) })
+      const byAccount = new Map(rows.map((r) => [keyOf(r.network, r.account_id), new Date(Number(r.at_ms))]))
+      return accounts.map((a) => ({ ...a, at: byAccount.get(keyOf(a.network, a.accountId)) ?? null }))
     },
     async levelSeries(selection, from, to, stepMs) {
       const count = stepCount(from, to, stepMs)

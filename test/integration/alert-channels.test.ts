@@ -122,7 +122,7 @@ describe('alert channels: Slack and a signed webhook beside email', () => {
       label: 'at_risk',
       severity: 'warning',
       company: plan.company.name,
-      kpi: { id: kpi, name, network: 'facebook', status: 'at_risk', actual: 4000, expectedToDate: 6000, attainment: 0.44 },
+      kpi: { id: kpi, name, network: 'facebook', status: 'at_risk', actual: 4000, expectedToDate: 6000, attainment: 0.44, statusReason: null, missingAccounts: [] },
       objective: { id: plan.kpis.find((k) => k.id === kpi)!.objective },
       period: { label: '2026-11', start: '2026-10-31T17:00:00.000Z', end: '2026-11-30T17:00:00.000Z' },
       since: hours(0).toISOString(),

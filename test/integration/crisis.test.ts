@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Runtime } from '../../cli/runtime.ts'
-import { waitForIdle } from '../../cli/wait.ts'
+import { waitForIdle, waitForJob } from '../../cli/wait.ts'
+import { enqueueRound } from '../../ingest/scheduler.ts'
 import type { Plan } from '../../plan/plan.ts'
 import { evaluateAll } from '../../workers/evaluate-worker.ts'
 import { runDemoRound, type DemoRound } from '../helpers/demo-round.ts'
@@ -78,7 +79,11 @@ describe('crisis detection on the demo scenario', () => {
   })
 
   it('resolves once the 24 h window no longer contains the drop, then the held KPI alerts again', async () => {
+    // A round 36 h later (the Page still after its drop): fresh data, so the KPIs are judged again
+    // (on the round's data alone, 36 h old, they would have no verdict).
     const later = new Date(roundAt.getTime() + 36 * 3_600_000)
+    const round = await enqueueRound(runtime.queues, runtime.rounds, plan, later)
+    expect((await waitForJob(runtime.queues.evaluate, round.evaluateJobId, { timeoutMs: 240_000 })).state).toBe('completed')
     const { crises } = await evaluateAll(runtime.evaluateDeps!, later)
     expect(crises.find((c) => c.trigger.id === 'facebook-follower-drop')!.firing).toBe(false)
     await waitForIdle(runtime.queues.notify, 30_000)

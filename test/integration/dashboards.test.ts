@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { splitStatements } from '../../core/migrations.ts'
 import { generatedDashboards } from '../../dashboards/generate.ts'
+import { STATUS_REASONS, statusText } from '../../kpi/statuses.ts'
 import { parsePlan } from '../../plan/plan.ts'
 import { writePlanTables } from '../../workers/plan-tables.ts'
 import { createWriters } from '../../core/tables.ts'
@@ -405,7 +406,13 @@ const SOURCE_HEALTH = [
 ]
 
 /** A final verdict (kpi_verdicts): a UTC plan, so February 2025 is [02-01, 03-01). */
-function verdict(kpiId: string, objective: string, period: [string, string, string], values: { actual: number | null; target: number; status: string }, judgedAt: string) {
+function verdict(
+  kpiId: string,
+  objective: string,
+  period: [string, string, string],
+  values: { actual: number | null; target: number; status: string; reason?: string; missing?: string[] },
+  judgedAt: string,
+) {
   const [label, start, end] = period
   return {
     kpi_id: kpiId,
@@ -422,6 +429,8 @@ function verdict(kpiId: string, objective: string, period: [string, string, stri
     target: values.target,
     attainment: values.actual === null ? null : values.actual / values.target,
     status: values.status,
+    status_reason: values.reason ?? '',
+    missing_accounts: values.missing ?? [],
     judged_at: at(judgedAt),
     settles_at: at(new Date(new Date(end).getTime() + 3 * 86_400_000).toISOString()),
     written_at: at(judgedAt),
@@ -436,6 +445,14 @@ const VERDICTS = [
   verdict('fb-clicks-month', 'engagement', FEBRUARY, { actual: 120, target: 100, status: 'achieved' }, '2025-03-03T00:00:00Z'),
   verdict('fb-followers-month', 'awareness', FEBRUARY, { actual: 1010, target: 1000, status: 'achieved' }, '2025-03-03T00:00:00Z'),
   verdict('fb-comments-week', 'engagement', ['2025-W09', '2025-02-24T00:00:00Z', '2025-03-03T00:00:00Z'], { actual: 130, target: 120, status: 'achieved' }, '2025-03-05T00:00:00Z'),
+  // No verdict: one of its Pages was not collected that week.
+  verdict(
+    'fb-shares-week',
+    'awareness',
+    ['2025-W09', '2025-02-24T00:00:00Z', '2025-03-03T00:00:00Z'],
+    { actual: 40, target: 100, status: 'unknown', reason: 'incomplete', missing: ['acme_id'] },
+    '2025-03-05T00:00:00Z',
+  ),
   // January ended before the time range: not shown.
   verdict('fb-likes-month', 'engagement', ['2025-01', '2025-01-01T00:00:00Z', '2025-02-01T00:00:00Z'], { actual: 300, target: 600, status: 'missed' }, '2025-02-03T00:00:00Z'),
 ]
@@ -729,6 +746,7 @@ describe('every panel query runs on ClickHouse', () => {
     it('Verdicts per period and objective: counts, the objective’s verdict, newest period first', async () => {
       const rows = await run(panel('Verdicts per period and objective'), await all())
       expect(rows.map((r) => [r.Period, r.Kind, r['Objective id'], Number(r.KPIs), Number(r.Achieved), Number(r.Missed), r.Verdict, r['Median attainment']])).toEqual([
+        ['2025-W09', 'week', 'awareness', 1, 0, 0, 'not certain', 0.4],
         ['2025-W09', 'week', 'engagement', 1, 1, 0, 'met', 1.083],
         ['2025-02', 'month', 'awareness', 1, 1, 0, 'met', 1.01],
         // likes re-judged as missed (450 of 600: 0.75), clicks 1.2: median 0.975
@@ -745,13 +763,20 @@ describe('every panel query runs on ClickHouse', () => {
 
     it('KPI verdicts: one row per KPI and period, final or not yet', async () => {
       const rows = await run(panel('KPI verdicts'), await all())
-      expect(rows.map((r) => [r.Period, r.KPI, r.Verdict, r.Actual, r.Settled])).toEqual([
+      expect(rows.map((r) => [r.Period, r.KPI, r.Verdict, r['Accounts missing'], r.Actual, r.Settled])).toEqual([
         // the week settles on 6 Mar, after the end of the time range (10 Mar 12:00): final; February too
-        ['2025-W09', 'KPI fb-comments-week', 'achieved', 130, 'final'],
-        ['2025-02', 'KPI fb-followers-month', 'achieved', 1010, 'final'],
-        ['2025-02', 'KPI fb-clicks-month', 'achieved', 120, 'final'],
-        ['2025-02', 'KPI fb-likes-month', 'missed', 450, 'final'],
+        ['2025-W09', 'KPI fb-shares-week', 'unknown (incomplete)', 'acme_id', 40, 'final'],
+        ['2025-W09', 'KPI fb-comments-week', 'achieved', '', 130, 'final'],
+        ['2025-02', 'KPI fb-followers-month', 'achieved', '', 1010, 'final'],
+        ['2025-02', 'KPI fb-clicks-month', 'achieved', '', 120, 'final'],
+        ['2025-02', 'KPI fb-likes-month', 'missed', '', 450, 'final'],
       ])
+      // its words are the registry's (kpi/statuses.ts)
+      const table = allPanels(reviewsBoard).find((candidate) => candidate.title === 'KPI verdicts') as unknown as {
+        fieldConfig: { overrides: Array<{ properties: Array<{ id: string; value: Array<{ options: Record<string, { text: string }> }> }> }> }
+      }
+      const words = table.fieldConfig.overrides.flatMap((o) => o.properties).find((p) => p.id === 'mappings')!.value[0]!.options
+      for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText('unknown', reason))
     })
   })
 
@@ -770,7 +795,7 @@ describe('every panel query runs on ClickHouse', () => {
 
     it('Plan overview · Objectives: each objective of the plan tables with where its KPIs stand', async () => {
       const rows = await show('social-kpi-plan-overview', 'Objectives')
-      expect(rows.map((r) => [r.Objective, r.Description, Number(r.KPIs), Number(r['On track']), Number(r['At risk']), Number(r.Unknown), r['Median attainment'], r.Actions])).toEqual([
+      expect(rows.map((r) => [r.Objective, r.Description, Number(r.KPIs), Number(r['On track']), Number(r['At risk']), Number(r['No verdict']), r['Median attainment'], r.Actions])).toEqual([
         ['Be known', 'More people know the brand', 1, 1, 0, 0, 1.056, 'Post reels'],
         ['Be talked about', '', 1, 0, 1, 0, 0.519, ''],
         ['Stay loved', '', 0, 0, 0, 0, null, ''],
@@ -898,6 +923,7 @@ describe('every panel query runs on ClickHouse', () => {
           Metric: 'followers',
           Kind: 'level',
           Status: 'on_track',
+          'Accounts missing': '',
           Actual: 1553,
           Target: 1600,
           'Expected to date': 1470,
@@ -911,6 +937,7 @@ describe('every panel query runs on ClickHouse', () => {
           Metric: 'likes',
           Kind: 'total',
           Status: 'at_risk',
+          'Accounts missing': '',
           Actual: 40,
           Target: 600,
           'Expected to date': 77,
@@ -974,28 +1001,39 @@ describe('every panel query runs on ClickHouse', () => {
           kpi_name: 'Ad purchases, March',
           status_basis: 'early',
         }
+        const partial = {
+          ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: 460, expected: 1200, attainment: null, status: 'unknown' }),
+          kpi_id: 'clicks-march',
+          kpi_name: 'Clicks, March',
+          status_reason: 'incomplete',
+          missing_accounts: ['acme_id'],
+        }
         const rescued = {
           ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: 60, expected: 87, attainment: 0.1, status: 'on_track' }),
           kpi_id: 'shop-march',
           kpi_name: 'Shop purchases, March',
           status_basis: 'forecast',
         }
-        await test.ch.client.insert({ table: 'kpi_evaluations', values: [early, rescued], format: 'JSONEachRow' })
+        await test.ch.client.insert({ table: 'kpi_evaluations', values: [early, rescued, partial], format: 'JSONEachRow' })
       })
 
       it('KPI status: shows the reason with the status, and the panel words every such value', async () => {
-        const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH, 'ads-march', 'shop-march'], all: true, multi: true } })
-        expect(rows.map((row) => [row.KPI, row.Status])).toEqual([
-          ['Ad purchases, March', 'on_track (early)'],
-          ['Facebook followers, Q1', 'on_track'],
-          ['Facebook likes, March', 'at_risk'],
-          ['Shop purchases, March', 'on_track (forecast)'],
+        const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH, 'ads-march', 'shop-march', 'clicks-march'], all: true, multi: true } })
+        expect(rows.map((row) => [row.KPI, row.Status, row['Accounts missing']])).toEqual([
+          ['Ad purchases, March', 'on_track (early)', ''],
+          ['Clicks, March', 'unknown (incomplete)', 'acme_id'],
+          ['Facebook followers, Q1', 'on_track', ''],
+          ['Facebook likes, March', 'at_risk', ''],
+          ['Shop purchases, March', 'on_track (forecast)', ''],
         ])
         const words = mappings()
         expect(words['on_track (early)']!.text).toBe('on track (too early to tell)')
         expect(words['on_track (forecast)']!.text).toBe('on track (by the forecast)')
         expect(words['at_risk (forecast)']!.text).toBe('at risk (by the forecast)')
         for (const status of ['on_track', 'at_risk', 'achieved', 'missed', 'unknown']) expect(words[status], status).toBeDefined()
+        // the hand-written overview says a status and a reason as kpi/statuses.ts does
+        expect(words.unknown!.text).toBe(statusText('unknown'))
+        for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText('unknown', reason))
       })
     })
   })

@@ -90,6 +90,8 @@ describe('KPI series from ClickHouse', () => {
             },
           ],
         },
+        // read once a day at 12:00Z, as the fans above: fresh for two rounds
+        collection: { schedule: '0 12 * * *' },
         kpis: [{ id: 'followers', name: 'F', objective: 'o', network: 'facebook', metric: 'fans', kind: 'level', target: 2000, period: 'month' }],
         alerting: { recipients: ['x@example.com'] },
       },

@@ -61,6 +61,48 @@ describe('KPI numbers from raw observations', () => {
     expect(await source.amount({ ...views, metric: 'engagements' }, nov.from, nov.to)).toBeNull()
   })
 
+  it('says per account what was read recently, and when it was last read', async () => {
+    const source = clickHouseKpiSource(db.ch)
+    const accounts = ['main', 'second', 'nobody'].map((accountId) => ({ network: 'facebook', accountId }))
+    await db.ch.client.insert({
+      table: 'source_health',
+      format: 'JSONEachRow',
+      values: [
+        {
+          network: 'facebook',
+          account_id: 'second',
+          status: 'failing',
+          last_success_at: '2026-11-19 00:00:00.000',
+          last_error_at: null,
+          last_error_code: '',
+          last_error: '',
+          refused_metrics: [],
+          quota_resets_at: null,
+          updated_at: '2026-11-19 00:00:00.000',
+        },
+      ],
+    })
+    // 20 Nov 12:30, a 30-minute window (two days for daily counts): main's followers read at 12:00
+    // count; its likes (the late post, read at 00:00) and its views (days of 1 and 2 Nov) do not.
+    const at = new Date('2026-11-20T12:30:00Z')
+    const window = { since: new Date('2026-11-20T12:00:00Z'), dailySince: new Date('2026-11-18T12:00:00Z') }
+    expect(await source.recentData(accounts, at, window)).toEqual([
+      { network: 'facebook', accountId: 'main', metrics: [{ metric: 'followers', shape: 'gauge', at: new Date('2026-11-20T12:00:00Z') }], lastSuccessAt: null },
+      { network: 'facebook', accountId: 'second', metrics: [], lastSuccessAt: new Date('2026-11-19T00:00:00Z') },
+      { network: 'facebook', accountId: 'nobody', metrics: [], lastSuccessAt: null },
+    ])
+    // a reading stamped exactly at the instant counts; one a millisecond later is not known yet
+    expect((await source.recentData(accounts.slice(0, 1), new Date('2026-11-20T12:00:00Z'), window))[0]!.metrics).toHaveLength(1)
+    expect((await source.recentData(accounts.slice(0, 1), new Date('2026-11-20T11:59:59.999Z'), window))[0]!.metrics).toEqual([])
+    // newest reading of anything: 12 Nov 06:00, main's post "new" re-read at 00:00 (its followers:
+    // 10 Nov); second's only reading 5 Nov; nobody none
+    expect(await source.lastSeen(accounts, new Date('2026-11-12T06:00:00Z'))).toEqual([
+      { network: 'facebook', accountId: 'main', at: new Date('2026-11-12T00:00:00Z') },
+      { network: 'facebook', accountId: 'second', at: new Date('2026-11-05T12:00:00Z') },
+      { network: 'facebook', accountId: 'nobody', at: null },
+    ])
+  })
+
   it('gives analysts one value per day in metrics_daily', async () => {
     const rows = await db.ch.rows<{ day: string; value: number }>("SELECT toString(day) AS day, value FROM metrics_daily WHERE account_id = 'main' AND metric = {m:String} ORDER BY day", {
       m: 'likes',

@@ -31,8 +31,11 @@ const plan: Plan = parsePlan(
     company: { name: 'Edge Co', timezone: 'Asia/Jakarta' },
     objectives: [{ id: 'o', name: 'Objective' }],
     strategy: {
-      networks: [{ network: 'facebook', accounts: ['fresh', 'midnight', 'gappy', 'late-start', 'stopped', 'lasthour', 'monday', 'yearend', 'leap'].map(account) }],
+      networks: [{ network: 'facebook', accounts: ['fresh', 'midnight', 'gappy', 'late-start', 'stopped', 'lasthour', 'monday', 'yearend', 'leap', 'boundary', 'lateday', 'campaign'].map(account) }],
     },
+    // One round a day: the readings below are the accounts' rounds, so an account read within two
+    // days (and five minutes) is fresh; one not read for longer is stale (plan/schedule.ts).
+    collection: { schedule: '0 0 * * *' },
     kpis: [
       kpi('fresh-likes', ['fresh'], 'likes', 'total', 100),
       kpi('midnight-likes', ['midnight'], 'likes', 'total', 100),
@@ -45,6 +48,10 @@ const plan: Plan = parsePlan(
       kpi('yearend-likes', ['yearend'], 'likes', 'total', 1000, 'year'),
       kpi('leap-likes-day', ['leap'], 'likes', 'total', 50, 'day'),
       kpi('leap-likes-month', ['leap'], 'likes', 'total', 100),
+      kpi('boundary-followers', ['boundary'], 'followers', 'level', 4200),
+      kpi('boundary-growth', ['boundary'], 'followers', 'growth', 300),
+      kpi('lateday-views', ['lateday'], 'views', 'total', 10, 'day'),
+      { ...kpi('campaign-likes', ['campaign'], 'likes', 'total', 100), period: { from: '2026-11-01', to: '2026-11-20' } },
     ],
     alerting: { recipients: ['team@example.com'] },
   },
@@ -188,14 +195,14 @@ describe('gaps and first readings', () => {
     expect(result.history![0]).toEqual({ at: new Date(dayAt(10)), value: 8000 })
   })
 
-  it('does not project a counter whose collection stopped, and says why', async () => {
+  it('gives no verdict on an account whose collection stopped, and names it', async () => {
     // Likes read daily from 1 to 9 Nov (+20 a day on one post created 1 Nov), then nothing.
     await insert(Array.from({ length: 9 }, (_, d) => on('stopped', 'likes', 'counter', 'post', dayAt(1 + d), 20 * (d + 1), { created: dayAt(1, 0) })))
-    // At 16 Nov 17:00Z: 180 likes counted (all of them in November); newest data 9 Nov.
+    // At 16 Nov 17:00Z: 180 likes counted (all of them in November), 18 % of the 1,000 against 50 %
+    // of the month gone; but the newest reading (9 Nov 12:00Z) is 7 days old, beyond the stale
+    // window of two daily rounds: no verdict (not at risk), no forecast, the account named.
     const result = await evaluateKpi(plan, plan.kpis[4]!, new Date('2026-11-16T17:00:00Z'), clickHouseKpiSource(runtime.ch!))
-    expect(result.actual).toBe(180)
-    expect(result.forecast).toBeNull()
-    expect(result.forecastNote).toBe('no forecast: no likes data from stopped since 2026-11-09, so its collection has stopped')
+    expect(result).toMatchObject({ actual: 180, status: 'unknown', reason: 'data_problem', missingAccounts: ['stopped'], attainment: null, forecast: null })
   })
 })
 
@@ -303,6 +310,7 @@ describe('calendar edges', () => {
         company: { name: 'DST Co', timezone: 'America/New_York' },
         objectives: [{ id: 'o', name: 'Objective' }],
         strategy: { networks: [{ network: 'facebook', accounts: [account('dst')] }] },
+        collection: { schedule: '0 * * * *' },
         kpis: [kpi('dst-likes-day', ['dst'], 'likes', 'total', 10, 'day')],
         alerting: { recipients: ['team@example.com'] },
       },
@@ -323,5 +331,90 @@ describe('calendar edges', () => {
     // At 00:00 EDT on the 15th the day's verdict: 12 of 10, achieved.
     const [verdict] = await evaluateClosedPeriods(dstPlan, new Date('2027-03-15T04:00:00Z'), source)
     expect(verdict).toMatchObject({ actual: 12, status: 'achieved', period: { label: '2027-03-14' } })
+  })
+})
+
+// After the calendar edges above: these evaluate instants of November and December 2026 again.
+describe('levels and verdicts at the edges (Asia/Jakarta)', () => {
+  it('reads a level at or before the instant judged: a reading at the boundary closes November and opens December, one 1 ms late is not yet known', async () => {
+    await insert([
+      // 31 Oct 23:45 WIB, exactly 1 Dec 00:00 WIB (the boundary), and 1 Dec 09:00:00.001 WIB
+      on('boundary', 'followers', 'gauge', 'boundary', '2026-10-31T16:45:00Z', 4000),
+      on('boundary', 'followers', 'gauge', 'boundary', '2026-11-30T17:00:00Z', 4200),
+      on('boundary', 'followers', 'gauge', 'boundary', '2026-12-01T02:00:00.001Z', 4300),
+    ])
+    const source = clickHouseKpiSource(runtime.ch!)
+    const midnight = new Date('2026-11-30T17:00:00Z')
+    // November's verdict, as of its end: the level at or before 1 Dec 00:00 is the boundary's
+    // 4,200 (of 4,200: achieved); the growth 4,200 − 4,000 = 200 (of 300: missed).
+    const november = (await evaluateClosedPeriods(plan, midnight, source)).filter((v) => v.kpi.id.startsWith('boundary-'))
+    expect(november.map((v) => [v.kpi.id, v.period.label, v.actual, v.status])).toEqual([
+      ['boundary-followers', '2026-11', 4200, 'achieved'],
+      ['boundary-growth', '2026-11', 200, 'missed'],
+    ])
+    // December's first instant starts from the same reading: baseline 4,200, nothing gained yet.
+    expect(await evaluateKpi(plan, plan.kpis.find((k) => k.id === 'boundary-followers')!, midnight, source)).toMatchObject({ actual: 4200, baseline: 4200, period: { label: '2026-12' } })
+    expect((await evaluateKpi(plan, plan.kpis.find((k) => k.id === 'boundary-growth')!, midnight, source)).actual).toBe(0)
+    // 1 Dec 09:00 WIB: the reading stamped a millisecond later does not count yet; then it does.
+    const nine = new Date('2026-12-01T02:00:00Z')
+    const level = plan.kpis.find((k) => k.id === 'boundary-followers')!
+    expect((await evaluateKpi(plan, level, nine, source)).actual).toBe(4200)
+    expect((await evaluateKpi(plan, level, new Date(nine.getTime() + 1), source)).actual).toBe(4300)
+  })
+
+  it("re-judges each day of the grace window: a day's count reported two days late reaches its day's verdict", async () => {
+    // The Page is read every local midnight (17:00Z). Its views of Facebook's (Pacific) day 1 Dec,
+    // stamped at its start 1 Dec 08:00Z, inside the Jakarta day 1 Dec [30 Nov 17:00Z, 1 Dec
+    // 17:00Z), are reported only on 3 Dec.
+    await insert(
+      ['2026-11-29T17:00:00Z', '2026-11-30T17:00:00Z', '2026-12-01T17:00:00Z', '2026-12-02T17:00:00Z', '2026-12-03T17:00:00Z'].map((t, i) =>
+        on('lateday', 'followers', 'gauge', 'lateday', t, 300 + i),
+      ),
+    )
+    // 2 Dec 00:05 WIB: 1 Dec has just ended and has no count yet: no verdict (too early).
+    clockAt = new Date('2026-12-01T17:05:00Z')
+    await evaluateAll(runtime.evaluateDeps!, clockAt)
+    const verdict = async () =>
+      runtime.ch!.rows<{ actual: number | null; status: string; status_reason: string; judged_at: string }>(
+        "SELECT actual, status, status_reason, toString(judged_at) AS judged_at FROM kpi_verdicts FINAL WHERE kpi_id = 'lateday-views' AND period_label = '2026-12-01'",
+      )
+    expect(await verdict()).toEqual([{ actual: null, status: 'unknown', status_reason: 'too_early', judged_at: '2026-12-01 17:05:00.000' }])
+    // 3 Dec: the count arrives, 12 views. 4 Dec 00:05 WIB: 1 Dec ended 2 days 5 minutes ago, still
+    // in its grace window (as are 2 and 3 Dec; 30 Nov, 3 days 5 minutes ago, has settled).
+    await insert([on('lateday', 'views', 'daily', 'lateday', '2026-12-01T08:00:00Z', 12, { collected: '2026-12-03T02:00:00Z' })])
+    clockAt = new Date('2026-12-03T17:05:00Z')
+    await evaluateAll(runtime.evaluateDeps!, clockAt)
+    expect(await verdict()).toEqual([{ actual: 12, status: 'achieved', status_reason: '', judged_at: '2026-12-03 17:05:00.000' }])
+    const judgedDays = await runtime.ch!.rows<{ period_label: string }>(
+      "SELECT period_label FROM kpi_verdicts FINAL WHERE kpi_id = 'lateday-views' AND judged_at = '2026-12-03 17:05:00' ORDER BY period_start",
+    )
+    expect(judgedDays.map((d) => d.period_label)).toEqual(['2026-12-01', '2026-12-02', '2026-12-03'])
+  })
+
+  it('tracks a campaign until its end only: its verdict, and no running evaluation 18 days later', async () => {
+    // 1 – 20 Nov local, [31 Oct 17:00Z, 20 Nov 17:00Z): post c (created 5 Nov) has 30 likes by
+    // 20 Nov; it keeps gaining after the campaign, to 90 on 8 Dec.
+    await insert([
+      on('campaign', 'likes', 'counter', 'c', '2026-11-05T05:00:00Z', 10, { created: '2026-11-05T03:00:00Z' }),
+      on('campaign', 'likes', 'counter', 'c', '2026-11-20T16:00:00Z', 30, { created: '2026-11-05T03:00:00Z' }),
+      on('campaign', 'likes', 'counter', 'c', '2026-12-08T16:00:00Z', 90, { created: '2026-11-05T03:00:00Z' }),
+    ])
+    const running = async (at: string) =>
+      runtime.ch!.rows<{ status: string }>("SELECT status FROM kpi_evaluations FINAL WHERE kpi_id = 'campaign-likes' AND evaluated_at = {at:DateTime64(3, 'UTC')}", { at })
+    // 20 Nov 23:30 WIB: its last half hour, still running.
+    clockAt = new Date('2026-11-20T16:30:00Z')
+    await evaluateAll(runtime.evaluateDeps!, clockAt)
+    expect(await running('2026-11-20 16:30:00')).toHaveLength(1)
+    // 22 Nov 00:00 WIB: its verdict, 30 of 100, missed.
+    clockAt = new Date('2026-11-21T17:00:00Z')
+    await evaluateAll(runtime.evaluateDeps!, clockAt)
+    const [verdict] = await runtime.ch!.rows<{ actual: number; status: string }>("SELECT actual, status FROM kpi_verdicts FINAL WHERE kpi_id = 'campaign-likes'")
+    expect(verdict).toEqual({ actual: 30, status: 'missed' })
+    expect(await running('2026-11-21 17:00:00')).toEqual([])
+    // 9 Dec 10:00 WIB, 18 days after its end: no running row (before: "missed, 90 of 100" at
+    // every evaluation, and a MISSED email), its verdict unchanged.
+    clockAt = new Date('2026-12-09T03:00:00Z')
+    await evaluateAll(runtime.evaluateDeps!, clockAt)
+    expect(await running('2026-12-09 03:00:00')).toEqual([])
   })
 })

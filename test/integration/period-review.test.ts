@@ -24,6 +24,9 @@ const plan: Plan = parsePlan(
       { id: 'audience', name: 'Audience' },
     ],
     strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'main', name: 'Main Page', apiId: '1', tokenEnv: 'FB_TEST_TOKEN' }] }] },
+    // One round a day, at 19:00 local (12:00Z), when the readings below are stamped: an account
+    // read within two days is fresh (plan/schedule.ts).
+    collection: { schedule: '0 19 * * *' },
     kpis: [
       { id: 'likes-month', name: 'Likes this month', objective: 'engagement', network: 'facebook', metric: 'likes', kind: 'total', target: 1000, period: 'month' },
       { id: 'clicks-month', name: 'Clicks this month', objective: 'engagement', network: 'facebook', metric: 'clicks', kind: 'total', target: 100, period: 'month' },
@@ -142,8 +145,14 @@ describe('the period review', () => {
     expect(reviews()).toHaveLength(0)
     expect(smtp.messages.some((m) => m.subject?.includes('AT RISK: Likes this month'))).toBe(true)
 
-    // 4 Dec 00:00 local, the end of the grace window: the review, judged and sent at once.
+    // 4 Dec 00:00 local, the end of the grace window: the review, judged and sent at once. The
+    // window is half-open: at settles_at the verdicts are settled, no longer judged (the last
+    // judgement stays the one of 3 Dec 23:59), and the review reads them as they stand.
     await evaluate(jakarta('2026-12-04T00:00:00'))
+    const judged = await runtime.ch!.rows<{ kpi_id: string; judged_at: string }>(
+      "SELECT kpi_id, toString(judged_at) AS judged_at FROM kpi_verdicts FINAL WHERE period_label = '2026-11' ORDER BY kpi_id",
+    )
+    expect(judged.map((v) => v.judged_at)).toEqual(['2026-12-03 16:59:00.000', '2026-12-03 16:59:00.000', '2026-12-03 16:59:00.000'])
     await until('the review email arrived', () => reviews().length === 1, 20_000)
     expect(reviews()[0]!.subject).toBe('[social-kpi] Review of November 2026: 1 of 2 objectives met; 2 of 3 KPIs achieved, 1 missed')
     expect((reviews()[0]!.to as { text: string }).text).toBe('review@example.com')
@@ -220,11 +229,12 @@ describe('the period review', () => {
     })
 
     it('says what the plan says to do about the missed KPI, and what December needs', () => {
-      // December has 31 days: 1,000 ÷ 31 = 32.3 a day; November did 672 ÷ 30 = 22.4. The line
-      // through September 250 (judged from the data: no verdict stored), October 400 and November
-      // 672, extended a month: mean 440.7 + slope 211 × 2 = 862.7.
+      // December has 31 days: 1,000 ÷ 31 = 32.3 a day; November did 672 ÷ 30 = 22.4. September,
+      // judged from the data (no verdict stored), has none: the account's one reading of it, on
+      // 11 Sep, is stale at the month's end, and its 250 are not a month's likes. The line through
+      // October 400 and November 672, extended a month: 672 + 272 = 944.
       expect(text).toContain('December 2026 needs 32/day to reach 1,000 (this period: 22/day).')
-      expect(text).toContain('The trend of 2026-09, 2026-10, 2026-11 supports a target of 863.')
+      expect(text).toContain('The trend of 2026-10, 2026-11 supports a target of 944.')
       expect(text).toContain('What the plan says to do (Likes this month):\n    1. Ask a question in every caption.\n    2. Answer every comment within two hours.')
     })
 

@@ -31,8 +31,15 @@ beforeAll(async () => {
   sim = await startSimulator({ now: clock })
   smtp = await startTestSmtp()
   const example = await loadPlan('examples/plan.yaml')
-  // Rounds every 3 seconds so that several happen during the test.
-  plan = { ...example, collection: { ...example.collection, schedule: '*/3 * * * * *', evaluateSchedule: '0 0 1 1 *' } }
+  // Rounds every 3 seconds so that several happen during the test. The likes KPI watches the main
+  // Page only: a KPI over both Pages has no verdict while the regional one is not collected. No
+  // crisis guide: the simulated follower drop would hold the main Page's KPIs (crisis.test.ts).
+  plan = {
+    ...example,
+    crisis: undefined,
+    collection: { ...example.collection, schedule: '*/3 * * * * *', evaluateSchedule: '0 0 1 1 *' },
+    kpis: example.kpis.map((kpi) => (kpi.id === 'fb-likes-month' ? { ...kpi, accounts: ['kopi-nusantara'] } : kpi)),
+  }
   const tokens = Object.fromEntries(planAccounts(plan).map((account) => [account.tokenEnv, `good-token-${account.id}`]))
   const test = testConfig('pipeline', {
     ...simulatorEnvironment(sim.url),
@@ -103,6 +110,14 @@ describe('plan → scheduler → BullMQ → ClickHouse → KPIs → email', () =
     expect(unhealthy[0]!.subject).toBe('[social-kpi] ACTION NEEDED: facebook account "Kopi Nusantara Bandung" cannot be collected (190/463)')
     expect(unhealthy[0]!.text).toContain('FB_BANDUNG_PAGE_TOKEN')
     expect(unhealthy[0]!.text).not.toContain('expired-token-bandung')
+    // The KPIs over both Pages have no verdict, naming the regional one, and no alert of their own:
+    // its email names them.
+    const [clicks] = await ch.rows<{ status: string; status_reason: string; missing_accounts: string[] }>(
+      "SELECT status, status_reason, missing_accounts FROM kpi_evaluations FINAL WHERE kpi_id = 'fb-clicks-month' ORDER BY evaluated_at DESC LIMIT 1",
+    )
+    expect(clicks).toEqual({ status: 'unknown', status_reason: 'incomplete', missing_accounts: ['kopi-nusantara-bandung'] })
+    expect(unhealthy[0]!.text).toMatch(/KPIs without a verdict: .*Clicks on Facebook posts this month \(fb-clicks-month\)/)
+    expect(smtp.messages.filter((m) => m.subject?.includes('Clicks on Facebook posts'))).toEqual([])
     const health = await ch.rows<{ account_id: string; status: string }>('SELECT account_id, status FROM source_health FINAL ORDER BY account_id')
     expect(health).toHaveLength(planAccounts(plan).length)
     expect(health.filter((h) => h.status !== 'healthy')).toEqual([{ account_id: 'kopi-nusantara-bandung', status: 'unhealthy' }])

@@ -71,8 +71,8 @@ describe('plan tables', () => {
     const sql = board.panels.find((panel) => panel.title === 'Objectives')!.targets[0]!.rawSql
     const all = { values: english.objectives.map((o) => o.id), all: true, multi: true }
     const expanded = expandPanelSql(sql, { from: new Date('2027-02-01T00:00:00Z'), to: START, variables: { objective: all } })
-    const shown = await rows<{ Objective: string; KPIs: string | number; Unknown: string | number }>(expanded)
-    expect(shown.map((r) => [r.Objective, Number(r.KPIs), Number(r.Unknown)])).toEqual(
+    const shown = await rows<{ Objective: string; KPIs: string | number; 'No verdict': string | number }>(expanded)
+    expect(shown.map((r) => [r.Objective, Number(r.KPIs), Number(r['No verdict'])])).toEqual(
       english.objectives.map((o) => {
         const kpis = english.kpis.filter((k) => k.objective === o.id).length
         return [o.name, kpis, kpis]

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { replay } from '../../alerts/replay.ts'
+import { formatReplay, replay } from '../../alerts/replay.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { clickHouseKpiSource } from '../../kpi/clickhouse-source.ts'
 import { clickHouseCrisisSource } from '../../kpi/crisis-source.ts'
@@ -53,7 +53,9 @@ beforeAll(async () => {
       collected_at: toClickHouseTime(new Date(t)),
     })
   }
-  await db.ch.client.insert({ table: 'observations', values: rows, format: 'JSONEachRow' })
+  // A regional Page, read like the main one until 10 March 00:00, then no more.
+  const regional = rows.filter((r) => r.observed_at <= '2026-03-10 00:00:00.000').map((r) => ({ ...r, account_id: 'regional', object_id: '104729384756205', value: 500 }))
+  await db.ch.client.insert({ table: 'observations', values: [...rows, ...regional], format: 'JSONEachRow' })
 }, 120_000)
 
 afterAll(async () => {
@@ -92,6 +94,31 @@ describe('rule preview (replay)', () => {
     expect(kpi).toMatchObject({ fired: 1, resolved: 1, repeats: 2, held: 1, firingMs: 3 * DAY, openAtEnd: false })
     expect(result.summary.find((s) => s.key === 'crisis.follower-drop')).toMatchObject({ fired: 1, resolved: 1, repeats: 0, firingMs: DAY })
     expect(await written()).toEqual({ kpi_evaluations: 0, alert_state: 0, alert_notifications: 0 })
+  }, 180_000)
+
+  it('counts the steps without a verdict, and why: a Page whose collection stopped', async () => {
+    const document = planDocument()
+    const regional = parsePlan(
+      {
+        ...document,
+        strategy: { networks: [{ network: 'facebook', accounts: [{ id: 'regional', name: 'Regional', apiId: '104729384756205', tokenEnv: 'FB_REGIONAL' }] }] },
+        kpis: [{ ...document.kpis[0]!, id: 'regional-followers', accounts: ['regional'], target: 400 }],
+        crisis: undefined,
+      },
+      'plan.json',
+    )
+    // 1 to 15 March, daily at 00:00 UTC: read at 00:00 until 10 March; from 11 March its newest
+    // reading is a day or more old, beyond the stale window (35 minutes): 5 steps without a verdict.
+    const result = await replay({
+      plan: regional,
+      from: new Date('2026-03-01T00:00:00Z'),
+      to: new Date('2026-03-16T00:00:00Z'),
+      stepMs: DAY,
+      sources: { kpi: clickHouseKpiSource(db.ch), crisis: clickHouseCrisisSource(db.ch) },
+    })
+    expect(result.events).toEqual([])
+    expect(result.summary.find((s) => s.key === 'kpi.regional-followers')).toMatchObject({ fired: 0, noVerdict: { data_problem: 5 } })
+    expect(formatReplay(result, regional, { color: false })).toMatch(/kpi\.regional-followers\s+0\s+0\s+0\s+0\s+5 \(5 stale data\)/)
   }, 180_000)
 
   it("applies the plan's `for`: a dip shorter than it never fires", async () => {

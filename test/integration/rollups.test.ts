@@ -188,6 +188,22 @@ describe(`rollups give the raw observations' answers (seed ${SEED})`, () => {
     }
   }, 300_000)
 
+  it("accounts' recent readings and newest reading, around any instant", async () => {
+    const rolled = clickHouseKpiSource(db.ch)
+    const raw = rawKpiSource(db.ch)
+    const accounts = [...ACCOUNTS, 'nobody'].map((accountId) => ({ network: 'facebook', accountId }))
+    for (let round = 0; round < 40; round++) {
+      const at = new Date(instant())
+      // a window of minutes to days, and the daily counts' longer one
+      const since = new Date(at.getTime() - between(60_000, 3 * DAY))
+      const dailySince = new Date(since.getTime() - between(0, 3 * DAY))
+      const what = `round ${round} at ${at.toISOString()} since ${since.toISOString()} daily since ${dailySince.toISOString()}`
+      const sorted = (rows: Awaited<ReturnType<typeof raw.recentData>>) => rows.map((r) => ({ ...r, metrics: [...r.metrics].sort((a, b) => a.metric.localeCompare(b.metric)) }))
+      expect(sorted(await rolled.recentData(accounts, at, { since, dailySince })), what).toEqual(sorted(await raw.recentData(accounts, at, { since, dailySince })))
+      expect(await rolled.lastSeen(accounts, at), what).toEqual(await raw.lastSeen(accounts, at))
+    }
+  }, 300_000)
+
   it('daily level and amount series', async () => {
     const rolled = clickHouseKpiSource(db.ch)
     const raw = rawKpiSource(db.ch)
@@ -220,6 +236,12 @@ describe(`rollups give the raw observations' answers (seed ${SEED})`, () => {
         closeAll(await batched.levelSeries!(selection, from, to, DAY), await raw.levelSeries!(selection, from, to, DAY), `${what} levelSeries`)
         closeAll(await batched.amountSeries!(selection, from, to, DAY), await raw.amountSeries!(selection, from, to, DAY), `${what} amountSeries`)
       }
+      // the accounts' recent data: one question per instant for every account of the evaluation
+      const accounts = [...new Set(all.flatMap((s) => s.accountIds))].map((accountId) => ({ network: 'facebook', accountId }))
+      const window = { since: new Date(to.getTime() - HOUR), dailySince: new Date(to.getTime() - 2 * DAY) }
+      const sorted = (rows: Awaited<ReturnType<typeof raw.recentData>>) => rows.map((r) => ({ ...r, metrics: [...r.metrics].sort((a, b) => a.metric.localeCompare(b.metric)) }))
+      expect(sorted(await batched.recentData(accounts.slice(0, 1), to, window)), `round ${round} recentData`).toEqual(sorted(await raw.recentData(accounts.slice(0, 1), to, window)))
+      expect(sorted(await batched.recentData(accounts, to, window)), `round ${round} recentData`).toEqual(sorted(await raw.recentData(accounts, to, window)))
     }
   }, 300_000)
 

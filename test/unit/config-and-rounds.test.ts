@@ -3,7 +3,8 @@ import { clockFrom, processClock, systemClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ConfigError } from '../../core/errors.ts'
 import { jobIds } from '../../core/queues.ts'
-import { roundDeadlineMs, roundTimeFor, slotsBetween } from '../../ingest/scheduler.ts'
+import { roundTimeFor, slotsBetween } from '../../ingest/scheduler.ts'
+import { roundDeadlineMs } from '../../plan/schedule.ts'
 import { loadPlan } from '../../plan/plan.ts'
 
 const base = { DATA_DIR: '/tmp/social-kpi-config-test', QUEUE_PREFIX: 'x' }

@@ -7,6 +7,7 @@ import { judge } from '../../kpi/pacing.ts'
 import type { Period } from '../../plan/periods.ts'
 import { parsePlan } from '../../plan/plan.ts'
 import { KPI_STATUS_MEANINGS, KPI_STATUSES, severityRank, statusMeaning } from '../../kpi/statuses.ts'
+import { freshAccounts } from '../helpers/fresh-accounts.ts'
 import { PlanError } from '../../core/errors.ts'
 
 /**
@@ -51,8 +52,9 @@ const source: KpiDataSource = {
   async dataUntil(_selection: MetricSelection, at: Date) {
     return { at, accountId: 'a' }
   },
+  ...freshAccounts,
 }
-const empty: KpiDataSource = { level: async () => null, startingLevel: async () => null, amount: async () => null, dataUntil: async () => null }
+const empty: KpiDataSource = { level: async () => null, startingLevel: async () => null, amount: async () => null, dataUntil: async () => null, ...freshAccounts }
 const period: Period = { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-12-01T00:00:00Z'), label: '2026-11' }
 const selection = (metric: string): MetricSelection => ({ network: 'facebook', accountIds: ['a'], metric })
 
@@ -104,6 +106,7 @@ describe('KPI kinds (kpi/kinds/)', () => {
       ...(kind.denominator ? { denominator: selection('views') } : {}),
       period,
       upTo: new Date('2026-11-11T00:00:00Z'),
+      levelAt: new Date('2026-11-11T00:00:00Z'),
       knownAt: new Date('2026-11-11T00:00:00Z'),
     }
     const measured = await kind.measure({ ...reading, source })

@@ -4,6 +4,7 @@ import { ConfigError, PlanError } from '../../core/errors.ts'
 import type { KpiDataSource } from '../../kpi/kinds/source.ts'
 import { parsePlan, type Plan } from '../../plan/plan.ts'
 import { alertEpisodes, buildPeriodReview, lastSettledPeriod, namedPeriod, nextPeriodNeeds, periodReviewSchema, trendTarget, type ReviewDataSource } from '../../kpi/review.ts'
+import { freshAccounts } from '../helpers/fresh-accounts.ts'
 
 const utc = (iso: string) => new Date(iso)
 
@@ -137,6 +138,7 @@ function sources(amounts: Record<string, number>, levels: Record<string, number>
       async dataUntil() {
         return null
       },
+      ...freshAccounts,
     },
     review: {
       async verdicts() {
@@ -213,8 +215,35 @@ describe('a review, in the plan’s language', () => {
     expect(lines).toHaveLength(2 + 2)
     // A name with a comma is quoted; numbers are plain.
     expect(lines[1]).toBe(
-      'month,2026-11,2026-10-31T17:00:00.000Z,2026-11-30T17:00:00.000Z,reach,Meningkatkan citra merek,likes,"Suka, bulan ini",facebook,likes,total,at_least,1000,672,0.672,missed,judged,2026-10,400,272,0.68,2026-12,1000,32.26,863',
+      'month,2026-11,2026-10-31T17:00:00.000Z,2026-11-30T17:00:00.000Z,reach,Meningkatkan citra merek,likes,"Suka, bulan ini",facebook,likes,total,at_least,1000,672,0.672,missed,,,judged,2026-10,400,272,0.68,2026-12,1000,32.26,863',
     )
+  })
+
+  it('says why a KPI has no verdict, in both languages, and leaves it out of the comparisons', async () => {
+    // November's stored verdict: no verdict, the Page "main" not collected in November; the 460
+    // counted are the other accounts' only, so no change against October and no trend from it.
+    const numbers = sources({ '2026-08-31T17:00:00.000Z': 250, '2026-09-30T17:00:00.000Z': 400 }, { '2026-10-31T12:00:00Z': 4400, '2026-11-30T12:00:00Z': 5150 })
+    const stored = {
+      kpiId: 'likes',
+      periodStart: november.start,
+      periodLabel: '2026-11',
+      actual: 460,
+      target: 1000,
+      attainment: null,
+      status: 'unknown',
+      statusReason: 'incomplete',
+      missingAccounts: ['main'],
+    }
+    const review = await buildPeriodReview(p, 'month', november, utc('2026-12-03T17:00:00Z'), { ...numbers, review: { ...numbers.review, verdicts: async () => [stored] } })
+    const likes = review.objectives.flatMap((o) => o.kpis).find((k) => k.id === 'likes')!
+    expect(likes).toMatchObject({ verdict: { status: 'unknown', reason: 'incomplete', missingAccounts: ['main'], actual: 460, stored: true }, change: null, next: null, history: [] })
+    expect(review.summary).toMatchObject({ achieved: 1, missed: 0, unknown: 1 })
+    expect(reviewText(review, 'en')).toContain('Suka, bulan ini: no verdict (incomplete data: main) — 460 of at least 1,000 (—); —')
+    expect(reviewText(review, 'en')).toContain('1 of 2 objectives met; 1 of 2 KPIs achieved, 1 without a verdict.')
+    expect(reviewText(review, 'id')).toContain('Suka, bulan ini: tidak dapat dinilai (data tidak lengkap: main) — 460 dari minimal 1.000 (—); —')
+    expect(reviewText(review, 'id')).toContain('1 dari 2 tujuan tercapai; 1 dari 2 KPI tercapai, 1 tidak dapat dinilai.')
+    expect(reviewCsv(review).split('\r\n')[1]).toContain(',1000,460,,unknown,incomplete,main,stored,2026-10,')
+    expect(periodReviewSchema.parse(JSON.parse(JSON.stringify(review)))).toEqual(review)
   })
 
   it('names a review section with no KPI of its kind as a plan error', () => {

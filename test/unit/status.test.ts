@@ -62,6 +62,9 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
     expect(lines({ ...evaluation, basis: 'pace', actual: 14 })).toMatch(/^purchases {2}on_track {2}/)
     // the colour is the status's own
     expect(formatKpiTable([evaluation], { color: true })).toContain('\x1b[32mon_track (too early to tell)')
+    // no verdict: the reason and the accounts missing
+    expect(lines({ ...evaluation, status: 'unknown', attainment: null, reason: 'data_problem', missingAccounts: ['main', 'second'] })).toMatch(/^purchases {2}unknown \(stale data: main, second\) {2}/)
+    expect(lines({ ...evaluation, status: 'unknown', actual: null, attainment: null, reason: 'too_early', missingAccounts: [] })).toMatch(/^purchases {2}unknown \(too early\) {2}/)
   })
 
   it('formatStatus (status), from the stored status_basis', async () => {
@@ -80,15 +83,36 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
       period_end: '2026-12-31 17:00:00.000',
       latest_at: '2026-12-01 11:00:00.000',
     }
-    // a database with status_basis (migration 0007) and without silences (0009)
-    const reader = (rows: object[]) =>
+    // a database with status_basis (migration 0007) and the reasons (0024), without silences (0009)
+    const columns = [
+      { table: 'kpi_evaluations', name: 'status_basis' },
+      { table: 'kpi_evaluations', name: 'status_reason' },
+      { table: 'kpi_verdicts', name: 'status_reason' },
+    ]
+    const reader = (rows: object[], verdicts: object[] = []) =>
       ({
-        rows: async (query: string) => (query.includes('system.columns') ? [{ n: 1 }] : query.includes('system.tables') ? [{ n: 0 }] : query.includes('kpi_evaluations') ? rows : []),
+        rows: async (query: string) =>
+          query.includes('system.columns') ? columns : query.includes('system.tables') ? [{ n: 0 }] : query.includes('kpi_evaluations') ? rows : query.includes('kpi_verdicts') ? verdicts : [],
       }) as unknown as Reader
     const now = new Date('2026-12-01T11:05:00Z')
     expect(await formatStatus(reader([row]), { color: false, now })).toMatch(/\npurchases {2}on_track \(too early to tell\) {2}/)
     expect(await formatStatus(reader([{ ...row, status: 'at_risk', status_basis: 'forecast' }]), { color: false, now })).toMatch(/\npurchases {2}at_risk \(on pace, forecast short\) {2}/)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the colours are ANSI escapes
     expect(await formatStatus(reader([{ ...row, status_basis: 'pace' }]), { color: true, now })).toMatch(/\npurchases {2}\x1b\[32mon_track\x1b\[0m {2}/)
+    // no verdict: why, and which accounts
+    const partial = { ...row, status: 'unknown', status_basis: 'pace', attainment: null, status_reason: 'incomplete', missing_accounts: ['main'] }
+    expect(await formatStatus(reader([partial]), { color: false, now })).toMatch(/\npurchases {2}unknown \(incomplete data: main\) {2}/)
+    // a campaign that ended on 1 Dec 00:00 local: its final verdict, not its last running status
+    const campaign = {
+      ...row,
+      kpi_id: 'launch',
+      status: 'at_risk',
+      status_basis: 'pace',
+      period_start: '2026-11-09 17:00:00.000',
+      period_end: '2026-11-30 17:00:00.000',
+      latest_at: '2026-11-30 16:45:00.000',
+    }
+    const verdict = { kpi_id: 'launch', period_start: '2026-11-09 17:00:00.000', status: 'missed', actual: 30, attainment: 0.05, status_reason: '', missing_accounts: [] }
+    expect(await formatStatus(reader([campaign], [verdict]), { color: false, now })).toMatch(/\nlaunch {2}missed \(final verdict\) {2}/)
   })
 })
