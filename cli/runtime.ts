@@ -152,7 +152,20 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           logger.debug({ queue: key, jobId: job?.id, err }, 'job failed')
         })
         observeWorker(telemetry, key, worker)
-        worker.on('error', (err) => outage.error('worker', err))
+        // BullMQ says a lost lock twice: 'lockRenewalFailed' with the job ids, then one plain
+        // 'error' per job. The first is said in one line; the errors that repeat it are not.
+        let renewalErrors = 0
+        worker.on('lockRenewalFailed', (jobIds: string[]) => {
+          renewalErrors += jobIds.length
+          logger.warn({ queue: key, jobIds }, 'could not renew the lock of running jobs (Redis away or restarted empty): another worker may run them again; what they write is written once')
+        })
+        worker.on('error', (err) => {
+          if (renewalErrors > 0) {
+            renewalErrors--
+            return
+          }
+          outage.error('worker', err)
+        })
         workers.push(worker)
       }
       const accounts = planAccounts(plan)

@@ -1,6 +1,7 @@
 import { REDELIVER_WITHIN_MS } from '../alerts/redelivery.ts'
 import { currentSilences, describeMatchers, silenceState, type Silence } from '../alerts/silences.ts'
 import { toClickHouseTime } from '../core/clickhouse.ts'
+import type { CollectionRoundRow } from '../core/tables.ts'
 import { findKpiKind, formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote, type StatusBasis } from '../kpi/pacing.ts'
 import { reasonNote, type KpiStatus } from '../kpi/statuses.ts'
@@ -183,18 +184,7 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   return parts.join('\n')
 }
 
-interface RoundRow {
-  round_at: string
-  accounts: number
-  collected: number
-  degraded: number
-  failing: number
-  unhealthy: number
-  failed: number
-  coalesced: number
-  pending: string[]
-  evaluated_by: string
-}
+type RoundRow = Omit<CollectionRoundRow, 'plan_key' | 'evaluated_at' | 'written_at'>
 
 /** The newest rounds as evaluated (collection_rounds, migration 0025; absent in an older data directory). */
 async function recentRounds(reader: Reader): Promise<RoundRow[]> {

@@ -150,7 +150,9 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
 
     outageLogs.push(between(outage1, back1), between(outage2, back2))
     // What an outage and an empty restart cause is said in plain lines: no stack trace at info or above.
-    const withStack = app.logs.filter((l) => l.level !== 'debug' && typeof (l.err as { stack?: unknown } | undefined)?.stack === 'string').map((l) => `${l.level}: ${l.msg}`)
+    const withStack = app.logs
+      .filter((l) => l.level !== 'debug' && typeof (l.err as { stack?: unknown } | undefined)?.stack === 'string')
+      .map((l) => `${l.level}: ${l.msg}: ${(l.err as { message?: string }).message}`)
     expect(withStack).toEqual([])
     const lines = (from: number, to: LogLine) => between(from, to).length
     recordFigures({
