@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import axios, { type AxiosResponse } from 'axios'
 import { SocialKpiError, type ErrorCode } from '../../core/errors.ts'
 import type { Payload } from '../../core/queues.ts'
@@ -53,6 +54,30 @@ export function askedWaitMs(response: Pick<AxiosResponse, 'headers'>, now: Date)
   return retryAfterMs(response as AxiosResponse, Number.isFinite(sent) ? new Date(sent) : now)
 }
 
+/** Slack answers "ok" or a short error; of a webhook receiver's answer its first words are enough. */
+const ANSWER_WORDS_BYTES = 200
+
+/**
+ * The first bytes of an answer as one line of text, read for at most `withinMs`; the rest is not
+ * read, and the stream is closed (a long or trickling answer costs neither memory nor time).
+ */
+async function firstWords(stream: Readable, withinMs: number): Promise<string> {
+  let text = ''
+  const timer = setTimeout(() => stream.destroy(), withinMs)
+  try {
+    for await (const chunk of stream) {
+      text += String(chunk)
+      if (text.length >= ANSWER_WORDS_BYTES) break
+    }
+  } catch {
+    // Cut off by the timer or the receiver: what came is what is said.
+  } finally {
+    clearTimeout(timer)
+    stream.destroy()
+  }
+  return text.slice(0, ANSWER_WORDS_BYTES).trim().replace(/\s+/g, ' ')
+}
+
 /**
  * POSTs a JSON body to a webhook with a timeout and no redirects, and classifies the answer:
  * 2xx delivered; 408, 429, 5xx and network trouble are transient, with the wait the receiver asked
@@ -60,19 +85,20 @@ export function askedWaitMs(response: Pick<AxiosResponse, 'headers'>, now: Date)
  * any other status is permanent (Slack's 400 invalid_payload, 403 action_prohibited or
  * invalid_token, 404 channel_not_found or no_service, 410 channel_is_archived; a receiver's 401 or
  * 422). The error names the channel and the status and, for Slack, its error string; never the
- * URL, which is the secret. `timeoutMs` bounds the whole exchange, a receiver that trickles its
- * answer included (axios's own timer, without redirects, runs until the answer is complete).
+ * URL, which is the secret. `timeoutMs` bounds the wait for the answer's status (axios's timer,
+ * no redirects), and then the reading of a refusal's first words; an accepted answer's body is
+ * not read at all, so a receiver that trickles it cannot turn a delivery into a retry.
  */
 export async function postJson(what: string, url: string, body: string, headers: Record<string, string>, options: { timeoutMs: number; scrub: (text: string) => string; now: Date }): Promise<void> {
   const { timeoutMs, scrub } = options
-  let response: Awaited<ReturnType<typeof axios.post<string>>>
+  let response: Awaited<ReturnType<typeof axios.post<Readable>>>
   try {
-    response = await axios.post(url, body, {
+    response = await axios.post<Readable>(url, body, {
       headers: { 'Content-Type': 'application/json', 'User-Agent': 'social-kpi', ...headers },
       timeout: timeoutMs,
       maxRedirects: 0,
-      responseType: 'text',
-      transformResponse: (data: unknown) => data,
+      // Only the answer's first words are read (a receiver's answer, however long, costs no memory).
+      responseType: 'stream',
       validateStatus: () => true,
     })
   } catch (cause) {
@@ -81,9 +107,13 @@ export async function postJson(what: string, url: string, body: string, headers:
     throw new DeliveryError(false, `${what}: could not be reached yet (${code})`)
   }
   const { status } = response
-  if (status >= 200 && status < 300) return
-  const said = typeof response.data === 'string' ? scrub(response.data.trim().slice(0, 200)).replace(/\s+/g, ' ') : ''
-  const detail = `HTTP ${status}${said ? `: ${said}` : ''}`
+  // Accepted: the answer's body is not needed (and a slow one must not turn a delivery into a retry).
+  if (status >= 200 && status < 300) {
+    response.data.destroy()
+    return
+  }
+  const said = await firstWords(response.data, timeoutMs)
+  const detail = `HTTP ${status}${said ? `: ${scrub(said)}` : ''}`
   const transient = status === 408 || status === 429 || status >= 500
   if (!transient) throw new DeliveryError(true, `${what}: refused for good (${detail})`)
   const retryAfterMs = askedWaitMs(response, options.now)

@@ -61,7 +61,11 @@ export function createExpiryWatch(deps: { config: Config; redis: Redis; prefix: 
         const previous = await readCheck(account)
         if (previous && deps.now().getTime() - previous.checkedAt < CHECK_EVERY_MS) return
         const api = createApiCaller({
-          http: createHttp({ baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${deps.config.FACEBOOK_GRAPH_VERSION}`, timeoutMs: deps.config.HTTP_TIMEOUT_MS }),
+          http: createHttp({
+            baseURL: `${deps.config.FACEBOOK_GRAPH_URL.replace(/\/$/, '')}/${deps.config.FACEBOOK_GRAPH_VERSION}`,
+            timeoutMs: deps.config.HTTP_TIMEOUT_MS,
+            maxAnswerBytes: deps.config.HTTP_MAX_ANSWER_BYTES,
+          }),
           dialect: graphDialect,
           now: deps.now,
           retry: { maxRetries: 1, baseDelayMs: 500, maxInlineWaitMs: 5_000 },

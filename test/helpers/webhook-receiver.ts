@@ -24,7 +24,8 @@ export interface WebhookReceiver {
    */
   failNext(path: string, count: number, status: number, body?: string, headers?: Record<string, string>): void
   /** Answers the next `count` requests on `path` 200 with its headers at once and its body only after `afterMs`: a slow receiver. */
-  answerLate(path: string, count: number, afterMs: number): void
+  /** Answers 200 after `afterMs`; with `statusFirst`, its status and headers at once and only the body late. */
+  answerLate(path: string, count: number, afterMs: number, options?: { statusFirst?: boolean }): void
   close(): Promise<void>
 }
 
@@ -35,6 +36,7 @@ interface Fault {
   body: string
   headers: Record<string, string>
   afterMs?: number
+  statusFirst?: boolean
 }
 
 /**
@@ -61,7 +63,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         res.end(body)
         return
       }
-      res.flushHeaders()
+      if (fault.statusFirst) res.flushHeaders()
       const timer = setTimeout(() => {
         timers.delete(timer)
         res.end(body)
@@ -78,8 +80,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     failNext(path, count, status, body = '', headers = {}) {
       faults.push({ path, count, status, body, headers })
     },
-    answerLate(path, count, afterMs) {
-      faults.push({ path, count, status: 200, body: 'ok', headers: {}, afterMs })
+    answerLate(path, count, afterMs, options = {}) {
+      faults.push({ path, count, status: 200, body: 'ok', headers: {}, afterMs, statusFirst: options.statusFirst })
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -208,10 +208,10 @@ describe('Slack and a webhook that ask to wait, refuse for good, or answer slowl
     expect(await queue.getJob(`${hookId}-retry-20261120T120000Z`)).toBeUndefined()
   })
 
-  it('gives up on a receiver that answers slowly after HTTP_TIMEOUT_MS, and tries again with the same body and key', async () => {
+  it('gives up on a receiver whose answer does not come within HTTP_TIMEOUT_MS, and tries again with the same body and key', async () => {
     const kpi = 'youtube-subscribers-gained-month'
     clock = hours(10)
-    // Headers at once, the body 3 s later: bounded all the same.
+    // No status for 3 s: given up on after the timeout, then sent again.
     receiver.answerLate(HOOK_PATH, 1, 3_000)
     expect(await processAlerts(deps(), [atRisk(kpi, hours(10))], [], hours(10))).toBe(3)
     const hookId = notificationId(kpi, 10, '-ops-hook')
@@ -220,5 +220,16 @@ describe('Slack and a webhook that ask to wait, refuse for good, or answer slowl
     expect(tries).toHaveLength(2)
     expect(new Set(tries.map((r) => r.headers['idempotency-key']))).toEqual(new Set([hookId]))
     expect(await record(hookId)).toEqual({ delivery: 'sent', delivered_to: 'webhook:ops-hook', attempts: 2 })
+  })
+
+  it('takes a 200 whose body trickles as delivered: sent once, its body not waited for', async () => {
+    const kpi = 'tiktok-views-month'
+    clock = hours(11)
+    receiver.answerLate(HOOK_PATH, 1, 3_000, { statusFirst: true })
+    expect(await processAlerts(deps(), [atRisk(kpi, hours(11))], [], hours(11))).toBe(3)
+    const hookId = notificationId(kpi, 11, '-ops-hook')
+    await until('the webhook job completed', async () => (await jobState(hookId)) === 'completed', 20_000)
+    expect(requestsAbout(HOOK_PATH, kpi).filter((r) => r.headers['idempotency-key'] === hookId)).toHaveLength(1)
+    expect(await record(hookId)).toEqual({ delivery: 'sent', delivered_to: 'webhook:ops-hook', attempts: 1 })
   })
 })
