@@ -8,7 +8,21 @@ import { loadPlan, planAccounts, type Plan } from '../../plan/plan.ts'
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
-import { adminRows, CHAOS_AT, compare, dropKeys, killLeftovers, recordFigures, scratch, startProcess, storedData, type StartedProcess } from './bed.ts'
+import {
+  adminReader,
+  adminRows,
+  CHAOS_AT,
+  compare,
+  describeInconsistencies,
+  dropKeys,
+  killLeftovers,
+  rawVersusFinal,
+  recordFigures,
+  scratch,
+  startProcess,
+  storedData,
+  type StartedProcess,
+} from './bed.ts'
 
 /**
  * `social-kpi start` killed with SIGKILL in the middle of its first round (some accounts
@@ -158,10 +172,15 @@ describe('the process killed with SIGKILL mid-round and started again', () => {
     const sent = await adminRows<{ n: string; ids: string }>(restarted.dataDir, "SELECT count() AS n, uniqExact(notification_id) AS ids FROM alert_notifications FINAL WHERE delivery = 'sent'")
     expect(Number(sent[0]!.n)).toBe(reference.smtp.messages.length)
 
+    // Raw rows against FINAL: what was written twice was written with the same values.
+    const raw = await rawVersusFinal(adminReader(restarted.dataDir))
+    expect(describeInconsistencies(raw)).toEqual([])
+
     recordFigures({
       scenario: '1 SIGKILL mid-round, restart',
       rowsLost: observations.missing.length,
       duplicates: observations.extra.length + daily.changed.length + daily.extra.length + (chaos.smtp.messages.length - new Set(subjects(chaos.smtp)).size),
+      rawVersusFinal: raw.inconsistencies,
       emailsExpected: reference.smtp.messages.length,
       emailsSent: chaos.smtp.messages.length,
       note: `killed with ${atKill!.completed.length}/${planAccounts(plan).length} accounts done and YouTube half-way (${atKill!.youtubeRows} rows stored, written again after the restart); the restart's round done in ${restartSeconds} s (the stalled-job check hands the killed job over within 15 s)`,

@@ -4,7 +4,21 @@ import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { createTestRedisServer, type TestRedisServer } from '../helpers/redis-server.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { pause, until } from '../helpers/until.ts'
-import { adminRows, CHAOS_AT, dropKeys, killLeftovers, recordFigures, scratch, startProcess, writePlan, type LogLine, type StartedProcess } from './bed.ts'
+import {
+  adminReader,
+  adminRows,
+  CHAOS_AT,
+  describeInconsistencies,
+  dropKeys,
+  killLeftovers,
+  rawVersusFinal,
+  recordFigures,
+  scratch,
+  startProcess,
+  writePlan,
+  type LogLine,
+  type StartedProcess,
+} from './bed.ts'
 
 /**
  * `social-kpi start` on a Redis of its own that goes away twice while a collection job is in
@@ -155,10 +169,14 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
       .map((l) => `${l.level}: ${l.msg}: ${(l.err as { message?: string }).message}`)
     expect(withStack).toEqual([])
     const lines = (from: number, to: LogLine) => between(from, to).length
+    // Raw rows against FINAL: the rounds collected again and the evaluations run again wrote what they had written.
+    const raw = await rawVersusFinal(adminReader(dirs.dataDir))
+    expect(describeInconsistencies(raw)).toEqual([])
     recordFigures({
       scenario: '2 Redis down 60 s, then restarted empty',
       rowsLost,
       duplicates: subjects.length - new Set(subjects).size,
+      rawVersusFinal: raw.inconsistencies,
       emailsExpected: notifications.length,
       emailsSent: subjects.length,
       note: `${want.length} rounds: ${missed1.length} missed enqueued after the minute; ${lost2.length} lost + ${(back2.missed as string[]).length} missed enqueued after the empty restart; ${lines(outage1, back1)} + ${lines(outage2, back2)} log lines during the outages`,
