@@ -23,14 +23,22 @@ export const CHAOS_AT = '2026-11-26T16:05:00+07:00'
 
 /**
  * The example plan, narrowed to some accounts (and the KPIs and crisis triggers they serve), on
- * other schedules; `alerting` replaces those fields of its `alerting` (channels, routes).
+ * other schedules; `alerting` replaces those fields of its `alerting` (channels, routes); `auth`
+ * gives accounts (by id) an `auth` in place of their static `tokenEnv`.
  */
 export function writePlan(
   dir: string,
-  options: { accounts?: string[]; schedule?: string; evaluateSchedule?: string; crisisTriggers?: boolean; alerting?: Record<string, unknown> } = {},
+  options: {
+    accounts?: string[]
+    schedule?: string
+    evaluateSchedule?: string
+    crisisTriggers?: boolean
+    alerting?: Record<string, unknown>
+    auth?: Record<string, Record<string, unknown>>
+  } = {},
 ): { file: string; plan: Plan } {
   const document = parse(readFileSync('examples/plan.yaml', 'utf8')) as {
-    strategy: { networks: Array<{ network: string; accounts: Array<{ id: string }> }> }
+    strategy: { networks: Array<{ network: string; accounts: Array<{ id: string; tokenEnv?: string; auth?: Record<string, unknown> }> }> }
     kpis: Array<{ network: string; accounts?: string[] }>
     crisis?: { triggers?: Array<{ network?: string }> }
     collection: Record<string, unknown>
@@ -47,6 +55,12 @@ export function writePlan(
   if (options.schedule) document.collection.schedule = options.schedule
   if (options.evaluateSchedule) document.collection.evaluateSchedule = options.evaluateSchedule
   if (options.alerting) Object.assign(document.alerting, options.alerting)
+  for (const account of document.strategy.networks.flatMap((n) => n.accounts)) {
+    const auth = options.auth?.[account.id]
+    if (!auth) continue
+    delete account.tokenEnv
+    account.auth = auth
+  }
   const file = join(dir, 'plan.yaml')
   writeFileSync(file, stringify(document))
   return { file, plan: parsePlan(document, file) }
