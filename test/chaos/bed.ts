@@ -313,6 +313,8 @@ export interface TableCheck {
   notNewest: number
   /** Raw rows whose values (all but the version and written_at) differ from their key's FINAL row. */
   differing: number
+  /** Up to three of those rows (key, raw row, FINAL's row), when there are any: what to look at first. */
+  examples: string[]
 }
 
 export interface RawVersusFinal {
@@ -356,6 +358,15 @@ export async function rawVersusFinal(rows: Rows, kinds: Readonly<Record<string, 
          (SELECT count() FROM raw AS r INNER JOIN fin AS f ON r._key = f._key WHERE r._body != f._body) AS differing`,
     )
     const n = (field: keyof NonNullable<typeof found>) => Number(found![field])
+    const examples =
+      n('differing') > 0
+        ? (
+            await rows<{ key: string; raw: string; final: string }>(
+              `WITH raw AS (${select('')}), fin AS (${select(' FINAL')})
+               SELECT toString(r._key) AS key, r._body AS raw, f._body AS final FROM raw AS r INNER JOIN fin AS f ON r._key = f._key WHERE r._body != f._body ORDER BY key LIMIT 3`,
+            )
+          ).map((e) => `${e.key}: ${e.raw} (FINAL: ${e.final})`)
+        : []
     checks.push({
       table: name,
       kind: kinds[name]!,
@@ -365,6 +376,7 @@ export async function rawVersusFinal(rows: Rows, kinds: Readonly<Record<string, 
       keysMissing: n('keys_missing'),
       notNewest: n('final_extra') + n('not_newest'),
       differing: n('differing'),
+      examples,
     })
   }
   const sum = (of: (c: TableCheck) => number) => checks.reduce((total, c) => total + of(c), 0)
@@ -382,7 +394,7 @@ export function describeInconsistencies(result: RawVersusFinal): string[] {
     .filter((c) => c.keysMissing + c.notNewest + (c.kind === 'fact' ? c.differing : 0) > 0)
     .map(
       (c) =>
-        `${c.table} (${c.kind}): ${c.rawRows} raw rows, ${c.finalRows} under FINAL; ${c.keysMissing} keys missing, ${c.notNewest} not at the newest version, ${c.differing} rows differing from FINAL's`,
+        `${c.table} (${c.kind}): ${c.rawRows} raw rows, ${c.finalRows} under FINAL; ${c.keysMissing} keys missing, ${c.notNewest} not at the newest version, ${c.differing} rows differing from FINAL's${c.examples.length ? `, e.g. ${c.examples.join('; ')}` : ''}`,
     )
 }
 

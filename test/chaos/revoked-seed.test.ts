@@ -16,6 +16,8 @@ import { adminReader, adminRows, CHAOS_AT, describeInconsistencies, dropKeys, ki
  * same round, while every other account (GA4 on the same token endpoint included) collects in it;
  * the next round must not ask again. test/integration/bounded-credentials.test.ts drives the
  * collect processor and the alert engine alone on every OAuth network; this is the whole process.
+ * What Google does (a revoked refresh token answered `invalid_grant`, RFC 6749 §5.2; a refresh
+ * answer without a new refresh token) and where that is documented: docs/accounts.md, "Contracts and sources".
  */
 const REDIS_URL = 'redis://127.0.0.1:6379'
 const AT = new Date(CHAOS_AT)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import type { ObservationRow, SourceHealthRow } from '../../core/tables.ts'
-import { rawVersusFinal, TABLE_KINDS, type Rows } from '../chaos/bed.ts'
+import { describeInconsistencies, rawVersusFinal, TABLE_KINDS, type Rows } from '../chaos/bed.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 
 /**
@@ -72,6 +72,9 @@ describe('raw rows against FINAL', () => {
     const result = await check()
     expect(await table('observations')).toMatchObject({ rawRows: 3, finalRows: 1, differing: 2 })
     expect(result.inconsistencies).toBe(2)
+    expect(describeInconsistencies(result)).toEqual([
+      expect.stringMatching(/^observations \(fact\): 3 raw rows, 1 under FINAL; 0 keys missing, 0 not at the newest version, 2 rows differing from FINAL's, e\.g\. .*followers.*1200.*\(FINAL: .*1250/),
+    ])
     await db.ch.command('TRUNCATE TABLE observations')
   })
 
