@@ -275,22 +275,24 @@ export function compare(expected: Map<string, number>, actual: Map<string, numbe
 /**
  * How each ReplacingMergeTree table is written (infra/clickhouse/migrations), for rawVersusFinal.
  * `fact`: a key names one fact, so a row written again (a re-delivered batch, a job run again after
- * a kill, a retried evaluation) must carry the same values; only its version and written_at may
- * differ. `state`: a key's row is replaced by design and the newest version wins (a status, a
- * delivery's progress, a verdict re-judged as late data arrives). A table missing here stops the
- * check, naming it: a new table is classified when it is added.
+ * a kill) must carry the same values; only its version and written_at may differ. (Observations
+ * are facts here because the chaos bed's simulators stand still: a re-read gets the same answer.)
+ * `state`: a key's row is replaced by design and the newest version wins: a status, a delivery's
+ * progress, a verdict re-judged as late data arrives, and an evaluation or a round run again (a
+ * retried job, a round Redis lost) with what is known then (migrations 0003 and 0025). A table
+ * missing here stops the check, naming it: a new table is classified when it is added.
  */
 export const TABLE_KINDS: Readonly<Record<string, 'fact' | 'state'>> = {
   observations: 'fact',
-  kpi_evaluations: 'fact',
   alerts: 'fact',
-  collection_rounds: 'fact',
   period_reviews: 'fact',
   plan_objective_versions: 'fact',
   plan_kpi_versions: 'fact',
   plan_account_versions: 'fact',
   plan_situation_versions: 'fact',
   schema_migrations: 'fact',
+  kpi_evaluations: 'state',
+  collection_rounds: 'state',
   kpi_verdicts: 'state',
   source_health: 'state',
   alert_state: 'state',
