@@ -182,7 +182,7 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
       rawVersusFinal: raw.inconsistencies,
       emailsExpected: notifications.length,
       emailsSent: subjects.length,
-      note: `${want.length} rounds: ${missed1.length} missed enqueued after the minute; ${lost2.length} lost + ${(back2.missed as string[]).length} missed enqueued after the empty restart (${evaluatedTwice} of them evaluated before, so evaluated twice, the later replacing the earlier); ${lines(outage1, back1)} + ${lines(outage2, back2)} log lines during the outages`,
+      note: `${want.length} rounds: ${missed1.length} missed enqueued after the minute; ${lost2.length} lost + ${(back2.missed as string[]).length} missed enqueued after the empty restart; ${evaluatedTwice} rounds evaluated twice (run again after it, the later evaluation replacing the earlier); ${lines(outage1, back1)} + ${lines(outage2, back2)} log lines during the outages`,
     })
     const stopped = await app.stop()
     expect(stopped.code).toBe(0)
