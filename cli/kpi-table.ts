@@ -9,12 +9,17 @@ const TONE_COLORS: Record<StatusTone, string> = { good: '\x1b[32m', done: '\x1b[
 export const KPI_STATUS_COLORS: Record<string, string> = Object.fromEntries(KPI_STATUSES.map((status) => [status, TONE_COLORS[KPI_STATUS_MEANINGS[status].tone]]))
 export const RESET = '\x1b[0m'
 
+/** What the KPI table shows of an evaluation: one just made, or one read back from kpi_evaluations. */
+export type KpiTableRow = Pick<KpiEvaluation, 'kpi' | 'status' | 'basis' | 'reason' | 'missingAccounts' | 'actual' | 'expectedToDate' | 'attainment'> & {
+  period: Pick<KpiEvaluation['period'], 'label'>
+}
+
 /**
  * The KPI table for the terminal: one line per KPI, status coloured when the output is a TTY, with
  * its reason when the status alone would mislead ("on_track (too early to tell)") or there is no
  * verdict ("unknown (incomplete data: main)").
  */
-export function formatKpiTable(evaluations: KpiEvaluation[], options: { color: boolean }): string {
+export function formatKpiTable(evaluations: KpiTableRow[], options: { color: boolean }): string {
   const header = ['KPI', 'STATUS', 'ACTUAL', 'TARGET', 'EXPECTED NOW', 'ATTAIN.', 'PERIOD']
   const rows = evaluations.map((e) => {
     const format = (value: number | null) => formatKpiValue(value, e.kpi.kind)

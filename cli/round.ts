@@ -1,8 +1,9 @@
 import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
 import { SocialKpiError } from '../core/errors.ts'
-import { createLogger } from '../core/logger.ts'
+import type { ClickHouse } from '../core/clickhouse.ts'
 import type { Plan } from '../plan/plan.ts'
+import type { KpiTableRow } from './kpi-table.ts'
 import { color, out, progressBar } from './output.ts'
 import type { Runtime } from './runtime.ts'
 
@@ -11,7 +12,6 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   const { enqueueRound, roundTimeFor } = await import('../ingest/scheduler.ts')
   const { roundDeadlineMs } = await import('../plan/schedule.ts')
   const { waitForIdle, waitForJob } = await import('./wait.ts')
-  const { evaluateAndAlert } = await import('../workers/evaluate-worker.ts')
   const { readSourceHealth } = await import('../ingest/source-health.ts')
   const { toClickHouseTime } = await import('../core/clickhouse.ts')
   const { formatKpiTable } = await import('./kpi-table.ts')
@@ -42,7 +42,9 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   for (const h of await readSourceHealth(ch)) out(`  ${h.network}/${h.accountId}: ${h.status}${h.lastErrorCode ? ` (${h.lastErrorCode})` : ''}`)
   const pending = (result.value as { pending?: string[] } | undefined)?.pending ?? []
   if (pending.length > 0) out(`  Not finished by the round's deadline (${Math.round(deadlineMs / 1000)} s), evaluated without them: ${pending.join(', ')}`)
-  const evaluations = await evaluateAndAlert({ ...runtime.evaluateDeps!, logger: createLogger({ level: 'silent' }) }, roundAt)
+  // The round's own evaluation, as stored: judging its instant again here would replace it with a
+  // verdict on accounts that ended after its deadline, and decide alerts a second time.
+  const evaluations = await storedEvaluations(ch, plan, roundAt)
   out(`\nKPIs as of ${roundAt.toISOString()} (table kpi_evaluations):\n`)
   out(formatKpiTable(evaluations, { color }))
   await waitForIdle(runtime.queues.notify, 60_000)
@@ -52,4 +54,40 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   out(`\nAlert emails (${config.SMTP_URL ? `SMTP ${new URL(config.SMTP_URL).host}` : `no SMTP_URL: written as .eml files`}):`)
   if (sent.length === 0) out('  none so far')
   for (const s of sent) out(`  ${s.delivery === 'sent' ? '✉' : '✗'} ${s.subject}\n      → ${s.delivered_to}`)
+}
+
+/** The KPIs as the evaluation at `at` stored them (kpi_evaluations), in the plan's order, for the table. */
+async function storedEvaluations(ch: ClickHouse, plan: Plan, at: Date): Promise<KpiTableRow[]> {
+  const { toClickHouseTime } = await import('../core/clickhouse.ts')
+  const { periodAt } = await import('../plan/periods.ts')
+  const rows = await ch.rows<{
+    kpi_id: string
+    status: KpiTableRow['status']
+    status_basis: NonNullable<KpiTableRow['basis']>
+    status_reason: string
+    missing_accounts: string[]
+    actual: number | null
+    expected_to_date: number | null
+    attainment: number | null
+  }>("SELECT kpi_id, status, status_basis, status_reason, missing_accounts, actual, expected_to_date, attainment FROM kpi_evaluations FINAL WHERE evaluated_at = {at:DateTime64(3, 'UTC')}", {
+    at: toClickHouseTime(at),
+  })
+  const byId = new Map(rows.map((row) => [row.kpi_id, row]))
+  return plan.kpis.flatMap((kpi) => {
+    const row = byId.get(kpi.id)
+    if (!row) return []
+    return [
+      {
+        kpi,
+        status: row.status,
+        basis: row.status_basis,
+        ...(row.status_reason ? { reason: row.status_reason as NonNullable<KpiTableRow['reason']> } : {}),
+        missingAccounts: row.missing_accounts,
+        actual: row.actual,
+        expectedToDate: row.expected_to_date,
+        attainment: row.attainment,
+        period: periodAt(kpi.period, at, plan.company.timezone, plan.company.weekStart),
+      },
+    ]
+  })
 }

@@ -4,7 +4,7 @@ import { loadPlan, planAccounts, type Plan, type PlanAccount } from '../../plan/
 import type { SimulatedFault } from '../../simulator/index.ts'
 import { readSourceHealth } from '../../ingest/source-health.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
-import { CHAOS_AT, compare, recordFigures } from './bed.ts'
+import { CHAOS_AT, compare, describeInconsistencies, rawVersusFinal, recordFigures } from './bed.ts'
 
 /**
  * Five accounts' APIs misbehave at once, each half-way through the account's collection: an HTML
@@ -126,11 +126,15 @@ describe('APIs answering HTML error pages, truncated JSON, 5xx, the wrong shape,
     const recovered = compare(reference, await stored(all))
     expect(recovered).toEqual({ missing: [], extra: [], changed: [] })
     expect((await readSourceHealth(harness.db.ch)).map((h) => h.status)).toEqual(all.map(() => 'healthy'))
+    // Raw rows against FINAL: the accounts collected again wrote the rows they had stored before the faults with the same values.
+    const raw = await rawVersusFinal((query, params) => harness.db.ch.rows(query, params))
+    expect(describeInconsistencies(raw)).toEqual([])
 
     recordFigures({
       scenario: '4 API: HTML, cut JSON, 5xx, shape, slow',
       rowsLost: recovered.missing.length,
       duplicates: faulted.extra.length + faulted.changed.length + recovered.extra.length,
+      rawVersusFinal: raw.inconsistencies,
       emailsExpected: 0,
       emailsSent: 0,
       note: `5 of ${all.length} accounts failing with named errors, the other ${QUIET.length} whole; 0 garbage rows (${partialRows} valid rows kept from before the faults); all whole at the next try`,

@@ -4,7 +4,21 @@ import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { createTestRedisServer, type TestRedisServer } from '../helpers/redis-server.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { pause, until } from '../helpers/until.ts'
-import { adminRows, CHAOS_AT, dropKeys, killLeftovers, recordFigures, scratch, startProcess, writePlan, type LogLine, type StartedProcess } from './bed.ts'
+import {
+  adminReader,
+  adminRows,
+  CHAOS_AT,
+  describeInconsistencies,
+  dropKeys,
+  killLeftovers,
+  rawVersusFinal,
+  recordFigures,
+  scratch,
+  startProcess,
+  writePlan,
+  type LogLine,
+  type StartedProcess,
+} from './bed.ts'
 
 /**
  * `social-kpi start` on a Redis of its own that goes away twice while a collection job is in
@@ -155,13 +169,20 @@ describe('Redis stopped for a minute, then restarted empty, while the process ru
       .map((l) => `${l.level}: ${l.msg}: ${(l.err as { message?: string }).message}`)
     expect(withStack).toEqual([])
     const lines = (from: number, to: LogLine) => between(from, to).length
+    // Raw rows against FINAL: the rounds collected again and the evaluations run again wrote what they had written.
+    const raw = await rawVersusFinal(adminReader(dirs.dataDir))
+    expect(describeInconsistencies(raw)).toEqual([])
+    // Rounds the scheduler had not yet seen finished when Redis restarted empty run again (at least once).
+    const rounds = raw.tables.find((t) => t.table === 'collection_rounds')!
+    const evaluatedTwice = rounds.rawRows - rounds.finalRows
     recordFigures({
       scenario: '2 Redis down 60 s, then restarted empty',
       rowsLost,
       duplicates: subjects.length - new Set(subjects).size,
+      rawVersusFinal: raw.inconsistencies,
       emailsExpected: notifications.length,
       emailsSent: subjects.length,
-      note: `${want.length} rounds: ${missed1.length} missed enqueued after the minute; ${lost2.length} lost + ${(back2.missed as string[]).length} missed enqueued after the empty restart; ${lines(outage1, back1)} + ${lines(outage2, back2)} log lines during the outages`,
+      note: `${want.length} rounds: ${missed1.length} missed enqueued after the minute; ${lost2.length} lost + ${(back2.missed as string[]).length} missed enqueued after the empty restart; ${evaluatedTwice} rounds evaluated twice (run again after it, the later evaluation replacing the earlier); ${lines(outage1, back1)} + ${lines(outage2, back2)} log lines during the outages`,
     })
     const stopped = await app.stop()
     expect(stopped.code).toBe(0)

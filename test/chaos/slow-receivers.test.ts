@@ -5,7 +5,7 @@ import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts'
-import { adminRows, CHAOS_AT, dropKeys, killLeftovers, recordFigures, scratch, startProcess, writePlan, type StartedProcess } from './bed.ts'
+import { adminReader, adminRows, CHAOS_AT, describeInconsistencies, dropKeys, killLeftovers, rawVersusFinal, recordFigures, scratch, startProcess, writePlan, type StartedProcess } from './bed.ts'
 
 /**
  * `social-kpi start` whose first round raises five KPI alerts, each to email, Slack and a signed
@@ -121,6 +121,8 @@ describe('a slow mail server, Slack asking to wait, a webhook gone', () => {
     const errors = app.logs.filter((l) => l.level === 'error' || l.level === 'fatal' || l.level === 'raw')
     expect(errors.map((l) => l.msg)).toEqual(['ALERT NOT DELIVERED: channel "ops-hook" refused it for good; it is not retried (listed by `social-kpi status`)'])
 
+    const raw = await rawVersusFinal(adminReader(dirs.dataDir))
+    expect(describeInconsistencies(raw)).toEqual([])
     recordFigures({
       scenario: '5 slow SMTP answer, Slack 429 Retry-After, webhook 410',
       rowsLost: 0,
@@ -128,6 +130,7 @@ describe('a slow mail server, Slack asking to wait, a webhook gone', () => {
         smtp.messages.length -
         new Set(smtp.messages.map((m) => m.subject)).size +
         (slack.filter((r) => r.status === 200).length - new Set(slack.filter((r) => r.status === 200).map((r) => r.body)).size),
+      rawVersusFinal: raw.inconsistencies,
       emailsExpected: ALERTS,
       emailsSent: smtp.messages.length,
       note: 'the email answered after 3.5 s (HTTP_TIMEOUT_MS 1.5 s) sent once; Slack retried ≥ 1 s after its 429; the 410 recorded as failed after 1 try',

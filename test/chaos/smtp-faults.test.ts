@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
-import { adminRows, CHAOS_AT, dropKeys, killLeftovers, recordFigures, scratch, startProcess, writePlan, type StartedProcess } from './bed.ts'
+import { adminReader, adminRows, CHAOS_AT, describeInconsistencies, dropKeys, killLeftovers, rawVersusFinal, recordFigures, scratch, startProcess, writePlan, type StartedProcess } from './bed.ts'
 
 /**
  * `social-kpi start` whose first round raises five alerts while the mail server misbehaves: it
@@ -109,10 +109,14 @@ describe('the mail server answering 451, then 550, then dropping the connection'
       expect.stringMatching(new RegExp(`${REFUSED.replace(/[()]/g, '\\$&')}.* — refused for good, not sent again: check the recipients \\(the mail server refused the alert \\(SMTP 550\\)\\)$`)),
     ])
 
+    // Raw rows against FINAL: each delivery's progress replaced its row; no fact written twice with other values.
+    const raw = await rawVersusFinal(adminReader(dirs.dataDir))
+    expect(describeInconsistencies(raw)).toEqual([])
     recordFigures({
       scenario: '3 SMTP 451, 550, dropped connection',
       rowsLost: 0,
       duplicates: smtp.messages.length - new Set(smtp.messages.map((m) => m.subject)).size,
+      rawVersusFinal: raw.inconsistencies,
       emailsExpected: 4,
       emailsSent: smtp.messages.length,
       note: `5 alerts: 451 and a drop each sent once on the 2nd try; the 550 one recorded as failed after 1 try, listed by status, not retried`,

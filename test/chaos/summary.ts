@@ -13,7 +13,8 @@ declare module 'vitest' {
 
 /**
  * The chaos project's global setup: a directory for the figures of every scenario, and at the end
- * of the run one table of them on stdout (scenario, rows lost, duplicates, emails expected vs sent).
+ * of the run one table of them on stdout (scenario, rows lost, duplicates, raw rows against FINAL,
+ * emails expected vs sent).
  */
 export default function setup(project: TestProject): () => void {
   const dir = mkdtempSync(join(tmpdir(), 'social-kpi-chaos-summary-'))
@@ -30,12 +31,12 @@ export default function setup(project: TestProject): () => void {
 }
 
 export function formatFigures(figures: ChaosFigures[]): string {
-  const header = ['scenario', 'rows lost', 'duplicates', 'emails expected', 'emails sent', 'notes']
-  const rows = figures.map((f) => [f.scenario, String(f.rowsLost), String(f.duplicates), String(f.emailsExpected), String(f.emailsSent), f.note ?? ''])
+  const header = ['scenario', 'rows lost', 'duplicates', 'raw≠FINAL', 'emails expected', 'emails sent', 'notes']
+  const rows = figures.map((f) => [f.scenario, String(f.rowsLost), String(f.duplicates), String(f.rawVersusFinal), String(f.emailsExpected), String(f.emailsSent), f.note ?? ''])
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
   const line = (cells: string[]) =>
     cells
-      .map((c, i) => (i >= 1 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
+      .map((c, i) => (i >= 1 && i <= 5 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd()
   return ['Chaos suite', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
