@@ -145,7 +145,9 @@ interface MissingAccount {
  *   counts hidden, a day without ad delivery): any of the account's readings shows it was read,
  *   a daily count counting from its day's end (DAILY_REPORT_LAG_MS);
  * - for daily counts, also a successful collection (source health) from the stale window's start
- *   until `lookbackDays` after `judgedAt`: such a round re-read those days and found nothing.
+ *   until `lookbackDays` after `judgedAt`: such a round re-read those days and found nothing;
+ * - for counts, an account whose collections are known (source health) needs one that ended well
+ *   in the window: rows of rounds that failed half-way (a paged walk cut off) are a part, not the whole.
  */
 async function missingAccounts(plan: Plan, kpi: Kpi, judgedAt: Date, period: Period, source: KpiDataSource, staleMs: number): Promise<MissingAccount[]> {
   const accounts = kpiAccounts(plan, kpi).map((a) => ({ network: kpi.network, accountId: a.id }))
@@ -157,8 +159,11 @@ async function missingAccounts(plan: Plan, kpi: Kpi, judgedAt: Date, period: Per
   const stale = recent.filter((account) =>
     shapesOf(kpi).some((shape) => {
       if (shape === 'gauge') return !account.metrics.some((m) => m.metric === kpi.metric)
-      if (account.metrics.length > 0) return false
       const success = account.lastSuccessAt?.getTime()
+      // Rows of a collection that failed half-way (a walk cut off) are a part of the counts: only
+      // a collection that ended well in the window shows the counts were read whole.
+      if (account.healthKnown && (success === undefined || success < since)) return true
+      if (account.metrics.length > 0) return false
       return !(shape === 'daily' && success !== undefined && success >= since && success <= t + lookbackMs)
     }),
   )

@@ -668,15 +668,17 @@ FROM
 )
 GROUP BY network, account_id, metric, shape
 UNION ALL
-SELECT network, account_id, '' AS metric, 'health' AS shape, toUnixTimestamp64Milli(assumeNotNull(last_success_at)) AS at_ms
+SELECT network, account_id, '' AS metric, 'health' AS shape, if(last_success_at IS NULL, -1, toUnixTimestamp64Milli(assumeNotNull(last_success_at))) AS at_ms
 FROM source_health FINAL
-WHERE ${accountsSql} AND last_success_at IS NOT NULL`
+WHERE ${accountsSql}`
 
 export interface RecentReadings {
   network: string
   accountId: string
   metrics: Array<{ metric: string; shape: Shape; at: number }>
   lastSuccessAt: number | null
+  /** Whether source health has a row for the account (its collections are known), whatever their outcome. */
+  healthKnown: boolean
 }
 
 /**
@@ -695,13 +697,15 @@ export async function recentReadings(ch: Rows, accounts: Array<{ network: string
     sinceHour: time(floorHour(Math.min(since, at))),
     dailySince: time(dailySince),
   })
-  const out = new Map(accounts.map((a) => [`${a.network}\u0000${a.accountId}`, { network: a.network, accountId: a.accountId, metrics: [], lastSuccessAt: null } as RecentReadings]))
+  const out = new Map(accounts.map((a) => [`${a.network}\u0000${a.accountId}`, { network: a.network, accountId: a.accountId, metrics: [], lastSuccessAt: null, healthKnown: false } as RecentReadings]))
   for (const r of rows) {
     const entry = out.get(`${r.network}\u0000${r.account_id}`)
     const ms = Number(r.at_ms)
     if (!entry) continue
-    if (r.shape === 'health') entry.lastSuccessAt = ms
-    else if (ms >= (r.shape === 'daily' ? dailySince : since)) entry.metrics.push({ metric: r.metric, shape: r.shape, at: ms })
+    if (r.shape === 'health') {
+      entry.healthKnown = true
+      entry.lastSuccessAt = ms >= 0 ? ms : null
+    } else if (ms >= (r.shape === 'daily' ? dailySince : since)) entry.metrics.push({ metric: r.metric, shape: r.shape, at: ms })
   }
   for (const entry of out.values()) entry.metrics.sort((a, b) => (a.metric < b.metric ? -1 : a.metric > b.metric ? 1 : 0))
   return [...out.values()]

@@ -33,8 +33,10 @@ export interface RecentData extends AccountRef {
    * day's start; `since` for the others). Metrics without one are left out.
    */
   metrics: Array<{ metric: string; shape: MetricShape; at: Date }>
-  /** Its last successful collection as source health has it (only the newest state is kept, whenever it was); null when unknown. */
+  /** Its last successful collection as source health has it (only the newest state is kept, whenever it was); null when never, or unknown. */
   lastSuccessAt: Date | null
+  /** Whether source health knows the account (a collection of it ended, well or not); false: nothing recorded, as in data written by hand. */
+  healthKnown: boolean
 }
 
 /**

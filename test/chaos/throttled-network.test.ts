@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { parsePlan, planAccounts } from '../../plan/plan.ts'
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { until } from '../helpers/until.ts'
-import { adminRows, CHAOS_AT, killLeftovers, recordFigures, scratch, startProcess, type StartedProcess } from './bed.ts'
+import { adminReader, adminRows, CHAOS_AT, describeInconsistencies, killLeftovers, rawVersusFinal, recordFigures, scratch, startProcess, type StartedProcess } from './bed.ts'
 
 /**
  * One network throttled among many accounts: 20 Facebook Pages whose Graph API answers 429 with
@@ -109,10 +109,13 @@ describe('a throttled network among many accounts', () => {
     expect(kpis.find((k) => k.kpi_id === 'fb-followers')).toMatchObject({ status: 'unknown', status_reason: 'incomplete' })
     const kpiAlerts = await adminRows<{ n: string }>(dirs.dataDir, "SELECT count() AS n FROM alert_notifications FINAL WHERE alert_key LIKE 'kpi.%'")
     expect(Number(kpiAlerts[0]!.n)).toBe(0)
+    const raw = await rawVersusFinal(adminReader(dirs.dataDir))
+    expect(describeInconsistencies(raw)).toEqual([])
     recordFigures({
-      scenario: '6 one network throttled among many accounts',
+      scenario: '9 one network throttled among many accounts',
       rowsLost: 0,
       duplicates: 0,
+      rawVersusFinal: raw.inconsistencies,
       emailsExpected: 0,
       emailsSent: Number(kpiAlerts[0]!.n),
       note: `${PAGES} Pages throttled + ${USERS} X accounts, a round every 10 s with a 4 s deadline: ${evaluated.length} of ${evaluated.length} rounds evaluated at their deadline with the ${PAGES} Pages pending; at most ${mostHeldBack} held-back jobs (one per Page); the X KPI judged each round, the Facebook KPI without a verdict`,

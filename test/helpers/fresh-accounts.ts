@@ -7,7 +7,7 @@ import type { KpiDataSource } from '../../kpi/kinds/source.ts'
  */
 export const freshAccounts: Pick<KpiDataSource, 'recentData' | 'lastSeen'> = {
   async recentData(accounts, at) {
-    return accounts.map((a) => ({ ...a, metrics: Object.entries(METRICS[a.network as Network] ?? {}).map(([metric, d]) => ({ metric, shape: d.shape, at })), lastSuccessAt: at }))
+    return accounts.map((a) => ({ ...a, metrics: Object.entries(METRICS[a.network as Network] ?? {}).map(([metric, d]) => ({ metric, shape: d.shape, at })), lastSuccessAt: at, healthKnown: true }))
   },
   async lastSeen(accounts, at) {
     return accounts.map((a) => ({ ...a, at }))

@@ -152,9 +152,9 @@ ORDER BY network, account_id, metric`
 
 // ... and each account's last successful collection.
 const HEALTH_SQL = `
-SELECT network, account_id, toUnixTimestamp64Milli(assumeNotNull(last_success_at)) AS at_ms
+SELECT network, account_id, if(last_success_at IS NULL, -1, toUnixTimestamp64Milli(assumeNotNull(last_success_at))) AS at_ms
 FROM source_health FINAL
-WHERE network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND last_success_at IS NOT NULL`
+WHERE network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)}`
 
 // Each account's newest observation of any metric at or before `at`.
 const LAST_SEEN_SQL = `
@@ -209,7 +209,8 @@ export function rawKpiSource(ch: Pick<ClickHouse, 'rows'>): KpiDataSource {
         return {
           ...a,
           metrics: rows.filter((r) => keyOf(r.network, r.account_id) === keyOf(a.network, a.accountId)).map((r) => ({ metric: r.metric, shape: r.shape, at: new Date(Number(r.at_ms)) })),
-          lastSuccessAt: success ? new Date(Number(success.at_ms)) : null,
+          lastSuccessAt: success && Number(success.at_ms) >= 0 ? new Date(Number(success.at_ms)) : null,
+          healthKnown: success !== undefined,
         }
       })
     },

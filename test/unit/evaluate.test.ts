@@ -350,7 +350,8 @@ function accountsSource(options: {
   amounts?: Record<string, number | null>
   levels?: Array<[string, number]>
   readings: Record<string, Array<[metric: string, shape: 'gauge' | 'counter' | 'daily', at: string]>>
-  health?: Record<string, string>
+  /** Each account's last successful collection as source health has it; null: known, never succeeded. */
+  health?: Record<string, string | null>
 }): KpiDataSource {
   const levelAt = (at: Date) => {
     const known = (options.levels ?? []).filter(([t]) => new Date(t) <= at)
@@ -372,6 +373,7 @@ function accountsSource(options: {
           .map(([metric, shape, t]) => ({ metric, shape, at: new Date(t) }))
           .filter((r) => r.at <= at && r.at >= (r.shape === 'daily' ? window.dailySince : window.since)),
         lastSuccessAt: options.health?.[a.accountId] ? new Date(options.health[a.accountId]!) : null,
+        healthKnown: options.health !== undefined && a.accountId in options.health,
       }))
     },
     async lastSeen(accounts, at) {
@@ -458,6 +460,27 @@ describe('no verdict on partial data', () => {
     // main has no posts, so no clicks: only its followers were stored at the round
     const source = accountsSource({ amounts: { clicks: 2738 }, readings: { main: [['followers', 'gauge', '2026-11-16T00:00:00Z']], second: read('2026-11-16T00:00:00Z') } })
     expect(await judged('clicks', source)).toMatchObject({ status: 'on_track', missingAccounts: [] })
+  })
+
+  it('takes the rows of a collection that failed half-way as a part: a count over it has no verdict, its level is judged', async () => {
+    // main's round read its followers and the first pages of posts, then its walk was cut off: no
+    // collection of main ever ended well (source health: failing, no success)
+    const partial = {
+      amounts: { clicks: 460 },
+      levels: [
+        ['2026-11-01T00:00:00Z', 2000],
+        ['2026-11-16T00:00:00Z', 2500],
+      ] as Array<[string, number]>,
+      readings: { main: read('2026-11-16T00:00:00Z'), second: read('2026-11-16T00:00:00Z') },
+    }
+    expect(await judged('clicks', accountsSource({ ...partial, health: { main: null, second: '2026-11-16T00:00:00Z' } }))).toMatchObject({
+      status: 'unknown',
+      reason: 'data_problem',
+      missingAccounts: ['main'],
+    })
+    expect(await judged('followers', accountsSource({ ...partial, health: { main: null, second: '2026-11-16T00:00:00Z' } }))).toMatchObject({ missingAccounts: [] })
+    // one round failed after one that ended well 15 minutes before: judged (one failed round is not a gap)
+    expect(await judged('clicks', accountsSource({ ...partial, health: { main: '2026-11-15T23:45:00Z', second: '2026-11-16T00:00:00Z' } }))).toMatchObject({ status: 'at_risk', missingAccounts: [] })
   })
 
   it('wants the level itself for a level KPI: other readings of the account do not make its followers fresh', async () => {
