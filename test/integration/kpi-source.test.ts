@@ -80,6 +80,19 @@ describe('KPI numbers from raw observations', () => {
           quota_resets_at: null,
           updated_at: '2026-11-19 00:00:00.000',
         },
+        // known, never collected well
+        {
+          network: 'facebook',
+          account_id: 'nobody',
+          status: 'failing',
+          last_success_at: null,
+          last_error_at: '2026-11-20 12:00:00.000',
+          last_error_code: 'API_PAGING_ENDLESS',
+          last_error: '',
+          refused_metrics: [],
+          quota_resets_at: null,
+          updated_at: '2026-11-20 12:00:00.000',
+        },
       ],
     })
     // 20 Nov 12:30, a 30-minute window (two days for daily counts): main's followers read at 12:00
@@ -87,9 +100,9 @@ describe('KPI numbers from raw observations', () => {
     const at = new Date('2026-11-20T12:30:00Z')
     const window = { since: new Date('2026-11-20T12:00:00Z'), dailySince: new Date('2026-11-18T12:00:00Z') }
     expect(await source.recentData(accounts, at, window)).toEqual([
-      { network: 'facebook', accountId: 'main', metrics: [{ metric: 'followers', shape: 'gauge', at: new Date('2026-11-20T12:00:00Z') }], lastSuccessAt: null },
-      { network: 'facebook', accountId: 'second', metrics: [], lastSuccessAt: new Date('2026-11-19T00:00:00Z') },
-      { network: 'facebook', accountId: 'nobody', metrics: [], lastSuccessAt: null },
+      { network: 'facebook', accountId: 'main', metrics: [{ metric: 'followers', shape: 'gauge', at: new Date('2026-11-20T12:00:00Z') }], lastSuccessAt: null, healthKnown: false },
+      { network: 'facebook', accountId: 'second', metrics: [], lastSuccessAt: new Date('2026-11-19T00:00:00Z'), healthKnown: true },
+      { network: 'facebook', accountId: 'nobody', metrics: [], lastSuccessAt: null, healthKnown: true },
     ])
     // a reading stamped exactly at the instant counts; one a millisecond later is not known yet
     expect((await source.recentData(accounts.slice(0, 1), new Date('2026-11-20T12:00:00Z'), window))[0]!.metrics).toHaveLength(1)
