@@ -54,14 +54,17 @@ describe('an account slower than the round deadline', () => {
       env: { SMTP_REPLY_TIMEOUT_MS: '10000' },
     }))
     await app.untilOutput('Running:')
-    expect(app.stdout()).toContain("Not finished by the round's deadline (2 s), evaluated without them: linkedin/kopi-nusantara-linkedin")
+    // LinkedIn is pending at the deadline by construction; the Page may be too on a busy machine (no
+    // assertion here depends on how fast the Page is collected).
+    expect(app.stdout()).toMatch(/Not finished by the round's deadline \(2 s\), evaluated without them: .*linkedin\/kopi-nusantara-linkedin/)
 
     const [round] = await adminRows<{ pending: string[]; evaluated_by: string; collected: number }>(
       dirs.dataDir,
       "SELECT pending, evaluated_by, collected FROM collection_rounds FINAL WHERE round_at = {at:DateTime64(3, 'UTC')}",
       { at: ROUND },
     )
-    expect(round).toEqual({ pending: ['linkedin/kopi-nusantara-linkedin'], evaluated_by: 'deadline', collected: 1 })
+    expect(round!.pending).toContain('linkedin/kopi-nusantara-linkedin')
+    expect(round).toMatchObject({ evaluated_by: 'deadline', collected: 2 - round!.pending.length })
     // LinkedIn's job ended after the deadline and stored its rows.
     const [linkedin] = await adminRows<{ n: string }>(dirs.dataDir, "SELECT count() AS n FROM observations FINAL WHERE account_id = 'kopi-nusantara-linkedin'")
     expect(Number(linkedin!.n)).toBeGreaterThan(0)
