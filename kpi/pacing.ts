@@ -117,7 +117,12 @@ export function judge(input: PacingInput): Judgement {
   const { pacing } = kind
   const base = kind.origin === 'start' ? baseline : 0
   const share = expectedShare(input.pace, fraction)
-  const expectedToDate = pacing === null ? target : base === null ? null : base + (target - base) * share
+  // What is expected by now is what the status is judged against: the target itself for a kind
+  // held to it (a rate; an at-most level, under its ceiling), and for a level that started at or
+  // past an at-least target (nothing to gain: it is to stay there), else the pace line from the
+  // origin. A line from 31,961 followers down to a target of 9,000 expects nothing anyone wants.
+  const heldToTarget = pacing === null || (pacing.ceiling === 'target' && comparator === 'at_most') || (comparator === 'at_least' && base !== null && base >= target)
+  const expectedToDate = heldToTarget ? target : base === null ? null : base + (target - base) * share
   const result = (status: KpiStatus, basis: StatusBasis = 'pace'): Judgement => ({ expectedToDate, status, attainment, basis })
   if (actual === null || Number.isNaN(actual)) return { expectedToDate, status: 'unknown', attainment: null, basis: 'pace' }
 

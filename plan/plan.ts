@@ -574,7 +574,9 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
     // A text that is no percentage is wrong whatever the KPI; a percentage, for the KPI it is on.
     const problem = known ? targetProblem(kpi.target, subject, unit ?? defaultUnit(subject)) : typeof kpi.target === 'string' && parsePercent(kpi.target) === null ? POSITIVE : null
     if (problem) ctx.addIssue({ code: 'custom', path: ['kpis', index, 'target'], message: problem })
-    if (known && (unit ?? defaultUnit(subject)) === 'currency') {
+    // Money (its metric or denominator) is never added across currencies, whatever unit shows it.
+    const money = [subject.metric, subject.denominator].some((m) => m !== undefined && METRICS[network][m]?.money === true)
+    if (known && money) {
       const covered = Array.isArray(kpi.accounts) ? networkAccounts.filter((a) => (kpi.accounts as unknown[]).includes(a.id)) : networkAccounts
       const declared = covered.flatMap((a) => {
         const currency = (a.settings as { currency?: unknown } | undefined)?.currency

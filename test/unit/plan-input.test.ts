@@ -108,8 +108,9 @@ describe('units', () => {
       'kpis[0] (ads-spend-month).accounts: would add amounts in different currencies (ads-id: IDR, ads-sg: SGD), which are never converted; give each currency a KPI of its own',
     ])
     expect(problems(plan([{ ...spend, accounts: ['ads-id'] }], [ads('ads-id', 'IDR'), ads('ads-sg', 'SGD')]))).toEqual([])
-    // a count over the same accounts adds no money
+    // a count over the same accounts adds no money; money shown as a plain number still would
     expect(problems(plan([{ ...spend, metric: 'conversions' }], [ads('ads-id', 'IDR'), ads('ads-sg', 'SGD')]))).toEqual([])
+    expect(problems(plan([{ ...spend, unit: 'count' }], [ads('ads-id', 'IDR'), ads('ads-sg', 'SGD')]))).toHaveLength(1)
     expect(problems(plan([spend], [ads('ads-id', 'idr')]))).toEqual([
       'strategy.networks[1] (meta_ads).accounts[0] (ads-id).settings.currency: must be an ISO 4217 currency code in capitals, such as IDR or USD',
     ])

@@ -189,3 +189,23 @@ describe('social-kpi status', () => {
     expect(text).not.toContain('forecast')
   })
 })
+
+describe('"expected now" is what the status is judged against', () => {
+  const level = { kind: 'level' as const, tolerance: 0.1, periodEnded: false, fraction: 0.25, forecast: null }
+
+  it('is the growth expected by now for a growth KPI, not the level', () => {
+    // 9,000 followers gained in the month, a quarter through it: 2,250, whatever the level is
+    expect(judge({ ...level, kind: 'growth', comparator: 'at_least', target: 9_000, actual: 1_200, baseline: null }).expectedToDate).toBe(2_250)
+  })
+
+  it('is the target for a level that started at or past its at-least target (issue 22: 31,961 expected of a target of 9,000)', () => {
+    const judged = judge({ ...level, comparator: 'at_least', target: 9_000, actual: 31_961, baseline: 31_961 })
+    expect(judged).toMatchObject({ status: 'achieved', expectedToDate: 9_000 })
+    // a level still below its target is paced from its start towards it, as before
+    expect(judge({ ...level, comparator: 'at_least', target: 12_000, actual: 10_400, baseline: 10_000 }).expectedToDate).toBe(10_500)
+  })
+
+  it('is the ceiling itself for an at-most level, which is judged against it', () => {
+    expect(judge({ ...level, comparator: 'at_most', target: 50, actual: 45, baseline: 40 })).toMatchObject({ status: 'on_track', expectedToDate: 50 })
+  })
+})
