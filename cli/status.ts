@@ -24,6 +24,9 @@ interface LatestKpi {
   latest_at: string
   status_reason: string
   missing_accounts: string[]
+  /** How its numbers are shown (percent, ratio, count, currency; plan/units.ts) and the currency of money (migration 0026); '' before. */
+  unit?: string
+  currency?: string
   /** For reason `data_problem`: its cause and numbers (migration 0026); '' and {} before. */
   status_cause?: string
   cause_facts?: Record<string, string>
@@ -125,8 +128,8 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
     ? 'argMax(forecast_end, evaluated_at) AS forecast_end, argMax(needed_per_day, evaluated_at) AS needed_per_day, argMax(recent_per_day, evaluated_at) AS recent_per_day'
     : 'NULL AS forecast_end, NULL AS needed_per_day, NULL AS recent_per_day'
   const cause = columns.has('kpi_evaluations.status_cause')
-    ? 'argMax(status_cause, evaluated_at) AS status_cause, argMax(cause_facts, evaluated_at) AS cause_facts'
-    : "'' AS status_cause, CAST(map() AS Map(String, String)) AS cause_facts"
+    ? 'argMax(status_cause, evaluated_at) AS status_cause, argMax(cause_facts, evaluated_at) AS cause_facts, argMax(unit, evaluated_at) AS unit, argMax(currency, evaluated_at) AS currency'
+    : "'' AS status_cause, CAST(map() AS Map(String, String)) AS cause_facts, '' AS unit, '' AS currency"
   const latest = await reader.rows<LatestKpi>(`
     SELECT kpi_id,
            argMax(kpi_name, evaluated_at) AS kpi_name, argMax(kind, evaluated_at) AS kind,

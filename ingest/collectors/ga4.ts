@@ -34,7 +34,11 @@ const runReportResponse = z.object({
   metricHeaders: z.array(z.object({ name: z.string(), type: z.string().optional() })),
   rows: z.array(z.object({ dimensionValues: z.array(z.object({ value: z.string().optional() })).optional(), metricValues: z.array(z.object({ value: z.string().optional() })).optional() })).optional(),
   rowCount: z.number().optional(),
-  /** The property's time zone, and `currencyCode`: "the property's current currency_code" (RunReportResponse, ResponseMetaData). */
+  /**
+   * The property's time zone, and `currencyCode`: "the property's current currency_code" unless
+   * the request named one (Data API v1beta ResponseMetaData, Google's client reference:
+   * cloud.google.com/ruby/docs/reference/google-analytics-data-v1beta/latest/Google-Analytics-Data-V1beta-ResponseMetaData).
+   */
   metadata: z.object({ timeZone: z.string().optional(), currencyCode: z.string().optional() }).optional(),
   propertyQuota: z.record(z.string(), quotaStatus).optional(),
 })

@@ -21,8 +21,9 @@ import type { ObservationRow } from '../../core/tables.ts'
 /**
  * The answers' shapes: the fields read here. Insights numbers come as strings; Graph edges always
  * carry `data`. The ad account's `currency` ("the currency used for the account, based on the
- * corresponding value in the account settings": Marketing API reference, Ad Account) is the
- * currency of its `spend` and `action_values`; it comes with the time zone, in the same call.
+ * corresponding value in the account settings": Marketing API reference, Ad Account,
+ * https://developers.facebook.com/docs/marketing-api/reference/ad-account) is the currency of its
+ * `spend` and `action_values`; it comes with the time zone, in the call already made.
  */
 const adAccountNode = z.object({ id: z.string(), timezone_name: z.string().optional(), currency: z.string().optional() })
 
