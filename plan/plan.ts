@@ -667,8 +667,8 @@ function describeValue(value: unknown): string {
   return `a ${typeof value}`
 }
 
-/** What names an item of a list, shown beside its index: a KPI's, objective's or account's `id`, a network presence's `network`. */
-const ITEM_NAMES = ['id', 'network'] as const
+/** What names an item of a list, shown beside its index: a KPI's, objective's or account's `id`, a network presence's `network`, a crisis contact's `name`. */
+const ITEM_NAMES = ['id', 'network', 'name'] as const
 
 /**
  * A path in the document as a person reads it: each list index followed by the item's id, when it

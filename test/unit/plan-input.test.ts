@@ -173,9 +173,10 @@ describe('every problem names the item it is in', () => {
   it('puts the id of a KPI, objective, network and account beside its index', () => {
     const document = plan([kpi({ id: 'fb-likes-month', objective: 'nope', target: -5 })])
     document.objectives.push({ id: 'o', name: 'again' })
+    const crisis = { contacts: [{ name: 'Dewi', email: 'dewi at kopi' }], steps: ['Confirm the facts'] }
     const text = (() => {
       try {
-        parsePlan(document, 'p.yaml')
+        parsePlan({ ...document, crisis }, 'p.yaml')
       } catch (error) {
         return (error as PlanError).message
       }
@@ -183,5 +184,6 @@ describe('every problem names the item it is in', () => {
     expect(text).toContain('kpis[0] (fb-likes-month).target: must be a positive number')
     expect(text).toContain('kpis[0] (fb-likes-month).objective: names objective "nope", which the plan does not define')
     expect(text).toContain('objectives[1] (o).id: objective id "o" is used twice')
+    expect(text).toContain('crisis.contacts[0] (Dewi).email: must be an email address')
   })
 })
