@@ -119,7 +119,7 @@ const signedNumber = (text: string | undefined) => {
   return Number.isFinite(value) ? `${value < 0 ? '−' : ''}${Math.abs(value).toLocaleString('en-US', { maximumFractionDigits: 4 })}` : String(text)
 }
 
-/** Each cause in words, as the reasons are (the Indonesian ones with the review's words). */
+/** Each cause in words, as the reasons are: a few words for tables, what happened, what to do. */
 export const DATA_PROBLEM_MEANINGS: Record<DataProblemCause, { words: string; explain(problem: { missing: readonly string[]; facts: Record<string, string> }): string; advice: string }> = {
   stale: {
     words: 'stale data',
