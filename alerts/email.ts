@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon'
 import type { KpiChart } from '../core/queues.ts'
-import type { KpiEvaluation } from '../kpi/evaluate.ts'
+import { forecastForNote, type KpiEvaluation } from '../kpi/evaluate.ts'
 import { kpiKind } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
 import { statusText, statusWords } from '../kpi/statuses.ts'
@@ -160,7 +160,7 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const kind = kpiKind(kpi.kind)
   const status = statusWords(evaluation.status)
   // Why, when the status alone would mislead: the forecast overruled the pace, or it is too early.
-  const note = basisNote(evaluation.status, evaluation.basis, kpi.comparator)
+  const note = basisNote(evaluation.status, evaluation.basis, kpi.comparator, forecastForNote(evaluation))
   const digits = kind.decimals
   const prefix = event === 'resolved' ? 'RESOLVED' : event === 'repeat' ? `STILL ${status.toUpperCase()}` : status.toUpperCase()
   const gap =
@@ -177,7 +177,7 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const lines: Array<[string, string]> = [
     ['KPI', `${kpi.name} (${kpi.id})`],
     ['Objective', objective ? objective.name : kpi.objective],
-    ['Status', note ? `${status}: ${note}` : statusText(evaluation.status, evaluation.reason, evaluation.missingAccounts, 'long')],
+    ['Status', note ? `${status}: ${note}` : statusText(evaluation.status, evaluation.reason, evaluation.missingAccounts, 'long', evaluation.problem ?? null)],
     ['Network', `${kpi.network}, metric ${kpi.metric}${kpi.denominator ? ` ÷ ${kpi.denominator}` : ''} (${kpi.kind})`],
     ['Period', `${period.label}: ${when(period.start)} – ${when(period.end)} ${zone} (${elapsed}% elapsed)`],
     ['Actual', number(evaluation.actual, digits)],

@@ -1,10 +1,10 @@
 import { DateTime } from 'luxon'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
-import { customPeriodEnded, evaluatePlan } from '../kpi/evaluate.ts'
+import { customPeriodEnded, evaluatePlan, forecastForNote } from '../kpi/evaluate.ts'
 import type { KpiDataSource } from '../kpi/kinds/source.ts'
 import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { STATUS_REASON_MEANINGS, type StatusReason } from '../kpi/statuses.ts'
+import { DATA_PROBLEM_MEANINGS, STATUS_REASON_MEANINGS, type DataProblemCause, type StatusReason } from '../kpi/statuses.ts'
 import type { Plan } from '../plan/plan.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
 import { alertPolicies, closing, crisisSignal, endedKpiSignal, heldByCrisis, kpiSignal } from './signals.ts'
@@ -62,6 +62,8 @@ export interface ReplaySummary {
   held: number
   /** Steps at which the KPI had no verdict (status unknown), per reason (kpi/statuses.ts); its alert stayed as it was. */
   noVerdict: Partial<Record<StatusReason, number>>
+  /** Of the steps with reason `data_problem`, how many per cause (kpi/statuses.ts DATA_PROBLEMS). */
+  dataProblems: Partial<Record<DataProblemCause, number>>
   /** Total time firing within the replay (up to `to` for one still open). */
   firingMs: number
   openAtEnd: boolean
@@ -100,7 +102,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const firingSince = new Map<string, number>()
   const entry = (key: string, subjectKind: 'kpi' | 'crisis', subjectId: string, name: string) => {
     let s = summary.get(key)
-    if (!s) summary.set(key, (s = { key, subjectKind, subjectId, name, fired: 0, resolved: 0, repeats: 0, held: 0, noVerdict: {}, firingMs: 0, openAtEnd: false }))
+    if (!s) summary.set(key, (s = { key, subjectKind, subjectId, name, fired: 0, resolved: 0, repeats: 0, held: 0, noVerdict: {}, dataProblems: {}, firingMs: 0, openAtEnd: false }))
     return s
   }
   for (const trigger of plan.crisis?.triggers ?? []) entry(`crisis.${trigger.id}`, 'crisis', trigger.id, trigger.id)
@@ -150,11 +152,13 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
       }
       const number = (value: number | null) => formatKpiValue(value, kpi.kind)
       if (evaluation.reason) {
-        const counts = summary.get(`kpi.${kpi.id}`)!.noVerdict
-        counts[evaluation.reason] = (counts[evaluation.reason] ?? 0) + 1
+        const kpiSummary = summary.get(`kpi.${kpi.id}`)!
+        kpiSummary.noVerdict[evaluation.reason] = (kpiSummary.noVerdict[evaluation.reason] ?? 0) + 1
+        const cause = evaluation.problem?.cause
+        if (cause) kpiSummary.dataProblems[cause] = (kpiSummary.dataProblems[cause] ?? 0) + 1
       }
       decide(kpiSignal(evaluation), at, policies.kpi, () => {
-        const note = basisNote(status, evaluation.basis, kpi.comparator, 'short')
+        const note = basisNote(status, evaluation.basis, kpi.comparator, forecastForNote(evaluation), 'short')
         const { forecast } = evaluation
         return (
           `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual)}, expected ${number(evaluation.expectedToDate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target)}` +
@@ -201,11 +205,24 @@ function table(header: string[], rows: string[][]): string[] {
 
 const COLORS = { firing: '\x1b[31m', resolved: '\x1b[32m' } as const
 
-/** Steps without a verdict and why, in words: `6 (4 incomplete data, 2 stale data)`; empty for none. */
+/** Steps without a verdict and why, in words: `6 (4 incomplete data, 2 stale data)`; a data problem by its cause; empty for none. */
 function noVerdictCell(s: ReplaySummary): string {
   const counts = Object.entries(s.noVerdict) as Array<[StatusReason, number]>
   const total = counts.reduce((n, [, c]) => n + c, 0)
-  return total === 0 ? '' : `${total} (${counts.map(([reason, n]) => `${n} ${STATUS_REASON_MEANINGS[reason].words}`).join(', ')})`
+  const causes = Object.entries(s.dataProblems) as Array<[DataProblemCause, number]>
+  // Causes with the same words (a count below zero, a part above its whole: impossible values) add up.
+  const byWords = new Map<string, number>()
+  const add = (words: string, n: number) => byWords.set(words, (byWords.get(words) ?? 0) + n)
+  for (const [reason, n] of counts) {
+    if (reason !== 'data_problem') {
+      add(STATUS_REASON_MEANINGS[reason].words, n)
+      continue
+    }
+    for (const [cause, c] of causes) add(DATA_PROBLEM_MEANINGS[cause].words, c)
+    const told = causes.reduce((sum, [, c]) => sum + c, 0)
+    if (n > told) add(STATUS_REASON_MEANINGS.data_problem.words, n - told)
+  }
+  return total === 0 ? '' : `${total} (${[...byWords].map(([words, n]) => `${n} ${words}`).join(', ')})`
 }
 
 /** The timeline (fired and resolved, not reminders) and the per-KPI summary, in the plan's time zone. */

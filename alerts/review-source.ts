@@ -13,7 +13,7 @@ import { describeMatchers, listSilences } from './silences.ts'
  */
 
 const VERDICTS_SQL = `
-SELECT kpi_id, toUnixTimestamp64Milli(period_start) AS start_ms, period_label, actual, target, attainment, status, status_reason, missing_accounts
+SELECT kpi_id, toUnixTimestamp64Milli(period_start) AS start_ms, period_label, actual, target, attainment, status, status_reason, missing_accounts, status_cause, cause_facts, currency
 FROM kpi_verdicts FINAL
 WHERE kpi_id IN {kpis:Array(String)} AND toUnixTimestamp64Milli(period_start) IN {starts:Array(Int64)}`
 
@@ -43,6 +43,9 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
         status: string
         status_reason: string
         missing_accounts: string[]
+        status_cause: string
+        cause_facts: Record<string, string>
+        currency: string
       }>(VERDICTS_SQL, {
         kpis: kpiIds,
         starts: periodStarts.map((d) => d.getTime()),
@@ -57,6 +60,9 @@ export function clickHouseReviewSource(ch: Pick<ClickHouse, 'rows'>): ReviewData
         status: r.status,
         statusReason: r.status_reason,
         missingAccounts: r.missing_accounts,
+        statusCause: r.status_cause,
+        causeFacts: r.cause_facts,
+        currency: r.currency,
       }))
     },
     // Each post's gain in [from, to): the same rule as the counter part of a KPI amount

@@ -152,7 +152,7 @@ const id: ReviewWords = {
   reason: {
     no_data: 'tanpa data',
     incomplete: 'data tidak lengkap',
-    data_problem: 'data tidak mutakhir',
+    data_problem: 'masalah data',
     no_history: 'tanpa angka awal',
     too_early: 'terlalu dini',
   },

@@ -1,7 +1,7 @@
-import type { KpiEvaluation } from '../kpi/evaluate.ts'
+import { forecastForNote, type KpiEvaluation } from '../kpi/evaluate.ts'
 import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { KPI_STATUS_MEANINGS, KPI_STATUSES, reasonNote, type StatusTone } from '../kpi/statuses.ts'
+import { KPI_STATUS_MEANINGS, KPI_STATUSES, reasonNote, storedProblem, type StatusTone } from '../kpi/statuses.ts'
 
 /** The terminal colour of each tone a status has (kpi/statuses.ts). */
 const TONE_COLORS: Record<StatusTone, string> = { good: '\x1b[32m', done: '\x1b[36m', warning: '\x1b[33m', bad: '\x1b[31m', none: '\x1b[90m' }
@@ -10,7 +10,9 @@ export const KPI_STATUS_COLORS: Record<string, string> = Object.fromEntries(KPI_
 export const RESET = '\x1b[0m'
 
 /** What the KPI table shows of an evaluation: one just made, or one read back from kpi_evaluations. */
-export type KpiTableRow = Pick<KpiEvaluation, 'kpi' | 'status' | 'basis' | 'reason' | 'missingAccounts' | 'actual' | 'expectedToDate' | 'attainment'> & {
+export type KpiTableRow = Pick<KpiEvaluation, 'kpi' | 'status' | 'basis' | 'reason' | 'missingAccounts' | 'problem' | 'actual' | 'expectedToDate' | 'attainment'> & {
+  /** The forecast's end, which a note about the forecast must agree with; null or absent without one. */
+  forecast?: { end: number } | null
   period: Pick<KpiEvaluation['period'], 'label'>
 }
 
@@ -23,7 +25,7 @@ export function formatKpiTable(evaluations: KpiTableRow[], options: { color: boo
   const header = ['KPI', 'STATUS', 'ACTUAL', 'TARGET', 'EXPECTED NOW', 'ATTAIN.', 'PERIOD']
   const rows = evaluations.map((e) => {
     const format = (value: number | null) => formatKpiValue(value, e.kpi.kind)
-    const note = basisNote(e.status, e.basis, e.kpi.comparator, 'short') ?? reasonNote(e.reason, e.missingAccounts)
+    const note = basisNote(e.status, e.basis, e.kpi.comparator, forecastForNote(e), 'short') ?? reasonNote(e.reason, e.missingAccounts, e.problem ?? storedProblem(e.reason, null, null))
     return [
       e.kpi.id,
       note ? `${e.status} (${note})` : e.status,

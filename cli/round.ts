@@ -3,6 +3,7 @@ import type { Config } from '../core/config.ts'
 import { SocialKpiError } from '../core/errors.ts'
 import type { ClickHouse } from '../core/clickhouse.ts'
 import type { Plan } from '../plan/plan.ts'
+import { storedProblem } from '../kpi/statuses.ts'
 import type { KpiTableRow } from './kpi-table.ts'
 import { color, out, progressBar } from './output.ts'
 import type { Runtime } from './runtime.ts'
@@ -66,12 +67,16 @@ async function storedEvaluations(ch: ClickHouse, plan: Plan, at: Date): Promise<
     status_basis: NonNullable<KpiTableRow['basis']>
     status_reason: string
     missing_accounts: string[]
+    status_cause: string
+    cause_facts: Record<string, string>
+    forecast_end: number | null
     actual: number | null
     expected_to_date: number | null
     attainment: number | null
-  }>("SELECT kpi_id, status, status_basis, status_reason, missing_accounts, actual, expected_to_date, attainment FROM kpi_evaluations FINAL WHERE evaluated_at = {at:DateTime64(3, 'UTC')}", {
-    at: toClickHouseTime(at),
-  })
+  }>(
+    "SELECT kpi_id, status, status_basis, status_reason, missing_accounts, status_cause, cause_facts, forecast_end, actual, expected_to_date, attainment FROM kpi_evaluations FINAL WHERE evaluated_at = {at:DateTime64(3, 'UTC')}",
+    { at: toClickHouseTime(at) },
+  )
   const byId = new Map(rows.map((row) => [row.kpi_id, row]))
   return plan.kpis.flatMap((kpi) => {
     const row = byId.get(kpi.id)
@@ -83,6 +88,8 @@ async function storedEvaluations(ch: ClickHouse, plan: Plan, at: Date): Promise<
         basis: row.status_basis,
         ...(row.status_reason ? { reason: row.status_reason as NonNullable<KpiTableRow['reason']> } : {}),
         missingAccounts: row.missing_accounts,
+        ...(row.status_reason === 'data_problem' ? { problem: storedProblem(row.status_reason, row.status_cause, row.cause_facts)! } : {}),
+        forecast: row.forecast_end === null ? null : { end: row.forecast_end },
         actual: row.actual,
         expectedToDate: row.expected_to_date,
         attainment: row.attainment,

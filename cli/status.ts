@@ -4,7 +4,7 @@ import { toClickHouseTime } from '../core/clickhouse.ts'
 import type { CollectionRoundRow } from '../core/tables.ts'
 import { findKpiKind, formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote, type StatusBasis } from '../kpi/pacing.ts'
-import { reasonNote, type KpiStatus } from '../kpi/statuses.ts'
+import { reasonNote, storedProblem, type KpiStatus } from '../kpi/statuses.ts'
 import { KPI_STATUS_COLORS, RESET } from './kpi-table.ts'
 import type { Reader } from './reader.ts'
 
@@ -24,6 +24,16 @@ interface LatestKpi {
   latest_at: string
   status_reason: string
   missing_accounts: string[]
+  /** How its numbers are shown (percent, ratio, count, currency; plan/units.ts) and the currency of money (migration 0026); '' before. */
+  unit?: string
+  currency?: string
+  /** For reason `data_problem`: its cause and numbers (migration 0026); '' and {} before. */
+  status_cause?: string
+  cause_facts?: Record<string, string>
+  /** The forecast the status may rest on (migration 0007): its end, the pace it needs and the recent pace; null without one. */
+  forecast_end?: number | null
+  needed_per_day?: number | null
+  recent_per_day?: number | null
   /** True when the row is the final verdict of a period that has ended (no running evaluation after it). */
   final?: boolean
 }
@@ -48,12 +58,19 @@ export function attainmentBar(attainment: number | null): string {
 }
 
 /**
- * What it takes to reach an at-least amount or level by the period's end, against the pace so
- * far: "needs +53/day, so far +31/day". Only for kinds that accumulate.
+ * What it takes to reach an at-least amount or level by the period's end, against the pace behind
+ * the status: with a forecast, its recent pace, the one a status resting on the forecast speaks
+ * of ("needs +117/day, recent pace +120/day"); without one, the average so far ("needs +53/day,
+ * so far +31/day"). Only for kinds that accumulate.
  */
-export function paceNeeded(kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual' | 'target' | 'period_start' | 'period_end' | 'latest_at' | 'status'>, baseline = 0): string {
+export function paceNeeded(
+  kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual' | 'target' | 'period_start' | 'period_end' | 'latest_at' | 'status' | 'needed_per_day' | 'recent_per_day'>,
+  baseline = 0,
+): string {
   if (kpi.actual === null || kpi.comparator !== 'at_least' || findKpiKind(kpi.kind)?.accumulates === false) return ''
   if (kpi.status === 'achieved') return 'target reached'
+  const sign = (n: number) => `${Math.round(n) >= 0 ? '+' : ''}${Math.round(n).toLocaleString('en-US')}`
+  if (kpi.needed_per_day != null && kpi.recent_per_day != null) return `needs ${sign(kpi.needed_per_day)}/day, recent pace ${sign(kpi.recent_per_day)}/day`
   const start = time(kpi.period_start).getTime()
   const end = time(kpi.period_end).getTime()
   const at = time(kpi.latest_at).getTime()
@@ -62,7 +79,6 @@ export function paceNeeded(kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual'
   if (left <= 0) return ''
   const needed = (kpi.target - kpi.actual) / left
   const sofar = done > 0 ? (kpi.actual - baseline) / done : 0
-  const sign = (n: number) => `${n >= 0 ? '+' : ''}${Math.round(n).toLocaleString('en-US')}`
   return `needs ${sign(needed)}/day, so far ${sign(sofar)}/day`
 }
 
@@ -70,8 +86,13 @@ export function paceNeeded(kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual'
  * The status with its reason when the status alone would mislead (`on_track (too early to tell)`),
  * or why there is none (`unknown (incomplete data: main)`); a period's final verdict says so.
  */
-function statusCell(k: Pick<LatestKpi, 'status' | 'status_basis' | 'comparator' | 'status_reason' | 'missing_accounts' | 'final'>): string {
-  const note = basisNote(k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', 'short') ?? reasonNote(k.status_reason, k.missing_accounts)
+function statusCell(
+  k: Pick<LatestKpi, 'status' | 'status_basis' | 'comparator' | 'status_reason' | 'missing_accounts' | 'status_cause' | 'cause_facts' | 'forecast_end' | 'target' | 'final'>,
+): string {
+  const forecast = k.forecast_end == null ? null : { end: k.forecast_end, target: k.target }
+  const note =
+    basisNote(k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', forecast, 'short') ??
+    reasonNote(k.status_reason, k.missing_accounts, storedProblem(k.status_reason, k.status_cause, k.cause_facts))
   const notes = [...(k.final ? ['final verdict'] : []), ...(note ? [note] : [])]
   return notes.length ? `${k.status} (${notes.join('; ')})` : k.status
 }
@@ -102,11 +123,18 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   )
   const basis = columns.has('kpi_evaluations.status_basis') ? 'argMax(status_basis, evaluated_at)' : "'pace'"
   const [reason, missing] = columns.has('kpi_evaluations.status_reason') ? ['argMax(status_reason, evaluated_at)', 'argMax(missing_accounts, evaluated_at)'] : ["''", 'CAST([] AS Array(String))']
+  // The forecast (0007) behind a status resting on it, and the cause of a data problem (0026).
+  const forecast = columns.has('kpi_evaluations.forecast_end')
+    ? 'argMax(forecast_end, evaluated_at) AS forecast_end, argMax(needed_per_day, evaluated_at) AS needed_per_day, argMax(recent_per_day, evaluated_at) AS recent_per_day'
+    : 'NULL AS forecast_end, NULL AS needed_per_day, NULL AS recent_per_day'
+  const cause = columns.has('kpi_evaluations.status_cause')
+    ? 'argMax(status_cause, evaluated_at) AS status_cause, argMax(cause_facts, evaluated_at) AS cause_facts, argMax(unit, evaluated_at) AS unit, argMax(currency, evaluated_at) AS currency'
+    : "'' AS status_cause, CAST(map() AS Map(String, String)) AS cause_facts, '' AS unit, '' AS currency"
   const latest = await reader.rows<LatestKpi>(`
     SELECT kpi_id,
            argMax(kpi_name, evaluated_at) AS kpi_name, argMax(kind, evaluated_at) AS kind,
            argMax(comparator, evaluated_at) AS comparator, argMax(status, evaluated_at) AS status,
-           ${basis} AS status_basis, ${reason} AS status_reason, ${missing} AS missing_accounts,
+           ${basis} AS status_basis, ${reason} AS status_reason, ${missing} AS missing_accounts, ${forecast}, ${cause},
            argMax(actual, evaluated_at) AS actual, argMax(target, evaluated_at) AS target,
            argMax(expected_to_date, evaluated_at) AS expected_to_date, argMax(attainment, evaluated_at) AS attainment,
            toString(argMax(period_start, evaluated_at)) AS period_start, toString(argMax(period_end, evaluated_at)) AS period_end,
@@ -114,7 +142,7 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
     FROM kpi_evaluations FINAL
     GROUP BY kpi_id
     ORDER BY kpi_id`)
-  const kpis = await withFinalVerdicts(reader, latest, options.now, columns.has('kpi_verdicts.status_reason'))
+  const kpis = await withFinalVerdicts(reader, latest, options.now, columns.has('kpi_verdicts.status_reason'), columns.has('kpi_verdicts.status_cause'))
   const alerts = await reader.rows<{ alert_key: string; last_status_label: string; since: string }>(
     "SELECT alert_key, last_status_label, toString(since) AS since FROM alert_state FINAL WHERE status = 'firing' ORDER BY since",
   )
@@ -211,18 +239,21 @@ export function roundLine(round: RoundRow): string {
  * evaluation since) shows that period's final verdict, when one is stored, rather than its last
  * running status.
  */
-async function withFinalVerdicts(reader: Reader, kpis: LatestKpi[], now: Date, hasReasons: boolean): Promise<LatestKpi[]> {
+async function withFinalVerdicts(reader: Reader, kpis: LatestKpi[], now: Date, hasReasons: boolean, hasCauses: boolean): Promise<LatestKpi[]> {
   const ended = kpis.filter((k) => time(k.period_end) <= now)
   if (ended.length === 0) return kpis
-  const verdicts = await reader.rows<Pick<LatestKpi, 'kpi_id' | 'status' | 'status_reason' | 'missing_accounts' | 'actual' | 'attainment'> & { period_start: string }>(
+  const verdicts = await reader.rows<Pick<LatestKpi, 'kpi_id' | 'status' | 'status_reason' | 'missing_accounts' | 'status_cause' | 'cause_facts' | 'actual' | 'attainment'> & { period_start: string }>(
     `SELECT kpi_id, toString(period_start) AS period_start, status, actual, attainment,
-            ${hasReasons ? 'status_reason, missing_accounts' : "'' AS status_reason, CAST([] AS Array(String)) AS missing_accounts"}
+            ${hasReasons ? 'status_reason, missing_accounts' : "'' AS status_reason, CAST([] AS Array(String)) AS missing_accounts"},
+            ${hasCauses ? 'status_cause, cause_facts' : "'' AS status_cause, CAST(map() AS Map(String, String)) AS cause_facts"}
      FROM kpi_verdicts FINAL WHERE kpi_id IN {ids:Array(String)}`,
     { ids: ended.map((k) => k.kpi_id) },
   )
   return kpis.map((k) => {
     const verdict = verdicts.find((v) => v.kpi_id === k.kpi_id && v.period_start === k.period_start)
-    return verdict && time(k.period_end) <= now ? { ...k, ...verdict, status_basis: 'pace', expected_to_date: null, final: true } : k
+    // A verdict rests on no pace nor forecast: none of the running evaluation's is shown beside it.
+    const noPace = { status_basis: 'pace', expected_to_date: null, forecast_end: null, needed_per_day: null, recent_per_day: null }
+    return verdict && time(k.period_end) <= now ? { ...k, ...verdict, ...noPace, final: true } : k
   })
 }
 

@@ -60,6 +60,8 @@ export class ArgumentError extends SocialKpiError {
 /** One problem in an input file, located by its path inside the document (`kpis[2].target`). */
 export interface InputIssue {
   path: string
+  /** The path as a person reads it, naming the item's id beside its index: `kpis[5] (fb-likes-month).target`; `path` when absent. */
+  where?: string
   message: string
 }
 
@@ -68,7 +70,10 @@ export class PlanError extends SocialKpiError {
   readonly issues: InputIssue[]
 
   constructor(file: string, issues: InputIssue[], options?: { cause?: unknown; code?: 'PLAN_INVALID' | 'PLAN_UNREADABLE' | 'PLAN_TOO_LARGE' }) {
-    const lines = issues.map((issue) => `  ${issue.path ? `${issue.path}: ` : ''}${issue.message}`)
+    const lines = issues.map((issue) => {
+      const where = issue.where ?? issue.path
+      return `  ${where ? `${where}: ` : ''}${issue.message}`
+    })
     super(options?.code ?? 'PLAN_INVALID', `${file}: the plan is not valid:\n${lines.join('\n')}`, options)
     this.file = file
     this.issues = issues

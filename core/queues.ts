@@ -83,6 +83,11 @@ const alertFactsSchema = z.object({
       statusReason: z.string().nullable().optional(),
       /** The accounts whose data is missing or stale, for reasons `incomplete` and `data_problem`. */
       missingAccounts: z.array(z.string()).optional(),
+      /** For reason `data_problem`: what is wrong (kpi/statuses.ts DATA_PROBLEMS) and its numbers; absent otherwise and in older facts. */
+      dataProblem: z.object({ cause: z.string(), facts: z.record(z.string(), z.string()) }).optional(),
+      /** How its numbers are shown (percent, ratio, count, currency: plan/units.ts), and the currency of money (ISO 4217); absent in older facts. */
+      unit: z.string().optional(),
+      currency: z.string().optional(),
     })
     .optional(),
   objective: z.object({ id: z.string(), name: z.string() }).optional(),

@@ -34,6 +34,10 @@ export interface KpiColumns {
   kind: string
   comparator: string
   target: number
+  /** How the KPI is shown (plan/units.ts: percent, ratio, count, currency; migration 0026). */
+  unit: string
+  /** ISO 4217 code of a money KPI's amounts, when its accounts told it; '' otherwise. */
+  currency: string
 }
 
 /** A KPI's status as both tables store it: why there is no verdict (migration 0024). */
@@ -43,6 +47,20 @@ export interface KpiStatusColumns {
   status_reason: string
   /** For `unknown` with reason `incomplete` or `data_problem`: the accounts whose data is missing or stale. */
   missing_accounts: string[]
+  /** For reason `data_problem`: what is wrong (kpi/statuses.ts DATA_PROBLEMS; migration 0026); '' otherwise. */
+  status_cause: string
+  /** The cause's numbers: metric and value, or each account's currency. */
+  cause_facts: Record<string, string>
+}
+
+/** What an account's API says of the account itself (table `account_facts`, migration 0026): today its `currency`. */
+export interface AccountFactRow {
+  network: Network
+  account_id: string
+  fact: string
+  value: string
+  source_field: string
+  collected_at: string
 }
 
 export interface KpiEvaluationRow extends KpiColumns, KpiStatusColumns {
@@ -263,6 +281,7 @@ export interface PlanSituationRow extends PlanVersionColumns {
 
 export interface Writers {
   observations: BatchingWriter<ObservationRow>
+  accountFacts: BatchingWriter<AccountFactRow>
   evaluations: BatchingWriter<KpiEvaluationRow>
   verdicts: BatchingWriter<KpiVerdictRow>
   health: BatchingWriter<SourceHealthRow>
@@ -287,6 +306,7 @@ export function createWriters(ch: ClickHouse, options: { maxRows: number; flushI
     new BatchingWriter<Row>({ ch, table, maxRows: options.maxRows, flushIntervalMs: options.flushIntervalMs, logger: options.logger.child({ module: 'writer', table }), observer: options.observer })
   const writers = {
     observations: make<ObservationRow>('observations'),
+    accountFacts: make<AccountFactRow>('account_facts'),
     evaluations: make<KpiEvaluationRow>('kpi_evaluations'),
     verdicts: make<KpiVerdictRow>('kpi_verdicts'),
     health: make<SourceHealthRow>('source_health'),

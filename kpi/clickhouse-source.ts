@@ -32,11 +32,24 @@ async function lastSeen(ch: Rows, accounts: AccountRef[], at: Date) {
 
 const accountKey = (a: AccountRef) => `${a.network}\u0000${a.accountId}`
 
+/** Each account's currency as its API told it (account_facts, migration 0026); accounts never told are left out. */
+async function currencies(ch: Rows, accounts: AccountRef[]): Promise<Array<AccountRef & { currency: string }>> {
+  if (accounts.length === 0) return []
+  const rows = await ch.rows<{ network: string; account_id: string; value: string }>(
+    `SELECT network, account_id, value FROM account_facts FINAL
+     WHERE fact = 'currency' AND network IN {networks:Array(String)} AND account_id IN {accounts:Array(String)} AND value != ''`,
+    { networks: [...new Set(accounts.map((a) => a.network))], accounts: [...new Set(accounts.map((a) => a.accountId))] },
+  )
+  const wanted = new Set(accounts.map(accountKey))
+  return rows.map((r) => ({ network: r.network, accountId: r.account_id, currency: r.value })).filter((r) => wanted.has(accountKey(r)))
+}
+
 export function clickHouseKpiSource(ch: Rows): KpiDataSource {
   return {
     ...sourceOver(directReads(ch)),
     recentData: (accounts, at, window) => recentData(ch, accounts, at, window),
     lastSeen: (accounts, at) => lastSeen(ch, accounts, at),
+    currencies: (accounts) => currencies(ch, accounts),
     // One evaluation of many KPIs: questions shared by KPIs of the same network and metric are asked once.
     batch(selections) {
       const accounts = new Map<string, Set<string>>()
@@ -50,7 +63,27 @@ export function clickHouseKpiSource(ch: Rows): KpiDataSource {
       ]
       const recent = new Map<string, Promise<Map<string, RecentData>>>()
       const seen = new Map<string, Promise<Date | null>>()
+      // The currencies of every account of the evaluation: one question, asked when a money KPI first wants it.
+      let told: Promise<Map<string, string>> | undefined
       return {
+        async currencies(wanted) {
+          if (!told) {
+            told = currencies(ch, all).then((rows) => new Map(rows.map((r) => [accountKey(r), r.currency])))
+            told.catch(() => {
+              told = undefined
+            })
+          }
+          const known = await told
+          const others = wanted.filter((a) => !all.some((b) => accountKey(b) === accountKey(a)))
+          const more = others.length > 0 ? await currencies(ch, others) : []
+          return [
+            ...wanted.flatMap((a) => {
+              const currency = known.get(accountKey(a))
+              return currency ? [{ ...a, currency }] : []
+            }),
+            ...more,
+          ]
+        },
         ...sourceOver(batchedReads(ch, (network, metric) => [...(accounts.get(`${network}\u0000${metric}`) ?? [])])),
         async recentData(wanted, at, window) {
           const id = `${at.getTime()}/${window.since.getTime()}/${window.dailySince.getTime()}`

@@ -1,12 +1,13 @@
 import { elapsedFraction, periodAt, type Period } from '../plan/periods.ts'
 import { staleAfterMs as planStaleAfterMs } from '../plan/schedule.ts'
 import { FORECAST_WINDOW_DAYS, forecastEnd, type Forecast } from './forecast.ts'
-import { judge, type StatusBasis } from './pacing.ts'
+import { judge, type ForecastEnd, type StatusBasis } from './pacing.ts'
 import { METRICS } from '../core/metrics.ts'
 import { kpiKind, type KpiKindModule, type StartingPoint } from './kinds/index.ts'
 import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
 import { kpiAccounts, kpiEvidence, kpiSegments, type Kpi, type Plan } from '../plan/plan.ts'
-import type { KpiStatus, StatusReason } from './statuses.ts'
+import type { KpiUnit } from '../plan/units.ts'
+import type { DataProblem, KpiStatus, StatusReason } from './statuses.ts'
 
 /** A point of the KPI's own value (in KPI units) during the period, for charts. */
 export interface KpiPoint {
@@ -38,6 +39,18 @@ export interface KpiEvaluation {
   reason?: StatusReason
   /** The accounts whose data is missing or stale (reasons `incomplete` and `data_problem`), sorted; empty otherwise. */
   missingAccounts?: string[]
+  /** For reason `data_problem`: what is wrong with the data (kpi/statuses.ts DATA_PROBLEMS), with its numbers. */
+  problem?: DataProblem
+  /** How its numbers are shown: the plan's `unit`, or its default (plan/units.ts). */
+  unit?: KpiUnit
+  /** The currency of its money, for a KPI over money whose accounts have told it (or the plan says it); ISO 4217. */
+  currency?: string
+}
+
+/** What a status's note (kpi/pacing.ts basisNote) may say of an evaluation's forecast; null without one. */
+export function forecastForNote(evaluation: { kpi: Pick<Kpi, 'target' | 'tolerance'>; forecast?: { end: number } | null; baseline?: number | null }): ForecastEnd | null {
+  const { kpi, forecast } = evaluation
+  return forecast ? { end: forecast.end, target: kpi.target, tolerance: kpi.tolerance, base: evaluation.baseline ?? null } : null
 }
 
 const DAY_MS = 86_400_000
@@ -233,8 +246,11 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
     forecast,
     evidence: kpiEvidence(plan, kpi),
   })
+  const money = await moneyOf(plan, kpi, source)
   const result = {
     kpi,
+    unit: kpi.unit,
+    ...(money.currency ? { currency: money.currency } : {}),
     evaluatedAt: at,
     period,
     actual,
@@ -247,7 +263,7 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
     missingAccounts: [] as string[],
   }
   // No verdict on partial data: what the accounts with data add up to stays in `actual`, unjudged.
-  const noVerdict = (reason: StatusReason, accounts: string[] = []): KpiEvaluation => ({
+  const noVerdict = (reason: StatusReason, accounts: string[] = [], problem?: DataProblem): KpiEvaluation => ({
     ...result,
     status: 'unknown',
     attainment: null,
@@ -255,23 +271,67 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
     forecast: null,
     reason,
     missingAccounts: accounts,
+    ...(problem ? { problem } : {}),
   })
   if (!begun) return noVerdict('too_early')
   // A count that only grows and already decides it (an at-least total over its target, an
   // at-most total over its limit) is a fact: the accounts missing could only add to it.
   const decided = kind.onlyGrows && actual !== null && (kpi.comparator === 'at_least' ? actual >= kpi.target : actual > kpi.target)
   if (missing.length > 0 && !decided) {
+    const incomplete = missing.some((m) => m.reason === 'incomplete')
     return noVerdict(
-      missing.some((m) => m.reason === 'incomplete') ? 'incomplete' : 'data_problem',
+      incomplete ? 'incomplete' : 'data_problem',
       missing.map((m) => m.accountId),
+      incomplete ? undefined : { cause: 'stale', facts: {} },
     )
   }
+  // Numbers that cannot be are a data problem, never a verdict: amounts in two currencies added,
+  // a count below zero, a part above its whole. The value measured stays in `actual`.
+  if (money.problem) return noVerdict('data_problem', [], money.problem)
+  const impossible = impossibleValue(kpi, kind, actual)
+  if (impossible) return noVerdict('data_problem', [], impossible)
   if (judgement.status !== 'unknown') return result
   // a growth without a reading at the period start to count from
   if (kind.startingPoint && start === null) return noVerdict('no_history')
   // Nothing yet: a round in the period (a day's end and its report, for daily counts) may still be to come.
   const firstDataBy = period.start.getTime() + staleMs + (shapesOf(kpi).includes('daily') ? DAY_MS + DAILY_REPORT_LAG_MS : 0)
   return noVerdict(actual === null && knownAt.getTime() < firstDataBy ? 'too_early' : 'no_data')
+}
+
+/**
+ * A value the KPI's metric cannot have: below zero for a kind and metric that cannot be (a count,
+ * sum, level or ratio of amounts; a growth and a metric reported net of losses can), or a rate of
+ * a part over its whole (clicks of impressions) above 1.
+ */
+function impossibleValue(kpi: Kpi, kind: KpiKindModule, actual: number | null): DataProblem | null {
+  if (actual === null || !Number.isFinite(actual)) return null
+  const metrics = METRICS[kpi.network]
+  const signed = kind.signed || metrics[kpi.metric]?.signed === true || (kpi.denominator !== undefined && metrics[kpi.denominator]?.signed === true)
+  if (actual < 0 && !signed) return { cause: 'below_zero', facts: { metric: kpi.metric, value: String(actual) } }
+  const whole = kind.denominator && kpi.denominator !== undefined && metrics[kpi.metric]?.partOf === kpi.denominator
+  if (whole && actual > 1) return { cause: 'above_whole', facts: { metric: kpi.metric, denominator: kpi.denominator!, value: String(actual) } }
+  return null
+}
+
+/**
+ * The currency of a KPI over money (its metric or denominator is money): each account's as its
+ * API told it, else as the plan's `settings.currency` says. Amounts in different currencies are
+ * never added (nor converted): that is a data problem naming each account's currency. An account
+ * whose currency is not known yet does not stop the others'.
+ */
+async function moneyOf(plan: Plan, kpi: Kpi, source: KpiDataSource): Promise<{ currency?: string; problem?: DataProblem }> {
+  const metrics = METRICS[kpi.network]
+  if (!metrics[kpi.metric]?.money && !(kpi.denominator !== undefined && metrics[kpi.denominator]?.money)) return {}
+  const accounts = kpiAccounts(plan, kpi)
+  const told = new Map((await source.currencies?.(accounts.map((a) => ({ network: kpi.network, accountId: a.id }))))?.map((a) => [a.accountId, a.currency]) ?? [])
+  const currencies = new Map<string, string>()
+  for (const account of accounts) {
+    const currency = told.get(account.id) ?? (account.settings as { currency?: unknown } | undefined)?.currency
+    if (typeof currency === 'string' && currency !== '') currencies.set(account.id, currency)
+  }
+  const distinct = [...new Set(currencies.values())]
+  if (distinct.length > 1) return { problem: { cause: 'mixed_currencies', facts: Object.fromEntries([...currencies].sort(([a], [b]) => (a < b ? -1 : 1))) } }
+  return distinct[0] ? { currency: distinct[0] } : {}
 }
 
 /**

@@ -117,7 +117,12 @@ export function judge(input: PacingInput): Judgement {
   const { pacing } = kind
   const base = kind.origin === 'start' ? baseline : 0
   const share = expectedShare(input.pace, fraction)
-  const expectedToDate = pacing === null ? target : base === null ? null : base + (target - base) * share
+  // What is expected by now is what the status is judged against: the target itself for a kind
+  // held to it (a rate; an at-most level, under its ceiling), and for a level that started at or
+  // past an at-least target (nothing to gain: it is to stay there), else the pace line from the
+  // origin. A line from 31,961 followers down to a target of 9,000 expects nothing anyone wants.
+  const heldToTarget = pacing === null || (pacing.ceiling === 'target' && comparator === 'at_most') || (comparator === 'at_least' && base !== null && base >= target)
+  const expectedToDate = heldToTarget ? target : base === null ? null : base + (target - base) * share
   const result = (status: KpiStatus, basis: StatusBasis = 'pace'): Judgement => ({ expectedToDate, status, attainment, basis })
   if (actual === null || Number.isNaN(actual)) return { expectedToDate, status: 'unknown', attainment: null, basis: 'pace' }
 
@@ -166,22 +171,59 @@ function hasEvidence(rule: EvidenceRule, fraction: number, expectedProgress: num
   return rule.minExpected !== null && expectedProgress !== null && expectedProgress >= rule.minExpected
 }
 
+/** What a status's note may say of the forecast: where it ends, against the target. */
+export interface ForecastEnd {
+  /** The forecast value at the period end. */
+  end: number
+  target: number
+  /**
+   * The KPI's tolerance, and for a level its baseline (the progress is what the tolerance is
+   * measured on): with them, a note says only what the forecast shows, also for a row read back
+   * out of step; without them (a stored row), the basis is taken as the pacing gave it.
+   */
+  tolerance?: number
+  base?: number | null
+}
+
+/** Whether a forecast's end reaches the target, misses it within the tolerance, or beyond it (null: the tolerance is not known). */
+function forecastReach(comparator: 'at_least' | 'at_most', f: ForecastEnd): 'reaches' | 'within' | 'beyond' | 'misses' {
+  const reaches = comparator === 'at_least' ? f.end >= f.target : f.end <= f.target
+  if (reaches) return 'reaches'
+  if (f.tolerance === undefined) return 'misses'
+  const base = f.base ?? 0
+  const within = comparator === 'at_least' ? f.end - base >= (f.target - base) * (1 - f.tolerance) : f.end <= f.target * (1 + f.tolerance)
+  return within ? 'within' : 'beyond'
+}
+
 /**
  * The reason for a status, in a marketer's words, when the status alone would mislead: the
  * forecast overruled the pace, or it is too early to tell. Null when the status says it all.
  * `short` is for tables. The emails, the terminal tables and the replay all use it, so they
- * never disagree.
+ * never disagree. A note about the forecast is given only with the forecast it is about, and says
+ * what that forecast shows: one that reaches the target is not "short", one a little short of it
+ * (within the tolerance) does not "reach" it; without a forecast there is no such note.
  */
-export function basisNote(status: KpiStatus, basis: StatusBasis | undefined, comparator: 'at_least' | 'at_most', form: 'long' | 'short' = 'long'): string | null {
+export function basisNote(status: KpiStatus, basis: StatusBasis | undefined, comparator: 'at_least' | 'at_most', forecast: ForecastEnd | null, form: 'long' | 'short' = 'long'): string | null {
   const atLeast = comparator === 'at_least'
   if (status === 'on_track' && basis === 'early') {
-    return form === 'short' ? 'too early to tell' : 'too early to tell — it looks short so far, but too little of the period has passed to call it at risk'
+    // Early because behind the pace, or because the forecast ends short: it may fall short either way.
+    return form === 'short' ? 'too early to tell' : 'too early to tell — it may fall short, but too little of the period has passed to call it at risk'
   }
-  if (status === 'on_track' && basis === 'forecast') {
-    if (form === 'short') return atLeast ? 'behind pace, forecast within reach' : 'over pace, forecast near the limit'
-    return atLeast ? 'behind the expected pace so far, but the recent trend ends at or near the target' : 'over the expected pace so far, but the recent trend ends at or near the limit'
+  if (basis !== 'forecast' || !forecast) return null
+  const reach = forecastReach(comparator, forecast)
+  const reaches = reach === 'reaches'
+  // on track by a forecast that misses by more than the tolerance: a row out of step, no words for it
+  if (status === 'on_track' && reach !== 'beyond') {
+    if (form === 'short') {
+      if (atLeast) return reaches ? 'behind pace, forecast reaches the target' : 'behind pace, forecast just short, within tolerance'
+      return reaches ? 'over pace, forecast within the limit' : 'over pace, forecast just over, within tolerance'
+    }
+    if (atLeast)
+      return reaches ? 'behind the expected pace so far, but the recent trend reaches the target' : 'behind the expected pace so far, but the recent trend ends within the tolerance of the target'
+    return reaches ? 'over the expected pace so far, but the recent trend stays within the limit' : 'over the expected pace so far, but the recent trend ends within the tolerance of the limit'
   }
-  if (status === 'at_risk' && basis === 'forecast') {
+  // A forecast that reaches the target cannot be what calls it at risk (a row read back out of step).
+  if (status === 'at_risk' && (reach === 'beyond' || reach === 'misses')) {
     if (form === 'short') return atLeast ? 'on pace, forecast short' : 'within pace, forecast over'
     return atLeast ? 'on pace so far, but the recent trend ends clearly short' : 'within the expected pace so far, but the recent trend ends clearly over the limit'
   }

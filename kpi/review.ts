@@ -7,7 +7,7 @@ import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
 import { KPI_KINDS, kpiKind } from './kinds/index.ts'
 import { periodAt, type Period } from '../plan/periods.ts'
 import { kpiAccounts, REVIEW_PERIODS, type Kpi, type Plan, type ReviewKind } from '../plan/plan.ts'
-import { isStatusReason, severityRank, STATUS_REASONS, statusMeaning, type StatusReason } from './statuses.ts'
+import { DATA_PROBLEMS, isStatusReason, severityRank, STATUS_REASONS, statusMeaning, storedProblem, type DataProblem, type StatusReason } from './statuses.ts'
 
 /**
  * The period review (docs/period-review.md): what a week, month, quarter or year came to, against
@@ -39,6 +39,10 @@ const periodNumbers = z.object({
   reason: z.enum(STATUS_REASONS).nullable().optional(),
   /** The accounts whose data was missing or stale, for reasons `incomplete` and `data_problem`. */
   missingAccounts: z.array(z.string()).optional(),
+  /** For reason `data_problem`: what was wrong (kpi/statuses.ts DATA_PROBLEMS) and its numbers; absent in reviews stored before it existed. */
+  problem: z.object({ cause: z.enum(DATA_PROBLEMS), facts: z.record(z.string(), z.string()) }).optional(),
+  /** For money: the currency of its amounts (ISO 4217), when its accounts told it. */
+  currency: z.string().optional(),
   /** True when it is the stored final verdict; false when judged from the observations for the review. */
   stored: z.boolean(),
 })
@@ -353,6 +357,11 @@ export interface StoredVerdict {
   /** Why there is no verdict ('' when there is one, or for a row stored before migration 0024). */
   statusReason: string
   missingAccounts: string[]
+  /** For reason `data_problem`: its cause and numbers ('' and {} before migration 0026). */
+  statusCause?: string
+  causeFacts?: Record<string, string>
+  /** The currency of a money KPI's amounts ('' when not known). */
+  currency?: string
 }
 
 /** One post's gain in a period, with the same attribution as a KPI's amount (kpi/clickhouse-source.ts). */
@@ -393,20 +402,44 @@ export interface ReviewDataSource {
  * A final verdict keeps its status (achieved, missed); anything else is no verdict, with its
  * reason and the accounts missing when there are.
  */
-function verdictOf(status: string, reason: string | undefined, missingAccounts: string[] | undefined): Pick<PeriodNumbers, 'status' | 'reason' | 'missingAccounts'> {
+function verdictOf(
+  status: string,
+  reason: string | undefined,
+  missingAccounts: string[] | undefined,
+  problem: DataProblem | null | undefined,
+): Pick<PeriodNumbers, 'status' | 'reason' | 'missingAccounts' | 'problem'> {
   if (statusMeaning(status)?.final) return { status: status as PeriodNumbers['status'], reason: null }
   const why: StatusReason | null = reason && isStatusReason(reason) ? reason : null
-  return { status: 'unknown', reason: why, ...(missingAccounts?.length ? { missingAccounts } : {}) }
+  return { status: 'unknown', reason: why, ...(missingAccounts?.length ? { missingAccounts } : {}), ...(why === 'data_problem' && problem ? { problem } : {}) }
 }
 
 async function periodNumbersOf(plan: Plan, kpi: Kpi, period: Period, knownAt: Date, stored: Map<string, StoredVerdict>, source: KpiDataSource): Promise<PeriodNumbers> {
   const found = stored.get(`${kpi.id}\u0000${period.start.getTime()}`)
   const base = { label: period.label, start: period.start.toISOString(), end: period.end.toISOString() }
-  if (found) return { ...base, actual: found.actual, target: found.target, attainment: found.attainment, ...verdictOf(found.status, found.statusReason, found.missingAccounts), stored: true }
+  if (found) {
+    const problem = storedProblem(found.statusReason, found.statusCause, found.causeFacts)
+    return {
+      ...base,
+      actual: found.actual,
+      target: found.target,
+      attainment: found.attainment,
+      ...verdictOf(found.status, found.statusReason, found.missingAccounts, problem),
+      ...(found.currency ? { currency: found.currency } : {}),
+      stored: true,
+    }
+  }
   // No verdict stored (the system was not running in the grace window, or the KPI is new): the
   // same judgement the evaluator makes, as of the period's end with what is known now.
   const judged = await evaluateKpi(plan, kpi, period.end, source, { period, knownAt })
-  return { ...base, actual: judged.actual, target: kpi.target, attainment: judged.attainment, ...verdictOf(judged.status, judged.reason, judged.missingAccounts), stored: false }
+  return {
+    ...base,
+    actual: judged.actual,
+    target: kpi.target,
+    attainment: judged.attainment,
+    ...verdictOf(judged.status, judged.reason, judged.missingAccounts, judged.problem),
+    ...(judged.currency ? { currency: judged.currency } : {}),
+    stored: false,
+  }
 }
 
 /** A period's actual as a number to compare and draw: none without a verdict (it may count only some accounts). */

@@ -4,12 +4,13 @@ import { extname } from 'node:path'
 import { IANAZone } from 'luxon'
 import { CronExpressionParser } from 'cron-parser'
 import cron from 'node-cron'
-import { parse as parseYaml, YAMLParseError } from 'yaml'
+import { isMap, isScalar, isSeq, parseDocument, YAMLParseError } from 'yaml'
 import { z } from 'zod'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
 import { checkCrisisTrigger, crisisTriggerSchema } from './crisis-schema.ts'
 import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type Network } from '../core/metrics.ts'
 import { findKpiKind, KPI_KIND_MODULES, KPI_KINDS } from '../kpi/kinds/index.ts'
+import { defaultUnit, KPI_UNITS, parsePercent, unitProblem, type KpiUnit } from './units.ts'
 
 const text = (what: string) =>
   z
@@ -152,6 +153,8 @@ const evidenceSchema = z.strictObject(
   { error: (issue) => (issue.code === 'invalid_type' ? 'must be a map with minElapsed and/or minExpected' : undefined) },
 )
 
+const POSITIVE = 'must be a positive number'
+
 const kpiSchema = z.strictObject({
   id,
   name: text('a name'),
@@ -161,7 +164,10 @@ const kpiSchema = z.strictObject({
   metric: text('a metric name'),
   kind: z.enum(KPI_KINDS, { error: `must be one of: ${KPI_KINDS.join(', ')}` }),
   denominator: text('a metric name').optional(),
-  target: z.number({ error: 'must be a positive number' }).positive('must be a positive number'),
+  /** A number, or for a rate a percentage (`3%`, read as 0.03); checked, and read, with the rest of the KPI (checkTarget). */
+  target: z.union([z.number().positive(POSITIVE), z.string()], { error: POSITIVE }),
+  /** How its numbers are shown (plan/units.ts); left out: percent for a rate, currency for money, else count. */
+  unit: z.enum(KPI_UNITS, { error: `must be one of: ${KPI_UNITS.join(', ')}` }).optional(),
   comparator: z.enum(['at_least', 'at_most'], { error: 'must be at_least or at_most' }).default('at_least'),
   period: periodSchema,
   tolerance: z.number({ error: 'must be a fraction between 0 and 1' }).min(0, 'must be a fraction between 0 and 1').max(1, 'must be a fraction between 0 and 1').default(0.1),
@@ -363,13 +369,15 @@ const planSchema = z
   // problem; hence the defensive reads below.
   .superRefine((plan, ctx) => checkReferences(plan as unknown as LoosePlan, ctx), { when: (payload) => typeof payload.value === 'object' && payload.value !== null })
   // Each account's settings leave the plan parsed by its network's schema (defaults filled in),
-  // so a collector reads them typed and never parses them again.
+  // so a collector reads them typed and never parses them again; each KPI leaves with its target
+  // a number (a percentage read as a fraction) and its unit.
   .transform((plan) => {
     for (const presence of plan.strategy.networks) {
       const schema = NETWORK_DESCRIPTORS[presence.network].settings
       if (schema) for (const account of presence.accounts) account.settings = schema.parse(account.settings ?? {}) as Record<string, unknown>
     }
-    return plan
+    const kpis = plan.kpis.map((kpi) => ({ ...kpi, target: targetValue(kpi.target), unit: kpi.unit ?? defaultUnit(kpi) }))
+    return { ...plan, kpis }
   })
 
 type Loose<T> = { [K in keyof T]?: unknown }
@@ -556,6 +564,32 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
         })
       }
     }
+    const subject = { network, kind: str(kpi.kind) ?? '', metric: str(kpi.metric) ?? '', denominator: str(kpi.denominator) }
+    const unit = typeof kpi.unit === 'string' && (KPI_UNITS as readonly string[]).includes(kpi.unit) ? (kpi.unit as KpiUnit) : undefined
+    const known = kind !== undefined && available.includes(subject.metric) && (subject.denominator === undefined || available.includes(subject.denominator))
+    if (known && unit) {
+      const problem = unitProblem(subject, unit)
+      if (problem) ctx.addIssue({ code: 'custom', path: ['kpis', index, 'unit'], message: problem })
+    }
+    // A text that is no percentage is wrong whatever the KPI; a percentage, for the KPI it is on.
+    const problem = known ? targetProblem(kpi.target, subject, unit ?? defaultUnit(subject)) : typeof kpi.target === 'string' && parsePercent(kpi.target) === null ? POSITIVE : null
+    if (problem) ctx.addIssue({ code: 'custom', path: ['kpis', index, 'target'], message: problem })
+    // Money (its metric or denominator) is never added across currencies, whatever unit shows it.
+    const money = [subject.metric, subject.denominator].some((m) => m !== undefined && METRICS[network][m]?.money === true)
+    if (known && money) {
+      const covered = Array.isArray(kpi.accounts) ? networkAccounts.filter((a) => (kpi.accounts as unknown[]).includes(a.id)) : networkAccounts
+      const declared = covered.flatMap((a) => {
+        const currency = (a.settings as { currency?: unknown } | undefined)?.currency
+        return typeof currency === 'string' ? [{ id: a.id, currency }] : []
+      })
+      if (new Set(declared.map((d) => d.currency)).size > 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['kpis', index, 'accounts'],
+          message: `would add amounts in different currencies (${declared.map((d) => `${d.id}: ${d.currency}`).join(', ')}), which are never converted; give each currency a KPI of its own`,
+        })
+      }
+    }
     if (kind?.denominator && kpi.denominator === undefined) {
       ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: `a ${kind.name} KPI needs a denominator metric (${kind.name} = metric ÷ denominator)` })
     }
@@ -563,6 +597,48 @@ function checkReferences(plan: LoosePlan, ctx: z.RefinementCtx): void {
       ctx.addIssue({ code: 'custom', path: ['kpis', index, 'denominator'], message: `only a ${RATIO_KINDS} KPI has a denominator` })
     }
   })
+}
+
+/**
+ * What is wrong with a KPI's target, in its unit: a number above zero, or for a rate a percentage
+ * (`3%`). A percentage is refused where it means nothing (a count, money), and a rate that cannot
+ * pass 100 % (clicks of impressions) cannot have a target above it either: `3` there means 300 %.
+ */
+function targetProblem(target: unknown, kpi: { network: Network; kind: string; metric: string; denominator?: string | undefined }, unit: KpiUnit): string | null {
+  const ratio = findKpiKind(kpi.kind)?.denominator === true
+  const percentOk = ratio && unit !== 'currency'
+  if (typeof target === 'string') {
+    const value = parsePercent(target)
+    if (value === null) return percentOk ? `${POSITIVE}, or a percentage such as 3%` : POSITIVE
+    if (!percentOk) {
+      return ratio
+        ? `"${target}" is a percentage, but this rate is shown as ${unit}; write the target as a number`
+        : `"${target}" is a percentage, but only a rate KPI (metric ÷ denominator) is measured in percent; a ${kpi.kind} of ${kpi.metric} is ${unit === 'currency' ? 'an amount of money' : 'a number'}: write it as one, such as 500`
+    }
+    if (value === 'ambiguous') {
+      const [whole, fraction] = target.replace(/\s*%$/, '').trim().split(',')
+      return `"${target}": is the comma a decimal comma or a thousands separator? Write ${whole}.${fraction}% or ${whole}${fraction}%`
+    }
+    if (value <= 0) return POSITIVE
+    return wholeProblem(value, kpi)
+  }
+  // Not a positive number, or not a number or a text at all: the schema has said so.
+  if (typeof target !== 'number' || !(target > 0)) return null
+  return ratio ? wholeProblem(target, kpi) : null
+}
+
+/** A rate of a part over its whole (clicks of impressions) is at most 1: a target above it is a percentage written as a number. */
+function wholeProblem(value: number, kpi: { network: Network; metric: string; denominator?: string | undefined }): string | null {
+  const partOf = METRICS[kpi.network][kpi.metric]?.partOf
+  if (value <= 1 || partOf === undefined || partOf !== kpi.denominator) return null
+  return `${kpi.metric} are part of ${kpi.denominator}, so their rate cannot pass 100% (a target of 1); for ${value} percent write ${value}%, or ${value / 100} as a fraction`
+}
+
+/** A target as the evaluator reads it: a number; a percentage as a fraction (the plan was checked). */
+function targetValue(target: number | string): number {
+  if (typeof target === 'number') return target
+  const value = parsePercent(target)
+  return typeof value === 'number' ? value : Number.NaN
 }
 
 export type Plan = z.infer<typeof planSchema>
@@ -591,8 +667,31 @@ function describeValue(value: unknown): string {
   return `a ${typeof value}`
 }
 
-/** Validates an already-parsed document; `file` only names the source in errors. */
-export function parsePlan(document: unknown, file: string): Plan {
+/** What names an item of a list, shown beside its index: a KPI's, objective's or account's `id`, a network presence's `network`, a crisis contact's `name`. */
+const ITEM_NAMES = ['id', 'network', 'name'] as const
+
+/**
+ * A path in the document as a person reads it: each list index followed by the item's id, when it
+ * has one (`kpis[5] (fb-likes-month).target`), so a problem is found without counting items.
+ */
+export function labelledPath(document: unknown, path: ReadonlyArray<PropertyKey>): string {
+  let out = ''
+  let node: unknown = document
+  for (const part of path) {
+    const child = typeof node === 'object' && node !== null ? (node as Record<PropertyKey, unknown>)[part as string] : undefined
+    if (typeof part === 'number') {
+      out += `[${part}]`
+      const item = typeof child === 'object' && child !== null ? (child as Record<string, unknown>) : undefined
+      const name = ITEM_NAMES.map((key) => item?.[key]).find((value): value is string => typeof value === 'string' && value.trim() !== '')
+      if (name !== undefined) out += ` (${name})`
+    } else out += out ? `.${String(part)}` : String(part)
+    node = child
+  }
+  return out
+}
+
+/** Validates an already-parsed document; `file` only names the source in errors, and `found` are problems seen while reading it. */
+export function parsePlan(document: unknown, file: string, found: InputIssue[] = []): Plan {
   if (document === null || document === undefined || (typeof document === 'string' && document.trim() === '')) {
     throw new PlanError(file, [{ path: '', message: `the file is empty; a plan needs at least ${TOP_LEVEL}` }])
   }
@@ -602,12 +701,13 @@ export function parsePlan(document: unknown, file: string): Plan {
   }
   // With the input in each issue, a value of the wrong type is told apart from a missing one.
   const result = planSchema.safeParse(document, { reportInput: true })
-  if (result.success) return result.data
-  const issues: InputIssue[] = result.error.issues.map((issue) => ({
+  if (result.success && found.length === 0) return result.data
+  const issues: InputIssue[] = (result.error?.issues ?? []).map((issue) => ({
     path: issuePath(issue.path),
-    message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message,
+    where: labelledPath(document, issue.path),
+    message: (issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined ? 'is required' : issue.message,
   }))
-  throw new PlanError(file, issues)
+  throw new PlanError(file, [...found, ...issues])
 }
 
 /**
@@ -679,16 +779,56 @@ async function readPlanText(file: string): Promise<string> {
 
 /** Reads a plan from YAML (or JSON, by extension), validates it, and names every problem. */
 export async function loadPlan(file: string): Promise<Plan> {
-  const raw = await readPlanText(file)
+  return parsePlanText(await readPlanText(file), file)
+}
+
+/** Reads a plan from its text, YAML (or JSON, by the file's extension), validates it, and names every problem. */
+export function parsePlanText(raw: string, file: string): Plan {
+  const json = extname(file).toLowerCase() === '.json'
   let document: unknown
+  let rounded: InputIssue[] = []
   try {
-    document = extname(file).toLowerCase() === '.json' ? JSON.parse(raw) : parseYaml(raw, { prettyErrors: true })
+    // The syntax tree keeps each number's text, which the value alone has lost (JSON is YAML too).
+    const tree = parseDocument(raw, { prettyErrors: true })
+    if (json) document = JSON.parse(raw)
+    else if (tree.errors[0]) throw tree.errors[0]
+    else document = tree.toJS()
+    if (tree.errors.length === 0) rounded = roundedNumbers(tree.contents, raw, document)
   } catch (cause) {
     const where = cause instanceof YAMLParseError && cause.linePos ? `line ${cause.linePos[0].line}, column ${cause.linePos[0].col}` : ''
     const message = cause instanceof Error ? cause.message.split('\n')[0]! : String(cause)
-    throw new PlanError(file, [{ path: where, message: `not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${message}` }], { cause, code: 'PLAN_UNREADABLE' })
+    throw new PlanError(file, [{ path: where, message: `not valid ${json ? 'JSON' : 'YAML'}: ${message}` }], { cause, code: 'PLAN_UNREADABLE' })
   }
-  return parsePlan(document, file)
+  return parsePlan(document, file, rounded)
+}
+
+/**
+ * Whole numbers written with more digits than a number holds exactly (past 2^53): YAML and JSON
+ * read `apiId: 17841400000000001` as 17841400000000000, a different account. Each is refused with
+ * its path, asking for quotes, which keep it as written. Walked with a stack of its own, so the
+ * depth of the document does not matter.
+ */
+function roundedNumbers(root: unknown, raw: string, document: unknown): InputIssue[] {
+  const issues: InputIssue[] = []
+  const stack: Array<{ node: unknown; path: Array<string | number> }> = [{ node: root, path: [] }]
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!
+    if (isMap(node)) {
+      for (const pair of node.items) stack.push({ node: pair.value, path: [...path, String(isScalar(pair.key) ? pair.key.value : pair.key)] })
+    } else if (isSeq(node)) {
+      for (const [index, item] of node.items.entries()) stack.push({ node: item, path: [...path, index] })
+    } else if (isScalar(node) && typeof node.value === 'number' && node.range) {
+      const text = raw.slice(node.range[0], node.range[1]).trim()
+      if (/^[-+]?\d+$/.test(text) && !Number.isSafeInteger(node.value)) {
+        issues.push({
+          path: issuePath(path),
+          where: labelledPath(document, path),
+          message: `${text} has more digits than a number keeps exactly (it would be read as ${BigInt(node.value)}); write it in quotes, "${text}"`,
+        })
+      }
+    }
+  }
+  return issues.reverse()
 }
 
 /** All accounts of the plan, each with its network. */

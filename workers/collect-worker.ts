@@ -1,5 +1,5 @@
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq'
-import type { ClickHouse } from '../core/clickhouse.ts'
+import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
 import { ApiError, ApiRateLimitError, TokenError } from '../core/errors.ts'
 import { scrubSecrets, type Logger, type Scrubber } from '../core/logger.ts'
 import type { Network } from '../core/metrics.ts'
@@ -133,6 +133,15 @@ export function createCollectProcessor(deps: CollectDeps) {
         }
       })().finally(stored)
       const summary = { ...collected, skipped: collected.skipped.map(scrub) }
+      // What the API said of the account itself (its currency): the newest collection's replaces the last.
+      if (summary.facts?.length) {
+        const at = toClickHouseTime(deps.now())
+        const written = deps.writers.accountFacts.write(
+          summary.facts.map((f) => ({ network: account.network, account_id: account.id, fact: f.fact, value: f.value, source_field: f.sourceField, collected_at: at })),
+        )
+        await deps.writers.accountFacts.flush()
+        await written
+      }
       for (const skipped of summary.skipped) log.warn({ skipped }, 'part of the API refused a metric; the rest was collected')
       // A backfill chunk may hold no data (days before the account existed); a round may not.
       if (!payload.window && summary.observations === 0) {

@@ -4,7 +4,7 @@ import type { Kpi } from '../plan/plan.ts'
 import type { KpiColumns, KpiEvaluationRow, KpiStatusColumns, KpiVerdictRow } from '../core/tables.ts'
 
 /** The plan's description of a KPI, as both tables store it. */
-function kpiColumns(kpi: Kpi): KpiColumns {
+function kpiColumns(kpi: Kpi, evaluation: KpiEvaluation): KpiColumns {
   return {
     kpi_id: kpi.id,
     kpi_name: kpi.name,
@@ -14,12 +14,20 @@ function kpiColumns(kpi: Kpi): KpiColumns {
     kind: kpi.kind,
     comparator: kpi.comparator,
     target: kpi.target,
+    unit: evaluation.unit ?? kpi.unit,
+    currency: evaluation.currency ?? '',
   }
 }
 
 /** The status, and why there is none (migration 0024), as both tables store it. */
 function statusColumns(evaluation: KpiEvaluation): KpiStatusColumns {
-  return { status: evaluation.status, status_reason: evaluation.reason ?? '', missing_accounts: evaluation.missingAccounts ?? [] }
+  return {
+    status: evaluation.status,
+    status_reason: evaluation.reason ?? '',
+    missing_accounts: evaluation.missingAccounts ?? [],
+    status_cause: evaluation.problem?.cause ?? '',
+    cause_facts: evaluation.problem?.facts ?? {},
+  }
 }
 
 /** A `kpi_evaluations` row with the forecast columns of migration 0007. */
@@ -37,7 +45,7 @@ export function toEvaluationRow(evaluation: KpiEvaluation, writtenAt: Date): Kpi
   const { kpi, forecast } = evaluation
   return {
     evaluated_at: toClickHouseTime(evaluation.evaluatedAt),
-    ...kpiColumns(kpi),
+    ...kpiColumns(kpi, evaluation),
     period_start: toClickHouseTime(evaluation.period.start),
     period_end: toClickHouseTime(evaluation.period.end),
     actual: evaluation.actual,
@@ -61,7 +69,7 @@ export function toEvaluationRow(evaluation: KpiEvaluation, writtenAt: Date): Kpi
 export function toVerdictRow(evaluation: KpiEvaluation, judgedAt: Date, writtenAt: Date): KpiVerdictRow {
   const { kpi, period } = evaluation
   return {
-    ...kpiColumns(kpi),
+    ...kpiColumns(kpi, evaluation),
     period_start: toClickHouseTime(period.start),
     period_end: toClickHouseTime(period.end),
     period_label: period.label,

@@ -31,6 +31,7 @@ export const instagram = defineNetwork({
       shape: 'daily',
       source: 'insights `reach` (period=day, metric_type=total_value)',
       description: 'Accounts that saw any content that day. A sum over days counts a person once per day, not once.',
+      partOf: 'views',
     },
     engagements: {
       shape: 'daily',

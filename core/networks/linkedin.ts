@@ -37,6 +37,7 @@ export const linkedin = defineNetwork({
       shape: 'daily',
       source: 'organizationalEntityFollowerStatistics (DAY) `followerGains.organicFollowerGain + paidFollowerGain`',
       description: 'Followers gained per UTC day, organic plus paid, as LinkedIn reports them. Known about 2 days late; LinkedIn may report a day net of unfollows (then it can be negative).',
+      signed: true,
     },
     likes: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.likeCount`', description: "Reactions on the Page's posts per UTC day (organic only)." },
     comments: { shape: 'daily', source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.commentCount`', description: "Comments on the Page's posts per UTC day (organic only)." },
@@ -45,6 +46,7 @@ export const linkedin = defineNetwork({
       shape: 'daily',
       source: 'organizationalEntityShareStatistics (DAY) `totalShareStatistics.clickCount`',
       description: "Clicks on the Page's posts, its name or logo per UTC day (organic only).",
+      partOf: 'impressions',
     },
     impressions: {
       shape: 'daily',

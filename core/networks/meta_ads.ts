@@ -21,15 +21,27 @@ const PURCHASE_ACTION_TYPES = [
 /** A custom conversion is reported as `offsite_conversion.custom.<id>`. */
 const CUSTOM_CONVERSION = /^offsite_conversion\.custom\.\d+$/
 
+/** ISO 4217 codes the platform knows (Intl): IDR, USD, … */
+const CURRENCIES = new Set(Intl.supportedValuesOf('currency'))
+
 const settings = z.strictObject(
   {
+    /**
+     * The ad account's currency, when the plan wants to say it: the collector reads it from the
+     * ad account (`currency`), and the API's answer wins. It lets `plan validate` refuse a KPI
+     * that would add amounts in two currencies before anything is collected.
+     */
+    currency: z
+      .string({ error: 'must be a currency code such as IDR or USD' })
+      .refine((code) => CURRENCIES.has(code), { message: 'must be an ISO 4217 currency code in capitals, such as IDR or USD' })
+      .optional(),
     purchaseActionType: z
       .string({ error: `must name one action type, such as offsite_conversion.fb_pixel_purchase` })
       .refine((value) => (PURCHASE_ACTION_TYPES as readonly string[]).includes(value) || CUSTOM_CONVERSION.test(value), {
         message: `must be one of ${PURCHASE_ACTION_TYPES.join(', ')}, or a custom conversion offsite_conversion.custom.<id> (never several: they count the same purchases)`,
       }),
   },
-  { error: 'must be a map with purchaseActionType' },
+  { error: 'must be a map with purchaseActionType (and currency, optionally)' },
 )
 
 const actionType = settings.shape.purchaseActionType
@@ -66,10 +78,11 @@ export const meta_ads = defineNetwork({
       shape: 'daily',
       source: 'insights `action_values`, the same action type',
       description: 'Value of those purchases, in the ad account currency.',
+      money: true,
     },
-    clicks: { shape: 'daily', source: 'insights `inline_link_clicks`', description: 'Clicks on links in the ads that lead to destinations on or off Meta.' },
+    clicks: { shape: 'daily', source: 'insights `inline_link_clicks`', description: 'Clicks on links in the ads that lead to destinations on or off Meta.', partOf: 'impressions' },
     impressions: { shape: 'daily', source: 'insights `impressions`', description: 'Times the ads were on screen.' },
-    spend: { shape: 'daily', source: 'insights `spend`', description: 'Amount spent, in the ad account currency.' },
+    spend: { shape: 'daily', source: 'insights `spend`', description: 'Amount spent, in the ad account currency.', money: true },
   },
   settings,
   kpiFilter: {

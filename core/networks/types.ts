@@ -7,6 +7,16 @@ export interface MetricDefinition {
   /** Where the value comes from in the network's API. */
   source: string
   description: string
+  /** An amount of money, in the account's own currency (the API says which; never converted): a KPI over it is shown in that currency. */
+  money?: boolean
+  /** Can be below zero (a day reported net of losses). Otherwise a count, sum or level below zero is a data problem, never judged (kpi/evaluate.ts). */
+  signed?: boolean
+  /**
+   * The metric whose events include every one of this metric's (a link click is on an ad that was
+   * on screen: `clicks` is part of `impressions`). A rate of this metric over that one cannot pass
+   * 100 %: above it, the data is wrong, not the KPI.
+   */
+  partOf?: string
 }
 
 /**

@@ -6,7 +6,7 @@ import { ga4Segment, type Ga4Settings } from '../../core/networks/ga4.ts'
 import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
 import { pageWalk } from '../paging.ts'
 import { defineCollector } from './define.ts'
-import type { CollectContext, CollectSummary, HistoryWindow } from './types.ts'
+import { isCurrencyCode, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
 
 /**
  * Google Analytics 4 through the Data API v1beta `runReport` (social-apis.md §7.2): daily
@@ -34,7 +34,12 @@ const runReportResponse = z.object({
   metricHeaders: z.array(z.object({ name: z.string(), type: z.string().optional() })),
   rows: z.array(z.object({ dimensionValues: z.array(z.object({ value: z.string().optional() })).optional(), metricValues: z.array(z.object({ value: z.string().optional() })).optional() })).optional(),
   rowCount: z.number().optional(),
-  metadata: z.object({ timeZone: z.string().optional() }).optional(),
+  /**
+   * The property's time zone, and `currencyCode`: "the property's current currency_code" unless
+   * the request named one (Data API v1beta ResponseMetaData, Google's client reference:
+   * cloud.google.com/ruby/docs/reference/google-analytics-data-v1beta/latest/Google-Analytics-Data-V1beta-ResponseMetaData).
+   */
+  metadata: z.object({ timeZone: z.string().optional(), currencyCode: z.string().optional() }).optional(),
   propertyQuota: z.record(z.string(), quotaStatus).optional(),
 })
 type RunReportResponse = z.output<typeof runReportResponse>
@@ -103,6 +108,8 @@ export const createGa4Collector = defineCollector<'ga4', Ga4CollectorTuning>('ga
         for (;;) {
           const report = await api.post(path, { ...request, offset, limit: pageSize }, runReportResponse)
           const rows = report.rows ?? []
+          const currency = report.metadata?.currencyCode
+          if (isCurrencyCode(currency)) summary.facts = [{ fact: 'currency', value: currency, sourceField: 'runReport.metadata.currencyCode' }]
           addRows(report, settings, summary, (dimensionValue) => [
             ...(own.has(dimensionValue.toLowerCase()) ? [perDay] : []),
             ...(segments.has(ga4Segment(settings.dimension, dimensionValue)) ? [mapOf(perSegment, ga4Segment(settings.dimension, dimensionValue))] : []),

@@ -7,7 +7,7 @@ import { createGraphDialect, graphError, graphTokenAdviceFor, graphPaging } from
 import type { ApiDialect } from '../http.ts'
 import { pageWalk } from '../paging.ts'
 import { defineCollector } from './define.ts'
-import type { CollectContext, CollectSummary, HistoryWindow } from './types.ts'
+import { isCurrencyCode, type CollectContext, type CollectSummary, type HistoryWindow } from './types.ts'
 import type { ObservationRow } from '../../core/tables.ts'
 
 /**
@@ -18,8 +18,14 @@ import type { ObservationRow } from '../../core/tables.ts'
  * them up would double count. Insights change for 28 days, so that many days are re-read.
  */
 
-/** The answers' shapes: the fields read here. Insights numbers come as strings; Graph edges always carry `data`. */
-const adAccountNode = z.object({ id: z.string(), timezone_name: z.string().optional() })
+/**
+ * The answers' shapes: the fields read here. Insights numbers come as strings; Graph edges always
+ * carry `data`. The ad account's `currency` ("the currency used for the account, based on the
+ * corresponding value in the account settings": Marketing API reference, Ad Account,
+ * https://developers.facebook.com/docs/marketing-api/reference/ad-account) is the currency of its
+ * `spend` and `action_values`; it comes with the time zone, in the call already made.
+ */
+const adAccountNode = z.object({ id: z.string(), timezone_name: z.string().optional(), currency: z.string().optional() })
 
 const actionStats = z.array(z.object({ action_type: z.string(), value: z.string() })).optional()
 
@@ -100,11 +106,13 @@ export const createMetaAdsCollector = defineCollector<'meta_ads', MetaAdsTuning>
     }
     type Session = ReturnType<typeof open>
 
-    /** The ad account's time zone: insights days are its local days. */
+    /** The ad account's time zone (insights days are its local days), and its currency, kept in the summary's facts. */
     async function timeZone(s: Session): Promise<string> {
-      const node = await s.api.get(s.path, adAccountNode, { params: { fields: 'id,timezone_name' } })
+      const node = await s.api.get(s.path, adAccountNode, { params: { fields: 'id,timezone_name,currency' } })
       const zone = node.timezone_name
       if (!zone || !IANAZone.isValidZone(zone)) throw new ApiError(`the ad account ${s.apiId} has no usable timezone_name (${String(zone)})`, { retryable: false })
+      if (isCurrencyCode(node.currency)) s.summary.facts = [{ fact: 'currency', value: node.currency, sourceField: 'adaccount.currency' }]
+      else s.summary.skipped.push(`the ad account's currency: ${JSON.stringify(node.currency ?? null)} is no currency code`)
       return zone
     }
 

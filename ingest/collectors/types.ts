@@ -36,7 +36,20 @@ export interface CollectSummary {
   skipped: string[]
   /** Of those, the parts that starve whole metrics of the account: the account is then degraded if a KPI needs one. */
   refused?: RefusedPart[]
+  /** What the API said of the account itself (its money's currency), stored in account_facts. */
+  facts?: AccountFact[]
 }
+
+/** One thing an account's API says of the account: `currency`, the ISO 4217 code its amounts of money are in. */
+export interface AccountFact {
+  fact: 'currency'
+  value: string
+  /** Where it came from: `adaccount.currency`, `runReport.metadata.currencyCode`. */
+  sourceField: string
+}
+
+/** An ISO 4217 code as APIs give it (three capitals); anything else is not stored. */
+export const isCurrencyCode = (value: unknown): value is string => typeof value === 'string' && /^[A-Z]{3}$/.test(value)
 
 /** A part of an API refused for good while the rest of the account was collected. */
 export interface RefusedPart {

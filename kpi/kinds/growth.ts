@@ -20,6 +20,7 @@ export const growth = defineKpiKind({
   denominator: false,
   origin: 'zero',
   onlyGrows: false,
+  signed: true,
   trend: 'level',
   pacing: { ceiling: 'pace' },
   decimals: 0,

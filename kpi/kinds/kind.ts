@@ -59,6 +59,12 @@ export interface KpiKindDefinition<Name extends string> {
   /** An amount that never falls within a period: an at-most one over its ceiling has missed for good, and a trend below zero means zero. */
   onlyGrows: boolean
   /**
+   * Whether its value may be below zero over any metric: a change may (followers lost), a level,
+   * an amount or a ratio of amounts may not, unless its metric is `signed` (core/networks/types.ts).
+   * Below zero otherwise, the data is wrong: no verdict (kpi/evaluate.ts).
+   */
+  signed: boolean
+  /**
    * The daily series behind its history, forecast and review chart: `level` (levels at day
    * boundaries, the value being the level, or its rise since the start), `amount` (what accrued each
    * day); null for none (a ratio has no forecast and no history).

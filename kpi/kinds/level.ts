@@ -13,6 +13,7 @@ export const level = defineKpiKind({
   denominator: false,
   origin: 'start',
   onlyGrows: false,
+  signed: false,
   trend: 'level',
   pacing: { ceiling: 'target' },
   decimals: 0,

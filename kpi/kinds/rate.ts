@@ -12,6 +12,7 @@ export const rate = defineKpiKind({
   denominator: true,
   origin: 'zero',
   onlyGrows: false,
+  signed: false,
   trend: null,
   pacing: null,
   decimals: 4,

@@ -64,6 +64,12 @@ export interface KpiDataSource {
   /** Each account's newest observation of any metric at or before `at`; null for an account without one. */
   lastSeen(accounts: AccountRef[], at: Date): Promise<Array<AccountRef & { at: Date | null }>>
   /**
+   * Each account's currency as its API told it (the `account_facts` table): the currency of its
+   * money metrics (Meta ads spend and purchase values). Accounts never told are left out. Optional:
+   * a source without it knows no currency (the plan's `settings.currency` is used where given).
+   */
+  currencies?(accounts: AccountRef[]): Promise<Array<AccountRef & { currency: string }>>
+  /**
    * Optional, for speed: the level at each of `from`, `from + stepMs`, …, `to` (one query instead
    * of one per step). Without it the evaluator asks `level` step by step.
    */

@@ -12,6 +12,7 @@ export const total = defineKpiKind({
   denominator: false,
   origin: 'zero',
   onlyGrows: true,
+  signed: false,
   trend: 'amount',
   pacing: { ceiling: 'pace' },
   decimals: 0,

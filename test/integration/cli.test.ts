@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process'
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -58,13 +58,14 @@ describe('social-kpi CLI', () => {
   it('plan validate names every bad path of a broken plan and exits 1', () => {
     const result = cli(['plan', 'validate', 'test/fixtures/broken-plan.yaml'])
     expect(result.code).toBe(1)
+    // each path names the item's id beside its index
     for (const path of [
       'company.timezone',
-      'strategy.networks[0].accounts[0].tokenEnv',
-      'kpis[1].period',
-      'kpis[1].objective',
-      'kpis[2].target: must be a positive number',
-      'kpis[3].denominator',
+      'strategy.networks[0] (facebook).accounts[0] (main).tokenEnv',
+      'kpis[1] (likes).period',
+      'kpis[1] (likes).objective',
+      'kpis[2] (clicks).target: must be a positive number',
+      'kpis[3] (ctr).denominator',
       'alerting.recipients[0]',
     ]) {
       expect(result.stderr).toContain(path)
@@ -77,7 +78,39 @@ describe('social-kpi CLI', () => {
     const result = cli(['start', '--plan', 'test/fixtures/broken-plan.yaml'])
     expect(result.code).toBe(1)
     expect(result.stdout).not.toContain('Running')
-    expect(result.stderr).toContain('kpis[2].target')
+    expect(result.stderr).toContain('kpis[2] (clicks).target')
+  })
+
+  it('plan validate counts in the right plurals, reads a 3% target, and refuses an id YAML would round', () => {
+    const file = join(dataDir, 'small-plan.yaml')
+    const plan = (apiId: string) =>
+      [
+        'company: { name: Kopi Kecil, timezone: Asia/Jakarta }',
+        'objectives: [{ id: reach, name: Reach }]',
+        'strategy:',
+        '  networks:',
+        '    - network: instagram',
+        `      accounts: [{ id: kopi-ig, name: Kopi, apiId: ${apiId}, tokenEnv: INSTAGRAM_TOKEN }]`,
+        'kpis:',
+        '  - { id: ig-reach-rate, name: Reach rate, objective: reach, network: instagram, metric: reach, denominator: views, kind: rate, target: 45%, period: month }',
+        'alerting: { recipients: [team@example.com] }',
+        'crisis:',
+        '  contacts: [{ name: Dewi, email: dewi@example.com }]',
+        '  steps: [Confirm the facts]',
+        '  triggers: [{ id: drop, kind: follower_drop, dropPercent: 5 }]',
+      ].join('\n')
+    writeFileSync(file, plan('"17841400000000001"'))
+    const valid = cli(['plan', 'validate', file])
+    expect(valid.stderr).toBe('')
+    expect(valid.stdout).toContain('0 audiences, 1 objective, 1 account on 1 network, 1 KPI')
+    expect(valid.stdout).toContain('- ig-reach-rate: rate of reach/views ≥ 0.45 (45%) per month')
+    expect(valid.stdout).toContain('crisis guide: 1 step, 1 contact, 1 trigger')
+    writeFileSync(file, plan('17841400000000001'))
+    const rounded = cli(['plan', 'validate', file])
+    expect(rounded.code).toBe(1)
+    expect(rounded.stderr).toContain(
+      'strategy.networks[0] (instagram).accounts[0] (kopi-ig).apiId: 17841400000000001 has more digits than a number keeps exactly (it would be read as 17841400000000000); write it in quotes, "17841400000000001"',
+    )
   })
 
   it('collect --once runs the demo round, and sql shows metrics_daily per network and metric', () => {
@@ -98,13 +131,17 @@ describe('social-kpi CLI', () => {
     expect(networks.stdout.trim().split('\n')).toEqual(['facebook', 'ga4', 'instagram', 'linkedin', 'meta_ads', 'tiktok', 'x', 'youtube'])
     const conversions = cli(['sql', "SELECT DISTINCT network FROM metrics_daily WHERE metric = 'conversions' ORDER BY network", '--format', 'TSV'])
     expect(conversions.stdout.trim().split('\n')).toEqual(['ga4', 'meta_ads'])
+    // the currency each money account's API told, for the evaluator and analysts
+    const currencies = cli(['sql', "SELECT network, account_id, value FROM account_facts FINAL WHERE fact = 'currency' ORDER BY network", '--format', 'TSV'])
+    expect(currencies.stdout.trim().split('\n')).toEqual(['ga4\tkopi-nusantara-shop\tIDR', 'meta_ads\tkopi-nusantara-ads\tIDR'])
   })
 
   it('status shows the KPI table, open alerts and source health', () => {
     const result = cli(['status'])
     expect(result.code).toBe(0)
     expect(result.stdout).toMatch(/fb-likes-month\s+at_risk\s+[█░]{10}\s+\d+%/)
-    expect(result.stdout).toMatch(/needs \+[\d,]+\/day, so far \+[\d,]+\/day/)
+    // the pace beside a status resting on the forecast is the forecast's recent pace
+    expect(result.stdout).toMatch(/needs \+[\d,]+\/day, (so far|recent pace) [+-]?[\d,]+\/day/)
     expect(result.stdout).toContain('kpi.fb-likes-month (at_risk)')
     expect(result.stdout).toMatch(/facebook\/kopi-nusantara\s+healthy/)
   })

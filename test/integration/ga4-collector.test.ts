@@ -97,7 +97,9 @@ async function requestsFromNow(): Promise<() => ReturnType<RunningSimulator['req
 describe('GA4 collector against the GA4 Data API simulator', () => {
   it("stores daily social sessions and key events equal to GA4's own totals, at midnight of the property's time zone", async () => {
     const rows: ObservationRow[] = []
-    await collect(MAIN, SECRET, rows)
+    const summary = await collect(MAIN, SECRET, rows)
+    // the property's currency, from the report's metadata
+    expect(summary.facts).toEqual([{ fact: 'currency', value: 'IDR', sourceField: 'runReport.metadata.currencyCode' }])
     const expected = await perDay('sessionDefaultChannelGroup', SOCIAL.channelGroups)
     const sessions = rows.filter((r) => r.metric === 'sessions')
     const conversions = rows.filter((r) => r.metric === 'conversions')

@@ -132,9 +132,9 @@ describe('the KPI alert email', () => {
     // back on track because the forecast reaches the target, or because it is too early to tell
     const rescued = renderKpiEmail(plan, { ...evaluation, status: 'on_track', basis: 'forecast', forecast: { ...evaluation.forecast!, end: 10_100, gap: 0.01 } }, 'resolved')
     expect(rescued.subject).toBe('[social-kpi] RESOLVED: Facebook followers — 7,496 of 10,000')
-    expect(status(rescued)).toBe('Status: on track: behind the expected pace so far, but the recent trend ends at or near the target')
+    expect(status(rescued)).toBe('Status: on track: behind the expected pace so far, but the recent trend reaches the target')
     const early = renderKpiEmail(plan, { ...evaluation, status: 'on_track', basis: 'early' }, 'resolved')
-    expect(status(early)).toBe('Status: on track: too early to tell — it looks short so far, but too little of the period has passed to call it at risk')
+    expect(status(early)).toBe('Status: on track: too early to tell — it may fall short, but too little of the period has passed to call it at risk')
     expect(early.html).toContain('on track: too early to tell')
   })
 

@@ -95,7 +95,9 @@ const actionValue = (list: Json[] | undefined, type: string) => Number(list?.fin
 describe('Meta ads collector against the Marketing API simulator', () => {
   it('counts only the purchase action type the plan names, per Jakarta day', async () => {
     const rows: ObservationRow[] = []
-    await collector().collect(context({ sink: rows }))
+    const summary = await collector().collect(context({ sink: rows }))
+    // the ad account's currency, read with its time zone: spend and purchase values are in it
+    expect(summary.facts).toEqual([{ fact: 'currency', value: 'IDR', sourceField: 'adaccount.currency' }])
     const expected = await insightRows('2026-10-29', '2026-11-26')
     expect(expected).toHaveLength(29 - PAUSED.length)
     const conversions = rows.filter((r) => r.metric === 'conversions')

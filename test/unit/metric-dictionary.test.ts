@@ -17,4 +17,18 @@ describe('metric dictionary', () => {
       }
     }
   })
+
+  it('makes a metric part only of a count of the same network, never of itself (a rate of the two is at most 100 %)', () => {
+    for (const network of NETWORKS) {
+      const metrics = NETWORK_DESCRIPTORS[network].metrics
+      for (const [metric, definition] of Object.entries(metrics)) {
+        if (definition.partOf === undefined) continue
+        const whole = metrics[definition.partOf]
+        expect(whole, `${network}.${metric}: partOf ${definition.partOf}`).toBeDefined()
+        expect(definition.partOf, `${network}.${metric}`).not.toBe(metric)
+        expect([definition.shape, whole!.shape].includes('gauge'), `${network}.${metric}: a level is part of nothing`).toBe(false)
+        expect(definition.signed || whole!.signed, `${network}.${metric}: a count reported net of losses bounds nothing`).toBeFalsy()
+      }
+    }
+  })
 })

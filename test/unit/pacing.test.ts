@@ -254,13 +254,15 @@ describe('status and forecast never contradict each other', () => {
 
 describe('basisNote', () => {
   it('explains a status only when the status alone would mislead', () => {
-    expect(basisNote('on_track', 'early', 'at_least', 'short')).toBe('too early to tell')
-    expect(basisNote('on_track', 'early', 'at_least')).toBe('too early to tell — it looks short so far, but too little of the period has passed to call it at risk')
-    expect(basisNote('on_track', 'forecast', 'at_least')).toBe('behind the expected pace so far, but the recent trend ends at or near the target')
-    expect(basisNote('on_track', 'forecast', 'at_most')).toBe('over the expected pace so far, but the recent trend ends at or near the limit')
-    expect(basisNote('at_risk', 'forecast', 'at_least')).toBe('on pace so far, but the recent trend ends clearly short')
-    expect(basisNote('at_risk', 'pace', 'at_least')).toBeNull()
-    expect(basisNote('on_track', 'pace', 'at_least')).toBeNull()
-    expect(basisNote('missed', 'pace', 'at_most')).toBeNull()
+    const reaches = { end: 1_100, target: 1_000 }
+    const short = { end: 700, target: 1_000 }
+    expect(basisNote('on_track', 'early', 'at_least', null, 'short')).toBe('too early to tell')
+    expect(basisNote('on_track', 'early', 'at_least', null)).toBe('too early to tell — it may fall short, but too little of the period has passed to call it at risk')
+    expect(basisNote('on_track', 'forecast', 'at_least', reaches)).toBe('behind the expected pace so far, but the recent trend reaches the target')
+    expect(basisNote('on_track', 'forecast', 'at_most', { end: 900, target: 1_000 })).toBe('over the expected pace so far, but the recent trend stays within the limit')
+    expect(basisNote('at_risk', 'forecast', 'at_least', short)).toBe('on pace so far, but the recent trend ends clearly short')
+    expect(basisNote('at_risk', 'pace', 'at_least', short)).toBeNull()
+    expect(basisNote('on_track', 'pace', 'at_least', reaches)).toBeNull()
+    expect(basisNote('missed', 'pace', 'at_most', null)).toBeNull()
   })
 })

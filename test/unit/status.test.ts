@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { formatKpiTable } from '../../cli/kpi-table.ts'
+import { formatKpiTable, type KpiTableRow } from '../../cli/kpi-table.ts'
 import type { Reader } from '../../cli/reader.ts'
 import { attainmentBar, formatStatus, paceNeeded } from '../../cli/status.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
@@ -56,9 +56,11 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
   }
 
   it('formatKpiTable (collect, evaluate)', () => {
-    const lines = (e: KpiEvaluation) => formatKpiTable([e], { color: false }).split('\n')[1]!
+    const lines = (e: KpiTableRow) => formatKpiTable([e], { color: false }).split('\n')[1]!
     expect(lines(evaluation)).toMatch(/^purchases {2}on_track \(too early to tell\) {2}\s*10 {2}/)
-    expect(lines({ ...evaluation, basis: 'forecast' })).toMatch(/^purchases {2}on_track \(behind pace, forecast within reach\) /)
+    expect(lines({ ...evaluation, basis: 'forecast', forecast: { end: 640 } })).toMatch(/^purchases {2}on_track \(behind pace, forecast reaches the target\) /)
+    // a note about the forecast needs the forecast: without one, the status alone
+    expect(lines({ ...evaluation, basis: 'forecast' })).toMatch(/^purchases {2}on_track {2}/)
     expect(lines({ ...evaluation, basis: 'pace', actual: 14 })).toMatch(/^purchases {2}on_track {2}/)
     // the colour is the status's own
     expect(formatKpiTable([evaluation], { color: true })).toContain('\x1b[32mon_track (too early to tell)')
@@ -96,7 +98,9 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
       }) as unknown as Reader
     const now = new Date('2026-12-01T11:05:00Z')
     expect(await formatStatus(reader([row]), { color: false, now })).toMatch(/\npurchases {2}on_track \(too early to tell\) {2}/)
-    expect(await formatStatus(reader([{ ...row, status: 'at_risk', status_basis: 'forecast' }]), { color: false, now })).toMatch(/\npurchases {2}at_risk \(on pace, forecast short\) {2}/)
+    expect(await formatStatus(reader([{ ...row, status: 'at_risk', status_basis: 'forecast', forecast_end: 420 }]), { color: false, now })).toMatch(
+      /\npurchases {2}at_risk \(on pace, forecast short\) {2}/,
+    )
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the colours are ANSI escapes
     expect(await formatStatus(reader([{ ...row, status_basis: 'pace' }]), { color: true, now })).toMatch(/\npurchases {2}\x1b\[32mon_track\x1b\[0m {2}/)
     // no verdict: why, and which accounts
