@@ -50,8 +50,11 @@ function networkApiUrls() {
   return Object.fromEntries(Object.entries(apiUrlVariables()).map(([name, { defaultUrl }]) => [name, url(defaultUrl)])) as Record<ApiUrlVariable, ReturnType<typeof url>>
 }
 
+/** DATA_DIR when unset (the demo's is ./data/demo: cli/data-dir.ts). */
+export const DEFAULT_DATA_DIR = './data'
+
 const envSchema = z.object({
-  DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? './data' : v), z.string()),
+  DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? DEFAULT_DATA_DIR : v), z.string()),
   // ioredis reads any other scheme as a Unix socket path and fails with ENOENT: say what is meant.
   REDIS_URL: z.preprocess(
     (v) => (v === '' || v === undefined ? 'redis://127.0.0.1:6379' : v),
