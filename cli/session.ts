@@ -11,7 +11,7 @@ import { choosePlan, withDemoTokens } from './data-dir.ts'
 import { out } from './output.ts'
 import type { Runtime } from './runtime.ts'
 import { processScrubber } from './scrubber.ts'
-import { watchSignals, type StopRequest } from './signals.ts'
+import { stopWithParent, watchSignals, type StopRequest } from './signals.ts'
 
 // The composition root of the commands that run the pipeline. Heavy modules (the engine, queues,
 // simulator) are imported where used, so that `--help` and `plan validate` never load them.
@@ -117,6 +117,7 @@ export async function withRuntime(
   const stop = watchSignals()
   const ctx = await setup(planFile, { needsSimulator: roles.workers })
   stop.graceMs = ctx.config.SHUTDOWN_TIMEOUT_MS + 10_000
+  if (ctx.config.npm_lifecycle_event) stopWithParent(stop)
   let privateRedis: PrivateRedis | undefined
   let runtime: Runtime | undefined
   let admin: AdminServer | undefined

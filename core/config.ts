@@ -126,6 +126,12 @@ const envSchema = z.object({
   START_PRIVATE_REDIS: booleanFlag(true),
   /** For demos, replays and tests: the process clock starts at this instant and runs at real speed. */
   CLOCK_START: optionalInstant,
+  /**
+   * npm's own variable, set for `npm start`, `npm run` and `npx`: a process started that way
+   * stops when npm or npx ends (cli/signals.ts), which a SIGTERM to npx's pid does without
+   * passing it on (docs/operations.md, "Stopping it").
+   */
+  npm_lifecycle_event: optionalString,
 })
 
 export type Env = z.infer<typeof envSchema>
