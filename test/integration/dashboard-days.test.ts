@@ -8,6 +8,7 @@ import { parsePlan } from '../../plan/plan.ts'
 import { writePlanTables } from '../../workers/plan-tables.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { expandPanelSql, type VariableSelection } from '../helpers/grafana-macros.ts'
+import { observation } from '../helpers/observations.ts'
 import { silentLogger } from '../helpers/runtime.ts'
 
 /**
@@ -50,37 +51,19 @@ const dayPanels = dashboards.flatMap((dashboard) =>
   (dashboard.panels ?? []).filter((panel) => panel.targets?.some((t) => t.rawSql?.includes('${zone'))).map((panel) => ({ dashboard, panel, name: `${dashboard.uid} · ${panel.title}` })),
 )
 
-function observation(objectType: string, objectId: string, metric: string, shape: string, observedAt: string, value: number, extra: Record<string, unknown> = {}) {
-  return {
-    network: 'facebook',
-    account_id: 'acme',
-    object_type: objectType,
-    object_id: objectId,
-    metric,
-    shape,
-    observed_at: at(observedAt),
-    value,
-    object_created_at: null,
-    source_field: metric,
-    api_version: 'v25.0',
-    collected_at: at(observedAt),
-    ...extra,
-  }
-}
-
-const POST = { object_created_at: at('2025-03-03T09:00:00Z') }
+const POST = { account: 'acme', created: '2025-03-03T09:00:00Z' }
+const PAGE = { account: 'acme' }
 const OBSERVATIONS = [
-  observation('page', '1001', 'followers', 'gauge', EARLY, 100),
-  observation('page', '1001', 'followers', 'gauge', LATE, 110),
-  observation('post', '1001_7', 'likes', 'counter', EARLY, 4, POST),
-  observation('post', '1001_7', 'likes', 'counter', LATE, 9, POST),
-  observation('post', '1001_7', 'clicks', 'counter', EARLY, 1, POST),
-  observation('post', '1001_7', 'clicks', 'counter', LATE, 3, POST),
+  observation('followers', 'gauge', '1001', EARLY, 100, PAGE),
+  observation('followers', 'gauge', '1001', LATE, 110, PAGE),
+  observation('likes', 'counter', '1001_7', EARLY, 4, POST),
+  observation('likes', 'counter', '1001_7', LATE, 9, POST),
+  observation('clicks', 'counter', '1001_7', EARLY, 1, POST),
+  observation('clicks', 'counter', '1001_7', LATE, 3, POST),
   // A daily count for a day of the API's own zone, east of Jakarta: Sydney's 4 March starts at
   // 20:00 on 3 March in Jakarta. It stays on 4 March, the day the API gave.
-  observation('account', 'act_1', 'conversions', 'daily', '2025-03-03T13:00:00Z', 7, { api_day: '2025-03-04', api_day_zone: 'Australia/Sydney' }),
+  { ...observation('conversions', 'daily', 'act_1', '2025-03-03T13:00:00Z', 7, { account: 'acme' }), api_day: '2025-03-04', api_day_zone: 'Australia/Sydney' },
 ]
-
 const alert = (key: string, kind: string, subject: string) => ({
   at: at(LATE),
   alert_key: key,
@@ -99,15 +82,12 @@ const alert = (key: string, kind: string, subject: string) => ({
 })
 
 // March in Jakarta: [28 Feb 17:00 UTC, 31 Mar 17:00 UTC).
+/** The KPI the evaluation and the verdict are of. */
+const KPI = { kpi_id: 'likes-march', kpi_name: 'Likes, March', objective_id: 'engagement', network: 'facebook', metric: 'likes', kind: 'total', comparator: 'at_least' }
+
 const EVALUATION = {
+  ...KPI,
   evaluated_at: at(LATE),
-  kpi_id: 'likes-march',
-  kpi_name: 'Likes, March',
-  objective_id: 'engagement',
-  network: 'facebook',
-  metric: 'likes',
-  kind: 'total',
-  comparator: 'at_least',
   period_start: at('2025-02-28T17:00:00Z'),
   period_end: at('2025-03-31T17:00:00Z'),
   actual: 9,
@@ -120,16 +100,10 @@ const EVALUATION = {
 
 // A week without a label, Monday 24 Feb to Sunday 2 Mar in Jakarta.
 const VERDICT = {
-  kpi_id: 'likes-march',
+  ...KPI,
   period_start: at('2025-02-23T17:00:00Z'),
   period_end: at('2025-03-02T17:00:00Z'),
   period_label: '',
-  kpi_name: 'Likes, March',
-  objective_id: 'engagement',
-  network: 'facebook',
-  metric: 'likes',
-  kind: 'total',
-  comparator: 'at_least',
   actual: 40,
   target: 50,
   attainment: 0.8,
