@@ -172,7 +172,7 @@ const daysInRange = (day: string) => `${day} >= toDate($__fromTime, ${ZONE}) AND
 const METRICS_DAILY = `metrics_daily_local(zone = ${ZONE})`
 /** Said on every panel of metrics_daily_local. */
 const API_DAYS =
-  "Daily counts an API reports for a day of its own (GA4 in the property's zone, Meta ads in the ad account's, Facebook and Instagram insights and YouTube Analytics in Pacific time) stay on the day the API gives."
+  "Daily counts an API reports for a day of its own (GA4 in the property's zone, Meta ads in the ad account's, Facebook and Instagram insights and YouTube Analytics in Pacific time, LinkedIn and TikTok in UTC) stay on the day the API gives."
 /** A period's first and last day in the plan's zone (periods end exclusively; the last day is the one before the end). */
 const periodDays = (start: string, end: string) => `concat(formatDateTime(${start}, '%F', ${ZONE}), ' → ', formatDateTime(${end} - INTERVAL 1 MILLISECOND, '%F', ${ZONE}))`
 
