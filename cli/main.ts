@@ -47,7 +47,7 @@ function buildProgram(): Command {
     .showHelpAfterError()
     .addHelpText(
       'after',
-      '\nWithout --plan, start/collect/evaluate run the demo: the example plan against the built-in API simulator.\nEnvironment: REDIS_URL, CLICKHOUSE_URL, DATA_DIR, SMTP_URL, FACEBOOK_GRAPH_URL, LOG_LEVEL (see README).',
+      '\nWithout --plan, every command that takes one runs the demo: the example plan against the built-in API simulator, its data in ./data/demo.\nWithout DATA_DIR, status, sql, queues and silence read ./data, or ./data/demo when only the demo has data.\nEnvironment: REDIS_URL, CLICKHOUSE_URL, DATA_DIR, SMTP_URL, FACEBOOK_GRAPH_URL, LOG_LEVEL (see README).',
     )
   for (const register of COMMANDS) register(program)
   return program

@@ -16,7 +16,8 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   const { readSourceHealth } = await import('../ingest/source-health.ts')
   const { toClickHouseTime } = await import('../core/clickhouse.ts')
   const { formatKpiTable } = await import('./kpi-table.ts')
-  const roundAt = roundTimeFor(plan.collection.schedule, clock(), plan.company.timezone)
+  const startedAt = clock()
+  const roundAt = roundTimeFor(plan.collection.schedule, startedAt, plan.company.timezone)
   const deadlineMs = roundDeadlineMs(plan, roundAt)
   const round = await enqueueRound(runtime.queues, runtime.rounds, plan, roundAt, deadlineMs)
   const bar = await progressBar('collecting {bar} {value}/{total} accounts{waiting}')
@@ -49,8 +50,13 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   out(`\nKPIs as of ${roundAt.toISOString()} (table kpi_evaluations):\n`)
   out(formatKpiTable(evaluations, { color }))
   await waitForIdle(runtime.queues.notify, 60_000)
+  // This run's own: decided for this round or later, and delivered (or tried) since this run began.
+  // A restart does not list the previous run's emails again, nor an older one it sent again.
   const sent = await ch.rows<{ subject: string; delivered_to: string; delivery: string }>(
-    'SELECT subject, delivered_to, delivery FROM alert_notifications FINAL ORDER BY decided_at DESC, notification_id LIMIT 20',
+    `SELECT subject, delivered_to, delivery FROM alert_notifications FINAL
+     WHERE decided_at >= {round:DateTime64(3, 'UTC')} AND written_at >= {since:DateTime64(3, 'UTC')}
+     ORDER BY decided_at DESC, notification_id LIMIT 20`,
+    { round: toClickHouseTime(roundAt), since: toClickHouseTime(startedAt) },
   )
   out(`\nAlert emails (${config.SMTP_URL ? `SMTP ${new URL(config.SMTP_URL).host}` : `no SMTP_URL: written as .eml files`}):`)
   if (sent.length === 0) out('  none so far')

@@ -3,14 +3,15 @@ import { loadConfig, makeDataDir, type Config } from '../core/config.ts'
 import { SocialKpiError } from '../core/errors.ts'
 import { createLogger, type Logger, type Scrubber } from '../core/logger.ts'
 import type { PrivateRedis } from '../core/redis.ts'
-import { loadPlan, planAccounts, type Plan } from '../plan/plan.ts'
+import { loadPlan, type Plan } from '../plan/plan.ts'
 import type { RunningSimulator } from '../simulator/index.ts'
 import type { AdminServer } from './admin-server.ts'
 import type { OpsServer } from './ops-server.ts'
-import { DEMO_PLAN, out } from './output.ts'
+import { choosePlan, withDemoTokens } from './data-dir.ts'
+import { out } from './output.ts'
 import type { Runtime } from './runtime.ts'
 import { processScrubber } from './scrubber.ts'
-import { watchSignals, type StopRequest } from './signals.ts'
+import { stopWithParent, watchSignals, type StopRequest } from './signals.ts'
 
 // The composition root of the commands that run the pipeline. Heavy modules (the engine, queues,
 // simulator) are imported where used, so that `--help` and `plan validate` never load them.
@@ -33,13 +34,8 @@ export interface Setup {
  * by the built-in API simulator on loopback, with demo tokens.
  */
 export async function setup(planFile: string | undefined, options: { needsSimulator: boolean }): Promise<Setup> {
-  const env: NodeJS.ProcessEnv = { ...process.env }
+  const { file, env } = choosePlan(planFile, process.env)
   let demo: RunningSimulator | undefined
-  const file = planFile ?? DEMO_PLAN
-  if (!planFile) {
-    env.LOG_LEVEL ||= 'warn'
-    env.DATA_DIR ||= './data/demo'
-  }
   const plan = await loadPlan(file)
   let config = loadConfig(env)
   const clock = processClock(config)
@@ -48,7 +44,7 @@ export async function setup(planFile: string | undefined, options: { needsSimula
     // The simulated world runs on the same clock as the collectors and the evaluation.
     demo = await startSimulator({ now: clock })
     Object.assign(env, simulatorEnvironment(demo.url))
-    for (const account of planAccounts(plan)) if (account.tokenEnv) env[account.tokenEnv] ||= `demo-token-${account.id}`
+    withDemoTokens(plan, env)
     out(`DEMO — no --plan given: using ${file} and the API simulator at ${demo.url}`)
     out('       (see README: "Point it at real accounts" to use your own plan)')
     try {
@@ -121,6 +117,7 @@ export async function withRuntime(
   const stop = watchSignals()
   const ctx = await setup(planFile, { needsSimulator: roles.workers })
   stop.graceMs = ctx.config.SHUTDOWN_TIMEOUT_MS + 10_000
+  if (ctx.config.npm_lifecycle_event) stopWithParent(stop)
   let privateRedis: PrivateRedis | undefined
   let runtime: Runtime | undefined
   let admin: AdminServer | undefined

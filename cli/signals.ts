@@ -11,13 +11,17 @@ export interface StopRequest {
   stopped: Promise<string>
   abort: AbortSignal
   graceMs: number
+  /** Asks to stop as a signal does; `reason` is said where a signal's name would be. */
+  ask(reason: string): void
+  /** The parent process when the command began (see stopWithParent). */
+  parentPid: number
 }
 
 export function watchSignals(): StopRequest {
   const controller = new AbortController()
   let resolveStopped!: (signal: string) => void
-  const request: StopRequest = { stopped: new Promise((resolve) => (resolveStopped = resolve)), abort: controller.signal, graceMs: 30_000 }
-  const onSignal = (signal: NodeJS.Signals) => {
+  const request: StopRequest = { stopped: new Promise((resolve) => (resolveStopped = resolve)), abort: controller.signal, graceMs: 30_000, ask: (reason) => onSignal(reason), parentPid: process.ppid }
+  const onSignal = (signal: string) => {
     if (request.signal) {
       process.stderr.write(`${signal} again: exiting now\n`)
       process.exit(EXIT.secondSignal)
@@ -33,6 +37,26 @@ export function watchSignals(): StopRequest {
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   return request
+}
+
+/** How often a process started by npm or npx looks whether its parent is still there. */
+const PARENT_CHECK_MS = 1_000
+
+/**
+ * Stops the process when the process that started it ends. Under `npx social-kpi start` (and
+ * `npm start`) node runs below `sh -c`, below npm; a SIGTERM to npx's pid reaches the shell, which
+ * ends without passing it on, and node, left running, kept DATA_DIR locked. Node is then given to
+ * another parent, so `process.ppid` changes: that is a stop asked for. Only for processes npm
+ * started: one started by a shell and left running on purpose (nohup, a service manager) keeps going.
+ */
+export function stopWithParent(request: StopRequest, checkMs = PARENT_CHECK_MS): void {
+  const timer = setInterval(() => {
+    if (process.ppid === request.parentPid) return
+    clearInterval(timer)
+    if (!request.signal) request.ask('npm or npx ended')
+  }, checkMs)
+  timer.unref()
+  void request.stopped.then(() => clearInterval(timer))
 }
 
 /** Resolves on SIGINT/SIGTERM; a second signal ends the process at once. */

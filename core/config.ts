@@ -50,8 +50,11 @@ function networkApiUrls() {
   return Object.fromEntries(Object.entries(apiUrlVariables()).map(([name, { defaultUrl }]) => [name, url(defaultUrl)])) as Record<ApiUrlVariable, ReturnType<typeof url>>
 }
 
+/** DATA_DIR when unset (the demo's is ./data/demo: cli/data-dir.ts). */
+export const DEFAULT_DATA_DIR = './data'
+
 const envSchema = z.object({
-  DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? './data' : v), z.string()),
+  DATA_DIR: z.preprocess((v) => (v === '' || v === undefined ? DEFAULT_DATA_DIR : v), z.string()),
   // ioredis reads any other scheme as a Unix socket path and fails with ENOENT: say what is meant.
   REDIS_URL: z.preprocess(
     (v) => (v === '' || v === undefined ? 'redis://127.0.0.1:6379' : v),
@@ -123,6 +126,12 @@ const envSchema = z.object({
   START_PRIVATE_REDIS: booleanFlag(true),
   /** For demos, replays and tests: the process clock starts at this instant and runs at real speed. */
   CLOCK_START: optionalInstant,
+  /**
+   * npm's own variable, set for `npm start`, `npm run` and `npx`: a process started that way
+   * stops when npm or npx ends (cli/signals.ts), which a SIGTERM to npx's pid does without
+   * passing it on (docs/operations.md, "Stopping it").
+   */
+  npm_lifecycle_event: optionalString,
 })
 
 export type Env = z.infer<typeof envSchema>

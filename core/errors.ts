@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'STOPPED_BY_SIGNAL'
   | 'EVALUATION_FAILED'
   | 'NOT_RUNNING'
+  | 'NO_DATA'
   | 'TIMED_OUT'
   | 'PLAN_INVALID'
   | 'PLAN_UNREADABLE'

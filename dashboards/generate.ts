@@ -103,7 +103,8 @@ function dashboard(uid: string, title: string, description: string): DashboardBu
       .description(description)
       .tags(['social-kpi'])
       .readonly()
-      .timezone('utc')
+      // Times in the reader's zone; a day on a panel is a day in the plan's (the `zone` variable).
+      .timezone('browser')
       .time({ from: 'now-30d', to: 'now' })
       .refresh('5m')
       // Every social-kpi dashboard one click away, keeping the time range.
@@ -142,8 +143,38 @@ const networkVariable = (options: { multi: boolean }) =>
     options,
   )
 
+/**
+ * The `zone` variable: the plan's time zone, from the plan tables (`plans`, written at every
+ * start; UTC before any plan is). Every panel that puts rows into days takes its days there, so
+ * a Jakarta team's day runs from midnight to midnight in Jakarta, whatever the browser's zone.
+ */
+const zoneVariable = () =>
+  variable(
+    'zone',
+    'Days in',
+    "The plan's time zone (company.timezone): every day a panel shows runs from midnight to midnight there.",
+    `SELECT DISTINCT timezone FROM (SELECT timezone FROM plans FINAL WHERE timezone != '' UNION ALL SELECT 'UTC' AS timezone WHERE (SELECT count() FROM plans FINAL WHERE timezone != '') = 0) ORDER BY timezone`,
+    { multi: false },
+  )
+
 // ---------------------------------------------------------------------------------------------
 // Shared words and SQL.
+
+/** The plan's zone as a SQL string (the `zone` variable). */
+const ZONE = '${zone:singlequote}'
+/** The day `at` falls on in the plan's zone, as the instant it starts. */
+const dayOf = (at: string) => `toStartOfDay(${at}, ${ZONE})`
+/** A day of the plan's zone (a Date) as the instant it starts there, for a time axis. */
+const dayStart = (day: string) => `toDateTime(${day}, ${ZONE})`
+/** The days of the plan's zone the time range touches (`$__dateFilter` would take the Grafana server's). */
+const daysInRange = (day: string) => `${day} >= toDate($__fromTime, ${ZONE}) AND ${day} <= toDate($__toTime, ${ZONE})`
+/** metrics_daily with days in the plan's zone (migration 0027); daily counts keep the API's own day. */
+const METRICS_DAILY = `metrics_daily_local(zone = ${ZONE})`
+/** Said on every panel of metrics_daily_local. */
+const API_DAYS =
+  "Daily counts an API reports for a day of its own (GA4 in the property's zone, Meta ads in the ad account's, Facebook and Instagram insights and YouTube Analytics in Pacific time, LinkedIn and TikTok in UTC) stay on the day the API gives."
+/** A period's first and last day in the plan's zone (periods end exclusively; the last day is the one before the end). */
+const periodDays = (start: string, end: string) => `concat(formatDateTime(${start}, '%F', ${ZONE}), ' → ', formatDateTime(${end} - INTERVAL 1 MILLISECOND, '%F', ${ZONE}))`
 
 /** The Grafana colour of each tone a KPI status has (kpi/statuses.ts). */
 const TONE_COLORS: Record<StatusTone, string> = { good: 'green', done: 'blue', warning: 'orange', bad: 'red', none: '#8e8e8e' }
@@ -351,9 +382,10 @@ function perNetwork() {
   return dashboard(
     'social-kpi-network',
     'social-kpi · Per network',
-    'One network at a time: followers, likes, clicks and conversions per account, and the top posts published in the time range. Sources: metrics_daily, observations.',
+    "One network at a time: followers, likes, clicks and conversions per account, per day in the plan's time zone, and the top posts published in the time range. Sources: metrics_daily_local, observations.",
   )
     .withVariable(networkVariable({ multi: false }))
+    .withVariable(zoneVariable())
     .withVariable(
       variable(
         'account',
@@ -367,12 +399,13 @@ function perNetwork() {
       p
         .timeseries({
           title: 'Followers per account',
-          description: 'Followers (or subscribers) of each account at the end of each UTC day. Networks without a follower count (ads, analytics) show nothing here. Source: metrics_daily.',
+          description:
+            "Followers (or subscribers) of each account at the end of each day in the plan's time zone (Days in). Networks without a follower count (ads, analytics) show nothing here. Source: metrics_daily_local.",
           at: grid(0, 0, 12, 9),
           sql: `
-SELECT toDateTime(day, 'UTC') AS time, account_id AS account, value AS followers
-FROM metrics_daily
-WHERE network = \${network:singlequote} AND metric = 'followers' AND $__dateFilter(day) AND ${accounts}
+SELECT ${dayStart('day')} AS time, account_id AS account, value AS followers
+FROM ${METRICS_DAILY}
+WHERE network = \${network:singlequote} AND metric = 'followers' AND ${daysInRange('day')} AND ${accounts}
 ORDER BY time, account`,
         })
         .displayName('${__field.labels.account}')
@@ -382,13 +415,12 @@ ORDER BY time, account`,
       p
         .timeseries({
           title: 'Likes, clicks and conversions per day',
-          description:
-            "Per account and day: likes, clicks and conversions, where the network reports them (Facebook and Instagram posts' likes and clicks; conversions from Meta ads and GA4 key events). A post's likes count on the day they were gained. Source: metrics_daily.",
+          description: `Per account and day in the plan's time zone (Days in): likes, clicks and conversions, where the network reports them (Facebook and Instagram posts' likes and clicks; conversions from Meta ads and GA4 key events). A post's likes count on the day they were gained. ${API_DAYS} Source: metrics_daily_local.`,
           at: grid(12, 0, 12, 9),
           sql: `
-SELECT toDateTime(day, 'UTC') AS time, concat(account_id, ' · ', metric) AS series, value
-FROM metrics_daily
-WHERE network = \${network:singlequote} AND metric IN ('likes', 'clicks', 'conversions') AND $__dateFilter(day) AND ${accounts}
+SELECT ${dayStart('day')} AS time, concat(account_id, ' · ', metric) AS series, value
+FROM ${METRICS_DAILY}
+WHERE network = \${network:singlequote} AND metric IN ('likes', 'clicks', 'conversions') AND ${daysInRange('day')} AND ${accounts}
 ORDER BY time, series`,
         })
         .displayName('${__field.labels.series}')
@@ -399,8 +431,7 @@ ORDER BY time, series`,
     .withPanel(
       p.table({
         title: 'Totals per account',
-        description:
-          'Per account over the days of the time range: followers at the end, and the likes, clicks and conversions gained (0 where the network does not report one). Source: metrics_daily.',
+        description: `Per account over the days of the time range in the plan's time zone (Days in): followers at the end, and the likes, clicks and conversions gained (0 where the network does not report one). ${API_DAYS} Source: metrics_daily_local.`,
         at: grid(0, 9, 24, 6),
         sql: `
 SELECT
@@ -409,8 +440,8 @@ SELECT
     sumIf(value, metric = 'likes') AS "Likes",
     sumIf(value, metric = 'clicks') AS "Clicks",
     sumIf(value, metric = 'conversions') AS "Conversions"
-FROM metrics_daily
-WHERE network = \${network:singlequote} AND $__dateFilter(day) AND ${accounts}
+FROM ${METRICS_DAILY}
+WHERE network = \${network:singlequote} AND ${daysInRange('day')} AND ${accounts}
 GROUP BY account_id
 ORDER BY account_id`,
       }),
@@ -468,6 +499,7 @@ ORDER BY min(position), kpi_id`,
         { multi: false },
       ),
     )
+    .withVariable(zoneVariable())
     .withPanel(
       p
         .table({
@@ -581,7 +613,7 @@ ORDER BY time`,
           at: grid(0, 19, 24, 9),
           sql: `
 SELECT
-    if(period_label = '', formatDateTime(period_start, '%F', 'UTC'), period_label) AS "Period",
+    if(period_label = '', ${periodDays('period_start', 'period_end')}, period_label) AS "Period",
     period_start AS "Start",
     period_end AS "End",
     actual AS "Actual",
@@ -618,6 +650,7 @@ function alertsAndCrises() {
         { multi: true },
       ),
     )
+    .withVariable(zoneVariable())
     .withPanel(
       p
         .table({
@@ -646,10 +679,10 @@ ORDER BY status = 'firing' DESC, since`,
       p
         .timeseries({
           title: 'Alerts fired per day',
-          description: 'Per UTC day and kind: how many alerts fired (a first notification), and how many resolved. Source: alerts.',
+          description: "Per day in the plan's time zone (Days in) and kind: how many alerts fired (a first notification), and how many resolved. Source: alerts.",
           at: grid(0, 7, 12, 8),
           sql: `
-SELECT toStartOfDay(at) AS time, concat(subject_kind, ' · ', if(event = 'resolved', 'resolved', 'fired')) AS series, count() AS alerts
+SELECT ${dayOf('at')} AS time, concat(subject_kind, ' · ', if(event = 'resolved', 'resolved', 'fired')) AS series, count() AS alerts
 FROM alerts FINAL
 WHERE $__timeFilter_ms(at) AND event IN ('firing', 'resolved') AND ${kinds}
 GROUP BY time, series
@@ -785,6 +818,7 @@ function operations() {
     "Is the data flowing: each account's health, the freshness of each metric, quota resets, API errors and collection lag. Sources: source_health, source_metric_freshness, alerts, observations.",
   )
     .withVariable(networkVariable({ multi: true }))
+    .withVariable(zoneVariable())
     .withPanel(
       p
         .table({
@@ -872,10 +906,10 @@ ORDER BY last_error_at DESC`,
         .timeseries({
           title: 'Source problems per day',
           description:
-            'Per UTC day and kind of problem: how many times an account turned failing (refused token, throttled, failing, degraded, stale data, expiring token). Source: alerts (subject kind source).',
+            "Per day in the plan's time zone (Days in) and kind of problem: how many times an account turned failing (refused token, throttled, failing, degraded, stale data, expiring token). Source: alerts (subject kind source).",
           at: grid(12, 17, 12, 8),
           sql: `
-SELECT toStartOfDay(at) AS time, splitByChar('.', alert_key)[1] AS problem, count() AS changes
+SELECT ${dayOf('at')} AS time, splitByChar('.', alert_key)[1] AS problem, count() AS changes
 FROM alerts FINAL
 WHERE subject_kind = 'source' AND to_status IN ('pending', 'firing') AND from_status = 'ok' AND $__timeFilter_ms(at)
   AND ${oneOf("splitByChar('/', subject_id)[1]", 'network')}

@@ -7,7 +7,8 @@ import { createRedis, ensureRedis, type Redis } from '../../core/redis.ts'
 import { oauthContract, openCredentials, renewalSource, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
 import { finishAuthorization, startAuthorization, GrantRefusedError, splitScopes } from '../../ingest/auth/oauth.ts'
 import { accountAuth, accountMetrics, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../plan/plan.ts'
-import { exitCodes } from '../output.ts'
+import { choosePlan, withDemoTokens } from '../data-dir.ts'
+import { exitCodes, planOption } from '../output.ts'
 import { processScrubber } from '../scrubber.ts'
 
 /** The redirect URI to register with each network's app (docs/accounts.md): a fixed loopback port. */
@@ -28,10 +29,14 @@ interface Session {
   close(): Promise<void>
 }
 
-/** Config, plan, Redis (a private one when `start` would run one) and the credentials, without the database. */
-async function openSession(planFile: string): Promise<Session> {
-  const config = loadConfig(process.env)
-  const plan = await loadPlan(planFile)
+/**
+ * Config, plan, Redis (a private one when `start` would run one) and the credentials, without the
+ * database. Without --plan, the demo's plan, DATA_DIR and tokens, as `start` uses them.
+ */
+async function openSession(planFile: string | undefined): Promise<Session> {
+  const chosen = choosePlan(planFile, process.env)
+  const plan = await loadPlan(chosen.file)
+  const config = loadConfig(chosen.demo ? withDemoTokens(plan, chosen.env) : chosen.env)
   const clock = processClock(config)
   const scrub = processScrubber(config, plan)
   const logger = createLogger({ level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL, pretty: config.LOG_PRETTY, scrub })
@@ -82,7 +87,7 @@ function findAccount(plan: Plan, id: string): PlanAccount {
   return matches[0]!
 }
 
-async function connect(accountId: string, opts: { plan: string; port: string; timeout: string }): Promise<void> {
+async function connect(accountId: string, opts: { plan?: string; port: string; timeout: string }): Promise<void> {
   const session = await openSession(opts.plan)
   try {
     const account = findAccount(session.plan, accountId)
@@ -165,8 +170,9 @@ const printable = (text: string) => text.replace(/\p{Cc}/gu, ' ').slice(0, 200)
 
 const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '-')
 
-async function listAccounts(opts: { plan: string }): Promise<void> {
+async function listAccounts(opts: { plan?: string }): Promise<void> {
   const session = await openSession(opts.plan)
+  const planArgument = opts.plan ? ` --plan ${opts.plan}` : ''
   try {
     const now = session.clock().getTime()
     for (const account of planAccounts(session.plan)) {
@@ -191,12 +197,12 @@ async function listAccounts(opts: { plan: string }): Promise<void> {
       if (!stored) {
         if (auth.kind !== 'oauth') out('  no token yet: the first collection gets one')
         else if (fromSeed) out(`  connected by seed: the refresh token in ${seedEnv} is used at the first collection (scopes are known after it)`)
-        else out(`  not connected — ${seedEnv ? `${seedEnv} is not set; ` : ''}run: social-kpi connect ${account.id} --plan ${opts.plan}`)
+        else out(`  not connected — ${seedEnv ? `${seedEnv} is not set; ` : ''}run: social-kpi connect ${account.id}${planArgument}`)
         continue
       }
       if (stored.ended) {
         out(`  connection ENDED ${when(stored.ended.at)}: ${stored.ended.reason}`)
-        out(fromSeed ? `  the new refresh token in ${seedEnv} is tried at the next collection` : `  to do: social-kpi connect ${account.id} --plan ${opts.plan}`)
+        out(fromSeed ? `  the new refresh token in ${seedEnv} is tried at the next collection` : `  to do: social-kpi connect ${account.id}${planArgument}`)
         continue
       }
       const expires =
@@ -221,7 +227,7 @@ export function registerCredentialCommands(program: Command): void {
     .command('connect')
     .description('connect an OAuth account: prints a link to open in a browser, then stores the tokens (encrypted) for the workers')
     .argument('<account>', "the account's id in the plan")
-    .requiredOption('-p, --plan <file>', 'the social media plan that lists the account with auth: { kind: oauth, ... }')
+    .option('-p, --plan <file>', 'the social media plan that lists the account with auth: { kind: oauth, ... }; default: the demo')
     .option('--port <port>', `loopback port of the redirect URI registered with the app (http://127.0.0.1:PORT${CALLBACK_PATH})`, String(DEFAULT_CALLBACK_PORT))
     .option('--timeout <minutes>', 'how long to wait for the browser', '10')
     .addHelpText(
@@ -234,7 +240,7 @@ export function registerCredentialCommands(program: Command): void {
   const accountsCommand = program
     .command('accounts')
     .description("each account's auth kind, token expiry, last renewal, scopes granted against needed, and what to do")
-    .requiredOption('-p, --plan <file>', 'the social media plan')
+    .addOption(planOption())
     .action(listAccounts)
   exitCodes(accountsCommand)
 }

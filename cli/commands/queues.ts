@@ -1,13 +1,13 @@
 import type { Command } from 'commander'
 import { loadConfig } from '../../core/config.ts'
-import { SocialKpiError } from '../../core/errors.ts'
 import { exitCodes, out } from '../output.ts'
 
 async function queues(): Promise<void> {
-  const config = loadConfig(process.env)
+  const { findData, notRunningError } = await import('../data-dir.ts')
+  const config = loadConfig(await findData(process.env, { running: true }))
   const { findAdminServer, queueBoardLink } = await import('../admin-server.ts')
   const endpoint = await findAdminServer(config.dataDir)
-  if (!endpoint) throw new SocialKpiError('NOT_RUNNING', `no running social-kpi start or worker for DATA_DIR (${config.dataDir}); the queue board is served by the running process`)
+  if (!endpoint) throw notRunningError(config.dataDir)
   const link = await queueBoardLink(endpoint)
   out(`Open in a browser on this machine within ${Math.round(link.expiresInSeconds / 60)} minutes (the link works once):`)
   out(`  ${link.url}`)

@@ -1,16 +1,13 @@
 import { writeFile } from 'node:fs/promises'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
 import { DateTime } from 'luxon'
 import type { ClickHouse } from '../../core/clickhouse.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
-import { ArgumentError, ConfigError } from '../../core/errors.ts'
+import { ArgumentError } from '../../core/errors.ts'
 import { exitCodes } from '../output.ts'
 import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../plan/plan.ts'
 
-const DEMO_PLAN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'examples', 'plan.yaml')
 const FORMATS = ['text', 'html', 'csv'] as const
 
 interface ReportOptions {
@@ -54,11 +51,11 @@ async function report(opts: ReportOptions): Promise<void> {
   if (!(FORMATS as readonly string[]).includes(format)) throw new ArgumentError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)
   if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language))
     throw new ArgumentError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
-  const env: NodeJS.ProcessEnv = { ...process.env }
   // Without --plan, the demo's plan and data, as for start and collect.
-  if (!opts.plan) env.DATA_DIR ||= './data/demo'
-  const plan = await loadPlan(opts.plan ?? DEMO_PLAN)
-  const config = loadConfig(env)
+  const { choosePlan, findData } = await import('../data-dir.ts')
+  const chosen = choosePlan(opts.plan, process.env)
+  const plan = await loadPlan(chosen.file)
+  const config = loadConfig(await findData(chosen.env))
   const now = processClock(config)()
   const period = namedPeriod(kind, label, plan, option)
   const zone = plan.company.timezone
@@ -73,13 +70,6 @@ async function report(opts: ReportOptions): Promise<void> {
   const reader = await openReader(config)
   try {
     const ch: Pick<ClickHouse, 'rows'> = { rows: (query, params) => reader.rows(query, params) }
-    const [tables] = await ch.rows<{ n: string | number }>(
-      "SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name IN ('kpi_verdicts', 'observations', 'alerts', 'silences')",
-    )
-    if (Number(tables?.n ?? 0) < 4)
-      throw new ConfigError(
-        `no social-kpi data in ${config.CLICKHOUSE_URL ? 'CLICKHOUSE_URL' : `DATA_DIR (${config.dataDir})`}: run social-kpi start (or collect --once) first${opts.plan ? '' : ', or set DATA_DIR'}`,
-      )
     const stored = await readStoredReview(ch, plan, kind, period)
     const settled = settlesAt(period)
     const knownAt = now < settled ? now : settled

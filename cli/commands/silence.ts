@@ -6,10 +6,19 @@ import { loadConfig, type Config } from '../../core/config.ts'
 import { loadPlan } from '../../plan/plan.ts'
 import { exitCodes, out } from '../output.ts'
 
-/** Silences are read and written through the running process in embedded mode, like `sql`. */
-async function withStore(config: Config, work: (store: SilenceStore) => Promise<void>): Promise<void> {
+/**
+ * Silences are read and written through the running process in embedded mode, like `sql`, in the
+ * DATA_DIR that has data (the demo's when only it has: cli/data-dir.ts). Only a silence added
+ * before anything ran (`makeStore`) makes the store; listing and expiring never do.
+ */
+async function silenceConfig(makeStore: boolean): Promise<Config> {
+  const { findData } = await import('../data-dir.ts')
+  return loadConfig(await findData(process.env, { orDefault: makeStore }))
+}
+
+async function withStore(config: Config, makeStore: boolean, work: (store: SilenceStore) => Promise<void>): Promise<void> {
   const { openReader } = await import('../reader.ts')
-  const reader = await openReader(config, { migrate: true })
+  const reader = await openReader(config, { migrate: makeStore })
   try {
     await work(reader)
   } finally {
@@ -29,7 +38,7 @@ interface AddOptions {
 }
 
 async function add(opts: AddOptions): Promise<void> {
-  const config = loadConfig(process.env)
+  const config = await silenceConfig(true)
   const now = processClock(config)()
   const plan = opts.plan ? await loadPlan(opts.plan) : undefined
   const { addSilence, describeMatchers, parseTimeArgument, validateSilence } = await import('../../alerts/silences.ts')
@@ -41,7 +50,7 @@ async function add(opts: AddOptions): Promise<void> {
     createdBy: opts.by ?? userInfo().username,
   }
   validateSilence(input, now, plan)
-  await withStore(config, async (store) => {
+  await withStore(config, true, async (store) => {
     const added = await addSilence(store, input, now, plan)
     out(`silenced ${describeMatchers(added.matchers)} from ${added.startsAt.toISOString()} until ${added.endsAt.toISOString()}: ${added.id}`)
     out(`  end it early with: social-kpi silence expire ${added.id}`)
@@ -49,11 +58,11 @@ async function add(opts: AddOptions): Promise<void> {
 }
 
 async function list(opts: { all?: boolean }): Promise<void> {
-  const config = loadConfig(process.env)
-  const now = processClock(config)()
   const { currentSilences, listSilences } = await import('../../alerts/silences.ts')
   const { formatSilence } = await import('../status.ts')
-  await withStore(config, async (store) => {
+  const config = await silenceConfig(false)
+  const now = processClock(config)()
+  await withStore(config, false, async (store) => {
     const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
     if (silences.length === 0) out(opts.all ? 'no silences' : 'no active or upcoming silences (--all shows ended ones)')
     for (const s of silences) out(formatSilence(s, now).trimStart())
@@ -61,11 +70,10 @@ async function list(opts: { all?: boolean }): Promise<void> {
 }
 
 async function expire(id: string): Promise<void> {
-  const config = loadConfig(process.env)
-  const clock = processClock(config)
   const { describeMatchers, expireSilence } = await import('../../alerts/silences.ts')
-  await withStore(config, async (store) => {
-    const { silence, changed } = await expireSilence(store, id, clock())
+  const config = await silenceConfig(false)
+  await withStore(config, false, async (store) => {
+    const { silence, changed } = await expireSilence(store, id, processClock(config)())
     out(changed ? `expired ${silence.id} (${describeMatchers(silence.matchers)})` : `${silence.id} had already ended; nothing changed`)
   })
 }

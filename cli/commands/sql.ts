@@ -3,7 +3,8 @@ import { loadConfig } from '../../core/config.ts'
 import { exitCodes } from '../output.ts'
 
 async function sql(query: string, opts: { format: string }): Promise<void> {
-  const config = loadConfig(process.env)
+  const { findData } = await import('../data-dir.ts')
+  const config = loadConfig(await findData(process.env))
   const { openReader } = await import('../reader.ts')
   const reader = await openReader(config)
   try {

@@ -4,7 +4,8 @@ import { loadConfig } from '../../core/config.ts'
 import { color, exitCodes, out } from '../output.ts'
 
 async function status(): Promise<void> {
-  const config = loadConfig(process.env)
+  const { findData } = await import('../data-dir.ts')
+  const config = loadConfig(await findData(process.env))
   const now = processClock(config)()
   const { openReader } = await import('../reader.ts')
   const { formatStatus } = await import('../status.ts')

@@ -4,7 +4,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Readable } from 'node:stream'
+import { fileURLToPath } from 'node:url'
 import { queuePrefix } from './redis-keys.ts'
+
+/** The CLI's entry point, by its full path: a test may run it from another directory (`cwd`). */
+export const CLI_BIN = fileURLToPath(new URL('../../bin/social-kpi.js', import.meta.url))
 
 /**
  * Temporary data directories for spawned CLIs, each with its own queues (their Redis keys removed
@@ -44,10 +48,11 @@ export interface CliResult {
  * Runs `node [nodeArgs] bin/social-kpi.js ...args` to its end (killed after `limitMs`): its exit
  * code, stdout and stderr lines. `input` is its stdin; `uid`/`gid` run it as another user.
  */
-export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { limitMs?: number; input?: string | Buffer; nodeArgs?: string[]; uid?: number; gid?: number } = {}): CliResult {
+export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { limitMs?: number; input?: string | Buffer; nodeArgs?: string[]; uid?: number; gid?: number; cwd?: string } = {}): CliResult {
   const started = performance.now()
-  const result = spawnSync(process.execPath, [...(options.nodeArgs ?? []), 'bin/social-kpi.js', ...args], {
+  const result = spawnSync(process.execPath, [...(options.nodeArgs ?? []), CLI_BIN, ...args], {
     env,
+    cwd: options.cwd,
     encoding: 'utf8',
     timeout: options.limitMs ?? 30_000,
     killSignal: 'SIGKILL',
@@ -72,10 +77,11 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, options: { limitM
  * runCli without blocking: for CLIs that talk to servers the test itself runs (spawnSync would
  * stop them from answering).
  */
-export async function runCliAsync(args: string[], env: NodeJS.ProcessEnv, options: { limitMs?: number; nodeArgs?: string[]; uid?: number; gid?: number } = {}): Promise<CliResult> {
+export async function runCliAsync(args: string[], env: NodeJS.ProcessEnv, options: { limitMs?: number; nodeArgs?: string[]; uid?: number; gid?: number; cwd?: string } = {}): Promise<CliResult> {
   const started = performance.now()
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), 'bin/social-kpi.js', ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_BIN, ...args], {
     env,
+    cwd: options.cwd,
     stdio: options.nodeArgs ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
     uid: options.uid,
     gid: options.gid,

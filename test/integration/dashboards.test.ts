@@ -66,6 +66,7 @@ interface Dashboard {
   editable?: unknown
   __inputs?: unknown
   __requires?: unknown
+  timezone?: unknown
   templating?: { list?: Variable[] }
   panels?: Panel[]
 }
@@ -83,6 +84,15 @@ const REPLACING_TABLES = new Set(
     .map((statement) => /^CREATE TABLE (?:IF NOT EXISTS )?(\w+)[\s\S]*ENGINE\s*=\s*Replacing/i.exec(statement)?.[1])
     .filter((name): name is string => name !== undefined),
 )
+
+/** What puts rows into UTC days (or the Grafana server's), which a panel must not do. */
+const UTC_DAYS = [
+  { pattern: /\b(?:toStartOfDay|toDate|toStartOfWeek|toStartOfMonth)\([^,()]*(?:\([^()]*\))?[^,()]*\)/i, why: 'buckets by the UTC day' },
+  { pattern: /'UTC'/, why: 'names UTC' },
+  { pattern: /\bmetrics_daily\b(?!_local)/, why: 'reads metrics_daily, whose days are UTC days' },
+  { pattern: /\bobservation_days\b/, why: 'reads observation_days, whose days are UTC days' },
+  { pattern: /\$__dateFilter\(/, why: "filters by the Grafana server's days" },
+]
 
 /** Panels with the panels of collapsed rows. */
 function allPanels(dashboard: Dashboard): Panel[] {
@@ -123,6 +133,7 @@ function lintDashboard(dashboard: Dashboard, file: string): string[] {
   if (JSON.stringify(dashboard).includes('${DS_')) problem('refers to an exported ${DS_...} data source input')
   if (dashboard.id !== undefined && dashboard.id !== null) problem('carries a database id')
   if (dashboard.editable !== false) problem('must set editable: false')
+  if (dashboard.timezone !== 'browser') problem(`must show times in the browser's zone (timezone "browser", got ${JSON.stringify(dashboard.timezone)}); days are the plan's (the zone variable)`)
 
   const variables = dashboard.templating?.list ?? []
   const datasourceVariable = variables.find((variable) => variable.name === 'datasource')
@@ -174,6 +185,11 @@ function lintDashboard(dashboard: Dashboard, file: string): string[] {
     for (const match of sql.matchAll(/\b(?:FROM|JOIN)\s+(\w+)(\s+FINAL\b)?/gi)) {
       if (REPLACING_TABLES.has(match[1]!) && !match[2]) problem(`${where} reads ${match[1]} without FINAL`)
     }
+    // A day on a panel is a day in the plan's zone: no UTC days, nor the Grafana server's.
+    for (const utcDay of where.startsWith('panel') ? UTC_DAYS : []) {
+      const found = utcDay.pattern.exec(sql)
+      if (found) problem(`${where} ${utcDay.why} (${found[0]}); use the plan's zone, \${zone}`)
+    }
   }
   return problems
 }
@@ -208,7 +224,11 @@ describe('dashboards are code', () => {
     first.targets![0]!.datasource = { type: PLUGIN, uid: 'P1234567890' }
     first.targets![0]!.rawSql = first.targets![0]!.rawSql!.replace(/\bFINAL\b/g, '')
     second.id = first.id!
+    broken.timezone = 'utc'
+    second.targets![0]!.rawSql = 'SELECT toStartOfDay(at) AS time, count() FROM alerts FINAL GROUP BY time'
     const problems = lintDashboard(broken, 'broken.json').join('\n')
+    expect(problems).toContain('timezone "browser"')
+    expect(problems).toContain('buckets by the UTC day (toStartOfDay(at))')
     expect(problems).toContain('editable: false')
     expect(problems).toContain('__inputs')
     expect(problems).toContain('has no description')
@@ -913,9 +933,11 @@ describe('every panel query runs on ClickHouse', () => {
       return found.targets![0]!.rawSql!
     }
     const all = { values: ['facebook'], all: true, multi: true }
+    // the plan's zone, as the zone variable offers it (the seeded plan is a UTC plan)
+    const zone = { values: ['UTC'] }
 
     it('KPI status: the latest evaluation of each KPI up to the end of the range', async () => {
-      const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH], all: true, multi: true } })
+      const rows = await run(panel('KPI status'), { network: all, zone, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH], all: true, multi: true } })
       expect(rows).toEqual([
         {
           KPI: 'Facebook followers, Q1',
@@ -928,7 +950,7 @@ describe('every panel query runs on ClickHouse', () => {
           Target: 1600,
           'Expected to date': 1470,
           Attainment: 1.056,
-          Period: '2025-01-01 → 2025-04-01',
+          Period: '2025-01-01 → 2025-03-31',
           'Evaluated at': '2025-03-05 12:00:00.000',
         },
         {
@@ -942,19 +964,19 @@ describe('every panel query runs on ClickHouse', () => {
           Target: 600,
           'Expected to date': 77,
           Attainment: 0.519,
-          Period: '2025-03-01 → 2025-04-01',
+          Period: '2025-03-01 → 2025-03-31',
           'Evaluated at': '2025-03-04 12:00:00.000',
         },
       ])
     })
 
     it('KPI status: selecting one KPI shows only that KPI', async () => {
-      const rows = await run(panel('KPI status'), { network: all, kpi: { values: [LIKES_MARCH], multi: true } })
+      const rows = await run(panel('KPI status'), { network: all, zone, kpi: { values: [LIKES_MARCH], multi: true } })
       expect(rows.map((row) => row.KPI)).toEqual(['Facebook likes, March'])
     })
 
     it('Followers per account: the end-of-day level of each account, days in the range only', async () => {
-      const rows = await run(panel('Followers per account'), { network: all })
+      const rows = await run(panel('Followers per account'), { network: all, zone })
       expect(rows).toEqual([
         { time: '2025-03-03 00:00:00', account: 'facebook · acme_en', followers: 500 },
         { time: '2025-03-03 00:00:00', account: 'facebook · acme_id', followers: 1010 },
@@ -966,7 +988,7 @@ describe('every panel query runs on ClickHouse', () => {
     })
 
     it('Actual vs target: one series per KPI, under its latest name', async () => {
-      const rows = await run(panel('Actual vs target vs expected to date'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH], all: true, multi: true } })
+      const rows = await run(panel('Actual vs target vs expected to date'), { network: all, zone, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH], all: true, multi: true } })
       expect(rows.map((row) => [row.time, row.kpi, row.Actual])).toEqual([
         ['2025-03-03 12:00:00.000', 'Facebook followers, Q1', 1510],
         ['2025-03-03 12:00:00.000', 'Facebook likes, March', 10],
@@ -977,7 +999,7 @@ describe('every panel query runs on ClickHouse', () => {
     })
 
     it('Source health: the latest row per account, problems first', async () => {
-      const rows = await run(panel('Source health'), { network: all })
+      const rows = await run(panel('Source health'), { network: all, zone })
       expect(rows.map((row) => [row.Account, row.Status])).toEqual([
         ['acme_en', 'throttled'],
         ['acme_id', 'healthy'],
@@ -1018,7 +1040,7 @@ describe('every panel query runs on ClickHouse', () => {
       })
 
       it('KPI status: shows the reason with the status, and the panel words every such value', async () => {
-        const rows = await run(panel('KPI status'), { network: all, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH, 'ads-march', 'shop-march', 'clicks-march'], all: true, multi: true } })
+        const rows = await run(panel('KPI status'), { network: all, zone, kpi: { values: [FOLLOWERS_Q1, LIKES_MARCH, 'ads-march', 'shop-march', 'clicks-march'], all: true, multi: true } })
         expect(rows.map((row) => [row.KPI, row.Status, row['Accounts missing']])).toEqual([
           ['Ad purchases, March', 'on_track (early)', ''],
           ['Clicks, March', 'unknown (incomplete)', 'acme_id'],
