@@ -5,7 +5,7 @@ import { kpiKind } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
 import { statusText, statusWords } from '../kpi/statuses.ts'
 import { CHART_CID } from './chart.ts'
-import type { Plan } from '../plan/plan.ts'
+import { planSpeaker, type Plan } from '../plan/plan.ts'
 import type { AlertEvent } from './rules.ts'
 
 export interface RenderedEmail {
@@ -158,9 +158,10 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const zone = plan.company.timezone
   const when = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
   const kind = kpiKind(kpi.kind)
-  const status = statusWords(evaluation.status)
+  const speak = planSpeaker(plan)
+  const status = statusWords(speak, evaluation.status)
   // Why, when the status alone would mislead: the forecast overruled the pace, or it is too early.
-  const note = basisNote(evaluation.status, evaluation.basis, kpi.comparator, forecastForNote(evaluation))
+  const note = basisNote(speak, evaluation.status, evaluation.basis, kpi.comparator, forecastForNote(evaluation))
   const digits = kind.decimals
   const prefix = event === 'resolved' ? 'RESOLVED' : event === 'repeat' ? `STILL ${status.toUpperCase()}` : status.toUpperCase()
   const gap =
@@ -177,7 +178,7 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   const lines: Array<[string, string]> = [
     ['KPI', `${kpi.name} (${kpi.id})`],
     ['Objective', objective ? objective.name : kpi.objective],
-    ['Status', note ? `${status}: ${note}` : statusText(evaluation.status, evaluation.reason, evaluation.missingAccounts, 'long', evaluation.problem ?? null)],
+    ['Status', note ? `${status}: ${note}` : statusText(speak, evaluation.status, evaluation.reason, evaluation.missingAccounts, 'long', evaluation.problem ?? null)],
     ['Network', `${kpi.network}, metric ${kpi.metric}${kpi.denominator ? ` ÷ ${kpi.denominator}` : ''} (${kpi.kind})`],
     ['Period', `${period.label}: ${when(period.start)} – ${when(period.end)} ${zone} (${elapsed}% elapsed)`],
     ['Actual', number(evaluation.actual, digits)],

@@ -1,6 +1,8 @@
+import { speaker } from '../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import type { Plan } from '../plan/plan.ts'
-import { KPI_STATUS_MEANINGS, KPI_STATUSES, severityRank } from '../kpi/statuses.ts'
+import { KPI_STATUS_MEANINGS, KPI_STATUSES, severityRank, statusWords } from '../kpi/statuses.ts'
 import { escapeHtml, kpiEmailParts, type RenderedEmail } from './email.ts'
 import type { AlertEvent } from './rules.ts'
 
@@ -14,7 +16,7 @@ const EVENT_ORDER: Record<AlertEvent, number> = { firing: 0, repeat: 1, resolved
 const COUNT_WORDS: Array<[string, (a: GroupedAlert) => boolean]> = [
   ...KPI_STATUSES.filter((status) => KPI_STATUS_MEANINGS[status].failing)
     .sort((a, b) => severityRank(b) - severityRank(a))
-    .map((status): [string, (a: GroupedAlert) => boolean] => [KPI_STATUS_MEANINGS[status].words, (a) => a.event !== 'resolved' && a.evaluation.status === status]),
+    .map((status): [string, (a: GroupedAlert) => boolean] => [statusWords(ENGLISH, status), (a) => a.event !== 'resolved' && a.evaluation.status === status]),
   ['resolved', (a) => a.event === 'resolved'],
 ]
 

@@ -1,10 +1,12 @@
+import { speaker } from '../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 import { DateTime } from 'luxon'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
 import { customPeriodEnded, evaluatePlan, forecastForNote } from '../kpi/evaluate.ts'
 import type { KpiDataSource } from '../kpi/kinds/source.ts'
 import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { DATA_PROBLEM_MEANINGS, STATUS_REASON_MEANINGS, type DataProblemCause, type StatusReason } from '../kpi/statuses.ts'
+import { reasonWords, type DataProblemCause, type StatusReason } from '../kpi/statuses.ts'
 import type { Plan } from '../plan/plan.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
 import { alertPolicies, closing, crisisSignal, endedKpiSignal, heldByCrisis, kpiSignal } from './signals.ts'
@@ -158,7 +160,7 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         if (cause) kpiSummary.dataProblems[cause] = (kpiSummary.dataProblems[cause] ?? 0) + 1
       }
       decide(kpiSignal(evaluation), at, policies.kpi, () => {
-        const note = basisNote(status, evaluation.basis, kpi.comparator, forecastForNote(evaluation), 'short')
+        const note = basisNote(ENGLISH, status, evaluation.basis, kpi.comparator, forecastForNote(evaluation), 'short')
         const { forecast } = evaluation
         return (
           `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual)}, expected ${number(evaluation.expectedToDate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target)}` +
@@ -215,12 +217,12 @@ function noVerdictCell(s: ReplaySummary): string {
   const add = (words: string, n: number) => byWords.set(words, (byWords.get(words) ?? 0) + n)
   for (const [reason, n] of counts) {
     if (reason !== 'data_problem') {
-      add(STATUS_REASON_MEANINGS[reason].words, n)
+      add(reasonWords(ENGLISH, reason), n)
       continue
     }
-    for (const [cause, c] of causes) add(DATA_PROBLEM_MEANINGS[cause].words, c)
+    for (const [cause, c] of causes) add(reasonWords(ENGLISH, 'data_problem', { cause, facts: {} }), c)
     const told = causes.reduce((sum, [, c]) => sum + c, 0)
-    if (n > told) add(STATUS_REASON_MEANINGS.data_problem.words, n - told)
+    if (n > told) add(reasonWords(ENGLISH, 'data_problem'), n - told)
   }
   return total === 0 ? '' : `${total} (${[...byWords].map(([words, n]) => `${n} ${words}`).join(', ')})`
 }

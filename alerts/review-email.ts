@@ -26,7 +26,7 @@ interface Format {
 }
 
 function formatter(review: PeriodReview, language: ReviewLanguage): Format {
-  const w = WORDS[language]
+  const w = WORDS[language as keyof typeof WORDS]!
   const zone = review.timezone
   const number = (value: number | null, kind?: string) => {
     if (value === null) return w.noData

@@ -1,6 +1,8 @@
+import { speaker } from '../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 import { DateTime } from 'luxon'
 import type { ReviewKind, ReviewLanguage } from '../plan/plan.ts'
-import { KPI_STATUS_MEANINGS, STATUS_REASON_MEANINGS, STATUS_REASONS, statusMeaning, type StatusReason } from '../kpi/statuses.ts'
+import { isKpiStatus, reasonWords, STATUS_REASONS, statusWords, type StatusReason } from '../kpi/statuses.ts'
 
 /**
  * The fixed words of a period review, in the plan's language (`review.language`): English and
@@ -73,8 +75,8 @@ const en: ReviewWords = {
     `${s.objectivesMet} of ${s.objectives} objectives met; ${s.achieved} of ${s.kpis} KPIs achieved${s.missed ? `, ${s.missed} missed` : ''}${s.unknown ? `, ${s.unknown} without a verdict` : ''}`,
   furthest: (kpi, shortBy, comparator) => (comparator === 'at_least' ? `Furthest off: ${kpi}, ${shortBy} short of its target.` : `Furthest off: ${kpi}, ${shortBy} over its limit.`),
   provisional: (until) => `Provisional: late data may still change these verdicts until ${until}.`,
-  status: { achieved: KPI_STATUS_MEANINGS.achieved.words, missed: KPI_STATUS_MEANINGS.missed.words, unknown: KPI_STATUS_MEANINGS.unknown.words },
-  reason: Object.fromEntries(STATUS_REASONS.map((reason) => [reason, STATUS_REASON_MEANINGS[reason].words])) as Record<StatusReason, string>,
+  status: { achieved: statusWords(ENGLISH, 'achieved'), missed: statusWords(ENGLISH, 'missed'), unknown: statusWords(ENGLISH, 'unknown') },
+  reason: Object.fromEntries(STATUS_REASONS.map((reason) => [reason, reasonWords(ENGLISH, reason)])) as Record<StatusReason, string>,
   objectiveMet: { met: 'met', notMet: 'not met', uncertain: 'not certain (some KPIs have no verdict)' },
   columns: { kpi: 'KPI', verdict: 'Verdict', actual: 'Actual', target: 'Target', attainment: 'Attainment', previous: 'vs previous period' },
   comparator: { at_least: 'at least', at_most: 'at most' },
@@ -102,7 +104,7 @@ const en: ReviewWords = {
   noPosts: 'No per-post counts stored for this period.',
   alert: (kind, subject, label) =>
     ({
-      kpi: `KPI ${subject}: ${statusMeaning(label)?.words ?? label.replace('_', ' ')}`,
+      kpi: `KPI ${subject}: ${isKpiStatus(label) ? statusWords(ENGLISH, label) : label.replace('_', ' ')}`,
       crisis: `Crisis ${subject} (accounts: ${label})`,
       source: `Source ${subject}: token or permissions refused`,
       freshness: `Source ${subject}: data stopped arriving`,

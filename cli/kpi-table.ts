@@ -1,3 +1,4 @@
+import type { Speaker } from '../core/i18n/index.ts'
 import { forecastForNote, type KpiEvaluation } from '../kpi/evaluate.ts'
 import { formatKpiValue } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
@@ -21,11 +22,13 @@ export type KpiTableRow = Pick<KpiEvaluation, 'kpi' | 'status' | 'basis' | 'reas
  * its reason when the status alone would mislead ("on_track (too early to tell)") or there is no
  * verdict ("unknown (incomplete data: main)").
  */
-export function formatKpiTable(evaluations: KpiTableRow[], options: { color: boolean }): string {
+export function formatKpiTable(evaluations: KpiTableRow[], options: { color: boolean; speaker: Speaker }): string {
   const header = ['KPI', 'STATUS', 'ACTUAL', 'TARGET', 'EXPECTED NOW', 'ATTAIN.', 'PERIOD']
   const rows = evaluations.map((e) => {
     const format = (value: number | null) => formatKpiValue(value, e.kpi.kind)
-    const note = basisNote(e.status, e.basis, e.kpi.comparator, forecastForNote(e), 'short') ?? reasonNote(e.reason, e.missingAccounts, e.problem ?? storedProblem(e.reason, null, null))
+    const note =
+      basisNote(options.speaker, e.status, e.basis, e.kpi.comparator, forecastForNote(e), 'short') ??
+      reasonNote(options.speaker, e.reason, e.missingAccounts, e.problem ?? storedProblem(e.reason, null, null))
     return [
       e.kpi.id,
       note ? `${e.status} (${note})` : e.status,

@@ -1,3 +1,4 @@
+import { planSpeaker } from '../plan/plan.ts'
 import type { Clock } from '../core/clock.ts'
 import type { Config } from '../core/config.ts'
 import { SocialKpiError } from '../core/errors.ts'
@@ -48,7 +49,7 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   // verdict on accounts that ended after its deadline, and decide alerts a second time.
   const evaluations = await storedEvaluations(ch, plan, roundAt)
   out(`\nKPIs as of ${roundAt.toISOString()} (table kpi_evaluations):\n`)
-  out(formatKpiTable(evaluations, { color }))
+  out(formatKpiTable(evaluations, { color, speaker: planSpeaker(plan) }))
   await waitForIdle(runtime.queues.notify, 60_000)
   // This run's own: decided for this round or later, and delivered (or tried) since this run began.
   // A restart does not list the previous run's emails again, nor an older one it sent again.

@@ -1,3 +1,5 @@
+import { speaker } from '../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 import { REDELIVER_WITHIN_MS } from '../alerts/redelivery.ts'
 import { currentSilences, describeMatchers, silenceState, type Silence } from '../alerts/silences.ts'
 import { toClickHouseTime } from '../core/clickhouse.ts'
@@ -91,8 +93,8 @@ function statusCell(
 ): string {
   const forecast = k.forecast_end == null ? null : { end: k.forecast_end, target: k.target }
   const note =
-    basisNote(k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', forecast, 'short') ??
-    reasonNote(k.status_reason, k.missing_accounts, storedProblem(k.status_reason, k.status_cause, k.cause_facts))
+    basisNote(ENGLISH, k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', forecast, 'short') ??
+    reasonNote(ENGLISH, k.status_reason, k.missing_accounts, storedProblem(k.status_reason, k.status_cause, k.cause_facts))
   const notes = [...(k.final ? ['final verdict'] : []), ...(note ? [note] : [])]
   return notes.length ? `${k.status} (${notes.join('; ')})` : k.status
 }

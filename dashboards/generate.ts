@@ -1,3 +1,4 @@
+import { speaker } from '../core/i18n/index.ts'
 /**
  * The generated dashboards, built with Grafana's own Foundation SDK (@grafana/grafana-foundation-sdk)
  * so that panels, variables and field options are typed by Grafana's schema rather than written
@@ -39,7 +40,7 @@ import {
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table'
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries'
-import { KPI_STATUS_MEANINGS, STATUS_REASONS, statusText, type KpiStatus, type StatusTone } from '../kpi/statuses.ts'
+import { KPI_STATUS_MEANINGS, STATUS_REASONS, statusText, statusWords, type KpiStatus, type StatusTone } from '../kpi/statuses.ts'
 
 const PLUGIN = 'grafana-clickhouse-datasource'
 const DATASOURCE = { type: PLUGIN, uid: '${datasource}' }
@@ -178,7 +179,9 @@ const periodDays = (start: string, end: string) => `concat(formatDateTime(${star
 
 /** The Grafana colour of each tone a KPI status has (kpi/statuses.ts). */
 const TONE_COLORS: Record<StatusTone, string> = { good: 'green', done: 'blue', warning: 'orange', bad: 'red', none: '#8e8e8e' }
-const kpiStatus = (status: KpiStatus) => ({ text: KPI_STATUS_MEANINGS[status].words, color: TONE_COLORS[KPI_STATUS_MEANINGS[status].tone] })
+/** Dashboards speak English (Grafana's own words are English); the plan-zone days are the plan's. */
+const ENGLISH = speaker('en', 'UTC')
+const kpiStatus = (status: KpiStatus) => ({ text: statusWords(ENGLISH, status), color: TONE_COLORS[KPI_STATUS_MEANINGS[status].tone] })
 
 /** The status words of the KPI overview (kpi-overview.json), with the reasons a status rests on. */
 const STATUS_WORDS: Record<string, { text: string; color: string }> = {
@@ -191,7 +194,7 @@ const STATUS_WORDS: Record<string, { text: string; color: string }> = {
   missed: kpiStatus('missed'),
   unknown: kpiStatus('unknown'),
   // no verdict, and why (kpi/statuses.ts): `unknown (incomplete)` is "no verdict (incomplete data)"
-  ...Object.fromEntries(STATUS_REASONS.map((reason) => [`unknown (${reason})`, { ...kpiStatus('unknown'), text: statusText('unknown', reason) }])),
+  ...Object.fromEntries(STATUS_REASONS.map((reason) => [`unknown (${reason})`, { ...kpiStatus('unknown'), text: statusText(ENGLISH, 'unknown', reason) }])),
   firing: { text: 'firing', color: 'red' },
   pending: { text: 'pending', color: 'orange' },
   ok: { text: 'ok', color: 'green' },

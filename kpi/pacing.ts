@@ -1,3 +1,4 @@
+import type { Speaker } from '../core/i18n/index.ts'
 import { kpiKind, type KpiKind } from './kinds/index.ts'
 import type { EvidenceOverrides, Kpi } from '../plan/plan.ts'
 import type { KpiStatus } from './statuses.ts'
@@ -203,29 +204,32 @@ function forecastReach(comparator: 'at_least' | 'at_most', f: ForecastEnd): 'rea
  * what that forecast shows: one that reaches the target is not "short", one a little short of it
  * (within the tolerance) does not "reach" it; without a forecast there is no such note.
  */
-export function basisNote(status: KpiStatus, basis: StatusBasis | undefined, comparator: 'at_least' | 'at_most', forecast: ForecastEnd | null, form: 'long' | 'short' = 'long'): string | null {
+export function basisNote(
+  speaker: Speaker,
+  status: KpiStatus,
+  basis: StatusBasis | undefined,
+  comparator: 'at_least' | 'at_most',
+  forecast: ForecastEnd | null,
+  form: 'long' | 'short' = 'long',
+): string | null {
+  const key = basisNoteKey(status, basis, comparator, forecast)
+  return key === null ? null : speaker.t(`basis.${form}.${key}`)
+}
+
+/** Which note (the catalogue's `basis.short|long.<key>`) a status and its basis call for; null for none. */
+function basisNoteKey(status: KpiStatus, basis: StatusBasis | undefined, comparator: 'at_least' | 'at_most', forecast: ForecastEnd | null): string | null {
   const atLeast = comparator === 'at_least'
-  if (status === 'on_track' && basis === 'early') {
-    // Early because behind the pace, or because the forecast ends short: it may fall short either way.
-    return form === 'short' ? 'too early to tell' : 'too early to tell — it may fall short, but too little of the period has passed to call it at risk'
-  }
+  // Early because behind the pace, or because the forecast ends short: it may fall short either way.
+  if (status === 'on_track' && basis === 'early') return 'early'
   if (basis !== 'forecast' || !forecast) return null
   const reach = forecastReach(comparator, forecast)
   const reaches = reach === 'reaches'
   // on track by a forecast that misses by more than the tolerance: a row out of step, no words for it
   if (status === 'on_track' && reach !== 'beyond') {
-    if (form === 'short') {
-      if (atLeast) return reaches ? 'behind pace, forecast reaches the target' : 'behind pace, forecast just short, within tolerance'
-      return reaches ? 'over pace, forecast within the limit' : 'over pace, forecast just over, within tolerance'
-    }
-    if (atLeast)
-      return reaches ? 'behind the expected pace so far, but the recent trend reaches the target' : 'behind the expected pace so far, but the recent trend ends within the tolerance of the target'
-    return reaches ? 'over the expected pace so far, but the recent trend stays within the limit' : 'over the expected pace so far, but the recent trend ends within the tolerance of the limit'
+    if (atLeast) return reaches ? 'behind_reaches' : 'behind_within'
+    return reaches ? 'over_within_limit' : 'over_just_over'
   }
   // A forecast that reaches the target cannot be what calls it at risk (a row read back out of step).
-  if (status === 'at_risk' && (reach === 'beyond' || reach === 'misses')) {
-    if (form === 'short') return atLeast ? 'on pace, forecast short' : 'within pace, forecast over'
-    return atLeast ? 'on pace so far, but the recent trend ends clearly short' : 'within the expected pace so far, but the recent trend ends clearly over the limit'
-  }
+  if (status === 'at_risk' && (reach === 'beyond' || reach === 'misses')) return atLeast ? 'on_pace_short' : 'within_pace_over'
   return null
 }

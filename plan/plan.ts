@@ -6,6 +6,7 @@ import { CronExpressionParser } from 'cron-parser'
 import cron from 'node-cron'
 import { isMap, isScalar, isSeq, parseDocument, YAMLParseError } from 'yaml'
 import { z } from 'zod'
+import { CATALOGUES, isLanguage, LANGUAGES, speaker, type Speaker } from '../core/i18n/index.ts'
 import { PlanError, issuePath, type InputIssue } from '../core/errors.ts'
 import { checkCrisisTrigger, crisisTriggerSchema } from './crisis-schema.ts'
 import { METRICS, NETWORK_DESCRIPTORS, NETWORKS, isNetwork, type Network } from '../core/metrics.ts'
@@ -250,7 +251,11 @@ const routeSchema = z
   })
 
 export const REVIEW_PERIODS = ['week', 'month', 'quarter', 'year'] as const
-export const REVIEW_LANGUAGES = ['en', 'id'] as const
+/** The languages we speak (core/i18n/messages/, one file each): what `company.language` and `review.language` accept. */
+export const REVIEW_LANGUAGES = LANGUAGES
+const languageSchema = z
+  .string({ error: `must be one of: ${LANGUAGES.join(', ')}` })
+  .refine(isLanguage, `must be one of: ${LANGUAGES.join(', ')} (${LANGUAGES.map((code) => CATALOGUES.get(code)!.name).join(', ')})`)
 
 /**
  * The period review (docs/period-review.md): when a week, month, quarter or year has ended and its
@@ -264,8 +269,8 @@ const reviewSchema = z.strictObject({
     .min(1, 'must list at least one kind of period, or leave the review section out')
     .refine((kinds) => new Set(kinds).size === kinds.length, 'lists a kind of period twice')
     .default(['month']),
-  /** The language of the review's fixed words: en (English) or id (Bahasa Indonesia). */
-  language: z.enum(REVIEW_LANGUAGES, { error: `must be one of: ${REVIEW_LANGUAGES.join(', ')} (English, Bahasa Indonesia)` }).default('en'),
+  /** The review's language when it differs from the plan's (`company.language`); kept from before the plan had one. */
+  language: languageSchema.optional(),
   /** Who receives the review; left out: alerting.recipients. */
   recipients: emailList.min(1, 'must list at least one recipient, or be left out').optional(),
   /** How many posts that carried the period, and how many that fell flat, per network and metric. */
@@ -296,6 +301,8 @@ const planSchema = z
         .refine((zone) => IANAZone.isValidZone(zone), 'must be an IANA time zone such as Asia/Jakarta')
         .default('UTC'),
       weekStart: z.enum(['monday', 'sunday'], { error: 'must be monday or sunday' }).default('monday'),
+      /** The language of everything people read (emails, Slack, the review, the terminal); left out: review.language, else en. */
+      language: languageSchema.optional(),
     }),
     situation: z
       .strictObject({
@@ -377,7 +384,10 @@ const planSchema = z
       if (schema) for (const account of presence.accounts) account.settings = schema.parse(account.settings ?? {}) as Record<string, unknown>
     }
     const kpis = plan.kpis.map((kpi) => ({ ...kpi, target: targetValue(kpi.target), unit: kpi.unit ?? defaultUnit(kpi) }))
-    return { ...plan, kpis }
+    // One language for everything read; a plan that set only the review's (before company.language) speaks it everywhere.
+    const language = plan.company.language ?? plan.review?.language ?? 'en'
+    const review = plan.review ? { ...plan.review, language: plan.review.language ?? language } : undefined
+    return { ...plan, company: { ...plan.company, language }, kpis, review }
   })
 
 type Loose<T> = { [K in keyof T]?: unknown }
@@ -654,7 +664,7 @@ export function channelSecretNames(plan: Plan): string[] {
   return Object.values(plan.alerting.channels).flatMap((channel) => (channel.type === 'webhook' ? [channel.urlEnv, channel.secretEnv] : [channel.urlEnv]))
 }
 export type ReviewKind = (typeof REVIEW_PERIODS)[number]
-export type ReviewLanguage = (typeof REVIEW_LANGUAGES)[number]
+export type ReviewLanguage = string
 
 const TOP_LEVEL = 'company, objectives, strategy, kpis and alerting (see examples/plan.yaml)'
 
@@ -905,3 +915,6 @@ export function accountMetrics(plan: Plan, account: Pick<PlanAccount, 'id' | 'ne
 
 /** The plan's key in stored rows (alert decisions, reviews, the plan tables): its company's name, hashed. */
 export const planKey = (plan: Plan): string => createHash('sha256').update(plan.company.name).digest('hex').slice(0, 16)
+
+/** Who speaks to the plan's people: its language (`company.language`) on its clock (`company.timezone`). */
+export const planSpeaker = (plan: Pick<Plan, 'company'>): Speaker => speaker(plan.company.language, plan.company.timezone)

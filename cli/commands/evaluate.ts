@@ -1,3 +1,4 @@
+import { planSpeaker } from '../../plan/plan.ts'
 import type { Command } from 'commander'
 import { DateTime } from 'luxon'
 import type { ClickHouse } from '../../core/clickhouse.ts'
@@ -26,7 +27,7 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<void> {
     const evaluations = await evaluateAndAlert(runtime.evaluateDeps!, at)
     await waitForIdle(runtime.queues.notify, 60_000)
     out(`KPIs as of ${at.toISOString()}:\n`)
-    out(formatKpiTable(evaluations, { color }))
+    out(formatKpiTable(evaluations, { color, speaker: planSpeaker(ctx.plan) }))
   })
 }
 

@@ -13,6 +13,8 @@ import { createWriters } from '../../core/tables.ts'
 import { silentLogger } from '../helpers/runtime.ts'
 import { openTestClickHouse, type TestClickHouse } from '../helpers/clickhouse.ts'
 import { MacroExpansionError, expandPanelSql, type ExpandOptions, type VariableSelection } from '../helpers/grafana-macros.ts'
+import { speaker } from '../../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 
 // Dashboards are code: every JSON in dashboards/ is linted, and every query of every panel runs
 // against the real ClickHouse engine after the expansion Grafana and the plugin would do.
@@ -796,7 +798,7 @@ describe('every panel query runs on ClickHouse', () => {
         fieldConfig: { overrides: Array<{ properties: Array<{ id: string; value: Array<{ options: Record<string, { text: string }> }> }> }> }
       }
       const words = table.fieldConfig.overrides.flatMap((o) => o.properties).find((p) => p.id === 'mappings')!.value[0]!.options
-      for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText('unknown', reason))
+      for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText(ENGLISH, 'unknown', reason))
     })
   })
 
@@ -1054,8 +1056,8 @@ describe('every panel query runs on ClickHouse', () => {
         expect(words['at_risk (forecast)']!.text).toBe('at risk (by the forecast)')
         for (const status of ['on_track', 'at_risk', 'achieved', 'missed', 'unknown']) expect(words[status], status).toBeDefined()
         // the hand-written overview says a status and a reason as kpi/statuses.ts does
-        expect(words.unknown!.text).toBe(statusText('unknown'))
-        for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText('unknown', reason))
+        expect(words.unknown!.text).toBe(statusText(ENGLISH, 'unknown'))
+        for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText(ENGLISH, 'unknown', reason))
       })
     })
   })

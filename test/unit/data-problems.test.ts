@@ -5,6 +5,8 @@ import type { KpiDataSource, MetricSelection } from '../../kpi/kinds/source.ts'
 import { reasonNote, statusMeaning, statusText } from '../../kpi/statuses.ts'
 import { parsePlan } from '../../plan/plan.ts'
 import { freshAccounts } from '../helpers/fresh-accounts.ts'
+import { speaker } from '../../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 
 /**
  * Issue 22, item 4: a value that cannot be (a count below zero, a part above its whole, amounts in
@@ -88,8 +90,8 @@ describe('a count below zero', () => {
       missingAccounts: [],
     })
     expect(statusMeaning(e.status)?.failing).toBeNull()
-    expect(statusText(e.status, e.reason, e.missingAccounts, 'long', e.problem)).toBe("no verdict: the API's counts fell: −149 likes in this period, and a count cannot be below zero")
-    expect(reasonNote(e.reason, e.missingAccounts, e.problem)).toBe('impossible value: −149 likes')
+    expect(statusText(ENGLISH, e.status, e.reason, e.missingAccounts, 'long', e.problem)).toBe("no verdict: the API's counts fell: −149 likes in this period, and a count cannot be below zero")
+    expect(reasonNote(ENGLISH, e.reason, e.missingAccounts, e.problem)).toBe('impossible value: −149 likes')
     // the same week with +149: judged (149 of the 195 expected by now is behind: at risk)
     expect((await evaluateKpi(plan, kpi('tiktok-likes-week'), at, source({ likes: 149 }))).status).toBe('at_risk')
   })
@@ -129,7 +131,7 @@ describe('a part above its whole', () => {
   it('is a data problem for ad clicks over impressions above 100 %', async () => {
     const e = await evaluateKpi(plan, kpi('ads-ctr'), at, source({ clicks: 1250, impressions: 1000 }))
     expect(e).toMatchObject({ status: 'unknown', reason: 'data_problem', problem: { cause: 'above_whole', facts: { metric: 'clicks', denominator: 'impressions', value: '1.25' } } })
-    expect(statusText(e.status, e.reason, [], 'long', e.problem)).toBe('no verdict: clicks came to 125% of impressions, and a part cannot pass its whole')
+    expect(statusText(ENGLISH, e.status, e.reason, [], 'long', e.problem)).toBe('no verdict: clicks came to 125% of impressions, and a part cannot pass its whole')
     expect((await evaluateKpi(plan, kpi('ads-ctr'), at, source({ clicks: 25, impressions: 1000 }))).status).toBe('on_track')
   })
 
@@ -157,8 +159,8 @@ describe('money', () => {
       attainment: null,
     })
     expect(e.currency).toBeUndefined()
-    expect(statusText(e.status, e.reason, [], 'long', e.problem)).toBe('no verdict: it would add amounts in different currencies (ads-id: IDR, ads-sg: SGD), which are never converted')
-    expect(reasonNote(e.reason, [], e.problem)).toBe('mixed currencies: IDR, SGD')
+    expect(statusText(ENGLISH, e.status, e.reason, [], 'long', e.problem)).toBe('no verdict: it would add amounts in different currencies (ads-id: IDR, ads-sg: SGD), which are never converted')
+    expect(reasonNote(ENGLISH, e.reason, [], e.problem)).toBe('mixed currencies: IDR, SGD')
   })
 
   it("takes the API's currency over the plan's, and sums accounts that agree", async () => {

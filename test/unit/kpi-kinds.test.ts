@@ -1,3 +1,4 @@
+import { LANGUAGES, speaker } from '../../core/i18n/index.ts'
 import { describe, expect, it } from 'vitest'
 import { KPI_STATUS_COLORS } from '../../cli/kpi-table.ts'
 import { METRICS, type MetricShape } from '../../core/metrics.ts'
@@ -141,7 +142,7 @@ describe('KPI statuses (kpi/statuses.ts)', () => {
   it.each(KPI_STATUSES.map((s) => [s] as const))('%s has its meaning', (status) => {
     const meaning = KPI_STATUS_MEANINGS[status]
     expect(meaning, status).toBeDefined()
-    expect(meaning.words.length).toBeGreaterThan(0)
+    for (const language of LANGUAGES) expect(speaker(language, 'UTC').t(`status.${status}`).length, language).toBeGreaterThan(0)
     expect(KPI_STATUS_COLORS[status]?.startsWith('\x1b['), `${status}: no terminal colour`).toBe(true)
     expect(statusMeaning(status)).toBe(meaning)
     // A failing status is routed by its severity; nothing else has one.

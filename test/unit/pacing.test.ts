@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_MIN_ELAPSED, basisNote, evidenceRule, expectedShare, judge, type PacingInput } from '../../kpi/pacing.ts'
+import { speaker } from '../../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 
 const base: PacingInput = { kind: 'total', comparator: 'at_least', target: 1000, tolerance: 0.1, actual: 0, baseline: null, fraction: 0.5, periodEnded: false }
 
@@ -256,13 +258,13 @@ describe('basisNote', () => {
   it('explains a status only when the status alone would mislead', () => {
     const reaches = { end: 1_100, target: 1_000 }
     const short = { end: 700, target: 1_000 }
-    expect(basisNote('on_track', 'early', 'at_least', null, 'short')).toBe('too early to tell')
-    expect(basisNote('on_track', 'early', 'at_least', null)).toBe('too early to tell — it may fall short, but too little of the period has passed to call it at risk')
-    expect(basisNote('on_track', 'forecast', 'at_least', reaches)).toBe('behind the expected pace so far, but the recent trend reaches the target')
-    expect(basisNote('on_track', 'forecast', 'at_most', { end: 900, target: 1_000 })).toBe('over the expected pace so far, but the recent trend stays within the limit')
-    expect(basisNote('at_risk', 'forecast', 'at_least', short)).toBe('on pace so far, but the recent trend ends clearly short')
-    expect(basisNote('at_risk', 'pace', 'at_least', short)).toBeNull()
-    expect(basisNote('on_track', 'pace', 'at_least', reaches)).toBeNull()
-    expect(basisNote('missed', 'pace', 'at_most', null)).toBeNull()
+    expect(basisNote(ENGLISH, 'on_track', 'early', 'at_least', null, 'short')).toBe('too early to tell')
+    expect(basisNote(ENGLISH, 'on_track', 'early', 'at_least', null)).toBe('too early to tell — it may fall short, but too little of the period has passed to call it at risk')
+    expect(basisNote(ENGLISH, 'on_track', 'forecast', 'at_least', reaches)).toBe('behind the expected pace so far, but the recent trend reaches the target')
+    expect(basisNote(ENGLISH, 'on_track', 'forecast', 'at_most', { end: 900, target: 1_000 })).toBe('over the expected pace so far, but the recent trend stays within the limit')
+    expect(basisNote(ENGLISH, 'at_risk', 'forecast', 'at_least', short)).toBe('on pace so far, but the recent trend ends clearly short')
+    expect(basisNote(ENGLISH, 'at_risk', 'pace', 'at_least', short)).toBeNull()
+    expect(basisNote(ENGLISH, 'on_track', 'pace', 'at_least', reaches)).toBeNull()
+    expect(basisNote(ENGLISH, 'missed', 'pace', 'at_most', null)).toBeNull()
   })
 })

@@ -3,6 +3,8 @@ import type { Reader } from '../../cli/reader.ts'
 import { formatStatus } from '../../cli/status.ts'
 import { basisNote, judge, type ForecastEnd, type StatusBasis } from '../../kpi/pacing.ts'
 import { KPI_STATUSES } from '../../kpi/statuses.ts'
+import { speaker } from '../../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 
 /**
  * Issue 22, item 5: the words beside a status never contradict the numbers beside them. Every
@@ -110,8 +112,8 @@ describe('the pacing gives a sentence that agrees with its numbers', () => {
       evidence: { minExpected: 'none' },
     })
     expect([judged.status, judged.basis]).toEqual([status, basis])
-    const short = basisNote(judged.status, judged.basis, comparator, ends, 'short')
-    const long = basisNote(judged.status, judged.basis, comparator, ends, 'long')
+    const short = basisNote(ENGLISH, judged.status, judged.basis, comparator, ends, 'short')
+    const long = basisNote(ENGLISH, judged.status, judged.basis, comparator, ends, 'long')
     expect(short).toBe(sentence)
     expect(long === null).toBe(short === null)
     for (const note of [short, long]) {
@@ -135,7 +137,7 @@ describe('every status and basis, with or without a forecast, as a stored row ma
   it.each(combinations)('%s, basis %s, %s, forecast %s: the sentence never contradicts the forecast', (status, basis, comparator, forecast) => {
     const ends = forecastOf(comparator, forecast)
     for (const form of ['short', 'long'] as const) {
-      const note = basisNote(status, basis, comparator, ends, form)
+      const note = basisNote(ENGLISH, status, basis, comparator, ends, form)
       agreesWithForecast(note, comparator, ends)
       // only an on-track or at-risk status rests on a basis worth saying
       if (status !== 'on_track' && status !== 'at_risk') expect(note).toBeNull()

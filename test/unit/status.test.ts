@@ -4,6 +4,8 @@ import type { Reader } from '../../cli/reader.ts'
 import { attainmentBar, formatStatus, paceNeeded } from '../../cli/status.ts'
 import type { KpiEvaluation } from '../../kpi/evaluate.ts'
 import { parsePlan } from '../../plan/plan.ts'
+import { speaker } from '../../core/i18n/index.ts'
+const ENGLISH = speaker('en', 'UTC')
 
 describe('status view helpers', () => {
   it('draws attainment as a 10-cell bar, full only at 100 %', () => {
@@ -56,14 +58,14 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
   }
 
   it('formatKpiTable (collect, evaluate)', () => {
-    const lines = (e: KpiTableRow) => formatKpiTable([e], { color: false }).split('\n')[1]!
+    const lines = (e: KpiTableRow) => formatKpiTable([e], { color: false, speaker: ENGLISH }).split('\n')[1]!
     expect(lines(evaluation)).toMatch(/^purchases {2}on_track \(too early to tell\) {2}\s*10 {2}/)
     expect(lines({ ...evaluation, basis: 'forecast', forecast: { end: 640 } })).toMatch(/^purchases {2}on_track \(behind pace, forecast reaches the target\) /)
     // a note about the forecast needs the forecast: without one, the status alone
     expect(lines({ ...evaluation, basis: 'forecast' })).toMatch(/^purchases {2}on_track {2}/)
     expect(lines({ ...evaluation, basis: 'pace', actual: 14 })).toMatch(/^purchases {2}on_track {2}/)
     // the colour is the status's own
-    expect(formatKpiTable([evaluation], { color: true })).toContain('\x1b[32mon_track (too early to tell)')
+    expect(formatKpiTable([evaluation], { color: true, speaker: ENGLISH })).toContain('\x1b[32mon_track (too early to tell)')
     // no verdict: the reason and the accounts missing
     expect(lines({ ...evaluation, status: 'unknown', attainment: null, reason: 'data_problem', missingAccounts: ['main', 'second'] })).toMatch(/^purchases {2}unknown \(stale data: main, second\) {2}/)
     expect(lines({ ...evaluation, status: 'unknown', actual: null, attainment: null, reason: 'too_early', missingAccounts: [] })).toMatch(/^purchases {2}unknown \(too early\) {2}/)
