@@ -87,7 +87,7 @@ function planTableRows(plan: Plan): PlanTables {
   add('technology', texts(plan.technology))
   add('crisis_step', texts(plan.crisis?.steps ?? []))
 
-  const head = { plan_key: key, company: plan.company.name, timezone: plan.company.timezone, week_start: plan.company.weekStart, language: plan.review?.language ?? 'en' }
+  const head = { plan_key: key, company: plan.company.name, timezone: plan.company.timezone, week_start: plan.company.weekStart, language: plan.company.language }
   const hash = createHash('sha256').update(JSON.stringify({ head, objectives, kpis, accounts, situation })).digest('hex').slice(0, 16)
   const version = <Row extends object>(rows: Row[]) => rows.map((row) => ({ plan_key: key, plan_hash: hash, ...row }))
   return {

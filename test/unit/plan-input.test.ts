@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { PlanError } from '../../core/errors.ts'
-import { parsePlan, parsePlanText } from '../../plan/plan.ts'
+import { parsePlan, parsePlanText, planSpeaker } from '../../plan/plan.ts'
 import { kpiDisplay } from '../../plan/units.ts'
 
 /** Issue 22, item 7: what a person writes in a plan is read as meant, or refused with why and where. */
@@ -185,5 +185,36 @@ describe('every problem names the item it is in', () => {
     expect(text).toContain('kpis[0] (fb-likes-month).objective: names objective "nope", which the plan does not define')
     expect(text).toContain('objectives[1] (o).id: objective id "o" is used twice')
     expect(text).toContain('crisis.contacts[0] (Dewi).email: must be an email address')
+  })
+})
+
+describe('the plan language (company.language)', () => {
+  const withLanguage = (company: object, review?: object) => ({ ...plan([kpi({})]), company: { name: 'C', ...company }, ...(review ? { review } : {}) })
+
+  it('is English when the plan says nothing', () => {
+    const parsed = parsePlan(withLanguage({}), 'p.yaml')
+    expect(parsed.company.language).toBe('en')
+    expect(planSpeaker(parsed).t('status.at_risk')).toBe('at risk')
+  })
+
+  it('is the review language of a plan written before company.language, everywhere', () => {
+    const parsed = parsePlan(withLanguage({}, { language: 'id' }), 'p.yaml')
+    expect(parsed.company.language).toBe('id')
+    expect(parsed.review?.language).toBe('id')
+    expect(planSpeaker(parsed).t('status.at_risk')).toBe('berisiko')
+  })
+
+  it("gives the review the plan's language unless the review says otherwise", () => {
+    expect(parsePlan(withLanguage({ language: 'id' }, { periods: ['month'] }), 'p.yaml').review?.language).toBe('id')
+    expect(parsePlan(withLanguage({ language: 'id' }, { language: 'en' }), 'p.yaml').review?.language).toBe('en')
+  })
+
+  it('refuses a language it cannot speak, naming the path and the languages it can', () => {
+    expect(problems(withLanguage({ language: 'fr' }))).toEqual(['company.language: must be one of: en, id (English, Bahasa Indonesia)'])
+  })
+
+  it('speaks in the plan zone', () => {
+    const parsed = parsePlan(withLanguage({ language: 'id', timezone: 'Asia/Jakarta' }), 'p.yaml')
+    expect(planSpeaker(parsed).dateTime(new Date('2026-12-07T20:30:00Z'))).toBe('8 Des 2026, 03.30 WIB')
   })
 })
