@@ -40,6 +40,7 @@ import {
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat'
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table'
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries'
+import { kpiNumberSql, kpiUnitQuery, UNIT_REF, unitFromQuery } from './units.ts'
 import { KPI_STATUS_MEANINGS, STATUS_REASONS, statusText, statusWords, type KpiStatus, type StatusTone } from '../kpi/statuses.ts'
 
 const PLUGIN = 'grafana-clickhouse-datasource'
@@ -50,10 +51,11 @@ class ClickHouseSql implements Builder<Dataquery> {
   constructor(
     private readonly sql: string,
     private readonly as: 'table' | 'timeseries',
+    private readonly refId = 'A',
   ) {}
 
   build(): Dataquery {
-    const query = { refId: 'A', datasource: DATASOURCE, editorType: 'sql', queryType: this.as, format: this.as === 'table' ? 1 : 0, rawSql: this.sql.trim() }
+    const query = { refId: this.refId, datasource: DATASOURCE, editorType: 'sql', queryType: this.as, format: this.as === 'table' ? 1 : 0, rawSql: this.sql.trim() }
     return query as unknown as Dataquery
   }
 }
@@ -64,13 +66,18 @@ interface PanelSpec {
   description: string
   at: GridPos
   sql: string
+  /** The KPI unit of its numbers (dashboards/units.ts): the KPI rows to read it from, and the fields it applies to. */
+  unit?: { rows: string; fields: string[] | 'numbers' }
 }
 
 /** Numbers panels in the order they are added: stable ids, as the lint wants. */
 function panels() {
   let id = 0
-  const common = <P extends AnyPanel>(panel: P, spec: PanelSpec, as: 'table' | 'timeseries'): P =>
-    panel.id(++id).title(spec.title).description(spec.description).datasource(DATASOURCE).gridPos(spec.at).withTarget(new ClickHouseSql(spec.sql, as)) as P
+  const common = <P extends AnyPanel>(panel: P, spec: PanelSpec, as: 'table' | 'timeseries'): P => {
+    panel.id(++id).title(spec.title).description(spec.description).datasource(DATASOURCE).gridPos(spec.at).withTarget(new ClickHouseSql(spec.sql, as))
+    if (spec.unit) panel.withTarget(new ClickHouseSql(kpiUnitQuery(spec.unit.rows), 'table', UNIT_REF)).withTransformation(unitFromQuery(spec.unit.fields))
+    return panel
+  }
   return {
     table: (spec: PanelSpec) => common(new TablePanel().cellHeight(TableCellHeight.Sm).showHeader(true), spec, 'table'),
     timeseries: (spec: PanelSpec) =>
@@ -236,14 +243,17 @@ const STATUS_SQL = `if(e.status IN ('on_track', 'at_risk') AND e.status_basis IN
 
 /** The latest evaluation of each KPI up to the end of the time range. */
 const LATEST_EVALUATIONS = `(
-        SELECT kpi_id, status, status_basis, status_reason, missing_accounts, actual, target, attainment, expected_to_date, forecast_end, forecast_low, forecast_high, evaluated_at
+        SELECT kpi_id, status, status_basis, status_reason, missing_accounts, actual, target, unit, currency, attainment, expected_to_date, forecast_end, forecast_low, forecast_high, evaluated_at
         FROM kpi_evaluations FINAL
         WHERE evaluated_at <= $__toTime_ms
         ORDER BY kpi_id, evaluated_at DESC
         LIMIT 1 BY kpi_id
     )`
 
-const TARGET_SQL = `concat(if(k.comparator = 'at_most', '≤ ', '≥ '), toString(k.target))`
+/** The plan's target with its comparator, in the unit of the KPI's latest evaluation `e` (`≥ 3%`; a plain number before any). */
+const TARGET_SQL = `concat(if(k.comparator = 'at_most', '≤ ', '≥ '), ${kpiNumberSql('k.target', 'e.')})`
+/** Said on every panel that takes its unit from the unit query (dashboards/units.ts). */
+const IN_UNIT = "Numbers are in the KPI's unit (a rate as a percentage, money in its currency), read from its latest evaluation by a second query (Config from query results)."
 const PERIOD_SQL = `if(k.period = 'custom', concat(toString(k.period_from), ' → ', toString(k.period_to)), k.period)`
 
 // ---------------------------------------------------------------------------------------------
@@ -291,7 +301,7 @@ ORDER BY o.position`,
         .table({
           title: 'KPIs per objective',
           description:
-            'Every KPI of the plan under its objective: its target (≥ at least, ≤ at most) and period, its status at the latest evaluation up to the end of the time range, attainment, and the forecast of its value at the period end with the 80% band (the end value falls inside it four times in five). Actions: what the plan says to do when it falls behind. Source: plan_kpis, plan_objectives, kpi_evaluations.',
+            "Every KPI of the plan under its objective: its target (≥ at least, ≤ at most) and period, its status at the latest evaluation up to the end of the time range, attainment, and the forecast of its value at the period end with the 80% band (the end value falls inside it four times in five). Target, actual and forecast are in the KPI's unit (a rate as 1.52%, money with its currency: IDR 1,234,567), as text, since one column holds KPIs of every unit; attainment compares them. Actions: what the plan says to do when it falls behind. Source: plan_kpis, plan_objectives, kpi_evaluations.",
           at: grid(0, 7, 24, 11),
           sql: `
 SELECT
@@ -303,9 +313,9 @@ SELECT
     ${PERIOD_SQL} AS "Period",
     ${STATUS_SQL} AS "Status",
     e.attainment AS "Attainment",
-    e.actual AS "Actual",
-    round(e.forecast_end, 1) AS "Forecast at period end",
-    if(e.forecast_low IS NULL, '', concat(toString(round(e.forecast_low, 1)), ' – ', toString(round(e.forecast_high, 1)))) AS "Forecast band (80%)",
+    ${kpiNumberSql('e.actual', 'e.')} AS "Actual",
+    ${kpiNumberSql('e.forecast_end', 'e.')} AS "Forecast at period end",
+    if(e.forecast_low IS NULL, '', concat(${kpiNumberSql('e.forecast_low', 'e.')}, ' – ', ${kpiNumberSql('e.forecast_high', 'e.')})) AS "Forecast band (80%)",
     arrayStringConcat(k.actions, ' · ') AS "Actions"
 FROM plan_kpis AS k
 INNER JOIN plan_objectives AS o ON o.plan_key = k.plan_key AND o.objective_id = k.objective_id
@@ -485,6 +495,12 @@ LIMIT 20`,
 function kpiDetail() {
   const p = panels()
   const kpi = `\${kpi:singlequote}`
+  /** The KPI's units up to the end of the range: its evaluations, and the verdicts of its ended periods. */
+  const unitRows = `(
+    SELECT kpi_id, unit, currency, evaluated_at AS at FROM kpi_evaluations FINAL WHERE kpi_id = ${kpi} AND evaluated_at <= $__toTime_ms
+    UNION ALL
+    SELECT kpi_id, unit, currency, judged_at AS at FROM kpi_verdicts FINAL WHERE kpi_id = ${kpi} AND period_end <= $__toTime_ms
+)`
   return dashboard(
     'social-kpi-kpi-detail',
     'social-kpi · KPI detail',
@@ -508,7 +524,7 @@ ORDER BY min(position), kpi_id`,
         .table({
           title: 'The KPI in the plan',
           description:
-            "The plan's definition of the KPI: objective, network and metric, kind, target (≥ at least, ≤ at most), tolerance, period, the accounts it covers, and the actions to take when it falls behind. Source: plan_kpis, plan_objectives.",
+            "The plan's definition of the KPI: objective, network and metric, kind, target (≥ at least, ≤ at most), tolerance, period, the accounts it covers, and the actions to take when it falls behind. The target is in the KPI's unit at its latest evaluation (a rate as 3%, money with its currency). Source: plan_kpis, plan_objectives, kpi_evaluations.",
           at: grid(0, 0, 24, 4),
           sql: `
 SELECT
@@ -524,6 +540,7 @@ SELECT
     arrayStringConcat(k.actions, ' · ') AS "Actions"
 FROM plan_kpis AS k
 LEFT JOIN plan_objectives AS o ON o.plan_key = k.plan_key AND o.objective_id = k.objective_id
+LEFT JOIN ${LATEST_EVALUATIONS} AS e ON e.kpi_id = k.kpi_id
 WHERE k.kpi_id = ${kpi}`,
         })
         .overrideByName('Tolerance', percent),
@@ -555,9 +572,10 @@ WHERE k.kpi_id = ${kpi}`,
       p
         .stat({
           title: 'Actual and target',
-          description: 'The actual value at the latest evaluation, and the period target. Source: kpi_evaluations.',
+          description: `The actual value at the latest evaluation, and the period target, in the KPI's unit. ${IN_UNIT} Source: kpi_evaluations.`,
           at: grid(12, 4, 6, 4),
           sql: `SELECT e.actual AS "Actual", e.target AS "Target" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
+          unit: { rows: unitRows, fields: 'numbers' },
         })
         .textMode(BigValueTextMode.ValueAndName)
         .colorMode(BigValueColorMode.None),
@@ -566,21 +584,19 @@ WHERE k.kpi_id = ${kpi}`,
       p
         .stat({
           title: 'Forecast at period end',
-          description:
-            'Where the KPI is heading at the period end from its recent trend, with the 80% band (low and high): the end value falls inside it four times in five. Empty for rates, ended periods, and with under 3 days of data. Source: kpi_evaluations.',
+          description: `Where the KPI is heading at the period end from its recent trend, with the 80% band (low and high): the end value falls inside it four times in five. Empty for rates, ended periods, and with under 3 days of data. ${IN_UNIT} Source: kpi_evaluations.`,
           at: grid(18, 4, 6, 4),
           sql: `SELECT e.forecast_low AS "Low (80%)", e.forecast_end AS "Forecast", e.forecast_high AS "High (80%)" FROM ${LATEST_EVALUATIONS} AS e WHERE e.kpi_id = ${kpi}`,
+          unit: { rows: unitRows, fields: 'numbers' },
         })
         .textMode(BigValueTextMode.ValueAndName)
-        .colorMode(BigValueColorMode.None)
-        .decimals(0),
+        .colorMode(BigValueColorMode.None),
     )
     .withPanel(
       p
         .timeseries({
           title: 'Actual, target, pace and forecast band (80%)',
-          description:
-            "Over the KPI's current period (the period of its latest evaluation up to the end of the time range, whatever the range's start): the actual value at each evaluation, the target, the pace line (where it should be by then), and the forecast of the end value with its 80% band shaded. Source: kpi_evaluations.",
+          description: `Over the KPI's current period (the period of its latest evaluation up to the end of the time range, whatever the range's start): the actual value at each evaluation, the target, the pace line (where it should be by then), and the forecast of the end value with its 80% band shaded. ${IN_UNIT} Source: kpi_evaluations.`,
           at: grid(0, 8, 24, 11),
           sql: `
 SELECT
@@ -596,6 +612,7 @@ WHERE kpi_id = ${kpi}
   AND evaluated_at <= $__toTime_ms
   AND period_start = (SELECT argMax(period_start, evaluated_at) FROM kpi_evaluations FINAL WHERE kpi_id = ${kpi} AND evaluated_at <= $__toTime_ms)
 ORDER BY time`,
+          unit: { rows: unitRows, fields: 'numbers' },
         })
         .overrideByName('Target', [{ id: 'custom.lineStyle', value: { fill: 'dash', dash: [10, 10] } }])
         .overrideByName('Pace (expected to date)', [{ id: 'custom.lineStyle', value: { fill: 'dot', dash: [0, 10] } }])
@@ -611,8 +628,7 @@ ORDER BY time`,
       p
         .table({
           title: "Past periods' verdicts",
-          description:
-            'The final verdict of each ended period up to the end of the time range, newest first: actual, target, attainment and verdict ("no verdict" with its reason, and the accounts whose data was missing or stale). A verdict is judged again as late data arrives until it settles (3 days after the period end): "settling" until then. Source: kpi_verdicts.',
+          description: `The final verdict of each ended period up to the end of the time range, newest first: actual, target, attainment and verdict ("no verdict" with its reason, and the accounts whose data was missing or stale). A verdict is judged again as late data arrives until it settles (3 days after the period end): "settling" until then. Actual and target in the KPI's unit. ${IN_UNIT} Source: kpi_verdicts, kpi_evaluations.`,
           at: grid(0, 19, 24, 9),
           sql: `
 SELECT
@@ -628,6 +644,7 @@ SELECT
 FROM kpi_verdicts FINAL
 WHERE kpi_id = ${kpi} AND period_end <= $__toTime_ms
 ORDER BY period_start DESC`,
+          unit: { rows: unitRows, fields: ['Actual', 'Target'] },
         })
         .overrideByName('Verdict', coloured)
         .overrideByName('Attainment', percent)

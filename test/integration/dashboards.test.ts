@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import { splitStatements } from '../../core/migrations.ts'
 import { generatedDashboards } from '../../dashboards/generate.ts'
+import { grafanaUnitSql, kpiNumberSql } from '../../dashboards/units.ts'
 import { STATUS_REASONS, statusText } from '../../kpi/statuses.ts'
 import { parsePlan } from '../../plan/plan.ts'
 import { writePlanTables } from '../../workers/plan-tables.ts'
@@ -830,8 +831,9 @@ describe('every panel query runs on ClickHouse', () => {
       const rows = await show('social-kpi-plan-overview', 'KPIs per objective')
       expect(rows.map((r) => [r.Objective, r.KPI, r.Target, r.Period, r.Status, r.Attainment, r.Actual, r['Forecast at period end'], r['Forecast band (80%)'], r.Actions])).toEqual([
         // the followers' latest evaluation (5 Mar) has no forecast; the likes' (4 Mar) has one
-        ['Be known', 'Facebook followers, Q1', '≥ 1600', 'quarter', 'on_track', 1.056, 1553, null, '', ''],
-        ['Be talked about', 'Facebook likes, March', '≥ 600', 'month', 'at_risk', 0.519, 40, 420, '300 – 540', 'Reply to every comment within the hour'],
+        // numbers as text in the KPI's unit (rows from before migration 0026 have none: a count)
+        ['Be known', 'Facebook followers, Q1', '≥ 1,600', 'quarter', 'on_track', 1.056, '1,553', '', '', ''],
+        ['Be talked about', 'Facebook likes, March', '≥ 600', 'month', 'at_risk', 0.519, '40', '420', '300 – 540', 'Reply to every comment within the hour'],
       ])
     })
 
@@ -948,9 +950,9 @@ describe('every panel query runs on ClickHouse', () => {
           Kind: 'level',
           Status: 'on_track',
           'Accounts missing': '',
-          Actual: 1553,
-          Target: 1600,
-          'Expected to date': 1470,
+          Actual: '1,553',
+          Target: '1,600',
+          'Expected to date': '1,470',
           Attainment: 1.056,
           Period: '2025-01-01 → 2025-03-31',
           'Evaluated at': '2025-03-05 12:00:00.000',
@@ -962,9 +964,9 @@ describe('every panel query runs on ClickHouse', () => {
           Kind: 'total',
           Status: 'at_risk',
           'Accounts missing': '',
-          Actual: 40,
-          Target: 600,
-          'Expected to date': 77,
+          Actual: '40',
+          Target: '600',
+          'Expected to date': '77',
           Attainment: 0.519,
           Period: '2025-03-01 → 2025-03-31',
           'Evaluated at': '2025-03-04 12:00:00.000',
@@ -1008,7 +1010,7 @@ describe('every panel query runs on ClickHouse', () => {
       ])
     })
 
-    // Last in this file: it adds a KPI the tests above do not expect.
+    // Last in this file but one: it adds KPIs the tests above do not expect.
     describe('a status resting on the forecast or on too little evidence', () => {
       const mappings = () => {
         const table = allPanels(overview).find((candidate) => candidate.title === 'KPI status') as unknown as {
@@ -1058,6 +1060,79 @@ describe('every panel query runs on ClickHouse', () => {
         // the hand-written overview says a status and a reason as kpi/statuses.ts does
         expect(words.unknown!.text).toBe(statusText(ENGLISH, 'unknown'))
         for (const reason of STATUS_REASONS) expect(words[`unknown (${reason})`]?.text, reason).toBe(statusText(ENGLISH, 'unknown', reason))
+      })
+    })
+
+    // Last in this file: it adds KPIs the tests above do not expect.
+    describe("a KPI's numbers in its unit (migration 0026: unit and currency on every evaluation)", () => {
+      const RATE = 'ig-engagement-march'
+      const RUPIAH = 'ads-spend-march'
+      const DOLLAR_SG = 'ads-spend-sg'
+      const kpiDetail = dashboards.find(({ dashboard }) => dashboard.uid === 'social-kpi-kpi-detail')!.dashboard
+      const unitTarget = (panel: Panel) => panel.targets!.find((target) => target.refId === 'Unit')!.rawSql!
+      const detailUnit = async (kpi: string) => run(unitTarget(allPanels(kpiDetail).find((p) => p.title === 'Actual and target')!), { kpi: { values: [kpi] }, zone })
+
+      beforeAll(async () => {
+        const kpi = (id: string, name: string, metric: string, unit: string, currency: string, values: { actual: number; expected: number; target: number }) => ({
+          ...evaluation(LIKES_MARCH, '2025-03-05T12:00:00Z', { actual: values.actual, expected: values.expected, attainment: values.actual / values.expected, status: 'on_track' }),
+          kpi_id: id,
+          kpi_name: name,
+          network: metric === 'engagement_rate' ? 'instagram' : 'meta_ads',
+          metric,
+          target: values.target,
+          unit,
+          currency,
+        })
+        await test.ch.client.insert({
+          table: 'kpi_evaluations',
+          values: [
+            kpi(RATE, 'Engagement rate, March', 'engagement_rate', 'percent', '', { actual: 0.0152, expected: 0.025, target: 0.03 }),
+            kpi(RUPIAH, 'Ad spend, March', 'spend', 'currency', 'IDR', { actual: 1_234_567, expected: 2_000_000, target: 5_000_000 }),
+            kpi(DOLLAR_SG, 'Ad spend, Singapore', 'spend', 'currency', 'SGD', { actual: 1234.5, expected: 1000, target: 3000 }),
+          ],
+          format: 'JSONEachRow',
+        })
+      })
+
+      it('KPI detail: the unit query gives the Grafana unit of the chosen KPI', async () => {
+        expect(await detailUnit(RATE)).toEqual([{ Unit: 'percentunit' }])
+        expect(await detailUnit(RUPIAH)).toEqual([{ Unit: 'currencyIDR' }])
+        // a currency Grafana has no unit for: its code before the number
+        expect(await detailUnit(DOLLAR_SG)).toEqual([{ Unit: 'prefix:SGD ' }])
+        // rows from before migration 0026 have no unit: a count
+        expect(await detailUnit(FOLLOWERS_Q1)).toEqual([{ Unit: 'short' }])
+      })
+
+      it("KPI detail: every panel of the KPI's numbers sets the unit query's unit on them (Config from query results)", () => {
+        const withUnit = allPanels(kpiDetail).filter((panel) => panel.targets?.some((target) => target.refId === 'Unit'))
+        expect(withUnit.map((panel) => panel.title)).toEqual(['Actual and target', 'Forecast at period end', 'Actual, target, pace and forecast band (80%)', "Past periods' verdicts"])
+        for (const panel of withUnit) {
+          const transformations = (panel as unknown as { transformations?: Array<{ id: string; options: { configRefId: string; mappings: unknown[]; applyTo: { id: string; options: string } } }> })
+            .transformations
+          expect(transformations, panel.title).toHaveLength(1)
+          expect(transformations![0]).toMatchObject({ id: 'configFromData', options: { configRefId: 'Unit', mappings: [{ fieldName: 'Unit', handlerKey: 'unit' }] } })
+          expect(['byType', 'byRegexp'], panel.title).toContain(transformations![0]!.options.applyTo.id)
+        }
+      })
+
+      it('KPI overview · Actual vs target: one unit for KPIs that share it, plain numbers for a mix', async () => {
+        const series = allPanels(overview).find((candidate) => candidate.title === 'Actual vs target vs expected to date')!
+        const unit = (kpis: string[]) => run(unitTarget(series), { network: all, zone, kpi: { values: kpis, multi: true } })
+        expect(await unit([RATE])).toEqual([{ Unit: 'percentunit' }])
+        expect(await unit([RUPIAH])).toEqual([{ Unit: 'currencyIDR' }])
+        expect(await unit([RATE, RUPIAH])).toEqual([{ Unit: 'short' }])
+        expect(unitTarget(series)).toContain(grafanaUnitSql())
+      })
+
+      it('KPI overview · KPI status: a rate reads as a percentage, money with its currency', async () => {
+        const rows = await run(panel('KPI status'), { network: all, zone, kpi: { values: [RATE, RUPIAH, DOLLAR_SG], multi: true } })
+        expect(rows.map((row) => [row.KPI, row.Actual, row['Expected to date'], row.Target, row.Attainment])).toEqual([
+          ['Ad spend, March', 'IDR 1,234,567', 'IDR 2,000,000', 'IDR 5,000,000', 1_234_567 / 2_000_000],
+          ['Ad spend, Singapore', 'SGD 1,234.50', 'SGD 1,000', 'SGD 3,000', 1.2345],
+          ['Engagement rate, March', '1.52%', '2.5%', '3%', 0.0152 / 0.025],
+        ])
+        // the hand-written overview formats as the generated dashboards do
+        for (const column of ['actual', 'target', 'expected_to_date']) expect(panel('KPI status')).toContain(kpiNumberSql(column))
       })
     })
   })
