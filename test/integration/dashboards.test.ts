@@ -52,6 +52,7 @@ interface Panel {
   gridPos?: GridPos
   targets?: Target[]
   panels?: Panel[]
+  transformations?: Array<{ id?: string; options?: { configRefId?: string; mappings?: Array<{ handlerKey?: string }> } }>
 }
 interface Variable {
   type?: string
@@ -96,6 +97,18 @@ const UTC_DAYS = [
   { pattern: /\bobservation_days\b/, why: 'reads observation_days, whose days are UTC days' },
   { pattern: /\$__dateFilter\(/, why: "filters by the Grafana server's days" },
 ]
+
+/**
+ * A KPI's value selected as it is stored (`actual AS "Actual"`): a bare number, which must get the
+ * KPI's unit from a unit query (dashboards/units.ts). Formatted as text in SQL, it no longer matches.
+ */
+const RAW_KPI_VALUE = /(?:^|[\s,(])(?:\w+\.)?(?:actual|target|expected_to_date|forecast_end|forecast_low|forecast_high)\s+AS\s+"[^"]+"/im
+
+/** Whether a panel sets a unit from one of its own queries (Grafana's "Config from query results"). */
+function setsUnitFromQuery(panel: Panel): boolean {
+  const refIds = new Set((panel.targets ?? []).map((target) => target.refId))
+  return (panel.transformations ?? []).some((t) => t.id === 'configFromData' && refIds.has(t.options?.configRefId) && (t.options?.mappings ?? []).some((mapping) => mapping.handlerKey === 'unit'))
+}
 
 /** Panels with the panels of collapsed rows. */
 function allPanels(dashboard: Dashboard): Panel[] {
@@ -174,6 +187,9 @@ function lintDashboard(dashboard: Dashboard, file: string): string[] {
       if (target.editorType !== 'sql') problem(`${name} target ${target.refId} must use the SQL editor (editorType "sql")`)
       if (target.format !== 0 && target.format !== 1) problem(`${name} target ${target.refId} needs format 0 (time series) or 1 (table)`)
       if (typeof target.rawSql !== 'string' || target.rawSql.trim() === '') problem(`${name} target ${target.refId} has no rawSql`)
+      // A KPI's numbers are shown in its unit (issue 22): a rate as a percentage, money in its currency.
+      const raw = RAW_KPI_VALUE.exec(target.rawSql ?? '')
+      if (raw && !setsUnitFromQuery(panel)) problem(`${name} shows a KPI's value without its unit (${raw[0].trim()}): format it with kpiNumberSql or add a unit query (dashboards/units.ts)`)
     }
   }
   const boxes = panels.filter((panel) => panel.gridPos)
@@ -230,6 +246,12 @@ describe('dashboards are code', () => {
     broken.timezone = 'utc'
     second.targets![0]!.rawSql = 'SELECT toStartOfDay(at) AS time, count() FROM alerts FINAL GROUP BY time'
     const problems = lintDashboard(broken, 'broken.json').join('\n')
+    // a KPI's value without its unit: the KPI detail's chart without its unit query
+    const detail = structuredClone(dashboards.find(({ file }) => file === 'kpi-detail.json')!.dashboard)
+    const chart = allPanels(detail).find((panel) => panel.title === 'Actual, target, pace and forecast band (80%)')!
+    expect(lintDashboard(detail, 'kpi-detail.json')).toEqual([])
+    delete chart.transformations
+    expect(lintDashboard(detail, 'kpi-detail.json').join('\n')).toContain('shows a KPI\'s value without its unit (actual AS "Actual")')
     expect(problems).toContain('timezone "browser"')
     expect(problems).toContain('buckets by the UTC day (toStartOfDay(at))')
     expect(problems).toContain('editable: false')
@@ -788,12 +810,14 @@ describe('every panel query runs on ClickHouse', () => {
       const rows = await run(panel('KPI verdicts'), await all())
       expect(rows.map((r) => [r.Period, r.KPI, r.Verdict, r['Accounts missing'], r.Actual, r.Settled])).toEqual([
         // the week settles on 6 Mar, after the end of the time range (10 Mar 12:00): final; February too
-        ['2025-W09', 'KPI fb-shares-week', 'unknown (incomplete)', 'acme_id', 40, 'final'],
-        ['2025-W09', 'KPI fb-comments-week', 'achieved', '', 130, 'final'],
-        ['2025-02', 'KPI fb-followers-month', 'achieved', '', 1010, 'final'],
-        ['2025-02', 'KPI fb-clicks-month', 'achieved', '', 120, 'final'],
-        ['2025-02', 'KPI fb-likes-month', 'missed', '', 450, 'final'],
+        ['2025-W09', 'KPI fb-shares-week', 'unknown (incomplete)', 'acme_id', '40', 'final'],
+        ['2025-W09', 'KPI fb-comments-week', 'achieved', '', '130', 'final'],
+        ['2025-02', 'KPI fb-followers-month', 'achieved', '', '1,010', 'final'],
+        ['2025-02', 'KPI fb-clicks-month', 'achieved', '', '120', 'final'],
+        ['2025-02', 'KPI fb-likes-month', 'missed', '', '450', 'final'],
       ])
+      // actual and target in the KPI's unit, formatted as on the other dashboards
+      for (const column of ['actual', 'target']) expect(panel('KPI verdicts')).toContain(kpiNumberSql(column))
       // its words are the registry's (kpi/statuses.ts)
       const table = allPanels(reviewsBoard).find((candidate) => candidate.title === 'KPI verdicts') as unknown as {
         fieldConfig: { overrides: Array<{ properties: Array<{ id: string; value: Array<{ options: Record<string, { text: string }> }> }> }> }
