@@ -253,7 +253,7 @@ const LATEST_EVALUATIONS = `(
 /** The plan's target with its comparator, in the unit of the KPI's latest evaluation `e` (`≥ 3%`; a plain number before any). */
 const TARGET_SQL = `concat(if(k.comparator = 'at_most', '≤ ', '≥ '), ${kpiNumberSql('k.target', 'e.')})`
 /** Said on every panel that takes its unit from the unit query (dashboards/units.ts). */
-const IN_UNIT = "Numbers are in the KPI's unit (a rate as a percentage, money in its currency), read from its latest evaluation by a second query (Config from query results)."
+const IN_UNIT = "Numbers are in the KPI's unit (a rate as a percentage, money in its currency), read from its latest evaluation or verdict by a second query (Config from query results)."
 const PERIOD_SQL = `if(k.period = 'custom', concat(toString(k.period_from), ' → ', toString(k.period_to)), k.period)`
 
 // ---------------------------------------------------------------------------------------------
