@@ -5,8 +5,9 @@ import type { ClickHouse } from '../../core/clickhouse.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ArgumentError } from '../../core/errors.ts'
+import { CATALOGUES, LANGUAGES } from '../../core/i18n/index.ts'
 import { exitCodes } from '../output.ts'
-import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../plan/plan.ts'
+import { loadPlan, type ReviewKind } from '../../plan/plan.ts'
 
 const FORMATS = ['text', 'html', 'csv'] as const
 
@@ -49,8 +50,8 @@ async function report(opts: ReportOptions): Promise<void> {
   const { kind, label, option } = chosenPeriod(opts)
   const format = opts.format.toLowerCase()
   if (!(FORMATS as readonly string[]).includes(format)) throw new ArgumentError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)
-  if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language))
-    throw new ArgumentError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
+  if (opts.language !== undefined && !LANGUAGES.includes(opts.language))
+    throw new ArgumentError(`--language: "${opts.language}" is not one of ${LANGUAGES.map((code) => `${code} (${CATALOGUES.get(code)!.name})`).join(', ')}`)
   // Without --plan, the demo's plan and data, as for start and collect.
   const { choosePlan, findData } = await import('../data-dir.ts')
   const chosen = choosePlan(opts.plan, process.env)
@@ -65,7 +66,8 @@ async function report(opts: ReportOptions): Promise<void> {
     throw new ArgumentError(
       `${option}: the plan measures no KPI per ${kind}, so there is nothing to review (KPI periods: ${[...new Set(plan.kpis.map((k) => (typeof k.period === 'string' ? k.period : 'custom')))].join(', ')})`,
     )
-  const language = (opts.language ?? plan.review?.language ?? 'en') as ReviewLanguage
+  // The review's language: review.language, which defaults to the plan's company.language.
+  const language = opts.language ?? plan.review?.language ?? plan.company.language
 
   const reader = await openReader(config)
   try {
@@ -119,7 +121,7 @@ export function registerReportCommand(program: Command): void {
     .option('--year <year>', 'a year, 2026')
     .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (csv: one row per KPI)`, 'text')
     .option('-o, --output <file>', 'write to this file instead of the terminal (a CSV file starts with a byte-order mark for spreadsheets)')
-    .option('--language <language>', `the fixed words: ${REVIEW_LANGUAGES.join(', ')} (default: the plan's review.language, else en)`)
+    .option('--language <language>', `the review's language: ${LANGUAGES.join(', ')} (default: the plan's review.language, else its company.language)`)
     .option('-p, --plan <file>', 'the social media plan (YAML or JSON); default: the demo')
     .addHelpText(
       'after',

@@ -142,7 +142,11 @@ export class Speaker {
    */
   period(start: Date, end: Date): string {
     const last = new Date(end.getTime() - 1)
-    const midnight = (at: Date) => this.#date('hm', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(at) === '00:00'
+    // Read from the parts: Indonesian writes the time 00.00, not 00:00.
+    const midnight = (at: Date) =>
+      this.#date('hm', { hour: 'numeric', minute: 'numeric', hourCycle: 'h23' })
+        .formatToParts(at)
+        .every((part) => (part.type !== 'hour' && part.type !== 'minute') || Number(part.value) === 0)
     if (midnight(start) && midnight(end)) return this.#date('d', { day: 'numeric', month: 'short', year: 'numeric' }).formatRange(start, last)
     return `${this.#date('dtr', { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' }).formatRange(start, end)} ${this.zoneName(start)}`
   }

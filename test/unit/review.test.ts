@@ -197,7 +197,7 @@ describe('a review, in the plan’s language', () => {
     expect(text).toContain('1 dari 2 tujuan tercapai; 1 dari 2 KPI tercapai, 1 tidak tercapai.')
     expect(text).toContain('Suka, bulan ini: tidak tercapai* — 672 dari minimal 1.000 (67%); +272 (+68%) dibanding Oktober 2026*')
     expect(text).toContain('Desember 2026 membutuhkan 32/hari untuk mencapai 1.000 (periode ini: 22/hari).')
-    expect(text).toContain('Tren 2026-09, 2026-10, 2026-11 mendukung target 863.')
+    expect(text).toContain('Tren 2026-09, 2026-10, dan 2026-11 mendukung target 863.')
     expect(text).toContain('Yang disarankan rencana (Suka, bulan ini):\n    1. Unggah ulang reel terbaik.')
     expect(text).toContain('Pengikut: tercapai* — 5.150 dari minimal 5.000 (103%)')
     expect(text).toContain('facebook/main, followers: tidak ada data pada 8 Nov (1 dari 30 hari); Pengikut kurang pasti.')
