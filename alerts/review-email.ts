@@ -52,7 +52,7 @@ const targetText = (s: Speaker, kpi: KpiReview, value: number) => s.t(`common.${
 const monthFormats = new Map<string, Intl.DateTimeFormat>()
 
 /** A period by name, in the plan's zone: November 2026 (Intl), Q4 2026, 2026, the week of 23–29 Nov 2026. */
-function periodName(s: Speaker, kind: ReviewKind, period: { start: string; end: string }): string {
+export function reviewPeriodName(s: Speaker, kind: ReviewKind, period: { start: string; end: string }): string {
   const start = new Date(period.start)
   const local = DateTime.fromJSDate(start, { zone: s.zone })
   switch (kind) {
@@ -98,7 +98,7 @@ function changeText(s: Speaker, review: PeriodReview, kpi: KpiReview): string {
   // without a verdict the number may count only some accounts: nothing to compare
   if (kpi.verdict.status === 'unknown') return DASH
   if (kpi.change === null || !kpi.previous) return s.t('review.change.no_previous')
-  const previous = `${periodName(s, review.kind, review.previous)}${kpi.previous.stored ? '' : '*'}`
+  const previous = `${reviewPeriodName(s, review.kind, review.previous)}${kpi.previous.stored ? '' : '*'}`
   const delta = signedAmount(s, kpi, kpi.change)
   return kpi.changeShare === null ? s.t('review.change.plain', { delta, previous }) : s.t('review.change.with_share', { delta, share: signedShare(s, kpi.changeShare), previous })
 }
@@ -109,7 +109,7 @@ function nextText(s: Speaker, review: PeriodReview, kpi: KpiReview): string[] {
   // A level's change per day has its sign; an amount's per day is what it takes.
   const { origin } = kpiKind(kpi.kind)
   const perDay = (value: number | null) => (value === null ? null : origin === 'start' ? signedAmount(s, kpi, value) : amount(s, kpi, value))
-  const next = periodName(s, review.kind, n)
+  const next = reviewPeriodName(s, review.kind, n)
   const needed = perDay(n.perDay)
   const done = perDay(n.thisPerDay)
   let line: string
@@ -213,7 +213,7 @@ function silenceText(s: Speaker, silence: PeriodReview['silences'][number]): str
 }
 
 const builtFrom = (s: Speaker, review: PeriodReview) => s.t('review.built_from', { knownAt: s.dateTime(new Date(review.knownAt)) })
-const titleOf = (s: Speaker, review: PeriodReview) => s.t('review.title', { period: periodName(s, review.kind, review.period), company: review.company })
+const titleOf = (s: Speaker, review: PeriodReview) => s.t('review.title', { period: reviewPeriodName(s, review.kind, review.period), company: review.company })
 const judgedAnywhere = (review: PeriodReview) => review.objectives.some((o) => o.kpis.some((k) => !k.verdict.stored || (k.previous && !k.previous.stored)))
 
 /** The review as plain text: the terminal's `report` and the email's text part. */
@@ -425,7 +425,7 @@ export function renderReviewEmail(review: PeriodReview, language: string): Revie
   const attached = s.t('review.csv_attachment')
   return {
     // The [social-kpi] prefix is machine text: mail filters rely on it.
-    subject: `[social-kpi] ${s.t('review.subject', { period: periodName(s, review.kind, review.period), summary: summaryText(s, review) })}`,
+    subject: `[social-kpi] ${s.t('review.subject', { period: reviewPeriodName(s, review.kind, review.period), summary: summaryText(s, review) })}`,
     text: `${reviewText(review, language)}\n\n${attached}`,
     html: html.replace('</body>', `<p style="color:#555;font-size:12px">${escapeHtml(attached)}</p></body>`),
     charts,

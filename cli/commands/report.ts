@@ -5,7 +5,7 @@ import type { ClickHouse } from '../../core/clickhouse.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ArgumentError } from '../../core/errors.ts'
-import { CATALOGUES, LANGUAGES } from '../../core/i18n/index.ts'
+import { CATALOGUES, LANGUAGES, speaker } from '../../core/i18n/index.ts'
 import { exitCodes } from '../output.ts'
 import { loadPlan, type ReviewKind } from '../../plan/plan.ts'
 
@@ -42,7 +42,7 @@ async function report(opts: ReportOptions): Promise<void> {
   // Loaded here, not with the command's definition: the chart renderer and the database are
   // not what `--help` or `plan validate` should pay for (see cli/main.ts).
   const { renderReviewChartPng } = await import('../../alerts/review-chart.ts')
-  const { CSV_BOM, reviewCsv, reviewHtml, reviewText } = await import('../../alerts/review-email.ts')
+  const { CSV_BOM, reviewCsv, reviewHtml, reviewPeriodName, reviewText } = await import('../../alerts/review-email.ts')
   const { clickHouseReviewSource, readStoredReview } = await import('../../alerts/review-source.ts')
   const { clickHouseKpiSource } = await import('../../kpi/clickhouse-source.ts')
   const { buildPeriodReview, namedPeriod, previousPeriod, reviewKpis, settlesAt } = await import('../../kpi/review.ts')
@@ -68,6 +68,9 @@ async function report(opts: ReportOptions): Promise<void> {
     )
   // The review's language: review.language, which defaults to the plan's company.language.
   const language = opts.language ?? plan.review?.language ?? plan.company.language
+  // Its notes on stderr speak that language too, on the plan's clock.
+  const s = speaker(language, zone)
+  const periodName = reviewPeriodName(s, kind, { start: period.start.toISOString(), end: period.end.toISOString() })
 
   const reader = await openReader(config)
   try {
@@ -85,26 +88,28 @@ async function report(opts: ReportOptions): Promise<void> {
           : `${reviewText(review, language)}\n`
     if (opts.output) {
       await writeFile(opts.output, format === 'csv' ? CSV_BOM + body : body)
-      process.stderr.write(`wrote ${opts.output}\n`)
+      process.stderr.write(`${s.t('review.report.wrote', { file: opts.output })}\n`)
     } else {
       process.stdout.write(body)
     }
     // Where it came from, on stderr so that the HTML or CSV on stdout stays clean.
-    const built = `built now from the stored data${now < settled ? `, provisional until ${local(settled)} ${zone}` : ''}`
+    const provisional = now < settled ? 'yes' : 'no'
+    const until = s.dateTime(settled)
     process.stderr.write(
-      shown
-        ? `the review of ${period.label} as sent on ${local(shown.builtAt)} ${zone}\n`
-        : stored
-          ? `the review of ${period.label} sent on ${local(stored.builtAt)} ${zone} was stored by another version and cannot be read back: ${built}\n`
-          : `no review of ${period.label} was stored (none is sent without a review: section, or for periods the evaluator did not judge): ${built}\n`,
+      `${
+        shown
+          ? s.t('review.report.as_sent', { period: periodName, sentAt: s.dateTime(shown.builtAt) })
+          : stored
+            ? s.t('review.report.unreadable', { period: periodName, sentAt: s.dateTime(stored.builtAt), provisional, until })
+            : s.t('review.report.not_stored', { period: periodName, provisional, until })
+      }\n`,
     )
     if (!shown && review.gaps.length > 0) {
       // From two periods earlier: the change and the trend need them too.
       const from = DateTime.fromJSDate(previousPeriod(kind, previousPeriod(kind, period, plan), plan).start, { zone: 'UTC' }).toISODate()
       const to = DateTime.fromJSDate(period.end, { zone: 'UTC' }).plus({ days: 1 }).toISODate()
-      process.stderr.write(
-        `some days of ${period.label} have no data (see "${format === 'csv' ? 'the text report' : 'How certain the numbers are'}"); social-kpi backfill --from ${from} --to ${to}${opts.plan ? ` --plan ${opts.plan}` : ''} fetches what the APIs still hold${now < settled ? '; the next evaluation (or collect --once) judges the period again with it' : ''}\n`,
-      )
+      const command = `social-kpi backfill --from ${from} --to ${to}${opts.plan ? ` --plan ${opts.plan}` : ''}`
+      process.stderr.write(`${s.t('review.report.gaps', { period: periodName, format: format === 'csv' ? 'csv' : 'text', section: s.t('review.sections.certainty'), command, provisional })}\n`)
     }
   } finally {
     await reader.close()
