@@ -201,7 +201,7 @@ function alertText(s: Speaker, review: PeriodReview, a: AlertEpisode): string {
     a.kind === 'kpi'
       ? s.t('review.alerts.kpi', { subject: kpiName(review, a.subject), status: statusWords(s, a.label) })
       : a.kind === 'crisis'
-        ? s.t('review.alerts.crisis', { subject: a.subject, accounts: a.label })
+        ? s.t('review.alerts.crisis', { subject: a.subject, accounts: s.list(a.label.split(',').filter(Boolean)) })
         : s.t(`review.alerts.${a.kind}`, { subject: a.subject })
   const values = { alert, from: s.dateTime(new Date(a.firedAt)), silenced: a.silenced ? 'yes' : 'no' }
   return a.resolvedAt ? s.t('review.alerts.resolved', { ...values, to: s.dateTime(new Date(a.resolvedAt)) }) : s.t('review.alerts.open', values)

@@ -125,38 +125,40 @@ export const SAMPLE_REVIEW: PeriodReview = {
       counted: 14,
       total: 1240,
       top: [
-        { accountId: 'kopinusantara', objectId: 'promo-kopi-susu', createdAt: '2026-11-03T05:00:00.000Z', gained: 412 },
-        { accountId: 'kopinusantara', objectId: 'resep-es-kopi', createdAt: '2026-11-10T11:30:00.000Z', gained: 268 },
-        { accountId: 'kopinusantara', objectId: 'giveaway-oktober', createdAt: '2026-10-25T04:00:00.000Z', gained: 97 },
+        { accountId: 'kopi-fb', objectId: 'promo-kopi-susu', createdAt: '2026-11-03T05:00:00.000Z', gained: 412 },
+        { accountId: 'kopi-fb', objectId: 'resep-es-kopi', createdAt: '2026-11-10T11:30:00.000Z', gained: 268 },
+        { accountId: 'kopi-fb', objectId: 'giveaway-oktober', createdAt: '2026-10-25T04:00:00.000Z', gained: 97 },
       ],
       flat: [
-        { accountId: 'kopinusantara', objectId: 'info-jam-buka', createdAt: '2026-11-28T02:00:00.000Z', gained: 6 },
-        { accountId: 'kopinusantara', objectId: 'lowongan-barista', createdAt: '2026-11-21T03:00:00.000Z', gained: 11 },
+        { accountId: 'kopi-fb', objectId: 'info-jam-buka', createdAt: '2026-11-28T02:00:00.000Z', gained: 6 },
+        { accountId: 'kopi-fb', objectId: 'lowongan-barista', createdAt: '2026-11-21T03:00:00.000Z', gained: 11 },
       ],
     },
   ],
   alerts: [
     {
-      key: 'kpi.ig-engagement-rate',
-      kind: 'kpi',
-      subject: 'ig-engagement-rate',
-      label: 'missed',
-      firedAt: '2026-11-12T02:00:00.000Z',
-      resolvedAt: '2026-12-01T00:05:00.000Z',
-      silenced: false,
-    },
-    {
-      key: 'freshness.instagram.kopinusantara',
+      key: 'freshness.instagram.kopi-ig',
       kind: 'freshness',
-      subject: 'instagram/kopinusantara',
+      subject: 'instagram/kopi-ig',
       label: 'stale',
       firedAt: '2026-11-08T05:00:00.000Z',
       resolvedAt: '2026-11-11T05:00:00.000Z',
       silenced: true,
     },
+    { key: 'kpi.ig-engagement-rate', kind: 'kpi', subject: 'ig-engagement-rate', label: 'missed', firedAt: '2026-11-12T02:00:00.000Z', resolvedAt: '2026-12-01T00:05:00.000Z', silenced: false },
+    // A crisis trigger's label is the accounts it fired on.
+    {
+      key: 'crisis.lonjakan-keluhan',
+      kind: 'crisis',
+      subject: 'lonjakan-keluhan',
+      label: 'kopi-fb,kopi-ig',
+      firedAt: '2026-11-18T06:20:00.000Z',
+      resolvedAt: '2026-11-18T13:40:00.000Z',
+      silenced: false,
+    },
   ],
-  silences: [{ id: 's1', what: 'instagram/kopinusantara', startsAt: '2026-11-07T17:00:00.000Z', endsAt: '2026-11-10T17:00:00.000Z', reason: 'token diperbarui oleh agensi', createdBy: 'dewi' }],
-  gaps: [{ network: 'instagram', accountId: 'kopinusantara', metric: 'reach', shape: 'daily', kpiIds: ['ig-engagement-rate'], missingDays: ['2026-11-08', '2026-11-09', '2026-11-10'], days: 30 }],
+  silences: [{ id: 's1', what: 'instagram/kopi-ig', startsAt: '2026-11-07T17:00:00.000Z', endsAt: '2026-11-10T17:00:00.000Z', reason: 'token diperbarui oleh agensi', createdBy: 'dewi' }],
+  gaps: [{ network: 'instagram', accountId: 'kopi-ig', metric: 'reach', shape: 'daily', kpiIds: ['ig-engagement-rate'], missingDays: ['2026-11-08', '2026-11-09', '2026-11-10'], days: 30 }],
 }
 
 /** The sample review's email in a language (a code of core/i18n/messages/): its subject and its text part. */

@@ -294,11 +294,12 @@ describe('a whole review in each language (alerts/review-sample.ts)', () => {
     // Intl writes a no-break space between the currency and the amount.
     expect(text).toContain('Belanja iklan Meta: tercapai — Rp\u00a012.450.000 dari maksimal Rp\u00a015.000.000 (83%); −Rp\u00a01.650.000 (−12%) dibanding Oktober 2026')
     expect(text).toContain('facebook · likes: 1.240 dari 14 unggahan')
-    expect(text).toContain('3. giveaway-oktober (kopinusantara, diunggah 25 Okt 2026): 97')
+    expect(text).toContain('3. giveaway-oktober (kopi-fb, diunggah 25 Okt 2026): 97')
     expect(text).toContain('- KPI Engagement rate Instagram: tidak tercapai, dari 12 Nov 2026, 09.00 WIB sampai 1 Des 2026, 07.05 WIB')
-    expect(text).toContain('; dijeda: tidak ada email yang dikirim')
+    expect(text).toContain('- Sumber instagram/kopi-ig: data berhenti masuk, dari 8 Nov 2026, 12.00 WIB sampai 11 Nov 2026, 12.00 WIB; dijeda: tidak ada email yang dikirim')
+    expect(text).toContain('- Krisis lonjakan-keluhan (akun: kopi-fb dan kopi-ig), dari 18 Nov 2026, 13.20 WIB sampai 18 Nov 2026, 20.40 WIB')
     // 8 Nov 00:00 to 11 Nov 00:00 in Jakarta: three whole days.
-    expect(text).toContain('- instagram/kopinusantara, 8–10 Nov 2026: token diperbarui oleh agensi (oleh dewi)')
+    expect(text).toContain('- instagram/kopi-ig, 8–10 Nov 2026: token diperbarui oleh agensi (oleh dewi)')
     expect(text).toContain('tidak ada data pada 8–10 Nov (3 dari 30 hari); Engagement rate Instagram kurang pasti.')
     expect(text).toContain('Disusun dari semua data yang tersimpan sampai 4 Des 2026, 00.00 WIB.')
     expect(text).toContain('Tabel KPI terlampir sebagai CSV (satu baris per KPI).')
@@ -313,6 +314,7 @@ describe('a whole review in each language (alerts/review-sample.ts)', () => {
     expect(text).toContain('Engagement rate Instagram: missed — 1.47% of at least 3% (49%); −0.05% (−3%) vs October 2026')
     expect(text).toContain('Belanja iklan Meta: achieved — IDR\u00a012,450,000 of at most IDR\u00a015,000,000 (83%); −IDR\u00a01,650,000 (−12%) vs October 2026')
     expect(text).toContain('- KPI Engagement rate Instagram: missed, from 12 Nov 2026, 09:00 GMT+7 to 1 Dec 2026, 07:05 GMT+7')
+    expect(text).toContain('- Crisis lonjakan-keluhan (accounts: kopi-fb and kopi-ig), from 18 Nov 2026, 13:20 GMT+7 to 18 Nov 2026, 20:40 GMT+7')
     expect(text).toContain('Built from everything stored up to 4 Dec 2026, 00:00 GMT+7.')
     // Plan texts are shown as written; the fixed words are English.
     expect(text).toContain('Meningkatkan interaksi — not met')
@@ -359,7 +361,7 @@ describe('a whole review in each language (alerts/review-sample.ts)', () => {
           kpis: [
             {
               ...engagement!.kpis[0]!,
-              verdict: { ...engagement!.kpis[0]!.verdict, status: 'unknown', attainment: null, reason: 'incomplete', missingAccounts: ['kopinusantara'] },
+              verdict: { ...engagement!.kpis[0]!.verdict, status: 'unknown', attainment: null, reason: 'incomplete', missingAccounts: ['kopi-ig'] },
               next: null,
               actions: [],
             },
@@ -369,9 +371,9 @@ describe('a whole review in each language (alerts/review-sample.ts)', () => {
       ],
     }
     const id = reviewText(unknown, 'id')
-    expect(id).toContain('Engagement rate Instagram: tidak dapat dinilai (data tidak lengkap: kopinusantara) — 1,47% dari minimal 3% (—); —')
+    expect(id).toContain('Engagement rate Instagram: tidak dapat dinilai (data tidak lengkap: kopi-ig) — 1,47% dari minimal 3% (—); —')
     expect(id).not.toMatch(ENGLISH)
-    expect(reviewText(unknown, 'en')).toContain('Engagement rate Instagram: no verdict (incomplete data: kopinusantara) — 1.47% of at least 3% (—); —')
+    expect(reviewText(unknown, 'en')).toContain('Engagement rate Instagram: no verdict (incomplete data: kopi-ig) — 1.47% of at least 3% (—); —')
   })
 
   it('gives the charts their legend and dates in the review’s language', () => {
