@@ -1,9 +1,8 @@
-import { DateTime } from 'luxon'
+import type { Speaker } from '../core/i18n/index.ts'
 import type { ReviewChart } from '../core/queues.ts'
 import { kpiKind } from '../kpi/kinds/index.ts'
 import type { ObjectiveReview, PeriodReview } from '../kpi/review.ts'
 import { escapeXml, svgToPng } from './chart.ts'
-import type { ReviewWords } from './review-words.ts'
 
 /**
  * One small chart per objective of a period review: each KPI's progress towards its target over
@@ -22,8 +21,8 @@ const GREY = { pace: '#8b949e', target: '#cf222e', grid: '#e5e7eb', text: '#3741
 /** The Content-ID of an objective's chart in a review email. */
 export const reviewChartCid = (objectiveId: string) => `review-${objectiveId.replace(/[^\w-]/g, '_')}@social-kpi`
 
-/** The chart numbers of one objective, or null when none of its KPIs has a history to draw. */
-export function objectiveChart(review: PeriodReview, objective: ObjectiveReview, words: ReviewWords): ReviewChart | null {
+/** The chart numbers of one objective, or null when none of its KPIs has a history to draw; its legend in the speaker's language. */
+export function objectiveChart(review: PeriodReview, objective: ObjectiveReview, speaker: Speaker): ReviewChart | null {
   const start = new Date(review.period.start).getTime()
   const end = new Date(review.period.end).getTime()
   const series = objective.kpis.flatMap((kpi) => {
@@ -37,10 +36,11 @@ export function objectiveChart(review: PeriodReview, objective: ObjectiveReview,
   if (series.length === 0) return null
   const curve = objective.kpis.find((k) => k.history.length >= 2)?.pace ?? [1]
   const pace: Array<[number, number]> = [[start, 0], ...curve.map((share, i): [number, number] => [start + ((i + 1) / curve.length) * (end - start), share])]
-  return { title: `${objective.name} · ${review.period.label}`, timezone: review.timezone, locale: words.locale, start, end, pace, series: series.slice(0, 12), legend: words.legend }
+  const legend = { pace: speaker.t('review.chart.pace'), target: speaker.t('review.chart.target', { value: speaker.percent(1, 0) }) }
+  return { title: `${objective.name} · ${review.period.label}`, timezone: review.timezone, locale: speaker.locale, start, end, pace, series: series.slice(0, 12), legend }
 }
 
-/** The chart as SVG: progress lines, the pace (grey, dashed) and the target at 100 % (red, dashed); a legend line per KPI. */
+/** The chart as SVG: progress lines, the pace (grey, dashed) and the target at 100 % (red, dashed); a legend line per KPI. Dates and percentages in the chart's locale and zone. */
 function reviewChartSvg(chart: ReviewChart): string {
   const height = PLOT_HEIGHT + LEGEND_LINE * (chart.series.length + 1) + 8
   const values = [1, ...chart.series.flatMap((s) => s.points.map(([, v]) => v))]
@@ -50,7 +50,8 @@ function reviewChartSvg(chart: ReviewChart): string {
   const x = (t: number) => M.left + ((Math.min(chart.end, Math.max(chart.start, t)) - chart.start) / span) * (WIDTH - M.left - M.right)
   const y = (v: number) => M.top + (1 - (v - lo) / (hi - lo)) * (PLOT_HEIGHT - M.top - M.bottom)
   const line = (points: Array<[number, number]>) => points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')
-  const date = (t: number) => DateTime.fromMillis(t, { zone: chart.timezone }).setLocale(chart.locale).toFormat('d LLL')
+  const day = new Intl.DateTimeFormat(chart.locale, { day: 'numeric', month: 'short', timeZone: chart.timezone })
+  const date = (t: number) => day.format(t)
   const percent = (v: number) => new Intl.NumberFormat(chart.locale, { style: 'percent', maximumFractionDigits: 0 }).format(v)
   const parts: string[] = [`<rect width="${WIDTH}" height="${height}" fill="#ffffff"/>`]
   const step = hi - lo > 2.5 ? 1 : hi - lo > 1.2 ? 0.5 : 0.25
@@ -70,7 +71,8 @@ function reviewChartSvg(chart: ReviewChart): string {
   })
   const legend: Array<[string, string, string]> = [
     ...chart.series.map((s, i): [string, string, string] => [`${s.name} (${percent(s.points[s.points.length - 1]![1])})`, COLORS[i % COLORS.length]!, '']),
-    [`${chart.legend.pace} · ${chart.legend.target} 100%`, GREY.pace, '5 4'],
+    // Two legend entries side by side: the pace, and the target (its text carries the 100 %).
+    [`${chart.legend.pace} · ${chart.legend.target}`, GREY.pace, '5 4'],
   ]
   legend.forEach(([label, color, dash], i) => {
     const ly = PLOT_HEIGHT + 4 + i * LEGEND_LINE

@@ -1,99 +1,150 @@
 import { DateTime } from 'luxon'
+import { type Speaker, speaker } from '../core/i18n/index.ts'
+import type { Network } from '../core/metrics.ts'
 import type { Payload, ReviewChart } from '../core/queues.ts'
-import type { ReviewLanguage } from '../plan/plan.ts'
 import { decimalsOf, kpiKind } from '../kpi/kinds/index.ts'
-import { shortfall, type KpiReview, type ObjectiveReview, type PeriodReview } from '../kpi/review.ts'
+import { shortfall, type AlertEpisode, type KpiReview, type ObjectiveReview, type PeriodReview, type PostLine } from '../kpi/review.ts'
+import { reasonNote, statusWords } from '../kpi/statuses.ts'
+import type { ReviewKind } from '../plan/plan.ts'
+import { defaultUnit, kpiDisplay, type KpiDisplay } from '../plan/units.ts'
 import { escapeHtml } from './email.ts'
 import { objectiveChart, reviewChartCid, reviewChartSize } from './review-chart.ts'
-import { WORDS, type ReviewWords } from './review-words.ts'
 
 /**
  * A period review (kpi/review.ts) in words: plain text (the terminal and the email's text part),
  * HTML (the email, or a standalone page with the charts embedded), and CSV (one row per KPI).
- * The fixed words follow the plan's language (alerts/review-words.ts); the CSV's column names
- * and values stay the same in every language, so a spreadsheet or a script can rely on them.
+ * Every sentence comes from the message catalogue (core/i18n/messages/, section `review`) in the
+ * review's language (`review.language`, which defaults to `company.language`); numbers, money,
+ * percentages and times go through the Speaker, in the zone the review was built in (the plan's
+ * `company.timezone`), with the zone named. The CSV's column names and values stay the same in
+ * every language, so a spreadsheet or a script can rely on them.
  */
 
-interface Format {
-  w: ReviewWords
-  zone: string
-  number(value: number | null, kind?: string): string
-  percent(fraction: number | null): string
-  signed(value: number, kind?: string): string
-  date(iso: string): string
-  time(iso: string): string
-  periodName(kind: PeriodReview['kind'], period: { start: string; end: string }): string
+/** Where a review has nothing to show: no attainment, nothing to compare. */
+const DASH = '—'
+
+/** The speaker of a review: its language, on the plan's clock (the zone the review was built in). */
+const reviewSpeaker = (review: PeriodReview, language: string): Speaker => speaker(language, review.timezone)
+
+/** How a KPI's numbers are shown: its unit (the plan's, or the default for a review stored before it carried one), money in its verdict's currency. */
+function displayOf(kpi: KpiReview): KpiDisplay {
+  const unit = kpi.unit ?? defaultUnit({ network: kpi.network as Network, kind: kpi.kind, metric: kpi.metric, denominator: kpi.denominator })
+  return kpiDisplay({ unit }, kpi.verdict)
 }
 
-function formatter(review: PeriodReview, language: ReviewLanguage): Format {
-  const w = WORDS[language as keyof typeof WORDS]!
-  const zone = review.timezone
-  const number = (value: number | null, kind?: string) => {
-    if (value === null) return w.noData
-    // A kind's own decimals (a rate's 4); else one decimal under 10, as in 2.5/day.
-    const digits = decimalsOf(kind) || (Math.abs(value) < 10 && !Number.isInteger(value) ? 1 : 0)
-    return value.toLocaleString(w.locale, { maximumFractionDigits: digits, minimumFractionDigits: 0 })
-  }
-  return {
-    w,
-    zone,
-    number,
-    percent: (fraction) => (fraction === null ? '—' : new Intl.NumberFormat(w.locale, { style: 'percent', maximumFractionDigits: 0 }).format(fraction)),
-    signed: (value, kind) => `${value > 0 ? '+' : value < 0 ? '−' : '±'}${number(Math.abs(value), kind)}`,
-    date: (iso) => DateTime.fromISO(iso, { zone }).setLocale(w.locale).toFormat('d LLL yyyy'),
-    time: (iso) => `${DateTime.fromISO(iso, { zone }).setLocale(w.locale).toFormat('d LLL yyyy, HH:mm')}`,
-    periodName: (kind, period) => w.period(kind, new Date(period.start), new Date(period.end), zone),
+/** A KPI's number in its unit: a rate as a percentage, money in its currency; a count keeps one decimal under 10 (2.5/day). */
+function amount(s: Speaker, kpi: KpiReview, value: number | null): string {
+  const digits = value === null ? 0 : decimalsOf(kpi.kind) || (Math.abs(value) < 10 && !Number.isInteger(value) ? 1 : 0)
+  return s.value(value, displayOf(kpi), digits)
+}
+
+/** A change in the KPI's unit with its sign: +272, −0.05%, ±0. */
+const signedAmount = (s: Speaker, kpi: KpiReview, value: number) => `${value > 0 ? '+' : value < 0 ? '−' : '±'}${amount(s, kpi, Math.abs(value))}`
+
+/** A share in whole percent: attainment 67%, a shortfall of 33%. */
+const wholePercent = (s: Speaker, fraction: number | null) => (fraction === null ? DASH : s.percent(fraction, 0))
+
+const signedShare = (s: Speaker, share: number) => `${share >= 0 ? '+' : '−'}${s.percent(Math.abs(share), 0)}`
+
+/** "at least 1,000", "at most 60", "at least 3%". */
+const targetText = (s: Speaker, kpi: KpiReview, value: number) => s.t(`common.${kpi.comparator}`, { value: amount(s, kpi, value) })
+
+const monthFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** A period by name, in the plan's zone: November 2026 (Intl), Q4 2026, 2026, the week of 23–29 Nov 2026. */
+export function reviewPeriodName(s: Speaker, kind: ReviewKind, period: { start: string; end: string }): string {
+  const start = new Date(period.start)
+  const local = DateTime.fromJSDate(start, { zone: s.zone })
+  switch (kind) {
+    case 'month': {
+      const key = `${s.locale}\u0000${s.zone}`
+      let format = monthFormats.get(key)
+      if (!format) {
+        format = new Intl.DateTimeFormat(s.locale, { month: 'long', year: 'numeric', timeZone: s.zone })
+        monthFormats.set(key, format)
+      }
+      return format.format(start)
+    }
+    case 'quarter':
+      return s.t('review.period.quarter', { quarter: local.quarter, year: String(local.year) })
+    case 'year':
+      return s.t('review.period.year', { year: String(local.year) })
+    case 'week':
+      return s.t('review.period.week', { days: s.period(start, new Date(period.end)) })
   }
 }
 
 /** A verdict in words; no verdict says why and names the accounts missing: "no verdict (incomplete data: main)". */
-function verdictWords(f: Format, v: KpiReview['verdict']): string {
-  const word = f.w.status[v.status]
-  if (v.status !== 'unknown' || !v.reason) return word
-  return `${word} (${f.w.reason[v.reason]}${v.missingAccounts?.length ? `: ${v.missingAccounts.join(', ')}` : ''})`
+function verdictWords(s: Speaker, v: KpiReview['verdict']): string {
+  const word = statusWords(s, v.status)
+  const note = v.status === 'unknown' ? reasonNote(s, v.reason, v.missingAccounts ?? [], v.problem ?? null) : null
+  return note ? s.t('status.with_reason', { status: word, reason: note }) : word
 }
 
 /** One KPI in one line: "Facebook likes: missed — 6,480 of at least 9,000 (72%); −340 (−5%) vs October 2026". */
-function kpiLine(f: Format, review: PeriodReview, kpi: KpiReview): string {
+function kpiLine(s: Speaker, review: PeriodReview, kpi: KpiReview): string {
   const v = kpi.verdict
-  const judged = v.stored ? '' : '*'
-  const head = `${kpi.name}: ${verdictWords(f, v)}${judged} — ${f.number(v.actual, kpi.kind)} ${f.w.of} ${f.w.comparator[kpi.comparator]} ${f.number(v.target, kpi.kind)} (${f.percent(v.attainment)})`
-  return `${head}; ${changeText(f, review, kpi)}`
+  return s.t('review.kpi', {
+    name: kpi.name,
+    verdict: `${verdictWords(s, v)}${v.stored ? '' : '*'}`,
+    actual: amount(s, kpi, v.actual),
+    target: targetText(s, kpi, v.target),
+    attainment: wholePercent(s, v.attainment),
+    change: changeText(s, review, kpi),
+  })
 }
 
-function changeText(f: Format, review: PeriodReview, kpi: KpiReview): string {
+function changeText(s: Speaker, review: PeriodReview, kpi: KpiReview): string {
   // without a verdict the number may count only some accounts: nothing to compare
-  if (kpi.verdict.status === 'unknown') return '—'
-  if (kpi.change === null || !kpi.previous) return f.w.noPrevious
-  const previous = `${f.periodName(review.kind, review.previous)}${kpi.previous.stored ? '' : '*'}`
-  return f.w.change(f.signed(kpi.change, kpi.kind), kpi.changeShare === null ? null : `${kpi.changeShare >= 0 ? '+' : '−'}${f.percent(Math.abs(kpi.changeShare))}`, previous)
+  if (kpi.verdict.status === 'unknown') return DASH
+  if (kpi.change === null || !kpi.previous) return s.t('review.change.no_previous')
+  const previous = `${reviewPeriodName(s, review.kind, review.previous)}${kpi.previous.stored ? '' : '*'}`
+  const delta = signedAmount(s, kpi, kpi.change)
+  return kpi.changeShare === null ? s.t('review.change.plain', { delta, previous }) : s.t('review.change.with_share', { delta, share: signedShare(s, kpi.changeShare), previous })
 }
 
-function nextText(f: Format, review: PeriodReview, kpi: KpiReview): string[] {
+function nextText(s: Speaker, review: PeriodReview, kpi: KpiReview): string[] {
   const n = kpi.next
   if (!n) return []
-  // Under 10 a day keeps one decimal (number()); a level's change per day has its sign.
+  // A level's change per day has its sign; an amount's per day is what it takes.
   const { origin } = kpiKind(kpi.kind)
-  const perDay = (value: number | null) => (value === null ? null : origin === 'start' ? f.signed(value) : f.number(value))
-  return [
-    f.w.nextNeeds({ next: f.periodName(review.kind, n), perDay: perDay(n.perDay), target: f.number(n.target, kpi.kind), comparator: kpi.comparator, origin, thisPerDay: perDay(n.thisPerDay) }),
-    n.trendTarget === null ? f.w.noTrend : f.w.trend(n.trendFrom, f.number(n.trendTarget, kpi.kind)),
-  ]
+  const perDay = (value: number | null) => (value === null ? null : origin === 'start' ? signedAmount(s, kpi, value) : amount(s, kpi, value))
+  const next = reviewPeriodName(s, review.kind, n)
+  const needed = perDay(n.perDay)
+  const done = perDay(n.thisPerDay)
+  let line: string
+  if (needed === null) line = s.t('review.next.needs', { next, target: targetText(s, kpi, n.target) })
+  else {
+    const key = kpi.comparator === 'at_least' || origin === 'start' ? 'needs_per_day' : 'allows_per_day'
+    line = s.t(`review.next.${key}${done === null ? '' : '_compared'}`, { next, perDay: needed, target: amount(s, kpi, n.target), thisPerDay: done ?? '' })
+  }
+  const trend = n.trendTarget === null ? s.t('review.next.no_trend') : s.t('review.next.trend', { periods: s.list(n.trendFrom), value: amount(s, kpi, n.trendTarget) })
+  return [line, trend]
 }
 
-/** The headline: objectives met, KPIs achieved, and the KPI furthest from its target. */
-function headline(f: Format, review: PeriodReview): string[] {
-  const all = review.objectives.flatMap((o) => o.kpis)
-  const furthest = all
+const summaryText = (s: Speaker, review: PeriodReview) => {
+  const { objectivesMet, objectives, achieved, kpis, missed, unknown } = review.summary
+  return s.t('review.summary', { met: objectivesMet, objectives, achieved, kpis, missed, unknown })
+}
+
+/** The headline: objectives met, KPIs achieved, and the KPI furthest from its target; provisional while late data may change it. */
+function headline(s: Speaker, review: PeriodReview): string[] {
+  const summary = summaryText(s, review)
+  const furthest = review.objectives
+    .flatMap((o) => o.kpis)
     .filter((k) => k.verdict.status === 'missed')
     .map((k) => ({ k, short: shortfall(k) ?? 0 }))
     .sort((a, b) => b.short - a.short)[0]
-  const lines = [`${f.w.summary(review.summary)}.${furthest ? ` ${f.w.furthest(furthest.k.name, f.percent(furthest.short), furthest.k.comparator)}` : ''}`]
-  if (new Date(review.knownAt) < new Date(review.settlesAt)) lines.push(f.w.provisional(`${f.time(review.settlesAt)} (${f.zone})`))
+  const lines = [
+    furthest
+      ? s.t(`review.headline.${furthest.k.comparator === 'at_least' ? 'short_of' : 'over_limit'}`, { summary, kpi: furthest.k.name, short: wholePercent(s, furthest.short) })
+      : s.t('review.headline.plain', { summary }),
+  ]
+  if (new Date(review.knownAt) < new Date(review.settlesAt)) lines.push(s.t('review.provisional', { until: s.dateTime(new Date(review.settlesAt)) }))
   return lines
 }
 
-const metOf = (o: ObjectiveReview) => (o.met === true ? 'met' : o.met === false ? 'notMet' : 'uncertain')
+const metOf = (o: ObjectiveReview) => (o.met === true ? 'met' : o.met === false ? 'not_met' : 'uncertain')
 
 /** The action lists of an objective's missed KPIs, each once, with the KPIs it is for. */
 function actionGroups(objective: ObjectiveReview): Array<{ kpis: string[]; actions: string[] }> {
@@ -108,75 +159,104 @@ function actionGroups(objective: ObjectiveReview): Array<{ kpis: string[]; actio
   return [...groups.values()]
 }
 
-const accountOf = (f: Format, line: { accountId: string; objectId: string; createdAt: string | null; gained: number }) =>
-  f.w.post(line.objectId, line.accountId, f.number(line.gained), line.createdAt ? f.date(line.createdAt) : null)
+const postText = (s: Speaker, line: PostLine) => {
+  const values = { post: line.objectId, account: line.accountId, gained: s.number(line.gained) }
+  return line.createdAt ? s.t('review.posts.post_published', { ...values, date: s.date(new Date(line.createdAt)) }) : s.t('review.posts.post', values)
+}
 
-function gapDays(f: Format, days: string[]): string {
-  // Consecutive days as ranges: 8–12 Nov, 20 Nov.
+const dayFormats = new Map<string, Intl.DateTimeFormat>()
+
+/** Local days (YYYY-MM-DD) as the language writes them, consecutive ones as ranges: "8–10 Nov and 20 Nov". */
+function gapDays(s: Speaker, days: string[]): string {
   const ranges: Array<[string, string]> = []
   for (const day of days) {
     const last = ranges[ranges.length - 1]
-    if (last && DateTime.fromISO(last[1]).plus({ days: 1 }).toISODate() === day) last[1] = day
+    if (last && DateTime.fromISO(last[1], { zone: 'UTC' }).plus({ days: 1 }).toISODate() === day) last[1] = day
     else ranges.push([day, day])
   }
-  const name = (day: string) => DateTime.fromISO(day).setLocale(f.w.locale).toFormat('d LLL')
-  const shown = ranges.slice(0, 8).map(([a, b]) => (a === b ? name(a) : `${name(a)} – ${name(b)}`))
-  return ranges.length > 8 ? `${shown.join(', ')}, …` : shown.join(', ')
+  // The days are already the plan's: written as calendar days, in UTC.
+  let format = dayFormats.get(s.locale)
+  if (!format) {
+    format = new Intl.DateTimeFormat(s.locale, { day: 'numeric', month: 'short', timeZone: 'UTC' })
+    dayFormats.set(s.locale, format)
+  }
+  const day = (iso: string) => new Date(`${iso}T00:00:00Z`)
+  const shown = ranges.slice(0, 8).map(([a, b]) => (a === b ? format.format(day(a)) : format.formatRange(day(a), day(b))))
+  return ranges.length > 8 ? s.t('review.gaps.more', { days: new Intl.ListFormat(s.locale, { type: 'unit', style: 'short' }).format(shown) }) : s.list(shown)
 }
 
-function kpiNames(review: PeriodReview, ids: string[]): string {
-  const names = new Map(review.objectives.flatMap((o) => o.kpis.map((k) => [k.id, k.name])))
-  return ids.map((id) => names.get(id) ?? id).join(', ')
-}
+const kpiName = (review: PeriodReview, id: string) => review.objectives.flatMap((o) => o.kpis).find((k) => k.id === id)?.name ?? id
 
-function gapText(f: Format, review: PeriodReview, g: PeriodReview['gaps'][number]): string {
+function gapText(s: Speaker, review: PeriodReview, g: PeriodReview['gaps'][number]): string {
   const account = `${g.network}/${g.accountId}`
-  if (g.shape === 'counter') return f.w.unreadPosts(account, g.metric, kpiNames(review, g.kpiIds))
-  return f.w.gap(account, g.metric, gapDays(f, g.missingDays), g.missingDays.length, g.days, kpiNames(review, g.kpiIds))
+  const kpis = s.list(g.kpiIds.map((id) => kpiName(review, id)))
+  if (g.shape === 'counter') return s.t('review.gaps.unread_posts', { account, metric: g.metric, kpis })
+  const all = g.missingDays.length === g.days
+  return s.t(`review.gaps.${all ? 'all' : 'some'}`, { account, metric: g.metric, days: gapDays(s, g.missingDays), missing: g.missingDays.length, total: g.days, count: g.kpiIds.length, kpis })
 }
+
+/** An alert or crisis of the period, from when to when: "KPI Likes this month: at risk, from 20 Nov 2026, 12:00 GMT+7 to …". */
+function alertText(s: Speaker, review: PeriodReview, a: AlertEpisode): string {
+  const alert =
+    a.kind === 'kpi'
+      ? s.t('review.alerts.kpi', { subject: kpiName(review, a.subject), status: statusWords(s, a.label) })
+      : a.kind === 'crisis'
+        ? s.t('review.alerts.crisis', { subject: a.subject, accounts: s.list(a.label.split(',').filter(Boolean)) })
+        : s.t(`review.alerts.${a.kind}`, { subject: a.subject })
+  const values = { alert, from: s.dateTime(new Date(a.firedAt)), silenced: a.silenced ? 'yes' : 'no' }
+  return a.resolvedAt ? s.t('review.alerts.resolved', { ...values, to: s.dateTime(new Date(a.resolvedAt)) }) : s.t('review.alerts.open', values)
+}
+
+function silenceText(s: Speaker, silence: PeriodReview['silences'][number]): string {
+  const values = { what: silence.what, when: s.period(new Date(silence.startsAt), new Date(silence.endsAt)), reason: silence.reason }
+  return silence.createdBy ? s.t('review.silences.line_by', { ...values, by: silence.createdBy }) : s.t('review.silences.line', values)
+}
+
+const builtFrom = (s: Speaker, review: PeriodReview) => s.t('review.built_from', { knownAt: s.dateTime(new Date(review.knownAt)) })
+const titleOf = (s: Speaker, review: PeriodReview) => s.t('review.title', { period: reviewPeriodName(s, review.kind, review.period), company: review.company })
+const judgedAnywhere = (review: PeriodReview) => review.objectives.some((o) => o.kpis.some((k) => !k.verdict.stored || (k.previous && !k.previous.stored)))
 
 /** The review as plain text: the terminal's `report` and the email's text part. */
-export function reviewText(review: PeriodReview, language: ReviewLanguage): string {
-  const f = formatter(review, language)
-  const title = `${f.w.title(f.periodName(review.kind, review.period))} — ${review.company}`
-  const out: string[] = [title, '='.repeat(title.length), '', ...headline(f, review), '']
-  out.push(`## ${f.w.sections.objectives}`, '')
+export function reviewText(review: PeriodReview, language: string): string {
+  const s = reviewSpeaker(review, language)
+  const title = titleOf(s, review)
+  const out: string[] = [title, '='.repeat(title.length), '', ...headline(s, review), '']
+  out.push(`## ${s.t('review.sections.objectives')}`, '')
   for (const objective of review.objectives) {
-    out.push(`${objective.name} — ${f.w.objectiveMet[metOf(objective)]}`)
+    out.push(s.t('review.objective.heading', { objective: objective.name, met: s.t(`review.objective.${metOf(objective)}`) }))
     for (const kpi of objective.kpis) {
-      out.push(`  - ${kpiLine(f, review, kpi)}`)
-      for (const line of nextText(f, review, kpi)) out.push(`      ${line}`)
+      out.push(`  - ${kpiLine(s, review, kpi)}`)
+      for (const line of nextText(s, review, kpi)) out.push(`      ${line}`)
     }
     for (const group of actionGroups(objective)) {
-      out.push(`  ${f.w.planActions} (${group.kpis.join(', ')}):`)
+      out.push(`  ${s.t('review.plan_actions', { kpis: s.list(group.kpis) })}`)
       group.actions.forEach((action, i) => {
         out.push(`    ${i + 1}. ${action}`)
       })
     }
     out.push('')
   }
-  if (review.objectives.some((o) => o.kpis.some((k) => !k.verdict.stored || (k.previous && !k.previous.stored)))) out.push(f.w.judgedNote, '')
-  out.push(`## ${f.w.sections.posts}`, '')
-  if (review.posts.length === 0) out.push(f.w.noPosts)
+  if (judgedAnywhere(review)) out.push(s.t('review.judged_note'), '')
+  out.push(`## ${s.t('review.sections.posts')}`, '')
+  if (review.posts.length === 0) out.push(s.t('review.posts.none'))
   for (const posts of review.posts) {
-    out.push(f.w.posts(posts.network, posts.metric, posts.counted, f.number(posts.total)))
-    if (posts.top.length) out.push(`  ${f.w.top}:`, ...posts.top.map((p, i) => `    ${i + 1}. ${accountOf(f, p)}`))
-    if (posts.flat.length) out.push(`  ${f.w.flat}:`, ...posts.flat.map((p, i) => `    ${i + 1}. ${accountOf(f, p)}`))
+    out.push(s.t('review.posts.line', { network: posts.network, metric: posts.metric, total: s.number(posts.total), count: posts.counted }))
+    if (posts.top.length) out.push(`  ${s.t('review.posts.top')}`, ...posts.top.map((p, i) => `    ${i + 1}. ${postText(s, p)}`))
+    if (posts.flat.length) out.push(`  ${s.t('review.posts.flat')}`, ...posts.flat.map((p, i) => `    ${i + 1}. ${postText(s, p)}`))
   }
-  out.push('', `## ${f.w.sections.alerts}`, '')
-  if (review.alerts.length === 0) out.push(f.w.noAlerts)
-  for (const a of review.alerts)
-    out.push(`- ${f.w.alert(a.kind, a.subject, a.label)}, ${f.w.fired(f.time(a.firedAt), a.resolvedAt ? f.time(a.resolvedAt) : null)}${a.silenced ? `; ${f.w.silenced}` : ''}`)
-  out.push('', `## ${f.w.sections.silences}`, '')
-  if (review.silences.length === 0) out.push(f.w.noSilences)
-  for (const s of review.silences) out.push(`- ${f.w.silence(s.what, f.time(s.startsAt), f.time(s.endsAt), s.reason, s.createdBy)}`)
-  out.push('', `## ${f.w.sections.certainty}`, '')
-  if (review.gaps.length === 0) out.push(f.w.noGaps)
+  out.push('', `## ${s.t('review.sections.alerts')}`, '')
+  if (review.alerts.length === 0) out.push(s.t('review.alerts.none'))
+  for (const a of review.alerts) out.push(`- ${alertText(s, review, a)}`)
+  out.push('', `## ${s.t('review.sections.silences')}`, '')
+  if (review.silences.length === 0) out.push(s.t('review.silences.none'))
+  for (const silence of review.silences) out.push(`- ${silenceText(s, silence)}`)
+  out.push('', `## ${s.t('review.sections.certainty')}`, '')
+  if (review.gaps.length === 0) out.push(s.t('review.gaps.none'))
   else {
-    for (const g of review.gaps) out.push(`- ${gapText(f, review, g)}`)
-    out.push('', f.w.certaintyNote)
+    for (const g of review.gaps) out.push(`- ${gapText(s, review, g)}`)
+    out.push('', s.t('review.gaps.note'))
   }
-  out.push('', f.w.builtFrom(`${f.time(review.knownAt)} (${f.zone})`))
+  out.push('', builtFrom(s, review))
   return out.join('\n')
 }
 
@@ -184,77 +264,69 @@ export function reviewText(review: PeriodReview, language: ReviewLanguage): stri
  * The review as HTML. `image(cid, chart)` gives each objective chart's `src`: `cid:` in the email,
  * a data: URI in a standalone page.
  */
-export function reviewHtml(review: PeriodReview, language: ReviewLanguage, image: (cid: string, chart: ReviewChart) => string): string {
-  const f = formatter(review, language)
+export function reviewHtml(review: PeriodReview, language: string, image: (cid: string, chart: ReviewChart) => string): string {
+  const s = reviewSpeaker(review, language)
   const e = escapeHtml
-  const title = `${f.w.title(f.periodName(review.kind, review.period))} — ${review.company}`
+  const title = titleOf(s, review)
   const color = { achieved: '#1a7f37', missed: '#cf222e', unknown: '#6e7781' }
+  const metColor = { met: color.achieved, not_met: color.missed, uncertain: color.unknown }
   const parts: string[] = []
   parts.push(`<h1 style="font-size:22px;margin:0 0 8px">${e(title)}</h1>`)
-  for (const [i, line] of headline(f, review).entries()) parts.push(`<p style="${i === 0 ? 'font-size:16px' : 'color:#9a6700'};margin:0 0 12px">${e(line)}</p>`)
-  parts.push(`<h2 style="font-size:18px">${e(f.w.sections.objectives)}</h2>`)
+  for (const [i, line] of headline(s, review).entries()) parts.push(`<p style="${i === 0 ? 'font-size:16px' : 'color:#9a6700'};margin:0 0 12px">${e(line)}</p>`)
+  parts.push(`<h2 style="font-size:18px">${e(s.t('review.sections.objectives'))}</h2>`)
+  const columns = ['kpi', 'verdict', 'actual', 'target', 'attainment', 'previous'].map((c) => s.t(`review.columns.${c}`))
   for (const objective of review.objectives) {
     const met = metOf(objective)
-    parts.push(
-      `<h3 style="font-size:16px;margin:16px 0 4px">${e(objective.name)} — <span style="color:${met === 'met' ? color.achieved : met === 'notMet' ? color.missed : color.unknown}">${e(f.w.objectiveMet[met])}</span></h3>`,
-    )
+    const heading = s.t('review.objective.heading', { objective: e(objective.name), met: `<span style="color:${metColor[met]}">${e(s.t(`review.objective.${met}`))}</span>` })
+    parts.push(`<h3 style="font-size:16px;margin:16px 0 4px">${heading}</h3>`)
     if (objective.description) parts.push(`<p style="color:#555;margin:0 0 8px">${e(objective.description)}</p>`)
-    const chart = objectiveChart(review, objective, f.w)
+    const chart = objectiveChart(review, objective, s)
     if (chart) {
       const size = reviewChartSize(chart)
       parts.push(
-        `<p><img src="${e(image(reviewChartCid(objective.id), chart))}" width="${size.width}" height="${size.height}" alt="${e(f.w.chartAlt(objective.name))}" style="max-width:100%;height:auto;border:0"></p>`,
+        `<p><img src="${e(image(reviewChartCid(objective.id), chart))}" width="${size.width}" height="${size.height}" alt="${e(s.t('review.chart.alt', { objective: objective.name }))}" style="max-width:100%;height:auto;border:0"></p>`,
       )
     }
-    const c = f.w.columns
-    parts.push(
-      `<table cellpadding="4" style="border-collapse:collapse;font-size:14px"><tr>${[c.kpi, c.verdict, c.actual, c.target, c.attainment, c.previous].map((h) => `<th align="left" style="border-bottom:1px solid #ddd">${e(h)}</th>`).join('')}</tr>`,
-    )
+    parts.push(`<table cellpadding="4" style="border-collapse:collapse;font-size:14px"><tr>${columns.map((h) => `<th align="left" style="border-bottom:1px solid #ddd">${e(h)}</th>`).join('')}</tr>`)
     for (const kpi of objective.kpis) {
       const v = kpi.verdict
       parts.push(
-        `<tr><td>${e(kpi.name)}</td><td style="color:${color[v.status]};font-weight:bold">${e(verdictWords(f, v))}${v.stored ? '' : '*'}</td><td align="right">${e(f.number(v.actual, kpi.kind))}</td><td>${e(`${f.w.comparator[kpi.comparator]} ${f.number(v.target, kpi.kind)}`)}</td><td align="right">${e(f.percent(v.attainment))}</td><td>${e(changeText(f, review, kpi))}</td></tr>`,
+        `<tr><td>${e(kpi.name)}</td><td style="color:${color[v.status]};font-weight:bold">${e(verdictWords(s, v))}${v.stored ? '' : '*'}</td><td align="right">${e(amount(s, kpi, v.actual))}</td><td>${e(targetText(s, kpi, v.target))}</td><td align="right">${e(wholePercent(s, v.attainment))}</td><td>${e(changeText(s, review, kpi))}</td></tr>`,
       )
     }
     parts.push('</table>')
     const missed = objective.kpis.filter((k) => k.next)
     if (missed.length) {
-      parts.push(`<p style="margin:8px 0 4px"><b>${e(f.w.whatNext)}</b></p><ul style="margin:0">`)
-      for (const kpi of missed) parts.push(`<li><b>${e(kpi.name)}</b>: ${nextText(f, review, kpi).map(e).join(' ')}</li>`)
+      parts.push(`<p style="margin:8px 0 4px"><b>${e(s.t('review.next.title'))}</b></p><ul style="margin:0">`)
+      for (const kpi of missed) parts.push(`<li><b>${e(kpi.name)}</b>: ${nextText(s, review, kpi).map(e).join(' ')}</li>`)
       parts.push('</ul>')
     }
     for (const group of actionGroups(objective)) {
-      parts.push(`<p style="margin:8px 0 4px"><b>${e(f.w.planActions)}</b> (${e(group.kpis.join(', '))})</p><ol style="margin:0">${group.actions.map((a) => `<li>${e(a)}</li>`).join('')}</ol>`)
+      parts.push(
+        `<p style="margin:8px 0 4px"><b>${e(s.t('review.plan_actions', { kpis: s.list(group.kpis) }))}</b></p><ol style="margin:0">${group.actions.map((a) => `<li>${e(a)}</li>`).join('')}</ol>`,
+      )
     }
   }
-  if (review.objectives.some((o) => o.kpis.some((k) => !k.verdict.stored || (k.previous && !k.previous.stored)))) parts.push(`<p style="color:#555;font-size:12px">${e(f.w.judgedNote)}</p>`)
-  parts.push(`<h2 style="font-size:18px">${e(f.w.sections.posts)}</h2>`)
-  if (review.posts.length === 0) parts.push(`<p>${e(f.w.noPosts)}</p>`)
+  if (judgedAnywhere(review)) parts.push(`<p style="color:#555;font-size:12px">${e(s.t('review.judged_note'))}</p>`)
+  parts.push(`<h2 style="font-size:18px">${e(s.t('review.sections.posts'))}</h2>`)
+  if (review.posts.length === 0) parts.push(`<p>${e(s.t('review.posts.none'))}</p>`)
   for (const posts of review.posts) {
-    parts.push(`<h3 style="font-size:15px;margin:12px 0 4px">${e(f.w.posts(posts.network, posts.metric, posts.counted, f.number(posts.total)))}</h3>`)
-    if (posts.top.length) parts.push(`<p style="margin:4px 0">${e(f.w.top)}</p><ol style="margin:0">${posts.top.map((p) => `<li>${e(accountOf(f, p))}</li>`).join('')}</ol>`)
-    if (posts.flat.length) parts.push(`<p style="margin:4px 0">${e(f.w.flat)}</p><ol style="margin:0">${posts.flat.map((p) => `<li>${e(accountOf(f, p))}</li>`).join('')}</ol>`)
+    parts.push(`<h3 style="font-size:15px;margin:12px 0 4px">${e(s.t('review.posts.line', { network: posts.network, metric: posts.metric, total: s.number(posts.total), count: posts.counted }))}</h3>`)
+    if (posts.top.length) parts.push(`<p style="margin:4px 0">${e(s.t('review.posts.top'))}</p><ol style="margin:0">${posts.top.map((p) => `<li>${e(postText(s, p))}</li>`).join('')}</ol>`)
+    if (posts.flat.length) parts.push(`<p style="margin:4px 0">${e(s.t('review.posts.flat'))}</p><ol style="margin:0">${posts.flat.map((p) => `<li>${e(postText(s, p))}</li>`).join('')}</ol>`)
   }
-  parts.push(`<h2 style="font-size:18px">${e(f.w.sections.alerts)}</h2>`)
-  parts.push(
-    review.alerts.length === 0
-      ? `<p>${e(f.w.noAlerts)}</p>`
-      : `<ul>${review.alerts.map((a) => `<li>${e(`${f.w.alert(a.kind, a.subject, a.label)}, ${f.w.fired(f.time(a.firedAt), a.resolvedAt ? f.time(a.resolvedAt) : null)}${a.silenced ? `; ${f.w.silenced}` : ''}`)}</li>`).join('')}</ul>`,
-  )
-  parts.push(`<h2 style="font-size:18px">${e(f.w.sections.silences)}</h2>`)
-  parts.push(
-    review.silences.length === 0
-      ? `<p>${e(f.w.noSilences)}</p>`
-      : `<ul>${review.silences.map((s) => `<li>${e(f.w.silence(s.what, f.time(s.startsAt), f.time(s.endsAt), s.reason, s.createdBy))}</li>`).join('')}</ul>`,
-  )
-  parts.push(`<h2 style="font-size:18px">${e(f.w.sections.certainty)}</h2>`)
-  if (review.gaps.length === 0) parts.push(`<p>${e(f.w.noGaps)}</p>`)
+  parts.push(`<h2 style="font-size:18px">${e(s.t('review.sections.alerts'))}</h2>`)
+  parts.push(review.alerts.length === 0 ? `<p>${e(s.t('review.alerts.none'))}</p>` : `<ul>${review.alerts.map((a) => `<li>${e(alertText(s, review, a))}</li>`).join('')}</ul>`)
+  parts.push(`<h2 style="font-size:18px">${e(s.t('review.sections.silences'))}</h2>`)
+  parts.push(review.silences.length === 0 ? `<p>${e(s.t('review.silences.none'))}</p>` : `<ul>${review.silences.map((x) => `<li>${e(silenceText(s, x))}</li>`).join('')}</ul>`)
+  parts.push(`<h2 style="font-size:18px">${e(s.t('review.sections.certainty'))}</h2>`)
+  if (review.gaps.length === 0) parts.push(`<p>${e(s.t('review.gaps.none'))}</p>`)
   else {
-    parts.push(`<ul>${review.gaps.map((g) => `<li>${e(gapText(f, review, g))}</li>`).join('')}</ul>`)
-    parts.push(`<p style="color:#555">${e(f.w.certaintyNote)}</p>`)
+    parts.push(`<ul>${review.gaps.map((g) => `<li>${e(gapText(s, review, g))}</li>`).join('')}</ul>`)
+    parts.push(`<p style="color:#555">${e(s.t('review.gaps.note'))}</p>`)
   }
-  parts.push(`<p style="color:#555;font-size:12px">${e(f.w.builtFrom(`${f.time(review.knownAt)} (${f.zone})`))}</p>`)
-  return `<!doctype html><html lang="${language}"><head><meta charset="utf-8"><title>${e(title)}</title></head><body style="font-family:sans-serif;max-width:760px">\n${parts.join('\n')}\n</body></html>`
+  parts.push(`<p style="color:#555;font-size:12px">${e(builtFrom(s, review))}</p>`)
+  return `<!doctype html><html lang="${e(language)}"><head><meta charset="utf-8"><title>${e(title)}</title></head><body style="font-family:sans-serif;max-width:760px">\n${parts.join('\n')}\n</body></html>`
 }
 
 /** The CSV's columns: the same names in every language, and machine values (achieved, missed, unknown; the reason's code; account ids separated by spaces). */
@@ -343,17 +415,19 @@ const reviewFileName = (review: PeriodReview) => `social-kpi-review-${review.per
 export type ReviewEmail = Pick<Payload<'notify'>, 'subject' | 'text' | 'html' | 'charts' | 'attachments'>
 
 /** The review email: HTML with one inline chart per objective, the text part, and the KPI table as CSV. */
-export function renderReviewEmail(review: PeriodReview, language: ReviewLanguage): ReviewEmail {
-  const f = formatter(review, language)
+export function renderReviewEmail(review: PeriodReview, language: string): ReviewEmail {
+  const s = reviewSpeaker(review, language)
   const charts: NonNullable<ReviewEmail['charts']> = []
   const html = reviewHtml(review, language, (cid, chart) => {
     charts.push({ cid, chart })
     return `cid:${cid}`
   })
+  const attached = s.t('review.csv_attachment')
   return {
-    subject: f.w.subject(f.periodName(review.kind, review.period), f.w.summary(review.summary)),
-    text: `${reviewText(review, language)}\n\n${f.w.csvAttachment}`,
-    html: html.replace('</body>', `<p style="color:#555;font-size:12px">${escapeHtml(f.w.csvAttachment)}</p></body>`),
+    // The [social-kpi] prefix is machine text: mail filters rely on it.
+    subject: `[social-kpi] ${s.t('review.subject', { period: reviewPeriodName(s, review.kind, review.period), summary: summaryText(s, review) })}`,
+    text: `${reviewText(review, language)}\n\n${attached}`,
+    html: html.replace('</body>', `<p style="color:#555;font-size:12px">${escapeHtml(attached)}</p></body>`),
     charts,
     attachments: [{ filename: `${reviewFileName(review)}.csv`, contentType: 'text/csv; charset=utf-8', content: CSV_BOM + reviewCsv(review) }],
   }

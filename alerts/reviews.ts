@@ -61,7 +61,8 @@ export async function sendDueReviews(deps: ReviewDeps, at: Date): Promise<string
         return
       }
       const review = await buildPeriodReview(plan, kind, period, settled, { kpi: clickHouseKpiSource(deps.ch), review: clickHouseReviewSource(deps.ch) })
-      const email = renderReviewEmail(review, plan.review!.language)
+      // review.language defaults to company.language (plan/plan.ts); its numbers and times on the plan's clock.
+      const email = renderReviewEmail(review, plan.review!.language ?? plan.company.language)
       const notificationId = reviewNotificationId(plan, kind, period)
       const to = plan.review!.recipients ?? plan.alerting.recipients
       const payload: Payload<'notify'> = { notificationId, alertKey: `review.${kind}`, event: 'review', decidedAt: at.toISOString(), to, ...email }

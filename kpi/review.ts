@@ -7,6 +7,7 @@ import type { KpiDataSource, MetricSelection } from './kinds/source.ts'
 import { KPI_KINDS, kpiKind } from './kinds/index.ts'
 import { periodAt, type Period } from '../plan/periods.ts'
 import { kpiAccounts, REVIEW_PERIODS, type Kpi, type Plan, type ReviewKind } from '../plan/plan.ts'
+import { KPI_UNITS } from '../plan/units.ts'
 import { DATA_PROBLEMS, isStatusReason, severityRank, STATUS_REASONS, statusMeaning, storedProblem, type DataProblem, type StatusReason } from './statuses.ts'
 
 /**
@@ -72,6 +73,8 @@ const kpiReview = z.object({
   metric: z.string(),
   denominator: z.string().optional(),
   kind: z.enum(KPI_KINDS),
+  /** How its numbers are shown (plan/units.ts); absent in reviews stored before it existed (then its default unit). */
+  unit: z.enum(KPI_UNITS).optional(),
   comparator: z.enum(['at_least', 'at_most']),
   verdict: periodNumbers,
   previous: periodNumbers.nullable(),
@@ -552,6 +555,7 @@ export async function buildPeriodReview(
       metric: kpi.metric,
       ...(kpi.denominator ? { denominator: kpi.denominator } : {}),
       kind: kpi.kind,
+      unit: kpi.unit,
       comparator: kpi.comparator,
       verdict,
       previous: prior,

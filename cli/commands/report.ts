@@ -5,8 +5,9 @@ import type { ClickHouse } from '../../core/clickhouse.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig } from '../../core/config.ts'
 import { ArgumentError } from '../../core/errors.ts'
+import { CATALOGUES, LANGUAGES, speaker } from '../../core/i18n/index.ts'
 import { exitCodes } from '../output.ts'
-import { loadPlan, REVIEW_LANGUAGES, type ReviewKind, type ReviewLanguage } from '../../plan/plan.ts'
+import { loadPlan, type ReviewKind } from '../../plan/plan.ts'
 
 const FORMATS = ['text', 'html', 'csv'] as const
 
@@ -41,7 +42,7 @@ async function report(opts: ReportOptions): Promise<void> {
   // Loaded here, not with the command's definition: the chart renderer and the database are
   // not what `--help` or `plan validate` should pay for (see cli/main.ts).
   const { renderReviewChartPng } = await import('../../alerts/review-chart.ts')
-  const { CSV_BOM, reviewCsv, reviewHtml, reviewText } = await import('../../alerts/review-email.ts')
+  const { CSV_BOM, reviewCsv, reviewHtml, reviewPeriodName, reviewText } = await import('../../alerts/review-email.ts')
   const { clickHouseReviewSource, readStoredReview } = await import('../../alerts/review-source.ts')
   const { clickHouseKpiSource } = await import('../../kpi/clickhouse-source.ts')
   const { buildPeriodReview, namedPeriod, previousPeriod, reviewKpis, settlesAt } = await import('../../kpi/review.ts')
@@ -49,8 +50,8 @@ async function report(opts: ReportOptions): Promise<void> {
   const { kind, label, option } = chosenPeriod(opts)
   const format = opts.format.toLowerCase()
   if (!(FORMATS as readonly string[]).includes(format)) throw new ArgumentError(`--format: "${opts.format}" is not one of ${FORMATS.join(', ')}`)
-  if (opts.language !== undefined && !(REVIEW_LANGUAGES as readonly string[]).includes(opts.language))
-    throw new ArgumentError(`--language: "${opts.language}" is not one of ${REVIEW_LANGUAGES.join(', ')}`)
+  if (opts.language !== undefined && !LANGUAGES.includes(opts.language))
+    throw new ArgumentError(`--language: "${opts.language}" is not one of ${LANGUAGES.map((code) => `${code} (${CATALOGUES.get(code)!.name})`).join(', ')}`)
   // Without --plan, the demo's plan and data, as for start and collect.
   const { choosePlan, findData } = await import('../data-dir.ts')
   const chosen = choosePlan(opts.plan, process.env)
@@ -65,7 +66,11 @@ async function report(opts: ReportOptions): Promise<void> {
     throw new ArgumentError(
       `${option}: the plan measures no KPI per ${kind}, so there is nothing to review (KPI periods: ${[...new Set(plan.kpis.map((k) => (typeof k.period === 'string' ? k.period : 'custom')))].join(', ')})`,
     )
-  const language = (opts.language ?? plan.review?.language ?? 'en') as ReviewLanguage
+  // The review's language: review.language, which defaults to the plan's company.language.
+  const language = opts.language ?? plan.review?.language ?? plan.company.language
+  // Its notes on stderr speak that language too, on the plan's clock.
+  const s = speaker(language, zone)
+  const periodName = reviewPeriodName(s, kind, { start: period.start.toISOString(), end: period.end.toISOString() })
 
   const reader = await openReader(config)
   try {
@@ -83,26 +88,28 @@ async function report(opts: ReportOptions): Promise<void> {
           : `${reviewText(review, language)}\n`
     if (opts.output) {
       await writeFile(opts.output, format === 'csv' ? CSV_BOM + body : body)
-      process.stderr.write(`wrote ${opts.output}\n`)
+      process.stderr.write(`${s.t('review.report.wrote', { file: opts.output })}\n`)
     } else {
       process.stdout.write(body)
     }
     // Where it came from, on stderr so that the HTML or CSV on stdout stays clean.
-    const built = `built now from the stored data${now < settled ? `, provisional until ${local(settled)} ${zone}` : ''}`
+    const provisional = now < settled ? 'yes' : 'no'
+    const until = s.dateTime(settled)
     process.stderr.write(
-      shown
-        ? `the review of ${period.label} as sent on ${local(shown.builtAt)} ${zone}\n`
-        : stored
-          ? `the review of ${period.label} sent on ${local(stored.builtAt)} ${zone} was stored by another version and cannot be read back: ${built}\n`
-          : `no review of ${period.label} was stored (none is sent without a review: section, or for periods the evaluator did not judge): ${built}\n`,
+      `${
+        shown
+          ? s.t('review.report.as_sent', { period: periodName, sentAt: s.dateTime(shown.builtAt) })
+          : stored
+            ? s.t('review.report.unreadable', { period: periodName, sentAt: s.dateTime(stored.builtAt), provisional, until })
+            : s.t('review.report.not_stored', { period: periodName, provisional, until })
+      }\n`,
     )
     if (!shown && review.gaps.length > 0) {
       // From two periods earlier: the change and the trend need them too.
       const from = DateTime.fromJSDate(previousPeriod(kind, previousPeriod(kind, period, plan), plan).start, { zone: 'UTC' }).toISODate()
       const to = DateTime.fromJSDate(period.end, { zone: 'UTC' }).plus({ days: 1 }).toISODate()
-      process.stderr.write(
-        `some days of ${period.label} have no data (see "${format === 'csv' ? 'the text report' : 'How certain the numbers are'}"); social-kpi backfill --from ${from} --to ${to}${opts.plan ? ` --plan ${opts.plan}` : ''} fetches what the APIs still hold${now < settled ? '; the next evaluation (or collect --once) judges the period again with it' : ''}\n`,
-      )
+      const command = `social-kpi backfill --from ${from} --to ${to}${opts.plan ? ` --plan ${opts.plan}` : ''}`
+      process.stderr.write(`${s.t('review.report.gaps', { period: periodName, format: format === 'csv' ? 'csv' : 'text', section: s.t('review.sections.certainty'), command, provisional })}\n`)
     }
   } finally {
     await reader.close()
@@ -119,7 +126,7 @@ export function registerReportCommand(program: Command): void {
     .option('--year <year>', 'a year, 2026')
     .option('-f, --format <format>', `output: ${FORMATS.join(', ')} (csv: one row per KPI)`, 'text')
     .option('-o, --output <file>', 'write to this file instead of the terminal (a CSV file starts with a byte-order mark for spreadsheets)')
-    .option('--language <language>', `the fixed words: ${REVIEW_LANGUAGES.join(', ')} (default: the plan's review.language, else en)`)
+    .option('--language <language>', `the review's language: ${LANGUAGES.join(', ')} (default: the plan's review.language, else its company.language)`)
     .option('-p, --plan <file>', 'the social media plan (YAML or JSON); default: the demo')
     .addHelpText(
       'after',

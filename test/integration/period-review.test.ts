@@ -234,7 +234,7 @@ describe('the period review', () => {
       // 11 Sep, is stale at the month's end, and its 250 are not a month's likes. The line through
       // October 400 and November 672, extended a month: 672 + 272 = 944.
       expect(text).toContain('December 2026 needs 32/day to reach 1,000 (this period: 22/day).')
-      expect(text).toContain('The trend of 2026-10, 2026-11 supports a target of 944.')
+      expect(text).toContain('The trend of 2026-10 and 2026-11 supports a target of 944.')
       expect(text).toContain('What the plan says to do (Likes this month):\n    1. Ask a question in every caption.\n    2. Answer every comment within two hours.')
     })
 
@@ -269,9 +269,10 @@ describe('the period review', () => {
 
     it('names the alerts, the silence and the data gap of the month', () => {
       // Fired at the 20 Nov evaluation; resolved when December's first likes looked fine (too early to tell).
-      expect(text).toMatch(/- KPI likes-month: at risk, from 20 Nov 2026, 12:00 to 1 Dec 2026, \d\d:\d\d/)
-      expect(text).toContain('- kpi clicks-month, 12 Nov 2026, 00:00 – 14 Nov 2026, 00:00: page relaunch (by dewi)')
-      expect(text).toContain('- facebook/main, followers: no reading on 8 Nov – 10 Nov (3 of 30 days); Followers by month end is less certain.')
+      expect(text).toMatch(/- KPI Likes this month: at risk, from 20 Nov 2026, 12:00 GMT\+7 to 1 Dec 2026, \d\d:\d\d GMT\+7/)
+      // 12 Nov 00:00 to 14 Nov 00:00 in Jakarta: two whole days, shown inclusively (Intl's range, thin spaces around the dash in English).
+      expect(text).toContain('- kpi clicks-month, 12\u2009–\u200913 Nov 2026: page relaunch (by dewi)')
+      expect(text).toContain('- facebook/main, followers: no reading on 8\u2009–\u200910 Nov (3 of 30 days); Followers by month end is less certain.')
     })
 
     it('is HTML with one inline chart per objective, and plain text', () => {

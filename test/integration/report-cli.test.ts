@@ -68,11 +68,11 @@ describe('social-kpi report', () => {
     expect(result.code).toBe(0)
     const text = result.stdout
     expect(text).toMatch(/^Review of November 2026 — Kopi Nusantara\n=+\n\n\d+ of 3 objectives met; \d+ of 11 KPIs achieved/)
-    expect(text).toContain('Provisional: late data may still change these verdicts until 4 Dec 2026, 00:00 (Asia/Jakarta).')
+    expect(text).toContain('Provisional: late data may still change these verdicts until 4 Dec 2026, 00:00 GMT+7.')
     for (const name of monthKpis) expect(text).toContain(`  - ${name}: `)
     expect(text).toMatch(/## Posts that carried the period, and posts that fell flat\n\nfacebook · likes: [\d,]+ from \d+ posts\n {2}Carried the period:\n {4}1\. /)
     expect(text).toContain('## How certain the numbers are')
-    expect(result.stderr).toContain('no review of 2026-11 was stored')
+    expect(result.stderr).toContain('No review of November 2026 was stored')
     // The first round read insights 28 days back: the first days of November are a gap, and the report says how to fill it.
     expect(result.stderr).toContain('social-kpi backfill --from 2026-08-31 --to 2026-12-01')
   })
@@ -106,7 +106,7 @@ describe('social-kpi report', () => {
   it('reviews a week, in Indonesian with the Indonesian plan, and refuses a period that has not ended', () => {
     const week = cli(['report', '--week', '2026-W48', '--plan', 'examples/rencana-media-sosial.yaml'])
     expect(week.code).toBe(0)
-    expect(week.stdout).toMatch(/^Tinjauan minggu 23 Nov – 29 Nov 2026 — Kopi Nusantara/)
+    expect(week.stdout).toMatch(/^Tinjauan minggu 23–29 Nov 2026 — Kopi Nusantara/)
     expect(week.stdout).toContain('Komentar pada unggahan Facebook minggu ini: ')
     expect(week.stdout).toContain('## Seberapa pasti angkanya')
     const quarter = cli(['report', '--quarter', '2026-Q4'])
@@ -129,8 +129,8 @@ describe('social-kpi report', () => {
     expect(eml).toContain('filename=social-kpi-review-2026-11.csv')
     const result = cli(['report', '--period', '2026-11'])
     expect(result.code).toBe(0)
-    expect(result.stderr).toBe('the review of 2026-11 as sent on 2026-12-04 00:00 Asia/Jakarta\n')
+    expect(result.stderr).toBe('The review of November 2026 as sent on 4 Dec 2026, 00:00 GMT+7.\n')
     expect(result.stdout).not.toContain('Provisional')
-    expect(result.stdout).toContain('Built from everything stored up to 4 Dec 2026, 00:00 (Asia/Jakarta).')
+    expect(result.stdout).toContain('Built from everything stored up to 4 Dec 2026, 00:00 GMT+7.')
   })
 })

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { renderReviewEmail, reviewCsv, reviewText, REVIEW_CSV_COLUMNS } from '../../alerts/review-email.ts'
+import { objectiveChart } from '../../alerts/review-chart.ts'
+import { renderReviewEmail, reviewCsv, reviewHtml, reviewText, REVIEW_CSV_COLUMNS } from '../../alerts/review-email.ts'
+import { reviewSample, SAMPLE_REVIEW } from '../../alerts/review-sample.ts'
+import { CATALOGUES, LANGUAGES, speaker } from '../../core/i18n/index.ts'
 import { ConfigError, PlanError } from '../../core/errors.ts'
 import type { KpiDataSource } from '../../kpi/kinds/source.ts'
 import { parsePlan, type Plan } from '../../plan/plan.ts'
-import { alertEpisodes, buildPeriodReview, lastSettledPeriod, namedPeriod, nextPeriodNeeds, periodReviewSchema, trendTarget, type ReviewDataSource } from '../../kpi/review.ts'
+import { alertEpisodes, buildPeriodReview, lastSettledPeriod, namedPeriod, nextPeriodNeeds, type PeriodReview, periodReviewSchema, trendTarget, type ReviewDataSource } from '../../kpi/review.ts'
 import { freshAccounts } from '../helpers/fresh-accounts.ts'
 
 const utc = (iso: string) => new Date(iso)
@@ -197,7 +200,7 @@ describe('a review, in the plan’s language', () => {
     expect(text).toContain('1 dari 2 tujuan tercapai; 1 dari 2 KPI tercapai, 1 tidak tercapai.')
     expect(text).toContain('Suka, bulan ini: tidak tercapai* — 672 dari minimal 1.000 (67%); +272 (+68%) dibanding Oktober 2026*')
     expect(text).toContain('Desember 2026 membutuhkan 32/hari untuk mencapai 1.000 (periode ini: 22/hari).')
-    expect(text).toContain('Tren 2026-09, 2026-10, 2026-11 mendukung target 863.')
+    expect(text).toContain('Tren 2026-09, 2026-10, dan 2026-11 mendukung target 863.')
     expect(text).toContain('Yang disarankan rencana (Suka, bulan ini):\n    1. Unggah ulang reel terbaik.')
     expect(text).toContain('Pengikut: tercapai* — 5.150 dari minimal 5.000 (103%)')
     expect(text).toContain('facebook/main, followers: tidak ada data pada 8 Nov (1 dari 30 hari); Pengikut kurang pasti.')
@@ -257,5 +260,127 @@ describe('a review, in the plan’s language', () => {
         'review.language: must be one of: en, id (English, Bahasa Indonesia)',
       ])
     }
+  })
+})
+
+describe('a whole review in each language (alerts/review-sample.ts)', () => {
+  // English left in an Indonesian review: the status words, the headings, the fixed phrases.
+  const ENGLISH =
+    /\b(achieved|missed|no verdict|without a verdict|on track|at risk|Objectives|objectives met|Review of|Provisional|Furthest off|of at least|of at most|vs|needs|per day|\/day|published|Carried the period|Fell flat|Source|Crisis|silenced|still open|no reading|less certain|Built from|attached)\b/
+  const words = (html: string) => html.replace(/<[^>]+>/g, ' ').replace(/&[a-z]+;|&#\d+;/g, ' ')
+
+  it('renders in every language with every message present (a missing key throws)', () => {
+    for (const language of LANGUAGES) {
+      const sample = reviewSample(language)
+      expect(sample.subject.startsWith('[social-kpi] ')).toBe(true)
+      expect(sample.text.length).toBeGreaterThan(500)
+      expect(reviewHtml(SAMPLE_REVIEW, language, () => 'cid:x')).toContain(`<html lang="${language}">`)
+    }
+  })
+
+  it('has the same review messages in every catalogue', () => {
+    const keys = (code: string) => [...CATALOGUES.get(code)!.messages.keys()].filter((key) => key.startsWith('review.')).sort()
+    expect(keys('en').length).toBeGreaterThan(60)
+    for (const language of LANGUAGES) expect(keys(language)).toEqual(keys('en'))
+  })
+
+  it('speaks Indonesian throughout: rates as percentages, rupiah, times in WIB, periods inclusive', () => {
+    const { subject, text } = reviewSample('id')
+    expect(subject).toBe('[social-kpi] Tinjauan November 2026: 1 dari 2 tujuan tercapai; 2 dari 3 KPI tercapai, 1 tidak tercapai')
+    expect(text).toContain('Paling jauh dari target: Engagement rate Instagram, kurang 51% dari targetnya.')
+    expect(text).toContain('Engagement rate Instagram: tidak tercapai — 1,47% dari minimal 3% (49%); −0,05% (−3%) dibanding Oktober 2026')
+    expect(text).toContain('Desember 2026 membutuhkan minimal 3%.')
+    expect(text).toContain('Tren 2026-09, 2026-10, dan 2026-11 mendukung target 1,49%.')
+    // Intl writes a no-break space between the currency and the amount.
+    expect(text).toContain('Belanja iklan Meta: tercapai — Rp\u00a012.450.000 dari maksimal Rp\u00a015.000.000 (83%); −Rp\u00a01.650.000 (−12%) dibanding Oktober 2026')
+    expect(text).toContain('facebook · likes: 1.240 dari 14 unggahan')
+    expect(text).toContain('3. giveaway-oktober (kopi-fb, diunggah 25 Okt 2026): 97')
+    expect(text).toContain('- KPI Engagement rate Instagram: tidak tercapai, dari 12 Nov 2026, 09.00 WIB sampai 1 Des 2026, 07.05 WIB')
+    expect(text).toContain('- Sumber instagram/kopi-ig: data berhenti masuk, dari 8 Nov 2026, 12.00 WIB sampai 11 Nov 2026, 12.00 WIB; dijeda: tidak ada email yang dikirim')
+    expect(text).toContain('- Krisis lonjakan-keluhan (akun: kopi-fb dan kopi-ig), dari 18 Nov 2026, 13.20 WIB sampai 18 Nov 2026, 20.40 WIB')
+    // 8 Nov 00:00 to 11 Nov 00:00 in Jakarta: three whole days.
+    expect(text).toContain('- instagram/kopi-ig, 8–10 Nov 2026: token diperbarui oleh agensi (oleh dewi)')
+    expect(text).toContain('tidak ada data pada 8–10 Nov (3 dari 30 hari); Engagement rate Instagram kurang pasti.')
+    expect(text).toContain('Disusun dari semua data yang tersimpan sampai 4 Des 2026, 00.00 WIB.')
+    expect(text).toContain('Tabel KPI terlampir sebagai CSV (satu baris per KPI).')
+    expect(subject).not.toMatch(ENGLISH)
+    expect(text).not.toMatch(ENGLISH)
+    expect(words(reviewHtml(SAMPLE_REVIEW, 'id', () => 'cid:x'))).not.toMatch(ENGLISH)
+  })
+
+  it('speaks English with the same numbers, in the plan’s zone (GMT+7 in Jakarta)', () => {
+    const { subject, text } = reviewSample('en')
+    expect(subject).toBe('[social-kpi] Review of November 2026: 1 of 2 objectives met; 2 of 3 KPIs achieved, 1 missed')
+    expect(text).toContain('Engagement rate Instagram: missed — 1.47% of at least 3% (49%); −0.05% (−3%) vs October 2026')
+    expect(text).toContain('Belanja iklan Meta: achieved — IDR\u00a012,450,000 of at most IDR\u00a015,000,000 (83%); −IDR\u00a01,650,000 (−12%) vs October 2026')
+    expect(text).toContain('- KPI Engagement rate Instagram: missed, from 12 Nov 2026, 09:00 GMT+7 to 1 Dec 2026, 07:05 GMT+7')
+    expect(text).toContain('- Crisis lonjakan-keluhan (accounts: kopi-fb and kopi-ig), from 18 Nov 2026, 13:20 GMT+7 to 18 Nov 2026, 20:40 GMT+7')
+    expect(text).toContain('Built from everything stored up to 4 Dec 2026, 00:00 GMT+7.')
+    // Plan texts are shown as written; the fixed words are English.
+    expect(text).toContain('Meningkatkan interaksi — not met')
+    expect(text).not.toMatch(/\b(tercapai|dibanding|unggahan|Tinjauan)\b/)
+  })
+
+  it('counts with the language’s plural rules', () => {
+    const one: PeriodReview = {
+      ...SAMPLE_REVIEW,
+      summary: { kpis: 1, achieved: 1, missed: 0, unknown: 0, objectives: 1, objectivesMet: 1 },
+      posts: SAMPLE_REVIEW.posts.map((p) => ({ ...p, counted: 1 })),
+      gaps: SAMPLE_REVIEW.gaps.map((g) => ({ ...g, missingDays: ['2026-11-08'], days: 1, kpiIds: ['ig-engagement-rate', 'fb-likes'] })),
+    }
+    const en = reviewText(one, 'en')
+    expect(en).toContain('1 of 1 objective met; 1 of 1 KPI achieved.')
+    expect(en).toContain('facebook · likes: 1,240 from 1 post')
+    expect(en).toContain('no reading on 8 Nov (1 of 1 day); Engagement rate Instagram and Suka di Facebook rest on no data from it.')
+    const id = reviewText(one, 'id')
+    expect(id).toContain('1 dari 1 tujuan tercapai; 1 dari 1 KPI tercapai.')
+    expect(id).toContain('facebook · likes: 1.240 dari 1 unggahan')
+    expect(id).toContain('tidak ada data pada 8 Nov (1 dari 1 hari); Engagement rate Instagram dan Suka di Facebook sama sekali tanpa data dari akun ini.')
+  })
+
+  it('names weeks, quarters and years in the plan’s zone, and says why there is no verdict', () => {
+    const at = (kind: PeriodReview['kind'], start: string, end: string): PeriodReview => ({ ...SAMPLE_REVIEW, kind, period: { label: 'x', start, end } })
+    const title = (review: PeriodReview, language: string) => reviewText(review, language).split('\n')[0]
+    // Monday 23 Nov to Sunday 29 Nov in Jakarta; the fourth quarter; the year 2026.
+    const week = at('week', '2026-11-22T17:00:00.000Z', '2026-11-29T17:00:00.000Z')
+    expect(title(week, 'id')).toBe('Tinjauan minggu 23–29 Nov 2026 — Kopi Nusantara')
+    expect(title(week, 'en')).toBe('Review of the week of 23\u2009–\u200929 Nov 2026 — Kopi Nusantara')
+    const quarter = at('quarter', '2026-09-30T17:00:00.000Z', '2026-12-31T17:00:00.000Z')
+    expect(title(quarter, 'id')).toBe('Tinjauan Kuartal IV 2026 — Kopi Nusantara')
+    expect(title(quarter, 'en')).toBe('Review of Q4 2026 — Kopi Nusantara')
+    expect(title(at('year', '2025-12-31T17:00:00.000Z', '2026-12-31T17:00:00.000Z'), 'id')).toBe('Tinjauan tahun 2026 — Kopi Nusantara')
+    // 1 Jan 2027 00:30 in Jakarta is still 2026 in UTC: the month is the zone's.
+    expect(title(at('month', '2026-12-31T17:00:00.000Z', '2027-01-31T17:00:00.000Z'), 'id')).toBe('Tinjauan Januari 2027 — Kopi Nusantara')
+
+    const [engagement, ads] = SAMPLE_REVIEW.objectives
+    const unknown: PeriodReview = {
+      ...SAMPLE_REVIEW,
+      objectives: [
+        {
+          ...engagement!,
+          kpis: [
+            {
+              ...engagement!.kpis[0]!,
+              verdict: { ...engagement!.kpis[0]!.verdict, status: 'unknown', attainment: null, reason: 'incomplete', missingAccounts: ['kopi-ig'] },
+              next: null,
+              actions: [],
+            },
+          ],
+        },
+        ads!,
+      ],
+    }
+    const id = reviewText(unknown, 'id')
+    expect(id).toContain('Engagement rate Instagram: tidak dapat dinilai (data tidak lengkap: kopi-ig) — 1,47% dari minimal 3% (—); —')
+    expect(id).not.toMatch(ENGLISH)
+    expect(reviewText(unknown, 'en')).toContain('Engagement rate Instagram: no verdict (incomplete data: kopi-ig) — 1.47% of at least 3% (—); —')
+  })
+
+  it('gives the charts their legend and dates in the review’s language', () => {
+    const [engagement] = SAMPLE_REVIEW.objectives
+    const chart = objectiveChart(SAMPLE_REVIEW, engagement!, speaker('id', SAMPLE_REVIEW.timezone))!
+    expect(chart).toMatchObject({ locale: 'id-ID', timezone: 'Asia/Jakarta', legend: { pace: 'laju', target: 'target 100%' } })
+    // The rate has no day-by-day history: only the likes are drawn.
+    expect(chart.series.map((s) => s.name)).toEqual(['Suka di Facebook'])
   })
 })
