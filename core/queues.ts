@@ -65,6 +65,8 @@ const alertFactsSchema = z.object({
   summary: z.string(),
   company: z.string(),
   timezone: z.string(),
+  /** The language of title, summary and actions (company.language: en, id); absent in facts decided before it existed (English). */
+  language: z.string().optional(),
   kpi: z
     .object({
       id: z.string(),
