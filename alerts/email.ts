@@ -90,8 +90,8 @@ function forecastSentence(speaker: Speaker, evaluation: KpiEvaluation): string |
   const say = amounts(speaker, evaluation)
   const values = {
     period: periodName(speaker, kpi, evaluation.period),
-    end: say.value(forecast.end),
-    unit: unitOf(kpi),
+    // A count says what it counts ("8,400 followers"); a rate or an amount of money says it by its sign.
+    end: kpiDisplay(kpi, evaluation).unit === 'count' ? speaker.t('email.kpi.amount_of', { value: say.value(forecast.end), unit: unitOf(kpi) }) : say.value(forecast.end),
     gap: say.gap(forecast.gap),
     target: say.value(kpi.target),
     recent: say.perDay(forecast.recentPerDay),

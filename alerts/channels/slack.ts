@@ -36,7 +36,8 @@ const isUnit = (unit: string | undefined): unit is KpiUnit => (KPI_UNITS as read
 export function renderSlackMessage(facts: AlertFacts): SlackMessage {
   const speak = factsSpeaker(facts)
   const t = (key: string, values?: Record<string, string | number>) => speak.t(`channel.${key}`, values)
-  const headline = `${icon(facts)} ${facts.event === 'repeat' ? t('still_open', { title: facts.title }) : facts.title}`
+  // A reminder's title says so itself (STILL AT RISK, CRISIS STILL OPEN).
+  const headline = `${icon(facts)} ${facts.title}`
   const blocks: SlackMessage['blocks'] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(headline)}*${facts.summary ? `\n${escapeMrkdwn(facts.summary)}` : ''}`, 3000) } }]
   const fields: string[] = []
   const field = (key: string, value: string) => `*${t(key)}*\n${value}`
