@@ -63,8 +63,16 @@ function periodName(speaker: Speaker, kpi: KpiEvaluation['kpi'], period: KpiEval
   return speaker.t('email.kpi.period_name', { period: typeof kpi.period === 'string' ? kpi.period : 'custom', month, quarter: start.quarter, year: String(start.year) })
 }
 
-/** What the KPI counts, in words: "followers", "followers gained", "likes", "reactions anger". */
-const unitOf = (kpi: KpiEvaluation['kpi']) => kpiKind(kpi.kind).unit(kpi.metric.replace(/_/g, ' '))
+/**
+ * What the KPI counts, in words: "followers", "followers gained", "likes" / "pengikut", "tambahan
+ * pengikut", "suka". A metric or kind the catalogue does not name reads as the kind says it.
+ */
+function unitOf(speaker: Speaker, kpi: KpiEvaluation['kpi']): string {
+  const metricKey = `email.metric.${kpi.metric}`
+  const metric = speaker.has(metricKey) ? speaker.t(metricKey) : kpi.metric.replace(/_/g, ' ')
+  const kindKey = `email.kind_unit.${kpi.kind}`
+  return speaker.has(kindKey) ? speaker.t(kindKey, { metric }) : kpiKind(kpi.kind).unit(metric)
+}
 
 /** How a KPI's numbers read: its unit (a rate as a percentage, money in its currency) and its kind's decimals. */
 function amounts(speaker: Speaker, evaluation: KpiEvaluation) {
@@ -91,7 +99,7 @@ function forecastSentence(speaker: Speaker, evaluation: KpiEvaluation): string |
   const values = {
     period: periodName(speaker, kpi, evaluation.period),
     // A count says what it counts ("8,400 followers"); a rate or an amount of money says it by its sign.
-    end: kpiDisplay(kpi, evaluation).unit === 'count' ? speaker.t('email.kpi.amount_of', { value: say.value(forecast.end), unit: unitOf(kpi) }) : say.value(forecast.end),
+    end: kpiDisplay(kpi, evaluation).unit === 'count' ? speaker.t('email.kpi.amount_of', { value: say.value(forecast.end), unit: unitOf(speaker, kpi) }) : say.value(forecast.end),
     gap: say.gap(forecast.gap),
     target: say.value(kpi.target),
     recent: say.perDay(forecast.recentPerDay),

@@ -66,6 +66,15 @@ kpis:
     kind: rate
     target: 3%
     period: month
+  - id: fb-follower-growth-month
+    name: Pengikut baru di Halaman utama bulan ini
+    objective: customer-relationships
+    network: facebook
+    accounts: [kopi-nusantara]
+    metric: followers
+    kind: growth
+    target: 1000
+    period: month
   - id: ads-spend-month
     name: Belanja iklan Meta bulan ini
     objective: qualified-visitors
@@ -129,6 +138,22 @@ function spendEvaluation(plan: Plan): KpiEvaluation {
     currency: 'IDR',
     forecast: { end: 38_400_000, low: 35_100_000, high: 41_700_000, recentPerDay: 1_230_000, neededPerDay: 651_000, gap: 0.536, steps: 7 },
     history: Array.from({ length: 8 }, (_, d) => ({ at: new Date(MONTH.start.getTime() + d * DAY_MS), value: 1_230_000 * d })),
+  }
+}
+
+function growthEvaluation(plan: Plan): KpiEvaluation {
+  const kpi = plan.kpis.find((k) => k.id === 'fb-follower-growth-month')!
+  return {
+    kpi,
+    evaluatedAt: AT,
+    period: MONTH,
+    actual: 142,
+    expectedToDate: 242,
+    attainment: 0.142,
+    status: 'at_risk',
+    basis: 'pace',
+    baseline: 65_730,
+    forecast: { end: 620, low: 540, high: 700, recentPerDay: 20.5, neededPerDay: 36.9, gap: -0.38, steps: 7 },
   }
 }
 
@@ -201,6 +226,7 @@ export function alertMessageSamples(language: string): MessageSample[] {
         [
           { evaluation: rateEvaluation(plan, 'missed'), event: 'firing' },
           { evaluation: spendEvaluation(plan), event: 'firing' },
+          { evaluation: growthEvaluation(plan), event: 'repeat' },
           {
             evaluation: { ...rateEvaluation(plan, 'on_track'), kpi: { ...rateEvaluation(plan, 'on_track').kpi, id: 'fb-engagement-rate-bandung', name: 'Interaksi per tayangan di Halaman Bandung' } },
             event: 'resolved',

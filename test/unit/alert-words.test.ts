@@ -17,7 +17,10 @@ const said = (kind: string) => {
   return text
 }
 
-/** English words that must not reach an Indonesian reader (the collectors' own advice and the APIs' errors aside). */
+/**
+ * English words that must not reach an Indonesian reader (the collectors' own advice, the APIs'
+ * errors and the plan's ids, such as the metric `followers` on the Network line, aside).
+ */
 const ENGLISH = [
   'at risk',
   'on track',
@@ -42,7 +45,7 @@ const ENGLISH = [
   'Evaluated at',
   'Still open',
   'Open on the dashboard',
-  'followers',
+  'gained',
   'GMT+7',
 ]
 
@@ -101,8 +104,11 @@ describe('alert messages in Bahasa Indonesia', () => {
 
   it('counts the grouped email’s alerts in Indonesian', () => {
     const grouped = said('grouped')
-    expect(grouped).toMatch(/^\[social-kpi\] Kopi Nusantara: 1 tidak tercapai, 1 berisiko, 1 pulih \(3 KPI\)/)
-    expect(grouped).toContain('3 peringatan KPI untuk Kopi Nusantara:')
+    expect(grouped).toMatch(/^\[social-kpi\] Kopi Nusantara: 1 tidak tercapai, 2 berisiko, 1 pulih \(4 KPI\)/)
+    expect(grouped).toContain('4 peringatan KPI untuk Kopi Nusantara:')
+    // a count says what it counts, in Indonesian
+    expect(grouped).toContain('MASIH BERISIKO: Pengikut baru di Halaman utama bulan ini — 142 dari 1.000, diprakirakan 620 (38% di bawah target)')
+    expect(grouped).toContain('Diprakirakan menutup Desember di angka 620 tambahan pengikut, 38% di bawah target 1.000; perlu +37/hari mulai sekarang, laju terakhir +21/hari.')
   })
 
   it('says the crisis, source, degraded, credential and freshness emails in Indonesian, times in WIB', () => {
