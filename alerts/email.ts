@@ -113,7 +113,7 @@ function forecastSentence(speaker: Speaker, evaluation: KpiEvaluation): string |
 }
 
 /** The chart numbers for a KPI email (rendered to PNG at send time): actual, pace, target, forecast. */
-function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | undefined {
+function kpiChart(evaluation: KpiEvaluation, zone: string, language: string): KpiChart | undefined {
   const { kpi, period, forecast } = evaluation
   const history = evaluation.history ?? []
   const kind = kpiKind(kpi.kind)
@@ -144,6 +144,8 @@ function kpiChart(evaluation: KpiEvaluation, zone: string): KpiChart | undefined
     pace: shares.map(([f, share]) => [start + f * length, base + (kpi.target - base) * share]),
     actual: history.map((point) => [point.at.getTime(), point.value]),
     forecast: forecast ? { from: last.at.getTime(), current: last.value, end: forecast.end, low: forecast.low, high: forecast.high } : null,
+    language,
+    ...(kpiDisplay(kpi, evaluation).unit === 'percent' ? { percent: true } : {}),
   }
 }
 
@@ -225,7 +227,7 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
   }
   lines.push([label('evaluated_at'), speak.dateTime(evaluation.evaluatedAt)])
   const actions = event === 'resolved' ? [] : (kpi.actions ?? objective?.actions ?? [])
-  const chart = event === 'resolved' ? undefined : kpiChart(evaluation, zone)
+  const chart = event === 'resolved' ? undefined : kpiChart(evaluation, zone, speak.language)
   const link = options.grafanaUrl ? grafanaPanelUrl(options.grafanaUrl, evaluation) : undefined
   const sentence = event === 'resolved' ? null : forecastSentence(speak, evaluation)
   const lead = [sentence, objective?.description ? speak.t('email.kpi.objective_lead', { name: objective.name, description: objective.description }) : null].filter((l): l is string => l !== null)
