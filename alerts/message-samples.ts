@@ -19,6 +19,8 @@ export interface MessageSample {
   kind: string
   subject: string
   text: string
+  /** An email's HTML part (its headings, link texts and the chart's alt text); absent for Slack and webhook texts. */
+  html?: string
 }
 
 const FIXTURE_PLAN = (language: string) => `
@@ -168,7 +170,7 @@ export function alertMessageSamples(language: string): MessageSample[] {
   const page = planAccounts(plan).find((a) => a.id === 'kopi-nusantara')!
   const ads = planAccounts(plan).find((a) => a.id === 'kopi-nusantara-ads')!
   const grafanaUrl = 'https://grafana.kopinusantara.example'
-  const sample = (kind: string, email: RenderedEmail): MessageSample => ({ kind, subject: email.subject, text: email.text })
+  const sample = (kind: string, email: RenderedEmail): MessageSample => ({ kind, subject: email.subject, text: email.text, html: email.html })
   const kpi = (event: AlertEvent, status: KpiEvaluation['status']) => renderKpiEmail(plan, rateEvaluation(plan, status), event, { grafanaUrl })
 
   const crisis: CrisisEvaluation = {

@@ -79,6 +79,24 @@ describe('alert messages in Bahasa Indonesia', () => {
     for (const word of ENGLISH) expect(text, `${sample.kind}: "${word}"`).not.toMatch(new RegExp(`(?<![A-Za-z])${word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![A-Za-z])`))
   })
 
+  it.each(samples.filter((s) => s.html).map((s) => [s.kind, s] as const))('%s has no English in its HTML either', (_kind, sample) => {
+    // the words a reader sees in the HTML part: its text, and the chart's alt text
+    const html = sample.html!
+    const seen = plain(`${html.replace(/<[^>]*>/g, '\n')}\n${[...html.matchAll(/alt="([^"]*)"/g)].map((m) => m[1]).join('\n')}`)
+    for (const word of [...ENGLISH, 'Open the KPI on the dashboard', 'Chart', 'Steps of the crisis guide', 'Crisis contacts']) {
+      expect(seen, `${sample.kind}: "${word}"`).not.toMatch(new RegExp(`(?<![A-Za-z])${word.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(?![A-Za-z])`))
+    }
+  })
+
+  it('gives the KPI email’s HTML its Indonesian headings, link text and chart description', () => {
+    const html = samples.find((s) => s.kind === 'kpi-money')!.html!
+    expect(html).toContain('<h3>Yang perlu dilakukan menurut rencana</h3>')
+    expect(html).toContain('>Buka KPI ini di dasbor</a>')
+    expect(html).toContain('alt="Grafik: realisasi dibanding target, garis laju dan prakiraan"')
+    expect(samples.find((s) => s.kind === 'grouped')!.html).toContain('<h4>Yang perlu dilakukan menurut rencana</h4>')
+    expect(samples.find((s) => s.kind === 'crisis')!.html).toContain('<h3>Langkah panduan krisis, berurutan</h3>')
+  })
+
   it('says the KPI email in the glossary’s words, a rate as a percentage with a decimal comma', () => {
     const firing = said('kpi-firing')
     expect(firing).toContain('[social-kpi] BERISIKO: Interaksi per tayangan di Halaman utama bulan ini — 1,52% dari 3%')
