@@ -1,5 +1,5 @@
 import { Resvg } from '@resvg/resvg-js'
-import { DateTime } from 'luxon'
+import { speaker as speakerOf } from '../core/i18n/index.ts'
 import type { KpiChart } from '../core/queues.ts'
 
 /** The Content-ID of the chart attached to a KPI email; the HTML shows it as `cid:CHART_CID`. */
@@ -26,6 +26,9 @@ function compact(value: number): string {
  * (red, dashed), and the forecast from now to the period end with its 80 % band (orange).
  */
 function kpiChartSvg(chart: KpiChart): string {
+  const speaker = speakerOf(chart.language ?? 'en', chart.timezone)
+  const word = (key: string) => speaker.t(`email.chart.${key}`)
+  const axis = (value: number) => (chart.percent ? speaker.percent(value, 1) : compact(value))
   const values = [chart.target, ...chart.pace.map((p) => p[1]), ...chart.actual.map((p) => p[1])]
   if (chart.forecast) values.push(chart.forecast.low, chart.forecast.high, chart.forecast.current)
   let lo = Math.min(...values)
@@ -38,18 +41,19 @@ function kpiChartSvg(chart: KpiChart): string {
   const x = (t: number) => M.left + ((Math.min(chart.end, Math.max(chart.start, t)) - chart.start) / span) * (WIDTH - M.left - M.right)
   const y = (v: number) => M.top + (1 - (v - lo) / (hi - lo)) * (HEIGHT - M.top - M.bottom)
   const line = (points: Array<[number, number]>) => points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')
-  const date = (t: number) => DateTime.fromMillis(t, { zone: chart.timezone }).toFormat('d LLL')
+  const day = new Intl.DateTimeFormat(speaker.locale, { timeZone: chart.timezone, day: 'numeric', month: 'short' })
+  const date = (t: number) => day.format(t)
   const parts: string[] = []
   parts.push(`<rect width="${WIDTH}" height="${HEIGHT}" fill="#ffffff"/>`)
   for (let i = 0; i <= 4; i++) {
     const v = lo + ((hi - lo) * i) / 4
     parts.push(`<line x1="${M.left}" x2="${WIDTH - M.right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}" stroke="${COLORS.grid}"/>`)
-    parts.push(`<text x="${M.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="${COLORS.text}">${escapeXml(compact(v))}</text>`)
+    parts.push(`<text x="${M.left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" font-size="11" fill="${COLORS.text}">${escapeXml(axis(v))}</text>`)
   }
   parts.push(`<text x="${M.left}" y="${HEIGHT - 12}" font-size="11" fill="${COLORS.text}">${escapeXml(date(chart.start))}</text>`)
   parts.push(`<text x="${WIDTH - M.right}" y="${HEIGHT - 12}" text-anchor="end" font-size="11" fill="${COLORS.text}">${escapeXml(date(chart.end))}</text>`)
   parts.push(`<line x1="${x(chart.at).toFixed(1)}" x2="${x(chart.at).toFixed(1)}" y1="${M.top}" y2="${HEIGHT - M.bottom}" stroke="${COLORS.grid}" stroke-width="1.5"/>`)
-  parts.push(`<text x="${x(chart.at).toFixed(1)}" y="${HEIGHT - 12}" text-anchor="middle" font-size="11" fill="${COLORS.text}">now</text>`)
+  parts.push(`<text x="${x(chart.at).toFixed(1)}" y="${HEIGHT - 12}" text-anchor="middle" font-size="11" fill="${COLORS.text}">${escapeXml(word('now'))}</text>`)
   if (chart.forecast) {
     const f = chart.forecast
     parts.push(
@@ -72,10 +76,10 @@ function kpiChartSvg(chart: KpiChart): string {
   const last = chart.actual[chart.actual.length - 1]
   if (last) parts.push(`<circle cx="${x(last[0]).toFixed(1)}" cy="${y(last[1]).toFixed(1)}" r="3.5" fill="${COLORS.actual}"/>`)
   const legend: Array<[string, string, string]> = [
-    ['actual', COLORS.actual, ''],
-    ['pace', COLORS.pace, '5 4'],
-    [chart.comparator === 'at_least' ? 'target' : 'limit', COLORS.target, '3 3'],
-    ...(chart.forecast ? [['forecast (80% range)', COLORS.forecast, '6 4'] as [string, string, string]] : []),
+    [word('actual'), COLORS.actual, ''],
+    [word('pace'), COLORS.pace, '5 4'],
+    [word(chart.comparator === 'at_least' ? 'target' : 'limit'), COLORS.target, '3 3'],
+    ...(chart.forecast ? [[word('forecast'), COLORS.forecast, '6 4'] as [string, string, string]] : []),
   ]
   let lx = M.left
   for (const [label, color, dash] of legend) {

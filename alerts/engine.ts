@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.ts'
 import { NOTIFY_JOB_OPTIONS, timeStamp, type AlertFacts, type Payload } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import { customPeriodEnded, type KpiEvaluation } from '../kpi/evaluate.ts'
-import { kpiAccounts, planAccounts, planKey, type AlertRoute, type Kpi, type Plan, type PlanAccount } from '../plan/plan.ts'
+import { kpiAccounts, planAccounts, planKey, planSpeaker, type AlertRoute, type Kpi, type Plan, type PlanAccount } from '../plan/plan.ts'
 import type { Redis } from '../core/redis.ts'
 import type { SourceHealth } from '../ingest/source-health.ts'
 import type { KnownExpiry } from '../ingest/auth/expiry.ts'
@@ -167,6 +167,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     return decision.next
   }
 
+  const speak = planSpeaker(plan)
   const accountsById = new Map(planAccounts(plan).map((account) => [account.id, account]))
   const inhibited = new Set<string>()
   const contacts = plan.crisis?.contacts.map((c) => c.email) ?? []
@@ -214,8 +215,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
   const problems = planAccounts(plan).flatMap((a) => {
     const state = byAccount.get(`${a.network}.${a.id}`)
     if (state?.status === 'healthy') return []
-    const problem = state ? `${state.status}${state.lastErrorCode ? ` (${state.lastErrorCode})` : ''}` : 'not collected yet'
-    return [{ network: a.network, accountId: a.id, accountName: a.name, problem }]
+    return [{ network: a.network, accountId: a.id, accountName: a.name, problem: state ? { status: state.status, code: state.lastErrorCode } : null }]
   })
   for (const account of planAccounts(plan)) {
     const state = byAccount.get(`${account.network}.${account.id}`)
@@ -223,6 +223,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const failing = state.status === 'unhealthy' ? true : state.status === 'healthy' ? false : null
     handle({ key: `source.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: state.status }, (event, alert) =>
       renderSourceEmail(
+        speak,
         {
           network: account.network,
           accountId: account.id,
@@ -259,6 +260,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           (kpi) => kpiAccounts(plan, kpi).some((a) => a.id === account.id) && (metrics.includes(kpi.metric) || (kpi.denominator !== undefined && metrics.includes(kpi.denominator))),
         )
         return renderDegradedEmail(
+          speak,
           { network: account.network, accountId: account.id, accountName: account.name, metrics, kpis: starved.map((kpi) => `${kpi.name} (${kpi.id})`), detail: state.lastError, since: alert.since },
           event,
         )
@@ -275,6 +277,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const failing = state.status === 'unhealthy' ? null : age > deps.staleAfterMs
     handle({ key: `freshness.${account.network}.${account.id}`, subjectKind: 'source', subjectId: `${account.network}/${account.id}`, failing, label: failing ? 'stale' : 'fresh' }, (event, alert) =>
       renderFreshnessEmail(
+        speak,
         {
           network: account.network,
           accountId: account.id,
@@ -300,7 +303,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const failing = expiry.endsAt.getTime() - at.getTime() < warnMs
     if (failing) expiring.add(key)
     handle({ key, subjectKind: 'source', subjectId: `${expiry.account.network}/${expiry.account.id}`, failing, label: failing ? 'expiring' : 'valid' }, (event) =>
-      renderCredentialExpiryEmail(expiry, event, at, deps.tokenAdvice(expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
+      renderCredentialExpiryEmail(speak, expiry, event, at, deps.tokenAdvice(expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
     )
   }
   for (const [key, state] of previous) {
@@ -309,7 +312,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const account = planAccounts(plan).find((a) => a.network === network && a.id === accountId)
     if (!account) continue
     const expiry: KnownExpiry = { account, what: what!.replace(/_/g, ' ') as KnownExpiry['what'], endsAt: at }
-    handle({ key, subjectKind: 'source', subjectId: `${network}/${accountId}`, failing: false, label: 'valid' }, (event) => renderCredentialExpiryEmail(expiry, event, at, ''))
+    handle({ key, subjectKind: 'source', subjectId: `${network}/${accountId}`, failing: false, label: 'valid' }, (event) => renderCredentialExpiryEmail(speak, expiry, event, at, ''))
   }
 
   const { notifications, history } = planNotifications(deps, transitions, at)

@@ -1,8 +1,8 @@
 import type { AlertFacts } from '../core/queues.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import type { Plan, PlanAccount } from '../plan/plan.ts'
-import { describeTrigger } from './crisis-email.ts'
+import { planSpeaker, type Plan, type PlanAccount } from '../plan/plan.ts'
+import { crisisFinding, describeTrigger } from './crisis-email.ts'
 import { kpiEmailParts } from './email.ts'
 import { severityOf, type AlertEvent, type AlertState } from './rules.ts'
 
@@ -32,6 +32,7 @@ function common(plan: Plan, t: TransitionFacts) {
     label: fired,
     company: plan.company.name,
     timezone: plan.company.timezone,
+    language: plan.company.language,
     since: (t.event === 'resolved' ? (t.before?.since ?? t.next.since) : t.next.since).toISOString(),
     decidedAt: t.at.toISOString(),
   }
@@ -75,13 +76,19 @@ export function kpiFacts(plan: Plan, evaluation: KpiEvaluation, t: TransitionFac
 }
 
 export function crisisFacts(plan: Plan, crisis: CrisisEvaluation, t: TransitionFacts, context: { subject: string; accounts: PlanAccount[]; grafanaUrl?: string }): AlertFacts {
+  const speaker = planSpeaker(plan)
+  const reason = crisisFinding(speaker, crisis)
   return {
     ...common(plan, t),
     kind: 'crisis',
     severity: 'critical',
     title: untag(context.subject),
-    summary: t.event === 'resolved' ? `Resolved: ${crisis.reason}` : crisis.reason,
-    crisis: { trigger: `${crisis.trigger.id}: ${describeTrigger(crisis.trigger)}`, reason: crisis.reason, accounts: context.accounts.map((a) => ({ id: a.id, name: a.name, network: a.network })) },
+    summary: t.event === 'resolved' ? speaker.t('email.crisis.summary_resolved', { reason }) : reason,
+    crisis: {
+      trigger: speaker.t('email.crisis.trigger_line', { id: crisis.trigger.id, trigger: describeTrigger(speaker, crisis.trigger) }),
+      reason,
+      accounts: context.accounts.map((a) => ({ id: a.id, name: a.name, network: a.network })),
+    },
     actions: t.event === 'resolved' ? [] : (plan.crisis?.steps ?? []),
     ...(context.grafanaUrl ? { link: `${context.grafanaUrl.replace(/\/$/, '')}/d/social-kpi-overview` } : {}),
   }

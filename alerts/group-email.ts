@@ -1,9 +1,7 @@
-import { speaker } from '../core/i18n/index.ts'
-const ENGLISH = speaker('en', 'UTC')
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
-import type { Plan } from '../plan/plan.ts'
-import { KPI_STATUS_MEANINGS, KPI_STATUSES, severityRank, statusWords } from '../kpi/statuses.ts'
-import { escapeHtml, kpiEmailParts, type RenderedEmail } from './email.ts'
+import { KPI_STATUS_MEANINGS, KPI_STATUSES, severityRank } from '../kpi/statuses.ts'
+import { planSpeaker, type Plan } from '../plan/plan.ts'
+import { escapeHtml, kpiEmailParts, SUBJECT_TAG, type RenderedEmail } from './email.ts'
 import type { AlertEvent } from './rules.ts'
 
 export interface GroupedAlert {
@@ -12,11 +10,11 @@ export interface GroupedAlert {
 }
 
 const EVENT_ORDER: Record<AlertEvent, number> = { firing: 0, repeat: 1, resolved: 2 }
-/** The summary's counts: each failing status, the worst first ("2 missed, 1 at risk"), then the resolved ones. */
-const COUNT_WORDS: Array<[string, (a: GroupedAlert) => boolean]> = [
+/** The summary's counts: each failing status, the worst first ("2 missed, 1 at risk"), then the resolved ones (email.group.count). */
+const COUNTED: Array<[string, (a: GroupedAlert) => boolean]> = [
   ...KPI_STATUSES.filter((status) => KPI_STATUS_MEANINGS[status].failing)
     .sort((a, b) => severityRank(b) - severityRank(a))
-    .map((status): [string, (a: GroupedAlert) => boolean] => [statusWords(ENGLISH, status), (a) => a.event !== 'resolved' && a.evaluation.status === status]),
+    .map((status): [string, (a: GroupedAlert) => boolean] => [status, (a) => a.event !== 'resolved' && a.evaluation.status === status]),
   ['resolved', (a) => a.event === 'resolved'],
 ]
 
@@ -28,23 +26,25 @@ const COUNT_WORDS: Array<[string, (a: GroupedAlert) => boolean]> = [
  */
 export function renderGroupEmail(plan: Plan, title: string, alerts: GroupedAlert[], options: { grafanaUrl?: string } = {}): RenderedEmail {
   const sorted = [...alerts].sort((a, b) => EVENT_ORDER[a.event] - EVENT_ORDER[b.event] || a.evaluation.kpi.id.localeCompare(b.evaluation.kpi.id))
+  const speaker = planSpeaker(plan)
   const parts = sorted.map((alert) => kpiEmailParts(plan, alert.evaluation, alert.event, options))
-  const headline = (subject: string) => subject.replace(/^\[social-kpi\] /, '')
-  const counts = COUNT_WORDS.map(([word, test]) => [word, sorted.filter(test).length] as const)
+  const headline = (subject: string) => subject.replace(`${SUBJECT_TAG} `, '')
+  const counts = COUNTED.map(([status, test]) => [status, sorted.filter(test).length] as const)
     .filter(([, n]) => n > 0)
-    .map(([word, n]) => `${n} ${word}`)
-  const subject = `[social-kpi] ${title}: ${counts.join(', ')} (${sorted.length} KPIs)`
+    .map(([status, n]) => speaker.t('email.group.count', { status, count: speaker.number(n) }))
+  const subject = `${SUBJECT_TAG} ${speaker.t('email.group.subject', { title, counts: counts.join(', '), total: sorted.length })}`
+  const actionsTitle = speaker.t('email.kpi.actions')
 
   const text = [
-    `${sorted.length} KPI alerts for ${title}:`,
+    speaker.t('email.group.intro', { total: sorted.length, title }),
     ...parts.map((p) => `  - ${headline(p.subject)}`),
     ...parts.flatMap((p) => [
       '',
       `=== ${headline(p.subject)} ===`,
       ...(p.lead.length ? [...p.lead, ''] : []),
       ...p.lines.map(([label, value]) => `${label}: ${value}`),
-      ...(p.actions.length ? ['', 'What the plan says to do:', ...p.actions.map((item, i) => `  ${i + 1}. ${item}`)] : []),
-      ...(p.link ? ['', `Dashboard: ${p.link}`] : []),
+      ...(p.actions.length ? ['', `${actionsTitle}:`, ...p.actions.map((item, i) => `  ${i + 1}. ${item}`)] : []),
+      ...(p.link ? ['', speaker.t('email.kpi.dashboard', { link: p.link })] : []),
     ]),
   ].join('\n')
 
@@ -52,8 +52,8 @@ export function renderGroupEmail(plan: Plan, title: string, alerts: GroupedAlert
 <h3 style="margin:12px 0">${escapeHtml(headline(p.subject))}</h3>
 ${p.lead.map((line) => `<p style="color:#333;margin:0 0 12px">${escapeHtml(line)}</p>`).join('')}
 <table cellpadding="4" style="border-collapse:collapse">${p.lines.map(([label, value]) => `<tr><th align="left">${escapeHtml(label)}</th><td>${escapeHtml(value)}</td></tr>`).join('')}</table>
-${p.actions.length ? `<h4>What the plan says to do</h4><ol>${p.actions.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ol>` : ''}
-${p.link ? `<p><a href="${escapeHtml(p.link)}">Open the KPI on the dashboard</a></p>` : ''}`
+${p.actions.length ? `<h4>${escapeHtml(actionsTitle)}</h4><ol>${p.actions.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ol>` : ''}
+${p.link ? `<p><a href="${escapeHtml(p.link)}">${escapeHtml(speaker.t('email.kpi.open_dashboard'))}</a></p>` : ''}`
   const html = `<!doctype html><html><body style="font-family:sans-serif">
 <h2 style="margin:0 0 12px">${escapeHtml(subject)}</h2>
 <ul>${parts.map((p) => `<li>${escapeHtml(headline(p.subject))}</li>`).join('')}</ul>

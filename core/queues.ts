@@ -23,6 +23,10 @@ const kpiChartSchema = z.object({
   /** The KPI's actual value at daily steps. */
   actual: z.array(chartPoint).max(400),
   forecast: z.object({ from: z.number(), current: z.number(), end: z.number(), low: z.number(), high: z.number() }).nullable(),
+  /** The language of its legend and dates (company.language); absent in charts decided before it existed (English). */
+  language: z.string().optional(),
+  /** A rate's axis reads in percent; absent: plain numbers. */
+  percent: z.boolean().optional(),
 })
 export type KpiChart = z.infer<typeof kpiChartSchema>
 
@@ -65,6 +69,8 @@ const alertFactsSchema = z.object({
   summary: z.string(),
   company: z.string(),
   timezone: z.string(),
+  /** The language of title, summary and actions (company.language: en, id); absent in facts decided before it existed (English). */
+  language: z.string().optional(),
   kpi: z
     .object({
       id: z.string(),

@@ -1,6 +1,7 @@
 import type { AlertFacts } from '../../core/queues.ts'
+import { speaker as speakerOf } from '../../core/i18n/index.ts'
 import { decimalsOf } from '../../kpi/kinds/index.ts'
-import { number } from '../email.ts'
+import { KPI_UNITS, kpiDisplay, type KpiUnit } from '../../plan/units.ts'
 import { DeliveryError, postJson, type Channel } from './channel.ts'
 
 /**
@@ -27,32 +28,45 @@ export interface SlackMessage {
   blocks: Array<Record<string, unknown>>
 }
 
+/** The facts' language (English for facts decided before they named one) in the plan's zone. */
+const factsSpeaker = (facts: AlertFacts) => speakerOf(facts.language ?? 'en', facts.timezone)
+
+const isUnit = (unit: string | undefined): unit is KpiUnit => (KPI_UNITS as readonly string[]).includes(unit ?? '')
+
 export function renderSlackMessage(facts: AlertFacts): SlackMessage {
-  const headline = `${icon(facts)} ${facts.event === 'repeat' ? 'Still open: ' : ''}${facts.title}`
+  const speak = factsSpeaker(facts)
+  const t = (key: string, values?: Record<string, string | number>) => speak.t(`channel.${key}`, values)
+  // A reminder's title says so itself (STILL AT RISK, CRISIS STILL OPEN).
+  const headline = `${icon(facts)} ${facts.title}`
   const blocks: SlackMessage['blocks'] = [{ type: 'section', text: { type: 'mrkdwn', text: clip(`*${escapeMrkdwn(headline)}*${facts.summary ? `\n${escapeMrkdwn(facts.summary)}` : ''}`, 3000) } }]
   const fields: string[] = []
+  const field = (key: string, value: string) => `*${t(key)}*\n${value}`
   if (facts.kpi) {
     const { kpi } = facts
-    const amount = (value: number | null) => number(value, decimalsOf(kpi.kind))
+    const display = kpiDisplay({ unit: isUnit(kpi.unit) ? kpi.unit : 'count' }, { currency: kpi.currency ?? null })
+    const amount = (value: number | null) => speak.value(value, display, decimalsOf(kpi.kind))
     fields.push(
-      `*Actual*\n${amount(kpi.actual)}`,
-      `*Target*\n${kpi.comparator === 'at_least' ? '≥' : '≤'} ${amount(kpi.target)}`,
-      `*Expected by now*\n${amount(kpi.expectedToDate)}`,
-      `*Attainment*\n${kpi.attainment === null ? 'no data' : `${Math.round(kpi.attainment * 100)}%`}`,
-      `*KPI*\n${escapeMrkdwn(`${kpi.name} (${kpi.network}, ${kpi.metric})`)}`,
+      field('actual', amount(kpi.actual)),
+      field('target', t(kpi.comparator === 'at_least' ? 'target_at_least' : 'target_at_most', { value: amount(kpi.target) })),
+      field('expected', amount(kpi.expectedToDate)),
+      field('attainment', speak.percent(kpi.attainment, 0)),
+      field('kpi', escapeMrkdwn(t('kpi_value', { name: kpi.name, network: kpi.network, metric: kpi.metric }))),
     )
-    if (kpi.forecast) fields.push(`*Forecast (80%)*\n${amount(kpi.forecast.end)} (${amount(kpi.forecast.low)} – ${amount(kpi.forecast.high)})`)
+    if (kpi.forecast) fields.push(field('forecast', t('forecast_value', { end: amount(kpi.forecast.end), low: amount(kpi.forecast.low), high: amount(kpi.forecast.high) })))
   }
-  if (facts.objective) fields.push(`*Objective*\n${escapeMrkdwn(facts.objective.name)}`)
-  if (facts.period) fields.push(`*Period*\n${escapeMrkdwn(facts.period.label)}`)
-  if (facts.crisis) fields.push(`*Accounts*\n${escapeMrkdwn(facts.crisis.accounts.map((a) => `${a.name} (${a.network})`).join(', ') || 'none')}`, `*Trigger*\n${escapeMrkdwn(facts.crisis.trigger)}`)
+  if (facts.objective) fields.push(field('objective', escapeMrkdwn(facts.objective.name)))
+  if (facts.period) fields.push(field('period', escapeMrkdwn(`${facts.period.label}: ${speak.period(new Date(facts.period.start), new Date(facts.period.end))}`)))
+  if (facts.crisis) {
+    const accounts = facts.crisis.accounts.map((a) => t('account', { name: a.name, network: a.network }))
+    fields.push(field('accounts', escapeMrkdwn(accounts.join(', ') || speak.t('common.none'))), field('trigger', escapeMrkdwn(facts.crisis.trigger)))
+  }
   if (fields.length) blocks.push({ type: 'section', fields: fields.slice(0, 10).map((text) => ({ type: 'mrkdwn', text: clip(text, 2000) })) })
   if (facts.actions.length) {
-    const title = facts.kind === 'crisis' ? 'Steps of the crisis guide' : 'What the plan says to do'
+    const title = t(facts.kind === 'crisis' ? 'steps' : 'actions')
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${title}*\n${facts.actions.map((a, i) => `${i + 1}. ${escapeMrkdwn(a)}`).join('\n')}`, 3000) } })
   }
-  const context = [`${escapeMrkdwn(facts.company)} · \`${escapeMrkdwn(facts.key)}\` · ${facts.decidedAt}`]
-  if (facts.link) context.push(`<${facts.link}|Open on the dashboard>`)
+  const context = [`${escapeMrkdwn(facts.company)} · \`${escapeMrkdwn(facts.key)}\` · ${speak.dateTime(new Date(facts.decidedAt))}`]
+  if (facts.link) context.push(`<${facts.link}|${t('open_dashboard')}>`)
   blocks.push({ type: 'context', elements: context.map((text) => ({ type: 'mrkdwn', text })) })
   return { text: headline, blocks }
 }

@@ -225,7 +225,7 @@ describe('alert channels: Slack and a signed webhook beside email', () => {
       accounts: [account],
       window: { from: hours(-10), to: hours(6) },
       reason: 'followers fell 7 % between two readings',
-      findings: [],
+      findings: [{ account, from: hours(-10), to: hours(6), value: 65_100, reference: 70_000, reason: 'followers fell 7 % between two readings' }],
     }
     const slackBefore = receiver.requests.filter((r) => r.path === SLACK_PATH).length
     const id = `notify-crisis.${trigger.id}-firing-20261120T100000Z-ops-hook`
@@ -238,7 +238,11 @@ describe('alert channels: Slack and a signed webhook beside email', () => {
       event: 'firing',
       severity: 'critical',
       label: account.id,
-      crisis: { reason: crisis.reason, accounts: [{ id: account.id, name: account.name, network: account.network }] },
+      // the finding in words, its times in the plan's zone
+      crisis: {
+        reason: `followers of ${account.name} fell 7% (70,000 → 65,100) between 20 Nov 2026, 00:00 GMT+7 and 20 Nov 2026, 16:00 GMT+7`,
+        accounts: [{ id: account.id, name: account.name, network: account.network }],
+      },
     })
     expect(body.actions).toEqual(plan.crisis!.steps)
     expect(receiver.requests.filter((r) => r.path === SLACK_PATH)).toHaveLength(slackBefore)
