@@ -26,8 +26,9 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<void> {
     const at = given ?? ctx.clock()
     const evaluations = await evaluateAndAlert(runtime.evaluateDeps!, at)
     await waitForIdle(runtime.queues.notify, 60_000)
-    out(`KPIs as of ${at.toISOString()}:\n`)
-    out(formatKpiTable(evaluations, { color, speaker: planSpeaker(ctx.plan) }))
+    const speaker = planSpeaker(ctx.plan)
+    out(`${speaker.t('terminal.run.kpis', { time: speaker.dateTime(at) })}\n`)
+    out(formatKpiTable(evaluations, { color, speaker }))
   })
 }
 
