@@ -118,7 +118,7 @@ describe('social-kpi CLI', () => {
     expect(collect.stderr).toBe('')
     expect(collect.code).toBe(0)
     expect(collect.stdout).toContain('DEMO')
-    expect(collect.stdout).toMatch(/Round 18 Nov 2026, 10:00 GMT\+7: \d+ observations stored/)
+    expect(collect.stdout).toMatch(/Round 18 Nov 2026, 10:00 GMT\+7: [\d,]+ observations stored/)
     expect(collect.stdout).toMatch(/fb-likes-month\s+at risk/)
     expect(readdirSync(join(dataDir, 'outbox')).some((f) => f.endsWith('.eml'))).toBe(true)
     const sql = cli(['sql', 'SELECT network, metric, count() > 0 AS has_days FROM metrics_daily GROUP BY ALL ORDER BY metric', '--format', 'CSV'])

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { formatReplay, type ReplayResult } from '../../alerts/replay.ts'
 import { formatKpiTable } from '../../cli/kpi-table.ts'
 import { FALLBACK_SPEAKER, formatSilence, paceNeeded, roundLine, statusPage } from '../../cli/status.ts'
 import { SAMPLE_NOW, sampleEvaluations, samplePlan, sampleStatusData, terminalSamples } from '../../cli/terminal-samples.ts'
@@ -117,5 +118,55 @@ describe('the terminal in English keeps its words, in the plan zone', () => {
     const [silence] = sampleStatusData(FALLBACK_SPEAKER).silences
     expect(formatSilence(silence!, SAMPLE_NOW, FALLBACK_SPEAKER)).toBe('sil-4f2a9c1e  active   account kopi-nusantara-tiktok until 10 Dec 2026, 17:00 UTC — migrasi akun TikTok (by dewi)')
     expect(formatKpiTable(sampleEvaluations(plan), { color: false, speaker: FALLBACK_SPEAKER })).toMatch(/30 Nov 2026, 17:00\s–\s31 Dec 2026, 17:00 UTC/)
+  })
+})
+
+describe('the rule preview (evaluate --from --to) in Indonesian', () => {
+  const plan = samplePlan('id')
+  const day = 86_400_000
+  const from = new Date('2026-11-30T17:00:00Z')
+  const result: ReplayResult = {
+    from,
+    to: new Date(from.getTime() + 8 * day),
+    stepMs: day,
+    steps: 8,
+    events: [
+      {
+        at: new Date(from.getTime() + 2 * day),
+        key: 'kpi.fb-engagement-rate',
+        subjectKind: 'kpi',
+        subjectId: 'fb-engagement-rate',
+        event: 'firing',
+        label: 'at_risk',
+        detail: 'berisiko: aktual 1,52%, seharusnya 3%, target ≥ 3%',
+      },
+      { at: new Date(from.getTime() + 6 * day), key: 'kpi.fb-engagement-rate', subjectKind: 'kpi', subjectId: 'fb-engagement-rate', event: 'resolved', label: 'ok', detail: '' },
+    ],
+    summary: [
+      {
+        key: 'kpi.fb-engagement-rate',
+        subjectKind: 'kpi',
+        subjectId: 'fb-engagement-rate',
+        name: 'Engagement rate',
+        fired: 1,
+        resolved: 1,
+        repeats: 2,
+        held: 0,
+        noVerdict: { incomplete: 3 },
+        dataProblems: {},
+        firingMs: 4 * day,
+        openAtEnd: false,
+      },
+    ],
+  }
+
+  it('says it all in Indonesian, times in WIB', () => {
+    const text = formatReplay(result, plan, { color: false })
+    expect(text).toMatch(/^Simulasi 1 Des 2026, 00\.00 WIB → 9 Des 2026, 00\.00 WIB, langkah 1 hari: 8 penilaian atas 4 KPI dan 0 pemicu krisis\./)
+    expect(text).toMatch(/\n {2}3 Des 2026, 00\.00 WIB {2}MENYALA {2}kpi\.fb-engagement-rate {2}berisiko: aktual 1,52%/)
+    expect(text).toMatch(/\n {2}7 Des 2026, 00\.00 WIB {2}PULIH {4}kpi\.fb-engagement-rate\n/)
+    expect(text).toMatch(/kpi\.fb-engagement-rate\s+1\s+1\s+2\s+0\s+3 \(3 data tidak lengkap\)\s+4 hari/)
+    expect(text).toContain('1 peringatan menyala, 1 pemberitahuan pulih, dan 2 pengingat akan terkirim.')
+    for (const words of [...ENGLISH_WORDS, 'Replay', 'FIRING', 'RESOLVED', 'Summary', 'Timeline', 'reminders', 'would have']) expect(text).not.toMatch(englishWord(words))
   })
 })
