@@ -9,6 +9,9 @@ import type { KpiTableRow } from './kpi-table.ts'
 import { color, out, progressBar } from './output.ts'
 import type { Runtime } from './runtime.ts'
 
+/** The fields a progress bar fills in itself, kept as they are through the message. */
+export const BAR_FIELDS = { bar: '{bar}', value: '{value}', total: '{total}', waiting: '{waiting}' }
+
 /** Runs one collection round through the queue and waits for its evaluation, with a progress bar (start, collect --once). */
 export async function runRound(runtime: Runtime, plan: Plan, config: Config, clock: Clock): Promise<void> {
   const { enqueueRound, roundTimeFor } = await import('../ingest/scheduler.ts')
@@ -23,7 +26,7 @@ export async function runRound(runtime: Runtime, plan: Plan, config: Config, clo
   const roundAt = roundTimeFor(plan.collection.schedule, startedAt, plan.company.timezone)
   const deadlineMs = roundDeadlineMs(plan, roundAt)
   const round = await enqueueRound(runtime.queues, runtime.rounds, plan, roundAt, deadlineMs)
-  const bar = await progressBar('collecting {bar} {value}/{total} accounts{waiting}')
+  const bar = await progressBar(speaker.t('terminal.run.progress', BAR_FIELDS))
   bar?.start(round.collectJobIds.length, 0, { waiting: '' })
   // The round is evaluated when its last account is done or at its deadline; the evaluation itself may take a while more.
   const result = await waitForJob(runtime.queues.evaluate, round.evaluateJobId, {
