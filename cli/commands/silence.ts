@@ -62,8 +62,9 @@ async function add(opts: AddOptions): Promise<void> {
 async function list(opts: { all?: boolean; plan?: string }): Promise<void> {
   const { currentSilences, listSilences } = await import('../../alerts/silences.ts')
   const { FALLBACK_SPEAKER, formatSilence } = await import('../status.ts')
-  const speaker = opts.plan ? planSpeaker(await loadPlan(opts.plan)) : FALLBACK_SPEAKER
+  const { readingSpeaker } = await import('./status.ts')
   const config = await silenceConfig(false)
+  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? FALLBACK_SPEAKER
   const now = processClock(config)()
   await withStore(config, false, async (store) => {
     const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
@@ -75,8 +76,9 @@ async function list(opts: { all?: boolean; plan?: string }): Promise<void> {
 async function expire(id: string, opts: { plan?: string }): Promise<void> {
   const { expireSilence } = await import('../../alerts/silences.ts')
   const { FALLBACK_SPEAKER, silenceMatcher } = await import('../status.ts')
-  const speaker = opts.plan ? planSpeaker(await loadPlan(opts.plan)) : FALLBACK_SPEAKER
+  const { readingSpeaker } = await import('./status.ts')
   const config = await silenceConfig(false)
+  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? FALLBACK_SPEAKER
   await withStore(config, false, async (store) => {
     const { silence, changed } = await expireSilence(store, id, processClock(config)())
     out(changed ? speaker.t('terminal.silence.expired', { id: silence.id, matcher: silenceMatcher(speaker, silence.matchers) }) : speaker.t('terminal.silence.already_ended', { id: silence.id }))
@@ -101,7 +103,7 @@ export function registerSilenceCommands(program: Command): void {
       .action(add),
     { 1: 'a bad time or id (nothing written), or another error' },
   )
-  const planWords = 'the plan whose language and time zone the lines use (default: English, UTC)'
+  const planWords = "the plan whose language and time zone the lines use (default: the demo's for the demo's data, else English on UTC)"
   exitCodes(
     silence
       .command('list')

@@ -7,10 +7,11 @@ import { loadPlan, planSpeaker } from '../../plan/plan.ts'
 import { color, DEMO_PLAN, exitCodes, out, planOption } from '../output.ts'
 
 /**
- * The plan's speaker (its language, its zone): the plan given, else the demo's when the data is
- * the demo's. Without one, English on UTC, and the page says so once.
+ * The speaker of a command that reads what start collected (status, silence list): the plan's
+ * (its language, its zone), the plan given, else the demo's when the data is the demo's; undefined
+ * without one (English on UTC, and `status` says so once).
  */
-async function statusSpeaker(planFile: string | undefined, dataDir: string | undefined): Promise<Speaker | undefined> {
+export async function readingSpeaker(planFile: string | undefined, dataDir: string | undefined): Promise<Speaker | undefined> {
   const { DEMO_DATA_DIR } = await import('../data-dir.ts')
   if (planFile) return planSpeaker(await loadPlan(planFile))
   if (dataDir && resolve(dataDir) === resolve(DEMO_DATA_DIR)) return planSpeaker(await loadPlan(DEMO_PLAN))
@@ -23,7 +24,7 @@ async function status(opts: { plan?: string }): Promise<void> {
   const env = await findData(opts.plan ? choosePlan(opts.plan, process.env).env : process.env)
   const config = loadConfig(env)
   const now = processClock(config)()
-  const speaker = await statusSpeaker(opts.plan, env.DATA_DIR)
+  const speaker = await readingSpeaker(opts.plan, env.DATA_DIR)
   const { openReader } = await import('../reader.ts')
   const { FALLBACK_SPEAKER, formatStatus } = await import('../status.ts')
   const reader = await openReader(config)
