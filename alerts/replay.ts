@@ -1,13 +1,12 @@
-import { speaker } from '../core/i18n/index.ts'
-const ENGLISH = speaker('en', 'UTC')
-import { DateTime } from 'luxon'
+import type { Speaker } from '../core/i18n/index.ts'
 import { evaluateCrisis, type CrisisDataSource } from '../kpi/crisis.ts'
 import { customPeriodEnded, evaluatePlan, forecastForNote } from '../kpi/evaluate.ts'
 import type { KpiDataSource } from '../kpi/kinds/source.ts'
-import { formatKpiValue } from '../kpi/kinds/index.ts'
+import { decimalsOf } from '../kpi/kinds/index.ts'
 import { basisNote } from '../kpi/pacing.ts'
-import { reasonWords, type DataProblemCause, type StatusReason } from '../kpi/statuses.ts'
-import type { Plan } from '../plan/plan.ts'
+import { reasonWords, statusWords, type DataProblemCause, type StatusReason } from '../kpi/statuses.ts'
+import { planSpeaker, type Plan } from '../plan/plan.ts'
+import { kpiDisplay } from '../plan/units.ts'
 import { decideAlert, type AlertEvent, type AlertPolicy, type AlertSignal, type AlertState } from './rules.ts'
 import { alertPolicies, closing, crisisSignal, endedKpiSignal, heldByCrisis, kpiSignal } from './signals.ts'
 
@@ -96,6 +95,7 @@ function replayPolicies(plan: Plan): { kpi: AlertPolicy; crisis: AlertPolicy } {
 
 export async function replay(options: ReplayOptions): Promise<ReplayResult> {
   const { plan, sources } = options
+  const speaker = planSpeaker(plan)
   const times = replaySteps(options.from, options.to, options.stepMs)
   const policies = replayPolicies(plan)
   const states = new Map<string, AlertState>()
@@ -152,7 +152,8 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         summary.get(`kpi.${kpi.id}`)!.held++
         continue
       }
-      const number = (value: number | null) => formatKpiValue(value, kpi.kind)
+      const display = kpiDisplay(kpi, evaluation)
+      const number = (value: number | null) => (value === null ? '—' : speaker.value(value, display, decimalsOf(kpi.kind)))
       if (evaluation.reason) {
         const kpiSummary = summary.get(`kpi.${kpi.id}`)!
         kpiSummary.noVerdict[evaluation.reason] = (kpiSummary.noVerdict[evaluation.reason] ?? 0) + 1
@@ -160,12 +161,19 @@ export async function replay(options: ReplayOptions): Promise<ReplayResult> {
         if (cause) kpiSummary.dataProblems[cause] = (kpiSummary.dataProblems[cause] ?? 0) + 1
       }
       decide(kpiSignal(evaluation), at, policies.kpi, () => {
-        const note = basisNote(ENGLISH, status, evaluation.basis, kpi.comparator, forecastForNote(evaluation), 'short')
+        const note = basisNote(speaker, status, evaluation.basis, kpi.comparator, forecastForNote(evaluation), 'short')
         const { forecast } = evaluation
-        return (
-          `${status}${note ? ` (${note})` : ''}: actual ${number(evaluation.actual)}, expected ${number(evaluation.expectedToDate)}, target ${kpi.comparator === 'at_most' ? '≤' : '≥'} ${number(kpi.target)}` +
-          (forecast && (status === 'at_risk' || evaluation.basis === 'forecast') ? `, forecast ${number(forecast.end)} (${number(forecast.low)}–${number(forecast.high)})` : '')
-        )
+        const words = statusWords(speaker, status)
+        const values = {
+          status: note ? speaker.t('status.with_reason', { status: words, reason: note }) : words,
+          actual: number(evaluation.actual),
+          expected: number(evaluation.expectedToDate),
+          target: speaker.t('terminal.target', { comparator: kpi.comparator, value: number(kpi.target) }),
+        }
+        if (forecast && (status === 'at_risk' || evaluation.basis === 'forecast')) {
+          return speaker.t('terminal.replay.detail_forecast', { ...values, forecast: number(forecast.end), low: number(forecast.low), high: number(forecast.high) })
+        }
+        return speaker.t('terminal.replay.detail', values)
       })
     }
     // a campaign that has ended has its verdict: its alert closes quietly, as the engine does
@@ -189,10 +197,89 @@ export function parseStep(value: string): number | undefined {
   return Number(match[1]) * STEP_UNITS[match[2] as keyof typeof STEP_UNITS]
 }
 
-const duration = (ms: number) => {
+/** A length of time in the plan's language: `1d`, `2.5h` / `1 hari`, `2,5 jam`; `—` for none. */
+function duration(speaker: Speaker, ms: number): string {
   if (ms === 0) return '—'
   const days = ms / 86_400_000
-  return days >= 1 ? `${Number(days.toFixed(1))}d` : `${Number((ms / 3_600_000).toFixed(1))}h`
+  return days >= 1
+    ? speaker.t('terminal.replay.days', { value: speaker.number(Number(days.toFixed(1)), 1) })
+    : speaker.t('terminal.replay.hours', { value: speaker.number(Number((ms / 3_600_000).toFixed(1)), 1) })
+}
+
+const COLORS = { firing: '\x1b[31m', resolved: '\x1b[32m' } as const
+
+/** Steps without a verdict and why, in words: `6 (4 incomplete data, 2 stale data)`; a data problem by its cause; empty for none. */
+function noVerdictCell(speaker: Speaker, s: ReplaySummary): string {
+  const counts = Object.entries(s.noVerdict) as Array<[StatusReason, number]>
+  const total = counts.reduce((n, [, c]) => n + c, 0)
+  const causes = Object.entries(s.dataProblems) as Array<[DataProblemCause, number]>
+  // Causes with the same words (a count below zero, a part above its whole: impossible values) add up.
+  const byWords = new Map<string, number>()
+  const add = (words: string, n: number) => byWords.set(words, (byWords.get(words) ?? 0) + n)
+  for (const [reason, n] of counts) {
+    if (reason !== 'data_problem') {
+      add(reasonWords(speaker, reason), n)
+      continue
+    }
+    for (const [cause, c] of causes) add(reasonWords(speaker, 'data_problem', { cause, facts: {} }), c)
+    const told = causes.reduce((sum, [, c]) => sum + c, 0)
+    if (n > told) add(reasonWords(speaker, 'data_problem'), n - told)
+  }
+  if (total === 0) return ''
+  const reasons = [...byWords].map(([words, n]) => speaker.t('terminal.replay.no_verdict_reason', { count: speaker.number(n), words })).join(', ')
+  return speaker.t('terminal.replay.no_verdict', { total: speaker.number(total), reasons })
+}
+
+/** The timeline (fired and resolved, not reminders) and the per-KPI summary, in the plan's language, times in its zone with the zone named. */
+export function formatReplay(result: ReplayResult, plan: Plan, options: { color: boolean }): string {
+  const speaker = planSpeaker(plan)
+  const t = (key: string, values?: Record<string, string | number>) => speaker.t(`terminal.replay.${key}`, values)
+  const lines: string[] = []
+  lines.push(
+    t('heading', {
+      from: speaker.dateTime(result.from),
+      to: speaker.dateTime(result.to),
+      step: duration(speaker, result.stepMs),
+      steps: result.steps,
+      kpis: plan.kpis.length,
+      triggers: plan.crisis?.triggers.length ?? 0,
+    }),
+  )
+  const p = replayPolicies(plan).kpi
+  const rules = { for: duration(speaker, p.forMs ?? 0), keep: duration(speaker, p.keepFiringForMs ?? 0) }
+  lines.push(p.repeatIntervalMs === null ? t('rules_no_repeat', rules) : t('rules', { ...rules, repeat: duration(speaker, p.repeatIntervalMs) }))
+  lines.push('', t('timeline'))
+  if (result.events.length === 0) lines.push(`  ${t('nothing_fired')}`)
+  const whens = result.events.map((e) => speaker.dateTime(e.at))
+  const whenWidth = Math.max(0, ...whens.map((w) => w.length))
+  const tags = { firing: t('firing'), resolved: t('resolved') }
+  const tagWidth = Math.max(tags.firing.length, tags.resolved.length)
+  for (const [i, e] of result.events.entries()) {
+    const event = e.event as 'firing' | 'resolved'
+    const tag = tags[event].padEnd(tagWidth)
+    const colored = options.color ? `${COLORS[event]}${tag}\x1b[0m` : tag
+    lines.push(`  ${whens[i]!.padEnd(whenWidth)}  ${colored}  ${e.key}  ${e.event === 'resolved' ? '' : e.detail}`.trimEnd())
+  }
+  lines.push('', t('summary'))
+  const column = (key: string) => t(`column.${key}`)
+  lines.push(
+    ...table(
+      [`  ${column('alert')}`, ...['fired', 'resolved', 'reminders', 'held', 'no_verdict', 'time_firing', 'at_end'].map(column)],
+      result.summary.map((s) => [
+        `  ${s.key}`,
+        speaker.number(s.fired),
+        speaker.number(s.resolved),
+        speaker.number(s.repeats),
+        speaker.number(s.held),
+        noVerdictCell(speaker, s),
+        duration(speaker, s.firingMs),
+        s.openAtEnd ? t('still_firing') : '',
+      ]),
+    ),
+  )
+  const sum = (field: 'fired' | 'resolved' | 'repeats') => result.summary.reduce((n, s) => n + s[field], 0)
+  lines.push('', t('totals', { fired: sum('fired'), resolved: sum('resolved'), repeats: sum('repeats') }))
+  return lines.join('\n')
 }
 
 function table(header: string[], rows: string[][]): string[] {
@@ -203,60 +290,4 @@ function table(header: string[], rows: string[][]): string[] {
       .join('  ')
       .trimEnd(),
   )
-}
-
-const COLORS = { firing: '\x1b[31m', resolved: '\x1b[32m' } as const
-
-/** Steps without a verdict and why, in words: `6 (4 incomplete data, 2 stale data)`; a data problem by its cause; empty for none. */
-function noVerdictCell(s: ReplaySummary): string {
-  const counts = Object.entries(s.noVerdict) as Array<[StatusReason, number]>
-  const total = counts.reduce((n, [, c]) => n + c, 0)
-  const causes = Object.entries(s.dataProblems) as Array<[DataProblemCause, number]>
-  // Causes with the same words (a count below zero, a part above its whole: impossible values) add up.
-  const byWords = new Map<string, number>()
-  const add = (words: string, n: number) => byWords.set(words, (byWords.get(words) ?? 0) + n)
-  for (const [reason, n] of counts) {
-    if (reason !== 'data_problem') {
-      add(reasonWords(ENGLISH, reason), n)
-      continue
-    }
-    for (const [cause, c] of causes) add(reasonWords(ENGLISH, 'data_problem', { cause, facts: {} }), c)
-    const told = causes.reduce((sum, [, c]) => sum + c, 0)
-    if (n > told) add(reasonWords(ENGLISH, 'data_problem'), n - told)
-  }
-  return total === 0 ? '' : `${total} (${[...byWords].map(([words, n]) => `${n} ${words}`).join(', ')})`
-}
-
-/** The timeline (fired and resolved, not reminders) and the per-KPI summary, in the plan's time zone. */
-export function formatReplay(result: ReplayResult, plan: Plan, options: { color: boolean }): string {
-  const zone = plan.company.timezone
-  const when = (date: Date) => DateTime.fromJSDate(date, { zone }).toFormat('yyyy-MM-dd HH:mm')
-  const lines: string[] = []
-  lines.push(
-    `Replay ${when(result.from)} → ${when(result.to)} (${zone}), step ${duration(result.stepMs)}: ${result.steps} evaluations of ${plan.kpis.length} KPIs and ${plan.crisis?.triggers.length ?? 0} crisis triggers.`,
-  )
-  const p = replayPolicies(plan).kpi
-  lines.push(
-    `Rules: for ${duration(p.forMs ?? 0)}, keep firing for ${duration(p.keepFiringForMs ?? 0)}, repeat every ${p.repeatIntervalMs === null ? 'never' : duration(p.repeatIntervalMs)}. Nothing was sent or written.`,
-  )
-  lines.push('', `Timeline (${zone}):`)
-  if (result.events.length === 0) lines.push('  no alert would have fired')
-  for (const e of result.events) {
-    const tag = e.event === 'firing' ? 'FIRING  ' : 'RESOLVED'
-    const colored = options.color ? `${COLORS[e.event as 'firing' | 'resolved']}${tag}\x1b[0m` : tag
-    lines.push(`  ${when(e.at)}  ${colored}  ${e.key}  ${e.event === 'resolved' ? '' : e.detail}`.trimEnd())
-  }
-  lines.push('', 'Summary:')
-  lines.push(
-    ...table(
-      ['  ALERT', 'FIRED', 'RESOLVED', 'REMINDERS', 'HELD', 'NO VERDICT', 'TIME FIRING', 'AT END'],
-      result.summary.map((s) => [`  ${s.key}`, String(s.fired), String(s.resolved), String(s.repeats), String(s.held), noVerdictCell(s), duration(s.firingMs), s.openAtEnd ? 'firing' : '']),
-    ),
-  )
-  const fired = result.summary.reduce((n, s) => n + s.fired, 0)
-  lines.push(
-    '',
-    `${fired} firing and ${result.summary.reduce((n, s) => n + s.resolved, 0)} resolved notifications, ${result.summary.reduce((n, s) => n + s.repeats, 0)} reminders would have been sent.`,
-  )
-  return lines.join('\n')
 }

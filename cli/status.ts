@@ -1,16 +1,16 @@
-import { speaker } from '../core/i18n/index.ts'
-const ENGLISH = speaker('en', 'UTC')
 import { REDELIVER_WITHIN_MS } from '../alerts/redelivery.ts'
-import { currentSilences, describeMatchers, silenceState, type Silence } from '../alerts/silences.ts'
+import { currentSilences, silenceState, type Silence } from '../alerts/silences.ts'
 import { toClickHouseTime } from '../core/clickhouse.ts'
+import { speaker as speakerFor, type Speaker } from '../core/i18n/index.ts'
 import type { CollectionRoundRow } from '../core/tables.ts'
-import { findKpiKind, formatKpiValue } from '../kpi/kinds/index.ts'
+import { findKpiKind } from '../kpi/kinds/index.ts'
 import { basisNote, type StatusBasis } from '../kpi/pacing.ts'
-import { reasonNote, storedProblem, type KpiStatus } from '../kpi/statuses.ts'
-import { KPI_STATUS_COLORS, RESET } from './kpi-table.ts'
+import { reasonNote, statusWords, storedProblem, type KpiStatus } from '../kpi/statuses.ts'
+import { KPI_UNITS, kpiDisplay, type KpiUnit } from '../plan/units.ts'
+import { attainmentCell, KPI_STATUS_COLORS, kpiCell, tableLines, targetCell } from './kpi-table.ts'
 import type { Reader } from './reader.ts'
 
-interface LatestKpi {
+export interface LatestKpi {
   kpi_id: string
   kpi_name: string
   kind: string
@@ -59,6 +59,12 @@ export function attainmentBar(attainment: number | null): string {
   return '█'.repeat(filled) + '░'.repeat(10 - filled)
 }
 
+/** How a stored row's numbers are shown: its unit (migration 0026), else a rate as a percentage and anything else as a count. */
+function rowDisplay(k: Pick<LatestKpi, 'kind' | 'unit' | 'currency'>) {
+  const unit: KpiUnit = k.unit && (KPI_UNITS as readonly string[]).includes(k.unit) ? (k.unit as KpiUnit) : findKpiKind(k.kind)?.denominator === true ? 'percent' : 'count'
+  return kpiDisplay({ unit }, k)
+}
+
 /**
  * What it takes to reach an at-least amount or level by the period's end, against the pace behind
  * the status: with a forecast, its recent pace, the one a status resting on the forecast speaks
@@ -66,13 +72,15 @@ export function attainmentBar(attainment: number | null): string {
  * so far +31/day"). Only for kinds that accumulate.
  */
 export function paceNeeded(
-  kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual' | 'target' | 'period_start' | 'period_end' | 'latest_at' | 'status' | 'needed_per_day' | 'recent_per_day'>,
+  kpi: Pick<LatestKpi, 'kind' | 'comparator' | 'actual' | 'target' | 'period_start' | 'period_end' | 'latest_at' | 'status' | 'needed_per_day' | 'recent_per_day' | 'unit' | 'currency'>,
+  speaker: Speaker,
   baseline = 0,
 ): string {
   if (kpi.actual === null || kpi.comparator !== 'at_least' || findKpiKind(kpi.kind)?.accumulates === false) return ''
-  if (kpi.status === 'achieved') return 'target reached'
-  const sign = (n: number) => `${Math.round(n) >= 0 ? '+' : ''}${Math.round(n).toLocaleString('en-US')}`
-  if (kpi.needed_per_day != null && kpi.recent_per_day != null) return `needs ${sign(kpi.needed_per_day)}/day, recent pace ${sign(kpi.recent_per_day)}/day`
+  if (kpi.status === 'achieved') return speaker.t('terminal.pace.reached')
+  const display = rowDisplay(kpi)
+  const sign = (n: number) => speaker.signed(Math.round(n), display)
+  if (kpi.needed_per_day != null && kpi.recent_per_day != null) return speaker.t('terminal.pace.recent', { needed: sign(kpi.needed_per_day), recent: sign(kpi.recent_per_day) })
   const start = time(kpi.period_start).getTime()
   const end = time(kpi.period_end).getTime()
   const at = time(kpi.latest_at).getTime()
@@ -81,41 +89,48 @@ export function paceNeeded(
   if (left <= 0) return ''
   const needed = (kpi.target - kpi.actual) / left
   const sofar = done > 0 ? (kpi.actual - baseline) / done : 0
-  return `needs ${sign(needed)}/day, so far ${sign(sofar)}/day`
+  return speaker.t('terminal.pace.so_far', { needed: sign(needed), sofar: sign(sofar) })
 }
 
 /**
- * The status with its reason when the status alone would mislead (`on_track (too early to tell)`),
- * or why there is none (`unknown (incomplete data: main)`); a period's final verdict says so.
+ * The status in words with its reason when the status alone would mislead (`on track (too early
+ * to tell)`), or why there is none (`no verdict (incomplete data: main)`); a period's final
+ * verdict says so.
  */
 function statusCell(
+  speaker: Speaker,
   k: Pick<LatestKpi, 'status' | 'status_basis' | 'comparator' | 'status_reason' | 'missing_accounts' | 'status_cause' | 'cause_facts' | 'forecast_end' | 'target' | 'final'>,
 ): string {
   const forecast = k.forecast_end == null ? null : { end: k.forecast_end, target: k.target }
   const note =
-    basisNote(ENGLISH, k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', forecast, 'short') ??
-    reasonNote(ENGLISH, k.status_reason, k.missing_accounts, storedProblem(k.status_reason, k.status_cause, k.cause_facts))
-  const notes = [...(k.final ? ['final verdict'] : []), ...(note ? [note] : [])]
-  return notes.length ? `${k.status} (${notes.join('; ')})` : k.status
+    basisNote(speaker, k.status as KpiStatus, k.status_basis as StatusBasis, k.comparator === 'at_most' ? 'at_most' : 'at_least', forecast, 'short') ??
+    reasonNote(speaker, k.status_reason, k.missing_accounts, storedProblem(k.status_reason, k.status_cause, k.cause_facts))
+  const status = statusWords(speaker, k.status)
+  if (k.final) return note ? speaker.t('terminal.final_verdict_note', { status, note }) : speaker.t('terminal.final_verdict', { status })
+  return note ? speaker.t('status.with_reason', { status, reason: note }) : status
 }
 
-function table(header: string[], rows: string[][], options: { color: boolean; statusColumn?: number }): string {
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i]!.length)))
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => {
-        const padded = cell.padEnd(widths[i]!)
-        // The colour follows the status word, not its reason in brackets.
-        const color = COLORS[cell.split(' ')[0]!]
-        return options.color && i === options.statusColumn && color ? `${color}${padded}${RESET}` : padded
-      })
-      .join('  ')
-      .trimEnd()
-  return [line(header), ...rows.map(line)].join('\n')
+/** A source's health in words (`healthy`, `sehat`); a state with no words is shown as it is. */
+export const healthWords = (speaker: Speaker, health: string) => (speaker.has(`terminal.health.${health}`) ? speaker.t(`terminal.health.${health}`) : health)
+
+/** English on UTC: what `status` speaks when it has no plan to tell its language and zone. */
+export const FALLBACK_SPEAKER = speakerFor('en', 'UTC')
+
+/** What the status page shows, read from the store: pure input of `statusPage`. */
+export interface StatusData {
+  kpis: LatestKpi[]
+  alerts: Array<{ alert_key: string; last_status_label: string; since: string }>
+  sources: Array<{ network: string; account_id: string; status: string; last_success_at: string | null; last_error_code: string; quota_resets_at: string | null }>
+  undelivered: Array<{ decided_at: string; subject: string; delivery: string; delivered_to: string; channel: string }>
+  silences: Silence[]
+  rounds: RoundRow[]
 }
 
-/** The terminal view of where the plan stands. */
-export async function formatStatus(reader: Reader, options: { color: boolean; now: Date }): Promise<string> {
+/**
+ * The terminal view of where the plan stands (`social-kpi status`), in the language and zone of
+ * `speaker` (the plan's: planSpeaker); without one, English on UTC.
+ */
+export async function formatStatus(reader: Reader, options: { color: boolean; now: Date; speaker?: Speaker }): Promise<string> {
   // A data directory last run before migration 0007 has no status_basis yet (every status was the
   // pace's), nor before 0024 the reasons for no verdict.
   const columns = new Set(
@@ -161,53 +176,76 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
   const [hasSilences] = await reader.rows<{ n: string | number }>("SELECT count() AS n FROM system.tables WHERE database = currentDatabase() AND name = 'silences'")
   const silences = Number(hasSilences?.n ?? 0) > 0 ? await currentSilences(reader, options.now) : []
   const rounds = await recentRounds(reader)
+  return statusPage({ kpis, alerts, sources, undelivered, silences, rounds }, options)
+}
+
+/**
+ * The status page from what was read: in the plan's language, every time in the plan's zone with
+ * the zone named, a rate as a percentage and money in its currency. Pure (no I/O, no clock).
+ */
+export function statusPage(data: StatusData, options: { color: boolean; now: Date; speaker?: Speaker }): string {
+  const speaker = options.speaker ?? FALLBACK_SPEAKER
+  const at = (value: string) => speaker.dateTime(time(value))
+  const column = (key: string) => speaker.t(`terminal.column.${key}`)
+  const { kpis, alerts, sources, undelivered, silences, rounds } = data
   const parts: string[] = []
   if (kpis.length === 0) {
-    parts.push('No KPI has been evaluated yet: run `social-kpi collect --once` or `social-kpi start`.')
+    parts.push(speaker.t('terminal.status.no_kpis'))
   } else {
+    const latest = kpis
+      .map((k) => k.latest_at)
+      .sort()
+      .at(-1)!
+    parts.push(`${speaker.t('terminal.status.kpis', { time: at(latest) })}\n`)
     parts.push(
-      `KPIs (latest evaluation: ${kpis
-        .map((k) => k.latest_at)
-        .sort()
-        .at(-1)} UTC)\n`,
-    )
-    parts.push(
-      table(
-        ['KPI', 'STATUS', 'ATTAINMENT', 'ACTUAL', 'TARGET', 'EXPECTED', 'PACE'],
-        kpis.map((k) => [
-          k.kpi_id,
-          statusCell(k),
-          `${attainmentBar(k.attainment)} ${k.attainment === null ? '  —' : `${Math.round(k.attainment * 100)}%`.padStart(4)}`,
-          formatKpiValue(k.actual, k.kind),
-          `${k.comparator === 'at_most' ? '≤' : '≥'} ${formatKpiValue(k.target, k.kind)}`,
-          formatKpiValue(k.expected_to_date, k.kind),
-          paceNeeded(k),
-        ]),
-        { color: options.color, statusColumn: 1 },
+      ...tableLines(
+        ['kpi', 'status', 'attainment', 'actual', 'target', 'expected', 'pace'].map(column),
+        kpis.map((k) => {
+          const display = rowDisplay(k)
+          const cell = (value: number | null) => kpiCell(speaker, value, display, k.kind)
+          return {
+            cells: [
+              k.kpi_id,
+              statusCell(speaker, k),
+              `${attainmentBar(k.attainment)} ${attainmentCell(speaker, k.attainment).padStart(4)}`,
+              cell(k.actual),
+              targetCell(speaker, k.comparator, cell(k.target)),
+              cell(k.expected_to_date),
+              paceNeeded(k, speaker),
+            ],
+            color: KPI_STATUS_COLORS[k.status],
+          }
+        }),
+        { color: options.color, colorColumn: 1 },
       ),
     )
   }
-  parts.push(`\nOpen alerts: ${alerts.length === 0 ? 'none' : ''}`)
-  for (const alert of alerts) parts.push(`  ${alert.alert_key} (${alert.last_status_label}) since ${alert.since} UTC`)
-  parts.push(`\nUndelivered alert emails: ${undelivered.length === 0 ? 'none' : ''}`)
-  for (const n of undelivered) parts.push(`  ${n.decided_at.slice(0, 16)} UTC  ${undeliveredLine(n)}`)
-  parts.push(`\nSilences: ${silences.length === 0 ? 'none' : ''}`)
-  for (const silence of silences) parts.push(formatSilence(silence, options.now))
-  parts.push(`\nRounds: ${rounds.length === 0 ? 'none evaluated yet' : ''}`)
-  for (const round of rounds) parts.push(`  ${roundLine(round)}`)
-  parts.push('\nSources:')
-  if (sources.length === 0) parts.push('  none collected yet')
+  parts.push(`\n${speaker.t('terminal.status.alerts', { count: alerts.length })}`)
+  for (const alert of alerts) {
+    parts.push(`  ${speaker.t('terminal.status.alert', { key: alert.alert_key, label: statusWords(speaker, alert.last_status_label), time: at(alert.since) })}`)
+  }
+  parts.push(`\n${speaker.t('terminal.status.undelivered', { count: undelivered.length })}`)
+  for (const n of undelivered) parts.push(`  ${undeliveredLine(speaker, n)}`)
+  parts.push(`\n${speaker.t('terminal.status.silences', { count: silences.length })}`)
+  for (const silence of silences) parts.push(`  ${formatSilence(silence, options.now, speaker)}`)
+  parts.push(`\n${speaker.t('terminal.status.rounds', { count: rounds.length })}`)
+  for (const round of rounds) parts.push(`  ${roundLine(round, speaker)}`)
+  parts.push(`\n${speaker.t('terminal.status.sources')}`)
+  if (sources.length === 0) parts.push(`  ${speaker.t('terminal.status.sources_none')}`)
   else {
     parts.push(
-      table(
-        ['  ACCOUNT', 'HEALTH', 'LAST SUCCESS (UTC)', 'NOTE'],
-        sources.map((s) => [
-          `  ${s.network}/${s.account_id}`,
-          s.status,
-          s.last_success_at ?? 'never',
-          [s.last_error_code, s.quota_resets_at ? `quota back at ${s.quota_resets_at}` : ''].filter(Boolean).join('; '),
-        ]),
-        { color: options.color, statusColumn: 1 },
+      ...tableLines(
+        [`  ${column('account')}`, column('health'), column('last_success'), column('note')],
+        sources.map((s) => ({
+          cells: [
+            `  ${s.network}/${s.account_id}`,
+            healthWords(speaker, s.status),
+            s.last_success_at ? at(s.last_success_at) : speaker.t('common.never'),
+            [s.last_error_code, s.quota_resets_at ? speaker.t('terminal.status.quota_back', { time: at(s.quota_resets_at) }) : ''].filter(Boolean).join('; '),
+          ],
+          color: COLORS[s.status],
+        })),
+        { color: options.color, colorColumn: 1 },
       ),
     )
   }
@@ -226,14 +264,19 @@ async function recentRounds(reader: Reader): Promise<RoundRow[]> {
   return rows.map((r) => ({ ...r, ...Object.fromEntries(['accounts', 'collected', 'degraded', 'failing', 'unhealthy', 'failed', 'coalesced'].map((k) => [k, Number(r[k as keyof RoundRow])])) }))
 }
 
-/** `2026-11-26 09:15 UTC  10 accounts: 8 collected, 1 failing; evaluated at its deadline, 1 pending: facebook/x (held back by a throttle)`. */
-export function roundLine(round: RoundRow): string {
-  const ended = (['collected', 'degraded', 'failing', 'unhealthy', 'failed'] as const).filter((k) => round[k] > 0).map((k) => `${round[k]} ${k}`)
+/** `26 Nov 2026, 16:15 GMT+7  10 accounts: 8 collected, 1 failing; evaluated at its deadline, 1 pending: facebook/x (1 held back by a throttle, one job each)`. */
+export function roundLine(round: RoundRow, speaker: Speaker): string {
+  const outcomes = (['collected', 'degraded', 'failing', 'unhealthy', 'failed'] as const).filter((k) => round[k] > 0).map((k) => speaker.t(`terminal.round.${k}`, { count: round[k] }))
   const how =
     round.evaluated_by === 'deadline'
-      ? `evaluated at its deadline, ${round.pending.length} pending: ${round.pending.join(', ')}${round.coalesced > 0 ? ` (${round.coalesced} held back by a throttle, one job each)` : ''}`
-      : 'evaluated when every account was done'
-  return `${round.round_at.slice(0, 16)} UTC  ${round.accounts} accounts${ended.length ? `: ${ended.join(', ')}` : ''}; ${how}`
+      ? speaker.t(round.coalesced > 0 ? 'terminal.round.deadline_coalesced' : 'terminal.round.deadline', {
+          pending: round.pending.length,
+          accounts: round.pending.join(', '),
+          coalesced: round.coalesced,
+        })
+      : speaker.t('terminal.round.all_ended')
+  const values = { time: speaker.dateTime(time(round.round_at)), accounts: round.accounts, how }
+  return outcomes.length ? speaker.t('terminal.round.line', { ...values, outcomes: outcomes.join(', ') }) : speaker.t('terminal.round.line_bare', values)
 }
 
 /**
@@ -259,27 +302,45 @@ async function withFinalVerdicts(reader: Reader, kpis: LatestKpi[], now: Date, h
   })
 }
 
-/** What happens next to an email (or a Slack or webhook message) that did not go out. */
-const UNDELIVERED_NOTE: Record<string, string> = {
-  failed: 'refused for good, not sent again: check the recipients',
-  undelivered: 'tries ran out: sent again at the next evaluation',
-  retrying: 'being sent again',
-}
-
-function undeliveredLine(n: { subject: string; delivery: string; delivered_to: string; channel: string }): string {
+/** An email (or a Slack or webhook message) that did not go out, and what happens next to it. */
+function undeliveredLine(speaker: Speaker, n: { decided_at: string; subject: string; delivery: string; delivered_to: string; channel: string }): string {
   const viaChannel = n.channel !== '' && n.channel !== 'email'
   // A channel's URL lives in the variable the plan names (alerting.channels), not in recipients.
-  const note =
-    viaChannel && n.delivery === 'failed' ? `refused for good, not sent again: check alerting.channels.${n.channel} and the URL its variable holds` : (UNDELIVERED_NOTE[n.delivery] ?? n.delivery)
-  return `${n.subject}${viaChannel ? ` [channel ${n.channel}]` : ''} — ${note}${n.delivered_to ? ` (${n.delivered_to})` : ''}`
+  const noteKey = viaChannel && n.delivery === 'failed' ? 'failed_channel' : n.delivery
+  const note = speaker.has(`terminal.status.undelivered_note.${noteKey}`) ? speaker.t(`terminal.status.undelivered_note.${noteKey}`, { channel: n.channel }) : n.delivery
+  return speaker.t('terminal.status.undelivered_line', {
+    time: speaker.dateTime(time(n.decided_at)),
+    subject: n.subject,
+    viaChannel: viaChannel ? 'yes' : 'no',
+    channel: n.channel,
+    note,
+    hasTo: n.delivered_to ? 'yes' : 'no',
+    to: n.delivered_to,
+  })
 }
 
-const utc = (date: Date) => `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`
+/** What a silence covers, in words: `kpi fb-likes-month`, `akun kopi-ig`. */
+export function silenceMatcher(speaker: Speaker, m: Silence['matchers']): string {
+  if (m.kpiId) return speaker.t('terminal.silence.matcher.kpi', { id: m.kpiId })
+  if (m.objectiveId) return speaker.t('terminal.silence.matcher.objective', { id: m.objectiveId })
+  if (m.accountId) return speaker.t('terminal.silence.matcher.account', { id: m.accountId })
+  return speaker.t('terminal.silence.matcher.nothing')
+}
 
-/** One line per silence: `sil-1a2b3c4d  active   kpi fb-likes-month until 2026-03-01 00:00 UTC — relaunch week (by dewi)`. */
-export function formatSilence(silence: Silence, now: Date): string {
+/** One line per silence: `sil-1a2b3c4d  active   kpi fb-likes-month until 1 Mar 2026, 00:00 GMT+7 — relaunch week (by dewi)`. */
+export function formatSilence(silence: Silence, now: Date, speaker: Speaker): string {
   const state = silenceState(silence, now)
-  const when =
-    state === 'pending' ? `from ${utc(silence.startsAt)} until ${utc(silence.endsAt)}` : `until ${utc(silence.expiredAt && silence.expiredAt < silence.endsAt ? silence.expiredAt : silence.endsAt)}`
-  return `  ${silence.id}  ${state.padEnd(7)}  ${describeMatchers(silence.matchers)} ${when} — ${silence.reason}${silence.createdBy ? ` (by ${silence.createdBy})` : ''}`
+  const states = Object.fromEntries((['active', 'pending', 'ended', 'expired'] as const).map((s) => [s, speaker.t(`terminal.silence.state.${s}`)]))
+  const width = Math.max(...Object.values(states).map((words) => words.length))
+  const values = {
+    id: silence.id,
+    state: states[state]!.padEnd(width),
+    matcher: silenceMatcher(speaker, silence.matchers),
+    start: speaker.dateTime(silence.startsAt),
+    end: speaker.dateTime(silence.expiredAt && silence.expiredAt < silence.endsAt ? silence.expiredAt : silence.endsAt),
+    reason: silence.reason,
+    by: silence.createdBy,
+  }
+  const key = `terminal.silence.${state === 'pending' ? 'line_pending' : 'line'}${silence.createdBy ? '_by' : ''}`
+  return speaker.t(key, values)
 }

@@ -6,7 +6,7 @@ import { createLogger, type Logger, type Scrubber } from '../../core/logger.ts'
 import { createRedis, ensureRedis, type Redis } from '../../core/redis.ts'
 import { oauthContract, openCredentials, renewalSource, scopesNeeded, type Credentials } from '../../ingest/auth/index.ts'
 import { finishAuthorization, startAuthorization, GrantRefusedError, splitScopes } from '../../ingest/auth/oauth.ts'
-import { accountAuth, accountMetrics, loadPlan, planAccounts, type Plan, type PlanAccount } from '../../plan/plan.ts'
+import { accountAuth, accountMetrics, loadPlan, planAccounts, planSpeaker, type Plan, type PlanAccount } from '../../plan/plan.ts'
 import { choosePlan, withDemoTokens } from '../data-dir.ts'
 import { exitCodes, planOption } from '../output.ts'
 import { processScrubber } from '../scrubber.ts'
@@ -150,8 +150,11 @@ async function connect(accountId: string, opts: { plan?: string; port: string; t
         throw error
       }
       returned.answer({ ok: true, message: `Connected ${account.network} account "${account.name}". You can close this tab and go back to the terminal.` })
+      const speaker = planSpeaker(session.plan)
       out(
-        `Connected: tokens stored (encrypted) for ${account.id}; the access token ${saved.expiresAt ? `lasts until ${new Date(saved.expiresAt).toISOString()} and is renewed by the workers` : 'does not expire'}.`,
+        saved.expiresAt
+          ? speaker.t('terminal.connected_until', { account: account.id, time: speaker.dateTime(new Date(saved.expiresAt)) })
+          : speaker.t('terminal.connected_forever', { account: account.id }),
       )
       const missing = missingScopes(session.plan, account, saved.scopes)
       for (const gap of missing) {

@@ -26,8 +26,9 @@ async function evaluateOnce(opts: EvaluateOptions): Promise<void> {
     const at = given ?? ctx.clock()
     const evaluations = await evaluateAndAlert(runtime.evaluateDeps!, at)
     await waitForIdle(runtime.queues.notify, 60_000)
-    out(`KPIs as of ${at.toISOString()}:\n`)
-    out(formatKpiTable(evaluations, { color, speaker: planSpeaker(ctx.plan) }))
+    const speaker = planSpeaker(ctx.plan)
+    out(`${speaker.t('terminal.run.kpis', { time: speaker.dateTime(at) })}\n`)
+    out(formatKpiTable(evaluations, { color, speaker }))
   })
 }
 
@@ -52,7 +53,8 @@ async function replayHistory(opts: EvaluateOptions): Promise<void> {
   if (to <= from) throw new ArgumentError(`--to (${to.toISOString()}) must be after --from (${from.toISOString()})`)
   if ((to.getTime() - from.getTime()) / stepMs > 20_000) throw new ArgumentError(`--step ${opts.step} gives over 20,000 steps for this range; use a longer step`)
   const reader = await openReader(ctx.config)
-  const bar = await progressBar('replaying {bar} {value}/{total} steps')
+  const { BAR_FIELDS } = await import('../round.ts')
+  const bar = await progressBar(planSpeaker(ctx.plan).t('terminal.run.replay_progress', BAR_FIELDS))
   try {
     // The sources only read (ch.rows), so they run on the reader: directly, or through the running process.
     const ch: Pick<ClickHouse, 'rows'> = { rows: reader.rows }

@@ -3,7 +3,7 @@ import type { Command } from 'commander'
 import type { SilenceStore } from '../../alerts/silences.ts'
 import { processClock } from '../../core/clock.ts'
 import { loadConfig, type Config } from '../../core/config.ts'
-import { loadPlan } from '../../plan/plan.ts'
+import { loadPlan, planSpeaker } from '../../plan/plan.ts'
 import { exitCodes, out } from '../output.ts'
 
 /**
@@ -41,7 +41,9 @@ async function add(opts: AddOptions): Promise<void> {
   const config = await silenceConfig(true)
   const now = processClock(config)()
   const plan = opts.plan ? await loadPlan(opts.plan) : undefined
-  const { addSilence, describeMatchers, parseTimeArgument, validateSilence } = await import('../../alerts/silences.ts')
+  const { addSilence, parseTimeArgument, validateSilence } = await import('../../alerts/silences.ts')
+  const { FALLBACK_SPEAKER, silenceMatcher } = await import('../status.ts')
+  const speaker = plan ? planSpeaker(plan) : FALLBACK_SPEAKER
   const input = {
     matchers: { kpiId: opts.kpi, objectiveId: opts.objective, accountId: opts.account },
     startsAt: opts.from ? parseTimeArgument('--from', opts.from, now) : now,
@@ -52,29 +54,34 @@ async function add(opts: AddOptions): Promise<void> {
   validateSilence(input, now, plan)
   await withStore(config, true, async (store) => {
     const added = await addSilence(store, input, now, plan)
-    out(`silenced ${describeMatchers(added.matchers)} from ${added.startsAt.toISOString()} until ${added.endsAt.toISOString()}: ${added.id}`)
-    out(`  end it early with: social-kpi silence expire ${added.id}`)
+    out(speaker.t('terminal.silence.added', { matcher: silenceMatcher(speaker, added.matchers), start: speaker.dateTime(added.startsAt), end: speaker.dateTime(added.endsAt), id: added.id }))
+    out(`  ${speaker.t('terminal.silence.expire_hint', { id: added.id })}`)
   })
 }
 
-async function list(opts: { all?: boolean }): Promise<void> {
+async function list(opts: { all?: boolean; plan?: string }): Promise<void> {
   const { currentSilences, listSilences } = await import('../../alerts/silences.ts')
-  const { formatSilence } = await import('../status.ts')
+  const { FALLBACK_SPEAKER, formatSilence } = await import('../status.ts')
+  const { readingSpeaker } = await import('./status.ts')
   const config = await silenceConfig(false)
+  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? FALLBACK_SPEAKER
   const now = processClock(config)()
   await withStore(config, false, async (store) => {
     const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
-    if (silences.length === 0) out(opts.all ? 'no silences' : 'no active or upcoming silences (--all shows ended ones)')
-    for (const s of silences) out(formatSilence(s, now).trimStart())
+    if (silences.length === 0) out(speaker.t(opts.all ? 'terminal.silence.none_all' : 'terminal.silence.none'))
+    for (const s of silences) out(formatSilence(s, now, speaker))
   })
 }
 
-async function expire(id: string): Promise<void> {
-  const { describeMatchers, expireSilence } = await import('../../alerts/silences.ts')
+async function expire(id: string, opts: { plan?: string }): Promise<void> {
+  const { expireSilence } = await import('../../alerts/silences.ts')
+  const { FALLBACK_SPEAKER, silenceMatcher } = await import('../status.ts')
+  const { readingSpeaker } = await import('./status.ts')
   const config = await silenceConfig(false)
+  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? FALLBACK_SPEAKER
   await withStore(config, false, async (store) => {
     const { silence, changed } = await expireSilence(store, id, processClock(config)())
-    out(changed ? `expired ${silence.id} (${describeMatchers(silence.matchers)})` : `${silence.id} had already ended; nothing changed`)
+    out(changed ? speaker.t('terminal.silence.expired', { id: silence.id, matcher: silenceMatcher(speaker, silence.matchers) }) : speaker.t('terminal.silence.already_ended', { id: silence.id }))
   })
 }
 
@@ -96,6 +103,16 @@ export function registerSilenceCommands(program: Command): void {
       .action(add),
     { 1: 'a bad time or id (nothing written), or another error' },
   )
-  exitCodes(silence.command('list').description('active and upcoming silences (--all: also ended and expired ones)').option('--all', 'include ended and expired silences').action(list))
-  exitCodes(silence.command('expire').description('end a silence now').argument('<id>', 'the silence id, as shown by silence list').action(expire), { 1: 'no such silence, or another error' })
+  const planWords = "the plan whose language and time zone the lines use (default: the demo's for the demo's data, else English on UTC)"
+  exitCodes(
+    silence
+      .command('list')
+      .description('active and upcoming silences (--all: also ended and expired ones)')
+      .option('--all', 'include ended and expired silences')
+      .option('-p, --plan <file>', planWords)
+      .action(list),
+  )
+  exitCodes(silence.command('expire').description('end a silence now').argument('<id>', 'the silence id, as shown by silence list').option('-p, --plan <file>', planWords).action(expire), {
+    1: 'no such silence, or another error',
+  })
 }

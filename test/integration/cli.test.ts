@@ -118,8 +118,8 @@ describe('social-kpi CLI', () => {
     expect(collect.stderr).toBe('')
     expect(collect.code).toBe(0)
     expect(collect.stdout).toContain('DEMO')
-    expect(collect.stdout).toMatch(/Round 2026-11-18T03:00:00\.000Z: \d+ observations stored/)
-    expect(collect.stdout).toMatch(/fb-likes-month\s+at_risk/)
+    expect(collect.stdout).toMatch(/Round 18 Nov 2026, 10:00 GMT\+7: [\d,]+ observations stored/)
+    expect(collect.stdout).toMatch(/fb-likes-month\s+at risk/)
     expect(readdirSync(join(dataDir, 'outbox')).some((f) => f.endsWith('.eml'))).toBe(true)
     const sql = cli(['sql', 'SELECT network, metric, count() > 0 AS has_days FROM metrics_daily GROUP BY ALL ORDER BY metric', '--format', 'CSV'])
     expect(sql.code).toBe(0)
@@ -139,17 +139,17 @@ describe('social-kpi CLI', () => {
   it('status shows the KPI table, open alerts and source health', () => {
     const result = cli(['status'])
     expect(result.code).toBe(0)
-    expect(result.stdout).toMatch(/fb-likes-month\s+at_risk\s+[█░]{10}\s+\d+%/)
+    expect(result.stdout).toMatch(/fb-likes-month\s+at risk\s+[█░]{10}\s+\d+%/)
     // the pace beside a status resting on the forecast is the forecast's recent pace
     expect(result.stdout).toMatch(/needs \+[\d,]+\/day, (so far|recent pace) [+-]?[\d,]+\/day/)
-    expect(result.stdout).toContain('kpi.fb-likes-month (at_risk)')
+    expect(result.stdout).toContain('kpi.fb-likes-month (at risk)')
     expect(result.stdout).toMatch(/facebook\/kopi-nusantara\s+healthy/)
   })
 
   it('evaluate --once --at evaluates as of that time', () => {
     const result = cli(['evaluate', '--once', '--at', '2026-11-20T12:00:00+07:00'])
     expect(result.code).toBe(0)
-    expect(result.stdout).toContain('KPIs as of 2026-11-20T05:00:00.000Z')
+    expect(result.stdout).toContain('KPIs as of 20 Nov 2026, 12:00 GMT+7')
     expect(result.stdout).toMatch(/fb-followers-quarter/)
     const bad = cli(['evaluate', '--once', '--at', 'yesterday'])
     expect(bad.code).toBe(1)

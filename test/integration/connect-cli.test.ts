@@ -152,7 +152,7 @@ describe('social-kpi connect and accounts', () => {
     expect(link.pathname).toBe('/x-web/i/oauth2/authorize')
     expect(link.searchParams.get('code_challenge_method')).toBe('S256')
     expect(link.searchParams.get('scope')).toBe('tweet.read users.read offline.access')
-    expect(result.stdout).toMatch(/Connected: tokens stored \(encrypted\) for x-main; the access token lasts until 2026-12-01T04:00/)
+    expect(result.stdout).toMatch(/Connected: tokens stored \(encrypted\) for x-main; the access token lasts until 1 Dec 2026, 11:0\d GMT\+7 and is renewed by the workers\./)
     expect(result.stdout).not.toContain('WARNING')
     expect(sim.oauth.stats('x').tokenRequests.authorization_code).toBe(1)
 

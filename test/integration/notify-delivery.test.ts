@@ -102,10 +102,10 @@ describe('alert emails when the mail server drops the connection or refuses', ()
     expect(errors.find(([subject]) => subject?.includes(nameOf(dropped)))?.[1]).toMatch(/^ALERT NOT DELIVERED after 3 tries; it is sent again at the next evaluation/)
     expect(errors.find(([subject]) => subject?.includes(nameOf(refused)))?.[1]).toMatch(/^ALERT NOT DELIVERED: the mail server refused it for good; it is not retried/)
     const listed = (await status()).split('\n')
-    const section = listed.slice(listed.indexOf('Undelivered alert emails: ') + 1, listed.indexOf('Undelivered alert emails: ') + 3)
+    const section = listed.slice(listed.indexOf('Undelivered alert emails:') + 1, listed.indexOf('Undelivered alert emails:') + 3)
     expect(section).toHaveLength(2)
     expect(section.find((l) => l.includes(nameOf(dropped)))).toMatch(
-      /^ {2}2026-11-20 03:00 UTC .* — tries ran out: sent again at the next evaluation \(the alert could not be delivered yet \(\w+\)\)$/,
+      /^ {2}20 Nov 2026, 03:00 UTC .* — tries ran out: sent again at the next evaluation \(the alert could not be delivered yet \(\w+\)\)$/,
     )
     expect(section.find((l) => l.includes(nameOf(refused)))).toMatch(/ — refused for good, not sent again: check the recipients \(the mail server refused the alert \(SMTP 550\)\)$/)
 
@@ -147,6 +147,6 @@ describe('alert emails when the mail server drops the connection or refuses', ()
     expect((await queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed'])).map((j) => j.id).sort()).toEqual([firstId(refused), firstId(slow), firstId(dropped), retryId].sort())
     expect((await queue.getJob(firstId(refused)))?.attemptsMade).toBe(1)
     const after = (await status()).split('\n')
-    expect(after.filter((l) => l.startsWith('  2026-11-20'))).toEqual([expect.stringContaining(nameOf(refused))])
+    expect(after.filter((l) => l.startsWith('  20 Nov 2026'))).toEqual([expect.stringContaining(nameOf(refused))])
   })
 })

@@ -92,7 +92,7 @@ describe('a round with a throttled account', () => {
     expect(await runtime.rounds.heldBackJobs()).toEqual(new Map([[`facebook/${THROTTLED}`, held.id]]))
     // `status` says so, and /metrics counts the held-back account and the round evaluated at its deadline.
     const status = await formatStatus({ rows: (query: string, params?: Record<string, unknown>) => runtime.ch!.rows(query, params) } as unknown as Reader, { color: false, now: AT })
-    expect(status).toContain(`2026-11-26 09:15 UTC  10 accounts: 9 collected; evaluated at its deadline, 1 pending: facebook/${THROTTLED}`)
+    expect(status).toContain(`26 Nov 2026, 09:15 UTC  10 accounts: 9 collected; evaluated at its deadline, 1 pending: facebook/${THROTTLED}`)
     // The worker counts the round when its job completes, just after the state the test waited for.
     await until('the round counted', async () => (await runtime.telemetry.registry.metrics()).includes('social_kpi_round_pending_accounts 1'))
     const metrics = await runtime.telemetry.registry.metrics()

@@ -180,14 +180,14 @@ describe('social-kpi status', () => {
 
   it("says the forecast's recent pace beside a status resting on it, not the average so far", async () => {
     const text = await line(row)
-    expect(text).toContain('on_track (behind pace, forecast reaches the target)')
+    expect(text).toContain('on track (behind pace, forecast reaches the target)')
     expect(text).toContain('needs +113/day, recent pace +120/day')
     expect(text).not.toContain('so far +0/day')
   })
 
   it('gives no forecast words without the forecast (a row from before the forecast columns)', async () => {
     const text = await line({ ...row, forecast_end: null, needed_per_day: null, recent_per_day: null })
-    expect(text).toMatch(/^fb-clicks-month {2}on_track {2}/)
+    expect(text).toMatch(/^fb-clicks-month {2}on track {2}/)
     expect(text).not.toContain('forecast')
   })
 })

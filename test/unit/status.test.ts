@@ -27,10 +27,10 @@ describe('status view helpers', () => {
       latest_at: '2026-11-11 00:00:00.000',
     }
     // 6,000 left over 20 days; 3,000 in 10 days so far
-    expect(paceNeeded(kpi)).toBe('needs +300/day, so far +300/day')
-    expect(paceNeeded({ ...kpi, status: 'achieved' })).toBe('target reached')
-    expect(paceNeeded({ ...kpi, kind: 'rate' })).toBe('')
-    expect(paceNeeded({ ...kpi, comparator: 'at_most' })).toBe('')
+    expect(paceNeeded(kpi, ENGLISH)).toBe('needs +300/day, so far +300/day')
+    expect(paceNeeded({ ...kpi, status: 'achieved' }, ENGLISH)).toBe('target reached')
+    expect(paceNeeded({ ...kpi, kind: 'rate' }, ENGLISH)).toBe('')
+    expect(paceNeeded({ ...kpi, comparator: 'at_most' }, ENGLISH)).toBe('')
   })
 })
 
@@ -59,16 +59,18 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
 
   it('formatKpiTable (collect, evaluate)', () => {
     const lines = (e: KpiTableRow) => formatKpiTable([e], { color: false, speaker: ENGLISH }).split('\n')[1]!
-    expect(lines(evaluation)).toMatch(/^purchases {2}on_track \(too early to tell\) {2}\s*10 {2}/)
-    expect(lines({ ...evaluation, basis: 'forecast', forecast: { end: 640 } })).toMatch(/^purchases {2}on_track \(behind pace, forecast reaches the target\) /)
+    expect(lines(evaluation)).toMatch(/^purchases {2}on track \(too early to tell\) {2}\s*10 {2}/)
+    expect(lines({ ...evaluation, basis: 'forecast', forecast: { end: 640 } })).toMatch(/^purchases {2}on track \(behind pace, forecast reaches the target\) /)
     // a note about the forecast needs the forecast: without one, the status alone
-    expect(lines({ ...evaluation, basis: 'forecast' })).toMatch(/^purchases {2}on_track {2}/)
-    expect(lines({ ...evaluation, basis: 'pace', actual: 14 })).toMatch(/^purchases {2}on_track {2}/)
+    expect(lines({ ...evaluation, basis: 'forecast' })).toMatch(/^purchases {2}on track {2}/)
+    expect(lines({ ...evaluation, basis: 'pace', actual: 14 })).toMatch(/^purchases {2}on track {2}/)
     // the colour is the status's own
-    expect(formatKpiTable([evaluation], { color: true, speaker: ENGLISH })).toContain('\x1b[32mon_track (too early to tell)')
+    expect(formatKpiTable([evaluation], { color: true, speaker: ENGLISH })).toContain('\x1b[32mon track (too early to tell)')
     // no verdict: the reason and the accounts missing
-    expect(lines({ ...evaluation, status: 'unknown', attainment: null, reason: 'data_problem', missingAccounts: ['main', 'second'] })).toMatch(/^purchases {2}unknown \(stale data: main, second\) {2}/)
-    expect(lines({ ...evaluation, status: 'unknown', actual: null, attainment: null, reason: 'too_early', missingAccounts: [] })).toMatch(/^purchases {2}unknown \(too early\) {2}/)
+    expect(lines({ ...evaluation, status: 'unknown', attainment: null, reason: 'data_problem', missingAccounts: ['main', 'second'] })).toMatch(
+      /^purchases {2}no verdict \(stale data: main, second\) {2}/,
+    )
+    expect(lines({ ...evaluation, status: 'unknown', actual: null, attainment: null, reason: 'too_early', missingAccounts: [] })).toMatch(/^purchases {2}no verdict \(too early\) {2}/)
   })
 
   it('formatStatus (status), from the stored status_basis', async () => {
@@ -99,15 +101,15 @@ describe('the KPI tables say why a KPI behind its pace is on track', () => {
           query.includes('system.columns') ? columns : query.includes('system.tables') ? [{ n: 0 }] : query.includes('kpi_evaluations') ? rows : query.includes('kpi_verdicts') ? verdicts : [],
       }) as unknown as Reader
     const now = new Date('2026-12-01T11:05:00Z')
-    expect(await formatStatus(reader([row]), { color: false, now })).toMatch(/\npurchases {2}on_track \(too early to tell\) {2}/)
+    expect(await formatStatus(reader([row]), { color: false, now })).toMatch(/\npurchases {2}on track \(too early to tell\) {2}/)
     expect(await formatStatus(reader([{ ...row, status: 'at_risk', status_basis: 'forecast', forecast_end: 420 }]), { color: false, now })).toMatch(
-      /\npurchases {2}at_risk \(on pace, forecast short\) {2}/,
+      /\npurchases {2}at risk \(on pace, forecast short\) {2}/,
     )
     // biome-ignore lint/suspicious/noControlCharactersInRegex: the colours are ANSI escapes
-    expect(await formatStatus(reader([{ ...row, status_basis: 'pace' }]), { color: true, now })).toMatch(/\npurchases {2}\x1b\[32mon_track\x1b\[0m {2}/)
+    expect(await formatStatus(reader([{ ...row, status_basis: 'pace' }]), { color: true, now })).toMatch(/\npurchases {2}\x1b\[32mon track\x1b\[0m {2}/)
     // no verdict: why, and which accounts
     const partial = { ...row, status: 'unknown', status_basis: 'pace', attainment: null, status_reason: 'incomplete', missing_accounts: ['main'] }
-    expect(await formatStatus(reader([partial]), { color: false, now })).toMatch(/\npurchases {2}unknown \(incomplete data: main\) {2}/)
+    expect(await formatStatus(reader([partial]), { color: false, now })).toMatch(/\npurchases {2}no verdict \(incomplete data: main\) {2}/)
     // a campaign that ended on 1 Dec 00:00 local: its final verdict, not its last running status
     const campaign = {
       ...row,
