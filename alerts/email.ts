@@ -63,13 +63,18 @@ function periodName(speaker: Speaker, kpi: KpiEvaluation['kpi'], period: KpiEval
   return speaker.t('email.kpi.period_name', { period: typeof kpi.period === 'string' ? kpi.period : 'custom', month, quarter: start.quarter, year: String(start.year) })
 }
 
+/** A metric in words: "followers" / "pengikut"; one the catalogue does not name reads as its code. */
+const metricName = (speaker: Speaker, metric: string) => {
+  const key = `email.metric.${metric}`
+  return speaker.has(key) ? speaker.t(key) : metric.replace(/_/g, ' ')
+}
+
 /**
  * What the KPI counts, in words: "followers", "followers gained", "likes" / "pengikut", "tambahan
  * pengikut", "suka". A metric or kind the catalogue does not name reads as the kind says it.
  */
 function unitOf(speaker: Speaker, kpi: KpiEvaluation['kpi']): string {
-  const metricKey = `email.metric.${kpi.metric}`
-  const metric = speaker.has(metricKey) ? speaker.t(metricKey) : kpi.metric.replace(/_/g, ' ')
+  const metric = metricName(speaker, kpi.metric)
   const kindKey = `email.kind_unit.${kpi.kind}`
   return speaker.has(kindKey) ? speaker.t(kindKey, { metric }) : kpiKind(kpi.kind).unit(metric)
 }
@@ -223,7 +228,8 @@ export function kpiEmailParts(plan: Plan, evaluation: KpiEvaluation, event: Aler
       [label('recent'), say.perDay(forecast.recentPerDay)],
     )
   } else if (evaluation.forecastNote) {
-    lines.push([label('forecast'), evaluation.forecastNote])
+    const { accountId, since } = evaluation.forecastNote
+    lines.push([label('forecast'), speak.t('email.kpi.forecast_stopped', { metric: metricName(speak, kpi.metric), account: accountId, since: speak.date(since) })])
   }
   lines.push([label('evaluated_at'), speak.dateTime(evaluation.evaluatedAt)])
   const actions = event === 'resolved' ? [] : (kpi.actions ?? objective?.actions ?? [])

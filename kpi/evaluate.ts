@@ -31,8 +31,8 @@ export interface KpiEvaluation {
   baselineAt?: Date
   /** The end-of-period forecast; null for rates, ended periods, and with under 3 days of data. */
   forecast?: Forecast | null
-  /** Why there is no forecast although the KPI could have one (its collection stopped). */
-  forecastNote?: string
+  /** Why there is no forecast although the KPI could have one: an account's collection stopped after `since` (its newest data). */
+  forecastNote?: { accountId: string; since: Date }
   /** The KPI's value at daily steps back from `evaluatedAt` (within the period, at most 92 days), oldest first. */
   history?: KpiPoint[]
   /** Why there is no verdict (status `unknown`): kpi/statuses.ts STATUS_REASONS; absent for any other status. */
@@ -223,7 +223,7 @@ export async function evaluateKpi(plan: Plan, kpi: Kpi, at: Date, source: KpiDat
   const baselineAt = kind.origin === 'start' && start && start.at > period.start ? start.at : undefined
   const periodEnded = at >= period.end
   let forecast: Forecast | null = null
-  let forecastNote: string | undefined
+  let forecastNote: KpiEvaluation['forecastNote']
   let history: KpiPoint[] = []
   if (!periodEnded && actual !== null && kind.trend !== null && begun && missing.length === 0) {
     const trend = await readTrend(kind, selection(kpi.metric), source, period, kind.trend === 'level' ? levelAt : upTo, actual, start)
@@ -341,14 +341,13 @@ async function moneyOf(plan: Plan, kpi: Kpi, source: KpiDataSource): Promise<{ c
  * stopped being collected gets no forecast, with the reason, rather than a projection of counting
  * that is not happening.
  */
-async function projectionStart(kpi: Kpi, select: MetricSelection, source: KpiDataSource, at: Date): Promise<{ dataUntil: Date } | { note: string }> {
+async function projectionStart(kpi: Kpi, select: MetricSelection, source: KpiDataSource, at: Date): Promise<{ dataUntil: Date } | { note: NonNullable<KpiEvaluation['forecastNote']> }> {
   const newest = await source.dataUntil(select, at)
   if (!newest) return { dataUntil: at }
   const daily = METRICS[kpi.network][kpi.metric]?.shape === 'daily'
   const stoppedAfter = COLLECTION_STOPPED_AFTER_MS + (daily ? FINAL_VERDICT_GRACE_MS : 0)
   if (at.getTime() - newest.at.getTime() > stoppedAfter) {
-    const day = newest.at.toISOString().slice(0, 10)
-    return { note: `no forecast: no ${kpi.metric} data from ${newest.accountId} since ${day}, so its collection has stopped` }
+    return { note: { accountId: newest.accountId, since: newest.at } }
   }
   return { dataUntil: new Date(Math.min(at.getTime(), newest.at.getTime() + (daily ? DAY_MS : 0))) }
 }

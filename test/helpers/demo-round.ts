@@ -19,14 +19,20 @@ export interface DemoRound {
 /**
  * The example plan against the simulator, on a clock that starts at `at` (shared by the simulator
  * and the runtime): one collection round at `at` through BullMQ into the embedded ClickHouse,
- * evaluated and alerted, its emails delivered to a real SMTP receiver.
+ * evaluated and alerted, its emails delivered to a real SMTP receiver. `planFile`: another plan
+ * (the Indonesian example); `withoutToken`: accounts whose token variable is left unset.
  */
-export async function runDemoRound(name: string, at: Date): Promise<DemoRound> {
+export async function runDemoRound(name: string, at: Date, options: { planFile?: string; withoutToken?: string[] } = {}): Promise<DemoRound> {
   const clock = clockFrom(at)
   const sim = await startSimulator({ now: clock })
   const smtp = await startTestSmtp()
-  const plan = await loadPlan('examples/plan.yaml')
-  const tokens = Object.fromEntries(planAccounts(plan).map((account) => [account.tokenEnv, `good-token-${account.id}`]))
+  const plan = await loadPlan(options.planFile ?? 'examples/plan.yaml')
+  // An account left without its token is unhealthy (token_missing) and alerted; the others collect.
+  const tokens = Object.fromEntries(
+    planAccounts(plan)
+      .filter((account) => !options.withoutToken?.includes(account.id))
+      .map((account) => [account.tokenEnv, `good-token-${account.id}`]),
+  )
   const test = testConfig(name, { ...simulatorEnvironment(sim.url), ...tokens, SMTP_URL: smtp.url })
   const runtime = await startRuntime({ config: test.config, plan, logger: silentLogger, scheduler: false, workers: true, now: clock })
   const round = await enqueueRound(runtime.queues, runtime.rounds, plan, at)

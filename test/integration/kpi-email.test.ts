@@ -139,8 +139,8 @@ describe('the KPI alert email', () => {
   })
 
   it('says why there is no forecast when the collection has stopped', () => {
-    const note = 'no forecast: no followers data from main since 2026-03-10, so its collection has stopped'
-    const email = renderKpiEmail(plan, { ...marchEvaluation(), forecast: null, forecastNote: note }, 'firing')
+    const note = 'no forecast: no followers data from main since 10 Mar 2026, so its collection has stopped'
+    const email = renderKpiEmail(plan, { ...marchEvaluation(), forecast: null, forecastNote: { accountId: 'main', since: new Date('2026-03-10T05:00:00Z') } }, 'firing')
     expect(email.text.split('\n')).toContain(`Forecast: ${note}`)
     expect(email.text).not.toContain('Forecast for the period end')
     expect(email.subject).not.toContain('on course for')

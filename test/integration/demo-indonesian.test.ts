@@ -1,0 +1,48 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { runDemoRound, type DemoRound } from '../helpers/demo-round.ts'
+
+/**
+ * Issue 22, "Done when": the demo with the Indonesian example plan (company.language: id) sends
+ * Indonesian emails. One round in mid-December, 17 Dec 2026 at 09:00 in Jakarta, with the main
+ * Facebook Page's token left unset (an account that cannot be collected: a source email), every
+ * email received over SMTP.
+ */
+const AT = new Date('2026-12-17T09:00:00+07:00')
+let demo: DemoRound
+
+beforeAll(async () => {
+  demo = await runDemoRound('demo_indonesian', AT, { planFile: 'examples/rencana-media-sosial.yaml', withoutToken: ['kopi-nusantara-bandung'] })
+}, 300_000)
+
+afterAll(async () => demo?.close())
+
+const ENGLISH = [
+  /\bon track\b/i,
+  /\bat risk\b/i,
+  /\bno verdict\b/i,
+  /\bno data\b/i,
+  /\bRESOLVED\b/,
+  /\bACTION NEEDED\b/,
+  /\bSTALE DATA\b/,
+  /\bSince\b/,
+  /\bWhat to do\b/,
+  /\bUTC\b/,
+  /\d{4}-\d{2}-\d{2}T\d{2}:/,
+]
+
+describe('the demo with the Indonesian example plan', () => {
+  it('speaks Indonesian in every email it sends: KPI alerts and the account it cannot collect', () => {
+    const emails = demo.smtp.messages
+    expect(emails.length).toBeGreaterThan(1)
+    for (const email of emails) {
+      const all = `${email.subject}\n${email.text}`
+      for (const word of ENGLISH) expect(all, `${email.subject}: ${word}`).not.toMatch(word)
+    }
+    const source = emails.filter((e) => e.subject?.includes('PERLU TINDAKAN'))
+    expect(source.length, emails.map((e) => e.subject).join('\n')).toBe(1)
+    expect(source[0]!.text).toMatch(/WIB/)
+    const kpi = emails.filter((e) => /BERISIKO|TIDAK TERCAPAI/.test(e.subject ?? ''))
+    expect(kpi.length, emails.map((e) => e.subject).join('\n')).toBeGreaterThan(0)
+    for (const email of kpi) expect(email.text, email.subject).toMatch(/ dari /)
+  })
+})
