@@ -3,7 +3,7 @@ import { loadConfig, makeDataDir, type Config } from '../core/config.ts'
 import { SocialKpiError } from '../core/errors.ts'
 import { createLogger, type Logger, type Scrubber } from '../core/logger.ts'
 import type { PrivateRedis } from '../core/redis.ts'
-import { loadPlan, type Plan } from '../plan/plan.ts'
+import { loadPlan, planSpeaker, type Plan } from '../plan/plan.ts'
 import type { RunningSimulator } from '../simulator/index.ts'
 import type { AdminServer } from './admin-server.ts'
 import type { OpsServer } from './ops-server.ts'
@@ -157,7 +157,7 @@ export async function withRuntime(
     // Aborted by the signal: that is the stop asked for, not a failure.
     if (!stop.signal) throw error
   } finally {
-    if (stop.signal) out(`\n${stop.signal}: stopping (finishing active jobs, flushing writes)…`)
+    if (stop.signal) out(`\n${planSpeaker(ctx.plan).t('terminal.service.stopping', { signal: stop.signal })}`)
     await admin?.close()
     // Closed after the runtime: /readyz answers 503 while the workers finish.
     await runtime?.shutdown()

@@ -1,5 +1,7 @@
 import type { Command } from 'commander'
-import { planAccounts } from '../../plan/plan.ts'
+import type { Speaker } from '../../core/i18n/index.ts'
+import { planAccounts, planSpeaker } from '../../plan/plan.ts'
+import { FALLBACK_SPEAKER } from '../status.ts'
 import { EXIT, exitCodes, out, planOption, version } from '../output.ts'
 import { runRound } from '../round.ts'
 import { withRuntime } from '../session.ts'
@@ -12,10 +14,17 @@ interface Roles {
 
 /** A long-running process: runs until SIGINT/SIGTERM, then stops in order. */
 async function runService(planFile: string | undefined, roles: Roles): Promise<void> {
+  let stopped: Speaker | undefined
   await withRuntime(planFile, { ...roles, admin: true }, async ({ ctx, runtime, privateRedis, admin, stop }) => {
-    out(`social-kpi ${version}: plan "${ctx.plan.company.name}" (${ctx.planFile}), ${planAccounts(ctx.plan).length} accounts, ${ctx.plan.kpis.length} KPIs`)
+    const say = planSpeaker(ctx.plan)
+    out(say.t('terminal.service.started', { version, company: ctx.plan.company.name, file: ctx.planFile, accounts: planAccounts(ctx.plan).length, kpis: ctx.plan.kpis.length }))
     out(
-      `  Redis ${new URL(ctx.config.REDIS_URL).host}${privateRedis ? ' (private, started for this run)' : ''}; ClickHouse ${runtime.ch ? (runtime.ch.mode === 'embedded' ? `embedded, ${ctx.config.dataDir}/clickhouse` : 'server') : 'not used by the scheduler'}`,
+      say.t('terminal.service.stores', {
+        redis: new URL(ctx.config.REDIS_URL).host,
+        private: privateRedis ? 'yes' : 'no',
+        clickhouse: runtime.ch ? runtime.ch.mode : 'none',
+        path: `${ctx.config.dataDir}/clickhouse`,
+      }),
     )
     if (roles.firstRound) {
       const round = runRound(runtime, ctx.plan, ctx.config, ctx.clock)
@@ -24,12 +33,14 @@ async function runService(planFile: string | undefined, roles: Roles): Promise<v
       await Promise.race([round, stop.stopped])
     }
     if (stop.signal) return
-    if (roles.scheduler) out(`\nRunning: collection "${ctx.plan.collection.schedule}", evaluation "${ctx.plan.collection.evaluateSchedule}" (${ctx.plan.company.timezone}). Ctrl-C to stop.`)
-    else out('\nWorking on the queues. Ctrl-C to stop.')
-    if (admin) out(`Analysts: npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"${ctx.config.DATA_DIR === './data' ? '' : ` (with DATA_DIR=${ctx.config.DATA_DIR})`}`)
+    if (roles.scheduler) out(`\n${say.t('terminal.service.running', { collect: ctx.plan.collection.schedule, evaluate: ctx.plan.collection.evaluateSchedule, zone: ctx.plan.company.timezone })}`)
+    else out(`\n${say.t('terminal.service.working')}`)
+    if (admin)
+      out(say.t('terminal.service.analysts', { command: 'npx social-kpi sql "SELECT * FROM metrics_daily LIMIT 10"', dataDir: ctx.config.DATA_DIR === './data' ? 'default' : ctx.config.DATA_DIR }))
     await stop.stopped
+    stopped = say
   })
-  out('Stopped cleanly.')
+  out((stopped ?? FALLBACK_SPEAKER).t('terminal.service.stopped'))
 }
 
 const SERVICES: Array<{ name: string; description: string; roles: Roles }> = [
