@@ -286,7 +286,8 @@ export type AccountProblem = { status: string; code: string } | null
  * The email for an account that stopped collecting because its token or permissions were refused.
  * `others` are the plan's other accounts that had a problem at their last collection (or were never
  * collected), with it in words: the email says only what the source health shows about them.
- * `advice` is the collector's own (ingest/collectors: English, as the API's error it explains).
+ * `advice` is the collector's own, in the speaker's language (ingest/collectors `tokenAdvice`, catalogue `advice`);
+ * the API's error beside it stays as the API said it.
  */
 export function renderSourceEmail(
   speaker: Speaker,
@@ -348,7 +349,7 @@ export function renderDegradedEmail(
   return render(speaker, subject, lines, undefined, [])
 }
 
-/** The warning ahead of a credential's known end, and the notice once it was renewed. `advice` is ingest/auth's (English). */
+/** The warning ahead of a credential's known end, and the notice once it was renewed. `advice` is ingest/auth's, in the speaker's language (credentialAdvice). */
 export function renderCredentialExpiryEmail(
   speaker: Speaker,
   expiry: { account: { network: string; id: string; name: string }; what: string; endsAt: Date },

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { JobsOptions, Queue } from 'bullmq'
 import { toClickHouseTime, type ClickHouse } from '../core/clickhouse.ts'
+import type { Speaker } from '../core/i18n/index.ts'
 import type { Logger } from '../core/logger.ts'
 import type { Clock } from '../core/clock.ts'
 import { NOTIFY_JOB_OPTIONS, timeStamp, type AlertFacts, type Payload } from '../core/queues.ts'
@@ -26,8 +27,8 @@ export interface AlertEngineDeps {
   ch: ClickHouse
   writers: Writers
   notifyQueue: Queue
-  /** What an account owner must do after its credentials were refused or are missing (`apiCode`). */
-  tokenAdvice(account: PlanAccount, apiCode: string): string
+  /** What an account owner must do after its credentials were refused or are missing (`apiCode`), in the speaker's language. */
+  tokenAdvice(speaker: Speaker, account: PlanAccount, apiCode: string): string
   grafanaUrl?: string
   /** An account whose last successful collection is older than this is stale (about two rounds missed). */
   staleAfterMs: number
@@ -230,7 +231,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
           accountName: account.name,
           errorCode: state.lastErrorCode,
           error: state.lastError,
-          advice: deps.tokenAdvice(account, state.lastErrorCode),
+          advice: deps.tokenAdvice(speak, account, state.lastErrorCode),
           since: alert.since,
           kpisWithoutVerdict: withoutVerdict(account),
         },
@@ -303,7 +304,7 @@ async function decideAndSend(deps: AlertEngineDeps, evaluations: KpiEvaluation[]
     const failing = expiry.endsAt.getTime() - at.getTime() < warnMs
     if (failing) expiring.add(key)
     handle({ key, subjectKind: 'source', subjectId: `${expiry.account.network}/${expiry.account.id}`, failing, label: failing ? 'expiring' : 'valid' }, (event) =>
-      renderCredentialExpiryEmail(speak, expiry, event, at, deps.tokenAdvice(expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
+      renderCredentialExpiryEmail(speak, expiry, event, at, deps.tokenAdvice(speak, expiry.account, `expiring_${expiry.what.replace(/ /g, '_')}`)),
     )
   }
   for (const [key, state] of previous) {

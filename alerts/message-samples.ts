@@ -1,4 +1,6 @@
 import type { AlertFacts } from '../core/queues.ts'
+import { credentialAdvice } from '../ingest/auth/index.ts'
+import { graphTokenAdvice } from '../ingest/graph-api.ts'
 import type { CrisisEvaluation } from '../kpi/crisis.ts'
 import type { KpiEvaluation } from '../kpi/evaluate.ts'
 import { parsePlanText, planAccounts, planSpeaker, type Plan } from '../plan/plan.ts'
@@ -249,7 +251,7 @@ export function alertMessageSamples(language: string): MessageSample[] {
           accountName: page.name,
           errorCode: '190/463',
           error: 'Error validating access token: Session has expired.',
-          advice: 'The Page token has expired: connect the Page again and store the new token in FB_PAGE_TOKEN.',
+          advice: graphTokenAdvice(speaker, '190/463', 'FB_PAGE_TOKEN'),
           since: new Date('2026-12-08T01:15:00Z'),
           kpisWithoutVerdict: ['Interaksi per tayangan di Halaman utama bulan ini (fb-engagement-rate-month)'],
         },
@@ -281,7 +283,7 @@ export function alertMessageSamples(language: string): MessageSample[] {
         { account: { network: page.network, id: page.id, name: page.name }, what: 'access token', endsAt: new Date('2026-12-15T02:30:00Z') },
         'firing',
         AT,
-        'Run social-kpi connect kopi-nusantara before then to renew the token.',
+        credentialAdvice(speaker, page, 'expiring_access_token'),
       ),
     ),
     sample(

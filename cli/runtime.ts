@@ -13,12 +13,12 @@ import { createRedis, type Redis } from '../core/redis.ts'
 import { createTelemetry, within, type Telemetry } from '../core/telemetry.ts'
 import type { Readiness } from './ops-server.ts'
 import { createOutageReporter } from '../core/redis-outage.ts'
-import { createCollectors } from '../ingest/collectors/index.ts'
+import { accountAdvice, createCollectors } from '../ingest/collectors/index.ts'
 import { startScheduler, type Scheduler } from '../ingest/scheduler.ts'
 import { createRoundTracker, type RoundTracker } from '../ingest/rounds.ts'
 import { staleAfterMs } from '../plan/schedule.ts'
-import { accountAuth, planAccounts, type Plan, type PlanAccount } from '../plan/plan.ts'
-import { credentialAdvice, openCredentials } from '../ingest/auth/index.ts'
+import { planAccounts, type Plan, type PlanAccount } from '../plan/plan.ts'
+import { openCredentials } from '../ingest/auth/index.ts'
 import { createExpiryWatch } from '../ingest/auth/expiry.ts'
 import { NETWORK_DESCRIPTORS } from '../core/metrics.ts'
 import { createRequestGate } from '../ingest/quota.ts'
@@ -125,12 +125,7 @@ export async function startRuntime(options: RuntimeOptions): Promise<Runtime> {
           ch,
           writers,
           notifyQueue: queues.notify,
-          tokenAdvice: (account, apiCode) => {
-            const auth = accountAuth(account)
-            if (auth.kind !== 'token' || apiCode.startsWith('expiring_')) return credentialAdvice(account, apiCode)
-            if (apiCode === 'token_missing') return `Set the environment variable ${auth.tokenEnv} to the account's access token and restart.`
-            return collectors[account.network].tokenAdvice(apiCode, auth.tokenEnv)
-          },
+          tokenAdvice: accountAdvice(collectors),
           grafanaUrl: config.GRAFANA_URL,
           // The stale window (plan/schedule.ts); the evaluator judges with the same one (workers/evaluate-worker.ts).
           staleAfterMs: staleAfterMs(plan, now()),

@@ -1,6 +1,7 @@
 import type { AxiosResponse } from 'axios'
 import { DateTime } from 'luxon'
 import { z } from 'zod'
+import type { Speaker } from '../core/i18n/index.ts'
 import { retryAfterMs, type ApiDialect, type Failure } from './http.ts'
 
 /**
@@ -129,38 +130,29 @@ function graphPauseAfter(response: AxiosResponse): number {
   return usage.maxPercent >= USAGE_PAUSE_PERCENT ? USAGE_PAUSE_MS : 0
 }
 
-/** What a Graph product's token is and which permissions it needs, for plain-worded advice. */
+/** A Graph product whose token can be refused: its advice is `advice.<network>.*` in the catalogue. */
 export interface GraphTokenKind {
-  /** e.g. "Page access token". */
-  token: string
-  /** e.g. "pages_read_engagement and read_insights". */
-  permissions: string
-  /** What else a person needs besides the permissions, e.g. "a role on the Page". */
-  role: string
-  /** Who must grant them, e.g. " (by a person who can perform the ANALYZE task on the Page)". */
-  grantedBy?: string
+  network: 'facebook' | 'instagram' | 'meta_ads'
+  /** The permissions the token needs, as Meta names them. */
+  permissions: readonly string[]
 }
 
+/** Why Graph refused a token (error 190's subcode), for `advice.<network>.refused`. */
+const REFUSAL: Record<string, string> = { '463': 'expired', '460': 'password', '467': 'invalid' }
+
 /** Builds `tokenAdvice` for one Graph product: what the owner must do after Graph refused its token. */
-export function graphTokenAdviceFor(kind: GraphTokenKind): (apiCode: string, tokenEnv: string) => string {
-  return (apiCode, tokenEnv) => {
+export function graphTokenAdviceFor(kind: GraphTokenKind): (speaker: Speaker, apiCode: string, tokenEnv: string) => string {
+  return (speaker, apiCode, tokenEnv) => {
     const [code, subcode] = apiCode.split('/')
-    if (code === '104') return `No token was sent: set the environment variable ${tokenEnv} to a ${kind.token}.`
-    if (code === '10' || Number(code) >= 200) {
-      return `The token lacks a permission or the user lacks ${kind.role}. Re-authorise with the permissions ${kind.permissions}${kind.grantedBy ?? ''}, then update ${tokenEnv}.`
-    }
-    const why = subcode === '463' ? 'has expired' : subcode === '460' ? 'was invalidated by a password change' : subcode === '467' ? 'is invalid' : 'was refused'
-    return `The ${kind.token} ${why}. Generate a new ${kind.token} (permissions ${kind.permissions}) and set it in ${tokenEnv}; the next round picks it up.`
+    const permissions = speaker.list(kind.permissions)
+    if (code === '104') return speaker.t(`advice.${kind.network}.no_token`, { tokenEnv })
+    if (code === '10' || Number(code) >= 200) return speaker.t(`advice.${kind.network}.permission`, { permissions, tokenEnv })
+    return speaker.t(`advice.${kind.network}.refused`, { why: REFUSAL[subcode ?? ''] ?? 'refused', permissions, tokenEnv })
   }
 }
 
 /** What the account owner must do when Graph refuses a Page token, in words for the alert email. */
-export const graphTokenAdvice = graphTokenAdviceFor({
-  token: 'Page access token',
-  permissions: 'pages_read_engagement and read_insights',
-  role: 'a role on the Page',
-  grantedBy: ' (by a person who can perform the ANALYZE task on the Page)',
-})
+export const graphTokenAdvice = graphTokenAdviceFor({ network: 'facebook', permissions: ['pages_read_engagement', 'read_insights'] })
 
 /** Parses Graph times such as `2024-06-28T07:00:00+0000` (offset without a colon). */
 export function parseGraphTime(value: string): Date {

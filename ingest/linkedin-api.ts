@@ -1,4 +1,5 @@
 import type { AxiosResponse } from 'axios'
+import type { Speaker } from '../core/i18n/index.ts'
 import type { ApiDialect, Failure } from './http.ts'
 
 /**
@@ -53,26 +54,21 @@ export function linkedInDialect(version: string): ApiDialect {
   }
 }
 
+/** The LinkedIn error codes of a refused token, by the advice they get (`advice.linkedin.*`). */
+const LINKEDIN_REFUSALS: Record<string, string> = {
+  EXPIRED_ACCESS_TOKEN: 'expired',
+  '65602': 'expired',
+  REVOKED_ACCESS_TOKEN: 'revoked',
+  '65601': 'revoked',
+  '65600': 'unrecognised',
+  '401': 'no_token',
+  ACCESS_DENIED: 'denied',
+  '100': 'denied',
+}
+
 /** What the Page admin must do when LinkedIn refuses the token, in words for the alert email. */
-export function linkedInTokenAdvice(apiCode: string, tokenEnv: string): string {
-  const reauthorise = `Have an ADMINISTRATOR of the LinkedIn Page authorise the app again with the permission rw_organization_admin, then set the new access token in ${tokenEnv}.`
-  switch (apiCode) {
-    case 'EXPIRED_ACCESS_TOKEN':
-    case '65602':
-      return `The LinkedIn access token has expired (they last 60 days unless refreshed). ${reauthorise}`
-    case 'REVOKED_ACCESS_TOKEN':
-    case '65601':
-      return `The LinkedIn access token was revoked (the member removed the app, or changed their password). ${reauthorise}`
-    case '65600':
-      return `LinkedIn does not recognise the access token in ${tokenEnv}; it may be cut short or belong to another app. ${reauthorise}`
-    case '401':
-      return `No LinkedIn access token was sent: set the environment variable ${tokenEnv} to the Page admin's access token.`
-    case 'ACCESS_DENIED':
-    case '100':
-      return `The token works but may not read this Page's statistics: it lacks the permission rw_organization_admin, or its member is not an ADMINISTRATOR of the Page. ${reauthorise}`
-    default:
-      return `LinkedIn refused the access token (${apiCode}). ${reauthorise}`
-  }
+export function linkedInTokenAdvice(speaker: Speaker, apiCode: string, tokenEnv: string): string {
+  return speaker.t(`advice.linkedin.${LINKEDIN_REFUSALS[apiCode] ?? 'refused'}`, { apiCode, tokenEnv, permission: 'rw_organization_admin' })
 }
 
 /** `urn:li:organization:123` for a plan's apiId given as `123` or as the URN itself. */

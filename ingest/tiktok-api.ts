@@ -1,4 +1,5 @@
 import type { AxiosResponse } from 'axios'
+import type { Speaker } from '../core/i18n/index.ts'
 import { retryAfterMs, type ApiDialect, type Failure } from './http.ts'
 
 /**
@@ -123,29 +124,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-const DISPLAY_SCOPES = 'user.info.basic, user.info.stats and video.list'
-const BUSINESS_SCOPES = 'user.info.basic, user.info.stats, user.insights and video.list'
+const DISPLAY_SCOPES = ['user.info.basic', 'user.info.stats', 'video.list']
+const BUSINESS_SCOPES = ['user.info.basic', 'user.info.stats', 'user.insights', 'video.list']
+
+/** TikTok's codes of a refused token, by the advice they get (`advice.tiktok.*`). */
+const TIKTOK_REFUSALS: Record<string, string> = {
+  access_token_invalid: 'display_refused',
+  http_401: 'display_refused',
+  scope_not_authorized: 'display_scope',
+  scope_permission_missed: 'display_scope',
+  open_id_mismatch: 'open_id_mismatch',
+  '40104': 'business_no_token',
+  '40102': 'business_expired',
+  '40105': 'business_invalid',
+  '40001': 'business_access',
+}
 
 /** What the account owner must do after TikTok refused the token, in words for the alert email. */
-export function tiktokTokenAdvice(apiCode: string, tokenEnv: string): string {
-  switch (apiCode) {
-    case 'access_token_invalid':
-    case 'http_401':
-      return `TikTok refused the user access token (expired after 24 hours, revoked, or not a Display API token). Refresh it with the refresh token, or have the account owner log in again with TikTok Login Kit (scopes ${DISPLAY_SCOPES}), then set the new access token in ${tokenEnv}.`
-    case 'scope_not_authorized':
-    case 'scope_permission_missed':
-      return `The token lacks a scope this collector needs. Have the account owner authorise the app again with the scopes ${DISPLAY_SCOPES} (follower and like counts need user.info.stats), then set the new access token in ${tokenEnv}.`
-    case 'open_id_mismatch':
-      return `The token in ${tokenEnv} belongs to another TikTok account than the plan's apiId. Log in with the account the plan names (or correct its apiId), then set its access token in ${tokenEnv}.`
-    case '40104':
-      return `No token was sent: set the environment variable ${tokenEnv} to the business account's TikTok API for Business access token.`
-    case '40102':
-      return `The TikTok API for Business access token has expired (it lasts 24 hours). Refresh it with the refresh token (tt_user/oauth2/refresh_token/) or authorise the business account again, then set the new token in ${tokenEnv}.`
-    case '40105':
-      return `The TikTok API for Business access token is incorrect or was revoked. Authorise the business account again (scopes ${BUSINESS_SCOPES}) and set the new token in ${tokenEnv}; send it as it is, without "Bearer".`
-    case '40001':
-      return `The token may not read this TikTok account: authorise the app again with the account the plan names and the scopes ${BUSINESS_SCOPES}, check that the plan's apiId is that account's business_id, then set the new token in ${tokenEnv}.`
-    default:
-      return `TikTok refused the token (${apiCode}). Authorise the account again and set the new access token in ${tokenEnv}.`
-  }
+export function tiktokTokenAdvice(speaker: Speaker, apiCode: string, tokenEnv: string): string {
+  const kind = TIKTOK_REFUSALS[apiCode] ?? 'refused'
+  const scopes = speaker.list(kind.startsWith('business_') ? BUSINESS_SCOPES : DISPLAY_SCOPES)
+  return speaker.t(`advice.tiktok.${kind}`, { apiCode, tokenEnv, scopes, statsScope: 'user.info.stats', refreshPath: 'tt_user/oauth2/refresh_token/' })
 }

@@ -1,4 +1,5 @@
 import type { AxiosResponse } from 'axios'
+import type { Speaker } from '../core/i18n/index.ts'
 import type { ApiDialect, Failure } from './http.ts'
 
 /**
@@ -102,18 +103,15 @@ export const xDialect: ApiDialect = {
   },
 }
 
+/** X's codes of a refused token, by the advice they get (`advice.x.*`). */
+const X_REFUSALS: Record<string, string> = {
+  'client-forbidden': 'client_forbidden',
+  'unsupported-authentication': 'user_context',
+  '453': 'access_level',
+  'not-authorized-for-resource': 'not_authorized',
+}
+
 /** What the account owner must do when X refuses the token, in words for the alert email. */
-export function xTokenAdvice(apiCode: string, tokenEnv: string): string {
-  switch (apiCode) {
-    case 'client-forbidden':
-      return `X refused the developer app behind this token: it is not attached to a Project, or the developer account is not enrolled. In the X developer portal, add the app to a Project with API access, create a new token and set it in ${tokenEnv}.`
-    case 'unsupported-authentication':
-      return `This X endpoint needs a user-context token. Authorise the app as the account (OAuth 2.0 with PKCE, scopes tweet.read and users.read) and set the access token in ${tokenEnv}.`
-    case '453':
-      return `The access level of the X developer account does not include the endpoints we read (user lookup and user posts). Upgrade the account's X API access, then set a new token in ${tokenEnv}.`
-    case 'not-authorized-for-resource':
-      return `X does not let this token see the account (a protected or suspended account). Use a token of the account itself (OAuth 2.0 user context) and set it in ${tokenEnv}.`
-    default:
-      return `X refused the token in ${tokenEnv}: it has expired, was revoked or is not valid. OAuth 2.0 user tokens last two hours unless refreshed; an app-only Bearer Token does not expire but gives no link clicks or impressions. Create a new token (a user-context token of the account, scopes tweet.read and users.read, for clicks) and set it in ${tokenEnv}.`
-  }
+export function xTokenAdvice(speaker: Speaker, apiCode: string, tokenEnv: string): string {
+  return speaker.t(`advice.x.${X_REFUSALS[apiCode] ?? 'refused'}`, { tokenEnv, scopes: speaker.list(['tweet.read', 'users.read']) })
 }

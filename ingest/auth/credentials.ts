@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto'
 import type { Clock } from '../../core/clock.ts'
 import type { Config } from '../../core/config.ts'
 import { ApiError, TokenError } from '../../core/errors.ts'
+import type { Speaker } from '../../core/i18n/index.ts'
 import { withRedisLock } from '../../core/lock.ts'
 import type { Logger, Scrubber } from '../../core/logger.ts'
 import { NETWORK_DESCRIPTORS, type Network } from '../../core/metrics.ts'
@@ -340,35 +341,41 @@ export function createCredentials(deps: CredentialsDeps): Credentials {
   }
 }
 
-/** What the account owner must do about a credential problem of an OAuth or service account. */
-export function credentialAdvice(account: PlanAccount, apiCode: string): string {
+/** The credential codes by the advice they get (`advice.credential.*`); the others are `refused`. */
+const CREDENTIAL_ADVICE: Record<string, string> = {
+  [CREDENTIAL_CODES.notConnected]: 'not_connected',
+  [CREDENTIAL_CODES.connectionEnded]: 'connection_ended',
+  [CREDENTIAL_CODES.storeKey]: 'store_key',
+  [CREDENTIAL_CODES.storeDamaged]: 'store_damaged',
+  [CREDENTIAL_CODES.clientRefused]: 'oauth_client',
+  [CREDENTIAL_CODES.appMissing]: 'oauth_client',
+  [CREDENTIAL_CODES.keyFile]: 'key_file',
+  expiring_access_token: 'expiring_access_token',
+  expiring_data_access: 'expiring_data_access',
+  expiring_refresh_token: 'expiring_refresh_token',
+}
+
+/**
+ * What the account owner must do about a credential problem of an OAuth or service account, or
+ * ahead of a credential's known end (`expiring_<what>`), in the speaker's language.
+ */
+export function credentialAdvice(speaker: Speaker, account: PlanAccount, apiCode: string): string {
   const auth = accountAuth(account)
-  const connect = `run: social-kpi connect ${account.id}`
-  switch (apiCode) {
-    case CREDENTIAL_CODES.notConnected:
-      return `Connect the account once: ${connect} (it prints a link to open in a browser, signed in as the account).`
-    case CREDENTIAL_CODES.connectionEnded:
-      return `The network no longer accepts the refresh token (revoked, expired, or consent withdrawn); it is not tried again. Connect the account again: ${connect}${auth.kind === 'oauth' && auth.refreshTokenEnv ? `, or put a new refresh token in ${auth.refreshTokenEnv} and restart` : ''}.`
-    case CREDENTIAL_CODES.storeKey:
-      return `TOKEN_STORE_KEY is not the key this account's tokens were stored with. Set the previous key back (the same on every worker) and restart, or connect the account again with the current key: ${connect}.`
-    case CREDENTIAL_CODES.storeDamaged:
-      return `The token store's entry for this account is damaged. Connect the account again: ${connect}.`
-    case CREDENTIAL_CODES.clientRefused:
-    case CREDENTIAL_CODES.appMissing:
-      return auth.kind === 'oauth'
-        ? `Check the OAuth app: the client id in ${auth.clientIdEnv}${auth.clientSecretEnv ? ` and the secret in ${auth.clientSecretEnv}` : ''} must be those of the app registered with the network (see docs/accounts.md), then restart.`
-        : 'Check the OAuth app settings (docs/accounts.md).'
-    case CREDENTIAL_CODES.keyFile:
-      return auth.kind === 'service_account'
-        ? `Check the service account: ${auth.keyFileEnv} must be the path of its JSON key file, the key must not be deleted in the Cloud console, and the account must be a Viewer of the GA4 property (docs/accounts.md).`
-        : 'Check the service account key (docs/accounts.md).'
+  const values = { command: `social-kpi connect ${account.id}`, apiCode, keyEnv: 'TOKEN_STORE_KEY' }
+  const advice = CREDENTIAL_ADVICE[apiCode] ?? 'refused'
+  const key = (name: string, extra: Record<string, string> = {}) => speaker.t(`advice.credential.${name}`, { ...values, ...extra })
+  switch (advice) {
+    case 'connection_ended':
+      return auth.kind === 'oauth' && auth.refreshTokenEnv ? key('connection_ended_env', { refreshTokenEnv: auth.refreshTokenEnv }) : key('connection_ended')
+    case 'oauth_client':
+      if (auth.kind !== 'oauth') return key('oauth_app')
+      return auth.clientSecretEnv ? key('oauth_client_secret', { clientIdEnv: auth.clientIdEnv, clientSecretEnv: auth.clientSecretEnv }) : key('oauth_client', { clientIdEnv: auth.clientIdEnv })
+    case 'key_file':
+      return auth.kind === 'service_account' ? key('key_file', { keyFileEnv: auth.keyFileEnv }) : key('key_file_other')
     case 'expiring_access_token':
-      return `Make a new long-lived token before then (docs/accounts.md: a Page token from a long-lived user token does not expire) and set it in ${auth.kind === 'token' ? auth.tokenEnv : "the account's token variable"}; restart.`
     case 'expiring_data_access':
-      return `Meta stops giving data 90 days after the person whose token this is last used the app: have them log in to the app again, then set the new token in ${auth.kind === 'token' ? auth.tokenEnv : "the account's token variable"}.`
-    case 'expiring_refresh_token':
-      return `Connect the account again before then: ${connect}. Refreshes do not extend this refresh token (LinkedIn's last 365 days from the first grant).`
+      return auth.kind === 'token' ? key(advice, { tokenEnv: auth.tokenEnv }) : key(`${advice}_other`)
     default:
-      return `The network refused the renewed token (${apiCode}). If it persists, ${connect}; docs/accounts.md lists the scopes each metric needs.`
+      return key(advice)
   }
 }

@@ -2,6 +2,7 @@ import type { AxiosResponse } from 'axios'
 import { DateTime, IANAZone } from 'luxon'
 import { z } from 'zod'
 import { ApiRateLimitError } from '../../core/errors.ts'
+import type { Speaker } from '../../core/i18n/index.ts'
 import { ga4Segment, type Ga4Settings } from '../../core/networks/ga4.ts'
 import { googleDialect, googleRefusal, msUntilNextHour, msUntilNextMidnight, parseCount } from '../google-api.ts'
 import { pageWalk } from '../paging.ts'
@@ -241,15 +242,6 @@ function quotaWaitMs(quota: PropertyQuota, now: Date, timeZone: string): number 
 const SCOPE = 'https://www.googleapis.com/auth/analytics.readonly'
 
 /** What the property's owner must do when Google refuses the token, in words for the alert email. */
-function ga4TokenAdvice(apiCode: string, tokenEnv: string): string {
-  switch (googleRefusal(apiCode)) {
-    case 'scope':
-      return `The token was granted without the scope ${SCOPE}. Re-authorise with that scope and put the new token in ${tokenEnv}.`
-    case 'access':
-      return `The token's Google account (or service account) has no access to this GA4 property. In Google Analytics, Admin → Property access management, give it the Viewer role, or check the property id in the plan; the token in ${tokenEnv} can stay.`
-    case 'api_disabled':
-      return `The Google Analytics Data API is not enabled in the Google Cloud project of the OAuth client or service account. Enable it in the Cloud console; the token in ${tokenEnv} can stay.`
-    case 'credentials':
-      return `Google refused the access token in ${tokenEnv} (expired or revoked; Google access tokens last about an hour). Re-authorise with the scope ${SCOPE} and put the new token in ${tokenEnv}.`
-  }
+function ga4TokenAdvice(speaker: Speaker, apiCode: string, tokenEnv: string): string {
+  return speaker.t(`advice.ga4.${googleRefusal(apiCode)}`, { scope: SCOPE, tokenEnv })
 }

@@ -89,10 +89,8 @@ const unixStart = (date: string) => graphDayStart(date).getTime() / 1000
 const rowInstant = (date: string) => new Date(`${date}T07:00:00Z`)
 
 const instagramTokenAdvice = graphTokenAdviceFor({
-  token: 'Facebook User access token for the Instagram account',
-  permissions: 'instagram_basic, instagram_manage_insights, pages_read_engagement and pages_show_list',
-  role: 'a role on the Facebook Page linked to the Instagram account',
-  grantedBy: ' (Facebook Login for Business, by a person with a role on the linked Page)',
+  network: 'instagram',
+  permissions: ['instagram_basic', 'instagram_manage_insights', 'pages_read_engagement', 'pages_show_list'],
 })
 
 export interface InstagramTuning {

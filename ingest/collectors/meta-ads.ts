@@ -54,12 +54,7 @@ const MIN_PAGE_SIZE = 10
 /** Insights reach back 37 months (error 3018 beyond); 1,120 days stays inside that. */
 const RETENTION_DAYS = 1_120
 
-const metaAdsTokenAdvice = graphTokenAdviceFor({
-  token: 'Marketing API access token',
-  permissions: 'ads_read',
-  role: 'access to the ad account (in Business Settings, assign the ad account to the person or system user)',
-  grantedBy: ' (a system-user token does not expire)',
-})
+const metaAdsTokenAdvice = graphTokenAdviceFor({ network: 'meta_ads', permissions: ['ads_read'] })
 
 /**
  * The Graph dialect, plus one rule of Ads Insights: HTTP 500 with code 1 on an insights request

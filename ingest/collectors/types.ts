@@ -9,6 +9,7 @@ import { METRICS, type Network } from '../../core/metrics.ts'
 import { toClickHouseTime } from '../../core/clickhouse.ts'
 import type { PlanAccount } from '../../plan/plan.ts'
 import type { ObservationRow } from '../../core/tables.ts'
+import type { Speaker } from '../../core/i18n/index.ts'
 
 export interface CollectContext {
   account: PlanAccount
@@ -71,8 +72,8 @@ export interface Collector {
   network: Network
   apiVersion: string
   collect(context: CollectContext): Promise<CollectSummary>
-  /** What the account owner must do after the API refused the token with `apiCode`. */
-  tokenAdvice(apiCode: string, tokenEnv: string): string
+  /** What the account owner must do after the API refused the token with `apiCode`, in the speaker's language. */
+  tokenAdvice(speaker: Speaker, apiCode: string, tokenEnv: string): string
   /**
    * History, for `social-kpi backfill`: the daily values the API still has for one window (at most
    * `history.maxWindowDays` long, reaching back at most `history.maxAgeDays`). Absent when the API

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon'
 import { z } from 'zod'
 import { ApiError } from '../../core/errors.ts'
+import type { Speaker } from '../../core/i18n/index.ts'
 import { googleDialect, googleRefusal, msUntilNextMidnight, PACIFIC_ZONE, parseCount } from '../google-api.ts'
 import type { ApiCaller } from '../http.ts'
 import { pageWalk } from '../paging.ts'
@@ -252,18 +253,9 @@ function dailyRows(table: ResultTable, channelId: string, observe: ReturnType<ty
   return rows
 }
 
-const SCOPES = 'https://www.googleapis.com/auth/youtube.readonly and https://www.googleapis.com/auth/yt-analytics.readonly'
+const SCOPES = ['https://www.googleapis.com/auth/youtube.readonly', 'https://www.googleapis.com/auth/yt-analytics.readonly']
 
 /** What the channel owner must do when Google refuses the token, in words for the alert email. */
-function youtubeTokenAdvice(apiCode: string, tokenEnv: string): string {
-  switch (googleRefusal(apiCode)) {
-    case 'scope':
-      return `The token was granted without a scope we need. Re-authorise the Google account that owns the channel with both scopes ${SCOPES}, then put the new token in ${tokenEnv}.`
-    case 'access':
-      return `The token's Google account may not read this channel's data. Authorise with the Google account that owns or manages the channel (scopes ${SCOPES}), or check the channel id in the plan; then put the new token in ${tokenEnv}.`
-    case 'api_disabled':
-      return `The YouTube Data API v3 or the YouTube Analytics API is not enabled in the Google Cloud project of the OAuth client. Enable both in the Cloud console; the token in ${tokenEnv} can stay.`
-    case 'credentials':
-      return `Google refused the access token in ${tokenEnv} (expired or revoked; Google access tokens last about an hour). Re-authorise the Google account that owns the channel with the scopes ${SCOPES} and put the new token in ${tokenEnv}.`
-  }
+function youtubeTokenAdvice(speaker: Speaker, apiCode: string, tokenEnv: string): string {
+  return speaker.t(`advice.youtube.${googleRefusal(apiCode)}`, { scopes: speaker.list(SCOPES), tokenEnv })
 }

@@ -10,6 +10,10 @@ import type { PlanAccount } from '../../plan/plan.ts'
 import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 // 09:20 UTC on 26 Nov 2026 is 16:20 in Jakarta, the demo property's time zone.
 const START = new Date('2026-11-26T09:20:00Z')
@@ -328,8 +332,8 @@ describe('GA4 collector against the GA4 Data API simulator', () => {
       expect(error).toBeInstanceOf(TokenError)
       expect((error as TokenError).apiCode).toBe(apiCode)
       expect((error as Error).message).not.toContain(token)
-      expect(c.tokenAdvice(apiCode, 'GA4_TOKEN')).toMatch(advice)
-      expect(c.tokenAdvice(apiCode, 'GA4_TOKEN')).toContain('GA4_TOKEN')
+      expect(c.tokenAdvice(ENGLISH, apiCode, 'GA4_TOKEN')).toMatch(advice)
+      expect(c.tokenAdvice(ENGLISH, apiCode, 'GA4_TOKEN')).toContain('GA4_TOKEN')
     }
   })
 

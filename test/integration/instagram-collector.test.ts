@@ -11,6 +11,10 @@ import { DEMO_INSTAGRAM_ACCOUNTS } from '../../simulator/graph-instagram.ts'
 import { simulatorEnvironment, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 /**
  * The Instagram collector against the Graph simulator (social-apis.md §2). Expected values are
@@ -346,8 +350,8 @@ describe('Instagram collector against the Graph simulator', () => {
       expect((error as TokenError).apiCode).toBe(code)
       expect((error as Error).message).not.toContain(token)
     }
-    expect(c.tokenAdvice('10', 'IG_TOKEN')).toMatch(/instagram_manage_insights.*IG_TOKEN/)
-    expect(c.tokenAdvice('190/463', 'IG_TOKEN')).toMatch(/has expired.*IG_TOKEN/)
+    expect(c.tokenAdvice(ENGLISH, '10', 'IG_TOKEN')).toMatch(/instagram_manage_insights.*IG_TOKEN/)
+    expect(c.tokenAdvice(ENGLISH, '190/463', 'IG_TOKEN')).toMatch(/has expired.*IG_TOKEN/)
   })
 
   it('backfills daily insights for a past window, with new followers only inside the last 30 days', async () => {

@@ -10,6 +10,10 @@ import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../
 import { DEMO_LINKEDIN_ORGANIZATIONS } from '../../simulator/linkedin-api.ts'
 import { silentLogger, testConfig } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const DAY = 86_400_000
@@ -283,7 +287,7 @@ describe('LinkedIn collector against the Community Management API simulator', ()
     }
     const empty = await collect({ token: '' }).catch((e: unknown) => e)
     expect((empty as TokenError).apiCode).toBe('401')
-    const advice = createLinkedInCollector({ config, retry: RETRY }).tokenAdvice('EXPIRED_ACCESS_TOKEN', 'LINKEDIN_TOKEN')
+    const advice = createLinkedInCollector({ config, retry: RETRY }).tokenAdvice(ENGLISH, 'EXPIRED_ACCESS_TOKEN', 'LINKEDIN_TOKEN')
     expect(advice).toMatch(/rw_organization_admin/)
     expect(advice).toContain('LINKEDIN_TOKEN')
   })

@@ -12,6 +12,10 @@ import { DEMO_AD_ACCOUNTS } from '../../simulator/graph-ads.ts'
 import { simulatorEnvironment, type RunningSimulator } from '../../simulator/index.ts'
 import { silentLogger } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 /**
  * The Meta ads collector against the Marketing API part of the Graph simulator (social-apis.md
@@ -297,7 +301,7 @@ describe('Meta ads collector against the Marketing API simulator', () => {
       expect((error as TokenError).apiCode).toBe(code)
       expect((error as Error).message).not.toContain(token)
     }
-    expect(c.tokenAdvice('200', 'META_ADS_TOKEN')).toMatch(/ads_read.*META_ADS_TOKEN/)
+    expect(c.tokenAdvice(ENGLISH, '200', 'META_ADS_TOKEN')).toMatch(/ads_read.*META_ADS_TOKEN/)
   })
 })
 

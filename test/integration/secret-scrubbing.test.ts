@@ -13,6 +13,10 @@ import { xTokenAdvice } from '../../ingest/x-api.ts'
 import { testConfig } from '../helpers/runtime.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 /**
  * Secrets scrubbed by value (issue 14, item 7). The Graph API echoes the token in its error text,
@@ -156,7 +160,7 @@ describe('a token the API echoes in its error text', () => {
   })
 
   it('keeps the words of an advice that names Bearer tokens, and still scrubs a Bearer token nobody named', async () => {
-    const advice = xTokenAdvice('unauthorized', 'X_TOKEN')
+    const advice = xTokenAdvice(ENGLISH, 'unauthorized', 'X_TOKEN')
     expect(advice).toContain('an app-only Bearer Token does not expire')
     const unnamed = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJrb3BpIn0.c2lnbmF0dXJl'
     await runtime.queues.notify.add(

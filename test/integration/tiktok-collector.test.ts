@@ -10,6 +10,10 @@ import type { PlanAccount } from '../../plan/plan.ts'
 import { simulatorEnvironment, startSimulator } from '../../simulator/index.ts'
 import { displayTokenFor, TIKTOK_DEMO_ACCOUNTS } from '../../simulator/tiktok-api.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const DAY = 86_400_000
@@ -185,7 +189,7 @@ describe('TikTok Display API (personal accounts)', () => {
       expect(error, token).toBeInstanceOf(TokenError)
       expect((error as TokenError).apiCode).toBe(code)
       expect((error as Error).message).not.toContain(token)
-      const words = collector().tokenAdvice(code, 'TIKTOK_TOKEN')
+      const words = collector().tokenAdvice(ENGLISH, code, 'TIKTOK_TOKEN')
       expect(words).toContain('TIKTOK_TOKEN')
       expect(words).toMatch(advice)
     }
@@ -354,7 +358,7 @@ describe('TikTok API for Business (business accounts)', () => {
       expect(error, code).toBeInstanceOf(TokenError)
       expect((error as TokenError).apiCode).toBe(code)
       if (token) expect((error as Error).message).not.toContain(token)
-      expect(collector().tokenAdvice(code, 'TIKTOK_BUSINESS_TOKEN')).toMatch(advice)
+      expect(collector().tokenAdvice(ENGLISH, code, 'TIKTOK_BUSINESS_TOKEN')).toMatch(advice)
     }
   })
 

@@ -10,6 +10,10 @@ import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../
 import { DEMO_X_USERS } from '../../simulator/x-api.ts'
 import { testConfig } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 const NOW = new Date('2026-11-26T09:00:00Z')
 const DAY = 86_400_000
@@ -259,7 +263,7 @@ describe('X collector against the X API v2 simulator', () => {
     harness.sim.injectFault({ times: 1, status: 401, error: { message: 'Invalid or expired token.', code: 89 } })
     const legacy = await collect().catch((e: unknown) => e)
     expect((legacy as TokenError).apiCode).toBe('89')
-    const advice = createXCollector({ config, retry: RETRY }).tokenAdvice('client-forbidden', 'X_TOKEN')
+    const advice = createXCollector({ config, retry: RETRY }).tokenAdvice(ENGLISH, 'client-forbidden', 'X_TOKEN')
     expect(advice).toMatch(/Project/)
     expect(advice).toContain('X_TOKEN')
   })

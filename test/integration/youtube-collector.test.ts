@@ -11,6 +11,10 @@ import { simulatorEnvironment, startSimulator, type RunningSimulator } from '../
 import { YOUTUBE_DAILY_UNITS } from '../../simulator/youtube-api.ts'
 import { silentLogger } from '../helpers/runtime.ts'
 import { useSimulatorHarness } from '../helpers/simulator-harness.ts'
+import { speaker } from '../../core/i18n/index.ts'
+
+/** The advice these tests read is the English one (an English plan's). */
+const ENGLISH = speaker('en', 'UTC')
 
 // 09:00 UTC on 26 Nov 2026 is 01:00 on 26 Nov in Los Angeles (PST, UTC−8).
 const START = new Date('2026-11-26T09:00:00Z')
@@ -302,7 +306,7 @@ describe('YouTube collector against the YouTube simulator', () => {
     expect(error).toBeInstanceOf(TokenError)
     expect((error as TokenError).apiCode).toBe('authError')
     expect((error as Error).message).not.toContain('expired-ya29-1')
-    const advice = c.tokenAdvice((error as TokenError).apiCode, 'YT_TOKEN')
+    const advice = c.tokenAdvice(ENGLISH, (error as TokenError).apiCode, 'YT_TOKEN')
     expect(advice).toContain('YT_TOKEN')
     expect(advice).toContain('youtube.readonly')
     expect(advice).toContain('yt-analytics.readonly')
@@ -315,7 +319,7 @@ describe('YouTube collector against the YouTube simulator', () => {
     expect((error as TokenError).apiCode).toBe('insufficientPermissions')
     expect(rows.some((r) => r.metric === 'views')).toBe(true)
     expect(rows.some((r) => r.metric === 'channel_views')).toBe(false)
-    expect(collector().tokenAdvice('insufficientPermissions', 'YT_TOKEN')).toMatch(/scope.*yt-analytics\.readonly/s)
+    expect(collector().tokenAdvice(ENGLISH, 'insufficientPermissions', 'YT_TOKEN')).toMatch(/scope.*yt-analytics\.readonly/s)
   })
 
   it('sends the token only in the Authorization header; the APIs refuse a request without one', async () => {
