@@ -1,7 +1,6 @@
 import type { Command } from 'commander'
-import type { Speaker } from '../../core/i18n/index.ts'
+import { type Speaker, speaker } from '../../core/i18n/index.ts'
 import { planAccounts, planSpeaker } from '../../plan/plan.ts'
-import { FALLBACK_SPEAKER } from '../status.ts'
 import { EXIT, exitCodes, out, planOption, version } from '../output.ts'
 import { runRound } from '../round.ts'
 import { withRuntime } from '../session.ts'
@@ -40,7 +39,7 @@ async function runService(planFile: string | undefined, roles: Roles): Promise<v
     await stop.stopped
     stopped = say
   })
-  out((stopped ?? FALLBACK_SPEAKER).t('terminal.service.stopped'))
+  out((stopped ?? speaker('en', 'UTC')).t('terminal.service.stopped'))
 }
 
 const SERVICES: Array<{ name: string; description: string; roles: Roles }> = [

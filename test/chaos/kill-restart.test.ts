@@ -4,7 +4,7 @@ import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { jobIds } from '../../core/queues.ts'
-import { loadPlan, planAccounts, type Plan } from '../../plan/plan.ts'
+import { loadPlan, planAccounts, planSpeaker, type Plan } from '../../plan/plan.ts'
 import { startSimulator, type RunningSimulator } from '../../simulator/index.ts'
 import { startTestSmtp, type TestSmtp } from '../helpers/smtp.ts'
 import { until } from '../helpers/until.ts'
@@ -138,7 +138,8 @@ async function restartAndCompare(chaos: Bed) {
   const restartSeconds = Math.round((performance.now() - restartedAt) / 1000)
 
   // The restart took over: no "in use", the lock and the admin file are its own, the same round.
-  expect(restarted.stdout()).toContain(`Round ${ROUND.toISOString()}:`)
+  // the round's instant as the terminal prints it: in the plan's zone, its language
+  expect(restarted.stdout()).toContain(`Round ${planSpeaker(plan).dateTime(ROUND)}:`)
   expect(restarted.stdout()).not.toMatch(/another social-kpi process/)
   expect(Number(readFileSync(join(chaos.dataDir, 'clickhouse.lock'), 'utf8'))).toBe(restarted.child.pid)
   expect(JSON.parse(readFileSync(join(chaos.dataDir, 'admin.json'), 'utf8')).pid).toBe(restarted.child.pid)

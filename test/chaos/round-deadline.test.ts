@@ -81,7 +81,7 @@ describe('an account slower than the round deadline', () => {
       missing_accounts: ['kopi-nusantara-linkedin'],
     })
     // The table `start` printed is that evaluation.
-    expect(app.stdout()).toMatch(/linkedin-followers-gained-month +unknown \(incomplete data: kopi-nusantara-linkedin\)/)
+    expect(app.stdout()).toMatch(/linkedin-followers-gained-month +no verdict \(incomplete data: kopi-nusantara-linkedin\)/)
 
     const notifications = await adminRows<{ subject: string }>(dirs.dataDir, "SELECT subject FROM alert_notifications FINAL WHERE delivery = 'sent' ORDER BY subject")
     const subjects = smtp.messages.map((m) => m.subject ?? '')

@@ -101,10 +101,11 @@ describe('the mail server answering 451, then 550, then dropping the connection'
     const listed = status.stdout.split('\n')
     const section = listed
       .slice(
-        listed.indexOf('Undelivered alert emails: ') + 1,
+        listed.indexOf('Undelivered alert emails:') + 1,
         listed.findIndex((l) => l.startsWith('Silences:')),
       )
-      .filter((l) => l.startsWith('  2026-'))
+      // each line starts with its time: `  26 Nov 2026, 09:00 UTC` (no --plan: English on UTC)
+      .filter((l) => /^ {2}\d{1,2} \w{3} 2026, /.test(l))
     expect(section).toEqual([
       expect.stringMatching(new RegExp(`${REFUSED.replace(/[()]/g, '\\$&')}.* — refused for good, not sent again: check the recipients \\(the mail server refused the alert \\(SMTP 550\\)\\)$`)),
     ])

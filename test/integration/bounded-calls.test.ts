@@ -132,6 +132,6 @@ describe('bounded calls: endless lists and huge answers', () => {
     ).toHaveLength(400)
     expect(result.stdout).toContain('facebook/kopi-nusantara-bandung: failing (API_PAGING_ENDLESS)')
     expect(result.stdout).toContain('facebook/kopi-nusantara: healthy')
-    expect(result.stdout).toMatch(/KPIs as of 2026-11-26T09:00:00\.000Z/)
+    expect(result.stdout).toMatch(/KPIs as of 26 Nov 2026, 16:00 GMT\+7/)
   }, 150_000)
 })
