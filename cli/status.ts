@@ -1,7 +1,7 @@
 import { REDELIVER_WITHIN_MS } from '../alerts/redelivery.ts'
 import { currentSilences, silenceState, type Silence } from '../alerts/silences.ts'
 import { toClickHouseTime } from '../core/clickhouse.ts'
-import { speaker as speakerFor, type Speaker } from '../core/i18n/index.ts'
+import { ENGLISH_ON_UTC, type Speaker } from '../core/i18n/index.ts'
 import type { CollectionRoundRow } from '../core/tables.ts'
 import { findKpiKind } from '../kpi/kinds/index.ts'
 import { basisNote, type StatusBasis } from '../kpi/pacing.ts'
@@ -114,7 +114,6 @@ function statusCell(
 export const healthWords = (speaker: Speaker, health: string) => (speaker.has(`terminal.health.${health}`) ? speaker.t(`terminal.health.${health}`) : health)
 
 /** English on UTC: what `status` speaks when it has no plan to tell its language and zone. */
-export const FALLBACK_SPEAKER = speakerFor('en', 'UTC')
 
 /** What the status page shows, read from the store: pure input of `statusPage`. */
 export interface StatusData {
@@ -184,7 +183,7 @@ export async function formatStatus(reader: Reader, options: { color: boolean; no
  * the zone named, a rate as a percentage and money in its currency. Pure (no I/O, no clock).
  */
 export function statusPage(data: StatusData, options: { color: boolean; now: Date; speaker?: Speaker }): string {
-  const speaker = options.speaker ?? FALLBACK_SPEAKER
+  const speaker = options.speaker ?? ENGLISH_ON_UTC
   const at = (value: string) => speaker.dateTime(time(value))
   const column = (key: string) => speaker.t(`terminal.column.${key}`)
   const { kpis, alerts, sources, undelivered, silences, rounds } = data

@@ -3,7 +3,7 @@
  * dashboard and variable builders, and the words and SQL pieces more than one dashboard uses
  * (statuses, plan-zone days, units). Each dashboard is a module in dashboards/boards/.
  */
-import { speaker } from '../core/i18n/index.ts'
+import { ENGLISH_ON_UTC } from '../core/i18n/index.ts'
 import type { Builder, Dataquery } from '@grafana/grafana-foundation-sdk/cog'
 import {
   LegendDisplayMode,
@@ -180,8 +180,7 @@ export const periodDays = (start: string, end: string) => `concat(formatDateTime
 /** The Grafana colour of each tone a KPI status has (kpi/statuses.ts). */
 export const TONE_COLORS: Record<StatusTone, string> = { good: 'green', done: 'blue', warning: 'orange', bad: 'red', none: '#8e8e8e' }
 /** Dashboards speak English (Grafana's own words are English); the plan-zone days are the plan's. */
-export const ENGLISH = speaker('en', 'UTC')
-export const kpiStatus = (status: KpiStatus) => ({ text: statusWords(ENGLISH, status), color: TONE_COLORS[KPI_STATUS_MEANINGS[status].tone] })
+export const kpiStatus = (status: KpiStatus) => ({ text: statusWords(ENGLISH_ON_UTC, status), color: TONE_COLORS[KPI_STATUS_MEANINGS[status].tone] })
 
 /** The status words of the KPI overview (kpi-overview.json), with the reasons a status rests on. */
 export const STATUS_WORDS: Record<string, { text: string; color: string }> = {
@@ -194,7 +193,7 @@ export const STATUS_WORDS: Record<string, { text: string; color: string }> = {
   missed: kpiStatus('missed'),
   unknown: kpiStatus('unknown'),
   // no verdict, and why (kpi/statuses.ts): `unknown (incomplete)` is "no verdict (incomplete data)"
-  ...Object.fromEntries(STATUS_REASONS.map((reason) => [`unknown (${reason})`, { ...kpiStatus('unknown'), text: statusText(ENGLISH, 'unknown', reason) }])),
+  ...Object.fromEntries(STATUS_REASONS.map((reason) => [`unknown (${reason})`, { ...kpiStatus('unknown'), text: statusText(ENGLISH_ON_UTC, 'unknown', reason) }])),
   firing: { text: 'firing', color: 'red' },
   pending: { text: 'pending', color: 'orange' },
   ok: { text: 'ok', color: 'green' },

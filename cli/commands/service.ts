@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { type Speaker, speaker } from '../../core/i18n/index.ts'
+import { ENGLISH_ON_UTC, type Speaker } from '../../core/i18n/index.ts'
 import { planAccounts, planSpeaker } from '../../plan/plan.ts'
 import { EXIT, exitCodes, out, planOption, version } from '../output.ts'
 import { runRound } from '../round.ts'
@@ -39,7 +39,7 @@ async function runService(planFile: string | undefined, roles: Roles): Promise<v
     await stop.stopped
     stopped = say
   })
-  out((stopped ?? speaker('en', 'UTC')).t('terminal.service.stopped'))
+  out((stopped ?? ENGLISH_ON_UTC).t('terminal.service.stopped'))
 }
 
 const SERVICES: Array<{ name: string; description: string; roles: Roles }> = [

@@ -5,6 +5,7 @@ import { processClock } from '../../core/clock.ts'
 import { loadConfig, type Config } from '../../core/config.ts'
 import { loadPlan, planSpeaker } from '../../plan/plan.ts'
 import { exitCodes, out } from '../output.ts'
+import { ENGLISH_ON_UTC } from '../../core/i18n/index.ts'
 
 /**
  * Silences are read and written through the running process in embedded mode, like `sql`, in the
@@ -42,8 +43,8 @@ async function add(opts: AddOptions): Promise<void> {
   const now = processClock(config)()
   const plan = opts.plan ? await loadPlan(opts.plan) : undefined
   const { addSilence, parseTimeArgument, validateSilence } = await import('../../alerts/silences.ts')
-  const { FALLBACK_SPEAKER, silenceMatcher } = await import('../status.ts')
-  const speaker = plan ? planSpeaker(plan) : FALLBACK_SPEAKER
+  const { silenceMatcher } = await import('../status.ts')
+  const speaker = plan ? planSpeaker(plan) : ENGLISH_ON_UTC
   const input = {
     matchers: { kpiId: opts.kpi, objectiveId: opts.objective, accountId: opts.account },
     startsAt: opts.from ? parseTimeArgument('--from', opts.from, now) : now,
@@ -61,10 +62,10 @@ async function add(opts: AddOptions): Promise<void> {
 
 async function list(opts: { all?: boolean; plan?: string }): Promise<void> {
   const { currentSilences, listSilences } = await import('../../alerts/silences.ts')
-  const { FALLBACK_SPEAKER, formatSilence } = await import('../status.ts')
+  const { formatSilence } = await import('../status.ts')
   const { readingSpeaker } = await import('./status.ts')
   const config = await silenceConfig(false)
-  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? FALLBACK_SPEAKER
+  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? ENGLISH_ON_UTC
   const now = processClock(config)()
   await withStore(config, false, async (store) => {
     const silences = opts.all ? await listSilences(store) : await currentSilences(store, now)
@@ -75,10 +76,10 @@ async function list(opts: { all?: boolean; plan?: string }): Promise<void> {
 
 async function expire(id: string, opts: { plan?: string }): Promise<void> {
   const { expireSilence } = await import('../../alerts/silences.ts')
-  const { FALLBACK_SPEAKER, silenceMatcher } = await import('../status.ts')
+  const { silenceMatcher } = await import('../status.ts')
   const { readingSpeaker } = await import('./status.ts')
   const config = await silenceConfig(false)
-  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? FALLBACK_SPEAKER
+  const speaker = (await readingSpeaker(opts.plan, config.dataDir)) ?? ENGLISH_ON_UTC
   await withStore(config, false, async (store) => {
     const { silence, changed } = await expireSilence(store, id, processClock(config)())
     out(changed ? speaker.t('terminal.silence.expired', { id: silence.id, matcher: silenceMatcher(speaker, silence.matchers) }) : speaker.t('terminal.silence.already_ended', { id: silence.id }))

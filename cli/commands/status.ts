@@ -5,6 +5,7 @@ import { loadConfig } from '../../core/config.ts'
 import type { Speaker } from '../../core/i18n/index.ts'
 import { loadPlan, planSpeaker } from '../../plan/plan.ts'
 import { color, DEMO_PLAN, exitCodes, out, planOption } from '../output.ts'
+import { ENGLISH_ON_UTC } from '../../core/i18n/index.ts'
 
 /**
  * The speaker of a command that reads what start collected (status, silence list): the plan's
@@ -26,11 +27,11 @@ async function status(opts: { plan?: string }): Promise<void> {
   const now = processClock(config)()
   const speaker = await readingSpeaker(opts.plan, env.DATA_DIR)
   const { openReader } = await import('../reader.ts')
-  const { FALLBACK_SPEAKER, formatStatus } = await import('../status.ts')
+  const { formatStatus } = await import('../status.ts')
   const reader = await openReader(config)
   try {
     const page = await formatStatus(reader, { color, now, ...(speaker ? { speaker } : {}) })
-    out(speaker ? page : `${FALLBACK_SPEAKER.t('terminal.status.no_plan')}\n\n${page}`)
+    out(speaker ? page : `${ENGLISH_ON_UTC.t('terminal.status.no_plan')}\n\n${page}`)
   } finally {
     await reader.close()
   }

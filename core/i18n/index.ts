@@ -1,2 +1,2 @@
 export { CATALOGUES, type Catalogue, isLanguage, LANGUAGES } from './catalogue.ts'
-export { MessageError, type MessageValues, type NumberDisplay, Speaker, speaker } from './speaker.ts'
+export { ENGLISH_ON_UTC, MessageError, type MessageValues, type NumberDisplay, Speaker, speaker } from './speaker.ts'

@@ -168,3 +168,6 @@ export function speaker(language: string, zone: string): Speaker {
   }
   return found
 }
+
+/** English on UTC: the words where no plan says otherwise (dashboards, a command run without a plan). */
+export const ENGLISH_ON_UTC = speaker('en', 'UTC')

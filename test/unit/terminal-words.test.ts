@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { formatReplay, type ReplayResult } from '../../alerts/replay.ts'
 import { formatKpiTable } from '../../cli/kpi-table.ts'
-import { FALLBACK_SPEAKER, formatSilence, paceNeeded, roundLine, statusPage } from '../../cli/status.ts'
+import { formatSilence, paceNeeded, roundLine, statusPage } from '../../cli/status.ts'
 import { SAMPLE_NOW, sampleEvaluations, samplePlan, sampleStatusData, terminalSamples } from '../../cli/terminal-samples.ts'
-import { MessageError } from '../../core/i18n/index.ts'
+import { ENGLISH_ON_UTC, MessageError } from '../../core/i18n/index.ts'
 import { planSpeaker } from '../../plan/plan.ts'
 
 // What the terminal prints, in Indonesian for a company in Jakarta: the KPI table after a round and
@@ -111,13 +111,13 @@ describe('the terminal in English keeps its words, in the plan zone', () => {
 
   it('without a plan: English on UTC, the zone named', () => {
     const plan = samplePlan('en')
-    const [round] = sampleStatusData(FALLBACK_SPEAKER).rounds
-    expect(roundLine(round!, FALLBACK_SPEAKER)).toBe(
+    const [round] = sampleStatusData(ENGLISH_ON_UTC).rounds
+    expect(roundLine(round!, ENGLISH_ON_UTC)).toBe(
       '8 Dec 2026, 02:30 UTC  4 accounts: 3 collected; evaluated at its deadline, 1 pending: tiktok/kopi-nusantara-tiktok (1 held back by a throttle, one job each)',
     )
-    const [silence] = sampleStatusData(FALLBACK_SPEAKER).silences
-    expect(formatSilence(silence!, SAMPLE_NOW, FALLBACK_SPEAKER)).toBe('sil-4f2a9c1e  active   account kopi-nusantara-tiktok until 10 Dec 2026, 17:00 UTC — migrasi akun TikTok (by dewi)')
-    expect(formatKpiTable(sampleEvaluations(plan), { color: false, speaker: FALLBACK_SPEAKER })).toMatch(/30 Nov 2026, 17:00\s–\s31 Dec 2026, 17:00 UTC/)
+    const [silence] = sampleStatusData(ENGLISH_ON_UTC).silences
+    expect(formatSilence(silence!, SAMPLE_NOW, ENGLISH_ON_UTC)).toBe('sil-4f2a9c1e  active   account kopi-nusantara-tiktok until 10 Dec 2026, 17:00 UTC — migrasi akun TikTok (by dewi)')
+    expect(formatKpiTable(sampleEvaluations(plan), { color: false, speaker: ENGLISH_ON_UTC })).toMatch(/30 Nov 2026, 17:00\s–\s31 Dec 2026, 17:00 UTC/)
   })
 })
 
